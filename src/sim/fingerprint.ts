@@ -1,0 +1,52 @@
+/**
+ * A running 64-bit hash (two 32-bit lanes, murmur3-style mixing) over the
+ * executed (time, kind) sequence of a run. Two runs with the same fingerprint
+ * executed the same kinds of events at the same times in the same order,
+ * which is what determinism tests need to prove.
+ */
+export class Fingerprint {
+  private h1 = 0x9e3779b9 | 0;
+  private h2 = 0x85ebca6b | 0;
+  private kinds = new Map<unknown, number>();
+  count = 0;
+
+  /** A small stable id per kind, in order of first appearance (itself deterministic). */
+  kindId(kind: unknown): number {
+    let id = this.kinds.get(kind);
+    if (id === undefined) { id = this.kinds.size + 1; this.kinds.set(kind, id); }
+    return id;
+  }
+
+  mix(time: number, kind: number): void {
+    const lo = time % 4294967296 | 0;
+    const hi = Math.floor(time / 4294967296) | 0;
+    this.h1 = round(this.h1, lo);
+    this.h2 = round(this.h2, hi ^ Math.imul(kind, 0x27d4eb2d));
+    this.h1 = round(this.h1, kind ^ this.h2);
+    this.count++;
+  }
+
+  /** 16 hex digits. */
+  digest(): string {
+    let a = this.h1 ^ this.count, b = this.h2 ^ Math.imul(this.count, 0x165667b1);
+    a = fmix(a ^ b); b = fmix(b ^ a);
+    return hex(a) + hex(b);
+  }
+}
+
+function round(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');

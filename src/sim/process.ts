@@ -1,0 +1,66 @@
+import { SimEvent } from './event.js';
+import type { Simulation } from './simulation.js';
+
+/**
+ * What a process may yield: a delay in picoseconds, or any SimEvent
+ * (a signal, a timeout, another process, a resource grant, all-of / any-of).
+ * The value sent back into the generator is the event's value; a failed
+ * event is thrown into the generator, where `try` can handle it.
+ */
+export type Yieldable = number | SimEvent<any>;
+export type ProcessBody<R = unknown> = Generator<Yieldable, R, any>;
+
+/**
+ * A generator-driven process (SimPy's model): protocol code reads like the
+ * kernel code it models, one step after another. The process is itself an
+ * event that succeeds with the generator's return value, so processes can
+ * wait for each other.
+ */
+export class Process<R = unknown> extends SimEvent<R> {
+  private sendValue: unknown = undefined;
+  private sendError: unknown = undefined;
+  private readonly onEvent = (ev: SimEvent<any>) => {
+    this.sendValue = ev.value;
+    this.sendError = ev.error;
+    this.step();
+  };
+
+  constructor(sim: Simulation, private readonly body: ProcessBody<R>, readonly name: string) {
+    super(sim);
+    sim.schedule(0, stepProcess, this, 0);
+  }
+
+  /** @internal */
+  step(): void {
+    let r: IteratorResult<Yieldable, R>;
+    try {
+      const err = this.sendError;
+      const value = this.sendValue;
+      this.sendError = undefined;
+      this.sendValue = undefined;
+      r = err !== undefined ? this.body.throw(err) : this.body.next(value);
+    } catch (e) {
+      // Nobody can handle a failure that nobody waits for: surface the model bug.
+      if (!this.hasWaiters) throw e;
+      this.fail(e);
+      return;
+    }
+    if (r.done) {
+      this.succeed(r.value);
+      return;
+    }
+    const y = r.value;
+    if (typeof y === 'number') {
+      this.sim.schedule(y, stepProcess, this, 0);
+    } else if (y instanceof SimEvent) {
+      y.then(this.onEvent);
+    } else {
+      this.sendError = new TypeError(`process '${this.name}' yielded ${String(y)}: yield a delay in ps or a SimEvent`);
+      this.sim.schedule(0, stepProcess, this, 0);
+    }
+  }
+}
+
+function stepProcess(p: Process<any>): void {
+  p.step();
+}

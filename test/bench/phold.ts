@@ -1,0 +1,33 @@
+/**
+ * PHOLD through the public scheduler API, for side-by-side figures against
+ * the peer engines in shared/anchors/phold (run-peers.sh).
+ *   npm run bench:kernel -- N P E SEED
+ * N logical processes, P initial events each; every event schedules one new
+ * event at a uniformly chosen LP after an Exp(mean 1) delay; E events in all.
+ * The mean delay is 1 µs of simulated time, i.e. 10^6 ps, so rounding to
+ * integer picoseconds does not disturb the ordering the peers see.
+ */
+import { performance } from 'node:perf_hooks';
+import { Simulation, PS_PER_US } from '../../src/sim/index.js';
+
+const [N = 1000, P = 1, E = 5_000_000, SEED = 42] = process.argv.slice(2).map(Number);
+const fingerprint = process.argv.includes('--fingerprint');
+
+const sim = new Simulation({ seed: SEED, fingerprint, initialQueueCapacity: N * P + 1 });
+const rng = sim.rng('phold');
+const counts = new Float64Array(N);
+let remaining = E;
+
+function arrive(_: null, lp: number): void {
+  counts[lp]!++;
+  if (--remaining > 0) sim.schedule(Math.round(rng.exponential(PS_PER_US)), arrive, null, (rng.random() * N) | 0);
+  else sim.stop();
+}
+
+for (let i = 0; i < N * P; i++) sim.schedule(Math.round(rng.exponential(PS_PER_US)), arrive, null, (rng.random() * N) | 0);
+
+const t0 = performance.now();
+const r = sim.run();
+const wall = (performance.now() - t0) / 1000;
+console.log(`pciesim N=${N} P=${P} E=${r.events} simtime=${(sim.now / PS_PER_US).toFixed(6)} wall=${wall.toFixed(3)}s rate=${Math.round(r.events / wall)} ev/s` +
+  (fingerprint ? ` fingerprint=${sim.fingerprint()}` : ''));

@@ -1,0 +1,32 @@
+/**
+ * The test command: runs every uvu suite under dist/test and closes with the
+ * line CI reads, `N passed, N failed`. uvu prints its own totals; this adds
+ * the closing line and keeps uvu's exit code.
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// uvu's exports map hides bin.js, so find it next to the package's main entry.
+const uvuBin = path.join(path.dirname(createRequire(import.meta.url).resolve('uvu')), '..', 'bin.js');
+const only = process.argv[2] ?? '.';
+const result = spawnSync(process.execPath, [uvuBin, path.join(here, only), '\\.test\\.js$'], {
+  encoding: 'utf8',
+  env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+  maxBuffer: 256 * 1024 * 1024,
+});
+const out = result.stdout ?? '';
+process.stdout.write(out);
+const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(out)?.[1]);
+const total = count('Total'), passed = count('Passed'), skipped = count('Skipped') || 0;
+const code = result.status ?? 1;
+if (Number.isFinite(total) && Number.isFinite(passed)) {
+  const failed = Math.max(total - passed - skipped, code === 0 ? 0 : 1);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+} else {
+  console.log(`0 passed, 1 failed`);
+}
+process.exitCode = code;

@@ -1,0 +1,118 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Simulation, ns, us, ms, s, clock, transferTime, toPs, TimeOverflowError, MAX_TIME } from '../../src/sim/index.js';
+import { EventQueue } from '../../src/sim/event-queue.js';
+
+test('equal times run in insertion order', () => {
+  const sim = new Simulation();
+  const order: number[] = [];
+  const log = (_: null, i: number) => order.push(i);
+  for (let i = 0; i < 50; i++) sim.schedule(100, log, null, i);
+  sim.schedule(50, log, null, -1);
+  sim.run();
+  assert.equal(order, [-1, ...Array.from({ length: 50 }, (_, i) => i)]);
+});
+
+test('events run in time order and the clock follows', () => {
+  const sim = new Simulation();
+  const seen: number[] = [];
+  for (const t of [500, 20, 7, 1000, 20, 0]) sim.schedule(t, (_: null, a: number) => { assert.is(sim.now, a); seen.push(a); }, null, t);
+  const r = sim.run();
+  assert.equal(seen, [0, 7, 20, 20, 500, 1000]);
+  assert.is(r.reason, 'empty');
+  assert.is(r.events, 6);
+});
+
+test('heap agrees with a sorted reference on many random (time, seq) pairs', () => {
+  const q = new EventQueue(4);
+  let x = 12345;
+  const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 97);
+  const ref: [number, number][] = [];
+  let seq = 0;
+  const f = () => {};
+  for (let round = 0; round < 2000; round++) {
+    if (rnd() % 3 !== 0 || q.size === 0) {
+      const t = rnd();
+      q.push(t, seq, f, null, seq);
+      ref.push([t, seq++]);
+    } else {
+      ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      const [t, sq] = ref.shift()!;
+      q.pop();
+      assert.is(q.outTime, t);
+      assert.is(q.outSeq, sq);
+      assert.is(q.outArg, sq);
+    }
+  }
+});
+
+test('cancel skips an event lazily; others still run', () => {
+  const sim = new Simulation();
+  const ran: number[] = [];
+  const f = (_: null, a: number) => ran.push(a);
+  sim.schedule(10, f, null, 1);
+  const id = sim.schedule(20, f, null, 2);
+  sim.schedule(30, f, null, 3);
+  sim.cancel(id);
+  assert.is(sim.pending, 3, 'cancellation is lazy: the entry stays queued');
+  const r = sim.run();
+  assert.equal(ran, [1, 3]);
+  assert.is(r.events, 2);
+});
+
+test('run until a time leaves later events queued and the clock at until', () => {
+  const sim = new Simulation();
+  const ran: number[] = [];
+  const f = (_: null, a: number) => ran.push(a);
+  sim.schedule(100, f, null, 100);
+  sim.schedule(200, f, null, 200);
+  sim.schedule(300, f, null, 300);
+  const r = sim.run({ until: 200 });
+  assert.equal(ran, [100, 200]);
+  assert.is(r.reason, 'until');
+  assert.is(sim.now, 200);
+  sim.run({ until: 1000 });
+  assert.equal(ran, [100, 200, 300]);
+  assert.is(sim.now, 1000);
+});
+
+test('run stops on a condition, on stop(), and after maxEvents', () => {
+  const sim = new Simulation();
+  let n = 0;
+  const tick = () => { n++; sim.schedule(1, tick, null); };
+  sim.schedule(0, tick, null);
+  assert.is(sim.run({ stopWhen: () => n === 10 }).reason, 'stopped');
+  assert.is(n, 10);
+  assert.is(sim.run({ maxEvents: 5 }).reason, 'maxEvents');
+  assert.is(n, 15);
+  const stopper = () => sim.stop();
+  sim.schedule(3, stopper, null);
+  const r = sim.run();
+  assert.is(r.reason, 'stopped');
+  assert.is(sim.now, 17, "stopped right after the stopper ran at 14 + 3");
+});
+
+test('time helpers convert units and clocks exactly', () => {
+  assert.is(ns(1), 1_000);
+  assert.is(us(1.5), 1_500_000);
+  assert.is(ms(2), 2_000_000_000);
+  assert.is(s(1), 1e12);
+  assert.is(clock(1).cycles(4), 4_000);
+  assert.is(clock(2.5).cycles(1230), 492_000);
+  assert.is(clock(3).cycles(1), 333, 'a single cycle rounds to an integer ps');
+  assert.is(transferTime(64, 1), 64_000);
+  assert.is(transferTime(4096, 7.877), Math.round(4096_000 / 7.877));
+});
+
+test('time past 2^53 ps is an error, not a silent loss of precision', () => {
+  assert.throws(() => toPs(2 ** 53 + 10), (e: unknown) => e instanceof TimeOverflowError);
+  assert.throws(() => s(10_000), /past 2\^53 ps/);
+  const sim = new Simulation();
+  sim.schedule(MAX_TIME - 5, () => {}, null);
+  sim.run();
+  assert.throws(() => sim.schedule(10, () => {}, null), (e: unknown) => e instanceof TimeOverflowError);
+  assert.throws(() => sim.schedule(-1, () => {}, null), /non-negative integer/);
+  assert.throws(() => sim.schedule(1.5, () => {}, null), /non-negative integer/);
+});
+
+test.run();
