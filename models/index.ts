@@ -1,0 +1,10 @@
+import { fileURLToPath } from 'node:url';
+import { Catalog } from '../src/scenario/registry.js';
+import { queueStation } from './workloads/queue.js';
+
+/** The model library the engine loads: every component type, and where the presets are. */
+export const catalog = new Catalog()
+  .register(queueStation);
+
+/** Presets are JSON kept in the source tree (models/presets), next to this module's source. */
+export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];

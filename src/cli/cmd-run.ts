@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Command } from './commands.js';
+import { modelLibrary, scenarioPath } from './context.js';
+import { printRunSummary } from './output.js';
+import { readScenario, resolveScenario } from '../scenario/loader.js';
+import { parseSetFlags } from '../scenario/params.js';
+import { UserError } from '../scenario/errors.js';
+import { runScenario } from '../run/single.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { canonicalJson } from '../util/canonical-json.js';
+
+export function parseIntFlag(name: string, v: string | undefined, fallback: number, min = 0): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} ${v}: expected a whole number ≥ ${min}`);
+  return n;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run one scenario and write its summary.json',
+  help: `Usage: pciesim run <scenario> [--set NAME=VALUE]... [--seed N] [--replication K] [--out DIR] [--json]
+
+Runs one scenario once. <scenario> is a JSON file, or the name of one in scenarios/.
+  --set NAME=VALUE   override a parameter the scenario declares (repeatable)
+  --seed N           use seed N instead of the scenario's seed
+  --replication K    replication index (a different, reproducible random draw), default 0
+  --out DIR          write DIR/summary.json (the folder is created only when the run succeeds)
+  --json             print summary.json to stdout instead of the human summary
+`,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: { set: { type: 'string', multiple: true }, seed: { type: 'string' }, replication: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    if (positionals.length !== 1) throw new UserError('expected exactly one scenario file (see pciesim run --help)');
+    const lib = await modelLibrary();
+    const doc = readScenario(scenarioPath(positionals[0]!));
+    const sc = resolveScenario(doc, parseSetFlags(values.set ?? []), lib);
+    const seed = parseIntFlag('seed', values.seed, doc.body.seed);
+    const replication = parseIntFlag('replication', values.replication, 0);
+    const t0 = performance.now();
+    const summary = runScenario(sc, { seed, replication });
+    const wall = (performance.now() - t0) / 1000;
+    const text = canonicalJson(summary, 2) + '\n';
+    if (values.out) {
+      fs.mkdirSync(values.out, { recursive: true });
+      writeFileAtomic(path.join(values.out, 'summary.json'), text);
+    }
+    if (values.json) process.stdout.write(text);
+    else {
+      printRunSummary(summary, wall, (l) => process.stdout.write(l + '\n'));
+      if (values.out) process.stdout.write(`  wrote ${path.join(values.out, 'summary.json')}\n`);
+    }
+    return 0;
+  },
+};

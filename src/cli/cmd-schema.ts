@@ -1,0 +1,22 @@
+import { parseArgs } from 'node:util';
+import type { Command } from './commands.js';
+import { modelLibrary } from './context.js';
+import { scenarioJsonSchema } from '../scenario/json-schema.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export const schemaCommand: Command = {
+  name: 'schema',
+  summary: 'print the scenario JSON Schema (for editor completion)',
+  help: `Usage: pciesim schema [--out FILE]
+
+Prints the JSON Schema of scenario files, including every component type's parameters.
+Point a scenario's "$schema" at the file (scenarios/scenario.schema.json is kept up to date).
+`,
+  async run(args) {
+    const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
+    const text = JSON.stringify(scenarioJsonSchema((await modelLibrary()).catalog), null, 2) + '\n';
+    if (values.out) writeFileAtomic(values.out, text);
+    else process.stdout.write(text);
+    return 0;
+  },
+};

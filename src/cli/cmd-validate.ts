@@ -1,0 +1,33 @@
+import { parseArgs } from 'node:util';
+import type { Command } from './commands.js';
+import { modelLibrary, scenarioPath } from './context.js';
+import { readScenario, resolveScenario } from '../scenario/loader.js';
+import { parseSetFlags } from '../scenario/params.js';
+import { sweepPoints } from '../scenario/grid.js';
+import { UserError } from '../scenario/errors.js';
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check scenario files (schema, parameters, presets, every sweep point) without running them',
+  help: `Usage: pciesim validate <scenario>... [--set NAME=VALUE]...
+
+Checks each scenario: the file's structure, every "$parameter" reference, presets,
+every component's parameters, and every point of its sweep. Exit code 2 on the first problem.
+`,
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { set: { type: 'string', multiple: true } } });
+    if (positionals.length === 0) throw new UserError('expected at least one scenario file (see pciesim validate --help)');
+    const lib = await modelLibrary();
+    const overrides = parseSetFlags(values.set ?? []);
+    for (const arg of positionals) {
+      const doc = readScenario(scenarioPath(arg));
+      const sc = resolveScenario(doc, overrides, lib);
+      const points = sweepPoints(doc.body.sweep);
+      for (const p of points) resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep');
+      const nParams = Object.keys(sc.parameters).length;
+      process.stdout.write(`ok  ${doc.file}: ${sc.components.length} component${sc.components.length === 1 ? '' : 's'}, ` +
+        `${nParams} parameter${nParams === 1 ? '' : 's'}` + (doc.body.sweep ? `, ${points.length} sweep points × ${doc.body.sweep.replications} replications` : '') + '\n');
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,26 @@
+import { runCommand } from './cmd-run.js';
+import { validateCommand } from './cmd-validate.js';
+import { listCommand } from './cmd-list.js';
+import { schemaCommand } from './cmd-schema.js';
+
+export interface Command {
+  name: string;
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: Command[] = [runCommand, validateCommand, listCommand, schemaCommand];
+
+export function usage(): string {
+  const w = Math.max(...commands.map((c) => c.name.length));
+  return `pciesim — a deterministic, cycle-approximate simulator of PCIe fabrics and hypervisor buffer sharing
+
+Usage: pciesim <command> [options]
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
+
+Run "pciesim <command> --help" for a command's options.
+`;
+}

@@ -1,0 +1,39 @@
+import { UserError } from '../scenario/errors.js';
+import { commands, usage } from './commands.js';
+
+/** Exit codes: 0 success, 1 a failure inside pciesim (a bug: stack shown), 2 a mistake in the input (message only). */
+export const EXIT_OK = 0, EXIT_INTERNAL = 1, EXIT_USER = 2;
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    const cmd = topic ? commands.find((c) => c.name === topic) : undefined;
+    process.stdout.write(cmd ? cmd.help : usage());
+    return name === undefined ? EXIT_USER : EXIT_OK;
+  }
+  if (name === '--version' || name === '-v') {
+    const { PCIESIM_VERSION } = await import('../version.js');
+    process.stdout.write(`${PCIESIM_VERSION}\n`);
+    return EXIT_OK;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`pciesim: unknown command "${name}"\n\n${usage()}`);
+    return EXIT_USER;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.help);
+    return EXIT_OK;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`pciesim ${name}: ${(e as Error).message}\n`);
+      return EXIT_USER;
+    }
+    process.stderr.write(`pciesim ${name}: internal error (please report it with the scenario that caused it)\n${(e as Error).stack ?? String(e)}\n`);
+    return EXIT_INTERNAL;
+  }
+}

@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
+import { fieldError, UserError } from './errors.js';
+import { resolveParameters, substituteRefs, type OverrideOrigin, type ParamValues } from './params.js';
+import { presetValues, type PresetLibrary } from './presets.js';
+import type { Catalog, ComponentType } from './registry.js';
+import { scenarioSchema, type ParameterSpec, type Scalar, type ScenarioFile, type SweepSpec } from './schema.js';
+import { runSpec, traceSpec } from './schema.js';
+import { zodToUserError } from './zod-errors.js';
+import { jsonErrorOffset, lineColumn } from './json-position.js';
+
+/** What a scenario run needs from the model library. */
+export interface ModelLibrary {
+  catalog: Catalog;
+  presets: PresetLibrary;
+}
+
+/** A scenario file, read and checked at the envelope level, not yet bound to parameter values. */
+export interface ScenarioDoc {
+  file: string;
+  hash: string;
+  body: ScenarioFile;
+}
+
+export interface ResolvedComponent {
+  name: string;
+  type: ComponentType;
+  preset: string | undefined;
+  params: unknown;
+}
+
+export interface ResolvedScenario {
+  doc: ScenarioDoc;
+  name: string;
+  parameters: ParamValues;
+  components: ResolvedComponent[];
+  run: { until?: number; warmup?: number; maxEvents?: number };
+  trace: { enabled: boolean; include: string[]; exclude: string[] };
+}
+
+export function readScenario(file: string): ScenarioDoc {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: cannot read the scenario file (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
+  }
+  return parseScenario(file, text);
+}
+
+export function parseScenario(file: string, text: string): ScenarioDoc {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON: ${jsonErrorWhere(text, e as Error)}`);
+  }
+  const r = scenarioSchema.safeParse(json);
+  if (!r.success) throw zodToUserError(file, [], r.error, json);
+  const body = r.data;
+  const names = new Set<string>();
+  body.components.forEach((c, i) => {
+    if (names.has(c.name)) throw fieldError(file, ['components', i, 'name'], `"${c.name}" is used by an earlier component; names must be unique`);
+    names.add(c.name);
+  });
+  if (body.sweep) checkSweep(file, body.parameters, body.sweep);
+  return { file, hash: sha256Hex(canonicalJson(json)), body };
+}
+
+/**
+ * Binds a scenario to parameter values (defaults, then overrides), resolves
+ * "$name" references and presets, and checks every component's parameters
+ * against its type's schema.
+ */
+export function resolveScenario(
+  doc: ScenarioDoc,
+  overrides: Record<string, string | Scalar>,
+  lib: ModelLibrary,
+  origin: OverrideOrigin = '--set',
+): ResolvedScenario {
+  const { file, body } = doc;
+  const parameters = resolveParameters(file, body.parameters, overrides, origin);
+  const origins = new Map<string, string>();
+  const components = body.components.map((c, i): ResolvedComponent => {
+    const type = lib.catalog.get(c.type);
+    if (!type) {
+      throw fieldError(file, ['components', i, 'type'], `unknown component type "${c.type}"; known types: ${lib.catalog.names().join(', ')}`);
+    }
+    const presetName = c.preset === undefined ? undefined : substituteRefs(file, c.preset, parameters, ['components', i, 'preset'], origins);
+    let merged: Record<string, unknown> = {};
+    if (presetName !== undefined) {
+      if (typeof presetName !== 'string') throw fieldError(file, ['components', i, 'preset'], `expected a preset name, got ${JSON.stringify(presetName)}`);
+      const preset = lib.presets.get(presetName);
+      if (!preset) {
+        const known = lib.presets.all().filter((p) => p.type === c.type).map((p) => p.name);
+        throw fieldError(file, ['components', i, 'preset'], `unknown preset "${presetName}"` +
+          (known.length ? `; presets for ${c.type}: ${known.join(', ')}` : `; there is no preset for ${c.type}`));
+      }
+      if (preset.type !== c.type) {
+        throw fieldError(file, ['components', i, 'preset'], `preset "${presetName}" is for ${preset.type}, not ${c.type}`);
+      }
+      merged = presetValues(preset);
+    }
+    const own = substituteRefs(file, c.params, parameters, ['components', i, 'params'], origins) as Record<string, unknown>;
+    merged = { ...merged, ...own };
+    const r = type.params.safeParse(merged);
+    if (!r.success) throw withParameterOrigin(zodToUserError(file, ['components', i, 'params'], r.error, merged), r.error, i, origins, parameters);
+    return { name: c.name, type, preset: presetName as string | undefined, params: r.data };
+  });
+  const run = runSpec.parse(substituteRefs(file, body.run, parameters, ['run'], origins));
+  const trace = traceSpec.parse(body.trace);
+  return { doc, name: body.name, parameters, components, run, trace };
+}
+
+/** Says which parameter a bad value came from, when it came from one. */
+function withParameterOrigin(err: UserError, zerr: { issues: { path: PropertyKey[] }[] }, index: number,
+  origins: Map<string, string>, parameters: ParamValues): UserError {
+  const notes: string[] = [];
+  for (const issue of zerr.issues) {
+    const key = ['components', index, 'params', ...issue.path].join('\u0000');
+    const name = origins.get(key);
+    if (name) notes.push(`(the value comes from parameter "$${name}" = ${JSON.stringify(parameters[name])})`);
+  }
+  return notes.length ? new UserError(`${err.message}\n${[...new Set(notes)].join('\n')}`) : err;
+}
+
+function checkSweep(file: string, params: Record<string, ParameterSpec>, sweep: SweepSpec): void {
+  let zipLength = -1;
+  for (const [section, entries] of [['grid', sweep.grid], ['zip', sweep.zip]] as const) {
+    for (const [name, values] of Object.entries(entries)) {
+      if (!(name in params)) throw fieldError(file, ['sweep', section, name], `sweeps parameter "${name}", which is not declared under "parameters"`);
+      if (section === 'grid' && name in sweep.zip) throw fieldError(file, ['sweep', 'grid', name], `"${name}" is in both grid and zip`);
+      if (section === 'zip') {
+        if (zipLength >= 0 && values.length !== zipLength) {
+          throw fieldError(file, ['sweep', 'zip', name], `zipped lists must have equal lengths (${values.length} here, ${zipLength} before)`);
+        }
+        zipLength = values.length;
+      }
+    }
+  }
+}
+
+function jsonErrorWhere(text: string, e: Error): string {
+  const what = e.message.replace(/,\s*(\.\.\.)?".*$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+  const offset = jsonErrorOffset(text);
+  return offset >= 0 ? `${what} at ${lineColumn(text, offset)}` : what;
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { duration } from './units.js';
+
+/**
+ * The envelope of a scenario file. Component parameters are checked later,
+ * against each component type's own schema, once parameter references and
+ * presets have been resolved.
+ */
+
+export const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const INSTANCE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export const scalar = z.union([z.number(), z.string(), z.boolean()]);
+export type Scalar = z.infer<typeof scalar>;
+
+export const parameterSpec = z.strictObject({
+  default: scalar.describe('Value used when neither --set nor a sweep gives one'),
+  description: z.string().optional(),
+  unit: z.string().optional(),
+  values: z.array(scalar).min(1).optional().describe('The only values allowed, if the parameter is a choice'),
+});
+
+export const componentSpec = z.strictObject({
+  name: z.string().regex(INSTANCE_NAME, 'a name of letters, digits, "_" and "-", starting with a letter or "_"'),
+  type: z.string().describe('A component type (see `pciesim list types`)'),
+  preset: z.string().optional().describe('A preset under models/presets merged under params; may be a "$parameter"'),
+  params: z.record(z.string(), z.unknown()).default({}).describe('Parameters of the component type; any value may be a "$parameter" reference'),
+});
+
+export const sweepSpec = z.strictObject({
+  grid: z.record(z.string(), z.array(scalar).min(1)).default({}).describe('Full cross product over these parameters'),
+  zip: z.record(z.string(), z.array(scalar).min(1)).default({})
+    .describe('Parameters that advance together (equal-length lists), crossed with the grid'),
+  replications: z.number().int().min(1).default(1),
+});
+
+export const runSpec = z.strictObject({
+  until: duration().describe('Simulated time to stop at, e.g. "10 ms"; omit to run until no event is left'),
+  warmup: duration().optional().describe('Samples before this time are left out of the statistics'),
+  maxEvents: z.number().int().positive().optional().describe('Safety stop after this many events'),
+}).partial();
+
+export const traceSpec = z.strictObject({
+  enabled: z.boolean().default(false),
+  include: z.array(z.string()).default([]).describe('component/kind patterns to record, "*" wildcards'),
+  exclude: z.array(z.string()).default([]),
+});
+
+export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().min(1),
+  description: z.string().default(''),
+  seed: z.number().int().nonnegative().default(1),
+  parameters: z.record(z.string().regex(PARAM_NAME), parameterSpec).default({}),
+  components: z.array(componentSpec).min(1),
+  run: runSpec.default({}),
+  trace: traceSpec.default({ enabled: false, include: [], exclude: [] }),
+  sweep: sweepSpec.optional(),
+});
+
+export type ScenarioFile = z.infer<typeof scenarioSchema>;
+export type ParameterSpec = z.infer<typeof parameterSpec>;
+export type SweepSpec = z.infer<typeof sweepSpec>;

@@ -1,0 +1,37 @@
+import type { z } from 'zod';
+import { describeValue, fieldError, type FieldPath, UserError } from './errors.js';
+
+/** Turns zod issues into one UserError naming the file, each field path, what was expected and what was found. */
+export function zodToUserError(file: string, basePath: FieldPath, error: z.ZodError, input: unknown): UserError {
+  const lines = error.issues.slice(0, 8).map((issue) => {
+    const path = [...basePath, ...(issue.path as (string | number)[])];
+    const found = valueAt(input, issue.path as (string | number)[]);
+    return fieldError(file, path, explain(issue, found)).message;
+  });
+  if (error.issues.length > 8) lines.push(`... and ${error.issues.length - 8} more problems`);
+  return new UserError(lines.join('\n'));
+}
+
+function explain(issue: z.core.$ZodIssue, found: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return found === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, got ${describeValue(found)}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(found)}`;
+    case 'invalid_union':
+      return `expected ${issue.message.replace(/^Invalid input:?\s*/, '') || 'a different kind of value'}, got ${describeValue(found)}`;
+    default:
+      return `${issue.message}${found !== undefined && issue.code !== 'custom' ? ` (got ${describeValue(found)})` : ''}`;
+  }
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}

@@ -1,0 +1,81 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cli, demoScenario, tempDir, writeScenario } from '../helpers.js';
+
+const small = ['--set', 'requests=3000'];
+
+test('run writes summary.json with metrics and prints a human summary', () => {
+  const out = path.join(tempDir(), 'run');
+  const r = cli(['run', 'scenarios/demo-read-tags.json', ...small, '--out', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'sojourn_ns');
+  const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.is(s.status, 'ok');
+  assert.is(s.metrics.completed > 2000, true);
+  assert.ok(s.metrics.sojourn_ns.p50 > 500 && s.metrics.sojourn_ns.p50 < 700, 'round trips near the preset 550 ns');
+  assert.equal(fs.readdirSync(out), ['summary.json'], 'nothing else, no temp files');
+});
+
+test('the same scenario, seed and replication give byte-identical summaries and fingerprints', () => {
+  const dir = tempDir();
+  const runs = ['a', 'b'].map((n) => {
+    const out = path.join(dir, n);
+    assert.is(cli(['run', 'demo-read-tags', ...small, '--out', out]).code, 0);
+    return fs.readFileSync(path.join(out, 'summary.json'));
+  });
+  assert.ok(runs[0]!.equals(runs[1]!));
+  const other = JSON.parse(cli(['run', 'demo-read-tags', ...small, '--replication', '1', '--json']).stdout);
+  assert.is.not(other.fingerprint, JSON.parse(runs[0]!.toString()).fingerprint, 'another replication draws other numbers');
+});
+
+test('a bad value exits 2 with a clear message, no stack trace, and no output folder', () => {
+  const dir = tempDir();
+  const d = demoScenario(); d.components[0].params.servers = -3;
+  const file = writeScenario(dir, 'bad.json', d);
+  const out = path.join(dir, 'out');
+  const r = cli(['run', file, '--out', out]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, 'bad.json: components[0].params.servers');
+  assert.not.match(r.stderr, '    at ');
+  assert.not.ok(fs.existsSync(out), 'no partial output folder');
+});
+
+test('validate accepts the shipped scenarios and rejects broken files', () => {
+  const ok = cli(['validate', 'scenarios/demo-read-tags.json']);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, 'ok  ');
+  const bad = cli(['validate', writeScenario(tempDir(), 'x.json', '{"name": "x"}')]);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, 'x.json: components: missing; expected array');
+});
+
+test('unknown commands and flags are user errors; --help works everywhere', () => {
+  assert.is(cli(['frobnicate']).code, 2);
+  assert.is(cli(['run', 'demo-read-tags', '--sed', '3']).code, 2);
+  for (const c of ['run', 'validate', 'list', 'schema']) {
+    const r = cli([c, '--help']);
+    assert.is(r.code, 0);
+    assert.match(r.stdout, `Usage: pciesim ${c}`);
+  }
+});
+
+test('list shows scenarios, types, presets and a scenario\'s parameters', () => {
+  const all = cli(['list']);
+  assert.match(all.stdout, 'demo-read-tags');
+  assert.match(all.stdout, 'workloads.queue');
+  const params = cli(['list', 'params', 'demo-read-tags']);
+  assert.match(params.stdout, 'tags = 32');
+});
+
+test('the committed scenario JSON Schema is what the catalog generates', () => {
+  const r = cli(['schema']);
+  assert.is(r.code, 0);
+  const committed = fs.readFileSync('scenarios/scenario.schema.json', 'utf8');
+  assert.is(committed, r.stdout, 'regenerate with: node dist/src/cli.js schema --out scenarios/scenario.schema.json');
+  const schema = JSON.parse(r.stdout);
+  assert.ok(schema.properties.components.items.allOf.length >= 1);
+});
+
+test.run();

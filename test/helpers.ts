@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root, from dist/test/. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+
+export function tempDir(prefix = 'pciesim-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Runs the real command-line program, as a user would. */
+export function cli(args: string[], opts: { cwd?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A scenario file written to a temp folder from an object. */
+export function writeScenario(dir: string, name: string, body: unknown): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body, null, 2));
+  return file;
+}
+
+export function demoScenario(): Record<string, any> {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'demo-read-tags.json'), 'utf8'));
+}
