@@ -8,3 +8,6 @@ export const catalog = new Catalog()
 
 /** Presets are JSON kept in the source tree (models/presets), next to this module's source. */
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
+
+/** The scenarios `npm start` sweeps into the quick-start report, in report order. */
+export const quickstart = ['demo-read-tags'];

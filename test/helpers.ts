@@ -15,8 +15,8 @@ export function tempDir(prefix = 'pciesim-test-'): string {
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** Runs the real command-line program, as a user would. */
-export function cli(args: string[], opts: { cwd?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT });
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,3 +30,6 @@ export function writeScenario(dir: string, name: string, body: unknown): string 
 export function demoScenario(): Record<string, any> {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'demo-read-tags.json'), 'utf8'));
 }
+
+/** A model library for tests: the real catalog plus components that misbehave on purpose. */
+export const FIXTURE_MODELS = path.join(ROOT, 'dist', 'test', 'fixtures', 'models.js');

@@ -4,6 +4,8 @@ import { duration } from '../../src/scenario/units.js';
 import { Resource } from '../../src/sim/resource.js';
 import { PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
+import { Attribution } from '../../src/stats/attribution.js';
+import { WindowedCounter } from '../../src/stats/windows.js';
 import { distribution } from '../../src/run/metrics.js';
 
 /**
@@ -19,6 +21,7 @@ const params = z.strictObject({
   serviceTime: duration().describe('Mean service time, e.g. "200 ns"'),
   serviceCv: z.number().nonnegative().default(1).describe('Coefficient of variation of the service time (lognormal); 0 = constant'),
   requests: z.number().int().positive().default(100_000).describe('Stop generating after this many arrivals'),
+  throughputWindow: duration().default(20_000_000).describe('Width of the windows throughput over time is counted in'),
 });
 
 type QueueParams = z.infer<typeof params>;
@@ -27,12 +30,15 @@ class QueueStation implements Component {
   private readonly servers: Resource;
   private readonly sojourn = new Histogram();
   private readonly waiting = new Histogram();
+  private readonly ledger = new Attribution();
+  private readonly done: WindowedCounter;
   private completed = 0;
   private firstCounted = -1;
   private lastDone = 0;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: QueueParams) {
     this.servers = new Resource(ctx.sim, p.servers, `${ctx.name}/servers`);
+    this.done = new WindowedCounter(p.throughputWindow);
   }
 
   start(): void {
@@ -57,12 +63,22 @@ class QueueStation implements Component {
     const started = sim.now;
     yield hold;
     this.servers.release();
+    this.done.add(sim.now);
     if (arrived < this.ctx.warmup) return;
     if (this.firstCounted < 0) this.firstCounted = arrived;
     this.completed++;
     this.lastDone = sim.now;
     this.sojourn.add((sim.now - arrived) / PS_PER_NS);
     this.waiting.add((started - arrived) / PS_PER_NS);
+    this.ledger.span().charge('waiting for a server', started - arrived).charge('in service', sim.now - started).end();
+  }
+
+  attribution(): Attribution {
+    return this.ledger;
+  }
+
+  series() {
+    return { throughput_per_us: this.done.rows().map((w): [number, number] => [w.start_ps, (w.count / (w.end_ps - w.start_ps)) * PS_PER_US]) };
   }
 
   metrics() {

@@ -2,6 +2,10 @@ import { runCommand } from './cmd-run.js';
 import { validateCommand } from './cmd-validate.js';
 import { listCommand } from './cmd-list.js';
 import { schemaCommand } from './cmd-schema.js';
+import { sweepCommand } from './cmd-sweep.js';
+import { mergeCommand } from './cmd-merge.js';
+import { reportCommand } from './cmd-report.js';
+import { quickstartCommand } from './cmd-quickstart.js';
 
 export interface Command {
   name: string;
@@ -10,7 +14,9 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [runCommand, validateCommand, listCommand, schemaCommand];
+export const commands: Command[] = [
+  quickstartCommand, runCommand, sweepCommand, mergeCommand, reportCommand, validateCommand, listCommand, schemaCommand,
+];
 
 export function usage(): string {
   const w = Math.max(...commands.map((c) => c.name.length));

@@ -1,9 +1,11 @@
 import path from 'node:path';
-import { Simulation } from '../sim/simulation.js';
+import { Simulation, type RunResult } from '../sim/simulation.js';
+import { UserError } from '../scenario/errors.js';
 import { MAX_TIME } from '../sim/time.js';
 import type { ResolvedScenario } from '../scenario/loader.js';
 import type { Component, ComponentContext, MetricValue } from '../scenario/registry.js';
 import { nameMetrics } from './metrics.js';
+import { Attribution, type AttributionJSON } from '../stats/attribution.js';
 import { PCIESIM_VERSION } from '../version.js';
 
 export interface RunRequest {
@@ -25,6 +27,10 @@ export interface RunSummary {
   stop_reason: string;
   fingerprint: string;
   metrics: Record<string, MetricValue>;
+  /** Time charged per component, summed over every instance's ledger (see stats/attribution). */
+  attribution: AttributionJSON;
+  /** Named time series, named like metrics. */
+  series: Record<string, [number, number][]>;
 }
 
 /**
@@ -46,19 +52,40 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
       return c as T;
     },
   });
-  for (const c of sc.components) instances.set(c.name, c.type.create(context(c.name), c.params));
-  for (const c of instances.values()) c.start?.();
-  const r = sim.run({
-    ...(sc.run.until !== undefined ? { until: Math.min(sc.run.until, MAX_TIME) } : {}),
-    ...(sc.run.maxEvents !== undefined ? { maxEvents: sc.run.maxEvents } : {}),
-  });
-  const metrics = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.metrics?.() ?? {} })));
-  return {
+  const base = {
     pciesim: PCIESIM_VERSION,
     scenario: { name: sc.name, file: path.basename(sc.doc.file), hash: sc.doc.hash },
     parameters: sc.parameters,
     seed: req.seed,
     replication: req.replication,
+  };
+  let r: RunResult;
+  try {
+    for (const c of sc.components) instances.set(c.name, c.type.create(context(c.name), c.params));
+    for (const c of instances.values()) c.start?.();
+    r = sim.run({
+      ...(sc.run.until !== undefined ? { until: Math.min(sc.run.until, MAX_TIME) } : {}),
+      ...(sc.run.maxEvents !== undefined ? { maxEvents: sc.run.maxEvents } : {}),
+    });
+  } catch (e) {
+    // A model that throws is a bug in the model, not in the scenario: the run
+    // is reported as failed (a sweep carries on with the other runs).
+    if (e instanceof UserError) throw e;
+    return {
+      ...base, status: 'failed', error: e instanceof Error ? e.message : String(e),
+      simulated_ps: sim.now, events: sim.eventCount, stop_reason: 'error', fingerprint: sim.fingerprint(),
+      metrics: {}, attribution: new Attribution().toJSON(), series: {},
+    };
+  }
+  const metrics = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.metrics?.() ?? {} })));
+  const series = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.series?.() ?? {} })));
+  const attribution = new Attribution();
+  for (const inst of instances.values()) {
+    const a = inst.attribution?.();
+    if (a) attribution.merge(a);
+  }
+  return {
+    ...base,
     status: 'ok',
     error: null,
     simulated_ps: sim.now,
@@ -66,5 +93,7 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     stop_reason: r.reason,
     fingerprint: sim.fingerprint(),
     metrics,
+    attribution: attribution.toJSON(),
+    series,
   };
 }

@@ -13,6 +13,8 @@ import { jsonErrorOffset, lineColumn } from './json-position.js';
 export interface ModelLibrary {
   catalog: Catalog;
   presets: PresetLibrary;
+  /** Scenario names (in scenarios/) the quick-start report sweeps. */
+  quickstart: string[];
 }
 
 /** A scenario file, read and checked at the envelope level, not yet bound to parameter values. */
@@ -65,6 +67,14 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
     names.add(c.name);
   });
   if (body.sweep) checkSweep(file, body.parameters, body.sweep);
+  body.report?.plots.forEach((plot, i) => {
+    for (const axis of ['x', 'series'] as const) {
+      const name = plot[axis];
+      if (name !== undefined && !(name in body.parameters)) {
+        throw fieldError(file, ['report', 'plots', i, axis], `"${name}" is not a parameter this scenario declares`);
+      }
+    }
+  });
   return { file, hash: sha256Hex(canonicalJson(json)), body };
 }
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { RandomStream } from '../sim/random.js';
 import type { Simulation } from '../sim/simulation.js';
+import type { Attribution } from '../stats/attribution.js';
 
 /** A distribution reported as a metric: summary.json keeps it nested, results.arrow flattens it. */
 export interface DistributionMetric {
@@ -12,6 +13,8 @@ export interface DistributionMetric {
   p99: number | null;
   p999: number | null;
   max: number | null;
+  /** (fraction, value) pairs on CDF_FRACTIONS, for CDF plots; left out of flat tables. */
+  cdf: [number, number][];
 }
 
 export type MetricValue = number | string | boolean | null | DistributionMetric;
@@ -43,6 +46,10 @@ export interface Component {
   start?(): void;
   /** The instance's statistics at the end of the run, keyed by declared stat name. */
   metrics?(): Record<string, MetricValue>;
+  /** Where the instance's transactions spent their time (see stats/attribution). */
+  attribution?(): Attribution;
+  /** Named time series (e.g. throughput per window) as (time ps, value) pairs in time order. */
+  series?(): Record<string, [number, number][]>;
 }
 
 /**

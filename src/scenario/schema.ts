@@ -46,6 +46,20 @@ export const traceSpec = z.strictObject({
   exclude: z.array(z.string()).default([]),
 });
 
+export const plotSpec = z.strictObject({
+  metric: z.string().describe('A metric column, e.g. "sojourn_ns.p99" or "throughput_per_us"'),
+  x: z.string().describe('The parameter on the x axis'),
+  series: z.string().optional().describe('The parameter that gives one line per value'),
+  title: z.string().optional(),
+  logX: z.boolean().default(false),
+  logY: z.boolean().default(false),
+});
+
+export const reportSpec = z.strictObject({
+  title: z.string().optional().describe("The report section's title (default: the scenario name)"),
+  plots: z.array(plotSpec).default([]).describe('Metric-vs-parameter plots; empty gives a default set'),
+});
+
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1),
@@ -56,8 +70,10 @@ export const scenarioSchema = z.strictObject({
   run: runSpec.default({}),
   trace: traceSpec.default({ enabled: false, include: [], exclude: [] }),
   sweep: sweepSpec.optional(),
+  report: reportSpec.optional(),
 });
 
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
 export type ParameterSpec = z.infer<typeof parameterSpec>;
 export type SweepSpec = z.infer<typeof sweepSpec>;
+export type PlotSpec = z.infer<typeof plotSpec>;

@@ -1,0 +1,25 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import type { Command } from './commands.js';
+import { UserError } from '../scenario/errors.js';
+import { SWEEP_FILES } from '../run/sweep.js';
+import { reportSweep } from './report-sweep.js';
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'write the HTML report (plots, tables, attribution) of one or more sweep folders',
+  help: `Usage: pciesim report <DIR>... [--out DIR] [--title TEXT]
+
+Writes a self-contained report (index.html with inline SVG plots, plus each plot as
+Vega-Lite spec, SVG and PNG). One sweep folder: written to DIR/report unless --out is given.
+Several folders: one section per sweep, side by side; --out is required.
+`,
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, title: { type: 'string' } } });
+    if (positionals.length === 0) throw new UserError('report: name at least one sweep folder');
+    if (positionals.length > 1 && !values.out) throw new UserError('report: with several folders, --out DIR is required');
+    const out = values.out ?? path.join(positionals[0]!, SWEEP_FILES.report);
+    process.stdout.write(`wrote ${await reportSweep(positionals, out, values.title)}\n`);
+    return 0;
+  },
+};

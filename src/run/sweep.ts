@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../scenario/errors.js';
+import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { planSweep, shardRuns, type PlannedRun, type PlanOptions, type Shard, type SweepManifest } from './plan.js';
+import { runPool } from './pool.js';
+import { Progress } from './progress.js';
+import { resultsTable, writeResultsFile } from './results-file.js';
+import type { RunSummary } from './single.js';
+import type { WorkerSetup } from './worker.js';
+
+/** The files of a sweep folder. */
+export const SWEEP_FILES = {
+  manifest: 'sweep.json',
+  results: 'results.arrow',
+  runs: 'runs',
+  summary: 'summary.json',
+  report: 'report',
+} as const;
+
+/** sweep.json: the manifest plus which slice of it this folder holds. */
+export interface SweepFolder {
+  manifest: SweepManifest;
+  shard: Shard | null;
+}
+
+export interface SweepOptions {
+  doc: ScenarioDoc;
+  lib: ModelLibrary;
+  plan: PlanOptions;
+  jobs: number;
+  shard?: Shard;
+  resume: boolean;
+  out: string;
+  progress?: NodeJS.WriteStream | null;
+}
+
+export interface SweepOutcome {
+  manifest: SweepManifest;
+  runs: number;
+  skipped: number;
+  failed: number;
+}
+
+export function runSummaryPath(dir: string, run: PlannedRun): string {
+  return path.join(dir, SWEEP_FILES.runs, run.id, SWEEP_FILES.summary);
+}
+
+/** A finished run's summary, or null if the run has not finished (no file, or not one this sweep wrote). */
+export function readRunSummary(dir: string, run: PlannedRun): RunSummary | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(runSummaryPath(dir, run), 'utf8');
+  } catch {
+    return null;
+  }
+  const s = JSON.parse(text) as RunSummary;
+  return s.seed === run.seed && s.replication === run.replication ? s : null;
+}
+
+export function readSweepFolder(dir: string): SweepFolder {
+  const file = path.join(dir, SWEEP_FILES.manifest);
+  if (!fs.existsSync(file)) throw new UserError(`${dir}: not a sweep folder (no ${SWEEP_FILES.manifest})`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as SweepFolder;
+}
+
+/**
+ * Runs a sweep (or one shard of it) into `out`: sweep.json first, then one
+ * runs/<id>/summary.json per run as it finishes (each written atomically, so
+ * a killed sweep leaves only whole files), then results.arrow in run order.
+ * With `resume`, runs whose summary is already there are not redone.
+ */
+export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
+  const { manifest, runs } = planSweep(o.doc, o.lib, o.plan);
+  const mine = shardRuns(runs, o.shard);
+  const folder: SweepFolder = { manifest, shard: o.shard ?? null };
+  checkOutFolder(o.out, folder, o.resume);
+  writeFileAtomic(path.join(o.out, SWEEP_FILES.manifest), canonicalJson(folder, 2) + '\n');
+
+  const finished = new Map<number, RunSummary>();
+  if (o.resume) for (const r of mine) { const s = readRunSummary(o.out, r); if (s) finished.set(r.index, s); }
+  const todo = mine.filter((r) => !finished.has(r.index));
+  const progress = new Progress(todo.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
+  const setup: WorkerSetup = { doc: o.doc, overrides: o.plan.overrides };
+  await runPool<PlannedRun, { summary: RunSummary }>({
+    jobs: o.jobs,
+    worker: new URL('./worker.js', import.meta.url),
+    workerData: setup,
+    tasks: todo,
+    onResult: (run, { summary }) => {
+      writeFileAtomic(runSummaryPath(o.out, run), canonicalJson(summary, 2) + '\n');
+      finished.set(run.index, summary);
+      progress.tick(summary.status === 'failed');
+    },
+  });
+  writeResultsFile(path.join(o.out, SWEEP_FILES.results), resultsTable(manifest, mine.map((run) => ({ run, summary: finished.get(run.index)! }))));
+  return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length };
+}
+
+/** A sweep never writes over something else: the folder is new, empty, or (with --resume) the same sweep. */
+function checkOutFolder(out: string, folder: SweepFolder, resume: boolean): void {
+  if (!fs.existsSync(out)) return;
+  if (!fs.statSync(out).isDirectory()) throw new UserError(`--out ${out}: exists and is not a folder`);
+  const entries = fs.readdirSync(out);
+  if (entries.length === 0) return;
+  if (!entries.includes(SWEEP_FILES.manifest)) throw new UserError(`--out ${out}: the folder is not empty and holds no sweep; choose another folder`);
+  if (!resume) throw new UserError(`--out ${out}: already holds a sweep; add --resume to finish it, or choose another folder`);
+  const existing = readSweepFolder(out);
+  if (canonicalJson(existing) !== canonicalJson(folder)) {
+    const what = canonicalJson(existing.manifest) !== canonicalJson(folder.manifest) ? 'a different scenario, parameters or grid' : 'a different shard';
+    throw new UserError(`--resume ${out}: that folder holds ${what}; resume with the same scenario and flags, or choose another folder`);
+  }
+}

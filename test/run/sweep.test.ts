@@ -1,0 +1,140 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { tableFromIPC } from 'apache-arrow';
+import { CLI, cli, demoScenario, FIXTURE_MODELS, ROOT, tempDir, writeScenario } from '../helpers.js';
+import { deriveRunSeed } from '../../src/scenario/seeds.js';
+
+/** A small sweep: 4 loads × 2 tag counts × 2 replications = 16 short runs. */
+const SMALL = ['demo-read-tags', '--set', 'requests=2000', '--grid', 'tags=8,16', '--grid', 'load=5,20,40,55', '--replications', '2', '--no-report'];
+const bytes = (dir: string, file = 'results.arrow') => fs.readFileSync(path.join(dir, file));
+
+test('results.arrow is the same bytes for --jobs 1, --jobs 2, and two shards merged', () => {
+  const dir = tempDir();
+  const one = path.join(dir, 'one'), two = path.join(dir, 'two'), merged = path.join(dir, 'merged');
+  for (const [out, extra] of [[one, ['--jobs', '1']], [two, ['--jobs', '2']]] as const) {
+    const r = cli(['sweep', ...SMALL, ...extra, '--out', out]);
+    assert.is(r.code, 0, r.stderr);
+  }
+  assert.ok(bytes(one).equals(bytes(two)), '--jobs 1 and --jobs 2 differ');
+  for (const k of [1, 2]) assert.is(cli(['sweep', ...SMALL, '--shard', `${k}/2`, '--out', path.join(dir, `s${k}`)]).code, 0);
+  const partial = tableFromIPC(bytes(path.join(dir, 's1')));
+  assert.is(partial.numRows, 8, 'shard 1/2 holds every other run');
+  const m = cli(['merge', path.join(dir, 's1'), path.join(dir, 's2'), '--out', merged, '--no-report']);
+  assert.is(m.code, 0, m.stderr);
+  assert.ok(bytes(merged).equals(bytes(one)), 'merged shards differ from the one-machine sweep');
+  assert.ok(bytes(merged, 'sweep.json').equals(bytes(one, 'sweep.json')));
+});
+
+test('results.arrow round-trips: one row per run in order, parameters, seeds, metrics, provenance', () => {
+  const out = path.join(tempDir(), 'sweep');
+  assert.is(cli(['sweep', ...SMALL, '--out', out]).code, 0);
+  const t = tableFromIPC(bytes(out));
+  assert.is(t.numRows, 16);
+  const names = t.schema.fields.map((f) => f.name);
+  for (const col of ['run', 'point', 'replication', 'seed', 'status', 'tags', 'load', 'requests', 'throughput_per_us', 'sojourn_ns.p99']) {
+    assert.ok(names.includes(col), `missing column ${col}`);
+  }
+  const rows = t.toArray().map((r) => r.toJSON());
+  assert.equal(rows.slice(0, 3).map((r) => r.run), ['p0000-r0', 'p0000-r1', 'p0001-r0']);
+  const first = rows[0]!;
+  assert.is(first.tags, 8); assert.is(first.load, 5); assert.is(first.status, 'ok');
+  assert.is(Number(first.seed), deriveRunSeed(1, { load: 5, requests: 2000, tags: 8 }, 0), 'seed derives from (seed, parameters, replication)');
+  assert.ok((first['sojourn_ns.p50'] as number) > 500, 'a metric has a value');
+  const meta = t.schema.metadata;
+  const manifest = JSON.parse(meta.get('pciesim.manifest')!);
+  assert.is(meta.get('pciesim.scenario'), 'demo-read-tags');
+  assert.is(manifest.replications, 2);
+  assert.equal(manifest.points.length, 8);
+  assert.ok(manifest.metrics['sojourn_ns.p99'].unit === 'ns');
+  assert.ok(meta.get('pciesim.version'));
+});
+
+test('--resume after the sweep process is killed mid-way finishes with the same results.arrow', async () => {
+  const dir = tempDir();
+  const args = ['demo-read-tags', '--set', 'requests=20000', '--grid', 'load=5,10,15,20,25,30,35,40,45,50,55', '--grid', 'tags=16,32', '--no-report'];
+  const full = path.join(dir, 'full'), killed = path.join(dir, 'killed');
+  assert.is(cli(['sweep', ...args, '--jobs', '2', '--out', full]).code, 0);
+
+  const child = spawn(process.execPath, [CLI, 'sweep', ...args, '--jobs', '1', '--out', killed], { cwd: ROOT, stdio: 'ignore' });
+  const runsDir = path.join(killed, 'runs');
+  const finished = () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0);
+  await new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (finished() >= 3) { clearInterval(poll); child.kill('SIGKILL'); }
+    }, 20);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      if (signal === 'SIGKILL') resolve(); else reject(new Error(`the sweep ended (code ${code}) before it could be killed`));
+    });
+  });
+  const done = finished();
+  assert.ok(done >= 3 && done < 22, `killed with ${done} of 22 runs done`);
+  assert.not.ok(fs.existsSync(path.join(killed, 'results.arrow')), 'no results file from a killed sweep');
+  const noResume = cli(['sweep', ...args, '--out', killed]);
+  assert.is(noResume.code, 2, 'a second sweep into the folder must ask for --resume');
+  const r = cli(['sweep', ...args, '--jobs', '2', '--resume', '--out', killed]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, `${done} already done`);
+  assert.ok(bytes(killed).equals(bytes(full)), 'resumed sweep differs from the uninterrupted one');
+});
+
+test('a run whose model throws is a failed row with its error; the sweep finishes and exits 1', () => {
+  const dir = tempDir();
+  const file = writeScenario(dir, 'faulty.json', {
+    name: 'faulty', parameters: { fail: { default: false } },
+    components: [{ name: 'f', type: 'test.faulty', params: { fail: '$fail' } }],
+    sweep: { grid: { fail: [false, true] } },
+  });
+  const out = path.join(dir, 'out');
+  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: { PCIESIM_MODELS: FIXTURE_MODELS } });
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stdout, '1 failed');
+  const rows = tableFromIPC(bytes(out)).toArray().map((x) => x.toJSON());
+  assert.equal(rows.map((x) => [x.fail, x.status]), [[false, 'ok'], [true, 'failed']]);
+  assert.match(String(rows[1]!.error), 'injected model bug');
+  assert.is(rows[0]!.ticks, 1);
+  assert.is(rows[1]!.ticks, null);
+});
+
+test('bad sweep input exits 2 with a clear message and writes nothing', () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'out');
+  const cases: [string[], string][] = [
+    [['--shard', '3/2'], '--shard 3/2: expected K/N'],
+    [['--grid', 'tags=8,x'], 'parameter "tags"'],
+    [['--grid', 'nosuch=1,2'], 'declares no parameter "nosuch"'],
+    [['--set', 'load=3', '--grid', 'load=1,2'], '"load" is also swept'],
+    [['--jobs', '0'], '--jobs 0'],
+  ];
+  for (const [flags, message] of cases) {
+    const r = cli(['sweep', 'demo-read-tags', ...flags, '--out', out]);
+    assert.is(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.not.ok(fs.existsSync(out), `${flags.join(' ')} left an output folder`);
+  }
+  const d = demoScenario(); d.sweep.grid.tags = [8, -1];
+  const bad = writeScenario(dir, 'bad-grid.json', d);
+  const r = cli(['sweep', bad, '--out', out]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, 'servers');
+  assert.not.ok(fs.existsSync(out));
+});
+
+test('merge refuses folders of different sweeps and incomplete shard sets', () => {
+  const dir = tempDir();
+  const a = path.join(dir, 'a'), b = path.join(dir, 'b');
+  assert.is(cli(['sweep', ...SMALL, '--shard', '1/2', '--out', a]).code, 0);
+  assert.is(cli(['sweep', ...SMALL, '--seed', '7', '--shard', '2/2', '--out', b]).code, 0);
+  const incomplete = cli(['merge', a, '--out', path.join(dir, 'm1')]);
+  assert.is(incomplete.code, 2);
+  assert.match(incomplete.stderr, '8 of 16 runs are in none of the folders');
+  const mixed = cli(['merge', a, b, '--out', path.join(dir, 'm2')]);
+  assert.is(mixed.code, 2);
+  assert.match(mixed.stderr, 'holds a different sweep');
+});
+
+test.run();
