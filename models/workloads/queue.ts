@@ -6,6 +6,7 @@ import { PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { Attribution } from '../../src/stats/attribution.js';
 import { WindowedCounter } from '../../src/stats/windows.js';
+import type { TraceChannel } from '../../src/trace/tracer.js';
 import { distribution } from '../../src/run/metrics.js';
 
 /**
@@ -32,6 +33,8 @@ class QueueStation implements Component {
   private readonly waiting = new Histogram();
   private readonly ledger = new Attribution();
   private readonly done: WindowedCounter;
+  /** One row per finished request: latency is its sojourn, a its wait for a server (ps). */
+  private readonly trace: TraceChannel | null;
   private completed = 0;
   private firstCounted = -1;
   private lastDone = 0;
@@ -39,6 +42,7 @@ class QueueStation implements Component {
   constructor(private readonly ctx: ComponentContext, private readonly p: QueueParams) {
     this.servers = new Resource(ctx.sim, p.servers, `${ctx.name}/servers`);
     this.done = new WindowedCounter(p.throughputWindow);
+    this.trace = ctx.tracer.channel(ctx.name, 'request');
   }
 
   start(): void {
@@ -51,12 +55,12 @@ class QueueStation implements Component {
       for (let i = 0; i < self.p.requests; i++) {
         yield Math.round(arrivals.exponential(meanGap));
         const hold = Math.round(service.lognormalMeanCv(self.p.serviceTime, self.p.serviceCv));
-        sim.process(self.request(hold), 'request');
+        sim.process(self.request(i, hold), 'request');
       }
     }(), `${this.ctx.name}/source`);
   }
 
-  private *request(hold: number) {
+  private *request(id: number, hold: number) {
     const { sim } = this.ctx;
     const arrived = sim.now;
     yield this.servers.request();
@@ -64,6 +68,7 @@ class QueueStation implements Component {
     yield hold;
     this.servers.release();
     this.done.add(sim.now);
+    if (this.trace !== null) this.trace.record(sim.now, id, 0, sim.now - arrived, started - arrived, hold);
     if (arrived < this.ctx.warmup) return;
     if (this.firstCounted < 0) this.firstCounted = arrived;
     this.completed++;

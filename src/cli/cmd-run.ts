@@ -8,7 +8,7 @@ import { printRunSummary } from './output.js';
 import { readScenario, resolveScenario } from '../scenario/loader.js';
 import { parseSetFlags } from '../scenario/params.js';
 import { UserError } from '../scenario/errors.js';
-import { runScenario } from '../run/single.js';
+import { runScenario, TRACE_FILE } from '../run/single.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 
@@ -22,19 +22,20 @@ export function parseIntFlag(name: string, v: string | undefined, fallback: numb
 export const runCommand: Command = {
   name: 'run',
   summary: 'run one scenario and write its summary.json',
-  help: `Usage: pciesim run <scenario> [--set NAME=VALUE]... [--seed N] [--replication K] [--out DIR] [--json]
+  help: `Usage: pciesim run <scenario> [--set NAME=VALUE]... [--seed N] [--replication K] [--out DIR] [--trace] [--json]
 
 Runs one scenario once. <scenario> is a JSON file, or the name of one in scenarios/.
   --set NAME=VALUE   override a parameter the scenario declares (repeatable)
   --seed N           use seed N instead of the scenario's seed
   --replication K    replication index (a different, reproducible random draw), default 0
-  --out DIR          write DIR/summary.json (the folder is created only when the run succeeds)
+  --out DIR          write DIR/summary.json (the folder is created only when the scenario is valid)
+  --trace            record trace.arrow into --out (the scenario's "trace" section selects what)
   --json             print summary.json to stdout instead of the human summary
 `,
   async run(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,
-      options: { set: { type: 'string', multiple: true }, seed: { type: 'string' }, replication: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+      options: { set: { type: 'string', multiple: true }, seed: { type: 'string' }, replication: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'boolean' } },
     });
     if (positionals.length !== 1) throw new UserError('expected exactly one scenario file (see pciesim run --help)');
     const lib = await modelLibrary();
@@ -42,8 +43,12 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     const sc = resolveScenario(doc, parseSetFlags(values.set ?? []), lib);
     const seed = parseIntFlag('seed', values.seed, doc.body.seed);
     const replication = parseIntFlag('replication', values.replication, 0);
+    if (values.trace) sc.trace.enabled = true;
+    if (sc.trace.enabled && !values.out) throw new UserError('tracing is on: give --out DIR for trace.arrow');
+    const tracing = sc.trace.enabled && values.out !== undefined;
+    if (tracing) fs.mkdirSync(values.out!, { recursive: true });
     const t0 = performance.now();
-    const summary = runScenario(sc, { seed, replication });
+    const summary = runScenario(sc, { seed, replication, ...(tracing ? { tracePath: path.join(values.out!, TRACE_FILE) } : {}) });
     const wall = (performance.now() - t0) / 1000;
     const text = canonicalJson(summary, 2) + '\n';
     if (values.out) {
@@ -53,7 +58,7 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     if (values.json) process.stdout.write(text);
     else {
       printRunSummary(summary, wall, (l) => process.stdout.write(l + '\n'));
-      if (values.out) process.stdout.write(`  wrote ${path.join(values.out, 'summary.json')}\n`);
+      if (values.out) process.stdout.write(`  wrote ${path.join(values.out, 'summary.json')}${tracing ? ` and ${TRACE_FILE}` : ''}\n`);
     }
     return 0;
   },

@@ -16,7 +16,7 @@ export const sweepCommand: Command = {
   name: 'sweep',
   summary: 'run a scenario over a grid of parameter values in parallel, then write results.arrow and a report',
   help: `Usage: pciesim sweep <scenario> [--set NAME=VALUE]... [--grid NAME=V1,V2,...]... [--zip NAME=V1,V2,...]...
-                     [--replications R] [--seed N] [--jobs N] [--shard K/N] [--resume] [--no-report] [--out DIR]
+                     [--replications R] [--seed N] [--jobs N] [--shard K/N] [--resume] [--trace] [--no-report] [--out DIR]
 
 Runs every point of the scenario's "sweep" (or of --grid/--zip, which replace it), R times each.
   --set NAME=VALUE     fix a parameter for every run (repeatable)
@@ -28,6 +28,7 @@ Runs every point of the scenario's "sweep" (or of --grid/--zip, which replace it
   --jobs N             worker threads (default: one per core)
   --shard K/N          run only the K-th of N slices; join the folders with "pciesim merge"
   --resume             finish an interrupted sweep in --out without redoing finished runs
+  --trace              record each run's trace to DIR/runs/<run>/trace.arrow
   --no-report          skip the report (a shard never writes one)
   --out DIR            output folder (default: sweeps/<scenario name>)
 
@@ -40,7 +41,7 @@ Results never depend on --jobs, --shard or the order runs finish in.
       options: {
         set: { type: 'string', multiple: true }, grid: { type: 'string', multiple: true }, zip: { type: 'string', multiple: true },
         replications: { type: 'string' }, seed: { type: 'string' }, jobs: { type: 'string' }, shard: { type: 'string' },
-        resume: { type: 'boolean' }, 'no-report': { type: 'boolean' }, out: { type: 'string' },
+        resume: { type: 'boolean' }, trace: { type: 'boolean' }, 'no-report': { type: 'boolean' }, out: { type: 'string' },
       },
     });
     if (positionals.length !== 1) throw new UserError('expected exactly one scenario file (see pciesim sweep --help)');
@@ -50,7 +51,7 @@ Results never depend on --jobs, --shard or the order runs finish in.
     const out = values.out ?? path.join('sweeps', doc.body.name);
     const t0 = performance.now();
     const outcome = await runSweep({
-      doc, lib, out, shard, resume: values.resume ?? false, jobs: parseJobs(values.jobs),
+      doc, lib, out, shard, resume: values.resume ?? false, jobs: parseJobs(values.jobs), trace: values.trace ?? false,
       plan: {
         overrides: parseSetFlags(values.set ?? []),
         grid: parseListFlags('grid', values.grid), zip: parseListFlags('zip', values.zip),

@@ -6,6 +6,7 @@ import { sweepCommand } from './cmd-sweep.js';
 import { mergeCommand } from './cmd-merge.js';
 import { reportCommand } from './cmd-report.js';
 import { quickstartCommand } from './cmd-quickstart.js';
+import { traceCommand } from './cmd-trace.js';
 
 export interface Command {
   name: string;
@@ -15,7 +16,7 @@ export interface Command {
 }
 
 export const commands: Command[] = [
-  quickstartCommand, runCommand, sweepCommand, mergeCommand, reportCommand, validateCommand, listCommand, schemaCommand,
+  quickstartCommand, runCommand, sweepCommand, mergeCommand, reportCommand, traceCommand, validateCommand, listCommand, schemaCommand,
 ];
 
 export function usage(): string {

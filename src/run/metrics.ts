@@ -2,11 +2,6 @@ import type { Histogram } from '../stats/histogram.js';
 import type { DistributionMetric, MetricValue } from '../scenario/registry.js';
 import type { ResolvedScenario } from '../scenario/loader.js';
 
-/** The fractions a distribution's CDF is kept at: dense in the tail, where latency questions live. */
-export const CDF_FRACTIONS = [
-  0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1,
-] as const;
-
 /** A histogram as a reported distribution; an empty one reports nulls, not zeros. */
 export function distribution(h: Histogram, scale = 1): DistributionMetric {
   if (h.count === 0) return { count: 0, mean: null, min: null, p50: null, p90: null, p99: null, p999: null, max: null, cdf: [] };
@@ -14,7 +9,7 @@ export function distribution(h: Histogram, scale = 1): DistributionMetric {
   return {
     count: h.count, mean: h.mean * scale, min: h.min * scale,
     p50: q.p50 * scale, p90: q.p90 * scale, p99: q.p99 * scale, p999: q.p999 * scale, max: h.max * scale,
-    cdf: CDF_FRACTIONS.map((f): [number, number] => [f, (f === 0 ? h.min : f === 1 ? h.max : h.quantile(f)) * scale]),
+    cdf: h.cdfPoints().map(([f, v]): [number, number] => [f, v * scale]),
   };
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Simulation, type RunResult } from '../sim/simulation.js';
 import { UserError } from '../scenario/errors.js';
+import { DISABLED_TRACER, openTracer } from '../trace/tracer.js';
 import { MAX_TIME } from '../sim/time.js';
 import type { ResolvedScenario } from '../scenario/loader.js';
 import type { Component, ComponentContext, MetricValue } from '../scenario/registry.js';
@@ -8,9 +9,14 @@ import { nameMetrics } from './metrics.js';
 import { Attribution, type AttributionJSON } from '../stats/attribution.js';
 import { PCIESIM_VERSION } from '../version.js';
 
+/** A run's trace file, next to its summary.json. */
+export const TRACE_FILE = 'trace.arrow';
+
 export interface RunRequest {
   seed: number;
   replication: number;
+  /** Where to write trace.arrow when the scenario's tracing is on (no file otherwise). */
+  tracePath?: string;
 }
 
 /** Everything a run reports; summary.json is this object, written with sorted keys. */
@@ -40,11 +46,16 @@ export interface RunSummary {
  */
 export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   const sim = new Simulation({ seed: req.seed, replication: req.replication, fingerprint: true });
+  const tracer = req.tracePath === undefined ? DISABLED_TRACER : openTracer(req.tracePath, sc.trace, {
+    scenario: sc.name, scenarioHash: sc.doc.hash, parameters: sc.parameters,
+    seed: req.seed, replication: req.replication, pciesimVersion: PCIESIM_VERSION,
+  });
   const instances = new Map<string, Component>();
   const context = (name: string): ComponentContext => ({
     sim,
     name,
     warmup: sc.run.warmup ?? 0,
+    tracer,
     rng: (stream) => sim.rng(`${name}/${stream}`),
     peer: <T extends Component>(other: string) => {
       const c = instances.get(other);
@@ -69,14 +80,17 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     });
   } catch (e) {
     // A model that throws is a bug in the model, not in the scenario: the run
-    // is reported as failed (a sweep carries on with the other runs).
-    if (e instanceof UserError) throw e;
+    // is reported as failed (a sweep carries on with the other runs), and its
+    // trace, whole up to the failure, is kept for finding the bug.
+    if (e instanceof UserError) { tracer.abort(); throw e; }
+    tracer.close();
     return {
       ...base, status: 'failed', error: e instanceof Error ? e.message : String(e),
       simulated_ps: sim.now, events: sim.eventCount, stop_reason: 'error', fingerprint: sim.fingerprint(),
       metrics: {}, attribution: new Attribution().toJSON(), series: {},
     };
   }
+  tracer.close();
   const metrics = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.metrics?.() ?? {} })));
   const series = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.series?.() ?? {} })));
   const attribution = new Attribution();

@@ -11,14 +11,8 @@ import { resultsTable, writeResultsFile } from './results-file.js';
 import type { RunSummary } from './single.js';
 import type { WorkerSetup } from './worker.js';
 
-/** The files of a sweep folder. */
-export const SWEEP_FILES = {
-  manifest: 'sweep.json',
-  results: 'results.arrow',
-  runs: 'runs',
-  summary: 'summary.json',
-  report: 'report',
-} as const;
+import { SWEEP_FILES } from './sweep-files.js';
+export { SWEEP_FILES };
 
 /** sweep.json: the manifest plus which slice of it this folder holds. */
 export interface SweepFolder {
@@ -34,6 +28,8 @@ export interface SweepOptions {
   shard?: Shard;
   resume: boolean;
   out: string;
+  /** Record every run's trace (runs/<id>/trace.arrow) even where the scenario leaves tracing off. */
+  trace?: boolean;
   progress?: NodeJS.WriteStream | null;
 }
 
@@ -83,7 +79,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   if (o.resume) for (const r of mine) { const s = readRunSummary(o.out, r); if (s) finished.set(r.index, s); }
   const todo = mine.filter((r) => !finished.has(r.index));
   const progress = new Progress(todo.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
-  const setup: WorkerSetup = { doc: o.doc, overrides: o.plan.overrides };
+  const setup: WorkerSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out };
   await runPool<PlannedRun, { summary: RunSummary }>({
     jobs: o.jobs,
     worker: new URL('./worker.js', import.meta.url),

@@ -5,12 +5,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelLibrary } from '../scenario/library.js';
 import { resolveScenario, type ScenarioDoc } from '../scenario/loader.js';
-import { runScenario } from './single.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runScenario, TRACE_FILE } from './single.js';
+import { SWEEP_FILES } from './sweep-files.js';
 import type { PlannedRun } from './plan.js';
 
 export interface WorkerSetup {
   doc: ScenarioDoc;
   overrides: Record<string, string>;
+  /** Turn tracing on even where the scenario leaves it off (--trace). */
+  trace: boolean;
+  /** The sweep folder: traces go to runs/<id>/trace.arrow. */
+  out: string;
 }
 
 const setup = workerData as WorkerSetup;
@@ -19,6 +26,12 @@ const port = parentPort!;
 
 port.on('message', (run: PlannedRun) => {
   const sc = resolveScenario(setup.doc, { ...setup.overrides, ...run.values }, lib, 'sweep');
-  port.postMessage({ index: run.index, summary: runScenario(sc, { seed: run.seed, replication: run.replication }) });
+  if (setup.trace) sc.trace.enabled = true;
+  let tracePath: string | undefined;
+  if (sc.trace.enabled) {
+    tracePath = path.join(setup.out, SWEEP_FILES.runs, run.id, TRACE_FILE);
+    fs.mkdirSync(path.dirname(tracePath), { recursive: true });
+  }
+  port.postMessage({ index: run.index, summary: runScenario(sc, { seed: run.seed, replication: run.replication, tracePath }) });
 });
 port.postMessage({ ready: true });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { RandomStream } from '../sim/random.js';
 import type { Simulation } from '../sim/simulation.js';
 import type { Attribution } from '../stats/attribution.js';
+import type { Tracer } from '../trace/tracer.js';
 
 /** A distribution reported as a metric: summary.json keeps it nested, results.arrow flattens it. */
 export interface DistributionMetric {
@@ -35,6 +36,8 @@ export interface ComponentContext {
   readonly name: string;
   /** Statistics leave out samples before this time (the scenario's run.warmup, 0 if none). */
   readonly warmup: number;
+  /** Trace recording: ask for channels at setup; a channel is null when not selected (see trace/tracer). */
+  readonly tracer: Tracer;
   /** A random stream private to this instance: the stream name is prefixed with the instance name. */
   rng(stream: string): RandomStream;
   /** Another instance, by name, for components that drive or query others. */
