@@ -11,8 +11,12 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 // uvu's exports map hides bin.js, so find it next to the package's main entry.
 const uvuBin = path.join(path.dirname(createRequire(import.meta.url).resolve('uvu')), '..', 'bin.js');
+// `node dist/test/run.js [folder | folder/file.test.js]` runs a part of the suite.
 const only = process.argv[2] ?? '.';
-const result = spawnSync(process.execPath, [uvuBin, path.join(here, only), '\\.test\\.js$'], {
+const oneFile = only.endsWith('.test.js');
+const dir = path.join(here, oneFile ? path.dirname(only) : only);
+const pattern = oneFile ? `^${path.basename(only).replace(/\./g, '\\.')}$` : '\\.test\\.js$';
+const result = spawnSync(process.execPath, [uvuBin, dir, pattern], {
   encoding: 'utf8',
   env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   stdio: ['ignore', 'pipe', 'inherit'],

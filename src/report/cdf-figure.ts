@@ -1,0 +1,42 @@
+/** The CDF of one latency distribution, one line per variant at the study's representative grid points. */
+import type { Figure } from './figure.js';
+import type { Representatives } from './grid.js';
+import { withUnit } from './metric-columns.js';
+import type { ReportStudy } from './model.js';
+import { distributionUnit, pooledDistribution } from './replications.js';
+import { cdfSpec, type CdfRow } from './specs.js';
+
+/**
+ * A positive distribution spanning this many times its minimum gets a log
+ * axis: tails of a few microseconds behind a body of a few hundred
+ * nanoseconds would otherwise squash the body against the axis.
+ */
+export const LOG_AXIS_SPAN = 100;
+
+/** Null when none of the representative points recorded the distribution. */
+export function cdfFigure(study: ReportStudy, name: string, at: Representatives): Figure | null {
+  const rows: CdfRow[] = [];
+  at.points.forEach((point, i) => {
+    const pooled = pooledDistribution(point.runs, name);
+    for (const [fraction, value] of pooled ?? []) rows.push({ series: at.labels[i]!, value, fraction });
+  });
+  if (rows.length === 0) return null;
+  const min = rows.reduce((m, r) => Math.min(m, r.value), Infinity);
+  const max = rows.reduce((m, r) => Math.max(m, r.value), -Infinity);
+  const title = `CDF of ${name}${at.slice ? ` ${at.slice}` : ''}`;
+  const caption =
+    `Distribution of ${name} per variant${at.slice ? ` ${at.slice}` : ''}, ` +
+    'pooled over replications by averaging the value at each fraction.';
+  return {
+    name: `${name} cdf`,
+    title,
+    caption,
+    spec: cdfSpec({
+      title,
+      rows,
+      logX: min > 0 && max >= LOG_AXIS_SPAN * min,
+      xTitle: withUnit(name, distributionUnit(study.runs, name)),
+      seriesTitle: at.legendTitle || 'Variant',
+    }),
+  };
+}

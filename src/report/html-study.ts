@@ -1,0 +1,183 @@
+/**
+ * One study's section of index.html: what was run, its parameters, its
+ * plots, its numbers (mean ± confidence half-width per grid point) and its
+ * failed runs. Every scenario string is escaped: here for prose, in
+ * html-table.ts for tables, and by vega for the inline SVGs.
+ */
+import { escapeHtml } from './escape.js';
+import type { Figure, MissingFigure } from './figure.js';
+import { formatNumber, formatEstimate, MISSING } from './format.js';
+import { compareBySweepOrder, compareCodeUnits, displayValue, fixedParameters, gridPoints, sweptParameters } from './grid.js';
+import { htmlTable, type Column } from './html-table.js';
+import { metricColumns, metricUnit } from './metric-columns.js';
+import type { ReportStudy } from './model.js';
+import { CONFIDENCE_LEVEL, estimate, metricSamples } from './replications.js';
+
+/** Metric columns per results table, so a table fits a laptop screen without scrolling. */
+export const METRICS_PER_TABLE = 6;
+/** Failures listed in full; a sweep where thousands fail needs the first few messages, not all of them. */
+export const MAX_LISTED_FAILURES = 100;
+
+/** A figure with its unique id (also its file stem) and its SVG ready to inline. */
+export interface PlacedFigure {
+  id: string;
+  figure: Figure;
+  svg: string;
+}
+
+export interface StudySectionInput {
+  study: ReportStudy;
+  /** The section's element id, unique in the page. */
+  id: string;
+  figures: readonly PlacedFigure[];
+  missing: readonly MissingFigure[];
+}
+
+/** The section title: the study's own, else its scenario's name. */
+export function studyTitle(study: ReportStudy): string {
+  return study.title || study.scenario.name;
+}
+
+export function studySection({ study, id, figures, missing }: StudySectionInput): string {
+  return [
+    `<section id="${escapeHtml(id)}">`,
+    `<h2>${escapeHtml(studyTitle(study))}</h2>`,
+    study.scenario.description ? `<p class="lead">${escapeHtml(study.scenario.description)}</p>` : '',
+    provenance(study),
+    parameterTables(study),
+    plots(study, figures, missing),
+    resultTables(study),
+    failures(study),
+    '</section>',
+  ].filter((part) => part !== '').join('\n');
+}
+
+function provenance(study: ReportStudy): string {
+  const failed = study.runs.filter((r) => r.status === 'failed').length;
+  const facts: [term: string, value: string, code?: boolean][] = [
+    ['Scenario', study.scenario.name],
+    ['File', study.scenario.file, true],
+    ['Hash', study.scenario.hash, true],
+    ['pciesim', study.pciesim],
+    // Seeds are identifiers to copy, so they are never grouped into thousands.
+    ['Base seed', String(study.seed), true],
+    ['Replications', formatNumber(study.replications)],
+    ['Runs', formatNumber(study.runs.length)],
+    ['Failed runs', formatNumber(failed)],
+  ];
+  const items = facts
+    .map(([term, value, code]) => `<dt>${escapeHtml(term)}</dt><dd>${code ? `<code>${escapeHtml(value)}</code>` : escapeHtml(value)}</dd>`)
+    .join('\n');
+  return `<h3>What was run</h3>\n<dl class="facts">\n${items}\n</dl>`;
+}
+
+function parameterTables(study: ReportStudy): string {
+  if (study.parameters.length === 0) return '<h3>Parameters</h3>\n<p>The scenario has no parameters.</p>';
+  const row = (values: string, p: ReportStudy['parameters'][number]): string[] =>
+    [p.name, values, p.unit ?? '', p.description ?? ''];
+  const swept = sweptParameters(study), fixed = fixedParameters(study);
+  const parts = ['<h3>Parameters</h3>'];
+  if (swept.length > 0) {
+    parts.push('<p>Swept:</p>', htmlTable(
+      [{ header: 'Parameter', kind: 'code' }, { header: 'Values' }, { header: 'Unit' }, { header: 'Description' }],
+      swept.map((p) => row(p.values.map(displayValue).join(', '), p)),
+    ));
+  }
+  if (fixed.length > 0) {
+    parts.push('<p>Fixed:</p>', htmlTable(
+      [{ header: 'Parameter', kind: 'code' }, { header: 'Value' }, { header: 'Unit' }, { header: 'Description' }],
+      fixed.map((p) => row(displayValue(p.values[0]), p)),
+    ));
+  }
+  return parts.join('\n');
+}
+
+function plots(study: ReportStudy, figures: readonly PlacedFigure[], missing: readonly MissingFigure[]): string {
+  const parts = ['<h3>Plots</h3>'];
+  for (const { id, figure, svg } of figures) {
+    const file = escapeHtml(id);
+    parts.push(
+      `<figure id="${file}">`,
+      svg,
+      `<figcaption>${escapeHtml(figure.caption)} ` +
+        `<span class="files"><a href="${file}.svg">SVG</a> · <a href="${file}.png">PNG</a> · <a href="${file}.vl.json">Vega-Lite</a></span></figcaption>`,
+      '</figure>',
+    );
+  }
+  for (const m of missing) parts.push(`<p class="missing">${escapeHtml(`No plot for “${m.title}”: ${m.reason}.`)}</p>`);
+  if (figures.length === 0 && missing.length === 0) parts.push(`<p>Nothing to plot: ${nothingToPlotReason(study)}.</p>`);
+  return parts.join('\n');
+}
+
+function nothingToPlotReason(study: ReportStudy): string {
+  if (!study.runs.some((r) => r.status === 'ok')) return 'no run succeeded';
+  if (sweptParameters(study).length === 0) return 'nothing was swept, and the runs recorded no distributions, time breakdowns or time series; the numbers are below';
+  return 'the runs reported no metrics';
+}
+
+function resultTables(study: ReportStudy): string {
+  const parts = ['<h3>Results</h3>'];
+  if (study.runs.length === 0) return [...parts, '<p>No runs.</p>'].join('\n');
+  const swept = sweptParameters(study);
+  const points = gridPoints(study.runs).sort(compareBySweepOrder(study, swept.map((p) => p.name)));
+  const metrics = metricColumns(study.runs);
+  parts.push(
+    `<p>Each cell is the mean over a grid point's successful replications ± the half-width of its ` +
+      `${CONFIDENCE_LEVEL * 100}% Student-t confidence interval; a value without ± comes from a single run, ` +
+      `and ${MISSING} means no successful run reported it.</p>`,
+  );
+  const keyColumns: Column[] = [
+    ...swept.map((p): Column => ({ header: p.name, note: p.unit, kind: 'number' })),
+    { header: 'Runs ok', kind: 'number' },
+  ];
+  const keyCells = points.map((point) => [
+    ...swept.map((p) => displayValue(point.parameters[p.name])),
+    `${point.runs.filter((r) => r.status === 'ok').length} / ${point.runs.length}`,
+  ]);
+  if (metrics.length === 0) parts.push(htmlTable(keyColumns, keyCells));
+  for (let start = 0; start < metrics.length; start += METRICS_PER_TABLE) {
+    const chunk = metrics.slice(start, start + METRICS_PER_TABLE);
+    const columns = [...keyColumns, ...chunk.map((m): Column => ({ header: m, note: metricUnit(study, m), kind: 'number' }))];
+    const rows = points.map((point, i) => [
+      ...keyCells[i]!,
+      ...chunk.map((m) => {
+        const e = estimate(metricSamples(point.runs, m));
+        return formatEstimate(e.mean, e.halfWidth);
+      }),
+    ]);
+    parts.push(htmlTable(columns, rows));
+  }
+  const declared = Object.keys(study.metrics).sort(compareCodeUnits);
+  if (declared.length > 0) {
+    parts.push('<p>Metrics:</p>', htmlTable(
+      [{ header: 'Metric', kind: 'code' }, { header: 'Unit' }, { header: 'Description' }],
+      declared.map((m) => [m, study.metrics[m]!.unit, study.metrics[m]!.description]),
+    ));
+  }
+  return parts.join('\n');
+}
+
+function failures(study: ReportStudy): string {
+  const failed = study.runs.filter((r) => r.status === 'failed');
+  if (failed.length === 0) return '';
+  const swept = sweptParameters(study);
+  const listed = failed.slice(0, MAX_LISTED_FAILURES);
+  const table = htmlTable(
+    [
+      { header: 'Run', kind: 'code' },
+      ...swept.map((p): Column => ({ header: p.name, note: p.unit, kind: 'number' })),
+      { header: 'Replication', kind: 'number' },
+      { header: 'Seed', kind: 'code' },
+      { header: 'Error', kind: 'message' },
+    ],
+    listed.map((r) => [
+      r.id,
+      ...swept.map((p) => displayValue(r.parameters[p.name])),
+      String(r.replication),
+      String(r.seed),
+      r.error ?? 'no message',
+    ]),
+  );
+  const more = failed.length > listed.length ? `\n<p>… and ${formatNumber(failed.length - listed.length)} more failed runs.</p>` : '';
+  return `<h3>Failed runs</h3>\n${table}${more}`;
+}

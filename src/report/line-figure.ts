@@ -1,0 +1,77 @@
+/**
+ * Metric against a swept parameter, one line per variant, each point the mean
+ * over replications with its Student-t confidence band.
+ */
+import type { Figure, MissingFigure } from './figure.js';
+import { compareBySweepOrder, gridPoints, sweptParameters, variantLabel, type GridPoint } from './grid.js';
+import { metricUnit, withUnit } from './metric-columns.js';
+import type { ParamValue, PlotRequest, ReportStudy } from './model.js';
+import { CONFIDENCE_LEVEL, estimate, metricSamples } from './replications.js';
+import { lineSpec, type Cell, type Row } from './specs.js';
+
+/** The parameters that tell the lines apart: the requested series first, then every other swept parameter but x. */
+function lineVariants(study: ReportStudy, x: string, series: string | undefined): string[] {
+  const names = series !== undefined && series !== x ? [series] : [];
+  for (const p of sweptParameters(study)) if (p.name !== x && !names.includes(p.name)) names.push(p.name);
+  return names;
+}
+
+function cellOf(value: ParamValue | undefined): Cell {
+  if (value === undefined) return null;
+  return typeof value === 'boolean' ? String(value) : value;
+}
+
+interface LinePoint { first: GridPoint; x: ParamValue | undefined; variant: string; runs: GridPoint['runs'] }
+
+export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | MissingFigure {
+  const title = request.title ?? `${request.metric} vs ${request.x}`;
+  const variants = lineVariants(study, request.x, request.series);
+
+  // Points that agree on x and variant share one mean; with every swept parameter named that is one grid point each.
+  const byKey = new Map<string, LinePoint>();
+  for (const point of gridPoints(study.runs)) {
+    const x = point.parameters[request.x];
+    const variant = variantLabel(point.parameters, variants);
+    const key = JSON.stringify([x ?? null, variant]);
+    const existing = byKey.get(key);
+    if (existing) existing.runs = existing.runs.concat(point.runs);
+    else byKey.set(key, { first: point, x, variant, runs: point.runs });
+  }
+  // Variant-major order gives legend colours in sweep order; x order within keeps an ordinal axis in sweep order.
+  const order = compareBySweepOrder(study, [...variants, request.x]);
+  const linePoints = [...byKey.values()].sort((a, b) => order(a.first, b.first));
+
+  const rows: Row[] = linePoints.map((p) => {
+    const e = estimate(metricSamples(p.runs, request.metric));
+    const row: Row = { x: cellOf(p.x), mean: e.mean, ci_low: e.low, ci_high: e.high, n: e.n };
+    if (variants.length > 0) row['variant'] = p.variant;
+    return row;
+  });
+  if (!rows.some((r) => r['x'] !== null && r['mean'] !== null)) {
+    return { title, reason: `no successful run has both parameter ${request.x} and metric ${request.metric}` };
+  }
+
+  const hasBand = rows.some((r) => r['ci_low'] !== null);
+  const singleRun = rows.some((r) => r['n'] === 1);
+  const xUnit = study.parameters.find((p) => p.name === request.x)?.unit ?? null;
+  const spec = lineSpec({
+    title,
+    rows,
+    x: 'x',
+    y: 'mean',
+    ...(variants.length > 0 ? { series: 'variant', seriesTitle: variants.join(', ') } : {}),
+    ...(hasBand ? { ciLow: 'ci_low', ciHigh: 'ci_high' } : {}),
+    logX: request.logX ?? false,
+    logY: request.logY ?? false,
+    xTitle: withUnit(request.x, xUnit),
+    yTitle: withUnit(request.metric, metricUnit(study, request.metric)),
+  });
+  const caption = [
+    `Mean of ${request.metric} over the replications of each grid point`,
+    hasBand ? ` with its ${CONFIDENCE_LEVEL * 100}% Student-t confidence band` : '',
+    singleRun ? (hasBand ? '; points from a single run have no band' : '; one run per point, so no confidence band') : '',
+    '.',
+    study.runs.some((r) => r.status === 'failed') ? ' Failed runs are left out.' : '',
+  ].join('');
+  return { name: `${request.metric} vs ${request.x}`, title, caption, spec };
+}

@@ -1,0 +1,82 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { representativePoints } from '../../src/report/grid.js';
+import { lineFigure } from '../../src/report/line-figure.js';
+import { headlineMetrics, metricColumns } from '../../src/report/metric-columns.js';
+import type { ReportRun } from '../../src/report/model.js';
+import { MAX_DEFAULT_LINE_FIGURES, studyFigures } from '../../src/report/study-figures.js';
+import { run, study, sweepStudy } from './fixtures.js';
+
+type Rows = Record<string, unknown>[];
+const dataOf = (spec: Record<string, unknown>): Rows => (spec['data'] as { values: Rows }).values;
+
+test('metric columns keep a distribution together, in percentile order', () => {
+  const runs = [run({
+    point: 0, replication: 0, parameters: {},
+    metrics: { 'lat.max': 9, 'lat.p99': 5, zeta: 1, 'lat.count': 3, 'lat.p50': 2, 'lat.mean': 2.5, alpha: null, 'a.b': 1 },
+  })];
+  assert.equal(metricColumns(runs), ['a.b', 'alpha', 'lat.mean', 'lat.p50', 'lat.p99', 'lat.max', 'lat.count', 'zeta']);
+  // Headline: scalars with a value, and each distribution's p50 and p99.
+  assert.equal(headlineMetrics(runs), ['a.b', 'lat.p50', 'lat.p99', 'zeta']);
+});
+
+test('default plots: headline metrics vs the first swept parameter, lines per the second, then CDF, breakdown, series', () => {
+  const { figures, missing } = studyFigures(sweepStudy({ replications: 2, withExtras: true }));
+  assert.equal(figures.map((f) => f.name), [
+    'latency_ns.p50 vs size', 'latency_ns.p99 vs size', 'throughput_gbps vs size',
+    'latency_ns cdf', 'attribution', 'throughput_gbps over time',
+  ]);
+  assert.equal(missing, []);
+  const line = dataOf(figures[0]!.spec);
+  assert.equal(line.map((r) => [r['variant'], r['x']]), [['grant-copy', 4096], ['grant-copy', 65536], ['zero-copy', 4096], ['zero-copy', 65536]]);
+  // Representative slice for CDF and series: the last size, one line per scheme.
+  assert.match(figures[3]!.title, 'at size = 65536');
+  assert.equal([...new Set(dataOf(figures[3]!.spec).map((r) => r['series']))], ['grant-copy', 'zero-copy']);
+  // Four grid points are few enough for one bar each.
+  assert.equal([...new Set(dataOf(figures[4]!.spec).map((r) => r['bar']))], [
+    'size=4096, scheme=grant-copy', 'size=4096, scheme=zero-copy', 'size=65536, scheme=grant-copy', 'size=65536, scheme=zero-copy',
+  ]);
+});
+
+test('default line plots are capped', () => {
+  const metrics: Record<string, number> = {};
+  for (let i = 0; i < 20; i++) metrics[`m${String(i).padStart(2, '0')}`] = i;
+  const runs = [1, 2].map((size, point) => run({ point, replication: 0, parameters: { size }, metrics }));
+  const s = study({ parameters: [{ name: 'size', description: null, unit: null, values: [1, 2] }], runs });
+  assert.is(studyFigures(s).figures.length, MAX_DEFAULT_LINE_FIGURES);
+});
+
+test('with three swept parameters a line is one combination of the other two, the requested series first', () => {
+  const runs: ReportRun[] = [];
+  let point = 0;
+  for (const iommu of [false, true]) for (const scheme of ['a', 'b']) for (const size of [1, 2]) {
+    runs.push(run({ point: point++, replication: 0, parameters: { size, scheme, iommu }, metrics: { m: size } }));
+  }
+  const s = study({
+    parameters: [
+      { name: 'size', description: null, unit: null, values: [1, 2] },
+      { name: 'iommu', description: null, unit: null, values: [false, true] },
+      { name: 'scheme', description: null, unit: null, values: ['a', 'b'] },
+    ],
+    runs,
+  });
+  const figure = lineFigure(s, { metric: 'm', x: 'size', series: 'scheme' });
+  assert.ok('spec' in figure);
+  const rows = dataOf(figure.spec);
+  assert.equal([...new Set(rows.map((r) => r['variant']))], [
+    'scheme=a, iommu=false', 'scheme=a, iommu=true', 'scheme=b, iommu=false', 'scheme=b, iommu=true',
+  ]);
+  assert.is(rows.length, 8, 'one row per grid point');
+  assert.ok(rows.every((r) => !('ci_low' in r)), 'single replication: no band');
+  assert.equal(representativePoints(s, 'size').labels, ['iommu=false, scheme=a', 'iommu=false, scheme=b', 'iommu=true, scheme=a', 'iommu=true, scheme=b']);
+});
+
+test('a requested plot without data is reported, not drawn', () => {
+  const s = sweepStudy({ replications: 1 });
+  s.plots = [{ metric: 'no_such_metric', x: 'size', title: 'Ghost' }, { metric: 'throughput_gbps', x: 'no_such_parameter' }];
+  const { figures, missing } = studyFigures(s);
+  assert.equal(figures, []);
+  assert.equal(missing.map((m) => m.title), ['Ghost', 'throughput_gbps vs no_such_parameter']);
+});
+
+test.run();
