@@ -89,7 +89,8 @@ export function lineSpec(o: LineSpecOptions): VegaLiteSpec {
     ? { field: fieldRef(o.x), type: 'quantitative', title: xTitle, ...logScale(o.logX) }
     : { field: fieldRef(o.x), type: 'ordinal', title: xTitle, sort: null };
   // A line encodes values by position, not length, so the axis hugs the data (and its bands) instead of starting at zero.
-  const y = { field: fieldRef(o.y), type: 'quantitative', title: yTitle, scale: { zero: false, ...logScale(o.logY).scale } };
+  // vega-lite rejects an explicit zero on a log scale, so only a linear axis says "do not force zero".
+  const y = { field: fieldRef(o.y), type: 'quantitative', title: yTitle, scale: o.logY ? { type: 'log' } : { zero: false } };
   const color = o.series === undefined
     ? undefined
     : colorEncoding(o.series, o.seriesTitle ?? o.series, distinctValues(values, o.series));
