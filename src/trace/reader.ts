@@ -1,0 +1,163 @@
+/**
+ * Reads `trace.arrow` back one record batch at a time, through apache-arrow's
+ * file reader on a file handle, so reading is as memory-flat as writing.
+ *
+ * Int64 columns come back as JS numbers (exact: the writer only stores
+ * integers within ±2^53) and names as dictionary ids plus the name tables,
+ * which is what a consumer of millions of rows wants; `readTrace` builds one
+ * object per row on top, for tests and small traces.
+ */
+import * as fs from 'node:fs';
+import { type AsyncRecordBatchFileReader, type Data, RecordBatchReader, type RecordBatch, type Vector } from 'apache-arrow';
+import { COL, DICT_ID, NO_LABEL } from './trace-schema.js';
+
+export interface TraceNames {
+  readonly component: readonly string[];
+  readonly kind: readonly string[];
+  readonly label: readonly string[];
+}
+
+/** One record batch as columns; names are ids into `TraceNames`, a null label is `NO_LABEL`. */
+export interface TraceBatch {
+  length: number;
+  time: Float64Array;
+  component: Int32Array;
+  kind: Int32Array;
+  txn: Float64Array;
+  bytes: Float64Array;
+  latency: Float64Array;
+  a: Float64Array;
+  b: Float64Array;
+  label: Int32Array;
+}
+
+export interface TraceRow {
+  time: number;
+  component: string;
+  kind: string;
+  txn: number;
+  bytes: number;
+  latency: number;
+  a: number;
+  b: number;
+  label: string | null;
+}
+
+const TWO_POW_32 = 4294967296;
+
+export class TraceReader {
+  private constructor(
+    private readonly reader: AsyncRecordBatchFileReader,
+    readonly metadata: ReadonlyMap<string, string>,
+    readonly names: TraceNames,
+  ) {}
+
+  static async open(path: string): Promise<TraceReader> {
+    const handle = await fs.promises.open(path, 'r');
+    try {
+      const reader = await RecordBatchReader.from(handle);
+      if (!reader.isFile()) throw new Error(`${path} is not an Arrow IPC file`);
+      await reader.open();
+      const names = (id: number): string[] => {
+        const dictionary = reader.dictionaries.get(id) as Vector | undefined;
+        return dictionary === undefined ? [] : (dictionary.toArray() as string[]);
+      };
+      return new TraceReader(reader as AsyncRecordBatchFileReader, reader.schema.metadata, {
+        component: names(DICT_ID.component),
+        kind: names(DICT_ID.kind),
+        label: names(DICT_ID.label),
+      });
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  /** The record batches in file order; the file is closed when the loop ends, however it ends. */
+  async *batches(): AsyncGenerator<TraceBatch> {
+    try {
+      for await (const batch of this.reader) {
+        // A file without batches reads as one empty placeholder batch.
+        if (batch.numRows > 0) yield columns(batch);
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.reader.cancel();
+  }
+}
+
+/** Every row of a trace, as objects: convenient, and one allocation per row. */
+export async function* readTrace(path: string): AsyncGenerator<TraceRow> {
+  const reader = await TraceReader.open(path);
+  const { component, kind, label } = reader.names;
+  for await (const c of reader.batches()) {
+    for (let i = 0; i < c.length; i++) {
+      const l = c.label[i]!;
+      yield {
+        time: c.time[i]!,
+        component: component[c.component[i]!]!,
+        kind: kind[c.kind[i]!]!,
+        txn: c.txn[i]!,
+        bytes: c.bytes[i]!,
+        latency: c.latency[i]!,
+        a: c.a[i]!,
+        b: c.b[i]!,
+        label: l === NO_LABEL ? null : label[l]!,
+      };
+    }
+  }
+}
+
+function columns(batch: RecordBatch): TraceBatch {
+  const data = (name: string): Data => {
+    const child = batch.getChild(name);
+    if (child === null || child.data.length !== 1) throw new Error(`trace batch has no single-chunk column "${name}"`);
+    return child.data[0]!;
+  };
+  const n = batch.numRows;
+  const int64 = (name: string): Float64Array => {
+    const d = data(name);
+    const v = d.values as BigInt64Array;
+    const words = new Int32Array(v.buffer, v.byteOffset + 8 * d.offset, 2 * n);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = words[2 * i + 1]! * TWO_POW_32 + (words[2 * i]! >>> 0);
+    return out;
+  };
+  const float64 = (name: string): Float64Array => {
+    const d = data(name);
+    return (d.values as Float64Array).subarray(d.offset, d.offset + n);
+  };
+  const ids = (name: string): Int32Array => {
+    const d = data(name);
+    return (d.values as Int32Array).subarray(d.offset, d.offset + n);
+  };
+  return {
+    length: n,
+    time: int64(COL.time),
+    component: ids(COL.component),
+    kind: ids(COL.kind),
+    txn: int64(COL.txn),
+    bytes: int64(COL.bytes),
+    latency: int64(COL.latency),
+    a: float64(COL.a),
+    b: float64(COL.b),
+    label: labelIds(data(COL.label), n),
+  };
+}
+
+/** Label ids with nulls turned into `NO_LABEL`. */
+function labelIds(d: Data, n: number): Int32Array {
+  const out = Int32Array.from((d.values as Int32Array).subarray(d.offset, d.offset + n));
+  const validity = d.nullBitmap;
+  if (d.nullCount > 0 && validity !== undefined && validity.byteLength > 0) {
+    for (let i = 0; i < n; i++) {
+      const bit = d.offset + i;
+      if ((validity[bit >> 3]! & (1 << (bit & 7))) === 0) out[i] = NO_LABEL;
+    }
+  }
+  return out;
+}
