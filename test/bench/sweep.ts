@@ -22,12 +22,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pciesim-bench-sweep-'));
 
 async function timed(jobs: number): Promise<number> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const o = await runSweep({
     doc, lib, jobs, resume: false, out: path.join(tmp, `jobs${jobs}`), progress: null,
     plan: { overrides: { requests: String(REQUESTS) }, grid: { load: LOADS }, replications: Math.ceil(RUNS / LOADS.length) },
   });
   const wall = (performance.now() - t0) / 1000;
-  console.log(`jobs=${jobs} runs=${o.runs} wall=${wall.toFixed(2)}s rate=${(o.runs / wall).toFixed(1)} runs/s`);
+  const cpu = process.cpuUsage(cpu0);
+  // CPU seconds over wall seconds: above 1 with one worker means V8's background
+  // compiler and collector threads are using the other core too.
+  const cores = (cpu.user + cpu.system) / 1e6 / wall;
+  console.log(`jobs=${jobs} runs=${o.runs} wall=${wall.toFixed(2)}s rate=${(o.runs / wall).toFixed(1)} runs/s cpu=${cores.toFixed(2)} cores busy`);
   return wall;
 }
 
