@@ -6,7 +6,7 @@ import { PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { Attribution } from '../../src/stats/attribution.js';
 import { WindowedCounter } from '../../src/stats/windows.js';
-import type { TraceChannel } from '../../src/trace/tracer.js';
+import type { TraceChannel } from '../../src/trace/channel.js';
 import { distribution } from '../../src/run/metrics.js';
 
 /**

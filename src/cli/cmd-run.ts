@@ -8,7 +8,7 @@ import { printRunSummary } from './output.js';
 import { readScenario, resolveScenario } from '../scenario/loader.js';
 import { parseSetFlags } from '../scenario/params.js';
 import { UserError } from '../scenario/errors.js';
-import { runScenario, TRACE_FILE } from '../run/single.js';
+import { openRunTracer, runScenario, TRACE_FILE } from '../run/single.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 
@@ -47,8 +47,10 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     if (sc.trace.enabled && !values.out) throw new UserError('tracing is on: give --out DIR for trace.arrow');
     const tracing = sc.trace.enabled && values.out !== undefined;
     if (tracing) fs.mkdirSync(values.out!, { recursive: true });
+    const req = { seed, replication };
+    const tracer = tracing ? await openRunTracer(sc, req, path.join(values.out!, TRACE_FILE)) : undefined;
     const t0 = performance.now();
-    const summary = runScenario(sc, { seed, replication, ...(tracing ? { tracePath: path.join(values.out!, TRACE_FILE) } : {}) });
+    const summary = runScenario(sc, { ...req, tracer });
     const wall = (performance.now() - t0) / 1000;
     const text = canonicalJson(summary, 2) + '\n';
     if (values.out) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Simulation, type RunResult } from '../sim/simulation.js';
 import { UserError } from '../scenario/errors.js';
-import { DISABLED_TRACER, openTracer } from '../trace/tracer.js';
+import { DISABLED_TRACER, type RunTracer } from '../trace/channel.js';
 import { MAX_TIME } from '../sim/time.js';
 import type { ResolvedScenario } from '../scenario/loader.js';
 import type { Component, ComponentContext, MetricValue } from '../scenario/registry.js';
@@ -15,8 +15,8 @@ export const TRACE_FILE = 'trace.arrow';
 export interface RunRequest {
   seed: number;
   replication: number;
-  /** Where to write trace.arrow when the scenario's tracing is on (no file otherwise). */
-  tracePath?: string;
+  /** Records the run's trace (see openRunTracer); tracing is off without one. */
+  tracer?: RunTracer;
 }
 
 /** Everything a run reports; summary.json is this object, written with sorted keys. */
@@ -40,16 +40,27 @@ export interface RunSummary {
 }
 
 /**
+ * The tracer for one run writing `file`, or the disabled one when the
+ * scenario's tracing is off. The Arrow writer is loaded only here, so runs
+ * without tracing never load it.
+ */
+export async function openRunTracer(sc: ResolvedScenario, req: RunRequest, file: string): Promise<RunTracer> {
+  if (!sc.trace.enabled) return DISABLED_TRACER;
+  const { openTracer } = await import('../trace/tracer.js');
+  return openTracer(file, sc.trace, {
+    scenario: sc.name, scenarioHash: sc.doc.hash, parameters: sc.parameters,
+    seed: req.seed, replication: req.replication, pciesimVersion: PCIESIM_VERSION,
+  });
+}
+
+/**
  * Builds every component of a resolved scenario on a fresh simulation, starts
  * them, runs to the scenario's stop time and collects their metrics.
  * A run depends only on (scenario, parameters, seed, replication).
  */
 export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   const sim = new Simulation({ seed: req.seed, replication: req.replication, fingerprint: true });
-  const tracer = req.tracePath === undefined ? DISABLED_TRACER : openTracer(req.tracePath, sc.trace, {
-    scenario: sc.name, scenarioHash: sc.doc.hash, parameters: sc.parameters,
-    seed: req.seed, replication: req.replication, pciesimVersion: PCIESIM_VERSION,
-  });
+  const tracer = req.tracer ?? DISABLED_TRACER;
   const instances = new Map<string, Component>();
   const context = (name: string): ComponentContext => ({
     sim,

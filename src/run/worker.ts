@@ -7,7 +7,7 @@ import { loadModelLibrary } from '../scenario/library.js';
 import { resolveScenario, type ScenarioDoc } from '../scenario/loader.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runScenario, TRACE_FILE } from './single.js';
+import { openRunTracer, runScenario, TRACE_FILE } from './single.js';
 import { SWEEP_FILES } from './sweep-files.js';
 import type { PlannedRun } from './plan.js';
 
@@ -24,14 +24,13 @@ const setup = workerData as WorkerSetup;
 const lib = await loadModelLibrary();
 const port = parentPort!;
 
-port.on('message', (run: PlannedRun) => {
+port.on('message', async (run: PlannedRun) => {
   const sc = resolveScenario(setup.doc, { ...setup.overrides, ...run.values }, lib, 'sweep');
   if (setup.trace) sc.trace.enabled = true;
-  let tracePath: string | undefined;
-  if (sc.trace.enabled) {
-    tracePath = path.join(setup.out, SWEEP_FILES.runs, run.id, TRACE_FILE);
-    fs.mkdirSync(path.dirname(tracePath), { recursive: true });
-  }
-  port.postMessage({ index: run.index, summary: runScenario(sc, { seed: run.seed, replication: run.replication, tracePath }) });
+  const req = { seed: run.seed, replication: run.replication };
+  const tracePath = path.join(setup.out, SWEEP_FILES.runs, run.id, TRACE_FILE);
+  if (sc.trace.enabled) fs.mkdirSync(path.dirname(tracePath), { recursive: true });
+  const tracer = await openRunTracer(sc, req, tracePath);
+  port.postMessage({ index: run.index, summary: runScenario(sc, { ...req, tracer }) });
 });
 port.postMessage({ ready: true });

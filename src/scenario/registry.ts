@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { RandomStream } from '../sim/random.js';
 import type { Simulation } from '../sim/simulation.js';
 import type { Attribution } from '../stats/attribution.js';
-import type { Tracer } from '../trace/tracer.js';
+import type { Tracer } from '../trace/channel.js';
 
 /** A distribution reported as a metric: summary.json keeps it nested, results.arrow flattens it. */
 export interface DistributionMetric {

@@ -17,6 +17,7 @@
  * each dictionary are assigned in first-seen (interning) order, which is
  * itself deterministic.
  */
+export { NO_LABEL, NO_TXN } from './channel.js';
 import { Dictionary, Field, Float64, Int32, Int64, Schema, Utf8 } from 'apache-arrow';
 
 /**
@@ -39,10 +40,6 @@ export const COL = {
 /** Arrow dictionary ids (schema-level), one per dictionary-encoded column. */
 export const DICT_ID = { component: 0, kind: 1, label: 2 } as const;
 
-/** `txn` value of an event that belongs to no transaction. */
-export const NO_TXN = -1;
-/** `labelId` that records a null label. */
-export const NO_LABEL = -1;
 
 /** Rows per record batch: 64Ki rows is about 4 MB of columns, large enough that per-batch framing is noise. */
 export const DEFAULT_BATCH_ROWS = 65536;

@@ -16,52 +16,14 @@
  */
 import { SelectionRules, type TraceSelection } from './selection.js';
 import { provenanceMetadata, type TraceProvenance } from './provenance.js';
-import { NO_LABEL } from './trace-schema.js';
+import { DISABLED_TRACER, NO_LABEL, type ChannelOptions, type RunTracer, type TraceChannel } from './channel.js';
+export { DISABLED_TRACER, type ChannelOptions, type RunTracer, type TraceChannel, type Tracer } from './channel.js';
 import { TraceWriter } from './writer.js';
 
 /** The scenario's `trace` section. */
 export interface TraceConfig extends TraceSelection {
   enabled: boolean;
 }
-
-export interface ChannelOptions {
-  /** One row per TLP or per page-walk step: recorded only when an include pattern names this kind (see selection.ts). */
-  hot?: boolean;
-}
-
-export interface TraceChannel {
-  /**
-   * One event. `time` is when it happened in ps; for an event with a duration,
-   * when it ended, `latency` ps after it started (0 for an instant). `txn` is
-   * the transaction id or `NO_TXN`; `time`, `txn`, `bytes` and `latency` are
-   * integers. `a` and `b` are free-form numbers whose meaning depends on the
-   * kind. `label` is an id from `Tracer.label`, or omitted for none.
-   */
-  record(time: number, txn: number, bytes: number, latency: number, a: number, b: number, label?: number): void;
-}
-
-/** What a model sees. */
-export interface Tracer {
-  channel(component: string, kind: string, options?: ChannelOptions): TraceChannel | null;
-  /** Id of a label name, for `TraceChannel.record`. Labels are a small fixed set of names, never per-event text. */
-  label(name: string): number;
-}
-
-/** What the run holds: the model-facing tracer plus the end of the trace's life. */
-export interface RunTracer extends Tracer {
-  /** Finishes `trace.arrow` and moves it into place. */
-  close(): void;
-  /** Leaves no file behind; call it when the run fails. */
-  abort(): void;
-}
-
-/** Tracing off: every channel is null, and nothing is written. */
-export const DISABLED_TRACER: RunTracer = Object.freeze({
-  channel: () => null,
-  label: () => NO_LABEL,
-  close: () => {},
-  abort: () => {},
-});
 
 export interface OpenTracerOptions {
   /** Rows per record batch (tests use small batches). */

@@ -8,7 +8,7 @@
  * integer picoseconds does not disturb the ordering the peers see.
  */
 import { performance } from 'node:perf_hooks';
-import { Simulation, PS_PER_US } from '../../src/sim/index.js';
+import { Simulation, PS_PER_US, toPs } from '../../src/sim/index.js';
 
 const [N = 1000, P = 1, E = 5_000_000, SEED = 42] = process.argv.slice(2).map(Number);
 const fingerprint = process.argv.includes('--fingerprint');
@@ -20,11 +20,11 @@ let remaining = E;
 
 function arrive(_: null, lp: number): void {
   counts[lp]!++;
-  if (--remaining > 0) sim.schedule(Math.round(rng.exponential(PS_PER_US)), arrive, null, (rng.random() * N) | 0);
+  if (--remaining > 0) sim.schedule(toPs(rng.exponential(PS_PER_US)), arrive, null, (rng.random() * N) | 0);
   else sim.stop();
 }
 
-for (let i = 0; i < N * P; i++) sim.schedule(Math.round(rng.exponential(PS_PER_US)), arrive, null, (rng.random() * N) | 0);
+for (let i = 0; i < N * P; i++) sim.schedule(toPs(rng.exponential(PS_PER_US)), arrive, null, (rng.random() * N) | 0);
 
 const t0 = performance.now();
 const r = sim.run();

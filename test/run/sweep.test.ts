@@ -99,6 +99,21 @@ test('a run whose model throws is a failed row with its error; the sweep finishe
   assert.is(rows[1]!.ticks, null);
 });
 
+test('--trace records each run\'s trace.arrow with the run\'s own provenance, and results do not change', () => {
+  const dir = tempDir();
+  const traced = path.join(dir, 'traced'), plain = path.join(dir, 'plain');
+  const args = ['sweep', 'demo-read-tags', '--set', 'requests=500', '--grid', 'tags=8,16', '--no-report'];
+  assert.is(cli([...args, '--trace', '--out', traced]).code, 0);
+  assert.is(cli([...args, '--out', plain]).code, 0);
+  assert.ok(bytes(traced).equals(bytes(plain)), 'tracing changed the results');
+  const t = tableFromIPC(fs.readFileSync(path.join(traced, 'runs', 'p0001-r0', 'trace.arrow')));
+  assert.is(t.numRows, 500, 'one row per request');
+  const results = tableFromIPC(bytes(plain)).toArray().map((r) => r.toJSON());
+  assert.is(t.schema.metadata.get('pciesim.seed'), String(results.find((r) => r.run === 'p0001-r0')!.seed));
+  assert.is(JSON.parse(t.schema.metadata.get('pciesim.parameters')!).tags, 16);
+  assert.not.ok(fs.existsSync(path.join(plain, 'runs', 'p0001-r0', 'trace.arrow')), 'no trace unless asked');
+});
+
 test('bad sweep input exits 2 with a clear message and writes nothing', () => {
   const dir = tempDir();
   const out = path.join(dir, 'out');
