@@ -1,0 +1,86 @@
+/**
+ * The contract every block of the simulated PCIe fabric shares: what a TLP in
+ * flight is, and how one block hands it to the next.
+ *
+ * Hot path (DESIGN.md): TLPs move through links and switches as plain
+ * callbacks on the event queue, never as generator processes. A block
+ * receives a TLP through `TlpReceiver.receive`, which is called at the
+ * simulated time the TLP's last byte has arrived (store-and-forward) or its
+ * header has (cut-through; the switch says which).
+ *
+ * Flow control is the receiver's: a transmitter may send a TLP only when the
+ * receiver has advertised credits for it (`creditClass`, header credit plus
+ * `dataCredits`), and the receiver returns the credits, after its own delay,
+ * once the TLP has left its buffer. `release` is that call back to the sender.
+ */
+import { DW_BYTES, type TlpType } from './tlp.js';
+
+/** Flow-control credit classes: Posted, Non-Posted, Completion (PCIe Base Spec §2.6.1). */
+export type CreditClass = 'P' | 'NP' | 'Cpl';
+
+/** One data credit is 4 DW = 16 bytes of payload (§2.6.1). */
+export const DATA_CREDIT_BYTES = 4 * DW_BYTES;
+
+/** Memory writes and messages are posted; reads are non-posted; completions have their own class (§2.6.1, Table 2-43). */
+export function creditClass(type: TlpType): CreditClass {
+  switch (type) {
+    case 'MWr': case 'Msg': case 'MsgD': return 'P';
+    case 'MRd': return 'NP';
+    case 'Cpl': case 'CplD': return 'Cpl';
+  }
+}
+
+/** Data credits a TLP's payload takes: ceil(payload / 16 B); a request without data takes none. */
+export function dataCredits(payloadBytes: number): number {
+  return Math.ceil(payloadBytes / DATA_CREDIT_BYTES);
+}
+
+/**
+ * A TLP in flight. One object per TLP, created by the requester (or the
+ * completer, for completions) and passed along unchanged; fields are fixed
+ * at construction so every block sees one object shape.
+ */
+export class Tlp {
+  constructor(
+    readonly type: TlpType,
+    /** First byte address the TLP writes, reads or returns. */
+    readonly addr: number,
+    /** Payload bytes for MWr/CplD/MsgD; requested bytes for MRd; 0 otherwise. */
+    readonly length: number,
+    /** Header + payload (+ ECRC) bytes, before the link's framing (see tlp.ts `tlpBytes`). */
+    readonly bytes: number,
+    /** Requester ID of the function that issued the request; completions route back by it. */
+    readonly requester: number,
+    /** Tag of the request (completions carry the request's tag). */
+    readonly tag: number,
+    /** Transaction this TLP belongs to, for traces and attribution. */
+    readonly txn: number,
+    /** For completions: bytes of the request still to come after this one, this one included (Byte Count field). */
+    readonly byteCount: number,
+  ) {}
+
+  get creditClass(): CreditClass {
+    return creditClass(this.type);
+  }
+
+  /** Payload bytes this TLP carries on the wire (a read request carries none). */
+  get payloadBytes(): number {
+    return this.type === 'MRd' || this.type === 'Cpl' || this.type === 'Msg' ? 0 : this.length;
+  }
+}
+
+/** A block that can take a TLP in: a link's far end, a switch port, a root port, an endpoint. */
+export interface TlpReceiver {
+  /**
+   * The TLP has arrived at `now`. The receiver owns it from here, and calls
+   * `from.release(tlp)` once the TLP has left its buffer so the credits it
+   * held go back to the sender.
+   */
+  receive(tlp: Tlp, from: TlpSender): void;
+}
+
+/** The sending side of a hop, as the receiver sees it. */
+export interface TlpSender {
+  /** The receiver has freed the buffer space `tlp` held. */
+  release(tlp: Tlp): void;
+}
