@@ -10,10 +10,10 @@
  *
  * Flow control is the receiver's: a transmitter may send a TLP only when the
  * receiver has advertised credits for it (`creditClass`, header credit plus
- * `dataCredits`), and the receiver returns the credits, after its own delay,
+ * its data credits), and the receiver returns the credits, after its own delay,
  * once the TLP has left its buffer. `release` is that call back to the sender.
  */
-import { DW_BYTES, type TlpType } from './tlp.js';
+import { DW_BYTES, payloadWireBytes, type TlpType } from './tlp.js';
 
 /** Flow-control credit classes: Posted, Non-Posted, Completion (PCIe Base Spec §2.6.1). */
 export type CreditClass = 'P' | 'NP' | 'Cpl';
@@ -30,10 +30,6 @@ export function creditClass(type: TlpType): CreditClass {
   }
 }
 
-/** Data credits a TLP's payload takes: ceil(payload / 16 B); a request without data takes none. */
-export function dataCredits(payloadBytes: number): number {
-  return Math.ceil(payloadBytes / DATA_CREDIT_BYTES);
-}
 
 /**
  * A TLP in flight. One object per TLP, created by the requester (or the
@@ -63,9 +59,17 @@ export class Tlp {
     return creditClass(this.type);
   }
 
-  /** Payload bytes this TLP carries on the wire (a read request carries none). */
+  /** Payload bytes this TLP carries (a read request carries none). */
   get payloadBytes(): number {
     return this.type === 'MRd' || this.type === 'Cpl' || this.type === 'Msg' ? 0 : this.length;
+  }
+
+  /**
+   * Data credits the TLP takes: its payload as sent, in whole DWs (an
+   * unaligned start or end pads to the DW, §2.2.1.1), over 16 B per credit.
+   */
+  get dataCredits(): number {
+    return Math.ceil(payloadWireBytes(this.addr, this.payloadBytes) / DATA_CREDIT_BYTES);
   }
 }
 

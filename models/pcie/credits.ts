@@ -1,0 +1,215 @@
+/**
+ * Flow-control credits as a link transmitter keeps them (PCIe Base Spec
+ * §2.6.1): what the receiver at the far end advertised, what is left, and the
+ * credits the receiver has freed that are still on their way back.
+ *
+ * Six pools: Posted, Non-Posted and Completion, each with header credits (one
+ * per TLP) and data credits (16 bytes of payload each, fabric.ts
+ * DATA_CREDIT_BYTES). A pool may be infinite, as the spec allows (an InitFC
+ * value of 0; endpoints must advertise infinite completion credits).
+ *
+ * Freed credits come back after a fixed delay (the UpdateFC latency, chosen by
+ * the link), so returns are kept in arrival order in a delay line and applied
+ * lazily: the transmitter calls `settle(now)` before it looks at the pools, and
+ * needs an event only when it is actually blocked (`nextReturnAt`). A
+ * saturated link with enough credits therefore costs no event per return.
+ *
+ * Model bugs throw: credits never go negative, a pool never holds more than
+ * was advertised, and no TLP is released twice.
+ */
+import { type CreditClass } from './fabric.js';
+import type { TlpType } from './tlp.js';
+
+/** Indices of the three credit classes, used to address the pools. */
+export const CLASS_P = 0;
+export const CLASS_NP = 1;
+export const CLASS_CPL = 2;
+export const CREDIT_CLASS_COUNT = 3;
+export const CREDIT_CLASSES: readonly CreditClass[] = ['P', 'NP', 'Cpl'];
+
+/** creditClass (fabric.ts) as an index into the pools. */
+export function creditClassIndex(type: TlpType): number {
+  switch (type) {
+    case 'MWr': case 'Msg': case 'MsgD': return CLASS_P;
+    case 'MRd': return CLASS_NP;
+    case 'Cpl': case 'CplD': return CLASS_CPL;
+  }
+}
+
+/** A count of credits, or 'infinite' (never runs out, never needs returning). */
+export type CreditCount = number | 'infinite';
+
+export interface CreditPool {
+  readonly header: CreditCount;
+  readonly data: CreditCount;
+}
+
+/** What a receiver advertises for one direction of a link. */
+export type CreditAdvertisement = Readonly<Record<CreditClass, CreditPool>>;
+
+/**
+ * The most credits a receiver may have outstanding without Scaled Flow
+ * Control: 127 header and 2047 data credits per pool (§2.6.1.2: "must never
+ * cumulatively issue more than 2047 outstanding unused credits ... for data
+ * payload or 127 for header").
+ */
+export const MAX_UNSCALED_HEADER_CREDITS = 127;
+export const MAX_UNSCALED_DATA_CREDITS = 2047;
+
+/**
+ * Default advertisement when a link end does not say: the unscaled maximum in
+ * every pool. Not a claim about any device (real receivers often advertise
+ * less; presets override it): it keeps flow control out of the way unless the
+ * credit round trip is long (at Gen5 x16, 2047 × 16 bytes cover about 500 ns).
+ */
+export const DEFAULT_CREDITS: CreditAdvertisement = Object.freeze({
+  P: { header: MAX_UNSCALED_HEADER_CREDITS, data: MAX_UNSCALED_DATA_CREDITS },
+  NP: { header: MAX_UNSCALED_HEADER_CREDITS, data: MAX_UNSCALED_DATA_CREDITS },
+  Cpl: { header: MAX_UNSCALED_HEADER_CREDITS, data: MAX_UNSCALED_DATA_CREDITS },
+});
+
+/** Every pool infinite: a receiver that never pushes back. */
+export const INFINITE_CREDITS: CreditAdvertisement = Object.freeze({
+  P: { header: 'infinite', data: 'infinite' },
+  NP: { header: 'infinite', data: 'infinite' },
+  Cpl: { header: 'infinite', data: 'infinite' },
+});
+
+function toCount(c: CreditCount, what: string): number {
+  if (c === 'infinite') return Infinity;
+  if (!Number.isSafeInteger(c) || c < 0) throw new RangeError(`${what} must be a non-negative integer or 'infinite', got ${String(c)}`);
+  return c;
+}
+
+/** Pool index of a class's header (even) or data (odd) credits. */
+const hdr = (cls: number) => 2 * cls;
+const dat = (cls: number) => 2 * cls + 1;
+
+export class FlowControlCredits {
+  /** Advertised credits, [P hdr, P data, NP hdr, NP data, Cpl hdr, Cpl data]; Infinity for infinite. */
+  private readonly advertised = new Float64Array(2 * CREDIT_CLASS_COUNT);
+  private readonly available = new Float64Array(2 * CREDIT_CLASS_COUNT);
+  /** TLPs per class that took credits and have not been released yet (sent, in flight or in the receiver's buffer). */
+  private readonly held = new Float64Array(CREDIT_CLASS_COUNT);
+
+  // Delay line of freed credits on their way back, in return-time order
+  // (a fixed delay keeps them ordered). Ring buffer, power-of-two capacity.
+  private retAt = new Float64Array(16);
+  private retClass = new Uint8Array(16);
+  private retHdr = new Float64Array(16);
+  private retData = new Float64Array(16);
+  private retHead = 0;
+  private retSize = 0;
+
+  constructor(advertisement: CreditAdvertisement, readonly returnDelayPs: number) {
+    if (!Number.isSafeInteger(returnDelayPs) || returnDelayPs < 0) {
+      throw new RangeError(`credit return delay must be a non-negative integer number of ps, got ${returnDelayPs}`);
+    }
+    for (let cls = 0; cls < CREDIT_CLASS_COUNT; cls++) {
+      const name = CREDIT_CLASSES[cls];
+      const pool = advertisement[name as CreditClass];
+      if (pool === undefined) throw new RangeError(`credit advertisement has no ${name} pool`);
+      this.advertised[hdr(cls)] = this.available[hdr(cls)] = toCount(pool.header, `${name} header credits`);
+      this.advertised[dat(cls)] = this.available[dat(cls)] = toCount(pool.data, `${name} data credits`);
+    }
+  }
+
+  /**
+   * Throws if a TLP needing `data` data credits of class `cls` could never be
+   * sent: the pool is smaller than the TLP, a receiver configuration the spec
+   * forbids (§2.6.1: at least one header and Max_Payload_Size / 16 data
+   * credits must be advertised), which would otherwise hang the link.
+   */
+  assertSendable(cls: number, data: number): void {
+    if (this.advertised[hdr(cls)] < 1 || this.advertised[dat(cls)] < data) {
+      throw new RangeError(`the receiver advertises ${this.advertised[hdr(cls)]} header and ${this.advertised[dat(cls)]} data ` +
+        `${CREDIT_CLASSES[cls]} credits, but a TLP needs 1 and ${data}: it could never be sent (PCIe Base Spec §2.6.1 minimum advertisements)`);
+    }
+  }
+
+  /** True if one header and `data` data credits of class `cls` are available now. */
+  fits(cls: number, data: number): boolean {
+    return this.available[hdr(cls)] >= 1 && this.available[dat(cls)] >= data;
+  }
+
+  /** The transmitter sends a TLP: take its credits. */
+  take(cls: number, data: number): void {
+    const h = (this.available[hdr(cls)] -= 1);
+    const d = (this.available[dat(cls)] -= data);
+    if (h < 0 || d < 0) throw new Error(`model bug: ${CREDIT_CLASSES[cls]} credits went negative (header ${h}, data ${d})`);
+    this.held[cls]++;
+  }
+
+  /** The receiver freed a TLP's buffer at `now`: its credits are usable again at now + returnDelayPs. */
+  free(now: number, cls: number, data: number): void {
+    if (--this.held[cls] < 0) {
+      this.held[cls] = 0;
+      throw new Error(`model bug: a ${CREDIT_CLASSES[cls]} TLP was released that this link did not deliver, or was released twice`);
+    }
+    const infiniteHdr = this.advertised[hdr(cls)] === Infinity, infiniteData = this.advertised[dat(cls)] === Infinity;
+    if (infiniteHdr && (infiniteData || data === 0)) return;
+    const at = now + this.returnDelayPs;
+    if (this.retSize > 0) {
+      // Merge with the newest pending return if it is due at the same time for the same class.
+      const last = (this.retHead + this.retSize - 1) & (this.retAt.length - 1);
+      if (this.retAt[last] === at && this.retClass[last] === cls) {
+        this.retHdr[last] += 1;
+        this.retData[last] += data;
+        return;
+      }
+    }
+    if (this.retSize === this.retAt.length) this.grow();
+    const i = (this.retHead + this.retSize) & (this.retAt.length - 1);
+    this.retAt[i] = at;
+    this.retClass[i] = cls;
+    this.retHdr[i] = 1;
+    this.retData[i] = data;
+    this.retSize++;
+  }
+
+  /** Applies every pending return due at or before `now`. */
+  settle(now: number): void {
+    const mask = this.retAt.length - 1;
+    while (this.retSize > 0 && this.retAt[this.retHead] <= now) {
+      const i = this.retHead, cls = this.retClass[i];
+      const h = (this.available[hdr(cls)] += this.retHdr[i]);
+      const d = (this.available[dat(cls)] += this.retData[i]);
+      if (h > this.advertised[hdr(cls)] || d > this.advertised[dat(cls)]) {
+        throw new Error(`model bug: more ${CREDIT_CLASSES[cls]} credits came back than were advertised (header ${h}, data ${d})`);
+      }
+      this.retHead = (i + 1) & mask;
+      this.retSize--;
+    }
+  }
+
+  /** When the earliest pending return is due, or Infinity if none is pending. */
+  nextReturnAt(): number {
+    return this.retSize > 0 ? this.retAt[this.retHead] : Infinity;
+  }
+
+  /** Header credits of class `cls` available now (Infinity if infinite); pending returns not included. */
+  headerCredits(cls: number): number {
+    return this.available[hdr(cls)];
+  }
+
+  /** Data credits of class `cls` available now. */
+  dataCredits(cls: number): number {
+    return this.available[dat(cls)];
+  }
+
+  /** TLPs of class `cls` that took credits and were not released yet. */
+  heldTlps(cls: number): number {
+    return this.held[cls];
+  }
+
+  private grow(): void {
+    const cap = this.retAt.length, mask = cap - 1;
+    const at = new Float64Array(2 * cap), cl = new Uint8Array(2 * cap), h = new Float64Array(2 * cap), d = new Float64Array(2 * cap);
+    for (let k = 0; k < this.retSize; k++) {
+      const i = (this.retHead + k) & mask;
+      at[k] = this.retAt[i]; cl[k] = this.retClass[i]; h[k] = this.retHdr[i]; d[k] = this.retData[i];
+    }
+    this.retAt = at; this.retClass = cl; this.retHdr = h; this.retData = d;
+    this.retHead = 0;
+  }
+}

@@ -1,0 +1,638 @@
+/**
+ * A simulated PCIe link: two independent directions (`LinkDirection`), each a
+ * transmitter with its transmit queues, the wire, and the receiver at the far
+ * end, whose advertised flow-control credits gate what may be sent.
+ *
+ * What one direction models
+ *  - Transmit queues: one FIFO per credit class (Posted, Non-Posted,
+ *    Completion). The next TLP is the oldest queue head that has credits and
+ *    that may pass every older head still waiting, by the PCIe ordering rules
+ *    for TLPs without Relaxed Ordering or ID-Based Ordering (Spec §2.4.1,
+ *    MAY_PASS below): a posted request may pass non-posted requests and
+ *    completions; a completion may pass non-posted requests; nothing else
+ *    passes. Within a class TLPs stay in order (the spec's "may pass" between
+ *    two non-posted requests or two completions is never used). So a posted
+ *    write blocked on credits blocks everything behind it, and a blocked read
+ *    does not block writes or completions (the rule that avoids deadlock).
+ *  - The wire: a TLP starts when the wire is free and its credits are there.
+ *    Its time on the wire is link-timing's (tlpWireBytes: framing included;
+ *    Flit Mode counts its 256/236 share of FLIT time). Times come from
+ *    cumulative counts: within a busy period (the wire never idle) the end of
+ *    the n-th TLP is anchor + ceil(total link bytes so far × byte time / width),
+ *    so per-packet rounding never accumulates, and one TLP alone on an idle
+ *    link takes exactly tlpWireTimePs.
+ *  - Link-layer overhead on a fixed grid (link-timing.ts header): SKP ordered
+ *    sets (skpSchedule) and Ack and UpdateFC DLLPs (dllpSchedule) are due at
+ *    creation + k × interval. One due while the wire is busy goes out after the
+ *    TLP on the wire and delays the TLPs behind it; one due while the wire is
+ *    idle (nothing queued, or blocked on credits) goes out in idle time and
+ *    costs nothing. Over a busy stretch the wire then spends exactly the
+ *    closed form's fractions (dma-throughput.ts tlpTimeFraction) on them.
+ *    As in the closed form, each direction pays for the DLLPs on its own busy
+ *    time (pcie-bench: both directions carry traffic and each carries the
+ *    other's Acks and UpdateFCs); `dllp: 'none'` leaves them out.
+ *  - Delivery: the far end's `receive` is called at end of serialization +
+ *    propagation (store and forward: the TLP is usable once its LCRC is in),
+ *    one event per TLP.
+ *  - Credits: taken when a TLP starts; when the far end calls `release(tlp)`
+ *    they are usable again after `creditReturnDelayPs` (credits.ts).
+ *  - Upstream back-pressure: the direction is itself a TlpReceiver. Whoever
+ *    hands it a TLP (`receive(tlp, from)`) gets `from.release(tlp)` when the
+ *    TLP leaves the transmit queue, i.e. starts on the wire (possibly from
+ *    inside `receive`, if the wire was free). The queues are unbounded: a
+ *    sender that wants a bounded queue counts its releases.
+ *
+ * What it leaves out: transmission errors, Nak and replay (the replay buffer
+ * and its Ack timeouts), the Ack/UpdateFC traffic of the reverse direction as
+ * actual packets (their cost is the grid above), the EDS token before SKPs at
+ * 128b/130b, lane-alignment loss for TLPs narrower than the link, power states,
+ * virtual channels (one VC), Relaxed Ordering and ID-Based Ordering.
+ * Flit Mode (Gen6): TLP bytes pack back to back into FLITs at their 256/236
+ * share of FLIT time, which matches the closed form, but a TLP is delivered
+ * when its own last byte is out, not at the end of its FLIT (the FLIT CRC is
+ * checked per FLIT), and a FLIT left part-empty when the queue runs dry is not
+ * padded; so a lone TLP's latency is low by up to one FLIT time (2 ns at x16,
+ * 32 ns at x1). Ack/Nak and credit updates ride in every FLIT's DLP bytes, so
+ * Flit Mode has no DLLP grid.
+ *
+ * Hot path: per TLP, one ring-buffer slot in a transmit queue and one in the
+ * in-flight queue, one delivery event, and one wake event when TLPs are
+ * queued behind a busy wire. No closures: events are static handlers with
+ * the direction as target.
+ */
+import type { Simulation } from '../../src/sim/simulation.js';
+import type { Time } from '../../src/sim/time.js';
+import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
+import {
+  CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, creditClassIndex, type CreditAdvertisement,
+} from './credits.js';
+import type { DllpPolicy } from './dma-throughput.js';
+import { type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import {
+  DLLP_BYTES, FLIT_BYTES, FLIT_TLP_BYTES, assertGen, assertWidth, byteTimePs, dllpSchedule, isFlitMode, serializationPs, skpSchedule, tlpWireBytes,
+  type LinkWidth, type PcieGen,
+} from './link-timing.js';
+import { assertMaxPayloadSize, type TlpType } from './tlp.js';
+
+// ---------------------------------------------------------------- parameters
+
+export interface LinkParams {
+  readonly gen: PcieGen;
+  readonly width: LinkWidth;
+  /**
+   * Max_Payload_Size of the receivers (their Rx_MPS_Limit): sets the spec's
+   * Ack and UpdateFC intervals (link-timing.ts dllpSchedule). It does not
+   * limit the TLPs a direction carries; the requester splits by MPS.
+   */
+  readonly mps: number;
+  /**
+   * Time from a bit leaving the transmitter to it being usable at the
+   * receiver, beyond serialization: PHY pipelines plus flight time, ps. Not a
+   * spec fact; no default, the preset says what it assumes.
+   */
+  readonly propagationPs: Time;
+  /**
+   * ECRC on this fabric's TLPs. ECRC is end to end: the requester adds its
+   * 4 bytes when it builds the TLP and Tlp.bytes already counts them (tlp.ts
+   * tlpBytes with { ecrc }); the link carries what it is given. The flag is
+   * here so the blocks that build TLPs for this link read the setting from it.
+   */
+  readonly ecrc?: boolean;
+  /** Ack/UpdateFC DLLP overhead: 'recommended' (default) or 'none' (dma-throughput.ts DllpPolicy). */
+  readonly dllp?: DllpPolicy;
+  /**
+   * Time from the receiver releasing a TLP (`release`) to its credits being
+   * usable by the transmitter, ps. The spec's UpdateFC latency
+   * (updateFcLatencySymbols) is the longest a busy receiver may wait before
+   * sending an UpdateFC; a receiver may send one at once, and the default
+   * assumes it does: one DLLP's serialization on this link plus propagation
+   * (Flit Mode: one FLIT, whose DLP bytes carry the update and whose CRC
+   * must be checked first). For a receiver that waits as long as the spec
+   * recommends at most, add updateFcLatencySymbols × symbolTimePs. Its wire time is already paid for by
+   * the DLLP grid (see the file header), so it only delays.
+   */
+  readonly creditReturnDelayPs?: Time;
+  /** Component name for traces; the directions are `${name}.ab` and `${name}.ba`. Default 'link'. */
+  readonly name?: string;
+  /** Records one `tlp` row per TLP delivered (hot: only when a trace selection names the kind). */
+  readonly tracer?: Tracer;
+}
+
+/** One end of a link: the block TLPs are delivered to, and the credits it advertises for them. */
+export interface LinkEnd {
+  readonly receiver?: TlpReceiver;
+  /** Default DEFAULT_CREDITS (credits.ts: the unscaled maximum in every pool). */
+  readonly credits?: CreditAdvertisement;
+}
+
+/** One DLLP (Non-Flit) or one FLIT (Flit Mode) on this link, plus propagation: see LinkParams.creditReturnDelayPs. */
+export function defaultCreditReturnDelayPs(gen: PcieGen, width: LinkWidth, propagationPs: Time): Time {
+  return serializationPs(isFlitMode(gen) ? FLIT_BYTES : DLLP_BYTES, gen, width) + propagationPs;
+}
+
+/** A sender that does not care when its TLPs leave the transmit queue. */
+export const NO_RELEASE: TlpSender = Object.freeze({ release(): void {} });
+
+const UNCONNECTED: TlpReceiver = Object.freeze({
+  receive(): void {
+    throw new Error('a TLP reached a link direction with no receiver at its far end: connect() it first');
+  },
+});
+
+/** Per-direction statistics; times in ps. */
+export interface LinkDirectionStats {
+  readonly tlpsSent: number;
+  readonly tlpsDelivered: number;
+  /** Payload bytes of the TLPs sent (Tlp.payloadBytes). */
+  readonly payloadBytesSent: number;
+  /** Header + payload (+ ECRC) bytes of the TLPs sent, before link framing (Tlp.bytes). */
+  readonly tlpBytesSent: number;
+  /** Link bytes of the TLPs sent, framing included (tlpWireBytes; fractional in Flit Mode). */
+  readonly wireBytesSent: number;
+  /**
+   * Wire time of the TLPs, Ack/UpdateFC DLLPs and SKP ordered sets sent so far
+   * (one on the wire now counts whole); unrounded.
+   */
+  readonly tlpPs: number;
+  readonly dllpPs: number;
+  readonly skpPs: number;
+  /** tlpPs + dllpPs + skpPs, less the part of the current busy period that lies after now. */
+  readonly busyPs: number;
+  /** busyPs over the time since the link was created (0 before any time has passed). */
+  readonly utilization: number;
+  /** Time the wire sat idle with TLPs queued, none of them allowed out for lack of credits. */
+  readonly creditStallPs: number;
+  /** TLPs waiting in the transmit queues, and on the wire or in flight. */
+  readonly queued: number;
+  readonly inFlight: number;
+}
+
+// ---------------------------------------------------------------- internals
+
+/**
+ * May a TLP of class `later` be sent before an older one of class `earlier`?
+ * MAY_PASS[later × 3 + earlier], classes P, NP, Cpl, from the Ordering Rules
+ * Summary (Spec §2.4.1; r5.0 Table 2-40) for TLPs without RO/IDO: "Yes" for a
+ * posted request passing a non-posted one (A3, A4) and a completion passing a
+ * non-posted request (D3, D4); "No" for anything passing a posted request
+ * (B2a, D2a) and a completion passing one with the same transaction ID (D5b).
+ * Of the permitted "Y/N" cells we take A5a (posted passes completion) as Yes,
+ * so a completion blocked on credits never holds back writes, and the rest
+ * (B3-B5, D5a) as No.
+ */
+const MAY_PASS = new Uint8Array([
+  // earlier: P  NP Cpl
+  /* P   */ 0, 1, 1,
+  /* NP  */ 0, 0, 0,
+  /* Cpl */ 0, 1, 0,
+]);
+
+/**
+ * Busy periods longer than this many wire units are re-anchored (see
+ * reanchor), so unit counts times the byte time stay far below 2^53 and the
+ * float arithmetic stays exact. Any large power of two works; not a tuning knob.
+ */
+const REANCHOR_UNITS = 2 ** 32;
+
+/** Search bound for wholePsUnits: byteTimePs / width has a power-of-two denominator of at most 2^10 (Gen5 x32: 8125/1024). */
+const MAX_TICK_SEARCH = 2 ** 20;
+
+/**
+ * FIFO of TLPs on a growable ring buffer (power-of-two capacity), with per
+ * entry the sender to release, an age stamp, an enqueue time and one small
+ * integer (data credits needed). Parallel arrays: no object per entry.
+ */
+class TlpRing {
+  size = 0;
+  private head = 0;
+  private mask: number;
+  private tlps: (Tlp | undefined)[];
+  private senders: (TlpSender | undefined)[];
+  private seqs: Float64Array;
+  private times: Float64Array;
+  private ints: Int32Array;
+
+  constructor(capacity = 16) {
+    this.mask = capacity - 1;
+    this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
+    this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
+    this.seqs = new Float64Array(capacity);
+    this.times = new Float64Array(capacity);
+    this.ints = new Int32Array(capacity);
+  }
+
+  push(tlp: Tlp, sender: TlpSender, seq: number, time: number, n: number): void {
+    if (this.size > this.mask) this.grow();
+    const i = (this.head + this.size) & this.mask;
+    this.tlps[i] = tlp;
+    this.senders[i] = sender;
+    this.seqs[i] = seq;
+    this.times[i] = time;
+    this.ints[i] = n;
+    this.size++;
+  }
+
+  headTlp(): Tlp { return this.tlps[this.head]!; }
+  headSender(): TlpSender { return this.senders[this.head]!; }
+  headSeq(): number { return this.seqs[this.head]!; }
+  headTime(): number { return this.times[this.head]!; }
+  headInt(): number { return this.ints[this.head]!; }
+
+  shift(): void {
+    this.tlps[this.head] = undefined;
+    this.senders[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.size--;
+  }
+
+  private grow(): void {
+    const cap = this.mask + 1, next = 2 * cap;
+    const tlps = new Array<Tlp | undefined>(next).fill(undefined);
+    const senders = new Array<TlpSender | undefined>(next).fill(undefined);
+    const seqs = new Float64Array(next), times = new Float64Array(next), ints = new Int32Array(next);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) & this.mask;
+      tlps[k] = this.tlps[i]; senders[k] = this.senders[i];
+      seqs[k] = this.seqs[i]!; times[k] = this.times[i]!; ints[k] = this.ints[i]!;
+    }
+    this.tlps = tlps; this.senders = senders; this.seqs = seqs; this.times = times; this.ints = ints;
+    this.head = 0;
+    this.mask = next - 1;
+  }
+}
+
+/** A periodic link-layer cost due at origin + k × period (k = 1, 2, ...); period Infinity = never. */
+class OverheadGrid {
+  due: number;
+  /** Occurrences that fell in busy time and were paid for. */
+  charged = 0;
+  private k = 1;
+
+  constructor(private readonly origin: number, private readonly periodPs: number, readonly units: number) {
+    this.due = origin + periodPs;
+  }
+
+  /** The occurrence at `due` was paid for; the next one is due a period after it was due, not after it was sent. */
+  charge(): void {
+    this.charged++;
+    this.k++;
+    this.due = this.origin + this.k * this.periodPs;
+  }
+
+  /** Occurrences before `t` fell in idle time: skip them for free. */
+  skipTo(t: number): void {
+    if (this.due >= t) return;
+    let k = Math.max(this.k, Math.ceil((t - this.origin) / this.periodPs));
+    while (this.origin + k * this.periodPs < t) k++;
+    this.k = k;
+    this.due = this.origin + k * this.periodPs;
+  }
+}
+
+// ---------------------------------------------------------------- one direction
+
+export class LinkDirection implements TlpReceiver, TlpSender {
+  readonly name: string;
+  readonly gen: PcieGen;
+  readonly width: LinkWidth;
+  readonly propagationPs: Time;
+  readonly creditReturnDelayPs: Time;
+  readonly credits: FlowControlCredits;
+  private receiver: TlpReceiver;
+  private readonly createdAt: Time;
+
+  private readonly queues: TlpRing[];
+  private readonly inFlight = new TlpRing();
+  private queued = 0;
+  /** Age stamp of the next TLP handed in: decides which queue head is oldest. */
+  private seq = 0;
+
+  // Wire time in integer "units": one link byte, or in Flit Mode 1/236 of one
+  // (a TLP byte costs 256/236 link bytes there), so every cost is a whole number.
+  private readonly unitsPerLinkByte: number;
+  /** byteTimePs / width: exact in binary floating point for every generation and width. */
+  private readonly linkBytePs: number;
+  /** A number of units whose duration is a whole number of ps (for reanchor). */
+  private readonly wholePsUnits: number;
+  private readonly skp: OverheadGrid;
+  private readonly ack: OverheadGrid;
+  private readonly fc: OverheadGrid;
+  /** Start of the current busy period (integer ps) and the units sent in it so far. */
+  private anchor = 0;
+  private units = 0;
+  /** When the wire is free: exact (may be fractional), and as the first whole ps. */
+  private wireFreeExact = -1;
+  private wireFreeTick = -1;
+  /** Earliest pending wake-up of the transmitter, Infinity if none. */
+  private wakeTime = Infinity;
+  /** When the current credit stall began, -1 if not stalled. */
+  private stallSince = -1;
+  /** One-entry cache of tlpWireBytes in units: a stream of equal TLPs skips the call. */
+  private lastTlpBytes = -1;
+  private lastTlpUnits = 0;
+
+  private tlpsSent = 0;
+  private tlpsDelivered = 0;
+  private payloadBytesSent = 0;
+  private tlpBytesSent = 0;
+  private tlpUnitsSent = 0;
+  private creditStallPs = 0;
+
+  private readonly trace: TraceChannel | null;
+  private readonly labels: Record<TlpType, number> | null;
+
+  constructor(private readonly sim: Simulation, params: LinkParams, end: LinkEnd = {}, name = params.name ?? 'link') {
+    const { gen, width, propagationPs } = params;
+    assertGen(gen);
+    assertWidth(width);
+    assertMaxPayloadSize(params.mps);
+    assertPs(propagationPs, 'propagationPs');
+    const dllp = params.dllp ?? 'recommended';
+    if (dllp !== 'recommended' && dllp !== 'none') throw new RangeError(`dllp must be 'recommended' or 'none', got ${JSON.stringify(dllp)}`);
+    this.name = name;
+    this.gen = gen;
+    this.width = width;
+    this.propagationPs = propagationPs;
+    this.creditReturnDelayPs = params.creditReturnDelayPs ?? defaultCreditReturnDelayPs(gen, width, propagationPs);
+    assertPs(this.creditReturnDelayPs, 'creditReturnDelayPs');
+    this.credits = new FlowControlCredits(end.credits ?? DEFAULT_CREDITS, this.creditReturnDelayPs);
+    this.receiver = end.receiver ?? UNCONNECTED;
+    this.createdAt = sim.now;
+    this.queues = [];
+    for (let c = 0; c < CREDIT_CLASS_COUNT; c++) this.queues.push(new TlpRing());
+
+    const flit = isFlitMode(gen);
+    this.unitsPerLinkByte = flit ? FLIT_TLP_BYTES : 1;
+    this.linkBytePs = byteTimePs(gen) / width;
+    this.wholePsUnits = wholePsUnits(this.linkBytePs) * this.unitsPerLinkByte;
+    const skp = skpSchedule(gen, width);
+    this.skp = new OverheadGrid(sim.now, skp.periodPs, this.psToUnits(skp.durationPs, 'SKP ordered set'));
+    if (flit || dllp === 'none') {
+      this.ack = new OverheadGrid(sim.now, Infinity, 0);
+      this.fc = new OverheadGrid(sim.now, Infinity, 0);
+    } else {
+      const d = dllpSchedule(gen, width, params.mps);
+      const units = this.psToUnits(d.dllpPs, 'DLLP');
+      this.ack = new OverheadGrid(sim.now, d.ackIntervalPs, units);
+      this.fc = new OverheadGrid(sim.now, d.updateFcIntervalPs, units);
+    }
+
+    this.trace = params.tracer?.channel(name, 'tlp', { hot: true }) ?? null;
+    const tracer = params.tracer;
+    this.labels = this.trace === null || tracer === undefined ? null : {
+      MRd: tracer.label('MRd'), MWr: tracer.label('MWr'), Cpl: tracer.label('Cpl'),
+      CplD: tracer.label('CplD'), Msg: tracer.label('Msg'), MsgD: tracer.label('MsgD'),
+    };
+  }
+
+  /** Sets the block at the far end. */
+  connect(receiver: TlpReceiver): this {
+    this.receiver = receiver;
+    return this;
+  }
+
+  /**
+   * Queues `tlp` for transmission. `from.release(tlp)` is called when it
+   * starts on the wire, which may be before this call returns.
+   */
+  receive(tlp: Tlp, from: TlpSender): void {
+    const cls = creditClassIndex(tlp.type);
+    const need = tlp.dataCredits;
+    this.credits.assertSendable(cls, need);
+    this.queues[cls]!.push(tlp, from, this.seq++, this.sim.now, need);
+    this.queued++;
+    this.pump();
+  }
+
+  /** The far end has freed `tlp`'s buffer: its credits come back after creditReturnDelayPs. */
+  release(tlp: Tlp): void {
+    this.credits.free(this.sim.now, creditClassIndex(tlp.type), tlp.dataCredits);
+    if (this.stallSince >= 0) this.wakeAt(this.credits.nextReturnAt());
+  }
+
+  stats(): LinkDirectionStats {
+    const now = this.sim.now;
+    const toPs = (units: number) => (units * this.linkBytePs) / this.unitsPerLinkByte;
+    // Wire time already reserved past `now` (the rest of the current busy period) is not counted yet.
+    const ahead = Math.max(0, this.wireFreeExact - now);
+    const tlpPs = toPs(this.tlpUnitsSent), dllpPs = toPs((this.ack.charged + this.fc.charged) * this.ack.units), skpPs = toPs(this.skp.charged * this.skp.units);
+    const busyPs = Math.max(0, tlpPs + dllpPs + skpPs - ahead);
+    const elapsed = now - this.createdAt;
+    return {
+      tlpsSent: this.tlpsSent,
+      tlpsDelivered: this.tlpsDelivered,
+      payloadBytesSent: this.payloadBytesSent,
+      tlpBytesSent: this.tlpBytesSent,
+      wireBytesSent: this.tlpUnitsSent / this.unitsPerLinkByte,
+      tlpPs, dllpPs, skpPs, busyPs,
+      utilization: elapsed > 0 ? busyPs / elapsed : 0,
+      creditStallPs: this.creditStallPs + (this.stallSince >= 0 ? now - this.stallSince : 0),
+      queued: this.queued,
+      inFlight: this.inFlight.size,
+    };
+  }
+
+  // ---------------------------------------------------------------- transmitter
+
+  /** Sends what can be sent now; otherwise makes sure a wake-up is pending for when something might. */
+  private pump(): void {
+    while (this.queued > 0) {
+      const now = this.sim.now;
+      if (now < this.wireFreeTick) {
+        this.wakeAt(this.wireFreeTick);
+        return;
+      }
+      this.credits.settle(now);
+      const cls = this.pick();
+      if (cls < 0) {
+        // Blocked on credits with the wire free: wait for the next return (or, if
+        // none is on its way, for release() to start one).
+        if (this.stallSince < 0) this.stallSince = now;
+        const next = this.credits.nextReturnAt();
+        if (next !== Infinity) this.wakeAt(next);
+        return;
+      }
+      if (this.stallSince >= 0) {
+        this.creditStallPs += now - this.stallSince;
+        this.stallSince = -1;
+      }
+      this.transmit(cls, now);
+    }
+  }
+
+  /**
+   * The class whose head goes next: the oldest head that has credits and may
+   * pass every older head (MAY_PASS); -1 if none.
+   */
+  private pick(): number {
+    const queues = this.queues, credits = this.credits;
+    let best = -1, bestSeq = Infinity;
+    for (let x = 0; x < CREDIT_CLASS_COUNT; x++) {
+      const q = queues[x]!;
+      if (q.size === 0) continue;
+      const s = q.headSeq();
+      if (s >= bestSeq || !credits.fits(x, q.headInt())) continue;
+      let passesOlder = true;
+      for (let y = 0; y < CREDIT_CLASS_COUNT; y++) {
+        const o = queues[y]!;
+        if (y !== x && o.size !== 0 && o.headSeq() < s && MAY_PASS[x * CREDIT_CLASS_COUNT + y] === 0) {
+          passesOlder = false;
+          break;
+        }
+      }
+      if (passesOlder) {
+        best = x;
+        bestSeq = s;
+      }
+    }
+    return best;
+  }
+
+  /** Puts the head of class `cls` on the wire at `now` (the wire is free and its credits are there). */
+  private transmit(cls: number, now: Time): void {
+    const q = this.queues[cls]!;
+    const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.headTime(), need = q.headInt();
+    q.shift();
+    this.queued--;
+    this.credits.take(cls, need);
+
+    // Back to back (the wire freed during the last ps) continues the busy
+    // period's cumulative count; after idle time a new period starts at now.
+    if (now !== this.wireFreeTick) {
+      this.anchor = now;
+      this.units = 0;
+      this.skp.skipTo(now);
+      this.ack.skipTo(now);
+      this.fc.skipTo(now);
+    }
+    const tlpUnits = this.tlpUnits(tlp.bytes);
+    this.units += tlpUnits;
+    const endTick = this.anchor + Math.ceil(this.offsetPs(this.units));
+
+    // SKPs and DLLPs due while the wire is busy (during this TLP, or during the
+    // overhead already queued behind it) go out after it.
+    let freeAt = this.anchor + this.offsetPs(this.units);
+    for (;;) {
+      let g = this.skp;
+      if (this.ack.due < g.due) g = this.ack;
+      if (this.fc.due < g.due) g = this.fc;
+      if (!(g.due < freeAt)) break;
+      this.units += g.units;
+      g.charge();
+      freeAt = this.anchor + this.offsetPs(this.units);
+    }
+    this.wireFreeExact = freeAt;
+    this.wireFreeTick = this.anchor + Math.ceil(this.offsetPs(this.units));
+    if (this.units > REANCHOR_UNITS) this.reanchor();
+
+    this.tlpsSent++;
+    this.payloadBytesSent += tlp.payloadBytes;
+    this.tlpBytesSent += tlp.bytes;
+    this.tlpUnitsSent += tlpUnits;
+    this.inFlight.push(tlp, NO_RELEASE, 0, queuedAt, 0);
+    this.sim.schedule(endTick + this.propagationPs - now, LinkDirection.onArrive, this, 0);
+    // Last: the sender may hand over its next TLP from inside release().
+    from.release(tlp);
+  }
+
+  private wakeAt(t: Time): void {
+    if (t < this.wakeTime) {
+      this.wakeTime = t;
+      this.sim.schedule(t - this.sim.now, LinkDirection.onWake, this, 0);
+    }
+  }
+
+  private static onWake(self: LinkDirection): void {
+    // An earlier wake may have superseded this one; only the pending one clears the mark.
+    if (self.sim.now >= self.wakeTime) self.wakeTime = Infinity;
+    self.pump();
+  }
+
+  private static onArrive(self: LinkDirection): void {
+    const f = self.inFlight;
+    const tlp = f.headTlp(), queuedAt = f.headTime();
+    f.shift();
+    self.tlpsDelivered++;
+    if (self.trace !== null) {
+      const now = self.sim.now;
+      // latency = queueing + serialization (with any overhead ahead of it) + propagation; a = credit class (0 P, 1 NP, 2 Cpl); b = TLP bytes.
+      self.trace.record(now, tlp.txn, tlp.payloadBytes, now - queuedAt, creditClassIndex(tlp.type), tlp.bytes, self.labels![tlp.type]);
+    }
+    self.receiver.receive(tlp, self);
+  }
+
+  // ---------------------------------------------------------------- wire arithmetic
+
+  /** Time of `units` wire units from the anchor, ps, unrounded (exact except Flit Mode's single division by 236). */
+  private offsetPs(units: number): number {
+    return (units * this.linkBytePs) / this.unitsPerLinkByte;
+  }
+
+  private tlpUnits(bytes: number): number {
+    if (bytes !== this.lastTlpBytes) {
+      this.lastTlpUnits = Math.round(tlpWireBytes(bytes, this.gen) * this.unitsPerLinkByte);
+      this.lastTlpBytes = bytes;
+    }
+    return this.lastTlpUnits;
+  }
+
+  /** A link-layer cost given in ps (link-timing's schedules) as wire units; they are whole link bytes for every generation. */
+  private psToUnits(ps: number, what: string): number {
+    const units = (ps / this.linkBytePs) * this.unitsPerLinkByte;
+    const whole = Math.round(units);
+    if (Math.abs(units - whole) > 1e-6 * Math.max(1, whole)) {
+      throw new Error(`model bug: a ${what} on Gen${this.gen} x${this.width} is ${units / this.unitsPerLinkByte} link bytes, not a whole number`);
+    }
+    return whole;
+  }
+
+  /**
+   * Moves the anchor forward by a whole number of ps inside a long busy period
+   * so the unit count stays small; wire-free times and grid due times are
+   * absolute and do not change.
+   */
+  private reanchor(): void {
+    const moved = Math.floor(this.units / this.wholePsUnits) * this.wholePsUnits;
+    this.anchor += this.offsetPs(moved);
+    this.units -= moved;
+  }
+}
+
+/** Smallest p (a power of two) with p × linkBytePs a whole number of ps. */
+function wholePsUnits(linkBytePs: number): number {
+  for (let p = 1; p <= MAX_TICK_SEARCH; p *= 2) if (Number.isInteger(p * linkBytePs)) return p;
+  throw new Error(`model bug: byte time ${linkBytePs} ps has no power-of-two denominator`);
+}
+
+function assertPs(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer number of ps, got ${value}`);
+}
+
+// ---------------------------------------------------------------- the link
+
+/**
+ * A link between ends A and B: `aToB` carries TLPs from A to B under the
+ * credits B advertises, `bToA` the other way. Hand a TLP to a direction with
+ * `receive(tlp, from)`; the far end gets `receive(tlp, direction)` and calls
+ * `direction.release(tlp)` when its buffer is free.
+ */
+export class Link {
+  readonly gen: PcieGen;
+  readonly width: LinkWidth;
+  readonly mps: number;
+  readonly propagationPs: Time;
+  readonly ecrc: boolean;
+  readonly aToB: LinkDirection;
+  readonly bToA: LinkDirection;
+
+  constructor(sim: Simulation, params: LinkParams, a: LinkEnd = {}, b: LinkEnd = {}) {
+    const name = params.name ?? 'link';
+    this.gen = params.gen;
+    this.width = params.width;
+    this.mps = params.mps;
+    this.propagationPs = params.propagationPs;
+    this.ecrc = params.ecrc ?? false;
+    this.aToB = new LinkDirection(sim, params, b, `${name}.ab`);
+    this.bToA = new LinkDirection(sim, params, a, `${name}.ba`);
+  }
+}
