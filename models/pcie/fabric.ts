@@ -88,3 +88,24 @@ export interface TlpSender {
   /** The receiver has freed the buffer space `tlp` held. */
   release(tlp: Tlp): void;
 }
+
+/** A window of bus addresses [base, base + size), e.g. a BAR or a DRAM range. */
+export interface AddressRange {
+  readonly base: number;
+  readonly size: number;
+}
+
+export function inRange(r: AddressRange, addr: number): boolean {
+  return addr >= r.base && addr < r.base + r.size;
+}
+
+/**
+ * What lies behind one port of a router (a switch or a root complex), as its
+ * routing sees it: requests route by address to the port whose ranges hold
+ * it, completions by requester ID to the port whose functions include the ID
+ * (§2.2.4, §2.2.6). Anything matching no downstream port goes upstream.
+ */
+export interface PortRoutes {
+  readonly ranges: readonly AddressRange[];
+  readonly requesterIds: readonly number[];
+}
