@@ -53,7 +53,9 @@ export class Tlp {
     readonly txn: number,
     /** For completions: bytes of the request still to come after this one, this one included (Byte Count field). */
     readonly byteCount: number,
-  ) {}
+  ) {
+    this.dataCredits = Math.ceil(payloadWireBytes(addr, this.payloadBytes) / DATA_CREDIT_BYTES);
+  }
 
   get creditClass(): CreditClass {
     return creditClass(this.type);
@@ -67,10 +69,9 @@ export class Tlp {
   /**
    * Data credits the TLP takes: its payload as sent, in whole DWs (an
    * unaligned start or end pads to the DW, §2.2.1.1), over 16 B per credit.
+   * Computed once: every hop asks for it, several times.
    */
-  get dataCredits(): number {
-    return Math.ceil(payloadWireBytes(this.addr, this.payloadBytes) / DATA_CREDIT_BYTES);
-  }
+  readonly dataCredits: number;
 }
 
 /** A block that can take a TLP in: a link's far end, a switch port, a root port, an endpoint. */

@@ -1,0 +1,702 @@
+/**
+ * A PCIe switch: N ports, one of them upstream (towards the root complex),
+ * joined by a crossbar. Each port has an ingress side, the TlpReceiver the
+ * link from the attached device delivers to, with the flow-control credits
+ * the switch advertises for its ingress buffer, and an egress side, which
+ * hands TLPs to the link direction leaving the port.
+ *
+ * What it models
+ *  - Routing (router.ts): requests by address, completions by requester ID,
+ *    to the downstream port that claims them; what no downstream port claims
+ *    goes out of the upstream port. A TLP that came in on the upstream port
+ *    and that no downstream port claims, or one from a downstream port that
+ *    its own port claims (a bridge forwards upstream only what lies outside
+ *    its windows, so it has nowhere to go), is an Unsupported Request (a
+ *    completion: an Unexpected Completion). It is counted and discarded, a
+ *    simulated outcome, never an exception. A TLP carrying more payload than
+ *    Max_Payload_Size is malformed (§2.2.2): counted and discarded likewise.
+ *  - ACS P2P redirect (`acsRedirect`): a request or completion from one
+ *    downstream port to another goes out of the upstream port instead; the
+ *    root complex sends it back down (and, with an IOMMU, translates it).
+ *    Linux enables P2P Request Redirect and P2P Completion Redirect together
+ *    (drivers/pci/pci.c, pci_std_enable_acs), so one switch covers both.
+ *  - Latency, integer ps. Let A be the time the ingress link delivers the TLP
+ *    (its last byte is in: links deliver at end of serialization plus
+ *    propagation) and S_in the TLP's own wire time on the ingress link, so
+ *    its first byte came in at A − S_in. The TLP may start on the egress link
+ *    at the earliest at
+ *      cut-through:        max(A, A − S_in + latency)
+ *      store-and-forward:  A + latency
+ *    i.e. in cut-through `latency` is first byte in to first byte out (what
+ *    switch datasheets quote: PEX8796 150 ns x16 to x16), and in
+ *    store-and-forward last byte in to first byte out. The max(A, ...) is
+ *    where the model simplifies: a TLP whose ingress wire time exceeds the
+ *    latency (large TLPs on narrow links, e.g. 256 B at Gen3 x1 takes 284 ns)
+ *    would start out before it is fully in, but the link model only starts a
+ *    TLP when it is handed over, so it starts at A instead; the switch counts
+ *    these (`cutThroughClamped`), as each adds up to S_in − latency. The same
+ *    rule keeps the egress from finishing before the ingress has: the last
+ *    byte leaves at or after A + S_out > A. An ingress without known timing
+ *    (`connect` without one) has S_in = 0. TLPs from one ingress port never
+ *    overtake each other on the way to the egress queues.
+ *  - Egress queues and arbitration: each egress port keeps a queue per
+ *    ingress port and credit class (virtual output queues, so a busy egress
+ *    does not block an ingress's TLPs to other ports) and picks the next TLP
+ *    round robin over ingress ports, one TLP per turn (fair per TLP, not per
+ *    byte). Within one ingress-egress pair it follows the PCIe ordering rules
+ *    for TLPs without Relaxed Ordering or ID-Based Ordering, as the link does
+ *    (§2.4.1): a posted request may pass reads and completions, a completion
+ *    may pass reads, nothing else passes. It hands the egress link at most
+ *    one TLP per credit class at a time, the next one as soon as the
+ *    previous one starts on the wire (the link's release), so the link is
+ *    never idle while TLPs wait, and a read blocked on the next hop's credits
+ *    never blocks writes behind it.
+ *  - Finite ingress buffers: the ingress link may send only what the
+ *    switch's advertised credits allow, and the switch releases a TLP's
+ *    credits back to it only when the TLP starts on the egress wire. So a
+ *    slow or blocked egress fills the buffer and stalls the sender upstream.
+ *
+ * What it leaves out: a shared buffer pool (the PEX8796 lends buffer space to
+ * busy ports dynamically; here each port advertises fixed credits), latency
+ * that depends on the port pair or width (one figure for all pairs), UR
+ * completions for non-posted requests (discarded; the requester sees a
+ * completion timeout), message routing other than towards the root complex,
+ * multicast, virtual channels and traffic classes, Relaxed Ordering and
+ * ID-Based Ordering, ACS Source Validation and Upstream Forwarding, ATS, and
+ * errors (poisoned TLPs, ECRC failures).
+ *
+ * Hot path: per TLP one ring-buffer slot in the ingress pipeline, one in an
+ * egress queue, and one event (the end of the internal latency). No
+ * closures are made per TLP: the event handler is static, with the switch as
+ * target and the ingress port as argument.
+ */
+import { z } from 'zod';
+import type { StatDecl } from '../../src/scenario/registry.js';
+import { duration } from '../../src/scenario/units.js';
+import type { Simulation } from '../../src/sim/simulation.js';
+import { ns, type Time } from '../../src/sim/time.js';
+import { Histogram } from '../../src/stats/histogram.js';
+import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
+import { CREDIT_CLASS_COUNT, CREDIT_CLASSES, creditClassIndex, type CreditAdvertisement, type CreditCount } from './credits.js';
+import { DATA_CREDIT_BYTES, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import type { Link, LinkDirection, LinkEnd } from './link.js';
+import { assertGen, assertWidth, tlpWireTimePs, type LinkWidth, type PcieGen } from './link-timing.js';
+import { NO_PORT, RoutingTable } from './router.js';
+import { TRANSFER_SIZES, type TlpType } from './tlp.js';
+
+/** The component type name a scenario will use. */
+export const SWITCH_TYPE = 'pcie.switch';
+
+// ---------------------------------------------------------------- parameters
+
+/**
+ * Defaults: the values of the PEX8796 preset (models/presets/pcie-switch-pex8796.json,
+ * where each one's source is given); a test checks the two agree.
+ */
+const DEFAULT_LATENCY_PS = ns(150);
+const DEFAULT_MAX_PAYLOAD_SIZE = 2048;
+const DEFAULT_HEADER_CREDITS = 32;
+const DEFAULT_POSTED_DATA_CREDITS = 256;
+const DEFAULT_NON_POSTED_DATA_CREDITS = 8;
+const DEFAULT_COMPLETION_DATA_CREDITS = 256;
+
+export type ForwardingMode = 'cut-through' | 'store-and-forward';
+
+const creditCount = (what: string, dflt: number) =>
+  z.union([z.number().int().nonnegative(), z.literal('infinite')]).default(dflt)
+    .describe(`${what} the switch advertises for each ingress port's buffer: a number, or "infinite"`);
+
+export const switchParams = z.strictObject({
+  ports: z.number().int().min(2).describe('Number of ports, the upstream port included'),
+  upstreamPort: z.number().int().nonnegative().default(0).describe('Index of the upstream port (towards the root complex)'),
+  forwarding: z.enum(['cut-through', 'store-and-forward']).default('cut-through')
+    .describe('cut-through: a TLP may leave before it is fully in; store-and-forward: only once its last byte is in'),
+  latency: duration().default(DEFAULT_LATENCY_PS)
+    .describe('Internal latency: first byte in to first byte out (cut-through) or last byte in to first byte out (store-and-forward), e.g. "150 ns"'),
+  acsRedirect: z.boolean().default(false)
+    .describe('ACS P2P Request and Completion Redirect: TLPs between downstream ports go up to the root complex and back'),
+  maxPayloadSize: z.number().int().refine((v) => (TRANSFER_SIZES as readonly number[]).includes(v), 'must be 128, 256, 512, 1024, 2048 or 4096')
+    .default(DEFAULT_MAX_PAYLOAD_SIZE).describe('Max_Payload_Size of the ports, bytes; a TLP with more payload is malformed and dropped'),
+  postedHeaderCredits: creditCount('Posted header credits (one per TLP)', DEFAULT_HEADER_CREDITS),
+  postedDataCredits: creditCount('Posted data credits (16 bytes each)', DEFAULT_POSTED_DATA_CREDITS),
+  nonPostedHeaderCredits: creditCount('Non-Posted header credits', DEFAULT_HEADER_CREDITS),
+  nonPostedDataCredits: creditCount('Non-Posted data credits', DEFAULT_NON_POSTED_DATA_CREDITS),
+  completionHeaderCredits: creditCount('Completion header credits', DEFAULT_HEADER_CREDITS),
+  completionDataCredits: creditCount('Completion data credits', DEFAULT_COMPLETION_DATA_CREDITS),
+}).refine((p) => p.upstreamPort < p.ports, { message: 'upstreamPort must be one of the ports (below ports)', path: ['upstreamPort'] });
+
+export type SwitchParams = z.output<typeof switchParams>;
+
+/** The statistics a registered switch will report (see stats()). */
+export const switchStatDecls: readonly StatDecl[] = [
+  { name: 'tlps_forwarded', unit: 'TLPs', description: 'TLPs that left the switch, all ports' },
+  { name: 'payload_bytes_forwarded', unit: 'bytes', description: 'Payload bytes of the TLPs that left the switch' },
+  { name: 'unsupported_requests', unit: 'TLPs', description: 'Requests and messages no port could take (Unsupported Request), discarded' },
+  { name: 'unexpected_completions', unit: 'TLPs', description: 'Completions no port could take, discarded' },
+  { name: 'malformed', unit: 'TLPs', description: 'TLPs with more payload than Max_Payload_Size, discarded' },
+  { name: 'acs_redirected', unit: 'TLPs', description: 'Peer-to-peer TLPs sent up to the root complex by ACS redirect' },
+  { name: 'cut_through_clamped', unit: 'TLPs', description: 'TLPs whose ingress wire time exceeded the cut-through latency (the model starts them when fully in)' },
+  { name: 'queueing_delay', unit: 'ps', kind: 'distribution', description: 'Time from the end of the internal latency to the start on the egress wire' },
+];
+
+/** Serialization parameters of the link into a port, for cut-through timing. */
+export interface IngressTiming {
+  readonly gen: PcieGen;
+  readonly width: LinkWidth;
+}
+
+export interface SwitchOptions {
+  /** Component name for traces. Default 'switch'. */
+  readonly name?: string;
+  /** Records one `forward` row per TLP as it starts on the egress wire (hot: only when a trace selection names the kind). */
+  readonly tracer?: Tracer;
+}
+
+export interface SwitchPortStats {
+  /** TLPs that came in on this port (discarded ones included), and their payload bytes. */
+  readonly tlpsIn: number;
+  readonly payloadBytesIn: number;
+  /** TLPs that left through this port (started on its egress wire), their payload and TLP bytes. */
+  readonly tlpsOut: number;
+  readonly payloadBytesOut: number;
+  readonly tlpBytesOut: number;
+  /** TLPs from this ingress still in the switch, and the most held at once in header and data credits per class [P, NP, Cpl]. */
+  readonly held: number;
+  readonly maxHeldHeaders: readonly number[];
+  readonly maxHeldData: readonly number[];
+  /** TLPs waiting for this egress: in its queues, or handed to its link and not yet started. */
+  readonly queuedOut: number;
+}
+
+export interface SwitchStats {
+  readonly ports: readonly SwitchPortStats[];
+  /** forwarded[i][e]: TLPs that came in on port i and left through port e; forwardedPayloadBytes likewise. */
+  readonly forwarded: readonly (readonly number[])[];
+  readonly forwardedPayloadBytes: readonly (readonly number[])[];
+  readonly unsupportedRequests: number;
+  readonly unexpectedCompletions: number;
+  readonly malformed: number;
+  readonly redirected: number;
+  readonly cutThroughClamped: number;
+}
+
+// ---------------------------------------------------------------- internals
+
+/**
+ * May a TLP of class `later` be sent before an older one of class `earlier`?
+ * MAY_PASS[later × 3 + earlier], classes P, NP, Cpl. The same table as the
+ * link's (link.ts, from Spec §2.4.1 Table 2-40 for TLPs without RO/IDO), so a
+ * switch and a link order TLPs alike.
+ */
+const MAY_PASS = new Uint8Array([
+  // earlier: P  NP Cpl
+  /* P   */ 0, 1, 1,
+  /* NP  */ 0, 0, 0,
+  /* Cpl */ 0, 1, 0,
+]);
+
+/**
+ * FIFO of TLPs on a growable ring buffer (power-of-two capacity), with per
+ * entry: the sender to release, an age stamp, when it is ready to leave,
+ * when it arrived, a port (the egress, in the ingress pipeline) and its data
+ * credits. Parallel arrays: no object per entry.
+ */
+class TlpQueue {
+  size = 0;
+  private head = 0;
+  private mask: number;
+  private tlps: (Tlp | undefined)[];
+  private senders: (TlpSender | undefined)[];
+  private seqs: Float64Array;
+  private ready: Float64Array;
+  private arrived: Float64Array;
+  private ports: Int32Array;
+  private credits: Int32Array;
+
+  constructor(capacity = 4) {
+    this.mask = capacity - 1;
+    this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
+    this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
+    this.seqs = new Float64Array(capacity);
+    this.ready = new Float64Array(capacity);
+    this.arrived = new Float64Array(capacity);
+    this.ports = new Int32Array(capacity);
+    this.credits = new Int32Array(capacity);
+  }
+
+  push(tlp: Tlp, sender: TlpSender, seq: number, readyAt: number, arrivedAt: number, port: number, credits: number): void {
+    if (this.size > this.mask) this.grow();
+    const i = (this.head + this.size) & this.mask;
+    this.tlps[i] = tlp;
+    this.senders[i] = sender;
+    this.seqs[i] = seq;
+    this.ready[i] = readyAt;
+    this.arrived[i] = arrivedAt;
+    this.ports[i] = port;
+    this.credits[i] = credits;
+    this.size++;
+  }
+
+  headTlp(): Tlp { return this.tlps[this.head]!; }
+  headSender(): TlpSender { return this.senders[this.head]!; }
+  headSeq(): number { return this.seqs[this.head]!; }
+  headReady(): number { return this.ready[this.head]!; }
+  headArrived(): number { return this.arrived[this.head]!; }
+  headPort(): number { return this.ports[this.head]!; }
+  headCredits(): number { return this.credits[this.head]!; }
+
+  shift(): void {
+    this.tlps[this.head] = undefined;
+    this.senders[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.size--;
+  }
+
+  private grow(): void {
+    const cap = this.mask + 1, next = 2 * cap;
+    const tlps = new Array<Tlp | undefined>(next).fill(undefined);
+    const senders = new Array<TlpSender | undefined>(next).fill(undefined);
+    const seqs = new Float64Array(next), ready = new Float64Array(next), arrived = new Float64Array(next);
+    const ports = new Int32Array(next), credits = new Int32Array(next);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) & this.mask;
+      tlps[k] = this.tlps[i]; senders[k] = this.senders[i];
+      seqs[k] = this.seqs[i]!; ready[k] = this.ready[i]!; arrived[k] = this.arrived[i]!;
+      ports[k] = this.ports[i]!; credits[k] = this.credits[i]!;
+    }
+    this.tlps = tlps; this.senders = senders; this.seqs = seqs; this.ready = ready; this.arrived = arrived;
+    this.ports = ports; this.credits = credits;
+    this.head = 0;
+    this.mask = next - 1;
+  }
+}
+
+/** The ingress side of one port. */
+class Ingress {
+  /** What the link into this port delivers to (made once, in the switch's constructor). */
+  receiver!: TlpReceiver;
+  /** TLPs inside the internal latency, in arrival order, each tagged with its egress port. */
+  readonly pipeline = new TlpQueue();
+  timing: IngressTiming | null = null;
+  /** Earliest time the next TLP may leave the pipeline: TLPs from one port never overtake each other there. */
+  lastReady = 0;
+  /** One-entry cache of the ingress wire time: a stream of equal-sized TLPs skips the computation. */
+  private lastBytes = -1;
+  private lastWirePs = 0;
+  readonly heldHeaders = new Float64Array(CREDIT_CLASS_COUNT);
+  readonly heldData = new Float64Array(CREDIT_CLASS_COUNT);
+  readonly maxHeaders = new Float64Array(CREDIT_CLASS_COUNT);
+  readonly maxData = new Float64Array(CREDIT_CLASS_COUNT);
+  held = 0;
+  tlpsIn = 0;
+  payloadBytesIn = 0;
+
+  constructor(readonly index: number) {}
+
+  /** The TLP's own time on the ingress wire (S_in), 0 when the ingress timing is unknown. */
+  wirePs(bytes: number): number {
+    if (this.timing === null) return 0;
+    if (bytes !== this.lastBytes) {
+      this.lastWirePs = tlpWireTimePs(bytes, this.timing.gen, this.timing.width);
+      this.lastBytes = bytes;
+    }
+    return this.lastWirePs;
+  }
+}
+
+/** The egress side of one port. */
+class Egress {
+  link: TlpReceiver | null = null;
+  /** What the egress link releases (made once, in the switch's constructor). */
+  sender!: TlpSender;
+  /** queues[ingress × 3 + class]: TLPs ready to leave, per ingress port and credit class. */
+  readonly queues: TlpQueue[] = [];
+  readonly queuedFrom: Int32Array;
+  queued = 0;
+  /** The ingress port whose turn is next. */
+  rr = 0;
+  // At most one TLP per credit class handed to the link and not yet on the wire.
+  readonly slotTlp: (Tlp | null)[] = [];
+  readonly slotFrom: (TlpSender | null)[] = [];
+  readonly slotIngress = new Int32Array(CREDIT_CLASS_COUNT);
+  readonly slotReady = new Float64Array(CREDIT_CLASS_COUNT);
+  readonly slotArrived = new Float64Array(CREDIT_CLASS_COUNT);
+  readonly slotCredits = new Int32Array(CREDIT_CLASS_COUNT);
+  handed = 0;
+  /** Set while pump() runs: the link may call release() from inside receive(). */
+  pumping = false;
+  readonly queueingDelay = new Histogram();
+  tlpsOut = 0;
+  payloadBytesOut = 0;
+  tlpBytesOut = 0;
+
+  constructor(readonly index: number, portCount: number) {
+    this.queuedFrom = new Int32Array(portCount);
+    for (let k = 0; k < portCount * CREDIT_CLASS_COUNT; k++) this.queues.push(new TlpQueue());
+    for (let c = 0; c < CREDIT_CLASS_COUNT; c++) { this.slotTlp.push(null); this.slotFrom.push(null); }
+  }
+}
+
+function creditLimit(c: CreditCount): number {
+  return c === 'infinite' ? Infinity : c;
+}
+
+// ---------------------------------------------------------------- the switch
+
+export class PcieSwitch {
+  readonly name: string;
+  readonly portCount: number;
+  readonly upstreamPort: number;
+  readonly forwarding: ForwardingMode;
+  readonly latencyPs: Time;
+  readonly acsRedirect: boolean;
+  readonly maxPayloadSize: number;
+  /** What every ingress port advertises to the link into it. */
+  readonly ingressCredits: CreditAdvertisement;
+  readonly routes: RoutingTable;
+
+  private readonly cutThrough: boolean;
+  private readonly ingressPorts: Ingress[] = [];
+  private readonly egressPorts: Egress[] = [];
+  /** Age stamp of the next TLP in: orders the heads of one ingress-egress pair's class queues. */
+  private seq = 0;
+  private readonly pairTlps: Float64Array;
+  private readonly pairBytes: Float64Array;
+  private unsupportedRequests = 0;
+  private unexpectedCompletions = 0;
+  private malformed = 0;
+  private redirected = 0;
+  private cutThroughClamped = 0;
+  private readonly trace: TraceChannel | null;
+  private readonly labels: Record<TlpType, number> | null;
+
+  /**
+   * `routes[p]` is what lies behind port p (the upstream port's entry is not
+   * used: what is above it is whatever no downstream port claims). Connect
+   * every port before the run: attach() a link, or connect() any receiver.
+   */
+  constructor(private readonly sim: Simulation, params: SwitchParams, routes: readonly PortRoutes[], options: SwitchOptions = {}) {
+    const n = params.ports;
+    if (!Number.isInteger(n) || n < 2) throw new RangeError(`a switch needs at least 2 ports, got ${n}`);
+    if (routes.length !== n) throw new RangeError(`the switch has ${n} ports but routes for ${routes.length} were given`);
+    if (!Number.isInteger(params.upstreamPort) || params.upstreamPort < 0 || params.upstreamPort >= n) {
+      throw new RangeError(`upstreamPort must be a port index below ${n}, got ${params.upstreamPort}`);
+    }
+    if (!Number.isSafeInteger(params.latency) || params.latency < 0) {
+      throw new RangeError(`switch latency must be a non-negative integer number of ps, got ${params.latency}`);
+    }
+    this.name = options.name ?? 'switch';
+    this.portCount = n;
+    this.upstreamPort = params.upstreamPort;
+    this.forwarding = params.forwarding;
+    this.cutThrough = params.forwarding === 'cut-through';
+    this.latencyPs = params.latency;
+    this.acsRedirect = params.acsRedirect;
+    this.maxPayloadSize = params.maxPayloadSize;
+    this.ingressCredits = Object.freeze({
+      P: { header: params.postedHeaderCredits, data: params.postedDataCredits },
+      NP: { header: params.nonPostedHeaderCredits, data: params.nonPostedDataCredits },
+      Cpl: { header: params.completionHeaderCredits, data: params.completionDataCredits },
+    });
+    // PCIe Base Spec §2.6.1, minimum initial advertisements: a receiver must take at
+    // least one header and one Max_Payload_Size TLP of posted and of completion data.
+    const minData = params.maxPayloadSize / DATA_CREDIT_BYTES;
+    for (const [cls, pool] of Object.entries(this.ingressCredits)) {
+      if (creditLimit(pool.header) < 1) throw new RangeError(`${cls} header credits must be at least 1 (PCIe Base Spec §2.6.1), got ${pool.header}`);
+      if (cls !== 'NP' && creditLimit(pool.data) < minData) {
+        throw new RangeError(`${cls} data credits must cover one Max_Payload_Size TLP (${params.maxPayloadSize} B = ${minData} credits, PCIe Base Spec §2.6.1), got ${pool.data}`);
+      }
+    }
+    this.routes = new RoutingTable(routes.map((r, p) => (p === this.upstreamPort ? null : r)));
+
+    for (let p = 0; p < n; p++) {
+      const ing = new Ingress(p);
+      ing.receiver = { receive: (tlp: Tlp, from: TlpSender) => this.arrive(ing, tlp, from) };
+      this.ingressPorts.push(ing);
+      const eg = new Egress(p, n);
+      eg.sender = { release: (tlp: Tlp) => this.started(eg, tlp) };
+      this.egressPorts.push(eg);
+    }
+    this.pairTlps = new Float64Array(n * n);
+    this.pairBytes = new Float64Array(n * n);
+
+    const tracer = options.tracer;
+    this.trace = tracer?.channel(this.name, 'forward', { hot: true }) ?? null;
+    this.labels = this.trace === null || tracer === undefined ? null : {
+      MRd: tracer.label('MRd'), MWr: tracer.label('MWr'), Cpl: tracer.label('Cpl'),
+      CplD: tracer.label('CplD'), Msg: tracer.label('Msg'), MsgD: tracer.label('MsgD'),
+    };
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  /** What a link into port `port` delivers to. */
+  ingress(port: number): TlpReceiver {
+    return this.ingressPorts[this.checkPort(port)]!.receiver;
+  }
+
+  /** The end to build a link with when this port is one of its ends: the ingress receiver and the credits the switch advertises. */
+  linkEnd(port: number): LinkEnd {
+    return { receiver: this.ingress(port), credits: this.ingressCredits };
+  }
+
+  /**
+   * Port `port` is end `end` of `link` (built with linkEnd(port) for that end):
+   * TLPs leave through the direction away from the switch, arrive through
+   * the other, whose generation and width time cut-through.
+   */
+  attach(port: number, link: Link, end: 'a' | 'b'): void {
+    const out = end === 'a' ? link.aToB : link.bToA;
+    const into = end === 'a' ? link.bToA : link.aToB;
+    this.checkAdvertised(port, into);
+    into.connect(this.ingress(port));
+    this.connect(port, out, { gen: link.gen, width: link.width });
+  }
+
+  /**
+   * Lower level than attach(): TLPs leaving port `port` go to `egress` (which
+   * must call release(tlp) on the sender it is given once the TLP has left
+   * its queue); `ingressTiming` is the link into the port, null if unknown
+   * (cut-through then counts the ingress wire time as 0).
+   */
+  connect(port: number, egress: TlpReceiver, ingressTiming: IngressTiming | null = null): void {
+    this.checkPort(port);
+    if (ingressTiming !== null) {
+      assertGen(ingressTiming.gen);
+      assertWidth(ingressTiming.width);
+    }
+    this.egressPorts[port]!.link = egress;
+    this.ingressPorts[port]!.timing = ingressTiming;
+  }
+
+  // ---------------------------------------------------------------- statistics
+
+  stats(): SwitchStats {
+    const n = this.portCount;
+    const ports: SwitchPortStats[] = [];
+    for (let p = 0; p < n; p++) {
+      const ing = this.ingressPorts[p]!, eg = this.egressPorts[p]!;
+      ports.push({
+        tlpsIn: ing.tlpsIn, payloadBytesIn: ing.payloadBytesIn,
+        tlpsOut: eg.tlpsOut, payloadBytesOut: eg.payloadBytesOut, tlpBytesOut: eg.tlpBytesOut,
+        held: ing.held, maxHeldHeaders: Array.from(ing.maxHeaders), maxHeldData: Array.from(ing.maxData),
+        queuedOut: eg.queued + eg.handed,
+      });
+    }
+    const matrix = (a: Float64Array) => Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, i * n + n)));
+    return {
+      ports,
+      forwarded: matrix(this.pairTlps),
+      forwardedPayloadBytes: matrix(this.pairBytes),
+      unsupportedRequests: this.unsupportedRequests,
+      unexpectedCompletions: this.unexpectedCompletions,
+      malformed: this.malformed,
+      redirected: this.redirected,
+      cutThroughClamped: this.cutThroughClamped,
+    };
+  }
+
+  /**
+   * Queueing delay, ps: from the end of the internal latency to the start on
+   * the egress wire (waiting behind other TLPs, for the arbiter's turn, for
+   * the next hop's credits). Of egress port `port`, or of all ports merged.
+   */
+  queueingDelayPs(port?: number): Histogram {
+    if (port !== undefined) return this.egressPorts[this.checkPort(port)]!.queueingDelay;
+    const all = new Histogram();
+    for (const eg of this.egressPorts) all.merge(eg.queueingDelay);
+    return all;
+  }
+
+  // ---------------------------------------------------------------- forwarding
+
+  /** A TLP has fully arrived at ingress `ing`: route it, or discard it, and start its internal latency. */
+  private arrive(ing: Ingress, tlp: Tlp, from: TlpSender): void {
+    const now = this.sim.now, i = ing.index, up = this.upstreamPort;
+    ing.tlpsIn++;
+    ing.payloadBytesIn += tlp.payloadBytes;
+    if (tlp.payloadBytes > this.maxPayloadSize) {
+      this.malformed++;
+      from.release(tlp);
+      return;
+    }
+    let out = this.routes.portFor(tlp);
+    if (out === NO_PORT) {
+      if (i === up) return this.discardUnclaimed(tlp, from);
+      out = up;
+    } else if (out === i) {
+      return this.discardUnclaimed(tlp, from);
+    } else if (i !== up && this.acsRedirect) {
+      out = up;
+      this.redirected++;
+    }
+    if (this.egressPorts[out]!.link === null) {
+      throw new Error(`switch ${this.name}: a TLP routes out of port ${out}, which is not connected: attach() or connect() it first`);
+    }
+
+    const cls = creditClassIndex(tlp.type), credits = tlp.dataCredits;
+    ing.held++;
+    if (++ing.heldHeaders[cls]! > ing.maxHeaders[cls]!) ing.maxHeaders[cls] = ing.heldHeaders[cls]!;
+    if ((ing.heldData[cls]! += credits) > ing.maxData[cls]!) ing.maxData[cls] = ing.heldData[cls]!;
+
+    let ready: number;
+    if (this.cutThrough) {
+      ready = now - ing.wirePs(tlp.bytes) + this.latencyPs;
+      if (ready < now) {
+        ready = now;
+        this.cutThroughClamped++;
+      }
+    } else {
+      ready = now + this.latencyPs;
+    }
+    if (ready < ing.lastReady) ready = ing.lastReady;
+    ing.lastReady = ready;
+    ing.pipeline.push(tlp, from, this.seq++, ready, now, out, credits);
+    this.sim.schedule(ready - now, PcieSwitch.onReady, this, i);
+  }
+
+  /** Nobody can take the TLP: an Unsupported Request, or for a completion an Unexpected Completion. Its buffer is free at once. */
+  private discardUnclaimed(tlp: Tlp, from: TlpSender): void {
+    if (tlp.type === 'Cpl' || tlp.type === 'CplD') this.unexpectedCompletions++;
+    else this.unsupportedRequests++;
+    from.release(tlp);
+  }
+
+  /** The head of ingress `i`'s pipeline has done its internal latency: queue it at its egress. */
+  private static onReady(self: PcieSwitch, i: number): void {
+    const p = self.ingressPorts[i]!.pipeline;
+    const tlp = p.headTlp(), eg = self.egressPorts[p.headPort()]!;
+    eg.queues[i * CREDIT_CLASS_COUNT + creditClassIndex(tlp.type)]!
+      .push(tlp, p.headSender(), p.headSeq(), self.sim.now, p.headArrived(), i, p.headCredits());
+    p.shift();
+    eg.queuedFrom[i]!++;
+    eg.queued++;
+    self.pump(eg);
+  }
+
+  /** Hands the egress link what it may take now: round robin over ingress ports, one TLP per turn. */
+  private pump(eg: Egress): void {
+    if (eg.pumping) return;
+    eg.pumping = true;
+    const n = this.portCount;
+    while (eg.queued > 0 && eg.handed < CREDIT_CLASS_COUNT) {
+      let i = eg.rr, cls = -1;
+      for (let k = 0; k < n; k++) {
+        if (eg.queuedFrom[i]! > 0 && (cls = this.pick(eg, i)) >= 0) break;
+        if (++i === n) i = 0;
+      }
+      if (cls < 0) break;
+      eg.rr = i + 1 === n ? 0 : i + 1;
+      this.hand(eg, i, cls);
+    }
+    eg.pumping = false;
+  }
+
+  /**
+   * The class whose head goes next from ingress `i` to egress `eg`: the
+   * oldest head whose class has no TLP at the link yet and that may pass
+   * every older head (MAY_PASS); -1 if none.
+   */
+  private pick(eg: Egress, i: number): number {
+    const base = i * CREDIT_CLASS_COUNT, queues = eg.queues;
+    let best = -1, bestSeq = Infinity;
+    for (let x = 0; x < CREDIT_CLASS_COUNT; x++) {
+      const q = queues[base + x]!;
+      if (q.size === 0 || eg.slotTlp[x] !== null) continue;
+      const s = q.headSeq();
+      if (s >= bestSeq) continue;
+      let passesOlder = true;
+      for (let y = 0; y < CREDIT_CLASS_COUNT; y++) {
+        const o = queues[base + y]!;
+        if (y !== x && o.size !== 0 && o.headSeq() < s && MAY_PASS[x * CREDIT_CLASS_COUNT + y] === 0) {
+          passesOlder = false;
+          break;
+        }
+      }
+      if (passesOlder) {
+        best = x;
+        bestSeq = s;
+      }
+    }
+    return best;
+  }
+
+  /** Moves the head of (ingress i, class cls) into the class's slot and hands it to the egress link. */
+  private hand(eg: Egress, i: number, cls: number): void {
+    const q = eg.queues[i * CREDIT_CLASS_COUNT + cls]!;
+    const tlp = q.headTlp();
+    eg.slotTlp[cls] = tlp;
+    eg.slotFrom[cls] = q.headSender();
+    eg.slotIngress[cls] = i;
+    eg.slotReady[cls] = q.headReady();
+    eg.slotArrived[cls] = q.headArrived();
+    eg.slotCredits[cls] = q.headCredits();
+    q.shift();
+    eg.queuedFrom[i]!--;
+    eg.queued--;
+    eg.handed++;
+    // Last: the link may start it, and call started() through release(), from inside receive().
+    eg.link!.receive(tlp, eg.sender);
+  }
+
+  /** The egress link has started `tlp` on the wire: it has left the switch, so its ingress buffer is free. */
+  private started(eg: Egress, tlp: Tlp): void {
+    const cls = creditClassIndex(tlp.type);
+    if (eg.slotTlp[cls] !== tlp) {
+      throw new Error(`model bug: port ${eg.index} of switch ${this.name} was released a ${tlp.type} it did not hand to its link, or twice`);
+    }
+    const from = eg.slotFrom[cls]!, i = eg.slotIngress[cls]!, credits = eg.slotCredits[cls]!;
+    const now = this.sim.now;
+    eg.slotTlp[cls] = null;
+    eg.slotFrom[cls] = null;
+    eg.handed--;
+
+    eg.queueingDelay.add(now - eg.slotReady[cls]!);
+    eg.tlpsOut++;
+    eg.payloadBytesOut += tlp.payloadBytes;
+    eg.tlpBytesOut += tlp.bytes;
+    const pair = i * this.portCount + eg.index;
+    this.pairTlps[pair]!++;
+    this.pairBytes[pair]! += tlp.payloadBytes;
+    if (this.trace !== null) {
+      // latency = time in the switch (arrival to start on the egress wire); a = ingress port, b = egress port.
+      this.trace.record(now, tlp.txn, tlp.payloadBytes, now - eg.slotArrived[cls]!, i, eg.index, this.labels![tlp.type]);
+    }
+
+    const ing = this.ingressPorts[i]!;
+    ing.held--;
+    ing.heldHeaders[cls]!--;
+    ing.heldData[cls]! -= credits;
+    from.release(tlp);
+    this.pump(eg);
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  private checkPort(port: number): number {
+    if (!Number.isInteger(port) || port < 0 || port >= this.portCount) {
+      throw new RangeError(`switch ${this.name} has ports 0 to ${this.portCount - 1}, got ${port}`);
+    }
+    return port;
+  }
+
+  /**
+   * The link into `port` must enforce the switch's advertisement, or the
+   * ingress buffer is not the size the parameters say: compared on an idle
+   * link, where available credits are the advertised ones.
+   */
+  private checkAdvertised(port: number, into: LinkDirection): void {
+    const c = into.credits;
+    if (c.nextReturnAt() !== Infinity) return;
+    for (let cls = 0; cls < CREDIT_CLASS_COUNT; cls++) {
+      if (c.heldTlps(cls) !== 0) return;
+    }
+    for (let cls = 0; cls < CREDIT_CLASS_COUNT; cls++) {
+      const pool = this.ingressCredits[CREDIT_CLASSES[cls]!];
+      if (c.headerCredits(cls) !== creditLimit(pool.header) || c.dataCredits(cls) !== creditLimit(pool.data)) {
+        throw new RangeError(`switch ${this.name} port ${port}: the link into it advertises other ${CREDIT_CLASSES[cls]} credits ` +
+          `(${c.headerCredits(cls)} header, ${c.dataCredits(cls)} data) than the switch (${pool.header}, ${pool.data}): build the link with linkEnd(${port})`);
+      }
+    }
+  }
+}

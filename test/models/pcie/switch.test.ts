@@ -1,0 +1,561 @@
+/**
+ * The switch against timings worked out by hand, and its routing, ACS
+ * redirect, arbitration and back-pressure. Numbers used below:
+ *   Gen3 byte time on one lane 1015.625 ps; a xN link moves N bytes per byte time.
+ *   MWr 256 B at a 64-bit address: 16 header + 256 payload + 8 framing = 280 link bytes:
+ *     Gen3 x8 35,546.875 -> 35,547 ps; Gen3 x4 71,093.75 -> 71,094 ps;
+ *     Gen3 x16 17,773.4375 -> 17,774 ps; Gen1 x1 280 × 4000 = 1,120,000 ps.
+ *   Cut-through, as the switch defines it: the TLP starts on the egress wire
+ *   at max(A, A − S_in + latency), A = when the ingress link delivered it
+ *   (last byte in), S_in = its ingress wire time: latency = first byte in to
+ *   first byte out. Store-and-forward: A + latency.
+ */
+import fs from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Simulation } from '../../../src/sim/simulation.js';
+import { PresetLibrary, presetValues } from '../../../src/scenario/presets.js';
+import { presetDirs } from '../../../models/index.js';
+import { Tlp, type PortRoutes, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
+import { Link, NO_RELEASE, type LinkDirection, type LinkParams } from '../../../models/pcie/link.js';
+import { NO_ROUTES } from '../../../models/pcie/router.js';
+import { PcieSwitch, SWITCH_TYPE, switchParams, type SwitchParams } from '../../../models/pcie/switch.js';
+import { tlpBytes, type TlpType } from '../../../models/pcie/tlp.js';
+import { ADDR64, HoldingSink, ImmediateSink, RecordingTracer, classOf, makeTlp } from './link-helpers.js';
+
+const MiB = 1 << 20;
+const GEN3_X8: LinkParams = { gen: 3, width: 8, mps: 256, propagationPs: 0 };
+
+type ParamInput = Record<string, unknown>;
+
+/** Parameters of a 3-port switch: the preset's defaults, with `over` on top. */
+function params(over: ParamInput = {}): SwitchParams {
+  return switchParams.parse({ ports: 3, ...over });
+}
+
+/** A TLP with a requester ID (completions route by it). */
+function tlpFrom(type: TlpType, addr: number, length: number, requester: number, txn: number): Tlp {
+  return new Tlp(type, addr, length, tlpBytes(type, addr, length), requester, 0, txn, type === 'CplD' || type === 'Cpl' ? length : 0);
+}
+
+/** Records what leaves a port and frees it at once (no wire: the TLP has "started" on arrival). */
+class PortSink implements TlpReceiver {
+  readonly got: Array<{ time: number; tlp: Tlp }> = [];
+  constructor(private readonly sim: Simulation) {}
+  receive(tlp: Tlp, from: TlpSender): void {
+    this.got.push({ time: this.sim.now, tlp });
+    from.release(tlp);
+  }
+}
+
+/** Counts the releases a sender gets, per TLP. */
+class CountingSender implements TlpSender {
+  readonly released = new Map<Tlp, number[]>();
+  constructor(private readonly sim: Simulation) {}
+  release(tlp: Tlp): void {
+    const r = this.released.get(tlp) ?? [];
+    r.push(this.sim.now);
+    this.released.set(tlp, r);
+  }
+}
+
+/**
+ * Writes `count` MWr TLPs of `size` bytes into a link direction, keeping
+ * `depth` in its transmit queue (the next one when the link starts one);
+ * records when each started on the wire.
+ */
+class Writer implements TlpSender {
+  next = 0;
+  readonly starts: number[] = [];
+  constructor(private readonly sim: Simulation, private readonly dir: LinkDirection, private readonly count: number,
+    private readonly size: number, private readonly txnBase: number, private readonly addr = ADDR64, private readonly depth = 2) {}
+  start(): void { for (let i = 0; i < this.depth; i++) this.push(); }
+  release(): void {
+    this.starts.push(this.sim.now);
+    this.push();
+  }
+  private push(): void {
+    if (this.next >= this.count) return;
+    const i = this.next++;
+    this.dir.receive(makeTlp('MWr', this.addr + i * this.size, this.size, this.txnBase + i), this);
+  }
+}
+
+// ---------------------------------------------------------------- latency through an idle switch
+
+/**
+ * One MWr 256 B through a two-port switch: source -> link1 -> port 1 -> port 0
+ * -> link0 -> sink. Returns the sink's arrival time and the switch.
+ */
+function oneThrough(sw: ParamInput, ingress: Partial<LinkParams>, egress: Partial<LinkParams>) {
+  const sim = new Simulation();
+  const tracer = new RecordingTracer();
+  const s = new PcieSwitch(sim, switchParams.parse({ ports: 2, ...sw }), [NO_ROUTES, NO_ROUTES], { tracer, name: 'sw' });
+  const sink = new HoldingSink(sim, () => 0);
+  const up = new Link(sim, { ...GEN3_X8, propagationPs: 5000, ...egress }, s.linkEnd(0), { receiver: sink });
+  s.attach(0, up, 'a');
+  const down = new Link(sim, { ...GEN3_X8, propagationPs: 7000, ...ingress }, {}, s.linkEnd(1));
+  s.attach(1, down, 'b');
+  down.aToB.receive(makeTlp('MWr', ADDR64, 256, 1), NO_RELEASE);
+  sim.run();
+  assert.is(sink.arrivals.length, 1);
+  const rows = tracer.rows.get('sw/forward')!;
+  assert.is(rows.length, 1);
+  return { arrival: sink.arrivals[0]!.time, sw: s, row: rows[0]! };
+}
+
+test('cut-through, idle, Gen3 x8 both sides: prop1 + latency + ser2 + prop2, the ingress serialization hidden', () => {
+  // Last byte in at A = 35,547 + 7,000 = 42,547; first byte in at A − 35,547 = 7,000;
+  // out at 7,000 + 150,000 = 157,000; at the sink 157,000 + 35,547 + 5,000.
+  const r = oneThrough({}, {}, {});
+  assert.is(r.arrival, 7000 + 150_000 + 35_547 + 5000);
+  assert.is(r.arrival, 197_547);
+  assert.is(r.row.time, 157_000, 'trace: starts on the egress wire at 157,000');
+  assert.is(r.row.latency, 157_000 - 42_547, 'trace: time in the switch, from last byte in');
+  assert.equal([r.row.a, r.row.b, r.row.bytes], [1, 0, 256]);
+  const st = r.sw.stats();
+  assert.is(st.cutThroughClamped, 0);
+  assert.equal(st.forwarded, [[0, 0], [1, 0]]);
+  assert.equal(st.forwardedPayloadBytes, [[0, 0], [256, 0]]);
+  assert.is(r.sw.queueingDelayPs().count, 1);
+  assert.is(r.sw.queueingDelayPs(0).max, 0, 'nothing ahead of it');
+});
+
+test('store-and-forward: ser1 + prop1 + latency + ser2 + prop2', () => {
+  const r = oneThrough({ forwarding: 'store-and-forward' }, {}, {});
+  assert.is(r.arrival, 35_547 + 7000 + 150_000 + 35_547 + 5000);
+  assert.is(r.row.time, 42_547 + 150_000);
+});
+
+test('cut-through from a narrow ingress to a wide egress: first byte in + latency', () => {
+  // Gen3 x4 in: A = 71,094 + 7,000 = 78,094, first byte at 7,000; out at 157,000 on Gen3 x16 (17,774 ps).
+  const r = oneThrough({}, { width: 4 }, { width: 16 });
+  assert.is(r.arrival, 7000 + 150_000 + 17_774 + 5000);
+  assert.is(r.sw.stats().cutThroughClamped, 0);
+});
+
+test('cut-through clamped: a TLP longer on the ingress wire than the latency leaves when fully in', () => {
+  // Gen1 x1 in: 1,120,000 ps > 150,000 ps, so A − S_in + latency < A: starts out at A = 1,127,000.
+  const r = oneThrough({}, { gen: 1, width: 1, mps: 256 }, {});
+  assert.is(r.arrival, 1_120_000 + 7000 + 35_547 + 5000);
+  assert.is(r.row.time, 1_127_000);
+  assert.is(r.sw.stats().cutThroughClamped, 1);
+  // Latency 0 in store-and-forward is the clamp's bound: the same.
+  const r0 = oneThrough({ forwarding: 'store-and-forward', latency: 0 }, { gen: 1, width: 1, mps: 256 }, {});
+  assert.is(r0.arrival, r.arrival);
+});
+
+// ---------------------------------------------------------------- routing
+
+const ROUTES: PortRoutes[] = [
+  NO_ROUTES,
+  { ranges: [{ base: 0x1000_0000, size: MiB }], requesterIds: [0x100] },
+  { ranges: [{ base: 0x2000_0000, size: MiB }], requesterIds: [0x200, 0x201] },
+  { ranges: [], requesterIds: [0x300] },
+];
+
+/** A 4-port switch whose ports go to PortSinks; TLPs are handed straight to its ingress receivers. */
+function routingRig(over: ParamInput = {}) {
+  const sim = new Simulation();
+  const sw = new PcieSwitch(sim, switchParams.parse({ ports: 4, maxPayloadSize: 256, ...over }), ROUTES);
+  const sinks = [0, 1, 2, 3].map(() => new PortSink(sim));
+  sinks.forEach((s, p) => sw.connect(p, s));
+  const sender = new CountingSender(sim);
+  const send = (port: number, tlp: Tlp) => sw.ingress(port).receive(tlp, sender);
+  /** Port each TLP came out of (-1 if none). */
+  const outOf = (tlp: Tlp) => sinks.findIndex((s) => s.got.some((g) => g.tlp === tlp));
+  return { sim, sw, sinks, sender, send, outOf };
+}
+
+test('routing: requests by address, completions by requester ID, the rest upstream', () => {
+  const { sim, sw, sinks, sender, send, outOf } = routingRig();
+  const cases: Array<[number, Tlp, number]> = [
+    [0, tlpFrom('MWr', 0x2000_0040, 64, 0, 1), 2],
+    [0, tlpFrom('MRd', 0x1000_0000, 512, 0, 2), 1],
+    [0, tlpFrom('CplD', 0x40, 64, 0x300, 3), 3],
+    [0, tlpFrom('CplD', 0x40, 64, 0x201, 4), 2],
+    [1, tlpFrom('MWr', 0x8000_0000, 64, 0x100, 5), 0], // to host memory
+    [1, tlpFrom('MRd', 0x2000_1000, 64, 0x100, 6), 2], // peer to peer, below the switch
+    [2, tlpFrom('CplD', 0x2000_1000, 64, 0x100, 7), 1], // the peer's completion, back by ID
+    [2, tlpFrom('CplD', 0x0, 64, 0x0, 8), 0], // completion for the root complex's request
+    [3, tlpFrom('Msg', 0, 0, 0x300, 9), 0], // messages go towards the root complex
+  ];
+  for (const [port, tlp] of cases) send(port, tlp);
+  sim.run();
+  for (const [port, tlp, out] of cases) assert.is(outOf(tlp), out, `txn ${tlp.txn} from port ${port}`);
+  // connect() without ingress timing: cut-through counts S_in = 0, so each leaves 150 ns after it came in.
+  for (const s of sinks) for (const g of s.got) assert.is(g.time, 150_000);
+  for (const [, tlp] of cases) assert.equal(sender.released.get(tlp), [150_000], `txn ${tlp.txn} released once, when it left`);
+  const st = sw.stats();
+  assert.is(st.unsupportedRequests + st.unexpectedCompletions + st.malformed + st.redirected, 0);
+  assert.equal(st.forwarded[1], [1, 0, 1, 0]);
+  assert.equal(st.ports.map((p) => p.tlpsOut), [3, 2, 3, 1]);
+  assert.equal(st.ports.map((p) => p.held), [0, 0, 0, 0]);
+});
+
+test('unsupported requests, unexpected completions and malformed TLPs are counted, discarded and released at once', () => {
+  const { sim, sw, sinks, sender, send } = routingRig();
+  const bad: Array<[number, Tlp]> = [
+    [0, tlpFrom('MWr', 0x5000_0000, 64, 0, 1)], // from above, claimed by no port
+    [0, tlpFrom('MRd', 0x5000_0000, 64, 0, 2)],
+    [0, tlpFrom('Msg', 0, 0, 0, 3)],
+    [1, tlpFrom('MWr', 0x1000_0010, 64, 0x100, 4)], // from below, into its own port's window
+    [0, tlpFrom('CplD', 0, 64, 0x999, 5)], // for a requester not below the switch
+    [3, tlpFrom('Cpl', 0, 0, 0x300, 6)], // back to the port it came from
+    [1, tlpFrom('MWr', 0x8000_0000, 512, 0x100, 7)], // more than Max_Payload_Size (256)
+  ];
+  sim.schedule(1000, () => { for (const [port, tlp] of bad) send(port, tlp); }, null);
+  sim.run();
+  for (const s of sinks) assert.is(s.got.length, 0);
+  for (const [, tlp] of bad) assert.equal(sender.released.get(tlp), [1000], `txn ${tlp.txn}`);
+  const st = sw.stats();
+  assert.is(st.unsupportedRequests, 4);
+  assert.is(st.unexpectedCompletions, 2);
+  assert.is(st.malformed, 1);
+  assert.equal(st.ports.map((p) => p.tlpsIn), [4, 2, 0, 1]);
+  assert.equal(st.ports.map((p) => p.tlpsOut), [0, 0, 0, 0]);
+});
+
+test('ACS redirect: requests and completions between downstream ports go upstream, and are counted', () => {
+  const { sim, sw, send, outOf } = routingRig({ acsRedirect: true });
+  const cases: Array<[number, Tlp, number]> = [
+    [1, tlpFrom('MWr', 0x2000_0000, 64, 0x100, 1), 0], // P2P write: redirected
+    [1, tlpFrom('MRd', 0x2000_0000, 64, 0x100, 2), 0], // P2P read: redirected
+    [2, tlpFrom('CplD', 0, 64, 0x100, 3), 0], // P2P completion: redirected
+    [0, tlpFrom('MWr', 0x2000_0000, 64, 0, 4), 2], // from above: routed down as usual
+    [3, tlpFrom('MWr', 0x8000_0000, 64, 0x300, 5), 0], // to memory: upstream anyway, not a redirect
+  ];
+  for (const [port, tlp] of cases) send(port, tlp);
+  sim.run();
+  for (const [port, tlp, out] of cases) assert.is(outOf(tlp), out, `txn ${tlp.txn} from port ${port}`);
+  assert.is(sw.stats().redirected, 3);
+});
+
+test('ACS redirect timing: P2P goes up, the root complex sends it back down; twice the upstream link', () => {
+  // Gen3 x8 everywhere, 5,000 ps propagation, MWr 256 B from the device on port 1 to the BAR on port 2.
+  function run(acsRedirect: boolean) {
+    const sim = new Simulation();
+    const sw = new PcieSwitch(sim, params({ acsRedirect }), [NO_ROUTES, NO_ROUTES, { ranges: [{ base: ADDR64, size: MiB }], requesterIds: [] }]);
+    const link = (end: 'a' | 'b', port: number, other: { receiver?: TlpReceiver }) => {
+      const l = end === 'a' ? new Link(sim, { ...GEN3_X8, propagationPs: 5000 }, sw.linkEnd(port), other)
+        : new Link(sim, { ...GEN3_X8, propagationPs: 5000 }, other, sw.linkEnd(port));
+      sw.attach(port, l, end);
+      return l;
+    };
+    // The root complex: sends whatever comes up straight back down.
+    let up!: Link;
+    const rc: TlpReceiver = { receive: (tlp, from) => { up.bToA.receive(tlp, NO_RELEASE); from.release(tlp); } };
+    up = link('a', 0, { receiver: rc });
+    const src = link('b', 1, {});
+    const dst = new HoldingSink(sim, () => 0);
+    link('a', 2, { receiver: dst });
+    src.aToB.receive(makeTlp('MWr', ADDR64 + 64, 256, 1), NO_RELEASE);
+    sim.run();
+    assert.is(dst.arrivals.length, 1);
+    return { arrival: dst.arrivals[0]!.time, sw, up };
+  }
+  const direct = run(false);
+  // First byte in at 5,000; out of port 2 at 155,000; in at the device 155,000 + 35,547 + 5,000.
+  assert.is(direct.arrival, 195_547);
+  assert.is(direct.up.aToB.stats().tlpsSent, 0);
+  const redirected = run(true);
+  // Out of port 0 at 155,000; at the root complex 195,547, straight back: in at the switch 195,547 + 40,547,
+  // first byte at 200,547, out of port 2 at 350,547, at the device 350,547 + 40,547.
+  assert.is(redirected.arrival, 391_094);
+  assert.is(redirected.sw.stats().redirected, 1);
+  assert.equal(redirected.sw.stats().forwarded, [[0, 0, 1], [1, 0, 0], [0, 0, 0]]);
+  assert.is(redirected.up.aToB.stats().tlpsSent, 1);
+  assert.is(redirected.up.bToA.stats().tlpsSent, 1);
+});
+
+// ---------------------------------------------------------------- arbitration and back-pressure
+
+test('two ingress ports saturating one egress share it by turns, and the egress wire never idles', () => {
+  const sim = new Simulation();
+  const credits = { postedHeaderCredits: 8, postedDataCredits: 128, maxPayloadSize: 256 };
+  const sw = new PcieSwitch(sim, params(credits), [NO_ROUTES, NO_ROUTES, NO_ROUTES]);
+  const arrivals: number[] = [];
+  const sink = new HoldingSink(sim, () => 0);
+  const up = new Link(sim, { ...GEN3_X8, propagationPs: 4000, dllp: 'none' }, sw.linkEnd(0), { receiver: sink });
+  sw.attach(0, up, 'a');
+  const count = 400;
+  const writers = [1, 2].map((port) => {
+    const l = new Link(sim, { ...GEN3_X8, propagationPs: 4000 }, {}, sw.linkEnd(port));
+    sw.attach(port, l, 'b');
+    return { link: l, writer: new Writer(sim, l.aToB, count, 256, port * 10_000) };
+  });
+  for (const w of writers) w.writer.start();
+  sim.run();
+  for (const a of sink.arrivals) arrivals.push(a.time);
+  assert.is(sink.arrivals.length, 2 * count);
+  // By turns: at every point of the output sequence the two sources are at most one TLP apart.
+  let n1 = 0, n2 = 0, worst = 0;
+  for (const a of sink.arrivals) {
+    if (a.tlp.txn < 20_000) n1++; else n2++;
+    worst = Math.max(worst, Math.abs(n1 - n2));
+  }
+  assert.is(worst, 1);
+  // Never idle: every gap between deliveries is one TLP time (35,546.875 ps, rounded either way),
+  // or one plus a SKP ordered set (one 130-bit block per lane, 16,250 ps).
+  const ok = new Set([35_546, 35_547, 51_796, 51_797]);
+  for (let i = 1; i < arrivals.length; i++) assert.ok(ok.has(arrivals[i]! - arrivals[i - 1]!), `gap ${arrivals[i]! - arrivals[i - 1]!} before ${i}`);
+  const st = sw.stats();
+  assert.equal(st.forwarded.map((r) => r[0]), [0, count, count]);
+  // The sources were held back by the switch's credits, which it filled and never exceeded.
+  for (const w of writers) assert.ok(w.link.aToB.stats().creditStallPs > 0, 'each source stalled on credits');
+  for (const p of [1, 2]) {
+    assert.is(st.ports[p]!.maxHeldHeaders[0], 8);
+    assert.ok(st.ports[p]!.maxHeldData[0]! <= 128);
+  }
+  // Queueing delay: while both wait, each TLP waits about one TLP time for its turn.
+  const q = sw.queueingDelayPs(0);
+  assert.is(q.count, 2 * count);
+  assert.ok(q.quantile(0.5) > 30_000, `median wait ${q.quantile(0.5)} ps`);
+});
+
+test('back-pressure: a slow egress fills the ingress buffer and stalls the sender; every TLP comes out once, in order', () => {
+  const sim = new Simulation();
+  const tracer = new RecordingTracer();
+  // Room for 4 TLPs of 256 B: 4 posted headers, 64 data credits.
+  const sw = new PcieSwitch(sim, switchParams.parse({ ports: 2, postedHeaderCredits: 4, postedDataCredits: 64, maxPayloadSize: 256 }),
+    [NO_ROUTES, NO_ROUTES], { tracer, name: 'sw' });
+  const sink = new ImmediateSink(sim);
+  const seen: Tlp[] = [];
+  const slow = new Link(sim, { gen: 1, width: 1, mps: 256, propagationPs: 2000 }, sw.linkEnd(0), {
+    receiver: { receive: (tlp, from) => { seen.push(tlp); sink.receive(tlp, from); } },
+  });
+  sw.attach(0, slow, 'a');
+  const fast = new Link(sim, { ...GEN3_X8, propagationPs: 2000 }, {}, sw.linkEnd(1));
+  sw.attach(1, fast, 'b');
+  const count = 50;
+  const writer = new Writer(sim, fast.aToB, count, 256, 0);
+  writer.start();
+  sim.run();
+
+  // Conservation, and order.
+  assert.is(seen.length, count);
+  assert.equal(seen.map((t) => t.txn), Array.from({ length: count }, (_, i) => i));
+  const st = sw.stats();
+  assert.is(st.ports[1]!.tlpsIn, count);
+  assert.is(st.ports[0]!.tlpsOut, count);
+  assert.is(st.ports[1]!.held, 0);
+  // The buffer filled to its advertisement and no further.
+  assert.is(st.ports[1]!.maxHeldHeaders[0], 4);
+  assert.is(st.ports[1]!.maxHeldData[0], 64);
+  // The sender stalled: TLP k + 4 could start only once TLP k had left the switch (started on the
+  // slow wire) and its credits had come back (one DLLP at Gen3 x8, 1,016 ps, + 2,000 ps propagation).
+  const left = tracer.rows.get('sw/forward')!.map((r) => r.time);
+  assert.is(left.length, count);
+  const creditBack = fast.aToB.creditReturnDelayPs;
+  assert.is(creditBack, 3016);
+  for (let k = 0; k + 4 < count; k++) assert.ok(writer.starts[k + 4]! >= left[k]! + creditBack, `TLP ${k + 4}`);
+  // Once the buffer is full, that is exactly when it starts: the slow egress sets the pace.
+  for (let k = 4; k + 4 < count; k++) assert.is(writer.starts[k + 4], left[k]! + creditBack, `TLP ${k + 4}`);
+  assert.ok(fast.aToB.stats().creditStallPs > 0);
+  // Credits all back, none ever negative (the link throws if they go negative).
+  assert.is(fast.aToB.credits.heldTlps(0), 0);
+  fast.aToB.credits.settle(sim.now); // returns are applied lazily, when the transmitter looks
+  assert.is(fast.aToB.credits.headerCredits(0), 4);
+  assert.is(fast.aToB.credits.dataCredits(0), 64);
+  // The egress was the bottleneck: at least one Gen1 x1 TLP time (1,120,000 ps) per TLP.
+  for (let k = 1; k < count; k++) assert.ok(left[k]! - left[k - 1]! >= 1_120_000);
+});
+
+test('a read blocked on the next hop\'s credits does not hold back writes and completions behind it', () => {
+  // The device below port 1 advertises one non-posted header credit and never frees its reads:
+  // the second read waits for good, the write, completion and write after it go through (PCIe §2.4.1).
+  const sim = new Simulation();
+  const sw = new PcieSwitch(sim, params(), [NO_ROUTES, { ranges: [{ base: ADDR64, size: MiB }], requesterIds: [0x100] }, NO_ROUTES]);
+  const dev = new HoldingSink(sim, (t) => (t.type === 'MRd' ? Infinity : 0));
+  const down = new Link(sim, GEN3_X8, sw.linkEnd(1), { receiver: dev, credits: { P: { header: 8, data: 256 }, NP: { header: 1, data: 0 }, Cpl: { header: 8, data: 256 } } });
+  sw.attach(1, down, 'a');
+  sw.connect(0, new PortSink(sim));
+  const sender = new CountingSender(sim);
+  const tlps = [
+    tlpFrom('MRd', ADDR64, 64, 0, 0), tlpFrom('MRd', ADDR64, 64, 0, 1), tlpFrom('MWr', ADDR64, 64, 0, 2),
+    tlpFrom('CplD', 0, 64, 0x100, 3), tlpFrom('MWr', ADDR64, 64, 0, 4),
+  ];
+  for (const t of tlps) sw.ingress(0).receive(t, sender);
+  sim.run();
+  assert.equal(dev.arrivals.map((a) => a.tlp.txn), [0, 2, 3, 4]);
+  assert.is(sw.stats().ports[1]!.queuedOut, 1);
+  assert.is(sw.stats().ports[0]!.held, 1, 'the stuck read still holds its ingress buffer');
+  assert.is(sender.released.get(tlps[1]!), undefined);
+});
+
+test('TLPs from one ingress port never overtake each other inside the switch', () => {
+  // Handed in together (as no real link would): a 4-byte write, then a 256-byte one. Cut-through alone
+  // would let the long one out first (first byte in 35,547 ps before it was fully in, the short one 3,555);
+  // it leaves with the short one instead, at 0 − 3,555 + 150,000.
+  const sim = new Simulation();
+  const sw = new PcieSwitch(sim, switchParams.parse({ ports: 2 }), [NO_ROUTES, NO_ROUTES]);
+  const out = new PortSink(sim);
+  sw.connect(0, out);
+  sw.connect(1, new PortSink(sim), { gen: 3, width: 8 });
+  sw.ingress(1).receive(makeTlp('MWr', ADDR64, 4, 0), NO_RELEASE);
+  sw.ingress(1).receive(makeTlp('MWr', ADDR64, 256, 1), NO_RELEASE);
+  sim.run();
+  assert.equal(out.got.map((g) => [g.tlp.txn, g.time]), [[0, 146_445], [1, 146_445]]);
+});
+
+// ---------------------------------------------------------------- mixed traffic
+
+/**
+ * Four ports with an endpoint on each downstream port and a root complex
+ * upstream; every end sends a deterministic random mix of writes, reads and
+ * completions to the others through tight switch credits, and the far ends
+ * hold what they get for a random time.
+ */
+function mixedRun(fingerprint = false) {
+  const sim = new Simulation({ seed: 11, fingerprint });
+  const rng = sim.rng('test/switch-mix');
+  const bar = (p: number) => ADDR64 * p;
+  const routes: PortRoutes[] = [0, 1, 2, 3].map((p) => (p === 0 ? NO_ROUTES : { ranges: [{ base: bar(p), size: MiB }], requesterIds: [p << 8] }));
+  const tight = {
+    ports: 4, maxPayloadSize: 256,
+    postedHeaderCredits: 3, postedDataCredits: 40,
+    nonPostedHeaderCredits: 2, nonPostedDataCredits: 2,
+    completionHeaderCredits: 2, completionDataCredits: 33,
+  };
+  const sw = new PcieSwitch(sim, switchParams.parse(tight), routes);
+  const sinks: HoldingSink[] = [];
+  const into: LinkDirection[] = [];
+  for (let p = 0; p < 4; p++) {
+    const sink = new HoldingSink(sim, () => Math.floor(rng.random() * 300_000));
+    sinks.push(sink);
+    const link = new Link(sim, { gen: 2, width: p === 0 ? 8 : 4, mps: 256, propagationPs: 3000 },
+      sw.linkEnd(p), { receiver: sink, credits: { P: { header: 4, data: 64 }, NP: { header: 4, data: 0 }, Cpl: { header: 4, data: 64 } } });
+    sw.attach(p, link, 'a');
+    into.push(link.bToA);
+  }
+  // Expected destination of each TLP, by txn = source × 10,000 + k.
+  const expect = new Map<number, number>();
+  const sent: Tlp[][] = [[], [], [], []];
+  const sizes = [4, 64, 100, 128, 256];
+  let unsupported = 0;
+  for (let src = 0; src < 4; src++) {
+    for (let k = 0; k < 150; k++) {
+      const txn = src * 10_000 + k;
+      let dst = Math.floor(rng.random() * 4);
+      if (dst === src) dst = (dst + 1) % 4;
+      const u = rng.random(), size = sizes[Math.floor(rng.random() * sizes.length)]!;
+      const toUnclaimed = src === 0 && rng.random() < 0.05;
+      let tlp: Tlp;
+      if (u < 0.75) {
+        // Requests: to dst's BAR, or for dst 0 to host memory (nothing claims it below the switch).
+        const addr = toUnclaimed ? 0x7000_0000 : dst === 0 ? 0x4000_0000 + 4096 * k : bar(dst) + 4096 * (k % 200);
+        tlp = tlpFrom(u < 0.5 ? 'MWr' : 'MRd', addr, size, src << 8, txn);
+      } else {
+        tlp = tlpFrom('CplD', 4096 * k, size, toUnclaimed ? 0x999 : dst << 8, txn);
+      }
+      if (toUnclaimed) unsupported++;
+      else expect.set(txn, dst);
+      sent[src]!.push(tlp);
+    }
+  }
+  // Each source hands over bursts of 10 every 1.5 µs.
+  const hand = (src: number, burst: number) => {
+    for (let k = burst * 10; k < burst * 10 + 10; k++) into[src]!.receive(sent[src]![k]!, NO_RELEASE);
+    if ((burst + 1) * 10 < sent[src]!.length) sim.schedule(1_500_000, hand, src, burst + 1);
+  };
+  for (let src = 0; src < 4; src++) sim.schedule(0, hand, src, 0);
+  sim.run();
+  return { sim, sw, sinks, sent, expect, unsupported };
+}
+
+test('mixed traffic through tight credits: each TLP delivered once to the right port, PCIe order kept per port pair', () => {
+  const { sw, sinks, sent, expect, unsupported } = mixedRun();
+  const total = sent.reduce((n, s) => n + s.length, 0);
+  let delivered = 0;
+  const seen = new Set<number>();
+  sinks.forEach((sink, port) => {
+    for (const a of sink.arrivals) {
+      assert.is(expect.get(a.tlp.txn), port, `txn ${a.tlp.txn} at port ${port}`);
+      assert.not.ok(seen.has(a.tlp.txn), `txn ${a.tlp.txn} twice`);
+      seen.add(a.tlp.txn);
+      delivered++;
+    }
+  });
+  assert.is(delivered, expect.size);
+  assert.is(delivered + unsupported, total);
+  const st = sw.stats();
+  assert.ok(unsupported > 0);
+  assert.is(st.unsupportedRequests + st.unexpectedCompletions, unsupported);
+  assert.equal(st.ports.map((p) => p.held), [0, 0, 0, 0]);
+  assert.equal(st.ports.map((p) => p.queuedOut), [0, 0, 0, 0]);
+
+  // Per source-destination pair: a TLP arrives before an older one of the pair only if PCIe lets it pass.
+  const mayPass = (later: number, earlier: number) => (later === 0 && earlier !== 0) || (later === 2 && earlier === 1);
+  sinks.forEach((sink, port) => {
+    for (let src = 0; src < 4; src++) {
+      const pair = sink.arrivals.map((a) => a.tlp).filter((t) => Math.floor(t.txn / 10_000) === src);
+      const arrived = new Set<number>();
+      const older = sent[src]!.filter((t) => expect.get(t.txn) === port);
+      for (const t of pair) {
+        for (const o of older) {
+          if (o.txn >= t.txn) break;
+          if (!arrived.has(o.txn)) assert.ok(mayPass(classOf(t), classOf(o)), `${src}->${port}: txn ${t.txn} passed ${o.txn}`);
+        }
+        arrived.add(t.txn);
+      }
+    }
+  });
+  // The switch's buffers never held more than it advertised.
+  for (const p of st.ports) {
+    assert.ok(p.maxHeldHeaders[0]! <= 3 && p.maxHeldHeaders[1]! <= 2 && p.maxHeldHeaders[2]! <= 2, JSON.stringify(p.maxHeldHeaders));
+    assert.ok(p.maxHeldData[0]! <= 40 && p.maxHeldData[2]! <= 33, JSON.stringify(p.maxHeldData));
+  }
+});
+
+test('determinism: two identical mixed runs give the same arrivals, statistics and event fingerprint', () => {
+  const a = mixedRun(true), b = mixedRun(true);
+  const seq = (r: ReturnType<typeof mixedRun>) => r.sinks.map((s) => s.arrivals.map((x) => `${x.time}:${x.tlp.txn}`).join(',')).join('|');
+  assert.is(seq(a), seq(b));
+  assert.is(a.sim.fingerprint(), b.sim.fingerprint());
+  assert.equal(a.sw.stats(), b.sw.stats());
+  assert.equal(a.sw.queueingDelayPs().toJSON(), b.sw.queueingDelayPs().toJSON());
+});
+
+// ---------------------------------------------------------------- parameters and preset
+
+test('the PEX8796 preset loads, fits the schema, and its values are the schema defaults', () => {
+  const lib = new PresetLibrary(presetDirs);
+  const preset = lib.get('pcie-switch-pex8796');
+  assert.ok(preset);
+  assert.is(preset!.type, SWITCH_TYPE);
+  for (const [k, v] of Object.entries(preset!.values)) {
+    assert.ok(v.source.length > 0, k);
+    if (v.source.startsWith('estimate')) assert.ok(v.estimate && v.range, `${k}: an estimate needs estimate: true and a range`);
+  }
+  const fromPreset = switchParams.parse({ ...presetValues(preset!), ports: 24 });
+  const defaults = switchParams.parse({ ports: 24 });
+  assert.equal(fromPreset, defaults);
+  assert.is(defaults.latency, 150_000);
+  assert.is(defaults.forwarding, 'cut-through');
+  // Every parameter but the port count (topology) and upstream port (a convention) has a preset value.
+  const keys = Object.keys(defaults).filter((k) => k !== 'ports' && k !== 'upstreamPort').sort();
+  assert.equal(Object.keys(preset!.values).sort(), keys);
+  assert.ok(fs.existsSync(preset!.file));
+});
+
+test('bad parameters and wiring are refused', () => {
+  assert.not.ok(switchParams.safeParse({ ports: 1 }).success);
+  assert.not.ok(switchParams.safeParse({ ports: 3, upstreamPort: 3 }).success);
+  assert.not.ok(switchParams.safeParse({ ports: 3, maxPayloadSize: 300 }).success);
+  assert.not.ok(switchParams.safeParse({ ports: 3, postedHeaderCredits: -1 }).success);
+  assert.ok(switchParams.safeParse({ ports: 3, completionDataCredits: 'infinite', latency: '105 ns' }).success);
+  const sim = new Simulation();
+  // Posted data credits below one Max_Payload_Size TLP (2048 B = 128 credits) could never take one.
+  assert.throws(() => new PcieSwitch(sim, params({ postedDataCredits: 64 }), [NO_ROUTES, NO_ROUTES, NO_ROUTES]), /Max_Payload_Size/);
+  assert.throws(() => new PcieSwitch(sim, params(), [NO_ROUTES, NO_ROUTES]), /routes for 2/);
+  const sw = new PcieSwitch(sim, params(), [NO_ROUTES, NO_ROUTES, NO_ROUTES]);
+  assert.throws(() => sw.ingress(3), RangeError);
+  // A link built with the link's default credits, not the switch's, is caught at attach().
+  const wrong = new Link(sim, GEN3_X8, {}, { receiver: sw.ingress(1) });
+  assert.throws(() => sw.attach(1, wrong, 'b'), /linkEnd\(1\)/);
+  // A TLP routed to a port with nothing attached is a wiring error.
+  sw.connect(1, new PortSink(sim));
+  assert.throws(() => sw.ingress(1).receive(makeTlp('MWr', ADDR64, 64, 0), NO_RELEASE), /port 0.*not connected/);
+});
+
+test.run();
