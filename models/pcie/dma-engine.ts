@@ -1,0 +1,752 @@
+/**
+ * An endpoint's DMA engine (the requester side of a PCIe function), and a
+ * descriptor generator to drive it.
+ *
+ * What the engine models
+ *  - Descriptors {op: read | write, addr, size}, taken up in submission
+ *    order. Each costs `issueCost` before its first TLP may go out
+ *    (descriptor processing and the device's transmit pipeline); the engine
+ *    works on the next descriptor's issue cost while the current one's TLPs
+ *    go out (one descriptor of prefetch), so back-to-back descriptors do not
+ *    leave the link idle when their TLPs take longer than the issue cost.
+ *  - Writes: MWr TLPs cut by splitWrite at MPS (tlp.ts). Posted: a write
+ *    descriptor is done when its last TLP starts on the wire (the link
+ *    releases it); nothing comes back.
+ *  - Reads: MRd requests cut by splitRead at MRRS. A request goes out only
+ *    when a tag is free AND the completion buffer has room for its data
+ *    (the DW-padded bytes of the request are reserved at issue). Completions
+ *    must arrive in address order (§2.3.1.1); each frees its bytes of the
+ *    buffer (the engine drains completions at once); the last one frees the
+ *    tag. Endpoints advertise infinite completion credits (§2.6.1), so this
+ *    buffer, not link credits, is what bounds reads in flight: with the
+ *    tags, read throughput obeys Little's law (bytes in flight / round trip).
+ *    A read descriptor is done when its last request completes or times out.
+ *  - Completion timeout: a request with no (complete) answer after
+ *    `completionTimeout` is abandoned as a simulated outcome: its tag and
+ *    buffer space are freed, it is counted, and its descriptor finishes as
+ *    failed. A completion arriving later, or one that matches no request in
+ *    flight (tag, transaction and expected address), is counted as
+ *    unexpected and dropped. One timer event serves all requests (they time
+ *    out in issue order), so requests that complete cost no timer events.
+ *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
+ *    its link that have not started on the wire yet; the link releases each
+ *    when it starts, and the engine hands over the next.
+ *  - Statistics: bytes moved, throughput, per-descriptor latency (submission
+ *    to done, reads and writes apart) and per-request read round trip
+ *    histograms, tags-busy time, completion timeouts.
+ *
+ * Left out: descriptor fetch over PCIe (descriptors appear in the engine),
+ * writes of completion status / interrupts, relaxed ordering, more than one
+ * DMA channel per engine (use more engines), and the device's internal data
+ * path beyond the completion buffer.
+ *
+ * Hot path: one Tlp object per TLP; descriptor, tag and timeout state live
+ * in typed arrays indexed by slot or tag; events are static handlers.
+ */
+import { z } from 'zod';
+import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { byteSize, duration } from '../../src/scenario/units.js';
+import type { RandomStream } from '../../src/sim/random.js';
+import type { Simulation } from '../../src/sim/simulation.js';
+import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
+import { distribution } from '../../src/run/metrics.js';
+import { Histogram } from '../../src/stats/histogram.js';
+import { Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { SplitCache, TlpQueue, paddedBytes, type SplitPieces } from './memory.js';
+import { REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
+
+// ---------------------------------------------------------------- parameters
+
+/** Max_Payload_Size at reset: Device Control bits 7:5 = 000b, 128 bytes (PCIe Base Spec §7.5.3.4). */
+export const SPEC_DEFAULT_MPS = 128;
+/** Max_Read_Request_Size at reset: Device Control bits 14:12 = 010b, 512 bytes (§7.5.3.4). */
+export const SPEC_DEFAULT_MRRS = 512;
+/** Outstanding non-posted requests with the 5-bit Tag field, Extended Tag Field not enabled (§2.2.6.2). */
+export const SPEC_DEFAULT_TAGS = 32;
+/** At most 768 outstanding requests with 10-Bit Tags (§2.2.6.2: tag values with the upper two bits 00b are not used). */
+export const MAX_TAGS = 768;
+/**
+ * Completion timeout: the spec's default range is 50 µs to 50 ms, and it is
+ * "strongly recommended" that the timer not expire in less than 10 ms (§2.8);
+ * we take 10 ms.
+ */
+export const SPEC_RECOMMENDED_COMPLETION_TIMEOUT: Time = 10 * PS_PER_MS;
+/**
+ * TLPs the engine keeps handed to its link ahead of the wire. The link
+ * releases a TLP when it starts on the wire, so one waiting behind it keeps
+ * the wire busy; two leaves room for a read and a write to be queued together
+ * (a posted write may then pass a read blocked on credits). Not a device fact.
+ */
+export const DEFAULT_TRANSMIT_QUEUE_TLPS = 2;
+/** A 4 KiB page: the default descriptor size and random-address alignment of the generator. */
+export const PAGE_BYTES = REQUEST_BOUNDARY_BYTES;
+
+/** A Max_Payload_Size or Max_Read_Request_Size value (tlp.ts TRANSFER_SIZES). */
+export const transferSize = z.number().int().refine((v) => (TRANSFER_SIZES as readonly number[]).includes(v), { message: `expected one of ${TRANSFER_SIZES.join(', ')}` });
+
+/** The engine's parameters, as a zod shape the endpoint's schema spreads in. */
+export const dmaEngineShape = {
+  requesterId: z.number().int().min(0).max(0xffff).default(0x0100).describe('Requester ID (bus << 8 | device << 3 | function); default bus 1, device 0, function 0'),
+  mps: transferSize.default(SPEC_DEFAULT_MPS).describe('Max_Payload_Size: writes are split at it, bytes'),
+  mrrs: transferSize.default(SPEC_DEFAULT_MRRS).describe('Max_Read_Request_Size: reads are split at it, bytes'),
+  tags: z.number().int().min(1).max(MAX_TAGS).default(SPEC_DEFAULT_TAGS).describe('Read requests the engine may have outstanding (tags)'),
+  completionBuffer: byteSize().optional().describe('Completion buffer, bytes: a read request is issued only when its data fits (default: tags × MRRS, never limiting)'),
+  issueCost: duration().default(0).describe('Time from taking up a descriptor to its first TLP (0 = ideal engine; presets give estimates)'),
+  transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
+  completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
+  ecrc: z.boolean().default(false).describe('Add ECRC to every TLP the engine sends'),
+};
+export const dmaEngineParams = z.strictObject(dmaEngineShape);
+export type DmaEngineParams = z.output<typeof dmaEngineParams>;
+
+/** The descriptor generator's parameters (DmaStream). */
+export const dmaWorkloadShape = {
+  descriptors: z.number().int().nonnegative().default(0).describe('Descriptors the generator submits in all (0 = no generator)'),
+  descriptorSize: byteSize().default(PAGE_BYTES).describe('Bytes per descriptor'),
+  readFraction: z.number().min(0).max(1).default(1).describe('Fraction of descriptors that are reads (the rest are writes)'),
+  addressPattern: z.enum(['sequential', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'random' picks aligned addresses in it"),
+  windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
+  windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
+  alignment: byteSize().default(PAGE_BYTES).describe('Alignment of random addresses'),
+  outstandingDescriptors: z.number().int().min(1).default(1).describe('Descriptors submitted and not yet done (closed loop)'),
+};
+export const dmaWorkloadParams = z.strictObject(dmaWorkloadShape);
+export type DmaWorkloadParams = z.output<typeof dmaWorkloadParams>;
+
+export const dmaEngineStats: readonly StatDecl[] = [
+  { name: 'bytes_read', unit: 'B', description: 'Bytes read (completion data received)' },
+  { name: 'bytes_written', unit: 'B', description: 'Bytes written (MWr payload sent)' },
+  { name: 'throughput_gbps', unit: 'GB/s', description: 'Bytes moved from the first submission to the last descriptor done' },
+  { name: 'descriptors_done', unit: 'descriptors', description: 'Descriptors finished (failed ones included)' },
+  { name: 'descriptors_failed', unit: 'descriptors', description: 'Descriptors with a completion timeout' },
+  { name: 'completion_timeouts', unit: 'requests', description: 'Read requests abandoned after the completion timeout' },
+  { name: 'unexpected_completions', unit: 'TLPs', description: 'Completions matching no request in flight' },
+  { name: 'mean_tags_busy', unit: 'tags', description: 'Time-average of tags in use' },
+  { name: 'all_tags_busy_fraction', unit: 'fraction', description: 'Fraction of time every tag was in use' },
+  { name: 'read_latency_ns', unit: 'ns', description: 'Read descriptor: submission to last completion', kind: 'distribution' },
+  { name: 'write_latency_ns', unit: 'ns', description: 'Write descriptor: submission to last TLP on the wire', kind: 'distribution' },
+  { name: 'request_rtt_ns', unit: 'ns', description: 'Read request: MRd handed to the link to last completion', kind: 'distribution' },
+];
+
+export type DmaOp = 'read' | 'write';
+const OP_READ = 0;
+const OP_WRITE = 1;
+
+/** Told when a descriptor finishes; `ok` is false if a request of it timed out. */
+export interface DescriptorListener {
+  descriptorDone(id: number, ok: boolean): void;
+}
+
+export interface DmaEngineStats {
+  readonly descriptorsSubmitted: number;
+  readonly descriptorsDone: number;
+  readonly descriptorsFailed: number;
+  /** Submitted and not done. */
+  readonly descriptorsInFlight: number;
+  readonly readRequestsIssued: number;
+  readonly readRequestsCompleted: number;
+  readonly completionTimeouts: number;
+  readonly completionsReceived: number;
+  readonly unexpectedCompletions: number;
+  readonly writeTlpsSent: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly firstSubmitAt: number;
+  readonly lastDoneAt: number;
+  /** (bytesRead + bytesWritten) / (lastDoneAt - firstSubmitAt), bytes per second; 0 before anything finished. */
+  readonly throughput: number;
+  /** Tags in use now, and the completion buffer bytes reserved now. */
+  readonly tagsBusy: number;
+  readonly completionBufferUsed: number;
+  /** ∫ tags in use dt, ps (its average over time is the mean tags busy), and the time every tag was in use. */
+  readonly tagBusyPs: number;
+  readonly allTagsBusyPs: number;
+  /** TLPs handed to the link that have not started on the wire. */
+  readonly transmitQueued: number;
+}
+
+const EMPTY_SPLIT: SplitPieces = { count: 0, offset: new Int32Array(0), length: new Int32Array(0), bytes: new Int32Array(0) };
+
+const UNCONNECTED: TlpReceiver = Object.freeze({
+  receive(): void {
+    throw new Error('a DMA engine sent a TLP before connect() gave it a link');
+  },
+});
+
+function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> { const b = new Float64Array(n); b.set(a); return b; }
+function growI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> { const b = new Int32Array(n); b.set(a); return b; }
+function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> { const b = new Uint8Array(n); b.set(a); return b; }
+
+/** Initial descriptor slots; the pool doubles when full. */
+const INITIAL_DESCRIPTOR_SLOTS = 16;
+
+// ---------------------------------------------------------------- the engine
+
+export class DmaEngine implements TlpSender {
+  readonly name: string;
+  readonly requesterId: number;
+  readonly tagCount: number;
+  readonly completionBufferBytes: number;
+  listener: DescriptorListener | null = null;
+
+  readonly readLatency = new Histogram();
+  readonly writeLatency = new Histogram();
+  readonly requestRtt = new Histogram();
+
+  private egress: TlpReceiver = UNCONNECTED;
+  private readonly issueCostPs: Time;
+  private readonly timeoutPs: Time;
+  private readonly txDepth: number;
+  private readonly writeSplits: SplitCache;
+  private readonly readSplits: SplitCache;
+  private readonly createdAt: Time;
+
+  // Descriptor slots.
+  private dOp = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
+  private dAddr = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
+  private dSize = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
+  private dSubmit = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
+  private dId = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
+  /** TLPs (writes) or requests (reads) of the descriptor not finished yet. */
+  private dOutstanding = new Int32Array(INITIAL_DESCRIPTOR_SLOTS);
+  private dFailed = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
+  /** 1 once every TLP of the descriptor has been handed to the link. */
+  private dEmitted = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
+  private freeSlots = new Int32Array(INITIAL_DESCRIPTOR_SLOTS);
+  private nFreeSlots = 0;
+  private slotCount = 0;
+  /** Submitted descriptors waiting for the issue stage: a ring of slots. */
+  private pending = new Int32Array(INITIAL_DESCRIPTOR_SLOTS);
+  private pendingHead = 0;
+  private pendingSize = 0;
+  private nextId = 0;
+
+  // Issue stage and emitter: one descriptor in each of issuing -> issued -> emitting.
+  private issuingSlot = -1;
+  private issuedSlot = -1;
+  private emitSlot = -1;
+  private cursor = 0;
+  private end = 0;
+  private chunkStart = 0;
+  private chunk: SplitPieces = EMPTY_SPLIT;
+  private pieceIdx = 0;
+  private pumping = false;
+  private txQueued = 0;
+  /** MWr TLPs handed to the link and not yet released, with their descriptor slot: the link releases them in order. */
+  private readonly writesQueued = new TlpQueue();
+
+  // Tags.
+  private readonly tagBusy: Uint8Array;
+  private readonly tagSlot: Int32Array;
+  private readonly tagNext: Float64Array;
+  private readonly tagEnd: Float64Array;
+  private readonly tagReserved: Float64Array;
+  private readonly tagSeq: Float64Array;
+  private readonly tagIssuedAt: Float64Array;
+  /** Free tags, FIFO (a freed tag is reused last, which keeps late completions easy to tell apart). */
+  private readonly freeTags: Int32Array;
+  private freeTagHead = 0;
+  private nFreeTags: number;
+  private tagsBusy = 0;
+  private cplBufferUsed = 0;
+  private requestSeq = 0;
+
+  // Completion timeouts: requests in issue order; an entry is live while its tag still carries its sequence number.
+  private toDeadline = new Float64Array(64);
+  private toTag = new Int32Array(64);
+  private toSeq = new Float64Array(64);
+  private toHead = 0;
+  private toSize = 0;
+  private timerArmed = false;
+  private timerId = -1;
+
+  // Statistics.
+  private descriptorsSubmitted = 0;
+  private descriptorsDone = 0;
+  private descriptorsFailed = 0;
+  private readRequestsIssued = 0;
+  private readRequestsCompleted = 0;
+  private completionTimeouts = 0;
+  private completionsReceived = 0;
+  private unexpectedCompletions = 0;
+  private writeTlpsSent = 0;
+  private bytesRead = 0;
+  private bytesWritten = 0;
+  private firstSubmitAt = -1;
+  private lastDoneAt = -1;
+  private tagBusyPs = 0;
+  private allTagsBusyPs = 0;
+  private lastTagChange: number;
+
+  constructor(private readonly sim: Simulation, params: DmaEngineParams, name = 'dma') {
+    this.name = name;
+    this.requesterId = params.requesterId;
+    this.tagCount = params.tags;
+    this.completionBufferBytes = params.completionBuffer ?? params.tags * params.mrrs;
+    if (this.completionBufferBytes < params.mrrs) {
+      throw new RangeError(`${name}: a completion buffer of ${this.completionBufferBytes} bytes cannot hold one ${params.mrrs}-byte read request (MRRS): no read could ever be issued`);
+    }
+    if (!(params.completionTimeout > 0)) throw new RangeError(`${name}: completionTimeout must be positive`);
+    this.issueCostPs = params.issueCost;
+    this.timeoutPs = params.completionTimeout;
+    this.txDepth = params.transmitQueue;
+    const { mps, mrrs, ecrc } = params;
+    this.writeSplits = new SplitCache((addr, length) => splitWrite(addr, length, mps, { ecrc }));
+    this.readSplits = new SplitCache((addr, length) => splitRead(addr, length, mrrs, { ecrc }));
+    const n = params.tags;
+    this.tagBusy = new Uint8Array(n);
+    this.tagSlot = new Int32Array(n);
+    this.tagNext = new Float64Array(n);
+    this.tagEnd = new Float64Array(n);
+    this.tagReserved = new Float64Array(n);
+    this.tagSeq = new Float64Array(n);
+    this.tagIssuedAt = new Float64Array(n);
+    this.freeTags = new Int32Array(n);
+    for (let t = 0; t < n; t++) this.freeTags[t] = t;
+    this.nFreeTags = n;
+    this.createdAt = sim.now;
+    this.lastTagChange = sim.now;
+  }
+
+  /** The TlpReceiver the engine sends through (its link's upstream direction). */
+  connect(egress: TlpReceiver): this {
+    this.egress = egress;
+    return this;
+  }
+
+  /** Queues a descriptor; returns its id (0, 1, 2, ... in submission order). */
+  submit(op: DmaOp, addr: number, size: number): number {
+    if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(addr + size)) {
+      throw new RangeError(`${this.name}: a descriptor needs a non-negative address and a positive size below 2^53, got ${size} bytes at ${addr}`);
+    }
+    if (op !== 'read' && op !== 'write') throw new RangeError(`${this.name}: descriptor op must be 'read' or 'write', got ${JSON.stringify(op)}`);
+    const slot = this.allocSlot();
+    const id = this.nextId++;
+    const now = this.sim.now;
+    this.dOp[slot] = op === 'read' ? OP_READ : OP_WRITE;
+    this.dAddr[slot] = addr;
+    this.dSize[slot] = size;
+    this.dSubmit[slot] = now;
+    this.dId[slot] = id;
+    this.dOutstanding[slot] = 0;
+    this.dFailed[slot] = 0;
+    this.dEmitted[slot] = 0;
+    this.pushPending(slot);
+    this.descriptorsSubmitted++;
+    if (this.firstSubmitAt < 0) this.firstSubmitAt = now;
+    this.pump();
+    return id;
+  }
+
+  /** A completion for one of our reads arrived (the endpoint has freed its link buffer). */
+  onCompletion(tlp: Tlp): void {
+    const t = tlp.tag;
+    if (tlp.type !== 'CplD' || !(t >= 0 && t < this.tagCount) || this.tagBusy[t] === 0 ||
+        this.tagNext[t] !== tlp.addr || this.dId[this.tagSlot[t]!] !== tlp.txn || tlp.requester !== this.requesterId) {
+      this.unexpectedCompletions++;
+      return;
+    }
+    const len = tlp.length;
+    const padded = paddedBytes(tlp.addr, len);
+    this.completionsReceived++;
+    this.bytesRead += len;
+    this.tagReserved[t]! -= padded;
+    this.cplBufferUsed -= padded;
+    const next = (this.tagNext[t]! += len);
+    if (next === this.tagEnd[t]) {
+      this.readRequestsCompleted++;
+      this.requestRtt.add((this.sim.now - this.tagIssuedAt[t]!) / PS_PER_NS);
+      const slot = this.tagSlot[t]!;
+      this.retireTag(t);
+      this.dropFinishedTimeouts();
+      if (--this.dOutstanding[slot]! === 0) this.checkDone(slot);
+      this.pump();
+      this.disarmIfIdle();
+      return;
+    }
+    this.pump();
+  }
+
+  /** The link started `tlp` on the wire. */
+  release(tlp: Tlp): void {
+    this.txQueued--;
+    if (tlp.type === 'MWr') {
+      const q = this.writesQueued;
+      if (q.size === 0 || q.headTlp() !== tlp) throw new Error(`model bug: ${this.name}'s link released MWr TLPs out of order`);
+      const slot = q.headNum();
+      q.shift();
+      this.writeTlpsSent++;
+      this.bytesWritten += tlp.length;
+      if (--this.dOutstanding[slot]! === 0) {
+        this.checkDone(slot);
+        this.pump();
+        this.disarmIfIdle();
+        return;
+      }
+    }
+    this.pump();
+  }
+
+  stats(): DmaEngineStats {
+    this.accountTags();
+    const span = this.lastDoneAt - this.firstSubmitAt;
+    const moved = this.bytesRead + this.bytesWritten;
+    return {
+      descriptorsSubmitted: this.descriptorsSubmitted,
+      descriptorsDone: this.descriptorsDone,
+      descriptorsFailed: this.descriptorsFailed,
+      descriptorsInFlight: this.descriptorsSubmitted - this.descriptorsDone,
+      readRequestsIssued: this.readRequestsIssued,
+      readRequestsCompleted: this.readRequestsCompleted,
+      completionTimeouts: this.completionTimeouts,
+      completionsReceived: this.completionsReceived,
+      unexpectedCompletions: this.unexpectedCompletions,
+      writeTlpsSent: this.writeTlpsSent,
+      bytesRead: this.bytesRead,
+      bytesWritten: this.bytesWritten,
+      firstSubmitAt: this.firstSubmitAt,
+      lastDoneAt: this.lastDoneAt,
+      throughput: this.lastDoneAt >= 0 && span > 0 ? (moved * PS_PER_S) / span : 0,
+      tagsBusy: this.tagsBusy,
+      completionBufferUsed: this.cplBufferUsed,
+      tagBusyPs: this.tagBusyPs,
+      allTagsBusyPs: this.allTagsBusyPs,
+      transmitQueued: this.txQueued,
+    };
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const s = this.stats();
+    const elapsed = this.sim.now - this.createdAt;
+    return {
+      bytes_read: s.bytesRead,
+      bytes_written: s.bytesWritten,
+      throughput_gbps: s.throughput / 1e9,
+      descriptors_done: s.descriptorsDone,
+      descriptors_failed: s.descriptorsFailed,
+      completion_timeouts: s.completionTimeouts,
+      unexpected_completions: s.unexpectedCompletions,
+      mean_tags_busy: elapsed > 0 ? s.tagBusyPs / elapsed : null,
+      all_tags_busy_fraction: elapsed > 0 ? s.allTagsBusyPs / elapsed : null,
+      read_latency_ns: distribution(this.readLatency),
+      write_latency_ns: distribution(this.writeLatency),
+      request_rtt_ns: distribution(this.requestRtt),
+    };
+  }
+
+  // ---------------------------------------------------------------- issue stage and emitter
+
+  /** Starts the issue cost of the next pending descriptor if the issue stage and its output are free. */
+  private kickIssue(): void {
+    if (this.issuingSlot >= 0 || this.issuedSlot >= 0 || this.pendingSize === 0) return;
+    const slot = this.pending[this.pendingHead]!;
+    this.pendingHead = (this.pendingHead + 1) % this.pending.length;
+    this.pendingSize--;
+    if (this.issueCostPs === 0) {
+      this.issuedSlot = slot;
+      return;
+    }
+    this.issuingSlot = slot;
+    this.sim.schedule(this.issueCostPs, DmaEngine.onIssued, this, 0);
+  }
+
+  private static onIssued(self: DmaEngine): void {
+    self.issuedSlot = self.issuingSlot;
+    self.issuingSlot = -1;
+    self.pump();
+  }
+
+  /** Moves the issued descriptor to the emitter and starts issuing the one after it. */
+  private startNextEmit(): boolean {
+    this.kickIssue();
+    const slot = this.issuedSlot;
+    if (slot < 0) return false;
+    this.issuedSlot = -1;
+    this.emitSlot = slot;
+    this.cursor = this.dAddr[slot]!;
+    this.end = this.cursor + this.dSize[slot]!;
+    this.chunk = EMPTY_SPLIT;
+    this.pieceIdx = 0;
+    this.kickIssue();
+    return true;
+  }
+
+  /**
+   * Hands the link every TLP it may have now. Re-entrant calls (a release
+   * or a descriptor listener calling back from inside the link's receive)
+   * return at once: the running loop sees their effects.
+   */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    for (;;) {
+      if (this.emitSlot < 0 && !this.startNextEmit()) break;
+      if (this.txQueued >= this.txDepth) break;
+      const slot = this.emitSlot;
+      const isRead = this.dOp[slot] === OP_READ;
+      let p = this.chunk;
+      if (this.pieceIdx === p.count) {
+        // Next piece of the descriptor within its 4 KiB page: splits never cross one.
+        const a = this.cursor;
+        const pageEnd = (Math.floor(a / REQUEST_BOUNDARY_BYTES) + 1) * REQUEST_BOUNDARY_BYTES;
+        const len = (pageEnd < this.end ? pageEnd : this.end) - a;
+        p = this.chunk = (isRead ? this.readSplits : this.writeSplits).get(a, len);
+        this.chunkStart = a;
+        this.pieceIdx = 0;
+      }
+      const k = this.pieceIdx;
+      const addr = this.chunkStart + p.offset[k]!, len = p.length[k]!;
+      let tlp: Tlp;
+      if (isRead) {
+        if (this.nFreeTags === 0) break;
+        const padded = paddedBytes(addr, len);
+        if (this.cplBufferUsed + padded > this.completionBufferBytes) break;
+        const t = this.allocTag();
+        this.tagSlot[t] = slot;
+        this.tagNext[t] = addr;
+        this.tagEnd[t] = addr + len;
+        this.tagReserved[t] = padded;
+        this.tagIssuedAt[t] = this.sim.now;
+        const seq = ++this.requestSeq;
+        this.tagSeq[t] = seq;
+        this.cplBufferUsed += padded;
+        this.readRequestsIssued++;
+        this.pushTimeout(this.sim.now + this.timeoutPs, t, seq);
+        tlp = new Tlp('MRd', addr, len, p.bytes[k]!, this.requesterId, t, this.dId[slot]!, 0);
+      } else {
+        tlp = new Tlp('MWr', addr, len, p.bytes[k]!, this.requesterId, 0, this.dId[slot]!, 0);
+        this.writesQueued.push(tlp, this, slot);
+      }
+      this.dOutstanding[slot]!++;
+      this.pieceIdx = k + 1;
+      this.cursor = addr + len;
+      this.txQueued++;
+      if (this.cursor === this.end) {
+        // Mark the descriptor emitted before the link can release its last TLP.
+        this.dEmitted[slot] = 1;
+        this.emitSlot = -1;
+      }
+      this.egress.receive(tlp, this);
+    }
+    this.pumping = false;
+  }
+
+  private checkDone(slot: number): void {
+    if (this.dEmitted[slot] === 0 || this.dOutstanding[slot] !== 0) return;
+    const now = this.sim.now;
+    const latencyNs = (now - this.dSubmit[slot]!) / PS_PER_NS;
+    if (this.dOp[slot] === OP_READ) this.readLatency.add(latencyNs);
+    else this.writeLatency.add(latencyNs);
+    const ok = this.dFailed[slot] === 0;
+    if (!ok) this.descriptorsFailed++;
+    this.descriptorsDone++;
+    this.lastDoneAt = now;
+    const id = this.dId[slot]!;
+    this.freeSlots[this.nFreeSlots++] = slot;
+    if (this.listener !== null) this.listener.descriptorDone(id, ok);
+  }
+
+  // ---------------------------------------------------------------- tags and timeouts
+
+  private allocTag(): number {
+    const n = this.tagCount;
+    const t = this.freeTags[this.freeTagHead]!;
+    this.freeTagHead = (this.freeTagHead + 1) % n;
+    this.nFreeTags--;
+    this.accountTags();
+    this.tagsBusy++;
+    this.tagBusy[t] = 1;
+    return t;
+  }
+
+  private retireTag(t: number): void {
+    this.accountTags();
+    this.tagsBusy--;
+    this.tagBusy[t] = 0;
+    this.cplBufferUsed -= this.tagReserved[t]!;
+    this.tagReserved[t] = 0;
+    const n = this.tagCount;
+    this.freeTags[(this.freeTagHead + this.nFreeTags) % n] = t;
+    this.nFreeTags++;
+  }
+
+  private accountTags(): void {
+    const now = this.sim.now, dt = now - this.lastTagChange;
+    if (dt === 0) return;
+    this.tagBusyPs += this.tagsBusy * dt;
+    if (this.tagsBusy === this.tagCount) this.allTagsBusyPs += dt;
+    this.lastTagChange = now;
+  }
+
+  private pushTimeout(deadline: number, tag: number, seq: number): void {
+    if (this.toSize === this.toDeadline.length) {
+      const cap = this.toDeadline.length, mask = cap - 1;
+      const d = new Float64Array(2 * cap), tg = new Int32Array(2 * cap), sq = new Float64Array(2 * cap);
+      for (let k = 0; k < this.toSize; k++) {
+        const i = (this.toHead + k) & mask;
+        d[k] = this.toDeadline[i]!; tg[k] = this.toTag[i]!; sq[k] = this.toSeq[i]!;
+      }
+      this.toDeadline = d; this.toTag = tg; this.toSeq = sq;
+      this.toHead = 0;
+    }
+    const i = (this.toHead + this.toSize) & (this.toDeadline.length - 1);
+    this.toDeadline[i] = deadline;
+    this.toTag[i] = tag;
+    this.toSeq[i] = seq;
+    this.toSize++;
+    if (!this.timerArmed) this.armTimer();
+  }
+
+  /** Drops entries at the head whose request has finished. */
+  private dropFinishedTimeouts(): void {
+    const mask = this.toDeadline.length - 1;
+    while (this.toSize > 0) {
+      const i = this.toHead, t = this.toTag[i]!;
+      if (this.tagBusy[t] === 1 && this.tagSeq[t] === this.toSeq[i]) return;
+      this.toHead = (i + 1) & mask;
+      this.toSize--;
+    }
+  }
+
+  /**
+   * Cancels the timer once nothing can time out and nothing more is coming:
+   * a pending timer would otherwise hold the run open up to a timeout past
+   * its end. While the engine has work the timer stays armed even with no
+   * request in flight (a closed loop submits the next descriptor from the
+   * completion of the last), so a busy engine costs one timer event per
+   * timeout period, not a schedule and a cancel per request.
+   */
+  private disarmIfIdle(): void {
+    if (this.timerArmed && this.toSize === 0 && this.pendingSize === 0 && this.issuingSlot < 0 && this.issuedSlot < 0 && this.emitSlot < 0) {
+      this.sim.cancel(this.timerId);
+      this.timerArmed = false;
+    }
+  }
+
+  private armTimer(): void {
+    this.timerArmed = true;
+    this.timerId = this.sim.schedule(this.toDeadline[this.toHead]! - this.sim.now, DmaEngine.onTimer, this, 0);
+  }
+
+  private static onTimer(self: DmaEngine): void {
+    self.timerArmed = false;
+    const now = self.sim.now;
+    const mask = self.toDeadline.length - 1;
+    self.dropFinishedTimeouts();
+    while (self.toSize > 0 && self.toDeadline[self.toHead]! <= now) {
+      const t = self.toTag[self.toHead]!;
+      self.toHead = (self.toHead + 1) & mask;
+      self.toSize--;
+      self.timeOut(t);
+      self.dropFinishedTimeouts();
+    }
+    if (self.toSize > 0) self.armTimer();
+    self.pump();
+  }
+
+  /** The request on tag `t` had no complete answer in time: abandon it. */
+  private timeOut(t: number): void {
+    this.completionTimeouts++;
+    const slot = this.tagSlot[t]!;
+    this.dFailed[slot] = 1;
+    this.retireTag(t);
+    if (--this.dOutstanding[slot]! === 0) this.checkDone(slot);
+  }
+
+  // ---------------------------------------------------------------- descriptor slots
+
+  private allocSlot(): number {
+    if (this.nFreeSlots > 0) return this.freeSlots[--this.nFreeSlots]!;
+    if (this.slotCount === this.dOp.length) {
+      const n = 2 * this.slotCount;
+      this.dOp = growU8(this.dOp, n); this.dAddr = growF64(this.dAddr, n); this.dSize = growF64(this.dSize, n);
+      this.dSubmit = growF64(this.dSubmit, n); this.dId = growF64(this.dId, n); this.dOutstanding = growI32(this.dOutstanding, n);
+      this.dFailed = growU8(this.dFailed, n); this.dEmitted = growU8(this.dEmitted, n); this.freeSlots = growI32(this.freeSlots, n);
+    }
+    return this.slotCount++;
+  }
+
+  private pushPending(slot: number): void {
+    const cap = this.pending.length;
+    if (this.pendingSize === cap) {
+      const next = new Int32Array(2 * cap);
+      for (let k = 0; k < this.pendingSize; k++) next[k] = this.pending[(this.pendingHead + k) % cap]!;
+      this.pending = next;
+      this.pendingHead = 0;
+    }
+    this.pending[(this.pendingHead + this.pendingSize) % this.pending.length] = slot;
+    this.pendingSize++;
+  }
+}
+
+// ---------------------------------------------------------------- descriptor generator
+
+/**
+ * A closed-loop descriptor source: keeps `outstandingDescriptors` submitted
+ * until `descriptors` have been submitted. Each is a read with probability
+ * `readFraction` (drawn from its own named stream unless the fraction is 0
+ * or 1), at the next address of a sequential walk over the window (wrapping
+ * when the next descriptor would run past it) or at a random multiple of
+ * `alignment` inside it (another named stream).
+ */
+export class DmaStream implements DescriptorListener {
+  private submitted = 0;
+  private done = 0;
+  private offset = 0;
+  private readonly slots: number;
+
+  constructor(
+    private readonly engine: DmaEngine,
+    private readonly p: DmaWorkloadParams,
+    private readonly addresses: RandomStream,
+    private readonly ops: RandomStream,
+  ) {
+    const window = p.windowSize ?? 0;
+    if (p.descriptors > 0) {
+      if (!(window >= p.descriptorSize)) throw new RangeError(`${engine.name}: the DMA window (${window} bytes) must hold one descriptor (${p.descriptorSize} bytes)`);
+      if (p.descriptorSize <= 0) throw new RangeError(`${engine.name}: descriptorSize must be positive`);
+      if (p.alignment <= 0) throw new RangeError(`${engine.name}: alignment must be positive`);
+    }
+    this.slots = Math.floor((window - p.descriptorSize) / p.alignment) + 1;
+    engine.listener = this;
+  }
+
+  get remaining(): number {
+    return this.p.descriptors - this.submitted;
+  }
+
+  start(): void {
+    this.refill();
+  }
+
+  descriptorDone(): void {
+    this.done++;
+    this.refill();
+  }
+
+  /**
+   * Tops the engine up to `outstandingDescriptors`. A submission can finish
+   * a descriptor before it returns (a write to an idle link), which calls
+   * back here: counting what is in flight, not iterations, keeps the total right.
+   */
+  private refill(): void {
+    const p = this.p;
+    while (this.submitted < p.descriptors && this.submitted - this.done < p.outstandingDescriptors) this.submitNext();
+  }
+
+  private submitNext(): void {
+    const p = this.p;
+    this.submitted++;
+    const f = p.readFraction;
+    const op: DmaOp = f >= 1 ? 'read' : f <= 0 ? 'write' : this.ops.random() < f ? 'read' : 'write';
+    let addr: number;
+    if (p.addressPattern === 'random') {
+      addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());
+    } else {
+      if (this.offset + p.descriptorSize > p.windowSize!) this.offset = 0;
+      addr = p.windowBase + this.offset;
+      this.offset += p.descriptorSize;
+    }
+    this.engine.submit(op, addr, p.descriptorSize);
+  }
+}

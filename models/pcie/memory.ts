@@ -1,0 +1,416 @@
+/**
+ * Memory behind a PCIe completer: host DRAM behind a root complex, or the
+ * device memory behind an endpoint's BAR. Also the completer logic both share
+ * (MemoryCompleter: absorb MWr, answer MRd with CplDs) and two small hot-path
+ * helpers the other PCIe blocks reuse (TlpQueue, SplitCache).
+ *
+ * What Memory models
+ *  - An address range it owns ([base, base + size)); an access outside it is
+ *    a routing bug and throws.
+ *  - One bandwidth resource shared by reads and writes, served first come
+ *    first served: an access occupies it for bytes / bandwidth, starting when
+ *    it is free. Concurrent accesses therefore queue. Times are kept exact
+ *    (unrounded) across accesses so per-access rounding never accumulates;
+ *    an access's times are rounded up to whole ps where they become events.
+ *  - Reads return data a fixed latency after their transfer slot:
+ *      done = ceil(start + bytes / bandwidth) + latency (+ cold) (+ remote).
+ *    The latency is pipelined (many reads in flight at once); only the
+ *    bandwidth is exclusive. `cache: 'cold'` adds the cold-cache penalty to
+ *    every read (DDIO/LLC miss), `socket: 'remote'` the remote-socket one.
+ *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
+ *    for a write's latency, only for its bandwidth).
+ *
+ * Left out: banks, rows, refresh, read/write turnaround, per-address cache
+ * state (warm/cold is one setting for the whole memory, so done times stay
+ * in arrival order), coherence traffic, and data contents.
+ */
+import { z } from 'zod';
+import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { byteSize, duration } from '../../src/scenario/units.js';
+import type { Simulation } from '../../src/sim/simulation.js';
+import { PS_PER_NS, type Time } from '../../src/sim/time.js';
+import { Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
+import {
+  DW_BYTES, REQUEST_BOUNDARY_BYTES, assertCompletionMode, assertMaxPayloadSize, assertReadCompletionBoundary, splitCompletions,
+  type CompletionMode, type TlpPiece,
+} from './tlp.js';
+
+// ---------------------------------------------------------------- parameters
+
+/** 1 GB/s moves one byte per ns: ps per byte = PS_PER_NS / (GB/s). */
+export function psPerByte(gbytesPerSecond: number): number {
+  if (!(gbytesPerSecond > 0) || !Number.isFinite(gbytesPerSecond)) throw new RangeError(`bandwidth must be a positive number of GB/s, got ${gbytesPerSecond}`);
+  return PS_PER_NS / gbytesPerSecond;
+}
+
+export const memoryParams = z.strictObject({
+  base: byteSize().default(0).describe('First bus address of the memory range'),
+  size: byteSize().describe('Size of the memory range, e.g. "64 GiB"'),
+  latency: duration().describe('Read latency after the data transfer slot, warm cache and local socket (e.g. "100 ns")'),
+  bandwidth: z.number().positive().describe('Bandwidth shared by reads and writes, GB/s (decimal: 1 GB/s = 1 byte/ns)'),
+  cache: z.enum(['warm', 'cold']).default('warm').describe("'cold' adds coldPenalty to every read (the data is not in the last-level cache)"),
+  coldPenalty: duration().default(0).describe('Extra read latency when cache is cold'),
+  socket: z.enum(['local', 'remote']).default('local').describe("'remote' adds remotePenalty to every read (memory on the other socket)"),
+  remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
+});
+export type MemoryParams = z.output<typeof memoryParams>;
+
+export const memoryStats: readonly StatDecl[] = [
+  { name: 'reads', unit: 'accesses', description: 'Read accesses served' },
+  { name: 'writes', unit: 'accesses', description: 'Write accesses absorbed' },
+  { name: 'bytes_read', unit: 'B', description: 'Bytes read' },
+  { name: 'bytes_written', unit: 'B', description: 'Bytes written' },
+  { name: 'utilization', unit: 'fraction', description: 'Fraction of time the bandwidth resource was busy' },
+  { name: 'mean_queue_ns', unit: 'ns', description: 'Mean wait for the bandwidth resource per access' },
+];
+
+export interface MemoryStats {
+  readonly reads: number;
+  readonly writes: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  /** Transfer time of every access so far (unrounded), the part after now excluded. */
+  readonly busyPs: number;
+  readonly utilization: number;
+  /** Sum and maximum of the waits for the bandwidth resource, ps (unrounded). */
+  readonly queuePs: number;
+  readonly maxQueuePs: number;
+  /** Start of the first access's transfer and end of the last write's, -1 if none. */
+  readonly firstAccessAt: number;
+  readonly lastWriteDoneAt: number;
+}
+
+// ---------------------------------------------------------------- memory
+
+export class Memory {
+  readonly name: string;
+  readonly range: AddressRange;
+  /** Read latency with the cache and socket penalties this memory is set to. */
+  readonly readLatencyPs: Time;
+  readonly psPerByte: number;
+  /**
+   * Exact (possibly fractional) start of the last access's transfer slot:
+   * read it right after read()/write() to know when the access left the
+   * requester's buffer (completers release credits then).
+   */
+  lastStart = 0;
+  private freeAt = 0;
+  private readonly createdAt: Time;
+
+  private reads = 0;
+  private writes = 0;
+  private bytesRead = 0;
+  private bytesWritten = 0;
+  private busyPs = 0;
+  private queuePs = 0;
+  private maxQueuePs = 0;
+  private firstAccessAt = -1;
+  private lastWriteDoneAt = -1;
+
+  constructor(private readonly sim: Simulation, params: MemoryParams, name = 'memory') {
+    this.name = name;
+    if (!Number.isSafeInteger(params.base) || !Number.isSafeInteger(params.base + params.size) || params.size <= 0) {
+      throw new RangeError(`${name}: range base ${params.base} size ${params.size} must be a non-empty range below 2^53`);
+    }
+    this.range = Object.freeze({ base: params.base, size: params.size });
+    this.psPerByte = psPerByte(params.bandwidth);
+    this.readLatencyPs = params.latency + (params.cache === 'cold' ? params.coldPenalty : 0) + (params.socket === 'remote' ? params.remotePenalty : 0);
+    this.createdAt = sim.now;
+  }
+
+  /** Reads `bytes` at `addr` now; returns the integer time the data is ready. */
+  read(addr: number, bytes: number): Time {
+    const end = this.transfer(addr, bytes);
+    this.reads++;
+    this.bytesRead += bytes;
+    return Math.ceil(end) + this.readLatencyPs;
+  }
+
+  /** Writes `bytes` at `addr` now; returns the integer time they are absorbed. */
+  write(addr: number, bytes: number): Time {
+    const done = Math.ceil(this.transfer(addr, bytes));
+    this.writes++;
+    this.bytesWritten += bytes;
+    this.lastWriteDoneAt = done;
+    return done;
+  }
+
+  stats(): MemoryStats {
+    const now = this.sim.now;
+    const busy = Math.max(0, this.busyPs - Math.max(0, this.freeAt - now));
+    const elapsed = now - this.createdAt;
+    return {
+      reads: this.reads, writes: this.writes, bytesRead: this.bytesRead, bytesWritten: this.bytesWritten,
+      busyPs: busy, utilization: elapsed > 0 ? busy / elapsed : 0,
+      queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
+      firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt,
+    };
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const s = this.stats(), n = s.reads + s.writes;
+    return {
+      reads: s.reads, writes: s.writes, bytes_read: s.bytesRead, bytes_written: s.bytesWritten,
+      utilization: s.utilization, mean_queue_ns: n > 0 ? s.queuePs / n / PS_PER_NS : null,
+    };
+  }
+
+  /** Takes the bandwidth resource for one access; returns the exact end of its slot. */
+  private transfer(addr: number, bytes: number): number {
+    const r = this.range;
+    if (!(addr >= r.base && addr + bytes <= r.base + r.size)) {
+      throw new Error(`model bug: ${bytes} bytes at 0x${addr.toString(16)} reached ${this.name}, whose range is ` +
+        `[0x${r.base.toString(16)}, 0x${(r.base + r.size).toString(16)})`);
+    }
+    const now = this.sim.now;
+    const start = this.freeAt > now ? this.freeAt : now;
+    const wait = start - now;
+    const xfer = bytes * this.psPerByte;
+    this.freeAt = start + xfer;
+    this.lastStart = start;
+    this.busyPs += xfer;
+    this.queuePs += wait;
+    if (wait > this.maxQueuePs) this.maxQueuePs = wait;
+    if (this.firstAccessAt < 0) this.firstAccessAt = start;
+    return this.freeAt;
+  }
+}
+
+// ---------------------------------------------------------------- hot-path helpers
+
+/**
+ * FIFO of (TLP, sender, number) on a growable ring buffer. The blocks here
+ * use it to carry TLPs through fixed-delay stages: with equal delays (or any
+ * non-decreasing sequence of due times) events fire in the order they were
+ * scheduled, so the stage's event handler pops the head instead of carrying
+ * a per-event object.
+ */
+export class TlpQueue {
+  size = 0;
+  private head = 0;
+  private mask: number;
+  private tlps: (Tlp | undefined)[];
+  private senders: (TlpSender | undefined)[];
+  private nums: Float64Array;
+
+  constructor(capacity = 16) {
+    this.mask = capacity - 1;
+    this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
+    this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
+    this.nums = new Float64Array(capacity);
+  }
+
+  push(tlp: Tlp, sender: TlpSender, num: number): void {
+    if (this.size > this.mask) this.grow();
+    const i = (this.head + this.size) & this.mask;
+    this.tlps[i] = tlp;
+    this.senders[i] = sender;
+    this.nums[i] = num;
+    this.size++;
+  }
+
+  headTlp(): Tlp { return this.tlps[this.head]!; }
+  headSender(): TlpSender { return this.senders[this.head]!; }
+  headNum(): number { return this.nums[this.head]!; }
+  /** Number of the newest entry (the queue must not be empty). */
+  tailNum(): number { return this.nums[(this.head + this.size - 1) & this.mask]!; }
+
+  shift(): void {
+    this.tlps[this.head] = undefined;
+    this.senders[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.size--;
+  }
+
+  private grow(): void {
+    const cap = this.mask + 1, next = 2 * cap;
+    const tlps = new Array<Tlp | undefined>(next).fill(undefined);
+    const senders = new Array<TlpSender | undefined>(next).fill(undefined);
+    const nums = new Float64Array(next);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) & this.mask;
+      tlps[k] = this.tlps[i]; senders[k] = this.senders[i]; nums[k] = this.nums[i]!;
+    }
+    this.tlps = tlps; this.senders = senders; this.nums = nums;
+    this.head = 0;
+    this.mask = next - 1;
+  }
+}
+
+/** The TLPs of one split, relative to its start address: piece k is [start + offset[k], + length[k]) with bytes[k] TLP bytes. */
+export interface SplitPieces {
+  readonly count: number;
+  readonly offset: Int32Array;
+  readonly length: Int32Array;
+  readonly bytes: Int32Array;
+}
+
+/** Entries a SplitCache keeps before it starts over (a workload of random sizes and offsets would otherwise grow it without bound). */
+const SPLIT_CACHE_ENTRIES = 4096;
+/** At and above 4 GiB memory requests carry a 4 DW header (tlp.ts ADDRESS_32BIT_LIMIT). */
+const ADDRESS_64BIT = 2 ** 32;
+
+/**
+ * Memoizes one of tlp.ts's split functions (splitWrite, splitRead,
+ * splitCompletions) for ranges that do not cross a 4 KiB boundary. Such a
+ * split depends only on the start's offset within its 4 KiB page (every
+ * cut is at a multiple of MPS, MRRS or RCB, all powers of two <= 4 KiB; DW
+ * padding depends on the offset too), the length, and whether the address
+ * is at or above 4 GiB (header size). A page never straddles 4 GiB, so the
+ * cache calls the split function on a representative address with the same
+ * three properties and keeps the pieces relative to the start: a sequential
+ * DMA stream splits each shape once, not once per page.
+ */
+export class SplitCache {
+  private readonly cache = new Map<number, SplitPieces>();
+
+  constructor(private readonly split: (addr: number, length: number) => TlpPiece[]) {}
+
+  /** The split of [addr, addr + length), which must lie within one 4 KiB page. */
+  get(addr: number, length: number): SplitPieces {
+    const high = addr >= ADDRESS_64BIT ? 1 : 0;
+    const offset = addr % REQUEST_BOUNDARY_BYTES;
+    const key = ((high * REQUEST_BOUNDARY_BYTES + offset) * (REQUEST_BOUNDARY_BYTES + 1)) + length;
+    let hit = this.cache.get(key);
+    if (hit === undefined) {
+      if (offset + length > REQUEST_BOUNDARY_BYTES) throw new Error(`model bug: SplitCache asked for ${length} bytes at 0x${addr.toString(16)}, across a 4 KiB boundary`);
+      const start = high * ADDRESS_64BIT + offset;
+      const pieces = this.split(start, length);
+      const n = pieces.length;
+      hit = { count: n, offset: new Int32Array(n), length: new Int32Array(n), bytes: new Int32Array(n) };
+      for (let k = 0; k < n; k++) {
+        const p = pieces[k]!;
+        hit.offset[k] = p.addr - start;
+        hit.length[k] = p.length;
+        hit.bytes[k] = p.tlpBytes;
+      }
+      if (this.cache.size >= SPLIT_CACHE_ENTRIES) this.cache.clear();
+      this.cache.set(key, hit);
+    }
+    return hit;
+  }
+}
+
+/** Bytes of `length` at `addr` as a TLP payload: whole DWs (tlp.ts payloadWireBytes, without its argument checks). */
+export function paddedBytes(addr: number, length: number): number {
+  if (length === 0) return 0;
+  const first = addr - (addr % DW_BYTES);
+  const end = addr + length;
+  return end + ((DW_BYTES - (end % DW_BYTES)) % DW_BYTES) - first;
+}
+
+// ---------------------------------------------------------------- completer
+
+/** How a completer cuts read completions (tlp.ts splitCompletions). */
+export interface CompleterConfig {
+  /** Max_Payload_Size of the link the completions go out on. */
+  readonly mps: number;
+  /** Read Completion Boundary: 64 or 128 for a root port, 128 for anything else (PCIe Base Spec §2.3.1.1). */
+  readonly rcb: number;
+  readonly completionMode: CompletionMode;
+  /** Add a 4-byte ECRC to every completion. */
+  readonly ecrc: boolean;
+}
+
+const UNCONNECTED: TlpReceiver = Object.freeze({
+  receive(): void {
+    throw new Error('a completer produced a completion before connect() gave it somewhere to send it');
+  },
+});
+
+/**
+ * Serves memory requests against a Memory: absorbs MWr, answers MRd with
+ * CplD TLPs split by splitCompletions, and hands them to `out` (a root
+ * complex's completion router, or an endpoint's upstream link).
+ *
+ * A request holds its sender's buffer (and so its flow-control credits)
+ * until the memory starts on it: `from.release(tlp)` is called at the start
+ * of the access's transfer slot. So a memory slower than the link pushes
+ * back through credits instead of queueing without bound.
+ *
+ * All completions of one read are handed to `out` at once when the data is
+ * ready, in address order (§2.3.1.1), with the request's requester ID, tag
+ * and transaction; Byte Count counts down to the last one.
+ *
+ * Events: one when the data is ready (read), plus one for the release when
+ * the memory was busy; both pop FIFO queues, since memory serves in order
+ * and its read latency is fixed, so due times never decrease.
+ */
+export class MemoryCompleter implements TlpReceiver, TlpSender {
+  private readonly releases = new TlpQueue();
+  private readonly reads = new TlpQueue();
+  private readonly splits: SplitCache;
+  private out: TlpReceiver = UNCONNECTED;
+
+  requestsServed = 0;
+  completionsSent = 0;
+  /** Completions `out` has taken off our hands (it called release). */
+  completionsReleased = 0;
+
+  constructor(private readonly sim: Simulation, readonly memory: Memory, cfg: CompleterConfig) {
+    assertMaxPayloadSize(cfg.mps);
+    assertReadCompletionBoundary(cfg.rcb);
+    assertCompletionMode(cfg.completionMode);
+    const { mps, rcb, completionMode, ecrc } = cfg;
+    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionMode, { ecrc }));
+  }
+
+  /** Where completions go. */
+  connect(out: TlpReceiver): this {
+    this.out = out;
+    return this;
+  }
+
+  /** Requests and completions still inside: waiting for the memory to start, or for read data. */
+  get pending(): number {
+    return this.releases.size + this.reads.size;
+  }
+
+  receive(tlp: Tlp, from: TlpSender): void {
+    const now = this.sim.now;
+    const mem = this.memory;
+    this.requestsServed++;
+    if (tlp.type === 'MWr') {
+      mem.write(tlp.addr, tlp.length);
+    } else if (tlp.type === 'MRd') {
+      const ready = mem.read(tlp.addr, tlp.length);
+      this.reads.push(tlp, from, 0);
+      this.sim.schedule(ready - now, MemoryCompleter.onReadReady, this, 0);
+    } else {
+      throw new Error(`model bug: a ${tlp.type} reached the memory completer of ${mem.name}; it serves MRd and MWr`);
+    }
+    const start = Math.ceil(mem.lastStart);
+    if (start <= now && this.releases.size === 0) {
+      from.release(tlp);
+    } else {
+      this.releases.push(tlp, from, 0);
+      this.sim.schedule(start - now, MemoryCompleter.onRelease, this, 0);
+    }
+  }
+
+  /** `out` has sent one of our completions on: nothing to free, completions hold no credits of ours. */
+  release(): void {
+    this.completionsReleased++;
+  }
+
+  private static onRelease(self: MemoryCompleter): void {
+    const q = self.releases;
+    const tlp = q.headTlp(), from = q.headSender();
+    q.shift();
+    from.release(tlp);
+  }
+
+  private static onReadReady(self: MemoryCompleter): void {
+    const q = self.reads;
+    const req = q.headTlp();
+    q.shift();
+    const addr = req.addr, length = req.length;
+    const p = self.splits.get(addr, length);
+    const out = self.out;
+    for (let k = 0; k < p.count; k++) {
+      const off = p.offset[k]!;
+      out.receive(new Tlp('CplD', addr + off, p.length[k]!, p.bytes[k]!, req.requester, req.tag, req.txn, length - off), self);
+    }
+    self.completionsSent += p.count;
+  }
+}

@@ -1,0 +1,533 @@
+/**
+ * A root complex, first version: root ports, a path to host memory, and
+ * peer-to-peer forwarding between root ports under a per-root-complex policy.
+ *
+ * What it models
+ *  - Root ports. Each is the TlpReceiver at the upstream end of its link (it
+ *    advertises `credits` for the link's upstream direction) and sends
+ *    downstream by handing TLPs to its egress, the link's downstream
+ *    direction. A TLP received holds its credits until it leaves the root
+ *    complex's buffers (see each path below).
+ *  - Traversal: every TLP that enters through a root port crosses the root
+ *    complex once, a fixed `traversal` latency (no vendor figure; est.
+ *    100-200 ns, the gem5 PCIe work assumed 150 ns: REFERENCES.md). For a
+ *    memory read it is charged once, on the way in; the completions go
+ *    straight from the memory controller to the root port. A P2P request or
+ *    completion pays it once per crossing.
+ *  - IOMMU hook: `translate(addr, requester)` is called on every request
+ *    after traversal and before routing (none: identity, no cost). A
+ *    translation delay holds the request, and every request behind it, in
+ *    order (an in-order translation stage: no hit-under-miss); `ok: false`
+ *    is a translation fault and the request is discarded (counted).
+ *  - Memory: requests whose address lies in the memory's range go to a
+ *    MemoryCompleter (memory.ts), which releases the request's credits when
+ *    the memory starts on it and returns read data as CplDs split at
+ *    MPS / RCB (`completionMode` 'mps' or 'rcb'). Completions are routed to
+ *    the root port whose requester IDs include the requester (§2.2.6).
+ *  - P2P between root ports: a request whose address lies in another root
+ *    port's ranges is forwarded to that port under `p2pRead` / `p2pWrite`:
+ *    'full' forwards it; 'throttled' forwards it through a bandwidth cap
+ *    (writes: their payload; reads: the payload of the completions coming
+ *    back, since that is where a read's data flows); 'dropped' discards it
+ *    (counted; for a read, the requester's completion timeout fires later).
+ *    A forwarded TLP holds its ingress credits until the egress link starts
+ *    sending it.
+ *  - Ordering: one FIFO. Everything a root complex receives crosses it in
+ *    arrival order (constant traversal), and the memory serves in arrival
+ *    order, so no request passes another and completions to one requester
+ *    leave in the order their data became ready. That is stronger than the
+ *    spec requires (a posted write may pass a read) and never weaker.
+ *  - Requests to no known address (no memory, no root port range), or that
+ *    start in memory and run past its end: an Unsupported Request, counted
+ *    and discarded. Messages end at the root complex (counted, no effect).
+ *
+ * Left out: Unsupported Request / Completer Abort completions (a discarded
+ * read is seen by its requester as a completion timeout, not a UR status),
+ * requests the root complex originates itself (CPU MMIO to BARs), the
+ * root complex's internal buffer limits beyond the advertised credits,
+ * multiple host bridges / sockets, posted-write passing inside the root
+ * complex, and interrupts.
+ */
+import { z } from 'zod';
+import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { duration } from '../../src/scenario/units.js';
+import type { Simulation } from '../../src/sim/simulation.js';
+import { PS_PER_NS, type Time } from '../../src/sim/time.js';
+import type { Tracer } from '../../src/trace/channel.js';
+import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
+import { inRange, type AddressRange, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { Link, type LinkParams } from './link.js';
+import { LINK_WIDTHS, PCIE_GENS, type LinkWidth, type PcieGen } from './link-timing.js';
+import { Memory, MemoryCompleter, TlpQueue, memoryParams, psPerByte, type MemoryParams } from './memory.js';
+import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
+import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';
+import { Endpoint, endpointParams, type EndpointParams } from './endpoint.js';
+
+// ---------------------------------------------------------------- parameters
+
+/** Root complex traversal, ps: no vendor figure found; est. 100-200 ns, gem5's PCIe model assumed 150 ns (REFERENCES.md, Measured PCIe latencies). */
+export const RC_TRAVERSAL_ESTIMATE: Time = 150 * PS_PER_NS;
+
+/** Root Port RCB at reset: Link Control bit 3 = 0b, 64 bytes (PCIe Base Spec §7.5.3.7). Presets give what a platform sets. */
+export const SPEC_DEFAULT_ROOT_PORT_RCB = 64;
+
+const creditCount = z.union([z.number().int().nonnegative(), z.literal('infinite')]);
+const creditPool = z.strictObject({ header: creditCount, data: creditCount });
+/** A credit advertisement (credits.ts): header and data credits per class, or 'infinite'. */
+export const creditAdvertisement = z.strictObject({ P: creditPool, NP: creditPool, Cpl: creditPool })
+  .describe('Flow-control credits advertised per class: { P, NP, Cpl } each { header, data } (data credit = 16 B), or "infinite"');
+
+const p2pPolicy = z.enum(['full', 'throttled', 'dropped']);
+
+export const rootComplexParams = z.strictObject({
+  traversal: duration().default(RC_TRAVERSAL_ESTIMATE).describe('Latency of one crossing of the root complex (est. 100-200 ns; default 150 ns)'),
+  mps: transferSize.default(SPEC_DEFAULT_MPS).describe('Max_Payload_Size the completions are split at, bytes'),
+  rcb: z.number().int().refine((v) => (READ_COMPLETION_BOUNDARIES as readonly number[]).includes(v), { message: 'expected 64 or 128' })
+    .default(SPEC_DEFAULT_ROOT_PORT_RCB).describe('Read Completion Boundary of the root ports, 64 or 128 bytes'),
+  completionMode: z.enum(['mps', 'rcb']).default('mps').describe("'mps': completions as large as MPS allows; 'rcb': one completion per RCB block"),
+  ecrc: z.boolean().default(false).describe('Add ECRC to the completions the root complex generates'),
+  p2pRead: p2pPolicy.default('full').describe("Reads between root ports: 'full', 'throttled' (p2pReadBandwidth cap on their completions) or 'dropped' (completion timeout)"),
+  p2pWrite: p2pPolicy.default('full').describe("Writes between root ports: 'full', 'throttled' (p2pWriteBandwidth cap) or 'dropped'"),
+  p2pReadBandwidth: z.number().positive().optional().describe('GB/s cap on P2P read data when p2pRead is throttled'),
+  p2pWriteBandwidth: z.number().positive().optional().describe('GB/s cap on P2P write data when p2pWrite is throttled'),
+  credits: creditAdvertisement.optional().describe('Credits each root port advertises to its link (default: credits.ts DEFAULT_CREDITS, the unscaled maxima)'),
+}).superRefine((p, ctx) => {
+  if (p.p2pRead === 'throttled' && p.p2pReadBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pReadBandwidth'], message: "required when p2pRead is 'throttled'" });
+  if (p.p2pWrite === 'throttled' && p.p2pWriteBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pWriteBandwidth'], message: "required when p2pWrite is 'throttled'" });
+});
+export type RootComplexParams = z.output<typeof rootComplexParams>;
+
+export const rootComplexStats: readonly StatDecl[] = [
+  { name: 'memory_reads', unit: 'requests', description: 'Read requests served from memory' },
+  { name: 'memory_writes', unit: 'requests', description: 'Write requests absorbed by memory' },
+  { name: 'completions_sent', unit: 'TLPs', description: 'CplD TLPs generated for memory reads' },
+  { name: 'p2p_forwarded', unit: 'TLPs', description: 'Requests and completions forwarded between root ports' },
+  { name: 'p2p_reads_dropped', unit: 'requests', description: 'P2P read requests discarded by policy' },
+  { name: 'p2p_writes_dropped', unit: 'requests', description: 'P2P write requests discarded by policy' },
+  { name: 'unsupported_requests', unit: 'requests', description: 'Requests to no known address, discarded' },
+  { name: 'translation_faults', unit: 'requests', description: 'Requests the IOMMU hook refused, discarded' },
+];
+
+/** What the IOMMU hook answers: extra delay, and whether the access may proceed. */
+export interface TranslateResult {
+  readonly delayPs: Time;
+  readonly ok: boolean;
+}
+/** IOMMU hook: called for every request after traversal. */
+export type TranslateFn = (addr: number, requester: number) => TranslateResult;
+
+export interface RootComplexStats {
+  readonly tlpsIn: number;
+  readonly memoryReads: number;
+  readonly memoryWrites: number;
+  readonly completionsSent: number;
+  readonly p2pForwarded: number;
+  readonly p2pReadsDropped: number;
+  readonly p2pWritesDropped: number;
+  readonly unsupportedRequests: number;
+  readonly unroutableCompletions: number;
+  readonly translationFaults: number;
+  /** Msg/MsgD TLPs that ended at the root complex. */
+  readonly messagesReceived: number;
+  /** TLPs inside the root complex now: crossing, translating, throttled, or at the memory. */
+  readonly inside: number;
+}
+
+// ---------------------------------------------------------------- root port
+
+const UNCONNECTED: TlpReceiver = Object.freeze({
+  receive(): void {
+    throw new Error('a root port sent a TLP before connect() gave it an egress (its link\'s downstream direction)');
+  },
+});
+
+/**
+ * One root port: the receiver at the upstream end of a link, and the sender
+ * of everything going down it. As a TlpSender it stands for the link that
+ * delivered to it: whoever holds a TLP that came in through this port
+ * calls `port.release(tlp)` and the credits go back up that link.
+ */
+export class RootPort implements TlpReceiver, TlpSender {
+  egress: TlpReceiver = UNCONNECTED;
+  private upstream: TlpSender | null = null;
+
+  constructor(
+    private readonly rc: RootComplex,
+    readonly index: number,
+    /** Address ranges (BARs) and requester IDs of the functions below this port. */
+    readonly routes: PortRoutes,
+    readonly credits: CreditAdvertisement,
+  ) {}
+
+  /** The TlpReceiver this port sends downstream through (its link's downstream direction). */
+  connect(egress: TlpReceiver): this {
+    this.egress = egress;
+    return this;
+  }
+
+  receive(tlp: Tlp, from: TlpSender): void {
+    if (this.upstream !== from) {
+      if (this.upstream !== null) throw new Error(`model bug: root port ${this.index} received from two different senders; a root port has one link`);
+      this.upstream = from;
+    }
+    this.rc.accept(tlp, this);
+  }
+
+  release(tlp: Tlp): void {
+    this.upstream!.release(tlp);
+  }
+}
+
+/** The completer's output: completions for memory reads, routed to a root port by requester ID. */
+class MemoryCompletionRouter implements TlpReceiver {
+  constructor(private readonly rc: RootComplex) {}
+
+  receive(tlp: Tlp, from: TlpSender): void {
+    const port = this.rc.portForRequester(tlp.requester);
+    if (port === null) {
+      throw new Error(`model bug: ${this.rc.name} has a completion for requester ${tlp.requester}, which is below none of its root ports (PortRoutes.requesterIds)`);
+    }
+    port.egress.receive(tlp, from);
+  }
+}
+
+/**
+ * A bandwidth cap on a stream of TLPs (P2P through a root complex that
+ * throttles it): each TLP waits its turn, takes payload / bandwidth, then
+ * goes to its target port. FIFO, so due times never decrease.
+ */
+class BandwidthCap {
+  private readonly q = new TlpQueue();
+  private freeAt = 0;
+  private readonly psPerByte: number;
+
+  constructor(private readonly sim: Simulation, private readonly rc: RootComplex, gbytesPerSecond: number) {
+    this.psPerByte = psPerByte(gbytesPerSecond);
+  }
+
+  get size(): number {
+    return this.q.size;
+  }
+
+  /** Sends `tlp` (which came in through `ingress`) to root port `target` once the cap allows. */
+  submit(tlp: Tlp, ingress: RootPort, target: number): void {
+    const now = this.sim.now;
+    const start = this.freeAt > now ? this.freeAt : now;
+    this.freeAt = start + tlp.payloadBytes * this.psPerByte;
+    this.q.push(tlp, ingress, target);
+    this.sim.schedule(Math.ceil(this.freeAt) - now, BandwidthCap.onDue, this, 0);
+  }
+
+  private static onDue(self: BandwidthCap): void {
+    const q = self.q;
+    const tlp = q.headTlp(), ingress = q.headSender(), target = q.headNum();
+    q.shift();
+    self.rc.ports[target]!.egress.receive(tlp, ingress);
+  }
+}
+
+// ---------------------------------------------------------------- root complex
+
+const NO_PORT = -1;
+/** Requester IDs are 16 bits: bus 8, device 5, function 3 (§2.2.6.2). */
+const REQUESTER_ID_COUNT = 1 << 16;
+
+export class RootComplex {
+  readonly name: string;
+  readonly ports: RootPort[] = [];
+  readonly memory: Memory;
+  /** IOMMU hook; null = identity, no cost. Set it before the run. */
+  translate: TranslateFn | null = null;
+
+  private readonly traversalPs: Time;
+  private readonly portCredits: CreditAdvertisement;
+  private readonly p2pRead: RootComplexParams['p2pRead'];
+  private readonly p2pWrite: RootComplexParams['p2pWrite'];
+  private readonly completer: MemoryCompleter;
+  private readonly readCap: BandwidthCap | null;
+  private readonly writeCap: BandwidthCap | null;
+  /** Port index per requester ID, NO_PORT if none. */
+  private readonly portByRequester = new Int32Array(REQUESTER_ID_COUNT).fill(NO_PORT);
+
+  /** TLPs crossing (constant delay, so FIFO); the number is the ingress port index. */
+  private readonly crossing = new TlpQueue();
+  /** Requests in the translation stage, in order; the number is when each is done. */
+  private readonly translating = new TlpQueue();
+
+  private tlpsIn = 0;
+  private memoryReads = 0;
+  private memoryWrites = 0;
+  private p2pForwarded = 0;
+  private p2pReadsDropped = 0;
+  private p2pWritesDropped = 0;
+  private unsupportedRequests = 0;
+  private unroutableCompletions = 0;
+  private translationFaults = 0;
+  private messagesReceived = 0;
+
+  constructor(private readonly sim: Simulation, params: RootComplexParams, memory: Memory, name = 'rc') {
+    this.name = name;
+    this.memory = memory;
+    this.traversalPs = params.traversal;
+    this.portCredits = params.credits ?? DEFAULT_CREDITS;
+    this.p2pRead = params.p2pRead;
+    this.p2pWrite = params.p2pWrite;
+    this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, ecrc: params.ecrc })
+      .connect(new MemoryCompletionRouter(this));
+    this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, params.p2pReadBandwidth!) : null;
+    this.writeCap = params.p2pWrite === 'throttled' ? new BandwidthCap(sim, this, params.p2pWriteBandwidth!) : null;
+  }
+
+  /** Adds a root port with the routes of what lies below it. */
+  addRootPort(routes: PortRoutes = { ranges: [], requesterIds: [] }, credits: CreditAdvertisement = this.portCredits): RootPort {
+    const index = this.ports.length;
+    for (const id of routes.requesterIds) {
+      if (!Number.isInteger(id) || id < 0 || id >= REQUESTER_ID_COUNT) throw new RangeError(`${this.name}: requester ID ${id} is not a 16-bit ID`);
+      const other = this.portByRequester[id]!;
+      if (other !== NO_PORT) throw new RangeError(`${this.name}: requester ID ${id} is below root ports ${other} and ${index}`);
+      this.portByRequester[id] = index;
+    }
+    for (const r of routes.ranges) {
+      if (overlaps(r, this.memory.range)) throw new RangeError(`${this.name}: root port ${index} range ${fmtRange(r)} overlaps memory ${fmtRange(this.memory.range)}`);
+      for (const p of this.ports) for (const q of p.routes.ranges) {
+        if (overlaps(r, q)) throw new RangeError(`${this.name}: root port ${index} range ${fmtRange(r)} overlaps root port ${p.index}'s ${fmtRange(q)}`);
+      }
+    }
+    const port = new RootPort(this, index, routes, credits);
+    this.ports.push(port);
+    return port;
+  }
+
+  /** The root port whose functions include `requester`, or null. */
+  portForRequester(requester: number): RootPort | null {
+    const i = requester >= 0 && requester < REQUESTER_ID_COUNT ? this.portByRequester[requester]! : NO_PORT;
+    return i === NO_PORT ? null : this.ports[i]!;
+  }
+
+  /** A TLP came in through `port` (called by RootPort.receive). */
+  accept(tlp: Tlp, port: RootPort): void {
+    this.tlpsIn++;
+    this.crossing.push(tlp, port, port.index);
+    this.sim.schedule(this.traversalPs, RootComplex.onCrossed, this, 0);
+  }
+
+  stats(): RootComplexStats {
+    return {
+      tlpsIn: this.tlpsIn,
+      memoryReads: this.memoryReads,
+      memoryWrites: this.memoryWrites,
+      completionsSent: this.completer.completionsSent,
+      p2pForwarded: this.p2pForwarded,
+      p2pReadsDropped: this.p2pReadsDropped,
+      p2pWritesDropped: this.p2pWritesDropped,
+      unsupportedRequests: this.unsupportedRequests,
+      unroutableCompletions: this.unroutableCompletions,
+      translationFaults: this.translationFaults,
+      messagesReceived: this.messagesReceived,
+      inside: this.crossing.size + this.translating.size + this.completer.pending + (this.readCap?.size ?? 0) + (this.writeCap?.size ?? 0),
+    };
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const s = this.stats();
+    return {
+      memory_reads: s.memoryReads, memory_writes: s.memoryWrites, completions_sent: s.completionsSent,
+      p2p_forwarded: s.p2pForwarded, p2p_reads_dropped: s.p2pReadsDropped, p2p_writes_dropped: s.p2pWritesDropped,
+      unsupported_requests: s.unsupportedRequests, translation_faults: s.translationFaults,
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private static onCrossed(self: RootComplex): void {
+    const q = self.crossing;
+    const tlp = q.headTlp(), port = q.headSender() as RootPort;
+    q.shift();
+    const type = tlp.type;
+    if (type === 'CplD' || type === 'Cpl') {
+      self.forwardCompletion(tlp, port);
+      return;
+    }
+    if (type === 'Msg' || type === 'MsgD') {
+      // Messages to the root complex end here (no message semantics are modelled).
+      self.messagesReceived++;
+      port.release(tlp);
+      return;
+    }
+    const translate = self.translate;
+    if (translate === null) {
+      self.route(tlp, port);
+      return;
+    }
+    const r = translate(tlp.addr, tlp.requester);
+    if (!r.ok) {
+      self.translationFaults++;
+      port.release(tlp);
+      return;
+    }
+    const tq = self.translating;
+    if (r.delayPs === 0 && tq.size === 0) {
+      self.route(tlp, port);
+      return;
+    }
+    // In order: a request never overtakes one still translating ahead of it.
+    const now = self.sim.now;
+    const done = Math.max(now + r.delayPs, tq.size > 0 ? tq.tailNum() : 0);
+    tq.push(tlp, port, done);
+    self.sim.schedule(done - now, RootComplex.onTranslated, self, 0);
+  }
+
+  private static onTranslated(self: RootComplex): void {
+    const q = self.translating;
+    const tlp = q.headTlp(), port = q.headSender() as RootPort;
+    q.shift();
+    self.route(tlp, port);
+  }
+
+  /** A request after traversal (and translation): to memory, to another root port, or nowhere. */
+  private route(tlp: Tlp, port: RootPort): void {
+    const addr = tlp.addr;
+    const isRead = tlp.type === 'MRd';
+    const mem = this.memory.range;
+    if (addr >= mem.base && addr + tlp.length <= mem.base + mem.size) {
+      if (isRead) this.memoryReads++;
+      else this.memoryWrites++;
+      this.completer.receive(tlp, port);
+      return;
+    }
+    // Anything else, including a request that starts in memory and runs past its end, goes to a root port or nowhere.
+    const target = inRange(mem, addr) ? NO_PORT : this.portForAddress(addr);
+    if (target === NO_PORT) {
+      this.unsupportedRequests++;
+      port.release(tlp);
+      return;
+    }
+    const policy = isRead ? this.p2pRead : this.p2pWrite;
+    if (policy === 'dropped') {
+      if (isRead) this.p2pReadsDropped++;
+      else this.p2pWritesDropped++;
+      port.release(tlp);
+      return;
+    }
+    this.p2pForwarded++;
+    // A throttled read is capped on its completions (its data); the request itself goes through.
+    if (policy === 'throttled' && !isRead) this.writeCap!.submit(tlp, port, target);
+    else this.ports[target]!.egress.receive(tlp, port);
+  }
+
+  /** A completion from a device below one port (for a P2P read) to a requester below another. */
+  private forwardCompletion(tlp: Tlp, port: RootPort): void {
+    const target = this.portForRequester(tlp.requester);
+    if (target === null) {
+      this.unroutableCompletions++;
+      port.release(tlp);
+      return;
+    }
+    this.p2pForwarded++;
+    if (this.readCap !== null) this.readCap.submit(tlp, port, target.index);
+    else target.egress.receive(tlp, port);
+  }
+
+  private portForAddress(addr: number): number {
+    const ports = this.ports;
+    for (let i = 0; i < ports.length; i++) {
+      const ranges = ports[i]!.routes.ranges;
+      for (let k = 0; k < ranges.length; k++) if (inRange(ranges[k]!, addr)) return i;
+    }
+    return NO_PORT;
+  }
+}
+
+function overlaps(a: AddressRange, b: AddressRange): boolean {
+  return a.base < b.base + b.size && b.base < a.base + a.size;
+}
+
+function fmtRange(r: AddressRange): string {
+  return `[0x${r.base.toString(16)}, 0x${(r.base + r.size).toString(16)})`;
+}
+
+// ---------------------------------------------------------------- wiring
+
+/**
+ * Joins an endpoint (end A) to a root port (end B) with a new link: aToB is
+ * the upstream direction (credits advertised by the root port), bToA the
+ * downstream one (credits advertised by the endpoint).
+ */
+export function connectEndpoint(sim: Simulation, linkParams: LinkParams, endpoint: Endpoint, port: RootPort): Link {
+  const link = new Link(sim, linkParams, { receiver: endpoint, credits: endpoint.credits }, { receiver: port, credits: port.credits });
+  endpoint.connect(link.aToB);
+  port.connect(link.bToA);
+  return link;
+}
+
+/** The link of a DMA path, as a preset or scenario gives it (link.ts LinkParams without MPS, which comes from the endpoint). */
+export const dmaPathLinkParams = z.strictObject({
+  gen: z.number().int().refine((g) => (PCIE_GENS as readonly number[]).includes(g), { message: 'expected a PCIe generation 1-6' }).describe('PCIe generation'),
+  width: z.number().int().refine((w) => (LINK_WIDTHS as readonly number[]).includes(w), { message: 'expected 1, 2, 4, 8, 16 or 32 lanes' }).describe('Lanes'),
+  propagation: duration().describe('PHY pipelines plus flight time per direction, beyond serialization'),
+  dllp: z.enum(['recommended', 'none']).default('recommended').describe('Ack/UpdateFC DLLP overhead'),
+  creditReturnDelay: duration().optional().describe('Receiver release to credits usable at the transmitter (default: link.ts defaultCreditReturnDelayPs)'),
+});
+export type DmaPathLinkParams = z.output<typeof dmaPathLinkParams>;
+
+export interface DmaPathParams {
+  readonly endpoint: EndpointParams;
+  readonly link: DmaPathLinkParams;
+  readonly rootComplex: RootComplexParams;
+  readonly memory: MemoryParams;
+}
+
+export interface DmaPath {
+  readonly endpoint: Endpoint;
+  readonly link: Link;
+  readonly rootComplex: RootComplex;
+  readonly port: RootPort;
+  readonly memory: Memory;
+}
+
+const DMA_PATH_SECTIONS = { endpoint: endpointParams, link: dmaPathLinkParams, rootComplex: rootComplexParams, memory: memoryParams } as const;
+
+/**
+ * Parameters of a DMA path from flat "section.param" values (a preset's
+ * values, e.g. "link.gen", "memory.latency"), each section checked against
+ * its component's schema. `overrides` use the same keys and win.
+ */
+export function dmaPathParams(values: Record<string, unknown>, overrides: Record<string, unknown> = {}): DmaPathParams {
+  const raw: Record<string, Record<string, unknown>> = { endpoint: {}, link: {}, rootComplex: {}, memory: {} };
+  for (const [key, v] of Object.entries({ ...values, ...overrides })) {
+    const dot = key.indexOf('.');
+    const section = dot > 0 ? key.slice(0, dot) : '';
+    if (!(section in raw)) throw new RangeError(`DMA path value "${key}": expected "<section>.<param>" with section one of ${Object.keys(raw).join(', ')}`);
+    raw[section]![key.slice(dot + 1)] = v;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [section, schema] of Object.entries(DMA_PATH_SECTIONS)) {
+    const r = (schema as z.ZodType).safeParse(raw[section]);
+    if (!r.success) throw new RangeError(`DMA path ${section}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    out[section] = r.data;
+  }
+  return out as unknown as DmaPathParams;
+}
+
+/**
+ * The first topology: Endpoint —Link— RootComplex —(internal)— Memory. The
+ * link's MPS is the endpoint's; the root complex must use the same (one MPS
+ * per hierarchy, as Linux configures it). The root port routes the
+ * endpoint's requester ID and BAR.
+ */
+export function buildDmaPath(sim: Simulation, p: DmaPathParams, options: { tracer?: Tracer } = {}): DmaPath {
+  if (p.rootComplex.mps !== p.endpoint.mps) {
+    throw new RangeError(`DMA path: the endpoint's MPS (${p.endpoint.mps}) and the root complex's (${p.rootComplex.mps}) must be equal: one Max_Payload_Size per link`);
+  }
+  const memory = new Memory(sim, p.memory, 'memory');
+  const rootComplex = new RootComplex(sim, p.rootComplex, memory, 'rc');
+  const endpoint = new Endpoint(sim, p.endpoint, 'ep0');
+  const port = rootComplex.addRootPort(endpoint.routes);
+  const l = p.link;
+  const linkParams: LinkParams = {
+    gen: l.gen as PcieGen, width: l.width as LinkWidth, mps: p.endpoint.mps, propagationPs: l.propagation, dllp: l.dllp, ecrc: p.endpoint.ecrc,
+    name: 'link0', ...(options.tracer !== undefined ? { tracer: options.tracer } : {}), ...(l.creditReturnDelay !== undefined ? { creditReturnDelayPs: l.creditReturnDelay } : {}),
+  };
+  const link = connectEndpoint(sim, linkParams, endpoint, port);
+  return { endpoint, link, rootComplex, port, memory };
+}

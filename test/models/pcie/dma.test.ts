@@ -1,0 +1,236 @@
+/**
+ * The whole DMA path, Endpoint —Link— RootComplex —(internal)— Memory,
+ * against numbers worked out by hand and against the closed forms.
+ *
+ * Hand timing facts used below (Gen3): one byte on one lane takes
+ * 8 bits × 130/128 × 125 ps = 1015.625 ps; a x8 link moves 8 bytes per byte
+ * time, 126.953125 ps per byte. With a 64-bit address an MRd is a 16-byte
+ * header + 8 framing bytes; a CplD is a 12-byte header + payload + 8; an
+ * MWr a 16-byte header + payload + 8. The link rounds each lone TLP up to a
+ * whole ps; memory rounds its transfer slot up to a whole ps.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Simulation } from '../../../src/sim/simulation.js';
+import { presetSchema, presetValues, type Preset } from '../../../src/scenario/presets.js';
+import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
+import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
+import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
+import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, relErr, rig } from './dma-helpers.js';
+
+// ---------------------------------------------------------------- one read on an idle system
+
+test('one 64-byte DMA read on an idle system takes exactly the sum of its hops', () => {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { 'memory.bandwidth': 76.8 });
+  r.endpoint.dma.submit('read', G4, 64);
+  sim.run();
+
+  const issue = 40_000, prop = 25_000, rc = 150_000, memLatency = 80_000;
+  const mrdUp = gen3Ps(16 + 8, 8);            // 24 × 126.953125 = 3046.875 -> 3047
+  const memXfer = Math.ceil(64 * 1000 / 76.8); // 833.33 -> 834
+  const cplDown = gen3Ps(12 + 64 + 8, 8);      // 84 × 126.953125 = 10664.0625 -> 10665
+  assert.is(mrdUp, 3047);
+  assert.is(cplDown, 10665);
+  assert.is(mrdUp, tlpWireTimePs(16, 3, 8), 'hand figure agrees with link-timing');
+  assert.is(cplDown, tlpWireTimePs(12 + 64, 3, 8));
+  const expected = issue + mrdUp + prop + rc + memXfer + memLatency + cplDown + prop;
+  assert.is(expected, 334_546);
+
+  const s = r.endpoint.dma.stats();
+  assert.is(s.lastDoneAt - s.firstSubmitAt, expected);
+  assert.is(sim.now, expected, 'nothing else ran after the completion (no stray timeout event)');
+  assert.is(s.bytesRead, 64);
+  // The request round trip leaves out the issue cost (the histogram is within its 1 % accuracy).
+  assert.ok(relErr(r.endpoint.dma.requestRtt.max * 1000, expected - issue) < 1e-9);
+  assertPathConserved(r);
+});
+
+test('a 32-bit address uses a 3 DW MRd header: 4 bytes shorter on the wire', () => {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { 'memory.base': 1 << 30, 'memory.bandwidth': 76.8 });
+  r.endpoint.dma.submit('read', 1 << 30, 64);
+  sim.run();
+  const expected = 40_000 + gen3Ps(12 + 8, 8) + 25_000 + 150_000 + 834 + 80_000 + gen3Ps(12 + 64 + 8, 8) + 25_000;
+  assert.is(gen3Ps(12 + 8, 8), 2540); // 2539.0625 rounded up
+  assert.is(sim.now, expected);
+  assertPathConserved(r);
+});
+
+test('one 64-byte DMA write reaches memory after issue + MWr + propagation + root complex + memory slot', () => {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { 'memory.bandwidth': 76.8 });
+  r.endpoint.dma.submit('write', G4, 64);
+  sim.run();
+  const mwr = gen3Ps(16 + 64 + 8, 8); // 88 × 126.953125 = 11171.875 -> 11172
+  assert.is(mwr, 11_172);
+  const s = r.endpoint.dma.stats();
+  // Posted: the descriptor is done when its TLP starts on the wire, right after the issue cost.
+  assert.is(s.lastDoneAt, 40_000);
+  assert.is(r.memory.stats().lastWriteDoneAt, 40_000 + mwr + 25_000 + 150_000 + 834);
+  assertPathConserved(r);
+});
+
+// ---------------------------------------------------------------- throughput against the closed forms
+
+interface Config { gen: PcieGen; width: LinkWidth; mps: TransferSize }
+
+const WRITE_CONFIGS: Config[] = [
+  { gen: 3, width: 8, mps: 128 },
+  { gen: 3, width: 8, mps: 256 },
+  { gen: 2, width: 4, mps: 128 },
+  { gen: 4, width: 16, mps: 256 },
+  { gen: 5, width: 16, mps: 512 },
+];
+
+test('large aligned DMA writes run at dmaWriteThroughput within 1 % (Gen2-5, MPS 128-512)', () => {
+  for (const c of WRITE_CONFIGS) {
+    const sim = new Simulation();
+    const total = 4 * MiB, size = 64 * 1024;
+    const r = rig(sim, BASE_PATH, {
+      'link.gen': c.gen, 'link.width': c.width, 'endpoint.mps': c.mps, 'rootComplex.mps': c.mps, 'endpoint.issueCost': '100 ns',
+      'endpoint.descriptors': total / size, 'endpoint.descriptorSize': size, 'endpoint.readFraction': 0,
+      'endpoint.windowBase': G4, 'endpoint.windowSize': 64 * MiB, 'endpoint.outstandingDescriptors': 4,
+    });
+    r.endpoint.start();
+    sim.run();
+    const s = r.endpoint.dma.stats();
+    assert.is(s.bytesWritten, total);
+    assert.is(s.descriptorsDone, total / size);
+    const closed = dmaWriteThroughput(total, { gen: c.gen, width: c.width, mps: c.mps, addr64: true });
+    assert.ok(relErr(s.throughput, closed) < 0.01, `Gen${c.gen} x${c.width} MPS ${c.mps}: ${s.throughput} vs ${closed}`);
+    assertPathConserved(r);
+  }
+});
+
+interface ReadConfig extends Config { mrrs: TransferSize; rcb: ReadCompletionBoundary; mode: CompletionMode }
+
+const READ_CONFIGS: ReadConfig[] = [
+  { gen: 3, width: 8, mps: 256, mrrs: 512, rcb: 64, mode: 'mps' },
+  { gen: 3, width: 8, mps: 128, mrrs: 512, rcb: 64, mode: 'rcb' },
+  { gen: 3, width: 8, mps: 256, mrrs: 512, rcb: 128, mode: 'rcb' },
+  { gen: 2, width: 4, mps: 128, mrrs: 256, rcb: 64, mode: 'mps' },
+  { gen: 4, width: 16, mps: 256, mrrs: 1024, rcb: 64, mode: 'mps' },
+];
+
+test('large DMA reads with enough tags run at dmaReadThroughput within 1 % (completion direction bound)', () => {
+  for (const c of READ_CONFIGS) {
+    const sim = new Simulation();
+    const total = 4 * MiB;
+    const r = rig(sim, BASE_PATH, {
+      'link.gen': c.gen, 'link.width': c.width, 'endpoint.mps': c.mps, 'rootComplex.mps': c.mps, 'endpoint.mrrs': c.mrrs,
+      'rootComplex.rcb': c.rcb, 'rootComplex.completionMode': c.mode, 'endpoint.tags': 64,
+    });
+    r.endpoint.dma.submit('read', G4, total);
+    sim.run();
+    const s = r.endpoint.dma.stats();
+    assert.is(s.bytesRead, total);
+    const closed = dmaReadThroughput(total, { gen: c.gen, width: c.width, mps: c.mps, mrrs: c.mrrs, rcb: c.rcb, rcbMode: c.mode, addr64: true });
+    assert.ok(relErr(s.throughput, closed) < 0.01, `${JSON.stringify(c)}: ${s.throughput} vs ${closed}`);
+    assertPathConserved(r);
+  }
+});
+
+/**
+ * Round trip of one MRRS-sized read on an idle path of BASE_PATH (Gen3 x8,
+ * MPS 256, 10,000 GB/s memory): MRd up, propagation, root complex, memory
+ * slot + latency, the two 256-byte CplDs back to back, propagation.
+ */
+function idleReadRoundTrip(mrrs: number): number {
+  const cpls = mrrs / 256;
+  const cplBurst = Math.ceil((cpls * (12 + 256 + 8) * 1015.625) / 8);
+  return gen3Ps(16 + 8, 8) + 25_000 + 150_000 + Math.ceil(mrrs * 1000 / 10_000) + 80_000 + cplBurst + 25_000;
+}
+
+test("few tags: read throughput is tags × MRRS / round trip (Little's law) within 2 %", () => {
+  for (const tags of [1, 2, 4]) {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'endpoint.tags': tags });
+    r.endpoint.dma.submit('read', G4, MiB);
+    sim.run();
+    const rtt = idleReadRoundTrip(512);
+    const little = (tags * 512 * 1e12) / rtt;
+    const s = r.endpoint.dma.stats();
+    assert.ok(relErr(s.throughput, little) < 0.02, `${tags} tags: ${s.throughput} vs ${little} (round trip ${rtt} ps)`);
+    assert.ok(s.allTagsBusyPs > 0.97 * sim.now, 'every tag busy nearly all the time');
+    assert.ok(relErr(r.endpoint.dma.requestRtt.quantile(0.5) * 1000, rtt) < 0.011, `median round trip ${r.endpoint.dma.requestRtt.quantile(0.5)} ns vs ${rtt} ps`);
+    assertPathConserved(r);
+  }
+});
+
+test("a small completion buffer limits reads the same way: buffer / MRRS requests in flight", () => {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { 'endpoint.tags': 32, 'endpoint.completionBuffer': '1 KiB' });
+  r.endpoint.dma.submit('read', G4, MiB);
+  sim.run();
+  const little = (2 * 512 * 1e12) / idleReadRoundTrip(512);
+  const s = r.endpoint.dma.stats();
+  assert.ok(relErr(s.throughput, little) < 0.02, `${s.throughput} vs ${little}`);
+  assert.is(s.allTagsBusyPs, 0, 'tags were never the limit');
+  assert.ok(relErr(s.tagBusyPs / sim.now, 2) < 0.02, `mean tags busy ${s.tagBusyPs / sim.now}`);
+  assertPathConserved(r);
+});
+
+test('memory slower than the link: writes run at the memory bandwidth, pushed back through credits', () => {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { 'memory.bandwidth': 2 });
+  r.endpoint.dma.submit('write', G4, 4 * MiB);
+  sim.run();
+  const m = r.memory.stats();
+  const atMemory = (4 * MiB * 1e12) / (m.lastWriteDoneAt - m.firstAccessAt);
+  assert.ok(relErr(atMemory, 2e9) < 0.01, `${atMemory}`);
+  assert.ok(relErr(r.endpoint.dma.stats().throughput, 2e9) < 0.01, 'the engine sees it too');
+  assert.ok(r.link.aToB.stats().creditStallPs > 0.5 * sim.now, 'the link waited for credits');
+  assertPathConserved(r);
+});
+
+// ---------------------------------------------------------------- the preset
+
+function loadPreset(name: string): Preset {
+  const file = fileURLToPath(new URL(`../../../../models/presets/${name}.json`, import.meta.url));
+  return { ...presetSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8'))), file };
+}
+
+test('preset pcie-gen3x8-xeon-e5: every value sourced or marked estimate; 64-byte read round trip 500-600 ns', () => {
+  const preset = loadPreset('pcie-gen3x8-xeon-e5');
+  for (const [k, v] of Object.entries(preset.values)) {
+    assert.ok(v.source.length > 10, `${k} has a source`);
+    if (v.source.startsWith('estimate')) assert.ok(v.estimate, `${k} says estimate but is not marked`);
+  }
+  const run = (overrides: Record<string, unknown>) => {
+    const sim = new Simulation();
+    const r = rig(sim, presetValues(preset), overrides);
+    r.endpoint.dma.submit('read', G4, 64);
+    sim.run();
+    assertPathConserved(r);
+    return sim.now;
+  };
+  const warm = run({});
+  assert.ok(warm >= 500_000 && warm <= 600_000, `warm round trip ${warm} ps`);
+  assert.is(run({ 'memory.cache': 'cold' }) - warm, 50_000, 'cold cache adds 50 ns');
+  assert.is(run({ 'memory.socket': 'remote' }) - warm, 100_000, 'remote socket adds 100 ns');
+});
+
+test('preset: sequential 4 KiB reads with 32 tags are tag-bound below the link (Little\'s law), and deterministic', () => {
+  const preset = loadPreset('pcie-gen3x8-xeon-e5');
+  const go = () => {
+    const sim = new Simulation({ seed: 7 });
+    const r = rig(sim, presetValues(preset), {
+      'endpoint.descriptors': 512, 'endpoint.windowBase': G4, 'endpoint.windowSize': '1 MiB', 'endpoint.outstandingDescriptors': 8,
+    });
+    r.endpoint.start();
+    sim.run();
+    assertPathConserved(r);
+    return { now: sim.now, s: r.endpoint.dma.stats() };
+  };
+  const a = go(), b = go();
+  assert.is(a.now, b.now);
+  assert.equal(a.s, b.s);
+  assert.is(a.s.bytesRead, 512 * 4096);
+  const link = dmaReadThroughput(4096, { gen: 3, width: 8, mps: 256, mrrs: 512, rcb: 64, rcbMode: 'mps', addr64: true });
+  assert.ok(a.s.throughput <= link * 1.001, `${a.s.throughput} vs link ${link}`);
+});
+
+test.run();

@@ -1,0 +1,329 @@
+/**
+ * The endpoint and its DMA engine on their own: issue pipelining, tags and
+ * the completion buffer, completion timeouts, completion matching, the
+ * descriptor generator, and the BAR. The engine talks to small fakes here
+ * (one fixed answer delay, no link) so every time is a multiple of a
+ * round number.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Simulation } from '../../../src/sim/simulation.js';
+import { DmaEngine, dmaEngineParams, type DescriptorListener } from '../../../models/pcie/dma-engine.js';
+import { Endpoint, endpointParams } from '../../../models/pcie/endpoint.js';
+import { Tlp, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
+import { Link } from '../../../models/pcie/link.js';
+import { DEFAULT_CREDITS } from '../../../models/pcie/credits.js';
+import { tlpBytes } from '../../../models/pcie/tlp.js';
+import { G4, KiB, assertConserved } from './dma-helpers.js';
+
+const NS = 1000, US = 1_000_000;
+
+/**
+ * Takes every TLP at once; answers each MRd `delay` ps later with one CplD
+ * per `pieces`-th of it (at delay × k / pieces), unless `drop(n)` says the
+ * n-th request (0-based) gets no answer. Records the most requests it ever
+ * held unanswered, and everything it received.
+ */
+class FakeCompleter implements TlpReceiver {
+  readonly received: Tlp[] = [];
+  outstanding = 0;
+  maxOutstanding = 0;
+  private reads = 0;
+  /** Answers to send, by index: the event's argument says which. */
+  private readonly answers: { tlp: Tlp; piece: number }[] = [];
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly engine: DmaEngine,
+    private readonly delay: number,
+    private readonly pieces = 1,
+    private readonly drop: (n: number) => boolean = () => false,
+  ) {}
+
+  receive(tlp: Tlp, from: TlpSender): void {
+    this.received.push(tlp);
+    from.release(tlp);
+    if (tlp.type !== 'MRd' || this.drop(this.reads++)) return;
+    this.outstanding++;
+    this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
+    for (let k = 1; k <= this.pieces; k++) {
+      this.answers.push({ tlp, piece: k });
+      this.sim.schedule((this.delay * k) / this.pieces, FakeCompleter.answer, this, this.answers.length - 1);
+    }
+  }
+
+  private static answer(self: FakeCompleter, index: number): void {
+    const { tlp, piece } = self.answers[index]!;
+    const part = tlp.length / self.pieces;
+    const addr = tlp.addr + part * (piece - 1);
+    if (piece === self.pieces) self.outstanding--;
+    self.engine.onCompletion(new Tlp('CplD', addr, part, tlpBytes('CplD', addr, part), tlp.requester, tlp.tag, tlp.txn, tlp.length - part * (piece - 1)));
+  }
+}
+
+class DoneLog implements DescriptorListener {
+  readonly done: { id: number; ok: boolean; time: number }[] = [];
+  constructor(private readonly sim: Simulation) {}
+  descriptorDone(id: number, ok: boolean): void {
+    this.done.push({ id, ok, time: this.sim.now });
+  }
+}
+
+const engine = (sim: Simulation, p: Record<string, unknown> = {}) => new DmaEngine(sim, dmaEngineParams.parse({ mps: 256, mrrs: 512, ...p }));
+
+function conserved(sim: Simulation, e: DmaEngine, timeouts = 0, unexpected = 0): void {
+  assertConserved({ sim, engines: [e], links: [], rootComplexes: [], timeouts, unexpected });
+}
+
+test('issue cost: one descriptor at a time, the next issued while the current one goes out', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { issueCost: '100 ns' });
+  const log = new DoneLog(sim);
+  e.listener = log;
+  const sink = new FakeCompleter(sim, e, 0);
+  e.connect(sink);
+  for (let i = 0; i < 10; i++) e.submit('write', G4 + 256 * i, 256);
+  sim.run();
+  // Descriptor k starts going out when its issue cost ends, (k + 1) × 100 ns: the sink takes its TLP at once.
+  assert.equal(log.done.map((d) => d.time), Array.from({ length: 10 }, (_, k) => (k + 1) * 100 * NS));
+  assert.ok(log.done.every((d, k) => d.ok && d.id === k));
+  const s = e.stats();
+  assert.is(s.bytesWritten, 2560);
+  assert.is(s.writeTlpsSent, 10);
+  assert.ok(Math.abs(e.writeLatency.max - 1000) <= 10, 'the last waited 1 µs from submission');
+  conserved(sim, e);
+});
+
+test('tags bound the reads in flight: waves of `tags` requests, one round trip each', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { tags: 4 });
+  const fake = new FakeCompleter(sim, e, 1 * US);
+  e.connect(fake);
+  e.submit('read', G4, 64 * KiB); // 128 requests of 512 B
+  sim.run();
+  assert.is(fake.maxOutstanding, 4);
+  const s = e.stats();
+  assert.is(s.readRequestsIssued, 128);
+  assert.is(s.lastDoneAt, 32 * US);
+  assert.is(s.allTagsBusyPs, 32 * US, 'all four tags busy the whole time');
+  assert.is(s.tagBusyPs, 4 * 32 * US);
+  assert.is(s.bytesRead, 64 * KiB);
+  assert.is(e.requestRtt.count, 128);
+  conserved(sim, e);
+});
+
+test('the completion buffer bounds reads too: a request goes out only when its data fits', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { tags: 32, completionBuffer: 1536 });
+  const fake = new FakeCompleter(sim, e, 1 * US);
+  e.connect(fake);
+  e.submit('read', G4, 64 * KiB);
+  sim.run();
+  assert.is(fake.maxOutstanding, 3);
+  assert.is(e.stats().lastDoneAt, Math.ceil(128 / 3) * US);
+  assert.is(e.stats().allTagsBusyPs, 0);
+  conserved(sim, e);
+});
+
+test('the completion buffer frees as each completion drains, before the request ends', () => {
+  const sim = new Simulation();
+  // Room for two 512-byte requests; each is answered in two halves, at 0.5 µs and 1 µs.
+  const e = engine(sim, { tags: 32, completionBuffer: 1024 });
+  const fake = new FakeCompleter(sim, e, 1 * US, 2);
+  e.connect(fake);
+  e.submit('read', G4, 2 * KiB); // 4 requests
+  sim.run();
+  // t=0: requests 0 and 1. t=0.5: their first halves free 512 B, so request 2 goes out. t=1: request 3.
+  const mrdTimes = fake.received.length;
+  assert.is(mrdTimes, 4);
+  assert.is(fake.maxOutstanding, 3);
+  assert.is(e.stats().lastDoneAt, 2 * US);
+  conserved(sim, e);
+});
+
+test('a request that is never answered times out: counted, its tag freed, its descriptor failed; a late answer is unexpected', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { tags: 2, completionTimeout: '50 us' });
+  const log = new DoneLog(sim);
+  e.listener = log;
+  const fake = new FakeCompleter(sim, e, 1 * US, 1, () => true);
+  e.connect(fake);
+  e.submit('read', G4, 2 * KiB); // 4 requests, 2 tags
+  sim.run();
+  const s = e.stats();
+  assert.is(s.completionTimeouts, 4);
+  assert.is(s.readRequestsIssued, 4);
+  assert.is(s.readRequestsCompleted, 0);
+  assert.equal(log.done, [{ id: 0, ok: false, time: 100 * US }], 'two waves of timeouts');
+  assert.is(sim.now, 100 * US);
+  assert.is(s.descriptorsFailed, 1);
+  // The first request's answer turns up long after.
+  const first = fake.received[0]!;
+  e.onCompletion(new Tlp('CplD', first.addr, first.length, tlpBytes('CplD', first.addr, first.length), first.requester, first.tag, first.txn, first.length));
+  conserved(sim, e, 4, 1);
+});
+
+test('a busy engine costs one timer event per timeout period, and the run ends with its last completion', () => {
+  const sim = new Simulation();
+  const ep = new Endpoint(sim, endpointParams.parse({
+    descriptors: 2000, descriptorSize: 64, windowBase: G4, windowSize: 64 * KiB, outstandingDescriptors: 1, completionTimeout: '100 us',
+  }), 'ep');
+  ep.connect(new FakeCompleter(sim, ep.dma, 1 * US));
+  ep.start();
+  sim.run();
+  // 2000 answers, one after another, 1 µs each; the timer fires every ~100 µs and finds nothing due.
+  assert.is(sim.now, 2000 * US);
+  assert.is(ep.dma.stats().lastDoneAt, sim.now);
+  assert.ok(sim.eventCount <= 2000 + 2000 / 100 + 1, `${sim.eventCount} events`);
+  conserved(sim, ep.dma);
+});
+
+test('one lost request fails its descriptor only; the others and later descriptors complete', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { tags: 8, completionTimeout: '20 us' });
+  const log = new DoneLog(sim);
+  e.listener = log;
+  e.connect(new FakeCompleter(sim, e, 1 * US, 1, (n) => n === 1));
+  e.submit('read', G4, 4 * KiB);
+  e.submit('read', G4 + 4 * KiB, 4 * KiB);
+  sim.run();
+  assert.equal(log.done.map((d) => [d.id, d.ok]), [[1, true], [0, false]]);
+  assert.is(e.stats().completionTimeouts, 1);
+  assert.is(e.stats().bytesRead, 8 * KiB - 512);
+  conserved(sim, e, 1);
+});
+
+test('completions that match no request in flight are counted and ignored', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { tags: 4 });
+  const held: Tlp[] = [];
+  e.connect({ receive: (tlp: Tlp, from: TlpSender) => { held.push(tlp); from.release(tlp); } });
+  e.submit('read', G4, 512);
+  sim.run({ until: 1 * US }); // well before the completion timeout
+  const r = held[0]!;
+  const cpl = (addr: number, len: number, tag: number, txn: number, requester = r.requester) =>
+    new Tlp('CplD', addr, len, tlpBytes('CplD', addr, len), requester, tag, txn, len);
+  e.onCompletion(cpl(r.addr, 64, r.tag + 1, r.txn));        // tag not in use
+  e.onCompletion(cpl(r.addr + 64, 64, r.tag, r.txn));       // not the next address
+  e.onCompletion(cpl(r.addr, 64, r.tag, r.txn + 1));        // another transaction
+  e.onCompletion(cpl(r.addr, 64, r.tag, r.txn, 0x0200));    // another requester
+  e.onCompletion(cpl(r.addr, 64, 99, r.txn));               // not a tag at all
+  assert.is(e.stats().unexpectedCompletions, 5);
+  e.onCompletion(cpl(r.addr, 256, r.tag, r.txn));
+  e.onCompletion(cpl(r.addr + 256, 256, r.tag, r.txn));
+  sim.run();
+  assert.is(e.stats().bytesRead, 512);
+  conserved(sim, e, 0, 5);
+});
+
+test('on a real link the engine keeps at most `transmitQueue` TLPs waiting for the wire', () => {
+  for (const depth of [1, 2, 5]) {
+    const sim = new Simulation();
+    const e = engine(sim, { transmitQueue: depth });
+    const sink = { receive: (tlp: Tlp, from: TlpSender) => from.release(tlp) };
+    const link = new Link(sim, { gen: 3, width: 8, mps: 256, propagationPs: 10 * NS }, {}, { receiver: sink });
+    e.connect(link.aToB);
+    e.submit('write', G4, 256 * KiB);
+    let worst = 0;
+    sim.run({ stopWhen: () => { worst = Math.max(worst, link.aToB.stats().queued); return false; } });
+    assert.is(worst, depth);
+    assert.is(e.stats().bytesWritten, 256 * KiB);
+    conserved(sim, e);
+  }
+});
+
+// ---------------------------------------------------------------- descriptor generator
+
+function streamRun(seed: number, extra: Record<string, unknown>) {
+  const sim = new Simulation({ seed });
+  const ep = new Endpoint(sim, endpointParams.parse({
+    descriptors: 400, descriptorSize: 1024, windowBase: G4, windowSize: 64 * KiB, outstandingDescriptors: 3, ...extra,
+  }), 'ep');
+  const fake = new FakeCompleter(sim, ep.dma, 1 * US);
+  ep.connect(fake);
+  ep.start();
+  sim.run();
+  conserved(sim, ep.dma);
+  return { ep, fake, sim };
+}
+
+/** The first TLP of each descriptor: its start address. */
+const starts = (tlps: Tlp[]) => {
+  const seen = new Set<number>();
+  return tlps.filter((t) => !seen.has(t.txn) && seen.add(t.txn)).map((t) => t.addr);
+};
+
+test('generator, sequential: walks the window and wraps', () => {
+  const { fake, ep } = streamRun(1, { readFraction: 0 });
+  const a = starts(fake.received);
+  assert.is(a.length, 400);
+  a.forEach((addr, i) => assert.is(addr, G4 + (i % 64) * 1024));
+  assert.is(ep.dma.stats().bytesWritten, 400 * 1024);
+});
+
+test('generator, random: aligned addresses inside the window, the same for the same seed, different for another', () => {
+  const extra = { readFraction: 0, addressPattern: 'random', alignment: 4096 };
+  const a = starts(streamRun(1, extra).fake.received), b = starts(streamRun(1, extra).fake.received), c = starts(streamRun(2, extra).fake.received);
+  assert.equal(a, b);
+  assert.not.equal(a, c);
+  for (const addr of a) {
+    assert.is((addr - G4) % 4096, 0);
+    assert.ok(addr >= G4 && addr + 1024 <= G4 + 64 * KiB);
+  }
+  assert.ok(new Set(a).size === 16, 'every one of the 16 aligned slots is used');
+});
+
+test('generator, mix: about readFraction of the descriptors are reads', () => {
+  const { ep } = streamRun(3, { readFraction: 0.3 });
+  const s = ep.dma.stats();
+  const reads = s.bytesRead / 1024, writes = s.bytesWritten / 1024;
+  assert.is(reads + writes, 400);
+  // Binomial(400, 0.3): mean 120, sd 9.2; ±4 sd.
+  assert.ok(reads > 83 && reads < 157, `${reads} reads`);
+  assert.is(ep.dma.readLatency.count, reads);
+  assert.is(ep.dma.writeLatency.count, writes);
+});
+
+// ---------------------------------------------------------------- the BAR
+
+test('the BAR serves reads and writes from peers; other requests are unsupported; completion credits are infinite', () => {
+  const sim = new Simulation();
+  const ep = new Endpoint(sim, endpointParams.parse({ barBase: 2 * G4, barSize: '1 MiB', barLatency: '200 ns', barBandwidth: 4, mps: 256 }), 'ep');
+  assert.equal(ep.credits.Cpl, { header: 'infinite', data: 'infinite' });
+  assert.equal(ep.credits.P, DEFAULT_CREDITS.P);
+  assert.equal(ep.routes.ranges, [{ base: 2 * G4, size: 1 << 20 }]);
+  const up: { time: number; tlp: Tlp }[] = [];
+  ep.connect({ receive: (tlp: Tlp, from: TlpSender) => { up.push({ time: sim.now, tlp }); from.release(tlp); } });
+  const released: number[] = [];
+  const from = { release: () => released.push(sim.now) };
+  const req = (type: 'MRd' | 'MWr', addr: number, len: number) => new Tlp(type, addr, len, tlpBytes(type, addr, len), 0x0300, 7, 11, 0);
+  ep.receive(req('MWr', 2 * G4, 256), from);
+  ep.receive(req('MRd', 2 * G4 + 256, 512), from);
+  ep.receive(req('MRd', G4, 64), from);
+  sim.run();
+  assert.is(ep.unsupported, 1);
+  // 256 B at 4 GB/s = 64 ns; the read starts after it, takes 128 ns, then 200 ns of latency. RCB 128, MPS 256: two CplDs.
+  assert.equal(released, [0, 0, 64 * NS]);
+  assert.equal(up.map((u) => [u.time, u.tlp.type, u.tlp.addr, u.tlp.length, u.tlp.requester, u.tlp.tag]), [
+    [392 * NS, 'CplD', 2 * G4 + 256, 256, 0x0300, 7],
+    [392 * NS, 'CplD', 2 * G4 + 512, 256, 0x0300, 7],
+  ]);
+  assert.is(ep.bar!.stats().bytesWritten, 256);
+  assert.is(ep.barPending, 0);
+});
+
+test('parameters: the schema fills spec defaults and refuses impossible settings', () => {
+  const p = endpointParams.parse({});
+  assert.is(p.mps, 128);
+  assert.is(p.mrrs, 512);
+  assert.is(p.tags, 32);
+  assert.is(p.completionTimeout, 10_000 * US);
+  assert.not.ok(endpointParams.safeParse({ mps: 200 }).success);
+  assert.not.ok(endpointParams.safeParse({ barSize: 4096 }).success, 'a BAR needs a bandwidth');
+  assert.not.ok(endpointParams.safeParse({ descriptors: 5 }).success, 'a generator needs a window');
+  assert.not.ok(endpointParams.safeParse({ tags: 1000 }).success);
+  assert.throws(() => engine(new Simulation(), { completionBuffer: 256 }), /completion buffer/);
+  assert.throws(() => engine(new Simulation()).submit('read', G4, 0), /positive size/);
+});
+
+test.run();

@@ -1,0 +1,153 @@
+/**
+ * Memory and the memory completer, against hand-computed times.
+ * 1 GB/s moves one byte per ns (1000 ps per byte).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Simulation } from '../../../src/sim/simulation.js';
+import { Tlp, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
+import { Memory, MemoryCompleter, SplitCache, memoryParams, paddedBytes } from '../../../models/pcie/memory.js';
+import { payloadWireBytes, splitCompletions, splitRead, tlpBytes } from '../../../models/pcie/tlp.js';
+import { G4 } from './dma-helpers.js';
+
+const mem = (sim: Simulation, extra: Record<string, unknown> = {}) =>
+  new Memory(sim, memoryParams.parse({ base: G4, size: '1 MiB', latency: '100 ns', bandwidth: 1, ...extra }));
+
+/** Calls `fn` at time `at` of `sim`. */
+function at(sim: Simulation, t: number, fn: () => void): void {
+  sim.schedule(t, (f: () => void) => f(), fn);
+}
+
+test('an idle read: transfer slot (bytes / bandwidth, rounded up) then the latency; cold and remote add their penalties', () => {
+  const sim = new Simulation();
+  assert.is(mem(sim).read(G4, 64), 64_000 + 100_000);
+  assert.is(mem(sim, { bandwidth: 76.8 }).read(G4, 64), 834 + 100_000, '833.33 ps rounded up');
+  assert.is(mem(sim, { cache: 'cold', coldPenalty: '50 ns' }).read(G4, 64), 64_000 + 150_000);
+  assert.is(mem(sim, { socket: 'remote', remotePenalty: '100 ns' }).read(G4, 64), 64_000 + 200_000);
+  assert.is(mem(sim, { cache: 'cold', coldPenalty: '50 ns', socket: 'remote', remotePenalty: '100 ns' }).read(G4, 64), 64_000 + 250_000);
+  assert.is(mem(sim, { coldPenalty: '50 ns' }).read(G4, 64), 64_000 + 100_000, 'a penalty applies only in its state');
+});
+
+test('concurrent accesses queue for the bandwidth; the latency is pipelined; rounding does not accumulate', () => {
+  const sim = new Simulation();
+  const m = mem(sim);
+  assert.is(m.read(G4, 1000), 1_000_000 + 100_000);
+  assert.is(m.write(G4 + 1000, 1000), 2_000_000, 'a write waits for the read before it, and pays no latency');
+  assert.is(m.read(G4 + 2000, 1000), 3_000_000 + 100_000);
+  const s = m.stats();
+  assert.is(s.queuePs, 1_000_000 + 2_000_000);
+  assert.is(s.maxQueuePs, 2_000_000);
+  assert.is(s.reads, 2);
+  assert.is(s.writes, 1);
+
+  const f = mem(sim, { bandwidth: 76.8 });
+  // 64 B = 833.33 ps each: slots end at 833.33, 1666.67, 2500 -> 834, 1667, 2500 (not 834 × k).
+  assert.equal([f.read(G4, 64), f.read(G4, 64), f.read(G4, 64)].map((t) => t - 100_000), [834, 1667, 2500]);
+});
+
+test('a stream of writes is absorbed at the bandwidth; utilization counts busy time only', () => {
+  const sim = new Simulation();
+  const m = mem(sim, { bandwidth: 4 });
+  // 256 writes of 256 B at 4 GB/s = 64 ns each, all arriving at time 0.
+  let last = 0;
+  for (let i = 0; i < 256; i++) last = m.write(G4 + 256 * i, 256);
+  assert.is(last, 256 * 64_000);
+  sim.run({ until: 2 * last });
+  const s = m.stats();
+  assert.is(s.bytesWritten, 65_536);
+  assert.ok(Math.abs(s.utilization - 0.5) < 1e-12, `${s.utilization}`);
+});
+
+test('an access outside the range is a routing bug', () => {
+  const sim = new Simulation();
+  const m = mem(sim);
+  assert.throws(() => m.read(G4 - 4, 8), /model bug/);
+  assert.throws(() => m.write(G4 + (1 << 20) - 4, 8), /model bug/);
+});
+
+test('SplitCache gives the same pieces as the split function, relative to the start', () => {
+  const cache = new SplitCache((a, n) => splitRead(a, n, 512));
+  for (const [addr, len] of [[G4 + 100, 3000], [7 * 4096 + 4, 4092], [G4 + 8192, 4096], [12, 1]] as const) {
+    const p = cache.get(addr, len);
+    const want = splitRead(addr, len, 512);
+    assert.is(p.count, want.length);
+    for (let k = 0; k < p.count; k++) {
+      assert.is(addr + p.offset[k]!, want[k]!.addr);
+      assert.is(p.length[k], want[k]!.length);
+      assert.is(p.bytes[k], want[k]!.tlpBytes);
+    }
+  }
+  assert.throws(() => cache.get(4000, 200), /4 KiB/);
+  for (const [a, n] of [[0, 0], [1, 1], [3, 6], [G4 + 2, 4095]]) assert.is(paddedBytes(a!, n!), payloadWireBytes(a!, n!));
+});
+
+// ---------------------------------------------------------------- the completer
+
+class Capture implements TlpReceiver {
+  readonly got: { time: number; tlp: Tlp }[] = [];
+  constructor(private readonly sim: Simulation) {}
+  receive(tlp: Tlp, from: TlpSender): void {
+    this.got.push({ time: this.sim.now, tlp });
+    from.release(tlp);
+  }
+}
+
+class ReleaseLog implements TlpSender {
+  readonly times: number[] = [];
+  constructor(private readonly sim: Simulation) {}
+  release(): void {
+    this.times.push(this.sim.now);
+  }
+}
+
+const mrd = (addr: number, len: number, tag: number, txn: number) => new Tlp('MRd', addr, len, tlpBytes('MRd', addr, len), 0x0100, tag, txn, 0);
+const mwr = (addr: number, len: number) => new Tlp('MWr', addr, len, tlpBytes('MWr', addr, len), 0x0100, 0, 9, 0);
+
+test('the completer answers a read with the CplDs of splitCompletions, in order, echoing requester, tag and transaction', () => {
+  for (const mode of ['mps', 'rcb'] as const) {
+    const sim = new Simulation();
+    const m = mem(sim, { bandwidth: 10 });
+    const out = new Capture(sim);
+    const c = new MemoryCompleter(sim, m, { mps: 256, rcb: 64, completionMode: mode, ecrc: false }).connect(out);
+    const addr = G4 + 4096 + 36, len = 1000; // unaligned start and end
+    const log = new ReleaseLog(sim);
+    c.receive(mrd(addr, len, 5, 42), log);
+    sim.run();
+    const want = splitCompletions(addr, len, 256, 64, mode);
+    assert.is(out.got.length, want.length);
+    const ready = Math.ceil(len * 100) + 100_000; // 1000 B at 10 GB/s = 100 ns
+    let remaining = len;
+    out.got.forEach(({ time, tlp }, k) => {
+      assert.is(time, ready);
+      assert.is(tlp.type, 'CplD');
+      assert.is(tlp.addr, want[k]!.addr);
+      assert.is(tlp.length, want[k]!.length);
+      assert.is(tlp.bytes, want[k]!.tlpBytes);
+      assert.is(tlp.byteCount, remaining);
+      assert.is(tlp.requester, 0x0100);
+      assert.is(tlp.tag, 5);
+      assert.is(tlp.txn, 42);
+      remaining -= tlp.length;
+    });
+    assert.is(remaining, 0);
+    assert.equal(log.times, [0], 'the idle memory starts at once, so the request is released at once');
+    assert.is(c.completionsSent, want.length);
+    assert.is(c.completionsReleased, want.length);
+    assert.is(c.pending, 0);
+  }
+});
+
+test('a request holds its sender\'s buffer until the memory starts on it', () => {
+  const sim = new Simulation();
+  const m = mem(sim); // 1 GB/s: 256 B take 256 ns
+  const c = new MemoryCompleter(sim, m, { mps: 256, rcb: 128, completionMode: 'mps', ecrc: false }).connect(new Capture(sim));
+  const log = new ReleaseLog(sim);
+  at(sim, 0, () => { c.receive(mwr(G4, 256), log); c.receive(mwr(G4 + 256, 256), log); c.receive(mrd(G4 + 512, 256, 0, 1), log); });
+  at(sim, 1000_000, () => c.receive(mwr(G4, 256), log));
+  sim.run();
+  assert.equal(log.times, [0, 256_000, 512_000, 1000_000]);
+  assert.is(m.stats().bytesWritten, 768);
+  assert.is(c.pending, 0);
+});
+
+test.run();

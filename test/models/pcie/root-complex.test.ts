@@ -1,0 +1,234 @@
+/**
+ * The root complex: routing completions by requester ID, P2P between root
+ * ports under each policy, unsupported requests, the IOMMU hook, and its
+ * configuration checks. Two endpoints, A (requester 0x0100) and B (0x0200,
+ * with a BAR at 8 GiB), each on its own Gen3 x8 root port; memory at 4 GiB.
+ * Link time of a TLP: see dma.test.ts (gen3Ps).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Simulation } from '../../../src/sim/simulation.js';
+import { Endpoint, endpointParams } from '../../../models/pcie/endpoint.js';
+import type { Link } from '../../../models/pcie/link.js';
+import { Memory, memoryParams } from '../../../models/pcie/memory.js';
+import { RootComplex, connectEndpoint, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
+import { readCompletionCount } from '../../../models/pcie/tlp.js';
+import { G4, KiB, MiB, assertConserved, assertPathConserved, BASE_PATH, gen3Ps, relErr, rig, traceCounts } from './dma-helpers.js';
+import { RecordingTracer } from './link-helpers.js';
+
+const NS = 1000;
+const BAR = 2 * G4;
+const PROP = 25 * NS, TRAVERSAL = 150 * NS, ISSUE = 40 * NS;
+
+interface Two {
+  sim: Simulation;
+  rc: RootComplex;
+  memory: Memory;
+  a: Endpoint;
+  b: Endpoint;
+  linkA: Link;
+  linkB: Link;
+  portA: RootPort;
+  portB: RootPort;
+  tracer: RecordingTracer;
+}
+
+function two(rc: Record<string, unknown> = {}, a: Record<string, unknown> = {}, b: Record<string, unknown> = {}): Two {
+  const sim = new Simulation();
+  const tracer = new RecordingTracer();
+  const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: '80 ns', bandwidth: 10_000 }));
+  const root = new RootComplex(sim, rootComplexParams.parse({ mps: 256, traversal: TRAVERSAL, ...rc }), memory);
+  const epA = new Endpoint(sim, endpointParams.parse({ requesterId: 0x0100, mps: 256, issueCost: ISSUE, ...a }), 'a');
+  const epB = new Endpoint(sim, endpointParams.parse({
+    requesterId: 0x0200, mps: 256, issueCost: ISSUE, barBase: BAR, barSize: '16 MiB', barLatency: '100 ns', barBandwidth: 10_000, ...b,
+  }), 'b');
+  const portA = root.addRootPort(epA.routes), portB = root.addRootPort(epB.routes);
+  const link = { gen: 3 as const, width: 8 as const, mps: 256, propagationPs: PROP, tracer };
+  const linkA = connectEndpoint(sim, { ...link, name: 'la' }, epA, portA);
+  const linkB = connectEndpoint(sim, { ...link, name: 'lb' }, epB, portB);
+  return { sim, rc: root, memory, a: epA, b: epB, linkA, linkB, portA, portB, tracer };
+}
+
+function conserved(t: Two, timeouts = 0): void {
+  assertConserved({
+    sim: t.sim, engines: [t.a.dma, t.b.dma], endpoints: [t.a, t.b], rootComplexes: [t.rc], tracer: t.tracer, timeouts,
+    links: [{ link: t.linkA, aCredits: t.a.credits, bCredits: t.portA.credits }, { link: t.linkB, aCredits: t.b.credits, bCredits: t.portB.credits }],
+  });
+}
+
+test('completions go back to the root port of their requester', () => {
+  const t = two();
+  t.a.dma.submit('read', G4, 256 * KiB);
+  t.b.dma.submit('read', G4 + 256 * KiB, 128 * KiB);
+  t.a.dma.submit('write', G4 + 512 * KiB, 64 * KiB);
+  t.sim.run();
+  assert.is(t.a.dma.stats().bytesRead, 256 * KiB);
+  assert.is(t.b.dma.stats().bytesRead, 128 * KiB);
+  assert.is(traceCounts(t.tracer, 'la.ba/tlp')['CplD'], t.a.dma.stats().completionsReceived);
+  assert.is(traceCounts(t.tracer, 'lb.ba/tlp')['CplD'], t.b.dma.stats().completionsReceived);
+  assert.is(t.rc.stats().completionsSent, t.a.dma.stats().completionsReceived + t.b.dma.stats().completionsReceived);
+  assert.is(t.memory.stats().bytesWritten, 64 * KiB);
+  assert.is(t.rc.stats().p2pForwarded, 0);
+  conserved(t);
+});
+
+test("P2P write, 'full': reaches the peer's BAR after both links and one crossing", () => {
+  const t = two();
+  t.a.dma.submit('write', BAR, 64);
+  t.sim.run();
+  const mwr = gen3Ps(16 + 64 + 8, 8);
+  const barSlot = Math.ceil(64 * 1000 / 10_000);
+  assert.is(t.b.bar!.stats().lastWriteDoneAt, ISSUE + mwr + PROP + TRAVERSAL + mwr + PROP + barSlot);
+  assert.is(t.rc.stats().p2pForwarded, 1);
+  assert.is(t.memory.stats().writes, 0);
+  conserved(t);
+});
+
+test("P2P read, 'full': a 64-byte read of a peer's BAR takes exactly the sum of its hops", () => {
+  const t = two();
+  t.a.dma.submit('read', BAR, 64);
+  t.sim.run();
+  const mrd = gen3Ps(16 + 8, 8), cpl = gen3Ps(12 + 64 + 8, 8), bar = Math.ceil(64 * 1000 / 10_000) + 100 * NS;
+  const expected = ISSUE + mrd + PROP + TRAVERSAL + mrd + PROP + bar + cpl + PROP + TRAVERSAL + cpl + PROP;
+  assert.is(t.a.dma.stats().lastDoneAt, expected);
+  assert.is(t.a.dma.stats().bytesRead, 64);
+  assert.is(t.rc.stats().p2pForwarded, 2, 'the request down and the completion back');
+  conserved(t);
+});
+
+test("P2P read, 'dropped': the requester's completion timeout fires, counted, the descriptor fails", () => {
+  const t = two({ p2pRead: 'dropped' }, { completionTimeout: '50 us', mrrs: 512 });
+  t.a.dma.submit('read', BAR, 4 * KiB);
+  t.a.dma.submit('read', G4, 4 * KiB);
+  t.sim.run();
+  const s = t.a.dma.stats();
+  assert.is(s.completionTimeouts, 8);
+  assert.is(s.descriptorsFailed, 1);
+  assert.is(s.bytesRead, 4 * KiB, 'the read from memory behind it completed');
+  assert.is(t.rc.stats().p2pReadsDropped, 8);
+  assert.is(t.b.bar!.stats().reads, 0);
+  assert.ok(t.sim.now >= 50_000 * NS && t.sim.now < 51_000 * NS, `${t.sim.now}`);
+  conserved(t, 8);
+});
+
+test("P2P write, 'dropped': discarded at the root complex; the posted writer cannot tell", () => {
+  const t = two({ p2pWrite: 'dropped' });
+  t.a.dma.submit('write', BAR, 16 * KiB);
+  t.sim.run();
+  assert.is(t.rc.stats().p2pWritesDropped, 64);
+  assert.is(t.b.bar!.stats().writes, 0);
+  assert.is(t.a.dma.stats().descriptorsFailed, 0);
+  conserved(t);
+});
+
+test("P2P write, 'throttled': the peer's BAR is written at the cap, within 1 %", () => {
+  const t = two({ p2pWrite: 'throttled', p2pWriteBandwidth: 2 });
+  t.a.dma.submit('write', BAR, 4 * MiB);
+  t.sim.run();
+  const bar = t.b.bar!.stats();
+  assert.is(bar.bytesWritten, 4 * MiB);
+  const rate = (4 * MiB * 1e12) / (bar.lastWriteDoneAt - bar.firstAccessAt);
+  assert.ok(relErr(rate, 2e9) < 0.01, `${rate}`);
+  assert.ok(t.linkA.aToB.stats().creditStallPs > 0.5 * t.sim.now, 'A was held back by the credits the throttled TLPs kept');
+  conserved(t);
+});
+
+test("P2P read, 'throttled': read data comes back at the cap, within 1 %", () => {
+  const t = two({ p2pRead: 'throttled', p2pReadBandwidth: 3 }, { tags: 32 });
+  t.a.dma.submit('read', BAR, 2 * MiB);
+  t.sim.run();
+  const s = t.a.dma.stats();
+  assert.is(s.bytesRead, 2 * MiB);
+  assert.ok(relErr(s.throughput, 3e9) < 0.01, `${s.throughput}`);
+  conserved(t);
+});
+
+test('a request to no known address is an Unsupported Request: discarded, the read times out', () => {
+  const t = two({}, { completionTimeout: '20 us' });
+  t.a.dma.submit('read', 3 * G4, 64);
+  t.a.dma.submit('write', 3 * G4, 64);
+  t.a.dma.submit('read', G4 + 1024 * MiB - 64, 128); // its second request lies past the end of memory
+  t.sim.run();
+  assert.is(t.rc.stats().unsupportedRequests, 3);
+  assert.is(t.a.dma.stats().completionTimeouts, 2);
+  assert.is(t.a.dma.stats().bytesRead, 64);
+  conserved(t, 2);
+});
+
+test('IOMMU hook: its delay adds to the round trip exactly; a refused translation is a fault and the read times out', () => {
+  const base = () => {
+    const sim = new Simulation();
+    return { sim, r: rig(sim, BASE_PATH, { 'endpoint.completionTimeout': '20 us' }) };
+  };
+  const plain = base();
+  plain.r.endpoint.dma.submit('read', G4, 64);
+  plain.sim.run();
+
+  const calls: [number, number][] = [];
+  const slow = base();
+  slow.r.rootComplex.translate = (addr, requester) => { calls.push([addr, requester]); return { delayPs: 300 * NS, ok: true }; };
+  slow.r.endpoint.dma.submit('read', G4, 64);
+  slow.sim.run();
+  assert.is(slow.sim.now - plain.sim.now, 300 * NS);
+  assert.equal(calls, [[G4, 0x0100]]);
+  assertPathConserved(slow.r);
+
+  const fault = base();
+  fault.r.rootComplex.translate = (addr) => ({ delayPs: 0, ok: addr < G4 + 4096 });
+  fault.r.endpoint.dma.submit('read', G4, 8 * KiB);
+  fault.sim.run();
+  const s = fault.r.endpoint.dma.stats();
+  assert.is(fault.r.rootComplex.stats().translationFaults, 8);
+  assert.is(s.completionTimeouts, 8);
+  assert.is(s.bytesRead, 4 * KiB);
+  assert.is(fault.r.rootComplex.stats().memoryReads, 8);
+  // Conservation without the memory-side accounting (faulted reads never reached memory).
+  assertConserved({
+    sim: fault.sim, engines: [fault.r.endpoint.dma], rootComplexes: [fault.r.rootComplex], tracer: fault.r.tracer, timeouts: 8,
+    links: [{ link: fault.r.link, aCredits: fault.r.endpoint.credits, bCredits: fault.r.port.credits }],
+  });
+});
+
+test('IOMMU hook: translation is in order, so a slow translation holds back the requests behind it', () => {
+  const sim = new Simulation();
+  // No DLLPs: one would land inside the burst of completions and shift the end by a DLLP time.
+  const r = rig(sim, BASE_PATH, { 'link.dllp': 'none' });
+  let n = 0;
+  r.rootComplex.translate = () => ({ delayPs: n++ === 0 ? 1000 * NS : 0, ok: true });
+  r.endpoint.dma.submit('read', G4, 1024); // two 512-byte requests, 3047 ps apart on the wire
+  sim.run();
+  // Both leave translation when the first one's ends; the first's data is ready one memory slot
+  // (512 B at 10,000 GB/s: 51.2 ps -> 52) plus the latency later, and all four 256-byte CplDs
+  // then go down back to back (the second's are ready 51 ps after the first's, with the wire busy).
+  const translated = ISSUE + gen3Ps(24, 8) + PROP + TRAVERSAL + 1000 * NS;
+  const cpls = Math.ceil((4 * 276 * 1015.625) / 8);
+  assert.is(sim.now, translated + 52 + 80 * NS + cpls + PROP);
+  assertPathConserved(r);
+});
+
+test("completionMode 'rcb': one CplD per RCB block", () => {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { 'rootComplex.completionMode': 'rcb', 'rootComplex.rcb': 64 });
+  r.endpoint.dma.submit('read', G4 + 100, 4000);
+  sim.run();
+  assert.is(r.rootComplex.stats().completionsSent, readCompletionCount(G4 + 100, 4000, 512, 256, 64, 'rcb'));
+  assertPathConserved(r);
+});
+
+test('configuration errors are refused up front', () => {
+  const sim = new Simulation();
+  const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
+  const rc = new RootComplex(sim, rootComplexParams.parse({}), memory);
+  rc.addRootPort({ ranges: [{ base: BAR, size: 4096 }], requesterIds: [0x100] });
+  assert.throws(() => rc.addRootPort({ ranges: [], requesterIds: [0x100] }), /requester ID 256/);
+  assert.throws(() => rc.addRootPort({ ranges: [{ base: G4 + 4096, size: 4096 }], requesterIds: [] }), /overlaps memory/);
+  assert.throws(() => rc.addRootPort({ ranges: [{ base: BAR + 2048, size: 4096 }], requesterIds: [] }), /overlaps root port 0/);
+  assert.not.ok(rootComplexParams.safeParse({ p2pRead: 'throttled' }).success, 'a throttle needs a bandwidth');
+  assert.not.ok(rootComplexParams.safeParse({ rcb: 96 }).success);
+  const p = rootComplexParams.parse({});
+  assert.is(p.traversal, 150 * NS);
+  assert.is(p.rcb, 64);
+  assert.is(p.mps, 128);
+});
+
+test.run();
