@@ -52,7 +52,8 @@ import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js
 import { distribution } from '../../src/run/metrics.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { SplitCache, TlpQueue, paddedBytes, type SplitPieces } from './memory.js';
+import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
+import { TlpQueue } from './tlp-queue.js';
 import { REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
 
 // ---------------------------------------------------------------- parameters
@@ -177,6 +178,9 @@ function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> { const 
 function growI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> { const b = new Int32Array(n); b.set(a); return b; }
 function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> { const b = new Uint8Array(n); b.set(a); return b; }
 
+/** writesQueued's column: the MWr's descriptor slot. */
+const DESCRIPTOR = 0;
+
 /** Initial descriptor slots; the pool doubles when full. */
 const INITIAL_DESCRIPTOR_SLOTS = 16;
 
@@ -233,7 +237,7 @@ export class DmaEngine implements TlpSender {
   private pumping = false;
   private txQueued = 0;
   /** MWr TLPs handed to the link and not yet released, with their descriptor slot: the link releases them in order. */
-  private readonly writesQueued = new TlpQueue();
+  private readonly writesQueued = new TlpQueue(1);
 
   // Tags.
   private readonly tagBusy: Uint8Array;
@@ -373,7 +377,7 @@ export class DmaEngine implements TlpSender {
     if (tlp.type === 'MWr') {
       const q = this.writesQueued;
       if (q.size === 0 || q.headTlp() !== tlp) throw new Error(`model bug: ${this.name}'s link released MWr TLPs out of order`);
-      const slot = q.headNum();
+      const slot = q.head(DESCRIPTOR);
       q.shift();
       this.writeTlpsSent++;
       this.bytesWritten += tlp.length;
@@ -515,7 +519,7 @@ export class DmaEngine implements TlpSender {
         tlp = new Tlp('MRd', addr, len, p.bytes[k]!, this.requesterId, t, this.dId[slot]!, 0);
       } else {
         tlp = new Tlp('MWr', addr, len, p.bytes[k]!, this.requesterId, 0, this.dId[slot]!, 0);
-        this.writesQueued.push(tlp, this, slot);
+        this.writesQueued.set(this.writesQueued.push(tlp, this), DESCRIPTOR, slot);
       }
       this.dOutstanding[slot]!++;
       this.pieceIdx = k + 1;

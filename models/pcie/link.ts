@@ -8,7 +8,7 @@
  *    Completion). The next TLP is the oldest queue head that has credits and
  *    that may pass every older head still waiting, by the PCIe ordering rules
  *    for TLPs without Relaxed Ordering or ID-Based Ordering (Spec §2.4.1,
- *    MAY_PASS below): a posted request may pass non-posted requests and
+ *    ordering.ts MAY_PASS): a posted request may pass non-posted requests and
  *    completions; a completion may pass non-posted requests; nothing else
  *    passes. Within a class TLPs stay in order (the spec's "may pass" between
  *    two non-posted requests or two completions is never used). So a posted
@@ -72,6 +72,8 @@ import {
   DLLP_BYTES, FLIT_BYTES, FLIT_TLP_BYTES, assertGen, assertWidth, byteTimePs, dllpSchedule, isFlitMode, serializationPs, skpSchedule, tlpWireBytes,
   type LinkWidth, type PcieGen,
 } from './link-timing.js';
+import { passesOlderHeads } from './ordering.js';
+import { TlpQueue } from './tlp-queue.js';
 import { assertMaxPayloadSize, type TlpType } from './tlp.js';
 
 // ---------------------------------------------------------------- parameters
@@ -170,24 +172,6 @@ export interface LinkDirectionStats {
 // ---------------------------------------------------------------- internals
 
 /**
- * May a TLP of class `later` be sent before an older one of class `earlier`?
- * MAY_PASS[later × 3 + earlier], classes P, NP, Cpl, from the Ordering Rules
- * Summary (Spec §2.4.1; r5.0 Table 2-40) for TLPs without RO/IDO: "Yes" for a
- * posted request passing a non-posted one (A3, A4) and a completion passing a
- * non-posted request (D3, D4); "No" for anything passing a posted request
- * (B2a, D2a) and a completion passing one with the same transaction ID (D5b).
- * Of the permitted "Y/N" cells we take A5a (posted passes completion) as Yes,
- * so a completion blocked on credits never holds back writes, and the rest
- * (B3-B5, D5a) as No.
- */
-const MAY_PASS = new Uint8Array([
-  // earlier: P  NP Cpl
-  /* P   */ 0, 1, 1,
-  /* NP  */ 0, 0, 0,
-  /* Cpl */ 0, 1, 0,
-]);
-
-/**
  * Busy periods longer than this many wire units are re-anchored (see
  * reanchor), so unit counts times the byte time stay far below 2^53 and the
  * float arithmetic stays exact. Any large power of two works; not a tuning knob.
@@ -197,69 +181,9 @@ const REANCHOR_UNITS = 2 ** 32;
 /** Search bound for wholePsUnits: byteTimePs / width has a power-of-two denominator of at most 2^10 (Gen5 x32: 8125/1024). */
 const MAX_TICK_SEARCH = 2 ** 20;
 
-/**
- * FIFO of TLPs on a growable ring buffer (power-of-two capacity), with per
- * entry the sender to release, an age stamp, an enqueue time and one small
- * integer (data credits needed). Parallel arrays: no object per entry.
- */
-class TlpRing {
-  size = 0;
-  private head = 0;
-  private mask: number;
-  private tlps: (Tlp | undefined)[];
-  private senders: (TlpSender | undefined)[];
-  private seqs: Float64Array;
-  private times: Float64Array;
-  private ints: Int32Array;
-
-  constructor(capacity = 16) {
-    this.mask = capacity - 1;
-    this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
-    this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
-    this.seqs = new Float64Array(capacity);
-    this.times = new Float64Array(capacity);
-    this.ints = new Int32Array(capacity);
-  }
-
-  push(tlp: Tlp, sender: TlpSender, seq: number, time: number, n: number): void {
-    if (this.size > this.mask) this.grow();
-    const i = (this.head + this.size) & this.mask;
-    this.tlps[i] = tlp;
-    this.senders[i] = sender;
-    this.seqs[i] = seq;
-    this.times[i] = time;
-    this.ints[i] = n;
-    this.size++;
-  }
-
-  headTlp(): Tlp { return this.tlps[this.head]!; }
-  headSender(): TlpSender { return this.senders[this.head]!; }
-  headSeq(): number { return this.seqs[this.head]!; }
-  headTime(): number { return this.times[this.head]!; }
-  headInt(): number { return this.ints[this.head]!; }
-
-  shift(): void {
-    this.tlps[this.head] = undefined;
-    this.senders[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
-    this.size--;
-  }
-
-  private grow(): void {
-    const cap = this.mask + 1, next = 2 * cap;
-    const tlps = new Array<Tlp | undefined>(next).fill(undefined);
-    const senders = new Array<TlpSender | undefined>(next).fill(undefined);
-    const seqs = new Float64Array(next), times = new Float64Array(next), ints = new Int32Array(next);
-    for (let k = 0; k < this.size; k++) {
-      const i = (this.head + k) & this.mask;
-      tlps[k] = this.tlps[i]; senders[k] = this.senders[i];
-      seqs[k] = this.seqs[i]!; times[k] = this.times[i]!; ints[k] = this.ints[i]!;
-    }
-    this.tlps = tlps; this.senders = senders; this.seqs = seqs; this.times = times; this.ints = ints;
-    this.head = 0;
-    this.mask = next - 1;
-  }
-}
+/** Columns of the transmit queues: age stamp, enqueue time, data credits needed. In flight: enqueue time. */
+const SEQ = 0, TIME = 1, NEED = 2, TX_COLUMNS = 3;
+const FLIGHT_TIME = 0, FLIGHT_COLUMNS = 1;
 
 /** A periodic link-layer cost due at origin + k × period (k = 1, 2, ...); period Infinity = never. */
 class OverheadGrid {
@@ -301,8 +225,8 @@ export class LinkDirection implements TlpReceiver, TlpSender {
   private receiver: TlpReceiver;
   private readonly createdAt: Time;
 
-  private readonly queues: TlpRing[];
-  private readonly inFlight = new TlpRing();
+  private readonly queues: TlpQueue[];
+  private readonly inFlight = new TlpQueue(FLIGHT_COLUMNS);
   private queued = 0;
   /** Age stamp of the next TLP handed in: decides which queue head is oldest. */
   private seq = 0;
@@ -359,7 +283,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     this.receiver = end.receiver ?? UNCONNECTED;
     this.createdAt = sim.now;
     this.queues = [];
-    for (let c = 0; c < CREDIT_CLASS_COUNT; c++) this.queues.push(new TlpRing());
+    for (let c = 0; c < CREDIT_CLASS_COUNT; c++) this.queues.push(new TlpQueue(TX_COLUMNS));
 
     const flit = isFlitMode(gen);
     this.unitsPerLinkByte = flit ? FLIT_TLP_BYTES : 1;
@@ -399,7 +323,10 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     const cls = creditClassIndex(tlp.type);
     const need = tlp.dataCredits;
     this.credits.assertSendable(cls, need);
-    this.queues[cls]!.push(tlp, from, this.seq++, this.sim.now, need);
+    const q = this.queues[cls]!, slot = q.push(tlp, from);
+    q.set(slot, SEQ, this.seq++);
+    q.set(slot, TIME, this.sim.now);
+    q.set(slot, NEED, need);
     this.queued++;
     this.pump();
   }
@@ -462,7 +389,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
 
   /**
    * The class whose head goes next: the oldest head that has credits and may
-   * pass every older head (MAY_PASS); -1 if none.
+   * pass every older head (ordering.ts MAY_PASS); -1 if none.
    */
   private pick(): number {
     const queues = this.queues, credits = this.credits;
@@ -470,17 +397,9 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     for (let x = 0; x < CREDIT_CLASS_COUNT; x++) {
       const q = queues[x]!;
       if (q.size === 0) continue;
-      const s = q.headSeq();
-      if (s >= bestSeq || !credits.fits(x, q.headInt())) continue;
-      let passesOlder = true;
-      for (let y = 0; y < CREDIT_CLASS_COUNT; y++) {
-        const o = queues[y]!;
-        if (y !== x && o.size !== 0 && o.headSeq() < s && MAY_PASS[x * CREDIT_CLASS_COUNT + y] === 0) {
-          passesOlder = false;
-          break;
-        }
-      }
-      if (passesOlder) {
+      const s = q.head(SEQ);
+      if (s >= bestSeq || !credits.fits(x, q.head(NEED))) continue;
+      if (passesOlderHeads(queues, 0, x, s, SEQ)) {
         best = x;
         bestSeq = s;
       }
@@ -491,7 +410,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
   /** Puts the head of class `cls` on the wire at `now` (the wire is free and its credits are there). */
   private transmit(cls: number, now: Time): void {
     const q = this.queues[cls]!;
-    const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.headTime(), need = q.headInt();
+    const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.head(TIME), need = q.head(NEED);
     q.shift();
     this.queued--;
     this.credits.take(cls, need);
@@ -529,7 +448,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     this.payloadBytesSent += tlp.payloadBytes;
     this.tlpBytesSent += tlp.bytes;
     this.tlpUnitsSent += tlpUnits;
-    this.inFlight.push(tlp, NO_RELEASE, 0, queuedAt, 0);
+    this.inFlight.set(this.inFlight.push(tlp, NO_RELEASE), FLIGHT_TIME, queuedAt);
     this.sim.schedule(endTick + this.propagationPs - now, LinkDirection.onArrive, this, 0);
     // Last: the sender may hand over its next TLP from inside release().
     from.release(tlp);
@@ -550,7 +469,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
 
   private static onArrive(self: LinkDirection): void {
     const f = self.inFlight;
-    const tlp = f.headTlp(), queuedAt = f.headTime();
+    const tlp = f.headTlp(), queuedAt = f.head(FLIGHT_TIME);
     f.shift();
     self.tlpsDelivered++;
     if (self.trace !== null) {

@@ -1,8 +1,8 @@
 /**
  * Memory behind a PCIe completer: host DRAM behind a root complex, or the
  * device memory behind an endpoint's BAR. Also the completer logic both share
- * (MemoryCompleter: absorb MWr, answer MRd with CplDs) and two small hot-path
- * helpers the other PCIe blocks reuse (TlpQueue, SplitCache).
+ * (MemoryCompleter: absorb MWr, answer MRd with CplDs) and the hot-path
+ * helpers the other PCIe blocks reuse (SplitCache, paddedBytes).
  *
  * What Memory models
  *  - An address range it owns ([base, base + size)); an access outside it is
@@ -30,6 +30,7 @@ import { byteSize, duration } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
 import { Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
+import { TlpQueue } from './tlp-queue.js';
 import {
   DW_BYTES, REQUEST_BOUNDARY_BYTES, assertCompletionMode, assertMaxPayloadSize, assertReadCompletionBoundary, splitCompletions,
   type CompletionMode, type TlpPiece,
@@ -178,65 +179,6 @@ export class Memory {
 
 // ---------------------------------------------------------------- hot-path helpers
 
-/**
- * FIFO of (TLP, sender, number) on a growable ring buffer. The blocks here
- * use it to carry TLPs through fixed-delay stages: with equal delays (or any
- * non-decreasing sequence of due times) events fire in the order they were
- * scheduled, so the stage's event handler pops the head instead of carrying
- * a per-event object.
- */
-export class TlpQueue {
-  size = 0;
-  private head = 0;
-  private mask: number;
-  private tlps: (Tlp | undefined)[];
-  private senders: (TlpSender | undefined)[];
-  private nums: Float64Array;
-
-  constructor(capacity = 16) {
-    this.mask = capacity - 1;
-    this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
-    this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
-    this.nums = new Float64Array(capacity);
-  }
-
-  push(tlp: Tlp, sender: TlpSender, num: number): void {
-    if (this.size > this.mask) this.grow();
-    const i = (this.head + this.size) & this.mask;
-    this.tlps[i] = tlp;
-    this.senders[i] = sender;
-    this.nums[i] = num;
-    this.size++;
-  }
-
-  headTlp(): Tlp { return this.tlps[this.head]!; }
-  headSender(): TlpSender { return this.senders[this.head]!; }
-  headNum(): number { return this.nums[this.head]!; }
-  /** Number of the newest entry (the queue must not be empty). */
-  tailNum(): number { return this.nums[(this.head + this.size - 1) & this.mask]!; }
-
-  shift(): void {
-    this.tlps[this.head] = undefined;
-    this.senders[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
-    this.size--;
-  }
-
-  private grow(): void {
-    const cap = this.mask + 1, next = 2 * cap;
-    const tlps = new Array<Tlp | undefined>(next).fill(undefined);
-    const senders = new Array<TlpSender | undefined>(next).fill(undefined);
-    const nums = new Float64Array(next);
-    for (let k = 0; k < this.size; k++) {
-      const i = (this.head + k) & this.mask;
-      tlps[k] = this.tlps[i]; senders[k] = this.senders[i]; nums[k] = this.nums[i]!;
-    }
-    this.tlps = tlps; this.senders = senders; this.nums = nums;
-    this.head = 0;
-    this.mask = next - 1;
-  }
-}
-
 /** The TLPs of one split, relative to its start address: piece k is [start + offset[k], + length[k]) with bytes[k] TLP bytes. */
 export interface SplitPieces {
   readonly count: number;
@@ -337,8 +279,8 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
  * and its read latency is fixed, so due times never decrease.
  */
 export class MemoryCompleter implements TlpReceiver, TlpSender {
-  private readonly releases = new TlpQueue();
-  private readonly reads = new TlpQueue();
+  private readonly releases = new TlpQueue(0);
+  private readonly reads = new TlpQueue(0);
   private readonly splits: SplitCache;
   private out: TlpReceiver = UNCONNECTED;
 
@@ -374,7 +316,7 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
       mem.write(tlp.addr, tlp.length);
     } else if (tlp.type === 'MRd') {
       const ready = mem.read(tlp.addr, tlp.length);
-      this.reads.push(tlp, from, 0);
+      this.reads.push(tlp, from);
       this.sim.schedule(ready - now, MemoryCompleter.onReadReady, this, 0);
     } else {
       throw new Error(`model bug: a ${tlp.type} reached the memory completer of ${mem.name}; it serves MRd and MWr`);
@@ -383,7 +325,7 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     if (start <= now && this.releases.size === 0) {
       from.release(tlp);
     } else {
-      this.releases.push(tlp, from, 0);
+      this.releases.push(tlp, from);
       this.sim.schedule(start - now, MemoryCompleter.onRelease, this, 0);
     }
   }

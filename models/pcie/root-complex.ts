@@ -58,7 +58,8 @@ import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { inRange, type AddressRange, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import { Link, type LinkParams } from './link.js';
 import { LINK_WIDTHS, PCIE_GENS, type LinkWidth, type PcieGen } from './link-timing.js';
-import { Memory, MemoryCompleter, TlpQueue, memoryParams, psPerByte, type MemoryParams } from './memory.js';
+import { Memory, MemoryCompleter, memoryParams, psPerByte, type MemoryParams } from './memory.js';
+import { TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
 import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';
 import { Endpoint, endpointParams, type EndpointParams } from './endpoint.js';
@@ -191,13 +192,16 @@ class MemoryCompletionRouter implements TlpReceiver {
   }
 }
 
+/** BandwidthCap's queue column: the target root port. */
+const TARGET = 0;
+
 /**
  * A bandwidth cap on a stream of TLPs (P2P through a root complex that
  * throttles it): each TLP waits its turn, takes payload / bandwidth, then
  * goes to its target port. FIFO, so due times never decrease.
  */
 class BandwidthCap {
-  private readonly q = new TlpQueue();
+  private readonly q = new TlpQueue(1);
   private freeAt = 0;
   private readonly psPerByte: number;
 
@@ -214,13 +218,13 @@ class BandwidthCap {
     const now = this.sim.now;
     const start = this.freeAt > now ? this.freeAt : now;
     this.freeAt = start + tlp.payloadBytes * this.psPerByte;
-    this.q.push(tlp, ingress, target);
+    this.q.set(this.q.push(tlp, ingress), TARGET, target);
     this.sim.schedule(Math.ceil(this.freeAt) - now, BandwidthCap.onDue, this, 0);
   }
 
   private static onDue(self: BandwidthCap): void {
     const q = self.q;
-    const tlp = q.headTlp(), ingress = q.headSender(), target = q.headNum();
+    const tlp = q.headTlp(), ingress = q.headSender(), target = q.head(TARGET);
     q.shift();
     self.rc.ports[target]!.egress.receive(tlp, ingress);
   }
@@ -229,6 +233,8 @@ class BandwidthCap {
 // ---------------------------------------------------------------- root complex
 
 const NO_PORT = -1;
+/** The translating queue's column: when the request's translation is done. */
+const DONE = 0;
 /** Requester IDs are 16 bits: bus 8, device 5, function 3 (§2.2.6.2). */
 const REQUESTER_ID_COUNT = 1 << 16;
 
@@ -249,10 +255,10 @@ export class RootComplex {
   /** Port index per requester ID, NO_PORT if none. */
   private readonly portByRequester = new Int32Array(REQUESTER_ID_COUNT).fill(NO_PORT);
 
-  /** TLPs crossing (constant delay, so FIFO); the number is the ingress port index. */
-  private readonly crossing = new TlpQueue();
-  /** Requests in the translation stage, in order; the number is when each is done. */
-  private readonly translating = new TlpQueue();
+  /** TLPs crossing (constant delay, so FIFO); the sender is the ingress port. */
+  private readonly crossing = new TlpQueue(0);
+  /** Requests in the translation stage, in order; column DONE is when each is done. */
+  private readonly translating = new TlpQueue(1);
 
   private tlpsIn = 0;
   private memoryReads = 0;
@@ -307,7 +313,7 @@ export class RootComplex {
   /** A TLP came in through `port` (called by RootPort.receive). */
   accept(tlp: Tlp, port: RootPort): void {
     this.tlpsIn++;
-    this.crossing.push(tlp, port, port.index);
+    this.crossing.push(tlp, port);
     this.sim.schedule(this.traversalPs, RootComplex.onCrossed, this, 0);
   }
 
@@ -372,8 +378,8 @@ export class RootComplex {
     }
     // In order: a request never overtakes one still translating ahead of it.
     const now = self.sim.now;
-    const done = Math.max(now + r.delayPs, tq.size > 0 ? tq.tailNum() : 0);
-    tq.push(tlp, port, done);
+    const done = Math.max(now + r.delayPs, tq.size > 0 ? tq.tail(DONE) : 0);
+    tq.set(tq.push(tlp, port), DONE, done);
     self.sim.schedule(done - now, RootComplex.onTranslated, self, 0);
   }
 

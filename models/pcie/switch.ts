@@ -81,7 +81,9 @@ import { CREDIT_CLASS_COUNT, CREDIT_CLASSES, creditClassIndex, type CreditAdvert
 import { DATA_CREDIT_BYTES, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import type { Link, LinkDirection, LinkEnd } from './link.js';
 import { assertGen, assertWidth, tlpWireTimePs, type LinkWidth, type PcieGen } from './link-timing.js';
+import { passesOlderHeads } from './ordering.js';
 import { NO_PORT, RoutingTable } from './router.js';
+import { TlpQueue } from './tlp-queue.js';
 import { TRANSFER_SIZES, type TlpType } from './tlp.js';
 
 /** The component type name a scenario will use. */
@@ -183,100 +185,23 @@ export interface SwitchStats {
 // ---------------------------------------------------------------- internals
 
 /**
- * May a TLP of class `later` be sent before an older one of class `earlier`?
- * MAY_PASS[later × 3 + earlier], classes P, NP, Cpl. The same table as the
- * link's (link.ts, from Spec §2.4.1 Table 2-40 for TLPs without RO/IDO), so a
- * switch and a link order TLPs alike.
+ * Columns of the switch's TLP queues. Both kinds: age stamp (orders the heads
+ * of one ingress-egress pair's class queues), arrival time, data credits.
+ * The ingress pipeline adds the egress port; an egress queue adds when the
+ * TLP was ready to leave (end of the internal latency).
  */
-const MAY_PASS = new Uint8Array([
-  // earlier: P  NP Cpl
-  /* P   */ 0, 1, 1,
-  /* NP  */ 0, 0, 0,
-  /* Cpl */ 0, 1, 0,
-]);
-
-/**
- * FIFO of TLPs on a growable ring buffer (power-of-two capacity), with per
- * entry: the sender to release, an age stamp, when it is ready to leave,
- * when it arrived, a port (the egress, in the ingress pipeline) and its data
- * credits. Parallel arrays: no object per entry.
- */
-class TlpQueue {
-  size = 0;
-  private head = 0;
-  private mask: number;
-  private tlps: (Tlp | undefined)[];
-  private senders: (TlpSender | undefined)[];
-  private seqs: Float64Array;
-  private ready: Float64Array;
-  private arrived: Float64Array;
-  private ports: Int32Array;
-  private credits: Int32Array;
-
-  constructor(capacity = 4) {
-    this.mask = capacity - 1;
-    this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
-    this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
-    this.seqs = new Float64Array(capacity);
-    this.ready = new Float64Array(capacity);
-    this.arrived = new Float64Array(capacity);
-    this.ports = new Int32Array(capacity);
-    this.credits = new Int32Array(capacity);
-  }
-
-  push(tlp: Tlp, sender: TlpSender, seq: number, readyAt: number, arrivedAt: number, port: number, credits: number): void {
-    if (this.size > this.mask) this.grow();
-    const i = (this.head + this.size) & this.mask;
-    this.tlps[i] = tlp;
-    this.senders[i] = sender;
-    this.seqs[i] = seq;
-    this.ready[i] = readyAt;
-    this.arrived[i] = arrivedAt;
-    this.ports[i] = port;
-    this.credits[i] = credits;
-    this.size++;
-  }
-
-  headTlp(): Tlp { return this.tlps[this.head]!; }
-  headSender(): TlpSender { return this.senders[this.head]!; }
-  headSeq(): number { return this.seqs[this.head]!; }
-  headReady(): number { return this.ready[this.head]!; }
-  headArrived(): number { return this.arrived[this.head]!; }
-  headPort(): number { return this.ports[this.head]!; }
-  headCredits(): number { return this.credits[this.head]!; }
-
-  shift(): void {
-    this.tlps[this.head] = undefined;
-    this.senders[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
-    this.size--;
-  }
-
-  private grow(): void {
-    const cap = this.mask + 1, next = 2 * cap;
-    const tlps = new Array<Tlp | undefined>(next).fill(undefined);
-    const senders = new Array<TlpSender | undefined>(next).fill(undefined);
-    const seqs = new Float64Array(next), ready = new Float64Array(next), arrived = new Float64Array(next);
-    const ports = new Int32Array(next), credits = new Int32Array(next);
-    for (let k = 0; k < this.size; k++) {
-      const i = (this.head + k) & this.mask;
-      tlps[k] = this.tlps[i]; senders[k] = this.senders[i];
-      seqs[k] = this.seqs[i]!; ready[k] = this.ready[i]!; arrived[k] = this.arrived[i]!;
-      ports[k] = this.ports[i]!; credits[k] = this.credits[i]!;
-    }
-    this.tlps = tlps; this.senders = senders; this.seqs = seqs; this.ready = ready; this.arrived = arrived;
-    this.ports = ports; this.credits = credits;
-    this.head = 0;
-    this.mask = next - 1;
-  }
-}
+const SEQ = 0, ARRIVED = 1, CREDITS = 2;
+const OUT_PORT = 3, PIPELINE_COLUMNS = 4;
+const READY = 3, QUEUE_COLUMNS = 4;
+/** Initial ring capacity of each queue: there are ports² × 3 egress queues, most of them short. */
+const QUEUE_CAPACITY = 4;
 
 /** The ingress side of one port. */
 class Ingress {
   /** What the link into this port delivers to (made once, in the switch's constructor). */
   receiver!: TlpReceiver;
   /** TLPs inside the internal latency, in arrival order, each tagged with its egress port. */
-  readonly pipeline = new TlpQueue();
+  readonly pipeline = new TlpQueue(PIPELINE_COLUMNS, QUEUE_CAPACITY);
   timing: IngressTiming | null = null;
   /** Earliest time the next TLP may leave the pipeline: TLPs from one port never overtake each other there. */
   lastReady = 0;
@@ -332,7 +257,7 @@ class Egress {
 
   constructor(readonly index: number, portCount: number) {
     this.queuedFrom = new Int32Array(portCount);
-    for (let k = 0; k < portCount * CREDIT_CLASS_COUNT; k++) this.queues.push(new TlpQueue());
+    for (let k = 0; k < portCount * CREDIT_CLASS_COUNT; k++) this.queues.push(new TlpQueue(QUEUE_COLUMNS, QUEUE_CAPACITY));
     for (let c = 0; c < CREDIT_CLASS_COUNT; c++) { this.slotTlp.push(null); this.slotFrom.push(null); }
   }
 }
@@ -551,7 +476,11 @@ export class PcieSwitch {
     }
     if (ready < ing.lastReady) ready = ing.lastReady;
     ing.lastReady = ready;
-    ing.pipeline.push(tlp, from, this.seq++, ready, now, out, credits);
+    const p = ing.pipeline, slot = p.push(tlp, from);
+    p.set(slot, SEQ, this.seq++);
+    p.set(slot, ARRIVED, now);
+    p.set(slot, CREDITS, credits);
+    p.set(slot, OUT_PORT, out);
     this.sim.schedule(ready - now, PcieSwitch.onReady, this, i);
   }
 
@@ -565,9 +494,12 @@ export class PcieSwitch {
   /** The head of ingress `i`'s pipeline has done its internal latency: queue it at its egress. */
   private static onReady(self: PcieSwitch, i: number): void {
     const p = self.ingressPorts[i]!.pipeline;
-    const tlp = p.headTlp(), eg = self.egressPorts[p.headPort()]!;
-    eg.queues[i * CREDIT_CLASS_COUNT + creditClassIndex(tlp.type)]!
-      .push(tlp, p.headSender(), p.headSeq(), self.sim.now, p.headArrived(), i, p.headCredits());
+    const tlp = p.headTlp(), eg = self.egressPorts[p.head(OUT_PORT)]!;
+    const q = eg.queues[i * CREDIT_CLASS_COUNT + creditClassIndex(tlp.type)]!, slot = q.push(tlp, p.headSender());
+    q.set(slot, SEQ, p.head(SEQ));
+    q.set(slot, ARRIVED, p.head(ARRIVED));
+    q.set(slot, CREDITS, p.head(CREDITS));
+    q.set(slot, READY, self.sim.now);
     p.shift();
     eg.queuedFrom[i]!++;
     eg.queued++;
@@ -595,7 +527,7 @@ export class PcieSwitch {
   /**
    * The class whose head goes next from ingress `i` to egress `eg`: the
    * oldest head whose class has no TLP at the link yet and that may pass
-   * every older head (MAY_PASS); -1 if none.
+   * every older head (ordering.ts MAY_PASS); -1 if none.
    */
   private pick(eg: Egress, i: number): number {
     const base = i * CREDIT_CLASS_COUNT, queues = eg.queues;
@@ -603,17 +535,9 @@ export class PcieSwitch {
     for (let x = 0; x < CREDIT_CLASS_COUNT; x++) {
       const q = queues[base + x]!;
       if (q.size === 0 || eg.slotTlp[x] !== null) continue;
-      const s = q.headSeq();
+      const s = q.head(SEQ);
       if (s >= bestSeq) continue;
-      let passesOlder = true;
-      for (let y = 0; y < CREDIT_CLASS_COUNT; y++) {
-        const o = queues[base + y]!;
-        if (y !== x && o.size !== 0 && o.headSeq() < s && MAY_PASS[x * CREDIT_CLASS_COUNT + y] === 0) {
-          passesOlder = false;
-          break;
-        }
-      }
-      if (passesOlder) {
+      if (passesOlderHeads(queues, base, x, s, SEQ)) {
         best = x;
         bestSeq = s;
       }
@@ -628,9 +552,9 @@ export class PcieSwitch {
     eg.slotTlp[cls] = tlp;
     eg.slotFrom[cls] = q.headSender();
     eg.slotIngress[cls] = i;
-    eg.slotReady[cls] = q.headReady();
-    eg.slotArrived[cls] = q.headArrived();
-    eg.slotCredits[cls] = q.headCredits();
+    eg.slotReady[cls] = q.head(READY);
+    eg.slotArrived[cls] = q.head(ARRIVED);
+    eg.slotCredits[cls] = q.head(CREDITS);
     q.shift();
     eg.queuedFrom[i]!--;
     eg.queued--;

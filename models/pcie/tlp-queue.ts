@@ -1,0 +1,83 @@
+/**
+ * FIFO of TLPs on a growable ring buffer (power-of-two capacity), with per
+ * entry the sender to release and a fixed number of numeric columns chosen at
+ * construction (each model names its columns as consts). Parallel arrays: a
+ * TLP column, a sender column and one Float64Array with `columns` numbers per
+ * slot, so there is no object per entry and every queue has the same shape.
+ *
+ * The blocks use it for transmit and in-flight queues, and to carry TLPs
+ * through fixed-delay stages: with equal delays (or any non-decreasing
+ * sequence of due times) events fire in the order they were scheduled, so
+ * the stage's event handler pops the head instead of carrying a per-event
+ * object.
+ */
+import type { Tlp, TlpSender } from './fabric.js';
+
+export class TlpQueue {
+  size = 0;
+  /** Ring index of the oldest entry. */
+  private first = 0;
+  private mask: number;
+  private tlps: (Tlp | undefined)[];
+  private senders: (TlpSender | undefined)[];
+  /** Slot i's column c is nums[i × columns + c]. */
+  private nums: Float64Array;
+
+  constructor(readonly columns: number, capacity = 16) {
+    if (!Number.isInteger(columns) || columns < 0) throw new RangeError(`TlpQueue columns must be a non-negative integer, got ${columns}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`TlpQueue capacity must be a power of two, got ${capacity}`);
+    }
+    this.mask = capacity - 1;
+    this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
+    this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
+    this.nums = new Float64Array(capacity * columns);
+  }
+
+  /** Appends an entry; returns its slot, for set() (its columns hold stale values until set). */
+  push(tlp: Tlp, sender: TlpSender): number {
+    if (this.size > this.mask) this.grow();
+    const i = (this.first + this.size) & this.mask;
+    this.tlps[i] = tlp;
+    this.senders[i] = sender;
+    this.size++;
+    return i;
+  }
+
+  /** Sets column `col` of the entry at `slot` (from push, valid until the next push or shift). */
+  set(slot: number, col: number, v: number): void {
+    this.nums[slot * this.columns + col] = v;
+  }
+
+  headTlp(): Tlp { return this.tlps[this.first]!; }
+  headSender(): TlpSender { return this.senders[this.first]!; }
+  /** Column `col` of the oldest entry (the queue must not be empty). */
+  head(col: number): number { return this.nums[this.first * this.columns + col]!; }
+  /** Column `col` of the newest entry (the queue must not be empty). */
+  tail(col: number): number { return this.nums[((this.first + this.size - 1) & this.mask) * this.columns + col]!; }
+
+  shift(): void {
+    this.tlps[this.first] = undefined;
+    this.senders[this.first] = undefined;
+    this.first = (this.first + 1) & this.mask;
+    this.size--;
+  }
+
+  private grow(): void {
+    const cap = this.mask + 1, next = 2 * cap, w = this.columns;
+    const tlps = new Array<Tlp | undefined>(next).fill(undefined);
+    const senders = new Array<TlpSender | undefined>(next).fill(undefined);
+    const nums = new Float64Array(next * w);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.first + k) & this.mask;
+      tlps[k] = this.tlps[i];
+      senders[k] = this.senders[i];
+      nums.set(this.nums.subarray(i * w, i * w + w), k * w);
+    }
+    this.tlps = tlps;
+    this.senders = senders;
+    this.nums = nums;
+    this.first = 0;
+    this.mask = next - 1;
+  }
+}
