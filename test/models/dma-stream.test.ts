@@ -1,0 +1,73 @@
+/**
+ * The pcie.dma-path component through the real command line: the simulated
+ * link-bound throughput matches the closed form, bad parameters are user
+ * errors naming their field, and the shipped study validates.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+
+const SCENARIO = path.join(ROOT, 'scenarios', 'dma-bandwidth.json');
+const study = (): Record<string, any> => JSON.parse(fs.readFileSync(SCENARIO, 'utf8'));
+const runJson = (args: string[]) => {
+  const r = cli(['run', 'dma-bandwidth', ...args, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+};
+
+test('a large write runs at the closed-form link bound, within 1 %', () => {
+  const s = runJson(['--set', 'op=write', '--set', 'size=65536']);
+  const m = s.metrics;
+  assert.ok(Math.abs(m.throughput_gbps - m.expected_gbps) / m.expected_gbps < 0.01, `${m.throughput_gbps} vs ${m.expected_gbps} GB/s`);
+  assert.is(m.transfers_done, 400);
+  assert.is(m.completion_timeouts, 0);
+  // 64 KiB at MPS 256: 256 MWr TLPs per transfer, nothing comes back.
+  assert.is(m.tlps_upstream, 400 * 256);
+  assert.is(m.tlps_downstream, 0);
+  assert.ok(m.link_utilization > 0.99);
+  assert.is(m.latency_ns.count, 400);
+  assert.ok(s.series.throughput_gbps.length > 0);
+});
+
+test('a large read runs near the link bound too, completions coming back at MPS', () => {
+  const m = runJson(['--set', 'op=read', '--set', 'size=65536']).metrics;
+  assert.ok(Math.abs(m.throughput_gbps - m.expected_gbps) / m.expected_gbps < 0.01, `${m.throughput_gbps} vs ${m.expected_gbps} GB/s`);
+  // MRRS 512: 128 requests per transfer; MPS 256: 256 completions.
+  assert.is(m.tlps_upstream, 400 * 128);
+  assert.is(m.tlps_downstream, 400 * 256);
+});
+
+test('small transfers fall well below the link bound (per-descriptor issue cost)', () => {
+  const m = runJson(['--set', 'op=write', '--set', 'size=64']).metrics;
+  assert.ok(m.throughput_gbps < 0.2 * m.expected_gbps, `${m.throughput_gbps} vs ${m.expected_gbps} GB/s`);
+});
+
+test('a bad path parameter exits 2 naming its flat field path', () => {
+  const dir = tempDir();
+  const d = study(); d.components[0].params['link.width'] = 7;
+  const r = cli(['run', writeScenario(dir, 'bad.json', d), '--out', path.join(dir, 'out')]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, 'bad.json: components[0].params["link.width"]');
+  assert.not.match(r.stderr, '    at ', 'no stack trace');
+  assert.not.ok(fs.existsSync(path.join(dir, 'out')));
+});
+
+test('cross-field errors are user errors at their field too', () => {
+  const dir = tempDir();
+  const d = study(); d.components[0].params['rootComplex.mps'] = 128;
+  const r = cli(['validate', writeScenario(dir, 'mps.json', d)]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, 'components[0].params["rootComplex.mps"]: must equal endpoint.mps');
+  const bad = cli(['run', 'dma-bandwidth', '--set', 'op=sideways']);
+  assert.is(bad.code, 2, bad.stderr);
+});
+
+test('pciesim validate scenarios/dma-bandwidth.json passes', () => {
+  const r = cli(['validate', 'scenarios/dma-bandwidth.json']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'dma-bandwidth');
+});
+
+test.run();
