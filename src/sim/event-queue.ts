@@ -6,31 +6,35 @@ export type Handler<T = any> = (target: T, arg: number) => void;
 /**
  * A 4-ary min-heap of events ordered by `before` (order.ts) on (time, sequence).
  *
- * Layout, and why (gains measured with PHOLD, N=1000, best of 5, on the
- * 2-core EPYC dev VM; P=1 keeps the heap in L1, P=100 holds 10^5 events):
+ * The layout and the tricks, and why. Figures are PHOLD events/s (N=1000,
+ * best of 5 or more, on the 2-core EPYC dev VM, whose timings vary by
+ * ±10%): "hold" is the queue alone fed precomputed delays, "bench" is
+ * test/bench/phold.ts. P=1 keeps the heap in L1; P=100 holds 10^5 events.
  *
- * - The heap is two typed-array columns, `time` (f64) and `slot` (i32). An
- *   event's payload (sequence number, argument, handler, target) sits in a
- *   slot that never moves, recycled through a free list. Sifting moves 12
- *   bytes per level and no pointers (no GC write barriers), and nothing is
- *   allocated per event once the columns have grown.
- * - The sequence number lives with the payload, not in the heap: `before`
- *   reduces to comparing times unless the times are equal, so the heap only
- *   reads a sequence number on a tie, which is rare. (Moving it through the
- *   heap as a third column cost ~25% at P=100.)
+ * - Two typed-array columns, `time` (f64) and `slot` (i32). An event's
+ *   payload (sequence number, argument, handler, target) sits in a slot that
+ *   never moves, recycled through a free list, so sifting moves 12 bytes per
+ *   level and no pointers (no GC write barriers), and nothing is allocated
+ *   per event once the columns have grown.
+ * - The sequence number lives with the payload, not in the heap. `before`
+ *   reduces to comparing times unless the times are equal, so the heap reads
+ *   a sequence number only on a tie, which is rare. (As a third column moved
+ *   with the other two: hold P=1 14.2 -> 13.4, P=100 6.9 -> 6.2 M/s.)
  * - Four children per node: half the levels of a binary heap, and the four
- *   children's times are 32 contiguous bytes, so each level touches about
- *   one cache line of `time`. Removal is bottom-up (the hole walks to a leaf
- *   along the earliest child, then the last event sifts up from there; it
- *   nearly always belongs near the bottom). Together with the two points
- *   above: P=100 queue-only hold rate 4.6 -> 5.9 M/s against the binary
- *   three-column heap this replaces.
- * - The earliest of four children is picked without branches on the times
- *   (a branch there is a coin flip the CPU mispredicts half the time), with
- *   one predictable branch to an exact path when any two compared times are
- *   equal. Queue-only hold rate at P=1: 9.0 -> 13.0 M/s.
- * - Entries at and past `n` hold +Infinity, so reading the children of the
- *   last parent needs no bounds checks; an Infinity is never the earliest.
+ *   children's times are 32 contiguous bytes, about one cache line per level.
+ *   (8 children measured slower: P=1 hold 16.2 -> 13.1 M/s.)
+ * - The earliest of four children is picked without branching on the times
+ *   (earliestOfFour); sift loops compare times only and contain no calls, and
+ *   any tie leaves them for an exact path that compares full keys with
+ *   `before`. Sorting by (time, sequence) is therefore exact, and the common
+ *   path is as short as it can be.
+ * - pop() leaves a hole at the root, which the next push fills (see pop).
+ * - Entries at and past `n` hold +Infinity, so the children of the last
+ *   parent need no bounds checks (an Infinity is never the earliest); the
+ *   cell at `n` also stages the time of an event being pushed (stageTime).
+ *
+ * Measured together against the binary three-column heap this replaces
+ * (bench, same session): P=1 5.8 -> 10.5 M/s, P=100 3.2 -> 5.2 M/s.
  *
  * `pop()` does not return an object: it leaves the popped event in the
  * `out*` fields, which the caller reads at once.
@@ -39,6 +43,8 @@ export class EventQueue {
   private time: Float64Array;
   private slot: Int32Array;
   private n = 0;
+  /** Set by pop(): slot 0 of the heap still holds the popped event (see pop). */
+  private rootIsHole = false;
 
   /** Per slot k: num[2k] = sequence number, num[2k+1] = argument (one cache line for both). */
   private num: Float64Array;
@@ -65,82 +71,185 @@ export class EventQueue {
     this.nFree = c;
   }
 
+  /** Events in the queue (the popped event in the root's hole not counted). */
   get size(): number {
-    return this.n;
+    return this.rootIsHole ? this.n - 1 : this.n;
   }
 
   /** Time of the earliest event; only meaningful when size > 0. */
   peekTime(): number {
+    if (this.rootIsHole) this.removeRoot();
     return this.time[0]!;
   }
 
+  /** Adds an event at time t with sequence number s. */
   push(t: number, s: number, fn: Handler, target: unknown, arg: number): void {
+    this.stageTime(t);
+    this.pushStaged(s, fn, target, arg);
+  }
+
+  /**
+   * The first half of push: puts the next event's time in the cell past the
+   * last event, where pushStaged takes it from. Only this half handles the
+   * time, a double, and it is below V8's "small function" size (27 bytes of
+   * bytecode), so it is inlined into every caller whatever the caller's
+   * inlining budget. A double passed to a call that is not inlined is boxed
+   * on the heap: one allocation per event (PHOLD: ~1.3 per event once times
+   * pass 2^31 ps, when Simulation.schedule called push).
+   */
+  stageTime(t: number): void {
+    this.time[this.n] = t;
+  }
+
+  /** The second half of push (see stageTime). */
+  pushStaged(s: number, fn: Handler, target: unknown, arg: number): void {
     if (this.nFree === 0) this.grow();
     const k = this.free[--this.nFree]!;
     this.num[2 * k] = s; this.num[2 * k + 1] = arg;
     this.obj[2 * k] = fn; this.obj[2 * k + 1] = target;
-    this.siftUp(this.n++, t, s, k);
+    const time = this.time, n = this.n;
+    if (this.rootIsHole) {
+      // Most handlers schedule an event: it fills the hole that pop() left at the root.
+      this.rootIsHole = false;
+      time[0] = time[n]!; time[n] = Infinity; this.slot[0] = k;
+      this.siftDown();
+    } else {
+      this.slot[n] = k;
+      this.n = n + 1;
+      this.siftUp(n);
+    }
   }
 
-  /** Removes the earliest event into the out* fields. Caller ensures size > 0. */
+  /**
+   * Removes the earliest event into the out* fields. Caller ensures size > 0.
+   *
+   * The root is not removed at once but left as a hole: most handlers
+   * schedule an event, and that push then fills the hole with one sift-down
+   * instead of a removal plus an insertion. Any other operation first
+   * completes the removal (removeRoot). Hold: P=1 13.5 -> 15.6 M/s,
+   * P=100 6.2 -> 6.8 M/s; bench P=1 8.1 -> 8.7 M/s.
+   */
   pop(): void {
-    const time = this.time, slot = this.slot, num = this.num, obj = this.obj;
-    const k = slot[0]!;
-    this.outTime = time[0]!;
+    if (this.rootIsHole) this.removeRoot();
+    const num = this.num, obj = this.obj;
+    const k = this.slot[0]!;
+    this.outTime = this.time[0]!;
     this.outSeq = num[2 * k]!; this.outArg = num[2 * k + 1]!;
     this.outFn = obj[2 * k] as Handler; this.outTarget = obj[2 * k + 1];
     obj[2 * k + 1] = undefined; // release the reference for the collector
     this.free[this.nFree++] = k;
+    this.rootIsHole = true;
+  }
+
+  /** Completes a deferred removal: the hole walks to a leaf along the earliest child, then the last event sifts up into it. */
+  private removeRoot(): void {
+    this.rootIsHole = false;
+    const time = this.time, slot = this.slot;
     const last = --this.n;
     const lt = time[last]!, lk = slot[last]!;
     time[last] = Infinity;
     if (last === 0) return;
-    // Bottom-up: walk the hole from the root to a leaf along the earliest child.
     let i = 0;
-    for (;;) {
-      const c = 4 * i + 1;
-      if (c >= last) break;
-      const t0 = time[c]!, t1 = time[c + 1]!, t2 = time[c + 2]!, t3 = time[c + 3]!;
-      // Earlier of each pair, then of the two winners, as 0/1 arithmetic (no branches).
-      const x = c + +(t1 < t0), y = c + 2 + +(t3 < t2);
-      const tx = time[x]!, ty = time[y]!;
-      let m = x + ((y - x) & -+(ty < tx));
-      // With distinct times that is exactly `before`; a tie needs the sequence numbers.
-      if (t0 === t1 || t2 === t3 || tx === ty) m = this.earliestChild(c);
+    for (let c = 1; c < last; c = (4 * i + 1) | 0) {
+      const m = earliestOfFour(time, c);
+      if (m < 0) { i = this.holeToLeafByKey(i, last); break; }
       time[i] = time[m]!; slot[i] = slot[m]!;
       i = m;
     }
-    this.siftUp(i, lt, num[2 * lk]!, lk);
+    time[i] = lt; slot[i] = lk;
+    this.siftUp(i);
   }
 
-  /** The earliest of the four children at c..c+3, by `before` (the tie path of pop). */
-  private earliestChild(c: number): number {
-    const time = this.time, slot = this.slot, num = this.num;
-    let m = c;
-    for (let j = c + 1; j < c + 4; j++) {
-      if (before(time[j]!, num[2 * slot[j]!]!, time[m]!, num[2 * slot[m]!]!)) m = j;
+  /**
+   * Moves the event at the root down past every child that is earlier.
+   *
+   * This and the other sift loops compare times only and contain no calls;
+   * any tie leaves the loop for an exact path that compares full keys with
+   * `before`. A call inside the loop, even on a branch never taken, makes V8
+   * reload the arrays' bounds on every iteration and box the time it passes
+   * (bench P=1 9.8 -> 10.3 M/s when the tie calls moved out of the loops).
+   */
+  private siftDown(): void {
+    const time = this.time, slot = this.slot, n = this.n;
+    const t = time[0]!, k = slot[0]!;
+    let i = 0;
+    for (let c = 1; c < n; c = (4 * i + 1) | 0) {
+      const m = earliestOfFour(time, c);
+      const tm = m < 0 ? t : time[m]!;
+      if (t < tm) break;
+      if (t === tm) { time[i] = t; slot[i] = k; this.siftDownByKey(i); return; }
+      time[i] = tm; slot[i] = slot[m]!;
+      i = m;
     }
-    return m;
+    time[i] = t; slot[i] = k;
   }
 
-  /** Places (t, s, k) at hole i or above it, moving later parents down. */
-  private siftUp(i: number, t: number, s: number, k: number): void {
+  /** Moves the event at i up past every parent that is later. */
+  private siftUp(i: number): void {
     const time = this.time, slot = this.slot;
+    const t = time[i]!, k = slot[i]!;
     while (i > 0) {
       const p = (i - 1) >> 2;
       const pt = time[p]!;
-      // Compare times first so the parent's sequence number is only loaded on a tie.
-      if (t !== pt ? t > pt : !before(t, s, pt, this.num[2 * slot[p]!]!)) break;
+      if (t > pt) break;
+      if (t === pt) { time[i] = t; slot[i] = k; this.siftUpByKey(i); return; }
       time[i] = pt; slot[i] = slot[p]!;
       i = p;
     }
     time[i] = t; slot[i] = k;
   }
 
+  // The exact paths, taken on equal times: every comparison is `before` on (time, sequence).
+
+  private keyBefore(a: number, b: number): boolean {
+    const time = this.time, slot = this.slot, num = this.num;
+    return before(time[a]!, num[2 * slot[a]!]!, time[b]!, num[2 * slot[b]!]!);
+  }
+
+  private earliestChildByKey(c: number): number {
+    let m = c;
+    for (let j = c + 1; j < c + 4; j++) if (this.keyBefore(j, m)) m = j;
+    return m;
+  }
+
+  private swap(a: number, b: number): void {
+    const time = this.time, slot = this.slot;
+    const t = time[a]!, k = slot[a]!;
+    time[a] = time[b]!; slot[a] = slot[b]!;
+    time[b] = t; slot[b] = k;
+  }
+
+  private holeToLeafByKey(i: number, last: number): number {
+    for (let c = 4 * i + 1; c < last; c = 4 * i + 1) {
+      const m = this.earliestChildByKey(c);
+      this.time[i] = this.time[m]!; this.slot[i] = this.slot[m]!;
+      i = m;
+    }
+    return i;
+  }
+
+  private siftDownByKey(i: number): void {
+    for (let c = 4 * i + 1; c < this.n; c = 4 * i + 1) {
+      const m = this.earliestChildByKey(c);
+      if (!this.keyBefore(m, i)) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  private siftUpByKey(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 2;
+      if (!this.keyBefore(i, p)) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
   private grow(): void {
     const old = this.free.length, c = old * 2;
     const time = new Float64Array(c + PAD).fill(Infinity);
-    time.set(this.time.subarray(0, this.n));
+    time.set(this.time); // with the staged time of the event being added (see stageTime)
     this.time = time;
     const slot = new Int32Array(c + PAD);
     slot.set(this.slot.subarray(0, this.n));
@@ -154,7 +263,23 @@ export class EventQueue {
   }
 }
 
-/** Past the last event, the time column holds +Infinity for the 3 extra children a last parent may read. */
+/** Cells past the capacity: the staging cell (stageTime) and the children a last parent may read past `n`. */
 const PAD = 4;
+
+/**
+ * The earliest of the four children at c..c+3 when their times decide it,
+ * else -1 (a tie: the caller takes the exact path). The earlier of each pair,
+ * then of the two winners, computed as 0/1 arithmetic: a branch here is a
+ * coin flip the CPU mispredicts half the time (hold P=1: 9.3 -> 14.2 M/s,
+ * branchy vs branch-free). With distinct times this is exactly `before`,
+ * which looks at sequence numbers only on equal times.
+ */
+function earliestOfFour(time: Float64Array, c: number): number {
+  const t0 = time[c]!, t1 = time[(c + 1) | 0]!, t2 = time[(c + 2) | 0]!, t3 = time[(c + 3) | 0]!;
+  const x = (c + +(t1 < t0)) | 0, y = (c + 2 + +(t3 < t2)) | 0;
+  const tx = time[x]!, ty = time[y]!;
+  if (t0 === t1 || t2 === t3 || tx === ty) return -1;
+  return (x + ((y - x) & -+(ty < tx))) | 0;
+}
 
 function noop(): void {}

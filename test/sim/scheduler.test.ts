@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Simulation, ns, us, ms, s, clock, transferTime, toPs, TimeOverflowError, MAX_TIME } from '../../src/sim/index.js';
+import { Simulation, ns, us, ms, s, clock, transferTime, toPs, roundHalfUp, TimeOverflowError, MAX_TIME } from '../../src/sim/index.js';
 import { EventQueue } from '../../src/sim/event-queue.js';
 
 test('equal times run in insertion order', () => {
@@ -42,6 +42,42 @@ test('heap agrees with a sorted reference on many random (time, seq) pairs', () 
       assert.is(q.outTime, t);
       assert.is(q.outSeq, sq);
       assert.is(q.outArg, sq);
+    }
+  }
+});
+
+test('heap order equals the (time, seq) sort under every mix of operations, ties and sizes', () => {
+  // Exercises every path of the 4-ary heap: growth from a tiny capacity, the
+  // hole pop() leaves at the root (filled by push, completed by peek/size/pop),
+  // and the exact tie paths, with few distinct times (many ties) and many.
+  let x = 987654321;
+  const rnd = (n: number) => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n;
+  const f = () => {};
+  for (const span of [3, 50, 1_000_000]) {
+    for (const target of [5, 300, 3000]) {
+      const q = new EventQueue(4);
+      const ref: [number, number][] = [];
+      let seq = 0, now = 0;
+      for (let step = 0; step < 20_000; step++) {
+        const op = rnd(10);
+        if (ref.length === 0 || (op < 5 && ref.length < target) || (op < 4)) {
+          const t = now + rnd(span);
+          q.push(t, seq, f, null, seq);
+          ref.push([t, seq++]);
+        } else if (op < 9) {
+          ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+          const [t, s] = ref.shift()!;
+          q.pop();
+          assert.is(q.outTime, t);
+          assert.is(q.outSeq, s);
+          assert.is(q.outArg, s);
+          now = t;
+        } else {
+          assert.is(q.size, ref.length);
+          ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+          assert.is(q.peekTime(), ref[0]![0]);
+        }
+      }
     }
   }
 });
@@ -102,6 +138,40 @@ test('time helpers convert units and clocks exactly', () => {
   assert.is(clock(3).cycles(1), 333, 'a single cycle rounds to an integer ps');
   assert.is(transferTime(64, 1), 64_000);
   assert.is(transferTime(4096, 7.877), Math.round(4096_000 / 7.877));
+});
+
+test('roundHalfUp is Math.round (but for the sign of a zero)', () => {
+  const edge = [0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, -0.49999999999999994, 2 ** 52, 2 ** 52 + 1,
+    2 ** 53, 4503599627370495.5, 1e6 + 0.5, 123456.49999999999, 1e-300, -1e-300, Infinity, -Infinity, NaN];
+  let x = 7;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < 100_000; i++) edge.push((rnd() - 0.1) * 10 ** (rnd() * 17));
+  for (const v of edge) {
+    const a = roundHalfUp(v), b = Math.round(v);
+    assert.ok(a === b || (Number.isNaN(a) && Number.isNaN(b)), `roundHalfUp(${v}) = ${a}, Math.round gives ${b}`);
+  }
+});
+
+test('the plain run() loop and the general loop execute the same events', () => {
+  const trace = (opts: object) => {
+    const sim = new Simulation({ seed: 5 });
+    const rng = sim.rng('t');
+    const seen: number[] = [];
+    let left = 5000;
+    const ids: number[] = [];
+    const h = (_: null, a: number) => {
+      seen.push(sim.now, a);
+      if (--left > 0) ids.push(sim.schedule(rng.int(0, 20), h, null, rng.int(0, 99)));
+      if (left % 7 === 0 && ids.length > 0) sim.cancel(ids[rng.int(0, ids.length - 1)]!);
+    };
+    for (let i = 0; i < 50; i++) sim.schedule(rng.int(0, 20), h, null, i);
+    const r = sim.run(opts);
+    return { seen, events: r.events, reason: r.reason };
+  };
+  const plain = trace({});
+  assert.equal(trace({ maxEvents: 1e9 }), plain);
+  assert.equal(trace({ stopWhen: () => false }), plain);
+  assert.is(plain.reason, 'empty');
 });
 
 test('time past 2^53 ps is an error, not a silent loss of precision', () => {
