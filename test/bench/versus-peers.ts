@@ -1,0 +1,63 @@
+/**
+ * PHOLD on pciesim's kernel and on its peers (plain C++ heap, ns-3, SimPy),
+ * in the same session, interleaved, so machine noise hits all engines alike.
+ *
+ *   npm run bench:peers -- [N=1000] [E=5000000] [SEED=42] [--rounds R=3] [--install] [--peers DIR]
+ *
+ * For P=1 and P=100 it runs R rounds of (pciesim, then every peer through the
+ * peers' run-peers.sh), takes each engine's median rate and prints a Markdown
+ * table with pciesim's rate as a ratio of each peer's. --install is passed to
+ * run-peers.sh on the first call (it installs ns-3 and SimPy from Debian).
+ * DIR defaults to ../shared/anchors/phold relative to the working directory.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '3' }, install: { type: 'boolean', default: false }, peers: { type: 'string', default: '../shared/anchors/phold' } },
+});
+const [N = '1000', E = '5000000', SEED = '42'] = positionals;
+const rounds = Number(values.rounds);
+const runPeers = path.resolve(values.peers!, 'run-peers.sh');
+const phold = path.join(path.dirname(fileURLToPath(import.meta.url)), 'phold.js');
+
+/** Runs a command and returns engine name → rate for each `rate=` line it prints. */
+function rates(cmd: string, args: string[]): Map<string, number> {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  const out = new Map<string, number>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(\S+) .*rate=([\d,]+)/.exec(line); // SimPy prints thousands separators
+    if (m) out.set(m[1]!, Number(m[2]!.replaceAll(',', '')));
+    else if (line.trim()) process.stderr.write(`  ${line}\n`);
+  }
+  return out;
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]!; };
+const mev = (r: number) => (r / 1e6).toFixed(2);
+
+let install = values.install;
+const rows: string[] = [];
+for (const P of ['1', '100']) {
+  const samples = new Map<string, number[]>();
+  for (let round = 0; round < rounds; round++) {
+    const got = [...rates(process.execPath, [phold, N, P, E, SEED]), ...rates('bash', [runPeers, N, P, E, SEED, ...(install ? ['--install'] : [])])];
+    install = false;
+    for (const [engine, rate] of got) samples.set(engine, [...(samples.get(engine) ?? []), rate]);
+    process.stderr.write(`P=${P} round ${round + 1}/${rounds}: ${got.map(([e, r]) => `${e} ${mev(r)}M`).join(', ')}\n`);
+  }
+  const ours = median(samples.get('pciesim') ?? [NaN]);
+  for (const [engine, xs] of samples) {
+    const m = median(xs);
+    const ratio = engine === 'pciesim' ? '' : `${(ours / m).toFixed(2)}x`;
+    rows.push(`| ${P} | ${engine} | ${mev(m)} | ${xs.map(mev).join(', ')} | ${ratio} |`);
+  }
+}
+console.log(`PHOLD, N=${N} LPs, E=${E} events, seed ${SEED}; median of ${rounds} interleaved rounds.\n`);
+console.log('| P | engine | M events/s (median) | rounds | pciesim ÷ engine |');
+console.log('|---|---|---|---|---|');
+for (const r of rows) console.log(r);
