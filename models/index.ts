@@ -2,14 +2,24 @@ import { fileURLToPath } from 'node:url';
 import { Catalog } from '../src/scenario/registry.js';
 import { dmaPath } from './workloads/dma-stream.js';
 import { queueStation } from './workloads/queue.js';
+import { fairness } from './workloads/fairness.js';
+import { endpointType } from './pcie/topology/endpoint.js';
+import { linkType } from './pcie/topology/link.js';
+import { rootComplexType } from './pcie/topology/root-complex.js';
+import { switchType } from './pcie/topology/switch.js';
 
 /** The model library the engine loads: every component type, and where the presets are. */
 export const catalog = new Catalog()
   .register(queueStation)
-  .register(dmaPath);
+  .register(dmaPath)
+  .register(rootComplexType)
+  .register(switchType)
+  .register(endpointType)
+  .register(linkType)
+  .register(fairness);
 
 /** Presets are JSON kept in the source tree (models/presets), next to this module's source. */
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin'];

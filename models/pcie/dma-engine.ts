@@ -4,11 +4,20 @@
  *
  * What the engine models
  *  - Descriptors {op: read | write, addr, size}, taken up in submission
- *    order. Each costs `issueCost` before its first TLP may go out
- *    (descriptor processing and the device's transmit pipeline); the engine
- *    works on the next descriptor's issue cost while the current one's TLPs
- *    go out (one descriptor of prefetch), so back-to-back descriptors do not
- *    leave the link idle when their TLPs take longer than the issue cost.
+ *    order, each no sooner than `issueInterval` after the one before (the
+ *    rate at which the engine processes descriptors; 0 = unlimited). A
+ *    descriptor's first TLP is ready `issueLatency` after its take-up
+ *    (descriptor processing and the device's transmit pipeline). That stage
+ *    is a pipeline: any number of descriptors may be in it at once, so the
+ *    latency adds to each descriptor's latency but not to the engine's
+ *    occupancy; only the interval bounds the descriptor rate. Descriptors
+ *    are taken up whatever the emitter is doing (the descriptor queue is
+ *    not bounded), so a take-up time depends on submission times only.
+ *  - Emitter: one descriptor at a time, in take-up order. A descriptor's
+ *    TLPs start once it is ready and every TLP of the one before it has been
+ *    handed to the link, so no TLP overtakes one of an earlier descriptor
+ *    (once handed over, the link's transmit queues apply the PCIe ordering
+ *    rules of ordering.ts).
  *  - Writes: MWr TLPs cut by splitWrite at MPS (tlp.ts). Posted: a write
  *    descriptor is done when its last TLP starts on the wire (the link
  *    releases it); nothing comes back.
@@ -36,12 +45,17 @@
  *    histograms, tags-busy time, completion timeouts.
  *
  * Left out: descriptor fetch over PCIe (descriptors appear in the engine),
+ * a limit on descriptors taken up ahead of the emitter,
  * writes of completion status / interrupts, relaxed ordering, more than one
  * DMA channel per engine (use more engines), and the device's internal data
  * path beyond the completion buffer.
  *
  * Hot path: one Tlp object per TLP; descriptor, tag and timeout state live
- * in typed arrays indexed by slot or tag; events are static handlers.
+ * in typed arrays indexed by slot or tag; events are static handlers. Ready
+ * times are non-decreasing in take-up order, so one wake-up event, armed
+ * only when the emitter is idle and waits for the next descriptor's issue
+ * latency, serves every descriptor: an engine whose emitter stays busy
+ * costs no issue events at all.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -92,7 +106,8 @@ export const dmaEngineShape = {
   mrrs: transferSize.default(SPEC_DEFAULT_MRRS).describe('Max_Read_Request_Size: reads are split at it, bytes'),
   tags: z.number().int().min(1).max(MAX_TAGS).default(SPEC_DEFAULT_TAGS).describe('Read requests the engine may have outstanding (tags)'),
   completionBuffer: byteSize().optional().describe('Completion buffer, bytes: a read request is issued only when its data fits (default: tags × MRRS, never limiting)'),
-  issueCost: duration().default(0).describe('Time from taking up a descriptor to its first TLP (0 = ideal engine; presets give estimates)'),
+  issueLatency: duration().default(0).describe('Time from taking up a descriptor to its first TLP being ready; pipelined, it adds to latency, not occupancy (0 = none; presets give estimates)'),
+  issueInterval: duration().default(0).describe('Least time between taking up two consecutive descriptors: the descriptor processing rate (0 = unlimited; presets give estimates)'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
   ecrc: z.boolean().default(false).describe('Add ECRC to every TLP the engine sends'),
@@ -198,7 +213,8 @@ export class DmaEngine implements TlpSender {
   readonly requestRtt = new Histogram();
 
   private egress: TlpReceiver = UNCONNECTED;
-  private readonly issueCostPs: Time;
+  private readonly issueLatencyPs: Time;
+  private readonly issueIntervalPs: Time;
   private readonly timeoutPs: Time;
   private readonly txDepth: number;
   private readonly writeSplits: SplitCache;
@@ -216,18 +232,22 @@ export class DmaEngine implements TlpSender {
   private dFailed = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
   /** 1 once every TLP of the descriptor has been handed to the link. */
   private dEmitted = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
+  /** When the descriptor's first TLP is ready: its take-up time + issueLatency. */
+  private dReady = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private freeSlots = new Int32Array(INITIAL_DESCRIPTOR_SLOTS);
   private nFreeSlots = 0;
   private slotCount = 0;
-  /** Submitted descriptors waiting for the issue stage: a ring of slots. */
+  /** Submitted descriptors the emitter has not started, in take-up order: a ring of slots. */
   private pending = new Int32Array(INITIAL_DESCRIPTOR_SLOTS);
   private pendingHead = 0;
   private pendingSize = 0;
   private nextId = 0;
+  /** The earliest time the next descriptor may be taken up (the last take-up + issueInterval). */
+  private nextTakeUpAt = 0;
+  /** A wake-up is scheduled for the ready time of the descriptor at the head of `pending`. */
+  private wakeArmed = false;
 
-  // Issue stage and emitter: one descriptor in each of issuing -> issued -> emitting.
-  private issuingSlot = -1;
-  private issuedSlot = -1;
+  // Emitter: the descriptor whose TLPs are going out.
   private emitSlot = -1;
   private cursor = 0;
   private end = 0;
@@ -291,7 +311,8 @@ export class DmaEngine implements TlpSender {
       throw new RangeError(`${name}: a completion buffer of ${this.completionBufferBytes} bytes cannot hold one ${params.mrrs}-byte read request (MRRS): no read could ever be issued`);
     }
     if (!(params.completionTimeout > 0)) throw new RangeError(`${name}: completionTimeout must be positive`);
-    this.issueCostPs = params.issueCost;
+    this.issueLatencyPs = params.issueLatency;
+    this.issueIntervalPs = params.issueInterval;
     this.timeoutPs = params.completionTimeout;
     this.txDepth = params.transmitQueue;
     const { mps, mrrs, ecrc } = params;
@@ -335,6 +356,10 @@ export class DmaEngine implements TlpSender {
     this.dOutstanding[slot] = 0;
     this.dFailed[slot] = 0;
     this.dEmitted[slot] = 0;
+    // Take-up depends only on submission times and the interval (the queue before it is unbounded), so it is known now.
+    const takeUp = now > this.nextTakeUpAt ? now : this.nextTakeUpAt;
+    this.nextTakeUpAt = takeUp + this.issueIntervalPs;
+    this.dReady[slot] = takeUp + this.issueLatencyPs;
     this.pushPending(slot);
     this.descriptorsSubmitted++;
     if (this.firstSubmitAt < 0) this.firstSubmitAt = now;
@@ -440,39 +465,35 @@ export class DmaEngine implements TlpSender {
 
   // ---------------------------------------------------------------- issue stage and emitter
 
-  /** Starts the issue cost of the next pending descriptor if the issue stage and its output are free. */
-  private kickIssue(): void {
-    if (this.issuingSlot >= 0 || this.issuedSlot >= 0 || this.pendingSize === 0) return;
+  /**
+   * Moves the next descriptor to the emitter if its first TLP is ready. If it
+   * is not, arms one wake-up for its ready time: the head of `pending` stays
+   * the head until the emitter takes it, so that wake-up is never stale.
+   */
+  private startNextEmit(): boolean {
+    if (this.pendingSize === 0) return false;
     const slot = this.pending[this.pendingHead]!;
+    const wait = this.dReady[slot]! - this.sim.now;
+    if (wait > 0) {
+      if (!this.wakeArmed) {
+        this.wakeArmed = true;
+        this.sim.schedule(wait, DmaEngine.onReady, this, 0);
+      }
+      return false;
+    }
     this.pendingHead = (this.pendingHead + 1) % this.pending.length;
     this.pendingSize--;
-    if (this.issueCostPs === 0) {
-      this.issuedSlot = slot;
-      return;
-    }
-    this.issuingSlot = slot;
-    this.sim.schedule(this.issueCostPs, DmaEngine.onIssued, this, 0);
-  }
-
-  private static onIssued(self: DmaEngine): void {
-    self.issuedSlot = self.issuingSlot;
-    self.issuingSlot = -1;
-    self.pump();
-  }
-
-  /** Moves the issued descriptor to the emitter and starts issuing the one after it. */
-  private startNextEmit(): boolean {
-    this.kickIssue();
-    const slot = this.issuedSlot;
-    if (slot < 0) return false;
-    this.issuedSlot = -1;
     this.emitSlot = slot;
     this.cursor = this.dAddr[slot]!;
     this.end = this.cursor + this.dSize[slot]!;
     this.chunk = EMPTY_SPLIT;
     this.pieceIdx = 0;
-    this.kickIssue();
     return true;
+  }
+
+  private static onReady(self: DmaEngine): void {
+    self.wakeArmed = false;
+    self.pump();
   }
 
   /**
@@ -621,7 +642,7 @@ export class DmaEngine implements TlpSender {
    * timeout period, not a schedule and a cancel per request.
    */
   private disarmIfIdle(): void {
-    if (this.timerArmed && this.toSize === 0 && this.pendingSize === 0 && this.issuingSlot < 0 && this.issuedSlot < 0 && this.emitSlot < 0) {
+    if (this.timerArmed && this.toSize === 0 && this.pendingSize === 0 && this.emitSlot < 0) {
       this.sim.cancel(this.timerId);
       this.timerArmed = false;
     }
@@ -665,7 +686,8 @@ export class DmaEngine implements TlpSender {
       const n = 2 * this.slotCount;
       this.dOp = growU8(this.dOp, n); this.dAddr = growF64(this.dAddr, n); this.dSize = growF64(this.dSize, n);
       this.dSubmit = growF64(this.dSubmit, n); this.dId = growF64(this.dId, n); this.dOutstanding = growI32(this.dOutstanding, n);
-      this.dFailed = growU8(this.dFailed, n); this.dEmitted = growU8(this.dEmitted, n); this.freeSlots = growI32(this.freeSlots, n);
+      this.dFailed = growU8(this.dFailed, n); this.dEmitted = growU8(this.dEmitted, n); this.dReady = growF64(this.dReady, n);
+      this.freeSlots = growI32(this.freeSlots, n);
     }
     return this.slotCount++;
   }

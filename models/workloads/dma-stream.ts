@@ -10,8 +10,11 @@
  *
  * It reports the simulated throughput next to the closed-form, link-bound
  * throughput of dma-throughput.ts for the same configuration, so a report
- * shows where the model departs from the formula (small transfers: the
- * engine's issue cost and the read round trip; large ones: the link).
+ * shows where the model departs from the formula: small reads, bound by the
+ * transfers in flight over the issue latency plus the round trip (Little's
+ * law); any size, when the engine's descriptor rate (issueInterval) is
+ * slower than a transfer's link time; short runs, by the first transfer's
+ * latency. Otherwise the link sets the pace and the two agree.
  *
  * Left out on purpose:
  *  - attribution (link / root complex / memory / device per transfer): the
@@ -31,6 +34,7 @@ import { WindowedCounter } from '../../src/stats/windows.js';
 import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, dmaWorkloadShape, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { endpointParams } from '../pcie/endpoint.js';
+import { prefixedShape, takePrefixed } from '../pcie/sections.js';
 import type { LinkDirection } from '../pcie/link.js';
 import type { LinkWidth, PcieGen } from '../pcie/link-timing.js';
 import { memoryParams } from '../pcie/memory.js';
@@ -75,17 +79,10 @@ const SECTIONS = {
 type Section = keyof typeof SECTIONS;
 const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
 
-/** Every section field as a flat "<section>.<param>" zod field, its description prefixed by the section. */
+/** Every section field as a flat "<section>.<param>" zod field, but the endpoint's own generator's. */
 function flatPathShape(): Record<string, z.ZodType> {
-  const out: Record<string, z.ZodType> = {};
-  for (const section of SECTION_NAMES) {
-    const shape = (SECTIONS[section] as unknown as { shape: Record<string, z.ZodType> }).shape;
-    for (const [k, s] of Object.entries(shape)) {
-      if (section === 'endpoint' && ENDPOINT_WORKLOAD_KEYS.has(k)) continue;
-      out[`${section}.${k}`] = s;
-    }
-  }
-  return out;
+  const all = SECTION_NAMES.flatMap((section) => Object.entries(prefixedShape(section, SECTIONS[section])));
+  return Object.fromEntries(all.filter(([k]) => !(k.startsWith('endpoint.') && ENDPOINT_WORKLOAD_KEYS.has(k.slice('endpoint.'.length)))));
 }
 
 const workloadShape = {
@@ -104,13 +101,7 @@ export type DmaPathStudyParams = Workload & Record<string, unknown>;
 
 /** The flat values regrouped into the sections buildDmaPath takes (no re-parsing: fields are parsed already). */
 function regroup(flat: Record<string, unknown>): Record<Section, Record<string, unknown>> {
-  const out = { endpoint: {}, link: {}, rootComplex: {}, memory: {} } as Record<Section, Record<string, unknown>>;
-  for (const [key, v] of Object.entries(flat)) {
-    const dot = key.indexOf('.');
-    if (dot < 0 || v === undefined) continue;
-    out[key.slice(0, dot) as Section][key.slice(dot + 1)] = v;
-  }
-  return out;
+  return Object.fromEntries(SECTION_NAMES.map((section) => [section, takePrefixed(flat, section)])) as Record<Section, Record<string, unknown>>;
 }
 
 /**

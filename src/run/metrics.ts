@@ -53,7 +53,7 @@ export interface MetricInfo {
 
 /** The result columns a scenario's components declare (flattened like flattenMetrics), with units, for tables and axes. */
 export function declaredMetrics(sc: ResolvedScenario): Record<string, MetricInfo> {
-  const perComponent = sc.components.map((c) => ({
+  const perComponent = [...sc.components, ...sc.links].map((c) => ({
     component: c.name,
     metrics: Object.fromEntries(c.type.stats.map((s) => [s.name, s])),
   }));

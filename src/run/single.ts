@@ -4,7 +4,8 @@ import { UserError } from '../scenario/errors.js';
 import { DISABLED_TRACER, type RunTracer } from '../trace/channel.js';
 import { MAX_TIME } from '../sim/time.js';
 import type { ResolvedScenario } from '../scenario/loader.js';
-import type { Component, ComponentContext, MetricValue } from '../scenario/registry.js';
+import type { Component, ComponentContext, MetricValue, PortEnd } from '../scenario/registry.js';
+import type { PortRef } from '../scenario/topology.js';
 import { nameMetrics } from './metrics.js';
 import { Attribution, type AttributionJSON } from '../stats/attribution.js';
 import { PCIESIM_VERSION } from '../version.js';
@@ -62,7 +63,7 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   const sim = new Simulation({ seed: req.seed, replication: req.replication, fingerprint: true });
   const tracer = req.tracer ?? DISABLED_TRACER;
   const instances = new Map<string, Component>();
-  const context = (name: string): ComponentContext => ({
+  const context = (name: string, ends?: ComponentContext['ends']): ComponentContext => ({
     sim,
     name,
     warmup: sc.run.warmup ?? 0,
@@ -73,6 +74,7 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
       if (!c) throw new Error(`component "${name}" asked for "${other}", which is not built (yet)`);
       return c as T;
     },
+    ...(ends ? { ends } : {}),
   });
   const base = {
     pciesim: PCIESIM_VERSION,
@@ -84,6 +86,12 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   let r: RunResult;
   try {
     for (const c of sc.components) instances.set(c.name, c.type.create(context(c.name), c.params));
+    for (const l of sc.links) {
+      const end = (r: PortRef): PortEnd => ({ component: r.component, instance: instances.get(r.component)!, port: r.port });
+      instances.set(l.name, l.type.create(context(l.name, [end(l.a), end(l.b)]), l.params));
+    }
+    // Components first, in scenario order, then links (the Map keeps insertion order).
+    for (const c of instances.values()) c.connect?.();
     for (const c of instances.values()) c.start?.();
     r = sim.run({
       ...(sc.run.until !== undefined ? { until: Math.min(sc.run.until, MAX_TIME) } : {}),

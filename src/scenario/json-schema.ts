@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { componentSpec, scenarioSchema } from './schema.js';
-import type { Catalog } from './registry.js';
+import { componentSpec, linkSpec, scenarioSchema } from './schema.js';
+import type { Catalog, ComponentType } from './registry.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -17,9 +17,17 @@ const PARAMETER_REF: JsonSchema = {
  */
 export function scenarioJsonSchema(catalog: Catalog): JsonSchema {
   const root = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const base = z.toJSONSchema(componentSpec, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const props = root.properties as Record<string, JsonSchema>;
+  props.components = { ...props.components, items: instanceSchema(componentSpec, catalog.list().filter((t) => t.joins === undefined), 'Component type') };
+  props.links = { ...props.links, items: instanceSchema(linkSpec, catalog.list().filter((t) => t.joins !== undefined), 'Link type') };
+  return { ...root, title: 'pciesim scenario' };
+}
+
+/** A component's or link's entry, with `params` checked against its type's schema once `type` is known. */
+function instanceSchema(spec: z.ZodType, types: ComponentType[], what: string): JsonSchema {
+  const base = z.toJSONSchema(spec, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   delete base.$schema;
-  const variants = catalog.list().map((t) => {
+  const variants = types.map((t) => {
     const params = z.toJSONSchema(t.params, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
     delete params.$schema;
     return {
@@ -27,12 +35,7 @@ export function scenarioJsonSchema(catalog: Catalog): JsonSchema {
       then: { properties: { params: allowRefs(params) } },
     };
   });
-  const props = root.properties as Record<string, JsonSchema>;
-  props.components = {
-    ...props.components,
-    items: { ...base, properties: { ...(base.properties as object), type: { enum: catalog.names(), description: 'Component type' } }, allOf: variants },
-  };
-  return { ...root, title: 'pciesim scenario' };
+  return { ...base, properties: { ...(base.properties as object), type: { enum: types.map((t) => t.type), description: what } }, allOf: variants };
 }
 
 function allowRefs(schema: JsonSchema): JsonSchema {

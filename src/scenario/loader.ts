@@ -7,6 +7,7 @@ import type { Catalog, ComponentType } from './registry.js';
 import { scenarioSchema, type ParameterSpec, type Scalar, type ScenarioFile, type SweepSpec } from './schema.js';
 import { runSpec, traceSpec } from './schema.js';
 import { zodToUserError } from './zod-errors.js';
+import { checkTopology, portRef, type PortRef } from './topology.js';
 import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 /** What a scenario run needs from the model library. */
@@ -29,6 +30,14 @@ export interface ResolvedComponent {
   type: ComponentType;
   preset: string | undefined;
   params: unknown;
+  /** Where it is in the scenario file, e.g. ['components', 2]. */
+  path: (string | number)[];
+}
+
+/** A link: a resolved instance of a link type, and the two ports it joins. */
+export interface ResolvedLink extends ResolvedComponent {
+  a: PortRef;
+  b: PortRef;
 }
 
 export interface ResolvedScenario {
@@ -36,6 +45,7 @@ export interface ResolvedScenario {
   name: string;
   parameters: ParamValues;
   components: ResolvedComponent[];
+  links: ResolvedLink[];
   run: { until?: number; warmup?: number; maxEvents?: number };
   trace: { enabled: boolean; include: string[]; exclude: string[] };
 }
@@ -66,6 +76,14 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
     if (names.has(c.name)) throw fieldError(file, ['components', i, 'name'], `"${c.name}" is used by an earlier component; names must be unique`);
     names.add(c.name);
   });
+  body.links.forEach((l, j) => {
+    const name = l.name ?? `link${j}`;
+    if (names.has(name)) {
+      throw fieldError(file, ['links', j, 'name'], `${l.name === undefined ? `the default name "${name}" (this link has no name)` : `"${name}"`} ` +
+        'is used by a component or an earlier link; names must be unique');
+    }
+    names.add(name);
+  });
   if (body.sweep) checkSweep(file, body.parameters, body.sweep);
   body.report?.plots.forEach((plot, i) => {
     for (const axis of ['x', 'series'] as const) {
@@ -92,43 +110,58 @@ export function resolveScenario(
   const { file, body } = doc;
   const parameters = resolveParameters(file, body.parameters, overrides, origin);
   const origins = new Map<string, string>();
-  const components = body.components.map((c, i): ResolvedComponent => {
-    const type = lib.catalog.get(c.type);
-    if (!type) {
-      throw fieldError(file, ['components', i, 'type'], `unknown component type "${c.type}"; known types: ${lib.catalog.names().join(', ')}`);
-    }
-    const presetName = c.preset === undefined ? undefined : substituteRefs(file, c.preset, parameters, ['components', i, 'preset'], origins);
-    let merged: Record<string, unknown> = {};
-    if (presetName !== undefined) {
-      if (typeof presetName !== 'string') throw fieldError(file, ['components', i, 'preset'], `expected a preset name, got ${JSON.stringify(presetName)}`);
-      const preset = lib.presets.get(presetName);
-      if (!preset) {
-        const known = lib.presets.all().filter((p) => p.type === c.type).map((p) => p.name);
-        throw fieldError(file, ['components', i, 'preset'], `unknown preset "${presetName}"` +
-          (known.length ? `; presets for ${c.type}: ${known.join(', ')}` : `; there is no preset for ${c.type}`));
-      }
-      if (preset.type !== c.type) {
-        throw fieldError(file, ['components', i, 'preset'], `preset "${presetName}" is for ${preset.type}, not ${c.type}`);
-      }
-      merged = presetValues(preset);
-    }
-    const own = substituteRefs(file, c.params, parameters, ['components', i, 'params'], origins) as Record<string, unknown>;
-    merged = { ...merged, ...own };
-    const r = type.params.safeParse(merged);
-    if (!r.success) throw withParameterOrigin(zodToUserError(file, ['components', i, 'params'], r.error, merged), r.error, i, origins, parameters);
-    return { name: c.name, type, preset: presetName as string | undefined, params: r.data };
-  });
+  const resolve = (spec: InstanceSpec, at: (string | number)[], kind: 'component' | 'link'): ResolvedComponent =>
+    resolveInstance(file, spec, at, kind, parameters, origins, lib);
+  const components = body.components.map((c, i) => resolve(c, ['components', i], 'component'));
+  const links = body.links.map((l, j): ResolvedLink => ({
+    ...resolve({ ...l, name: l.name ?? `link${j}` }, ['links', j], 'link'),
+    a: portRef(l.a), b: portRef(l.b),
+  }));
+  checkTopology(file, components, links);
   const run = runSpec.parse(substituteRefs(file, body.run, parameters, ['run'], origins));
   const trace = traceSpec.parse(body.trace);
-  return { doc, name: body.name, parameters, components, run, trace };
+  return { doc, name: body.name, parameters, components, links, run, trace };
+}
+
+type InstanceSpec = { name: string; type: string; preset?: string | undefined; params: Record<string, unknown> };
+
+/** A component or link of the scenario: its type, its preset merged under its own params, checked against the type's schema. */
+function resolveInstance(file: string, c: InstanceSpec, at: (string | number)[], kind: 'component' | 'link',
+  parameters: ParamValues, origins: Map<string, string>, lib: ModelLibrary): ResolvedComponent {
+  const type = lib.catalog.get(c.type);
+  const fits = (t: ComponentType) => (kind === 'link') === (t.joins !== undefined);
+  if (!type || !fits(type)) {
+    const known = lib.catalog.list().filter(fits).map((t) => t.type);
+    throw fieldError(file, [...at, 'type'], `${type ? `"${c.type}" is not a ${kind} type` : `unknown ${kind} type "${c.type}"`}; known ${kind} types: ${known.join(', ') || '(none)'}`);
+  }
+  const presetName = c.preset === undefined ? undefined : substituteRefs(file, c.preset, parameters, [...at, 'preset'], origins);
+  let merged: Record<string, unknown> = {};
+  if (presetName !== undefined) {
+    if (typeof presetName !== 'string') throw fieldError(file, [...at, 'preset'], `expected a preset name, got ${JSON.stringify(presetName)}`);
+    const preset = lib.presets.get(presetName);
+    if (!preset) {
+      const known = lib.presets.all().filter((p) => p.type === c.type).map((p) => p.name);
+      throw fieldError(file, [...at, 'preset'], `unknown preset "${presetName}"` +
+        (known.length ? `; presets for ${c.type}: ${known.join(', ')}` : `; there is no preset for ${c.type}`));
+    }
+    if (preset.type !== c.type) {
+      throw fieldError(file, [...at, 'preset'], `preset "${presetName}" is for ${preset.type}, not ${c.type}`);
+    }
+    merged = presetValues(preset);
+  }
+  const own = substituteRefs(file, c.params, parameters, [...at, 'params'], origins) as Record<string, unknown>;
+  merged = { ...merged, ...own };
+  const r = type.params.safeParse(merged);
+  if (!r.success) throw withParameterOrigin(zodToUserError(file, [...at, 'params'], r.error, merged), r.error, at, origins, parameters);
+  return { name: c.name, type, preset: presetName as string | undefined, params: r.data, path: at };
 }
 
 /** Says which parameter a bad value came from, when it came from one. */
-function withParameterOrigin(err: UserError, zerr: { issues: { path: PropertyKey[] }[] }, index: number,
+function withParameterOrigin(err: UserError, zerr: { issues: { path: PropertyKey[] }[] }, at: (string | number)[],
   origins: Map<string, string>, parameters: ParamValues): UserError {
   const notes: string[] = [];
   for (const issue of zerr.issues) {
-    const key = ['components', index, 'params', ...issue.path].join('\u0000');
+    const key = [...at, 'params', ...issue.path].join('\u0000');
     const name = origins.get(key);
     if (name) notes.push(`(the value comes from parameter "$${name}" = ${JSON.stringify(parameters[name])})`);
   }

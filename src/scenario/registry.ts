@@ -42,10 +42,70 @@ export interface ComponentContext {
   rng(stream: string): RandomStream;
   /** Another instance, by name, for components that drive or query others. */
   peer<T extends Component = Component>(name: string): T;
+  /** For a link instance: the two ports it joins, as the scenario gives them (a, then b). */
+  readonly ends?: readonly [PortEnd, PortEnd];
+}
+
+/**
+ * A named port a component instance offers for links (SST's ports). `kind`
+ * says what may be joined to it: a link type lists the pair of kinds it
+ * joins. A `required` port must be linked for the scenario to be valid.
+ */
+export interface PortDecl {
+  name: string;
+  kind: string;
+  required?: boolean;
+  description: string;
+}
+
+/** One end of a link, at run time. */
+export interface PortEnd {
+  /** The instance's name and the built instance (links are built after every component). */
+  readonly component: string;
+  readonly instance: Component;
+  readonly port: string;
+}
+
+/** The scenario's components and links after parameters resolved, as topology checks see them. */
+export interface TopologyView {
+  readonly nodes: readonly TopologyNode[];
+  readonly links: readonly TopologyLink[];
+  node(name: string): TopologyNode | undefined;
+}
+
+export interface TopologyNode {
+  readonly name: string;
+  readonly type: string;
+  readonly params: unknown;
+  /** Field path of the instance in the scenario file, e.g. ['components', 2]. */
+  readonly path: readonly (string | number)[];
+  /** The links on this node's ports, in scenario order. */
+  readonly links: readonly { port: string; link: TopologyLink; far: { node: TopologyNode; port: string } }[];
+}
+
+export interface TopologyLink {
+  readonly name: string;
+  readonly type: string;
+  readonly params: unknown;
+  readonly path: readonly (string | number)[];
+  readonly a: { node: TopologyNode; port: string };
+  readonly b: { node: TopologyNode; port: string };
+}
+
+/** A topology problem a component type found, at a field path of the scenario file. */
+export interface TopologyIssue {
+  path: readonly (string | number)[];
+  message: string;
 }
 
 export interface Component {
-  /** Called once every component is built, at time 0, before the run. */
+  /**
+   * Called once every component and link is built, before any start(): the
+   * place to build what depends on the neighbours (routing tables, links).
+   * Components are connected in scenario order, then links.
+   */
+  connect?(): void;
+  /** Called once every component is connected, at time 0, before the run. */
   start?(): void;
   /** The instance's statistics at the end of the run, keyed by declared stat name. */
   metrics?(): Record<string, MetricValue>;
@@ -66,6 +126,16 @@ export interface ComponentType<P = any> {
   readonly params: z.ZodType<P, any>;
   readonly stats: readonly StatDecl[];
   create(ctx: ComponentContext, params: P): Component;
+  /** The ports an instance with these parameters offers (none if absent). */
+  ports?(params: P): PortDecl[];
+  /** Marks a link type: the two port kinds it joins, in either order. */
+  readonly joins?: readonly [string, string];
+  /**
+   * Checks of an instance against the rest of the topology, run when the
+   * scenario is loaded (so `pciesim validate` finds them) after the engine's
+   * own port checks: e.g. reachability, overlapping address ranges.
+   */
+  checkTopology?(self: TopologyNode | TopologyLink, view: TopologyView): TopologyIssue[];
 }
 
 /** The set of component types a run can use, ordered by name for listings. */

@@ -27,6 +27,19 @@ export const componentSpec = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}).describe('Parameters of the component type; any value may be a "$parameter" reference'),
 });
 
+/** "instance.port": one end of a link. */
+export const PORT_REF = /^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)$/;
+
+export const linkSpec = z.strictObject({
+  name: z.string().regex(INSTANCE_NAME, 'a name of letters, digits, "_" and "-", starting with a letter or "_"').optional()
+    .describe('Instance name for metrics and traces (default: link<index>)'),
+  type: z.string().describe('A link type (see `pciesim list types`)'),
+  a: z.string().regex(PORT_REF, 'a port as "component.port", e.g. "rc.rp0"').describe('One end: "component.port"'),
+  b: z.string().regex(PORT_REF, 'a port as "component.port", e.g. "sw0.up"').describe('The other end: "component.port"'),
+  preset: z.string().optional().describe('A preset under models/presets merged under params; may be a "$parameter"'),
+  params: z.record(z.string(), z.unknown()).default({}).describe('Parameters of the link type; any value may be a "$parameter" reference'),
+});
+
 export const sweepSpec = z.strictObject({
   grid: z.record(z.string(), z.array(scalar).min(1)).default({}).describe('Full cross product over these parameters'),
   zip: z.record(z.string(), z.array(scalar).min(1)).default({})
@@ -67,6 +80,7 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(1),
   parameters: z.record(z.string().regex(PARAM_NAME), parameterSpec).default({}),
   components: z.array(componentSpec).min(1),
+  links: z.array(linkSpec).default([]).describe('Links joining two components\' ports (the topology)'),
   run: runSpec.default({}),
   trace: traceSpec.default({ enabled: false, include: [], exclude: [] }),
   sweep: sweepSpec.optional(),
@@ -76,4 +90,5 @@ export const scenarioSchema = z.strictObject({
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
 export type ParameterSpec = z.infer<typeof parameterSpec>;
 export type SweepSpec = z.infer<typeof sweepSpec>;
+export type LinkSpec = z.infer<typeof linkSpec>;
 export type PlotSpec = z.infer<typeof plotSpec>;

@@ -34,7 +34,7 @@ export const gen3Ps = (linkBytes: number, width: number): number => Math.ceil((l
 export const BASE_PATH: Record<string, unknown> = {
   'endpoint.mps': 256,
   'endpoint.mrrs': 512,
-  'endpoint.issueCost': '40 ns',
+  'endpoint.issueLatency': '40 ns',
   'link.gen': 3,
   'link.width': 8,
   'link.propagation': '25 ns',

@@ -43,7 +43,7 @@ test('one 64-byte DMA read on an idle system takes exactly the sum of its hops',
   assert.is(s.lastDoneAt - s.firstSubmitAt, expected);
   assert.is(sim.now, expected, 'nothing else ran after the completion (no stray timeout event)');
   assert.is(s.bytesRead, 64);
-  // The request round trip leaves out the issue cost (the histogram is within its 1 % accuracy).
+  // The request round trip leaves out the issue latency (the histogram is within its 1 % accuracy).
   assert.ok(relErr(r.endpoint.dma.requestRtt.max * 1000, expected - issue) < 1e-9);
   assertPathConserved(r);
 });
@@ -67,10 +67,70 @@ test('one 64-byte DMA write reaches memory after issue + MWr + propagation + roo
   const mwr = gen3Ps(16 + 64 + 8, 8); // 88 × 126.953125 = 11171.875 -> 11172
   assert.is(mwr, 11_172);
   const s = r.endpoint.dma.stats();
-  // Posted: the descriptor is done when its TLP starts on the wire, right after the issue cost.
+  // Posted: the descriptor is done when its TLP starts on the wire, right after the issue latency.
   assert.is(s.lastDoneAt, 40_000);
   assert.is(r.memory.stats().lastWriteDoneAt, 40_000 + mwr + 25_000 + 150_000 + 834);
   assertPathConserved(r);
+});
+
+// ---------------------------------------------------------------- the issue stage on the path
+
+test('issueLatency adds exactly to one isolated read and one isolated write; issueInterval does not touch them', () => {
+  const one = (op: 'read' | 'write', overrides: Record<string, unknown>) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'memory.bandwidth': 76.8, ...overrides });
+    r.endpoint.dma.submit(op, G4, 64);
+    sim.run();
+    assertPathConserved(r);
+    const s = r.endpoint.dma.stats();
+    return { done: s.lastDoneAt - s.firstSubmitAt, atMemory: r.memory.stats().lastWriteDoneAt, rtt: r.endpoint.dma.requestRtt.max };
+  };
+  for (const latency of [0, 1_000, 170_000, 1_234_567]) {
+    const base = one('read', { 'endpoint.issueLatency': 0 });
+    const read = one('read', { 'endpoint.issueLatency': latency });
+    assert.is(read.done - base.done, latency, `read round trip with ${latency} ps of issue latency`);
+    assert.is(read.rtt, base.rtt, 'the request round trip (MRd to completion) leaves the issue latency out');
+    const wBase = one('write', { 'endpoint.issueLatency': 0 });
+    const write = one('write', { 'endpoint.issueLatency': latency });
+    assert.is(write.done - wBase.done, latency, 'write latency');
+    assert.is(write.atMemory - wBase.atMemory, latency, 'the write reaches memory that much later too');
+    assert.equal(one('read', { 'endpoint.issueLatency': latency, 'endpoint.issueInterval': '1 us' }), read, 'a lone descriptor never waits for the interval');
+  }
+});
+
+/** Throughput of `n` 64-byte writes kept 32 in flight on BASE_PATH (Gen3 x8, MPS 256). */
+function smallWrites(n: number, overrides: Record<string, unknown>): number {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, {
+    'endpoint.descriptors': n, 'endpoint.descriptorSize': 64, 'endpoint.readFraction': 0,
+    'endpoint.windowBase': G4, 'endpoint.windowSize': MiB, 'endpoint.outstandingDescriptors': 32, ...overrides,
+  });
+  r.endpoint.start();
+  sim.run();
+  assertPathConserved(r);
+  const s = r.endpoint.dma.stats();
+  assert.is(s.bytesWritten, 64 * n);
+  return s.throughput;
+}
+
+test('issueInterval 0 and many descriptors in flight: small writes are link-bound, whatever the issue latency', () => {
+  const closed = dmaWriteThroughput(64, { gen: 3, width: 8, mps: 256, addr64: true });
+  for (const latency of ['40 ns', '170 ns']) {
+    const t = smallWrites(4000, { 'endpoint.issueLatency': latency, 'endpoint.issueInterval': 0 });
+    // The first descriptor's latency is not amortised: 4000 TLPs of about 12 ns each keep it under 1 %.
+    assert.ok(relErr(t, closed) < 0.01, `${latency}: ${t} vs closed form ${closed} B/s`);
+    // Serial occupancy of the latency would cap it at one descriptor per latency.
+    assert.ok(t > 10 * (64e12 / 170_000), `${t} B/s is not issue-bound`);
+  }
+});
+
+test('an issueInterval longer than a TLP\'s link time sets the rate: one descriptor per interval', () => {
+  const interval = 20_000; // a 64-byte MWr takes about 11.2 ns on Gen3 x8
+  const t = smallWrites(4000, { 'endpoint.issueLatency': '170 ns', 'endpoint.issueInterval': interval });
+  const bound = 64e12 / interval;
+  assert.ok(t <= bound, `${t} vs ${bound} B/s`);
+  assert.ok(relErr(t, bound) < 0.01, `${t} vs ${bound} B/s`);
+  assert.ok(t < dmaWriteThroughput(64, { gen: 3, width: 8, mps: 256, addr64: true }), 'below the link bound');
 });
 
 // ---------------------------------------------------------------- throughput against the closed forms
@@ -90,7 +150,7 @@ test('large aligned DMA writes run at dmaWriteThroughput within 1 % (Gen2-5, MPS
     const sim = new Simulation();
     const total = 4 * MiB, size = 64 * 1024;
     const r = rig(sim, BASE_PATH, {
-      'link.gen': c.gen, 'link.width': c.width, 'endpoint.mps': c.mps, 'rootComplex.mps': c.mps, 'endpoint.issueCost': '100 ns',
+      'link.gen': c.gen, 'link.width': c.width, 'endpoint.mps': c.mps, 'rootComplex.mps': c.mps, 'endpoint.issueLatency': '100 ns',
       'endpoint.descriptors': total / size, 'endpoint.descriptorSize': size, 'endpoint.readFraction': 0,
       'endpoint.windowBase': G4, 'endpoint.windowSize': 64 * MiB, 'endpoint.outstandingDescriptors': 4,
     });

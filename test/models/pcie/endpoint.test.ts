@@ -1,5 +1,5 @@
 /**
- * The endpoint and its DMA engine on their own: issue pipelining, tags and
+ * The endpoint and its DMA engine on their own: the issue pipeline, tags and
  * the completion buffer, completion timeouts, completion matching, the
  * descriptor generator, and the BAR. The engine talks to small fakes here
  * (one fixed answer delay, no link) so every time is a multiple of a
@@ -75,22 +75,73 @@ function conserved(sim: Simulation, e: DmaEngine, timeouts = 0, unexpected = 0):
   assertConserved({ sim, engines: [e], links: [], rootComplexes: [], timeouts, unexpected });
 }
 
-test('issue cost: one descriptor at a time, the next issued while the current one goes out', () => {
+/** Takes every TLP at once and records when each arrived. */
+class TimedSink implements TlpReceiver {
+  readonly got: { time: number; tlp: Tlp }[] = [];
+  constructor(private readonly sim: Simulation) {}
+  receive(tlp: Tlp, from: TlpSender): void {
+    this.got.push({ time: this.sim.now, tlp });
+    from.release(tlp);
+  }
+  /** The arrival time of each descriptor's first TLP, by descriptor id. */
+  firstTimes(): number[] {
+    const out: number[] = [];
+    for (const g of this.got) if (out[g.tlp.txn] === undefined) out[g.tlp.txn] = g.time;
+    return out;
+  }
+}
+
+test('issue latency is pipelined: descriptors taken up together are ready together, one latency later, in order', () => {
   const sim = new Simulation();
-  const e = engine(sim, { issueCost: '100 ns' });
+  const e = engine(sim, { issueLatency: '100 ns' });
   const log = new DoneLog(sim);
   e.listener = log;
-  const sink = new FakeCompleter(sim, e, 0);
+  const sink = new TimedSink(sim);
   e.connect(sink);
-  for (let i = 0; i < 10; i++) e.submit('write', G4 + 256 * i, 256);
+  for (let i = 0; i < 10; i++) e.submit('write', G4 + 512 * i, 512);
   sim.run();
-  // Descriptor k starts going out when its issue cost ends, (k + 1) × 100 ns: the sink takes its TLP at once.
-  assert.equal(log.done.map((d) => d.time), Array.from({ length: 10 }, (_, k) => (k + 1) * 100 * NS));
+  // Interval 0: all ten are taken up at 0 and ready at 100 ns; the sink takes every TLP at once, so all are done then.
+  assert.equal(log.done.map((d) => d.time), Array(10).fill(100 * NS));
   assert.ok(log.done.every((d, k) => d.ok && d.id === k));
-  const s = e.stats();
-  assert.is(s.bytesWritten, 2560);
-  assert.is(s.writeTlpsSent, 10);
-  assert.ok(Math.abs(e.writeLatency.max - 1000) <= 10, 'the last waited 1 µs from submission');
+  // Two MWr per descriptor (MPS 256), in descriptor order: no TLP overtakes one of an earlier descriptor.
+  assert.equal(sink.got.map((g) => g.tlp.addr), Array.from({ length: 20 }, (_, k) => G4 + 256 * k));
+  assert.is(sim.eventCount, 1, 'one wake-up served every descriptor');
+  assert.ok(Math.abs(e.writeLatency.max - 100) <= 1, 'latency is the issue latency, not ten of them');
+  conserved(sim, e);
+});
+
+test('issue interval: descriptors are taken up exactly issueInterval apart, the latency on top; an idle engine takes one up at once', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { issueLatency: '30 ns', issueInterval: '100 ns' });
+  const sink = new TimedSink(sim);
+  e.connect(sink);
+  for (let i = 0; i < 10; i++) e.submit('write', G4 + KiB * i, KiB);
+  sim.run({ until: 5 * US });
+  e.submit('write', G4 + 10 * KiB, KiB); // long after the last take-up (900 ns)
+  e.submit('write', G4 + 11 * KiB, KiB);
+  sim.run();
+  const first = sink.firstTimes();
+  assert.equal(first.slice(0, 10), Array.from({ length: 10 }, (_, k) => 30 * NS + k * 100 * NS));
+  assert.equal(first.slice(10), [5 * US + 30 * NS, 5 * US + 130 * NS]);
+  // Each descriptor's four MWr (1 KiB at MPS 256) go out together when it is ready, in address order.
+  assert.is(sink.got.length, 12 * 4);
+  sink.got.forEach((g, k) => assert.is(g.tlp.addr, G4 + 256 * k));
+  conserved(sim, e);
+});
+
+test('issue interval and latency both 0: an ideal engine sends at submission, with no event of its own', () => {
+  const sim = new Simulation();
+  const e = engine(sim);
+  const log = new DoneLog(sim);
+  e.listener = log;
+  const sink = new TimedSink(sim);
+  e.connect(sink);
+  sim.run({ until: 7 * NS });
+  for (let i = 0; i < 3; i++) e.submit('write', G4 + 64 * i, 64);
+  assert.is(sink.got.length, 3, 'handed to the link inside submit()');
+  assert.equal(log.done.map((d) => [d.id, d.time]), [[0, 7 * NS], [1, 7 * NS], [2, 7 * NS]]);
+  sim.run();
+  assert.is(sim.eventCount, 0);
   conserved(sim, e);
 });
 

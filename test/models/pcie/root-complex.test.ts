@@ -38,9 +38,9 @@ function two(rc: Record<string, unknown> = {}, a: Record<string, unknown> = {}, 
   const tracer = new RecordingTracer();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: '80 ns', bandwidth: 10_000 }));
   const root = new RootComplex(sim, rootComplexParams.parse({ mps: 256, traversal: TRAVERSAL, ...rc }), memory);
-  const epA = new Endpoint(sim, endpointParams.parse({ requesterId: 0x0100, mps: 256, issueCost: ISSUE, ...a }), 'a');
+  const epA = new Endpoint(sim, endpointParams.parse({ requesterId: 0x0100, mps: 256, issueLatency: ISSUE, ...a }), 'a');
   const epB = new Endpoint(sim, endpointParams.parse({
-    requesterId: 0x0200, mps: 256, issueCost: ISSUE, barBase: BAR, barSize: '16 MiB', barLatency: '100 ns', barBandwidth: 10_000, ...b,
+    requesterId: 0x0200, mps: 256, issueLatency: ISSUE, barBase: BAR, barSize: '16 MiB', barLatency: '100 ns', barBandwidth: 10_000, ...b,
   }), 'b');
   const portA = root.addRootPort(epA.routes), portB = root.addRootPort(epB.routes);
   const link = { gen: 3 as const, width: 8 as const, mps: 256, propagationPs: PROP, tracer };

@@ -1,0 +1,80 @@
+/**
+ * pcie.link: a PCIe link (link.ts) between a downstream port (root port,
+ * switch downstream port) and an upstream port (switch or endpoint "up").
+ * Its Max_Payload_Size is the smaller of the two ends' (equal in a valid
+ * topology: one MPS per hierarchy); ECRC is on if either end adds it.
+ */
+import type { z } from 'zod';
+import type { ComponentContext, ComponentType, MetricValue, PortEnd } from '../../../src/scenario/registry.js';
+import { PS_PER_S } from '../../../src/sim/time.js';
+import { Link, type LinkDirection } from '../link.js';
+import type { LinkWidth, PcieGen } from '../link-timing.js';
+import { dmaPathLinkParams, type DmaPathLinkParams } from '../root-complex.js';
+import { DOWNSTREAM_PORT, UP, UPSTREAM_PORT, type PcieElement } from './node.js';
+
+/** Decimal GB/s: 1 GB/s = 10^9 bytes/s, as the other PCIe statistics. */
+const BYTES_PER_GB = 1e9;
+
+const stats = (['up', 'down'] as const).flatMap((dir) => {
+  const what = dir === 'up' ? 'towards the root complex' : 'away from the root complex';
+  return [
+    { name: `${dir}_utilization`, unit: 'fraction', description: `Busy fraction of the direction ${what} (TLPs, DLLPs, SKPs)` },
+    { name: `${dir}_tlps`, unit: 'TLPs', description: `TLPs sent ${what}` },
+    { name: `${dir}_payload_gbps`, unit: 'GB/s', description: `Payload bytes sent ${what} over the run's simulated time` },
+    { name: `${dir}_credit_stall_fraction`, unit: 'fraction', description: `Fraction of time the direction ${what} had TLPs queued and no credits to send any` },
+  ];
+});
+
+class LinkElement {
+  private link: Link | null = null;
+  private readonly a: PcieElement;
+  private readonly b: PcieElement;
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: DmaPathLinkParams) {
+    const [a, b] = ctx.ends as readonly [PortEnd, PortEnd];
+    this.a = a.instance as PcieElement;
+    this.b = b.instance as PcieElement;
+    this.a.plug(a.port, this.b, b.port);
+    this.b.plug(b.port, this.a, a.port);
+  }
+
+  connect(): void {
+    const [ea, eb] = this.ctx.ends!;
+    this.a.build();
+    this.b.build();
+    const p = this.p;
+    this.link = new Link(this.ctx.sim, {
+      gen: p.gen as PcieGen, width: p.width as LinkWidth, mps: Math.min(this.a.mps, this.b.mps), propagationPs: p.propagation,
+      dllp: p.dllp, ecrc: this.a.ecrc || this.b.ecrc, name: this.ctx.name, tracer: this.ctx.tracer,
+      ...(p.creditReturnDelay !== undefined ? { creditReturnDelayPs: p.creditReturnDelay } : {}),
+    }, this.a.linkEnd(ea!.port), this.b.linkEnd(eb!.port));
+    this.a.attach(ea!.port, this.link, 'a');
+    this.b.attach(eb!.port, this.link, 'b');
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const link = this.link!;
+    // End a is the child when its port is the upstream-facing one.
+    const aIsChild = this.ctx.ends![0].port === UP;
+    const dirs: Record<'up' | 'down', LinkDirection> = { up: aIsChild ? link.aToB : link.bToA, down: aIsChild ? link.bToA : link.aToB };
+    const now = this.ctx.sim.now;
+    const out: Record<string, MetricValue> = {};
+    for (const [name, d] of Object.entries(dirs)) {
+      const s = d.stats();
+      out[`${name}_utilization`] = s.utilization;
+      out[`${name}_tlps`] = s.tlpsSent;
+      out[`${name}_payload_gbps`] = now > 0 ? (s.payloadBytesSent * PS_PER_S) / now / BYTES_PER_GB : 0;
+      out[`${name}_credit_stall_fraction`] = now > 0 ? s.creditStallPs / now : 0;
+    }
+    return out;
+  }
+}
+
+export const linkType: ComponentType<DmaPathLinkParams> = {
+  type: 'pcie.link',
+  description: 'A PCIe link joining a downstream port (root port, switch dpN) to an upstream port (switch or endpoint "up"): Gen1-6, x1-x32, credits, DLLPs',
+  params: dmaPathLinkParams as unknown as z.ZodType<DmaPathLinkParams>,
+  stats,
+  joins: [DOWNSTREAM_PORT, UPSTREAM_PORT],
+  create: (ctx, p) => new LinkElement(ctx, p),
+};

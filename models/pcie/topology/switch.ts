@@ -1,0 +1,99 @@
+/**
+ * pcie.switch: a PCIe switch (switch.ts) whose ports are "up" (towards the
+ * root complex) and "dp0".."dp<ports-2>". Its routing table comes from what
+ * the topology links below each downstream port.
+ */
+import { z } from 'zod';
+import type { ComponentContext, ComponentType, MetricValue, TopologyIssue, TopologyNode } from '../../../src/scenario/registry.js';
+import { distribution } from '../../../src/run/metrics.js';
+import type { PortRoutes } from '../fabric.js';
+import type { Link, LinkEnd } from '../link.js';
+import { NO_ROUTES } from '../router.js';
+import { PcieSwitch, SWITCH_TYPE, switchParams, switchStatDecls, type SwitchParams } from '../switch.js';
+import { DOWNSTREAM_PORT, mergeRoutes, rootAbove, UP, upstreamPortDecl, type PcieElement } from './node.js';
+
+/** Internal index of the upstream port; dp<k> is index k + 1. */
+const UPSTREAM_INDEX = 0;
+
+const { upstreamPort: _fixed, ...shape } = (switchParams as unknown as z.ZodObject).shape;
+const params = z.strictObject(shape);
+type Params = Omit<SwitchParams, 'upstreamPort'>;
+
+const portIndex = (name: string) => (name === UP ? UPSTREAM_INDEX : Number(name.slice(2)) + 1);
+
+class SwitchElement implements PcieElement {
+  readonly mps: number;
+  readonly ecrc = false;
+  private readonly below = new Map<number, PcieElement>();
+  private model: PcieSwitch | null = null;
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
+    this.mps = p.maxPayloadSize;
+  }
+
+  plug(port: string, far: PcieElement): void {
+    if (port !== UP) this.below.set(portIndex(port), far);
+  }
+
+  routesBelow(): PortRoutes {
+    return mergeRoutes([...this.below.values()].map((e) => e.routesBelow()));
+  }
+
+  build(): void {
+    this.sw();
+  }
+
+  private sw(): PcieSwitch {
+    if (this.model === null) {
+      const routes = Array.from({ length: this.p.ports }, (_, i) => this.below.get(i)?.routesBelow() ?? NO_ROUTES);
+      this.model = new PcieSwitch(this.ctx.sim, { ...this.p, upstreamPort: UPSTREAM_INDEX }, routes, { name: this.ctx.name, tracer: this.ctx.tracer });
+    }
+    return this.model;
+  }
+
+  linkEnd(port: string): LinkEnd {
+    return this.sw().linkEnd(portIndex(port));
+  }
+
+  attach(port: string, link: Link, end: 'a' | 'b'): void {
+    this.sw().attach(portIndex(port), link, end);
+  }
+
+  connect(): void {
+    this.build();
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const s = this.sw().stats();
+    const sum = (f: (p: (typeof s.ports)[number]) => number) => s.ports.reduce((acc, p) => acc + f(p), 0);
+    return {
+      tlps_forwarded: sum((p) => p.tlpsOut),
+      payload_bytes_forwarded: sum((p) => p.payloadBytesOut),
+      unsupported_requests: s.unsupportedRequests,
+      unexpected_completions: s.unexpectedCompletions,
+      malformed: s.malformed,
+      acs_redirected: s.redirected,
+      cut_through_clamped: s.cutThroughClamped,
+      queueing_delay: distribution(this.sw().queueingDelayPs()),
+    };
+  }
+}
+
+/** A switch hangs from a root complex like an endpoint does (no loop, no dangling upstream chain). */
+function checkSwitch(self: TopologyNode): TopologyIssue[] {
+  const up = rootAbove(self);
+  return 'message' in up ? [up] : [];
+}
+
+export const switchType: ComponentType<Params> = {
+  type: SWITCH_TYPE,
+  description: 'A PCIe switch: port "up" and downstream ports dp0..dp<ports-2>; address/ID routing, cut-through or store-and-forward, round-robin egress, ACS redirect',
+  params: params as unknown as z.ZodType<Params>,
+  stats: switchStatDecls,
+  ports: (p) => [
+    upstreamPortDecl('the switch'),
+    ...Array.from({ length: p.ports - 1 }, (_, k) => ({ name: `dp${k}`, kind: DOWNSTREAM_PORT, description: `downstream port ${k}` })),
+  ],
+  create: (ctx, p) => new SwitchElement(ctx, p),
+  checkTopology: (self) => checkSwitch(self as TopologyNode),
+};

@@ -1,0 +1,186 @@
+/**
+ * Topologies from scenario files: components with ports, links between them,
+ * the checks made before a run, and runs of built trees, checked against the
+ * hand-built DMA path and for conservation.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseScenario, resolveScenario } from '../../../src/scenario/loader.js';
+import { loadModelLibrary } from '../../../src/scenario/library.js';
+import { UserError } from '../../../src/scenario/errors.js';
+import { runScenario } from '../../../src/run/single.js';
+import { ROOT } from '../../helpers.js';
+
+const lib = await loadModelLibrary();
+const G4 = 4 * 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** rc —uplink— sw0 —link<i>— ep<i>, each endpoint writing (or reading) host memory; options change any part. */
+function tree(n = 2, ep: (i: number) => Record<string, unknown> = () => ({}), sw: Record<string, unknown> = {}) {
+  const components: Record<string, unknown>[] = [
+    { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4' },
+    { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: n + 1, maxPayloadSize: 256, ...sw } },
+  ];
+  const links: Record<string, unknown>[] = [{ name: 'uplink', type: 'pcie.link', preset: 'pcie-link', a: 'rc.rp0', b: 'sw0.up', params: { gen: 3, width: 16 } }];
+  for (let i = 0; i < n; i++) {
+    components.push({
+      name: `ep${i}`, type: 'pcie.endpoint', preset: 'netfpga-sume-dma',
+      params: { requesterId: 0x100 * (i + 1), descriptors: 50, descriptorSize: 4096, readFraction: 0, windowBase: G4 + i * 16 * MiB, windowSize: 16 * MiB, outstandingDescriptors: 8, ...ep(i) },
+    });
+    links.push({ name: `link${i}`, type: 'pcie.link', preset: 'pcie-link', a: `sw0.dp${i}`, b: `ep${i}.up`, params: { gen: 3, width: 8 } });
+  }
+  return { name: 'tree', components, links };
+}
+
+const resolve = (body: unknown) => resolveScenario(parseScenario('t.json', JSON.stringify(body)), {}, lib);
+const run = (body: unknown) => runScenario(resolve(body), { seed: 1, replication: 0 });
+const problem = (body: unknown): string => {
+  try { resolve(body); } catch (e) { assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`); return (e as Error).message; }
+  assert.unreachable('no error');
+  return '';
+};
+
+// ---------------------------------------------------------------- checks before the run
+
+test('a link end must name a component and one of its ports', () => {
+  const t = tree(); t.links[1]!.b = 'ep7.up';
+  assert.match(problem(t), 't.json: links[1].b: no component named "ep7"');
+  const u = tree(); u.links[1]!.a = 'sw0.dp9';
+  assert.match(problem(u), 't.json: links[1].a: sw0 (pcie.switch) has no port "dp9"; its ports: up, dp0, dp1');
+});
+
+test('a port takes one link', () => {
+  const t = tree(); t.links[2]!.a = 'sw0.dp0';
+  assert.match(problem(t), 't.json: links[2].a: port sw0.dp0 is already linked by links[1]; a port takes one link');
+});
+
+test('a link joins a downstream port to an upstream port', () => {
+  const t = tree(); t.links[0]!.b = 'sw0.dp1'; t.links.splice(2, 1);
+  assert.match(problem(t), 'a pcie.link joins a pcie.downstream port to a pcie.upstream port, but rc.rp0 is pcie.downstream and sw0.dp1 is pcie.downstream');
+});
+
+test('an endpoint whose upstream port is not linked is reported', () => {
+  const t = tree(); t.links.pop();
+  assert.match(problem(t), 't.json: components[3]: port ep1.up (the endpoint\'s upstream port, towards the root complex) must be linked');
+});
+
+test('switches linked in a loop are reported: no root complex reaches them', () => {
+  const t = tree(1);
+  t.components.push({ name: 'sw1', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: 2, maxPayloadSize: 256 } });
+  t.components[1] = { ...t.components[1]!, params: { ports: 3, maxPayloadSize: 256 } };
+  // rc.rp0 left unlinked; sw0.up <- sw1.dp0 and sw1.up <- sw0.dp1.
+  t.links[0] = { name: 'loop0', type: 'pcie.link', preset: 'pcie-link', a: 'sw1.dp0', b: 'sw0.up', params: { gen: 3, width: 8 } };
+  t.links.push({ name: 'loop1', type: 'pcie.link', preset: 'pcie-link', a: 'sw0.dp1', b: 'sw1.up', params: { gen: 3, width: 8 } });
+  assert.match(problem(t), 't.json: components[2]: its upstream links go round in a loop (ep0 → sw0 → sw1 → sw0), so no root complex reaches it');
+  const named = tree(1); named.links[0]!.name = 'link2'; named.links.push({ type: 'pcie.link', a: 'x.y', b: 'z.w' });
+  assert.match(problem(named), 't.json: links[2].name: the default name "link2" (this link has no name) is used by a component or an earlier link');
+});
+
+test('overlapping BARs, shared requester IDs and a BAR over host memory are reported', () => {
+  const bar = { barSize: '1 MiB', barBandwidth: 10, barBase: 0xf000_0000 };
+  const overlap = tree(2, () => bar);
+  assert.match(problem(overlap), 't.json: components[3].params.barBase: ep1\'s BAR [0xf0000000, 0xf0100000) overlaps ep0\'s BAR [0xf0000000, 0xf0100000)');
+  const ids = tree(2, () => ({ requesterId: 0x100 }));
+  assert.match(problem(ids), 't.json: components[3].params.requesterId: 0x100 is also ep0\'s');
+  const inMemory = tree(1, () => ({ ...bar, barBase: G4 }));
+  assert.match(problem(inMemory), 'ep0\'s BAR [0x100000000, 0x100100000) overlaps rc\'s memory');
+});
+
+test('BARs are naturally aligned powers of two; MPS is one per hierarchy and within every switch', () => {
+  assert.match(problem(tree(1, () => ({ barSize: 3 * MiB, barBandwidth: 10, barBase: 0xf000_0000 }))), 'components[2].params.barSize: expected a power of two');
+  assert.match(problem(tree(1, () => ({ barSize: MiB, barBandwidth: 10, barBase: 0xf008_0000 }))), 'components[2].params.barBase: 0xf0080000 is not a multiple of the BAR size');
+  assert.match(problem(tree(1, () => ({ mps: 128 }))), "components[2].params.mps: 128 differs from root complex rc's mps 256");
+});
+
+test('component and link types are not interchangeable', () => {
+  const t = tree(); t.links[0]!.type = 'pcie.switch';
+  assert.match(problem(t), 't.json: links[0].type: "pcie.switch" is not a link type; known link types: pcie.link');
+  const u = tree(); u.components[1]!.type = 'pcie.link';
+  assert.match(problem(u), 't.json: components[1].type: "pcie.link" is not a component type');
+});
+
+// ---------------------------------------------------------------- runs
+
+/** The scenario equivalent of buildDmaPath with the pcie-gen3x8-xeon-e5 preset, as one pcie.dma-path component. */
+function presetValues(name: string): Record<string, unknown> {
+  const p = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', `${name}.json`), 'utf8')) as { values: Record<string, { value: unknown }> };
+  return Object.fromEntries(Object.entries(p.values).map(([k, v]) => [k, v.value]));
+}
+
+test('the split presets (root complex, endpoint, link) hold the same values as the DMA-path preset', () => {
+  const whole = presetValues('pcie-gen3x8-xeon-e5');
+  const parts: [string, string][] = [['xeon-e5-v4', 'rootComplex.'], ['netfpga-sume-dma', 'endpoint.'], ['pcie-link', 'link.']];
+  for (const [preset, prefix] of parts) {
+    for (const [k, v] of Object.entries(presetValues(preset))) {
+      const key = k.startsWith('memory.') ? k : k === 'mps' && preset === 'xeon-e5-v4' ? 'rootComplex.mps' : `${prefix}${k}`;
+      assert.equal(v, whole[key], `${preset}: ${k}`);
+    }
+  }
+});
+
+test('one endpoint on a root port, built from a scenario, times DMA exactly as the hand-built path', () => {
+  for (const op of ['read', 'write'] as const) {
+    const ep = { requesterId: 0x100, descriptors: 64, descriptorSize: 4096, readFraction: op === 'read' ? 1 : 0, windowBase: G4, windowSize: 16 * MiB, outstandingDescriptors: 32 };
+    const topo = run({
+      name: 'topo',
+      components: [
+        { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4' },
+        { name: 'ep0', type: 'pcie.endpoint', preset: 'netfpga-sume-dma', params: ep },
+      ],
+      links: [{ type: 'pcie.link', preset: 'pcie-link', a: 'rc.rp0', b: 'ep0.up', params: { gen: 3, width: 8 } }],
+    });
+    const path = run({
+      name: 'path',
+      components: [{ name: 'dma', type: 'pcie.dma-path', preset: 'pcie-gen3x8-xeon-e5', params: { op, transferSize: 4096, transfers: 64, inFlight: 32, window: 16 * MiB } }],
+    });
+    assert.is(topo.status, 'ok');
+    assert.is(path.status, 'ok');
+    const m = topo.metrics as Record<string, any>, q = path.metrics as Record<string, any>;
+    assert.is(m.descriptors_done, 64);
+    assert.is(m.throughput_gbps, q.throughput_gbps, `${op}: same throughput`);
+    assert.equal(m[`${op}_latency_ns`], q.latency_ns, `${op}: same latency distribution`);
+    assert.is(topo.simulated_ps, path.simulated_ps, `${op}: same end time`);
+  }
+});
+
+test('endpoints behind a switch: every transfer done, every TLP accounted for at each hop, fair shares', () => {
+  for (const readFraction of [0, 1]) {
+    const r = run(tree(3, () => ({ readFraction })));
+    assert.is(r.status, 'ok');
+    const m = r.metrics as Record<string, any>;
+    let sum = 0;
+    for (let i = 0; i < 3; i++) {
+      assert.is(m[`ep${i}.descriptors_done`], 50);
+      assert.is(m[`ep${i}.descriptors_failed`], 0);
+      // What each endpoint's link carried up is what went through the uplink, no more, no less.
+      sum += m[`link${i}.up_tlps`];
+      assert.ok(Math.abs(m[`ep${i}.throughput_gbps`] - m['ep0.throughput_gbps']) / m['ep0.throughput_gbps'] < 0.02, 'equal shares under round robin');
+    }
+    assert.is(m['uplink.up_tlps'], sum, 'uplink carries every endpoint TLP');
+    assert.is(m.tlps_forwarded, sum + m['uplink.down_tlps'], 'the switch forwarded each TLP once');
+    assert.is(m.unsupported_requests ?? m['sw0.unsupported_requests'], 0);
+    if (readFraction === 1) {
+      assert.is(m.memory_reads, 3 * 50 * (4096 / 512), 'one memory read per MRRS-sized request');
+      assert.is(m['uplink.down_tlps'], m.completions_sent, 'every completion came down');
+    } else assert.is(m.memory_bytes_written, 3 * 50 * 4096);
+  }
+});
+
+test('peer-to-peer below a switch stays below it; with ACS redirect it goes through the root complex', () => {
+  const p2p = (acsRedirect: boolean) => run(tree(2, (i) => (i === 0
+    ? { descriptors: 20, windowBase: 0xf010_0000, windowSize: MiB }
+    : { descriptors: 0, barBase: 0xf010_0000, barSize: MiB, barBandwidth: 10 }), { acsRedirect }));
+  const direct = p2p(false).metrics as Record<string, any>;
+  assert.is(direct['ep0.descriptors_done'], 20);
+  assert.is(direct['uplink.up_tlps'], 0, 'nothing went up to the root complex');
+  assert.is(direct.p2p_forwarded, 0);
+  const redirected = p2p(true).metrics as Record<string, any>;
+  assert.is(redirected['ep0.descriptors_done'], 20);
+  assert.is(redirected['uplink.up_tlps'], redirected['link0.up_tlps'], 'every write went up');
+  assert.is(redirected.p2p_forwarded, redirected['link0.up_tlps'], 'and the root complex sent it back down');
+  assert.is(redirected.acs_redirected, redirected['link0.up_tlps']);
+});
+
+test.run();
