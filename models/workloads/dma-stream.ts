@@ -31,17 +31,20 @@ import { byteSize, duration } from '../../src/scenario/units.js';
 import { PS_PER_S } from '../../src/sim/time.js';
 import { distribution } from '../../src/run/metrics.js';
 import { WindowedCounter } from '../../src/stats/windows.js';
+import { Histogram } from '../../src/stats/histogram.js';
 import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, dmaWorkloadShape, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { endpointParams } from '../pcie/endpoint.js';
 import { prefixedShape, takePrefixed } from '../pcie/sections.js';
-import type { LinkDirection } from '../pcie/link.js';
 import type { LinkWidth, PcieGen } from '../pcie/link-timing.js';
 import { memoryParams } from '../pcie/memory.js';
 import { buildDmaPath, dmaPathLinkParams, rootComplexParams, type DmaPath, type DmaPathParams } from '../pcie/root-complex.js';
 import { ADDRESS_32BIT_LIMIT, type CompletionMode, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
 
 // ---------------------------------------------------------------- parameters
+
+/** Descriptors that are reads, by op. */
+const READ_FRACTION = { read: 1, write: 0, readwrite: 0.5 } as const;
 
 /** Decimal GB/s, as dma-throughput.ts and the memory model use: 1 GB/s = 10^9 bytes/s. */
 const BYTES_PER_GB = 1e9;
@@ -86,7 +89,7 @@ function flatPathShape(): Record<string, z.ZodType> {
 }
 
 const workloadShape = {
-  op: z.enum(['read', 'write']).describe("'read' (MRd out, CplD back) or 'write' (posted MWr)"),
+  op: z.enum(['read', 'write', 'readwrite']).describe("'read' (MRd out, CplD back), 'write' (posted MWr) or 'readwrite' (each transfer a read or a write, even odds)"),
   transferSize: byteSize().refine((b) => b > 0, { message: 'expected a positive size' }).describe('Bytes per transfer (one DMA descriptor), e.g. "4 KiB"'),
   transfers: z.number().int().positive().default(DEFAULT_TRANSFERS).describe('Transfers in all'),
   inFlight: z.number().int().min(1).default(DEFAULT_IN_FLIGHT).describe('Descriptors kept submitted and not done (closed loop)'),
@@ -135,14 +138,14 @@ const params = z.strictObject({ ...flatPathShape(), ...workloadShape }).superRef
 
 const stats: readonly StatDecl[] = [
   { name: 'throughput_gbps', unit: 'GB/s', description: 'Payload bytes moved / (first submission to last transfer done), 1 GB/s = 10^9 B/s' },
-  { name: 'expected_gbps', unit: 'GB/s', description: 'Closed-form link-bound throughput for the same transfer and link (dma-throughput.ts, pcie-bench model)' },
+  { name: 'expected_gbps', unit: 'GB/s', description: 'Closed-form link-bound throughput for the same transfer and link (dma-throughput.ts, pcie-bench model); null for readwrite, which has no closed form there' },
   { name: 'latency_ns', unit: 'ns', description: 'Transfer latency: submission to done (write: last TLP on the wire; read: last completion), queueing behind the other transfers in flight included', kind: 'distribution' },
   { name: 'transfers_done', unit: 'transfers', description: 'Transfers finished, failed ones included' },
   { name: 'transfers_failed', unit: 'transfers', description: 'Transfers with a read request that timed out' },
   { name: 'completion_timeouts', unit: 'requests', description: 'Read requests abandoned after the completion timeout' },
   { name: 'tlps_upstream', unit: 'TLPs', description: 'TLPs sent endpoint → root complex (MRd, MWr)' },
   { name: 'tlps_downstream', unit: 'TLPs', description: 'TLPs sent root complex → endpoint (CplD)' },
-  { name: 'link_utilization', unit: 'fraction', description: 'Busy fraction (TLPs, DLLPs, SKPs) of the link direction carrying the data: upstream for writes, downstream for reads' },
+  { name: 'link_utilization', unit: 'fraction', description: 'Busy fraction (TLPs, DLLPs, SKPs) of the link direction carrying the data: upstream for writes, downstream for reads, the busier of the two for readwrite' },
 ];
 
 // ---------------------------------------------------------------- the component
@@ -162,7 +165,7 @@ class DmaPathStudy implements Component, DescriptorListener {
     const workload: DmaWorkloadParams = {
       descriptors: p.transfers,
       descriptorSize: p.transferSize,
-      readFraction: p.op === 'read' ? 1 : 0,
+      readFraction: READ_FRACTION[p.op],
       addressPattern: p.pattern,
       windowBase: this.sections.memory.base,
       windowSize: p.window,
@@ -206,8 +209,10 @@ class DmaPathStudy implements Component, DescriptorListener {
       : dmaReadThroughput(size, { ...base, mrrs: endpoint.mrrs as TransferSize, rcb: rootComplex.rcb as ReadCompletionBoundary, rcbMode: rootComplex.completionMode as CompletionMode });
   }
 
-  private dataDirection(): LinkDirection {
-    return this.p.op === 'write' ? this.path.link.aToB : this.path.link.bToA;
+  /** The direction carrying the data (a mix: the busier one). */
+  private dataUtilization(): number {
+    const up = this.path.link.aToB.stats().utilization, down = this.path.link.bToA.stats().utilization;
+    return this.p.op === 'write' ? up : this.p.op === 'read' ? down : Math.max(up, down);
   }
 
   metrics(): Record<string, MetricValue> {
@@ -215,15 +220,15 @@ class DmaPathStudy implements Component, DescriptorListener {
     const s = engine.stats();
     return {
       throughput_gbps: s.throughput / BYTES_PER_GB,
-      expected_gbps: this.expected() / BYTES_PER_GB,
+      expected_gbps: this.p.op === 'readwrite' ? null : this.expected() / BYTES_PER_GB,
       // The engine's histograms are in ns already.
-      latency_ns: distribution(this.p.op === 'read' ? engine.readLatency : engine.writeLatency),
+      latency_ns: distribution(this.p.op === 'read' ? engine.readLatency : this.p.op === 'write' ? engine.writeLatency : new Histogram().merge(engine.readLatency).merge(engine.writeLatency)),
       transfers_done: s.descriptorsDone,
       transfers_failed: s.descriptorsFailed,
       completion_timeouts: s.completionTimeouts,
       tlps_upstream: this.path.link.aToB.stats().tlpsSent,
       tlps_downstream: this.path.link.bToA.stats().tlpsSent,
-      link_utilization: this.dataDirection().stats().utilization,
+      link_utilization: this.dataUtilization(),
     };
   }
 

@@ -10,9 +10,9 @@ import { CONFIDENCE_LEVEL, estimate, metricSamples } from './replications.js';
 import { lineSpec, type Cell, type Row } from './specs.js';
 
 /** The parameters that tell the lines apart: the requested series first, then every other swept parameter but x. */
-function lineVariants(study: ReportStudy, x: string, series: string | undefined): string[] {
+function lineVariants(study: ReportStudy, x: string, series: string | undefined, fixed: Record<string, unknown>): string[] {
   const names = series !== undefined && series !== x ? [series] : [];
-  for (const p of sweptParameters(study)) if (p.name !== x && !names.includes(p.name)) names.push(p.name);
+  for (const p of sweptParameters(study)) if (p.name !== x && !names.includes(p.name) && !(p.name in fixed)) names.push(p.name);
   return names;
 }
 
@@ -25,11 +25,14 @@ interface LinePoint { first: GridPoint; x: ParamValue | undefined; variant: stri
 
 export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | MissingFigure {
   const title = request.title ?? `${request.metric} vs ${request.x}`;
-  const variants = lineVariants(study, request.x, request.series);
+  const variants = lineVariants(study, request.x, request.series, request.where ?? {});
 
   // Points that agree on x and variant share one mean; with every swept parameter named that is one grid point each.
   const byKey = new Map<string, LinePoint>();
-  for (const point of gridPoints(study.runs)) {
+  const where = Object.entries(request.where ?? {});
+  const slice = where.map(([k, v]) => `${k} = ${String(v)}`).join(', ');
+  const runs = study.runs.filter((r) => where.every(([name, value]) => r.parameters[name] === value));
+  for (const point of gridPoints(runs)) {
     const x = point.parameters[request.x];
     const variant = variantLabel(point.parameters, variants);
     const key = JSON.stringify([x ?? null, variant]);
@@ -48,7 +51,7 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
     return row;
   });
   if (!rows.some((r) => r['x'] !== null && r['mean'] !== null)) {
-    return { title, reason: `no successful run has both parameter ${request.x} and metric ${request.metric}` };
+    return { title, reason: `no successful run${where.length ? ` with ${slice}` : ''} has both parameter ${request.x} and metric ${request.metric}` };
   }
 
   const hasBand = rows.some((r) => r['ci_low'] !== null);
@@ -71,7 +74,8 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
     hasBand ? ` with its ${CONFIDENCE_LEVEL * 100}% Student-t confidence band` : '',
     singleRun ? (hasBand ? '; points from a single run have no band' : '; one run per point, so no confidence band') : '',
     '.',
+    where.length ? ` Only the runs with ${slice}.` : '',
     study.runs.some((r) => r.status === 'failed') ? ' Failed runs are left out.' : '',
   ].join('');
-  return { name: `${request.metric} vs ${request.x}`, title, caption, spec };
+  return { name: `${request.metric} vs ${request.x}${where.length ? ` where ${slice}` : ''}`, title, caption, spec };
 }

@@ -62,6 +62,8 @@ export interface PlotRequest {
   title?: string;
   logX?: boolean;
   logY?: boolean;
+  /** Only the runs whose parameters have these values. */
+  where?: Record<string, ParamValue>;
 }
 
 export interface ReportStudy {

@@ -92,6 +92,9 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
         throw fieldError(file, ['report', 'plots', i, axis], `"${name}" is not a parameter this scenario declares`);
       }
     }
+    for (const name of Object.keys(plot.where ?? {})) {
+      if (!(name in body.parameters)) throw fieldError(file, ['report', 'plots', i, 'where', name], `"${name}" is not a parameter this scenario declares`);
+    }
   });
   return { file, hash: sha256Hex(canonicalJson(json)), body };
 }

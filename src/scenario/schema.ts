@@ -66,6 +66,7 @@ export const plotSpec = z.strictObject({
   title: z.string().optional(),
   logX: z.boolean().default(false),
   logY: z.boolean().default(false),
+  where: z.record(z.string(), scalar).optional().describe('Only the runs with these parameter values, e.g. {"op": "read"}'),
 });
 
 export const reportSpec = z.strictObject({

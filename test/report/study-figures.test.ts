@@ -71,6 +71,30 @@ test('with three swept parameters a line is one combination of the other two, th
   assert.equal(representativePoints(s, 'size').labels, ['iommu=false, scheme=a', 'iommu=false, scheme=b', 'iommu=true, scheme=a', 'iommu=true, scheme=b']);
 });
 
+test('a plot restricted by `where` draws only that slice, and the slice is not a variant', () => {
+  const runs: ReportRun[] = [];
+  let point = 0;
+  for (const op of ['read', 'write']) for (const gen of [3, 4]) for (const size of [1, 2]) {
+    runs.push(run({ point: point++, replication: 0, parameters: { size, gen, op }, metrics: { m: op === 'read' ? size : -size } }));
+  }
+  const s = study({
+    parameters: [
+      { name: 'op', description: null, unit: null, values: ['read', 'write'] },
+      { name: 'gen', description: null, unit: null, values: [3, 4] },
+      { name: 'size', description: null, unit: null, values: [1, 2] },
+    ],
+    runs,
+  });
+  const figure = lineFigure(s, { metric: 'm', x: 'size', series: 'gen', where: { op: 'read' } });
+  assert.ok('spec' in figure);
+  const rows = dataOf(figure.spec);
+  assert.equal(rows.map((r) => [r['variant'], r['x'], r['mean']]), [['3', 1, 1], ['3', 2, 2], ['4', 1, 1], ['4', 2, 2]]);
+  assert.is(figure.name, 'm vs size where op = read');
+  assert.match(figure.caption, 'Only the runs with op = read.');
+  const none = lineFigure(s, { metric: 'm', x: 'size', where: { op: 'sideways' } });
+  assert.ok('reason' in none && none.reason.includes('with op = sideways'));
+});
+
 test('a requested plot without data is reported, not drawn', () => {
   const s = sweepStudy({ replications: 1 });
   s.plots = [{ metric: 'no_such_metric', x: 'size', title: 'Ghost' }, { metric: 'throughput_gbps', x: 'no_such_parameter' }];

@@ -57,6 +57,11 @@ test('an unknown component type lists the known ones', () => {
   assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 'unknown component type "pcie.flux-capacitor"; known component types: pcie.dma-path, pcie.endpoint, pcie.root-complex, pcie.switch, workloads.fairness, workloads.queue');
 });
 
+test('a plot slice (where) must name declared parameters', () => {
+  const d = demoScenario(); d.report = { plots: [{ metric: 'm', x: 'load', where: { tagz: 4 } }] };
+  assert.match(problem(() => parse(d)), 's.json: report.plots[0].where.tagz: "tagz" is not a parameter this scenario declares');
+});
+
 test('an unknown parameter in --set lists the declared ones', () => {
   assert.match(problem(() => resolveScenario(parse(demoScenario()), { tag: '4' }, lib)),
     '--set tag: s.json declares no parameter "tag"; its parameters are load, requests, tags');
