@@ -54,6 +54,7 @@ With no argument, lists scenarios, component types and presets.
         if (what === 'types') {
           const shape = (t.params as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
           for (const [k, s] of Object.entries(shape)) write(`      ${k.padEnd(18)} ${s.description ?? ''}`);
+          if (t.joins) write(`      ⇄ a link: joins a ${t.joins[0]} port to a ${t.joins[1]} port (scenario "links")`);
           for (const st of t.stats) write(`      → ${st.name} [${st.unit}] ${st.description}`);
         }
       }
