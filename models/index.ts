@@ -3,6 +3,7 @@ import { Catalog } from '../src/scenario/registry.js';
 import { dmaPath } from './workloads/dma-stream.js';
 import { queueStation } from './workloads/queue.js';
 import { fairness } from './workloads/fairness.js';
+import { hypercallStudy } from './xen/hypercall-study.js';
 import { endpointType } from './pcie/topology/endpoint.js';
 import { linkType } from './pcie/topology/link.js';
 import { rootComplexType } from './pcie/topology/root-complex.js';
@@ -16,10 +17,11 @@ export const catalog = new Catalog()
   .register(switchType)
   .register(endpointType)
   .register(linkType)
-  .register(fairness);
+  .register(fairness)
+  .register(hypercallStudy);
 
 /** Presets are JSON kept in the source tree (models/presets), next to this module's source. */
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs'];

@@ -143,12 +143,12 @@ function resolveInstance(file: string, c: InstanceSpec, at: (string | number)[],
     if (typeof presetName !== 'string') throw fieldError(file, [...at, 'preset'], `expected a preset name, got ${JSON.stringify(presetName)}`);
     const preset = lib.presets.get(presetName);
     if (!preset) {
-      const known = lib.presets.all().filter((p) => p.type === c.type).map((p) => p.name);
+      const known = lib.presets.all().filter((p) => accepts(type, p.type)).map((p) => p.name);
       throw fieldError(file, [...at, 'preset'], `unknown preset "${presetName}"` +
         (known.length ? `; presets for ${c.type}: ${known.join(', ')}` : `; there is no preset for ${c.type}`));
     }
-    if (preset.type !== c.type) {
-      throw fieldError(file, [...at, 'preset'], `preset "${presetName}" is for ${preset.type}, not ${c.type}`);
+    if (!accepts(type, preset.type)) {
+      throw fieldError(file, [...at, 'preset'], `preset "${presetName}" is for ${preset.type}, not ${[c.type, ...(type.presetTypes ?? [])].join(' or ')}`);
     }
     merged = presetValues(preset);
   }
@@ -157,6 +157,11 @@ function resolveInstance(file: string, c: InstanceSpec, at: (string | number)[],
   const r = type.params.safeParse(merged);
   if (!r.success) throw withParameterOrigin(zodToUserError(file, [...at, 'params'], r.error, merged), r.error, at, origins, parameters);
   return { name: c.name, type, preset: presetName as string | undefined, params: r.data, path: at };
+}
+
+/** A type takes its own presets and those of the parameter groups it declares (presetTypes). */
+function accepts(type: ComponentType, presetType: string): boolean {
+  return presetType === type.type || (type.presetTypes?.includes(presetType) ?? false);
 }
 
 /** Says which parameter a bad value came from, when it came from one. */

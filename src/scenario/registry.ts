@@ -126,6 +126,12 @@ export interface ComponentType<P = any> {
   readonly params: z.ZodType<P, any>;
   readonly stats: readonly StatDecl[];
   create(ctx: ComponentContext, params: P): Component;
+  /**
+   * Preset types this type also takes besides its own: shared parameter
+   * groups (e.g. one platform's hypervisor costs) that several component
+   * types include under the same keys.
+   */
+  readonly presetTypes?: readonly string[];
   /** The ports an instance with these parameters offers (none if absent). */
   ports?(params: P): PortDecl[];
   /** Marks a link type: the two port kinds it joins, in either order. */

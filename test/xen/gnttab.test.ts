@@ -1,0 +1,165 @@
+/**
+ * Grant tables and grant operations: capacities, exhaustion as an outcome,
+ * exact hypercall / flush / IPI counts, and times worked out by hand from
+ * the cost parameters.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Simulation, type ProcessBody } from '../../src/sim/index.js';
+import { hypercallPs, xenCostParams, type XenCosts } from '../../models/xen/costs.js';
+import { GNTST, GrantOps, type GrantMapping } from '../../models/xen/gnttab.js';
+import { GrantTable, NO_REF, RESERVED_ENTRIES } from '../../models/xen/grant-table.js';
+import { Hypervisor, type Domain } from '../../models/xen/hypervisor.js';
+import { ROOT } from '../helpers.js';
+
+const NS = 1000;
+
+function world(costs: Partial<XenCosts> = {}, dom0Vcpus = 4, guest: { version?: 1 | 2; maxFrames?: number } = {}, maptrack = 262_144) {
+  const sim = new Simulation();
+  const xen = new Hypervisor(sim, { ...xenCostParams.parse({}), ...costs });
+  const ops = new GrantOps(xen);
+  const g = xen.createDomain('guest', { kind: 'hvm', vcpus: 1, grantVersion: guest.version ?? 1, maxGrantFrames: guest.maxFrames ?? 64, maptrackLimit: 262_144 });
+  const d0 = xen.createDomain('dom0', { kind: 'dom0', vcpus: dom0Vcpus, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: maptrack });
+  /** Runs `body` as a process to the end; its value. */
+  const run = <T>(body: ProcessBody<T>): T => {
+    const p = sim.process(body);
+    sim.run();
+    return p.value as T;
+  };
+  return { sim, xen, ops, g, d0, run };
+}
+
+test('v1 and v2 tables: entries per frame, capacity with the reserved entries, bytes with v2 status frames', () => {
+  const v1 = new GrantTable(1, 64, 1, 4096), v2 = new GrantTable(2, 64, 1, 4096);
+  assert.is(v1.entriesPerFrame, 512);
+  assert.is(v2.entriesPerFrame, 256);
+  assert.is(v1.usable, 32_768 - RESERVED_ENTRIES);
+  assert.is(v2.usable, 16_384 - RESERVED_ENTRIES);
+  assert.is(v1.bytes, 4096);
+  // One v2 frame of 256 entries has 512 bytes of status: one status frame.
+  assert.is(v2.bytes, 2 * 4096);
+  // The first ref handed out is the first unreserved entry.
+  assert.is(v1.grant(1, false).ref, RESERVED_ENTRIES);
+});
+
+test('a table grows a frame at a time, then is full: NO_REF, and ending an entry makes room again', () => {
+  const t = new GrantTable(1, 2, 1, 4096);
+  const refs: number[] = [];
+  let grew = 0;
+  for (let i = 0; i < 1024 - RESERVED_ENTRIES; i++) { const g = t.grant(7, false); refs.push(g.ref); grew += g.grewFrames; }
+  assert.is(grew, 1);
+  assert.is(t.frames, 2);
+  assert.ok(refs.every((r) => r !== NO_REF));
+  assert.is(new Set(refs).size, refs.length, 'no ref handed out twice');
+  assert.equal(t.grant(7, false), { ref: NO_REF, grewFrames: 0 });
+  t.noteMapped(refs[5]!, 1);
+  assert.is(t.end(refs[5]!), 'busy', 'a mapped entry cannot be ended');
+  t.noteMapped(refs[5]!, -1);
+  assert.is(t.end(refs[5]!), 'ok');
+  assert.is(t.end(refs[5]!), 'bad-ref');
+  assert.is(t.grant(7, false).ref, refs[5]);
+});
+
+test('map: one hypercall per batch, exact time; bad refs and read-only grants fail per op, the rest map', () => {
+  const { sim, xen, ops, g, d0, run } = world();
+  const refs = run(ops.grantAccess(g, d0, 10, false));
+  const ro = run(ops.grantAccess(g, d0, 2, true));
+  const t0 = sim.now;
+  const r = run(ops.map(d0, g, [...refs, 9999, ...ro], false));
+  const c = xen.costs;
+  assert.is(sim.now - t0, hypercallPs(c) + 13 * c.mapPerOp);
+  assert.equal(r.statuses, [...Array(10).fill(GNTST.okay), GNTST.bad_gntref, GNTST.permission_denied, GNTST.permission_denied]);
+  assert.is(r.mappings.length, 10);
+  assert.is(xen.counts().byOp['grant_table_op:map'], 1);
+  assert.is(ops.counts().mapFailures, 3);
+  assert.is(d0.maptrack.used, 10);
+  // Read-only maps of read-only grants succeed.
+  assert.equal(run(ops.map(d0, g, ro, true)).statuses, [GNTST.okay, GNTST.okay]);
+});
+
+test('unmap flushes once per 32 ops, each flush IPIs every other vCPU of the mapping domain', () => {
+  for (const [n, vcpus] of [[1, 4], [32, 4], [33, 4], [100, 1], [100, 16]] as const) {
+    const { sim, xen, ops, g, d0, run } = world({}, vcpus);
+    const refs = run(ops.grantAccess(g, d0, n, false));
+    const m = run(ops.map(d0, g, refs, false)).mappings;
+    const t0 = sim.now;
+    run(ops.unmap(d0, m));
+    const c = ops.counts(), x = xen.costs;
+    const flushes = Math.ceil(n / 32);
+    assert.is(c.tlbFlushes, flushes, `${n} unmaps`);
+    assert.is(c.iotlbFlushes, flushes);
+    assert.is(c.ipis, flushes * (vcpus - 1), `${n} unmaps, ${vcpus} vCPUs`);
+    const shootdown = vcpus > 1 ? Math.max(x.tlbFlush, x.ipi) : x.tlbFlush;
+    assert.is(sim.now - t0, hypercallPs(x) + n * x.unmapPerOp + flushes * (shootdown + x.iotlbFlush));
+    assert.is(d0.maptrack.used, 0);
+    assert.is(xen.counts().hypercalls, 2, 'one map and one unmap call');
+  }
+});
+
+test('IPIs take time on the other vCPUs: work there waits behind them', () => {
+  const { sim, ops, g, d0, run } = world({}, 2);
+  const refs = run(ops.grantAccess(g, d0, 32, false));
+  const m = run(ops.map(d0, g, refs, false)).mappings;
+  const t0 = sim.now;
+  let otherDone = -1;
+  sim.process(ops.unmap(d0, m));
+  // Another job for dom0's second vCPU, submitted just after the unmap's IPI has taken it.
+  const x = ops.xen.costs;
+  sim.process((function* (): ProcessBody<void> {
+    yield hypercallPs(x) + 32 * x.unmapPerOp + 1;
+    yield* d0.vcpus.use(1000);
+    otherDone = sim.now;
+  })());
+  sim.run();
+  assert.is(otherDone, t0 + hypercallPs(x) + 32 * x.unmapPerOp + x.ipi + 1000);
+});
+
+test('maptrack full is a per-op status, not a crash', () => {
+  const { ops, g, d0, run } = world({}, 1, {}, 5);
+  const refs = run(ops.grantAccess(g, d0, 8, false));
+  const r = run(ops.map(d0, g, refs, false));
+  assert.equal(r.statuses, [...Array(5).fill(GNTST.okay), ...Array(3).fill(GNTST.no_device_space)]);
+});
+
+test('a long batch is preempted and continued: one more round trip per slice of work', () => {
+  const { sim, xen, ops, g, d0, run } = world({ preemptAfter: 10_000 * NS, mapPerOp: 1000 * NS });
+  const refs = run(ops.grantAccess(g, d0, 25, false));
+  const t0 = sim.now;
+  run(ops.map(d0, g, refs, false));
+  // 25 µs of work in 10 µs slices: 3 slices, 2 continuations.
+  assert.is(xen.counts().continuations, 2);
+  assert.is(sim.now - t0, 3 * hypercallPs(xen.costs) + 25_000 * NS);
+  assert.is(xen.counts().hypercalls, 1 + 0, 'grants made no hypercall; the map is one (continued) call');
+});
+
+test('granting past the maximum frames: the pages that do not fit get NO_REF and are counted; growth is one hypercall per frame', () => {
+  const { xen, ops, g, d0, run } = world({}, 1, { version: 2, maxFrames: 2 });
+  const refs = run(ops.grantAccess(g, d0, 600, false));
+  const usable = 2 * 256 - RESERVED_ENTRIES;
+  assert.is(refs.filter((r) => r !== NO_REF).length, usable);
+  assert.is(ops.counts().grantFailures, 600 - usable);
+  assert.is(xen.counts().byOp['grant_table_op:grow'], 1);
+  // Mapping them: the NO_REFs fail as bad refs, the rest map.
+  const r = run(ops.map(d0, g, refs, false));
+  assert.is(r.mappings.length, usable);
+});
+
+test('grant copy: one hypercall, per-op work plus the bytes at the copy bandwidth', () => {
+  const { sim, xen, ops, d0, run } = world();
+  run(ops.copy(d0, 16, 4096));
+  const c = xen.costs;
+  assert.is(sim.now, hypercallPs(c) + 16 * (c.copyPerOp + Math.round((4096 * 1000) / c.copyBandwidth)));
+  assert.is(ops.counts().copyBytes, 16 * 4096);
+});
+
+test('the schema defaults are the xen-x86 preset values', () => {
+  const preset = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', 'xen-x86.json'), 'utf8')) as { values: Record<string, { value: unknown }> };
+  const fromPreset = xenCostParams.parse(Object.fromEntries(Object.entries(preset.values).map(([k, v]) => [k.replace(/^xen\./, ''), v.value])));
+  assert.equal(fromPreset, xenCostParams.parse({}));
+});
+
+test.run();
+
+export type { Domain, GrantMapping };
