@@ -46,10 +46,32 @@ export function studySection({ study, id, figures, missing }: StudySectionInput)
     provenance(study),
     parameterTables(study),
     plots(study, figures, missing),
+    sensitivityTable(study),
     resultTables(study),
     failures(study),
     '</section>',
   ].filter((part) => part !== '').join('\n');
+}
+
+/** Which estimate moves the result most (run/sensitivity.ts), largest swing first. */
+function sensitivityTable(study: ReportStudy): string {
+  const t = study.sensitivity;
+  if (!t || t.rows.length === 0) return '';
+  const at = Object.entries(t.at).map(([k, v]) => `${k} = ${displayValue(v)}`).join(', ');
+  const fmt = (v: number | null) => (v === null ? '—' : formatNumber(v));
+  return [
+    '<h3>Sensitivity to the estimates</h3>',
+    `<p>${escapeHtml(`${t.metric} at ${at || 'the defaults'} is ${fmt(t.baseline)}. Each preset value marked as an estimate was set to the low and the high end of ` +
+      `its plausible range, one at a time, all else unchanged (same seed). Swing: |high − low| as a share of the baseline.`)}</p>`,
+    htmlTable(
+      [{ header: 'Estimate', kind: 'code' }, { header: 'Preset value' }, { header: 'Range' }, { header: `${t.metric} at low`, kind: 'number' },
+        { header: `${t.metric} at high`, kind: 'number' }, { header: 'Swing', kind: 'number' }],
+      t.rows.map((r) => [
+        `${r.component}: ${r.key}`, typeof r.base === 'object' ? JSON.stringify(r.base) : displayValue(r.base), `${displayValue(r.low)} … ${displayValue(r.high)}`,
+        fmt(r.atLow), fmt(r.atHigh), r.swing === null ? '—' : `${(r.swing * 100).toFixed(1)}%`,
+      ]),
+    ),
+  ].join('\n');
 }
 
 function provenance(study: ReportStudy): string {

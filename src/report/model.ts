@@ -66,6 +66,30 @@ export interface PlotRequest {
   where?: Record<string, ParamValue>;
 }
 
+/** One-at-a-time sensitivity of a study to its preset estimates (run/sensitivity.ts). */
+export interface SensitivityRow {
+  /** Instance and preset key, e.g. "xen" and "xen.ipi". */
+  component: string;
+  preset: string;
+  key: string;
+  base: ParamValue | ParamValue[] | Record<string, unknown>;
+  low: ParamValue;
+  high: ParamValue;
+  /** The metric with the value at the low and the high end (null if the run failed or has no such metric). */
+  atLow: number | null;
+  atHigh: number | null;
+  /** |atHigh - atLow| / |baseline|: the share of the metric the estimate's range spans. */
+  swing: number | null;
+}
+
+export interface SensitivityTable {
+  metric: string;
+  at: Record<string, ParamValue>;
+  baseline: number | null;
+  /** Sorted by swing, largest first (ties and nulls by component and key). */
+  rows: SensitivityRow[];
+}
+
 export interface ReportStudy {
   /** Section title; defaults to the scenario name. */
   title: string;
@@ -78,6 +102,7 @@ export interface ReportStudy {
   metrics: Record<string, ReportMetricInfo>;
   plots: PlotRequest[];
   runs: ReportRun[];
+  sensitivity?: SensitivityTable | null;
 }
 
 export interface ReportDocument {

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { runsOfManifest, type SweepManifest } from './plan.js';
 import { resultsTable, writeResultsFile } from './results-file.js';
+import { readSensitivity, writeSensitivity } from './sensitivity.js';
 import type { RunSummary } from './single.js';
 import { readRunSummary, readSweepFolder, SWEEP_FILES, type SweepFolder } from './sweep.js';
 
@@ -45,5 +46,8 @@ export function mergeSweeps(dirs: readonly string[], out: string): { manifest: S
   const folder: SweepFolder = { manifest, shard: null };
   writeFileAtomic(path.join(out, SWEEP_FILES.manifest), canonicalJson(folder, 2) + '\n');
   writeResultsFile(path.join(out, SWEEP_FILES.results), resultsTable(manifest, runs.map((run) => ({ run, summary: found.get(run.index)!.summary }))));
+  // The first shard ran the sensitivity study for the whole sweep.
+  const sensitivity = folders.map((f) => readSensitivity(f.dir)).find((t) => t !== null);
+  if (sensitivity) writeSensitivity(out, sensitivity);
   return { manifest, runs: runs.length };
 }

@@ -5,6 +5,7 @@ import { isDistribution } from './metrics.js';
 import { runsOfManifest } from './plan.js';
 import { manifestOfResults, readResultsFile, RUN_COLUMNS } from './results-file.js';
 import { readRunSummary, SWEEP_FILES } from './sweep.js';
+import { readSensitivity } from './sensitivity.js';
 import fs from 'node:fs';
 
 /**
@@ -61,5 +62,6 @@ export function studyOfSweep(dir: string): ReportStudy {
     metrics: manifest.metrics,
     plots: manifest.report.plots,
     runs,
+    sensitivity: readSensitivity(dir),
   };
 }

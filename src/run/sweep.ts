@@ -4,6 +4,7 @@ import { UserError } from '../scenario/errors.js';
 import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
+import { readSensitivity, runSensitivity, writeSensitivity } from './sensitivity.js';
 import { planSweep, shardRuns, type PlannedRun, type PlanOptions, type Shard, type SweepManifest } from './plan.js';
 import { runPool } from './pool.js';
 import { Progress } from './progress.js';
@@ -92,6 +93,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     },
   });
   writeResultsFile(path.join(o.out, SWEEP_FILES.results), resultsTable(manifest, mine.map((run) => ({ run, summary: finished.get(run.index)! }))));
+  // The sensitivity runs belong to the whole sweep: one shard (the first) makes them, merge carries them over.
+  if ((o.shard === undefined || o.shard.index === 1) && !(o.resume && readSensitivity(o.out) !== null)) {
+    const table = runSensitivity(o.doc, o.lib, o.plan.overrides);
+    if (table) writeSensitivity(o.out, table);
+  }
   return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length };
 }
 

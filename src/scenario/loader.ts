@@ -96,6 +96,9 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
       if (!(name in body.parameters)) throw fieldError(file, ['report', 'plots', i, 'where', name], `"${name}" is not a parameter this scenario declares`);
     }
   });
+  for (const name of Object.keys(body.report?.sensitivity?.at ?? {})) {
+    if (!(name in body.parameters)) throw fieldError(file, ['report', 'sensitivity', 'at', name], `"${name}" is not a parameter this scenario declares`);
+  }
   return { file, hash: sha256Hex(canonicalJson(json)), body };
 }
 
@@ -109,12 +112,13 @@ export function resolveScenario(
   overrides: Record<string, string | Scalar>,
   lib: ModelLibrary,
   origin: OverrideOrigin = '--set',
+  presetOverrides: PresetOverrides = {},
 ): ResolvedScenario {
   const { file, body } = doc;
   const parameters = resolveParameters(file, body.parameters, overrides, origin);
   const origins = new Map<string, string>();
   const resolve = (spec: InstanceSpec, at: (string | number)[], kind: 'component' | 'link'): ResolvedComponent =>
-    resolveInstance(file, spec, at, kind, parameters, origins, lib);
+    resolveInstance(file, spec, at, kind, parameters, origins, lib, presetOverrides[spec.name] ?? {});
   const components = body.components.map((c, i) => resolve(c, ['components', i], 'component'));
   const links = body.links.map((l, j): ResolvedLink => ({
     ...resolve({ ...l, name: l.name ?? `link${j}` }, ['links', j], 'link'),
@@ -126,11 +130,18 @@ export function resolveScenario(
   return { doc, name: body.name, parameters, components, links, run, trace };
 }
 
+/**
+ * Preset values replaced for one resolution, by instance name: what a
+ * sensitivity study varies. They sit between the preset and the instance's
+ * own params, so a value the scenario sets itself is never overridden.
+ */
+export type PresetOverrides = Record<string, Record<string, unknown>>;
+
 type InstanceSpec = { name: string; type: string; preset?: string | undefined; params: Record<string, unknown> };
 
 /** A component or link of the scenario: its type, its preset merged under its own params, checked against the type's schema. */
 function resolveInstance(file: string, c: InstanceSpec, at: (string | number)[], kind: 'component' | 'link',
-  parameters: ParamValues, origins: Map<string, string>, lib: ModelLibrary): ResolvedComponent {
+  parameters: ParamValues, origins: Map<string, string>, lib: ModelLibrary, presetOverride: Record<string, unknown>): ResolvedComponent {
   const type = lib.catalog.get(c.type);
   const fits = (t: ComponentType) => (kind === 'link') === (t.joins !== undefined);
   if (!type || !fits(type)) {
@@ -150,7 +161,7 @@ function resolveInstance(file: string, c: InstanceSpec, at: (string | number)[],
     if (!accepts(type, preset.type)) {
       throw fieldError(file, [...at, 'preset'], `preset "${presetName}" is for ${preset.type}, not ${[c.type, ...(type.presetTypes ?? [])].join(' or ')}`);
     }
-    merged = presetValues(preset);
+    merged = { ...presetValues(preset), ...presetOverride };
   }
   const own = substituteRefs(file, c.params, parameters, [...at, 'params'], origins) as Record<string, unknown>;
   merged = { ...merged, ...own };

@@ -69,9 +69,15 @@ export const plotSpec = z.strictObject({
   where: z.record(z.string(), scalar).optional().describe('Only the runs with these parameter values, e.g. {"op": "read"}'),
 });
 
+export const sensitivitySpec = z.strictObject({
+  metric: z.string().describe('The metric (a results column, e.g. "round_ns_per_op" or "latency_ns.p50") whose response is measured'),
+  at: z.record(z.string(), scalar).default({}).describe('Parameter values of the base point (the rest at their defaults)'),
+}).describe("One-at-a-time sensitivity: every preset value marked as an estimate with a range is run at both ends of it, the others at the base point; the report ranks which estimate moves the metric most");
+
 export const reportSpec = z.strictObject({
   title: z.string().optional().describe("The report section's title (default: the scenario name)"),
   plots: z.array(plotSpec).default([]).describe('Metric-vs-parameter plots; empty gives a default set'),
+  sensitivity: sensitivitySpec.optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -92,4 +98,5 @@ export type ScenarioFile = z.infer<typeof scenarioSchema>;
 export type ParameterSpec = z.infer<typeof parameterSpec>;
 export type SweepSpec = z.infer<typeof sweepSpec>;
 export type LinkSpec = z.infer<typeof linkSpec>;
+export type SensitivitySpec = z.infer<typeof sensitivitySpec>;
 export type PlotSpec = z.infer<typeof plotSpec>;

@@ -1,0 +1,67 @@
+/**
+ * One-at-a-time sensitivity of a study to its estimates. A preset value that
+ * no publication fixes is marked `estimate` with a plausible `range`; this
+ * runs the scenario's base point once as it is and, for every such value
+ * (that the scenario does not set itself), once at each end of its range,
+ * everything else unchanged, with the same seed (common random numbers, so
+ * the difference is the parameter's, not the noise's). The result ranks the
+ * estimates by how far they move one metric: which guess matters.
+ *
+ * The base point is the scenario's `report.sensitivity.at` values over its
+ * defaults (and the sweep's --set overrides). Runs are in the calling thread:
+ * a handful of runs of one point.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
+import { resolveScenario } from '../scenario/loader.js';
+import type { Scalar } from '../scenario/schema.js';
+import { deriveRunSeed } from '../scenario/seeds.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { flattenMetrics } from './metrics.js';
+import { runScenario } from './single.js';
+import type { SensitivityRow, SensitivityTable } from '../report/model.js';
+
+export const SENSITIVITY_FILE = 'sensitivity.json';
+
+export function runSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: Record<string, string | Scalar>): SensitivityTable | null {
+  const spec = doc.body.report?.sensitivity;
+  if (!spec) return null;
+  const point = { ...overrides, ...spec.at };
+  const base = resolveScenario(doc, point, lib, 'sweep');
+  const seed = deriveRunSeed(doc.body.seed, base.parameters, 0);
+  const measure = (presetOverrides: Record<string, Record<string, unknown>>): number | null => {
+    const summary = runScenario(resolveScenario(doc, point, lib, 'sweep', presetOverrides), { seed, replication: 0 });
+    if (summary.status !== 'ok') return null;
+    const v = flattenMetrics(summary.metrics)[spec.metric];
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+  const baseline = measure({});
+  const rows: SensitivityRow[] = [];
+  doc.body.components.forEach((c, i) => {
+    const presetName = base.components[i]!.preset;
+    if (presetName === undefined) return;
+    const preset = lib.presets.get(presetName)!;
+    for (const key of Object.keys(preset.values).sort()) {
+      const v = preset.values[key]!;
+      if (!v.estimate || v.range === undefined || key in c.params) continue;
+      const [low, high] = v.range as [Scalar, Scalar];
+      const atLow = measure({ [c.name]: { [key]: low } });
+      const atHigh = measure({ [c.name]: { [key]: high } });
+      const swing = atLow !== null && atHigh !== null && baseline !== null && baseline !== 0 ? Math.abs(atHigh - atLow) / Math.abs(baseline) : null;
+      rows.push({ component: c.name, preset: presetName, key, base: v.value as Scalar, low, high, atLow, atHigh, swing });
+    }
+  });
+  rows.sort((a, b) => (b.swing ?? -1) - (a.swing ?? -1) || (a.component < b.component ? -1 : a.component > b.component ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { metric: spec.metric, at: base.parameters, baseline, rows };
+}
+
+export function writeSensitivity(dir: string, table: SensitivityTable): void {
+  writeFileAtomic(path.join(dir, SENSITIVITY_FILE), canonicalJson(table, 2) + '\n');
+}
+
+export function readSensitivity(dir: string): SensitivityTable | null {
+  const file = path.join(dir, SENSITIVITY_FILE);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SensitivityTable) : null;
+}

@@ -1,0 +1,72 @@
+/**
+ * One-at-a-time sensitivity to preset estimates: what is varied, what is not,
+ * the ranking, and that shards and merge carry the table like a one-machine
+ * sweep does.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseScenario, resolveScenario } from '../../src/scenario/loader.js';
+import { loadModelLibrary } from '../../src/scenario/library.js';
+import { UserError } from '../../src/scenario/errors.js';
+import { runSensitivity } from '../../src/run/sensitivity.js';
+import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+
+const lib = await loadModelLibrary();
+const study = (): Record<string, any> => JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'hypercall-costs.json'), 'utf8'));
+const doc = (body: unknown) => parseScenario('s.json', JSON.stringify(body));
+
+test('every estimate with a range is run at both ends; measured figures and scenario-set values are left alone', () => {
+  const body = study();
+  body.components[0].params['xen.ipi'] = '2 us';
+  const t = runSensitivity(doc(body), lib, {})!;
+  const keys = t.rows.map((r) => r.key);
+  const preset = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', 'xen-x86.json'), 'utf8')).values as Record<string, { estimate?: boolean; range?: unknown }>;
+  const expected = Object.keys(preset).filter((k) => preset[k]!.estimate && preset[k]!.range && k !== 'xen.ipi').sort();
+  assert.equal([...keys].sort(), expected);
+  assert.not.ok(keys.includes('xen.hypercallCycles'), 'a measured value is not an estimate');
+  // Ranked by swing, largest first.
+  const swings = t.rows.map((r) => r.swing ?? -1);
+  assert.equal(swings, [...swings].sort((a, b) => b - a));
+});
+
+test('a swing is the metric\'s response to the range, measured against a run with the value replaced', () => {
+  const body = study();
+  const t = runSensitivity(doc(body), lib, {})!;
+  const map = t.rows.find((r) => r.key === 'xen.mapPerOp')!;
+  // Per-use map of 64 pages: the map phase's per-op work moves the per-page round cost one for one.
+  assert.ok(Math.abs((map.atHigh! - map.atLow!) - (2000 - 200)) < 1e-6, `${map.atHigh} - ${map.atLow}`);
+  assert.ok(Math.abs(map.swing! - (map.atHigh! - map.atLow!) / t.baseline!) < 1e-12);
+  // Copy costs do not enter a map round: no swing.
+  assert.is(t.rows.find((r) => r.key === 'xen.copyPerOp')!.swing, 0);
+  // The baseline is the base point's own run.
+  const base = resolveScenario(doc(body), t.at as Record<string, string>, lib);
+  assert.is(base.parameters.batch, 64);
+});
+
+test('the base point must name declared parameters', () => {
+  const body = study(); body.report.sensitivity.at = { bacth: 64 };
+  try { doc(body); assert.unreachable(); } catch (e) {
+    assert.ok(e instanceof UserError);
+    assert.match((e as Error).message, 's.json: report.sensitivity.at.bacth: "bacth" is not a parameter this scenario declares');
+  }
+});
+
+test('a sweep writes sensitivity.json and its report shows it; shards and merge carry it', () => {
+  const dir = tempDir();
+  const body = study(); body.sweep.grid = { batch: [1, 64] };
+  const file = writeScenario(dir, 'hc.json', body);
+  const one = path.join(dir, 'one');
+  assert.is(cli(['sweep', file, '--out', one]).code, 0);
+  const html = fs.readFileSync(path.join(one, 'report', 'index.html'), 'utf8');
+  assert.match(html, 'Sensitivity to the estimates');
+  assert.match(html, 'xen.mapPerOp');
+  for (const k of [1, 2]) assert.is(cli(['sweep', file, '--shard', `${k}/2`, '--out', path.join(dir, `s${k}`)]).code, 0);
+  assert.ok(fs.existsSync(path.join(dir, 's1', 'sensitivity.json')));
+  assert.not.ok(fs.existsSync(path.join(dir, 's2', 'sensitivity.json')), 'only the first shard runs it');
+  assert.is(cli(['merge', path.join(dir, 's1'), path.join(dir, 's2'), '--out', path.join(dir, 'm'), '--no-report']).code, 0);
+  assert.ok(fs.readFileSync(path.join(dir, 'm', 'sensitivity.json')).equals(fs.readFileSync(path.join(one, 'sensitivity.json'))));
+});
+
+test.run();
