@@ -1,0 +1,56 @@
+/** KVM's udmabuf and virtio-gpu blob paths: limits as outcomes, exact times and counts. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Simulation, type ProcessBody } from '../../src/sim/index.js';
+import { Attribution } from '../../src/stats/attribution.js';
+import { exitPs, kvmCostParams } from '../../models/kvm/costs.js';
+import { KvmSharing } from '../../models/kvm/sharing.js';
+import { ROOT } from '../helpers.js';
+
+function world() {
+  const sim = new Simulation();
+  const attribution = new Attribution();
+  const kvm = new KvmSharing(kvmCostParams.parse({}), attribution);
+  const run = <T>(body: ProcessBody<T>): T => { const p = sim.process(body); sim.run(); return p.value as T; };
+  return { sim, kvm, attribution, run };
+}
+
+test('udmabuf: one ioctl, every page pinned and put in the sg table, no exit; the time is exact', () => {
+  const { sim, kvm, attribution, run } = world();
+  assert.equal(run(kvm.udmabufCreate(2025, 3)), { ok: true });
+  const c = kvm.costs;
+  assert.is(sim.now, c.ioctl + 2025 * (c.pinPerPage + c.sgPerPage));
+  assert.equal(kvm.counts(), { udmabufs: 1, udmabufFailures: 0, pagesPinned: 2025, exits: 0, interrupts: 0, blobCommands: 0, memEntries: 0 });
+  assert.is(attribution.total(), sim.now);
+});
+
+test('udmabuf limits are outcomes: more than 1024 items, or more than 64 MiB', () => {
+  const { sim, kvm, run } = world();
+  const items = run(kvm.udmabufCreate(2048, 1025));
+  assert.is(items.ok, false);
+  assert.ok(!items.ok && items.errno === 'EINVAL');
+  const big = run(kvm.udmabufCreate(64 * 256 + 1, 1));
+  assert.ok(!big.ok && big.errno === 'ENOMEM');
+  assert.ok(run(kvm.udmabufCreate(64 * 256, 1)).ok, 'exactly 64 MiB fits');
+  assert.is(kvm.counts().udmabufFailures, 2);
+  assert.is(sim.now, kvm.costs.ioctl + 64 * 256 * (kvm.costs.pinPerPage + kvm.costs.sgPerPage), 'failed calls cost nothing here');
+});
+
+test('a virtio-gpu blob: entries written, one kick (exit), the host, one interrupt', () => {
+  const { sim, kvm, run } = world();
+  run(kvm.blobCreate(8));
+  const c = kvm.costs;
+  assert.is(sim.now, 8 * c.entryWrite + exitPs(c) + c.commandBase + 8 * c.hostPerEntry + c.interrupt);
+  assert.is(exitPs(c), Math.round((1300 / 2.1) * 1000));
+  const n = kvm.counts();
+  assert.equal([n.exits, n.interrupts, n.blobCommands, n.memEntries], [1, 1, 1, 8]);
+});
+
+test('the schema defaults are the kvm-x86 preset values', () => {
+  const preset = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', 'kvm-x86.json'), 'utf8')) as { values: Record<string, { value: unknown }> };
+  assert.equal(kvmCostParams.parse(Object.fromEntries(Object.entries(preset.values).map(([k, v]) => [k.replace(/^kvm\./, ''), v.value]))), kvmCostParams.parse({}));
+});
+
+test.run();
