@@ -23,7 +23,8 @@ import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl 
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_NS } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
-import { XEN_PLATFORM, xenCostShape, xenCostsOf } from './costs.js';
+import { XEN_PLATFORM, xenCostsOf } from './costs.js';
+import { xenPlatformShape } from './platform.js';
 import { GrantOps, type GrantMapping } from './gnttab.js';
 import { NO_REF, RESERVED_ENTRIES } from './grant-table.js';
 import { Hypervisor, type Domain } from './hypervisor.js';
@@ -42,7 +43,7 @@ const params = z.strictObject({
   maptrackLimit: z.number().int().min(1).default(XEN_DEFAULT_MAPTRACK).describe('Foreign mappings the mapping domain may hold'),
   vcpus: z.number().int().min(1).default(4).describe('vCPUs of the mapping domain (each unmap flush IPIs the others)'),
   copyBytes: z.number().int().min(0).optional().describe('Bytes per copy op in copy mode (default: one page)'),
-  ...xenCostShape,
+  ...xenPlatformShape,
 });
 type Params = z.output<typeof params>;
 

@@ -54,7 +54,7 @@ test('an unknown preset lists the presets for that type', () => {
 
 test('an unknown component type lists the known ones', () => {
   const d = demoScenario(); d.components[0].type = 'pcie.flux-capacitor';
-  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 'unknown component type "pcie.flux-capacitor"; known component types: pcie.dma-path, pcie.endpoint, pcie.root-complex, pcie.switch, workloads.fairness, workloads.queue');
+  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 'unknown component type "pcie.flux-capacitor"; known component types: dmabuf.gref-schemes, pcie.dma-path, pcie.endpoint, pcie.root-complex, pcie.switch, workloads.fairness, workloads.queue, xen.hypercall-costs');
 });
 
 test('a plot slice (where) must name declared parameters', () => {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { hypercallPs, xenCostParams, type XenCosts } from '../../models/xen/costs.js';
+import { xenChannelCostParams } from '../../models/xen/channel-costs.js';
 import { GNTST, GrantOps, type GrantMapping } from '../../models/xen/gnttab.js';
 import { GrantTable, NO_REF, RESERVED_ENTRIES } from '../../models/xen/grant-table.js';
 import { Hypervisor, type Domain } from '../../models/xen/hypervisor.js';
@@ -156,8 +157,12 @@ test('grant copy: one hypercall, per-op work plus the bytes at the copy bandwidt
 
 test('the schema defaults are the xen-x86 preset values', () => {
   const preset = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', 'xen-x86.json'), 'utf8')) as { values: Record<string, { value: unknown }> };
-  const fromPreset = xenCostParams.parse(Object.fromEntries(Object.entries(preset.values).map(([k, v]) => [k.replace(/^xen\./, ''), v.value])));
-  assert.equal(fromPreset, xenCostParams.parse({}));
+  const values = Object.fromEntries(Object.entries(preset.values).map(([k, v]) => [k.replace(/^xen\./, ''), v.value]));
+  const own = Object.keys(xenCostParams.shape), channel = Object.keys(xenChannelCostParams.shape);
+  const pick = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, values[k]]));
+  assert.equal(xenCostParams.parse(pick(own)), xenCostParams.parse({}));
+  assert.equal(xenChannelCostParams.parse(pick(channel)), xenChannelCostParams.parse({}));
+  assert.equal(Object.keys(values).sort(), [...own, ...channel].sort(), 'the preset sets the whole group, nothing else');
 });
 
 test.run();

@@ -1,0 +1,137 @@
+/**
+ * dmabuf.gref-schemes: one buffer of `pages` pages shared from one domain to
+ * another with one of the three gref schemes (gref-schemes.ts): exported
+ * (granted), imported (mapped, following the scheme's metadata) and torn
+ * down (unmapped, access ended), one after another. It reports the scheme's
+ * counts and the latency of each phase; a buffer the scheme cannot address
+ * or the grant table cannot hold is an outcome (`outcome` says which), not a
+ * failed run.
+ *
+ * Directions: guest-to-host (a guest exports, dom0 imports), host-to-guest,
+ * guest-to-guest (two guests). They differ in who holds the grant table and
+ * whose vCPUs the unmap flushes interrupt.
+ */
+import { z } from 'zod';
+import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import type { ProcessBody } from '../../src/sim/index.js';
+import { PS_PER_US } from '../../src/sim/time.js';
+import type { Attribution } from '../../src/stats/attribution.js';
+import { XEN_PLATFORM, xenCostsOf } from '../xen/costs.js';
+import { xenPlatformShape } from '../xen/platform.js';
+import { GrantOps } from '../xen/gnttab.js';
+import { Hypervisor, type Domain } from '../xen/hypervisor.js';
+import { XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES } from '../xen/hypercall-study.js';
+import { exportBuffer, importBuffer, layout, teardown, type SchemeLimits } from './gref-schemes.js';
+
+/**
+ * The flat scheme's largest ref array: xen-zcopy copies it from user space
+ * in one kernel allocation; KMALLOC_MAX_SIZE is 4 MiB on x86 (order-10
+ * pages), 1,048,576 refs of 4 bytes. An estimate of where the ioctl gives up.
+ */
+export const DEFAULT_FLAT_MAX_REFS = 1_048_576;
+
+const params = z.strictObject({
+  scheme: z.enum(['flat', 'directory', 'multilevel']).describe('flat (xen-zcopy), directory (displif), multilevel (hyper_dmabuf)'),
+  pages: z.number().int().min(1).describe('Buffer size in 4 KiB pages'),
+  direction: z.enum(['guest-to-host', 'host-to-guest', 'guest-to-guest']).default('guest-to-host').describe('Who exports to whom'),
+  grantVersion: z.union([z.literal(1), z.literal(2)]).default(1).describe('Grant table format of the exporting domain'),
+  maxGrantFrames: z.number().int().min(1).default(XEN_DEFAULT_MAX_GRANT_FRAMES).describe('Grant frames the exporter\'s table may grow to'),
+  dom0Vcpus: z.number().int().min(1).default(4).describe('vCPUs of dom0'),
+  guestVcpus: z.number().int().min(1).default(2).describe('vCPUs of each guest'),
+  flatMaxRefs: z.number().int().min(1).default(DEFAULT_FLAT_MAX_REFS).describe('Largest ref array the flat scheme\'s ioctl takes (estimate: KMALLOC_MAX_SIZE / 4 bytes)'),
+  ...xenPlatformShape,
+});
+type Params = z.output<typeof params>;
+
+const stats: readonly StatDecl[] = [
+  { name: 'outcome', unit: '', description: "'ok', 'too-large-for-scheme', 'grant-table-full' or 'map-failed'" },
+  { name: 'grant_entries', unit: 'entries', description: 'Grant entries the scheme needs: data plus metadata pages (closed form)' },
+  { name: 'metadata_pages', unit: 'pages', description: 'Pages of refs shared besides the data' },
+  { name: 'dependent_map_steps', unit: 'steps', description: 'Map hypercalls the importer issues one after another, each needing the previous result' },
+  { name: 'hypercalls', unit: 'calls', description: 'Hypercalls of the whole share: export, import, teardown' },
+  { name: 'import_hypercalls', unit: 'calls', description: 'Grant hypercalls of the import (maps and unmaps)' },
+  { name: 'message_bytes', unit: 'B', description: 'Bytes of the scheme\'s own messages (request and response)' },
+  { name: 'max_pages', unit: 'pages', description: 'The largest buffer the scheme can address (null: unbounded)' },
+  { name: 'export_latency_us', unit: 'µs', description: 'Exporter: granting data and metadata pages' },
+  { name: 'import_latency_us', unit: 'µs', description: 'Importer: mapping the buffer by the scheme\'s steps' },
+  { name: 'teardown_latency_us', unit: 'µs', description: 'Importer unmaps the data, exporter ends access to every ref' },
+];
+
+class GrefStudy implements Component {
+  private readonly xen: Hypervisor;
+  private readonly ops: GrantOps;
+  private readonly exporter: Domain;
+  private readonly importer: Domain;
+  private readonly limits: SchemeLimits;
+  private outcome = 'not run';
+  private readonly latencyPs = { export: 0, import: 0, teardown: 0 };
+  private importHypercalls = 0;
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
+    this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
+    this.ops = new GrantOps(this.xen);
+    this.limits = { flatMaxRefs: p.flatMaxRefs };
+    const domain = (name: string, isDom0: boolean, exporting: boolean) => this.xen.createDomain(name, {
+      kind: isDom0 ? 'dom0' : 'hvm', vcpus: isDom0 ? p.dom0Vcpus : p.guestVcpus,
+      grantVersion: exporting ? p.grantVersion : 1, maxGrantFrames: exporting ? p.maxGrantFrames : XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: XEN_DEFAULT_MAPTRACK,
+    });
+    const [fromDom0, toDom0] = { 'guest-to-host': [false, true], 'host-to-guest': [true, false], 'guest-to-guest': [false, false] }[p.direction];
+    this.exporter = domain(fromDom0 ? 'dom0' : 'guest-a', fromDom0!, true);
+    this.importer = domain(toDom0 ? 'dom0' : 'guest-b', toDom0!, false);
+  }
+
+  start(): void {
+    this.ctx.sim.process(this.share(), `${this.ctx.name}/share`);
+  }
+
+  private *phase<T>(name: keyof GrefStudy['latencyPs'], body: ProcessBody<T>): ProcessBody<T> {
+    const t0 = this.ctx.sim.now;
+    const r = yield* body;
+    this.latencyPs[name] = this.ctx.sim.now - t0;
+    return r;
+  }
+
+  private *share(): ProcessBody<void> {
+    const { ops, exporter, importer, p } = this;
+    const exp = yield* this.phase('export', exportBuffer(ops, exporter, importer, p.scheme, p.pages, this.limits));
+    if (!exp.ok) { this.outcome = exp.failure; return; }
+    const before = this.xen.counts().hypercalls;
+    const imp = yield* this.phase('import', importBuffer(ops, importer, exporter, exp.buffer));
+    this.importHypercalls = this.xen.counts().hypercalls - before;
+    if (!imp.ok) { this.outcome = imp.failure; return; }
+    yield* this.phase('teardown', teardown(ops, importer, exporter, exp.buffer, imp.mappings));
+    this.xen.attribution.countTransaction();
+    this.outcome = 'ok';
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const l = layout(this.p.scheme, this.p.pages, this.limits);
+    const us = (ps: number) => (this.outcome === 'ok' ? ps / PS_PER_US : null);
+    return {
+      outcome: this.outcome,
+      grant_entries: l.grantEntries,
+      metadata_pages: l.metadataPages,
+      dependent_map_steps: l.dependentMapSteps,
+      hypercalls: this.xen.counts().hypercalls,
+      import_hypercalls: this.importHypercalls,
+      message_bytes: l.messageBytes,
+      max_pages: Number.isFinite(l.maxPages) ? l.maxPages : null,
+      export_latency_us: us(this.latencyPs.export),
+      import_latency_us: us(this.latencyPs.import),
+      teardown_latency_us: us(this.latencyPs.teardown),
+    };
+  }
+
+  attribution(): Attribution {
+    return this.xen.attribution;
+  }
+}
+
+export const grefStudy: ComponentType<Params> = {
+  type: 'dmabuf.gref-schemes',
+  description: 'Share one buffer between two Xen domains with the flat, directory or multi-level gref scheme: counts and export/import/teardown latency',
+  params: params as unknown as z.ZodType<Params>,
+  presetTypes: [XEN_PLATFORM],
+  stats,
+  create: (ctx, p) => new GrefStudy(ctx, p),
+};

@@ -1,0 +1,100 @@
+/**
+ * The three gref schemes against REFERENCES.md's closed forms, and the
+ * simulated flows against the layouts: every count exact, every size that
+ * does not fit an outcome.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Simulation, type ProcessBody } from '../../src/sim/index.js';
+import { xenCostParams } from '../../models/xen/costs.js';
+import { GrantOps } from '../../models/xen/gnttab.js';
+import { Hypervisor } from '../../models/xen/hypervisor.js';
+import { exportBuffer, importBuffer, layout, teardown, type SchemeName } from '../../models/dmabuf/gref-schemes.js';
+import { cli } from '../helpers.js';
+
+const LIMITS = { flatMaxRefs: 1_048_576 };
+const SIZES = [1, 2, 1023, 1024, 1025, 2025, 8100, 1_048_576];
+
+test('layouts match the closed forms for every size tested', () => {
+  for (const n of SIZES) {
+    const d = Math.ceil(n / 1023), l2 = Math.ceil(n / 1024);
+    assert.equal(
+      [layout('flat', n, LIMITS).grantEntries, layout('flat', n, LIMITS).metadataPages, layout('flat', n, LIMITS).dependentMapSteps],
+      [n, 0, 1], `flat ${n}`);
+    const dir = layout('directory', n, LIMITS);
+    assert.equal([dir.grantEntries, dir.metadataPages, dir.dependentMapSteps], [n + d, d, d + 1], `directory ${n}`);
+    const ml = layout('multilevel', n, LIMITS);
+    assert.equal([ml.grantEntries, ml.metadataPages, ml.dependentMapSteps, ml.importHypercalls], [n + l2 + 1, 1 + l2, 3, 5], `multilevel ${n}`);
+  }
+  // REFERENCES.md's frames: 1080p (2,025 pages) needs D = 2 directory pages, 4K (8,100) D = 8.
+  assert.is(layout('directory', 2025, LIMITS).metadataPages, 2);
+  assert.is(layout('directory', 8100, LIMITS).metadataPages, 8);
+  // The largest multi-level buffer: 1024 × 1024 pages = 4 GiB; one more page does not fit.
+  assert.is(layout('multilevel', 1, LIMITS).maxPages, 1_048_576);
+});
+
+function share(scheme: SchemeName, pages: number, maxGrantFrames = 64) {
+  const sim = new Simulation();
+  const xen = new Hypervisor(sim, xenCostParams.parse({}));
+  const ops = new GrantOps(xen);
+  const guest = xen.createDomain('guest', { kind: 'hvm', vcpus: 2, grantVersion: 1, maxGrantFrames, maptrackLimit: 262_144 });
+  const dom0 = xen.createDomain('dom0', { kind: 'dom0', vcpus: 4, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+  const out: { export?: unknown; import?: unknown; hypercalls: number[] } = { hypercalls: [] };
+  sim.process((function* (): ProcessBody<void> {
+    const e = yield* exportBuffer(ops, guest, dom0, scheme, pages, LIMITS);
+    out.export = e;
+    out.hypercalls.push(xen.counts().hypercalls);
+    if (!e.ok) return;
+    const i = yield* importBuffer(ops, dom0, guest, e.buffer);
+    out.import = i;
+    out.hypercalls.push(xen.counts().hypercalls);
+    if (!i.ok) return;
+    yield* teardown(ops, dom0, guest, e.buffer, i.mappings);
+    out.hypercalls.push(xen.counts().hypercalls);
+  })());
+  sim.run();
+  return { out, ops, guest, dom0, xen };
+}
+
+test('the simulated import issues exactly the layout\'s hypercalls, and teardown leaves nothing granted or mapped', () => {
+  for (const scheme of ['flat', 'directory', 'multilevel'] as const) {
+    for (const n of [1, 1023, 1024, 1025, 2025, 8100]) {
+      const { out, ops, guest, dom0 } = share(scheme, n);
+      const l = layout(scheme, n, LIMITS);
+      assert.is(guest.grants.peakUsed, l.grantEntries, `${scheme} ${n}: entries`);
+      assert.is(out.hypercalls[1]! - out.hypercalls[0]!, l.importHypercalls, `${scheme} ${n}: import hypercalls`);
+      assert.is(out.hypercalls[0], guest.grants.frames - 1, 'export: no hypercall but one per grant frame added');
+      assert.is(guest.grants.used, 0, `${scheme} ${n}: every ref ended`);
+      assert.is(dom0.maptrack.used, 0, `${scheme} ${n}: every mapping undone`);
+      assert.is(ops.counts().mapFailures, 0);
+    }
+  }
+});
+
+test('a buffer the grant table cannot hold, or the scheme cannot address, is an outcome, and leaves the table clean', () => {
+  // 64 v1 frames: 32,760 usable entries. Directory: N + ceil(N / 1023) entries; 32,728 pages fit, 32,729 do not.
+  assert.ok((share('directory', 32_728).out.export as { ok: boolean }).ok);
+  const full = share('directory', 32_729);
+  assert.equal((full.out.export as { ok: boolean; failure: string }).failure, 'grant-table-full');
+  assert.is(full.guest.grants.used, 0, 'the refs granted before the table filled are ended again');
+  // Multi-level: 1,048,577 pages is one more than 1024 × 1024.
+  const big = share('multilevel', 1_048_577, 4096);
+  assert.equal((big.out.export as { failure: string }).failure, 'too-large-for-scheme');
+});
+
+test('the study through the CLI: counts as metrics, latencies only when the share succeeded', () => {
+  const run = (sets: string[]) => {
+    const r = cli(['run', 'gref-schemes', ...sets.flatMap((s) => ['--set', s]), '--json']);
+    assert.is(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).metrics as Record<string, number | string | null>;
+  };
+  const dir = run(['scheme=directory', 'pages=8100']);
+  assert.equal([dir.outcome, dir.grant_entries, dir.metadata_pages, dir.dependent_map_steps, dir.import_hypercalls], ['ok', 8108, 8, 9, 17]);
+  const ml = run(['scheme=multilevel', 'pages=8100']);
+  assert.ok((ml.import_latency_us as number) < (dir.import_latency_us as number), 'three dependent steps beat nine');
+  const tooBig = run(['scheme=flat', 'pages=65536']);
+  assert.is(tooBig.outcome, 'grant-table-full');
+  assert.is(tooBig.import_latency_us, null);
+});
+
+test.run();
