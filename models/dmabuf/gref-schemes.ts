@@ -98,17 +98,18 @@ export type ImportResult = { ok: true; mappings: GrantMapping[] } | { ok: false;
 /**
  * The exporter grants the data pages and the metadata pages to the importer
  * (read-only: the importer reads refs and data) and fills the metadata
- * pages with refs. A buffer the scheme cannot address, or that does not fit
- * the grant table, fails; refs already granted are ended again.
+ * pages with refs. A buffer the scheme cannot address, or whose refs the
+ * grant table cannot all hold, fails before anything is granted.
  */
 export function* exportBuffer(ops: GrantOps, exporter: Domain, importer: Domain, scheme: SchemeName, pages: number, limits: SchemeLimits): ProcessBody<ExportResult> {
   const l = layout(scheme, pages, limits);
   if (pages > l.maxPages) return { ok: false, failure: 'too-large-for-scheme', detail: `${pages} pages > ${l.maxPages} the ${scheme} scheme can address` };
-  const refs = yield* ops.grantAccess(exporter, importer, l.grantEntries, true);
-  if (refs.includes(NO_REF)) {
-    yield* ops.endAccess(exporter, refs);
-    return { ok: false, failure: 'grant-table-full', detail: `${l.grantEntries} grant entries needed, the table holds ${exporter.grants.usable}` };
+  // Linux reserves all the refs first (gnttab_alloc_grant_references) and fails with -ENOSPC if they do not fit.
+  if (l.grantEntries > exporter.grants.available) {
+    return { ok: false, failure: 'grant-table-full', detail: `${l.grantEntries} grant entries needed, ${exporter.grants.available} available` };
   }
+  const refs = yield* ops.grantAccess(exporter, importer, l.grantEntries, true);
+  if (refs.includes(NO_REF)) throw new Error('model bug: refs ran out after the reservation');
   return { ok: true, buffer: { layout: l, dataRefs: refs.slice(0, pages), metadataRefs: refs.slice(pages) } };
 }
 

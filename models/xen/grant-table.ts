@@ -86,6 +86,11 @@ export class GrantTable {
     return table + Math.ceil(statusBytes / this.pageBytes) * this.pageBytes;
   }
 
+  /** Entries that could still be granted: free ones now plus those of the frames the table may still add. */
+  get available(): number {
+    return this.nFree + (this.maxFrames - this.framesNow) * this.entriesPerFrame;
+  }
+
   /** Grants `domid` access to one page; grows the table if it must. NO_REF if full at maxFrames. */
   grant(domid: number, readOnly: boolean): GrantOutcome {
     let grew = 0;
