@@ -26,4 +26,4 @@ export const catalog = new Catalog()
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm'];

@@ -21,7 +21,9 @@ import { xenPlatformShape } from '../xen/platform.js';
 import { GrantOps } from '../xen/gnttab.js';
 import { Hypervisor, type Domain } from '../xen/hypervisor.js';
 import { XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES } from '../xen/hypercall-study.js';
-import { exportBuffer, importBuffer, layout, teardown, type SchemeLimits } from './gref-schemes.js';
+import { exportBuffer, importBuffer, layout, teardown, type SchemeLimits, type SchemeName } from './gref-schemes.js';
+import { kvmCostShape, kvmCostsOf } from '../kvm/costs.js';
+import { KvmSharing } from '../kvm/sharing.js';
 
 /**
  * The flat scheme's largest ref array: xen-zcopy copies it from user space
@@ -31,7 +33,7 @@ import { exportBuffer, importBuffer, layout, teardown, type SchemeLimits } from 
 export const DEFAULT_FLAT_MAX_REFS = 1_048_576;
 
 const params = z.strictObject({
-  scheme: z.enum(['flat', 'directory', 'multilevel']).describe('flat (xen-zcopy), directory (displif), multilevel (hyper_dmabuf)'),
+  scheme: z.enum(['flat', 'directory', 'multilevel', 'kvm-udmabuf']).describe('flat (xen-zcopy), directory (displif), multilevel (hyper_dmabuf), or for contrast KVM: a virtio-gpu blob backed by a udmabuf'),
   pages: z.number().int().min(1).describe('Buffer size in 4 KiB pages'),
   direction: z.enum(['guest-to-host', 'host-to-guest', 'guest-to-guest']).default('guest-to-host').describe('Who exports to whom'),
   grantVersion: z.union([z.literal(1), z.literal(2)]).default(1).describe('Grant table format of the exporting domain'),
@@ -39,12 +41,15 @@ const params = z.strictObject({
   dom0Vcpus: z.number().int().min(1).default(4).describe('vCPUs of dom0'),
   guestVcpus: z.number().int().min(1).default(2).describe('vCPUs of each guest'),
   flatMaxRefs: z.number().int().min(1).default(DEFAULT_FLAT_MAX_REFS).describe('Largest ref array the flat scheme\'s ioctl takes (estimate: KMALLOC_MAX_SIZE / 4 bytes)'),
+  contiguousPages: z.number().int().min(1).default(1).describe('kvm-udmabuf: pages per physically contiguous run of the guest buffer (one blob entry and one udmabuf item each)'),
   ...xenPlatformShape,
+  ...kvmCostShape,
 });
 type Params = z.output<typeof params>;
 
 const stats: readonly StatDecl[] = [
-  { name: 'outcome', unit: '', description: "'ok', 'too-large-for-scheme', 'grant-table-full' or 'map-failed'" },
+  { name: 'outcome', unit: '', description: "'ok', 'too-large-for-scheme', 'grant-table-full', 'map-failed'; kvm-udmabuf: 'udmabuf-limit' or 'not-applicable' (other than guest-to-host)" },
+  { name: 'exits', unit: 'exits', description: 'kvm-udmabuf: guest exits (virtqueue kicks)' },
   { name: 'grant_entries', unit: 'entries', description: 'Grant entries the scheme needs: data plus metadata pages (closed form)' },
   { name: 'metadata_pages', unit: 'pages', description: 'Pages of refs shared besides the data' },
   { name: 'dependent_map_steps', unit: 'steps', description: 'Map hypercalls the importer issues one after another, each needing the previous result' },
@@ -63,6 +68,7 @@ class GrefStudy implements Component {
   private readonly exporter: Domain;
   private readonly importer: Domain;
   private readonly limits: SchemeLimits;
+  private readonly kvm: KvmSharing;
   private outcome = 'not run';
   private readonly latencyPs = { export: 0, import: 0, teardown: 0 };
   private importHypercalls = 0;
@@ -71,6 +77,7 @@ class GrefStudy implements Component {
     this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
     this.ops = new GrantOps(this.xen);
     this.limits = { flatMaxRefs: p.flatMaxRefs };
+    this.kvm = new KvmSharing(kvmCostsOf(p), this.xen.attribution);
     const domain = (name: string, isDom0: boolean, exporting: boolean) => this.xen.createDomain(name, {
       kind: isDom0 ? 'dom0' : 'hvm', vcpus: isDom0 ? p.dom0Vcpus : p.guestVcpus,
       grantVersion: exporting ? p.grantVersion : 1, maxGrantFrames: exporting ? p.maxGrantFrames : XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: XEN_DEFAULT_MAPTRACK,
@@ -91,8 +98,26 @@ class GrefStudy implements Component {
     return r;
   }
 
+  /**
+   * KVM, guest to host: the guest lists its pages in a virtio-gpu
+   * RESOURCE_CREATE_BLOB (export), the host builds a udmabuf from them
+   * (import), RESOURCE_UNREF releases it (teardown).
+   */
+  private *shareKvm(): ProcessBody<void> {
+    const p = this.p;
+    if (p.direction !== 'guest-to-host') { this.outcome = 'not-applicable'; return; }
+    const segments = Math.ceil(p.pages / p.contiguousPages);
+    yield* this.phase('export', this.kvm.blobCreate(segments));
+    const r = yield* this.phase('import', this.kvm.udmabufCreate(p.pages, segments));
+    if (!r.ok) { this.outcome = 'udmabuf-limit'; return; }
+    yield* this.phase('teardown', this.kvm.blobUnref(p.pages));
+    this.xen.attribution.countTransaction();
+    this.outcome = 'ok';
+  }
+
   private *share(): ProcessBody<void> {
     const { ops, exporter, importer, p } = this;
+    if (p.scheme === 'kvm-udmabuf') { yield* this.shareKvm(); return; }
     const exp = yield* this.phase('export', exportBuffer(ops, exporter, importer, p.scheme, p.pages, this.limits));
     if (!exp.ok) { this.outcome = exp.failure; return; }
     const before = this.xen.counts().hypercalls;
@@ -105,17 +130,21 @@ class GrefStudy implements Component {
   }
 
   metrics(): Record<string, MetricValue> {
-    const l = layout(this.p.scheme, this.p.pages, this.limits);
+    const isKvm = this.p.scheme === 'kvm-udmabuf';
+    // KVM shares no grants: its gref counts are zero, its limit the udmabuf size limit.
+    const l = isKvm ? null : layout(this.p.scheme as SchemeName, this.p.pages, this.limits);
+    const kvm = this.kvm.costs;
     const us = (ps: number) => (this.outcome === 'ok' ? ps / PS_PER_US : null);
     return {
       outcome: this.outcome,
-      grant_entries: l.grantEntries,
-      metadata_pages: l.metadataPages,
-      dependent_map_steps: l.dependentMapSteps,
+      exits: this.kvm.counts().exits,
+      grant_entries: l?.grantEntries ?? 0,
+      metadata_pages: l?.metadataPages ?? 0,
+      dependent_map_steps: l?.dependentMapSteps ?? 0,
       hypercalls: this.xen.counts().hypercalls,
       import_hypercalls: this.importHypercalls,
-      message_bytes: l.messageBytes,
-      max_pages: Number.isFinite(l.maxPages) ? l.maxPages : null,
+      message_bytes: l?.messageBytes ?? 0,
+      max_pages: l === null ? kvm.udmabufSizeLimit / kvm.pageBytes : Number.isFinite(l.maxPages) ? l.maxPages : null,
       export_latency_us: us(this.latencyPs.export),
       import_latency_us: us(this.latencyPs.import),
       teardown_latency_us: us(this.latencyPs.teardown),

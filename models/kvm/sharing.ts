@@ -12,7 +12,8 @@
  *  - virtio-gpu blob resource: the guest sends one command listing its
  *    pages as 16-byte virtio_gpu_mem_entry (address, length) per contiguous
  *    segment, kicks the virtqueue (one exit), the host takes the entries in
- *    and answers with one interrupt.
+ *    and answers with one interrupt. RESOURCE_UNREF is one more command;
+ *    unpinning costs per page what pinning did (an estimate).
  *
  * Both are plain timed steps on the caller (a process yields them); they
  * charge the run's attribution under "kvm-*" categories.
@@ -69,6 +70,17 @@ export class KvmSharing {
     this.n.pagesPinned += pages;
     yield t;
     return { ok: true };
+  }
+
+  /** RESOURCE_UNREF of a blob backed by a udmabuf of `pages` pages: one command (kick, host, interrupt), the pages unpinned. */
+  *blobUnref(pages: number): ProcessBody<void> {
+    const c = this.costs;
+    const kick = exitPs(c), host = c.commandBase + pages * c.pinPerPage;
+    this.attribution.charge(VIRTQUEUE, kick).charge(VIRTIO_GPU_HOST, host).charge(INTERRUPT, c.interrupt);
+    this.n.blobCommands++;
+    this.n.exits++;
+    this.n.interrupts++;
+    yield kick + host + c.interrupt;
   }
 
   /** A virtio-gpu RESOURCE_CREATE_BLOB with `segments` memory entries: guest writes, kick, host, interrupt. */

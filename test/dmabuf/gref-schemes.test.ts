@@ -97,4 +97,17 @@ test('the study through the CLI: counts as metrics, latencies only when the shar
   assert.is(tooBig.import_latency_us, null);
 });
 
+test('KVM for contrast: no grants or hypercalls; udmabuf stops at 1,024 items, or at 64 MiB with contiguous runs', () => {
+  const run = (sets: string[]) => {
+    const r = cli(['run', 'xen-vs-kvm', ...sets.flatMap((s) => ['--set', s]), '--json']);
+    assert.is(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).metrics as Record<string, number | string | null>;
+  };
+  const ok = run(['pages=1024']);
+  assert.equal([ok.outcome, ok.grant_entries, ok.hypercalls, ok.exits], ['ok', 0, 0, 2]);
+  assert.is(run(['pages=1025']).outcome, 'udmabuf-limit', '1,025 scattered pages need 1,025 items');
+  assert.is(run(['pages=16384', 'contiguousPages=512']).outcome, 'ok', '32 items, exactly 64 MiB');
+  assert.is(run(['pages=16385', 'contiguousPages=512']).outcome, 'udmabuf-limit', 'one page past 64 MiB');
+});
+
 test.run();
