@@ -5,6 +5,7 @@ import { queueStation } from './workloads/queue.js';
 import { fairness } from './workloads/fairness.js';
 import { hypercallStudy } from './xen/hypercall-study.js';
 import { grefStudy } from './dmabuf/gref-study.js';
+import { displayStudy } from './dmabuf/display.js';
 import { endpointType } from './pcie/topology/endpoint.js';
 import { linkType } from './pcie/topology/link.js';
 import { rootComplexType } from './pcie/topology/root-complex.js';
@@ -20,10 +21,11 @@ export const catalog = new Catalog()
   .register(linkType)
   .register(fairness)
   .register(hypercallStudy)
-  .register(grefStudy);
+  .register(grefStudy)
+  .register(displayStudy);
 
 /** Presets are JSON kept in the source tree (models/presets), next to this module's source. */
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames'];

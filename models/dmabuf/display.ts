@@ -1,0 +1,273 @@
+/**
+ * dmabuf.display: a compositor in a guest shows frames through a display
+ * backend in dom0 (Xen's para-virtual display, displif), at a fixed frame
+ * rate, and the question is whether each way of sharing the frame buffers
+ * keeps up, and with what margin.
+ *
+ * The protocol, on one displif ring (64-byte requests and responses) with
+ * its event channel, both real models (models/xen/ring.ts):
+ *  - At each vsync tick the compositor takes a free buffer (double or
+ *    triple buffering: one is on screen, the rest are free or in flight);
+ *    with none free the frame is skipped (a missed deadline).
+ *  - `sharing: 'per-frame'`: the compositor shares the frame's buffer anew
+ *    (exports it with the gref scheme) and asks the backend to create a
+ *    buffer and flip to it; the backend imports it (maps by the scheme's
+ *    steps), flips, and tears the previous frame's buffer down (unmap; the
+ *    frontend then ends access). `share-once`: every buffer is shared and
+ *    imported once before the first frame; a frame is a page-flip request.
+ *  - `remoteSync`: before flipping, the backend runs the dma-buf's CPU
+ *    access brackets (begin and end) against the exporter, each a request
+ *    and a response on a second ring from backend to frontend, as
+ *    hyper_dmabuf's OPS_TO_SOURCE does when the importer waits.
+ *  - A frame's latency is from its tick to the flip's response at the
+ *    compositor; it misses its deadline if that exceeds the frame period.
+ *
+ * Left out: rendering (a frame is ready at its tick), the scan-out itself,
+ * and the backend's buffer creation beyond a fixed cost per page.
+ */
+import { z } from 'zod';
+import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import type { ProcessBody } from '../../src/sim/index.js';
+import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
+import { Histogram } from '../../src/stats/histogram.js';
+import type { Attribution } from '../../src/stats/attribution.js';
+import { distribution } from '../../src/run/metrics.js';
+import { duration } from '../../src/scenario/units.js';
+import { prefixedShape, takePrefixed } from '../pcie/sections.js';
+import { XEN_PLATFORM, xenCostsOf } from '../xen/costs.js';
+import { xenChannelCostsOf } from '../xen/channel-costs.js';
+import { EventChannels } from '../xen/event-channel.js';
+import { GrantOps, type GrantMapping } from '../xen/gnttab.js';
+import { Hypervisor, type Domain } from '../xen/hypervisor.js';
+import { XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES } from '../xen/hypercall-study.js';
+import { xenPlatformShape } from '../xen/platform.js';
+import { connectRing, type XenRing } from '../xen/ring.js';
+import { DISPLIF_MESSAGE_BYTES, exportBuffer, importBuffer, teardown, type ExportedBuffer, type SchemeLimits } from './gref-schemes.js';
+import { DEFAULT_FLAT_MAX_REFS } from './gref-study.js';
+
+/** 4-byte ARGB frames in 4 KiB pages (REFERENCES.md: 1080p = 2,025 pages, 4K = 8,100). */
+export const FRAME_PAGES = { '1080p': (1920 * 1080 * 4) / 4096, '4k': (3840 * 2160 * 4) / 4096 } as const;
+
+/** The display backend's own costs: estimates (no published figures), with ranges in their descriptions. */
+export const displayCostParams = z.strictObject({
+  createBase: duration().default(20 * PS_PER_US).describe('Backend: creating a local buffer (DRM framebuffer) from imported pages, fixed part (est., 5-100 us)'),
+  createPerPage: duration().default(20_000).describe('Backend: per page of that buffer, sg table and framebuffer setup (est., 5-100 ns)'),
+  flip: duration().default(30 * PS_PER_US).describe('Backend: an atomic page flip programmed into the display controller (est., 10-200 us)'),
+  syncOp: duration().default(5 * PS_PER_US).describe('Exporter: replaying one dma-buf CPU-access op on the original buffer (est., 1-50 us)'),
+});
+export type DisplayCosts = z.output<typeof displayCostParams>;
+const DISPLAY = 'display';
+
+const params = z.strictObject({
+  resolution: z.enum(['1080p', '4k']).describe('Frame size: 1080p (2,025 pages) or 4K (8,100 pages), 4-byte ARGB'),
+  fps: z.number().positive().describe('Frames per second: the deadline is one frame period'),
+  buffers: z.number().int().min(2).default(2).describe('Frame buffers in rotation: 2 double, 3 triple buffering'),
+  sharing: z.enum(['per-frame', 'share-once']).describe('Share (export, import, tear down) every frame, or every buffer once and reuse'),
+  scheme: z.enum(['flat', 'directory', 'multilevel']).default('directory').describe('Gref scheme of the sharing (displif uses the directory)'),
+  remoteSync: z.boolean().default(false).describe('Backend brackets each frame with begin/end CPU access synced to the exporter (two round trips)'),
+  frames: z.number().int().min(1).default(120).describe('Frames (vsync ticks) in the run'),
+  dom0Vcpus: z.number().int().min(1).default(4).describe('vCPUs of dom0 (the backend)'),
+  guestVcpus: z.number().int().min(1).default(2).describe('vCPUs of the compositor guest'),
+  ...prefixedShape(DISPLAY, displayCostParams),
+  ...xenPlatformShape,
+});
+type Params = z.output<typeof params>;
+
+const stats: readonly StatDecl[] = [
+  { name: 'frame_latency_us', unit: 'µs', description: 'Vsync tick to the flip\'s response at the compositor, frames shown', kind: 'distribution' },
+  { name: 'missed_deadlines', unit: 'frames', description: 'Frames shown later than one period after their tick, plus frames skipped' },
+  { name: 'skipped_frames', unit: 'frames', description: 'Ticks with no free buffer: the frame was never sent' },
+  { name: 'missed_fraction', unit: 'fraction', description: 'missed_deadlines / frames' },
+  { name: 'margin_us', unit: 'µs', description: 'Frame period minus the p99 frame latency: negative means it cannot keep up' },
+  { name: 'hypercalls_per_frame', unit: 'calls', description: 'Hypercalls per frame in steady state (setup excluded)' },
+];
+
+interface FlipRequest { frame: number; buffer: number; tick: Time }
+interface SyncRequest { op: 'begin' | 'end' }
+
+class DisplayStudy implements Component {
+  private readonly xen: Hypervisor;
+  private readonly ops: GrantOps;
+  private readonly channels: EventChannels;
+  private readonly guest: Domain;
+  private readonly dom0: Domain;
+  private readonly costs: DisplayCosts;
+  private readonly limits: SchemeLimits = { flatMaxRefs: DEFAULT_FLAT_MAX_REFS };
+  private readonly pages: number;
+  private readonly periodPs: Time;
+  private readonly latency = new Histogram();
+  private late = 0;
+  private skipped = 0;
+  private shown = 0;
+  private setupHypercalls = 0;
+  private failure: string | null = null;
+  /** Buffers free for the compositor (not on screen, not in flight), oldest freed first. */
+  private readonly free: number[];
+  /** Per buffer: its export (share-once: for the whole run; per-frame: of the frame in flight or on screen). */
+  private readonly exported: (ExportedBuffer | null)[];
+  private readonly imported: (GrantMapping[] | null)[];
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
+    this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
+    this.ops = new GrantOps(this.xen);
+    this.channels = new EventChannels(this.xen, xenChannelCostsOf(p));
+    const dom = (name: string, vcpus: number, kind: 'dom0' | 'hvm') => this.xen.createDomain(name, {
+      kind, vcpus, grantVersion: 1, maxGrantFrames: XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: XEN_DEFAULT_MAPTRACK,
+    });
+    this.guest = dom('guest', p.guestVcpus, 'hvm');
+    this.dom0 = dom('dom0', p.dom0Vcpus, 'dom0');
+    this.costs = takePrefixed(p, DISPLAY) as DisplayCosts;
+    this.pages = FRAME_PAGES[p.resolution];
+    this.periodPs = Math.round(PS_PER_S / p.fps);
+    this.free = Array.from({ length: p.buffers }, (_, b) => b);
+    this.exported = new Array<ExportedBuffer | null>(p.buffers).fill(null);
+    this.imported = new Array<GrantMapping[] | null>(p.buffers).fill(null);
+  }
+
+  start(): void {
+    this.ctx.sim.process(this.run(), `${this.ctx.name}/setup`);
+  }
+
+  private *run(): ProcessBody<void> {
+    const flips = yield* connectRing<FlipRequest, FlipRequest>(this.channels, this.guest, this.dom0, DISPLIF_MESSAGE_BYTES);
+    const sync = yield* connectRing<SyncRequest, SyncRequest>(this.channels, this.dom0, this.guest, DISPLIF_MESSAGE_BYTES);
+    if (typeof flips === 'number' || typeof sync === 'number') throw new Error('model bug: a fresh domain has free event-channel ports');
+    if (this.p.sharing === 'share-once') {
+      for (let b = 0; b < this.p.buffers; b++) {
+        if (!(yield* this.shareBuffer(b))) return;
+      }
+    }
+    this.setupHypercalls = this.xen.counts().hypercalls;
+    const sim = this.ctx.sim;
+    sim.process(this.backend(flips, sync), `${this.ctx.name}/backend`);
+    sim.process(this.syncServer(sync), `${this.ctx.name}/sync`);
+    sim.process(this.responses(flips), `${this.ctx.name}/responses`);
+    const t0 = sim.now;
+    for (let f = 0; f < this.p.frames; f++) {
+      const tick = t0 + f * this.periodPs;
+      if (tick > sim.now) yield tick - sim.now;
+      if (this.failure !== null) return;
+      const buffer = this.free.shift();
+      if (buffer === undefined) { this.skipped++; continue; }
+      sim.process(this.frame(flips, { frame: f, buffer, tick }), `${this.ctx.name}/frame`);
+    }
+  }
+
+  /** Export (compositor) and import (backend) of one buffer, with the backend's buffer creation. False on failure. */
+  private *shareBuffer(b: number): ProcessBody<boolean> {
+    const e = yield* exportBuffer(this.ops, this.guest, this.dom0, this.p.scheme, this.pages, this.limits);
+    if (!e.ok) { this.failure = e.failure; return false; }
+    this.exported[b] = e.buffer;
+    const i = yield* importBuffer(this.ops, this.dom0, this.guest, e.buffer);
+    if (!i.ok) { this.failure = i.failure; return false; }
+    this.imported[b] = i.mappings;
+    yield* this.onDom0(this.costs.createBase + this.pages * this.costs.createPerPage);
+    return true;
+  }
+
+  /** Compositor: (per-frame: export the buffer,) then send the flip request. */
+  private *frame(flips: XenRing<FlipRequest, FlipRequest>, req: FlipRequest): ProcessBody<void> {
+    if (this.p.sharing === 'per-frame') {
+      const e = yield* exportBuffer(this.ops, this.guest, this.dom0, this.p.scheme, this.pages, this.limits);
+      if (!e.ok) { this.failure = e.failure; return; }
+      this.exported[req.buffer] = e.buffer;
+    }
+    // 2 buffers in flight at most and the displif ring has 32 slots: it cannot fill.
+    if (!(yield* flips.sendRequest(req))) throw new Error('model bug: the display ring is full');
+  }
+
+  /** Backend: for each request, (import,) (sync,) flip, release the previous buffer, respond. */
+  private *backend(flips: XenRing<FlipRequest, FlipRequest>, sync: XenRing<SyncRequest, SyncRequest>): ProcessBody<void> {
+    let onScreen = -1;
+    for (;;) {
+      yield* flips.awaitRequests();
+      for (const req of yield* flips.takeRequests()) {
+        if (this.p.sharing === 'per-frame') {
+          const i = yield* importBuffer(this.ops, this.dom0, this.guest, this.exported[req.buffer]!);
+          if (!i.ok) { this.failure = i.failure; return; }
+          this.imported[req.buffer] = i.mappings;
+          yield* this.onDom0(this.costs.createBase + this.pages * this.costs.createPerPage);
+        }
+        if (this.p.remoteSync) {
+          for (const op of ['begin', 'end'] as const) {
+            yield* sync.sendRequest({ op });
+            yield* sync.awaitResponses();
+            yield* sync.takeResponses();
+          }
+        }
+        yield* this.onDom0(this.costs.flip);
+        if (onScreen >= 0) yield* this.release(onScreen);
+        onScreen = req.buffer;
+        yield* flips.sendResponses([req]);
+      }
+    }
+  }
+
+  /** The previous buffer leaves the screen: per-frame, it is torn down (backend unmaps, frontend ends access). */
+  private *release(b: number): ProcessBody<void> {
+    if (this.p.sharing === 'per-frame') {
+      yield* teardown(this.ops, this.dom0, this.guest, this.exported[b]!, this.imported[b]!);
+      this.exported[b] = null;
+      this.imported[b] = null;
+    }
+    this.free.push(b);
+  }
+
+  /** Frontend: replays each CPU-access op on the original buffer and answers. */
+  private *syncServer(sync: XenRing<SyncRequest, SyncRequest>): ProcessBody<void> {
+    for (;;) {
+      yield* sync.awaitRequests();
+      const reqs = yield* sync.takeRequests();
+      for (const _ of reqs) {
+        this.xen.attribution.charge(DISPLAY, this.costs.syncOp);
+        yield* this.guest.vcpus.use(this.costs.syncOp);
+      }
+      yield* sync.sendResponses(reqs);
+    }
+  }
+
+  /** Compositor: a flip's response ends its frame. */
+  private *responses(flips: XenRing<FlipRequest, FlipRequest>): ProcessBody<void> {
+    for (;;) {
+      yield* flips.awaitResponses();
+      for (const r of yield* flips.takeResponses()) {
+        const lat = this.ctx.sim.now - r.tick;
+        this.latency.add(lat / PS_PER_US);
+        this.shown++;
+        if (lat > this.periodPs) this.late++;
+      }
+    }
+  }
+
+  private *onDom0(ps: Time): ProcessBody<void> {
+    this.xen.attribution.charge(DISPLAY, ps);
+    yield* this.dom0.vcpus.use(ps);
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const frames = this.p.frames;
+    const missed = this.late + this.skipped + (frames - this.shown - this.skipped);
+    const p99 = this.latency.count > 0 ? this.latency.quantile(0.99) : null;
+    return {
+      frame_latency_us: distribution(this.latency),
+      missed_deadlines: missed,
+      skipped_frames: this.skipped,
+      missed_fraction: missed / frames,
+      margin_us: p99 === null ? null : this.periodPs / PS_PER_US - p99,
+      hypercalls_per_frame: this.shown > 0 ? (this.xen.counts().hypercalls - this.setupHypercalls) / this.shown : null,
+    };
+  }
+
+  attribution(): Attribution {
+    return this.xen.attribution;
+  }
+}
+
+export const displayStudy: ComponentType<Params> = {
+  type: 'dmabuf.display',
+  description: 'A guest compositor shows frames through a dom0 display backend over displif: per-frame sharing vs share-once, gref scheme, remote sync; frame latency and missed deadlines',
+  params: params as unknown as z.ZodType<Params>,
+  presetTypes: [XEN_PLATFORM],
+  stats,
+  create: (ctx, p) => new DisplayStudy(ctx, p),
+};

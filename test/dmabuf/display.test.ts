@@ -1,0 +1,52 @@
+/** The display study: frames accounted for, what each sharing mode costs per frame, and when it cannot keep up. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+
+const run = (sets: Record<string, string | number | boolean>) => {
+  const r = cli(['run', 'display-frames', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as { metrics: Record<string, any>; attribution: { charges: [string, number][] } };
+};
+
+test('share-once: a frame is a flip request and its response, two event-channel sends and no grant operation', () => {
+  const m = run({ sharing: 'share-once', frames: 30 }).metrics;
+  assert.is(m.hypercalls_per_frame, 2);
+  assert.is(m.frame_latency_us.count, 30);
+  assert.is(m.missed_deadlines, 0);
+});
+
+test('per-frame: each frame pays its import and teardown; the scheme\'s hypercalls show per frame', () => {
+  // Directory, 1080p: D = 2 pages. Import: 2 × (map + unmap) + data map = 5; teardown: 1 unmap; growth: none after the first frame.
+  const dir = run({ sharing: 'per-frame', scheme: 'directory', frames: 30 }).metrics;
+  const flat = run({ sharing: 'per-frame', scheme: 'flat', frames: 30 }).metrics;
+  const once = run({ sharing: 'share-once', frames: 30 }).metrics;
+  assert.ok(Math.abs(dir.hypercalls_per_frame - flat.hypercalls_per_frame - 4) < 0.2, `${dir.hypercalls_per_frame} vs ${flat.hypercalls_per_frame}`);
+  assert.ok(dir.frame_latency_us.p50 > 5 * once.frame_latency_us.p50, 'sharing on the critical path dominates a flip');
+});
+
+test('when per-frame sharing takes longer than a period, frames are late, then skipped for want of a buffer', () => {
+  // The xen-x86 preset's map cost at the top of its range (2 µs per op): a 4K import alone is 16 ms.
+  const body = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'display-frames.json'), 'utf8'));
+  body.components[0].params['xen.mapPerOp'] = '2 us';
+  const file = writeScenario(tempDir(), 'slow.json', body);
+  const r = cli(['run', file, '--set', 'resolution=4k', '--set', 'fps=120', '--set', 'frames=60', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout).metrics;
+  assert.ok(m.skipped_frames > 0, 'double buffering runs out of buffers');
+  assert.is(m.frame_latency_us.count + m.skipped_frames, 60, 'every tick is a frame shown or skipped');
+  assert.ok(m.missed_deadlines >= m.skipped_frames && m.margin_us < 0);
+  const share = run({ resolution: '4k', fps: 120, sharing: 'share-once', frames: 60 }).metrics;
+  assert.is(share.missed_deadlines, 0, 'sharing once keeps up at the default costs');
+});
+
+test('remote sync: two more round trips per frame, charged to the ring, event channels and the exporter', () => {
+  const off = run({ sharing: 'share-once', frames: 30, remoteSync: false });
+  const on = run({ sharing: 'share-once', frames: 30, remoteSync: true });
+  assert.is(on.metrics.hypercalls_per_frame - off.metrics.hypercalls_per_frame, 4, 'two requests and two responses, each one notify');
+  assert.ok(on.metrics.frame_latency_us.p50 > off.metrics.frame_latency_us.p50);
+});
+
+test.run();
