@@ -9,6 +9,7 @@ import type { Figure, MissingFigure } from './figure.js';
 import { formatNumber, formatEstimate, MISSING } from './format.js';
 import { compareBySweepOrder, compareCodeUnits, displayValue, fixedParameters, gridPoints, sweptParameters } from './grid.js';
 import { htmlTable, type Column } from './html-table.js';
+import { pivotTableHtml } from './pivot-table.js';
 import { metricColumns, metricUnit } from './metric-columns.js';
 import type { ReportStudy } from './model.js';
 import { CONFIDENCE_LEVEL, estimate, metricSamples } from './replications.js';
@@ -46,6 +47,7 @@ export function studySection({ study, id, figures, missing }: StudySectionInput)
     provenance(study),
     parameterTables(study),
     plots(study, figures, missing),
+    (study.tables ?? []).length ? ['<h3>Tables</h3>', ...study.tables!.map((t) => pivotTableHtml(study, t))].join('\n') : '',
     sensitivityTable(study),
     resultTables(study),
     failures(study),

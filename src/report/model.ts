@@ -90,6 +90,16 @@ export interface SensitivityTable {
   rows: SensitivityRow[];
 }
 
+/** One metric in a table, rows by one parameter's values and columns by another's. */
+export interface PivotRequest {
+  title?: string;
+  metric: string;
+  rows: string;
+  columns: string;
+  where?: Record<string, ParamValue>;
+  best?: 'min' | 'max';
+}
+
 export interface ReportStudy {
   /** Section title; defaults to the scenario name. */
   title: string;
@@ -101,6 +111,7 @@ export interface ReportStudy {
   parameters: ReportParameter[];
   metrics: Record<string, ReportMetricInfo>;
   plots: PlotRequest[];
+  tables?: PivotRequest[];
   runs: ReportRun[];
   sensitivity?: SensitivityTable | null;
 }

@@ -39,7 +39,7 @@ export interface SweepManifest {
   replications: number;
   parameters: ParameterInfo[];
   metrics: Record<string, MetricInfo>;
-  report: { title: string | null; plots: NonNullable<ScenarioDoc['body']['report']>['plots'] };
+  report: { title: string | null; plots: NonNullable<ScenarioDoc['body']['report']>['plots']; tables: NonNullable<ScenarioDoc['body']['report']>['tables'] };
 }
 
 export interface Shard {
@@ -98,7 +98,7 @@ export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): 
     scenario: { name: body.name, description: body.description, file: doc.file.split(/[\\/]/).pop()!, hash: doc.hash },
     seed, overrides: o.overrides, points, replications, parameters,
     metrics: declaredMetrics(resolved[0]!),
-    report: { title: body.report?.title ?? null, plots: body.report?.plots ?? [] },
+    report: { title: body.report?.title ?? null, plots: body.report?.plots ?? [], tables: body.report?.tables ?? [] },
   };
   return { manifest, runs: runsOfManifest(manifest) };
 }

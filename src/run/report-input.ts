@@ -61,6 +61,8 @@ export function studyOfSweep(dir: string): ReportStudy {
     parameters: manifest.parameters,
     metrics: manifest.metrics,
     plots: manifest.report.plots,
+    // Sweeps written before tables existed have none.
+    tables: manifest.report.tables ?? [],
     runs,
     sensitivity: readSensitivity(dir),
   };

@@ -96,6 +96,14 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
       if (!(name in body.parameters)) throw fieldError(file, ['report', 'plots', i, 'where', name], `"${name}" is not a parameter this scenario declares`);
     }
   });
+  body.report?.tables.forEach((t, i) => {
+    for (const axis of ['rows', 'columns'] as const) {
+      if (!(t[axis] in body.parameters)) throw fieldError(file, ['report', 'tables', i, axis], `"${t[axis]}" is not a parameter this scenario declares`);
+    }
+    for (const name of Object.keys(t.where ?? {})) {
+      if (!(name in body.parameters)) throw fieldError(file, ['report', 'tables', i, 'where', name], `"${name}" is not a parameter this scenario declares`);
+    }
+  });
   for (const name of Object.keys(body.report?.sensitivity?.at ?? {})) {
     if (!(name in body.parameters)) throw fieldError(file, ['report', 'sensitivity', 'at', name], `"${name}" is not a parameter this scenario declares`);
   }

@@ -69,6 +69,15 @@ export const plotSpec = z.strictObject({
   where: z.record(z.string(), scalar).optional().describe('Only the runs with these parameter values, e.g. {"op": "read"}'),
 });
 
+export const pivotSpec = z.strictObject({
+  title: z.string().optional(),
+  metric: z.string().describe('The metric in the cells (the mean over a cell\'s successful runs)'),
+  rows: z.string().describe('The parameter whose values are the rows'),
+  columns: z.string().describe('The parameter whose values are the columns'),
+  where: z.record(z.string(), scalar).optional().describe('Only the runs with these parameter values'),
+  best: z.enum(['min', 'max']).optional().describe('Mark the best cell of each row'),
+});
+
 export const sensitivitySpec = z.strictObject({
   metric: z.string().describe('The metric (a results column, e.g. "round_ns_per_op" or "latency_ns.p50") whose response is measured'),
   at: z.record(z.string(), scalar).default({}).describe('Parameter values of the base point (the rest at their defaults)'),
@@ -77,6 +86,7 @@ export const sensitivitySpec = z.strictObject({
 export const reportSpec = z.strictObject({
   title: z.string().optional().describe("The report section's title (default: the scenario name)"),
   plots: z.array(plotSpec).default([]).describe('Metric-vs-parameter plots; empty gives a default set'),
+  tables: z.array(pivotSpec).default([]).describe('Tables of one metric, rows by one parameter and columns by another, e.g. "which scheme for which size"'),
   sensitivity: sensitivitySpec.optional(),
 });
 
@@ -99,4 +109,5 @@ export type ParameterSpec = z.infer<typeof parameterSpec>;
 export type SweepSpec = z.infer<typeof sweepSpec>;
 export type LinkSpec = z.infer<typeof linkSpec>;
 export type SensitivitySpec = z.infer<typeof sensitivitySpec>;
+export type PivotSpec = z.infer<typeof pivotSpec>;
 export type PlotSpec = z.infer<typeof plotSpec>;

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { representativePoints } from '../../src/report/grid.js';
 import { lineFigure } from '../../src/report/line-figure.js';
+import { bestColumns, pivotCells, pivotTableHtml } from '../../src/report/pivot-table.js';
 import { headlineMetrics, metricColumns } from '../../src/report/metric-columns.js';
 import type { ReportRun } from '../../src/report/model.js';
 import { MAX_DEFAULT_LINE_FIGURES, studyFigures } from '../../src/report/study-figures.js';
@@ -93,6 +94,33 @@ test('a plot restricted by `where` draws only that slice, and the slice is not a
   assert.match(figure.caption, 'Only the runs with op = read.');
   const none = lineFigure(s, { metric: 'm', x: 'size', where: { op: 'sideways' } });
   assert.ok('reason' in none && none.reason.includes('with op = sideways'));
+});
+
+test('a pivot table: one metric by two parameters, the slice applied, failed runs left out, the best of each row marked', () => {
+  const runs: ReportRun[] = [];
+  let point = 0;
+  for (const op of ['read', 'write']) for (const scheme of ['a', 'b']) for (const size of [1, 2]) {
+    const ok = !(scheme === 'b' && size === 2);
+    runs.push(run({ point: point++, replication: 0, parameters: { size, scheme, op }, metrics: { m: ok ? (scheme === 'a' ? 10 * size : 5) + (op === 'write' ? 100 : 0) : null } }));
+  }
+  const s = study({
+    parameters: [
+      { name: 'op', description: null, unit: null, values: ['read', 'write'] },
+      { name: 'scheme', description: null, unit: null, values: ['a', 'b'] },
+      { name: 'size', description: null, unit: null, values: [1, 2] },
+    ],
+    runs,
+  });
+  const t = { metric: 'm', rows: 'size', columns: 'scheme', where: { op: 'read' }, best: 'min' as const };
+  const cells = pivotCells(s, t);
+  assert.equal(cells.rows, [1, 2]);
+  assert.equal(cells.columns, ['a', 'b']);
+  assert.equal(cells.means, [[10, 5], [20, null]]);
+  assert.equal(bestColumns(cells.means, 'min'), [1, 0]);
+  assert.equal(bestColumns(cells.means, 'max'), [0, 0]);
+  const html = pivotTableHtml(s, t);
+  assert.match(html, '5 ★');
+  assert.match(html, 'with op = read');
 });
 
 test('a requested plot without data is reported, not drawn', () => {

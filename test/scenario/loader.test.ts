@@ -54,7 +54,14 @@ test('an unknown preset lists the presets for that type', () => {
 
 test('an unknown component type lists the known ones', () => {
   const d = demoScenario(); d.components[0].type = 'pcie.flux-capacitor';
-  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 'unknown component type "pcie.flux-capacitor"; known component types: dmabuf.gref-schemes, pcie.dma-path, pcie.endpoint, pcie.root-complex, pcie.switch, workloads.fairness, workloads.queue, xen.hypercall-costs');
+  const known = lib.catalog.list().filter((t) => t.joins === undefined).map((t) => t.type);
+  assert.ok(known.includes('workloads.queue') && !known.includes('pcie.link'), 'link types are not component types');
+  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), `unknown component type "pcie.flux-capacitor"; known component types: ${known.join(', ')}`);
+});
+
+test('a report table must name declared parameters', () => {
+  const d = demoScenario(); d.report = { tables: [{ metric: 'm', rows: 'load', columns: 'tagz' }] };
+  assert.match(problem(() => parse(d)), 's.json: report.tables[0].columns: "tagz" is not a parameter this scenario declares');
 });
 
 test('a plot slice (where) must name declared parameters', () => {

@@ -1,0 +1,56 @@
+/**
+ * A table of one metric, rows by one parameter and columns by another (a
+ * "which X for which Y" summary): each cell the mean of the metric over the
+ * successful runs with that pair of values (and the table's `where`), the
+ * best cell of each row marked when asked. Values in the sweep's order.
+ */
+import { escapeHtml } from './escape.js';
+import { formatNumber, MISSING } from './format.js';
+import { displayValue } from './grid.js';
+import { htmlTable } from './html-table.js';
+import { metricUnit, withUnit } from './metric-columns.js';
+import type { ParamValue, PivotRequest, ReportStudy } from './model.js';
+import { estimate, metricSamples } from './replications.js';
+
+/** The cells: means (null where no successful run reported the metric), rows × columns. */
+export function pivotCells(study: ReportStudy, t: PivotRequest): { rows: ParamValue[]; columns: ParamValue[]; means: (number | null)[][] } {
+  const values = (name: string) => study.parameters.find((p) => p.name === name)?.values ?? [];
+  const rows = values(t.rows), columns = values(t.columns);
+  const where = Object.entries(t.where ?? {});
+  const runs = study.runs.filter((r) => where.every(([k, v]) => r.parameters[k] === v));
+  const means = rows.map((rv) => columns.map((cv) =>
+    estimate(metricSamples(runs.filter((r) => r.parameters[t.rows] === rv && r.parameters[t.columns] === cv), t.metric)).mean));
+  return { rows, columns, means };
+}
+
+/** The best column of each row (null if the row has no value): `best` min or max; ties go to the first. */
+export function bestColumns(means: readonly (readonly (number | null)[])[], best: 'min' | 'max'): (number | null)[] {
+  return means.map((row) => {
+    let k: number | null = null;
+    row.forEach((v, j) => {
+      if (v === null) return;
+      if (k === null || (best === 'min' ? v < row[k]! : v > row[k]!)) k = j;
+    });
+    return k;
+  });
+}
+
+export function pivotTableHtml(study: ReportStudy, t: PivotRequest): string {
+  const { rows, columns, means } = pivotCells(study, t);
+  const best = t.best ? bestColumns(means, t.best) : null;
+  const title = t.title ?? `${t.metric} by ${t.rows} and ${t.columns}`;
+  const slice = Object.entries(t.where ?? {}).map(([k, v]) => `${k} = ${displayValue(v)}`).join(', ');
+  const note = [
+    `${withUnit(t.metric, metricUnit(study, t.metric))}, mean over each cell's successful runs${slice ? ` with ${slice}` : ''}; ${MISSING}: no successful run reported it`,
+    best ? `; ★ marks the ${t.best === 'min' ? 'lowest' : 'highest'} of each row` : '',
+    '.',
+  ].join('');
+  return [
+    `<h4>${escapeHtml(title)}</h4>`,
+    `<p>${escapeHtml(note)}</p>`,
+    htmlTable(
+      [{ header: `${t.rows} \\ ${t.columns}`, kind: 'code' }, ...columns.map((c) => ({ header: displayValue(c), kind: 'number' as const }))],
+      rows.map((r, i) => [displayValue(r), ...means[i]!.map((v, j) => (v === null ? MISSING : `${formatNumber(v)}${best?.[i] === j ? ' ★' : ''}`))]),
+    ),
+  ].join('\n');
+}
