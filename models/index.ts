@@ -3,6 +3,7 @@ import { Catalog } from '../src/scenario/registry.js';
 import { dmaPath } from './workloads/dma-stream.js';
 import { queueStation } from './workloads/queue.js';
 import { fairness } from './workloads/fairness.js';
+import { p2pTransfer } from './workloads/p2p.js';
 import { hypercallStudy } from './xen/hypercall-study.js';
 import { grefStudy } from './dmabuf/gref-study.js';
 import { displayStudy } from './dmabuf/display.js';
@@ -20,6 +21,7 @@ export const catalog = new Catalog()
   .register(endpointType)
   .register(linkType)
   .register(fairness)
+  .register(p2pTransfer)
   .register(hypercallStudy)
   .register(grefStudy)
   .register(displayStudy);
@@ -28,4 +30,4 @@ export const catalog = new Catalog()
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'p2p-paths'];

@@ -13,6 +13,7 @@ import { SWITCH_TYPE } from '../switch.js';
 class EndpointElement implements PcieElement {
   readonly mps: number;
   readonly ecrc: boolean;
+  parent: PcieElement | null = null;
   private model: Endpoint | null = null;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: EndpointParams) {
@@ -20,7 +21,9 @@ class EndpointElement implements PcieElement {
     this.ecrc = p.ecrc;
   }
 
-  plug(): void {}
+  plug(_port: string, far: PcieElement): void {
+    this.parent = far;
+  }
 
   routesBelow(): PortRoutes {
     return this.endpoint().routes;
@@ -28,6 +31,11 @@ class EndpointElement implements PcieElement {
 
   build(): void {
     this.endpoint();
+  }
+
+  /** The endpoint model (built on first use), e.g. for a workload that drives its DMA engine. */
+  get endpointModel(): Endpoint {
+    return this.endpoint();
   }
 
   private endpoint(): Endpoint {

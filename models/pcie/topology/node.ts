@@ -36,6 +36,8 @@ export interface PcieElement extends Component {
   /** Max_Payload_Size the element uses on its links (a switch: the largest it supports). */
   readonly mps: number;
   readonly ecrc: boolean;
+  /** The element above, on the far end of the "up" link (null for a root complex, or before links are made). */
+  readonly parent: PcieElement | null;
   /** A link has been declared on `port`, reaching `far` at `farPort` (called when links are created). */
   plug(port: string, far: PcieElement, farPort: string): void;
   /** What lies below the element, for the routing tables above it (not for a root complex). */

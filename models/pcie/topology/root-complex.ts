@@ -17,6 +17,8 @@ const MEMORY = 'memory';
 
 const params = z.strictObject({
   rootPorts: z.number().int().min(1).default(1).describe('Root ports rp0, rp1, ...: how many the topology may link'),
+  linuxP2pWhitelisted: z.boolean().default(false)
+    .describe("Linux's p2pdma allows P2P through this host bridge (drivers/pci/p2pdma.c: AMD Zen and later, listed Intel host bridges); only classifies pairs, the p2pRead/p2pWrite policies set what the hardware does"),
   ...(rootComplexParams as unknown as z.ZodObject).shape,
   ...prefixedShape(MEMORY, memoryParams),
 }).superRefine((p, ctx) => {
@@ -25,10 +27,13 @@ const params = z.strictObject({
   if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 }, { when: (payload) => payload.issues.length === 0 });
 
-type Params = RootComplexParams & { rootPorts: number } & Record<string, unknown>;
+type Params = RootComplexParams & { rootPorts: number; linuxP2pWhitelisted: boolean } & Record<string, unknown>;
+
+/** The element's own parameters, not the root complex model's. */
+const ELEMENT_KEYS = new Set(['rootPorts', 'linuxP2pWhitelisted']);
 
 function rcPart(p: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'rootPorts' && !k.startsWith(`${MEMORY}.`)));
+  return Object.fromEntries(Object.entries(p).filter(([k]) => !ELEMENT_KEYS.has(k) && !k.startsWith(`${MEMORY}.`)));
 }
 
 const portName = (k: number) => `rp${k}`;
@@ -36,6 +41,8 @@ const portName = (k: number) => `rp${k}`;
 class RootComplexElement implements PcieElement {
   readonly mps: number;
   readonly ecrc: boolean;
+  readonly parent = null;
+  readonly linuxP2pWhitelisted: boolean;
   private readonly below = new Map<string, { far: PcieElement }>();
   private model: RootComplex | null = null;
   private readonly ports = new Map<string, RootPort>();
@@ -43,6 +50,7 @@ class RootComplexElement implements PcieElement {
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.mps = p.mps;
     this.ecrc = p.ecrc;
+    this.linuxP2pWhitelisted = p.linuxP2pWhitelisted;
   }
 
   plug(port: string, far: PcieElement): void {

@@ -24,15 +24,19 @@ const portIndex = (name: string) => (name === UP ? UPSTREAM_INDEX : Number(name.
 class SwitchElement implements PcieElement {
   readonly mps: number;
   readonly ecrc = false;
+  parent: PcieElement | null = null;
+  readonly acsRedirect: boolean;
   private readonly below = new Map<number, PcieElement>();
   private model: PcieSwitch | null = null;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.mps = p.maxPayloadSize;
+    this.acsRedirect = p.acsRedirect;
   }
 
   plug(port: string, far: PcieElement): void {
-    if (port !== UP) this.below.set(portIndex(port), far);
+    if (port === UP) this.parent = far;
+    else this.below.set(portIndex(port), far);
   }
 
   routesBelow(): PortRoutes {

@@ -1,0 +1,56 @@
+/** P2P paths between two endpoints on each platform: where the TLPs go, what a dropped read does, how Linux sees the pair. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+
+const run = (sets: Record<string, string | number>, file = 'p2p-paths') => {
+  const r = cli(['run', file, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const m = JSON.parse(r.stdout).metrics as Record<string, any>;
+  // A metric only one component reports keeps its bare name; ask by the p2p component's name either way.
+  return new Proxy(m, { get: (t, k: string) => (k in t ? t[k] : t[k.replace(/^p2p\./, '')]) });
+};
+
+test('below a switch the data never leaves it; with ACS redirect every TLP goes up to the root complex and back', () => {
+  const direct = run({ path: 'switch', op: 'write', transfers: 20 });
+  assert.is(direct['p2p.transfers_done'], 20);
+  assert.is(direct['up0.up_tlps'], 0);
+  assert.is(direct.p2p_forwarded, 0);
+  const acs = run({ path: 'acs', op: 'write', transfers: 20 });
+  assert.is(acs['up1.up_tlps'], acs['nvme1link.up_tlps'], 'every write went up the uplink');
+  assert.is(acs['up1.down_tlps'], acs['up1.up_tlps'], 'and came back down');
+  assert.is(acs.p2p_forwarded, acs['up1.up_tlps']);
+});
+
+test('a root complex that drops P2P reads: each read times out, then falls back through host memory', () => {
+  const m = run({ platform: 'generic-chipset', path: 'rootcomplex', op: 'read', transfers: 4 });
+  assert.is(m['p2p.fallbacks'], 4);
+  assert.is(m['p2p.transfers_done'], 4);
+  assert.ok(m.p2p_reads_dropped > 0);
+  assert.ok(m['nvme0.completion_timeouts'] > 0, 'the reads ended in completion timeouts');
+  // Without a fallback they are failures, and the run still ends.
+  const body = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'p2p-paths.json'), 'utf8'));
+  body.components.find((c: { name: string }) => c.name === 'p2p').params.fallback = 'none';
+  const file = writeScenario(tempDir(), 'nofallback.json', body);
+  const f = run({ platform: 'generic-chipset', path: 'rootcomplex', op: 'read', transfers: 4 }, file);
+  assert.equal([f['p2p.transfers_failed'], f['p2p.transfers_done'], f['p2p.fallbacks']], [4, 0, 0]);
+});
+
+test('a throttled root complex caps P2P reads at its bandwidth; writes go at link speed', () => {
+  const r = run({ platform: 'xeon-e5-v4', path: 'rootcomplex', op: 'read' });
+  assert.ok(r['p2p.throughput_gbps'] <= 7.1 * 1.001, `${r['p2p.throughput_gbps']} GB/s over the 7.1 GB/s cap`);
+  const w = run({ platform: 'xeon-e5-v4', path: 'rootcomplex', op: 'write' });
+  assert.ok(w['p2p.throughput_gbps'] > 1.5 * r['p2p.throughput_gbps']);
+});
+
+test('Linux\'s classification: same switch is bus-addr; through the root complex it depends on the whitelist', () => {
+  const cls = (platform: string, p: string) => run({ platform, path: p, transfers: 1 })['p2p.linux_p2p_class'];
+  assert.is(cls('generic-chipset', 'switch'), 'bus-addr');
+  assert.is(cls('amd-zen', 'rootcomplex'), 'thru-host-bridge');
+  assert.is(cls('xeon-e5-v4', 'rootcomplex'), 'not-supported', 'E5 v4 host bridges are not on the whitelist');
+  assert.is(cls('xeon-skylake-sp', 'acs'), 'thru-host-bridge', 'ACS redirect takes the pair through the host bridge');
+});
+
+test.run();
