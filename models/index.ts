@@ -7,6 +7,7 @@ import { p2pTransfer } from './workloads/p2p.js';
 import { hypercallStudy } from './xen/hypercall-study.js';
 import { grefStudy } from './dmabuf/gref-study.js';
 import { displayStudy } from './dmabuf/display.js';
+import { hyperDmabufStudy } from './dmabuf/hyper-dmabuf-study.js';
 import { endpointType } from './pcie/topology/endpoint.js';
 import { linkType } from './pcie/topology/link.js';
 import { rootComplexType } from './pcie/topology/root-complex.js';
@@ -24,10 +25,11 @@ export const catalog = new Catalog()
   .register(p2pTransfer)
   .register(hypercallStudy)
   .register(grefStudy)
-  .register(displayStudy);
+  .register(displayStudy)
+  .register(hyperDmabufStudy);
 
 /** Presets are JSON kept in the source tree (models/presets), next to this module's source. */
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'p2p-paths'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths'];

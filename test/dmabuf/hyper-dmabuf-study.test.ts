@@ -1,0 +1,34 @@
+/** The hyper_dmabuf study through the CLI: what remote sync sends and costs, by design. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cli } from '../helpers.js';
+
+const run = (sets: Record<string, string | number | boolean>) => {
+  const r = cli(['run', 'hyper-dmabuf', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).metrics as Record<string, any>;
+};
+
+test('import-and-forward sends every op on the importer to the exporter; exporter-only sends none', () => {
+  const fwd = run({ design: 'import-and-forward' });
+  assert.is(fwd.outcome, 'ok');
+  assert.is(fwd.ops_to_source, 4 * 6 + 1, 'four uses of six ops, and the release');
+  assert.is(fwd.leaked_refs, 0);
+  const own = run({ design: 'exporter-only' });
+  assert.is(own.ops_to_source, 0);
+  assert.ok(own.use_latency_us < fwd.use_latency_us);
+});
+
+test('waiting for each sync reply costs at least one 100 µs poll per op', () => {
+  const waited = run({ syncWait: true });
+  assert.ok(waited.use_latency_us >= 6 * 100, `${waited.use_latency_us} µs for six waited ops`);
+  assert.ok(waited.use_latency_us > 3 * run({ syncWait: false }).use_latency_us);
+});
+
+test('a buffer the exporter\'s grant table cannot hold fails at export, as an outcome', () => {
+  const m = run({ pages: 32768 });
+  assert.match(m.outcome, 'export failed');
+  assert.is(m.use_latency_us, null);
+});
+
+test.run();
