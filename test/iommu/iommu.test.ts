@@ -1,0 +1,318 @@
+/**
+ * The IOMMU as a whole: dma_map_sg / dma_unmap_sg costs (REFERENCES: 8 × 4 KiB
+ * about 1.4 µs map, 1.3 µs unmap), strict against deferred invalidation
+ * (flush counts, Linux's 256-slot queue and 10 ms timer, the stale window),
+ * translation faults as counted outcomes, ATS, the preset, and the hook in a
+ * real root complex.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Simulation } from '../../src/sim/index.js';
+import { PS_PER_MS, PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
+import { presetSchema, presetValues } from '../../src/scenario/presets.js';
+import { Iommu, iommuStats } from '../../models/iommu/iommu.js';
+import { IOMMU_PARAMS, iommuParams, type IommuParamsInput } from '../../models/iommu/params.js';
+import { PAGE_4K } from '../../models/iommu/iotlb.js';
+import type { TranslateFn } from '../../models/pcie/root-complex.js';
+import { BASE_PATH, G4, rig } from '../models/pcie/dma-helpers.js';
+import { ROOT } from '../helpers.js';
+
+const KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+const PAGE = 4 * KiB;
+const RID = 0x300;
+const IOVA = 4 * GiB;
+const PHYS = 16 * GiB;
+const DEFAULTS = iommuParams.parse({});
+
+function world(params: IommuParamsInput = {}, attach: { ats?: boolean } = {}) {
+  const sim = new Simulation();
+  const mmu = new Iommu(sim, params);
+  const d = mmu.createDomain();
+  mmu.attach(RID, d, attach);
+  /** Runs `body` as a process to the end. */
+  const run = (body: () => Generator<number, void, unknown>) => {
+    sim.process(body());
+    sim.run();
+  };
+  return { sim, mmu, d, run };
+}
+
+// ---------------------------------------------------------------- map and unmap costs
+
+test('dma_map_sg of 8 × 4 KiB: 1.4 us; dma_unmap_sg: 1.3 us deferred, plus the 0.8 us flush when strict', () => {
+  const segs = Array.from({ length: 8 }, (_, i) => ({ phys: PHYS + (7 - i) * 3 * PAGE, bytes: PAGE }));
+  const lazy = world({ mode: 'deferred' });
+  assert.is(lazy.mmu.mapSg(lazy.d, IOVA, segs), 1.4 * PS_PER_US);
+  for (let i = 0; i < 8; i++) {
+    const r = lazy.mmu.translate(IOVA + i * PAGE + 9, RID);
+    assert.is(r.physAddr, PHYS + (7 - i) * 3 * PAGE + 9, `page ${i} goes to its own segment`);
+  }
+  assert.is(lazy.mmu.unmap(lazy.d, IOVA, 8 * PAGE), 1.3 * PS_PER_US);
+  const strict = world({ mode: 'strict' });
+  strict.mmu.mapSg(strict.d, IOVA, segs);
+  assert.is(strict.mmu.unmap(strict.d, IOVA, 8 * PAGE), 1.3 * PS_PER_US + 0.8 * PS_PER_US);
+  const s = strict.mmu.stats();
+  assert.is(s.maps, 1);
+  assert.is(s.mapPages, 8);
+  assert.is(s.unmapPages, 8);
+  // One page-table entry per 2 MiB page: mapping 4 MiB that way is one call and two pages.
+  const big = world();
+  assert.is(big.mmu.map(big.d, IOVA, PHYS, 4 * MiB, 2 * MiB), DEFAULTS.mapPerCall + 2 * DEFAULTS.mapPerPage);
+});
+
+test('driver bugs are refused: mapping over a mapping, unmapping a hole or half a large page, misalignment', () => {
+  const { mmu, d } = world();
+  mmu.map(d, IOVA, PHYS, 2 * MiB, 2 * MiB);
+  assert.throws(() => mmu.map(d, IOVA + PAGE, PHYS, PAGE), /inside a mapped 2 MiB page/);
+  mmu.map(d, IOVA + 2 * MiB, PHYS, PAGE);
+  assert.throws(() => mmu.map(d, IOVA + 2 * MiB, PHYS, 2 * MiB, 2 * MiB), /over mapped 4 KiB pages/);
+  assert.throws(() => mmu.unmap(d, IOVA, PAGE), /splits a 2097152-byte mapping/);
+  assert.throws(() => mmu.unmap(d, IOVA + 2 * MiB, 2 * PAGE), /not mapped/);
+  assert.throws(() => mmu.map(d, IOVA + 1, PHYS, PAGE), /aligned/);
+  assert.throws(() => mmu.map(d, 2 ** 48 - PAGE, PHYS, 2 * PAGE), /address space/);
+  assert.throws(() => mmu.map(d, IOVA, PHYS, PAGE, 8192), /page size/);
+  assert.throws(() => new Iommu(new Simulation(), { iotlb4kEntries: 64, iotlb4kWays: 48 }), /do not divide/);
+  assert.throws(() => new Iommu(new Simulation(), { flushQueueSize: 100 }), /power of two/);
+});
+
+// ---------------------------------------------------------------- strict and deferred
+
+/** `n` single-page mappings, then `n` unmap calls from one CPU, one after another in simulated time. */
+function unmapBurst(mode: 'strict' | 'deferred', n: number) {
+  const w = world({ mode });
+  for (let i = 0; i < n; i++) w.mmu.map(w.d, IOVA + i * PAGE, PHYS + i * PAGE, PAGE);
+  let queuedAtEnd = -1, fullAtEnd = -1;
+  w.run(function* () {
+    for (let i = 0; i < n; i++) yield w.mmu.unmap(w.d, IOVA + i * PAGE, PAGE);
+    queuedAtEnd = w.mmu.queued(w.d);
+    fullAtEnd = w.mmu.stats().queueFullFlushes;
+  });
+  return { ...w, queuedAtEnd, fullAtEnd, s: w.mmu.stats() };
+}
+
+test('strict: N unmaps, N invalidations, each waited for; no stale window', () => {
+  for (const n of [1, 10, 300]) {
+    const { s, sim } = unmapBurst('strict', n);
+    assert.is(s.invalidations, n);
+    assert.is(s.strictFlushes, n);
+    assert.is(s.timerFlushes, 0);
+    assert.is(s.unmapPs, n * (DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage + DEFAULTS.flushCost));
+    assert.is(sim.now, s.unmapPs, 'no timer left behind');
+    assert.is(s.staleWindows, n);
+    assert.is(s.staleWindowMaxPs, 0);
+  }
+});
+
+test("deferred: a flush when the 256-slot ring is full (it holds 255, as Linux's fq_full), then the 10 ms timer's", () => {
+  // Linux: an unmap that finds its ring full flushes first; so N unmaps in a burst flush floor((N-1)/255) times, plus the timer once.
+  const cases: [number, number][] = [[1, 0], [255, 0], [256, 1], [510, 1], [511, 2], [1000, 3], [1024, 4]];
+  for (const [n, full] of cases) {
+    const b = unmapBurst('deferred', n);
+    assert.is(b.fullAtEnd, full, `${n} unmaps: full-queue flushes`);
+    assert.is(b.queuedAtEnd, n - full * 255, `${n} unmaps: left in the queue`);
+    assert.is(b.s.queueFullFlushes, full);
+    assert.is(b.s.timerFlushes, 1, 'the timer armed by the first unmap fires once');
+    assert.is(b.s.invalidations, full + 1);
+    assert.is(b.mmu.queued(b.d), 0, 'the timer frees the queue');
+    assert.is(b.sim.now, 10 * PS_PER_MS, 'the timer fires 10 ms after the first unmap');
+    // The same total as ceil(N / 256) flushes for these N, except where 255 per ring shows (256 ... 510 ... 1024).
+    if ([1, 255, 1000].includes(n)) assert.is(b.s.invalidations, Math.ceil(n / 256));
+  }
+  // With the queue never full, only the timer flushes: 1 invalidation for 200 unmaps where strict does 200.
+  assert.is(unmapBurst('deferred', 200).s.invalidations, 1);
+});
+
+test('deferred: the stale window is the time to the flush (up to the 10 ms timer); strict has none', () => {
+  const one = unmapBurst('deferred', 1);
+  const cost = DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage;
+  assert.is(one.s.staleWindows, 1);
+  assert.is(one.s.staleWindowMaxPs, 10 * PS_PER_MS - cost, 'from the unmap returning to the timer flush');
+  assert.ok(one.mmu.staleWindow.max > 9.99e6, 'histogram in ns');
+  const many = unmapBurst('deferred', 300);
+  assert.is(many.s.staleWindows, 300);
+  assert.ok(many.s.staleWindowMaxPs > 0);
+  // The 255 unmaps covered by the full-queue flush waited less than those the timer covered.
+  assert.ok(many.s.staleWindowMeanPs < many.s.staleWindowMaxPs);
+  assert.is(unmapBurst('strict', 300).s.staleWindowMaxPs, 0);
+});
+
+test('deferred: a cached translation outlives its unmap (counted stale hits) until the flush; strict faults at once', () => {
+  const lazy = world({ mode: 'deferred' });
+  lazy.mmu.map(lazy.d, IOVA, PHYS, 2 * PAGE);
+  assert.is(lazy.mmu.translate(IOVA, RID).source, 'walk');
+  lazy.mmu.translate(IOVA + PAGE, RID);
+  lazy.mmu.unmap(lazy.d, IOVA, PAGE);
+  const stale = lazy.mmu.translate(IOVA + 8, RID);
+  assert.ok(stale.ok, 'still translatable: the IOTLB entry was not invalidated');
+  assert.is(stale.physAddr, PHYS + 8);
+  lazy.sim.run({ until: 5 * PS_PER_MS });
+  assert.ok(lazy.mmu.translate(IOVA, RID).ok, 'still there at 5 ms');
+  const s5 = lazy.mmu.stats();
+  assert.is(s5.staleHits, 2);
+  assert.is(s5.staleUseMaxPs, 5 * PS_PER_MS - (DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage));
+  lazy.sim.run();
+  assert.is(lazy.mmu.translate(IOVA, RID).ok, false, 'after the timer flush: a fault');
+  // The flush is domain-wide: the page still mapped lost its IOTLB entry and PSCs too, a full walk again.
+  const again = lazy.mmu.translate(IOVA + PAGE, RID);
+  assert.is(again.source, 'walk');
+  assert.is(again.delayPs, 4 * DEFAULTS.walkReadLatency);
+
+  const strict = world({ mode: 'strict' });
+  strict.mmu.map(strict.d, IOVA, PHYS, 2 * PAGE);
+  strict.mmu.translate(IOVA, RID);
+  strict.mmu.translate(IOVA + PAGE, RID);
+  strict.mmu.unmap(strict.d, IOVA, PAGE);
+  assert.is(strict.mmu.translate(IOVA, RID).ok, false);
+  assert.is(strict.mmu.stats().staleHits, 0);
+  // Page-selective: the other page keeps its IOTLB entry (and the PSCs theirs).
+  assert.is(strict.mmu.translate(IOVA + PAGE, RID).source, 'iotlb');
+});
+
+test('per-CPU queues: each CPU has its own ring; one timer per domain covers them all', () => {
+  const w = world({ mode: 'deferred' });
+  for (let i = 0; i < 400; i++) w.mmu.map(w.d, IOVA + i * PAGE, PHYS, PAGE);
+  w.run(function* () {
+    for (let i = 0; i < 400; i++) yield w.mmu.unmap(w.d, IOVA + i * PAGE, PAGE, i % 2);
+  });
+  const s = w.mmu.stats();
+  assert.is(s.queueFullFlushes, 0, '200 per CPU never fill a 255-entry ring');
+  assert.is(s.timerFlushes, 1);
+});
+
+// ---------------------------------------------------------------- faults
+
+test('translation faults are counted, not thrown: unmapped IOVA, unknown requester', () => {
+  const { mmu, d } = world();
+  mmu.map(d, IOVA, PHYS, PAGE);
+  const r = mmu.translate(IOVA + PAGE, RID);
+  assert.is(r.ok, false);
+  assert.is(r.source, 'fault');
+  assert.is(mmu.translate(IOVA, 0x999).ok, false);
+  assert.is(mmu.translate(IOVA, -1).ok, false);
+  assert.ok(mmu.translate(IOVA, RID).ok);
+  const s = mmu.stats();
+  assert.is(s.faults, 3);
+  assert.is(s.contextFaults, 2);
+  assert.is(s.translations, 4);
+  assert.is(mmu.metrics().faults, 3);
+});
+
+// ---------------------------------------------------------------- ATS
+
+test('ATS: a device-TLB hit skips the IOMMU; a miss pays the translation request; invalidations reach it', () => {
+  const { mmu, d } = world({ mode: 'strict' }, { ats: true });
+  mmu.map(d, IOVA, PHYS, 2 * PAGE);
+  const first = mmu.translate(IOVA, RID);
+  assert.is(first.source, 'walk');
+  assert.is(first.delayPs, 4 * DEFAULTS.walkReadLatency + DEFAULTS.atsMissLatency);
+  const lookups = mmu.iotlb.lookups;
+  const hit = mmu.translate(IOVA + 100, RID);
+  assert.is(hit.source, 'ats');
+  assert.is(hit.delayPs, 0);
+  assert.is(hit.physAddr, PHYS + 100);
+  assert.is(mmu.iotlb.lookups, lookups, 'the IOTLB was not consulted');
+  const s = mmu.stats();
+  assert.is(s.atsHits, 1);
+  assert.is(s.atsMisses, 1);
+  assert.is(s.iotlbHits, 0);
+  assert.is(s.walks, 1);
+  // An ATC miss that hits the IOTLB: the IOMMU's hit plus the round trip.
+  mmu.deviceTlb(RID)!.cache.clear();
+  assert.is(mmu.translate(IOVA, RID).delayPs, DEFAULTS.hitLatency + DEFAULTS.atsMissLatency);
+  // Strict unmap: the device TLB is invalidated too, and the caller waits for it.
+  assert.is(mmu.unmap(d, IOVA, PAGE), DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage + DEFAULTS.flushCost + DEFAULTS.atsInvalidation);
+  assert.is(mmu.translate(IOVA, RID).ok, false);
+  assert.is(mmu.stats().atsInvalidations, 1);
+  // A device without ATS in the same domain goes to the IOMMU, with no translation request to pay.
+  mmu.attach(RID + 1, d, { ats: false });
+  assert.is(mmu.translate(IOVA + PAGE, RID + 1).delayPs, DEFAULTS.walkReadLatency, 'a walk, PD entry cached');
+  assert.is(mmu.translate(IOVA + PAGE, RID + 1).source, 'iotlb');
+});
+
+test('ATS in deferred mode: the device TLB keeps a stale translation until the timer flush', () => {
+  const { sim, mmu, d } = world({ mode: 'deferred', ats: true });
+  mmu.map(d, IOVA, PHYS, PAGE);
+  mmu.translate(IOVA, RID);
+  mmu.unmap(d, IOVA, PAGE);
+  const r = mmu.translate(IOVA, RID);
+  assert.is(r.source, 'ats');
+  assert.is(mmu.stats().staleHits, 1);
+  sim.run();
+  assert.is(mmu.translate(IOVA, RID).ok, false);
+  assert.is(mmu.deviceTlb(RID)!.size, 0);
+});
+
+// ---------------------------------------------------------------- parameters and preset
+
+test('the schema defaults are the iommu-xeon-e5 preset values, every value sourced or an estimate with a range', () => {
+  const file = path.join(ROOT, 'models', 'presets', 'iommu-xeon-e5.json');
+  const preset = presetSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  assert.is(preset.type, IOMMU_PARAMS);
+  assert.equal(Object.keys(preset.values).sort(), Object.keys(iommuParams.shape).sort(), 'keys are exactly the parameter names');
+  for (const [k, v] of Object.entries(preset.values)) {
+    assert.ok(v.source.length > 10, `${k} has a source`);
+    if (v.source.startsWith('estimate')) assert.ok(v.estimate && v.range !== undefined, `${k}: an estimate is marked and has a range`);
+  }
+  assert.equal(iommuParams.parse(presetValues({ ...preset, file })), iommuParams.parse({}));
+  assert.is(DEFAULTS.iotlb4kEntries * PAGE, 256 * KiB, 'reach 256 KiB');
+  assert.is(DEFAULTS.flushCost, 800 * PS_PER_NS);
+  assert.is(DEFAULTS.flushQueueSize, 256);
+  assert.is(DEFAULTS.flushTimeout, 10 * PS_PER_MS);
+});
+
+test('metrics: counts by page size and the stale-window distribution', () => {
+  const { mmu, d, sim } = world();
+  mmu.map(d, IOVA, PHYS, PAGE);
+  mmu.translate(IOVA, RID);
+  mmu.translate(IOVA, RID);
+  mmu.unmap(d, IOVA, PAGE);
+  sim.run();
+  const m = mmu.metrics();
+  assert.is(m.iotlb_hits, 1);
+  assert.is(m.iotlb_misses_4k, 1);
+  assert.is(m.iotlb_hit_rate, 0.5);
+  assert.is(m.reads_per_walk, 4);
+  assert.is(m.timer_flushes, 1);
+  const w = m.stale_window_ns as { count: number; max: number };
+  assert.is(w.count, 1);
+  assert.ok(w.max > 9.9e6);
+  assert.is(mmu.stats().iotlbMissesBySize[PAGE_4K], 1);
+  assert.equal(Object.keys(m).sort(), iommuStats.map((x) => x.name).sort(), 'every metric is declared, every declaration reported');
+});
+
+// ---------------------------------------------------------------- the root complex hook
+
+test('usable as rootComplex.translate: a DMA read pays the walk, the next one does not, an unmapped one faults', () => {
+  /** 64-byte reads one after another on a fresh DMA path, with an IOMMU if `withIommu`; each read's time. */
+  const reads = (withIommu: boolean, addrs: number[]) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH);
+    const mmu = new Iommu(sim);
+    if (withIommu) {
+      const d = mmu.createDomain();
+      mmu.attach(r.endpoint.requesterId, d);
+      mmu.map(d, G4, G4, 1 * MiB); // identity: the root complex routes by the request's own address
+      const fn: TranslateFn = mmu.translate; // unbound, as the root complex calls it
+      r.rootComplex.translate = fn;
+    }
+    const times = addrs.map((addr) => {
+      const t0 = sim.now;
+      r.endpoint.dma.submit('read', addr, 64);
+      sim.run();
+      return sim.now - t0;
+    });
+    return { times, rc: r.rootComplex.stats(), mmu: mmu.stats() };
+  };
+  const plain = reads(false, [G4, G4 + 64]).times;
+  const translated = reads(true, [G4, G4 + 64]);
+  assert.is(translated.times[0]! - plain[0]!, 4 * DEFAULTS.walkReadLatency, 'cold walk: 1 us more');
+  assert.is(translated.times[1]! - plain[1]!, 0, 'IOTLB hit: no extra time (hitLatency 0)');
+  assert.is(translated.mmu.iotlbHits, 1);
+  const faulted = reads(true, [G4 + 2 * MiB]);
+  assert.is(faulted.rc.translationFaults, 1);
+  assert.is(faulted.mmu.faults, 1);
+});
+
+test.run();
