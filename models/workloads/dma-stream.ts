@@ -36,12 +36,18 @@ import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, dmaWorkloadShape, type Descri
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { endpointParams } from '../pcie/endpoint.js';
 import { prefixedShape, takePrefixed } from '../pcie/sections.js';
+import { Iommu, iommuStats } from '../iommu/iommu.js';
+import { iommuParams, type IommuParams } from '../iommu/params.js';
 import type { LinkWidth, PcieGen } from '../pcie/link-timing.js';
 import { memoryParams } from '../pcie/memory.js';
 import { buildDmaPath, dmaPathLinkParams, rootComplexParams, type DmaPath, type DmaPathParams } from '../pcie/root-complex.js';
 import { ADDRESS_32BIT_LIMIT, type CompletionMode, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
 
 // ---------------------------------------------------------------- parameters
+
+/** The IOMMU parameter group's key prefix, and its page sizes by name. */
+const IOMMU = 'iommu';
+const PAGE_BYTES_BY_NAME = { '4k': 4096, '2m': 2 * 1024 * 1024 } as const;
 
 /** Descriptors that are reads, by op. */
 const READ_FRACTION = { read: 1, write: 0, readwrite: 0.5 } as const;
@@ -97,6 +103,9 @@ const workloadShape = {
   window: byteSize().default(DEFAULT_WINDOW_BYTES).describe('Bytes of memory, from memory.base, the transfers address'),
   alignment: byteSize().default(PAGE_BYTES).describe("Alignment of 'random' addresses (default 4 KiB)"),
   throughputWindow: duration().optional().describe(`Width of the windows of the throughput series (default: the run cut into ${DEFAULT_SERIES_WINDOWS})`),
+  iommu: z.enum(['off', 'on']).default('off').describe("'on': the root complex translates every request through an IOMMU (iommu.* parameters), the window identity-mapped"),
+  pageSize: z.enum(['4k', '2m']).default('4k').describe('IOMMU page size of the window mapping'),
+  ...prefixedShape(IOMMU, iommuParams),
 };
 type Workload = z.output<z.ZodObject<typeof workloadShape>>;
 /** The parsed parameters: the workload fields and the flat path keys. */
@@ -145,10 +154,18 @@ const stats: readonly StatDecl[] = [
   { name: 'completion_timeouts', unit: 'requests', description: 'Read requests abandoned after the completion timeout' },
   { name: 'tlps_upstream', unit: 'TLPs', description: 'TLPs sent endpoint → root complex (MRd, MWr)' },
   { name: 'tlps_downstream', unit: 'TLPs', description: 'TLPs sent root complex → endpoint (CplD)' },
+  ...iommuStats.map((s) => ({ ...s, name: `iommu_${s.name}`, description: `IOMMU (when on): ${s.description}` })),
   { name: 'link_utilization', unit: 'fraction', description: 'Busy fraction (TLPs, DLLPs, SKPs) of the link direction carrying the data: upstream for writes, downstream for reads, the busier of the two for readwrite' },
 ];
 
 // ---------------------------------------------------------------- the component
+
+/** With the IOMMU off its statistics are absent, so every run has the same columns. */
+const IOMMU_OFF: Record<string, MetricValue> = Object.fromEntries(iommuStats.map((s) => [`iommu_${s.name}`, null]));
+
+function prefixKeys(prefix: string, m: Record<string, MetricValue>): Record<string, MetricValue> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`${prefix}${k}`, v]));
+}
 
 class DmaPathStudy implements Component, DescriptorListener {
   private readonly path: DmaPath;
@@ -158,10 +175,12 @@ class DmaPathStudy implements Component, DescriptorListener {
   private readonly doneAt: Float64Array;
   private readonly doneBytes: Float64Array;
   private doneCount = 0;
+  private readonly iommu: Iommu | null;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: DmaPathStudyParams) {
     this.sections = regroup(p) as unknown as DmaPathParams;
     this.path = buildDmaPath(ctx.sim, this.sections, { tracer: ctx.tracer });
+    this.iommu = p.iommu === 'on' ? this.attachIommu() : null;
     const workload: DmaWorkloadParams = {
       descriptors: p.transfers,
       descriptorSize: p.transferSize,
@@ -182,6 +201,20 @@ class DmaPathStudy implements Component, DescriptorListener {
 
   start(): void {
     this.stream.start();
+  }
+
+  /** An IOMMU on the root complex, the endpoint in a domain of its own, the transfer window identity-mapped in pages of pageSize. */
+  private attachIommu(): Iommu {
+    const p = this.p;
+    const mmu = new Iommu(this.ctx.sim, takePrefixed(p, IOMMU) as IommuParams, `${this.ctx.name}/iommu`);
+    const domain = mmu.createDomain();
+    mmu.attach(this.sections.endpoint.requesterId, domain);
+    const page = PAGE_BYTES_BY_NAME[p.pageSize];
+    const base = this.sections.memory.base;
+    if (base % page !== 0) throw new Error(`${this.ctx.name}: memory.base must be ${p.pageSize}-aligned to map the window in ${p.pageSize} pages`);
+    mmu.map(domain, base, base, Math.ceil(p.window / page) * page, page);
+    this.path.rootComplex.translate = mmu.translate;
+    return mmu;
   }
 
   descriptorDone(_id: number, ok: boolean): void {
@@ -229,6 +262,7 @@ class DmaPathStudy implements Component, DescriptorListener {
       tlps_upstream: this.path.link.aToB.stats().tlpsSent,
       tlps_downstream: this.path.link.bToA.stats().tlpsSent,
       link_utilization: this.dataUtilization(),
+      ...(this.iommu === null ? IOMMU_OFF : prefixKeys('iommu_', this.iommu.metrics())),
     };
   }
 

@@ -7,6 +7,10 @@
  * the difference is the parameter's, not the noise's). The result ranks the
  * estimates by how far they move one metric: which guess matters.
  *
+ * An end of a range that the scenario's other values rule out (it fails the
+ * component's checks) gives no figure for that end; the row stays, with
+ * no swing.
+ *
  * The base point is the scenario's `report.sensitivity.at` values over its
  * defaults (and the sweep's --set overrides). Runs are in the calling thread:
  * a handful of runs of one point.
@@ -15,6 +19,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
 import { resolveScenario } from '../scenario/loader.js';
+import { UserError } from '../scenario/errors.js';
 import type { Scalar } from '../scenario/schema.js';
 import { deriveRunSeed } from '../scenario/seeds.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -32,7 +37,15 @@ export function runSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: R
   const base = resolveScenario(doc, point, lib, 'sweep');
   const seed = deriveRunSeed(doc.body.seed, base.parameters, 0);
   const measure = (presetOverrides: Record<string, Record<string, unknown>>): number | null => {
-    const summary = runScenario(resolveScenario(doc, point, lib, 'sweep', presetOverrides), { seed, replication: 0 });
+    let resolved;
+    try {
+      resolved = resolveScenario(doc, point, lib, 'sweep', presetOverrides);
+    } catch (e) {
+      // An end of a range the other values rule out (e.g. one MPS end of a link but not the other): no figure, not a failed sweep.
+      if (e instanceof UserError) return null;
+      throw e;
+    }
+    const summary = runScenario(resolved, { seed, replication: 0 });
     if (summary.status !== 'ok') return null;
     const v = flattenMetrics(summary.metrics)[spec.metric];
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
