@@ -4,6 +4,7 @@ import { dmaPath } from './workloads/dma-stream.js';
 import { queueStation } from './workloads/queue.js';
 import { fairness } from './workloads/fairness.js';
 import { p2pTransfer } from './workloads/p2p.js';
+import { mapDmaUnmap } from './workloads/dma-map-unmap.js';
 import { hypercallStudy } from './xen/hypercall-study.js';
 import { grefStudy } from './dmabuf/gref-study.js';
 import { displayStudy } from './dmabuf/display.js';
@@ -23,6 +24,7 @@ export const catalog = new Catalog()
   .register(linkType)
   .register(fairness)
   .register(p2pTransfer)
+  .register(mapDmaUnmap)
   .register(hypercallStudy)
   .register(grefStudy)
   .register(displayStudy)
@@ -32,4 +34,4 @@ export const catalog = new Catalog()
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window', 'iommu-map-unmap'];

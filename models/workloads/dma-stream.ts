@@ -88,8 +88,8 @@ const SECTIONS = {
 type Section = keyof typeof SECTIONS;
 const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
 
-/** Every section field as a flat "<section>.<param>" zod field, but the endpoint's own generator's. */
-function flatPathShape(): Record<string, z.ZodType> {
+/** Every section field as a flat "<section>.<param>" zod field, but the endpoint's own generator's (shared with other DMA-path workloads). */
+export function dmaPathFlatShape(): Record<string, z.ZodType> {
   const all = SECTION_NAMES.flatMap((section) => Object.entries(prefixedShape(section, SECTIONS[section])));
   return Object.fromEntries(all.filter(([k]) => !(k.startsWith('endpoint.') && ENDPOINT_WORKLOAD_KEYS.has(k.slice('endpoint.'.length)))));
 }
@@ -121,7 +121,7 @@ function regroup(flat: Record<string, unknown>): Record<Section, Record<string, 
  * field parsed, so a bad field is reported once, by its own schema, and
  * nothing is checked against half-parsed values.
  */
-const params = z.strictObject({ ...flatPathShape(), ...workloadShape }).superRefine((parsed, ctx) => {
+const params = z.strictObject({ ...dmaPathFlatShape(), ...workloadShape }).superRefine((parsed, ctx) => {
   const flat = parsed as Record<string, unknown>;
   const sections = regroup(flat);
   // Cross-field checks of each section (e.g. p2pReadBandwidth required when throttled), reported at their flat keys.
