@@ -7,6 +7,10 @@
  *    switch, up to the root complex by ACS redirect and back, or between
  *    root ports) is the topology's doing: `routes` names, per path, the pair
  *    of endpoints the scenario wired that way.
+ *  - 'redirect': the target's BAR is backed by host memory (an APU's
+ *    stolen "VRAM"), and the driver aims the DMA at that memory instead of
+ *    the BAR: one DMA, host memory as the target (REFERENCES.md, APU
+ *    stolen-memory BARs).
  *  - 'bounce': through host memory, two DMA transfers one after the other:
  *    for a write, the initiator writes into a bounce buffer and the target
  *    then reads it; for a read, the target writes it and the initiator reads.
@@ -34,20 +38,21 @@ import { ENDPOINT_TYPE } from '../pcie/topology/node.js';
 const BYTES_PER_GB = 1e9;
 const NS = 1000;
 
-const PATHS = ['switch', 'acs', 'rootcomplex', 'bounce'] as const;
+const PATHS = ['switch', 'acs', 'rootcomplex', 'bounce', 'redirect'] as const;
 type Path = (typeof PATHS)[number];
 
 const pair = z.strictObject({ from: z.string().describe('Initiator endpoint'), to: z.string().describe('Target endpoint (its BAR)') });
 
 const params = z.strictObject({
-  path: z.enum(PATHS).describe('switch, acs (switch with ACS redirect), rootcomplex (between root ports) or bounce (through host memory)'),
-  routes: z.strictObject(Object.fromEntries(PATHS.map((p) => [p, pair])) as Record<Path, typeof pair>)
-    .describe('For each path, the pair of endpoints the topology connects that way'),
+  path: z.enum(PATHS).describe('switch, acs (switch with ACS redirect), rootcomplex (between root ports), bounce (through host memory) or redirect (straight to the target\'s memory in host RAM: an APU carve-out)'),
+  routes: z.strictObject(Object.fromEntries(PATHS.map((p) => [p, pair.optional()])) as Record<Path, z.ZodOptional<typeof pair>>)
+    .describe('For each path used, the pair of endpoints the topology connects that way'),
   op: z.enum(['read', 'write']).describe("'write': the initiator pushes to the target; 'read': it pulls from it"),
   size: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes per transfer'),
   transfers: z.number().int().min(1).default(200).describe('Transfers in all'),
   inFlight: z.number().int().min(1).default(8).describe('Transfers kept in flight (closed loop)'),
-  bounceBase: byteSize().describe('Host-memory address of the bounce buffers (inside the root complex\'s memory)'),
+  bounceBase: byteSize().optional().describe('Host-memory address of the bounce buffers (path bounce, and the fallback)'),
+  redirectBase: byteSize().optional().describe('Path redirect: the host-memory address that backs the target\'s BAR (an APU\'s carve-out)'),
   fallback: z.enum(['bounce', 'none']).default('bounce').describe('After a failed direct transfer: redo it through host memory, or count it failed'),
 });
 type Params = z.output<typeof params>;
@@ -84,7 +89,7 @@ class P2pTransfer implements Component {
   private lastDone = 0;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
-    const route = p.routes[p.path];
+    const route = p.routes[p.path]!;
     this.from = ctx.peer<EndpointLike>(route.from);
     this.to = ctx.peer<EndpointLike>(route.to);
   }
@@ -121,12 +126,14 @@ class P2pTransfer implements Component {
     if (t.leg === 'direct') {
       const bar = this.bar();
       t.offset = (k * size) % Math.max(size, bar.size - (bar.size % size));
-      this.issue(this.from, this.onFrom, this.p.op, bar.base + t.offset, t);
+      // Redirected: the same offset in the host memory that backs the BAR.
+      const base = this.p.path === 'redirect' ? this.p.redirectBase! : bar.base;
+      this.issue(this.from, this.onFrom, this.p.op, base + t.offset, t);
       return;
     }
     // Bounce: write = from writes memory, then to reads it; read = to writes memory, then from reads it.
     if (t.leg === 'first') t.offset = (k % this.p.inFlight) * size;
-    const addr = this.p.bounceBase + t.offset;
+    const addr = this.p.bounceBase! + t.offset;
     const firstEngine = this.p.op === 'write' ? this.from : this.to;
     const secondEngine = this.p.op === 'write' ? this.to : this.from;
     if (t.leg === 'first') this.issue(firstEngine, firstEngine === this.from ? this.onFrom : this.onTo, 'write', addr, t);
@@ -139,7 +146,7 @@ class P2pTransfer implements Component {
 
   private legDone(t: Transfer, _engineIsFrom: boolean, ok: boolean): void {
     if (!ok) {
-      if (t.leg === 'direct' && this.p.fallback === 'bounce') {
+      if (t.leg === 'direct' && this.p.fallback === 'bounce' && this.p.bounceBase !== undefined) {
         this.fallbacks++;
         t.leg = 'first';
         this.startLeg(t, this.done + this.failed + this.fallbacks);
@@ -188,19 +195,21 @@ class P2pTransfer implements Component {
   }
 }
 
-/** Every endpoint the routes name exists and is an endpoint; bounce buffers need no more than that. */
+/** The chosen path has a route of two endpoints, and the addresses it needs. */
 function checkRoutes(self: TopologyNode, view: TopologyView): TopologyIssue[] {
   const p = self.params as Params;
+  const at = [...self.path, 'params'];
+  const route = p.routes[p.path];
+  if (route === undefined) return [{ path: [...at, 'routes'], message: `no route for path "${p.path}": give routes.${p.path} = { from, to }` }];
   const issues: TopologyIssue[] = [];
-  for (const path of PATHS) {
-    for (const end of ['from', 'to'] as const) {
-      const name = p.routes[path][end];
-      const node = view.node(name);
-      if (node?.type !== ENDPOINT_TYPE) {
-        issues.push({ path: [...self.path, 'params', 'routes', path, end], message: node ? `${name} is a ${node.type}, not a pcie.endpoint` : `no component named "${name}"` });
-      }
+  for (const end of ['from', 'to'] as const) {
+    const node = view.node(route[end]);
+    if (node?.type !== ENDPOINT_TYPE) {
+      issues.push({ path: [...at, 'routes', p.path, end], message: node ? `${route[end]} is a ${node.type}, not a pcie.endpoint` : `no component named "${route[end]}"` });
     }
   }
+  if (p.path === 'bounce' && p.bounceBase === undefined) issues.push({ path: [...at, 'bounceBase'], message: 'required for path bounce' });
+  if (p.path === 'redirect' && p.redirectBase === undefined) issues.push({ path: [...at, 'redirectBase'], message: 'required for path redirect' });
   return issues;
 }
 

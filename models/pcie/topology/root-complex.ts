@@ -11,9 +11,14 @@ import type { Link, LinkEnd } from '../link.js';
 import { Memory, memoryParams, memoryStats, type MemoryParams } from '../memory.js';
 import { RootComplex, rootComplexParams, rootComplexStats, type RootComplexParams, type RootPort } from '../root-complex.js';
 import { prefixedShape, takePrefixed } from '../sections.js';
+import { Iommu, iommuStats } from '../../iommu/iommu.js';
+import { iommuParams, type IommuParams } from '../../iommu/params.js';
 import { DOWNSTREAM_PORT, endpointsBelow, mergeRoutes, ROOT_COMPLEX_TYPE, type PcieElement } from './node.js';
 
 const MEMORY = 'memory';
+const IOMMU = 'iommu';
+const PAGE_4K_BYTES = 4096;
+const PAGE_2M_BYTES = 2 * 1024 * 1024;
 
 const params = z.strictObject({
   rootPorts: z.number().int().min(1).default(1).describe('Root ports rp0, rp1, ...: how many the topology may link'),
@@ -21,6 +26,9 @@ const params = z.strictObject({
     .describe("Linux's p2pdma allows P2P through this host bridge (drivers/pci/p2pdma.c: AMD Zen and later, listed Intel host bridges); only classifies pairs, the p2pRead/p2pWrite policies set what the hardware does"),
   ...(rootComplexParams as unknown as z.ZodObject).shape,
   ...prefixedShape(MEMORY, memoryParams),
+  iommu: z.enum(['off', 'on']).default('off')
+    .describe("'on': requests from below are translated by an IOMMU (iommu.* parameters); host memory and every BAR below are identity-mapped, in 2 MiB pages where aligned, else 4 KiB"),
+  ...prefixedShape(IOMMU, iommuParams),
 }).superRefine((p, ctx) => {
   // The root complex's own cross-field checks (e.g. a throttled P2P policy needs its bandwidth).
   const r = rootComplexParams.safeParse(rcPart(p));
@@ -30,10 +38,15 @@ const params = z.strictObject({
 type Params = RootComplexParams & { rootPorts: number; linuxP2pWhitelisted: boolean } & Record<string, unknown>;
 
 /** The element's own parameters, not the root complex model's. */
-const ELEMENT_KEYS = new Set(['rootPorts', 'linuxP2pWhitelisted']);
+const ELEMENT_KEYS = new Set(['rootPorts', 'linuxP2pWhitelisted', 'iommu']);
 
 function rcPart(p: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(p).filter(([k]) => !ELEMENT_KEYS.has(k) && !k.startsWith(`${MEMORY}.`)));
+  return Object.fromEntries(Object.entries(p).filter(([k]) => !ELEMENT_KEYS.has(k) && !k.startsWith(`${MEMORY}.`) && !k.startsWith(`${IOMMU}.`)));
+}
+
+/** The largest IOMMU page that tiles [base, base + size): 2 MiB if both are multiples of it, else 4 KiB. */
+function identityPage(base: number, size: number): number {
+  return base % PAGE_2M_BYTES === 0 && size % PAGE_2M_BYTES === 0 ? PAGE_2M_BYTES : PAGE_4K_BYTES;
 }
 
 const portName = (k: number) => `rp${k}`;
@@ -45,6 +58,7 @@ class RootComplexElement implements PcieElement {
   readonly linuxP2pWhitelisted: boolean;
   private readonly below = new Map<string, { far: PcieElement }>();
   private model: RootComplex | null = null;
+  private iommu: Iommu | null = null;
   private readonly ports = new Map<string, RootPort>();
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
@@ -71,6 +85,18 @@ class RootComplexElement implements PcieElement {
       this.ports.set(portName(k), rc.addRootPort(b ? b.far.routesBelow() : undefined));
     }
     this.model = rc;
+    if (this.p.iommu === 'on') this.attachIommu(rc, memory);
+  }
+
+  /** One translation domain for every function below, identity-mapping host memory and their BARs. */
+  private attachIommu(rc: RootComplex, memory: Memory): void {
+    const mmu = new Iommu(this.ctx.sim, takePrefixed(this.p, IOMMU) as IommuParams, `${this.ctx.name}/iommu`);
+    const domain = mmu.createDomain();
+    const below = this.routesBelow();
+    for (const id of below.requesterIds) mmu.attach(id, domain);
+    for (const r of [memory.range, ...below.ranges]) mmu.map(domain, r.base, r.base, r.size, identityPage(r.base, r.size));
+    rc.translate = mmu.translate;
+    this.iommu = mmu;
   }
 
   /** The root complex model (after the connect phase), e.g. for an IOMMU to hook into. */
@@ -97,6 +123,8 @@ class RootComplexElement implements PcieElement {
     const rc = this.rootComplex;
     const out: Record<string, MetricValue> = { ...rc.metrics() };
     for (const [k, v] of Object.entries(rc.memory.metrics())) out[`${MEMORY}_${k}`] = v;
+    const mmu = this.iommu?.metrics();
+    for (const s of iommuStats) out[`${IOMMU}_${s.name}`] = mmu?.[s.name] ?? null;
     return out;
   }
 }
@@ -135,7 +163,11 @@ export const rootComplexType: ComponentType<Params> = {
   type: ROOT_COMPLEX_TYPE,
   description: 'A root complex with root ports rp0..rp<n-1> and host memory (memory.* parameters); P2P policy and IOMMU hook',
   params: params as unknown as z.ZodType<Params>,
-  stats: [...rootComplexStats, ...memoryStats.map((s) => ({ ...s, name: `${MEMORY}_${s.name}`, description: `Host memory: ${s.description}` }))],
+  stats: [
+    ...rootComplexStats,
+    ...memoryStats.map((s) => ({ ...s, name: `${MEMORY}_${s.name}`, description: `Host memory: ${s.description}` })),
+    ...iommuStats.map((s) => ({ ...s, name: `${IOMMU}_${s.name}`, description: `IOMMU (iommu on): ${s.description}` })),
+  ],
   ports: (p) => Array.from({ length: p.rootPorts }, (_, k) => ({ name: portName(k), kind: DOWNSTREAM_PORT, description: `root port ${k}` })),
   create: (ctx, p) => new RootComplexElement(ctx, p),
   checkTopology: (self, view) => checkRootComplex(self as TopologyNode, view),
