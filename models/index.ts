@@ -9,6 +9,7 @@ import { hypercallStudy } from './xen/hypercall-study.js';
 import { grefStudy } from './dmabuf/gref-study.js';
 import { displayStudy } from './dmabuf/display.js';
 import { hyperDmabufStudy } from './dmabuf/hyper-dmabuf-study.js';
+import { attachStudy } from './dmabuf/attach-study.js';
 import { endpointType } from './pcie/topology/endpoint.js';
 import { linkType } from './pcie/topology/link.js';
 import { rootComplexType } from './pcie/topology/root-complex.js';
@@ -28,10 +29,11 @@ export const catalog = new Catalog()
   .register(hypercallStudy)
   .register(grefStudy)
   .register(displayStudy)
-  .register(hyperDmabufStudy);
+  .register(hyperDmabufStudy)
+  .register(attachStudy);
 
 /** Presets are JSON kept in the source tree (models/presets), next to this module's source. */
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window', 'iommu-map-unmap', 'apu-redirect'];
+export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window', 'iommu-map-unmap', 'apu-redirect', 'dmabuf-attach'];
