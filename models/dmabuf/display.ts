@@ -15,6 +15,9 @@
  *    steps), flips, and tears the previous frame's buffer down (unmap; the
  *    frontend then ends access). `share-once`: every buffer is shared and
  *    imported once before the first frame; a frame is a page-flip request.
+ *  - `allocation: 'backend'` (displif's be_alloc): the backend allocates
+ *    and grants each buffer on a create request, and the frontend maps it
+ *    before rendering: per-frame sharing then costs a second round trip.
  *  - `remoteSync`: before flipping, the backend runs the dma-buf's CPU
  *    access brackets (begin and end) against the exporter, each a request
  *    and a response on a second ring from backend to frontend, as
@@ -27,7 +30,7 @@
  */
 import { z } from 'zod';
 import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
-import type { ProcessBody } from '../../src/sim/index.js';
+import { SimEvent, type ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -65,6 +68,8 @@ const params = z.strictObject({
   sharing: z.enum(['per-frame', 'share-once']).describe('Share (export, import, tear down) every frame, or every buffer once and reuse'),
   scheme: z.enum(['flat', 'directory', 'multilevel']).default('directory').describe('Gref scheme of the sharing (displif uses the directory)'),
   remoteSync: z.boolean().default(false).describe('Backend brackets each frame with begin/end CPU access synced to the exporter (two round trips)'),
+  allocation: z.enum(['frontend', 'backend']).default('frontend')
+    .describe("Who allocates and grants the buffers: the guest's compositor (frontend), or dom0's backend on the frontend's request (displif be_alloc), the guest then mapping them"),
   frames: z.number().int().min(1).default(120).describe('Frames (vsync ticks) in the run'),
   dom0Vcpus: z.number().int().min(1).default(4).describe('vCPUs of dom0 (the backend)'),
   guestVcpus: z.number().int().min(1).default(2).describe('vCPUs of the compositor guest'),
@@ -82,7 +87,8 @@ const stats: readonly StatDecl[] = [
   { name: 'hypercalls_per_frame', unit: 'calls', description: 'Hypercalls per frame in steady state (setup excluded)' },
 ];
 
-interface FlipRequest { frame: number; buffer: number; tick: Time }
+/** A displif request: create a buffer (be_alloc: the backend allocates and grants it) or show one. */
+interface FlipRequest { kind: 'create' | 'flip'; frame: number; buffer: number; tick: Time }
 interface SyncRequest { op: 'begin' | 'end' }
 
 class DisplayStudy implements Component {
@@ -106,6 +112,11 @@ class DisplayStudy implements Component {
   /** Per buffer: its export (share-once: for the whole run; per-frame: of the frame in flight or on screen). */
   private readonly exported: (ExportedBuffer | null)[];
   private readonly imported: (GrantMapping[] | null)[];
+  /** The domain that allocates and grants the buffers, and the one that maps them. */
+  private readonly exporter: Domain;
+  private readonly importer: Domain;
+  /** be_alloc: frames waiting for their buffer's create response, by frame number. */
+  private readonly created = new Map<number, SimEvent<void>>();
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
@@ -116,6 +127,7 @@ class DisplayStudy implements Component {
     });
     this.guest = dom('guest', p.guestVcpus, 'hvm');
     this.dom0 = dom('dom0', p.dom0Vcpus, 'dom0');
+    [this.exporter, this.importer] = p.allocation === 'frontend' ? [this.guest, this.dom0] : [this.dom0, this.guest];
     this.costs = takePrefixed(p, DISPLAY) as DisplayCosts;
     this.pages = FRAME_PAGES[p.resolution];
     this.periodPs = Math.round(PS_PER_S / p.fps);
@@ -149,30 +161,53 @@ class DisplayStudy implements Component {
       if (this.failure !== null) return;
       const buffer = this.free.shift();
       if (buffer === undefined) { this.skipped++; continue; }
-      sim.process(this.frame(flips, { frame: f, buffer, tick }), `${this.ctx.name}/frame`);
+      sim.process(this.frame(flips, { kind: 'flip', frame: f, buffer, tick }), `${this.ctx.name}/frame`);
     }
   }
 
-  /** Export (compositor) and import (backend) of one buffer, with the backend's buffer creation. False on failure. */
+  /** One buffer shared: exported by its allocator, imported by the other side, the backend's framebuffer made. False on failure. */
   private *shareBuffer(b: number): ProcessBody<boolean> {
-    const e = yield* exportBuffer(this.ops, this.guest, this.dom0, this.p.scheme, this.pages, this.limits);
+    if (!(yield* this.exportOne(b))) return false;
+    return yield* this.importOne(b);
+  }
+
+  private *exportOne(b: number): ProcessBody<boolean> {
+    const e = yield* exportBuffer(this.ops, this.exporter, this.importer, this.p.scheme, this.pages, this.limits);
     if (!e.ok) { this.failure = e.failure; return false; }
     this.exported[b] = e.buffer;
-    const i = yield* importBuffer(this.ops, this.dom0, this.guest, e.buffer);
+    return true;
+  }
+
+  private *importOne(b: number): ProcessBody<boolean> {
+    const i = yield* importBuffer(this.ops, this.importer, this.exporter, this.exported[b]!);
     if (!i.ok) { this.failure = i.failure; return false; }
     this.imported[b] = i.mappings;
     yield* this.onDom0(this.costs.createBase + this.pages * this.costs.createPerPage);
     return true;
   }
 
-  /** Compositor: (per-frame: export the buffer,) then send the flip request. */
+  /**
+   * Compositor, one frame. Per-frame sharing: the frontend exports the
+   * buffer (the backend imports it on the flip), or with be_alloc asks the
+   * backend to create one, waits for it and maps it before the flip.
+   */
   private *frame(flips: XenRing<FlipRequest, FlipRequest>, req: FlipRequest): ProcessBody<void> {
     if (this.p.sharing === 'per-frame') {
-      const e = yield* exportBuffer(this.ops, this.guest, this.dom0, this.p.scheme, this.pages, this.limits);
-      if (!e.ok) { this.failure = e.failure; return; }
-      this.exported[req.buffer] = e.buffer;
+      if (this.p.allocation === 'frontend') {
+        if (!(yield* this.exportOne(req.buffer))) return;
+      } else {
+        const done = new SimEvent<void>(this.ctx.sim);
+        this.created.set(req.frame, done);
+        yield* this.send(flips, { ...req, kind: 'create' });
+        yield done;
+        if (!(yield* this.importOne(req.buffer))) return;
+      }
     }
-    // 2 buffers in flight at most and the displif ring has 32 slots: it cannot fill.
+    yield* this.send(flips, req);
+  }
+
+  private *send(flips: XenRing<FlipRequest, FlipRequest>, req: FlipRequest): ProcessBody<void> {
+    // At most `buffers` frames in flight, two requests each, and the displif ring has 32 slots: it cannot fill.
     if (!(yield* flips.sendRequest(req))) throw new Error('model bug: the display ring is full');
   }
 
@@ -182,12 +217,13 @@ class DisplayStudy implements Component {
     for (;;) {
       yield* flips.awaitRequests();
       for (const req of yield* flips.takeRequests()) {
-        if (this.p.sharing === 'per-frame') {
-          const i = yield* importBuffer(this.ops, this.dom0, this.guest, this.exported[req.buffer]!);
-          if (!i.ok) { this.failure = i.failure; return; }
-          this.imported[req.buffer] = i.mappings;
-          yield* this.onDom0(this.costs.createBase + this.pages * this.costs.createPerPage);
+        if (req.kind === 'create') {
+          // be_alloc: the backend allocates the buffer and grants it to the frontend.
+          if (!(yield* this.exportOne(req.buffer))) return;
+          yield* flips.sendResponses([req]);
+          continue;
         }
+        if (this.p.sharing === 'per-frame' && this.p.allocation === 'frontend' && !(yield* this.importOne(req.buffer))) return;
         if (this.p.remoteSync) {
           for (const op of ['begin', 'end'] as const) {
             yield* sync.sendRequest({ op });
@@ -203,10 +239,10 @@ class DisplayStudy implements Component {
     }
   }
 
-  /** The previous buffer leaves the screen: per-frame, it is torn down (backend unmaps, frontend ends access). */
+  /** The previous buffer leaves the screen: per-frame, it is torn down (the importer unmaps, then the allocator ends access: destroy waits for the free). */
   private *release(b: number): ProcessBody<void> {
     if (this.p.sharing === 'per-frame') {
-      yield* teardown(this.ops, this.dom0, this.guest, this.exported[b]!, this.imported[b]!);
+      yield* teardown(this.ops, this.importer, this.exporter, this.exported[b]!, this.imported[b]!);
       this.exported[b] = null;
       this.imported[b] = null;
     }
@@ -231,6 +267,12 @@ class DisplayStudy implements Component {
     for (;;) {
       yield* flips.awaitResponses();
       for (const r of yield* flips.takeResponses()) {
+        if (r.kind === 'create') {
+          const waiter = this.created.get(r.frame)!;
+          this.created.delete(r.frame);
+          waiter.succeed();
+          continue;
+        }
         const lat = this.ctx.sim.now - r.tick;
         this.latency.add(lat / PS_PER_US);
         this.shown++;

@@ -49,4 +49,14 @@ test('remote sync: two more round trips per frame, charged to the ring, event ch
   assert.ok(on.metrics.frame_latency_us.p50 > off.metrics.frame_latency_us.p50);
 });
 
+test('backend allocation (be_alloc): a create round trip per frame, the guest mapping what dom0 granted', () => {
+  const fe = run({ sharing: 'per-frame', allocation: 'frontend', frames: 30 }).metrics;
+  const be = run({ sharing: 'per-frame', allocation: 'backend', frames: 30 }).metrics;
+  assert.ok(Math.abs(be.hypercalls_per_frame - fe.hypercalls_per_frame - 2) < 1e-9, 'the create request and its response: one notify each');
+  assert.ok(be.frame_latency_us.p50 > fe.frame_latency_us.p50);
+  assert.is(be.frame_latency_us.count, 30);
+  const once = run({ sharing: 'share-once', allocation: 'backend', frames: 30 }).metrics;
+  assert.is(once.hypercalls_per_frame, 2, 'shared once: only flips');
+});
+
 test.run();
