@@ -16,6 +16,7 @@ import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl 
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
+import { PhaseTimer } from '../../src/stats/phase-timer.js';
 import { XEN_PLATFORM, xenCostsOf } from '../xen/costs.js';
 import { xenPlatformShape } from '../xen/platform.js';
 import { GrantOps } from '../xen/gnttab.js';
@@ -71,13 +72,14 @@ class GrefStudy implements Component {
   private readonly limits: SchemeLimits;
   private readonly kvm: KvmSharing;
   private outcome = 'not run';
-  private readonly latencyPs = { export: 0, import: 0, teardown: 0 };
+  private readonly phases: PhaseTimer<'export' | 'import' | 'teardown'>;
   private importHypercalls = 0;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
     this.ops = new GrantOps(this.xen);
     this.limits = { flatMaxRefs: p.flatMaxRefs };
+    this.phases = new PhaseTimer(ctx.sim);
     this.kvm = new KvmSharing(kvmCostsOf(p), this.xen.attribution);
     const domain = (name: string, isDom0: boolean, exporting: boolean) => this.xen.createDomain(name, {
       kind: isDom0 ? 'dom0' : 'hvm', vcpus: isDom0 ? p.dom0Vcpus : p.guestVcpus,
@@ -92,13 +94,6 @@ class GrefStudy implements Component {
     this.ctx.sim.process(this.share(), `${this.ctx.name}/share`);
   }
 
-  private *phase<T>(name: keyof GrefStudy['latencyPs'], body: ProcessBody<T>): ProcessBody<T> {
-    const t0 = this.ctx.sim.now;
-    const r = yield* body;
-    this.latencyPs[name] = this.ctx.sim.now - t0;
-    return r;
-  }
-
   /**
    * KVM, guest to host: the guest lists its pages in a virtio-gpu
    * RESOURCE_CREATE_BLOB (export), the host builds a udmabuf from them
@@ -108,10 +103,10 @@ class GrefStudy implements Component {
     const p = this.p;
     if (p.direction !== 'guest-to-host') { this.outcome = 'not-applicable'; return; }
     const segments = Math.ceil(p.pages / p.contiguousPages);
-    yield* this.phase('export', this.kvm.blobCreate(segments));
-    const r = yield* this.phase('import', this.kvm.udmabufCreate(p.pages, segments));
+    yield* this.phases.time('export', this.kvm.blobCreate(segments));
+    const r = yield* this.phases.time('import', this.kvm.udmabufCreate(p.pages, segments));
     if (!r.ok) { this.outcome = 'udmabuf-limit'; return; }
-    yield* this.phase('teardown', this.kvm.blobUnref(p.pages));
+    yield* this.phases.time('teardown', this.kvm.blobUnref(p.pages));
     this.xen.attribution.countTransaction();
     this.outcome = 'ok';
   }
@@ -119,13 +114,13 @@ class GrefStudy implements Component {
   private *share(): ProcessBody<void> {
     const { ops, exporter, importer, p } = this;
     if (p.scheme === 'kvm-udmabuf') { yield* this.shareKvm(); return; }
-    const exp = yield* this.phase('export', exportBuffer(ops, exporter, importer, p.scheme, p.pages, this.limits));
+    const exp = yield* this.phases.time('export', exportBuffer(ops, exporter, importer, p.scheme, p.pages, this.limits));
     if (!exp.ok) { this.outcome = exp.failure; return; }
     const before = this.xen.counts().hypercalls;
-    const imp = yield* this.phase('import', importBuffer(ops, importer, exporter, exp.buffer));
+    const imp = yield* this.phases.time('import', importBuffer(ops, importer, exporter, exp.buffer));
     this.importHypercalls = this.xen.counts().hypercalls - before;
     if (!imp.ok) { this.outcome = imp.failure; return; }
-    yield* this.phase('teardown', teardown(ops, importer, exporter, exp.buffer, imp.mappings));
+    yield* this.phases.time('teardown', teardown(ops, importer, exporter, exp.buffer, imp.mappings));
     this.xen.attribution.countTransaction();
     this.outcome = 'ok';
   }
@@ -146,10 +141,10 @@ class GrefStudy implements Component {
       import_hypercalls: this.importHypercalls,
       message_bytes: l?.messageBytes ?? 0,
       max_pages: l === null ? kvm.udmabufSizeLimit / kvm.pageBytes : Number.isFinite(l.maxPages) ? l.maxPages : null,
-      share_latency_us: us(this.latencyPs.export + this.latencyPs.import),
-      export_latency_us: us(this.latencyPs.export),
-      import_latency_us: us(this.latencyPs.import),
-      teardown_latency_us: us(this.latencyPs.teardown),
+      share_latency_us: us(this.phases.ps('export') + this.phases.ps('import')),
+      export_latency_us: us(this.phases.ps('export')),
+      import_latency_us: us(this.phases.ps('import')),
+      teardown_latency_us: us(this.phases.ps('teardown')),
     };
   }
 

@@ -11,6 +11,7 @@ import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl 
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
+import { PhaseTimer } from '../../src/stats/phase-timer.js';
 import { XEN_PLATFORM, xenCostsOf } from '../xen/costs.js';
 import { xenChannelCostsOf } from '../xen/channel-costs.js';
 import { EventChannels } from '../xen/event-channel.js';
@@ -59,12 +60,14 @@ const stats: readonly StatDecl[] = [
 class HyperDmabufStudy implements Component {
   private readonly xen: Hypervisor;
   private readonly hd: HyperDmabuf;
-  private readonly latency: Record<Phase, number> = { setup: 0, export: 0, import: 0, use: 0, unexport: 0 };
+  private readonly phases: PhaseTimer<Phase>;
+  private unexportPs = 0;
   private outcome = 'not run';
   private leaked = 0;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
+    this.phases = new PhaseTimer(ctx.sim);
     const channelCosts = xenChannelCostsOf(p);
     this.hd = new HyperDmabuf(this.xen, new GrantOps(this.xen), new EventChannels(this.xen, channelCosts), new Xenstore(this.xen, channelCosts),
       hyperDmabufCostsOf(p), { design: p.design, syncWait: p.syncWait, pollRng: ctx.rng('poll') });
@@ -74,26 +77,19 @@ class HyperDmabufStudy implements Component {
     this.ctx.sim.process(this.life(), `${this.ctx.name}/life`);
   }
 
-  private *timed<T>(phase: Phase, body: ProcessBody<T>): ProcessBody<T> {
-    const t0 = this.ctx.sim.now;
-    const r = yield* body;
-    this.latency[phase] += this.ctx.sim.now - t0;
-    return r;
-  }
-
   private *life(): ProcessBody<void> {
     const opts = { kind: 'hvm' as const, vcpus: this.p.guestVcpus, grantVersion: 1 as const, maxGrantFrames: XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: XEN_DEFAULT_MAPTRACK };
     const a = this.xen.createDomain('guest-a', opts), b = this.xen.createDomain('guest-b', opts);
     const hd = this.hd;
-    const rc = yield* this.timed('setup', hd.connect(a, b));
+    const rc = yield* this.phases.time('setup', hd.connect(a, b));
     if (rc !== 0) { this.outcome = `setup failed (${rc})`; return; }
-    const ex = yield* this.timed('export', hd.export(a, b, this.p.pages, this.p.privBytes));
+    const ex = yield* this.phases.time('export', hd.export(a, b, this.p.pages, this.p.privBytes));
     if (!ex.ok) { this.outcome = `export failed: ${ex.reason}`; return; }
-    const fd = yield* this.timed('import', hd.exportFd(b, ex.hid));
+    const fd = yield* this.phases.time('import', hd.exportFd(b, ex.hid));
     if (!fd.ok) { this.outcome = 'import failed'; return; }
     for (let u = 0; u < this.p.uses; u++) {
       for (const op of USE) {
-        const r = yield* this.timed('use', hd.op(b, ex.hid, op));
+        const r = yield* this.phases.time('use', hd.op(b, ex.hid, op));
         if (r !== 0) { this.outcome = `${op} failed (${r})`; return; }
       }
     }
@@ -101,7 +97,7 @@ class HyperDmabufStudy implements Component {
     yield* hd.op(b, ex.hid, 'release');
     yield* hd.unexport(a, ex.hid, 0);
     this.leaked = (yield ex.freed) as number;
-    this.latency.unexport = this.ctx.sim.now - t0;
+    this.unexportPs = this.ctx.sim.now - t0;
     this.xen.attribution.countTransaction();
     this.outcome = 'ok';
   }
@@ -110,7 +106,8 @@ class HyperDmabufStudy implements Component {
     const c = this.hd.counts();
     const ok = this.outcome === 'ok';
     const out: Record<string, MetricValue> = { outcome: this.outcome };
-    for (const p of PHASES) out[`${p}_latency_us`] = ok ? (p === 'use' ? this.latency.use / this.p.uses : this.latency[p]) / PS_PER_US : null;
+    const ps = (p: Phase) => (p === 'unexport' ? this.unexportPs : p === 'use' ? this.phases.ps('use') / this.p.uses : this.phases.ps(p));
+    for (const p of PHASES) out[`${p}_latency_us`] = ok ? ps(p) / PS_PER_US : null;
     out.messages = c.messagesTotal;
     out.ops_to_source = c.messages.OPS_TO_SOURCE;
     out.timeouts = c.timeouts;

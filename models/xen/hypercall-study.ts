@@ -23,6 +23,7 @@ import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl 
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_NS } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
+import { PhaseTimer } from '../../src/stats/phase-timer.js';
 import { XEN_PLATFORM, xenCostsOf } from './costs.js';
 import { xenPlatformShape } from './platform.js';
 import { GrantOps, type GrantMapping } from './gnttab.js';
@@ -70,29 +71,20 @@ class HypercallStudy implements Component {
   private readonly ops: GrantOps;
   private readonly guest: Domain;
   private readonly backend: Domain;
-  private readonly phasePs = { grant: 0, map: 0, unmap: 0, copy: 0, end: 0 };
-  private readonly phaseOps = { grant: 0, map: 0, unmap: 0, copy: 0, end: 0 };
+  private readonly phases: PhaseTimer<'grant' | 'map' | 'unmap' | 'copy' | 'end'>;
   private roundPs = 0;
   private roundOps = 0;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
     this.ops = new GrantOps(this.xen);
+    this.phases = new PhaseTimer(ctx.sim);
     this.guest = this.xen.createDomain('guest', { kind: 'hvm', vcpus: 1, grantVersion: p.grantVersion, maxGrantFrames: p.maxGrantFrames, maptrackLimit: XEN_DEFAULT_MAPTRACK });
     this.backend = this.xen.createDomain('dom0', { kind: 'dom0', vcpus: p.vcpus, grantVersion: 1, maxGrantFrames: XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: p.maptrackLimit });
   }
 
   start(): void {
     this.ctx.sim.process(this.run(), `${this.ctx.name}/rounds`);
-  }
-
-  /** Runs `body`, adding its time to `phase` over `ops` ops. */
-  private *timed<T>(phase: keyof HypercallStudy['phasePs'], ops: number, body: ProcessBody<T>): ProcessBody<T> {
-    const t0 = this.ctx.sim.now;
-    const r = yield* body;
-    this.phasePs[phase] += this.ctx.sim.now - t0;
-    this.phaseOps[phase] += ops;
-    return r;
   }
 
   private *run(): ProcessBody<void> {
@@ -103,18 +95,18 @@ class HypercallStudy implements Component {
     for (let round = 0; round < p.rounds; round++) {
       const t0 = this.ctx.sim.now;
       const fresh = !persistent || round === 0;
-      if (fresh) refs = yield* this.timed('grant', p.batch, ops.grantAccess(guest, backend, p.batch, false));
+      if (fresh) refs = yield* this.phases.time('grant', ops.grantAccess(guest, backend, p.batch, false), p.batch);
       const granted = refs.filter((r) => r !== NO_REF);
       if (p.mode === 'map') {
         if (fresh) {
-          const r = yield* this.timed('map', granted.length, ops.map(backend, guest, granted, false));
+          const r = yield* this.phases.time('map', ops.map(backend, guest, granted, false), granted.length);
           mappings = r.mappings;
         }
-        if (!persistent) yield* this.timed('unmap', mappings.length, ops.unmap(backend, mappings));
+        if (!persistent) yield* this.phases.time('unmap', ops.unmap(backend, mappings), mappings.length);
       } else {
-        yield* this.timed('copy', granted.length, ops.copy(backend, granted.length, p.copyBytes ?? this.xen.costs.pageBytes));
+        yield* this.phases.time('copy', ops.copy(backend, granted.length, p.copyBytes ?? this.xen.costs.pageBytes), granted.length);
       }
-      if (!persistent) yield* this.timed('end', granted.length, ops.endAccess(guest, refs));
+      if (!persistent) yield* this.phases.time('end', ops.endAccess(guest, refs), granted.length);
       this.roundPs += this.ctx.sim.now - t0;
       this.roundOps += p.batch;
       this.xen.attribution.countTransaction();
@@ -122,7 +114,7 @@ class HypercallStudy implements Component {
   }
 
   metrics(): Record<string, MetricValue> {
-    const perOp = (phase: keyof HypercallStudy['phasePs']) => (this.phaseOps[phase] > 0 ? this.phasePs[phase] / this.phaseOps[phase] / PS_PER_NS : null);
+    const perOp = (phase: 'grant' | 'map' | 'unmap' | 'copy' | 'end') => { const ps = this.phases.psPerOp(phase); return ps === null ? null : ps / PS_PER_NS; };
     const c = this.ops.counts();
     const x = this.xen.counts();
     return {
