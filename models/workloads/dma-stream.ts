@@ -36,6 +36,7 @@ import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, dmaWorkloadShape, type Descri
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { endpointParams } from '../pcie/endpoint.js';
 import { prefixedShape, takePrefixed } from '../pcie/sections.js';
+import { dmaEngineInvariants, linkDirectionInvariants } from '../pcie/conservation.js';
 import { Iommu, iommuStats } from '../iommu/iommu.js';
 import { iommuParams, type IommuParams } from '../iommu/params.js';
 import type { LinkWidth, PcieGen } from '../pcie/link-timing.js';
@@ -264,6 +265,15 @@ class DmaPathStudy implements Component, DescriptorListener {
       link_utilization: this.dataUtilization(),
       ...(this.iommu === null ? IOMMU_OFF : prefixKeys('iommu_', this.iommu.metrics())),
     };
+  }
+
+  invariants(): string[] {
+    const link = this.path.link;
+    return [
+      ...dmaEngineInvariants(this.path.endpoint.dma.stats()),
+      ...linkDirectionInvariants('link up', link.aToB.stats()),
+      ...linkDirectionInvariants('link down', link.bToA.stats()),
+    ];
   }
 
   series(): Record<string, [number, number][]> {

@@ -83,6 +83,12 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     seed: req.seed,
     replication: req.replication,
   };
+  /** A run that a model bug ended: reported, with what it had done, so a sweep carries on. */
+  const failed = (error: string, stopReason: RunSummary['stop_reason']): RunSummary => ({
+    ...base, status: 'failed', error,
+    simulated_ps: sim.now, events: sim.eventCount, stop_reason: stopReason, fingerprint: sim.fingerprint(),
+    metrics: {}, attribution: new Attribution().toJSON(), series: {},
+  });
   let r: RunResult;
   try {
     for (const c of sc.components) instances.set(c.name, c.type.create(context(c.name), c.params));
@@ -103,13 +109,11 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     // trace, whole up to the failure, is kept for finding the bug.
     if (e instanceof UserError) { tracer.abort(); throw e; }
     tracer.close();
-    return {
-      ...base, status: 'failed', error: e instanceof Error ? e.message : String(e),
-      simulated_ps: sim.now, events: sim.eventCount, stop_reason: 'error', fingerprint: sim.fingerprint(),
-      metrics: {}, attribution: new Attribution().toJSON(), series: {},
-    };
+    return failed(e instanceof Error ? e.message : String(e), 'error');
   }
   tracer.close();
+  const broken = [...instances].flatMap(([name, inst]) => (inst.invariants?.() ?? []).map((m) => `${name}: ${m}`));
+  if (broken.length > 0) return failed(`conservation check failed (a model bug): ${broken.join('; ')}`, r.reason);
   const metrics = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.metrics?.() ?? {} })));
   const series = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.series?.() ?? {} })));
   const attribution = new Attribution();

@@ -109,6 +109,12 @@ export interface Component {
   start?(): void;
   /** The instance's statistics at the end of the run, keyed by declared stat name. */
   metrics?(): Record<string, MetricValue>;
+  /**
+   * Checks of the instance's own bookkeeping (conservation: nothing lost,
+   * duplicated or negative), at the end of the run. Any message is a model
+   * bug: the run is reported failed with it.
+   */
+  invariants?(): string[];
   /** Where the instance's transactions spent their time (see stats/attribution). */
   attribution?(): Attribution;
   /** Named time series (e.g. throughput per window) as (time ps, value) pairs in time order. */

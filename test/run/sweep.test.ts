@@ -99,6 +99,21 @@ test('a run whose model throws is a failed row with its error; the sweep finishe
   assert.is(rows[1]!.ticks, null);
 });
 
+test('a run whose conservation checks fail is a failed row naming the broken check', () => {
+  const dir = tempDir();
+  const file = writeScenario(dir, 'leaky.json', {
+    name: 'leaky', parameters: { leak: { default: false } },
+    components: [{ name: 'f', type: 'test.faulty', params: { fail: false, leak: '$leak' } }],
+    sweep: { grid: { leak: [false, true] } },
+  });
+  const out = path.join(dir, 'out');
+  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: { PCIESIM_MODELS: FIXTURE_MODELS } });
+  assert.is(r.code, 1, r.stderr);
+  const rows = tableFromIPC(bytes(out)).toArray().map((x) => x.toJSON());
+  assert.equal(rows.map((x) => x.status), ['ok', 'failed']);
+  assert.match(String(rows[1]!.error), 'conservation check failed (a model bug): f: 1 ticks in, 0 out');
+});
+
 test('--trace records each run\'s trace.arrow with the run\'s own provenance, and results do not change', () => {
   const dir = tempDir();
   const traced = path.join(dir, 'traced'), plain = path.join(dir, 'plain');

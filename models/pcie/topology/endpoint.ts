@@ -5,6 +5,7 @@
  */
 import type { ComponentContext, ComponentType, MetricValue, TopologyIssue, TopologyNode } from '../../../src/scenario/registry.js';
 import { Endpoint, endpointParams, endpointStats, type EndpointParams } from '../endpoint.js';
+import { dmaEngineInvariants } from '../conservation.js';
 import type { PortRoutes } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 import { ENDPOINT_TYPE, rootAbove, upstreamPortDecl, type PcieElement } from './node.js';
@@ -61,6 +62,10 @@ class EndpointElement implements PcieElement {
 
   metrics(): Record<string, MetricValue> {
     return this.endpoint().metrics();
+  }
+
+  invariants(): string[] {
+    return dmaEngineInvariants(this.endpoint().dma.stats());
   }
 }
 

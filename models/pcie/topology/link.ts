@@ -11,6 +11,7 @@ import { Link, type LinkDirection } from '../link.js';
 import type { LinkWidth, PcieGen } from '../link-timing.js';
 import { dmaPathLinkParams, type DmaPathLinkParams } from '../root-complex.js';
 import { DOWNSTREAM_PORT, UP, UPSTREAM_PORT, type PcieElement } from './node.js';
+import { linkDirectionInvariants } from '../conservation.js';
 
 /** Decimal GB/s: 1 GB/s = 10^9 bytes/s, as the other PCIe statistics. */
 const BYTES_PER_GB = 1e9;
@@ -50,6 +51,11 @@ class LinkElement {
     }, this.a.linkEnd(ea!.port), this.b.linkEnd(eb!.port));
     this.a.attach(ea!.port, this.link, 'a');
     this.b.attach(eb!.port, this.link, 'b');
+  }
+
+  invariants(): string[] {
+    const link = this.link!;
+    return [...linkDirectionInvariants('a→b', link.aToB.stats()), ...linkDirectionInvariants('b→a', link.bToA.stats())];
   }
 
   metrics(): Record<string, MetricValue> {

@@ -9,6 +9,7 @@ import { distribution } from '../../../src/run/metrics.js';
 import type { PortRoutes } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 import { NO_ROUTES } from '../router.js';
+import { switchInvariants } from '../conservation.js';
 import { PcieSwitch, SWITCH_TYPE, switchParams, switchStatDecls, type SwitchParams } from '../switch.js';
 import { DOWNSTREAM_PORT, mergeRoutes, rootAbove, UP, upstreamPortDecl, type PcieElement } from './node.js';
 
@@ -65,6 +66,10 @@ class SwitchElement implements PcieElement {
 
   connect(): void {
     this.build();
+  }
+
+  invariants(): string[] {
+    return switchInvariants(this.sw().stats());
   }
 
   metrics(): Record<string, MetricValue> {

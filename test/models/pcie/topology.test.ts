@@ -12,6 +12,7 @@ import { loadModelLibrary } from '../../../src/scenario/library.js';
 import { UserError } from '../../../src/scenario/errors.js';
 import { runScenario } from '../../../src/run/single.js';
 import { ROOT } from '../../helpers.js';
+import { dmaEngineInvariants, linkDirectionInvariants, switchInvariants } from '../../../models/pcie/conservation.js';
 
 const lib = await loadModelLibrary();
 const G4 = 4 * 1024 ** 3;
@@ -182,6 +183,20 @@ test('peer-to-peer below a switch stays below it; with ACS redirect it goes thro
   assert.is(redirected['uplink.up_tlps'], redirected['link0.up_tlps'], 'every write went up');
   assert.is(redirected.p2p_forwarded, redirected['link0.up_tlps'], 'and the root complex sent it back down');
   assert.is(redirected.acs_redirected, redirected['link0.up_tlps']);
+});
+
+test('the conservation checks see a lost TLP, a lost request and a lost descriptor', () => {
+  const port = { tlpsIn: 10, payloadBytesIn: 0, tlpsOut: 8, payloadBytesOut: 0, tlpBytesOut: 0, held: 1, maxHeldHeaders: [], maxHeldData: [], queuedOut: 0 };
+  const sw = { ports: [port], forwarded: [], forwardedPayloadBytes: [], unsupportedRequests: 0, unexpectedCompletions: 0, malformed: 0, redirected: 0, cutThroughClamped: 0 };
+  assert.match(switchInvariants(sw)[0]!, 'TLPs: 10 in != 8 out + 1 held + 0 discarded');
+  assert.equal(switchInvariants({ ...sw, malformed: 1 }), []);
+  const link = { tlpsSent: 5, tlpsDelivered: 3, payloadBytesSent: 0, tlpBytesSent: 0, wireBytesSent: 0, tlpPs: 0, dllpPs: 0, skpPs: 0, busyPs: 0, utilization: 0, creditStallPs: 0, queued: 0, inFlight: 1 };
+  assert.match(linkDirectionInvariants('up', link)[0]!, 'up: 5 TLPs sent != 3 delivered + 1 in flight');
+  const dma = { descriptorsSubmitted: 4, descriptorsDone: 3, descriptorsFailed: 0, descriptorsInFlight: 0, readRequestsIssued: 9, readRequestsCompleted: 8,
+    completionTimeouts: 0, completionsReceived: 0, unexpectedCompletions: 0, writeTlpsSent: 0, bytesRead: 0, bytesWritten: 0, firstSubmitAt: 0, lastDoneAt: 0,
+    throughput: 0, tagsBusy: 0, completionBufferUsed: 0, tagBusyPs: 0, allTagsBusyPs: 0, transmitQueued: 0 };
+  assert.equal(dmaEngineInvariants(dma).length, 2);
+  // And every topology run in this file passed them: runScenario fails a run that breaks one.
 });
 
 test.run();
