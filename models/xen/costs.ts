@@ -30,6 +30,7 @@ export const xenCostParams = z.strictObject({
   tlbFlush: duration().default(500 * PS_PER_NS).describe('Local TLB flush on the unmapping vCPU'),
   iotlbFlush: duration().default(800 * PS_PER_NS).describe('IOMMU IOTLB invalidation, waited for'),
   ipi: duration().default(1500 * PS_PER_NS).describe('A TLB-shootdown IPI on one other vCPU of the mapping domain: delivery, handler, acknowledgement'),
+  ipiSendPerTarget: duration().default(100 * PS_PER_NS).describe('The unmapping vCPU sending one shootdown IPI (one APIC write per target vCPU)'),
   copyPerOp: duration().default(400 * PS_PER_NS).describe('GNTTABOP_copy work per op, the copy itself apart'),
   copyBandwidth: z.number().positive().default(10).describe('Bytes the hypervisor copies per ns (GB/s) in GNTTABOP_copy'),
   pageBytes: byteSize().default(4096).describe('Page (and grant) size, bytes'),

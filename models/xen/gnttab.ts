@@ -10,7 +10,7 @@
  *    maptrack handle; a failed op gets its GNTST_* status, the others map.
  *  - unmap (GNTTABOP_unmap_grant_ref): one hypercall; every `flushEvery`
  *    ops (and for the rest at the end) a TLB shootdown: an IPI to each
- *    other vCPU of the mapping domain, sent together, and a local flush
+ *    other vCPU of the mapping domain, sent one after another, and a local flush
  *    while they are handled; the caller waits for the last acknowledgement
  *    (max of the two), then for an IOMMU IOTLB flush. Each target vCPU
  *    spends the IPI's time, taken from the domain's vCPUs, so a domain busy
@@ -160,12 +160,13 @@ export class GrantOps {
       this.n.tlbFlushes++;
       this.n.iotlbFlushes++;
       this.n.ipis += others;
-      // The IPIs go out first; the local flush runs while they are handled; then the IOTLB.
+      // The IPIs go out first, one send per target; the local flush runs while they are handled; then the IOTLB.
       for (let v = 0; v < others; v++) this.xen.sim.process(mapper.vcpus.use(c.ipi), `${mapper.name}/ipi`);
+      const send = others * c.ipiSendPerTarget;
       const acks = others > 0 ? c.ipi : 0;
       const shootdown = Math.max(c.tlbFlush, acks);
-      this.xen.attribution.charge(TLB_FLUSH, c.tlbFlush).charge(IPI, shootdown - c.tlbFlush).charge(IOTLB_FLUSH, c.iotlbFlush);
-      yield shootdown + c.iotlbFlush;
+      this.xen.attribution.charge(TLB_FLUSH, c.tlbFlush).charge(IPI, send + shootdown - c.tlbFlush).charge(IOTLB_FLUSH, c.iotlbFlush);
+      yield send + shootdown + c.iotlbFlush;
     }
   }
 

@@ -53,7 +53,7 @@ test('backend allocation (be_alloc): a create round trip per frame, the guest ma
   const fe = run({ sharing: 'per-frame', allocation: 'frontend', frames: 30 }).metrics;
   const be = run({ sharing: 'per-frame', allocation: 'backend', frames: 30 }).metrics;
   assert.ok(Math.abs(be.hypercalls_per_frame - fe.hypercalls_per_frame - 2) < 1e-9, 'the create request and its response: one notify each');
-  assert.ok(be.frame_latency_us.p50 > fe.frame_latency_us.p50);
+  // Who unmaps changes too (the guest, 2 vCPUs, instead of dom0, 4): latency may go either way.
   assert.is(be.frame_latency_us.count, 30);
   const once = run({ sharing: 'share-once', allocation: 'backend', frames: 30 }).metrics;
   assert.is(once.hypercalls_per_frame, 2, 'shared once: only flips');
