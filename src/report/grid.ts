@@ -85,20 +85,34 @@ export interface Representatives {
  * per value of `x`; with nothing swept at all, the single point.
  */
 export function representativePoints(study: ReportStudy, x: string | undefined): Representatives {
-  const variants = sweptParameters(study).map((p) => p.name).filter((name) => name !== x);
+  const swept = sweptParameters(study);
+  let variants = swept.map((p) => p.name).filter((name) => name !== x);
   const xParameter = study.parameters.find((p) => p.name === x);
   if (x !== undefined && xParameter && xParameter.values.length > 0 && variants.length > 0) {
     const last = xParameter.values[xParameter.values.length - 1]!;
-    const chosen = gridPoints(study.runs).filter((p) => p.parameters[x] === last).sort(compareBySweepOrder(study, variants));
+    const fixed = [`${x} = ${displayValue(last)}`];
+    let chosen = gridPoints(study.runs).filter((p) => p.parameters[x] === last);
+    // Too many curves to read: hold the last-swept parameters at their first value until few enough remain.
+    while (chosen.length > MAX_REPRESENTATIVE_LINES && variants.length > 1) {
+      const name = variants[variants.length - 1]!;
+      const first = swept.find((p) => p.name === name)!.values[0];
+      chosen = chosen.filter((p) => p.parameters[name] === first);
+      fixed.push(`${name} = ${displayValue(first)}`);
+      variants = variants.slice(0, -1);
+    }
+    chosen.sort(compareBySweepOrder(study, variants));
     return {
       points: chosen,
       labels: chosen.map((p) => variantLabel(p.parameters, variants)),
       legendTitle: variants.join(', '),
-      slice: `at ${x} = ${displayValue(last)}`,
+      slice: `at ${fixed.join(', ')}`,
     };
   }
   return everyPoint(study);
 }
+
+/** The most curves a representative slice draws (a legend past this is unreadable). */
+export const MAX_REPRESENTATIVE_LINES = 12;
 
 /** Every grid point in sweep order, each named by all swept parameters ('all runs' when nothing was swept). */
 export function everyPoint(study: ReportStudy): Representatives {

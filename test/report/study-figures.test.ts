@@ -123,6 +123,27 @@ test('a pivot table: one metric by two parameters, the slice applied, failed run
   assert.match(html, 'with op = read');
 });
 
+test('a representative slice with too many variants holds the last-swept parameters at their first value', () => {
+  const runs: ReportRun[] = [];
+  let point = 0;
+  for (const a of [1, 2, 3, 4]) for (const b of [1, 2, 3, 4]) for (const c of ['u', 'v']) for (const x of [10, 20]) {
+    runs.push(run({ point: point++, replication: 0, parameters: { x, a, b, c }, metrics: { m: 1 } }));
+  }
+  const s = study({
+    parameters: [
+      { name: 'x', description: null, unit: null, values: [10, 20] },
+      { name: 'a', description: null, unit: null, values: [1, 2, 3, 4] },
+      { name: 'b', description: null, unit: null, values: [1, 2, 3, 4] },
+      { name: 'c', description: null, unit: null, values: ['u', 'v'] },
+    ],
+    runs,
+  });
+  const r = representativePoints(s, 'x');
+  assert.is(r.points.length, 4, '32 combinations: c then b held, a varies');
+  assert.is(r.slice, 'at x = 20, c = u, b = 1');
+  assert.equal(r.labels, ['1', '2', '3', '4'], 'one variant left: labelled by its value');
+});
+
 test('a requested plot without data is reported, not drawn', () => {
   const s = sweepStudy({ replications: 1 });
   s.plots = [{ metric: 'no_such_metric', x: 'size', title: 'Ghost' }, { metric: 'throughput_gbps', x: 'no_such_parameter' }];
