@@ -55,16 +55,17 @@
  * 32 ns at x1). Ack/Nak and credit updates ride in every FLIT's DLP bytes, so
  * Flit Mode has no DLLP grid.
  *
- * Hot path: per TLP, one ring-buffer slot in a transmit queue and one in the
- * in-flight queue, one delivery event, and one wake event when TLPs are
- * queued behind a busy wire. No closures: events are static handlers with
- * the direction as target.
+ * Hot path: per TLP, one ring-buffer slot in a transmit queue (none when it
+ * arrives at an idle wire with its credits there: it is sent at once) and
+ * one in the in-flight queue, one delivery event, and one wake event when
+ * TLPs are queued behind a busy wire. No closures: events are static
+ * handlers with the direction as target.
  */
 import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';
 import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
 import {
-  CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, creditClassIndex, type CreditAdvertisement,
+  CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, type CreditAdvertisement,
 } from './credits.js';
 import type { DllpPolicy } from './dma-throughput.js';
 import { type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
@@ -181,8 +182,8 @@ const REANCHOR_UNITS = 2 ** 32;
 /** Search bound for wholePsUnits: byteTimePs / width has a power-of-two denominator of at most 2^10 (Gen5 x32: 8125/1024). */
 const MAX_TICK_SEARCH = 2 ** 20;
 
-/** Columns of the transmit queues: age stamp, enqueue time, data credits needed. In flight: enqueue time. */
-const SEQ = 0, TIME = 1, NEED = 2, TX_COLUMNS = 3;
+/** Columns of the transmit queues: age stamp, enqueue time. In flight: enqueue time. */
+const SEQ = 0, TIME = 1, TX_COLUMNS = 2;
 const FLIGHT_TIME = 0, FLIGHT_COLUMNS = 1;
 
 /** A periodic link-layer cost due at origin + k × period (k = 1, 2, ...); period Infinity = never. */
@@ -241,6 +242,8 @@ export class LinkDirection implements TlpReceiver, TlpSender {
   private readonly skp: OverheadGrid;
   private readonly ack: OverheadGrid;
   private readonly fc: OverheadGrid;
+  /** The earliest due time of skp, ack and fc (earliestDue), kept as they move. */
+  private nextDue: number;
   /** Start of the current busy period (integer ps) and the units sent in it so far. */
   private anchor = 0;
   private units = 0;
@@ -300,6 +303,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
       this.ack = new OverheadGrid(sim.now, d.ackIntervalPs, units);
       this.fc = new OverheadGrid(sim.now, d.updateFcIntervalPs, units);
     }
+    this.nextDue = this.earliestDue();
 
     this.trace = params.tracer?.channel(name, 'tlp', { hot: true }) ?? null;
     const tracer = params.tracer;
@@ -320,20 +324,32 @@ export class LinkDirection implements TlpReceiver, TlpSender {
    * starts on the wire, which may be before this call returns.
    */
   receive(tlp: Tlp, from: TlpSender): void {
-    const cls = creditClassIndex(tlp.type);
-    const need = tlp.dataCredits;
-    this.credits.assertSendable(cls, need);
+    const cls = tlp.cls;
+    this.credits.assertSendable(cls, tlp.dataCredits);
+    const now = this.sim.now;
+    if (this.queued === 0 && now >= this.wireFreeTick) {
+      // Nothing queued and the wire free: if its credits are there, it goes at
+      // once, as pump() would send it (it would be the only class queued),
+      // without the trip through the queue. (Fabric bench at 1M TLPs, medians
+      // of 12 interleaved runs: writes 1.042 -> 1.127, reads 0.926 -> 0.945
+      // M TLPs/s.)
+      this.credits.settle(now);
+      if (this.credits.fits(cls, tlp.dataCredits)) {
+        this.seq++;
+        this.send(tlp, from, cls, now, now);
+        return;
+      }
+    }
     const q = this.queues[cls]!, slot = q.push(tlp, from);
     q.set(slot, SEQ, this.seq++);
     q.set(slot, TIME, this.sim.now);
-    q.set(slot, NEED, need);
     this.queued++;
     this.pump();
   }
 
   /** The far end has freed `tlp`'s buffer: its credits come back after creditReturnDelayPs. */
   release(tlp: Tlp): void {
-    this.credits.free(this.sim.now, creditClassIndex(tlp.type), tlp.dataCredits);
+    this.credits.free(this.sim.now, tlp.cls, tlp.dataCredits);
     if (this.stallSince >= 0) this.wakeAt(this.credits.nextReturnAt());
   }
 
@@ -397,8 +413,10 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     for (let x = 0; x < CREDIT_CLASS_COUNT; x++) {
       const q = queues[x]!;
       if (q.size === 0) continue;
+      // The only class queued (the usual case) passes no older head: only its credits decide (see transmit for the gain).
+      if (q.size === this.queued) return credits.fits(x, q.headTlp().dataCredits) ? x : -1;
       const s = q.head(SEQ);
-      if (s >= bestSeq || !credits.fits(x, q.head(NEED))) continue;
+      if (s >= bestSeq || !credits.fits(x, q.headTlp().dataCredits)) continue;
       if (passesOlderHeads(queues, 0, x, s, SEQ)) {
         best = x;
         bestSeq = s;
@@ -410,10 +428,26 @@ export class LinkDirection implements TlpReceiver, TlpSender {
   /** Puts the head of class `cls` on the wire at `now` (the wire is free and its credits are there). */
   private transmit(cls: number, now: Time): void {
     const q = this.queues[cls]!;
-    const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.head(TIME), need = q.head(NEED);
+    const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.head(TIME);
     q.shift();
     this.queued--;
-    this.credits.take(cls, need);
+    this.send(tlp, from, cls, now, queuedAt);
+  }
+
+  /**
+   * transmit() once the TLP is off its queue (receive() sends one that never
+   * queued).
+   *
+   * The TLP's wire time is computed once (offsetPs, which used to run three
+   * times), and the SKP/Ack/UpdateFC grids are looked at only when the
+   * earliest of them (nextDue) falls inside this TLP, not three compares per
+   * TLP; the times come from the same expressions, to the last bit. With
+   * pick()'s shortcut for a single queued class: fabric bench at 1M TLPs,
+   * medians of 12 interleaved runs, writes 0.886 -> 0.927, reads
+   * 0.803 -> 0.830 M TLPs/s.
+   */
+  private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time): void {
+    this.credits.take(cls, tlp.dataCredits);
 
     // Back to back (the wire freed during the last ps) continues the busy
     // period's cumulative count; after idle time a new period starts at now.
@@ -423,26 +457,34 @@ export class LinkDirection implements TlpReceiver, TlpSender {
       this.skp.skipTo(now);
       this.ack.skipTo(now);
       this.fc.skipTo(now);
+      this.nextDue = this.earliestDue();
     }
+    const anchor = this.anchor;
     const tlpUnits = this.tlpUnits(tlp.bytes);
-    this.units += tlpUnits;
-    const endTick = this.anchor + Math.ceil(this.offsetPs(this.units));
+    let units = this.units + tlpUnits;
+    let off = this.offsetPs(units);
+    const endTick = anchor + Math.ceil(off);
 
     // SKPs and DLLPs due while the wire is busy (during this TLP, or during the
     // overhead already queued behind it) go out after it.
-    let freeAt = this.anchor + this.offsetPs(this.units);
-    for (;;) {
-      let g = this.skp;
-      if (this.ack.due < g.due) g = this.ack;
-      if (this.fc.due < g.due) g = this.fc;
-      if (!(g.due < freeAt)) break;
-      this.units += g.units;
-      g.charge();
-      freeAt = this.anchor + this.offsetPs(this.units);
+    let freeAt = anchor + off;
+    if (this.nextDue < freeAt) {
+      for (;;) {
+        let g = this.skp;
+        if (this.ack.due < g.due) g = this.ack;
+        if (this.fc.due < g.due) g = this.fc;
+        if (!(g.due < freeAt)) break;
+        units += g.units;
+        g.charge();
+        off = this.offsetPs(units);
+        freeAt = anchor + off;
+      }
+      this.nextDue = this.earliestDue();
     }
+    this.units = units;
     this.wireFreeExact = freeAt;
-    this.wireFreeTick = this.anchor + Math.ceil(this.offsetPs(this.units));
-    if (this.units > REANCHOR_UNITS) this.reanchor();
+    this.wireFreeTick = anchor + Math.ceil(off);
+    if (units > REANCHOR_UNITS) this.reanchor();
 
     this.tlpsSent++;
     this.payloadBytesSent += tlp.payloadBytes;
@@ -452,6 +494,13 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     this.sim.schedule(endTick + this.propagationPs - now, LinkDirection.onArrive, this, 0);
     // Last: the sender may hand over its next TLP from inside release().
     from.release(tlp);
+  }
+
+  /** The earliest due time of the SKP, Ack and UpdateFC grids. */
+  private earliestDue(): number {
+    const a = this.skp.due, b = this.ack.due, c = this.fc.due;
+    const m = a < b ? a : b;
+    return m < c ? m : c;
   }
 
   private wakeAt(t: Time): void {
@@ -475,7 +524,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     if (self.trace !== null) {
       const now = self.sim.now;
       // latency = queueing + serialization (with any overhead ahead of it) + propagation; a = credit class (0 P, 1 NP, 2 Cpl); b = TLP bytes.
-      self.trace.record(now, tlp.txn, tlp.payloadBytes, now - queuedAt, creditClassIndex(tlp.type), tlp.bytes, self.labels![tlp.type]);
+      self.trace.record(now, tlp.txn, tlp.payloadBytes, now - queuedAt, tlp.cls, tlp.bytes, self.labels![tlp.type]);
     }
     self.receiver.receive(tlp, self);
   }

@@ -29,7 +29,7 @@ import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
-import { Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
+import { DW_MASK, Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
 import { TlpQueue } from './tlp-queue.js';
 import {
   DW_BYTES, REQUEST_BOUNDARY_BYTES, assertCompletionMode, assertMaxPayloadSize, assertReadCompletionBoundary, splitCompletions,
@@ -211,7 +211,7 @@ export class SplitCache {
   /** The split of [addr, addr + length), which must lie within one 4 KiB page. */
   get(addr: number, length: number): SplitPieces {
     const high = addr >= ADDRESS_64BIT ? 1 : 0;
-    const offset = addr % REQUEST_BOUNDARY_BYTES;
+    const offset = addr & (REQUEST_BOUNDARY_BYTES - 1); // addr % 4096 without fmod (see fabric.ts DW_MASK)
     const key = ((high * REQUEST_BOUNDARY_BYTES + offset) * (REQUEST_BOUNDARY_BYTES + 1)) + length;
     let hit = this.cache.get(key);
     if (hit === undefined) {
@@ -236,9 +236,10 @@ export class SplitCache {
 /** Bytes of `length` at `addr` as a TLP payload: whole DWs (tlp.ts payloadWireBytes, without its argument checks). */
 export function paddedBytes(addr: number, length: number): number {
   if (length === 0) return 0;
-  const first = addr - (addr % DW_BYTES);
+  // & DW_MASK is % DW_BYTES without a call to fmod for addresses past 2^32 (see fabric.ts DW_MASK).
+  const first = addr - (addr & DW_MASK);
   const end = addr + length;
-  return end + ((DW_BYTES - (end % DW_BYTES)) % DW_BYTES) - first;
+  return end + ((DW_BYTES - (end & DW_MASK)) & DW_MASK) - first;
 }
 
 // ---------------------------------------------------------------- completer

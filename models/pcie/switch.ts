@@ -66,7 +66,8 @@
  * errors (poisoned TLPs, ECRC failures).
  *
  * Hot path: per TLP one ring-buffer slot in the ingress pipeline, one in an
- * egress queue, and one event (the end of the internal latency). No
+ * egress queue (none when the egress has nothing queued: it goes straight to
+ * the link), and one event (the end of the internal latency). No
  * closures are made per TLP: the event handler is static, with the switch as
  * target and the ingress port as argument.
  */
@@ -77,7 +78,7 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import { ns, type Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
-import { CREDIT_CLASS_COUNT, CREDIT_CLASSES, creditClassIndex, type CreditAdvertisement, type CreditCount } from './credits.js';
+import { CREDIT_CLASS_COUNT, CREDIT_CLASSES, type CreditAdvertisement, type CreditCount } from './credits.js';
 import { DATA_CREDIT_BYTES, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import type { Link, LinkDirection, LinkEnd } from './link.js';
 import { assertGen, assertWidth, tlpWireTimePs, type LinkWidth, type PcieGen } from './link-timing.js';
@@ -186,13 +187,14 @@ export interface SwitchStats {
 
 /**
  * Columns of the switch's TLP queues. Both kinds: age stamp (orders the heads
- * of one ingress-egress pair's class queues), arrival time, data credits.
- * The ingress pipeline adds the egress port; an egress queue adds when the
- * TLP was ready to leave (end of the internal latency).
+ * of one ingress-egress pair's class queues), arrival time. The ingress
+ * pipeline adds the egress port; an egress queue adds when the TLP was ready
+ * to leave (end of the internal latency). A TLP's data credits are its own
+ * (Tlp.dataCredits).
  */
-const SEQ = 0, ARRIVED = 1, CREDITS = 2;
-const OUT_PORT = 3, PIPELINE_COLUMNS = 4;
-const READY = 3, QUEUE_COLUMNS = 4;
+const SEQ = 0, ARRIVED = 1;
+const OUT_PORT = 2, PIPELINE_COLUMNS = 3;
+const READY = 2, QUEUE_COLUMNS = 3;
 /** Initial ring capacity of each queue: there are ports² × 3 egress queues, most of them short. */
 const QUEUE_CAPACITY = 4;
 
@@ -246,7 +248,6 @@ class Egress {
   readonly slotIngress = new Int32Array(CREDIT_CLASS_COUNT);
   readonly slotReady = new Float64Array(CREDIT_CLASS_COUNT);
   readonly slotArrived = new Float64Array(CREDIT_CLASS_COUNT);
-  readonly slotCredits = new Int32Array(CREDIT_CLASS_COUNT);
   handed = 0;
   /** Set while pump() runs: the link may call release() from inside receive(). */
   pumping = false;
@@ -459,7 +460,7 @@ export class PcieSwitch {
       throw new Error(`switch ${this.name}: a TLP routes out of port ${out}, which is not connected: attach() or connect() it first`);
     }
 
-    const cls = creditClassIndex(tlp.type), credits = tlp.dataCredits;
+    const cls = tlp.cls, credits = tlp.dataCredits;
     ing.held++;
     if (++ing.heldHeaders[cls]! > ing.maxHeaders[cls]!) ing.maxHeaders[cls] = ing.heldHeaders[cls]!;
     if ((ing.heldData[cls]! += credits) > ing.maxData[cls]!) ing.maxData[cls] = ing.heldData[cls]!;
@@ -479,7 +480,6 @@ export class PcieSwitch {
     const p = ing.pipeline, slot = p.push(tlp, from);
     p.set(slot, SEQ, this.seq++);
     p.set(slot, ARRIVED, now);
-    p.set(slot, CREDITS, credits);
     p.set(slot, OUT_PORT, out);
     this.sim.schedule(ready - now, PcieSwitch.onReady, this, i);
   }
@@ -491,14 +491,32 @@ export class PcieSwitch {
     from.release(tlp);
   }
 
-  /** The head of ingress `i`'s pipeline has done its internal latency: queue it at its egress. */
+  /**
+   * The head of ingress `i`'s pipeline has done its internal latency: queue it
+   * at its egress, or, when nothing is queued there and its class's slot is
+   * free, hand it to the link at once. That is what queueing it and pump()
+   * would do (it would be the only candidate, and the arbiter's turn would
+   * pass to the next port), without the trip through the egress queue: the
+   * usual case on a path that is not oversubscribed. (Fabric bench at 1M
+   * TLPs, medians of 12 interleaved runs: writes 0.974 -> 1.042, reads
+   * 0.837 -> 0.926 M TLPs/s.)
+   */
   private static onReady(self: PcieSwitch, i: number): void {
     const p = self.ingressPorts[i]!.pipeline;
-    const tlp = p.headTlp(), eg = self.egressPorts[p.head(OUT_PORT)]!;
-    const q = eg.queues[i * CREDIT_CLASS_COUNT + creditClassIndex(tlp.type)]!, slot = q.push(tlp, p.headSender());
+    const tlp = p.headTlp(), eg = self.egressPorts[p.head(OUT_PORT)]!, cls = tlp.cls;
+    if (eg.queued === 0 && eg.slotTlp[cls] === null) {
+      const from = p.headSender(), arrived = p.head(ARRIVED);
+      p.shift();
+      eg.rr = i + 1 === self.portCount ? 0 : i + 1;
+      // As in pump(): a release from inside the link's receive must not pump again.
+      eg.pumping = true;
+      self.handOver(eg, i, tlp, from, self.sim.now, arrived);
+      eg.pumping = false;
+      return;
+    }
+    const q = eg.queues[i * CREDIT_CLASS_COUNT + cls]!, slot = q.push(tlp, p.headSender());
     q.set(slot, SEQ, p.head(SEQ));
     q.set(slot, ARRIVED, p.head(ARRIVED));
-    q.set(slot, CREDITS, p.head(CREDITS));
     q.set(slot, READY, self.sim.now);
     p.shift();
     eg.queuedFrom[i]!++;
@@ -535,6 +553,10 @@ export class PcieSwitch {
     for (let x = 0; x < CREDIT_CLASS_COUNT; x++) {
       const q = queues[base + x]!;
       if (q.size === 0 || eg.slotTlp[x] !== null) continue;
+      // The only class queued from this ingress (the usual case) has no older
+      // head to pass. (Fabric bench at 1M TLPs, medians of 16 interleaved
+      // runs: writes 0.995 -> 1.021, reads 0.868 -> 0.891 M TLPs/s.)
+      if (q.size === eg.queuedFrom[i]) return x;
       const s = q.head(SEQ);
       if (s >= bestSeq) continue;
       if (passesOlderHeads(queues, base, x, s, SEQ)) {
@@ -548,16 +570,21 @@ export class PcieSwitch {
   /** Moves the head of (ingress i, class cls) into the class's slot and hands it to the egress link. */
   private hand(eg: Egress, i: number, cls: number): void {
     const q = eg.queues[i * CREDIT_CLASS_COUNT + cls]!;
-    const tlp = q.headTlp();
-    eg.slotTlp[cls] = tlp;
-    eg.slotFrom[cls] = q.headSender();
-    eg.slotIngress[cls] = i;
-    eg.slotReady[cls] = q.head(READY);
-    eg.slotArrived[cls] = q.head(ARRIVED);
-    eg.slotCredits[cls] = q.head(CREDITS);
+    const tlp = q.headTlp(), from = q.headSender(), ready = q.head(READY), arrived = q.head(ARRIVED);
     q.shift();
     eg.queuedFrom[i]!--;
     eg.queued--;
+    this.handOver(eg, i, tlp, from, ready, arrived);
+  }
+
+  /** Puts `tlp` (from ingress i) in its class's slot and hands it to the egress link. */
+  private handOver(eg: Egress, i: number, tlp: Tlp, from: TlpSender, ready: number, arrived: number): void {
+    const cls = tlp.cls;
+    eg.slotTlp[cls] = tlp;
+    eg.slotFrom[cls] = from;
+    eg.slotIngress[cls] = i;
+    eg.slotReady[cls] = ready;
+    eg.slotArrived[cls] = arrived;
     eg.handed++;
     // Last: the link may start it, and call started() through release(), from inside receive().
     eg.link!.receive(tlp, eg.sender);
@@ -565,11 +592,11 @@ export class PcieSwitch {
 
   /** The egress link has started `tlp` on the wire: it has left the switch, so its ingress buffer is free. */
   private started(eg: Egress, tlp: Tlp): void {
-    const cls = creditClassIndex(tlp.type);
+    const cls = tlp.cls;
     if (eg.slotTlp[cls] !== tlp) {
       throw new Error(`model bug: port ${eg.index} of switch ${this.name} was released a ${tlp.type} it did not hand to its link, or twice`);
     }
-    const from = eg.slotFrom[cls]!, i = eg.slotIngress[cls]!, credits = eg.slotCredits[cls]!;
+    const from = eg.slotFrom[cls]!, i = eg.slotIngress[cls]!, credits = tlp.dataCredits;
     const now = this.sim.now;
     eg.slotTlp[cls] = null;
     eg.slotFrom[cls] = null;
