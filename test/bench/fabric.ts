@@ -8,9 +8,9 @@
  *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read]
  * Two runs: DMA writes (MWr upstream only) and DMA reads (MRd upstream,
  * CplD downstream). Each keeps the engine saturated: descriptors of SIZE
- * bytes, one per tag in flight (the preset's 32), enough of them to make at least TLPS
- * TLPs. `--direct` leaves the switch out (endpoint —link— root complex),
- * the path this benchmark measured before.
+ * bytes, one per tag in flight (the preset's 32), enough of them to make
+ * at least TLPS TLPs. `--direct` leaves the switch out (endpoint —link—
+ * root complex), the path this benchmark measured before.
  *
  * TLPs are counted once each, as distinct TLPs created, not once per link
  * they cross: the TLPs the endpoint's link carried in both directions (every

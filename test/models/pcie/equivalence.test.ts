@@ -1,0 +1,79 @@
+/**
+ * Pairs of configurations that must run identically, event for event: the
+ * same fingerprint (the hash of every executed event's time and kind), end
+ * time and metrics. They pin behaviour, not numbers: neither side's values
+ * are written down here, only that the two agree.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseScenario, resolveScenario } from '../../../src/scenario/loader.js';
+import { loadModelLibrary } from '../../../src/scenario/library.js';
+import { runScenario, type RunSummary } from '../../../src/run/single.js';
+import { tlpBytes } from '../../../models/pcie/tlp.js';
+import { tlpWireTimePs } from '../../../models/pcie/link-timing.js';
+
+const lib = await loadModelLibrary();
+const G4 = 2 ** 32;
+const MiB = 2 ** 20;
+const LATENCY_PS = 150_000;
+
+/** rc —uplink— sw0 —link<i>— ep<i>, Gen3 x8 links; `eps[i]` are endpoint i's parameters. */
+function tree(eps: Record<string, unknown>[], sw: Record<string, unknown> = {}) {
+  const components: Record<string, unknown>[] = [
+    { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4' },
+    { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: eps.length + 1, maxPayloadSize: 256, ...sw } },
+  ];
+  const links: Record<string, unknown>[] = [{ name: 'uplink', type: 'pcie.link', preset: 'pcie-link', a: 'rc.rp0', b: 'sw0.up', params: { gen: 3, width: 8 } }];
+  eps.forEach((p, i) => {
+    components.push({ name: `ep${i}`, type: 'pcie.endpoint', preset: 'netfpga-sume-dma', params: { requesterId: 0x100 * (i + 1), windowBase: G4 + i * 64 * MiB, windowSize: 64 * MiB, ...p } });
+    links.push({ name: `link${i}`, type: 'pcie.link', preset: 'pcie-link', a: `sw0.dp${i}`, b: `ep${i}.up`, params: { gen: 3, width: 8 } });
+  });
+  return { name: 'equivalence', components, links };
+}
+
+const run = (body: unknown): RunSummary => {
+  const r = runScenario(resolveScenario(parseScenario('t.json', JSON.stringify(body)), {}, lib), { seed: 1, replication: 0 });
+  assert.is(r.status, 'ok', r.error ?? '');
+  return r;
+};
+
+/** Endpoint 0's metrics and the endpoint link's and uplink's, named alike whatever else the scenario holds. */
+function pathMetrics(r: RunSummary): Record<string, unknown> {
+  const m = r.metrics as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (k.startsWith('link0.') || k.startsWith('uplink.')) out[k] = v;
+    else if (k.startsWith('ep0.')) out[k.slice('ep0.'.length)] = v;
+    else if (!k.includes('.') && !k.startsWith('link')) out[k] = v;
+  }
+  return out;
+}
+
+test('a switch port with nothing behind it changes nothing: same events, same times, same results', () => {
+  // Mixed reads and writes at random addresses, sizes that are no multiple of MPS or RCB.
+  const ep0 = { descriptors: 300, descriptorSize: 3000, readFraction: 0.5, addressPattern: 'random', alignment: 64, outstandingDescriptors: 16 };
+  const alone = run(tree([ep0]));
+  const withIdle = run(tree([ep0, { descriptors: 0 }]));
+  assert.is(withIdle.fingerprint, alone.fingerprint);
+  assert.is(withIdle.events, alone.events);
+  assert.is(withIdle.simulated_ps, alone.simulated_ps);
+  const a = pathMetrics(alone), b = pathMetrics(withIdle);
+  assert.ok((a.descriptors_done as number) === 300 && (a['uplink.up_tlps'] as number) > 0);
+  assert.equal(b, a);
+});
+
+test('cut-through with latency L runs a stream of equal TLPs exactly as store-and-forward with L minus their ingress wire time', () => {
+  // Page-aligned 64 KiB writes above 4 GiB: every TLP is an MWr of 256 bytes with a 4 DW header.
+  const ep0 = { descriptors: 40, descriptorSize: 65536, readFraction: 0, outstandingDescriptors: 32 };
+  const sIn = tlpWireTimePs(tlpBytes('MWr', G4, 256), 3, 8);
+  const cut = run(tree([ep0], { forwarding: 'cut-through', latency: LATENCY_PS }));
+  const store = run(tree([ep0], { forwarding: 'store-and-forward', latency: LATENCY_PS - sIn }));
+  assert.is(store.fingerprint, cut.fingerprint);
+  assert.is(store.simulated_ps, cut.simulated_ps);
+  assert.equal(store.metrics, cut.metrics);
+  assert.is((cut.metrics as Record<string, number>).cut_through_clamped, 0);
+  // And the latency matters: store-and-forward with the same L is another run.
+  assert.is.not(run(tree([ep0], { forwarding: 'store-and-forward', latency: LATENCY_PS })).fingerprint, cut.fingerprint);
+});
+
+test.run();
