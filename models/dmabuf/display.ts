@@ -42,7 +42,6 @@ import { xenChannelCostsOf } from '../xen/channel-costs.js';
 import { EventChannels } from '../xen/event-channel.js';
 import { GrantOps, type GrantMapping } from '../xen/gnttab.js';
 import { Hypervisor, type Domain } from '../xen/hypervisor.js';
-import { XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES } from '../xen/hypercall-study.js';
 import { xenPlatformShape } from '../xen/platform.js';
 import { connectRing, type XenRing } from '../xen/ring.js';
 import { DISPLIF_MESSAGE_BYTES, exportBuffer, importBuffer, teardown, type ExportedBuffer, type SchemeLimits } from './gref-schemes.js';
@@ -122,11 +121,8 @@ class DisplayStudy implements Component {
     this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
     this.ops = new GrantOps(this.xen);
     this.channels = new EventChannels(this.xen, xenChannelCostsOf(p));
-    const dom = (name: string, vcpus: number, kind: 'dom0' | 'hvm') => this.xen.createDomain(name, {
-      kind, vcpus, grantVersion: 1, maxGrantFrames: XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: XEN_DEFAULT_MAPTRACK,
-    });
-    this.guest = dom('guest', p.guestVcpus, 'hvm');
-    this.dom0 = dom('dom0', p.dom0Vcpus, 'dom0');
+    this.guest = this.xen.createDomain('guest', { kind: 'hvm', vcpus: p.guestVcpus });
+    this.dom0 = this.xen.createDomain('dom0', { kind: 'dom0', vcpus: p.dom0Vcpus });
     [this.exporter, this.importer] = p.allocation === 'frontend' ? [this.guest, this.dom0] : [this.dom0, this.guest];
     this.costs = takePrefixed(p, DISPLAY) as DisplayCosts;
     this.pages = FRAME_PAGES[p.resolution];

@@ -20,8 +20,7 @@ import { PhaseTimer } from '../../src/stats/phase-timer.js';
 import { XEN_PLATFORM, xenCostsOf } from '../xen/costs.js';
 import { xenPlatformShape } from '../xen/platform.js';
 import { GrantOps } from '../xen/gnttab.js';
-import { Hypervisor, type Domain } from '../xen/hypervisor.js';
-import { XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES } from '../xen/hypercall-study.js';
+import { Hypervisor, XEN_DEFAULT_MAX_GRANT_FRAMES, type Domain } from '../xen/hypervisor.js';
 import { exportBuffer, importBuffer, layout, teardown, type SchemeLimits, type SchemeName } from './gref-schemes.js';
 import { kvmCostShape, kvmCostsOf } from '../kvm/costs.js';
 import { KvmSharing } from '../kvm/sharing.js';
@@ -83,7 +82,7 @@ class GrefStudy implements Component {
     this.kvm = new KvmSharing(kvmCostsOf(p), this.xen.attribution);
     const domain = (name: string, isDom0: boolean, exporting: boolean) => this.xen.createDomain(name, {
       kind: isDom0 ? 'dom0' : 'hvm', vcpus: isDom0 ? p.dom0Vcpus : p.guestVcpus,
-      grantVersion: exporting ? p.grantVersion : 1, maxGrantFrames: exporting ? p.maxGrantFrames : XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: XEN_DEFAULT_MAPTRACK,
+      ...(exporting ? { grantVersion: p.grantVersion, maxGrantFrames: p.maxGrantFrames } : {}),
     });
     const [fromDom0, toDom0] = { 'guest-to-host': [false, true], 'host-to-guest': [true, false], 'guest-to-guest': [false, false] }[p.direction];
     this.exporter = domain(fromDom0 ? 'dom0' : 'guest-a', fromDom0!, true);

@@ -17,7 +17,6 @@ import { xenChannelCostsOf } from '../xen/channel-costs.js';
 import { EventChannels } from '../xen/event-channel.js';
 import { GrantOps } from '../xen/gnttab.js';
 import { Hypervisor } from '../xen/hypervisor.js';
-import { XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES } from '../xen/hypercall-study.js';
 import { xenPlatformShape } from '../xen/platform.js';
 import { Xenstore } from '../xen/xenstore.js';
 import { HyperDmabuf, type DmabufOp } from './hyper-dmabuf.js';
@@ -78,7 +77,7 @@ class HyperDmabufStudy implements Component {
   }
 
   private *life(): ProcessBody<void> {
-    const opts = { kind: 'hvm' as const, vcpus: this.p.guestVcpus, grantVersion: 1 as const, maxGrantFrames: XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: XEN_DEFAULT_MAPTRACK };
+    const opts = { kind: 'hvm' as const, vcpus: this.p.guestVcpus };
     const a = this.xen.createDomain('guest-a', opts), b = this.xen.createDomain('guest-b', opts);
     const hd = this.hd;
     const rc = yield* this.phases.time('setup', hd.connect(a, b));

@@ -28,11 +28,8 @@ import { XEN_PLATFORM, xenCostsOf } from './costs.js';
 import { xenPlatformShape } from './platform.js';
 import { GrantOps, type GrantMapping } from './gnttab.js';
 import { NO_REF, RESERVED_ENTRIES } from './grant-table.js';
-import { Hypervisor, type Domain } from './hypervisor.js';
+import { Hypervisor, XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES, type Domain } from './hypervisor.js';
 
-/** Xen's defaults (REFERENCES.md, Xen grant tables and rings): 64 grant frames, 262,144 maptrack entries. */
-export const XEN_DEFAULT_MAX_GRANT_FRAMES = 64;
-export const XEN_DEFAULT_MAPTRACK = 262_144;
 
 const params = z.strictObject({
   mode: z.enum(['map', 'copy']).default('map').describe("'map': grant, map, unmap, end per round; 'copy': grant, GNTTABOP_copy, end"),
@@ -79,8 +76,8 @@ class HypercallStudy implements Component {
     this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
     this.ops = new GrantOps(this.xen);
     this.phases = new PhaseTimer(ctx.sim);
-    this.guest = this.xen.createDomain('guest', { kind: 'hvm', vcpus: 1, grantVersion: p.grantVersion, maxGrantFrames: p.maxGrantFrames, maptrackLimit: XEN_DEFAULT_MAPTRACK });
-    this.backend = this.xen.createDomain('dom0', { kind: 'dom0', vcpus: p.vcpus, grantVersion: 1, maxGrantFrames: XEN_DEFAULT_MAX_GRANT_FRAMES, maptrackLimit: p.maptrackLimit });
+    this.guest = this.xen.createDomain('guest', { kind: 'hvm', vcpus: 1, grantVersion: p.grantVersion, maxGrantFrames: p.maxGrantFrames });
+    this.backend = this.xen.createDomain('dom0', { kind: 'dom0', vcpus: p.vcpus, maptrackLimit: p.maptrackLimit });
   }
 
   start(): void {

@@ -23,14 +23,19 @@ export const HYPERCALL = 'hypercall';
 
 export type DomainKind = 'dom0' | 'pv' | 'hvm' | 'pvh';
 
+/** Xen's defaults (REFERENCES.md, Xen grant tables and rings): 64 grant frames, 262,144 maptrack entries. */
+export const XEN_DEFAULT_MAX_GRANT_FRAMES = 64;
+export const XEN_DEFAULT_MAPTRACK = 262_144;
+
 export interface DomainOptions {
   kind: DomainKind;
   vcpus: number;
-  grantVersion: GrantVersion;
-  /** Grant frames the table may grow to (Xen's default 64). */
-  maxGrantFrames: number;
-  /** Foreign mappings this domain may hold (Xen's default 262,144). */
-  maptrackLimit: number;
+  /** Grant table format (default v1, as Linux guests use). */
+  grantVersion?: GrantVersion;
+  /** Grant frames the table may grow to (default Xen's 64). */
+  maxGrantFrames?: number;
+  /** Foreign mappings this domain may hold (default Xen's 262,144). */
+  maptrackLimit?: number;
 }
 
 export class Domain {
@@ -40,8 +45,9 @@ export class Domain {
 
   constructor(readonly xen: Hypervisor, readonly id: number, readonly name: string, readonly options: DomainOptions) {
     this.vcpus = new Resource(xen.sim, options.vcpus, `${name}/vcpus`);
-    this.grants = new GrantTable(options.grantVersion, options.maxGrantFrames, Math.min(xen.costs.initialFrames, options.maxGrantFrames), xen.costs.pageBytes);
-    this.maptrack = new Maptrack(options.maptrackLimit);
+    const maxFrames = options.maxGrantFrames ?? XEN_DEFAULT_MAX_GRANT_FRAMES;
+    this.grants = new GrantTable(options.grantVersion ?? 1, maxFrames, Math.min(xen.costs.initialFrames, maxFrames), xen.costs.pageBytes);
+    this.maptrack = new Maptrack(options.maptrackLimit ?? XEN_DEFAULT_MAPTRACK);
   }
 
   get vcpuCount(): number {
