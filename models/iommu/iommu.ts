@@ -108,6 +108,8 @@ export interface IommuStats {
   readonly walkReads: number;
   /** Time spent walking, ps (reads × walkReadLatency). */
   readonly walkPs: number;
+  /** Time misses waited for a free page walker, ps. */
+  readonly walkerWaitPs: number;
   /** Translation faults: no mapping (or no domain for the requester). */
   readonly faults: number;
   /** The part of `faults` from requesters attached to no domain. */
@@ -147,6 +149,7 @@ export const iommuStats: readonly StatDecl[] = [
   { name: 'walks', unit: 'walks', description: 'Page walks' },
   { name: 'walk_reads', unit: 'reads', description: 'Page-table reads of all walks' },
   { name: 'reads_per_walk', unit: 'reads', description: 'Mean page-table reads per walk' },
+  { name: 'walker_wait_ns_mean', unit: 'ns', description: 'Mean time a walk waited for a free page walker' },
   { name: 'faults', unit: 'requests', description: 'Translation faults (no mapping, or no domain)' },
   { name: 'stale_hits', unit: 'requests', description: 'Translations served from entries whose mapping was already unmapped (deferred invalidation)' },
   { name: 'invalidations', unit: 'flushes', description: 'IOTLB invalidations (strict, queue full, timer)' },
@@ -343,6 +346,9 @@ export class Iommu {
   private atsMisses = 0;
   private readonly misses = new Float64Array(PAGE_SIZE_CLASSES);
   private walkPs = 0;
+  /** When each page walker is next free (ps); a miss takes the earliest. */
+  private readonly walkerFree: Float64Array;
+  private walkerWaitPs = 0;
   private faults = 0;
   private contextFaults = 0;
   private staleHits = 0;
@@ -376,6 +382,7 @@ export class Iommu {
       ways: [Math.min(p.iotlb4kWays, Math.max(1, p.iotlb4kEntries)), Math.min(p.iotlb2mWays, Math.max(1, p.iotlb2mEntries)), Math.min(p.iotlb1gWays, Math.max(1, p.iotlb1gEntries))],
     }, `${name} IOTLB`);
     this.walker = new PageWalker({ pml5: p.pscPml5Entries, pml4: p.pscPml4Entries, pdpt: p.pscPdptEntries, pd: p.pscPdEntries });
+    this.walkerFree = new Float64Array(p.pageWalkers);
     this.translate = (addr: number, requester: number) => this.translateNow(addr, requester);
   }
 
@@ -571,6 +578,7 @@ export class Iommu {
       nestedWalks: w.nestedWalks,
       walkReads: w.reads,
       walkPs: this.walkPs,
+      walkerWaitPs: this.walkerWaitPs,
       faults: this.faults,
       contextFaults: this.contextFaults,
       staleHits: this.staleHits,
@@ -603,6 +611,7 @@ export class Iommu {
     PAGE_NAMES.forEach((n, k) => { out[`iotlb_misses_${n}`] = s.iotlbMissesBySize[k]!; });
     Object.assign(out, {
       walks: s.walks, walk_reads: s.walkReads, reads_per_walk: s.walks > 0 ? s.walkReads / s.walks : null,
+      walker_wait_ns_mean: s.walks > 0 ? s.walkerWaitPs / s.walks / PS_PER_NS : null,
       faults: s.faults, stale_hits: s.staleHits,
       invalidations: s.invalidations, timer_flushes: s.timerFlushes, queue_full_flushes: s.queueFullFlushes,
       unmap_ns_mean: s.unmaps > 0 ? s.unmapPs / s.unmaps / PS_PER_NS : null,
@@ -672,8 +681,15 @@ export class Iommu {
       base = hpa - (addr % PAGE_BYTES[k]!);
     }
     this.misses[k]!++;
-    const walk = reads * p.walkReadLatency;
-    this.walkPs += walk;
+    // The walk runs on the walker free first; with all busy, the miss waits for it.
+    const now = this.sim.now, free = this.walkerFree;
+    let w = 0;
+    for (let i = 1; i < free.length; i++) if (free[i]! < free[w]!) w = i;
+    const wait = free[w]! > now ? free[w]! - now : 0;
+    const walk = wait + reads * p.walkReadLatency;
+    free[w] = now + walk;
+    this.walkerWaitPs += wait;
+    this.walkPs += walk - wait;
     tlb.insert(did, addr, k, base);
     if (atc !== null) atc.insert(did, addr, k, base);
     r.ok = true;

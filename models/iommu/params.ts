@@ -40,6 +40,8 @@ export const iommuParams = z.strictObject({
   pscPdEntries: entries(32, 'Paging-structure cache of PD entries (each leaves a 4 KiB walk one read)'),
 
   walkReadLatency: duration().default(250 * PS_PER_NS).describe('One page-table read as the IOMMU sees it; a walk costs reads × this'),
+  pageWalkers: z.number().int().min(1).default(4)
+    .describe('Page walks the IOMMU runs at once: a miss that finds them all busy waits for the first to finish'),
   hitLatency: duration().default(0).describe('An IOTLB lookup, added to every translation the IOMMU does (hit or miss)'),
   flushCost: duration().default(800 * PS_PER_NS).describe('One IOTLB invalidation, submitted and waited for'),
 

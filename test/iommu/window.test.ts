@@ -19,6 +19,15 @@ test('4 KiB pages: every translation hits inside the IOTLB\'s reach (64 x 4 KiB)
   assert.is(past.iommu_translations, 3000, 'one translation per 64-byte read request');
 });
 
+test('posted writes hit the cliff too: misses queue for the page walkers', () => {
+  const inside = run({ op: 'write', window: 256 * KiB, pageSize: '4k' });
+  const past = run({ op: 'write', window: 4 * MiB, pageSize: '4k' });
+  assert.ok(past.throughput_gbps < 0.5 * inside.throughput_gbps, `${past.throughput_gbps} vs ${inside.throughput_gbps} GB/s`);
+  assert.ok(past.iommu_walker_wait_ns_mean > inside.iommu_walker_wait_ns_mean);
+  const big = run({ op: 'write', window: 4 * MiB, pageSize: '2m' });
+  assert.is(big.iommu_walker_wait_ns_mean, 0, '2 MiB pages: no walk after the first');
+});
+
 test('2 MiB pages: the same windows stay inside the reach, no cliff', () => {
   const small = run({ window: 64 * KiB, pageSize: '2m' });
   const big = run({ window: 16 * MiB, pageSize: '2m' });
