@@ -159,6 +159,20 @@ export const iommuStats: readonly StatDecl[] = [
   { name: 'stale_window_ns', unit: 'ns', description: 'Per unmap: time its IOVA stayed translatable after the unmap returned (0 in strict mode)', kind: 'distribution' },
 ];
 
+/**
+ * The IOMMU's statistics as columns of a component that may or may not have
+ * one: names prefixed "iommu_", descriptions with `note` in front; with no
+ * IOMMU every column is null, so every run of a study has the same columns.
+ */
+export function iommuColumnDecls(note: string): StatDecl[] {
+  return iommuStats.map((s) => ({ ...s, name: `iommu_${s.name}`, description: `${note}${s.description}` }));
+}
+
+export function iommuColumns(mmu: Iommu | null): Record<string, MetricValue> {
+  const m = mmu?.metrics();
+  return Object.fromEntries(iommuStats.map((s) => [`iommu_${s.name}`, m?.[s.name] ?? null]));
+}
+
 // ---------------------------------------------------------------- domains
 
 /** A deferred-mode flush queue: a ring of the flush count each queued unmap must see pass (Linux struct iova_fq). */

@@ -18,7 +18,7 @@ import { Resource, SimEvent, type ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/run/metrics.js';
-import { Iommu, iommuStats } from '../iommu/iommu.js';
+import { Iommu, iommuColumnDecls, iommuColumns } from '../iommu/iommu.js';
 import { iommuParams, type IommuParams } from '../iommu/params.js';
 import type { DescriptorListener } from '../pcie/dma-engine.js';
 import { buildDmaPath, dmaPathParams, type DmaPath } from '../pcie/root-complex.js';
@@ -45,7 +45,7 @@ const stats: readonly StatDecl[] = [
   { name: 'throughput_gbps', unit: 'GB/s', description: 'Buffer bytes moved / (first map to last unmap)' },
   { name: 'buffer_latency_ns', unit: 'ns', description: 'One buffer: map, DMA, unmap, CPU queueing included', kind: 'distribution' },
   { name: 'cpu_utilization', unit: 'fraction', description: 'Busy fraction of the driver\'s CPUs' },
-  ...iommuStats.map((s) => ({ ...s, name: `iommu_${s.name}`, description: `IOMMU: ${s.description}` })),
+  ...iommuColumnDecls('IOMMU: '),
 ];
 
 class MapDmaUnmap implements Component, DescriptorListener {
@@ -105,8 +105,8 @@ class MapDmaUnmap implements Component, DescriptorListener {
       throughput_gbps: this.lastDone > 0 ? (this.done * this.p.bufferSize * PS_PER_S) / this.lastDone / BYTES_PER_GB : 0,
       buffer_latency_ns: distribution(this.latency),
       cpu_utilization: this.cpu.utilization(),
+      ...iommuColumns(this.mmu),
     };
-    for (const [k, v] of Object.entries(this.mmu.metrics())) out[`iommu_${k}`] = v;
     return out;
   }
 }

@@ -37,7 +37,7 @@ import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js
 import { endpointParams } from '../pcie/endpoint.js';
 import { prefixedShape, takePrefixed } from '../pcie/sections.js';
 import { dmaEngineInvariants, linkDirectionInvariants } from '../pcie/conservation.js';
-import { Iommu, iommuStats } from '../iommu/iommu.js';
+import { Iommu, iommuColumnDecls, iommuColumns } from '../iommu/iommu.js';
 import { iommuParams, type IommuParams } from '../iommu/params.js';
 import type { LinkWidth, PcieGen } from '../pcie/link-timing.js';
 import { memoryParams } from '../pcie/memory.js';
@@ -155,18 +155,12 @@ const stats: readonly StatDecl[] = [
   { name: 'completion_timeouts', unit: 'requests', description: 'Read requests abandoned after the completion timeout' },
   { name: 'tlps_upstream', unit: 'TLPs', description: 'TLPs sent endpoint → root complex (MRd, MWr)' },
   { name: 'tlps_downstream', unit: 'TLPs', description: 'TLPs sent root complex → endpoint (CplD)' },
-  ...iommuStats.map((s) => ({ ...s, name: `iommu_${s.name}`, description: `IOMMU (when on): ${s.description}` })),
+  ...iommuColumnDecls('IOMMU (when on): '),
   { name: 'link_utilization', unit: 'fraction', description: 'Busy fraction (TLPs, DLLPs, SKPs) of the link direction carrying the data: upstream for writes, downstream for reads, the busier of the two for readwrite' },
 ];
 
 // ---------------------------------------------------------------- the component
 
-/** With the IOMMU off its statistics are absent, so every run has the same columns. */
-const IOMMU_OFF: Record<string, MetricValue> = Object.fromEntries(iommuStats.map((s) => [`iommu_${s.name}`, null]));
-
-function prefixKeys(prefix: string, m: Record<string, MetricValue>): Record<string, MetricValue> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`${prefix}${k}`, v]));
-}
 
 class DmaPathStudy implements Component, DescriptorListener {
   private readonly path: DmaPath;
@@ -263,7 +257,7 @@ class DmaPathStudy implements Component, DescriptorListener {
       tlps_upstream: this.path.link.aToB.stats().tlpsSent,
       tlps_downstream: this.path.link.bToA.stats().tlpsSent,
       link_utilization: this.dataUtilization(),
-      ...(this.iommu === null ? IOMMU_OFF : prefixKeys('iommu_', this.iommu.metrics())),
+      ...iommuColumns(this.iommu),
     };
   }
 

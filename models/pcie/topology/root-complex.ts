@@ -11,7 +11,7 @@ import type { Link, LinkEnd } from '../link.js';
 import { Memory, memoryParams, memoryStats, type MemoryParams } from '../memory.js';
 import { RootComplex, rootComplexParams, rootComplexStats, type RootComplexParams, type RootPort } from '../root-complex.js';
 import { prefixedShape, takePrefixed } from '../sections.js';
-import { Iommu, iommuStats } from '../../iommu/iommu.js';
+import { Iommu, iommuColumnDecls, iommuColumns } from '../../iommu/iommu.js';
 import { iommuParams, type IommuParams } from '../../iommu/params.js';
 import { DOWNSTREAM_PORT, endpointsBelow, mergeRoutes, ROOT_COMPLEX_TYPE, type PcieElement } from './node.js';
 
@@ -123,9 +123,7 @@ class RootComplexElement implements PcieElement {
     const rc = this.rootComplex;
     const out: Record<string, MetricValue> = { ...rc.metrics() };
     for (const [k, v] of Object.entries(rc.memory.metrics())) out[`${MEMORY}_${k}`] = v;
-    const mmu = this.iommu?.metrics();
-    for (const s of iommuStats) out[`${IOMMU}_${s.name}`] = mmu?.[s.name] ?? null;
-    return out;
+    return { ...out, ...iommuColumns(this.iommu) };
   }
 }
 
@@ -166,7 +164,7 @@ export const rootComplexType: ComponentType<Params> = {
   stats: [
     ...rootComplexStats,
     ...memoryStats.map((s) => ({ ...s, name: `${MEMORY}_${s.name}`, description: `Host memory: ${s.description}` })),
-    ...iommuStats.map((s) => ({ ...s, name: `${IOMMU}_${s.name}`, description: `IOMMU (iommu on): ${s.description}` })),
+    ...iommuColumnDecls('IOMMU (iommu on): '),
   ],
   ports: (p) => Array.from({ length: p.rootPorts }, (_, k) => ({ name: portName(k), kind: DOWNSTREAM_PORT, description: `root port ${k}` })),
   create: (ctx, p) => new RootComplexElement(ctx, p),
