@@ -20,6 +20,24 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * `pciesim run SCENARIO --set K=V ... --json` through the real command line;
+ * the run's summary. A non-zero exit is an error carrying stderr.
+ */
+export function runJson(scenario: string, sets: Record<string, string | number | boolean> = {}, opts: { env?: Record<string, string> } = {}): any {
+  const r = cli(['run', scenario, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json'], opts);
+  if (r.code !== 0) throw new Error(`pciesim run ${scenario} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/**
+ * A summary's metrics, read by "component.metric" whether or not the name
+ * carries its component (a metric only one component reports keeps its bare name).
+ */
+export function metricsOf(summary: { metrics: Record<string, any> }): Record<string, any> {
+  return new Proxy(summary.metrics, { get: (t, k: string) => (k in t ? t[k] : t[k.replace(/^[^.]+\./, '')]) });
+}
+
 /** A scenario file written to a temp folder from an object. */
 export function writeScenario(dir: string, name: string, body: unknown): string {
   const file = path.join(dir, name);

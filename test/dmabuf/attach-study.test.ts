@@ -1,17 +1,13 @@
 /** The attach study: migration copies the buffer once, in place copies nothing. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli } from '../helpers.js';
+import { runJson } from '../helpers.js';
 
-const run = (sets: string[]) => {
-  const r = cli(['run', 'dmabuf-attach', ...sets.flatMap((s) => ['--set', s]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout).metrics as Record<string, number>;
-};
+const run = (sets: Record<string, string | number>) => runJson('dmabuf-attach', sets).metrics as Record<string, number>;
 
 test('in place migrates nothing; migrate copies every page and takes longer by the copy', () => {
-  const inPlace = run(['policy=in-place', 'pages=8100']);
-  const migrate = run(['policy=migrate', 'pages=8100']);
+  const inPlace = run({ policy: 'in-place', pages: 8100 });
+  const migrate = run({ policy: 'migrate', pages: 8100 });
   assert.is(inPlace.migrated_pages, 0);
   assert.is(migrate.migrated_pages, 8100);
   assert.ok(migrate.attach_us > inPlace.attach_us);

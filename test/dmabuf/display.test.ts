@@ -3,13 +3,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+import { cli, ROOT, runJson, tempDir, writeScenario } from '../helpers.js';
 
-const run = (sets: Record<string, string | number | boolean>) => {
-  const r = cli(['run', 'display-frames', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as { metrics: Record<string, any>; attribution: { charges: [string, number][] } };
-};
+const run = (sets: Record<string, string | number | boolean>) =>
+  runJson('display-frames', sets) as { metrics: Record<string, any>; attribution: { charges: [string, number][] } };
 
 test('share-once: a frame is a flip request and its response, two event-channel sends and no grant operation', () => {
   const m = run({ sharing: 'share-once', frames: 30 }).metrics;

@@ -10,7 +10,7 @@ import { xenCostParams } from '../../models/xen/costs.js';
 import { GrantOps } from '../../models/xen/gnttab.js';
 import { Hypervisor } from '../../models/xen/hypervisor.js';
 import { exportBuffer, importBuffer, layout, teardown, type SchemeName } from '../../models/dmabuf/gref-schemes.js';
-import { cli } from '../helpers.js';
+import { runJson } from '../helpers.js';
 
 const LIMITS = { flatMaxRefs: 1_048_576 };
 const SIZES = [1, 2, 1023, 1024, 1025, 2025, 8100, 1_048_576];
@@ -83,31 +83,23 @@ test('a buffer the grant table cannot hold, or the scheme cannot address, is an 
 });
 
 test('the study through the CLI: counts as metrics, latencies only when the share succeeded', () => {
-  const run = (sets: string[]) => {
-    const r = cli(['run', 'gref-schemes', ...sets.flatMap((s) => ['--set', s]), '--json']);
-    assert.is(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout).metrics as Record<string, number | string | null>;
-  };
-  const dir = run(['scheme=directory', 'pages=8100']);
+  const run = (sets: Record<string, string | number>) => runJson('gref-schemes', sets).metrics as Record<string, number | string | null>;
+  const dir = run({ scheme: 'directory', pages: 8100 });
   assert.equal([dir.outcome, dir.grant_entries, dir.metadata_pages, dir.dependent_map_steps, dir.import_hypercalls], ['ok', 8108, 8, 9, 17]);
-  const ml = run(['scheme=multilevel', 'pages=8100']);
+  const ml = run({ scheme: 'multilevel', pages: 8100 });
   assert.ok((ml.import_latency_us as number) < (dir.import_latency_us as number), 'three dependent steps beat nine');
-  const tooBig = run(['scheme=flat', 'pages=65536']);
+  const tooBig = run({ scheme: 'flat', pages: 65536 });
   assert.is(tooBig.outcome, 'grant-table-full');
   assert.is(tooBig.import_latency_us, null);
 });
 
 test('KVM for contrast: no grants or hypercalls; udmabuf stops at 1,024 items, or at 64 MiB with contiguous runs', () => {
-  const run = (sets: string[]) => {
-    const r = cli(['run', 'xen-vs-kvm', ...sets.flatMap((s) => ['--set', s]), '--json']);
-    assert.is(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout).metrics as Record<string, number | string | null>;
-  };
-  const ok = run(['pages=1024']);
+  const run = (sets: Record<string, string | number>) => runJson('xen-vs-kvm', sets).metrics as Record<string, number | string | null>;
+  const ok = run({ pages: 1024 });
   assert.equal([ok.outcome, ok.grant_entries, ok.hypercalls, ok.exits], ['ok', 0, 0, 2]);
-  assert.is(run(['pages=1025']).outcome, 'udmabuf-limit', '1,025 scattered pages need 1,025 items');
-  assert.is(run(['pages=16384', 'contiguousPages=512']).outcome, 'ok', '32 items, exactly 64 MiB');
-  assert.is(run(['pages=16385', 'contiguousPages=512']).outcome, 'udmabuf-limit', 'one page past 64 MiB');
+  assert.is(run({ pages: 1025 }).outcome, 'udmabuf-limit', '1,025 scattered pages need 1,025 items');
+  assert.is(run({ pages: 16384, contiguousPages: 512 }).outcome, 'ok', '32 items, exactly 64 MiB');
+  assert.is(run({ pages: 16385, contiguousPages: 512 }).outcome, 'udmabuf-limit', 'one page past 64 MiB');
 });
 
 test.run();

@@ -1,13 +1,9 @@
 /** The hyper_dmabuf study through the CLI: what remote sync sends and costs, by design. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli } from '../helpers.js';
+import { runJson } from '../helpers.js';
 
-const run = (sets: Record<string, string | number | boolean>) => {
-  const r = cli(['run', 'hyper-dmabuf', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout).metrics as Record<string, any>;
-};
+const run = (sets: Record<string, string | number | boolean>) => runJson('hyper-dmabuf', sets).metrics as Record<string, any>;
 
 test('import-and-forward sends every op on the importer to the exporter; exporter-only sends none', () => {
   const fwd = run({ design: 'import-and-forward' });

@@ -1,13 +1,9 @@
 /** Strict vs deferred invalidation for a map/DMA/unmap-per-buffer driver: flush counts, throughput, the stale window. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli } from '../helpers.js';
+import { runJson } from '../helpers.js';
 
-const run = (sets: Record<string, string | number>) => {
-  const r = cli(['run', 'iommu-map-unmap', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout).metrics as Record<string, any>;
-};
+const run = (sets: Record<string, string | number>) => runJson('iommu-map-unmap', sets).metrics as Record<string, any>;
 
 test('strict: one flush per unmap and no stale window; deferred: one per 255 unmaps plus the timer, and a window', () => {
   const strict = run({ mode: 'strict', buffers: 600 });

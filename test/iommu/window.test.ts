@@ -1,13 +1,9 @@
 /** The IOMMU on the DMA path (pcie.dma-path with iommu on): the IOTLB-reach cliff where it belongs, and its absence with 2 MiB pages. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli } from '../helpers.js';
+import { runJson } from '../helpers.js';
 
-const run = (sets: Record<string, string | number>) => {
-  const r = cli(['run', 'iommu-window', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout).metrics as Record<string, any>;
-};
+const run = (sets: Record<string, string | number>) => runJson('iommu-window', sets).metrics as Record<string, any>;
 const KiB = 1024, MiB = 1024 * KiB;
 
 test('4 KiB pages: every translation hits inside the IOTLB\'s reach (64 x 4 KiB), most miss past it, and reads slow down', () => {

@@ -1,14 +1,9 @@
 /** An APU's stolen-memory BAR: through the BAR vs redirected to the carve-out, with the IOMMU translating. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli } from '../helpers.js';
+import { metricsOf, runJson } from '../helpers.js';
 
-const run = (sets: Record<string, string | number>) => {
-  const r = cli(['run', 'apu-redirect', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  const m = JSON.parse(r.stdout).metrics as Record<string, any>;
-  return new Proxy(m, { get: (t, k: string) => (k in t ? t[k] : t[k.replace(/^p2p\./, '')]) });
-};
+const run = (sets: Record<string, string | number>) => metricsOf(runJson('apu-redirect', sets));
 
 test('redirected, the data goes to host memory and never crosses the iGPU; through the BAR it does', () => {
   const bar = run({ path: 'rootcomplex', op: 'write', size: 65536, transfers: 20 });

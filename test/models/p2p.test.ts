@@ -3,15 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+import { metricsOf, ROOT, runJson, tempDir, writeScenario } from '../helpers.js';
 
-const run = (sets: Record<string, string | number>, file = 'p2p-paths') => {
-  const r = cli(['run', file, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  const m = JSON.parse(r.stdout).metrics as Record<string, any>;
-  // A metric only one component reports keeps its bare name; ask by the p2p component's name either way.
-  return new Proxy(m, { get: (t, k: string) => (k in t ? t[k] : t[k.replace(/^p2p\./, '')]) });
-};
+const run = (sets: Record<string, string | number>, file = 'p2p-paths') => metricsOf(runJson(file, sets));
 
 test('below a switch the data never leaves it; with ACS redirect every TLP goes up to the root complex and back', () => {
   const direct = run({ path: 'switch', op: 'write', transfers: 20 });

@@ -5,16 +5,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli } from '../helpers.js';
+import { runJson } from '../helpers.js';
 
-const runJson = (sets: Record<string, string | number>) => {
-  const r = cli(['run', 'hypercall-costs', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as { metrics: Record<string, number>; attribution: { charges: [string, number][] }; simulated_ps: number };
-};
+const run = (sets: Record<string, string | number>) =>
+  runJson('hypercall-costs', sets) as { metrics: Record<string, number>; attribution: { charges: [string, number][] }; simulated_ps: number };
 
 test('per-use grants: one map and one unmap call per round, a flush per 32 unmaps, an IPI per other vCPU', () => {
-  const s = runJson({ batch: 100, rounds: 5, vcpus: 6 });
+  const s = run({ batch: 100, rounds: 5, vcpus: 6 });
   const m = s.metrics;
   assert.is(m.hypercalls, 10);
   assert.is(m.tlb_flushes, 5 * 4);
@@ -29,15 +26,15 @@ test('per-use grants: one map and one unmap call per round, a flush per 32 unmap
 });
 
 test('persistent grants: granted and mapped once, never unmapped', () => {
-  const m = runJson({ batch: 100, rounds: 5, grants: 'persistent' }).metrics;
+  const m = run({ batch: 100, rounds: 5, grants: 'persistent' }).metrics;
   assert.is(m.hypercalls, 1);
   assert.is(m.tlb_flushes, 0);
-  assert.ok(m.round_ns_per_op < runJson({ batch: 100, rounds: 5 }).metrics.round_ns_per_op / 5);
+  assert.ok(m.round_ns_per_op < run({ batch: 100, rounds: 5 }).metrics.round_ns_per_op / 5);
 });
 
 test('a v2 table holds half the entries of v1: the rest of a 32768-page buffer is refused, every round', () => {
-  const v1 = runJson({ batch: 32768, rounds: 2, grantVersion: 1 }).metrics;
-  const v2 = runJson({ batch: 32768, rounds: 2, grantVersion: 2 }).metrics;
+  const v1 = run({ batch: 32768, rounds: 2, grantVersion: 1 }).metrics;
+  const v2 = run({ batch: 32768, rounds: 2, grantVersion: 2 }).metrics;
   assert.is(v1.grant_failures, 2 * (32768 - (64 * 512 - 8)));
   assert.is(v2.grant_failures, 2 * (32768 - (64 * 256 - 8)));
   assert.is(v2.grant_entries_peak, 64 * 256 - 8);
@@ -47,7 +44,7 @@ test('a v2 table holds half the entries of v1: the rest of a 32768-page buffer i
 });
 
 test('grant copy instead of mapping: one copy call per round, no flushes', () => {
-  const m = runJson({ batch: 64, rounds: 3, mode: 'copy' }).metrics;
+  const m = run({ batch: 64, rounds: 3, mode: 'copy' }).metrics;
   assert.is(m.hypercalls, 3);
   assert.is(m.tlb_flushes, 0);
   assert.ok(m.copy_ns_per_op > 0);
