@@ -30,12 +30,14 @@ export function runJson(scenario: string, sets: Record<string, string | number |
   return JSON.parse(r.stdout);
 }
 
-/**
- * A summary's metrics, read by "component.metric" whether or not the name
- * carries its component (a metric only one component reports keeps its bare name).
- */
+/** A summary's metrics, by "<instance>.<stat>"; asking for a name no instance reports is an error, not undefined. */
 export function metricsOf(summary: { metrics: Record<string, any> }): Record<string, any> {
-  return new Proxy(summary.metrics, { get: (t, k: string) => (k in t ? t[k] : t[k.replace(/^[^.]+\./, '')]) });
+  return new Proxy(summary.metrics, {
+    get: (t, k: string) => {
+      if (!(k in t)) throw new Error(`no metric "${k}"; the run reports ${Object.keys(t).join(', ')}`);
+      return t[k];
+    },
+  });
 }
 
 /** A scenario file written to a temp folder from an object. */
@@ -49,5 +51,6 @@ export function demoScenario(): Record<string, any> {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'demo-read-tags.json'), 'utf8'));
 }
 
-/** A model library for tests: the real catalog plus components that misbehave on purpose. */
-export const FIXTURE_MODELS = path.join(ROOT, 'dist', 'test', 'fixtures', 'models.js');
+/** A model library folder for tests, added to the real one through PCIESIM_MODEL_PATH: components that misbehave on purpose. */
+export const FIXTURE_MODELS = path.join(ROOT, 'dist', 'test', 'fixtures', 'models');
+export const FIXTURE_ENV = { PCIESIM_MODEL_PATH: FIXTURE_MODELS };

@@ -7,7 +7,7 @@
  * P2P, or by policy).
  */
 import { z } from 'zod';
-import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import { Attribution } from '../../src/stats/attribution.js';
@@ -33,9 +33,9 @@ const params = z.strictObject({
 type Params = z.output<typeof params> & Record<string, unknown>;
 
 const stats: readonly StatDecl[] = [
-  { name: 'attach_us', unit: 'µs', description: 'dma_buf_attach, a migration included' },
-  { name: 'map_us', unit: 'µs', description: 'Mapping the attachment: sg_table and dma_map_sg' },
-  { name: 'ready_us', unit: 'µs', description: 'Attach, map and one CPU access bracket: until the importer can use the buffer' },
+  { name: 'attach_us', unit: 'us', description: 'dma_buf_attach, a migration included' },
+  { name: 'map_us', unit: 'us', description: 'Mapping the attachment: sg_table and dma_map_sg' },
+  { name: 'ready_us', unit: 'us', description: 'Attach, map and one CPU access bracket: until the importer can use the buffer' },
   { name: 'migrated_pages', unit: 'pages', description: 'Pages copied from device to system memory' },
 ];
 
@@ -85,10 +85,10 @@ class AttachStudy implements Component {
   }
 }
 
-export const attachStudy: ComponentType<Params> = {
+export const attachStudy = defineComponent({
   type: 'dmabuf.attach',
   description: 'A device starts using another device\'s exported buffer: attach (in place over P2P, or migrated to system memory), map through the IOMMU, CPU access',
   params: params as unknown as z.ZodType<Params>,
   stats,
   create: (ctx, p) => new AttachStudy(ctx, p),
-};
+});

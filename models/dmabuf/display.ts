@@ -29,12 +29,12 @@
  * and the backend's buffer creation beyond a fixed cost per page.
  */
 import { z } from 'zod';
-import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { SimEvent, type ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { Attribution } from '../../src/stats/attribution.js';
-import { distribution } from '../../src/run/metrics.js';
+import { distribution } from '../../src/stats/distribution.js';
 import { duration } from '../../src/scenario/units.js';
 import { prefixedShape, takePrefixed } from '../pcie/sections.js';
 import { XEN_PLATFORM, xenCostsOf } from '../xen/costs.js';
@@ -78,11 +78,11 @@ const params = z.strictObject({
 type Params = z.output<typeof params>;
 
 const stats: readonly StatDecl[] = [
-  { name: 'frame_latency_us', unit: 'µs', description: 'Vsync tick to the flip\'s response at the compositor, frames shown', kind: 'distribution' },
+  { name: 'frame_latency_us', unit: 'us', description: 'Vsync tick to the flip\'s response at the compositor, frames shown', kind: 'distribution' },
   { name: 'missed_deadlines', unit: 'frames', description: 'Frames shown later than one period after their tick, plus frames skipped' },
   { name: 'skipped_frames', unit: 'frames', description: 'Ticks with no free buffer: the frame was never sent' },
   { name: 'missed_fraction', unit: 'fraction', description: 'missed_deadlines / frames' },
-  { name: 'margin_us', unit: 'µs', description: 'Frame period minus the p99 frame latency: negative means it cannot keep up' },
+  { name: 'margin_us', unit: 'us', description: 'Frame period minus the p99 frame latency: negative means it cannot keep up' },
   { name: 'hypercalls_per_frame', unit: 'calls', description: 'Hypercalls per frame in steady state (setup excluded)' },
 ];
 
@@ -301,11 +301,11 @@ class DisplayStudy implements Component {
   }
 }
 
-export const displayStudy: ComponentType<Params> = {
+export const displayStudy = defineComponent({
   type: 'dmabuf.display',
   description: 'A guest compositor shows frames through a dom0 display backend over displif: per-frame sharing vs share-once, gref scheme, remote sync; frame latency and missed deadlines',
   params: params as unknown as z.ZodType<Params>,
   presetTypes: [XEN_PLATFORM],
   stats,
   create: (ctx, p) => new DisplayStudy(ctx, p),
-};
+});

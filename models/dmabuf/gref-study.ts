@@ -12,7 +12,7 @@
  * whose vCPUs the unmap flushes interrupt.
  */
 import { z } from 'zod';
-import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -57,10 +57,10 @@ const stats: readonly StatDecl[] = [
   { name: 'import_hypercalls', unit: 'calls', description: 'Grant hypercalls of the import (maps and unmaps)' },
   { name: 'message_bytes', unit: 'B', description: 'Bytes of the scheme\'s own messages (request and response)' },
   { name: 'max_pages', unit: 'pages', description: 'The largest buffer the scheme can address (null: unbounded)' },
-  { name: 'share_latency_us', unit: 'µs', description: 'Export plus import: from the exporter starting to the importer holding the buffer' },
-  { name: 'export_latency_us', unit: 'µs', description: 'Exporter: granting data and metadata pages' },
-  { name: 'import_latency_us', unit: 'µs', description: 'Importer: mapping the buffer by the scheme\'s steps' },
-  { name: 'teardown_latency_us', unit: 'µs', description: 'Importer unmaps the data, exporter ends access to every ref' },
+  { name: 'share_latency_us', unit: 'us', description: 'Export plus import: from the exporter starting to the importer holding the buffer' },
+  { name: 'export_latency_us', unit: 'us', description: 'Exporter: granting data and metadata pages' },
+  { name: 'import_latency_us', unit: 'us', description: 'Importer: mapping the buffer by the scheme\'s steps' },
+  { name: 'teardown_latency_us', unit: 'us', description: 'Importer unmaps the data, exporter ends access to every ref' },
 ];
 
 class GrefStudy implements Component {
@@ -152,11 +152,11 @@ class GrefStudy implements Component {
   }
 }
 
-export const grefStudy: ComponentType<Params> = {
+export const grefStudy = defineComponent({
   type: 'dmabuf.gref-schemes',
   description: 'Share one buffer between two Xen domains with the flat, directory or multi-level gref scheme: counts and export/import/teardown latency',
   params: params as unknown as z.ZodType<Params>,
   presetTypes: [XEN_PLATFORM],
   stats,
   create: (ctx, p) => new GrefStudy(ctx, p),
-};
+});

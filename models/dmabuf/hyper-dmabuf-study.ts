@@ -7,7 +7,7 @@
  * the two designs of the design debate and with remote sync waited or not.
  */
 import { z } from 'zod';
-import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -42,7 +42,7 @@ type Phase = (typeof PHASES)[number];
 
 const stats: readonly StatDecl[] = [
   { name: 'outcome', unit: '', description: "'ok', or the step that failed and why" },
-  ...PHASES.map((p) => ({ name: `${p}_latency_us`, unit: 'µs', description: {
+  ...PHASES.map((p) => ({ name: `${p}_latency_us`, unit: 'us', description: {
     setup: 'Channel setup both ways: ring pages, event channels, xenstore keys and watches',
     export: 'Exporter: get, attach, map, extract pages, grant, EXPORT and its response',
     import: 'Importer: EXPORT_FD round trip, map top / L2 / data, sg_table, local dma-buf',
@@ -120,11 +120,11 @@ class HyperDmabufStudy implements Component {
   }
 }
 
-export const hyperDmabufStudy: ComponentType<Params> = {
+export const hyperDmabufStudy = defineComponent({
   type: 'dmabuf.hyper-dmabuf',
   description: 'The life of one buffer shared with hyper_dmabuf: setup, export, import, uses with or without remote sync, unexport; both designs',
   params: params as unknown as z.ZodType<Params>,
   presetTypes: [XEN_PLATFORM],
   stats,
   create: (ctx, p) => new HyperDmabufStudy(ctx, p),
-};
+});

@@ -51,7 +51,7 @@
  * cannot be found by range), and their stale hits are not counted.
  * Invalidations take effect when issued; their cost is what the caller waits.
  */
-import { distribution } from '../../src/run/metrics.js';
+import { distribution } from '../../src/stats/distribution.js';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
@@ -149,29 +149,15 @@ export const iommuStats: readonly StatDecl[] = [
   { name: 'walks', unit: 'walks', description: 'Page walks' },
   { name: 'walk_reads', unit: 'reads', description: 'Page-table reads of all walks' },
   { name: 'reads_per_walk', unit: 'reads', description: 'Mean page-table reads per walk' },
-  { name: 'walker_wait_ns_mean', unit: 'ns', description: 'Mean time a walk waited for a free page walker' },
+  { name: 'walker_wait_mean_ns', unit: 'ns', description: 'Mean time a walk waited for a free page walker' },
   { name: 'faults', unit: 'requests', description: 'Translation faults (no mapping, or no domain)' },
   { name: 'stale_hits', unit: 'requests', description: 'Translations served from entries whose mapping was already unmapped (deferred invalidation)' },
   { name: 'invalidations', unit: 'flushes', description: 'IOTLB invalidations (strict, queue full, timer)' },
   { name: 'timer_flushes', unit: 'flushes', description: 'Deferred-mode flushes by the timer' },
   { name: 'queue_full_flushes', unit: 'flushes', description: 'Deferred-mode flushes because a flush queue was full' },
-  { name: 'unmap_ns_mean', unit: 'ns', description: 'Mean time an unmap call took, flushes it waited for included' },
+  { name: 'unmap_mean_ns', unit: 'ns', description: 'Mean time an unmap call took, flushes it waited for included' },
   { name: 'stale_window_ns', unit: 'ns', description: 'Per unmap: time its IOVA stayed translatable after the unmap returned (0 in strict mode)', kind: 'distribution' },
 ];
-
-/**
- * The IOMMU's statistics as columns of a component that may or may not have
- * one: names prefixed "iommu_", descriptions with `note` in front; with no
- * IOMMU every column is null, so every run of a study has the same columns.
- */
-export function iommuColumnDecls(note: string): StatDecl[] {
-  return iommuStats.map((s) => ({ ...s, name: `iommu_${s.name}`, description: `${note}${s.description}` }));
-}
-
-export function iommuColumns(mmu: Iommu | null): Record<string, MetricValue> {
-  const m = mmu?.metrics();
-  return Object.fromEntries(iommuStats.map((s) => [`iommu_${s.name}`, m?.[s.name] ?? null]));
-}
 
 // ---------------------------------------------------------------- domains
 
@@ -625,10 +611,10 @@ export class Iommu {
     PAGE_NAMES.forEach((n, k) => { out[`iotlb_misses_${n}`] = s.iotlbMissesBySize[k]!; });
     Object.assign(out, {
       walks: s.walks, walk_reads: s.walkReads, reads_per_walk: s.walks > 0 ? s.walkReads / s.walks : null,
-      walker_wait_ns_mean: s.walks > 0 ? s.walkerWaitPs / s.walks / PS_PER_NS : null,
+      walker_wait_mean_ns: s.walks > 0 ? s.walkerWaitPs / s.walks / PS_PER_NS : null,
       faults: s.faults, stale_hits: s.staleHits,
       invalidations: s.invalidations, timer_flushes: s.timerFlushes, queue_full_flushes: s.queueFullFlushes,
-      unmap_ns_mean: s.unmaps > 0 ? s.unmapPs / s.unmaps / PS_PER_NS : null,
+      unmap_mean_ns: s.unmaps > 0 ? s.unmapPs / s.unmaps / PS_PER_NS : null,
       stale_window_ns: distribution(this.staleWindow),
     });
     return out;

@@ -63,7 +63,7 @@ import { byteSize, duration } from '../../src/scenario/units.js';
 import type { RandomStream } from '../../src/sim/random.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
-import { distribution } from '../../src/run/metrics.js';
+import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
@@ -93,16 +93,16 @@ export const SPEC_RECOMMENDED_COMPLETION_TIMEOUT: Time = 10 * PS_PER_MS;
  * (a posted write may then pass a read blocked on credits). Not a device fact.
  */
 export const DEFAULT_TRANSMIT_QUEUE_TLPS = 2;
+/** Decimal GB: 1 GB/s = 10^9 bytes/s. */
+const BYTES_PER_GB = 1e9;
 /** A 4 KiB page: the default descriptor size and random-address alignment of the generator. */
 export const PAGE_BYTES = REQUEST_BOUNDARY_BYTES;
 
 /** A Max_Payload_Size or Max_Read_Request_Size value (tlp.ts TRANSFER_SIZES). */
-export const transferSize = z.number().int().refine((v) => (TRANSFER_SIZES as readonly number[]).includes(v), { message: `expected one of ${TRANSFER_SIZES.join(', ')}` });
+export const transferSize = byteSize().refine((v) => (TRANSFER_SIZES as readonly number[]).includes(v), { message: `expected one of ${TRANSFER_SIZES.join(', ')} bytes` });
 
-/** The engine's parameters, as a zod shape the endpoint's schema spreads in. */
-export const dmaEngineShape = {
-  requesterId: z.number().int().min(0).max(0xffff).default(0x0100).describe('Requester ID (bus << 8 | device << 3 | function); default bus 1, device 0, function 0'),
-  mps: transferSize.default(SPEC_DEFAULT_MPS).describe('Max_Payload_Size: writes are split at it, bytes'),
+/** The engine's own parameters (a `pcie.dma-engine` in an endpoint's `dma` slot). */
+export const dmaEngineParams = z.strictObject({
   mrrs: transferSize.default(SPEC_DEFAULT_MRRS).describe('Max_Read_Request_Size: reads are split at it, bytes'),
   tags: z.number().int().min(1).max(MAX_TAGS).default(SPEC_DEFAULT_TAGS).describe('Read requests the engine may have outstanding (tags)'),
   completionBuffer: byteSize().optional().describe('Completion buffer, bytes: a read request is issued only when its data fits (default: tags × MRRS, never limiting)'),
@@ -110,10 +110,11 @@ export const dmaEngineShape = {
   issueInterval: duration().default(0).describe('Least time between taking up two consecutive descriptors: the descriptor processing rate (0 = unlimited; presets give estimates)'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
-  ecrc: z.boolean().default(false).describe('Add ECRC to every TLP the engine sends'),
-};
-export const dmaEngineParams = z.strictObject(dmaEngineShape);
-export type DmaEngineParams = z.output<typeof dmaEngineParams>;
+});
+export type DmaEngineSettings = z.output<typeof dmaEngineParams>;
+
+/** What the engine is built from: its settings and its function's requester ID, MPS and ECRC. */
+export type DmaEngineParams = DmaEngineSettings & { readonly requesterId: number; readonly mps: number; readonly ecrc: boolean };
 
 /** The descriptor generator's parameters (DmaStream). */
 export const dmaWorkloadShape = {
@@ -130,9 +131,9 @@ export const dmaWorkloadParams = z.strictObject(dmaWorkloadShape);
 export type DmaWorkloadParams = z.output<typeof dmaWorkloadParams>;
 
 export const dmaEngineStats: readonly StatDecl[] = [
-  { name: 'bytes_read', unit: 'B', description: 'Bytes read (completion data received)' },
-  { name: 'bytes_written', unit: 'B', description: 'Bytes written (MWr payload sent)' },
-  { name: 'throughput_gbps', unit: 'GB/s', description: 'Bytes moved from the first submission to the last descriptor done' },
+  { name: 'read_bytes', unit: 'B', description: 'Bytes read (completion data received)' },
+  { name: 'written_bytes', unit: 'B', description: 'Bytes written (MWr payload sent)' },
+  { name: 'throughput_gbytes_per_s', unit: 'GB/s', description: 'Bytes moved from the first submission to the last descriptor done' },
   { name: 'descriptors_done', unit: 'descriptors', description: 'Descriptors finished (failed ones included)' },
   { name: 'descriptors_failed', unit: 'descriptors', description: 'Descriptors with a completion timeout' },
   { name: 'completion_timeouts', unit: 'requests', description: 'Read requests abandoned after the completion timeout' },
@@ -205,6 +206,8 @@ export class DmaEngine implements TlpSender {
   readonly name: string;
   readonly requesterId: number;
   readonly tagCount: number;
+  /** Max_Read_Request_Size: reads are split at it. */
+  readonly mrrs: number;
   readonly completionBufferBytes: number;
   listener: DescriptorListener | null = null;
 
@@ -306,6 +309,7 @@ export class DmaEngine implements TlpSender {
     this.name = name;
     this.requesterId = params.requesterId;
     this.tagCount = params.tags;
+    this.mrrs = params.mrrs;
     this.completionBufferBytes = params.completionBuffer ?? params.tags * params.mrrs;
     if (this.completionBufferBytes < params.mrrs) {
       throw new RangeError(`${name}: a completion buffer of ${this.completionBufferBytes} bytes cannot hold one ${params.mrrs}-byte read request (MRRS): no read could ever be issued`);
@@ -448,9 +452,9 @@ export class DmaEngine implements TlpSender {
     const s = this.stats();
     const elapsed = this.sim.now - this.createdAt;
     return {
-      bytes_read: s.bytesRead,
-      bytes_written: s.bytesWritten,
-      throughput_gbps: s.throughput / 1e9,
+      read_bytes: s.bytesRead,
+      written_bytes: s.bytesWritten,
+      throughput_gbytes_per_s: s.throughput / BYTES_PER_GB,
       descriptors_done: s.descriptorsDone,
       descriptors_failed: s.descriptorsFailed,
       completion_timeouts: s.completionTimeouts,

@@ -1,8 +1,8 @@
 /**
  * A PCIe endpoint: one function with a requester ID, a DMA engine
- * (dma-engine.ts) that issues reads and writes upstream, an optional
- * descriptor generator driving it, and an optional BAR backed by device
- * memory that serves reads and writes from peers (P2P).
+ * (dma-engine.ts) that issues reads and writes upstream (workloads drive
+ * it), and an optional BAR backed by device memory that serves reads and
+ * writes from peers (P2P).
  *
  * The endpoint is the TlpReceiver at the downstream end of its link:
  *  - completions go to the DMA engine and their link buffer is freed at once
@@ -17,37 +17,34 @@
  *    message, is an Unsupported Request: counted and discarded (no UR
  *    completion is modelled; a read's requester times out).
  */
-import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
-import { byteSize, duration } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
-import { DmaEngine, DmaStream, dmaEngineShape, dmaEngineStats, dmaWorkloadShape } from './dma-engine.js';
+import { DmaEngine, type DmaEngineSettings } from './dma-engine.js';
 import { inRange, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { Memory, MemoryCompleter, memoryStats } from './memory.js';
+import { MemoryCompleter, type Memory } from './memory.js';
+import type { CompletionMode } from './tlp.js';
 
 /** Read Completion Boundary of every completer but a root port (PCIe Base Spec §2.3.1.1). */
 export const ENDPOINT_RCB = 128;
 
-export const endpointParams = z.strictObject({
-  ...dmaEngineShape,
-  barBase: byteSize().default(0).describe('First bus address of the BAR'),
-  barSize: byteSize().default(0).describe('BAR size, bytes (0 = no BAR)'),
-  barLatency: duration().default(0).describe('Read latency of the BAR\'s device memory after its transfer slot'),
-  barBandwidth: z.number().positive().optional().describe('Bandwidth of the BAR\'s device memory, GB/s (required with a BAR)'),
-  barCompletionMode: z.enum(['mps', 'rcb']).default('mps').describe('How the BAR splits read completions'),
-  ...dmaWorkloadShape,
-}).superRefine((p, ctx) => {
-  if (p.barSize > 0 && p.barBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['barBandwidth'], message: 'required when barSize > 0' });
-  if (p.descriptors > 0 && p.windowSize === undefined) ctx.addIssue({ code: 'custom', path: ['windowSize'], message: 'required when descriptors > 0' });
-});
-export type EndpointParams = z.output<typeof endpointParams>;
+/** The function-level parameters the DMA engine takes from its endpoint. */
+export interface FunctionConfig {
+  readonly requesterId: number;
+  readonly mps: number;
+  readonly ecrc: boolean;
+}
 
 export const endpointStats: readonly StatDecl[] = [
-  ...dmaEngineStats,
   { name: 'unsupported_requests', unit: 'requests', description: 'Requests to no BAR of this endpoint, discarded' },
-  ...memoryStats.map((s) => ({ ...s, name: `bar_${s.name}`, description: `BAR: ${s.description}` })),
 ];
+
+/** What an endpoint is built from: its function's config, its DMA engine, and the memory behind its BAR (if any). */
+export interface EndpointConfig extends FunctionConfig {
+  readonly engine: DmaEngineSettings;
+  readonly bar: Memory | null;
+  readonly barCompletionMode: CompletionMode;
+}
 
 /**
  * What the endpoint advertises to its link: the default (unscaled maximum)
@@ -67,26 +64,18 @@ export class Endpoint implements TlpReceiver {
   /** What a router above needs: the BAR (if any) and the requester ID. */
   readonly routes: PortRoutes;
   readonly dma: DmaEngine;
-  readonly stream: DmaStream | null;
   readonly bar: Memory | null;
   private readonly barCompleter: MemoryCompleter | null;
   private unsupportedRequests = 0;
 
-  constructor(sim: Simulation, params: EndpointParams, name = 'endpoint') {
+  constructor(sim: Simulation, cfg: EndpointConfig, name = 'endpoint') {
     this.name = name;
-    this.requesterId = params.requesterId;
-    this.dma = new DmaEngine(sim, params, `${name}/dma`);
-    this.stream = params.descriptors > 0
-      ? new DmaStream(this.dma, params, sim.rng(`${name}/dma-addresses`), sim.rng(`${name}/dma-ops`))
-      : null;
-    if (params.barSize > 0) {
-      this.bar = new Memory(sim, { base: params.barBase, size: params.barSize, latency: params.barLatency, bandwidth: params.barBandwidth!, cache: 'warm', coldPenalty: 0, socket: 'local', remotePenalty: 0 }, `${name}/bar`);
-      this.barCompleter = new MemoryCompleter(sim, this.bar, { mps: params.mps, rcb: ENDPOINT_RCB, completionMode: params.barCompletionMode, ecrc: params.ecrc });
-    } else {
-      this.bar = null;
-      this.barCompleter = null;
-    }
-    this.routes = Object.freeze({ ranges: this.bar === null ? [] : [this.bar.range], requesterIds: [params.requesterId] });
+    this.requesterId = cfg.requesterId;
+    this.dma = new DmaEngine(sim, { ...cfg.engine, requesterId: cfg.requesterId, mps: cfg.mps, ecrc: cfg.ecrc }, `${name}.dma`);
+    this.bar = cfg.bar;
+    this.barCompleter = cfg.bar === null ? null
+      : new MemoryCompleter(sim, cfg.bar, { mps: cfg.mps, rcb: ENDPOINT_RCB, completionMode: cfg.barCompletionMode, ecrc: cfg.ecrc });
+    this.routes = Object.freeze({ ranges: this.bar === null ? [] : [this.bar.range], requesterIds: [cfg.requesterId] });
   }
 
   /** The TlpReceiver everything upstream goes through (the link's upstream direction). */
@@ -94,11 +83,6 @@ export class Endpoint implements TlpReceiver {
     this.dma.connect(egress);
     this.barCompleter?.connect(egress);
     return this;
-  }
-
-  /** Starts the descriptor generator, if there is one. */
-  start(): void {
-    this.stream?.start();
   }
 
   receive(tlp: Tlp, from: TlpSender): void {
@@ -127,8 +111,6 @@ export class Endpoint implements TlpReceiver {
   }
 
   metrics(): Record<string, MetricValue> {
-    const out: Record<string, MetricValue> = { ...this.dma.metrics(), unsupported_requests: this.unsupportedRequests };
-    if (this.bar !== null) for (const [k, v] of Object.entries(this.bar.metrics())) out[`bar_${k}`] = v;
-    return out;
+    return { unsupported_requests: this.unsupportedRequests };
   }
 }

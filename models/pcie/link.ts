@@ -590,11 +590,13 @@ export class Link {
   readonly mps: number;
   readonly propagationPs: Time;
   readonly ecrc: boolean;
+  readonly dllp: DllpPolicy;
   readonly aToB: LinkDirection;
   readonly bToA: LinkDirection;
 
   constructor(sim: Simulation, params: LinkParams, a: LinkEnd = {}, b: LinkEnd = {}) {
     const name = params.name ?? 'link';
+    this.dllp = params.dllp ?? 'recommended';
     this.gen = params.gen;
     this.width = params.width;
     this.mps = params.mps;

@@ -26,7 +26,7 @@
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
-import { byteSize, duration } from '../../src/scenario/units.js';
+import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
 import { DW_MASK, Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
@@ -44,23 +44,29 @@ export function psPerByte(gbytesPerSecond: number): number {
   return PS_PER_NS / gbytesPerSecond;
 }
 
-export const memoryParams = z.strictObject({
-  base: byteSize().default(0).describe('First bus address of the memory range'),
-  size: byteSize().describe('Size of the memory range, e.g. "64 GiB"'),
+/** A memory device's timing: what a `memory.dram` instance sets; its owner (root complex, endpoint BAR) maps it at an address range. */
+export const memoryTimingParams = z.strictObject({
   latency: duration().describe('Read latency after the data transfer slot, warm cache and local socket (e.g. "100 ns")'),
-  bandwidth: z.number().positive().describe('Bandwidth shared by reads and writes, GB/s (decimal: 1 GB/s = 1 byte/ns)'),
+  bandwidth: rate().describe('Bandwidth shared by reads and writes, e.g. "76.8 GB/s" (decimal: 1 GB/s = 1 byte/ns)'),
   cache: z.enum(['warm', 'cold']).default('warm').describe("'cold' adds coldPenalty to every read (the data is not in the last-level cache)"),
   coldPenalty: duration().default(0).describe('Extra read latency when cache is cold'),
   socket: z.enum(['local', 'remote']).default('local').describe("'remote' adds remotePenalty to every read (memory on the other socket)"),
   remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
+});
+export type MemoryTiming = z.output<typeof memoryTimingParams>;
+
+/** A memory at an address range: the timing plus where it is. */
+export const memoryParams = memoryTimingParams.extend({
+  base: byteSize().default(0).describe('First bus address of the memory range'),
+  size: byteSize().describe('Size of the memory range, e.g. "64 GiB"'),
 });
 export type MemoryParams = z.output<typeof memoryParams>;
 
 export const memoryStats: readonly StatDecl[] = [
   { name: 'reads', unit: 'accesses', description: 'Read accesses served' },
   { name: 'writes', unit: 'accesses', description: 'Write accesses absorbed' },
-  { name: 'bytes_read', unit: 'B', description: 'Bytes read' },
-  { name: 'bytes_written', unit: 'B', description: 'Bytes written' },
+  { name: 'read_bytes', unit: 'B', description: 'Bytes read' },
+  { name: 'written_bytes', unit: 'B', description: 'Bytes written' },
   { name: 'utilization', unit: 'fraction', description: 'Fraction of time the bandwidth resource was busy' },
   { name: 'mean_queue_ns', unit: 'ns', description: 'Mean wait for the bandwidth resource per access' },
 ];
@@ -151,7 +157,7 @@ export class Memory {
   metrics(): Record<string, MetricValue> {
     const s = this.stats(), n = s.reads + s.writes;
     return {
-      reads: s.reads, writes: s.writes, bytes_read: s.bytesRead, bytes_written: s.bytesWritten,
+      reads: s.reads, writes: s.writes, read_bytes: s.bytesRead, written_bytes: s.bytesWritten,
       utilization: s.utilization, mean_queue_ns: n > 0 ? s.queuePs / n / PS_PER_NS : null,
     };
   }

@@ -50,24 +50,17 @@
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
-import { duration } from '../../src/scenario/units.js';
+import { duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
-import { PS_PER_NS, type Time } from '../../src/sim/time.js';
-import type { Tracer } from '../../src/trace/channel.js';
+import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { inRange, type AddressRange, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { Link, type LinkParams } from './link.js';
-import { LINK_WIDTHS, PCIE_GENS, type LinkWidth, type PcieGen } from './link-timing.js';
-import { Memory, MemoryCompleter, memoryParams, psPerByte, type MemoryParams } from './memory.js';
+import { MemoryCompleter, psPerByte, type Memory } from './memory.js';
 import { TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
 import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';
-import { Endpoint, endpointParams, type EndpointParams } from './endpoint.js';
 
 // ---------------------------------------------------------------- parameters
-
-/** Root complex traversal, ps: no vendor figure found; est. 100-200 ns, gem5's PCIe model assumed 150 ns (REFERENCES.md, Measured PCIe latencies). */
-export const RC_TRAVERSAL_ESTIMATE: Time = 150 * PS_PER_NS;
 
 /** Root Port RCB at reset: Link Control bit 3 = 0b, 64 bytes (PCIe Base Spec §7.5.3.7). Presets give what a platform sets. */
 export const SPEC_DEFAULT_ROOT_PORT_RCB = 64;
@@ -81,7 +74,7 @@ export const creditAdvertisement = z.strictObject({ P: creditPool, NP: creditPoo
 const p2pPolicy = z.enum(['full', 'throttled', 'dropped']);
 
 export const rootComplexParams = z.strictObject({
-  traversal: duration().default(RC_TRAVERSAL_ESTIMATE).describe('Latency of one crossing of the root complex (est. 100-200 ns; default 150 ns)'),
+  traversal: duration().describe('Latency of one crossing of the root complex (presets give it: no vendor figure, est. 100-200 ns)'),
   mps: transferSize.default(SPEC_DEFAULT_MPS).describe('Max_Payload_Size the completions are split at, bytes'),
   rcb: z.number().int().refine((v) => (READ_COMPLETION_BOUNDARIES as readonly number[]).includes(v), { message: 'expected 64 or 128' })
     .default(SPEC_DEFAULT_ROOT_PORT_RCB).describe('Read Completion Boundary of the root ports, 64 or 128 bytes'),
@@ -89,8 +82,8 @@ export const rootComplexParams = z.strictObject({
   ecrc: z.boolean().default(false).describe('Add ECRC to the completions the root complex generates'),
   p2pRead: p2pPolicy.default('full').describe("Reads between root ports: 'full', 'throttled' (p2pReadBandwidth cap on their completions) or 'dropped' (completion timeout)"),
   p2pWrite: p2pPolicy.default('full').describe("Writes between root ports: 'full', 'throttled' (p2pWriteBandwidth cap) or 'dropped'"),
-  p2pReadBandwidth: z.number().positive().optional().describe('GB/s cap on P2P read data when p2pRead is throttled'),
-  p2pWriteBandwidth: z.number().positive().optional().describe('GB/s cap on P2P write data when p2pWrite is throttled'),
+  p2pReadBandwidth: rate().optional().describe('Cap on P2P read data when p2pRead is throttled, e.g. "7.1 GB/s"'),
+  p2pWriteBandwidth: rate().optional().describe('Cap on P2P write data when p2pWrite is throttled'),
   credits: creditAdvertisement.optional().describe('Credits each root port advertises to its link (default: credits.ts DEFAULT_CREDITS, the unscaled maxima)'),
 }).superRefine((p, ctx) => {
   if (p.p2pRead === 'throttled' && p.p2pReadBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pReadBandwidth'], message: "required when p2pRead is 'throttled'" });
@@ -450,90 +443,4 @@ function overlaps(a: AddressRange, b: AddressRange): boolean {
 
 function fmtRange(r: AddressRange): string {
   return `[0x${r.base.toString(16)}, 0x${(r.base + r.size).toString(16)})`;
-}
-
-// ---------------------------------------------------------------- wiring
-
-/**
- * Joins an endpoint (end A) to a root port (end B) with a new link: aToB is
- * the upstream direction (credits advertised by the root port), bToA the
- * downstream one (credits advertised by the endpoint).
- */
-export function connectEndpoint(sim: Simulation, linkParams: LinkParams, endpoint: Endpoint, port: RootPort): Link {
-  const link = new Link(sim, linkParams, { receiver: endpoint, credits: endpoint.credits }, { receiver: port, credits: port.credits });
-  endpoint.connect(link.aToB);
-  port.connect(link.bToA);
-  return link;
-}
-
-/** The link of a DMA path, as a preset or scenario gives it (link.ts LinkParams without MPS, which comes from the endpoint). */
-export const dmaPathLinkParams = z.strictObject({
-  gen: z.number().int().refine((g) => (PCIE_GENS as readonly number[]).includes(g), { message: 'expected a PCIe generation 1-6' }).describe('PCIe generation'),
-  width: z.number().int().refine((w) => (LINK_WIDTHS as readonly number[]).includes(w), { message: 'expected 1, 2, 4, 8, 16 or 32 lanes' }).describe('Lanes'),
-  propagation: duration().describe('PHY pipelines plus flight time per direction, beyond serialization'),
-  dllp: z.enum(['recommended', 'none']).default('recommended').describe('Ack/UpdateFC DLLP overhead'),
-  creditReturnDelay: duration().optional().describe('Receiver release to credits usable at the transmitter (default: link.ts defaultCreditReturnDelayPs)'),
-});
-export type DmaPathLinkParams = z.output<typeof dmaPathLinkParams>;
-
-export interface DmaPathParams {
-  readonly endpoint: EndpointParams;
-  readonly link: DmaPathLinkParams;
-  readonly rootComplex: RootComplexParams;
-  readonly memory: MemoryParams;
-}
-
-export interface DmaPath {
-  readonly endpoint: Endpoint;
-  readonly link: Link;
-  readonly rootComplex: RootComplex;
-  readonly port: RootPort;
-  readonly memory: Memory;
-}
-
-const DMA_PATH_SECTIONS = { endpoint: endpointParams, link: dmaPathLinkParams, rootComplex: rootComplexParams, memory: memoryParams } as const;
-
-/**
- * Parameters of a DMA path from flat "section.param" values (a preset's
- * values, e.g. "link.gen", "memory.latency"), each section checked against
- * its component's schema. `overrides` use the same keys and win.
- */
-export function dmaPathParams(values: Record<string, unknown>, overrides: Record<string, unknown> = {}): DmaPathParams {
-  const raw: Record<string, Record<string, unknown>> = { endpoint: {}, link: {}, rootComplex: {}, memory: {} };
-  for (const [key, v] of Object.entries({ ...values, ...overrides })) {
-    const dot = key.indexOf('.');
-    const section = dot > 0 ? key.slice(0, dot) : '';
-    if (!(section in raw)) throw new RangeError(`DMA path value "${key}": expected "<section>.<param>" with section one of ${Object.keys(raw).join(', ')}`);
-    raw[section]![key.slice(dot + 1)] = v;
-  }
-  const out: Record<string, unknown> = {};
-  for (const [section, schema] of Object.entries(DMA_PATH_SECTIONS)) {
-    const r = (schema as z.ZodType).safeParse(raw[section]);
-    if (!r.success) throw new RangeError(`DMA path ${section}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    out[section] = r.data;
-  }
-  return out as unknown as DmaPathParams;
-}
-
-/**
- * The first topology: Endpoint —Link— RootComplex —(internal)— Memory. The
- * link's MPS is the endpoint's; the root complex must use the same (one MPS
- * per hierarchy, as Linux configures it). The root port routes the
- * endpoint's requester ID and BAR.
- */
-export function buildDmaPath(sim: Simulation, p: DmaPathParams, options: { tracer?: Tracer } = {}): DmaPath {
-  if (p.rootComplex.mps !== p.endpoint.mps) {
-    throw new RangeError(`DMA path: the endpoint's MPS (${p.endpoint.mps}) and the root complex's (${p.rootComplex.mps}) must be equal: one Max_Payload_Size per link`);
-  }
-  const memory = new Memory(sim, p.memory, 'memory');
-  const rootComplex = new RootComplex(sim, p.rootComplex, memory, 'rc');
-  const endpoint = new Endpoint(sim, p.endpoint, 'ep0');
-  const port = rootComplex.addRootPort(endpoint.routes);
-  const l = p.link;
-  const linkParams: LinkParams = {
-    gen: l.gen as PcieGen, width: l.width as LinkWidth, mps: p.endpoint.mps, propagationPs: l.propagation, dllp: l.dllp, ecrc: p.endpoint.ecrc,
-    name: 'link0', ...(options.tracer !== undefined ? { tracer: options.tracer } : {}), ...(l.creditReturnDelay !== undefined ? { creditReturnDelayPs: l.creditReturnDelay } : {}),
-  };
-  const link = connectEndpoint(sim, linkParams, endpoint, port);
-  return { endpoint, link, rootComplex, port, memory };
 }

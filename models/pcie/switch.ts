@@ -75,7 +75,7 @@ import { z } from 'zod';
 import type { StatDecl } from '../../src/scenario/registry.js';
 import { duration } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
-import { ns, type Time } from '../../src/sim/time.js';
+import type { Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
 import { CREDIT_CLASS_COUNT, CREDIT_CLASSES, type CreditAdvertisement, type CreditCount } from './credits.js';
@@ -87,45 +87,40 @@ import { NO_PORT, RoutingTable } from './router.js';
 import { TlpQueue } from './tlp-queue.js';
 import { TRANSFER_SIZES, type TlpType } from './tlp.js';
 
-/** The component type name a scenario will use. */
-export const SWITCH_TYPE = 'pcie.switch';
-
 // ---------------------------------------------------------------- parameters
-
-/**
- * Defaults: the values of the PEX8796 preset (models/presets/pcie-switch-pex8796.json,
- * where each one's source is given); a test checks the two agree.
- */
-const DEFAULT_LATENCY_PS = ns(150);
-const DEFAULT_MAX_PAYLOAD_SIZE = 2048;
-const DEFAULT_HEADER_CREDITS = 32;
-const DEFAULT_POSTED_DATA_CREDITS = 256;
-const DEFAULT_NON_POSTED_DATA_CREDITS = 8;
-const DEFAULT_COMPLETION_DATA_CREDITS = 256;
 
 export type ForwardingMode = 'cut-through' | 'store-and-forward';
 
-const creditCount = (what: string, dflt: number) =>
-  z.union([z.number().int().nonnegative(), z.literal('infinite')]).default(dflt)
+const creditCount = (what: string) =>
+  z.union([z.number().int().nonnegative(), z.literal('infinite')])
     .describe(`${what} the switch advertises for each ingress port's buffer: a number, or "infinite"`);
 
-export const switchParams = z.strictObject({
+/**
+ * A switch's parameters but where its upstream port is (a topology says that
+ * by its links). Timing, MPS and credits have no spec default: a preset
+ * (e.g. pcie-switch-pex8796) gives them, each with its source.
+ */
+export const switchShape = {
   ports: z.number().int().min(2).describe('Number of ports, the upstream port included'),
-  upstreamPort: z.number().int().nonnegative().default(0).describe('Index of the upstream port (towards the root complex)'),
   forwarding: z.enum(['cut-through', 'store-and-forward']).default('cut-through')
     .describe('cut-through: a TLP may leave before it is fully in; store-and-forward: only once its last byte is in'),
-  latency: duration().default(DEFAULT_LATENCY_PS)
+  latency: duration()
     .describe('Internal latency: first byte in to first byte out (cut-through) or last byte in to first byte out (store-and-forward), e.g. "150 ns"'),
   acsRedirect: z.boolean().default(false)
     .describe('ACS P2P Request and Completion Redirect: TLPs between downstream ports go up to the root complex and back'),
   maxPayloadSize: z.number().int().refine((v) => (TRANSFER_SIZES as readonly number[]).includes(v), 'must be 128, 256, 512, 1024, 2048 or 4096')
-    .default(DEFAULT_MAX_PAYLOAD_SIZE).describe('Max_Payload_Size of the ports, bytes; a TLP with more payload is malformed and dropped'),
-  postedHeaderCredits: creditCount('Posted header credits (one per TLP)', DEFAULT_HEADER_CREDITS),
-  postedDataCredits: creditCount('Posted data credits (16 bytes each)', DEFAULT_POSTED_DATA_CREDITS),
-  nonPostedHeaderCredits: creditCount('Non-Posted header credits', DEFAULT_HEADER_CREDITS),
-  nonPostedDataCredits: creditCount('Non-Posted data credits', DEFAULT_NON_POSTED_DATA_CREDITS),
-  completionHeaderCredits: creditCount('Completion header credits', DEFAULT_HEADER_CREDITS),
-  completionDataCredits: creditCount('Completion data credits', DEFAULT_COMPLETION_DATA_CREDITS),
+    .describe('Max_Payload_Size of the ports, bytes; a TLP with more payload is malformed and dropped'),
+  postedHeaderCredits: creditCount('Posted header credits (one per TLP)'),
+  postedDataCredits: creditCount('Posted data credits (16 bytes each)'),
+  nonPostedHeaderCredits: creditCount('Non-Posted header credits'),
+  nonPostedDataCredits: creditCount('Non-Posted data credits'),
+  completionHeaderCredits: creditCount('Completion header credits'),
+  completionDataCredits: creditCount('Completion data credits'),
+};
+
+export const switchParams = z.strictObject({
+  ...switchShape,
+  upstreamPort: z.number().int().nonnegative().default(0).describe('Index of the upstream port (towards the root complex)'),
 }).refine((p) => p.upstreamPort < p.ports, { message: 'upstreamPort must be one of the ports (below ports)', path: ['upstreamPort'] });
 
 export type SwitchParams = z.output<typeof switchParams>;
@@ -133,13 +128,13 @@ export type SwitchParams = z.output<typeof switchParams>;
 /** The statistics a registered switch will report (see stats()). */
 export const switchStatDecls: readonly StatDecl[] = [
   { name: 'tlps_forwarded', unit: 'TLPs', description: 'TLPs that left the switch, all ports' },
-  { name: 'payload_bytes_forwarded', unit: 'bytes', description: 'Payload bytes of the TLPs that left the switch' },
+  { name: 'forwarded_payload_bytes', unit: 'B', description: 'Payload bytes of the TLPs that left the switch' },
   { name: 'unsupported_requests', unit: 'TLPs', description: 'Requests and messages no port could take (Unsupported Request), discarded' },
   { name: 'unexpected_completions', unit: 'TLPs', description: 'Completions no port could take, discarded' },
   { name: 'malformed', unit: 'TLPs', description: 'TLPs with more payload than Max_Payload_Size, discarded' },
   { name: 'acs_redirected', unit: 'TLPs', description: 'Peer-to-peer TLPs sent up to the root complex by ACS redirect' },
   { name: 'cut_through_clamped', unit: 'TLPs', description: 'TLPs whose ingress wire time exceeded the cut-through latency (the model starts them when fully in)' },
-  { name: 'queueing_delay', unit: 'ps', kind: 'distribution', description: 'Time from the end of the internal latency to the start on the egress wire' },
+  { name: 'queueing_delay_ns', unit: 'ns', kind: 'distribution', description: 'Time from the end of the internal latency to the start on the egress wire' },
 ];
 
 /** Serialization parameters of the link into a port, for cut-through timing. */

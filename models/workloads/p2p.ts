@@ -1,5 +1,5 @@
 /**
- * pcie.p2p-transfer: a stream of transfers between two PCIe endpoints of a
+ * workloads.p2p-transfer: a stream of transfers between two PCIe endpoints of a
  * topology (say an NVMe drive and a GPU), by one of four paths:
  *
  *  - 'switch', 'acs', 'rootcomplex': the initiator's DMA engine reads from or
@@ -25,23 +25,24 @@
  * whitelist, else 'not-supported'.
  */
 import { z } from 'zod';
-import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl, TopologyIssue, TopologyNode, TopologyView } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl, type TopologyIssue, type TopologyNode } from '../../src/scenario/registry.js';
 import { byteSize } from '../../src/scenario/units.js';
-import { PS_PER_S } from '../../src/sim/time.js';
+import { ref } from '../../src/scenario/refs.js';
+import { PS_PER_NS, PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
-import { distribution } from '../../src/run/metrics.js';
+import { distribution } from '../../src/stats/distribution.js';
 import type { DescriptorListener, DmaEngine, DmaOp } from '../pcie/dma-engine.js';
-import type { PcieElement } from '../pcie/topology/node.js';
-import { ENDPOINT_TYPE } from '../pcie/topology/node.js';
+import { ENDPOINT, type PcieElement } from '../pcie/topology/node.js';
 
 /** Decimal GB/s, as the other PCIe statistics. */
 const BYTES_PER_GB = 1e9;
-const NS = 1000;
+/** ps per ns, for latencies in ns. */
+const NS = PS_PER_NS;
 
 const PATHS = ['switch', 'acs', 'rootcomplex', 'bounce', 'redirect'] as const;
 type Path = (typeof PATHS)[number];
 
-const pair = z.strictObject({ from: z.string().describe('Initiator endpoint'), to: z.string().describe('Target endpoint (its BAR)') });
+const pair = z.strictObject({ from: ref(ENDPOINT).describe('Initiator endpoint'), to: ref(ENDPOINT).describe('Target endpoint (its BAR)') });
 
 const params = z.strictObject({
   path: z.enum(PATHS).describe('switch, acs (switch with ACS redirect), rootcomplex (between root ports), bounce (through host memory) or redirect (straight to the target\'s memory in host RAM: an APU carve-out)'),
@@ -58,7 +59,7 @@ const params = z.strictObject({
 type Params = z.output<typeof params>;
 
 const stats: readonly StatDecl[] = [
-  { name: 'throughput_gbps', unit: 'GB/s', description: 'Bytes delivered / (first submission to last transfer done)' },
+  { name: 'throughput_gbytes_per_s', unit: 'GB/s', description: 'Bytes delivered / (first submission to last transfer done)' },
   { name: 'latency_ns', unit: 'ns', description: 'Transfer latency, submission to done (both legs for bounce or a fallback)', kind: 'distribution' },
   { name: 'transfers_done', unit: 'transfers', description: 'Transfers delivered' },
   { name: 'transfers_failed', unit: 'transfers', description: 'Direct transfers that failed (e.g. a dropped P2P read timed out)' },
@@ -185,7 +186,7 @@ class P2pTransfer implements Component {
   metrics(): Record<string, MetricValue> {
     const span = this.lastDone - this.firstStart;
     return {
-      throughput_gbps: span > 0 ? (this.done * this.p.size * PS_PER_S) / span / BYTES_PER_GB : 0,
+      throughput_gbytes_per_s: span > 0 ? (this.done * this.p.size * PS_PER_S) / span / BYTES_PER_GB : 0,
       latency_ns: distribution(this.latency),
       transfers_done: this.done,
       transfers_failed: this.failed,
@@ -196,28 +197,22 @@ class P2pTransfer implements Component {
 }
 
 /** The chosen path has a route of two endpoints, and the addresses it needs. */
-function checkRoutes(self: TopologyNode, view: TopologyView): TopologyIssue[] {
+function checkRoutes(self: TopologyNode): TopologyIssue[] {
   const p = self.params as Params;
   const at = [...self.path, 'params'];
   const route = p.routes[p.path];
   if (route === undefined) return [{ path: [...at, 'routes'], message: `no route for path "${p.path}": give routes.${p.path} = { from, to }` }];
   const issues: TopologyIssue[] = [];
-  for (const end of ['from', 'to'] as const) {
-    const node = view.node(route[end]);
-    if (node?.type !== ENDPOINT_TYPE) {
-      issues.push({ path: [...at, 'routes', p.path, end], message: node ? `${route[end]} is a ${node.type}, not a pcie.endpoint` : `no component named "${route[end]}"` });
-    }
-  }
   if (p.path === 'bounce' && p.bounceBase === undefined) issues.push({ path: [...at, 'bounceBase'], message: 'required for path bounce' });
   if (p.path === 'redirect' && p.redirectBase === undefined) issues.push({ path: [...at, 'redirectBase'], message: 'required for path redirect' });
   return issues;
 }
 
-export const p2pTransfer: ComponentType<Params> = {
-  type: 'pcie.p2p-transfer',
+export const p2pTransfer = defineComponent({
+  type: 'workloads.p2p-transfer',
   description: 'Transfers between two endpoints by a chosen path (below a switch, ACS-redirected, between root ports, or bounced through host memory), with fallback and Linux p2pdma classification',
   params,
   stats,
   create: (ctx, p) => new P2pTransfer(ctx, p),
-  checkTopology: (self, view) => checkRoutes(self as TopologyNode, view),
-};
+  checkTopology: (self) => checkRoutes(self as TopologyNode),
+});

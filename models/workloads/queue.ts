@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Component, ComponentContext, ComponentType } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext } from '../../src/scenario/registry.js';
 import { duration } from '../../src/scenario/units.js';
 import { Resource } from '../../src/sim/resource.js';
 import { PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
@@ -7,7 +7,7 @@ import { Histogram } from '../../src/stats/histogram.js';
 import { Attribution } from '../../src/stats/attribution.js';
 import { WindowedCounter } from '../../src/stats/windows.js';
 import type { TraceChannel } from '../../src/trace/channel.js';
-import { distribution } from '../../src/run/metrics.js';
+import { distribution } from '../../src/stats/distribution.js';
 
 /**
  * The demo workload: an open queueing station (M/G/c). Requests arrive as a
@@ -98,16 +98,16 @@ class QueueStation implements Component {
   }
 }
 
-export const queueStation: ComponentType<QueueParams> = {
+export const queueStation = defineComponent({
   type: 'workloads.queue',
   description: 'Demo workload: Poisson arrivals to c servers with lognormal service times (M/G/c)',
   params,
   stats: [
     { name: 'completed', unit: 'requests', description: 'Requests finished after the warm-up' },
-    { name: 'throughput_per_us', unit: '1/µs', description: 'Completions per microsecond' },
+    { name: 'throughput_per_us', unit: 'requests/us', description: 'Completions per microsecond' },
     { name: 'utilization', unit: 'fraction', description: 'Mean fraction of servers busy' },
     { name: 'sojourn_ns', unit: 'ns', description: 'Arrival to completion', kind: 'distribution' },
     { name: 'wait_ns', unit: 'ns', description: 'Arrival to start of service', kind: 'distribution' },
   ],
   create: (ctx, p) => new QueueStation(ctx, p),
-};
+});

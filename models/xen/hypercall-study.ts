@@ -19,7 +19,7 @@
  * table or maptrack is an outcome, counted, not a crash).
  */
 import { z } from 'zod';
-import type { Component, ComponentContext, ComponentType, MetricValue, StatDecl } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_NS } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -46,12 +46,12 @@ const params = z.strictObject({
 type Params = z.output<typeof params>;
 
 const stats: readonly StatDecl[] = [
-  { name: 'round_ns_per_op', unit: 'ns', description: 'Time of one round (one use of the buffer) per page, averaged over the rounds' },
-  { name: 'grant_ns_per_op', unit: 'ns', description: 'Granting: table writes (and growth hypercalls) per page granted' },
-  { name: 'map_ns_per_op', unit: 'ns', description: 'GNTTABOP_map_grant_ref time per op (round trip, continuations, work)' },
-  { name: 'unmap_ns_per_op', unit: 'ns', description: 'GNTTABOP_unmap_grant_ref time per op, TLB/IOTLB flushes and IPIs included' },
-  { name: 'copy_ns_per_op', unit: 'ns', description: 'GNTTABOP_copy time per op, the copy included' },
-  { name: 'end_ns_per_op', unit: 'ns', description: 'Ending foreign access: table writes per page' },
+  { name: 'round_per_op_ns', unit: 'ns', description: 'Time of one round (one use of the buffer) per page, averaged over the rounds' },
+  { name: 'grant_per_op_ns', unit: 'ns', description: 'Granting: table writes (and growth hypercalls) per page granted' },
+  { name: 'map_per_op_ns', unit: 'ns', description: 'GNTTABOP_map_grant_ref time per op (round trip, continuations, work)' },
+  { name: 'unmap_per_op_ns', unit: 'ns', description: 'GNTTABOP_unmap_grant_ref time per op, TLB/IOTLB flushes and IPIs included' },
+  { name: 'copy_per_op_ns', unit: 'ns', description: 'GNTTABOP_copy time per op, the copy included' },
+  { name: 'end_per_op_ns', unit: 'ns', description: 'Ending foreign access: table writes per page' },
   { name: 'hypercalls', unit: 'calls', description: 'Hypercalls issued (a continued call counts once)' },
   { name: 'continuations', unit: 'calls', description: 'Times a long batch was preempted and continued (one more round trip each)' },
   { name: 'tlb_flushes', unit: 'flushes', description: 'TLB flushes on unmap (one per flushEvery unmap ops)' },
@@ -115,12 +115,12 @@ class HypercallStudy implements Component {
     const c = this.ops.counts();
     const x = this.xen.counts();
     return {
-      round_ns_per_op: this.roundOps > 0 ? this.roundPs / this.roundOps / PS_PER_NS : null,
-      grant_ns_per_op: perOp('grant'),
-      map_ns_per_op: perOp('map'),
-      unmap_ns_per_op: perOp('unmap'),
-      copy_ns_per_op: perOp('copy'),
-      end_ns_per_op: perOp('end'),
+      round_per_op_ns: this.roundOps > 0 ? this.roundPs / this.roundOps / PS_PER_NS : null,
+      grant_per_op_ns: perOp('grant'),
+      map_per_op_ns: perOp('map'),
+      unmap_per_op_ns: perOp('unmap'),
+      copy_per_op_ns: perOp('copy'),
+      end_per_op_ns: perOp('end'),
       hypercalls: x.hypercalls,
       continuations: x.continuations,
       tlb_flushes: c.tlbFlushes,
@@ -143,12 +143,12 @@ export function usableEntries(version: 1 | 2, maxFrames: number, pageBytes: numb
   return (maxFrames * pageBytes) / (version === 1 ? 8 : 16) - RESERVED_ENTRIES;
 }
 
-export const hypercallStudy: ComponentType<Params> = {
+export const hypercallStudy = defineComponent({
   type: 'xen.hypercall-costs',
   description: 'Grant, map, unmap, copy and end-access costs between a guest and dom0 by batch size: persistent vs per-use grants, v1 vs v2 tables, flush IPIs by vCPU count',
   params: params as unknown as z.ZodType<Params>,
   presetTypes: [XEN_PLATFORM],
   stats,
   create: (ctx, p) => new HypercallStudy(ctx, p),
-};
+});
 

@@ -11,6 +11,7 @@ import { UserError } from '../scenario/errors.js';
 import { openRunTracer, runScenario, TRACE_FILE } from '../run/single.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
+import { checkTraceNames, declaredTraceKinds } from '../scenario/trace-names.js';
 
 export function parseIntFlag(name: string, v: string | undefined, fallback: number, min = 0): number {
   if (v === undefined) return fallback;
@@ -41,6 +42,10 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     const lib = await modelLibrary();
     const doc = readScenario(scenarioPath(positionals[0]!));
     const sc = resolveScenario(doc, parseSetFlags(values.set ?? []), lib);
+    checkTraceNames(doc.file, sc);
+    if (values.out !== undefined && fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory()) {
+      throw new UserError(`--out ${values.out}: exists and is not a folder`);
+    }
     const seed = parseIntFlag('seed', values.seed, doc.body.seed);
     const replication = parseIntFlag('replication', values.replication, 0);
     if (values.trace) sc.trace.enabled = true;
@@ -61,6 +66,14 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     else {
       printRunSummary(summary, wall, (l) => process.stdout.write(l + '\n'));
       if (values.out) process.stdout.write(`  wrote ${path.join(values.out, 'summary.json')}${tracing ? ` and ${TRACE_FILE}` : ''}\n`);
+    }
+    if (tracing && tracer!.rows() === 0) {
+      const kinds = declaredTraceKinds(sc).map((k) => `${k.component}/${k.kind}${k.hot ? ' (hot: recorded only when an include pattern selects it)' : ''}`);
+      process.stderr.write(`pciesim run: the trace recorded 0 rows; the kinds this scenario can record: ${kinds.join(', ') || 'none'}\n`);
+    }
+    if (summary.status === 'failed') {
+      process.stderr.write(`pciesim run: the run failed (${summary.stop_reason}): ${summary.error}\n`);
+      return 1;
     }
     return 0;
   },

@@ -5,14 +5,17 @@ import { readScenario, resolveScenario } from '../scenario/loader.js';
 import { parseSetFlags } from '../scenario/params.js';
 import { sweepPoints } from '../scenario/grid.js';
 import { UserError } from '../scenario/errors.js';
+import { checkScenarioNames } from '../scenario/check-names.js';
 
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check scenario files (schema, parameters, presets, every sweep point) without running them',
   help: `Usage: pciesim validate <scenario>... [--set NAME=VALUE]...
 
-Checks each scenario: the file's structure, every "$parameter" reference, presets,
-every component's parameters, and every point of its sweep. Exit code 2 on the first problem.
+Checks each scenario: the file's structure, every "$parameter" reference, presets and slots,
+every component's parameters, every reference to another instance, the topology, every
+metric name its report and derived metrics use, its trace patterns, and every point of its
+sweep. Exit code 2 on the first problem.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { set: { type: 'string', multiple: true } } });
@@ -23,7 +26,8 @@ every component's parameters, and every point of its sweep. Exit code 2 on the f
       const doc = readScenario(scenarioPath(arg));
       const sc = resolveScenario(doc, overrides, lib);
       const points = sweepPoints(doc.body.sweep);
-      for (const p of points) resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep');
+      const resolved = [sc, ...points.map((p) => resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep'))];
+      checkScenarioNames(doc, resolved);
       const nParams = Object.keys(sc.parameters).length;
       process.stdout.write(`ok  ${doc.file}: ${sc.components.length} component${sc.components.length === 1 ? '' : 's'}, ` +
         `${nParams} parameter${nParams === 1 ? '' : 's'}` + (doc.body.sweep ? `, ${points.length} sweep points × ${doc.body.sweep.replications} replications` : '') + '\n');

@@ -1,5 +1,5 @@
 import type { MetricValue } from '../scenario/registry.js';
-import { isDistribution } from '../run/metrics.js';
+import { isDistribution } from '../stats/distribution.js';
 import { formatTime } from '../sim/time.js';
 import type { RunSummary } from '../run/single.js';
 

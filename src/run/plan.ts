@@ -4,7 +4,8 @@ import type { Scalar, SweepSpec } from '../scenario/schema.js';
 import { deriveRunSeed } from '../scenario/seeds.js';
 import { UserError } from '../scenario/errors.js';
 import { PCIESIM_VERSION } from '../version.js';
-import { declaredMetrics, type MetricInfo } from './metrics.js';
+import { scenarioColumns, type MetricInfo } from '../scenario/metric-names.js';
+import { checkScenarioNames } from '../scenario/check-names.js';
 
 /** One run of a sweep. `index` orders results; the id names its folder. */
 export interface PlannedRun {
@@ -80,6 +81,7 @@ export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): 
   if (zipLengths.size > 1) throw new UserError(`--zip lists must have equal lengths, got ${[...zipLengths].join(' and ')}`);
   const raw = sweepPoints(spec);
   const resolved: ResolvedScenario[] = raw.map((p) => resolveScenario(doc, { ...o.overrides, ...p }, lib, 'sweep'));
+  checkScenarioNames(doc, resolved);
   // Values from --grid/--zip arrive as text; keep them typed as the parameters are, so seeds and columns agree.
   const points = raw.map((p, i) => Object.fromEntries(Object.keys(p).map((k) => [k, resolved[i]!.parameters[k]!])));
   const replications = o.replications ?? body.sweep?.replications ?? 1;
@@ -97,7 +99,7 @@ export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): 
     pciesim: PCIESIM_VERSION,
     scenario: { name: body.name, description: body.description, file: doc.file.split(/[\\/]/).pop()!, hash: doc.hash },
     seed, overrides: o.overrides, points, replications, parameters,
-    metrics: declaredMetrics(resolved[0]!),
+    metrics: scenarioColumns(doc, resolved),
     report: { title: body.report?.title ?? null, plots: body.report?.plots ?? [], tables: body.report?.tables ?? [] },
   };
   return { manifest, runs: runsOfManifest(manifest) };

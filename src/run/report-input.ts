@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ReportRun, ReportStudy } from '../report/model.js';
 import { UserError } from '../scenario/errors.js';
-import { isDistribution } from './metrics.js';
+import { isDistribution } from '../stats/distribution.js';
 import { runsOfManifest } from './plan.js';
 import { manifestOfResults, readResultsFile, RUN_COLUMNS } from './results-file.js';
 import { readRunSummary, SWEEP_FILES } from './sweep.js';
@@ -33,7 +33,7 @@ export function studyOfSweep(dir: string): ReportStudy {
     const metrics: Record<string, number | null> = {};
     for (const m of metricColumns) {
       const v = r[m];
-      metrics[m.startsWith('metric.') && paramNames.has(m.slice(7)) ? m.slice(7) : m] = typeof v === 'number' ? v : null;
+      metrics[m] = typeof v === 'number' ? v : null;
     }
     const distributions: ReportRun['distributions'] = {};
     for (const [name, v] of Object.entries(summary?.metrics ?? {})) {

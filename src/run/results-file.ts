@@ -5,7 +5,7 @@ import {
 } from 'apache-arrow';
 import { canonicalJson } from '../util/canonical-json.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { flattenMetrics, type FlatValue } from './metrics.js';
+import { flattenMetrics, type FlatValue } from '../stats/distribution.js';
 import type { PlannedRun, SweepManifest } from './plan.js';
 import type { RunSummary } from './single.js';
 
@@ -25,20 +25,30 @@ interface Column {
   name: string;
   type: DataType;
   values: unknown[];
+  meta?: Map<string, string>;
+}
+
+/** Field metadata keys of results.arrow: a column's unit and what it means. */
+export const FIELD_META = { unit: 'pciesim.unit', description: 'pciesim.description' } as const;
+
+function fieldMeta(unit: string | null, description: string | null): Map<string, string> {
+  const m = new Map<string, string>();
+  if (unit) m.set(FIELD_META.unit, unit);
+  if (description) m.set(FIELD_META.description, description);
+  return m;
 }
 
 /**
  * Builds results.arrow: one row per run, in run order, whatever order the runs
  * finished in, so one machine, N workers or N merged shards give the same
  * bytes. Columns: the run's identity, then every parameter (bare name), then
- * every metric in name order (a metric that would clash with a parameter's
- * name is written as "metric.<name>").
+ * every metric in name order (always "<instance>.<stat>", so never a
+ * parameter's name). Each column carries its unit (and a metric its
+ * description) in its field metadata.
  */
 export function resultsTable(manifest: SweepManifest, runs: readonly { run: PlannedRun; summary: RunSummary }[]): Table {
   const rows = [...runs].sort((a, b) => a.run.index - b.run.index);
   const flat = rows.map((r) => flattenMetrics(r.summary.metrics));
-  const params = manifest.parameters.map((p) => p.name);
-  const paramSet = new Set([...params, ...RUN_COLUMNS]);
   const metricNames = [...new Set([...Object.keys(manifest.metrics), ...flat.flatMap((f) => Object.keys(f))])].sort();
 
   const int64 = (xs: number[]) => xs.map((x) => BigInt(x));
@@ -53,13 +63,14 @@ export function resultsTable(manifest: SweepManifest, runs: readonly { run: Plan
     { name: 'events', type: new Int64(), values: int64(rows.map((r) => r.summary.events)) },
     { name: 'fingerprint', type: new Utf8(), values: rows.map((r) => r.summary.fingerprint) },
   ];
-  for (const p of params) {
-    const values = rows.map((r) => r.summary.parameters[p] ?? null);
-    columns.push(typedColumn(p, values));
+  for (const p of manifest.parameters) {
+    const values = rows.map((r) => r.summary.parameters[p.name] ?? null);
+    columns.push({ ...typedColumn(p.name, values), meta: fieldMeta(p.unit, p.description) });
   }
   for (const m of metricNames) {
     const values = flat.map((f) => f[m] ?? null);
-    columns.push(typedColumn(paramSet.has(m) ? `metric.${m}` : m, values));
+    const info = manifest.metrics[m];
+    columns.push({ ...typedColumn(m, values), meta: fieldMeta(info?.unit ?? null, info?.description ?? null) });
   }
 
   const metadata = new Map<string, string>([
@@ -68,7 +79,7 @@ export function resultsTable(manifest: SweepManifest, runs: readonly { run: Plan
     [RESULTS_META.scenario, manifest.scenario.name],
     [RESULTS_META.version, manifest.pciesim],
   ]);
-  const schema = new Schema(columns.map((c) => new Field(c.name, c.type, true)), metadata);
+  const schema = new Schema(columns.map((c) => new Field(c.name, c.type, true, c.meta)), metadata);
   const children = columns.map((c) => (c.values.length ? vectorFromArray(c.values, c.type).data[0]! : makeData({ type: c.type, length: 0 })));
   const data = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
   return new Table(schema, [new RecordBatch(schema, data)]);

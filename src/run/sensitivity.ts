@@ -24,7 +24,7 @@ import type { Scalar } from '../scenario/schema.js';
 import { deriveRunSeed } from '../scenario/seeds.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { flattenMetrics } from './metrics.js';
+import { flattenMetrics } from '../stats/distribution.js';
 import { runScenario } from './single.js';
 import type { SensitivityRow, SensitivityTable } from '../report/model.js';
 

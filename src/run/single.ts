@@ -3,10 +3,13 @@ import { Simulation, type RunResult } from '../sim/simulation.js';
 import { UserError } from '../scenario/errors.js';
 import { DISABLED_TRACER, type RunTracer } from '../trace/channel.js';
 import { MAX_TIME } from '../sim/time.js';
-import type { ResolvedScenario } from '../scenario/loader.js';
+import { allInstances, type ResolvedComponent, type ResolvedScenario } from '../scenario/loader.js';
 import type { Component, ComponentContext, MetricValue, PortEnd } from '../scenario/registry.js';
 import type { PortRef } from '../scenario/topology.js';
-import { nameMetrics } from './metrics.js';
+import { nameMetrics, statProblems } from '../scenario/metric-names.js';
+import { scopedTracer } from '../trace/declared.js';
+import { computeDerived } from '../scenario/derived-metrics.js';
+import { flattenMetrics } from '../stats/distribution.js';
 import { Attribution, type AttributionJSON } from '../stats/attribution.js';
 import { PCIESIM_VERSION } from '../version.js';
 
@@ -63,16 +66,20 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   const sim = new Simulation({ seed: req.seed, replication: req.replication, fingerprint: true });
   const tracer = req.tracer ?? DISABLED_TRACER;
   const instances = new Map<string, Component>();
-  const context = (name: string, ends?: ComponentContext['ends']): ComponentContext => ({
+  const context = (inst: ResolvedComponent, ends?: ComponentContext['ends']): ComponentContext => ({
     sim,
-    name,
+    name: inst.name,
     warmup: sc.run.warmup ?? 0,
-    tracer,
-    rng: (stream) => sim.rng(`${name}/${stream}`),
+    tracer: scopedTracer(tracer, inst.name, inst.type),
+    rng: (stream) => sim.rng(`${inst.name}/${stream}`),
     peer: <T extends Component>(other: string) => {
       const c = instances.get(other);
-      if (!c) throw new Error(`component "${name}" asked for "${other}", which is not built (yet)`);
+      if (!c) throw new Error(`component "${inst.name}" asked for "${other}", which is not built (yet)`);
       return c as T;
+    },
+    slot: <T extends Component>(slot: string) => {
+      if (!(inst.type.slots ?? []).some((d) => d.name === slot)) throw new Error(`${inst.name} (${inst.type.type}) asked for slot "${slot}", which its type does not declare`);
+      return (instances.get(`${inst.name}.${slot}`) as T | undefined) ?? null;
     },
     ...(ends ? { ends } : {}),
   });
@@ -91,12 +98,14 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   });
   let r: RunResult;
   try {
-    for (const c of sc.components) instances.set(c.name, c.type.create(context(c.name), c.params));
-    for (const l of sc.links) {
+    // Slots before their owner (which takes them at creation), components in scenario order, then links.
+    const links = new Set<ResolvedComponent>(sc.links);
+    for (const inst of allInstances(sc)) {
       const end = (r: PortRef): PortEnd => ({ component: r.component, instance: instances.get(r.component)!, port: r.port });
-      instances.set(l.name, l.type.create(context(l.name, [end(l.a), end(l.b)]), l.params));
+      const l = links.has(inst) ? (inst as (typeof sc.links)[number]) : undefined;
+      instances.set(inst.name, inst.type.create(context(inst, l ? [end(l.a), end(l.b)] : undefined), inst.params));
     }
-    // Components first, in scenario order, then links (the Map keeps insertion order).
+    // In build order (the Map keeps insertion order).
     for (const c of instances.values()) c.connect?.();
     for (const c of instances.values()) c.start?.();
     r = sim.run({
@@ -114,7 +123,11 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   tracer.close();
   const broken = [...instances].flatMap(([name, inst]) => (inst.invariants?.() ?? []).map((m) => `${name}: ${m}`));
   if (broken.length > 0) return failed(`conservation check failed (a model bug): ${broken.join('; ')}`, r.reason);
-  const metrics = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.metrics?.() ?? {} })));
+  const reported = allInstances(sc).map((inst) => ({ inst, component: inst.name, metrics: instances.get(inst.name)!.metrics?.() ?? {} }));
+  const undeclared = reported.flatMap((x) => statProblems(x.component, x.inst.type.stats, x.metrics));
+  if (undeclared.length > 0) return failed(`statistics do not match their declarations (a model bug): ${undeclared.join('; ')}`, r.reason);
+  const named = nameMetrics(reported);
+  const metrics: Record<string, MetricValue> = { ...named, ...computeDerived(sc.doc.body.metrics, flattenMetrics(named)) };
   const series = nameMetrics([...instances].map(([component, inst]) => ({ component, metrics: inst.series?.() ?? {} })));
   const attribution = new Attribution();
   for (const inst of instances.values()) {

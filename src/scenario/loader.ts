@@ -1,14 +1,15 @@
-import fs from 'node:fs';
 import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { fieldError, UserError } from './errors.js';
-import { resolveParameters, substituteRefs, type OverrideOrigin, type ParamValues } from './params.js';
-import { presetValues, type PresetLibrary } from './presets.js';
-import type { Catalog, ComponentType } from './registry.js';
-import { scenarioSchema, type ParameterSpec, type Scalar, type ScenarioFile, type SweepSpec } from './schema.js';
+import { parameterQuantities, resolveParameters, substituteRefs, type OverrideOrigin, type ParameterQuantity, type ParamValues } from './params.js';
+import { mergeSlotFill, presetValues, type Preset, type PresetLibrary } from './presets.js';
+import { typeProvides, type Catalog, type ComponentType, type SlotDecl } from './registry.js';
+import { scenarioSchema, type ParameterSpec, type Scalar, type ScenarioFile, type SlotFill, type SweepSpec } from './schema.js';
 import { runSpec, traceSpec } from './schema.js';
 import { zodToUserError } from './zod-errors.js';
 import { checkTopology, portRef, type PortRef } from './topology.js';
-import { jsonErrorOffset, lineColumn } from './json-position.js';
+import { parseJsonText, readTextFile } from './json-file.js';
+import { findRefs } from './refs.js';
 
 /** What a scenario run needs from the model library. */
 export interface ModelLibrary {
@@ -26,12 +27,18 @@ export interface ScenarioDoc {
 }
 
 export interface ResolvedComponent {
+  /** The instance's name: the scenario's for a component or link, "<owner>.<slot>" for a slot's. */
   name: string;
   type: ComponentType;
+  /** The preset merged under its params, if any (the scenario's, the owner preset's, the slot default's or the type's default). */
   preset: string | undefined;
   params: unknown;
-  /** Where it is in the scenario file, e.g. ['components', 2]. */
+  /** Parameter keys the scenario sets itself (a sensitivity study leaves those alone). */
+  ownKeys: readonly string[];
+  /** Where it is in the scenario file, e.g. ['components', 2] or ['components', 2, 'slots', 'memory']. */
   path: (string | number)[];
+  /** Its filled slots, in the order the type declares them. */
+  slots: ResolvedComponent[];
 }
 
 /** A link: a resolved instance of a link type, and the two ports it joins. */
@@ -50,24 +57,21 @@ export interface ResolvedScenario {
   trace: { enabled: boolean; include: string[]; exclude: string[] };
 }
 
+/** Every instance of a resolved scenario in build order: each component's slots (depth first) before it, components in scenario order, then links. */
+export function allInstances(sc: Pick<ResolvedScenario, 'components' | 'links'>): ResolvedComponent[] {
+  const out: ResolvedComponent[] = [];
+  const visit = (c: ResolvedComponent) => { for (const s of c.slots) visit(s); out.push(c); };
+  for (const c of sc.components) visit(c);
+  for (const l of sc.links) visit(l);
+  return out;
+}
+
 export function readScenario(file: string): ScenarioDoc {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read the scenario file (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
-  }
-  return parseScenario(file, text);
+  return parseScenario(file, readTextFile(file, 'scenario'));
 }
 
 export function parseScenario(file: string, text: string): ScenarioDoc {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON: ${jsonErrorWhere(text, e as Error)}`);
-  }
+  const json = parseJsonText(file, text, 'scenario');
   const r = scenarioSchema.safeParse(json);
   if (!r.success) throw zodToUserError(file, [], r.error, json);
   const body = r.data;
@@ -85,35 +89,45 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
     names.add(name);
   });
   if (body.sweep) checkSweep(file, body.parameters, body.sweep);
+  const declared = Object.keys(body.parameters);
+  const checkParam = (name: string, at: (string | number)[]) => {
+    if (!(name in body.parameters)) throw fieldError(file, at, `"${name}" is not a parameter this scenario declares${didYouMean(name, declared)}`);
+  };
   body.report?.plots.forEach((plot, i) => {
-    for (const axis of ['x', 'series'] as const) {
-      const name = plot[axis];
-      if (name !== undefined && !(name in body.parameters)) {
-        throw fieldError(file, ['report', 'plots', i, axis], `"${name}" is not a parameter this scenario declares`);
-      }
-    }
-    for (const name of Object.keys(plot.where ?? {})) {
-      if (!(name in body.parameters)) throw fieldError(file, ['report', 'plots', i, 'where', name], `"${name}" is not a parameter this scenario declares`);
-    }
+    for (const axis of ['x', 'series'] as const) if (plot[axis] !== undefined) checkParam(plot[axis], ['report', 'plots', i, axis]);
+    for (const name of Object.keys(plot.where ?? {})) checkParam(name, ['report', 'plots', i, 'where', name]);
   });
   body.report?.tables.forEach((t, i) => {
-    for (const axis of ['rows', 'columns'] as const) {
-      if (!(t[axis] in body.parameters)) throw fieldError(file, ['report', 'tables', i, axis], `"${t[axis]}" is not a parameter this scenario declares`);
-    }
-    for (const name of Object.keys(t.where ?? {})) {
-      if (!(name in body.parameters)) throw fieldError(file, ['report', 'tables', i, 'where', name], `"${name}" is not a parameter this scenario declares`);
-    }
+    for (const axis of ['rows', 'columns'] as const) checkParam(t[axis], ['report', 'tables', i, axis]);
+    for (const name of Object.keys(t.where ?? {})) checkParam(name, ['report', 'tables', i, 'where', name]);
   });
-  for (const name of Object.keys(body.report?.sensitivity?.at ?? {})) {
-    if (!(name in body.parameters)) throw fieldError(file, ['report', 'sensitivity', 'at', name], `"${name}" is not a parameter this scenario declares`);
-  }
+  for (const name of Object.keys(body.report?.sensitivity?.at ?? {})) checkParam(name, ['report', 'sensitivity', 'at', name]);
   return { file, hash: sha256Hex(canonicalJson(json)), body };
 }
 
 /**
+ * Preset values replaced for one resolution, by instance name ("rc",
+ * "rc.memory"): what a sensitivity study varies. They sit between the preset
+ * and the instance's own params, so a value the scenario sets itself is never
+ * overridden.
+ */
+export type PresetOverrides = Record<string, Record<string, unknown>>;
+
+/** What resolving one instance needs besides the instance. */
+interface Resolver {
+  file: string;
+  parameters: ParamValues;
+  quantities: ReadonlyMap<string, ParameterQuantity>;
+  origins: Map<string, string>;
+  lib: ModelLibrary;
+  presetOverrides: PresetOverrides;
+}
+
+/**
  * Binds a scenario to parameter values (defaults, then overrides), resolves
- * "$name" references and presets, and checks every component's parameters
- * against its type's schema.
+ * "$name" references, presets and slots, checks every instance's parameters
+ * against its type's schema, every reference to another instance, and the
+ * topology.
  */
 export function resolveScenario(
   doc: ScenarioDoc,
@@ -124,63 +138,139 @@ export function resolveScenario(
 ): ResolvedScenario {
   const { file, body } = doc;
   const parameters = resolveParameters(file, body.parameters, overrides, origin);
-  const origins = new Map<string, string>();
-  const resolve = (spec: InstanceSpec, at: (string | number)[], kind: 'component' | 'link'): ResolvedComponent =>
-    resolveInstance(file, spec, at, kind, parameters, origins, lib, presetOverrides[spec.name] ?? {});
-  const components = body.components.map((c, i) => resolve(c, ['components', i], 'component'));
+  const r: Resolver = { file, parameters, quantities: parameterQuantities(body.parameters), origins: new Map(), lib, presetOverrides };
+  const components = body.components.map((c, i) => resolveInstance(r, {
+    name: c.name, type: c.type, preset: c.preset, params: c.params, slots: c.slots, at: ['components', i], kind: 'component',
+  }));
   const links = body.links.map((l, j): ResolvedLink => ({
-    ...resolve({ ...l, name: l.name ?? `link${j}` }, ['links', j], 'link'),
+    ...resolveInstance(r, { name: l.name ?? `link${j}`, type: l.type, preset: l.preset, params: l.params, slots: {}, at: ['links', j], kind: 'link' }),
     a: portRef(l.a), b: portRef(l.b),
   }));
+  checkReferences(file, allInstances({ components, links }));
   checkTopology(file, components, links);
-  const run = runSpec.parse(substituteRefs(file, body.run, parameters, ['run'], origins));
+  const run = runSpec.parse(substituteRefs(file, body.run, parameters, ['run'], r.origins, r.quantities));
   const trace = traceSpec.parse(body.trace);
   return { doc, name: body.name, parameters, components, links, run, trace };
 }
 
-/**
- * Preset values replaced for one resolution, by instance name: what a
- * sensitivity study varies. They sit between the preset and the instance's
- * own params, so a value the scenario sets itself is never overridden.
- */
-export type PresetOverrides = Record<string, Record<string, unknown>>;
+interface InstanceInput {
+  name: string;
+  type: string | undefined;
+  preset: unknown;
+  params: Record<string, unknown> | undefined;
+  slots: Record<string, SlotFill> | undefined;
+  at: (string | number)[];
+  kind: 'component' | 'link' | 'slot';
+  /** For a slot: its declaration (what it accepts, its default). */
+  slot?: SlotDecl;
+}
 
-type InstanceSpec = { name: string; type: string; preset?: string | undefined; params: Record<string, unknown> };
-
-/** A component or link of the scenario: its type, its preset merged under its own params, checked against the type's schema. */
-function resolveInstance(file: string, c: InstanceSpec, at: (string | number)[], kind: 'component' | 'link',
-  parameters: ParamValues, origins: Map<string, string>, lib: ModelLibrary, presetOverride: Record<string, unknown>): ResolvedComponent {
-  const type = lib.catalog.get(c.type);
-  const fits = (t: ComponentType) => (kind === 'link') === (t.joins !== undefined);
-  if (!type || !fits(type)) {
-    const known = lib.catalog.list().filter(fits).map((t) => t.type);
-    throw fieldError(file, [...at, 'type'], `${type ? `"${c.type}" is not a ${kind} type` : `unknown ${kind} type "${c.type}"`}; known ${kind} types: ${known.join(', ') || '(none)'}`);
-  }
-  const presetName = c.preset === undefined ? undefined : substituteRefs(file, c.preset, parameters, [...at, 'preset'], origins);
-  let merged: Record<string, unknown> = {};
-  if (presetName !== undefined) {
-    if (typeof presetName !== 'string') throw fieldError(file, [...at, 'preset'], `expected a preset name, got ${JSON.stringify(presetName)}`);
-    const preset = lib.presets.get(presetName);
+/** A component, link or slot instance: its type and preset, its params checked against the type's schema, then its slots. */
+function resolveInstance(r: Resolver, c: InstanceInput): ResolvedComponent {
+  const { file, lib } = r;
+  const presetName = c.preset === undefined ? undefined : substituteRefs(file, c.preset, r.parameters, [...c.at, 'preset'], r.origins, r.quantities);
+  if (presetName !== undefined && typeof presetName !== 'string') throw fieldError(file, [...c.at, 'preset'], `expected a preset name, got ${JSON.stringify(presetName)}`);
+  const named = presetName === undefined ? undefined : lib.presets.get(presetName);
+  const fromDefault = c.type === undefined && presetName === undefined;
+  const typeName = c.type ?? named?.type ?? (c.slot?.default?.type);
+  const type = typeOf(r, c, typeName, presetName);
+  let preset: Preset | undefined;
+  const wanted = presetName ?? (fromDefault ? c.slot?.default?.preset : undefined) ?? type.defaultPreset;
+  if (wanted !== undefined) {
+    preset = lib.presets.get(wanted);
     if (!preset) {
-      const known = lib.presets.all().filter((p) => accepts(type, p.type)).map((p) => p.name);
-      throw fieldError(file, [...at, 'preset'], `unknown preset "${presetName}"` +
-        (known.length ? `; presets for ${c.type}: ${known.join(', ')}` : `; there is no preset for ${c.type}`));
+      const known = lib.presets.all().filter((p) => acceptsPreset(type, p.type)).map((p) => p.name);
+      throw fieldError(file, [...c.at, 'preset'], `unknown preset "${wanted}"${didYouMean(wanted, known)}` +
+        (known.length ? `; presets for ${type.type}: ${known.join(', ')}` : `; there is no preset for ${type.type}`));
     }
-    if (!accepts(type, preset.type)) {
-      throw fieldError(file, [...at, 'preset'], `preset "${presetName}" is for ${preset.type}, not ${[c.type, ...(type.presetTypes ?? [])].join(' or ')}`);
+    if (!acceptsPreset(type, preset.type)) {
+      throw fieldError(file, [...c.at, 'preset'], `preset "${wanted}" is for ${preset.type}, not ${[type.type, ...(type.presetTypes ?? [])].join(' or ')}`);
     }
-    merged = { ...presetValues(preset), ...presetOverride };
   }
-  const own = substituteRefs(file, c.params, parameters, [...at, 'params'], origins) as Record<string, unknown>;
-  merged = { ...merged, ...own };
-  const r = type.params.safeParse(merged);
-  if (!r.success) throw withParameterOrigin(zodToUserError(file, [...at, 'params'], r.error, merged), r.error, at, origins, parameters);
-  return { name: c.name, type, preset: presetName as string | undefined, params: r.data, path: at };
+  const own = substituteRefs(file, c.params ?? {}, r.parameters, [...c.at, 'params'], r.origins, r.quantities) as Record<string, unknown>;
+  const merged = { ...(preset ? presetValues(preset) : {}), ...(r.presetOverrides[c.name] ?? {}), ...own };
+  const parsed = type.params.safeParse(merged);
+  if (!parsed.success) throw withParameterOrigin(zodToUserError(file, [...c.at, 'params'], parsed.error, merged), parsed.error, c.at, r.origins, r.parameters);
+  const slots = resolveSlots(r, c, type, preset);
+  return { name: c.name, type, preset: preset?.name, params: parsed.data, ownKeys: Object.keys(own), path: c.at, slots };
+}
+
+/** The instance's type, checked: it exists, is the right kind (component, link) and, in a slot, provides what the slot accepts. */
+function typeOf(r: Resolver, c: InstanceInput, typeName: string | undefined, presetName: string | undefined): ComponentType {
+  const { file, lib } = r;
+  const fits = (t: ComponentType) => (c.kind === 'link') === (t.joins !== undefined) && (c.slot === undefined || typeProvides(t, c.slot.accepts));
+  const what = c.kind === 'slot' ? `type for slot "${c.slot!.name}" (it takes a ${c.slot!.accepts})` : `${c.kind} type`;
+  const known = lib.catalog.list().filter(fits).map((t) => t.type);
+  if (typeName === undefined) {
+    if (presetName !== undefined) throw fieldError(file, [...c.at, 'preset'], `unknown preset "${presetName}"${didYouMean(presetName, lib.presets.names())}`);
+    throw fieldError(file, [...c.at, 'type'], `missing; expected a ${what}: ${known.join(', ') || '(none)'}`);
+  }
+  const type = lib.catalog.get(typeName);
+  if (!type || !fits(type)) {
+    throw fieldError(file, [...c.at, 'type'], `${type ? `"${typeName}" is not a ${what}` : `unknown ${what} "${typeName}"${didYouMean(typeName, known)}`}; ` +
+      `known: ${known.join(', ') || '(none)'}`);
+  }
+  return type;
+}
+
+/** The type's slots, each filled by the scenario over the preset, else by the slot's default; unknown slot names are refused. */
+function resolveSlots(r: Resolver, c: InstanceInput, type: ComponentType, preset: Preset | undefined): ResolvedComponent[] {
+  const decls = type.slots ?? [];
+  const names = decls.map((d) => d.name);
+  for (const [where, fills] of [['scenario', c.slots ?? {}], ['preset', preset?.slots ?? {}]] as const) {
+    for (const k of Object.keys(fills)) {
+      if (names.includes(k)) continue;
+      const at = where === 'scenario' ? [...c.at, 'slots', k] : [...c.at, 'preset'];
+      throw fieldError(r.file, at, `${where === 'preset' ? `preset "${preset!.name}" fills ` : ''}no slot "${k}" of ${type.type}${didYouMean(k, names)}; ` +
+        `its slots: ${names.join(', ') || '(none)'}`);
+    }
+  }
+  const out: ResolvedComponent[] = [];
+  for (const decl of decls) {
+    const fromScenario = c.slots?.[decl.name];
+    const fill = mergeSlotFill(preset?.slots[decl.name], fromScenario);
+    const at = fromScenario ? [...c.at, 'slots', decl.name] : c.at;
+    if (fill?.enabled !== undefined && !slotEnabled(r, fill.enabled, [...at, 'slots', decl.name, 'enabled'])) {
+      if (decl.required) throw fieldError(r.file, [...c.at, 'slots', decl.name, 'enabled'], `${type.type} cannot run without its "${decl.name}" slot (${decl.description})`);
+      continue;
+    }
+    if (fill === undefined && decl.default === undefined) {
+      if (decl.required) throw fieldError(r.file, [...c.at, 'slots', decl.name], `missing; ${type.type} needs its "${decl.name}" slot filled (${decl.description}) with a ${decl.accepts}`);
+      continue;
+    }
+    out.push(resolveInstance(r, {
+      name: `${c.name}.${decl.name}`, type: fill?.type, preset: fill?.preset, params: fill?.params, slots: fill?.slots,
+      at, kind: 'slot', slot: decl,
+    }));
+  }
+  return out;
+}
+
+/** A slot fill's `enabled`: true, false, "on", "off", or a "$parameter" holding one of them. */
+function slotEnabled(r: Resolver, raw: boolean | string, at: (string | number)[]): boolean {
+  const v = substituteRefs(r.file, raw, r.parameters, at, r.origins, r.quantities);
+  if (v === true || v === 'on') return true;
+  if (v === false || v === 'off') return false;
+  throw fieldError(r.file, at, `expected true, false, "on" or "off", got ${JSON.stringify(v)}`);
 }
 
 /** A type takes its own presets and those of the parameter groups it declares (presetTypes). */
-function accepts(type: ComponentType, presetType: string): boolean {
+function acceptsPreset(type: ComponentType, presetType: string): boolean {
   return presetType === type.type || (type.presetTypes?.includes(presetType) ?? false);
+}
+
+/** Every reference parameter names an instance of the scenario that provides what the reference asks for. */
+function checkReferences(file: string, instances: readonly ResolvedComponent[]): void {
+  const byName = new Map(instances.map((i) => [i.name, i]));
+  for (const inst of instances) {
+    for (const ref of findRefs(inst.type.params, inst.params)) {
+      const target = byName.get(ref.name);
+      const at = [...inst.path, 'params', ...ref.path];
+      if (!target) throw fieldError(file, at, `no instance named "${ref.name}"${didYouMean(ref.name, [...byName.keys()])}; it must name a ${ref.iface}`);
+      if (!typeProvides(target.type, ref.iface)) throw fieldError(file, at, `"${ref.name}" is a ${target.type}, not a ${ref.iface}`);
+      if (target === inst) throw fieldError(file, at, `"${ref.name}" is this instance itself`);
+    }
+  }
 }
 
 /** Says which parameter a bad value came from, when it came from one. */
@@ -199,7 +289,7 @@ function checkSweep(file: string, params: Record<string, ParameterSpec>, sweep: 
   let zipLength = -1;
   for (const [section, entries] of [['grid', sweep.grid], ['zip', sweep.zip]] as const) {
     for (const [name, values] of Object.entries(entries)) {
-      if (!(name in params)) throw fieldError(file, ['sweep', section, name], `sweeps parameter "${name}", which is not declared under "parameters"`);
+      if (!(name in params)) throw fieldError(file, ['sweep', section, name], `sweeps parameter "${name}", which is not declared under "parameters"${didYouMean(name, Object.keys(params))}`);
       if (section === 'grid' && name in sweep.zip) throw fieldError(file, ['sweep', 'grid', name], `"${name}" is in both grid and zip`);
       if (section === 'zip') {
         if (zipLength >= 0 && values.length !== zipLength) {
@@ -209,10 +299,4 @@ function checkSweep(file: string, params: Record<string, ParameterSpec>, sweep: 
       }
     }
   }
-}
-
-function jsonErrorWhere(text: string, e: Error): string {
-  const what = e.message.replace(/,\s*(\.\.\.)?".*$/s, '').replace(/ in JSON at position \d+.*$/s, '');
-  const offset = jsonErrorOffset(text);
-  return offset >= 0 ? `${what} at ${lineColumn(text, offset)}` : what;
 }

@@ -1,5 +1,7 @@
-import { describeValue, fieldError, UserError, type FieldPath } from './errors.js';
+import { describeValue, fieldError, UserError } from './errors.js';
 import type { ParameterSpec, Scalar } from './schema.js';
+import { CANONICAL_UNIT, kindOfText, kindOfUnit, parseQuantityIn, quantityText, type QuantityKind } from './units.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 /** Resolved values of a scenario's named parameters, keys in sorted order. */
 export type ParamValues = Record<string, Scalar>;
@@ -21,9 +23,39 @@ export function parseSetFlags(flags: readonly string[]): Record<string, string> 
   return out;
 }
 
+/** A quantity parameter's kind and the unit its values are stored in. */
+export interface ParameterQuantity {
+  kind: QuantityKind;
+  unit: string;
+}
+
+/**
+ * Whether a parameter is a quantity: its `unit` is a size, time or rate unit,
+ * or (no unit given) its default is written with one ("64 KiB").
+ */
+export function parameterQuantity(spec: ParameterSpec): ParameterQuantity | undefined {
+  if (spec.unit !== undefined) {
+    const kind = kindOfUnit(spec.unit);
+    return kind ? { kind, unit: spec.unit } : undefined;
+  }
+  const kind = typeof spec.default === 'string' ? kindOfText(spec.default) : undefined;
+  return kind ? { kind, unit: CANONICAL_UNIT[kind] } : undefined;
+}
+
+/** The quantity parameters of a scenario, by name. */
+export function parameterQuantities(specs: Record<string, ParameterSpec>): Map<string, ParameterQuantity> {
+  const out = new Map<string, ParameterQuantity>();
+  for (const [name, spec] of Object.entries(specs)) {
+    const q = parameterQuantity(spec);
+    if (q) out.set(name, q);
+  }
+  return out;
+}
+
 /**
  * Defaults, then overrides. An override must name a declared parameter and
- * fit its type (the type of its default) and its list of allowed values.
+ * fit its type (the type of its default, or its quantity) and its list of
+ * allowed values. Quantities are stored as numbers in their unit.
  */
 export function resolveParameters(
   file: string,
@@ -34,7 +66,7 @@ export function resolveParameters(
   for (const name of Object.keys(overrides)) {
     if (!(name in specs)) {
       const known = Object.keys(specs).sort();
-      throw new UserError(`${origin} ${name}: ${file} declares no parameter "${name}"; ` +
+      throw new UserError(`${origin} ${name}: ${file} declares no parameter "${name}"${didYouMean(name, known)}; ` +
         (known.length ? `its parameters are ${known.join(', ')}` : 'it declares no parameters'));
     }
   }
@@ -42,33 +74,67 @@ export function resolveParameters(
   for (const name of Object.keys(specs).sort()) {
     const spec = specs[name]!;
     if (name in overrides) values[name] = coerce(file, name, spec, overrides[name]!, origin);
-    else {
-      checkAllowed(file, ['parameters', name, 'default'], spec, spec.default);
-      values[name] = spec.default;
-    }
+    else values[name] = normalizeDefault(file, name, spec);
   }
   return values;
 }
 
-function coerce(file: string, name: string, spec: ParameterSpec, raw: string | Scalar, origin: OverrideOrigin): Scalar {
-  const want = typeof spec.default;
-  let v: Scalar | undefined = raw;
-  if (typeof raw === 'string' && want === 'number') v = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
-  else if (typeof raw === 'string' && want === 'boolean') v = raw === 'true' ? true : raw === 'false' ? false : undefined;
-  if (v === undefined || typeof v !== want) {
-    throw new UserError(`${origin} ${name}=${typeof raw === 'string' ? raw : JSON.stringify(raw)}: ` +
-      `parameter "${name}" of ${file} is a ${want} (its default is ${JSON.stringify(spec.default)})`);
+/** A quantity's value as a number in its unit, or the reason it is not one. */
+function quantityValue(q: ParameterQuantity, raw: Scalar): number | { problem: string } {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw !== 'string') return { problem: `expected a ${q.kind}` };
+  if (raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+  return parseQuantityIn(raw, q.kind, q.unit);
+}
+
+/** The allowed values of a parameter, normalized as its values are. */
+function allowedValues(file: string, name: string, spec: ParameterSpec): Scalar[] | undefined {
+  const q = parameterQuantity(spec);
+  if (!spec.values || !q) return spec.values;
+  return spec.values.map((v, i) => {
+    const n = quantityValue(q, v);
+    if (typeof n !== 'number') throw fieldError(file, ['parameters', name, 'values', i], n.problem);
+    return n;
+  });
+}
+
+function normalizeDefault(file: string, name: string, spec: ParameterSpec): Scalar {
+  const q = parameterQuantity(spec);
+  let v: Scalar = spec.default;
+  if (q) {
+    const n = quantityValue(q, v);
+    if (typeof n !== 'number') throw fieldError(file, ['parameters', name, 'default'], n.problem);
+    v = n;
   }
-  if (spec.values && !spec.values.includes(v)) {
-    throw new UserError(`${origin} ${name}=${String(v)}: parameter "${name}" of ${file} must be one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`);
+  const allowed = allowedValues(file, name, spec);
+  if (allowed && !allowed.includes(v)) {
+    throw fieldError(file, ['parameters', name, 'default'], `expected one of the parameter's values ${allowed.map((x) => JSON.stringify(x)).join(', ')}, got ${describeValue(spec.default)}`);
   }
   return v;
 }
 
-function checkAllowed(file: string, path: FieldPath, spec: ParameterSpec, v: Scalar): void {
-  if (spec.values && !spec.values.includes(v)) {
-    throw fieldError(file, path, `expected one of the parameter's values ${spec.values.map((x) => JSON.stringify(x)).join(', ')}, got ${describeValue(v)}`);
+function coerce(file: string, name: string, spec: ParameterSpec, raw: string | Scalar, origin: OverrideOrigin): Scalar {
+  const q = parameterQuantity(spec);
+  const shown = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  let v: Scalar | undefined = raw;
+  if (q) {
+    const n = quantityValue(q, raw);
+    if (typeof n !== 'number') throw new UserError(`${origin} ${name}=${shown}: parameter "${name}" of ${file} is a ${q.kind} in ${q.unit}: ${n.problem}`);
+    v = n;
+  } else {
+    const want = typeof spec.default;
+    if (typeof raw === 'string' && want === 'number') v = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
+    else if (typeof raw === 'string' && want === 'boolean') v = raw === 'true' ? true : raw === 'false' ? false : undefined;
+    if (v === undefined || typeof v !== want) {
+      throw new UserError(`${origin} ${name}=${shown}: parameter "${name}" of ${file} is a ${want} (its default is ${JSON.stringify(spec.default)})`);
+    }
   }
+  const allowed = allowedValues(file, name, spec);
+  if (allowed && !allowed.includes(v)) {
+    throw new UserError(`${origin} ${name}=${String(v)}: parameter "${name}" of ${file} must be one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}` +
+      didYouMean(String(v), allowed.map(String)));
+  }
+  return v;
 }
 
 /**
@@ -82,6 +148,7 @@ export function substituteRefs(
   params: ParamValues,
   path: (string | number)[],
   origins: Map<string, string>,
+  quantities: ReadonlyMap<string, ParameterQuantity> = new Map(),
 ): unknown {
   if (typeof value === 'string') {
     const m = REF.exec(value);
@@ -89,18 +156,20 @@ export function substituteRefs(
       const name = m[1]!;
       if (!(name in params)) {
         const known = Object.keys(params);
-        throw fieldError(file, path, `refers to parameter "$${name}", which is not declared under "parameters"` +
+        throw fieldError(file, path, `refers to parameter "$${name}", which is not declared under "parameters"${didYouMean(name, known)}` +
           (known.length ? ` (declared: ${known.join(', ')})` : ''));
       }
       origins.set(path.join('\u0000'), name);
-      return params[name];
+      // A quantity goes in with its unit, so the component's schema reads it in its own unit.
+      const q = quantities.get(name);
+      return q ? quantityText(params[name] as number, q.unit) : params[name];
     }
     return ESCAPED_DOLLAR.test(value) ? value.slice(1) : value;
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteRefs(file, v, params, [...path, i], origins));
+  if (Array.isArray(value)) return value.map((v, i) => substituteRefs(file, v, params, [...path, i], origins, quantities));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteRefs(file, v, params, [...path, k], origins);
+    for (const [k, v] of Object.entries(value)) out[k] = substituteRefs(file, v, params, [...path, k], origins, quantities);
     return out;
   }
   return value;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './units.js';
+import { derivedMetricSpec } from './derived-metrics.js';
 
 /**
  * The envelope of a scenario file. Component parameters are checked later,
@@ -13,10 +14,29 @@ export const INSTANCE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const scalar = z.union([z.number(), z.string(), z.boolean()]);
 export type Scalar = z.infer<typeof scalar>;
 
+/** What fills a slot, in a preset or a scenario: a type, a preset, params, and its own slots. */
+export const slotFill: z.ZodType<SlotFill> = z.strictObject({
+  enabled: z.union([z.boolean(), z.enum(['on', 'off']), z.string()]).optional()
+    .describe('false or "off" leaves the slot empty (e.g. no IOMMU); may be a "$parameter"'),
+  type: z.string().optional().describe('The component type in the slot (default: the preset\'s, or the slot\'s default)'),
+  preset: z.string().optional().describe('A preset for it; may be a "$parameter"'),
+  params: z.record(z.string(), z.unknown()).optional().describe('Its parameters; any value may be a "$parameter" reference'),
+  get slots() {
+    return z.record(z.string(), slotFill).optional().describe('Its own slots');
+  },
+});
+export interface SlotFill {
+  enabled?: boolean | string | undefined;
+  type?: string | undefined;
+  preset?: string | undefined;
+  params?: Record<string, unknown> | undefined;
+  slots?: Record<string, SlotFill> | undefined;
+}
+
 export const parameterSpec = z.strictObject({
   default: scalar.describe('Value used when neither --set nor a sweep gives one'),
   description: z.string().optional(),
-  unit: z.string().optional(),
+  unit: z.string().optional().describe('The unit of its values. A quantity unit (B; ps, ns, us, ms, s; GB/s) makes it a quantity: values may be written "4 KiB", "250 ns", "7.1 GB/s" or as numbers in this unit, and are stored as numbers in it. A default written with a unit ("64 KiB") makes it a quantity too (in B, ns or GB/s)'),
   values: z.array(scalar).min(1).optional().describe('The only values allowed, if the parameter is a choice'),
 });
 
@@ -25,6 +45,7 @@ export const componentSpec = z.strictObject({
   type: z.string().describe('A component type (see `pciesim list types`)'),
   preset: z.string().optional().describe('A preset under models/presets merged under params; may be a "$parameter"'),
   params: z.record(z.string(), z.unknown()).default({}).describe('Parameters of the component type; any value may be a "$parameter" reference'),
+  slots: z.record(z.string(), slotFill).default({}).describe('Subcomponents the type declares slots for (e.g. a root complex\'s "memory" and "iommu"), each { type, preset, params, slots }'),
 });
 
 /** "instance.port": one end of a link. */
@@ -98,6 +119,8 @@ export const scenarioSchema = z.strictObject({
   parameters: z.record(z.string().regex(PARAM_NAME), parameterSpec).default({}),
   components: z.array(componentSpec).min(1),
   links: z.array(linkSpec).default([]).describe('Links joining two components\' ports (the topology)'),
+  metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower case letters, digits and "_", ending in its unit\'s suffix (e.g. "_gbytes_per_s")'), derivedMetricSpec).default({})
+    .describe('Metrics of the scenario\'s own: an alias of a column ("name": "dma.latency_ns.p50") or { "op": "sum" | "mean" | "min" | "max" | "jain" | "ratio", "of": [columns] }'),
   run: runSpec.default({}),
   trace: traceSpec.default({ enabled: false, include: [], exclude: [] }),
   sweep: sweepSpec.optional(),

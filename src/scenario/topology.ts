@@ -8,7 +8,7 @@
  */
 import { fieldError, formatPath, UserError } from './errors.js';
 import type { ResolvedComponent, ResolvedLink } from './loader.js';
-import type { PortDecl, TopologyLink, TopologyNode, TopologyView } from './registry.js';
+import { typeProvides, type PortDecl, type TopologyLink, type TopologyNode, type TopologyView } from './registry.js';
 import { PORT_REF } from './schema.js';
 
 export interface PortRef {
@@ -30,7 +30,12 @@ export function checkTopology(file: string, components: ResolvedComponent[], lin
   const nodes = new Map<string, MutableNode>();
   const ports = new Map<string, PortDecl[]>();
   for (const c of components) {
-    nodes.set(c.name, { name: c.name, type: c.type.type, params: c.params, path: c.path, links: [] });
+    const type = c.type;
+    nodes.set(c.name, {
+      name: c.name, type: type.type, params: c.params, path: c.path, links: [],
+      facts: type.facts?.(c.params) ?? {}, provides: (iface) => typeProvides(type, iface),
+      filledSlots: c.slots.map((s) => s.name.slice(c.name.length + 1)),
+    });
     ports.set(c.name, c.type.ports?.(c.params) ?? []);
   }
   const linkedBy = new Map<string, (string | number)[]>();

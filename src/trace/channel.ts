@@ -39,6 +39,8 @@ export interface RunTracer extends Tracer {
   close(): void;
   /** Leaves no file behind; call it when the run fails. */
   abort(): void;
+  /** Rows recorded so far. */
+  rows(): number;
 }
 
 /** Tracing off: every channel is null, and nothing is written. */
@@ -47,5 +49,6 @@ export const DISABLED_TRACER: RunTracer = Object.freeze({
   label: () => NO_LABEL,
   close: () => {},
   abort: () => {},
+  rows: () => 0,
 });
 

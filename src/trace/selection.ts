@@ -9,12 +9,10 @@
  *
  * The rules, in order:
  *   1. a pair matching an `include` is on — include beats exclude, so
- *      `exclude: ["*"], include: ["xen.grant/*"]` traces grants only;
- *   2. a hot kind (declared with `{ hot: true }`: one row per TLP or per
- *      page-walk step, which would swamp a trace) is off unless rule 1 turned
- *      it on with a pattern that names the kind, i.e. whose kind side is not
- *      the bare `*` — so `include: ["*"]` does not open the firehose but
- *      `include: ["*\/tlp"]` does;
+ *      `exclude: ["*"], include: ["xen.grant/*"]` traces grants only, and
+ *      `include: ["*"]` records everything;
+ *   2. a hot kind (declared `hot`: one row per TLP or per page-walk step,
+ *      which would swamp a trace) is off unless rule 1 turned it on;
  *   3. a pair matching an `exclude` is off;
  *   4. everything else is on.
  *
@@ -29,8 +27,6 @@ export interface TraceSelection {
 interface Compiled {
   readonly component: RegExp;
   readonly kind: RegExp;
-  /** The kind side is the bare wildcard, which does not count as naming a hot kind. */
-  readonly anyKind: boolean;
 }
 
 const WILDCARD = '*';
@@ -46,13 +42,16 @@ export class SelectionRules {
   }
 
   enabled(component: string, kind: string, hot: boolean): boolean {
-    for (const p of this.include) {
-      if (matches(p, component, kind) && (!hot || !p.anyKind)) return true;
-    }
+    for (const p of this.include) if (matches(p, component, kind)) return true;
     if (hot) return false;
     for (const p of this.exclude) if (matches(p, component, kind)) return false;
     return true;
   }
+}
+
+/** True if `pattern` selects the (component, kind) pair: for checking a scenario's patterns against what its instances declare. */
+export function patternMatches(pattern: string, component: string, kind: string): boolean {
+  return matches(compile(pattern, 'include'), component, kind);
 }
 
 function matches(p: Compiled, component: string, kind: string): boolean {
@@ -69,7 +68,7 @@ function compile(pattern: string, list: string): Compiled {
   if (component.length === 0 || kind.length === 0) {
     throw new TypeError(`trace selection ${list}: "${pattern}" has an empty side; write "*" for any component or kind`);
   }
-  return { component: glob(component), kind: glob(kind), anyKind: kind === WILDCARD };
+  return { component: glob(component), kind: glob(kind) };
 }
 
 function glob(text: string): RegExp {

@@ -58,6 +58,10 @@ class FileTracer implements RunTracer {
   abort(): void {
     this.writer.abort();
   }
+
+  rows(): number {
+    return this.writer.rows;
+  }
 }
 
 class FileChannel implements TraceChannel {

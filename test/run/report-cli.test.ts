@@ -2,9 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, FIXTURE_MODELS, tempDir, writeScenario } from '../helpers.js';
+import { cli, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
 
-const env = { PCIESIM_MODELS: FIXTURE_MODELS };
+const env = FIXTURE_ENV;
 
 test('a sweep writes its report; a hostile scenario name stays text; failed runs are listed', () => {
   const dir = tempDir();

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { tableFromIPC } from 'apache-arrow';
-import { CLI, cli, demoScenario, FIXTURE_MODELS, ROOT, tempDir, writeScenario } from '../helpers.js';
+import { CLI, cli, demoScenario, FIXTURE_ENV, ROOT, tempDir, writeScenario } from '../helpers.js';
 import { deriveRunSeed } from '../../src/scenario/seeds.js';
 
 /** A small sweep: 4 loads × 2 tag counts × 2 replications = 16 short runs. */
@@ -89,7 +89,7 @@ test('a run whose model throws is a failed row with its error; the sweep finishe
     sweep: { grid: { fail: [false, true] } },
   });
   const out = path.join(dir, 'out');
-  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: { PCIESIM_MODELS: FIXTURE_MODELS } });
+  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: FIXTURE_ENV });
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stdout, '1 failed');
   const rows = tableFromIPC(bytes(out)).toArray().map((x) => x.toJSON());
@@ -107,7 +107,7 @@ test('a run whose conservation checks fail is a failed row naming the broken che
     sweep: { grid: { leak: [false, true] } },
   });
   const out = path.join(dir, 'out');
-  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: { PCIESIM_MODELS: FIXTURE_MODELS } });
+  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: FIXTURE_ENV });
   assert.is(r.code, 1, r.stderr);
   const rows = tableFromIPC(bytes(out)).toArray().map((x) => x.toJSON());
   assert.equal(rows.map((x) => x.status), ['ok', 'failed']);

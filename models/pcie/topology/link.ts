@@ -4,24 +4,34 @@
  * Its Max_Payload_Size is the smaller of the two ends' (equal in a valid
  * topology: one MPS per hierarchy); ECRC is on if either end adds it.
  */
-import type { z } from 'zod';
-import type { ComponentContext, ComponentType, MetricValue, PortEnd } from '../../../src/scenario/registry.js';
+import { z } from 'zod';
+import { duration } from '../../../src/scenario/units.js';
+import { defineComponent, type ComponentContext, type MetricValue, type PortEnd } from '../../../src/scenario/registry.js';
 import { PS_PER_S } from '../../../src/sim/time.js';
 import { Link, type LinkDirection } from '../link.js';
-import type { LinkWidth, PcieGen } from '../link-timing.js';
-import { dmaPathLinkParams, type DmaPathLinkParams } from '../root-complex.js';
+import { LINK_WIDTHS, PCIE_GENS, type LinkWidth, type PcieGen } from '../link-timing.js';
 import { DOWNSTREAM_PORT, UP, UPSTREAM_PORT, type PcieElement } from './node.js';
 import { linkDirectionInvariants } from '../conservation.js';
 
 /** Decimal GB/s: 1 GB/s = 10^9 bytes/s, as the other PCIe statistics. */
 const BYTES_PER_GB = 1e9;
 
+/** A link as a scenario gives it (link.ts LinkParams without MPS and ECRC, which come from its ends). */
+export const linkParams = z.strictObject({
+  gen: z.number().int().refine((g) => (PCIE_GENS as readonly number[]).includes(g), { message: 'expected a PCIe generation 1-6' }).describe('PCIe generation'),
+  width: z.number().int().refine((w) => (LINK_WIDTHS as readonly number[]).includes(w), { message: 'expected 1, 2, 4, 8, 16 or 32 lanes' }).describe('Lanes'),
+  propagation: duration().describe('PHY pipelines plus flight time per direction, beyond serialization'),
+  dllp: z.enum(['recommended', 'none']).default('recommended').describe('Ack/UpdateFC DLLP overhead'),
+  creditReturnDelay: duration().optional().describe('Receiver release to credits usable at the transmitter (default: link.ts defaultCreditReturnDelayPs)'),
+});
+type LinkSettings = z.output<typeof linkParams>;
+
 const stats = (['up', 'down'] as const).flatMap((dir) => {
   const what = dir === 'up' ? 'towards the root complex' : 'away from the root complex';
   return [
     { name: `${dir}_utilization`, unit: 'fraction', description: `Busy fraction of the direction ${what} (TLPs, DLLPs, SKPs)` },
     { name: `${dir}_tlps`, unit: 'TLPs', description: `TLPs sent ${what}` },
-    { name: `${dir}_payload_gbps`, unit: 'GB/s', description: `Payload bytes sent ${what} over the run's simulated time` },
+    { name: `${dir}_payload_gbytes_per_s`, unit: 'GB/s', description: `Payload bytes sent ${what} over the run's simulated time` },
     { name: `${dir}_credit_stall_fraction`, unit: 'fraction', description: `Fraction of time the direction ${what} had TLPs queued and no credits to send any` },
   ];
 });
@@ -31,7 +41,7 @@ class LinkElement {
   private readonly a: PcieElement;
   private readonly b: PcieElement;
 
-  constructor(private readonly ctx: ComponentContext, private readonly p: DmaPathLinkParams) {
+  constructor(private readonly ctx: ComponentContext, private readonly p: LinkSettings) {
     const [a, b] = ctx.ends as readonly [PortEnd, PortEnd];
     this.a = a.instance as PcieElement;
     this.b = b.instance as PcieElement;
@@ -69,18 +79,20 @@ class LinkElement {
       const s = d.stats();
       out[`${name}_utilization`] = s.utilization;
       out[`${name}_tlps`] = s.tlpsSent;
-      out[`${name}_payload_gbps`] = now > 0 ? (s.payloadBytesSent * PS_PER_S) / now / BYTES_PER_GB : 0;
+      out[`${name}_payload_gbytes_per_s`] = now > 0 ? (s.payloadBytesSent * PS_PER_S) / now / BYTES_PER_GB : 0;
       out[`${name}_credit_stall_fraction`] = now > 0 ? s.creditStallPs / now : 0;
     }
     return out;
   }
 }
 
-export const linkType: ComponentType<DmaPathLinkParams> = {
+export const linkType = defineComponent({
   type: 'pcie.link',
   description: 'A PCIe link joining a downstream port (root port, switch dpN) to an upstream port (switch or endpoint "up"): Gen1-6, x1-x32, credits, DLLPs',
-  params: dmaPathLinkParams as unknown as z.ZodType<DmaPathLinkParams>,
+  params: linkParams,
+  defaultPreset: 'pcie-link',
+  traceKinds: [{ kind: 'tlp', description: 'One row per TLP on the wire of a direction (a→b or b→a, as the link names its ends): latency = its wire time; label = TLP type', hot: true, parts: ['ab', 'ba'] }],
   stats,
   joins: [DOWNSTREAM_PORT, UPSTREAM_PORT],
   create: (ctx, p) => new LinkElement(ctx, p),
-};
+});

@@ -16,7 +16,7 @@
  * between the two built ends.
  */
 import type { Component, PortDecl, TopologyIssue, TopologyNode, TopologyView } from '../../../src/scenario/registry.js';
-import type { PortRoutes } from '../fabric.js';
+import type { AddressRange, PortRoutes } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 
 export const DOWNSTREAM_PORT = 'pcie.downstream';
@@ -24,8 +24,33 @@ export const UPSTREAM_PORT = 'pcie.upstream';
 /** The one upstream port of a switch or an endpoint. */
 export const UP = 'up';
 
-export const ROOT_COMPLEX_TYPE = 'pcie.root-complex';
-export const ENDPOINT_TYPE = 'pcie.endpoint';
+/**
+ * The roles of PCIe elements: the interfaces their types provide (the
+ * built-in types are named after them). Topology checks ask a node's role,
+ * never its type name, so another switch or endpoint model fits in.
+ */
+export const ROOT_COMPLEX = 'pcie.root-complex';
+export const SWITCH = 'pcie.switch';
+export const ENDPOINT = 'pcie.endpoint';
+
+/** What a PCIe element type declares of an instance (ComponentType.facts), for topology checks. */
+export interface PcieFacts {
+  /** Max_Payload_Size it uses (a switch: the largest it supports). */
+  mps: number;
+  ecrc: boolean;
+  /** An endpoint's requester ID. */
+  requesterId?: number;
+  /** Address ranges it claims below a root complex (an endpoint's BARs). */
+  bars: AddressRange[];
+  /** A root complex's host memory. */
+  memory?: AddressRange;
+  /** A switch whose ACS redirects peer requests upstream. */
+  acsRedirect?: boolean;
+}
+
+export function pcieFacts(node: TopologyNode): PcieFacts {
+  return node.facts as PcieFacts;
+}
 
 export function upstreamPortDecl(what: string): PortDecl {
   return { name: UP, kind: UPSTREAM_PORT, required: true, description: `${what}'s upstream port, towards the root complex` };
@@ -33,6 +58,8 @@ export function upstreamPortDecl(what: string): PortDecl {
 
 /** A PCIe element at run time, as pcie.link and the elements above it see it. */
 export interface PcieElement extends Component {
+  /** ROOT_COMPLEX, SWITCH or ENDPOINT: what the element is to its neighbours. */
+  readonly role: string;
   /** Max_Payload_Size the element uses on its links (a switch: the largest it supports). */
   readonly mps: number;
   readonly ecrc: boolean;
@@ -76,7 +103,7 @@ export function upwardChain(node: TopologyNode): { above: TopologyNode[]; root?:
     if (up === undefined) return { above };
     if (seen.has(up.node)) return { above: [...above, up.node], loop: true };
     above.push(up.node);
-    if (up.node.type === ROOT_COMPLEX_TYPE) return { above, root: up.node };
+    if (up.node.provides(ROOT_COMPLEX)) return { above, root: up.node };
     seen.add(up.node);
     at = up.node;
   }
@@ -90,7 +117,7 @@ export function endpointsBelow(node: TopologyNode, view: TopologyView, seen = ne
   for (const l of node.links) {
     if (l.port === UP) continue;
     const child = l.far.node;
-    if (child.type === ENDPOINT_TYPE) out.push(child);
+    if (child.provides(ENDPOINT)) out.push(child);
     else out.push(...endpointsBelow(child, view, seen));
   }
   return out;

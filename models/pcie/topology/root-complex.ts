@@ -1,64 +1,38 @@
 /**
  * pcie.root-complex: a root complex with `rootPorts` root ports (rp0, rp1,
- * ...) and its host memory (root-complex.ts, memory.ts). Its parameters are
- * the root complex's, plus the memory's as "memory.<param>" (the keys the
- * pcie.dma-path presets use), so a platform preset is one file.
+ * ...; root-complex.ts), host memory mapped at [memoryBase, memoryBase +
+ * memorySize) from its `memory` slot, and, when its `iommu` slot is filled,
+ * an IOMMU translating every request from below.
  */
 import { z } from 'zod';
-import type { ComponentContext, ComponentType, MetricValue, TopologyIssue, TopologyNode, TopologyView } from '../../../src/scenario/registry.js';
-import type { PortRoutes } from '../fabric.js';
+import { defineComponent, type ComponentContext, type MetricValue, type TopologyIssue, type TopologyNode, type TopologyView } from '../../../src/scenario/registry.js';
+import { byteSize } from '../../../src/scenario/units.js';
+import type { AddressRange, PortRoutes } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
-import { Memory, memoryParams, memoryStats, type MemoryParams } from '../memory.js';
-import { RootComplex, rootComplexParams, rootComplexStats, type RootComplexParams, type RootPort } from '../root-complex.js';
-import { prefixedShape, takePrefixed } from '../sections.js';
-import { Iommu, iommuColumnDecls, iommuColumns } from '../../iommu/iommu.js';
-import { iommuParams, type IommuParams } from '../../iommu/params.js';
-import { DOWNSTREAM_PORT, endpointsBelow, mergeRoutes, ROOT_COMPLEX_TYPE, type PcieElement } from './node.js';
+import { RootComplex, rootComplexParams, rootComplexStats, type RootPort } from '../root-complex.js';
+import { MEMORY, type MemoryDevice } from '../../memory/dram.js';
+import { IOMMU, type IommuUnit } from '../../iommu/generic.js';
+import { DOWNSTREAM_PORT, endpointsBelow, mergeRoutes, pcieFacts, ROOT_COMPLEX, type PcieElement, type PcieFacts } from './node.js';
 
-const MEMORY = 'memory';
-const IOMMU = 'iommu';
-const PAGE_4K_BYTES = 4096;
-const PAGE_2M_BYTES = 2 * 1024 * 1024;
-
-const params = z.strictObject({
+const params = rootComplexParams.safeExtend({
   rootPorts: z.number().int().min(1).default(1).describe('Root ports rp0, rp1, ...: how many the topology may link'),
   linuxP2pWhitelisted: z.boolean().default(false)
     .describe("Linux's p2pdma allows P2P through this host bridge (drivers/pci/p2pdma.c: AMD Zen and later, listed Intel host bridges); only classifies pairs, the p2pRead/p2pWrite policies set what the hardware does"),
-  ...(rootComplexParams as unknown as z.ZodObject).shape,
-  ...prefixedShape(MEMORY, memoryParams),
-  iommu: z.enum(['off', 'on']).default('off')
-    .describe("'on': requests from below are translated by an IOMMU (iommu.* parameters); host memory and every BAR below are identity-mapped, in 2 MiB pages where aligned, else 4 KiB"),
-  ...prefixedShape(IOMMU, iommuParams),
-}).superRefine((p, ctx) => {
-  // The root complex's own cross-field checks (e.g. a throttled P2P policy needs its bandwidth).
-  const r = rootComplexParams.safeParse(rcPart(p));
-  if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-}, { when: (payload) => payload.issues.length === 0 });
-
-type Params = RootComplexParams & { rootPorts: number; linuxP2pWhitelisted: boolean } & Record<string, unknown>;
-
-/** The element's own parameters, not the root complex model's. */
-const ELEMENT_KEYS = new Set(['rootPorts', 'linuxP2pWhitelisted', 'iommu']);
-
-function rcPart(p: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(p).filter(([k]) => !ELEMENT_KEYS.has(k) && !k.startsWith(`${MEMORY}.`) && !k.startsWith(`${IOMMU}.`)));
-}
-
-/** The largest IOMMU page that tiles [base, base + size): 2 MiB if both are multiples of it, else 4 KiB. */
-function identityPage(base: number, size: number): number {
-  return base % PAGE_2M_BYTES === 0 && size % PAGE_2M_BYTES === 0 ? PAGE_2M_BYTES : PAGE_4K_BYTES;
-}
+  memoryBase: byteSize().describe('First bus address of host memory (the memory slot is mapped here)'),
+  memorySize: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes of host memory'),
+});
+type Params = z.output<typeof params>;
 
 const portName = (k: number) => `rp${k}`;
 
-class RootComplexElement implements PcieElement {
+export class RootComplexDevice implements PcieElement {
+  readonly role = ROOT_COMPLEX;
   readonly mps: number;
   readonly ecrc: boolean;
   readonly parent = null;
   readonly linuxP2pWhitelisted: boolean;
   private readonly below = new Map<string, { far: PcieElement }>();
   private model: RootComplex | null = null;
-  private iommu: Iommu | null = null;
   private readonly ports = new Map<string, RootPort>();
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
@@ -75,31 +49,34 @@ class RootComplexElement implements PcieElement {
     return mergeRoutes([...this.below.values()].map((b) => b.far.routesBelow()));
   }
 
+  /** How the root complex splits read completions (for closed-form comparisons). */
+  get completionConfig(): { rcb: number; completionMode: string } {
+    return { rcb: this.p.rcb, completionMode: this.p.completionMode };
+  }
+
+  get memoryRange(): AddressRange {
+    return { base: this.p.memoryBase, size: this.p.memorySize };
+  }
+
   build(): void {
     if (this.model !== null) return;
-    const memory = new Memory(this.ctx.sim, takePrefixed(this.p, MEMORY) as MemoryParams, `${this.ctx.name}/memory`);
-    const rc = new RootComplex(this.ctx.sim, rcPart(this.p) as RootComplexParams, memory, this.ctx.name);
+    const memory = this.ctx.slot<MemoryDevice>('memory')!.at(this.memoryRange);
+    const rc = new RootComplex(this.ctx.sim, this.p, memory, this.ctx.name);
     // Root ports in index order, so the root complex's port numbers follow the names.
     for (let k = 0; k < this.p.rootPorts; k++) {
       const b = this.below.get(portName(k));
       this.ports.set(portName(k), rc.addRootPort(b ? b.far.routesBelow() : undefined));
     }
     this.model = rc;
-    if (this.p.iommu === 'on') this.attachIommu(rc, memory);
+    const iommu = this.ctx.slot<IommuUnit>('iommu');
+    if (iommu !== null) {
+      const below = this.routesBelow();
+      iommu.identityMap(below.requesterIds, [memory.range, ...below.ranges]);
+      rc.translate = iommu.model.translate;
+    }
   }
 
-  /** One translation domain for every function below, identity-mapping host memory and their BARs. */
-  private attachIommu(rc: RootComplex, memory: Memory): void {
-    const mmu = new Iommu(this.ctx.sim, takePrefixed(this.p, IOMMU) as IommuParams, `${this.ctx.name}/iommu`);
-    const domain = mmu.createDomain();
-    const below = this.routesBelow();
-    for (const id of below.requesterIds) mmu.attach(id, domain);
-    for (const r of [memory.range, ...below.ranges]) mmu.map(domain, r.base, r.base, r.size, identityPage(r.base, r.size));
-    rc.translate = mmu.translate;
-    this.iommu = mmu;
-  }
-
-  /** The root complex model (after the connect phase), e.g. for an IOMMU to hook into. */
+  /** The root complex model (after the connect phase). */
   get rootComplex(): RootComplex {
     this.build();
     return this.model!;
@@ -120,10 +97,7 @@ class RootComplexElement implements PcieElement {
   }
 
   metrics(): Record<string, MetricValue> {
-    const rc = this.rootComplex;
-    const out: Record<string, MetricValue> = { ...rc.metrics() };
-    for (const [k, v] of Object.entries(rc.memory.metrics())) out[`${MEMORY}_${k}`] = v;
-    return { ...out, ...iommuColumns(this.iommu) };
+    return this.rootComplex.metrics();
   }
 }
 
@@ -134,16 +108,16 @@ class RootComplexElement implements PcieElement {
  */
 function checkRootComplex(self: TopologyNode, view: TopologyView): TopologyIssue[] {
   const issues: TopologyIssue[] = [];
-  const memBase = Number((self.params as Record<string, unknown>)[`${MEMORY}.base`]);
-  const memSize = Number((self.params as Record<string, unknown>)[`${MEMORY}.size`]);
-  const bars: { node: TopologyNode; base: number; end: number }[] = [{ node: self, base: memBase, end: memBase + memSize }];
+  const mem = pcieFacts(self).memory!;
+  const bars: { node: TopologyNode; base: number; end: number }[] = [{ node: self, base: mem.base, end: mem.base + mem.size }];
   const ids = new Map<number, TopologyNode>();
   for (const ep of endpointsBelow(self, view)) {
-    const p = ep.params as { barBase: number; barSize: number; requesterId: number };
-    if (p.barSize > 0) bars.push({ node: ep, base: p.barBase, end: p.barBase + p.barSize });
-    const other = ids.get(p.requesterId);
-    if (other) issues.push({ path: [...ep.path, 'params', 'requesterId'], message: `0x${p.requesterId.toString(16)} is also ${other.name}'s: requester IDs below one root complex are unique` });
-    else ids.set(p.requesterId, ep);
+    const f = pcieFacts(ep);
+    for (const bar of f.bars) bars.push({ node: ep, base: bar.base, end: bar.base + bar.size });
+    const id = f.requesterId!;
+    const other = ids.get(id);
+    if (other) issues.push({ path: [...ep.path, 'params', 'requesterId'], message: `0x${id.toString(16)} is also ${other.name}'s: requester IDs below one root complex are unique` });
+    else ids.set(id, ep);
   }
   bars.sort((x, y) => x.base - y.base);
   for (let i = 1; i < bars.length; i++) {
@@ -151,22 +125,24 @@ function checkRootComplex(self: TopologyNode, view: TopologyView): TopologyIssue
     if (cur.base < prev.end) {
       const what = (b: typeof cur) => (b.node === self ? `${self.name}'s memory` : `${b.node.name}'s BAR`) + ` [0x${b.base.toString(16)}, 0x${b.end.toString(16)})`;
       const culprit = cur.node === self ? prev : cur;
-      issues.push({ path: [...culprit.node.path, 'params', 'barBase'], message: `${what(cur)} overlaps ${what(prev)}` });
+      issues.push({ path: [...culprit.node.path, 'params', culprit.node === self ? 'memoryBase' : 'barBase'], message: `${what(cur)} overlaps ${what(prev)}` });
     }
   }
   return issues;
 }
 
-export const rootComplexType: ComponentType<Params> = {
-  type: ROOT_COMPLEX_TYPE,
-  description: 'A root complex with root ports rp0..rp<n-1> and host memory (memory.* parameters); P2P policy and IOMMU hook',
-  params: params as unknown as z.ZodType<Params>,
-  stats: [
-    ...rootComplexStats,
-    ...memoryStats.map((s) => ({ ...s, name: `${MEMORY}_${s.name}`, description: `Host memory: ${s.description}` })),
-    ...iommuColumnDecls('IOMMU (iommu on): '),
+export const rootComplexType = defineComponent({
+  type: ROOT_COMPLEX,
+  description: 'A root complex with root ports rp0..rp<n-1>, host memory (memory slot) and an optional IOMMU (iommu slot); P2P policy between root ports',
+  params,
+  defaultPreset: 'root-complex-common',
+  slots: [
+    { name: 'memory', accepts: MEMORY, required: true, description: 'host memory, mapped at memoryBase' },
+    { name: 'iommu', accepts: IOMMU, description: 'an IOMMU translating every request from below (empty: no translation)' },
   ],
+  stats: rootComplexStats,
   ports: (p) => Array.from({ length: p.rootPorts }, (_, k) => ({ name: portName(k), kind: DOWNSTREAM_PORT, description: `root port ${k}` })),
-  create: (ctx, p) => new RootComplexElement(ctx, p),
+  facts: (p): PcieFacts => ({ mps: p.mps, ecrc: p.ecrc, bars: [], memory: { base: p.memoryBase, size: p.memorySize } }),
+  create: (ctx, p) => new RootComplexDevice(ctx, p),
   checkTopology: (self, view) => checkRootComplex(self as TopologyNode, view),
-};
+});

@@ -4,25 +4,26 @@
  * the topology links below each downstream port.
  */
 import { z } from 'zod';
-import type { ComponentContext, ComponentType, MetricValue, TopologyIssue, TopologyNode } from '../../../src/scenario/registry.js';
-import { distribution } from '../../../src/run/metrics.js';
+import { defineComponent, type ComponentContext, type MetricValue, type TopologyIssue, type TopologyNode } from '../../../src/scenario/registry.js';
+import { distribution } from '../../../src/stats/distribution.js';
 import type { PortRoutes } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 import { NO_ROUTES } from '../router.js';
 import { switchInvariants } from '../conservation.js';
-import { PcieSwitch, SWITCH_TYPE, switchParams, switchStatDecls, type SwitchParams } from '../switch.js';
-import { DOWNSTREAM_PORT, mergeRoutes, rootAbove, UP, upstreamPortDecl, type PcieElement } from './node.js';
+import { PcieSwitch, switchShape, switchStatDecls } from '../switch.js';
+import { DOWNSTREAM_PORT, mergeRoutes, rootAbove, SWITCH, UP, upstreamPortDecl, type PcieElement, type PcieFacts } from './node.js';
+import { PS_PER_NS } from '../../../src/sim/time.js';
 
 /** Internal index of the upstream port; dp<k> is index k + 1. */
 const UPSTREAM_INDEX = 0;
 
-const { upstreamPort: _fixed, ...shape } = (switchParams as unknown as z.ZodObject).shape;
-const params = z.strictObject(shape);
-type Params = Omit<SwitchParams, 'upstreamPort'>;
+const params = z.strictObject(switchShape);
+type Params = z.output<typeof params>;
 
 const portIndex = (name: string) => (name === UP ? UPSTREAM_INDEX : Number(name.slice(2)) + 1);
 
-class SwitchElement implements PcieElement {
+export class SwitchDevice implements PcieElement {
+  readonly role = SWITCH;
   readonly mps: number;
   readonly ecrc = false;
   parent: PcieElement | null = null;
@@ -77,13 +78,13 @@ class SwitchElement implements PcieElement {
     const sum = (f: (p: (typeof s.ports)[number]) => number) => s.ports.reduce((acc, p) => acc + f(p), 0);
     return {
       tlps_forwarded: sum((p) => p.tlpsOut),
-      payload_bytes_forwarded: sum((p) => p.payloadBytesOut),
+      forwarded_payload_bytes: sum((p) => p.payloadBytesOut),
       unsupported_requests: s.unsupportedRequests,
       unexpected_completions: s.unexpectedCompletions,
       malformed: s.malformed,
       acs_redirected: s.redirected,
       cut_through_clamped: s.cutThroughClamped,
-      queueing_delay: distribution(this.sw().queueingDelayPs()),
+      queueing_delay_ns: distribution(this.sw().queueingDelayPs(), 1 / PS_PER_NS),
     };
   }
 }
@@ -94,15 +95,18 @@ function checkSwitch(self: TopologyNode): TopologyIssue[] {
   return 'message' in up ? [up] : [];
 }
 
-export const switchType: ComponentType<Params> = {
-  type: SWITCH_TYPE,
+export const switchType = defineComponent({
+  type: SWITCH,
   description: 'A PCIe switch: port "up" and downstream ports dp0..dp<ports-2>; address/ID routing, cut-through or store-and-forward, round-robin egress, ACS redirect',
-  params: params as unknown as z.ZodType<Params>,
+  params,
+  defaultPreset: 'pcie-switch-pex8796',
   stats: switchStatDecls,
+  traceKinds: [{ kind: 'forward', description: 'One row per TLP the switch forwards: latency = ingress to egress start; a = ingress port, b = egress port', hot: true }],
+  facts: (p): PcieFacts => ({ mps: p.maxPayloadSize, ecrc: false, bars: [], acsRedirect: p.acsRedirect }),
   ports: (p) => [
     upstreamPortDecl('the switch'),
     ...Array.from({ length: p.ports - 1 }, (_, k) => ({ name: `dp${k}`, kind: DOWNSTREAM_PORT, description: `downstream port ${k}` })),
   ],
-  create: (ctx, p) => new SwitchElement(ctx, p),
+  create: (ctx, p) => new SwitchDevice(ctx, p),
   checkTopology: (self) => checkSwitch(self as TopologyNode),
-};
+});

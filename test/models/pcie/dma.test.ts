@@ -11,10 +11,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Simulation } from '../../../src/sim/simulation.js';
-import { presetSchema, presetValues, type Preset } from '../../../src/scenario/presets.js';
+import { PresetLibrary, presetValues, type Preset } from '../../../src/scenario/presets.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
@@ -250,7 +250,7 @@ test('memory slower than the link: writes run at the memory bandwidth, pushed ba
 
 function loadPreset(name: string): Preset {
   const file = fileURLToPath(new URL(`../../../../models/presets/${name}.json`, import.meta.url));
-  return { ...presetSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8'))), file };
+  return new PresetLibrary([path.dirname(file)]).get(name)!;
 }
 
 test('preset pcie-gen3x8-xeon-e5: every value sourced or marked estimate; 64-byte read round trip 500-600 ns', () => {

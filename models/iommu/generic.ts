@@ -1,0 +1,70 @@
+/**
+ * iommu.generic: an IOMMU as a component (iommu.ts: per-page-size IOTLB,
+ * page walks with paging-structure caches, strict or deferred invalidation,
+ * ATS), for a root complex's `iommu` slot. Requests from below the root
+ * complex are translated by it; who maps what is up to the system:
+ *
+ *  - identity mapping (`identityMap` 4k, 2m or largest): at connect, the
+ *    owner's host memory and every BAR below it are mapped 1:1 in one
+ *    domain holding every function below, in 4 KiB or 2 MiB pages ('largest':
+ *    2 MiB where base and size allow, else 4 KiB), as Linux's identity
+ *    (passthrough-with-translation) domain or a hypervisor's 1:1 map does;
+ *  - 'off': nothing is mapped; a driver (workloads.dma-map-unmap) or a
+ *    hypervisor maps and unmaps through `model`, and DMA to anything
+ *    unmapped faults.
+ */
+import { z } from 'zod';
+import { defineComponent, type ComponentContext, type MetricValue } from '../../src/scenario/registry.js';
+import type { AddressRange } from '../pcie/fabric.js';
+import { Iommu, iommuStats } from './iommu.js';
+import { iommuParams, type IommuParams } from './params.js';
+
+export const IOMMU = 'iommu';
+
+const PAGE_4K_BYTES = 4096;
+const PAGE_2M_BYTES = 2 * 1024 * 1024;
+
+const params = iommuParams.extend({
+  identityMap: z.enum(['off', '4k', '2m', 'largest']).default('largest')
+    .describe("At connect, map the owner's memory and the BARs below it 1:1 in pages of this size ('largest': 2 MiB where aligned, else 4 KiB); 'off': map nothing"),
+});
+
+/** The page size an identity map of [base, base + size) uses. */
+function identityPage(mode: '4k' | '2m' | 'largest', r: AddressRange): number {
+  if (mode === '4k') return PAGE_4K_BYTES;
+  const aligned = r.base % PAGE_2M_BYTES === 0 && r.size % PAGE_2M_BYTES === 0;
+  if (mode === '2m' && !aligned) throw new Error(`identityMap 2m: [0x${r.base.toString(16)}, +0x${r.size.toString(16)}) is not 2 MiB-aligned`);
+  return aligned ? PAGE_2M_BYTES : PAGE_4K_BYTES;
+}
+
+export class IommuUnit {
+  readonly model: Iommu;
+
+  constructor(ctx: ComponentContext, private readonly p: z.output<typeof params>) {
+    const { identityMap: _mode, ...iommu } = p;
+    this.model = new Iommu(ctx.sim, iommu as IommuParams, ctx.name);
+  }
+
+  /** Called by the owner at connect: the identity map of its ranges for these requesters, unless identityMap is off. */
+  identityMap(requesterIds: readonly number[], ranges: readonly AddressRange[]): void {
+    const mode = this.p.identityMap;
+    if (mode === 'off') return;
+    const domain = this.model.createDomain();
+    for (const id of requesterIds) this.model.attach(id, domain);
+    for (const r of ranges) this.model.map(domain, r.base, r.base, r.size, identityPage(mode, r));
+  }
+
+  metrics(): Record<string, MetricValue> {
+    return this.model.metrics();
+  }
+}
+
+export const genericIommu = defineComponent({
+  type: 'iommu.generic',
+  description: 'An IOMMU: IOTLB per page size, 4/5-level walks with paging-structure caches and concurrent walkers, strict or deferred invalidation, ATS; identity-maps its owner\'s memory and BARs unless identityMap is off',
+  provides: [IOMMU],
+  params,
+  defaultPreset: 'iommu-xeon-e5',
+  stats: iommuStats,
+  create: (ctx, p) => new IommuUnit(ctx, p),
+});
