@@ -59,6 +59,13 @@ export interface SchemeLayout {
   maxPages: number;
 }
 
+/**
+ * The flat scheme's largest ref array: xen-zcopy copies it from user space
+ * in one kernel allocation; KMALLOC_MAX_SIZE is 4 MiB on x86 (order-10
+ * pages), 1,048,576 refs of 4 bytes. An estimate of where the ioctl gives up.
+ */
+export const DEFAULT_FLAT_MAX_REFS = 1_048_576;
+
 export interface SchemeLimits {
   /** Largest ref array the flat scheme's ioctl accepts. */
   flatMaxRefs: number;

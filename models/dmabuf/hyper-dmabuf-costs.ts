@@ -1,13 +1,10 @@
 /**
- * What the hyper_dmabuf driver's own steps cost: the "dmabuf.*" parameter
- * group of the hyper_dmabuf model (hyper-dmabuf.ts). Hypercalls, grant
- * operations, event channels, rings and xenstore are the "xen.*" group's
- * (models/xen/costs.ts, channel-costs.ts); this group holds only what
- * happens inside the guest kernels: the dma-buf framework and the exporting
- * driver's callbacks, the driver's message handling, and the protocol's
- * polling limits. A group of its own for now, meant to be folded into a
- * preset; the keys are already flat "dmabuf.<param>" once spread with
- * `hyperDmabufCostShape`.
+ * What the hyper_dmabuf driver's own steps cost (hyper-dmabuf.ts), part of
+ * a dmabuf.hyper-dmabuf's parameters. Hypercalls, grant operations, event
+ * channels, rings and xenstore are the hypervisor's (models/xen/costs.ts,
+ * channel-costs.ts); these are only what happens inside the guest kernels:
+ * the dma-buf framework and the exporting driver's callbacks, the driver's
+ * message handling, and the protocol's polling limits.
  *
  * Sources. The polling interval and limit, the event-queue depth and the
  * deferred end-of-access timer are read from code (REFERENCES.md
@@ -20,10 +17,6 @@
 import { z } from 'zod';
 import { duration } from '../../src/scenario/units.js';
 import { PS_PER_NS, PS_PER_S, PS_PER_US } from '../../src/sim/time.js';
-import { prefixedShape, takePrefixed } from '../pcie/sections.js';
-
-/** The key prefix of the group in a component's flat parameters. */
-export const DMABUF = 'dmabuf';
 
 export const hyperDmabufCostParams = z.strictObject({
   // From code: xen_be_send_req sleeps usleep_range(100, 120) between checks
@@ -120,15 +113,4 @@ export type HyperDmabufCosts = z.output<typeof hyperDmabufCostParams>;
 /** The defaults, parsed (integer ps). */
 export function defaultHyperDmabufCosts(): HyperDmabufCosts {
   return hyperDmabufCostParams.parse({});
-}
-
-/** The group as flat "dmabuf.<param>" fields, to spread into a component's parameter schema. */
-export const hyperDmabufCostShape = prefixedShape(DMABUF, hyperDmabufCostParams);
-
-/** The parsed group out of a component's flat parameters; only this group's keys (other "dmabuf.*" groups may come). */
-export function hyperDmabufCostsOf(flat: Record<string, unknown>): HyperDmabufCosts {
-  const all = takePrefixed(flat, DMABUF);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(hyperDmabufCostParams.shape)) if (all[k] !== undefined) out[k] = all[k];
-  return out as HyperDmabufCosts;
 }

@@ -1,18 +1,14 @@
 /**
  * What Xen's communication paths cost: event channels, shared rings and
- * xenstore. A group of its own for now, meant to be folded into the "xen.*"
- * group (costs.ts) and the "xen.platform" presets; the keys are already
- * flat "xen.<param>" names once spread with `xenChannelCostShape`.
+ * xenstore; part of a xen.hypervisor's parameters (platform.ts).
  *
  * REFERENCES.md ("Xen grant tables and rings"): event-channel latency and
- * xenstore latency have no published figure. Every default here is an
- * estimate; each description gives the range worth sweeping and why.
+ * xenstore latency have no published figure. Every value is an estimate,
+ * given by a preset (models/presets/xen-x86.json) with its range; the
+ * comments here say why each range.
  */
 import { z } from 'zod';
 import { duration } from '../../src/scenario/units.js';
-import { PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
-import { XEN } from './costs.js';
-import { prefixedShape, takePrefixed } from '../pcie/sections.js';
 
 export const xenChannelCostParams = z.strictObject({
   // Estimate, 1-50 us. EVTCHNOP_send sets the pending bit and kicks the
@@ -20,47 +16,28 @@ export const xenChannelCostParams = z.strictObject({
   // VM entry with the upcall injected, a few us on x86; if it is blocked or
   // preempted the credit scheduler must run it first, tens of us. 3 us is the
   // running-vCPU case; sweep towards 50 us for a loaded host.
-  eventDelivery: duration().default(3 * PS_PER_US).describe(
+  eventDelivery: duration().describe(
     'Event-channel delivery: from the end of EVTCHNOP_send to the upcall starting on the receiving domain (est., 1-50 us: a few us if the target vCPU runs, tens of us if it must be scheduled)'),
   // Estimate, 0.3-3 us. The guest's upcall: interrupt entry, the 2-level
   // selector/pending bitmap scan (Linux evtchn_2l_handle_events), clearing
   // the pending bit and dispatching the port's irq handler.
-  upcall: duration().default(1 * PS_PER_US).describe(
+  upcall: duration().describe(
     'Upcall on the receiving vCPU before the port\'s handler runs: entry, bitmap scan, ack (est., 0.3-3 us)'),
   // Estimate, 20-500 ns. A memcpy of one 64-268 byte message to or from a
   // shared page that the other side last wrote (cache lines move between
   // cores), plus the barrier before the index update (ring.h xen_wmb).
-  ringCopyPerMessage: duration().default(100 * PS_PER_NS).describe(
+  ringCopyPerMessage: duration().describe(
     'One message copied into or out of a shared ring slot, barrier included, on the caller\'s vCPU (est., 20-500 ns)'),
   // Estimate, 20 us-1 ms. One xenbus request: the guest writes the xenstore
   // ring and notifies, xenstored (a dom0 process) is scheduled, looks up or
   // updates its database, writes the reply and notifies back. Two event
   // channel deliveries and a dom0 process wake-up: tens to hundreds of us.
-  xenstoreRequest: duration().default(100 * PS_PER_US).describe(
+  xenstoreRequest: duration().describe(
     'One xenstore request round trip through xenstored, as the caller sees it with xenstored idle; xenstored serves one at a time (est., 20 us-1 ms)'),
   // Estimate, 10-500 us. After the write commits, xenstored queues a
   // WATCH_EVENT on the watcher's ring and notifies it; the guest's xenwatch
   // thread must then be woken: one delivery and one thread wake-up.
-  xenstoreWatchFire: duration().default(50 * PS_PER_US).describe(
+  xenstoreWatchFire: duration().describe(
     'From a write committing in xenstored to the watch event reaching the watcher (est., 10-500 us)'),
 });
 export type XenChannelCosts = z.output<typeof xenChannelCostParams>;
-
-/** The defaults, parsed (integer ps). */
-export function defaultXenChannelCosts(): XenChannelCosts {
-  return xenChannelCostParams.parse({});
-}
-
-/** The group as flat "xen.<param>" fields, to spread into a component's parameter schema. */
-export const xenChannelCostShape = prefixedShape(XEN, xenChannelCostParams);
-
-/**
- * The parsed group out of a component's flat parameters. Only this group's
- * keys are taken: the other "xen.*" keys belong to costs.ts.
- */
-export function xenChannelCostsOf(flat: Record<string, unknown>): XenChannelCosts {
-  const all = takePrefixed(flat, XEN);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(xenChannelCostParams.shape)) if (all[k] !== undefined) out[k] = all[k];
-  return out as XenChannelCosts;
-}

@@ -1,9 +1,9 @@
 /**
- * The whole "xen.*" parameter group a Xen component includes and a
- * "xen.platform" preset sets: the hypervisor's operation costs (costs.ts)
- * and its communication paths' (channel-costs.ts).
+ * A Xen platform's costs: the hypervisor's operations (costs.ts) and its
+ * communication paths (channel-costs.ts), the parameters of a
+ * xen.hypervisor (presets: xen-x86, xen-arm on it).
  */
-import { xenCostShape } from './costs.js';
-import { xenChannelCostShape } from './channel-costs.js';
+import { xenCostParams } from './costs.js';
+import { xenChannelCostParams } from './channel-costs.js';
 
-export const xenPlatformShape = { ...xenCostShape, ...xenChannelCostShape };
+export const xenPlatformParams = xenCostParams.extend(xenChannelCostParams.shape);

@@ -13,13 +13,13 @@ import { fieldError, UserError } from './errors.js';
 import type { MetricInfo } from './metric-names.js';
 import { unitNameProblem } from './stat-units.js';
 
-export const DERIVED_OPS = ['sum', 'mean', 'min', 'max', 'jain', 'ratio'] as const;
+export const DERIVED_OPS = ['sum', 'mean', 'min', 'max', 'jain', 'ratio', 'first'] as const;
 type Op = (typeof DERIVED_OPS)[number];
 
 export const derivedMetricSpec = z.union([
   z.string().describe('An alias: another name for one metric column, e.g. "dma.throughput_gbytes_per_s"'),
   z.strictObject({
-    op: z.enum(DERIVED_OPS).describe("sum, mean, min, max of the columns; jain: Jain's fairness index (Σx)²/(n·Σx²), 1 = equal shares; ratio: the first over the second"),
+    op: z.enum(DERIVED_OPS).describe("sum, mean, min, max of the columns; jain: Jain's fairness index (Σx)²/(n·Σx²), 1 = equal shares; ratio: the first over the second; first: the first column with a value (one metric that different instances report at different sweep points)"),
     of: z.array(z.string()).min(1).describe('The metric columns it is computed from'),
   }),
 ]);
@@ -43,6 +43,10 @@ export function derivedDeclarations(file: string, specs: Readonly<Record<string,
     const units = [...new Set(inputs.map((c) => columns[c]!.unit))];
     const op: Op | 'alias' = typeof spec === 'string' ? 'alias' : spec.op;
     let unit: string;
+    if (op === 'first' && units.length > 1) {
+      problems.push(fieldError(file, [...at, 'of'], `its columns are in different units (${units.join(', ')}); "first" needs one`).message);
+      continue;
+    }
     if (op === 'jain') unit = 'fraction';
     else if (op === 'ratio') {
       if (inputs.length !== 2) { problems.push(fieldError(file, [...at, 'of'], `a ratio takes two columns, got ${inputs.length}`).message); continue; }
@@ -65,6 +69,7 @@ export function computeDerived(specs: Readonly<Record<string, DerivedMetricSpec>
   const out: Record<string, FlatValue> = {};
   for (const [name, spec] of Object.entries(specs)) {
     if (typeof spec === 'string') { out[name] = flat[spec] ?? null; continue; }
+    if (spec.op === 'first') { out[name] = spec.of.map((c) => flat[c]).find((x) => x !== null && x !== undefined) ?? null; continue; }
     const xs = spec.of.map((c) => flat[c]);
     if (!xs.every((x): x is number => typeof x === 'number' && Number.isFinite(x))) { out[name] = null; continue; }
     out[name] = derive(spec.op, xs);
@@ -84,5 +89,6 @@ function derive(op: Op, xs: number[]): number | null {
       return squares > 0 ? (sum * sum) / (xs.length * squares) : null;
     }
     case 'ratio': return xs[1] !== 0 ? xs[0]! / xs[1]! : null;
+    case 'first': return xs[0]!;
   }
 }

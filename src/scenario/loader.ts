@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { fieldError, UserError } from './errors.js';
-import { parameterQuantities, resolveParameters, substituteRefs, type OverrideOrigin, type ParameterQuantity, type ParamValues } from './params.js';
+import { normalizeQuantity, parameterQuantities, resolveParameters, substituteRefs, type OverrideOrigin, type ParameterQuantity, type ParamValues } from './params.js';
 import { mergeSlotFill, presetValues, type Preset, type PresetLibrary } from './presets.js';
 import { typeProvides, type Catalog, type ComponentType, type SlotDecl } from './registry.js';
 import { scenarioSchema, type ParameterSpec, type Scalar, type ScenarioFile, type SlotFill, type SweepSpec } from './schema.js';
@@ -76,9 +76,14 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
   if (!r.success) throw zodToUserError(file, [], r.error, json);
   const body = r.data;
   const names = new Set<string>();
+  // A name may be used again only by components that each exist at some sweep points (`when`); resolving checks they never meet.
+  const conditional = new Set<string>();
   body.components.forEach((c, i) => {
-    if (names.has(c.name)) throw fieldError(file, ['components', i, 'name'], `"${c.name}" is used by an earlier component; names must be unique`);
+    if (names.has(c.name) && !(c.when !== undefined && conditional.has(c.name))) {
+      throw fieldError(file, ['components', i, 'name'], `"${c.name}" is used by an earlier component; names must be unique (or each use conditional on "when")`);
+    }
     names.add(c.name);
+    if (c.when !== undefined) conditional.add(c.name);
   });
   body.links.forEach((l, j) => {
     const name = l.name ?? `link${j}`;
@@ -102,6 +107,7 @@ export function parseScenario(file: string, text: string): ScenarioDoc {
     for (const name of Object.keys(t.where ?? {})) checkParam(name, ['report', 'tables', i, 'where', name]);
   });
   for (const name of Object.keys(body.report?.sensitivity?.at ?? {})) checkParam(name, ['report', 'sensitivity', 'at', name]);
+  body.components.forEach((c, i) => { for (const name of Object.keys(c.when ?? {})) checkParam(name, ['components', i, 'when', name]); });
   return { file, hash: sha256Hex(canonicalJson(json)), body };
 }
 
@@ -139,7 +145,14 @@ export function resolveScenario(
   const { file, body } = doc;
   const parameters = resolveParameters(file, body.parameters, overrides, origin);
   const r: Resolver = { file, parameters, quantities: parameterQuantities(body.parameters), origins: new Map(), lib, presetOverrides };
-  const components = body.components.map((c, i) => resolveInstance(r, {
+  const present = body.components.map((c, i) => [c, i] as const).filter(([c]) => isPresent(c.when, parameters, r.quantities));
+  const seen = new Map<string, number>();
+  for (const [c, i] of present) {
+    const other = seen.get(c.name);
+    if (other !== undefined) throw fieldError(file, ['components', i, 'name'], `"${c.name}" is also components[${other}]'s name, and both exist when ${describeParams(parameters, Object.keys(c.when ?? {}))}`);
+    seen.set(c.name, i);
+  }
+  const components = present.map(([c, i]) => resolveInstance(r, {
     name: c.name, type: c.type, preset: c.preset, params: c.params, slots: c.slots, at: ['components', i], kind: 'component',
   }));
   const links = body.links.map((l, j): ResolvedLink => ({
@@ -244,6 +257,20 @@ function resolveSlots(r: Resolver, c: InstanceInput, type: ComponentType, preset
     }));
   }
   return out;
+}
+
+function describeParams(parameters: ParamValues, names: readonly string[]): string {
+  return names.map((n) => `${n} = ${JSON.stringify(parameters[n])}`).join(', ') || 'always';
+}
+
+/** A component's `when`: every named parameter has the value, or one of the values, it lists (quantities compared in their unit). */
+function isPresent(when: Record<string, Scalar | Scalar[]> | undefined, parameters: ParamValues, quantities: ReadonlyMap<string, ParameterQuantity>): boolean {
+  if (when === undefined) return true;
+  return Object.entries(when).every(([name, want]) => {
+    const q = quantities.get(name);
+    const norm = (v: Scalar) => (q && typeof v === 'string' ? normalizeQuantity(v, q) : v);
+    return (Array.isArray(want) ? want : [want]).map(norm).includes(parameters[name]!);
+  });
 }
 
 /** A slot fill's `enabled`: true, false, "on", "off", or a "$parameter" holding one of them. */

@@ -87,6 +87,12 @@ function quantityValue(q: ParameterQuantity, raw: Scalar): number | { problem: s
   return parseQuantityIn(raw, q.kind, q.unit);
 }
 
+/** A quantity written with a unit, as a number in the parameter's unit (unparseable text stays as it is, and matches nothing). */
+export function normalizeQuantity(text: string, q: ParameterQuantity): Scalar {
+  const n = quantityValue(q, text);
+  return typeof n === 'number' ? n : text;
+}
+
 /** The allowed values of a parameter, normalized as its values are. */
 function allowedValues(file: string, name: string, spec: ParameterSpec): Scalar[] | undefined {
   const q = parameterQuantity(spec);

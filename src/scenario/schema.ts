@@ -46,6 +46,8 @@ export const componentSpec = z.strictObject({
   preset: z.string().optional().describe('A preset under models/presets merged under params; may be a "$parameter"'),
   params: z.record(z.string(), z.unknown()).default({}).describe('Parameters of the component type; any value may be a "$parameter" reference'),
   slots: z.record(z.string(), slotFill).default({}).describe('Subcomponents the type declares slots for (e.g. a root complex\'s "memory" and "iommu"), each { type, preset, params, slots }'),
+  when: z.record(z.string(), z.union([scalar, z.array(scalar).min(1)])).optional()
+    .describe('The component exists only where each named parameter has this value (or one of these values), e.g. {"system": "kvm"}'),
 });
 
 /** "instance.port": one end of a link. */

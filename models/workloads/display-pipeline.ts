@@ -1,5 +1,5 @@
 /**
- * dmabuf.display: a compositor in a guest shows frames through a display
+ * workloads.display-pipeline: a compositor in a guest (the frontend domain) shows frames through a display
  * backend in dom0 (Xen's para-virtual display, displif), at a fixed frame
  * rate, and the question is whether each way of sharing the frame buffers
  * keeps up, and with what margin.
@@ -30,37 +30,35 @@
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
+import { ref } from '../../src/scenario/refs.js';
 import { SimEvent, type ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
-import type { Attribution } from '../../src/stats/attribution.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { duration } from '../../src/scenario/units.js';
-import { prefixedShape, takePrefixed } from '../pcie/sections.js';
-import { XEN_PLATFORM, xenCostsOf } from '../xen/costs.js';
-import { xenChannelCostsOf } from '../xen/channel-costs.js';
-import { EventChannels } from '../xen/event-channel.js';
-import { GrantOps, type GrantMapping } from '../xen/gnttab.js';
-import { Hypervisor, type Domain } from '../xen/hypervisor.js';
-import { xenPlatformShape } from '../xen/platform.js';
+import type { GrantMapping } from '../xen/gnttab.js';
+import type { Domain } from '../xen/hypervisor.js';
 import { connectRing, type XenRing } from '../xen/ring.js';
-import { DISPLIF_MESSAGE_BYTES, exportBuffer, importBuffer, teardown, type ExportedBuffer, type SchemeLimits } from './gref-schemes.js';
-import { DEFAULT_FLAT_MAX_REFS } from './gref-study.js';
+import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
+import type { XenHost } from '../xen/xen-host.js';
+import { DEFAULT_FLAT_MAX_REFS, DISPLIF_MESSAGE_BYTES, exportBuffer, importBuffer, teardown, type ExportedBuffer, type SchemeLimits } from '../dmabuf/gref-schemes.js';
 
 /** 4-byte ARGB frames in 4 KiB pages (REFERENCES.md: 1080p = 2,025 pages, 4K = 8,100). */
 export const FRAME_PAGES = { '1080p': (1920 * 1080 * 4) / 4096, '4k': (3840 * 2160 * 4) / 4096 } as const;
 
 /** The display backend's own costs: estimates (no published figures), with ranges in their descriptions. */
-export const displayCostParams = z.strictObject({
+const displayCostShape = {
   createBase: duration().default(20 * PS_PER_US).describe('Backend: creating a local buffer (DRM framebuffer) from imported pages, fixed part (est., 5-100 us)'),
   createPerPage: duration().default(20_000).describe('Backend: per page of that buffer, sg table and framebuffer setup (est., 5-100 ns)'),
   flip: duration().default(30 * PS_PER_US).describe('Backend: an atomic page flip programmed into the display controller (est., 10-200 us)'),
   syncOp: duration().default(5 * PS_PER_US).describe('Exporter: replaying one dma-buf CPU-access op on the original buffer (est., 1-50 us)'),
-});
-export type DisplayCosts = z.output<typeof displayCostParams>;
+};
+/** Attribution category of the display backend's and the exporter's own work. */
 const DISPLAY = 'display';
 
 const params = z.strictObject({
+  frontend: ref(XEN_DOMAIN).describe("The guest whose compositor renders and shares the frames (displif's frontend)"),
+  backend: ref(XEN_DOMAIN).describe('The domain running the display backend (dom0: displ_be)'),
   resolution: z.enum(['1080p', '4k']).describe('Frame size: 1080p (2,025 pages) or 4K (8,100 pages), 4-byte ARGB'),
   fps: z.number().positive().describe('Frames per second: the deadline is one frame period'),
   buffers: z.number().int().min(2).default(2).describe('Frame buffers in rotation: 2 double, 3 triple buffering'),
@@ -70,10 +68,7 @@ const params = z.strictObject({
   allocation: z.enum(['frontend', 'backend']).default('frontend')
     .describe("Who allocates and grants the buffers: the guest's compositor (frontend), or dom0's backend on the frontend's request (displif be_alloc), the guest then mapping them"),
   frames: z.number().int().min(1).default(120).describe('Frames (vsync ticks) in the run'),
-  dom0Vcpus: z.number().int().min(1).default(4).describe('vCPUs of dom0 (the backend)'),
-  guestVcpus: z.number().int().min(1).default(2).describe('vCPUs of the compositor guest'),
-  ...prefixedShape(DISPLAY, displayCostParams),
-  ...xenPlatformShape,
+  ...displayCostShape,
 });
 type Params = z.output<typeof params>;
 
@@ -90,13 +85,10 @@ const stats: readonly StatDecl[] = [
 interface FlipRequest { kind: 'create' | 'flip'; frame: number; buffer: number; tick: Time }
 interface SyncRequest { op: 'begin' | 'end' }
 
-class DisplayStudy implements Component {
-  private readonly xen: Hypervisor;
-  private readonly ops: GrantOps;
-  private readonly channels: EventChannels;
-  private readonly guest: Domain;
-  private readonly dom0: Domain;
-  private readonly costs: DisplayCosts;
+class DisplayPipeline implements Component {
+  private host!: XenHost;
+  private guest!: Domain;
+  private dom0!: Domain;
   private readonly limits: SchemeLimits = { flatMaxRefs: DEFAULT_FLAT_MAX_REFS };
   private readonly pages: number;
   private readonly periodPs: Time;
@@ -112,19 +104,12 @@ class DisplayStudy implements Component {
   private readonly exported: (ExportedBuffer | null)[];
   private readonly imported: (GrantMapping[] | null)[];
   /** The domain that allocates and grants the buffers, and the one that maps them. */
-  private readonly exporter: Domain;
-  private readonly importer: Domain;
+  private exporter!: Domain;
+  private importer!: Domain;
   /** be_alloc: frames waiting for their buffer's create response, by frame number. */
   private readonly created = new Map<number, SimEvent<void>>();
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
-    this.xen = new Hypervisor(ctx.sim, xenCostsOf(p));
-    this.ops = new GrantOps(this.xen);
-    this.channels = new EventChannels(this.xen, xenChannelCostsOf(p));
-    this.guest = this.xen.createDomain('guest', { kind: 'hvm', vcpus: p.guestVcpus });
-    this.dom0 = this.xen.createDomain('dom0', { kind: 'dom0', vcpus: p.dom0Vcpus });
-    [this.exporter, this.importer] = p.allocation === 'frontend' ? [this.guest, this.dom0] : [this.dom0, this.guest];
-    this.costs = takePrefixed(p, DISPLAY) as DisplayCosts;
     this.pages = FRAME_PAGES[p.resolution];
     this.periodPs = Math.round(PS_PER_S / p.fps);
     this.free = Array.from({ length: p.buffers }, (_, b) => b);
@@ -132,20 +117,28 @@ class DisplayStudy implements Component {
     this.imported = new Array<GrantMapping[] | null>(p.buffers).fill(null);
   }
 
+  connect(): void {
+    const frontend = this.ctx.peer<XenDomain>(this.p.frontend), backend = this.ctx.peer<XenDomain>(this.p.backend);
+    this.host = frontend.host;
+    this.guest = frontend.model;
+    this.dom0 = backend.model;
+    [this.exporter, this.importer] = this.p.allocation === 'frontend' ? [this.guest, this.dom0] : [this.dom0, this.guest];
+  }
+
   start(): void {
     this.ctx.sim.process(this.run(), `${this.ctx.name}/setup`);
   }
 
   private *run(): ProcessBody<void> {
-    const flips = yield* connectRing<FlipRequest, FlipRequest>(this.channels, this.guest, this.dom0, DISPLIF_MESSAGE_BYTES);
-    const sync = yield* connectRing<SyncRequest, SyncRequest>(this.channels, this.dom0, this.guest, DISPLIF_MESSAGE_BYTES);
+    const flips = yield* connectRing<FlipRequest, FlipRequest>(this.host.channels, this.guest, this.dom0, DISPLIF_MESSAGE_BYTES);
+    const sync = yield* connectRing<SyncRequest, SyncRequest>(this.host.channels, this.dom0, this.guest, DISPLIF_MESSAGE_BYTES);
     if (typeof flips === 'number' || typeof sync === 'number') throw new Error('model bug: a fresh domain has free event-channel ports');
     if (this.p.sharing === 'share-once') {
       for (let b = 0; b < this.p.buffers; b++) {
         if (!(yield* this.shareBuffer(b))) return;
       }
     }
-    this.setupHypercalls = this.xen.counts().hypercalls;
+    this.setupHypercalls = this.host.xen.counts().hypercalls;
     const sim = this.ctx.sim;
     sim.process(this.backend(flips, sync), `${this.ctx.name}/backend`);
     sim.process(this.syncServer(sync), `${this.ctx.name}/sync`);
@@ -168,17 +161,17 @@ class DisplayStudy implements Component {
   }
 
   private *exportOne(b: number): ProcessBody<boolean> {
-    const e = yield* exportBuffer(this.ops, this.exporter, this.importer, this.p.scheme, this.pages, this.limits);
+    const e = yield* exportBuffer(this.host.grants, this.exporter, this.importer, this.p.scheme, this.pages, this.limits);
     if (!e.ok) { this.failure = e.failure; return false; }
     this.exported[b] = e.buffer;
     return true;
   }
 
   private *importOne(b: number): ProcessBody<boolean> {
-    const i = yield* importBuffer(this.ops, this.importer, this.exporter, this.exported[b]!);
+    const i = yield* importBuffer(this.host.grants, this.importer, this.exporter, this.exported[b]!);
     if (!i.ok) { this.failure = i.failure; return false; }
     this.imported[b] = i.mappings;
-    yield* this.onDom0(this.costs.createBase + this.pages * this.costs.createPerPage);
+    yield* this.onDom0(this.p.createBase + this.pages * this.p.createPerPage);
     return true;
   }
 
@@ -227,7 +220,7 @@ class DisplayStudy implements Component {
             yield* sync.takeResponses();
           }
         }
-        yield* this.onDom0(this.costs.flip);
+        yield* this.onDom0(this.p.flip);
         if (onScreen >= 0) yield* this.release(onScreen);
         onScreen = req.buffer;
         yield* flips.sendResponses([req]);
@@ -238,7 +231,7 @@ class DisplayStudy implements Component {
   /** The previous buffer leaves the screen: per-frame, it is torn down (the importer unmaps, then the allocator ends access: destroy waits for the free). */
   private *release(b: number): ProcessBody<void> {
     if (this.p.sharing === 'per-frame') {
-      yield* teardown(this.ops, this.importer, this.exporter, this.exported[b]!, this.imported[b]!);
+      yield* teardown(this.host.grants, this.importer, this.exporter, this.exported[b]!, this.imported[b]!);
       this.exported[b] = null;
       this.imported[b] = null;
     }
@@ -251,8 +244,8 @@ class DisplayStudy implements Component {
       yield* sync.awaitRequests();
       const reqs = yield* sync.takeRequests();
       for (const _ of reqs) {
-        this.xen.attribution.charge(DISPLAY, this.costs.syncOp);
-        yield* this.guest.vcpus.use(this.costs.syncOp);
+        this.host.xen.attribution.charge(DISPLAY, this.p.syncOp);
+        yield* this.guest.vcpus.use(this.p.syncOp);
       }
       yield* sync.sendResponses(reqs);
     }
@@ -278,7 +271,7 @@ class DisplayStudy implements Component {
   }
 
   private *onDom0(ps: Time): ProcessBody<void> {
-    this.xen.attribution.charge(DISPLAY, ps);
+    this.host.xen.attribution.charge(DISPLAY, ps);
     yield* this.dom0.vcpus.use(ps);
   }
 
@@ -292,20 +285,16 @@ class DisplayStudy implements Component {
       skipped_frames: this.skipped,
       missed_fraction: missed / frames,
       margin_us: p99 === null ? null : this.periodPs / PS_PER_US - p99,
-      hypercalls_per_frame: this.shown > 0 ? (this.xen.counts().hypercalls - this.setupHypercalls) / this.shown : null,
+      hypercalls_per_frame: this.shown > 0 ? (this.host.xen.counts().hypercalls - this.setupHypercalls) / this.shown : null,
     };
   }
 
-  attribution(): Attribution {
-    return this.xen.attribution;
-  }
 }
 
-export const displayStudy = defineComponent({
-  type: 'dmabuf.display',
+export const displayPipeline = defineComponent({
+  type: 'workloads.display-pipeline',
   description: 'A guest compositor shows frames through a dom0 display backend over displif: per-frame sharing vs share-once, gref scheme, remote sync; frame latency and missed deadlines',
-  params: params as unknown as z.ZodType<Params>,
-  presetTypes: [XEN_PLATFORM],
+  params,
   stats,
-  create: (ctx, p) => new DisplayStudy(ctx, p),
+  create: (ctx, p) => new DisplayPipeline(ctx, p),
 });

@@ -1,0 +1,120 @@
+/**
+ * workloads.gref-share: one buffer of `pages` pages shared from one Xen
+ * domain to another with one of the three gref schemes (gref-schemes.ts):
+ * exported (granted), imported (mapped, following the scheme's metadata)
+ * and torn down (unmapped, access ended), one after another. It reports the
+ * scheme's counts and the latency of each phase; a buffer the scheme cannot
+ * address or the grant table cannot hold is an outcome (`outcome` says
+ * which), not a failed run.
+ *
+ * Who exports to whom is the scenario's choice of domains: a guest to dom0,
+ * dom0 to a guest, one guest to another. They differ in whose grant table
+ * holds the refs and whose vCPUs the unmap flushes interrupt.
+ */
+import { z } from 'zod';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
+import { ref } from '../../src/scenario/refs.js';
+import type { ProcessBody } from '../../src/sim/index.js';
+import { PS_PER_US } from '../../src/sim/time.js';
+import { PhaseTimer } from '../../src/stats/phase-timer.js';
+import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
+import { DEFAULT_FLAT_MAX_REFS, exportBuffer, importBuffer, layout, SCHEMES, teardown, type SchemeLimits } from '../dmabuf/gref-schemes.js';
+
+const params = z.strictObject({
+  exporter: ref(XEN_DOMAIN).describe('The domain that owns the buffer and grants it'),
+  importer: ref(XEN_DOMAIN).describe('The domain that maps it'),
+  scheme: z.enum(SCHEMES).describe('flat (xen-zcopy), directory (displif), multilevel (hyper_dmabuf)'),
+  pages: z.number().int().min(1).describe('Buffer size in 4 KiB pages'),
+  flatMaxRefs: z.number().int().min(1).default(DEFAULT_FLAT_MAX_REFS).describe("Largest ref array the flat scheme's ioctl takes (estimate: KMALLOC_MAX_SIZE / 4 bytes)"),
+});
+type Params = z.output<typeof params>;
+
+export const SHARE_PHASE_STATS: readonly StatDecl[] = [
+  { name: 'share_latency_us', unit: 'us', description: 'Export plus import: from the exporter starting to the importer holding the buffer' },
+  { name: 'export_latency_us', unit: 'us', description: 'Exporter: granting (or describing) the pages' },
+  { name: 'import_latency_us', unit: 'us', description: 'Importer: mapping the buffer' },
+  { name: 'teardown_latency_us', unit: 'us', description: 'Importer unmaps (or releases), exporter ends access' },
+];
+
+const stats: readonly StatDecl[] = [
+  { name: 'outcome', unit: '', description: "'ok', 'too-large-for-scheme', 'grant-table-full' or 'map-failed'" },
+  { name: 'grant_entries', unit: 'entries', description: 'Grant entries the scheme needs: data plus metadata pages (closed form)' },
+  { name: 'metadata_pages', unit: 'pages', description: 'Pages of refs shared besides the data' },
+  { name: 'dependent_map_steps', unit: 'steps', description: 'Map hypercalls the importer issues one after another, each needing the previous result' },
+  { name: 'import_hypercalls', unit: 'calls', description: 'Grant hypercalls of the import (maps and unmaps)' },
+  { name: 'message_bytes', unit: 'B', description: "Bytes of the scheme's own messages (request and response)" },
+  { name: 'max_pages', unit: 'pages', description: 'The largest buffer the scheme can address (null: unbounded)' },
+  ...SHARE_PHASE_STATS,
+];
+
+type Phase = 'export' | 'import' | 'teardown';
+
+/** The phase latencies of a share in µs, null unless it ended well. */
+export function phaseLatencies(phases: PhaseTimer<Phase>, ok: boolean): Record<string, MetricValue> {
+  const us = (ps: number) => (ok ? ps / PS_PER_US : null);
+  return {
+    share_latency_us: us(phases.ps('export') + phases.ps('import')),
+    export_latency_us: us(phases.ps('export')),
+    import_latency_us: us(phases.ps('import')),
+    teardown_latency_us: us(phases.ps('teardown')),
+  };
+}
+
+class GrefShare implements Component {
+  private exporter!: XenDomain;
+  private importer!: XenDomain;
+  private readonly limits: SchemeLimits;
+  private readonly phases: PhaseTimer<Phase>;
+  private outcome = 'not run';
+  private importHypercalls = 0;
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
+    this.limits = { flatMaxRefs: p.flatMaxRefs };
+    this.phases = new PhaseTimer(ctx.sim);
+  }
+
+  connect(): void {
+    this.exporter = this.ctx.peer<XenDomain>(this.p.exporter);
+    this.importer = this.ctx.peer<XenDomain>(this.p.importer);
+  }
+
+  start(): void {
+    this.ctx.sim.process(this.share(), `${this.ctx.name}/share`);
+  }
+
+  private *share(): ProcessBody<void> {
+    const host = this.exporter.host, ops = host.grants;
+    const exporter = this.exporter.model, importer = this.importer.model, p = this.p;
+    const exp = yield* this.phases.time('export', exportBuffer(ops, exporter, importer, p.scheme, p.pages, this.limits));
+    if (!exp.ok) { this.outcome = exp.failure; return; }
+    const before = host.xen.counts().hypercalls;
+    const imp = yield* this.phases.time('import', importBuffer(ops, importer, exporter, exp.buffer));
+    this.importHypercalls = host.xen.counts().hypercalls - before;
+    if (!imp.ok) { this.outcome = imp.failure; return; }
+    yield* this.phases.time('teardown', teardown(ops, importer, exporter, exp.buffer, imp.mappings));
+    host.xen.attribution.countTransaction();
+    this.outcome = 'ok';
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const l = layout(this.p.scheme, this.p.pages, this.limits);
+    return {
+      outcome: this.outcome,
+      grant_entries: l.grantEntries,
+      metadata_pages: l.metadataPages,
+      dependent_map_steps: l.dependentMapSteps,
+      import_hypercalls: this.importHypercalls,
+      message_bytes: l.messageBytes,
+      max_pages: Number.isFinite(l.maxPages) ? l.maxPages : null,
+      ...phaseLatencies(this.phases, this.outcome === 'ok'),
+    };
+  }
+}
+
+export const grefShare = defineComponent({
+  type: 'workloads.gref-share',
+  description: 'Share one buffer between two Xen domains with the flat, directory or multi-level gref scheme: counts and export/import/teardown latency',
+  params,
+  stats,
+  create: (ctx, p) => new GrefShare(ctx, p),
+});
