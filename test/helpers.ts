@@ -40,6 +40,22 @@ export function metricsOf(summary: { metrics: Record<string, any> }): Record<str
   });
 }
 
+/**
+ * One instance's statistics from a summary, by bare stat name ("<instance>.<stat>" → "<stat>"), plus any
+ * other instances' asked for as "<instance>.<stat>"; asking for a name the run does not report is an error.
+ */
+export function instanceMetrics(summary: { metrics: Record<string, any> }, instance: string): Record<string, any> {
+  const own: Record<string, any> = {};
+  for (const [k, v] of Object.entries(summary.metrics)) if (k.startsWith(`${instance}.`)) own[k.slice(instance.length + 1)] = v;
+  return new Proxy(own, {
+    get: (t, k: string) => {
+      if (k in t) return t[k];
+      if (k in summary.metrics) return summary.metrics[k];
+      throw new Error(`no metric "${k}" of ${instance}; it reports ${Object.keys(t).join(', ')}`);
+    },
+  });
+}
+
 /** A scenario file written to a temp folder from an object. */
 export function writeScenario(dir: string, name: string, body: unknown): string {
   const file = path.join(dir, name);

@@ -371,7 +371,7 @@ export class Iommu {
    * `params` are checked against the iommu.params schema (durations as ps
    * numbers or strings such as "250 ns"); what is left out takes its default.
    */
-  constructor(private readonly sim: Simulation, params: IommuParamsInput = {}, name = 'iommu') {
+  constructor(private readonly sim: Simulation, params: IommuParamsInput, name = 'iommu') {
     this.name = name;
     const parsed = iommuParams.safeParse(params);
     if (!parsed.success) throw new RangeError(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

@@ -1,65 +1,60 @@
 /**
- * The IOMMU's parameters: the "iommu.params" group (presets of that type set
- * it, e.g. models/presets/iommu-xeon-e5.json, where each value's source or
- * estimate is given). Defaults are that preset's values; a test checks they
- * agree.
+ * The IOMMU's parameters (an iommu.generic's, with its identityMap). No
+ * value has a default here: a preset gives each with its source or as an
+ * estimate (models/presets/iommu-xeon-e5.json).
  *
  * Times are picoseconds once parsed (durations accept "250 ns", "10 ms").
  * Cache sizes are entries; an entry count of 0 turns that cache off (every
  * lookup in it misses), which is how a sweep asks "what if there were none".
  * The cross-field rules (ways must divide entries) are checked where the
- * caches are built (Iommu's constructor), so the group stays a plain object
- * schema whose fields a component can spread into its own (sections.ts).
+ * caches are built (Iommu's constructor), so the schema stays a plain object
+ * that iommu.generic extends.
  */
 import { z } from 'zod';
 import { duration } from '../../src/scenario/units.js';
-import { PS_PER_MS, PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
-
-/** Preset type of the IOMMU parameter group. */
-export const IOMMU_PARAMS = 'iommu.params';
 
 const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
-const entries = (d: number, what: string) => z.number().int().min(0).default(d).describe(what);
-const ways = (d: number, what: string) => z.number().int().min(1).default(d).describe(what);
+const entries = (what: string) => z.number().int().min(0).describe(what);
+const ways = (what: string) => z.number().int().min(1).describe(what);
 
 export const iommuParams = z.strictObject({
-  levels: z.union([z.literal(4), z.literal(5)]).default(4)
+  levels: z.union([z.literal(4), z.literal(5)])
     .describe('Page-table levels of a domain: 4 (48-bit IOVA) or 5 (57-bit), VT-d second-level paging'),
 
-  iotlb4kEntries: entries(64, 'IOTLB entries for 4 KiB pages'),
-  iotlb4kWays: ways(64, 'Associativity of the 4 KiB IOTLB (ways per set; equal to the entries, or more, = fully associative)'),
-  iotlb2mEntries: entries(32, 'IOTLB entries for 2 MiB pages'),
-  iotlb2mWays: ways(32, 'Associativity of the 2 MiB IOTLB'),
-  iotlb1gEntries: entries(4, 'IOTLB entries for 1 GiB pages'),
-  iotlb1gWays: ways(4, 'Associativity of the 1 GiB IOTLB'),
+  iotlb4kEntries: entries('IOTLB entries for 4 KiB pages'),
+  iotlb4kWays: ways('Associativity of the 4 KiB IOTLB (ways per set; equal to the entries, or more, = fully associative)'),
+  iotlb2mEntries: entries('IOTLB entries for 2 MiB pages'),
+  iotlb2mWays: ways('Associativity of the 2 MiB IOTLB'),
+  iotlb1gEntries: entries('IOTLB entries for 1 GiB pages'),
+  iotlb1gWays: ways('Associativity of the 1 GiB IOTLB'),
 
-  pscPml5Entries: entries(2, 'Paging-structure cache of PML5 entries (used by 5-level domains only)'),
-  pscPml4Entries: entries(4, 'Paging-structure cache of PML4 entries'),
-  pscPdptEntries: entries(8, 'Paging-structure cache of PDPT entries (each spares the walk the PML4 level and above)'),
-  pscPdEntries: entries(32, 'Paging-structure cache of PD entries (each leaves a 4 KiB walk one read)'),
+  pscPml5Entries: entries('Paging-structure cache of PML5 entries (used by 5-level domains only)'),
+  pscPml4Entries: entries('Paging-structure cache of PML4 entries'),
+  pscPdptEntries: entries('Paging-structure cache of PDPT entries (each spares the walk the PML4 level and above)'),
+  pscPdEntries: entries('Paging-structure cache of PD entries (each leaves a 4 KiB walk one read)'),
 
-  walkReadLatency: duration().default(250 * PS_PER_NS).describe('One page-table read as the IOMMU sees it; a walk costs reads × this'),
-  pageWalkers: z.number().int().min(1).default(4)
+  walkReadLatency: duration().describe('One page-table read as the IOMMU sees it; a walk costs reads × this'),
+  pageWalkers: z.number().int().min(1)
     .describe('Page walks the IOMMU runs at once: a miss that finds them all busy waits for the first to finish'),
-  hitLatency: duration().default(0).describe('An IOTLB lookup, added to every translation the IOMMU does (hit or miss)'),
-  flushCost: duration().default(800 * PS_PER_NS).describe('One IOTLB invalidation, submitted and waited for'),
+  hitLatency: duration().describe('An IOTLB lookup, added to every translation the IOMMU does (hit or miss)'),
+  flushCost: duration().describe('One IOTLB invalidation, submitted and waited for'),
 
-  mapPerCall: duration().default(600 * PS_PER_NS).describe('dma_map_sg / dma_map_page fixed software cost per call (IOVA allocation, locking)'),
-  mapPerPage: duration().default(100 * PS_PER_NS).describe('dma_map_sg software cost per page-table entry written'),
-  unmapPerCall: duration().default(500 * PS_PER_NS).describe('dma_unmap_sg fixed software cost per call, the invalidation apart'),
-  unmapPerPage: duration().default(100 * PS_PER_NS).describe('dma_unmap_sg software cost per page-table entry cleared'),
+  mapPerCall: duration().describe('dma_map_sg / dma_map_page fixed software cost per call (IOVA allocation, locking)'),
+  mapPerPage: duration().describe('dma_map_sg software cost per page-table entry written'),
+  unmapPerCall: duration().describe('dma_unmap_sg fixed software cost per call, the invalidation apart'),
+  unmapPerPage: duration().describe('dma_unmap_sg software cost per page-table entry cleared'),
 
-  mode: z.enum(['strict', 'deferred']).default('deferred')
+  mode: z.enum(['strict', 'deferred'])
     .describe("'strict': every unmap invalidates at once and waits; 'deferred': Linux's lazy mode, unmaps queue and are invalidated in batches"),
-  flushQueueSize: z.number().int().min(2).refine(isPowerOfTwo, { message: 'expected a power of two (Linux indexes the ring with a mask)' }).default(256)
+  flushQueueSize: z.number().int().min(2).refine(isPowerOfTwo, { message: 'expected a power of two (Linux indexes the ring with a mask)' })
     .describe('Slots of the per-CPU flush queue ring (deferred mode); as in Linux one slot stays empty, so it holds size - 1 unmaps'),
-  flushTimeout: duration().default(10 * PS_PER_MS).describe('Deferred mode: the flush timer, armed by the first queued unmap'),
+  flushTimeout: duration().describe('Deferred mode: the flush timer, armed by the first queued unmap'),
 
-  ats: z.boolean().default(false).describe('Devices use PCIe ATS: a device-side translation cache consulted before the IOMMU'),
-  atsEntries: entries(32, "Entries of a device's ATS translation cache (fully associative)"),
-  atsMissLatency: duration().default(500 * PS_PER_NS).describe('ATS translation request round trip over the link, beyond the IOMMU lookup itself'),
-  atsInvalidation: duration().default(1 * PS_PER_US).describe('Device-TLB invalidation of ATS devices, added to an invalidation that reaches them'),
+  ats: z.boolean().describe('Devices use PCIe ATS: a device-side translation cache consulted before the IOMMU'),
+  atsEntries: entries("Entries of a device's ATS translation cache (fully associative)"),
+  atsMissLatency: duration().describe('ATS translation request round trip over the link, beyond the IOMMU lookup itself'),
+  atsInvalidation: duration().describe('Device-TLB invalidation of ATS devices, added to an invalidation that reaches them'),
 });
 export type IommuParams = z.output<typeof iommuParams>;
 /** What the schema accepts: any subset, durations as ps or with a unit. */

@@ -109,5 +109,6 @@ export const queueStation = defineComponent({
     { name: 'sojourn_ns', unit: 'ns', description: 'Arrival to completion', kind: 'distribution' },
     { name: 'wait_ns', unit: 'ns', description: 'Arrival to start of service', kind: 'distribution' },
   ],
+  traceKinds: [{ kind: 'request', description: 'One row per finished request: latency = its sojourn, a = its wait for a server (ps)' }],
   create: (ctx, p) => new QueueStation(ctx, p),
 });

@@ -18,7 +18,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
-import { resolveScenario } from '../scenario/loader.js';
+import { allInstances, resolveScenario } from '../scenario/loader.js';
 import { UserError } from '../scenario/errors.js';
 import type { Scalar } from '../scenario/schema.js';
 import { deriveRunSeed } from '../scenario/seeds.js';
@@ -52,20 +52,20 @@ export function runSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: R
   };
   const baseline = measure({});
   const rows: SensitivityRow[] = [];
-  doc.body.components.forEach((c, i) => {
-    const presetName = base.components[i]!.preset;
-    if (presetName === undefined) return;
-    const preset = lib.presets.get(presetName)!;
+  // Every instance (slots included) whose preset, or a preset it inherits from, marks a value as an estimate with a range.
+  for (const inst of allInstances(base)) {
+    if (inst.preset === undefined) continue;
+    const preset = lib.presets.get(inst.preset)!;
     for (const key of Object.keys(preset.values).sort()) {
       const v = preset.values[key]!;
-      if (!v.estimate || v.range === undefined || key in c.params) continue;
+      if (!v.estimate || v.range === undefined || inst.ownKeys.includes(key)) continue;
       const [low, high] = v.range as [Scalar, Scalar];
-      const atLow = measure({ [c.name]: { [key]: low } });
-      const atHigh = measure({ [c.name]: { [key]: high } });
+      const atLow = measure({ [inst.name]: { [key]: low } });
+      const atHigh = measure({ [inst.name]: { [key]: high } });
       const swing = atLow !== null && atHigh !== null && baseline !== null && baseline !== 0 ? Math.abs(atHigh - atLow) / Math.abs(baseline) : null;
-      rows.push({ component: c.name, preset: presetName, key, base: v.value as Scalar, low, high, atLow, atHigh, swing });
+      rows.push({ component: inst.name, preset: v.from, key, base: v.value as Scalar, low, high, atLow, atHigh, swing });
     }
-  });
+  }
   rows.sort((a, b) => (b.swing ?? -1) - (a.swing ?? -1) || (a.component < b.component ? -1 : a.component > b.component ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { metric: spec.metric, at: base.parameters, baseline, rows };
 }

@@ -3,10 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, ROOT, runJson, tempDir, writeScenario } from '../helpers.js';
+import { cli, instanceMetrics, ROOT, runJson, tempDir, writeScenario } from '../helpers.js';
 
-const run = (sets: Record<string, string | number | boolean>) =>
-  runJson('display-frames', sets) as { metrics: Record<string, any>; attribution: { charges: [string, number][] } };
+const run = (sets: Record<string, string | number | boolean>) => {
+  const s = runJson('display-frames', sets);
+  return { metrics: instanceMetrics(s, 'display'), attribution: s.attribution as { charges: [string, number][] } };
+};
 
 test('share-once: a frame is a flip request and its response, two event-channel sends and no grant operation', () => {
   const m = run({ sharing: 'share-once', frames: 30 }).metrics;
@@ -27,11 +29,11 @@ test('per-frame: each frame pays its import and teardown; the scheme\'s hypercal
 test('when per-frame sharing takes longer than a period, frames are late, then skipped for want of a buffer', () => {
   // The xen-x86 preset's map cost at the top of its range (2 µs per op): a 4K import alone is 16 ms.
   const body = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'display-frames.json'), 'utf8'));
-  body.components[0].params['xen.mapPerOp'] = '2 us';
+  body.components.find((c: { name: string }) => c.name === 'xen').params = { mapPerOp: '2 us' };
   const file = writeScenario(tempDir(), 'slow.json', body);
   const r = cli(['run', file, '--set', 'resolution=4k', '--set', 'fps=120', '--set', 'frames=60', '--json']);
   assert.is(r.code, 0, r.stderr);
-  const m = JSON.parse(r.stdout).metrics;
+  const m = instanceMetrics(JSON.parse(r.stdout), 'display');
   assert.ok(m.skipped_frames > 0, 'double buffering runs out of buffers');
   assert.is(m.frame_latency_us.count + m.skipped_frames, 60, 'every tick is a frame shown or skipped');
   assert.ok(m.missed_deadlines >= m.skipped_frames && m.margin_us < 0);

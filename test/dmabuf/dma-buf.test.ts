@@ -1,5 +1,10 @@
 /** The dma-buf core: attach in place or by migration, map through an IOMMU, CPU access, fences. */
 import { test } from 'uvu';
+import type { IommuParamsInput } from '../../models/iommu/params.js';
+import { presetValuesOf } from '../preset-params.js';
+
+/** The IOMMU every test here starts from: the iommu-xeon-e5 preset. */
+const XEON_IOMMU = presetValuesOf('iommu-xeon-e5') as IommuParamsInput;
 import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { Attribution } from '../../src/stats/attribution.js';
@@ -14,7 +19,7 @@ function world(withIommu = false) {
   const iommus = new Map<number, { iommu: Iommu; domain: number }>();
   let mmu: Iommu | null = null;
   if (withIommu) {
-    mmu = new Iommu(sim);
+    mmu = new Iommu(sim, XEON_IOMMU);
     const domain = mmu.createDomain();
     mmu.attach(0x100, domain);
     iommus.set(0x100, { iommu: mmu, domain });
@@ -48,7 +53,7 @@ test('mapping an attachment builds the sg table and maps it through the device\'
   const a = run(core.attach(buf, 0x100, 'in-place', true));
   const t0 = sim.now;
   run(core.map(a));
-  const ref = new Iommu(new Simulation());
+  const ref = new Iommu(new Simulation(), XEON_IOMMU);
   const iommuMap = ref.map(ref.createDomain(), IOVA, IOVA, 8 * 4096);
   assert.is(sim.now - t0, core.costs.sgBase + 8 * core.costs.sgPerPage + iommuMap);
   assert.ok(mmu!.translate(IOVA + 4096, 0x100).ok, 'the device can reach the buffer');

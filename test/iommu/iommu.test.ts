@@ -6,29 +6,29 @@
  * real root complex.
  */
 import { test } from 'uvu';
+import { presetParams, presetValuesOf } from '../preset-params.js';
+
+/** The IOMMU every test here starts from: the iommu-xeon-e5 preset. */
+const XEON_IOMMU = presetValuesOf('iommu-xeon-e5') as IommuParamsInput;
 import * as assert from 'uvu/assert';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Simulation } from '../../src/sim/index.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_US } from '../../src/sim/time.js';
-import { presetSchema, presetValues } from '../../src/scenario/presets.js';
 import { Iommu, iommuStats } from '../../models/iommu/iommu.js';
-import { IOMMU_PARAMS, iommuParams, type IommuParamsInput } from '../../models/iommu/params.js';
+import { iommuParams, type IommuParamsInput } from '../../models/iommu/params.js';
 import { PAGE_4K } from '../../models/iommu/iotlb.js';
 import type { TranslateFn } from '../../models/pcie/root-complex.js';
 import { BASE_PATH, G4, rig } from '../models/pcie/dma-helpers.js';
-import { ROOT } from '../helpers.js';
 
 const KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
 const PAGE = 4 * KiB;
 const RID = 0x300;
 const IOVA = 4 * GiB;
 const PHYS = 16 * GiB;
-const DEFAULTS = iommuParams.parse({});
+const DEFAULTS = presetParams(iommuParams, 'iommu-xeon-e5');
 
-function world(params: IommuParamsInput = {}, attach: { ats?: boolean } = {}) {
+function world(params: Partial<IommuParamsInput> = {}, attach: { ats?: boolean } = {}) {
   const sim = new Simulation();
-  const mmu = new Iommu(sim, params);
+  const mmu = new Iommu(sim, { ...XEON_IOMMU, ...params });
   const d = mmu.createDomain();
   mmu.attach(RID, d, attach);
   /** Runs `body` as a process to the end. */
@@ -44,7 +44,7 @@ function world(params: IommuParamsInput = {}, attach: { ats?: boolean } = {}) {
 test('misses arriving together queue for the page walkers: with W walkers, the k-th waits floor(k / W) walks', () => {
   for (const walkers of [1, 2, 4]) {
     const sim = new Simulation();
-    const mmu = new Iommu(sim, { pageWalkers: walkers });
+    const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: walkers });
     const d = mmu.createDomain();
     mmu.attach(0x100, d);
     mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 64 * 4096);
@@ -93,8 +93,8 @@ test('driver bugs are refused: mapping over a mapping, unmapping a hole or half 
   assert.throws(() => mmu.map(d, IOVA + 1, PHYS, PAGE), /aligned/);
   assert.throws(() => mmu.map(d, 2 ** 48 - PAGE, PHYS, 2 * PAGE), /address space/);
   assert.throws(() => mmu.map(d, IOVA, PHYS, PAGE, 8192), /page size/);
-  assert.throws(() => new Iommu(new Simulation(), { iotlb4kEntries: 64, iotlb4kWays: 48 }), /do not divide/);
-  assert.throws(() => new Iommu(new Simulation(), { flushQueueSize: 100 }), /power of two/);
+  assert.throws(() => new Iommu(new Simulation(), { ...XEON_IOMMU, iotlb4kEntries: 64, iotlb4kWays: 48 }), /do not divide/);
+  assert.throws(() => new Iommu(new Simulation(), { ...XEON_IOMMU, flushQueueSize: 100 }), /power of two/);
 });
 
 // ---------------------------------------------------------------- strict and deferred
@@ -266,16 +266,7 @@ test('ATS in deferred mode: the device TLB keeps a stale translation until the t
 
 // ---------------------------------------------------------------- parameters and preset
 
-test('the schema defaults are the iommu-xeon-e5 preset values, every value sourced or an estimate with a range', () => {
-  const file = path.join(ROOT, 'models', 'presets', 'iommu-xeon-e5.json');
-  const preset = presetSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  assert.is(preset.type, IOMMU_PARAMS);
-  assert.equal(Object.keys(preset.values).sort(), Object.keys(iommuParams.shape).sort(), 'keys are exactly the parameter names');
-  for (const [k, v] of Object.entries(preset.values)) {
-    assert.ok(v.source.length > 10, `${k} has a source`);
-    if (v.source.startsWith('estimate')) assert.ok(v.estimate && v.range !== undefined, `${k}: an estimate is marked and has a range`);
-  }
-  assert.equal(iommuParams.parse(presetValues({ ...preset, file, chain: [preset.name], slots: {}, values: Object.fromEntries(Object.entries(preset.values).map(([k, v]) => [k, { ...v, from: preset.name }])) })), iommuParams.parse({}));
+test('the iommu-xeon-e5 preset: its reach and flush figures', () => {
   assert.is(DEFAULTS.iotlb4kEntries * PAGE, 256 * KiB, 'reach 256 KiB');
   assert.is(DEFAULTS.flushCost, 800 * PS_PER_NS);
   assert.is(DEFAULTS.flushQueueSize, 256);
@@ -309,7 +300,7 @@ test('usable as rootComplex.translate: a DMA read pays the walk, the next one do
   const reads = (withIommu: boolean, addrs: number[]) => {
     const sim = new Simulation();
     const r = rig(sim, BASE_PATH);
-    const mmu = new Iommu(sim);
+    const mmu = new Iommu(sim, XEON_IOMMU);
     if (withIommu) {
       const d = mmu.createDomain();
       mmu.attach(r.endpoint.requesterId, d);

@@ -4,6 +4,10 @@
  * remove it, with exact hit and miss counts.
  */
 import { test } from 'uvu';
+import { presetValuesOf } from '../preset-params.js';
+
+/** The IOMMU every test here starts from: the iommu-xeon-e5 preset. */
+const XEON_IOMMU = presetValuesOf('iommu-xeon-e5') as IommuParamsInput;
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../src/sim/index.js';
 import { DeviceTlb, Iotlb, NO_SLOT, PAGE_1G, PAGE_2M, PAGE_4K, SetAssocLru } from '../../models/iommu/iotlb.js';
@@ -100,9 +104,9 @@ test('DeviceTlb: one store for all page sizes; range invalidation by page extent
 });
 
 /** `passes` cyclic sweeps over `pages` pages of `stride` bytes through one domain mapped with `pageBytes` pages. */
-function sweep(params: IommuParamsInput, windowBytes: number, stride: number, passes: number, pageBytes = 4 * KiB) {
+function sweep(params: Partial<IommuParamsInput>, windowBytes: number, stride: number, passes: number, pageBytes = 4 * KiB) {
   const sim = new Simulation();
-  const mmu = new Iommu(sim, params);
+  const mmu = new Iommu(sim, { ...XEON_IOMMU, ...params });
   const d = mmu.createDomain();
   mmu.attach(RID, d);
   mmu.map(d, IOVA, PHYS, Math.ceil(windowBytes / pageBytes) * pageBytes, pageBytes);
@@ -152,7 +156,7 @@ test('with 2 MiB pages the same byte window fits: 64 MiB swept at 4 KiB strides'
 test('a translation reuses one result object (no allocation per lookup)', () => {
   // Heap growth is a benchmark's business, not a test's (it depends on GC timing); this checks the mechanism.
   const sim = new Simulation();
-  const mmu = new Iommu(sim);
+  const mmu = new Iommu(sim, XEON_IOMMU);
   const d = mmu.createDomain();
   mmu.attach(RID, d);
   mmu.map(d, IOVA, PHYS, 32 * 4 * KiB);

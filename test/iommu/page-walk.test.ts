@@ -5,6 +5,10 @@
  * in both stages), through the walker and through Iommu.translate.
  */
 import { test } from 'uvu';
+import { presetParams, presetValuesOf } from '../preset-params.js';
+
+/** The IOMMU every test here starts from: the iommu-xeon-e5 preset. */
+const XEON_IOMMU = presetValuesOf('iommu-xeon-e5') as IommuParamsInput;
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../src/sim/index.js';
 import { Iommu } from '../../models/iommu/iommu.js';
@@ -67,14 +71,14 @@ test('PSC capacity is exact LRU: two PD entries, three 2 MiB regions, the oldest
   assert.is(none.walk(0, 4, 0, 1), 4, 'without PSCs every walk is full');
 });
 
-function iommu(params: IommuParamsInput = {}) {
+function iommu(params: Partial<IommuParamsInput> = {}) {
   const sim = new Simulation();
-  return { sim, mmu: new Iommu(sim, params) };
+  return { sim, mmu: new Iommu(sim, { ...XEON_IOMMU, ...params }) };
 }
 
 test('through translate: a miss costs reads × walkReadLatency, a hit hitLatency', () => {
   const { mmu } = iommu({ hitLatency: '5 ns' });
-  const p = iommuParams.parse({});
+  const p = presetParams(iommuParams, 'iommu-xeon-e5');
   const d = mmu.createDomain();
   mmu.attach(RID, d);
   mmu.map(d, 8 * GiB, 32 * GiB, 16 * 4 * KiB);
@@ -94,7 +98,7 @@ test('through translate: a miss costs reads × walkReadLatency, a hit hitLatency
 });
 
 /** A guest's device: a host (stage-2) domain identity-plus-offset mapping the guest's memory, and a nested domain. */
-function nested(params: IommuParamsInput, guestPage: number, hostPage: number, levels = 4) {
+function nested(params: Partial<IommuParamsInput>, guestPage: number, hostPage: number, levels = 4) {
   const { mmu } = iommu({ ...params, levels: levels as 4 | 5 });
   const HOST_OFFSET = 64 * GiB;
   const tables = 0, tablesBytes = Math.max(hostPage, 64 * KiB);

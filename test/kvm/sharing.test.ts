@@ -1,18 +1,16 @@
 /** KVM's udmabuf and virtio-gpu blob paths: limits as outcomes, exact times and counts. */
 import { test } from 'uvu';
+import { presetParams } from '../preset-params.js';
 import * as assert from 'uvu/assert';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { Attribution } from '../../src/stats/attribution.js';
 import { exitPs, kvmCostParams } from '../../models/kvm/costs.js';
 import { KvmSharing } from '../../models/kvm/sharing.js';
-import { ROOT } from '../helpers.js';
 
 function world() {
   const sim = new Simulation();
   const attribution = new Attribution();
-  const kvm = new KvmSharing(kvmCostParams.parse({}), attribution);
+  const kvm = new KvmSharing(presetParams(kvmCostParams, 'kvm-x86'), attribution);
   const run = <T>(body: ProcessBody<T>): T => { const p = sim.process(body); sim.run(); return p.value as T; };
   return { sim, kvm, attribution, run };
 }
@@ -46,11 +44,6 @@ test('a virtio-gpu blob: entries written, one kick (exit), the host, one interru
   assert.is(exitPs(c), Math.round((1300 / 2.1) * 1000));
   const n = kvm.counts();
   assert.equal([n.exits, n.interrupts, n.blobCommands, n.memEntries], [1, 1, 1, 8]);
-});
-
-test('the schema defaults are the kvm-x86 preset values', () => {
-  const preset = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', 'kvm-x86.json'), 'utf8')) as { values: Record<string, { value: unknown }> };
-  assert.equal(kvmCostParams.parse(Object.fromEntries(Object.entries(preset.values).map(([k, v]) => [k.replace(/^kvm\./, ''), v.value]))), kvmCostParams.parse({}));
 });
 
 test.run();

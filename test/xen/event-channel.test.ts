@@ -4,17 +4,18 @@
  * ping-pong, and the 2-level pending bit merging notifications.
  */
 import { test } from 'uvu';
+import { presetParams } from '../preset-params.js';
 import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
-import { defaultXenChannelCosts, type XenChannelCosts } from '../../models/xen/channel-costs.js';
+import { xenChannelCostParams, type XenChannelCosts } from '../../models/xen/channel-costs.js';
 import { xenCostParams } from '../../models/xen/costs.js';
 import { EVENT_CHANNEL, EVTCHN_ERR, EventChannels, FIRST_PORT, UPCALL } from '../../models/xen/event-channel.js';
 import { HYPERCALL, Hypervisor } from '../../models/xen/hypervisor.js';
 
 function setup(vcpus: [number, number] = [1, 1], fingerprint = false) {
   const sim = new Simulation({ fingerprint });
-  const xen = new Hypervisor(sim, xenCostParams.parse({}));
-  const costs: XenChannelCosts = defaultXenChannelCosts();
+  const xen = new Hypervisor(sim, presetParams(xenCostParams, 'xen-x86'));
+  const costs: XenChannelCosts = presetParams(xenChannelCostParams, 'xen-x86');
   const ch = new EventChannels(xen, costs);
   const opts = { kind: 'hvm' as const, grantVersion: 1 as const, maxGrantFrames: 64, maptrackLimit: 262144 };
   const a = xen.createDomain('A', { ...opts, vcpus: vcpus[0] });
@@ -40,7 +41,7 @@ function connect(s: ReturnType<typeof setup>): { aPort: number; bPort: number } 
 }
 
 test('the default costs are the estimates the descriptions give', () => {
-  const c = defaultXenChannelCosts();
+  const c = presetParams(xenChannelCostParams, 'xen-x86');
   assert.equal(c, { eventDelivery: 3_000_000, upcall: 1_000_000, ringCopyPerMessage: 100_000, xenstoreRequest: 100_000_000, xenstoreWatchFire: 50_000_000 });
 });
 

@@ -4,9 +4,10 @@
  * (counted without time), and the timed ring over an event channel.
  */
 import { test } from 'uvu';
+import { presetParams } from '../preset-params.js';
 import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
-import { defaultXenChannelCosts } from '../../models/xen/channel-costs.js';
+import { xenChannelCostParams } from '../../models/xen/channel-costs.js';
 import { xenCostParams } from '../../models/xen/costs.js';
 import { EventChannels } from '../../models/xen/event-channel.js';
 import { Hypervisor } from '../../models/xen/hypervisor.js';
@@ -145,8 +146,8 @@ test('indices wrap as 32-bit counters without breaking fullness, suppression or 
 
 function setup() {
   const sim = new Simulation();
-  const xen = new Hypervisor(sim, xenCostParams.parse({}));
-  const costs = defaultXenChannelCosts();
+  const xen = new Hypervisor(sim, presetParams(xenCostParams, 'xen-x86'));
+  const costs = presetParams(xenChannelCostParams, 'xen-x86');
   const ch = new EventChannels(xen, costs);
   const opts = { kind: 'hvm' as const, vcpus: 1, grantVersion: 1 as const, maxGrantFrames: 64, maptrackLimit: 262144 };
   return { sim, xen, costs, ch, a: xen.createDomain('A', opts), b: xen.createDomain('B', opts), rt: xen.roundTripPs };

@@ -13,10 +13,17 @@ import * as assert from 'uvu/assert';
 import type { Simulation } from '../../../src/sim/simulation.js';
 import type { CreditAdvertisement } from '../../../models/pcie/credits.js';
 import type { DmaEngine } from '../../../models/pcie/dma-engine.js';
-import type { Endpoint } from '../../../models/pcie/endpoint.js';
-import type { Link, LinkDirection } from '../../../models/pcie/link.js';
-import { buildDmaPath, dmaPathParams, type DmaPath } from '../../../models/pcie/root-complex.js';
-import type { RootComplex } from '../../../models/pcie/root-complex.js';
+import { z } from 'zod';
+import { DmaStream, dmaEngineParams, dmaWorkloadParams, dmaWorkloadShape } from '../../../models/pcie/dma-engine.js';
+import { Endpoint } from '../../../models/pcie/endpoint.js';
+import { Link, type LinkDirection, type LinkParams } from '../../../models/pcie/link.js';
+import type { LinkWidth, PcieGen } from '../../../models/pcie/link-timing.js';
+import { Memory, memoryParams } from '../../../models/pcie/memory.js';
+import { RootComplex, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
+import { linkParams } from '../../../models/pcie/topology/link.js';
+import type { Tracer } from '../../../src/trace/channel.js';
+import { byteSize, duration } from '../../../src/scenario/units.js';
+import { presetValuesOf } from '../../preset-params.js';
 import { RecordingTracer } from './link-helpers.js';
 
 /** Memory at 4 GiB: requests carry 64-bit (4 DW) headers. */
@@ -46,16 +53,95 @@ export const BASE_PATH: Record<string, unknown> = {
   'memory.bandwidth': 10_000,
 };
 
-export interface Rig extends DmaPath {
-  readonly sim: Simulation;
-  readonly tracer: RecordingTracer;
+/**
+ * The presets of the dma-bandwidth scenario's path (a NetFPGA SUME on a Xeon
+ * E5 v4 root port, Gen3 x8) as one flat set of section values.
+ */
+export function platformPath(): Record<string, unknown> {
+  const prefix = (section: string, values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`${section}.${k}`, v]));
+  const rc = presetValuesOf('xeon-e5-v4');
+  const { rootPorts: _r, linuxP2pWhitelisted: _w, memoryBase, memorySize, ...rootComplex } = rc as Record<string, unknown>;
+  return {
+    ...prefix('endpoint', { ...presetValuesOf('netfpga-sume'), ...presetValuesOf('netfpga-sume-dma') }),
+    ...prefix('rootComplex', rootComplex),
+    ...prefix('memory', { ...presetValuesOf('xeon-e5-v4-dram'), base: memoryBase, size: memorySize }),
+    ...prefix('link', { ...presetValuesOf('pcie-link'), gen: 3, width: 8 }),
+  };
 }
 
-export function rig(sim: Simulation, values: Record<string, unknown>, overrides: Record<string, unknown> = {}): Rig {
-  const tracer = new RecordingTracer();
-  const path = buildDmaPath(sim, dmaPathParams(values, overrides), { tracer });
-  return { ...path, sim, tracer };
+
+const sectionSchemas = {
+  endpoint: dmaEngineParams.extend({ requesterId: z.number().int().default(0x0100), mps: z.number().int(), ecrc: z.boolean().default(false) }),
+  link: linkParams,
+  rootComplex: rootComplexParams,
+  memory: memoryParams,
+} as const;
+
+/** One endpoint —link— root complex — memory, built straight from the models (a unit-test rig; scenarios build fabrics from topologies). */
+export interface Rig {
+  readonly sim: Simulation;
+  readonly tracer: RecordingTracer;
+  readonly endpoint: Endpoint;
+  readonly link: Link;
+  readonly rootComplex: RootComplex;
+  readonly port: RootPort;
+  readonly memory: Memory;
+  /** Starts the descriptor generator the "endpoint.descriptors" (and other DmaStream) values set up, if any. */
+  start(): void;
 }
+
+/** The fields of an endpoint, its DMA engine, its BAR memory and a descriptor generator, in one flat object (the test's shorthand). */
+const endpointShorthand = dmaEngineParams.extend({
+  requesterId: z.number().int().default(0x0100), mps: z.number().int().default(128), ecrc: z.boolean().default(false),
+  barBase: z.number().default(0), barSize: byteSize().default(0), barLatency: duration().default(0), barBandwidth: z.number().optional(),
+  barCompletionMode: z.enum(['mps', 'rcb']).default('mps'),
+  ...dmaWorkloadShape,
+});
+
+/** An endpoint built from the shorthand; `start()` starts its descriptor generator (if `descriptors` > 0). */
+export function endpointFrom(sim: Simulation, values: Record<string, unknown>, name = 'endpoint'): Endpoint & { start(): void } {
+  const p = endpointShorthand.parse(values);
+  const { requesterId, mps, ecrc, barBase, barSize, barLatency, barBandwidth, barCompletionMode, descriptors, descriptorSize, readFraction,
+    addressPattern, windowBase, windowSize, alignment, outstandingDescriptors, ...engine } = p;
+  const bar = barSize > 0 ? new Memory(sim, memoryParams.parse({ base: barBase, size: barSize, latency: barLatency, bandwidth: barBandwidth }), `${name}/bar`) : null;
+  const ep = new Endpoint(sim, { requesterId, mps, ecrc, engine, bar, barCompletionMode }, name);
+  const w = { descriptors, descriptorSize, readFraction, addressPattern, windowBase, windowSize, alignment, outstandingDescriptors };
+  const stream = descriptors > 0 ? new DmaStream(ep.dma, w, sim.rng(`${name}/dma-addresses`), sim.rng(`${name}/dma-ops`)) : null;
+  return Object.assign(ep, { start: () => stream?.start() });
+}
+
+/** Joins an endpoint (end A) to a root port (end B): aToB is the upstream direction (credits advertised by the root port). */
+export function connectEndpoint(sim: Simulation, params: LinkParams, endpoint: Endpoint, port: RootPort): Link {
+  const link = new Link(sim, params, { receiver: endpoint, credits: endpoint.credits }, { receiver: port, credits: port.credits });
+  endpoint.connect(link.aToB);
+  port.connect(link.bToA);
+  return link;
+}
+
+export function rig(sim: Simulation, values: Record<string, unknown>, overrides: Record<string, unknown> = {}, tracer: Tracer = new RecordingTracer()): Rig {
+  const raw: Record<string, Record<string, unknown>> = { endpoint: {}, link: {}, rootComplex: {}, memory: {}, stream: {} };
+  for (const [key, v] of Object.entries({ ...values, ...overrides })) {
+    const dot = key.indexOf('.');
+    const section = key.slice(0, dot), field = key.slice(dot + 1);
+    // The generator's fields (descriptors, windowBase, ...) drive the endpoint's engine: a DmaStream.
+    raw[section === 'endpoint' && field in dmaWorkloadShape ? 'stream' : section]![field] = v;
+  }
+  const p = Object.fromEntries(Object.entries(sectionSchemas).map(([k, schema]) => [k, (schema as z.ZodType).parse(raw[k])])) as { [K in keyof typeof sectionSchemas]: z.output<(typeof sectionSchemas)[K]> };
+  const memory = new Memory(sim, p.memory, 'memory');
+  const rootComplex = new RootComplex(sim, p.rootComplex, memory, 'rc');
+  const { requesterId, mps, ecrc, ...engine } = p.endpoint;
+  const endpoint = new Endpoint(sim, { requesterId, mps, ecrc, engine, bar: null, barCompletionMode: 'mps' }, 'ep0');
+  const port = rootComplex.addRootPort(endpoint.routes);
+  const l = p.link;
+  const link = connectEndpoint(sim, {
+    gen: l.gen as PcieGen, width: l.width as LinkWidth, mps, propagationPs: l.propagation, dllp: l.dllp, ecrc, name: 'link0', tracer,
+    ...(l.creditReturnDelay !== undefined ? { creditReturnDelayPs: l.creditReturnDelay } : {}),
+  }, endpoint, port);
+  const w = dmaWorkloadParams.parse(raw.stream);
+  const stream = w.descriptors > 0 ? new DmaStream(endpoint.dma, w, sim.rng('ep0/dma-addresses'), sim.rng('ep0/dma-ops')) : null;
+  return { sim, tracer: tracer as RecordingTracer, endpoint, link, rootComplex, port, memory, start: () => stream?.start() };
+}
+
 
 /** A link and the advertisements of its ends (A = endpoint side, B = root port side). */
 export interface CheckedLink {

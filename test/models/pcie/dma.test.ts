@@ -11,14 +11,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Simulation } from '../../../src/sim/simulation.js';
-import { PresetLibrary, presetValues, type Preset } from '../../../src/scenario/presets.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
-import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, relErr, rig } from './dma-helpers.js';
+import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
 
@@ -105,7 +102,7 @@ function smallWrites(n: number, overrides: Record<string, unknown>): number {
     'endpoint.descriptors': n, 'endpoint.descriptorSize': 64, 'endpoint.readFraction': 0,
     'endpoint.windowBase': G4, 'endpoint.windowSize': MiB, 'endpoint.outstandingDescriptors': 32, ...overrides,
   });
-  r.endpoint.start();
+  r.start();
   sim.run();
   assertPathConserved(r);
   const s = r.endpoint.dma.stats();
@@ -154,7 +151,7 @@ test('large aligned DMA writes run at dmaWriteThroughput within 1 % (Gen2-5, MPS
       'endpoint.descriptors': total / size, 'endpoint.descriptorSize': size, 'endpoint.readFraction': 0,
       'endpoint.windowBase': G4, 'endpoint.windowSize': 64 * MiB, 'endpoint.outstandingDescriptors': 4,
     });
-    r.endpoint.start();
+    r.start();
     sim.run();
     const s = r.endpoint.dma.stats();
     assert.is(s.bytesWritten, total);
@@ -248,20 +245,10 @@ test('memory slower than the link: writes run at the memory bandwidth, pushed ba
 
 // ---------------------------------------------------------------- the preset
 
-function loadPreset(name: string): Preset {
-  const file = fileURLToPath(new URL(`../../../../models/presets/${name}.json`, import.meta.url));
-  return new PresetLibrary([path.dirname(file)]).get(name)!;
-}
-
-test('preset pcie-gen3x8-xeon-e5: every value sourced or marked estimate; 64-byte read round trip 500-600 ns', () => {
-  const preset = loadPreset('pcie-gen3x8-xeon-e5');
-  for (const [k, v] of Object.entries(preset.values)) {
-    assert.ok(v.source.length > 10, `${k} has a source`);
-    if (v.source.startsWith('estimate')) assert.ok(v.estimate, `${k} says estimate but is not marked`);
-  }
+test('the dma-bandwidth platform (xeon-e5-v4, netfpga-sume): 64-byte read round trip 500-600 ns; cold cache +50 ns, remote socket +100 ns', () => {
   const run = (overrides: Record<string, unknown>) => {
     const sim = new Simulation();
-    const r = rig(sim, presetValues(preset), overrides);
+    const r = rig(sim, platformPath(), overrides);
     r.endpoint.dma.submit('read', G4, 64);
     sim.run();
     assertPathConserved(r);
@@ -273,14 +260,13 @@ test('preset pcie-gen3x8-xeon-e5: every value sourced or marked estimate; 64-byt
   assert.is(run({ 'memory.socket': 'remote' }) - warm, 100_000, 'remote socket adds 100 ns');
 });
 
-test('preset: sequential 4 KiB reads with 32 tags are tag-bound below the link (Little\'s law), and deterministic', () => {
-  const preset = loadPreset('pcie-gen3x8-xeon-e5');
+test('platform: sequential 4 KiB reads with 32 tags are tag-bound below the link (Little\'s law), and deterministic', () => {
   const go = () => {
     const sim = new Simulation({ seed: 7 });
-    const r = rig(sim, presetValues(preset), {
+    const r = rig(sim, platformPath(), {
       'endpoint.descriptors': 512, 'endpoint.windowBase': G4, 'endpoint.windowSize': '1 MiB', 'endpoint.outstandingDescriptors': 8,
     });
-    r.endpoint.start();
+    r.start();
     sim.run();
     assertPathConserved(r);
     return { now: sim.now, s: r.endpoint.dma.stats() };

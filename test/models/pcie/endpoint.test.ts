@@ -8,13 +8,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
-import { DmaEngine, dmaEngineParams, type DescriptorListener } from '../../../models/pcie/dma-engine.js';
-import { Endpoint, endpointParams } from '../../../models/pcie/endpoint.js';
+import { DmaEngine, dmaEngineParams, transferSize, type DescriptorListener } from '../../../models/pcie/dma-engine.js';
 import { Tlp, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
 import { Link } from '../../../models/pcie/link.js';
 import { DEFAULT_CREDITS } from '../../../models/pcie/credits.js';
 import { tlpBytes } from '../../../models/pcie/tlp.js';
-import { G4, KiB, assertConserved } from './dma-helpers.js';
+import { G4, KiB, assertConserved, endpointFrom } from './dma-helpers.js';
 
 const NS = 1000, US = 1_000_000;
 
@@ -69,7 +68,7 @@ class DoneLog implements DescriptorListener {
   }
 }
 
-const engine = (sim: Simulation, p: Record<string, unknown> = {}) => new DmaEngine(sim, dmaEngineParams.parse({ mps: 256, mrrs: 512, ...p }));
+const engine = (sim: Simulation, p: Record<string, unknown> = {}) => new DmaEngine(sim, { ...dmaEngineParams.parse({ mrrs: 512, ...p }), requesterId: 0x0100, mps: 256, ecrc: false });
 
 function conserved(sim: Simulation, e: DmaEngine, timeouts = 0, unexpected = 0): void {
   assertConserved({ sim, engines: [e], links: [], rootComplexes: [], timeouts, unexpected });
@@ -216,7 +215,7 @@ test('a request that is never answered times out: counted, its tag freed, its de
 
 test('a busy engine costs one timer event per timeout period, and the run ends with its last completion', () => {
   const sim = new Simulation();
-  const ep = new Endpoint(sim, endpointParams.parse({
+  const ep = endpointFrom(sim, ({
     descriptors: 2000, descriptorSize: 64, windowBase: G4, windowSize: 64 * KiB, outstandingDescriptors: 1, completionTimeout: '100 us',
   }), 'ep');
   ep.connect(new FakeCompleter(sim, ep.dma, 1 * US));
@@ -287,7 +286,7 @@ test('on a real link the engine keeps at most `transmitQueue` TLPs waiting for t
 
 function streamRun(seed: number, extra: Record<string, unknown>) {
   const sim = new Simulation({ seed });
-  const ep = new Endpoint(sim, endpointParams.parse({
+  const ep = endpointFrom(sim, ({
     descriptors: 400, descriptorSize: 1024, windowBase: G4, windowSize: 64 * KiB, outstandingDescriptors: 3, ...extra,
   }), 'ep');
   const fake = new FakeCompleter(sim, ep.dma, 1 * US);
@@ -339,7 +338,7 @@ test('generator, mix: about readFraction of the descriptors are reads', () => {
 
 test('the BAR serves reads and writes from peers; other requests are unsupported; completion credits are infinite', () => {
   const sim = new Simulation();
-  const ep = new Endpoint(sim, endpointParams.parse({ barBase: 2 * G4, barSize: '1 MiB', barLatency: '200 ns', barBandwidth: 4, mps: 256 }), 'ep');
+  const ep = endpointFrom(sim, ({ barBase: 2 * G4, barSize: '1 MiB', barLatency: '200 ns', barBandwidth: 4, mps: 256 }), 'ep');
   assert.equal(ep.credits.Cpl, { header: 'infinite', data: 'infinite' });
   assert.equal(ep.credits.P, DEFAULT_CREDITS.P);
   assert.equal(ep.routes.ranges, [{ base: 2 * G4, size: 1 << 20 }]);
@@ -363,16 +362,14 @@ test('the BAR serves reads and writes from peers; other requests are unsupported
   assert.is(ep.barPending, 0);
 });
 
-test('parameters: the schema fills spec defaults and refuses impossible settings', () => {
-  const p = endpointParams.parse({});
-  assert.is(p.mps, 128);
+test('parameters: the schemas fill spec defaults and refuse impossible settings', () => {
+  const p = dmaEngineParams.parse({});
   assert.is(p.mrrs, 512);
   assert.is(p.tags, 32);
   assert.is(p.completionTimeout, 10_000 * US);
-  assert.not.ok(endpointParams.safeParse({ mps: 200 }).success);
-  assert.not.ok(endpointParams.safeParse({ barSize: 4096 }).success, 'a BAR needs a bandwidth');
-  assert.not.ok(endpointParams.safeParse({ descriptors: 5 }).success, 'a generator needs a window');
-  assert.not.ok(endpointParams.safeParse({ tags: 1000 }).success);
+  assert.is(transferSize.parse('256 B'), 256);
+  assert.not.ok(transferSize.safeParse(200).success, 'an MPS is a power of two from 128 to 4096');
+  assert.not.ok(dmaEngineParams.safeParse({ tags: 1000 }).success);
   assert.throws(() => engine(new Simulation(), { completionBuffer: 256 }), /completion buffer/);
   assert.throws(() => engine(new Simulation()).submit('read', G4, 0), /positive size/);
 });

@@ -8,12 +8,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
-import { Endpoint, endpointParams } from '../../../models/pcie/endpoint.js';
+import type { Endpoint } from '../../../models/pcie/endpoint.js';
 import type { Link } from '../../../models/pcie/link.js';
 import { Memory, memoryParams } from '../../../models/pcie/memory.js';
-import { RootComplex, connectEndpoint, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
+import { RootComplex, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
 import { readCompletionCount } from '../../../models/pcie/tlp.js';
-import { G4, KiB, MiB, assertConserved, assertPathConserved, BASE_PATH, gen3Ps, relErr, rig, traceCounts } from './dma-helpers.js';
+import { G4, KiB, MiB, assertConserved, assertPathConserved, BASE_PATH, connectEndpoint, endpointFrom, gen3Ps, relErr, rig, traceCounts } from './dma-helpers.js';
 import { RecordingTracer } from './link-helpers.js';
 
 const NS = 1000;
@@ -38,8 +38,8 @@ function two(rc: Record<string, unknown> = {}, a: Record<string, unknown> = {}, 
   const tracer = new RecordingTracer();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: '80 ns', bandwidth: 10_000 }));
   const root = new RootComplex(sim, rootComplexParams.parse({ mps: 256, traversal: TRAVERSAL, ...rc }), memory);
-  const epA = new Endpoint(sim, endpointParams.parse({ requesterId: 0x0100, mps: 256, issueLatency: ISSUE, ...a }), 'a');
-  const epB = new Endpoint(sim, endpointParams.parse({
+  const epA = endpointFrom(sim, ({ requesterId: 0x0100, mps: 256, issueLatency: ISSUE, ...a }), 'a');
+  const epB = endpointFrom(sim, ({
     requesterId: 0x0200, mps: 256, issueLatency: ISSUE, barBase: BAR, barSize: '16 MiB', barLatency: '100 ns', barBandwidth: 10_000, ...b,
   }), 'b');
   const portA = root.addRootPort(epA.routes), portB = root.addRootPort(epB.routes);

@@ -10,16 +10,17 @@
  *   (last byte in), S_in = its ingress wire time: latency = first byte in to
  *   first byte out. Store-and-forward: A + latency.
  */
-import fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
-import { PresetLibrary, presetValues } from '../../../src/scenario/presets.js';
-import { presetDirs } from '../../../models/index.js';
 import { Tlp, type PortRoutes, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
 import { Link, NO_RELEASE, type LinkDirection, type LinkParams } from '../../../models/pcie/link.js';
 import { NO_ROUTES } from '../../../models/pcie/router.js';
-import { PcieSwitch, SWITCH_TYPE, switchParams, type SwitchParams } from '../../../models/pcie/switch.js';
+import { PcieSwitch, switchParams, type SwitchParams } from '../../../models/pcie/switch.js';
+import { presetValuesOf } from '../../preset-params.js';
+
+/** The switch every test here uses: the PEX8796 preset's values. */
+const PEX8796 = presetValuesOf('pcie-switch-pex8796');
 import { tlpBytes, type TlpType } from '../../../models/pcie/tlp.js';
 import { ADDR64, HoldingSink, ImmediateSink, RecordingTracer, classOf, makeTlp } from './link-helpers.js';
 
@@ -30,7 +31,7 @@ type ParamInput = Record<string, unknown>;
 
 /** Parameters of a 3-port switch: the preset's defaults, with `over` on top. */
 function params(over: ParamInput = {}): SwitchParams {
-  return switchParams.parse({ ports: 3, ...over });
+  return switchParams.parse({ ...PEX8796, ports: 3, ...over });
 }
 
 /** A TLP with a requester ID (completions route by it). */
@@ -90,7 +91,7 @@ class Writer implements TlpSender {
 function oneThrough(sw: ParamInput, ingress: Partial<LinkParams>, egress: Partial<LinkParams>) {
   const sim = new Simulation();
   const tracer = new RecordingTracer();
-  const s = new PcieSwitch(sim, switchParams.parse({ ports: 2, ...sw }), [NO_ROUTES, NO_ROUTES], { tracer, name: 'sw' });
+  const s = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2, ...sw }), [NO_ROUTES, NO_ROUTES], { tracer, name: 'sw' });
   const sink = new HoldingSink(sim, () => 0);
   const up = new Link(sim, { ...GEN3_X8, propagationPs: 5000, ...egress }, s.linkEnd(0), { receiver: sink });
   s.attach(0, up, 'a');
@@ -157,7 +158,7 @@ const ROUTES: PortRoutes[] = [
 /** A 4-port switch whose ports go to PortSinks; TLPs are handed straight to its ingress receivers. */
 function routingRig(over: ParamInput = {}) {
   const sim = new Simulation();
-  const sw = new PcieSwitch(sim, switchParams.parse({ ports: 4, maxPayloadSize: 256, ...over }), ROUTES);
+  const sw = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 4, maxPayloadSize: 256, ...over }), ROUTES);
   const sinks = [0, 1, 2, 3].map(() => new PortSink(sim));
   sinks.forEach((s, p) => sw.connect(p, s));
   const sender = new CountingSender(sim);
@@ -317,7 +318,7 @@ test('back-pressure: a slow egress fills the ingress buffer and stalls the sende
   const sim = new Simulation();
   const tracer = new RecordingTracer();
   // Room for 4 TLPs of 256 B: 4 posted headers, 64 data credits.
-  const sw = new PcieSwitch(sim, switchParams.parse({ ports: 2, postedHeaderCredits: 4, postedDataCredits: 64, maxPayloadSize: 256 }),
+  const sw = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2, postedHeaderCredits: 4, postedDataCredits: 64, maxPayloadSize: 256 }),
     [NO_ROUTES, NO_ROUTES], { tracer, name: 'sw' });
   const sink = new ImmediateSink(sim);
   const seen: Tlp[] = [];
@@ -388,7 +389,7 @@ test('TLPs from one ingress port never overtake each other inside the switch', (
   // would let the long one out first (first byte in 35,547 ps before it was fully in, the short one 3,555);
   // it leaves with the short one instead, at 0 − 3,555 + 150,000.
   const sim = new Simulation();
-  const sw = new PcieSwitch(sim, switchParams.parse({ ports: 2 }), [NO_ROUTES, NO_ROUTES]);
+  const sw = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES]);
   const out = new PortSink(sim);
   sw.connect(0, out);
   sw.connect(1, new PortSink(sim), { gen: 3, width: 8 });
@@ -417,7 +418,7 @@ function mixedRun(fingerprint = false) {
     nonPostedHeaderCredits: 2, nonPostedDataCredits: 2,
     completionHeaderCredits: 2, completionDataCredits: 33,
   };
-  const sw = new PcieSwitch(sim, switchParams.parse(tight), routes);
+  const sw = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ...tight }), routes);
   const sinks: HoldingSink[] = [];
   const into: LinkDirection[] = [];
   for (let p = 0; p < 4; p++) {
@@ -517,26 +518,6 @@ test('determinism: two identical mixed runs give the same arrivals, statistics a
 });
 
 // ---------------------------------------------------------------- parameters and preset
-
-test('the PEX8796 preset loads, fits the schema, and its values are the schema defaults', () => {
-  const lib = new PresetLibrary(presetDirs);
-  const preset = lib.get('pcie-switch-pex8796');
-  assert.ok(preset);
-  assert.is(preset!.type, SWITCH_TYPE);
-  for (const [k, v] of Object.entries(preset!.values)) {
-    assert.ok(v.source.length > 0, k);
-    if (v.source.startsWith('estimate')) assert.ok(v.estimate && v.range, `${k}: an estimate needs estimate: true and a range`);
-  }
-  const fromPreset = switchParams.parse({ ...presetValues(preset!), ports: 24 });
-  const defaults = switchParams.parse({ ports: 24 });
-  assert.equal(fromPreset, defaults);
-  assert.is(defaults.latency, 150_000);
-  assert.is(defaults.forwarding, 'cut-through');
-  // Every parameter but the port count (topology) and upstream port (a convention) has a preset value.
-  const keys = Object.keys(defaults).filter((k) => k !== 'ports' && k !== 'upstreamPort').sort();
-  assert.equal(Object.keys(preset!.values).sort(), keys);
-  assert.ok(fs.existsSync(preset!.file));
-});
 
 test('bad parameters and wiring are refused', () => {
   assert.not.ok(switchParams.safeParse({ ports: 1 }).success);

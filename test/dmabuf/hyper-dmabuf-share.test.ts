@@ -1,17 +1,17 @@
 /** The hyper_dmabuf study through the CLI: what remote sync sends and costs, by design. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runJson } from '../helpers.js';
+import { instanceMetrics, runJson } from '../helpers.js';
 
-const run = (sets: Record<string, string | number | boolean>) => runJson('hyper-dmabuf', sets).metrics as Record<string, any>;
+const run = (sets: Record<string, string | number | boolean>) => instanceMetrics(runJson('hyper-dmabuf', sets), 'share');
 
 test('import-and-forward sends every op on the importer to the exporter; exporter-only sends none', () => {
   const fwd = run({ design: 'import-and-forward' });
   assert.is(fwd.outcome, 'ok');
-  assert.is(fwd.ops_to_source, 4 * 6 + 1, 'four uses of six ops, and the release');
+  assert.is(fwd['hd.ops_to_source'], 4 * 6 + 1, 'four uses of six ops, and the release');
   assert.is(fwd.leaked_refs, 0);
   const own = run({ design: 'exporter-only' });
-  assert.is(own.ops_to_source, 0);
+  assert.is(own['hd.ops_to_source'], 0);
   assert.ok(own.use_latency_us < fwd.use_latency_us);
 });
 
