@@ -56,6 +56,22 @@ export function instanceMetrics(summary: { metrics: Record<string, any> }, insta
   });
 }
 
+/**
+ * A summary's metrics by full name ("<instance>.<stat>"), or by a bare stat
+ * name when exactly one instance reports it; a missing or ambiguous name is
+ * an error, so a test never reads undefined.
+ */
+export function statsOf(summary: { metrics: Record<string, any> }): Record<string, any> {
+  return new Proxy(summary.metrics, {
+    get: (t, k: string) => {
+      if (k in t) return t[k];
+      const hits = Object.keys(t).filter((name) => name.endsWith(`.${k}`));
+      if (hits.length === 1) return t[hits[0]!];
+      throw new Error(hits.length ? `"${k}" is reported by several instances: ${hits.join(', ')}` : `no metric "${k}"; the run reports ${Object.keys(t).join(', ')}`);
+    },
+  });
+}
+
 /** A scenario file written to a temp folder from an object. */
 export function writeScenario(dir: string, name: string, body: unknown): string {
   const file = path.join(dir, name);

@@ -13,8 +13,8 @@ test('run writes summary.json with metrics and prints a human summary', () => {
   assert.match(r.stdout, 'sojourn_ns');
   const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
   assert.is(s.status, 'ok');
-  assert.is(s.metrics.completed > 2000, true);
-  assert.ok(s.metrics.sojourn_ns.p50 > 500 && s.metrics.sojourn_ns.p50 < 700, 'round trips near the preset 550 ns');
+  assert.is(s.metrics['reads.completed'] > 2000, true);
+  assert.ok(s.metrics['reads.sojourn_ns'].p50 > 500 && s.metrics['reads.sojourn_ns'].p50 < 700, 'round trips near the preset 550 ns');
   assert.equal(fs.readdirSync(out), ['summary.json'], 'nothing else, no temp files');
 });
 

@@ -1,71 +1,73 @@
 /**
- * The pcie.dma-path component through the real command line: the simulated
- * link-bound throughput matches the closed form, bad parameters are user
- * errors naming their field, and the shipped study validates.
+ * The dma-bandwidth scenario (a workloads.dma-stream on one endpoint below a
+ * root port) through the real command line: the simulated link-bound
+ * throughput matches the closed form, bad parameters are user errors naming
+ * their field, and the shipped study validates.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+import { cli, instanceMetrics, ROOT, tempDir, writeScenario } from '../helpers.js';
 
 const SCENARIO = path.join(ROOT, 'scenarios', 'dma-bandwidth.json');
 const study = (): Record<string, any> => JSON.parse(fs.readFileSync(SCENARIO, 'utf8'));
 const runJson = (args: string[]) => {
   const r = cli(['run', 'dma-bandwidth', ...args, '--json']);
   assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
+  const summary = JSON.parse(r.stdout);
+  return { ...summary, metrics: instanceMetrics(summary, 'dma') };
 };
 
 test('a large write runs at the closed-form link bound, within 1 %', () => {
   const s = runJson(['--set', 'op=write', '--set', 'size=65536']);
   const m = s.metrics;
-  assert.ok(Math.abs(m.throughput_gbps - m.expected_gbps) / m.expected_gbps < 0.01, `${m.throughput_gbps} vs ${m.expected_gbps} GB/s`);
+  assert.ok(Math.abs(m.throughput_gbytes_per_s - m.expected_gbytes_per_s) / m.expected_gbytes_per_s < 0.01, `${m.throughput_gbytes_per_s} vs ${m.expected_gbytes_per_s} GB/s`);
   assert.is(m.transfers_done, 400);
-  assert.is(m.completion_timeouts, 0);
+  assert.is(m['ep.dma.completion_timeouts'], 0);
   // 64 KiB at MPS 256: 256 MWr TLPs per transfer, nothing comes back.
-  assert.is(m.tlps_upstream, 400 * 256);
-  assert.is(m.tlps_downstream, 0);
-  assert.ok(m.link_utilization > 0.99);
+  assert.is(m['link0.up_tlps'], 400 * 256);
+  assert.is(m['link0.down_tlps'], 0);
+  assert.ok(m['link0.up_utilization'] > 0.99);
   assert.is(m.latency_ns.count, 400);
-  assert.ok(s.series.throughput_gbps.length > 0);
+  assert.ok(s.series['dma.throughput_gbytes_per_s'].length > 0);
 });
 
 test('a large read runs near the link bound too, completions coming back at MPS', () => {
   const m = runJson(['--set', 'op=read', '--set', 'size=65536']).metrics;
-  assert.ok(Math.abs(m.throughput_gbps - m.expected_gbps) / m.expected_gbps < 0.01, `${m.throughput_gbps} vs ${m.expected_gbps} GB/s`);
+  assert.ok(Math.abs(m.throughput_gbytes_per_s - m.expected_gbytes_per_s) / m.expected_gbytes_per_s < 0.01, `${m.throughput_gbytes_per_s} vs ${m.expected_gbytes_per_s} GB/s`);
   // MRRS 512: 128 requests per transfer; MPS 256: 256 completions.
-  assert.is(m.tlps_upstream, 400 * 128);
-  assert.is(m.tlps_downstream, 400 * 256);
+  assert.is(m['link0.up_tlps'], 400 * 128);
+  assert.is(m['link0.down_tlps'], 400 * 256);
 });
 
 test('small writes run near the link bound (descriptors are pipelined); 64-byte reads are bound by the transfers in flight (Little\'s law)', () => {
   const w = runJson(['--set', 'op=write', '--set', 'size=64']).metrics;
   // All that is missing is the first transfer's issue latency over a short run.
-  assert.ok(w.throughput_gbps > 0.95 * w.expected_gbps, `${w.throughput_gbps} vs ${w.expected_gbps} GB/s`);
+  assert.ok(w.throughput_gbytes_per_s > 0.95 * w.expected_gbytes_per_s, `${w.throughput_gbytes_per_s} vs ${w.expected_gbytes_per_s} GB/s`);
   const r = runJson(['--set', 'op=read', '--set', 'size=64']).metrics;
   // 32 transfers in flight (the default inFlight), each taking its latency: bytes / ns is GB/s.
   const little = (32 * 64) / r.latency_ns.p50;
-  assert.ok(r.throughput_gbps <= little * 1.01 && r.throughput_gbps > 0.9 * little, `${r.throughput_gbps} vs Little's law ${little} GB/s`);
-  assert.ok(r.throughput_gbps < 0.7 * r.expected_gbps, `${r.throughput_gbps} vs ${r.expected_gbps} GB/s`);
+  assert.ok(r.throughput_gbytes_per_s <= little * 1.01 && r.throughput_gbytes_per_s > 0.9 * little, `${r.throughput_gbytes_per_s} vs Little's law ${little} GB/s`);
+  assert.ok(r.throughput_gbytes_per_s < 0.7 * r.expected_gbytes_per_s, `${r.throughput_gbytes_per_s} vs ${r.expected_gbytes_per_s} GB/s`);
 });
 
-test('a bad path parameter exits 2 naming its flat field path', () => {
+test('a bad link parameter exits 2 naming its field path', () => {
   const dir = tempDir();
-  const d = study(); d.components[0].params['link.width'] = 7;
+  const d = study(); d.links[0].params.width = 7;
   const r = cli(['run', writeScenario(dir, 'bad.json', d), '--out', path.join(dir, 'out')]);
   assert.is(r.code, 2, r.stderr);
-  assert.match(r.stderr, 'bad.json: components[0].params["link.width"]');
+  assert.match(r.stderr, 'bad.json: links[0].params.width: expected 1, 2, 4, 8, 16 or 32 lanes');
   assert.not.match(r.stderr, '    at ', 'no stack trace');
   assert.not.ok(fs.existsSync(path.join(dir, 'out')));
 });
 
-test('cross-field errors are user errors at their field too', () => {
+test('cross-component errors are user errors at their field too', () => {
   const dir = tempDir();
-  const d = study(); d.components[0].params['rootComplex.mps'] = 128;
+  const d = study(); d.components[0].params.mps = 128;
   const r = cli(['validate', writeScenario(dir, 'mps.json', d)]);
   assert.is(r.code, 2, r.stderr);
-  assert.match(r.stderr, 'components[0].params["rootComplex.mps"]: must equal endpoint.mps');
+  assert.match(r.stderr, "components[1].params.mps: 256 differs from root complex rc's mps 128: one Max_Payload_Size per hierarchy");
   const bad = cli(['run', 'dma-bandwidth', '--set', 'op=sideways']);
   assert.is(bad.code, 2, bad.stderr);
 });

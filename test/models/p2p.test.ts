@@ -3,9 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { metricsOf, ROOT, runJson, tempDir, writeScenario } from '../helpers.js';
+import { ROOT, runJson, statsOf, tempDir, writeScenario } from '../helpers.js';
 
-const run = (sets: Record<string, string | number>, file = 'p2p-paths') => metricsOf(runJson(file, sets));
+const run = (sets: Record<string, string | number>, file = 'p2p-paths') => statsOf(runJson(file, sets));
 
 test('below a switch the data never leaves it; with ACS redirect every TLP goes up to the root complex and back', () => {
   const direct = run({ path: 'switch', op: 'write', transfers: 20 });
@@ -23,7 +23,7 @@ test('a root complex that drops P2P reads: each read times out, then falls back 
   assert.is(m['p2p.fallbacks'], 4);
   assert.is(m['p2p.transfers_done'], 4);
   assert.ok(m.p2p_reads_dropped > 0);
-  assert.ok(m['nvme0.completion_timeouts'] > 0, 'the reads ended in completion timeouts');
+  assert.ok(m['nvme0.dma.completion_timeouts'] > 0, 'the reads ended in completion timeouts');
   // Without a fallback they are failures, and the run still ends.
   const body = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'p2p-paths.json'), 'utf8'));
   body.components.find((c: { name: string }) => c.name === 'p2p').params.fallback = 'none';
@@ -34,9 +34,9 @@ test('a root complex that drops P2P reads: each read times out, then falls back 
 
 test('a throttled root complex caps P2P reads at its bandwidth; writes go at link speed', () => {
   const r = run({ platform: 'xeon-e5-v4', path: 'rootcomplex', op: 'read' });
-  assert.ok(r['p2p.throughput_gbps'] <= 7.1 * 1.001, `${r['p2p.throughput_gbps']} GB/s over the 7.1 GB/s cap`);
+  assert.ok(r['p2p.throughput_gbytes_per_s'] <= 7.1 * 1.001, `${r['p2p.throughput_gbytes_per_s']} GB/s over the 7.1 GB/s cap`);
   const w = run({ platform: 'xeon-e5-v4', path: 'rootcomplex', op: 'write' });
-  assert.ok(w['p2p.throughput_gbps'] > 1.5 * r['p2p.throughput_gbps']);
+  assert.ok(w['p2p.throughput_gbytes_per_s'] > 1.5 * r['p2p.throughput_gbytes_per_s']);
 });
 
 test('Linux\'s classification: same switch is bus-addr; through the root complex it depends on the whitelist', () => {

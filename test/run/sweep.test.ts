@@ -34,7 +34,7 @@ test('results.arrow round-trips: one row per run in order, parameters, seeds, me
   const t = tableFromIPC(bytes(out));
   assert.is(t.numRows, 16);
   const names = t.schema.fields.map((f) => f.name);
-  for (const col of ['run', 'point', 'replication', 'seed', 'status', 'tags', 'load', 'requests', 'throughput_per_us', 'sojourn_ns.p99']) {
+  for (const col of ['run', 'point', 'replication', 'seed', 'status', 'tags', 'load', 'requests', 'reads.throughput_per_us', 'reads.sojourn_ns.p99']) {
     assert.ok(names.includes(col), `missing column ${col}`);
   }
   const rows = t.toArray().map((r) => r.toJSON());
@@ -42,13 +42,14 @@ test('results.arrow round-trips: one row per run in order, parameters, seeds, me
   const first = rows[0]!;
   assert.is(first.tags, 8); assert.is(first.load, 5); assert.is(first.status, 'ok');
   assert.is(Number(first.seed), deriveRunSeed(1, { load: 5, requests: 2000, tags: 8 }, 0), 'seed derives from (seed, parameters, replication)');
-  assert.ok((first['sojourn_ns.p50'] as number) > 500, 'a metric has a value');
+  assert.ok((first['reads.sojourn_ns.p50'] as number) > 500, 'a metric has a value');
   const meta = t.schema.metadata;
   const manifest = JSON.parse(meta.get('pciesim.manifest')!);
   assert.is(meta.get('pciesim.scenario'), 'demo-read-tags');
   assert.is(manifest.replications, 2);
   assert.equal(manifest.points.length, 8);
-  assert.ok(manifest.metrics['sojourn_ns.p99'].unit === 'ns');
+  assert.ok(manifest.metrics['reads.sojourn_ns.p99'].unit === 'ns');
+  assert.is(t.schema.fields.find((f) => f.name === 'reads.sojourn_ns.p99')!.metadata.get('pciesim.unit'), 'ns', 'each column carries its unit');
   assert.ok(meta.get('pciesim.version'));
 });
 
@@ -95,8 +96,8 @@ test('a run whose model throws is a failed row with its error; the sweep finishe
   const rows = tableFromIPC(bytes(out)).toArray().map((x) => x.toJSON());
   assert.equal(rows.map((x) => [x.fail, x.status]), [[false, 'ok'], [true, 'failed']]);
   assert.match(String(rows[1]!.error), 'injected model bug');
-  assert.is(rows[0]!.ticks, 1);
-  assert.is(rows[1]!.ticks, null);
+  assert.is(rows[0]!['f.ticks'], 1);
+  assert.is(rows[1]!['f.ticks'], null);
 });
 
 test('a run whose conservation checks fail is a failed row naming the broken check', () => {

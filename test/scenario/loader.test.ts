@@ -56,7 +56,7 @@ test('an unknown component type lists the known ones', () => {
   const d = demoScenario(); d.components[0].type = 'pcie.flux-capacitor';
   const known = lib.catalog.list().filter((t) => t.joins === undefined).map((t) => t.type);
   assert.ok(known.includes('workloads.queue') && !known.includes('pcie.link'), 'link types are not component types');
-  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), `unknown component type "pcie.flux-capacitor"; known component types: ${known.join(', ')}`);
+  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), `unknown component type "pcie.flux-capacitor"; known: ${known.join(', ')}`);
 });
 
 test('a report table must name declared parameters', () => {
@@ -71,7 +71,7 @@ test('a plot slice (where) must name declared parameters', () => {
 
 test('an unknown parameter in --set lists the declared ones', () => {
   assert.match(problem(() => resolveScenario(parse(demoScenario()), { tag: '4' }, lib)),
-    '--set tag: s.json declares no parameter "tag"; its parameters are load, requests, tags');
+    '--set tag: s.json declares no parameter "tag" (did you mean "tags"?); its parameters are load, requests, tags');
 });
 
 test('a --set value of the wrong type is refused', () => {
@@ -93,7 +93,7 @@ test('a choice parameter refuses values outside its list', () => {
 });
 
 test('invalid JSON gives line and column', () => {
-  assert.match(problem(() => parseScenario('s.json', '{\n  "name": "x",\n  "components": [,]\n}')), /s\.json: not valid JSON: .* at line 3, column \d+/);
+  assert.match(problem(() => parseScenario('s.json', '{\n  "name": "x",\n  "components": [,]\n}')), /s\.json: not valid JSON \(scenario file\): .* at line 3, column \d+/);
 });
 
 test('duplicate component names are refused', () => {

@@ -55,8 +55,9 @@ test('include beats exclude', () => {
   assert.equal(selected({ exclude: ['*'], include: ['xen.grant/*'] }), ['xen.grant/map']);
 });
 
-test('a hot kind is recorded only when an include names it', () => {
-  assert.equal(selected({ include: ['*'], exclude: ['*'] }), ['link0/credit', 'link1/credit', 'switch0/forward', 'xen.grant/map', 'iommu/iotlb/miss']);
+test('a hot kind is recorded only when an include selects it; "*" selects everything', () => {
+  assert.equal(selected({ include: ['*'], exclude: ['*'] }), ['link0/tlp', 'link0/credit', 'link1/credit', 'switch0/tlp', 'switch0/forward', 'xen.grant/map', 'iommu/iotlb/walk', 'iommu/iotlb/miss']);
+  assert.equal(selected({ exclude: ['*'] }), [], 'nothing included, everything excluded');
   assert.equal(selected({ include: ['switch0/tlp'], exclude: ['*'] }), ['switch0/tlp']);
   assert.equal(selected({ include: ['*/tlp', 'iommu/iotlb/walk'], exclude: ['*'] }), ['link0/tlp', 'switch0/tlp', 'iommu/iotlb/walk']);
 });

@@ -17,15 +17,16 @@ const G4 = 2 ** 32;
 const MiB = 2 ** 20;
 const LATENCY_PS = 150_000;
 
-/** rc —uplink— sw0 —link<i>— ep<i>, Gen3 x8 links; `eps[i]` are endpoint i's parameters. */
-function tree(eps: Record<string, unknown>[], sw: Record<string, unknown> = {}) {
+/** rc —uplink— sw0 —link<i>— ep<i>, Gen3 x8 links; `streams[i]`, if any, is the workloads.dma-stream w<i> driving endpoint i. */
+function tree(streams: (Record<string, unknown> | null)[], sw: Record<string, unknown> = {}) {
   const components: Record<string, unknown>[] = [
     { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4' },
-    { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: eps.length + 1, maxPayloadSize: 256, ...sw } },
+    { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: streams.length + 1, maxPayloadSize: 256, ...sw } },
   ];
   const links: Record<string, unknown>[] = [{ name: 'uplink', type: 'pcie.link', preset: 'pcie-link', a: 'rc.rp0', b: 'sw0.up', params: { gen: 3, width: 8 } }];
-  eps.forEach((p, i) => {
-    components.push({ name: `ep${i}`, type: 'pcie.endpoint', preset: 'netfpga-sume-dma', params: { requesterId: 0x100 * (i + 1), windowBase: G4 + i * 64 * MiB, windowSize: 64 * MiB, ...p } });
+  streams.forEach((w, i) => {
+    components.push({ name: `ep${i}`, type: 'pcie.endpoint', preset: 'netfpga-sume', params: { requesterId: 0x100 * (i + 1) } });
+    if (w) components.push({ name: `w${i}`, type: 'workloads.dma-stream', params: { device: `ep${i}`, windowBase: G4 + i * 64 * MiB, window: 64 * MiB, ...w } });
     links.push({ name: `link${i}`, type: 'pcie.link', preset: 'pcie-link', a: `sw0.dp${i}`, b: `ep${i}.up`, params: { gen: 3, width: 8 } });
   });
   return { name: 'equivalence', components, links };
@@ -37,43 +38,37 @@ const run = (body: unknown): RunSummary => {
   return r;
 };
 
-/** Endpoint 0's metrics and the endpoint link's and uplink's, named alike whatever else the scenario holds. */
+/** Endpoint 0's and its workload's metrics, its link's and the uplink's: what the path did, whatever else the scenario holds. */
 function pathMetrics(r: RunSummary): Record<string, unknown> {
   const m = r.metrics as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m)) {
-    if (k.startsWith('link0.') || k.startsWith('uplink.')) out[k] = v;
-    else if (k.startsWith('ep0.')) out[k.slice('ep0.'.length)] = v;
-    else if (!k.includes('.') && !k.startsWith('link')) out[k] = v;
-  }
-  return out;
+  return Object.fromEntries(Object.entries(m).filter(([k]) => /^(ep0|w0|link0|uplink)\./.test(k)));
 }
 
 test('a switch port with nothing behind it changes nothing: same events, same times, same results', () => {
   // Mixed reads and writes at random addresses, sizes that are no multiple of MPS or RCB.
-  const ep0 = { descriptors: 300, descriptorSize: 3000, readFraction: 0.5, addressPattern: 'random', alignment: 64, outstandingDescriptors: 16 };
-  const alone = run(tree([ep0]));
-  const withIdle = run(tree([ep0, { descriptors: 0 }]));
+  const w0 = { transfers: 300, transferSize: 3000, op: 'readwrite', pattern: 'random', alignment: 64, inFlight: 16 };
+  const alone = run(tree([w0]));
+  const withIdle = run(tree([w0, null]));
   assert.is(withIdle.fingerprint, alone.fingerprint);
   assert.is(withIdle.events, alone.events);
   assert.is(withIdle.simulated_ps, alone.simulated_ps);
   const a = pathMetrics(alone), b = pathMetrics(withIdle);
-  assert.ok((a.descriptors_done as number) === 300 && (a['uplink.up_tlps'] as number) > 0);
+  assert.ok((a['w0.transfers_done'] as number) === 300 && (a['uplink.up_tlps'] as number) > 0);
   assert.equal(b, a);
 });
 
 test('cut-through with latency L runs a stream of equal TLPs exactly as store-and-forward with L minus their ingress wire time', () => {
   // Page-aligned 64 KiB writes above 4 GiB: every TLP is an MWr of 256 bytes with a 4 DW header.
-  const ep0 = { descriptors: 40, descriptorSize: 65536, readFraction: 0, outstandingDescriptors: 32 };
+  const w0 = { transfers: 40, transferSize: 65536, op: 'write', inFlight: 32 };
   const sIn = tlpWireTimePs(tlpBytes('MWr', G4, 256), 3, 8);
-  const cut = run(tree([ep0], { forwarding: 'cut-through', latency: LATENCY_PS }));
-  const store = run(tree([ep0], { forwarding: 'store-and-forward', latency: LATENCY_PS - sIn }));
+  const cut = run(tree([w0], { forwarding: 'cut-through', latency: LATENCY_PS }));
+  const store = run(tree([w0], { forwarding: 'store-and-forward', latency: LATENCY_PS - sIn }));
   assert.is(store.fingerprint, cut.fingerprint);
   assert.is(store.simulated_ps, cut.simulated_ps);
   assert.equal(store.metrics, cut.metrics);
-  assert.is((cut.metrics as Record<string, number>).cut_through_clamped, 0);
+  assert.is((cut.metrics as Record<string, number>)['sw0.cut_through_clamped'], 0);
   // And the latency matters: store-and-forward with the same L is another run.
-  assert.is.not(run(tree([ep0], { forwarding: 'store-and-forward', latency: LATENCY_PS })).fingerprint, cut.fingerprint);
+  assert.is.not(run(tree([w0], { forwarding: 'store-and-forward', latency: LATENCY_PS })).fingerprint, cut.fingerprint);
 });
 
 test.run();

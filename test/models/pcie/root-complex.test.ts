@@ -218,17 +218,17 @@ test("completionMode 'rcb': one CplD per RCB block", () => {
 test('configuration errors are refused up front', () => {
   const sim = new Simulation();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
-  const rc = new RootComplex(sim, rootComplexParams.parse({}), memory);
+  const rc = new RootComplex(sim, rootComplexParams.parse({ traversal: TRAVERSAL }), memory);
   rc.addRootPort({ ranges: [{ base: BAR, size: 4096 }], requesterIds: [0x100] });
   assert.throws(() => rc.addRootPort({ ranges: [], requesterIds: [0x100] }), /requester ID 256/);
   assert.throws(() => rc.addRootPort({ ranges: [{ base: G4 + 4096, size: 4096 }], requesterIds: [] }), /overlaps memory/);
   assert.throws(() => rc.addRootPort({ ranges: [{ base: BAR + 2048, size: 4096 }], requesterIds: [] }), /overlaps root port 0/);
-  assert.not.ok(rootComplexParams.safeParse({ p2pRead: 'throttled' }).success, 'a throttle needs a bandwidth');
-  assert.not.ok(rootComplexParams.safeParse({ rcb: 96 }).success);
-  const p = rootComplexParams.parse({});
-  assert.is(p.traversal, 150 * NS);
-  assert.is(p.rcb, 64);
-  assert.is(p.mps, 128);
+  assert.not.ok(rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pRead: 'throttled' }).success, 'a throttle needs a bandwidth');
+  assert.not.ok(rootComplexParams.safeParse({ traversal: TRAVERSAL, rcb: 96 }).success);
+  assert.not.ok(rootComplexParams.safeParse({}).success, 'no default traversal: a preset gives it');
+  const p = rootComplexParams.parse({ traversal: TRAVERSAL });
+  assert.is(p.rcb, 64, 'the spec default RCB');
+  assert.is(p.mps, 128, 'the spec default MPS');
 });
 
 test.run();

@@ -520,11 +520,11 @@ test('determinism: two identical mixed runs give the same arrivals, statistics a
 // ---------------------------------------------------------------- parameters and preset
 
 test('bad parameters and wiring are refused', () => {
-  assert.not.ok(switchParams.safeParse({ ports: 1 }).success);
-  assert.not.ok(switchParams.safeParse({ ports: 3, upstreamPort: 3 }).success);
-  assert.not.ok(switchParams.safeParse({ ports: 3, maxPayloadSize: 300 }).success);
-  assert.not.ok(switchParams.safeParse({ ports: 3, postedHeaderCredits: -1 }).success);
-  assert.ok(switchParams.safeParse({ ports: 3, completionDataCredits: 'infinite', latency: '105 ns' }).success);
+  assert.not.ok(switchParams.safeParse({ ...PEX8796, ports: 1 }).success);
+  assert.not.ok(switchParams.safeParse({ ...PEX8796, ports: 3, upstreamPort: 3 }).success);
+  assert.not.ok(switchParams.safeParse({ ...PEX8796, ports: 3, maxPayloadSize: 300 }).success);
+  assert.not.ok(switchParams.safeParse({ ...PEX8796, ports: 3, postedHeaderCredits: -1 }).success);
+  assert.ok(switchParams.safeParse({ ...PEX8796, ports: 3, completionDataCredits: 'infinite', latency: '105 ns' }).success);
   const sim = new Simulation();
   // Posted data credits below one Max_Payload_Size TLP (2048 B = 128 credits) could never take one.
   assert.throws(() => new PcieSwitch(sim, params({ postedDataCredits: 64 }), [NO_ROUTES, NO_ROUTES, NO_ROUTES]), /Max_Payload_Size/);

@@ -5,34 +5,44 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseScenario, resolveScenario } from '../../../src/scenario/loader.js';
 import { loadModelLibrary } from '../../../src/scenario/library.js';
 import { UserError } from '../../../src/scenario/errors.js';
 import { runScenario } from '../../../src/run/single.js';
-import { ROOT } from '../../helpers.js';
+import { Simulation } from '../../../src/sim/simulation.js';
+import { distribution } from '../../../src/stats/distribution.js';
+import { platformPath, rig } from './dma-helpers.js';
 import { dmaEngineInvariants, linkDirectionInvariants, switchInvariants } from '../../../models/pcie/conservation.js';
 
 const lib = await loadModelLibrary();
 const G4 = 4 * 1024 ** 3;
 const MiB = 1024 ** 2;
 
-/** rc —uplink— sw0 —link<i>— ep<i>, each endpoint writing (or reading) host memory; options change any part. */
-function tree(n = 2, ep: (i: number) => Record<string, unknown> = () => ({}), sw: Record<string, unknown> = {}) {
+/** A BAR of `size` bytes at `base`, backed by memory of `bandwidth` GB/s: the endpoint's params and its bar slot. */
+const bar = (base: number, size: string | number, bandwidth: number) => ({ params: { barBase: base, barSize: size }, slots: { bar: { type: 'memory.dram', params: { latency: 0, bandwidth } } } });
+
+/**
+ * rc —uplink— sw0 —link<i>— ep<i>, each endpoint driven by a workloads.dma-stream w<i> (listed after every
+ * endpoint, so components[2 + i] is ep<i>) writing host memory; `ep(i)` and `w(i)` change either, `w(i)` null for none.
+ */
+function tree(n = 2, ep: (i: number) => { params?: Record<string, unknown>; slots?: Record<string, unknown> } = () => ({}),
+  sw: Record<string, unknown> = {}, w: (i: number) => Record<string, unknown> | null = () => ({})) {
   const components: Record<string, unknown>[] = [
     { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4' },
     { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: n + 1, maxPayloadSize: 256, ...sw } },
   ];
   const links: Record<string, unknown>[] = [{ name: 'uplink', type: 'pcie.link', preset: 'pcie-link', a: 'rc.rp0', b: 'sw0.up', params: { gen: 3, width: 16 } }];
+  const loads: Record<string, unknown>[] = [];
   for (let i = 0; i < n; i++) {
-    components.push({
-      name: `ep${i}`, type: 'pcie.endpoint', preset: 'netfpga-sume-dma',
-      params: { requesterId: 0x100 * (i + 1), descriptors: 50, descriptorSize: 4096, readFraction: 0, windowBase: G4 + i * 16 * MiB, windowSize: 16 * MiB, outstandingDescriptors: 8, ...ep(i) },
-    });
+    const e = ep(i);
+    components.push({ name: `ep${i}`, type: 'pcie.endpoint', preset: 'netfpga-sume', params: { requesterId: 0x100 * (i + 1), ...e.params }, ...(e.slots ? { slots: e.slots } : {}) });
+    const load = w(i);
+    if (load !== null) {
+      loads.push({ name: `w${i}`, type: 'workloads.dma-stream', params: { device: `ep${i}`, transfers: 50, transferSize: 4096, op: 'write', windowBase: G4 + i * 16 * MiB, window: 16 * MiB, inFlight: 8, ...load } });
+    }
     links.push({ name: `link${i}`, type: 'pcie.link', preset: 'pcie-link', a: `sw0.dp${i}`, b: `ep${i}.up`, params: { gen: 3, width: 8 } });
   }
-  return { name: 'tree', components, links };
+  return { name: 'tree', components: [...components, ...loads], links };
 }
 
 const resolve = (body: unknown) => resolveScenario(parseScenario('t.json', JSON.stringify(body)), {}, lib);
@@ -80,109 +90,92 @@ test('switches linked in a loop are reported: no root complex reaches them', () 
 });
 
 test('overlapping BARs, shared requester IDs and a BAR over host memory are reported', () => {
-  const bar = { barSize: '1 MiB', barBandwidth: 10, barBase: 0xf000_0000 };
-  const overlap = tree(2, () => bar);
+  const overlap = tree(2, () => bar(0xf000_0000, '1 MiB', 10));
   assert.match(problem(overlap), 't.json: components[3].params.barBase: ep1\'s BAR [0xf0000000, 0xf0100000) overlaps ep0\'s BAR [0xf0000000, 0xf0100000)');
-  const ids = tree(2, () => ({ requesterId: 0x100 }));
+  const ids = tree(2, () => ({ params: { requesterId: 0x100 } }));
   assert.match(problem(ids), 't.json: components[3].params.requesterId: 0x100 is also ep0\'s');
-  const inMemory = tree(1, () => ({ ...bar, barBase: G4 }));
+  const inMemory = tree(1, () => bar(G4, '1 MiB', 10));
   assert.match(problem(inMemory), 'ep0\'s BAR [0x100000000, 0x100100000) overlaps rc\'s memory');
 });
 
 test('BARs are naturally aligned powers of two; MPS is one per hierarchy and within every switch', () => {
-  assert.match(problem(tree(1, () => ({ barSize: 3 * MiB, barBandwidth: 10, barBase: 0xf000_0000 }))), 'components[2].params.barSize: expected a power of two');
-  assert.match(problem(tree(1, () => ({ barSize: MiB, barBandwidth: 10, barBase: 0xf008_0000 }))), 'components[2].params.barBase: 0xf0080000 is not a multiple of the BAR size');
-  assert.match(problem(tree(1, () => ({ mps: 128 }))), "components[2].params.mps: 128 differs from root complex rc's mps 256");
+  assert.match(problem(tree(1, () => bar(0xf000_0000, 3 * MiB, 10))), 'components[2].params.barSize: expected a power of two');
+  assert.match(problem(tree(1, () => bar(0xf008_0000, MiB, 10))), 'components[2].params.barBase: 0xf0080000 is not a multiple of the BAR size');
+  assert.match(problem(tree(1, () => ({ params: { mps: 128 } }))), "components[2].params.mps: 128 differs from root complex rc's mps 256");
+  assert.match(problem(tree(1, () => ({ params: { barBase: 0xf000_0000, barSize: MiB } }))), 'components[2].slots.bar: missing: a BAR of 1048576 bytes needs the memory behind it in the bar slot');
 });
 
 test('component and link types are not interchangeable', () => {
   const t = tree(); t.links[0]!.type = 'pcie.switch';
-  assert.match(problem(t), 't.json: links[0].type: "pcie.switch" is not a link type; known link types: pcie.link');
+  assert.match(problem(t), 't.json: links[0].type: "pcie.switch" is not a link type; known: pcie.link');
   const u = tree(); u.components[1]!.type = 'pcie.link';
   assert.match(problem(u), 't.json: components[1].type: "pcie.link" is not a component type');
 });
 
 // ---------------------------------------------------------------- runs
 
-/** The scenario equivalent of buildDmaPath with the pcie-gen3x8-xeon-e5 preset, as one pcie.dma-path component. */
-function presetValues(name: string): Record<string, unknown> {
-  const p = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', `${name}.json`), 'utf8')) as { values: Record<string, { value: unknown }> };
-  return Object.fromEntries(Object.entries(p.values).map(([k, v]) => [k, v.value]));
-}
-
-test('the split presets (root complex, endpoint, link) hold the same values as the DMA-path preset', () => {
-  const whole = presetValues('pcie-gen3x8-xeon-e5');
-  const parts: [string, string][] = [['xeon-e5-v4', 'rootComplex.'], ['netfpga-sume-dma', 'endpoint.'], ['pcie-link', 'link.']];
-  for (const [preset, prefix] of parts) {
-    for (const [k, v] of Object.entries(presetValues(preset))) {
-      if (k === 'linuxP2pWhitelisted') continue; // the element's own, not the DMA path's
-      const key = k.startsWith('memory.') ? k : k === 'mps' && preset === 'xeon-e5-v4' ? 'rootComplex.mps' : `${prefix}${k}`;
-      assert.equal(v, whole[key], `${preset}: ${k}`);
-    }
-  }
-});
-
-test('one endpoint on a root port, built from a scenario, times DMA exactly as the hand-built path', () => {
+test('one endpoint on a root port, built from a scenario, times DMA exactly as the same path built by hand from the same presets', () => {
   for (const op of ['read', 'write'] as const) {
-    const ep = { requesterId: 0x100, descriptors: 64, descriptorSize: 4096, readFraction: op === 'read' ? 1 : 0, windowBase: G4, windowSize: 16 * MiB, outstandingDescriptors: 32 };
     const topo = run({
       name: 'topo',
       components: [
         { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4' },
-        { name: 'ep0', type: 'pcie.endpoint', preset: 'netfpga-sume-dma', params: ep },
+        { name: 'ep0', type: 'pcie.endpoint', preset: 'netfpga-sume', params: { requesterId: 0x100 } },
+        { name: 'w0', type: 'workloads.dma-stream', params: { device: 'ep0', op, transferSize: 4096, transfers: 64, inFlight: 32, windowBase: G4, window: 16 * MiB } },
       ],
       links: [{ type: 'pcie.link', preset: 'pcie-link', a: 'rc.rp0', b: 'ep0.up', params: { gen: 3, width: 8 } }],
     });
-    const path = run({
-      name: 'path',
-      components: [{ name: 'dma', type: 'pcie.dma-path', preset: 'pcie-gen3x8-xeon-e5', params: { op, transferSize: 4096, transfers: 64, inFlight: 32, window: 16 * MiB } }],
-    });
     assert.is(topo.status, 'ok');
-    assert.is(path.status, 'ok');
-    const m = topo.metrics as Record<string, any>, q = path.metrics as Record<string, any>;
-    assert.is(m.descriptors_done, 64);
-    assert.is(m.throughput_gbps, q.throughput_gbps, `${op}: same throughput`);
-    assert.equal(m[`${op}_latency_ns`], q.latency_ns, `${op}: same latency distribution`);
-    assert.is(topo.simulated_ps, path.simulated_ps, `${op}: same end time`);
+    const sim = new Simulation();
+    const r = rig(sim, platformPath(), {
+      'endpoint.descriptors': 64, 'endpoint.descriptorSize': 4096, 'endpoint.readFraction': op === 'read' ? 1 : 0,
+      'endpoint.windowBase': G4, 'endpoint.windowSize': 16 * MiB, 'endpoint.outstandingDescriptors': 32,
+    });
+    r.start();
+    sim.run();
+    const m = topo.metrics as Record<string, any>, e = r.endpoint.dma.stats();
+    assert.is(m['w0.transfers_done'], 64);
+    assert.is(m['w0.throughput_gbytes_per_s'], e.throughput / 1e9, `${op}: same throughput`);
+    assert.equal(m['w0.latency_ns'], distribution(op === 'read' ? r.endpoint.dma.readLatency : r.endpoint.dma.writeLatency), `${op}: same latency distribution`);
+    assert.is(topo.simulated_ps, sim.now, `${op}: same end time`);
   }
 });
 
 test('endpoints behind a switch: every transfer done, every TLP accounted for at each hop, fair shares', () => {
-  for (const readFraction of [0, 1]) {
-    const r = run(tree(3, () => ({ readFraction })));
+  for (const op of ['write', 'read'] as const) {
+    const r = run(tree(3, () => ({}), {}, () => ({ op })));
     assert.is(r.status, 'ok');
     const m = r.metrics as Record<string, any>;
     let sum = 0;
     for (let i = 0; i < 3; i++) {
-      assert.is(m[`ep${i}.descriptors_done`], 50);
-      assert.is(m[`ep${i}.descriptors_failed`], 0);
+      assert.is(m[`ep${i}.dma.descriptors_done`], 50);
+      assert.is(m[`ep${i}.dma.descriptors_failed`], 0);
       // What each endpoint's link carried up is what went through the uplink, no more, no less.
       sum += m[`link${i}.up_tlps`];
-      assert.ok(Math.abs(m[`ep${i}.throughput_gbps`] - m['ep0.throughput_gbps']) / m['ep0.throughput_gbps'] < 0.02, 'equal shares under round robin');
+      assert.ok(Math.abs(m[`w${i}.throughput_gbytes_per_s`] - m['w0.throughput_gbytes_per_s']) / m['w0.throughput_gbytes_per_s'] < 0.02, 'equal shares under round robin');
     }
     assert.is(m['uplink.up_tlps'], sum, 'uplink carries every endpoint TLP');
-    assert.is(m.tlps_forwarded, sum + m['uplink.down_tlps'], 'the switch forwarded each TLP once');
-    assert.is(m.unsupported_requests ?? m['sw0.unsupported_requests'], 0);
-    if (readFraction === 1) {
-      assert.is(m.memory_reads, 3 * 50 * (4096 / 512), 'one memory read per MRRS-sized request');
-      assert.is(m['uplink.down_tlps'], m.completions_sent, 'every completion came down');
-    } else assert.is(m.memory_bytes_written, 3 * 50 * 4096);
+    assert.is(m['sw0.tlps_forwarded'], sum + m['uplink.down_tlps'], 'the switch forwarded each TLP once');
+    assert.is(m['sw0.unsupported_requests'], 0);
+    if (op === 'read') {
+      assert.is(m['rc.memory_reads'], 3 * 50 * (4096 / 512), 'one memory read per MRRS-sized request');
+      assert.is(m['uplink.down_tlps'], m['rc.completions_sent'], 'every completion came down');
+    } else assert.is(m['rc.memory.written_bytes'], 3 * 50 * 4096);
   }
 });
 
 test('peer-to-peer below a switch stays below it; with ACS redirect it goes through the root complex', () => {
-  const p2p = (acsRedirect: boolean) => run(tree(2, (i) => (i === 0
-    ? { descriptors: 20, windowBase: 0xf010_0000, windowSize: MiB }
-    : { descriptors: 0, barBase: 0xf010_0000, barSize: MiB, barBandwidth: 10 }), { acsRedirect }));
+  const p2p = (acsRedirect: boolean) => run(tree(2, (i) => (i === 0 ? {} : bar(0xf010_0000, MiB, 10)), { acsRedirect },
+    (i) => (i === 0 ? { transfers: 20, windowBase: 0xf010_0000, window: MiB } : null)));
   const direct = p2p(false).metrics as Record<string, any>;
-  assert.is(direct['ep0.descriptors_done'], 20);
+  assert.is(direct['w0.transfers_done'], 20);
   assert.is(direct['uplink.up_tlps'], 0, 'nothing went up to the root complex');
-  assert.is(direct.p2p_forwarded, 0);
+  assert.is(direct['rc.p2p_forwarded'], 0);
   const redirected = p2p(true).metrics as Record<string, any>;
-  assert.is(redirected['ep0.descriptors_done'], 20);
+  assert.is(redirected['w0.transfers_done'], 20);
   assert.is(redirected['uplink.up_tlps'], redirected['link0.up_tlps'], 'every write went up');
-  assert.is(redirected.p2p_forwarded, redirected['link0.up_tlps'], 'and the root complex sent it back down');
-  assert.is(redirected.acs_redirected, redirected['link0.up_tlps']);
+  assert.is(redirected['rc.p2p_forwarded'], redirected['link0.up_tlps'], 'and the root complex sent it back down');
+  assert.is(redirected['sw0.acs_redirected'], redirected['link0.up_tlps']);
 });
 
 test('the conservation checks see a lost TLP, a lost request and a lost descriptor', () => {
