@@ -14,6 +14,7 @@ import { endpointType } from './pcie/topology/endpoint.js';
 import { linkType } from './pcie/topology/link.js';
 import { rootComplexType } from './pcie/topology/root-complex.js';
 import { switchType } from './pcie/topology/switch.js';
+import { lspciImporter } from './pcie/import/lspci-importer.js';
 
 /** The model library the engine loads: every component type, and where the presets are. */
 export const catalog = new Catalog()
@@ -37,3 +38,6 @@ export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
 export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window', 'iommu-map-unmap', 'apu-redirect', 'dmabuf-attach'];
+
+/** Importers by format, for `pciesim import <format>`: real machines as scenarios. */
+export const importers = { lspci: lspciImporter };
