@@ -15,7 +15,9 @@
  *   function stands for them, the others are folded into it.
  * - Left out, with the reason: functions integrated in a root complex (no
  *   link), conventional PCI behind a PCIe-to-PCI bridge, functions on a
- *   switch's internal bus that are not downstream ports.
+ *   switch's internal bus that are not downstream ports, and a switch with
+ *   no endpoint below it (e.g. one that leads only to a BMC's conventional
+ *   PCI graphics): it would carry no traffic.
  *
  * Port types come from the Express capability; when lspci could not read
  * it (no root), a bridge on a root bus is taken for a root port and one
@@ -127,7 +129,11 @@ export function buildPciTree(functions: readonly PciFunction[]): PciTree {
     }
     if (up) {
       leaveOut(devices, `shares the link of switch ${shortBdf(up)}`);
-      return { fn: port, below: { node: switchNode(up), link: linkBetween(port, up) } };
+      const sw = switchNode(up);
+      if (hasEndpoint(sw)) return { fn: port, below: { node: sw, link: linkBetween(port, up) } };
+      // It would carry no traffic, and its Max_Payload_Size would still bind the whole hierarchy.
+      for (const f of switchFunctions(sw)) leftOut.push({ fn: f, reason: 'a switch port with no PCIe endpoint below the switch' });
+      return { fn: port, below: undefined };
     }
     if (devices.length === 0) return { fn: port, below: undefined };
     const [first, ...rest] = devices;
@@ -160,6 +166,15 @@ export function buildPciTree(functions: readonly PciFunction[]): PciTree {
   // Anything not reached (a bus no bridge leads to, below a bridge that was left out) is already recorded; catch the rest.
   leaveOut(sorted.filter((f) => !placed.has(f)), 'on a bus no root port leads to');
   return { rootComplexes, leftOut: leftOut.sort((a, b) => byAddress(a.fn, b.fn)), hidden: sorted.filter((f) => f.capabilitiesHidden) };
+}
+
+function hasEndpoint(s: SwitchNode): boolean {
+  return s.downstreamPorts.some((p) => p.below !== undefined && (p.below.node.kind === 'endpoint' || hasEndpoint(p.below.node)));
+}
+
+/** The switch's ports, and those of switches below it. */
+function switchFunctions(s: SwitchNode): PciFunction[] {
+  return [s.upstream, ...s.downstreamPorts.flatMap((p) => [p.fn, ...(p.below?.node.kind === 'switch' ? switchFunctions(p.below.node) : [])])];
 }
 
 /**

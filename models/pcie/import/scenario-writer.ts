@@ -157,11 +157,14 @@ class Writer {
   private below(port: PortNode, portRef: string, mps: number | string, rc: string, above: string[]): void {
     if (port.below === undefined) return;
     const { node, link } = port.below;
-    const child = node.kind === 'switch' ? this.switchElement(node, mps, rc, above) : this.endpoint(node, mps, rc, above);
+    // The link first, so links read top-down in the file.
+    const child = node.kind === 'switch' ? switchName(node) : endpointName(node.fn);
     this.links.push({ name: `${child}-link`, type: LINK, preset: 'pcie-link', a: portRef, b: `${child}.up`, params: this.linkParams(link, child) });
+    if (node.kind === 'switch') this.switchElement(node, mps, rc, above);
+    else this.endpoint(node, mps, rc, above);
   }
 
-  private switchElement(s: SwitchNode, mps: number | string, rc: string, above: string[]): string {
+  private switchElement(s: SwitchNode, mps: number | string, rc: string, above: string[]): void {
     const name = switchName(s);
     const choice = choosePreset(this.o.rules.switches, this.o.rules.fallback.switch, [s.upstream], (n) => this.o.presets.has(n));
     if (choice.caveat) this.caveats.push(`${name}: ${choice.caveat}`);
@@ -177,10 +180,9 @@ class Writer {
     this.components.push({ name, type: 'pcie.switch', preset: choice.preset, params });
     this.lines.push({ depth: above.length + 1, text: `${name}: ${describe(s.upstream)}, preset ${choice.preset}; ` + s.downstreamPorts.map((p, k) => `dp${k} = ${shortBdf(p.fn)}`).join(', ') });
     s.downstreamPorts.forEach((p, k) => this.below(p, `${name}.dp${k}`, mps, rc, [name, ...above]));
-    return name;
   }
 
-  private endpoint(e: EndpointNode, mps: number | string, rc: string, above: string[]): string {
+  private endpoint(e: EndpointNode, mps: number | string, rc: string, above: string[]): void {
     const f = e.fn;
     const name = endpointName(f);
     const preset = choosePreset(this.o.rules.endpoints, this.o.rules.fallback.endpoint, [f], (n) => this.o.presets.has(n));
@@ -196,7 +198,6 @@ class Writer {
     const others = f.bars.filter((b) => b !== bar).map(formatBar);
     this.lines.push({ depth: above.length + 1, text: `${name} = ${describe(f)}, preset ${preset.preset}` + (bar ? `; BAR ${bar.index} ${formatBar(bar)} modelled` : '; no memory BAR') +
       (others.length ? `; also ${others.join(', ')}` : '') + (e.folded.length ? `; shares its link with ${e.folded.map(shortBdf).join(', ')}` : '') });
-    return name;
   }
 
   private linkParams(link: PciLink, child: string): Record<string, unknown> {
@@ -217,6 +218,7 @@ class Writer {
    */
   private rootComplexMps(rc: RootComplexNode, name: string): number | string {
     const linked = new Map<number, string[]>();
+    let switchLimit = Infinity;
     const note = (f: PciFunction, into: Map<number, string[]>) => {
       const v = f.express?.mps;
       if (v !== undefined) into.set(v, [...(into.get(v) ?? []), shortBdf(f)]);
@@ -228,6 +230,7 @@ class Writer {
       if (n.kind === 'endpoint') note(n.fn, linked);
       else {
         note(n.upstream, linked);
+        switchLimit = Math.min(switchLimit, n.upstream.express?.mpsSupported ?? Infinity);
         n.downstreamPorts.forEach(walk);
       }
     };
@@ -239,8 +242,10 @@ class Writer {
     if (seen.size === 0) return this.hidden('mps');
     const values = [...seen.keys()].sort((x, y) => x - y);
     if (values.length > 1 && seen === linked) {
+      const larger = values.filter((v) => v <= switchLimit).pop()!;
       this.warnings.push(`${name}: Max_Payload_Size differs below it (${values.map((v) => `${v} B at ${seen.get(v)!.join(', ')}`).join('; ')}); ` +
-        `the model takes one per root complex: ${values[0]} B, the smallest (import with --mps ${values[values.length - 1]} to model the larger)`);
+        `the model takes one per root complex: ${values[0]} B, the smallest` +
+        (larger > values[0]! ? ` (import with --mps ${larger} to model the larger)` : ` (a switch below supports no more than ${switchLimit} B)`));
     }
     return values[0]!;
   }
