@@ -11,18 +11,22 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 
 const USAGE = 'Usage: pciesim import <format> <file> --out <scenario.json> [--name NAME] [format options]';
 
-const GENERAL = `  --out FILE    the scenario file to write; written only once it passes the checks of
-                pciesim validate, and left untouched on any error
-  --name NAME   the scenario's name (default: the --out file's name without .json)
-`;
+const GENERAL: readonly [string, string][] = [
+  ['--out FILE', 'the scenario to write, once it passes pciesim validate; untouched on any error'],
+  ['--name NAME', "the scenario's name (default: the --out file's name without .json)"],
+];
+
+function optionLines(rows: readonly (readonly [string, string])[]): string {
+  const w = Math.max(...rows.map(([flag]) => flag.length));
+  return rows.map(([flag, text]) => `  ${flag.padEnd(w)}  ${text}\n`).join('');
+}
 
 function formatHelp(format: string, imp: Importer): string {
-  const w = Math.max(...imp.options.map((o) => `--${o.name} ${o.value}`.length), 12);
   return `Usage: pciesim import ${format} <file> --out <scenario.json> [--name NAME]${imp.options.map((o) => ` [--${o.name} ${o.value}]`).join('')}
 
 ${imp.help}
 Options:
-${GENERAL}${imp.options.map((o) => `  ${`--${o.name} ${o.value}`.padEnd(w)}  ${o.description}\n`).join('')}`;
+${optionLines([...GENERAL, ...imp.options.map((o) => [`--${o.name} ${o.value}`, o.description] as const)])}`;
 }
 
 async function importer(format: string | undefined): Promise<[string, Importer]> {
@@ -52,7 +56,7 @@ Reads what another tool says about real hardware and writes it as a scenario.
 "pciesim import --help" lists the formats; "pciesim import <format> --help" their options.
 
 Options:
-${GENERAL}`,
+${optionLines(GENERAL)}`,
   async helpFor(args) {
     const format = args.find((a) => !a.startsWith('-'));
     const lib = await modelLibrary();

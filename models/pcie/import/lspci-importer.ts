@@ -56,7 +56,7 @@ The scenario also carries a P2P study between two endpoints below one root compl
 memory. Sweep it (pciesim sweep), or run one point (pciesim run --set op=read).
 `,
   options: [
-    { name: 'p2p', value: 'FROM,TO', description: 'the P2P study\'s initiator and target (instance names or BDFs, e.g. 01:00.0,03:00.0); default: the endpoint with the largest BAR as target' },
+    { name: 'p2p', value: 'FROM,TO', description: 'initiator and target of the P2P study (names or BDFs, e.g. 01:00.0,03:00.0); default: the largest BAR is the target' },
     { name: 'mps', value: 'BYTES', description: 'Max_Payload_Size for every root complex, instead of the smallest one set below it' },
   ],
   run(req, lib) {
