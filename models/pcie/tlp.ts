@@ -72,7 +72,7 @@ export interface TlpOptions {
 
 // ---------------------------------------------------------------- validation
 
-function isPowerOfTwo(n: number): boolean {
+export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 

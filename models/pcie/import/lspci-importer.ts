@@ -11,9 +11,8 @@ import { parseLspci } from './lspci-text.js';
 import { buildPciTree } from './pci-tree.js';
 import { presetRules } from './preset-rules.js';
 import { writeScenario, type PresetLookup } from './scenario-writer.js';
+import { TRANSFER_SIZES } from '../tlp.js';
 
-/** Max_Payload_Size encodings (PCIe Base Spec §7.5.3.4): 128 to 4096 bytes. */
-const PAYLOAD_SIZES = [128, 256, 512, 1024, 2048, 4096];
 
 export function presetLookup(presets: PresetLibrary): PresetLookup {
   return {
@@ -32,7 +31,7 @@ function p2pOption(v: string | undefined): [string, string] | undefined {
 function mpsOption(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!PAYLOAD_SIZES.includes(n)) throw new UserError(`--mps ${v}: expected one of ${PAYLOAD_SIZES.join(', ')} (bytes)`);
+  if (!(TRANSFER_SIZES as readonly number[]).includes(n)) throw new UserError(`--mps ${v}: expected one of ${TRANSFER_SIZES.join(', ')} (bytes, the Max_Payload_Size encodings)`);
   return n;
 }
 

@@ -17,6 +17,8 @@
  * root complex preset's window is kept unless a BAR lies in it.
  */
 import { byteSize, formatBytes } from '../../../src/scenario/units.js';
+import { LINK_WIDTHS } from '../link-timing.js';
+import { isPowerOfTwo } from '../tlp.js';
 import { UserError } from '../../../src/scenario/errors.js';
 import type { Bar, PciFunction } from './lspci-text.js';
 import { shortBdf, type EndpointNode, type PciLink, type PciTree, type PortNode, type RootComplexNode, type SwitchNode } from './pci-tree.js';
@@ -48,8 +50,6 @@ export interface WrittenScenario {
   summary: string[];
 }
 
-/** Lanes a pcie.link takes (link-timing.ts LINK_WIDTHS). */
-const LINK_WIDTHS = [1, 2, 4, 8, 16, 32];
 /** Host memory moved out of the way of BARs starts on a GiB boundary: aligned for 2 MiB IOMMU pages, and readable. */
 const HOST_MEMORY_ALIGN_BYTES = 1024 ** 3;
 const P2P_NAME = 'p2p';
@@ -383,10 +383,6 @@ class Writer {
 function modelledBar(bars: readonly Bar[]): Bar | undefined {
   const usable = bars.filter((b) => b.kind === 'memory' && b.base !== undefined && isPowerOfTwo(b.size) && b.base % b.size === 0);
   return usable.sort((x, y) => y.size - x.size || Number(y.prefetchable) - Number(x.prefetchable) || x.index - y.index)[0];
-}
-
-function isPowerOfTwo(x: number): boolean {
-  return x > 0 && 2 ** Math.round(Math.log2(x)) === x;
 }
 
 function formatBar(b: Bar): string {
