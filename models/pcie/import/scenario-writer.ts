@@ -22,7 +22,7 @@ import { isPowerOfTwo } from '../tlp.js';
 import { UserError } from '../../../src/scenario/errors.js';
 import type { Bar, PciFunction } from './lspci-text.js';
 import { shortBdf, type EndpointNode, type PciLink, type PciTree, type PortNode, type RootComplexNode, type SwitchNode } from './pci-tree.js';
-import { choosePreset, describe, type HiddenDefault, type PresetChoice, type PresetRules } from './preset-rules.js';
+import { choosePreset, describe, type HiddenDefault, type PresetRules } from './preset-rules.js';
 
 /** What the writer needs to know of the model library's presets. */
 export interface PresetLookup {
@@ -89,7 +89,6 @@ interface PlacedEndpoint {
   /** Switches above it, nearest first (names), then its root complex. */
   above: string[];
   bar: Bar | undefined;
-  preset: PresetChoice;
 }
 
 export function writeScenario(tree: PciTree, o: WriterOptions): WrittenScenario {
@@ -186,6 +185,7 @@ class Writer {
     const f = e.fn;
     const name = endpointName(f);
     const preset = choosePreset(this.o.rules.endpoints, this.o.rules.fallback.endpoint, [f], (n) => this.o.presets.has(n));
+    if (preset.caveat) this.caveats.push(`${name}: ${preset.caveat}`);
     const a = f.address;
     const params: Record<string, unknown> = { requesterId: (a.bus << 8) | (a.device << 3) | a.fn, mps, mrrs: f.express?.mrrs ?? this.hidden('mrrs'), ...preset.params };
     const bar = modelledBar(f.bars);
@@ -194,7 +194,7 @@ class Writer {
       params.barSize = bar.size;
     }
     this.components.push({ name, type: 'pcie.endpoint', preset: preset.preset, params });
-    this.endpoints.push({ node: e, name, rc, above: [...above, rc], bar, preset });
+    this.endpoints.push({ node: e, name, rc, above: [...above, rc], bar });
     const others = f.bars.filter((b) => b !== bar).map(formatBar);
     this.lines.push({ depth: above.length + 1, text: `${name} = ${describe(f)}, preset ${preset.preset}` + (bar ? `; BAR ${bar.index} ${formatBar(bar)} modelled` : '; no memory BAR') +
       (others.length ? `; also ${others.join(', ')}` : '') + (e.folded.length ? `; shares its link with ${e.folded.map(shortBdf).join(', ')}` : '') });
@@ -347,13 +347,11 @@ class Writer {
   // ---- what the user reads
 
   private collectWarnings(): void {
-    const generic = this.caveats;
-    for (const e of this.endpoints) if (e.preset.caveat) generic.push(`${e.name}: ${e.preset.caveat}`);
-    if (generic.length) this.warnings.unshift(`presets standing in for what pciesim has no figures for (their values are estimates):${generic.map((g) => `\n  ${g}`).join('')}`);
+    if (this.caveats.length) this.warnings.unshift(`presets standing in for what pciesim has no figures for (their values are estimates):${this.caveats.map((c) => `\n  ${c}`).join('')}`);
     if (this.downTrained.length) this.warnings.push(`down-trained link${this.downTrained.length > 1 ? 's' : ''} (check the slot, riser or seating):${this.downTrained.map((d) => `\n  ${d}`).join('')}`);
     const hidden = this.tree.hidden;
     if (hidden.length > 0 || this.estimated.size > 0) {
-      const who = hidden.length > 0 ? `lspci could not read the capabilities of ${hidden.length} function${hidden.length > 1 ? 's' : ''} ("Capabilities: <access denied>": run it as root, sudo lspci -vvv)` : 'lspci showed no value for some';
+      const who = hidden.length > 0 ? `lspci could not read the capabilities of ${hidden.length} function${hidden.length > 1 ? 's' : ''} ("Capabilities: <access denied>": run it as root, sudo lspci -vvv)` : 'lspci showed no value for some (output of lspci -v rather than -vvv, or a link it could not read)';
       const inferred = hidden.some((f) => f.busRange !== undefined) ? ['port types (inferred from the bus numbers)'] : [];
       this.warnings.push(`${who}; estimated instead: ${[...this.estimated, ...inferred].join(', ')}`);
     }
