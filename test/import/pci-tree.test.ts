@@ -59,7 +59,7 @@ test('down-trained: the link keeps LnkSta and the most both ends support', () =>
   ]);
 });
 
-test('conventional PCI behind a PCIe-to-PCI bridge is left out, and so is a switch that leads to nothing else', () => {
+test('conventional PCI is left out (behind a PCIe-to-PCI bridge, or a PCI bridge on the root bus), and so is a switch that leads to nothing else', () => {
   const text = `00:1c.0 PCI bridge: Example Root Port
 	Bus: primary=00, secondary=01, subordinate=04, sec-latency=0
 	Capabilities: [40] Express (v2) Root Port (Slot+), MSI 00
@@ -74,14 +74,22 @@ test('conventional PCI behind a PCIe-to-PCI bridge is left out, and so is a swit
 	Capabilities: [70] Express (v2) PCI-Express to PCI/PCI-X Bridge, MSI 00
 04:00.0 VGA compatible controller: Example BMC Graphics
 	Region 0: Memory at 90000000 (32-bit, prefetchable) [size=16M]
+00:1e.0 PCI bridge: Example PCI Bridge (prog-if 01 [Subtractive decode])
+	Bus: primary=00, secondary=05, subordinate=05, sec-latency=32
+	Capabilities: [50] Subsystem: Example Device 0001
+05:01.0 Multimedia audio controller: Example Sound Card
+	Region 0: I/O ports at d000 [size=32]
 `;
   const t = buildPciTree(parseLspci('bmc.txt', text));
+  assert.equal(ports(t.rootComplexes[0]!.rootPorts), ['00:1c.0'], 'a bridge without an Express capability is no root port');
   assert.is(t.rootComplexes[0]!.rootPorts[0]!.below, undefined);
   assert.equal(t.leftOut.map((l) => [shortBdf(l.fn), l.reason]), [
+    ['00:1e.0', 'a bridge on a root bus that is not a PCIe root port (conventional PCI)'],
     ['01:00.0', 'a switch port with no PCIe endpoint below the switch'],
     ['02:00.0', 'a switch port with no PCIe endpoint below the switch'],
     ['03:00.0', 'conventional PCI behind a PCIe-to-PCI bridge'],
     ['04:00.0', 'behind 03:00.0: conventional PCI behind a PCIe-to-PCI bridge'],
+    ['05:01.0', 'behind 00:1e.0: a bridge on a root bus that is not a PCIe root port (conventional PCI)'],
   ]);
 });
 

@@ -125,7 +125,7 @@ export function buildPciTree(functions: readonly PciFunction[]): PciTree {
     const devices = below.filter((c) => c.busRange === undefined);
     const up = bridgesBelow.find((b) => isSwitchUpstream(b, children(b)));
     for (const b of bridgesBelow) {
-      if (b !== up) leaveOutSubtree(b, b.express?.portType === 'pcie-to-pci-bridge' || !b.express ? 'conventional PCI behind a PCIe-to-PCI bridge' : 'a second bridge on one link');
+      if (b !== up) leaveOutSubtree(b, b.express === undefined || b.express.portType === 'pcie-to-pci-bridge' ? 'conventional PCI behind a PCIe-to-PCI bridge' : 'a second bridge on one link');
     }
     if (up) {
       leaveOut(devices, `shares the link of switch ${shortBdf(up)}`);
@@ -145,7 +145,7 @@ export function buildPciTree(functions: readonly PciFunction[]): PciTree {
   const switchNode = (up: PciFunction): SwitchNode => {
     placed.add(up);
     const internal = children(up);
-    const ports = internal.filter((c) => c.busRange !== undefined && (c.express === undefined || c.express.portType === 'downstream-port'));
+    const ports = internal.filter((c) => c.busRange !== undefined && isPortType(c, 'downstream-port'));
     leaveOut(internal.filter((c) => !ports.includes(c)), `on switch ${shortBdf(up)}'s internal bus, not a downstream port`);
     return { kind: 'switch', upstream: up, downstreamPorts: ports.map(portNode) };
   };
@@ -154,7 +154,7 @@ export function buildPciTree(functions: readonly PciFunction[]): PciTree {
   for (const [k, fns] of onBus) {
     const { domain, bus } = fns[0]!.address;
     if (behindBridge(domain, bus)) continue;
-    const rootPorts = fns.filter((f) => f.busRange !== undefined && (f.express === undefined || f.express.portType === 'root-port'));
+    const rootPorts = fns.filter((f) => f.busRange !== undefined && isPortType(f, 'root-port'));
     for (const b of fns.filter((f) => f.busRange !== undefined && !rootPorts.includes(f))) leaveOutSubtree(b, 'a bridge on a root bus that is not a PCIe root port (conventional PCI)');
     if (rootPorts.length === 0) {
       leaveOut(fns, 'integrated in the root complex (a root bus without root ports)');
@@ -182,8 +182,17 @@ function switchFunctions(s: SwitchNode): PciFunction[] {
  * hidden) a bridge with bridges below it; a PCIe-to-PCI bridge has devices.
  */
 function isSwitchUpstream(b: PciFunction, below: readonly PciFunction[]): boolean {
-  if (b.express) return b.express.portType === 'upstream-port';
+  if (!b.capabilitiesHidden) return b.express?.portType === 'upstream-port';
   return below.some((c) => c.busRange !== undefined);
+}
+
+/**
+ * A bridge of this PCIe port type; with its capabilities hidden, taken to be
+ * one (where it sits says what it is). A bridge whose capabilities lspci
+ * read but that has no Express capability is a conventional PCI bridge.
+ */
+function isPortType(b: PciFunction, type: 'root-port' | 'downstream-port'): boolean {
+  return b.capabilitiesHidden ? true : b.express?.portType === type;
 }
 
 /** The link between a downstream port and the function that faces it; the port's LnkSta, else the far end's. */
