@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { lspciImporter } from './pcie/import/lspci-importer.js';
 
 /**
  * The built-in model library (see src/scenario/library.ts): every component
@@ -11,3 +12,6 @@ export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
 export const quickstart = ['demo-read-tags', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window', 'iommu-map-unmap', 'apu-redirect', 'dmabuf-attach'];
+
+/** Importers by format, for `pciesim import <format>`: real machines as scenarios. */
+export const importers = { lspci: lspciImporter };

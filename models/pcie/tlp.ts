@@ -72,8 +72,9 @@ export interface TlpOptions {
 
 // ---------------------------------------------------------------- validation
 
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+/** Exact for every safe integer (a bitwise test would truncate to 32 bits: BARs reach 2^34 and beyond). */
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
 function assertTransferSize(value: number, name: string): asserts value is TransferSize {

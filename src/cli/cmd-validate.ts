@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './commands.js';
 import { modelLibrary, scenarioPath } from './context.js';
-import { readScenario, resolveScenario } from '../scenario/loader.js';
+import { readScenario, resolveScenario, type ModelLibrary, type ResolvedScenario, type ScenarioDoc } from '../scenario/loader.js';
 import { parseSetFlags } from '../scenario/params.js';
-import { sweepPoints } from '../scenario/grid.js';
+import { sweepPoints, type SweepPoint } from '../scenario/grid.js';
 import { UserError } from '../scenario/errors.js';
 import { checkScenarioNames } from '../scenario/check-names.js';
 
@@ -24,10 +24,7 @@ sweep. Exit code 2 on the first problem.
     const overrides = parseSetFlags(values.set ?? []);
     for (const arg of positionals) {
       const doc = readScenario(scenarioPath(arg));
-      const sc = resolveScenario(doc, overrides, lib);
-      const points = sweepPoints(doc.body.sweep);
-      const resolved = [sc, ...points.map((p) => resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep'))];
-      checkScenarioNames(doc, resolved);
+      const { sc, points } = validateScenario(doc, overrides, lib);
       const nParams = Object.keys(sc.parameters).length;
       process.stdout.write(`ok  ${doc.file}: ${sc.components.length} component${sc.components.length === 1 ? '' : 's'}, ` +
         `${nParams} parameter${nParams === 1 ? '' : 's'}` + (doc.body.sweep ? `, ${points.length} sweep points × ${doc.body.sweep.replications} replications` : '') + '\n');
@@ -35,3 +32,11 @@ sweep. Exit code 2 on the first problem.
     return 0;
   },
 };
+
+/** The scenario resolved at its defaults (and overrides) and at every sweep point; throws a UserError at the first problem. */
+export function validateScenario(doc: ScenarioDoc, overrides: Record<string, string>, lib: ModelLibrary): { sc: ResolvedScenario; points: SweepPoint[] } {
+  const sc = resolveScenario(doc, overrides, lib);
+  const points = sweepPoints(doc.body.sweep);
+  checkScenarioNames(doc, [sc, ...points.map((p) => resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep'))]);
+  return { sc, points };
+}

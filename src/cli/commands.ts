@@ -7,16 +7,19 @@ import { mergeCommand } from './cmd-merge.js';
 import { reportCommand } from './cmd-report.js';
 import { quickstartCommand } from './cmd-quickstart.js';
 import { traceCommand } from './cmd-trace.js';
+import { importCommand } from './cmd-import.js';
 
 export interface Command {
   name: string;
   summary: string;
   help: string;
+  /** Help that depends on the arguments (e.g. the model library's import formats); `help` when absent. */
+  helpFor?(args: string[]): Promise<string>;
   run(args: string[]): Promise<number>;
 }
 
 export const commands: Command[] = [
-  quickstartCommand, runCommand, sweepCommand, mergeCommand, reportCommand, traceCommand, validateCommand, listCommand, schemaCommand,
+  quickstartCommand, runCommand, sweepCommand, mergeCommand, reportCommand, traceCommand, validateCommand, importCommand, listCommand, schemaCommand,
 ];
 
 export function usage(): string {

@@ -23,7 +23,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return EXIT_USER;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(cmd.help);
+    process.stdout.write(cmd.helpFor ? await cmd.helpFor(rest) : cmd.help);
     return EXIT_OK;
   }
   try {

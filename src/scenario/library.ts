@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ModelLibrary } from './loader.js';
 import { Catalog, isComponentType, type ComponentType } from './registry.js';
 import { PresetLibrary } from './presets.js';
+import type { Importer } from './importer.js';
 
 /**
  * The engine knows nothing of the models: it loads model libraries at run
@@ -12,7 +13,8 @@ import { PresetLibrary } from './presets.js';
  * `defineComponent`) is registered, so adding a model is adding a file. Its
  * presets are JSON files in its `presets/` folder, or where its `index.js`
  * says (`presetDirs`), which may also name the scenarios of the quick-start
- * report (`quickstart`).
+ * report (`quickstart`) and importers of real machines (`importers`, format
+ * name → Importer, for `pciesim import`).
  *
  * The built-in library is this package's `models/`. PCIESIM_MODEL_PATH adds
  * more folders (separated like PATH), e.g. a user's own hardware blocks.
@@ -29,13 +31,15 @@ export async function loadModelLibrary(folders: readonly string[] = modelFolders
   const catalog = new Catalog();
   const presetDirs: string[] = [];
   let quickstart: string[] | undefined;
+  const importers: Record<string, Importer> = {};
   const seen = new Map<string, string>();
   for (const folder of folders) {
     if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new Error(`model library ${folder}: no such folder`);
     const index = path.join(folder, 'index.js');
-    const meta = fs.existsSync(index) ? (await import(pathToFileURL(index).href)) as { presetDirs?: string[]; quickstart?: string[] } : {};
+    const meta = fs.existsSync(index) ? (await import(pathToFileURL(index).href)) as { presetDirs?: string[]; quickstart?: string[]; importers?: Record<string, Importer> } : {};
     presetDirs.push(...(meta.presetDirs ?? [path.join(folder, 'presets')]));
     quickstart ??= meta.quickstart;
+    Object.assign(importers, meta.importers ?? {});
     for (const file of moduleFiles(folder)) {
       const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
       for (const value of Object.values(mod)) {
@@ -48,7 +52,7 @@ export async function loadModelLibrary(folders: readonly string[] = modelFolders
       }
     }
   }
-  return { catalog, presets: new PresetLibrary(presetDirs), quickstart: quickstart ?? [] };
+  return { catalog, presets: new PresetLibrary(presetDirs), quickstart: quickstart ?? [], importers };
 }
 
 /** Every .js module below `folder` but index.js, in path order (so registration order never depends on the file system). */

@@ -10,6 +10,7 @@ import { zodToUserError } from './zod-errors.js';
 import { checkTopology, portRef, type PortRef } from './topology.js';
 import { parseJsonText, readTextFile } from './json-file.js';
 import { findRefs } from './refs.js';
+import type { Importer } from './importer.js';
 
 /** What a scenario run needs from the model library. */
 export interface ModelLibrary {
@@ -17,6 +18,8 @@ export interface ModelLibrary {
   presets: PresetLibrary;
   /** Scenario names (in scenarios/) the quick-start report sweeps. */
   quickstart: string[];
+  /** Importers by format name, for `pciesim import` (e.g. "lspci"). */
+  importers: Readonly<Record<string, Importer>>;
 }
 
 /** A scenario file, read and checked at the envelope level, not yet bound to parameter values. */
