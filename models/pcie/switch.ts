@@ -102,7 +102,7 @@ const creditCount = (what: string) =>
  */
 export const switchShape = {
   ports: z.number().int().min(2).describe('Number of ports, the upstream port included'),
-  forwarding: z.enum(['cut-through', 'store-and-forward']).default('cut-through')
+  forwarding: z.enum(['cut-through', 'store-and-forward'])
     .describe('cut-through: a TLP may leave before it is fully in; store-and-forward: only once its last byte is in'),
   latency: duration()
     .describe('Internal latency: first byte in to first byte out (cut-through) or last byte in to first byte out (store-and-forward), e.g. "150 ns"'),

@@ -16,7 +16,7 @@ import { DOWNSTREAM_PORT, endpointsBelow, mergeRoutes, pcieFacts, ROOT_COMPLEX, 
 
 const params = rootComplexParams.safeExtend({
   rootPorts: z.number().int().min(1).default(1).describe('Root ports rp0, rp1, ...: how many the topology may link'),
-  linuxP2pWhitelisted: z.boolean().default(false)
+  linuxP2pWhitelisted: z.boolean()
     .describe("Linux's p2pdma allows P2P through this host bridge (drivers/pci/p2pdma.c: AMD Zen and later, listed Intel host bridges); only classifies pairs, the p2pRead/p2pWrite policies set what the hardware does"),
   memoryBase: byteSize().describe('First bus address of host memory (the memory slot is mapped here)'),
   memorySize: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes of host memory'),

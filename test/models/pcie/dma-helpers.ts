@@ -47,6 +47,8 @@ export const BASE_PATH: Record<string, unknown> = {
   'link.propagation': '25 ns',
   'rootComplex.mps': 256,
   'rootComplex.traversal': '150 ns',
+  'rootComplex.p2pRead': 'full',
+  'rootComplex.p2pWrite': 'full',
   'memory.base': G4,
   'memory.size': '1 GiB',
   'memory.latency': '80 ns',

@@ -37,7 +37,7 @@ function two(rc: Record<string, unknown> = {}, a: Record<string, unknown> = {}, 
   const sim = new Simulation();
   const tracer = new RecordingTracer();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: '80 ns', bandwidth: 10_000 }));
-  const root = new RootComplex(sim, rootComplexParams.parse({ mps: 256, traversal: TRAVERSAL, ...rc }), memory);
+  const root = new RootComplex(sim, rootComplexParams.parse({ mps: 256, traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', ...rc }), memory);
   const epA = endpointFrom(sim, ({ requesterId: 0x0100, mps: 256, issueLatency: ISSUE, ...a }), 'a');
   const epB = endpointFrom(sim, ({
     requesterId: 0x0200, mps: 256, issueLatency: ISSUE, barBase: BAR, barSize: '16 MiB', barLatency: '100 ns', barBandwidth: 10_000, ...b,
@@ -218,15 +218,15 @@ test("completionMode 'rcb': one CplD per RCB block", () => {
 test('configuration errors are refused up front', () => {
   const sim = new Simulation();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
-  const rc = new RootComplex(sim, rootComplexParams.parse({ traversal: TRAVERSAL }), memory);
+  const rc = new RootComplex(sim, rootComplexParams.parse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full' }), memory);
   rc.addRootPort({ ranges: [{ base: BAR, size: 4096 }], requesterIds: [0x100] });
   assert.throws(() => rc.addRootPort({ ranges: [], requesterIds: [0x100] }), /requester ID 256/);
   assert.throws(() => rc.addRootPort({ ranges: [{ base: G4 + 4096, size: 4096 }], requesterIds: [] }), /overlaps memory/);
   assert.throws(() => rc.addRootPort({ ranges: [{ base: BAR + 2048, size: 4096 }], requesterIds: [] }), /overlaps root port 0/);
-  assert.not.ok(rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pRead: 'throttled' }).success, 'a throttle needs a bandwidth');
-  assert.not.ok(rootComplexParams.safeParse({ traversal: TRAVERSAL, rcb: 96 }).success);
+  assert.not.ok(rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pWrite: 'full', p2pRead: 'throttled' }).success, 'a throttle needs a bandwidth');
+  assert.not.ok(rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pWrite: 'full', rcb: 96 }).success);
   assert.not.ok(rootComplexParams.safeParse({}).success, 'no default traversal: a preset gives it');
-  const p = rootComplexParams.parse({ traversal: TRAVERSAL });
+  const p = rootComplexParams.parse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full' });
   assert.is(p.rcb, 64, 'the spec default RCB');
   assert.is(p.mps, 128, 'the spec default MPS');
 });
