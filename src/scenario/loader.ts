@@ -297,7 +297,7 @@ function checkReferences(file: string, instances: readonly ResolvedComponent[]):
       const target = byName.get(ref.name);
       const at = [...inst.path, 'params', ...ref.path];
       if (!target) throw fieldError(file, at, `no instance named "${ref.name}"${didYouMean(ref.name, [...byName.keys()])}; it must name a ${ref.iface}`);
-      if (!typeProvides(target.type, ref.iface)) throw fieldError(file, at, `"${ref.name}" is a ${target.type}, not a ${ref.iface}`);
+      if (!typeProvides(target.type, ref.iface)) throw fieldError(file, at, `"${ref.name}" is a ${target.type.type}, not a ${ref.iface}`);
       if (target === inst) throw fieldError(file, at, `"${ref.name}" is this instance itself`);
     }
   }
