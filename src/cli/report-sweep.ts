@@ -9,6 +9,8 @@ import { studyOfSweep } from '../run/report-input.js';
 export async function reportSweep(dirs: readonly string[], outDir: string, title?: string): Promise<string> {
   const studies = dirs.map(studyOfSweep);
   const { writeReport } = await import('../report/write-report.js');
-  await writeReport(outDir, { title: title ?? (studies.length === 1 ? studies[0]!.title : 'pciesim report'), studies });
+  const { dropped } = await writeReport(outDir, { title: title ?? (studies.length === 1 ? studies[0]!.title : 'pciesim report'), studies });
+  // Nothing a scenario asked for goes missing silently.
+  for (const d of dropped) process.stderr.write(`pciesim report: no plot for ${d}\n`);
   return path.join(outDir, 'index.html');
 }

@@ -28,6 +28,8 @@ export interface WrittenReport {
   files: string[];
   /** How many plots were rendered. */
   plots: number;
+  /** Plots a scenario asked for that had nothing to draw, with why ("<study>: <title>: <reason>"). */
+  dropped: string[];
 }
 
 /**
@@ -73,5 +75,6 @@ export async function writeReport(dir: string, doc: ReportDocument, options: Wri
 
   replaceFolder(dir, files);
   const plots = planned.reduce((sum, p) => sum + p.figures.length, 0);
-  return { dir, files: [...files.keys()].sort(), plots };
+  const dropped = planned.flatMap((p) => p.missing.map((m) => `${studyTitle(p.study)}: ${m.title}: ${m.reason}`));
+  return { dir, files: [...files.keys()].sort(), plots, dropped };
 }
