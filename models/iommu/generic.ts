@@ -30,7 +30,7 @@ const params = iommuParams.extend({
 });
 
 /** The page size an identity map of [base, base + size) uses. */
-function identityPage(mode: '4k' | '2m' | 'largest', r: AddressRange): number {
+export function identityPage(mode: '4k' | '2m' | 'largest', r: AddressRange): number {
   if (mode === '4k') return PAGE_4K_BYTES;
   const aligned = r.base % PAGE_2M_BYTES === 0 && r.size % PAGE_2M_BYTES === 0;
   if (mode === '2m' && !aligned) throw new Error(`identityMap 2m: [0x${r.base.toString(16)}, +0x${r.size.toString(16)}) is not 2 MiB-aligned`);
@@ -39,6 +39,8 @@ function identityPage(mode: '4k' | '2m' | 'largest', r: AddressRange): number {
 
 export class IommuUnit {
   readonly model: Iommu;
+  /** What its owner has told it lies behind it (host memory, BARs), for hypervisors that map a domain's view of all of it. */
+  ownerRanges: readonly AddressRange[] = [];
 
   constructor(ctx: ComponentContext, private readonly p: z.output<typeof params>) {
     const { identityMap: _mode, ...iommu } = p;
@@ -47,6 +49,7 @@ export class IommuUnit {
 
   /** Called by the owner at connect: the identity map of its ranges for these requesters, unless identityMap is off. */
   identityMap(requesterIds: readonly number[], ranges: readonly AddressRange[]): void {
+    this.ownerRanges = ranges;
     const mode = this.p.identityMap;
     if (mode === 'off') return;
     const domain = this.model.createDomain();

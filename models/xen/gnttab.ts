@@ -8,20 +8,30 @@
  *  - map (GNTTABOP_map_grant_ref): one hypercall for the whole batch, each
  *    op checked (granted to the mapper? writable if asked?) and given a
  *    maptrack handle; a failed op gets its GNTST_* status, the others map.
- *  - unmap (GNTTABOP_unmap_grant_ref): one hypercall; every `flushEvery`
- *    ops (and for the rest at the end) a TLB shootdown: an IPI to each
- *    other vCPU of the mapping domain, sent one after another, and a local flush
- *    while they are handled; the caller waits for the last acknowledgement
- *    (max of the two), then for an IOMMU IOTLB flush. Each target vCPU
- *    spends the IPI's time, taken from the domain's vCPUs, so a domain busy
- *    elsewhere feels it.
+ *    When the mapper's IOMMU context is kept in sync (a domain with
+ *    passthrough devices, iommu-context.ts) each mapped page also gets an
+ *    IOMMU entry, written by Xen (`iommuMapPerPage`).
+ *  - unmap (GNTTABOP_unmap_grant_ref): one hypercall, then the TLB
+ *    invalidation the mapper's kind and the architecture call for
+ *    (research: xen/common/grant_table.c, arch p2m code):
+ *      x86 PV mapper (dom0, a PV guest): a shootdown per `flushEvery` ops
+ *        (and for the rest at the end): an IPI to each other vCPU of the
+ *        domain, sent one after another, and a local flush while they are
+ *        handled; the caller waits for the last acknowledgement;
+ *      x86 HVM or PVH mapper: the p2m entry changes page by page, each an
+ *        EPT invalidation round with its IPIs;
+ *      Arm: a broadcast TLBI per page (`tlbiBroadcast`), no IPI.
+ *    Each target vCPU spends the IPI's time, taken from the domain's vCPUs,
+ *    so a domain busy elsewhere feels it. A page that had an IOMMU entry
+ *    loses it, with a synchronous IOTLB invalidation of its own (`iotlbFlush`
+ *    plus `iommuMapPerPage` for the entry): never batched.
  *  - copy (GNTTABOP_copy): one hypercall; per op its work plus the bytes at
  *    the hypervisor's copy bandwidth.
  */
 import type { ProcessBody } from '../../src/sim/index.js';
 import { transferTime } from '../../src/sim/time.js';
 import { NO_REF } from './grant-table.js';
-import type { Domain, Hypervisor } from './hypervisor.js';
+import { isTranslated, type Domain, type Hypervisor } from './hypervisor.js';
 
 /** Status codes of grant operations (Xen public/grant_table.h GNTST_*). */
 export const GNTST = { okay: 0, bad_gntref: -3, no_device_space: -7, permission_denied: -8 } as const;
@@ -35,11 +45,14 @@ export const GRANT_COPY = 'grant-copy';
 export const TLB_FLUSH = 'tlb-flush';
 export const IOTLB_FLUSH = 'iotlb-flush';
 export const IPI = 'ipi';
+export const IOMMU_MAP = 'iommu-map';
 
 /** A foreign page mapped by `mapper`: what unmap needs back. */
 export interface GrantMapping {
   readonly granter: Domain;
   readonly ref: number;
+  /** Where the mapper's devices reach the page, when its IOMMU context holds the mapping. */
+  readonly iova?: number;
 }
 
 export interface MapResult {
@@ -61,12 +74,14 @@ export interface GrantOpCounts {
   tlbFlushes: number;
   iotlbFlushes: number;
   ipis: number;
+  /** Grant pages mapped into an IOMMU context. */
+  iommuMaps: number;
 }
 
 export class GrantOps {
   private readonly n: GrantOpCounts = {
     grantWrites: 0, tableGrowths: 0, grantFailures: 0, mapOps: 0, mapFailures: 0, unmapOps: 0,
-    copyOps: 0, copyBytes: 0, tlbFlushes: 0, iotlbFlushes: 0, ipis: 0,
+    copyOps: 0, copyBytes: 0, tlbFlushes: 0, iotlbFlushes: 0, ipis: 0, iommuMaps: 0,
   };
 
   constructor(readonly xen: Hypervisor) {}
@@ -109,11 +124,17 @@ export class GrantOps {
     return busy;
   }
 
-  /** GNTTABOP_map_grant_ref of `refs` of `granter`'s table into `mapper`, one batch. */
-  *map(mapper: Domain, granter: Domain, refs: readonly number[], readOnly: boolean): ProcessBody<MapResult> {
+  /**
+   * GNTTABOP_map_grant_ref of `refs` of `granter`'s table into `mapper`, one
+   * batch. `frames[i]` is the machine address of the page `refs[i]` grants,
+   * which a mapper with an IOMMU context maps for its devices.
+   */
+  *map(mapper: Domain, granter: Domain, refs: readonly number[], readOnly: boolean, frames?: readonly number[]): ProcessBody<MapResult> {
     const statuses: GrantStatus[] = [];
     const mappings: GrantMapping[] = [];
-    for (const ref of refs) {
+    const iommu = mapper.iommu;
+    let iommuPages = 0;
+    refs.forEach((ref, i) => {
       let s: GrantStatus;
       if (!granter.grants.grantedTo(ref, mapper.id, false)) s = GNTST.bad_gntref;
       else if (!readOnly && !granter.grants.grantedTo(ref, mapper.id, true)) s = GNTST.permission_denied;
@@ -121,27 +142,37 @@ export class GrantOps {
       else {
         s = GNTST.okay;
         granter.grants.noteMapped(ref, 1);
-        mappings.push({ granter, ref });
+        const frame = frames?.[i];
+        if (iommu !== null && frame !== undefined) {
+          mappings.push({ granter, ref, iova: iommu.mapGrant(frame) });
+          iommuPages++;
+        } else mappings.push({ granter, ref });
       }
       statuses.push(s);
       if (s !== GNTST.okay) this.n.mapFailures++;
-    }
+    });
     this.n.mapOps += refs.length;
-    yield* this.xen.hypercall(mapper, 'grant_table_op:map', refs.length * this.xen.costs.mapPerOp, GRANT_MAP);
+    this.n.iommuMaps += iommuPages;
+    const c = this.xen.costs;
+    this.xen.attribution.charge(IOMMU_MAP, iommuPages * c.iommuMapPerPage);
+    yield* this.xen.hypercall(mapper, 'grant_table_op:map', refs.length * c.mapPerOp + iommuPages * c.iommuMapPerPage, GRANT_MAP);
     return { statuses, mappings };
   }
 
-  /** GNTTABOP_unmap_grant_ref of `mappings` held by `mapper`, one batch, with its flushes. */
+  /** GNTTABOP_unmap_grant_ref of `mappings` held by `mapper`, one batch, with its TLB and IOTLB invalidations. */
   *unmap(mapper: Domain, mappings: readonly GrantMapping[]): ProcessBody<void> {
+    let iotlbPages = 0;
     for (const m of mappings) {
       m.granter.grants.noteMapped(m.ref, -1);
       mapper.maptrack.put();
+      if (m.iova !== undefined && mapper.iommu!.unmapGrant(m.iova)) iotlbPages++;
     }
     const c = this.xen.costs;
     const ops = mappings.length;
     this.n.unmapOps += ops;
-    const flushes = Math.ceil(ops / c.flushEvery);
-    yield* this.xen.hypercall(mapper, 'grant_table_op:unmap', ops * c.unmapPerOp, GRANT_UNMAP, () => this.flushes(mapper, flushes));
+    const iommuWork = iotlbPages * c.iommuMapPerPage;
+    this.xen.attribution.charge(IOMMU_MAP, iommuWork);
+    yield* this.xen.hypercall(mapper, 'grant_table_op:unmap', ops * c.unmapPerOp + iommuWork, GRANT_UNMAP, () => this.invalidate(mapper, ops, iotlbPages));
   }
 
   /** GNTTABOP_copy: `ops` copies of `bytesPerOp` each, one batch, issued by `dom`. */
@@ -153,21 +184,38 @@ export class GrantOps {
     yield* this.xen.hypercall(dom, 'grant_table_op:copy', work, GRANT_COPY);
   }
 
-  private *flushes(mapper: Domain, flushes: number): ProcessBody<void> {
+  /** The TLB invalidations after unmapping `ops` pages (by architecture and mapper kind), then the IOTLB's, one per page that left the IOMMU. */
+  private *invalidate(mapper: Domain, ops: number, iotlbPages: number): ProcessBody<void> {
+    const c = this.xen.costs;
+    if (c.arch === 'arm') {
+      // Broadcast TLBI per page: the interconnect does what IPIs do on x86.
+      this.n.tlbFlushes += ops;
+      this.xen.attribution.charge(TLB_FLUSH, ops * c.tlbiBroadcast!);
+      yield ops * c.tlbiBroadcast!;
+    } else {
+      // PV: one shootdown per batch; HVM/PVH: the p2m changes page by page, each with its own invalidation round.
+      const shootdowns = isTranslated(mapper.options.kind) ? ops : Math.ceil(ops / c.flushEvery);
+      for (let f = 0; f < shootdowns; f++) yield* this.shootdown(mapper);
+    }
+    if (iotlbPages > 0) {
+      this.n.iotlbFlushes += iotlbPages;
+      this.xen.attribution.charge(IOTLB_FLUSH, iotlbPages * c.iotlbFlush);
+      yield iotlbPages * c.iotlbFlush;
+    }
+  }
+
+  /** One TLB shootdown on x86: the IPIs go out first, one send per other vCPU; the local flush runs while they are handled. */
+  private *shootdown(mapper: Domain): ProcessBody<void> {
     const c = this.xen.costs;
     const others = mapper.vcpuCount - 1;
-    for (let f = 0; f < flushes; f++) {
-      this.n.tlbFlushes++;
-      this.n.iotlbFlushes++;
-      this.n.ipis += others;
-      // The IPIs go out first, one send per target; the local flush runs while they are handled; then the IOTLB.
-      for (let v = 0; v < others; v++) this.xen.sim.process(mapper.vcpus.use(c.ipi), `${mapper.name}/ipi`);
-      const send = others * c.ipiSendPerTarget;
-      const acks = others > 0 ? c.ipi : 0;
-      const shootdown = Math.max(c.tlbFlush, acks);
-      this.xen.attribution.charge(TLB_FLUSH, c.tlbFlush).charge(IPI, send + shootdown - c.tlbFlush).charge(IOTLB_FLUSH, c.iotlbFlush);
-      yield send + shootdown + c.iotlbFlush;
-    }
+    this.n.tlbFlushes++;
+    this.n.ipis += others;
+    for (let v = 0; v < others; v++) this.xen.sim.process(mapper.vcpus.use(c.ipi), `${mapper.name}/ipi`);
+    const send = others * c.ipiSendPerTarget;
+    const acks = others > 0 ? c.ipi : 0;
+    const shootdown = Math.max(c.tlbFlush, acks);
+    this.xen.attribution.charge(TLB_FLUSH, c.tlbFlush).charge(IPI, send + shootdown - c.tlbFlush);
+    yield send + shootdown;
   }
 
   /** Work on one of `dom`'s vCPUs, charged to `category`. */

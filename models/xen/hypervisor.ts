@@ -17,11 +17,18 @@ import { Resource, type Time } from '../../src/sim/index.js';
 import { Attribution } from '../../src/stats/attribution.js';
 import { hypercallPs, type XenCosts } from './costs.js';
 import { GrantTable, Maptrack, type GrantVersion } from './grant-table.js';
+import type { DomainIommuContext } from './iommu-context.js';
 
 /** Attribution categories of hypervisor work. */
 export const HYPERCALL = 'hypercall';
 
-export type DomainKind = 'dom0' | 'pv' | 'hvm' | 'pvh';
+/** 'dom0' is a PV dom0 (the usual x86 setup); 'dom0-pvh' a PVH dom0. */
+export type DomainKind = 'dom0' | 'dom0-pvh' | 'pv' | 'hvm' | 'pvh';
+
+/** The domain sees its memory through a p2m (HVM, PVH): grants are mapped at guest-physical addresses it chooses, and TLBs flushed per page. */
+export function isTranslated(kind: DomainKind): boolean {
+  return kind === 'hvm' || kind === 'pvh' || kind === 'dom0-pvh';
+}
 
 /** Xen's defaults (REFERENCES.md, Xen grant tables and rings): 64 grant frames, 262,144 maptrack entries. */
 export const XEN_DEFAULT_MAX_GRANT_FRAMES = 64;
@@ -42,6 +49,8 @@ export class Domain {
   readonly vcpus: Resource;
   readonly grants: GrantTable;
   readonly maptrack: Maptrack;
+  /** The IOMMU context Xen keeps in sync with the domain's grant mappings (a domain with passthrough devices), else null. */
+  iommu: DomainIommuContext | null = null;
 
   constructor(readonly xen: Hypervisor, readonly id: number, readonly name: string, readonly options: DomainOptions) {
     this.vcpus = new Resource(xen.sim, options.vcpus, `${name}/vcpus`);

@@ -3,7 +3,7 @@
  * communication paths (channel-costs.ts), the parameters of a
  * xen.hypervisor (presets: xen-x86, xen-arm on it).
  */
-import { xenCostParams } from './costs.js';
+import { armNeedsTlbi, xenCostParams } from './costs.js';
 import { xenChannelCostParams } from './channel-costs.js';
 
-export const xenPlatformParams = xenCostParams.extend(xenChannelCostParams.shape);
+export const xenPlatformParams = xenCostParams.extend(xenChannelCostParams.shape).superRefine(armNeedsTlbi);

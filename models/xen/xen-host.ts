@@ -10,7 +10,10 @@
  * holds the time charged to hypercalls, grant work, flushes, rings, event
  * channels and xenstore.
  */
+import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
+import { ref } from '../../src/scenario/refs.js';
+import { IOMMU, type IommuUnit } from '../iommu/generic.js';
 import type { Attribution } from '../../src/stats/attribution.js';
 import { EventChannels } from './event-channel.js';
 import { GrantOps } from './gnttab.js';
@@ -27,7 +30,8 @@ const stats: readonly StatDecl[] = [
   { name: 'unmap_ops', unit: 'ops', description: 'GNTTABOP_unmap_grant_ref ops' },
   { name: 'copy_ops', unit: 'ops', description: 'GNTTABOP_copy ops' },
   { name: 'tlb_flushes', unit: 'flushes', description: 'TLB flushes on unmap (one per flushEvery unmap ops)' },
-  { name: 'iotlb_flushes', unit: 'flushes', description: 'IOMMU IOTLB flushes on unmap' },
+  { name: 'iotlb_flushes', unit: 'flushes', description: 'IOMMU IOTLB invalidations on grant unmap (one per page that left an IOMMU context)' },
+  { name: 'iommu_grant_maps', unit: 'pages', description: 'Grant pages Xen mapped into a domain\'s IOMMU context' },
   { name: 'ipis', unit: 'IPIs', description: "TLB-shootdown IPIs sent to the mapping domains' other vCPUs" },
   { name: 'grant_failures', unit: 'pages', description: 'Pages that could not be granted: a table was full at its maximum frames' },
   { name: 'map_failures', unit: 'ops', description: 'Map ops that failed (bad ref, or maptrack full)' },
@@ -35,17 +39,26 @@ const stats: readonly StatDecl[] = [
   { name: 'xenstore_requests', unit: 'requests', description: 'Requests xenstored served' },
 ];
 
+const params = xenPlatformParams.safeExtend({
+  iommu: ref(IOMMU).optional().describe('The IOMMU Xen programs for domains with passthrough devices (e.g. "rc.iommu", set its identityMap off and mode strict)'),
+});
+
 export class XenHost {
   readonly xen: Hypervisor;
   readonly grants: GrantOps;
   readonly channels: EventChannels;
   readonly xenstore: Xenstore;
 
-  constructor(ctx: ComponentContext, p: typeof xenPlatformParams._zod.output) {
+  constructor(private readonly ctx: ComponentContext, private readonly p: z.output<typeof params>) {
     this.xen = new Hypervisor(ctx.sim, p);
     this.grants = new GrantOps(this.xen);
     this.channels = new EventChannels(this.xen, p);
     this.xenstore = new Xenstore(this.xen, p);
+  }
+
+  /** The host's IOMMU, if the scenario gives Xen one. */
+  get iommu(): IommuUnit | null {
+    return this.p.iommu === undefined ? null : this.ctx.peer<IommuUnit>(this.p.iommu);
   }
 
   metrics(): Record<string, MetricValue> {
@@ -53,7 +66,7 @@ export class XenHost {
     return {
       hypercalls: x.hypercalls, continuations: x.continuations,
       map_ops: g.mapOps, unmap_ops: g.unmapOps, copy_ops: g.copyOps,
-      tlb_flushes: g.tlbFlushes, iotlb_flushes: g.iotlbFlushes, ipis: g.ipis,
+      tlb_flushes: g.tlbFlushes, iotlb_flushes: g.iotlbFlushes, iommu_grant_maps: g.iommuMaps, ipis: g.ipis,
       grant_failures: g.grantFailures, map_failures: g.mapFailures,
       event_sends: this.channels.counts().sends, xenstore_requests: this.xenstore.counts().requests,
     };
@@ -67,7 +80,7 @@ export class XenHost {
 export const xenHypervisor = defineComponent({
   type: XEN_HYPERVISOR,
   description: "A Xen hypervisor: hypercalls with continuations, grant tables and their operations (map, unmap with flushes and IPIs, copy), event channels, xenstore; the platform's costs from a preset",
-  params: xenPlatformParams,
+  params,
   defaultPreset: 'xen-x86',
   stats,
   create: (ctx, p) => new XenHost(ctx, p),

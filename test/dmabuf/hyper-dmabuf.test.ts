@@ -185,8 +185,8 @@ test('the exporter-only design: the same cycle sends no OPS_TO_SOURCE, replays n
   // 14 local ops: their own work only (map builds an sg_table), and the release's unmap.
   const c = s.costs;
   const opsTime = marks.ops!.at - marks.imported!.at;
-  // Guests have 2 vCPUs: each flush sends one shootdown IPI.
-  const unmap = s.rt + N * s.xen.costs.unmapPerOp + Math.ceil(N / 32) * (s.xen.costs.ipiSendPerTarget + Math.max(s.xen.costs.tlbFlush, s.xen.costs.ipi) + s.xen.costs.iotlbFlush);
+  // Guests are HVM with 2 vCPUs: a shootdown (one IPI) per page unmapped.
+  const unmap = s.rt + N * s.xen.costs.unmapPerOp + N * (s.xen.costs.ipiSendPerTarget + Math.max(s.xen.costs.tlbFlush, s.xen.costs.ipi));
   assert.is(opsTime, 14 * c.localOp + N * c.sgTablePerPage + unmap);
   // Released before the unexport: nothing is still mapped, nothing deferred.
   assert.is(leaked, 0);

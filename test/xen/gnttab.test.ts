@@ -4,13 +4,16 @@
  * the cost parameters.
  */
 import { test } from 'uvu';
-import { presetParams } from '../preset-params.js';
+import { presetParams, presetValuesOf } from '../preset-params.js';
 import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { hypercallPs, xenCostParams, type XenCosts } from '../../models/xen/costs.js';
 import { GNTST, GrantOps, type GrantMapping } from '../../models/xen/gnttab.js';
 import { GrantTable, NO_REF, RESERVED_ENTRIES } from '../../models/xen/grant-table.js';
 import { Hypervisor, type Domain } from '../../models/xen/hypervisor.js';
+import { DomainIommuContext } from '../../models/xen/iommu-context.js';
+import { Iommu } from '../../models/iommu/iommu.js';
+import type { IommuParamsInput } from '../../models/iommu/params.js';
 
 const NS = 1000;
 
@@ -77,7 +80,7 @@ test('map: one hypercall per batch, exact time; bad refs and read-only grants fa
   assert.equal(run(ops.map(d0, g, ro, true)).statuses, [GNTST.okay, GNTST.okay]);
 });
 
-test('unmap flushes once per 32 ops, each flush IPIs every other vCPU of the mapping domain', () => {
+test('a PV mapper (dom0) flushes once per 32 unmaps, each shootdown IPIs every other vCPU; no IOMMU context, no IOTLB invalidation', () => {
   for (const [n, vcpus] of [[1, 4], [32, 4], [33, 4], [100, 1], [100, 16]] as const) {
     const { sim, xen, ops, g, d0, run } = world({}, vcpus);
     const refs = run(ops.grantAccess(g, d0, n, false));
@@ -87,13 +90,75 @@ test('unmap flushes once per 32 ops, each flush IPIs every other vCPU of the map
     const c = ops.counts(), x = xen.costs;
     const flushes = Math.ceil(n / 32);
     assert.is(c.tlbFlushes, flushes, `${n} unmaps`);
-    assert.is(c.iotlbFlushes, flushes);
+    assert.is(c.iotlbFlushes, 0);
     assert.is(c.ipis, flushes * (vcpus - 1), `${n} unmaps, ${vcpus} vCPUs`);
     const shootdown = (vcpus - 1) * x.ipiSendPerTarget + (vcpus > 1 ? Math.max(x.tlbFlush, x.ipi) : x.tlbFlush);
-    assert.is(sim.now - t0, hypercallPs(x) + n * x.unmapPerOp + flushes * (shootdown + x.iotlbFlush));
+    assert.is(sim.now - t0, hypercallPs(x) + n * x.unmapPerOp + flushes * shootdown);
     assert.is(d0.maptrack.used, 0);
     assert.is(xen.counts().hypercalls, 2, 'one map and one unmap call');
   }
+});
+
+test('an HVM or PVH mapper changes its p2m page by page: one shootdown per unmapped page; on Arm a broadcast TLBI per page and no IPI', () => {
+  const unmapTime = (kind: 'hvm' | 'pvh', costs: Partial<XenCosts> = {}) => {
+    const { sim, xen, ops, g, run } = world(costs);
+    const d = xen.createDomain('driver', { kind, vcpus: 3, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+    const m = run(ops.map(d, g, run(ops.grantAccess(g, d, 40, false)), false)).mappings;
+    const t0 = sim.now;
+    run(ops.unmap(d, m));
+    return { t: sim.now - t0, c: ops.counts(), x: xen.costs };
+  };
+  const hvm = unmapTime('hvm');
+  assert.is(hvm.c.tlbFlushes, 40, 'one per page, not one per 32');
+  assert.is(hvm.c.ipis, 40 * 2);
+  assert.is(hvm.t, hypercallPs(hvm.x) + 40 * hvm.x.unmapPerOp + 40 * (2 * hvm.x.ipiSendPerTarget + Math.max(hvm.x.tlbFlush, hvm.x.ipi)));
+  assert.is(unmapTime('pvh').t, hvm.t);
+  const arm = unmapTime('hvm', { arch: 'arm', tlbiBroadcast: 700 * NS });
+  assert.equal([arm.c.tlbFlushes, arm.c.ipis], [40, 0]);
+  assert.is(arm.t, hypercallPs(arm.x) + 40 * arm.x.unmapPerOp + 40 * 700 * NS);
+});
+
+test('a mapper with an IOMMU context: each grant page mapped there (Xen writes the entry) and unmapped with its own IOTLB invalidation', () => {
+  for (const kind of ['dom0', 'hvm'] as const) {
+    const { sim, xen, ops, g, run } = world();
+    const d = xen.createDomain('driver', { kind, vcpus: 1, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+    const mmu = new Iommu(sim, { ...presetValuesOf('iommu-xeon-e5') as IommuParamsInput, mode: 'strict' });
+    const id = mmu.createDomain();
+    const translated = kind === 'hvm';
+    d.iommu = new DomainIommuContext(mmu, id, translated, 64 * 2 ** 30);
+    const frames = Array.from({ length: 10 }, (_, i) => 2 ** 32 + i * 2 * 4096);
+    const refs = run(ops.grantAccess(g, d, 10, false));
+    const t0 = sim.now;
+    const m = run(ops.map(d, g, refs, false, frames)).mappings;
+    const x = xen.costs;
+    assert.is(sim.now - t0, hypercallPs(x) + 10 * (x.mapPerOp + x.iommuMapPerPage), `${kind}: map`);
+    // PV: the device sees the frame itself; HVM: a window of guest-physical pages above its RAM, one after another.
+    assert.equal(m.map((k) => k.iova), translated ? frames.map((_, i) => 64 * 2 ** 30 + i * 4096) : frames);
+    for (const k of m) assert.is(mmu.translate(k.iova!, 0x100).ok, false, 'no device attached yet');
+    mmu.attach(0x100, id);
+    assert.ok(m.every((k) => mmu.translate(k.iova!, 0x100).ok), 'attached: every grant page translates');
+    const t1 = sim.now;
+    run(ops.unmap(d, m));
+    const shootdowns = translated ? 10 : 1;
+    assert.is(ops.counts().iotlbFlushes, 10, 'one IOTLB invalidation per page, never batched');
+    assert.is(sim.now - t1, hypercallPs(x) + 10 * (x.unmapPerOp + x.iommuMapPerPage) + shootdowns * x.tlbFlush + 10 * x.iotlbFlush, `${kind}: unmap`);
+    assert.is(mmu.translate(m[0]!.iova!, 0x100).ok, false, 'unmapped: the device faults');
+  }
+});
+
+test('a PV mapper that maps one frame twice holds one IOMMU entry until both mappings go', () => {
+  const { sim, xen, ops, g, run } = world();
+  const d = xen.createDomain('driver', { kind: 'pv', vcpus: 1, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+  const mmu = new Iommu(sim, { ...presetValuesOf('iommu-xeon-e5') as IommuParamsInput, mode: 'strict' });
+  d.iommu = new DomainIommuContext(mmu, mmu.createDomain(), false, 0);
+  const frame = 2 ** 33;
+  const refs = run(ops.grantAccess(g, d, 2, false));
+  const m = run(ops.map(d, g, refs, false, [frame, frame])).mappings;
+  assert.equal(m.map((k) => k.iova), [frame, frame]);
+  run(ops.unmap(d, [m[0]!]));
+  assert.is(ops.counts().iotlbFlushes, 0, 'the other mapping still holds the entry');
+  run(ops.unmap(d, [m[1]!]));
+  assert.is(ops.counts().iotlbFlushes, 1);
 });
 
 test('IPIs take time on the other vCPUs: work there waits behind them', () => {
