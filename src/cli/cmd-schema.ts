@@ -3,6 +3,12 @@ import type { Command } from './commands.js';
 import { modelLibrary } from './context.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { Catalog } from '../scenario/registry.js';
+
+/** The scenario JSON Schema of a catalog, as the file is written. */
+export function schemaText(catalog: Catalog): string {
+  return JSON.stringify(scenarioJsonSchema(catalog), null, 2) + '\n';
+}
 
 export const schemaCommand: Command = {
   name: 'schema',
@@ -14,7 +20,7 @@ Point a scenario's "$schema" at the file (scenarios/scenario.schema.json is kept
 `,
   async run(args) {
     const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
-    const text = JSON.stringify(scenarioJsonSchema((await modelLibrary()).catalog), null, 2) + '\n';
+    const text = schemaText((await modelLibrary()).catalog);
     if (values.out) writeFileAtomic(values.out, text);
     else process.stdout.write(text);
     return 0;

@@ -73,7 +73,7 @@ test('the committed scenario JSON Schema is what the catalog generates', () => {
   const r = cli(['schema']);
   assert.is(r.code, 0);
   const committed = fs.readFileSync('scenarios/scenario.schema.json', 'utf8');
-  assert.is(committed, r.stdout, 'regenerate with: node dist/src/cli.js schema --out scenarios/scenario.schema.json');
+  assert.is(committed, r.stdout, 'regenerate with: npm run docs');
   const schema = JSON.parse(r.stdout);
   assert.ok(schema.properties.components.items.allOf.length >= 1);
 });
