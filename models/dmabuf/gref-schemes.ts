@@ -94,6 +94,8 @@ export interface ExportedBuffer {
   layout: SchemeLayout;
   dataRefs: number[];
   metadataRefs: number[];
+  /** The machine address of each data page, when the exporter says (an importer with an IOMMU context maps them there). */
+  dataFrames?: readonly number[];
 }
 
 /** Why a buffer could not be shared: an outcome, reported, not a crash. */
@@ -108,7 +110,8 @@ export type ImportResult = { ok: true; mappings: GrantMapping[] } | { ok: false;
  * pages with refs. A buffer the scheme cannot address, or whose refs the
  * grant table cannot all hold, fails before anything is granted.
  */
-export function* exportBuffer(ops: GrantOps, exporter: Domain, importer: Domain, scheme: SchemeName, pages: number, limits: SchemeLimits): ProcessBody<ExportResult> {
+export function* exportBuffer(ops: GrantOps, exporter: Domain, importer: Domain, scheme: SchemeName, pages: number, limits: SchemeLimits,
+  frames?: readonly number[]): ProcessBody<ExportResult> {
   const l = layout(scheme, pages, limits);
   if (pages > l.maxPages) return { ok: false, failure: 'too-large-for-scheme', detail: `${pages} pages > ${l.maxPages} the ${scheme} scheme can address` };
   // Linux reserves all the refs first (gnttab_alloc_grant_references) and fails with -ENOSPC if they do not fit.
@@ -117,7 +120,7 @@ export function* exportBuffer(ops: GrantOps, exporter: Domain, importer: Domain,
   }
   const refs = yield* ops.grantAccess(exporter, importer, l.grantEntries, true);
   if (refs.includes(NO_REF)) throw new Error('model bug: refs ran out after the reservation');
-  return { ok: true, buffer: { layout: l, dataRefs: refs.slice(0, pages), metadataRefs: refs.slice(pages) } };
+  return { ok: true, buffer: { layout: l, dataRefs: refs.slice(0, pages), metadataRefs: refs.slice(pages), ...(frames ? { dataFrames: frames } : {}) } };
 }
 
 /** The importer maps the buffer, following the scheme's metadata. */
@@ -142,12 +145,12 @@ export function* importBuffer(ops: GrantOps, importer: Domain, exporter: Domain,
       yield* ops.unmap(importer, top.mappings);
       const l2 = yield* ops.map(importer, exporter, meta.slice(1), true);
       if (l2.mappings.length !== meta.length - 1) return fail('second-level pages', l2.statuses);
-      const data = yield* ops.map(importer, exporter, b.dataRefs, true);
+      const data = yield* ops.map(importer, exporter, b.dataRefs, true, b.dataFrames);
       yield* ops.unmap(importer, l2.mappings);
       return data.mappings.length === b.dataRefs.length ? { ok: true, mappings: data.mappings } : fail('data pages', data.statuses);
     }
   }
-  const data = yield* ops.map(importer, exporter, b.dataRefs, true);
+  const data = yield* ops.map(importer, exporter, b.dataRefs, true, b.dataFrames);
   return data.mappings.length === b.dataRefs.length ? { ok: true, mappings: data.mappings } : fail('data pages', data.statuses);
 }
 

@@ -86,11 +86,13 @@ export class XenDomain {
 
   /**
    * Machine addresses of `pages` pages of the domain's RAM for a buffer:
-   * consecutive frames, or `scattered` ones no two of which are adjacent.
+   * consecutive frames, or `scattered` ones no two of which are adjacent;
+   * null if the scenario gives the domain no RAM (then nothing reads the
+   * buffer over the fabric).
    */
-  allocate(pages: number, layout: 'contiguous' | 'scattered'): number[] {
+  allocate(pages: number, layout: 'contiguous' | 'scattered'): number[] | null {
     const { memoryBase, memorySize } = this.p;
-    if (memoryBase === undefined || memorySize === undefined) throw new Error(`${this.ctx.name}: allocating a buffer needs the domain's memoryBase and memorySize`);
+    if (memoryBase === undefined || memorySize === undefined) return null;
     const stride = layout === 'scattered' ? SCATTER_STRIDE : 1;
     const frames: number[] = [];
     for (let i = 0; i < pages; i++) frames.push(memoryBase + this.nextFree + i * stride * GRANT_PAGE_BYTES);

@@ -1,0 +1,339 @@
+/**
+ * dmabuf.displif: Xen's para-virtual display protocol (xen/include/public/io/
+ * displif.h) between a frontend in a guest (its DRM driver) and a backend in
+ * another domain (displ_be in dom0), on one displif ring (64-byte requests
+ * and responses) with its event channel, and a second ring back for remote
+ * sync; both real models (models/xen/ring.ts).
+ *
+ * A renderer (workloads.renderer) presents frames through it; a display
+ * controller (workloads.scanout) may subscribe to what the backend flips to.
+ *  - Buffers: `buffers` frame buffers of the renderer's size, allocated by
+ *    the frontend in the guest's RAM, or with `allocation: 'backend'`
+ *    (XENDISPL_DBUF_FLG_REQ_ALLOC) by the backend in its own RAM and granted
+ *    to the frontend, which maps them before rendering.
+ *  - `sharing: 'per-frame'`: each frame's buffer is shared anew (exported by
+ *    its allocator with the gref `scheme`, imported by the other side) and
+ *    the previous frame's torn down after the flip; `share-once`: every
+ *    buffer shared before the first frame, a frame is a page-flip request.
+ *  - `transfer: 'copy'`: the backend copies each frame into its own scanout
+ *    buffer (the baseline zero-copy replaces), on its vCPU, before the flip.
+ *  - `remoteSync`: before flipping, the backend brackets the frame with the
+ *    dma-buf's CPU access ops replayed at the exporter, a request and a
+ *    response each on the second ring (hyper_dmabuf's OPS_TO_SOURCE when
+ *    waited).
+ *  - The flip: with a display subscribed, the backend's page flip takes at
+ *    the display's next vblank (then the previous buffer is released and the
+ *    response sent); without one it costs `flip`.
+ *
+ * What the display reads: the addresses the backend's device uses for each
+ * page: the backend's copy (its own frames), a grant mapping's IOVA when the
+ * backend keeps an IOMMU context of its grants, else the frame's machine
+ * address (a PV dom0 sees all memory 1:1).
+ *
+ * Left out: the backend's buffer creation beyond a fixed cost per page,
+ * metadata pages in the IOMMU (only data pages are mapped for devices), the
+ * event page (XENDISPL_EVT_PG_FLIP is the flip response here).
+ */
+import { z } from 'zod';
+import { defineComponent, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
+import { ref } from '../../src/scenario/refs.js';
+import { duration, rate } from '../../src/scenario/units.js';
+import { SimEvent, type ProcessBody } from '../../src/sim/index.js';
+import { PS_PER_US, transferTime, type Time } from '../../src/sim/time.js';
+import type { GrantMapping } from '../xen/gnttab.js';
+import type { Domain } from '../xen/hypervisor.js';
+import { connectRing, type XenRing } from '../xen/ring.js';
+import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
+import type { XenHost } from '../xen/xen-host.js';
+import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
+import { DEFAULT_FLAT_MAX_REFS, DISPLIF_MESSAGE_BYTES, exportBuffer, importBuffer, SCHEMES, teardown, type ExportedBuffer, type SchemeLimits } from './gref-schemes.js';
+
+export const DISPLIF = 'dmabuf.displif';
+/** Attribution category of the display backend's and the exporter's own work. */
+export const DISPLAY = 'display';
+
+const params = z.strictObject({
+  frontend: ref(XEN_DOMAIN).describe("The guest whose DRM driver is displif's frontend"),
+  backend: ref(XEN_DOMAIN).describe('The domain running the display backend (dom0: displ_be)'),
+  buffers: z.number().int().min(2).default(2).describe('Frame buffers in rotation: 2 double, 3 triple buffering'),
+  sharing: z.enum(['per-frame', 'share-once']).describe('Share (export, import, tear down) every frame, or every buffer once and reuse'),
+  scheme: z.enum(SCHEMES as ['flat', 'directory', 'multilevel']).default('directory').describe('Gref scheme of the sharing (displif uses the directory)'),
+  allocation: z.enum(['frontend', 'backend']).default('frontend')
+    .describe("Who allocates and grants the buffers: the frontend, or the backend on the frontend's request (displif be_alloc), the guest then mapping them"),
+  transfer: z.enum(['zero-copy', 'copy']).default('zero-copy').describe("'copy': the backend copies every frame into its own scanout buffer (the baseline zero-copy replaces)"),
+  bufferLayout: z.enum(['contiguous', 'scattered']).default('scattered').describe("The buffers' machine frames: contiguous, or scattered as a long-running guest's pages are"),
+  remoteSync: z.boolean().default(false).describe('Backend brackets each frame with begin/end CPU access synced to the exporter (two round trips)'),
+  flatMaxRefs: z.number().int().min(1).default(DEFAULT_FLAT_MAX_REFS).describe("Largest ref array the flat scheme's import takes (estimate: KMALLOC_MAX_SIZE / 4 bytes)"),
+  createBase: duration().default(20 * PS_PER_US).describe('Backend: creating a local buffer (DRM framebuffer) from imported pages, fixed part (est., 5-100 us)'),
+  createPerPage: duration().default(20_000).describe('Backend: per page of that buffer, sg table and framebuffer setup (est., 5-100 ns)'),
+  flip: duration().default(30 * PS_PER_US).describe('Backend without a display subscribed: an atomic page flip programmed into the display controller (est., 10-200 us)'),
+  syncOp: duration().default(5 * PS_PER_US).describe('Exporter: replaying one dma-buf CPU-access op on the original buffer (est., 1-50 us)'),
+  copyBandwidth: rate().default(5).describe("Backend's memcpy of a frame into its scanout buffer, one vCPU (est., 2-15 GB/s)"),
+});
+type Params = z.output<typeof params>;
+
+const stats: readonly StatDecl[] = [
+  { name: 'frames_flipped', unit: 'frames', description: 'Frames the backend flipped to' },
+  { name: 'hypercalls_per_frame', unit: 'calls', description: 'Hypercalls per frame flipped, setup excluded' },
+  { name: 'copied_bytes', unit: 'B', description: "Bytes the backend copied into its scanout buffers (transfer 'copy')" },
+  { name: 'outcome', unit: '', description: "'ok', or why sharing failed: 'too-large-for-scheme', 'grant-table-full', 'map-failed'" },
+];
+
+/** What a display reads for a frame: the bus address its device uses for each page. */
+export interface DisplayBuffer {
+  readonly pages: number;
+  readonly addresses: readonly number[];
+}
+
+/** A display the backend flips to (workloads.scanout). */
+export interface FlipTarget {
+  /** Waits for the next vblank and latches `buffer` as the front buffer for scan-out from then on. */
+  flipAt(buffer: DisplayBuffer, frame: number, tick: Time): ProcessBody<void>;
+}
+
+/** Told when a frame's flip response reaches the frontend. */
+export interface PresentListener {
+  presented(frame: number, buffer: number, tick: Time): void;
+}
+
+interface FlipRequest { kind: 'create' | 'flip'; frame: number; buffer: number; tick: Time }
+interface SyncRequest { op: 'begin' | 'end' }
+
+export class Displif {
+  private host!: XenHost;
+  private front!: XenDomain;
+  private back!: XenDomain;
+  private exporter!: Domain;
+  private importer!: Domain;
+  private readonly limits: SchemeLimits;
+  private flips!: XenRing<FlipRequest, FlipRequest>;
+  private sync!: XenRing<SyncRequest, SyncRequest>;
+  private pages = 0;
+  /** Per buffer: its frames in the allocator's RAM (empty when the domain has no RAM configured), its export and the backend's mappings. */
+  private frames: number[][] = [];
+  private exported: (ExportedBuffer | null)[] = [];
+  private imported: (GrantMapping[] | null)[] = [];
+  /** The backend's own scanout buffers (transfer 'copy'). */
+  private copies: number[][] = [];
+  private readonly created = new Map<number, SimEvent<void>>();
+  private display: FlipTarget | null = null;
+  private listener: PresentListener | null = null;
+  private setupHypercalls = 0;
+  private flipped = 0;
+  private copiedBytes = 0;
+  failure: string | null = null;
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
+    this.limits = { flatMaxRefs: p.flatMaxRefs };
+  }
+
+  get bufferCount(): number {
+    return this.p.buffers;
+  }
+
+  connect(): void {
+    this.front = this.ctx.peer<XenDomain>(this.p.frontend);
+    this.back = this.ctx.peer<XenDomain>(this.p.backend);
+    this.host = this.front.host;
+    [this.exporter, this.importer] = this.p.allocation === 'frontend' ? [this.front.model, this.back.model] : [this.back.model, this.front.model];
+  }
+
+  /** A display controller subscribes to what the backend flips to. */
+  attachDisplay(display: FlipTarget): void {
+    if (this.display !== null) throw new Error(`model bug: ${this.ctx.name} has two displays`);
+    this.display = display;
+  }
+
+  /**
+   * The renderer's setup: rings and event channels, buffers of `pages` pages,
+   * shared up front for `share-once`; the backend and the sync server start.
+   * False if sharing failed (`failure` says why).
+   */
+  *setup(pages: number, listener: PresentListener): ProcessBody<boolean> {
+    this.pages = pages;
+    this.listener = listener;
+    const flips = yield* connectRing<FlipRequest, FlipRequest>(this.host.channels, this.front.model, this.back.model, DISPLIF_MESSAGE_BYTES);
+    const sync = yield* connectRing<SyncRequest, SyncRequest>(this.host.channels, this.back.model, this.front.model, DISPLIF_MESSAGE_BYTES);
+    if (typeof flips === 'number' || typeof sync === 'number') throw new Error('model bug: a fresh domain has free event-channel ports');
+    this.flips = flips;
+    this.sync = sync;
+    const allocator = this.p.allocation === 'frontend' ? this.front : this.back;
+    const n = this.p.buffers;
+    this.frames = Array.from({ length: n }, () => allocator.allocate(pages, this.p.bufferLayout) ?? []);
+    this.copies = this.p.transfer === 'copy' ? Array.from({ length: n }, () => this.back.allocate(pages, 'contiguous') ?? []) : [];
+    this.free.push(...Array.from({ length: n }, (_, b) => b));
+    this.exported = new Array<ExportedBuffer | null>(n).fill(null);
+    this.imported = new Array<GrantMapping[] | null>(n).fill(null);
+    if (this.p.sharing === 'share-once') {
+      for (let b = 0; b < n; b++) if (!(yield* this.shareBuffer(b))) return false;
+    }
+    this.setupHypercalls = this.host.xen.counts().hypercalls;
+    this.ctx.sim.process(this.backend(), `${this.ctx.name}/backend`);
+    this.ctx.sim.process(this.syncServer(), `${this.ctx.name}/sync`);
+    this.ctx.sim.process(this.responses(), `${this.ctx.name}/responses`);
+    return true;
+  }
+
+  /**
+   * The frontend presents frame `frame` in `buffer`, rendered for `tick`.
+   * Per-frame sharing: it exports the buffer (the backend imports it on the
+   * flip), or with be_alloc asks the backend to create one, waits for it and
+   * maps it before the flip. The flip's response reaches the listener.
+   */
+  *present(frame: number, buffer: number, tick: Time): ProcessBody<void> {
+    const req: FlipRequest = { kind: 'flip', frame, buffer, tick };
+    if (this.p.sharing === 'per-frame') {
+      if (this.p.allocation === 'frontend') {
+        if (!(yield* this.exportOne(buffer))) return;
+      } else {
+        const done = new SimEvent<void>(this.ctx.sim);
+        this.created.set(frame, done);
+        yield* this.send({ ...req, kind: 'create' });
+        yield done;
+        if (!(yield* this.importOne(buffer))) return;
+      }
+    }
+    yield* this.send(req);
+  }
+
+  /** One buffer shared: exported by its allocator, imported by the other side, the backend's framebuffer made. False on failure. */
+  private *shareBuffer(b: number): ProcessBody<boolean> {
+    if (!(yield* this.exportOne(b))) return false;
+    return yield* this.importOne(b);
+  }
+
+  private *exportOne(b: number): ProcessBody<boolean> {
+    const frames = this.frames[b]!;
+    const e = yield* exportBuffer(this.host.grants, this.exporter, this.importer, this.p.scheme, this.pages, this.limits, frames.length ? frames : undefined);
+    if (!e.ok) { this.failure = e.failure; return false; }
+    this.exported[b] = e.buffer;
+    return true;
+  }
+
+  private *importOne(b: number): ProcessBody<boolean> {
+    const i = yield* importBuffer(this.host.grants, this.importer, this.exporter, this.exported[b]!);
+    if (!i.ok) { this.failure = i.failure; return false; }
+    this.imported[b] = i.mappings;
+    yield* this.onBackend(this.p.createBase + this.pages * this.p.createPerPage);
+    return true;
+  }
+
+  private *send(req: FlipRequest): ProcessBody<void> {
+    // At most `buffers` frames in flight, two requests each, and the displif ring has 32 slots: it cannot fill.
+    if (!(yield* this.flips.sendRequest(req))) throw new Error('model bug: the display ring is full');
+  }
+
+  /** Backend: for each request, (import,) (sync,) (copy,) flip, release the previous buffer, respond. */
+  private *backend(): ProcessBody<void> {
+    let onScreen = -1;
+    for (;;) {
+      yield* this.flips.awaitRequests();
+      for (const req of yield* this.flips.takeRequests()) {
+        if (req.kind === 'create') {
+          // be_alloc: the backend allocates the buffer and grants it to the frontend.
+          if (!(yield* this.exportOne(req.buffer))) return;
+          yield* this.flips.sendResponses([req]);
+          continue;
+        }
+        if (this.p.sharing === 'per-frame' && this.p.allocation === 'frontend' && !(yield* this.importOne(req.buffer))) return;
+        if (this.p.remoteSync) {
+          for (const op of ['begin', 'end'] as const) {
+            yield* this.sync.sendRequest({ op });
+            yield* this.sync.awaitResponses();
+            yield* this.sync.takeResponses();
+          }
+        }
+        if (this.p.transfer === 'copy') {
+          const bytes = this.pages * GRANT_PAGE_BYTES;
+          this.copiedBytes += bytes;
+          yield* this.onBackend(transferTime(bytes, this.p.copyBandwidth));
+        }
+        if (this.display !== null) yield* this.display.flipAt(this.displayBuffer(req.buffer), req.frame, req.tick);
+        else yield* this.onBackend(this.p.flip);
+        this.flipped++;
+        if (onScreen >= 0) yield* this.release(onScreen);
+        onScreen = req.buffer;
+        yield* this.flips.sendResponses([req]);
+      }
+    }
+  }
+
+  /** The addresses the backend's display device reads buffer `b` at. */
+  private displayBuffer(b: number): DisplayBuffer {
+    if (this.p.transfer === 'copy') return { pages: this.pages, addresses: this.copies[b]! };
+    if (this.p.allocation === 'backend') return { pages: this.pages, addresses: this.frames[b]! };
+    const mapped = this.imported[b];
+    const iovas = mapped?.every((m) => m.iova !== undefined) ? mapped.map((m) => m.iova!) : this.frames[b]!;
+    if (iovas.length !== this.pages) throw new Error(`${this.ctx.name}: the displayed buffer has no frames: give the domains memoryBase and memorySize`);
+    return { pages: this.pages, addresses: iovas };
+  }
+
+  /** The previous buffer leaves the screen: per-frame, it is torn down (the importer unmaps, then the allocator ends access). */
+  private *release(b: number): ProcessBody<void> {
+    if (this.p.sharing === 'per-frame') {
+      yield* teardown(this.host.grants, this.importer, this.exporter, this.exported[b]!, this.imported[b]!);
+      this.exported[b] = null;
+      this.imported[b] = null;
+    }
+    this.free.push(b);
+  }
+
+  /** Buffers free for the frontend (not on screen, not in flight), oldest freed first. */
+  private readonly free: number[] = [];
+
+  /** A free buffer for the next frame, or undefined if every one is on screen or in flight. */
+  acquire(): number | undefined {
+    return this.free.shift();
+  }
+
+  /** Frontend: replays each CPU-access op on the original buffer and answers. */
+  private *syncServer(): ProcessBody<void> {
+    for (;;) {
+      yield* this.sync.awaitRequests();
+      const reqs = yield* this.sync.takeRequests();
+      for (const _ of reqs) {
+        this.host.xen.attribution.charge(DISPLAY, this.p.syncOp);
+        yield* this.front.model.vcpus.use(this.p.syncOp);
+      }
+      yield* this.sync.sendResponses(reqs);
+    }
+  }
+
+  /** Frontend: a flip's response ends its frame; a create's lets the waiting frame go on. */
+  private *responses(): ProcessBody<void> {
+    for (;;) {
+      yield* this.flips.awaitResponses();
+      for (const r of yield* this.flips.takeResponses()) {
+        if (r.kind === 'create') {
+          const waiter = this.created.get(r.frame)!;
+          this.created.delete(r.frame);
+          waiter.succeed();
+          continue;
+        }
+        this.listener!.presented(r.frame, r.buffer, r.tick);
+      }
+    }
+  }
+
+  private *onBackend(ps: Time): ProcessBody<void> {
+    this.host.xen.attribution.charge(DISPLAY, ps);
+    yield* this.back.model.vcpus.use(ps);
+  }
+
+  metrics(): Record<string, MetricValue> {
+    return {
+      frames_flipped: this.flipped,
+      hypercalls_per_frame: this.flipped > 0 ? (this.host.xen.counts().hypercalls - this.setupHypercalls) / this.flipped : null,
+      copied_bytes: this.copiedBytes,
+      outcome: this.failure ?? 'ok',
+    };
+  }
+}
+
+export const displif = defineComponent({
+  type: DISPLIF,
+  description: "Xen's para-virtual display protocol between a guest's frontend and a backend domain: displif rings, buffers shared by a gref scheme per frame or once, frontend or backend allocation, zero-copy or copy, remote sync, page flips at the display's vblank",
+  params,
+  stats,
+  create: (ctx, p) => new Displif(ctx, p),
+});

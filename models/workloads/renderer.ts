@@ -1,0 +1,107 @@
+/**
+ * workloads.renderer: a compositor in a guest producing frames at a fixed
+ * rate and presenting them through a display protocol (dmabuf.displif).
+ * At each vsync tick it takes a free buffer (one is on screen, the rest
+ * free or in flight); with none free the frame is skipped (a missed
+ * deadline); it renders (`renderTime`: the buffer is ready that long after
+ * the tick; the renderer's GPU is not modelled) and presents it. A frame's latency is from its
+ * tick to the flip's response at the compositor; it is late if that exceeds
+ * the frame period.
+ */
+import { z } from 'zod';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
+import { ref } from '../../src/scenario/refs.js';
+import { duration } from '../../src/scenario/units.js';
+import type { ProcessBody } from '../../src/sim/index.js';
+import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
+import { Histogram } from '../../src/stats/histogram.js';
+import { distribution } from '../../src/stats/distribution.js';
+import { DISPLIF, type Displif, type PresentListener } from '../dmabuf/displif.js';
+
+/** 4-byte ARGB frames in 4 KiB pages (REFERENCES.md: 1080p = 2,025 pages, 4K = 8,100). */
+export const FRAME_PAGES = { '1080p': (1920 * 1080 * 4) / 4096, '4k': (3840 * 2160 * 4) / 4096 } as const;
+
+const params = z.strictObject({
+  protocol: ref(DISPLIF).describe('The display protocol the frames are presented through'),
+  resolution: z.enum(['1080p', '4k']).describe('Frame size: 1080p (2,025 pages) or 4K (8,100 pages), 4-byte ARGB'),
+  fps: z.number().positive().describe('Frames per second: the deadline is one frame period'),
+  frames: z.number().int().min(1).describe('Frames (vsync ticks) in the run'),
+  renderTime: duration().default(0).describe('Rendering a frame into its buffer, before it is presented (0: the frame is ready at its tick)'),
+});
+type Params = z.output<typeof params>;
+
+const stats: readonly StatDecl[] = [
+  { name: 'frame_latency_us', unit: 'us', description: "Vsync tick to the flip's response at the compositor, frames shown", kind: 'distribution' },
+  { name: 'missed_deadlines', unit: 'frames', description: 'Frames shown later than one period after their tick, plus frames skipped or never shown' },
+  { name: 'skipped_frames', unit: 'frames', description: 'Ticks with no free buffer: the frame was never sent' },
+  { name: 'missed_fraction', unit: 'fraction', description: 'missed_deadlines / frames' },
+  { name: 'margin_us', unit: 'us', description: 'Frame period minus the p99 frame latency: negative means it cannot keep up' },
+];
+
+class Renderer implements Component, PresentListener {
+  private protocol!: Displif;
+  private readonly periodPs: Time;
+  private readonly latency = new Histogram();
+  private late = 0;
+  private skipped = 0;
+  private shown = 0;
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
+    this.periodPs = Math.round(PS_PER_S / p.fps);
+  }
+
+  connect(): void {
+    this.protocol = this.ctx.peer<Displif>(this.p.protocol);
+  }
+
+  start(): void {
+    this.ctx.sim.process(this.run(), `${this.ctx.name}/frames`);
+  }
+
+  private *run(): ProcessBody<void> {
+    const sim = this.ctx.sim;
+    if (!(yield* this.protocol.setup(FRAME_PAGES[this.p.resolution], this))) return;
+    const t0 = sim.now;
+    for (let f = 0; f < this.p.frames; f++) {
+      const tick = t0 + f * this.periodPs;
+      if (tick > sim.now) yield tick - sim.now;
+      if (this.protocol.failure !== null) return;
+      const buffer = this.protocol.acquire();
+      if (buffer === undefined) { this.skipped++; continue; }
+      sim.process(this.frame(f, buffer, tick), `${this.ctx.name}/frame`);
+    }
+  }
+
+  private *frame(f: number, buffer: number, tick: Time): ProcessBody<void> {
+    if (this.p.renderTime > 0) yield this.p.renderTime;
+    yield* this.protocol.present(f, buffer, tick);
+  }
+
+  presented(_frame: number, _buffer: number, tick: Time): void {
+    const lat = this.ctx.sim.now - tick;
+    this.latency.add(lat / PS_PER_US);
+    this.shown++;
+    if (lat > this.periodPs) this.late++;
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const frames = this.p.frames;
+    const missed = this.late + this.skipped + (frames - this.shown - this.skipped);
+    const p99 = this.latency.count > 0 ? this.latency.quantile(0.99) : null;
+    return {
+      frame_latency_us: distribution(this.latency),
+      missed_deadlines: missed,
+      skipped_frames: this.skipped,
+      missed_fraction: missed / frames,
+      margin_us: p99 === null ? null : this.periodPs / PS_PER_US - p99,
+    };
+  }
+}
+
+export const renderer = defineComponent({
+  type: 'workloads.renderer',
+  description: "A guest compositor rendering frames at a fixed rate and presenting them through a display protocol: frame latency, missed deadlines",
+  params,
+  stats,
+  create: (ctx, p) => new Renderer(ctx, p),
+});

@@ -1,0 +1,189 @@
+/**
+ * workloads.scanout: a display controller scanning frames out of memory by
+ * DMA, over PCIe, at a fixed refresh rate: the PCIe device (a GPU assigned to
+ * the backend domain) reads the whole front buffer once per refresh, through
+ * the IOMMU context of its domain, so the buffer's mappings (grant pages of
+ * 4 KiB, or the domain's own memory in larger pages) meet the IOTLB, the page
+ * walkers, the links and host memory.
+ *
+ * A page flip (from the display protocol's backend) takes at the next vblank:
+ * from then on that buffer is scanned out. Each refresh reads the front
+ * buffer: one DMA descriptor per run of contiguous bus addresses (at most
+ * `maxDescriptorBytes` each), `inFlight` descriptors kept submitted. A
+ * refresh whose read has not finished when the next vblank comes is an
+ * underrun (the next refresh starts when it finishes). A frame's latency is
+ * from its render tick to the vblank that first shows it.
+ *
+ * Left out: the display's line buffer and the timing within a refresh (the
+ * read is one burst from the vblank), compression, and cursor/overlay planes.
+ */
+import { z } from 'zod';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
+import { ref } from '../../src/scenario/refs.js';
+import { byteSize } from '../../src/scenario/units.js';
+import { SimEvent, type ProcessBody } from '../../src/sim/index.js';
+import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
+import { Histogram } from '../../src/stats/histogram.js';
+import { distribution } from '../../src/stats/distribution.js';
+import type { DescriptorListener } from '../pcie/dma-engine.js';
+import { ENDPOINT } from '../pcie/topology/node.js';
+import type { EndpointDevice } from '../pcie/topology/endpoint.js';
+import { DISPLIF, type Displif, type DisplayBuffer, type FlipTarget } from '../dmabuf/displif.js';
+import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
+
+const BYTES_PER_GB = 1e9;
+
+const params = z.strictObject({
+  device: ref(ENDPOINT).describe('The display controller: a PCIe device (assigned to the backend domain) whose DMA engine reads the frames'),
+  protocol: ref(DISPLIF).describe('The display protocol whose backend flips to this display'),
+  refreshHz: z.number().positive().describe('Refresh rate: one scan-out of the front buffer per period'),
+  refreshes: z.number().int().min(1).describe('Refreshes in the run'),
+  maxDescriptorBytes: byteSize().default(64 * 1024).describe("Largest DMA descriptor the controller issues: a run of contiguous bus addresses is cut at it (est.: a display engine's fetch burst)"),
+  inFlight: z.number().int().min(1).default(32).describe('Descriptors the controller keeps submitted during a scan-out'),
+});
+type Params = z.output<typeof params>;
+
+const stats: readonly StatDecl[] = [
+  { name: 'frames_shown', unit: 'frames', description: 'Frames latched at a vblank' },
+  { name: 'frame_latency_us', unit: 'us', description: 'Render tick to the vblank that first shows the frame', kind: 'distribution' },
+  { name: 'scanout_time_us', unit: 'us', description: 'One refresh: the read of the whole front buffer', kind: 'distribution' },
+  { name: 'refreshes_scanned', unit: 'refreshes', description: 'Refreshes that read a front buffer' },
+  { name: 'underruns', unit: 'refreshes', description: 'Refreshes whose read had not finished at the next vblank: the display ran dry' },
+  { name: 'descriptors_per_frame', unit: 'descriptors', description: 'DMA descriptors one scan-out of the front buffer takes (runs of contiguous bus addresses)' },
+  { name: 'read_gbytes_per_s', unit: 'GB/s', description: 'Bytes scanned out over the run' },
+];
+
+interface Run { addr: number; bytes: number }
+
+class Scanout implements Component, FlipTarget, DescriptorListener {
+  private device!: EndpointDevice;
+  private readonly periodPs: Time;
+  private front: Run[] | null = null;
+  private latched: { buffer: DisplayBuffer; frame: number; tick: Time; done: SimEvent<void> }[] = [];
+  private readonly latency = new Histogram();
+  private readonly scanTime = new Histogram();
+  private shown = 0;
+  private scanned = 0;
+  private underruns = 0;
+  private bytesRead = 0;
+  private descriptorsPerFrame: number | null = null;
+  /** The scan-out in progress: descriptors left to submit, in flight, and the event its end fires. */
+  private pending: Run[] = [];
+  private outstanding = 0;
+  private scanDone: SimEvent<void> | null = null;
+
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
+    this.periodPs = Math.round(PS_PER_S / p.refreshHz);
+  }
+
+  connect(): void {
+    this.device = this.ctx.peer<EndpointDevice>(this.p.device);
+    this.device.endpointModel.dma.listener = this;
+    this.ctx.peer<Displif>(this.p.protocol).attachDisplay(this);
+  }
+
+  start(): void {
+    this.ctx.sim.process(this.refresh(), `${this.ctx.name}/vblank`);
+  }
+
+  /** The backend's page flip: done at the next vblank, when the buffer is latched. */
+  *flipAt(buffer: DisplayBuffer, frame: number, tick: Time): ProcessBody<void> {
+    const done = new SimEvent<void>(this.ctx.sim);
+    this.latched.push({ buffer, frame, tick, done });
+    yield done;
+  }
+
+  private *refresh(): ProcessBody<void> {
+    const sim = this.ctx.sim;
+    let next = sim.now;
+    for (let r = 0; r < this.p.refreshes; r++) {
+      if (next > sim.now) yield next - sim.now;
+      // Flips queued since the last vblank: the last one wins, every one is done now.
+      if (this.latched.length > 0) {
+        const last = this.latched[this.latched.length - 1]!;
+        this.front = runsOf(last.buffer, this.p.maxDescriptorBytes);
+        this.descriptorsPerFrame ??= this.front.length;
+        for (const l of this.latched) l.done.succeed();
+        this.latency.add((sim.now - last.tick) / PS_PER_US);
+        this.shown++;
+        this.latched = [];
+      }
+      next += this.periodPs;
+      if (this.front === null) continue;
+      const t0 = sim.now;
+      yield* this.scan(this.front);
+      this.scanned++;
+      this.scanTime.add((sim.now - t0) / PS_PER_US);
+      // A read that ran past the next vblank: the display ran dry; the next refresh starts at the vblank after it.
+      if (sim.now > next) {
+        this.underruns++;
+        while (next < sim.now) { next += this.periodPs; r++; }
+      }
+    }
+    // Flips still waiting when the run's refreshes are over are never shown: let their backend finish.
+    for (const l of this.latched) l.done.succeed();
+  }
+
+  /** Reads every run of the front buffer, `inFlight` descriptors at a time. */
+  private *scan(runs: readonly Run[]): ProcessBody<void> {
+    this.pending = [...runs].reverse();
+    this.outstanding = 0;
+    const done = new SimEvent<void>(this.ctx.sim);
+    this.scanDone = done;
+    this.refill();
+    yield done;
+  }
+
+  private refill(): void {
+    const dma = this.device.endpointModel.dma;
+    while (this.outstanding < this.p.inFlight && this.pending.length > 0) {
+      const run = this.pending.pop()!;
+      this.outstanding++;
+      this.bytesRead += run.bytes;
+      dma.submit('read', run.addr, run.bytes);
+    }
+    if (this.outstanding === 0 && this.pending.length === 0 && this.scanDone !== null) {
+      const d = this.scanDone;
+      this.scanDone = null;
+      d.succeed();
+    }
+  }
+
+  descriptorDone(): void {
+    this.outstanding--;
+    this.refill();
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const now = this.ctx.sim.now;
+    return {
+      frames_shown: this.shown,
+      frame_latency_us: distribution(this.latency),
+      scanout_time_us: distribution(this.scanTime),
+      refreshes_scanned: this.scanned,
+      underruns: this.underruns,
+      descriptors_per_frame: this.descriptorsPerFrame,
+      read_gbytes_per_s: now > 0 ? (this.bytesRead * PS_PER_S) / now / BYTES_PER_GB : 0,
+    };
+  }
+}
+
+/** The buffer's pages as runs of contiguous bus addresses, each at most `maxBytes`. */
+export function runsOf(buffer: DisplayBuffer, maxBytes: number): Run[] {
+  const runs: Run[] = [];
+  for (const addr of buffer.addresses) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.addr + last.bytes === addr && last.bytes + GRANT_PAGE_BYTES <= maxBytes) last.bytes += GRANT_PAGE_BYTES;
+    else runs.push({ addr, bytes: GRANT_PAGE_BYTES });
+  }
+  return runs;
+}
+
+export const scanout = defineComponent({
+  type: 'workloads.scanout',
+  description: 'A display controller scanning the front buffer out by DMA over PCIe at a refresh rate, through its domain\'s IOMMU context: flips at vblank, underruns, frame latency to the screen',
+  params,
+  stats,
+  create: (ctx, p) => new Scanout(ctx, p),
+});
+
