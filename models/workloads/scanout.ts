@@ -71,6 +71,8 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
   private pending: Run[] = [];
   private outstanding = 0;
   private scanDone: SimEvent<void> | null = null;
+  /** The run's refreshes are over: the display shows nothing more. */
+  private off = false;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.periodPs = Math.round(PS_PER_S / p.refreshHz);
@@ -86,8 +88,9 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
     this.ctx.sim.process(this.refresh(), `${this.ctx.name}/vblank`);
   }
 
-  /** The backend's page flip: done at the next vblank, when the buffer is latched. */
+  /** The backend's page flip: done at the next vblank, when the buffer is latched (at once once the run's refreshes are over). */
   *flipAt(buffer: DisplayBuffer, frame: number, tick: Time): ProcessBody<void> {
+    if (this.off) return;
     const done = new SimEvent<void>(this.ctx.sim);
     this.latched.push({ buffer, frame, tick, done });
     yield done;
@@ -120,7 +123,8 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
         while (next < sim.now) { next += this.periodPs; r++; }
       }
     }
-    // Flips still waiting when the run's refreshes are over are never shown: let their backend finish.
+    // Flips still waiting when the run's refreshes are over, or asked for later, are never shown: their backend goes on.
+    this.off = true;
     for (const l of this.latched) l.done.succeed();
   }
 
