@@ -9,8 +9,10 @@
  * controller (workloads.scanout) may subscribe to what the backend flips to.
  *  - Buffers: `buffers` frame buffers of the renderer's size, allocated by
  *    the frontend in the guest's RAM, or with `allocation: 'backend'`
- *    (XENDISPL_DBUF_FLG_REQ_ALLOC) by the backend in its own RAM and granted
- *    to the frontend, which maps them before rendering.
+ *    (XENDISPL_DBUF_FLG_REQ_ALLOC) by the backend in its own RAM: the
+ *    frontend grants the directory pages, the backend walks them, grants
+ *    its data pages and writes their refs there, and the frontend maps the
+ *    data before rendering.
  *  - `sharing: 'per-frame'`: each frame's buffer is shared anew (exported by
  *    its allocator with the gref `scheme`, imported by the other side) and
  *    the previous frame's torn down after the flip; `share-once`: every
@@ -46,7 +48,7 @@ import { connectRing, type XenRing } from '../xen/ring.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
 import type { XenHost } from '../xen/xen-host.js';
 import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
-import { DEFAULT_FLAT_MAX_REFS, DISPLIF_MESSAGE_BYTES, exportBuffer, importBuffer, SCHEMES, teardown, type ExportedBuffer, type SchemeLimits } from './gref-schemes.js';
+import { DISPLIF_MESSAGE_BYTES, exportBackendAllocated, exportBuffer, importBuffer, LIMITS_MODES, teardown, type ExportedBuffer } from './gref-schemes.js';
 
 export const DISPLIF = 'dmabuf.displif';
 /** Attribution category of the display backend's and the exporter's own work. */
@@ -57,13 +59,13 @@ const params = z.strictObject({
   backend: ref(XEN_DOMAIN).describe('The domain running the display backend (dom0: displ_be)'),
   buffers: z.number().int().min(2).default(2).describe('Frame buffers in rotation: 2 double, 3 triple buffering'),
   sharing: z.enum(['per-frame', 'share-once']).describe('Share (export, import, tear down) every frame, or every buffer once and reuse'),
-  scheme: z.enum(SCHEMES as ['flat', 'directory', 'multilevel']).default('directory').describe('Gref scheme of the sharing (displif uses the directory)'),
+  scheme: z.enum(['directory', 'multilevel']).default('directory').describe("Gref scheme of the sharing: displif's directory, or hyper_dmabuf's multi-level table as a what-if (displif has no flat array: xen-zcopy's is the backend's reading of the directory)"),
   allocation: z.enum(['frontend', 'backend']).default('frontend')
     .describe("Who allocates and grants the buffers: the frontend, or the backend on the frontend's request (displif be_alloc), the guest then mapping them"),
   transfer: z.enum(['zero-copy', 'copy']).default('zero-copy').describe("'copy': the backend copies every frame into its own scanout buffer (the baseline zero-copy replaces)"),
   bufferLayout: z.enum(['contiguous', 'scattered']).default('scattered').describe("The buffers' machine frames: contiguous, or scattered as a long-running guest's pages are"),
   remoteSync: z.boolean().default(false).describe('Backend brackets each frame with begin/end CPU access synced to the exporter (two round trips)'),
-  flatMaxRefs: z.number().int().min(1).default(DEFAULT_FLAT_MAX_REFS).describe("Largest ref array the flat scheme's import takes (estimate: KMALLOC_MAX_SIZE / 4 bytes)"),
+  limits: z.enum(LIMITS_MODES).default('design').describe("The scheme's limits as designed, or as the 2018 code allocates them (gref-schemes.ts)"),
   createBase: duration().default(20 * PS_PER_US).describe('Backend: creating a local buffer (DRM framebuffer) from imported pages, fixed part (est., 5-100 us)'),
   createPerPage: duration().default(20_000).describe('Backend: per page of that buffer, sg table and framebuffer setup (est., 5-100 ns)'),
   flip: duration().default(30 * PS_PER_US).describe('Backend without a display subscribed: an atomic page flip programmed into the display controller (est., 10-200 us)'),
@@ -105,7 +107,6 @@ export class Displif {
   private back!: XenDomain;
   private exporter!: Domain;
   private importer!: Domain;
-  private readonly limits: SchemeLimits;
   private flips!: XenRing<FlipRequest, FlipRequest>;
   private sync!: XenRing<SyncRequest, SyncRequest>;
   private pages = 0;
@@ -123,9 +124,7 @@ export class Displif {
   private copiedBytes = 0;
   failure: string | null = null;
 
-  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
-    this.limits = { flatMaxRefs: p.flatMaxRefs };
-  }
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {}
 
   get bufferCount(): number {
     return this.p.buffers;
@@ -203,8 +202,11 @@ export class Displif {
   }
 
   private *exportOne(b: number): ProcessBody<boolean> {
-    const frames = this.frames[b]!;
-    const e = yield* exportBuffer(this.host.grants, this.exporter, this.importer, this.p.scheme, this.pages, this.limits, frames.length ? frames : undefined);
+    const frames = this.frames[b]!.length ? this.frames[b]! : undefined;
+    // be_alloc with the directory: the frontend grants the directory, the backend the data (displif.h).
+    const e = this.p.allocation === 'backend' && this.p.scheme === 'directory'
+      ? yield* exportBackendAllocated(this.host.grants, this.exporter, this.importer, this.pages, this.p.limits, frames)
+      : yield* exportBuffer(this.host.grants, this.exporter, this.importer, this.p.scheme, this.pages, this.p.limits, frames);
     if (!e.ok) { this.failure = e.failure; return false; }
     this.exported[b] = e.buffer;
     return true;

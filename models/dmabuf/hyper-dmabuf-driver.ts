@@ -4,14 +4,17 @@
  * one each way per pair of domains), its messages, remote sync, deferred
  * unexport. `design` chooses the RFC's import-and-forward or the
  * exporter-only design of the 2018 debate; `syncWait` whether an importer
- * waits for each OPS_TO_SOURCE reply (the RFC code does not). Workloads
+ * waits for each OPS_TO_SOURCE reply (the RFC code does not); `scheme` and
+ * `limits` the gref scheme behind EXPORT and whether its limits are the
+ * format's or the RFC code's. Workloads
  * (workloads.hyper-dmabuf-share) export and import buffers through it.
  */
 import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { ref } from '../../src/scenario/refs.js';
 import { XEN_HYPERVISOR, type XenHost } from '../xen/xen-host.js';
-import { HyperDmabuf, DESIGNS } from './hyper-dmabuf.js';
+import { HyperDmabuf, DESIGNS, HYPER_DMABUF_SCHEMES } from './hyper-dmabuf.js';
+import { LIMITS_MODES } from './gref-schemes.js';
 import { hyperDmabufCostParams } from './hyper-dmabuf-costs.js';
 
 export const HYPER_DMABUF_DRIVER = 'dmabuf.hyper-dmabuf';
@@ -20,6 +23,8 @@ const params = hyperDmabufCostParams.extend({
   hypervisor: ref(XEN_HYPERVISOR).describe('The Xen host whose domains load the driver'),
   design: z.enum(DESIGNS as ['import-and-forward', 'exporter-only']).describe('Forward an existing dma-buf (needs remote sync) or own the buffer (no sync)'),
   syncWait: z.boolean().default(false).describe('The importer waits for each OPS_TO_SOURCE reply (the RFC code does not)'),
+  scheme: z.enum(HYPER_DMABUF_SCHEMES).default('multilevel').describe("The gref scheme EXPORT's ref leads to: the RFC's multi-level table, or displif's directory as the 2018 discussion proposed"),
+  limits: z.enum(LIMITS_MODES).default('design').describe("'design': the scheme's format; 'as-written': the RFC's allocations (2^L pages for L second-level pages, failing past order 10: 40 MiB)"),
 });
 
 const stats: readonly StatDecl[] = [
@@ -36,8 +41,8 @@ export class HyperDmabufDriver {
   get model(): HyperDmabuf {
     if (this.driver === null) {
       const host = this.ctx.peer<XenHost>(this.p.hypervisor);
-      const { hypervisor: _h, design, syncWait, ...costs } = this.p;
-      this.driver = new HyperDmabuf(host.xen, host.grants, host.channels, host.xenstore, costs, { design, syncWait, pollRng: this.ctx.rng('poll') });
+      const { hypervisor: _h, design, syncWait, scheme, limits, ...costs } = this.p;
+      this.driver = new HyperDmabuf(host.xen, host.grants, host.channels, host.xenstore, costs, { design, syncWait, scheme, limits, pollRng: this.ctx.rng('poll') });
     }
     return this.driver;
   }

@@ -47,7 +47,10 @@
  *  - Export (EXPORT_REMOTE ioctl): the source buffer (import-and-forward:
  *    dma_buf_get, attach, map_attachment, extract pages; exporter-only:
  *    allocate the pages and export a local fd), grant N + L2 + 1 entries
- *    read-only with the multi-level scheme (gref-schemes.ts), send EXPORT
+ *    read-only with the multi-level scheme (gref-schemes.ts; `scheme`
+ *    'directory' puts displif's directory behind the top ref instead, as
+ *    the 2018 discussion proposed; `limits` 'as-written' fails past the
+ *    RFC's order-10 allocation of the second-level table), send EXPORT
  *    (id, nents, offsets, top-level ref, private data ≤ 192 B) and wait.
  *    The importer answers at once and registers the import on a workqueue,
  *    queueing a NEW_IMPORT event (the queue holds eventQueueDepth and drops
@@ -55,7 +58,7 @@
  *  - Import (EXPORT_FD ioctl on the importer, under its driver mutex): an
  *    EXPORT_FD round trip (the exporter counts an active user, or answers
  *    ERROR if the buffer is gone or unexported), then, if not mapped yet,
- *    importBuffer('multilevel'): 5 grant hypercalls, 3 dependent maps; an
+ *    importBuffer: multi-level, 5 grant hypercalls, 3 dependent maps; an
  *    sg_table; a local dma-buf fd. A failed round trip or map sends
  *    EXPORT_FD_FAILED (not waited) to undo the count.
  *  - Ops (the importer's dma_buf_ops): its own work, and in the
@@ -100,7 +103,7 @@ import { NO_REF } from '../xen/grant-table.js';
 import type { Domain, Hypervisor } from '../xen/hypervisor.js';
 import { RING_HEADER_BYTES, ringSlots, SharedRing, XenRing } from '../xen/ring.js';
 import type { Xenstore } from '../xen/xenstore.js';
-import { exportBuffer, HYPER_DMABUF_MESSAGE_BYTES, importBuffer, type ExportedBuffer, type SchemeLimits } from './gref-schemes.js';
+import { exportBuffer, HYPER_DMABUF_MESSAGE_BYTES, importBuffer, type ExportedBuffer, type LimitsMode } from './gref-schemes.js';
 import type { HyperDmabufCosts } from './hyper-dmabuf-costs.js';
 
 /** Attribution categories: the driver's own work, the dma-buf side (framework and exporting driver), senders asleep between polls. */
@@ -157,9 +160,6 @@ export const DESIGNS: readonly Design[] = ['import-and-forward', 'exporter-only'
 
 /** A channel's misbehaving receiver, to test time-outs: 'silent' stops taking requests; 'refuse' takes them and never answers (msg_parse failed). */
 export type ChannelFault = 'none' | 'silent' | 'refuse';
-
-/** The multi-level scheme ignores the flat scheme's limit; exportBuffer needs one. */
-const MULTILEVEL_LIMITS: SchemeLimits = { flatMaxRefs: Number.POSITIVE_INFINITY };
 
 export interface Hid {
   readonly id: number;
@@ -258,10 +258,17 @@ export type ExportResult = { ok: true; hid: Hid; freed: SimEvent<number> } | Fai
 export type ExportFdResult = { ok: true; fd: number } | Failure;
 export type QueryResult = { ok: true; value: number | boolean | string } | Failure;
 
+export type HyperDmabufScheme = 'multilevel' | 'directory';
+export const HYPER_DMABUF_SCHEMES: readonly HyperDmabufScheme[] = ['multilevel', 'directory'];
+
 export interface HyperDmabufOptions {
   design?: Design;
   /** Import-and-forward: does the importer wait for OPS_TO_SOURCE's answer? (The RFC does not: WAIT_AFTER_SYNC_REQ is 0.) */
   syncWait?: boolean;
+  /** The gref scheme EXPORT's top-level ref leads to: the RFC's multi-level table, or displif's directory (as the 2018 discussion proposed). */
+  scheme?: HyperDmabufScheme;
+  /** Limits of the scheme as designed or as the RFC's code allocates (gref-schemes.ts). */
+  limits?: LimitsMode;
   /** Stream for poll jitter (default: the simulation's "dmabuf/hyper-dmabuf/poll"). */
   pollRng?: RandomStream;
 }
@@ -324,6 +331,8 @@ export function ringDetailsPath(from: number, to: number): string {
 export class HyperDmabuf {
   readonly design: Design;
   readonly syncWait: boolean;
+  readonly scheme: HyperDmabufScheme;
+  readonly limits: LimitsMode;
   /** Messages per ring page: 8 for 268-byte messages on 4 KiB pages. */
   readonly slots: number;
   private readonly sim: Simulation;
@@ -349,6 +358,8 @@ export class HyperDmabuf {
     this.sim = xen.sim;
     this.design = options.design ?? 'import-and-forward';
     this.syncWait = options.syncWait ?? false;
+    this.scheme = options.scheme ?? 'multilevel';
+    this.limits = options.limits ?? 'design';
     this.pollRng = options.pollRng ?? this.sim.rng(POLL_STREAM);
     this.keyRng = this.sim.rng(KEY_STREAM);
     this.slots = ringSlots(xen.costs.pageBytes, RING_HEADER_BYTES, MESSAGE_BYTES);
@@ -427,7 +438,7 @@ export class HyperDmabuf {
     yield* this.cpu(exporter, this.sourceCost(pages), DMA_BUF);
     const priv = Math.min(Math.max(0, privBytes), MAX_SIZE_PRIV_DATA);
     if (privBytes > MAX_SIZE_PRIV_DATA) this.n.privTruncated++;
-    const shared = yield* exportBuffer(this.ops, exporter, importer, 'multilevel', pages, MULTILEVEL_LIMITS);
+    const shared = yield* exportBuffer(this.ops, exporter, importer, this.scheme, pages, this.limits);
     if (!shared.ok) {
       yield* this.cpu(exporter, c.releaseSource, DMA_BUF);
       return this.exportFailed(shared.failure === 'grant-table-full' ? ERRNO.ENOSPC : ERRNO.EINVAL, shared.failure);

@@ -18,20 +18,21 @@ import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import { PhaseTimer } from '../../src/stats/phase-timer.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
-import { DEFAULT_FLAT_MAX_REFS, exportBuffer, importBuffer, layout, SCHEMES, teardown, type SchemeLimits } from '../dmabuf/gref-schemes.js';
+import { exportBuffer, handOver, importBuffer, layout, LIMITS_MODES, SCHEMES, teardown } from '../dmabuf/gref-schemes.js';
+import { connectRing } from '../xen/ring.js';
 
 const params = z.strictObject({
   exporter: ref(XEN_DOMAIN).describe('The domain that owns the buffer and grants it'),
   importer: ref(XEN_DOMAIN).describe('The domain that maps it'),
-  scheme: z.enum(SCHEMES).describe('flat (xen-zcopy), directory (displif), multilevel (hyper_dmabuf)'),
+  scheme: z.enum(SCHEMES).describe('flat (refs in ring requests, 14 a request), directory (displif), multilevel (hyper_dmabuf)'),
   pages: z.number().int().min(1).describe('Buffer size in 4 KiB pages'),
-  flatMaxRefs: z.number().int().min(1).default(DEFAULT_FLAT_MAX_REFS).describe("Largest ref array the flat scheme's ioctl takes (estimate: KMALLOC_MAX_SIZE / 4 bytes)"),
+  limits: z.enum(LIMITS_MODES).default('design').describe("'design': what the scheme's format addresses; 'as-written': what the 2018 code allocates (hyper_dmabuf's order-L second-level table, xen-zcopy's kcalloc of map ops)"),
 });
 type Params = z.output<typeof params>;
 
 export const SHARE_PHASE_STATS: readonly StatDecl[] = [
   { name: 'share_latency_us', unit: 'us', description: 'Export plus import: from the exporter starting to the importer holding the buffer' },
-  { name: 'export_latency_us', unit: 'us', description: 'Exporter: granting (or describing) the pages' },
+  { name: 'export_latency_us', unit: 'us', description: 'Exporter: granting (or describing) the pages and handing them over' },
   { name: 'import_latency_us', unit: 'us', description: 'Importer: mapping the buffer' },
   { name: 'teardown_latency_us', unit: 'us', description: 'Importer unmaps (or releases), exporter ends access' },
 ];
@@ -42,7 +43,9 @@ const stats: readonly StatDecl[] = [
   { name: 'metadata_pages', unit: 'pages', description: 'Pages of refs shared besides the data' },
   { name: 'dependent_map_steps', unit: 'steps', description: 'Map hypercalls the importer issues one after another, each needing the previous result' },
   { name: 'import_hypercalls', unit: 'calls', description: 'Grant hypercalls of the import (maps and unmaps)' },
-  { name: 'message_bytes', unit: 'B', description: "Bytes of the scheme's own messages (request and response)" },
+  { name: 'metadata_allocated_pages', unit: 'pages', description: 'Pages the exporter allocates for the metadata (as written, hyper_dmabuf allocates 2^L + 2 for L + 1)' },
+  { name: 'messages', unit: 'requests', description: 'Ring requests that hand the buffer over (flat: one per 14 refs), each answered' },
+  { name: 'message_bytes', unit: 'B', description: "Bytes of the scheme's own messages (requests and responses)" },
   { name: 'max_pages', unit: 'pages', description: 'The largest buffer the scheme can address (null: unbounded)' },
   ...SHARE_PHASE_STATS,
 ];
@@ -63,13 +66,11 @@ export function phaseLatencies(phases: PhaseTimer<Phase>, ok: boolean): Record<s
 class GrefShare implements Component {
   private exporter!: XenDomain;
   private importer!: XenDomain;
-  private readonly limits: SchemeLimits;
   private readonly phases: PhaseTimer<Phase>;
   private outcome = 'not run';
   private importHypercalls = 0;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
-    this.limits = { flatMaxRefs: p.flatMaxRefs };
     this.phases = new PhaseTimer(ctx.sim);
   }
 
@@ -85,7 +86,14 @@ class GrefShare implements Component {
   private *share(): ProcessBody<void> {
     const host = this.exporter.host, ops = host.grants;
     const exporter = this.exporter.model, importer = this.importer.model, p = this.p;
-    const exp = yield* this.phases.time('export', exportBuffer(ops, exporter, importer, p.scheme, p.pages, this.limits));
+    // The ring the buffer is handed over on is set up before the share (a protocol connects it once).
+    const ring = yield* connectRing(host.channels, exporter, importer, layout(p.scheme, p.pages, p.limits).messageSize);
+    if (typeof ring === 'number') throw new Error('model bug: a fresh domain has free event-channel ports');
+    const exp = yield* this.phases.time('export', (function* () {
+      const e = yield* exportBuffer(ops, exporter, importer, p.scheme, p.pages, p.limits);
+      if (e.ok) yield* handOver(ring, e.buffer);
+      return e;
+    })());
     if (!exp.ok) { this.outcome = exp.failure; return; }
     const before = host.xen.counts().hypercalls;
     const imp = yield* this.phases.time('import', importBuffer(ops, importer, exporter, exp.buffer));
@@ -97,13 +105,15 @@ class GrefShare implements Component {
   }
 
   metrics(): Record<string, MetricValue> {
-    const l = layout(this.p.scheme, this.p.pages, this.limits);
+    const l = layout(this.p.scheme, this.p.pages, this.p.limits);
     return {
       outcome: this.outcome,
       grant_entries: l.grantEntries,
       metadata_pages: l.metadataPages,
       dependent_map_steps: l.dependentMapSteps,
       import_hypercalls: this.importHypercalls,
+      metadata_allocated_pages: l.metadataAllocatedPages,
+      messages: l.messages,
       message_bytes: l.messageBytes,
       max_pages: Number.isFinite(l.maxPages) ? l.maxPages : null,
       ...phaseLatencies(this.phases, this.outcome === 'ok'),

@@ -8,12 +8,14 @@ import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { GrantOps } from '../../models/xen/gnttab.js';
 import { Hypervisor } from '../../models/xen/hypervisor.js';
-import { exportBuffer, importBuffer, layout, teardown, type SchemeName } from '../../models/dmabuf/gref-schemes.js';
+import { exportBackendAllocated, exportBuffer, handOver, importBuffer, layout, teardown, type LimitsMode, type SchemeName } from '../../models/dmabuf/gref-schemes.js';
+import { connectRing, RING } from '../../models/xen/ring.js';
+import { EventChannels } from '../../models/xen/event-channel.js';
 import { instanceMetrics, runJson } from '../helpers.js';
 import { presetParams } from '../preset-params.js';
 import { xenPlatformParams } from '../../models/xen/platform.js';
 
-const LIMITS = { flatMaxRefs: 1_048_576 };
+const LIMITS: LimitsMode = 'design';
 const SIZES = [1, 2, 1023, 1024, 1025, 2025, 8100, 1_048_576];
 
 test('layouts match the closed forms for every size tested', () => {
@@ -34,7 +36,35 @@ test('layouts match the closed forms for every size tested', () => {
   assert.is(layout('multilevel', 1, LIMITS).maxPages, 1_048_576);
 });
 
-function share(scheme: SchemeName, pages: number, maxGrantFrames = 64) {
+test('the flat scheme hands its refs over in 64-byte requests of 14 refs (8-byte header); the others in one request', () => {
+  // (64 - 8) / 4 = 14 refs a request: a 4K frame's 8,100 refs take 579 requests, 579 responses.
+  for (const [n, requests] of [[1, 1], [14, 1], [15, 2], [2025, 145], [8100, 579]] as const) {
+    const l = layout('flat', n, LIMITS);
+    assert.equal([l.messages, l.messageBytes], [requests, requests * 2 * 64], `flat ${n}`);
+  }
+  assert.equal([layout('directory', 8100, LIMITS).messages, layout('directory', 8100, LIMITS).messageBytes], [1, 128]);
+  assert.equal([layout('multilevel', 8100, LIMITS).messages, layout('multilevel', 8100, LIMITS).messageBytes], [1, 536]);
+});
+
+test('limits as written: hyper_dmabuf allocates 2^L + 2 pages of tables and fails past order 10; xen-zcopy takes 131,072 refs', () => {
+  // __get_free_pages(GFP_KERNEL, n_lvl2_grefs): a 4K frame's 8 second-level pages allocate 2^8 = 256 pages, plus the top's order-1 block.
+  assert.is(layout('multilevel', 8100, 'as-written').metadataAllocatedPages, 258);
+  assert.is(layout('multilevel', 8100, 'design').metadataAllocatedPages, 9);
+  assert.is(layout('multilevel', 2025, 'as-written').metadataAllocatedPages, 2 + 4);
+  // Order 10 is the largest: 10 second-level pages, 10,240 data pages (40 MiB).
+  assert.is(layout('multilevel', 1, 'as-written').maxPages, 10_240);
+  // kcalloc of 32-byte gnttab_map_grant_ref ops, at most KMALLOC_MAX_SIZE = 4 MiB: 131,072.
+  assert.is(layout('flat', 1, 'as-written').maxPages, 131_072);
+  assert.is(layout('flat', 1, 'design').maxPages, Infinity);
+  assert.is(layout('directory', 1, 'as-written').maxPages, Infinity);
+  const ok = share('multilevel', 10_240, 4096, 'as-written');
+  assert.ok((ok.out.export as { ok: boolean }).ok, 'exactly order 10 is allocated');
+  const over = share('multilevel', 10_241, 4096, 'as-written');
+  assert.is((over.out.export as { failure: string }).failure, 'too-large-for-scheme');
+  assert.ok((share('multilevel', 10_241, 4096, 'design').out.export as { ok: boolean }).ok, 'as designed it fits');
+});
+
+function share(scheme: SchemeName, pages: number, maxGrantFrames = 64, limits: LimitsMode = LIMITS) {
   const sim = new Simulation();
   const xen = new Hypervisor(sim, presetParams(xenPlatformParams, 'xen-x86'));
   const ops = new GrantOps(xen);
@@ -42,7 +72,7 @@ function share(scheme: SchemeName, pages: number, maxGrantFrames = 64) {
   const dom0 = xen.createDomain('dom0', { kind: 'dom0', vcpus: 4, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
   const out: { export?: unknown; import?: unknown; hypercalls: number[] } = { hypercalls: [] };
   sim.process((function* (): ProcessBody<void> {
-    const e = yield* exportBuffer(ops, guest, dom0, scheme, pages, LIMITS);
+    const e = yield* exportBuffer(ops, guest, dom0, scheme, pages, limits);
     out.export = e;
     out.hypercalls.push(xen.counts().hypercalls);
     if (!e.ok) return;
@@ -83,12 +113,64 @@ test('a buffer the grant table cannot hold, or the scheme cannot address, is an 
   assert.equal((big.out.export as { failure: string }).failure, 'too-large-for-scheme');
 });
 
+function xenPair() {
+  const sim = new Simulation();
+  const xen = new Hypervisor(sim, presetParams(xenPlatformParams, 'xen-x86'));
+  const guest = xen.createDomain('guest', { kind: 'hvm', vcpus: 2, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+  const dom0 = xen.createDomain('dom0', { kind: 'dom0', vcpus: 4, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+  return { sim, xen, ops: new GrantOps(xen), guest, dom0 };
+}
+
+test("displif's be_alloc: the frontend grants the directory, the backend walks it and grants the data; the frontend maps the data in one batch", () => {
+  const { sim, xen, ops, guest, dom0 } = xenPair();
+  const N = 8100, D = 8;
+  const seen: Record<string, number> = {};
+  sim.process((function* (): ProcessBody<void> {
+    const e = yield* exportBackendAllocated(ops, dom0, guest, N, LIMITS);
+    if (!e.ok) throw new Error(e.detail);
+    seen.guestEntries = guest.grants.used;
+    seen.dom0Entries = dom0.grants.used;
+    seen.exportMaps = ops.counts().mapOps;
+    const before = xen.counts().hypercalls;
+    const i = yield* importBuffer(ops, guest, dom0, e.buffer);
+    if (!i.ok) throw new Error(i.detail);
+    seen.importHypercalls = xen.counts().hypercalls - before;
+    yield* teardown(ops, guest, dom0, e.buffer, i.mappings);
+  })());
+  sim.run();
+  // The guest's table holds the D directory pages, dom0's the N data pages; dom0 mapped each directory page once.
+  assert.equal([seen.guestEntries, seen.dom0Entries, seen.exportMaps, seen.importHypercalls], [D, N, D, 1]);
+  assert.equal([guest.grants.used, dom0.grants.used, guest.maptrack.used, dom0.maptrack.used], [0, 0, 0, 0]);
+});
+
+test('handing the flat refs over: every request copied in and out of the ring, and so every response', () => {
+  const { sim, xen, ops, guest, dom0 } = xenPair();
+  const channels = new EventChannels(xen, presetParams(xenPlatformParams, 'xen-x86'));
+  const N = 2025, requests = Math.ceil(N / 14);
+  sim.process((function* (): ProcessBody<void> {
+    const ring = yield* connectRing(channels, guest, dom0, 64);
+    if (typeof ring === 'number') throw new Error('no ring');
+    const e = yield* exportBuffer(ops, guest, dom0, 'flat', N, LIMITS);
+    if (!e.ok) throw new Error(e.detail);
+    yield* handOver(ring, e.buffer);
+    const c = ring.ring.counts();
+    assert.equal([c.requestsPushed, c.requestsTaken, c.responsesPushed, c.responsesTaken], [requests, requests, requests, requests]);
+  })());
+  sim.run();
+  // Four copies per request: in and out of the slot, then the response in and out.
+  assert.is(xen.attribution.get(RING), 4 * requests * presetParams(xenPlatformParams, 'xen-x86').ringCopyPerMessage);
+});
+
 test('the study through the CLI: counts as metrics, latencies only when the share succeeded', () => {
   const run = (sets: Record<string, string | number>) => instanceMetrics(runJson('gref-schemes', sets), 'share');
   const dir = run({ scheme: 'directory', pages: 8100 });
   assert.equal([dir.outcome, dir.grant_entries, dir.metadata_pages, dir.dependent_map_steps, dir.import_hypercalls], ['ok', 8108, 8, 9, 17]);
   const ml = run({ scheme: 'multilevel', pages: 8100 });
   assert.ok((ml.import_latency_us as number) < (dir.import_latency_us as number), 'three dependent steps beat nine');
+  // Flat: 8,100 refs in 579 requests through the ring before the one batched map.
+  const flat = run({ scheme: 'flat', pages: 8100 });
+  assert.equal([flat.messages, flat.message_bytes, flat.import_hypercalls], [579, 579 * 128, 1]);
+  assert.ok((flat.export_latency_us as number) > (dir.export_latency_us as number), 'handing 579 requests over costs more than one');
   const tooBig = run({ scheme: 'flat', pages: 65536 });
   assert.is(tooBig.outcome, 'grant-table-full');
   assert.is(tooBig.import_latency_us, null);

@@ -130,7 +130,7 @@ test('a full cycle (import-and-forward, waited sync): exact hypercalls, messages
   const ops = [...DMABUF_OPS.filter((o) => o !== 'release'), 'release' as const];
   const { marks, leaked, hid } = cycle(s, N, ops);
   assert.is(hidDomain(hid), s.a.id);
-  assert.is(ENTRIES, layout('multilevel', N, { flatMaxRefs: 1 }).grantEntries);
+  assert.is(ENTRIES, layout('multilevel', N, 'design').grantEntries);
   const m = (from: string, to: string, k: string) => delta(marks[to]!.hyp, marks[from]!.hyp, k);
 
   // Connect, both directions: 2 × (alloc_unbound, map of the ring page, bind).
