@@ -18,6 +18,8 @@ import { defineComponent, type ComponentContext, type MetricValue } from '../../
 import type { AddressRange } from '../pcie/fabric.js';
 import { Iommu, iommuStats } from './iommu.js';
 import { iommuParams, type IommuParams } from './params.js';
+import { IOMMU_WALK, IOMMU_WALKER_WAIT, ledger } from '../pcie/attribution.js';
+import type { Attribution } from '../../src/stats/attribution.js';
 
 export const IOMMU = 'iommu';
 
@@ -55,6 +57,12 @@ export class IommuUnit {
     const domain = this.model.createDomain();
     for (const id of requesterIds) this.model.attach(id, domain);
     for (const r of ranges) this.model.map(domain, r.base, r.base, r.size, identityPage(mode, r));
+  }
+
+  /** Misses' page walks and their waits for a free walker. */
+  attribution(): Attribution {
+    const s = this.model.stats();
+    return ledger([[IOMMU_WALK, s.walkPs], [IOMMU_WALKER_WAIT, s.walkerWaitPs]]);
   }
 
   metrics(): Record<string, MetricValue> {

@@ -12,6 +12,8 @@
 import { defineComponent, type ComponentContext, type MetricValue } from '../../src/scenario/registry.js';
 import type { AddressRange } from '../pcie/fabric.js';
 import { Memory, memoryStats, memoryTimingParams, type MemoryTiming } from '../pcie/memory.js';
+import { ledger, MEMORY_LATENCY, MEMORY_QUEUE, MEMORY_TRANSFER } from '../pcie/attribution.js';
+import { Attribution } from '../../src/stats/attribution.js';
 
 /** What slots that take a memory ask for (root complex `memory`, endpoint `bar`). */
 export const MEMORY = 'memory';
@@ -26,6 +28,13 @@ export class MemoryDevice {
     if (this.model === null) this.model = new Memory(this.ctx.sim, { ...this.timing, base: range.base, size: range.size }, this.ctx.name);
     else if (this.model.range.base !== range.base || this.model.range.size !== range.size) throw new Error(`model bug: ${this.ctx.name} mapped at two ranges`);
     return this.model;
+  }
+
+  /** Each access's wait for the bandwidth and its transfer slot; each read's latency after it. */
+  attribution(): Attribution {
+    if (this.model === null) return new Attribution();
+    const s = this.model.stats();
+    return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs]]);
   }
 
   metrics(): Record<string, MetricValue> {

@@ -78,6 +78,8 @@ export interface MemoryStats {
   readonly bytesWritten: number;
   /** Transfer time of every access so far (unrounded), the part after now excluded. */
   readonly busyPs: number;
+  /** Transfer time of every access so far (unrounded), all of it: each access's share of the bandwidth. */
+  readonly transferPs: number;
   readonly utilization: number;
   /** Sum and maximum of the waits for the bandwidth resource, ps (unrounded). */
   readonly queuePs: number;
@@ -148,7 +150,7 @@ export class Memory {
     const elapsed = now - this.createdAt;
     return {
       reads: this.reads, writes: this.writes, bytesRead: this.bytesRead, bytesWritten: this.bytesWritten,
-      busyPs: busy, utilization: elapsed > 0 ? busy / elapsed : 0,
+      busyPs: busy, transferPs: this.busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
       queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
       firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt,
     };

@@ -4,7 +4,9 @@
  * `transfers` in all, all reads, all writes or a mix, walking a window of
  * memory sequentially or at random aligned addresses.
  *
- * It reports the simulated throughput and, when the device hangs straight
+ * It counts its transfers as the run's transactions, so the fabric's
+ * attribution (pcie/attribution.ts) reads per transfer. It reports the
+ * simulated throughput and, when the device hangs straight
  * off a root port, the closed-form link-bound throughput of
  * dma-throughput.ts for the same configuration, so a report shows where the
  * model departs from the formula: small reads, bound by the transfers in
@@ -13,9 +15,6 @@
  * transfer's link time; short runs, by the first transfer's latency.
  *
  * Left out on purpose:
- *  - per-transfer attribution (link / root complex / memory / device): the
- *    path's components do not stamp per-TLP residence times, and splitting a
- *    transfer whose TLPs overlap across components needs that;
  *  - run.warmup: a closed loop of equal transfers has no transient worth
  *    cutting beyond the first round trip, which `transfers` amortises.
  */
@@ -31,6 +30,8 @@ import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener, type
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { ADDRESS_32BIT_LIMIT, type CompletionMode, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
 import { ENDPOINT, ROOT_COMPLEX } from '../pcie/topology/node.js';
+import { transactions } from '../pcie/attribution.js';
+import type { Attribution } from '../../src/stats/attribution.js';
 import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import type { RootComplexDevice } from '../pcie/topology/root-complex.js';
 
@@ -138,6 +139,10 @@ class DmaStreamWorkload implements Component, DescriptorListener {
       transfers_done: this.doneCount,
       transfers_failed: this.failed,
     };
+  }
+
+  attribution(): Attribution {
+    return transactions(this.doneCount);
   }
 
   invariants(): string[] {

@@ -33,6 +33,8 @@ import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/stats/distribution.js';
 import type { DescriptorListener, DmaEngine, DmaOp } from '../pcie/dma-engine.js';
 import { ENDPOINT, type PcieElement } from '../pcie/topology/node.js';
+import { transactions } from '../pcie/attribution.js';
+import type { Attribution } from '../../src/stats/attribution.js';
 
 /** Decimal GB/s, as the other PCIe statistics. */
 const BYTES_PER_GB = 1e9;
@@ -181,6 +183,11 @@ class P2pTransfer implements Component {
   private hostBridgeClass(up: PcieElement[]): string {
     const root = up[up.length - 1] as RootLike | undefined;
     return root?.linuxP2pWhitelisted ? 'thru-host-bridge' : 'not-supported';
+  }
+
+  /** Transfers delivered or failed: the run's transactions (a fallback's two legs are one). */
+  attribution(): Attribution {
+    return transactions(this.done + this.failed);
   }
 
   metrics(): Record<string, MetricValue> {

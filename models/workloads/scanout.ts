@@ -27,6 +27,8 @@ import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/stats/distribution.js';
 import type { DescriptorListener } from '../pcie/dma-engine.js';
 import { ENDPOINT } from '../pcie/topology/node.js';
+import { transactions } from '../pcie/attribution.js';
+import type { Attribution } from '../../src/stats/attribution.js';
 import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import { DISPLIF, type Displif, type DisplayBuffer, type FlipTarget } from '../dmabuf/displif.js';
 import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
@@ -156,6 +158,11 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
   descriptorDone(): void {
     this.outstanding--;
     this.refill();
+  }
+
+  /** Frames shown: the pipeline's transactions, so Xen's and the fabric's charges read per frame. */
+  attribution(): Attribution {
+    return transactions(this.shown);
   }
 
   metrics(): Record<string, MetricValue> {

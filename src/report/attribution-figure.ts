@@ -15,8 +15,9 @@ export function attributionFigure(at: Representatives): Figure | null {
     bar.charges.map(([component, ps]) => ({ bar: bar.label, component, value: ps / unit.ps })));
   const title = `Where the time went${at.slice ? ` ${at.slice}` : ''}`;
   const caption =
-    'Simulated time charged to each component over a whole run, summed over its transactions ' +
-    `and averaged over replications${at.slice ? `, ${at.slice}` : ''}.`;
+    'Simulated time charged to each component per transaction (a transfer, a frame), averaged over replications' +
+    `${at.slice ? `, ${at.slice}` : ''}. PCIe hops (link, switch, root complex, IOMMU, memory) charge the time each of the ` +
+    "transaction's TLPs spent there, so pipelined TLPs add up to more than the transaction's latency.";
   return {
     name: 'attribution',
     title,

@@ -135,9 +135,10 @@ export class Attribution {
     return a;
   }
 
-  /** @internal Called by AttributionSpan.end(). */
-  countTransaction(): void {
-    this.completed++;
+  /** Counts `n` ended transactions (AttributionSpan.end() counts one; a workload that counts its own transfers, its total). */
+  countTransaction(n = 1): void {
+    if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`transactions must be a non-negative integer, got ${n}`);
+    this.completed += n;
   }
 
   private componentNames(): string[] {

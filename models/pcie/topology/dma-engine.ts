@@ -8,6 +8,8 @@
 import { defineComponent, type ComponentContext, type MetricValue } from '../../../src/scenario/registry.js';
 import { DmaEngine, dmaEngineParams, dmaEngineStats, type DmaEngineSettings } from '../dma-engine.js';
 import { dmaEngineInvariants } from '../conservation.js';
+import { DEVICE_ISSUE, ledger } from '../attribution.js';
+import type { Attribution } from '../../../src/stats/attribution.js';
 
 export const DMA_ENGINE = 'pcie.dma-engine';
 
@@ -25,6 +27,11 @@ export class DmaEngineSlot {
   get model(): DmaEngine {
     if (this.engine === null) throw new Error(`model bug: ${this.ctx.name} is asked for its engine before its endpoint built it`);
     return this.engine;
+  }
+
+  /** Each descriptor's issue latency: from taking it up to its first TLP being ready. */
+  attribution(): Attribution {
+    return ledger([[DEVICE_ISSUE, this.model.stats().descriptorsDone * this.settings.issueLatency]]);
   }
 
   metrics(): Record<string, MetricValue> {

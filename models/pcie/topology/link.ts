@@ -12,6 +12,8 @@ import { Link, type LinkDirection } from '../link.js';
 import { LINK_WIDTHS, PCIE_GENS, type LinkWidth, type PcieGen } from '../link-timing.js';
 import { DOWNSTREAM_PORT, UP, UPSTREAM_PORT, type PcieElement } from './node.js';
 import { linkDirectionInvariants } from '../conservation.js';
+import { ledger, LINK_PROPAGATION, LINK_SERIALIZATION } from '../attribution.js';
+import type { Attribution } from '../../../src/stats/attribution.js';
 
 /** Decimal GB/s: 1 GB/s = 10^9 bytes/s, as the other PCIe statistics. */
 const BYTES_PER_GB = 1e9;
@@ -66,6 +68,13 @@ class LinkElement {
   invariants(): string[] {
     const link = this.link!;
     return [...linkDirectionInvariants('a→b', link.aToB.stats()), ...linkDirectionInvariants('b→a', link.bToA.stats())];
+  }
+
+  /** TLPs' wire time and flight time, both directions. */
+  attribution(): Attribution {
+    const link = this.link!;
+    const a = link.aToB.stats(), b = link.bToA.stats();
+    return ledger([[LINK_SERIALIZATION, a.tlpPs + b.tlpPs], [LINK_PROPAGATION, (a.tlpsSent + b.tlpsSent) * link.propagationPs]]);
   }
 
   metrics(): Record<string, MetricValue> {

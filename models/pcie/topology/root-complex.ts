@@ -12,6 +12,8 @@ import type { Link, LinkEnd } from '../link.js';
 import { RootComplex, rootComplexParams, rootComplexStats, type RootPort } from '../root-complex.js';
 import { MEMORY, type MemoryDevice } from '../../memory/dram.js';
 import { IOMMU, type IommuUnit } from '../../iommu/generic.js';
+import { ledger, ROOT_COMPLEX_TRAVERSAL } from '../attribution.js';
+import type { Attribution } from '../../../src/stats/attribution.js';
 import { DOWNSTREAM_PORT, endpointsBelow, mergeRoutes, pcieFacts, ROOT_COMPLEX, type PcieElement, type PcieFacts } from './node.js';
 
 const params = rootComplexParams.safeExtend({
@@ -94,6 +96,11 @@ export class RootComplexDevice implements PcieElement {
 
   connect(): void {
     this.build();
+  }
+
+  /** One traversal per TLP that came in (its memory and IOMMU charge their own parts). */
+  attribution(): Attribution {
+    return ledger([[ROOT_COMPLEX_TRAVERSAL, this.rootComplex.stats().tlpsIn * this.p.traversal]]);
   }
 
   metrics(): Record<string, MetricValue> {

@@ -13,6 +13,8 @@ import { switchInvariants } from '../conservation.js';
 import { PcieSwitch, switchShape, switchStatDecls } from '../switch.js';
 import { DOWNSTREAM_PORT, mergeRoutes, rootAbove, SWITCH, UP, upstreamPortDecl, type PcieElement, type PcieFacts } from './node.js';
 import { PS_PER_NS } from '../../../src/sim/time.js';
+import { ledger, SWITCH_LATENCY, SWITCH_QUEUE } from '../attribution.js';
+import type { Attribution } from '../../../src/stats/attribution.js';
 
 /** Internal index of the upstream port; dp<k> is index k + 1. */
 const UPSTREAM_INDEX = 0;
@@ -71,6 +73,13 @@ export class SwitchDevice implements PcieElement {
 
   invariants(): string[] {
     return switchInvariants(this.sw().stats());
+  }
+
+  /** Each forwarded TLP's internal latency, and its wait for the egress wire. */
+  attribution(): Attribution {
+    const sw = this.sw(), s = sw.stats();
+    const forwarded = s.ports.reduce((acc, p) => acc + p.tlpsOut, 0);
+    return ledger([[SWITCH_LATENCY, forwarded * sw.latencyPs], [SWITCH_QUEUE, sw.queueingDelayPs().sum]]);
   }
 
   metrics(): Record<string, MetricValue> {
