@@ -23,6 +23,11 @@
  *    dma-buf's CPU access ops replayed at the exporter, a request and a
  *    response each on the second ring (hyper_dmabuf's OPS_TO_SOURCE when
  *    waited).
+ *  - Reuse: the frontend renders into a buffer again once the flip that
+ *    replaced it on screen is answered (the page-flip event), or with
+ *    `reuse: 'immediate'` in rotation at once: no fence crosses the VMs,
+ *    so the display may read a buffer the guest is writing (each buffer's
+ *    reservation, dma-resv.ts, detects it; the display counts torn frames).
  *  - The flip: with a display subscribed, the backend's page flip takes at
  *    the display's next vblank (then the previous buffer is released and the
  *    response sent); without one it costs `flip`.
@@ -45,6 +50,7 @@ import { PS_PER_US, transferTime, type Time } from '../../src/sim/time.js';
 import type { GrantMapping } from '../xen/gnttab.js';
 import type { Domain } from '../xen/hypervisor.js';
 import { connectRing, type XenRing } from '../xen/ring.js';
+import { DmaResv } from './dma-resv.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
 import type { XenHost } from '../xen/xen-host.js';
 import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
@@ -64,6 +70,8 @@ const params = z.strictObject({
     .describe("Who allocates and grants the buffers: the frontend, or the backend on the frontend's request (displif be_alloc), the guest then mapping them"),
   transfer: z.enum(['zero-copy', 'copy']).default('zero-copy').describe("'copy': the backend copies every frame into its own scanout buffer (the baseline zero-copy replaces)"),
   bufferLayout: z.enum(['contiguous', 'scattered']).default('scattered').describe("The buffers' machine frames: contiguous, or scattered as a long-running guest's pages are"),
+  reuse: z.enum(['after-flip', 'immediate']).default('after-flip')
+    .describe("When the frontend renders into a buffer again: 'after-flip', once the flip that replaced it on screen is answered (XENDISPL_EVT_PG_FLIP, as displif's frontends do); 'immediate', the next buffer in rotation at once, not waiting (no sync across the VMs; needs share-once)"),
   remoteSync: z.boolean().default(false).describe('Backend brackets each frame with begin/end CPU access synced to the exporter (two round trips)'),
   limits: z.enum(LIMITS_MODES).default('design').describe("The scheme's limits as designed, or as the 2018 code allocates them (gref-schemes.ts)"),
   createBase: duration().default(20 * PS_PER_US).describe('Backend: creating a local buffer (DRM framebuffer) from imported pages, fixed part (est., 5-100 us)'),
@@ -73,6 +81,10 @@ const params = z.strictObject({
   copyBandwidth: rate().default(5).describe("Backend's memcpy of a frame into its scanout buffer, one vCPU (est., 2-15 GB/s)"),
 });
 type Params = z.output<typeof params>;
+
+const checkedParams = params.superRefine((p, ctx) => {
+  if (p.reuse === 'immediate' && p.sharing !== 'share-once') ctx.addIssue({ code: 'custom', path: ['reuse'], message: "'immediate' reuse needs sharing 'share-once' (a buffer shared per frame is torn down when it leaves the screen)" });
+});
 
 const stats: readonly StatDecl[] = [
   { name: 'frames_flipped', unit: 'frames', description: 'Frames the backend flipped to' },
@@ -85,6 +97,8 @@ const stats: readonly StatDecl[] = [
 export interface DisplayBuffer {
   readonly pages: number;
   readonly addresses: readonly number[];
+  /** The buffer's reservation: a display read overlapping the renderer's write is a torn frame. */
+  readonly resv: DmaResv;
 }
 
 /** A display the backend flips to (workloads.scanout). */
@@ -116,6 +130,9 @@ export class Displif {
   private imported: (GrantMapping[] | null)[] = [];
   /** The backend's own scanout buffers (transfer 'copy'). */
   private copies: number[][] = [];
+  /** Per buffer, its reservation (the guest's buffer; with 'copy' the backend's copy is only read after the copy). */
+  private resvs: DmaResv[] = [];
+  private nextInRotation = 0;
   private readonly created = new Map<number, SimEvent<void>>();
   private display: FlipTarget | null = null;
   private listener: PresentListener | null = null;
@@ -161,6 +178,7 @@ export class Displif {
     this.frames = Array.from({ length: n }, () => allocator.allocate(pages, this.p.bufferLayout) ?? []);
     this.copies = this.p.transfer === 'copy' ? Array.from({ length: n }, () => this.back.allocate(pages, 'contiguous') ?? []) : [];
     this.free.push(...Array.from({ length: n }, (_, b) => b));
+    this.resvs = Array.from({ length: n }, () => new DmaResv());
     this.exported = new Array<ExportedBuffer | null>(n).fill(null);
     this.imported = new Array<GrantMapping[] | null>(n).fill(null);
     if (this.p.sharing === 'share-once') {
@@ -262,12 +280,14 @@ export class Displif {
 
   /** The addresses the backend's display device reads buffer `b` at. */
   private displayBuffer(b: number): DisplayBuffer {
-    if (this.p.transfer === 'copy') return { pages: this.pages, addresses: this.copies[b]! };
-    if (this.p.allocation === 'backend') return { pages: this.pages, addresses: this.frames[b]! };
+    // The backend's copy is its own: nobody writes it while it is read. (One copy per buffer: reused in the same rotation.)
+    if (this.p.transfer === 'copy') return { pages: this.pages, addresses: this.copies[b]!, resv: new DmaResv() };
+    const resv = this.resvs[b]!;
+    if (this.p.allocation === 'backend') return { pages: this.pages, addresses: this.frames[b]!, resv };
     const mapped = this.imported[b];
     const iovas = mapped?.every((m) => m.iova !== undefined) ? mapped.map((m) => m.iova!) : this.frames[b]!;
     if (iovas.length !== this.pages) throw new Error(`${this.ctx.name}: the displayed buffer has no frames: give the domains memoryBase and memorySize`);
-    return { pages: this.pages, addresses: iovas };
+    return { pages: this.pages, addresses: iovas, resv };
   }
 
   /** The previous buffer leaves the screen: per-frame, it is torn down (the importer unmaps, then the allocator ends access). */
@@ -283,9 +303,22 @@ export class Displif {
   /** Buffers free for the frontend (not on screen, not in flight), oldest freed first. */
   private readonly free: number[] = [];
 
-  /** A free buffer for the next frame, or undefined if every one is on screen or in flight. */
+  /**
+   * A buffer for the next frame: the oldest freed ('after-flip'; undefined if
+   * every one is on screen or in flight), or the next in rotation ('immediate').
+   */
   acquire(): number | undefined {
+    if (this.p.reuse === 'immediate') {
+      const b = this.nextInRotation;
+      this.nextInRotation = (b + 1) % this.p.buffers;
+      return b;
+    }
     return this.free.shift();
+  }
+
+  /** Buffer `b`'s reservation, for its producer's writes. */
+  reservation(b: number): DmaResv {
+    return this.resvs[b]!;
   }
 
   /** Frontend: replays each CPU-access op on the original buffer and answers. */
@@ -335,7 +368,7 @@ export class Displif {
 export const displif = defineComponent({
   type: DISPLIF,
   description: "Xen's para-virtual display protocol between a guest's frontend and a backend domain: displif rings, buffers shared by a gref scheme per frame or once, frontend or backend allocation, zero-copy or copy, remote sync, page flips at the display's vblank",
-  params,
+  params: checkedParams,
   stats,
   create: (ctx, p) => new Displif(ctx, p),
 });

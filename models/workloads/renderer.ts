@@ -73,7 +73,11 @@ class Renderer implements Component, PresentListener {
   }
 
   private *frame(f: number, buffer: number, tick: Time): ProcessBody<void> {
+    // The write's exclusive fence: unsignalled while rendering (an instant when renderTime is 0).
+    const resv = this.protocol.reservation(buffer);
+    resv.beginWrite();
     if (this.p.renderTime > 0) yield this.p.renderTime;
+    resv.endWrite();
     yield* this.protocol.present(f, buffer, tick);
   }
 

@@ -12,7 +12,9 @@
  * `maxDescriptorBytes` each), `inFlight` descriptors kept submitted. A
  * refresh whose read has not finished when the next vblank comes is an
  * underrun (the next refresh starts when it finishes). A frame's latency is
- * from its render tick to the vblank that first shows it.
+ * from its render tick to the vblank that first shows it. A refresh whose
+ * read overlaps the renderer's write of the same buffer (the buffer's
+ * reservation, dmabuf/dma-resv.ts) is a torn frame, counted.
  *
  * Left out: the display's line buffer and the timing within a refresh (the
  * read is one burst from the vblank), compression, and cursor/overlay planes.
@@ -50,6 +52,7 @@ const stats: readonly StatDecl[] = [
   { name: 'frame_latency_us', unit: 'us', description: 'Render tick to the vblank that first shows the frame', kind: 'distribution' },
   { name: 'scanout_time_us', unit: 'us', description: 'One refresh: the read of the whole front buffer', kind: 'distribution' },
   { name: 'refreshes_scanned', unit: 'refreshes', description: 'Refreshes that read a front buffer' },
+  { name: 'torn_refreshes', unit: 'refreshes', description: 'Refreshes whose read overlapped a write of the same buffer by the renderer: a torn frame on screen' },
   { name: 'underruns', unit: 'refreshes', description: 'Refreshes whose read had not finished at the next vblank: the display ran dry' },
   { name: 'descriptors_per_frame', unit: 'descriptors', description: 'DMA descriptors one scan-out of the front buffer takes (runs of contiguous bus addresses)' },
   { name: 'read_gbytes_per_s', unit: 'GB/s', description: 'Bytes scanned out over the run' },
@@ -61,6 +64,8 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
   private device!: EndpointDevice;
   private readonly periodPs: Time;
   private front: Run[] | null = null;
+  private frontBuffer: DisplayBuffer | null = null;
+  private torn = 0;
   private latched: { buffer: DisplayBuffer; frame: number; tick: Time; done: SimEvent<void> }[] = [];
   private readonly latency = new Histogram();
   private readonly scanTime = new Histogram();
@@ -107,6 +112,7 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
       if (this.latched.length > 0) {
         const last = this.latched[this.latched.length - 1]!;
         this.front = runsOf(last.buffer, this.p.maxDescriptorBytes);
+        this.frontBuffer = last.buffer;
         this.descriptorsPerFrame ??= this.front.length;
         for (const l of this.latched) l.done.succeed();
         this.latency.add((sim.now - last.tick) / PS_PER_US);
@@ -116,7 +122,9 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
       next += this.periodPs;
       if (this.front === null) continue;
       const t0 = sim.now;
+      const read = this.frontBuffer!.resv.beginRead();
       yield* this.scan(this.front);
+      if (this.frontBuffer!.resv.endRead(read)) this.torn++;
       this.scanned++;
       this.scanTime.add((sim.now - t0) / PS_PER_US);
       // A read that ran past the next vblank: the display ran dry; the next refresh starts at the vblank after it.
@@ -172,6 +180,7 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
       frame_latency_us: distribution(this.latency),
       scanout_time_us: distribution(this.scanTime),
       refreshes_scanned: this.scanned,
+      torn_refreshes: this.torn,
       underruns: this.underruns,
       descriptors_per_frame: this.descriptorsPerFrame,
       read_gbytes_per_s: now > 0 ? (this.bytesRead * PS_PER_S) / now / BYTES_PER_GB : 0,

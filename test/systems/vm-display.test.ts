@@ -71,4 +71,20 @@ test('a link that cannot carry a 4K frame per period runs the display dry', () =
   void PAGES_4K;
 });
 
+test('no sync across the VMs: a guest that renders into a buffer at once, while the display still reads it, tears frames; waiting for the flip skips frames instead', () => {
+  // A frame takes 20 ms to render at 60 Hz: it is latched two vblanks after its tick, and two ticks later the
+  // guest renders into the same buffer of the two. On Gen3 x4 a 4K read (33 MB) outlasts that gap.
+  const body = scenario();
+  body.links[0].params.width = 4;
+  const file = writeScenario(tempDir(), 'x4.json', body);
+  const sets = { resolution: '4k', renderTime: '20 ms', frames: 20 };
+  const immediate = run({ ...sets, reuse: 'immediate' }, file);
+  const afterFlip = run({ ...sets, reuse: 'after-flip' }, file);
+  assert.ok(immediate['display.torn_refreshes'] > 0, 'torn frames counted');
+  assert.ok(immediate['display.torn_refreshes'] <= immediate['display.refreshes_scanned']);
+  assert.is(immediate['compositor.skipped_frames'], 0, 'never waits, never skips');
+  assert.is(afterFlip['display.torn_refreshes'], 0, "the page-flip event keeps the guest off the displayed buffer");
+  assert.ok(afterFlip['compositor.skipped_frames'] > 0, 'and costs frames');
+});
+
 test.run();
