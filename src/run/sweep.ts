@@ -81,6 +81,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   const todo = mine.filter((r) => !finished.has(r.index));
   const progress = new Progress(todo.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
   const setup: WorkerSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out };
+  const killAfter = crashAfterRuns(process.env);
+  let written = 0;
   await runPool<PlannedRun, { summary: RunSummary }>({
     jobs: o.jobs,
     worker: new URL('./worker.js', import.meta.url),
@@ -90,6 +92,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
       writeFileAtomic(runSummaryPath(o.out, run), canonicalJson(summary, 2) + '\n');
       finished.set(run.index, summary);
       progress.tick(summary.status === 'failed');
+      if (++written === killAfter) process.kill(process.pid, 'SIGKILL');
     },
   });
   writeResultsFile(path.join(o.out, SWEEP_FILES.results), resultsTable(manifest, mine.map((run) => ({ run, summary: finished.get(run.index)! }))));
@@ -99,6 +102,17 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     if (table) writeSensitivity(o.out, table);
   }
   return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length };
+}
+
+/**
+ * PCIESIM_CRASH_AFTER_RUNS=N makes the sweep process kill itself (SIGKILL,
+ * as a crash or an operator would) right after its Nth run summary is
+ * written: the tests of --resume interrupt a sweep at an exact point
+ * instead of racing a timer against it.
+ */
+function crashAfterRuns(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.PCIESIM_CRASH_AFTER_RUNS);
+  return Number.isSafeInteger(n) && n > 0 ? n : Infinity;
 }
 
 /** A sweep never writes over something else: the folder is new, empty, or (with --resume) the same sweep. */
