@@ -7,6 +7,9 @@
 import fc from 'fast-check';
 
 const SEED = Number(process.env.PCIESIM_PROPERTY_SEED ?? 20181210);
+// fast-check's default size caps every generated array at 10 items whatever its maxLength; histories need to be
+// long enough to fill caches and exhaust tables, so the maxLength each test gives is the bound.
+fc.configureGlobal({ baseSize: 'large' });
 
 /** Asserts `property` on `numRuns` generated cases (fixed seed); throws the shrunk counterexample. */
 export function holds<T>(property: fc.IProperty<T>, numRuns = 200): void {
