@@ -12,12 +12,13 @@ export function tempDir(prefix = 'pciesim-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+/** signal: what ended the process when it did not exit by itself (null otherwise). */
+export interface CliResult { code: number; stdout: string; stderr: string; signal: NodeJS.Signals | null }
 
 /** Runs the real command-line program, as a user would. */
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
 
 /**

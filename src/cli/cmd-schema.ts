@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from './commands.js';
+import { UserError } from '../scenario/errors.js';
 import { modelLibrary } from './context.js';
 import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -20,6 +22,7 @@ Point a scenario's "$schema" at the file (scenarios/scenario.schema.json is kept
 `,
   async run(args) {
     const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
+    if (values.out && fs.existsSync(values.out) && fs.statSync(values.out).isDirectory()) throw new UserError(`--out ${values.out}: is a folder; name a file`);
     const text = schemaText((await modelLibrary()).catalog);
     if (values.out) writeFileAtomic(values.out, text);
     else process.stdout.write(text);

@@ -18,7 +18,7 @@ export function studyOfSweep(dir: string): ReportStudy {
   const file = path.join(dir, SWEEP_FILES.results);
   if (!fs.existsSync(file)) throw new UserError(`${dir}: no ${SWEEP_FILES.results} here; run "pciesim sweep" (or "pciesim merge") into this folder first`);
   const table = readResultsFile(file);
-  const manifest = manifestOfResults(table);
+  const manifest = manifestOfResults(table, file);
   const planned = new Map(runsOfManifest(manifest).map((r) => [r.id, r]));
   const paramNames = new Set(manifest.parameters.map((p) => p.name));
   const metricColumns = table.schema.fields.map((f) => f.name)

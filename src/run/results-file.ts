@@ -4,6 +4,8 @@ import {
   vectorFromArray, type DataType,
 } from 'apache-arrow';
 import { canonicalJson } from '../util/canonical-json.js';
+import { UserError } from '../scenario/errors.js';
+import { parseJsonText } from '../scenario/json-file.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { flattenMetrics, type FlatValue } from '../stats/distribution.js';
 import type { PlannedRun, SweepManifest } from './plan.js';
@@ -97,13 +99,21 @@ export function writeResultsFile(file: string, table: Table): void {
   writeFileAtomic(file, tableToIPC(table, 'file'));
 }
 
+/** A results file's table; a file that is not one (corrupt, truncated, another Arrow file) is a user error naming it. */
 export function readResultsFile(file: string): Table {
-  return tableFromIPC(fs.readFileSync(file));
+  let table: Table;
+  try {
+    table = tableFromIPC(fs.readFileSync(file));
+  } catch (e) {
+    throw new UserError(`${file}: not a pciesim results file: cannot be read as Arrow (${(e as Error).message})`);
+  }
+  manifestOfResults(table, file);
+  return table;
 }
 
 /** The manifest a results file carries. */
-export function manifestOfResults(table: Table): SweepManifest {
-  const text = table.schema.metadata.get(RESULTS_META.manifest);
-  if (text === undefined) throw new Error('not a pciesim results file: no manifest in its schema metadata');
-  return JSON.parse(text) as SweepManifest;
+export function manifestOfResults(table: Table, file = 'results file'): SweepManifest {
+  const text = table.schema?.metadata.get(RESULTS_META.manifest);
+  if (text === undefined) throw new UserError(`${file}: not a pciesim results file: no manifest in its schema metadata (truncated, or another Arrow file)`);
+  return parseJsonText(file, text, 'results manifest') as SweepManifest;
 }

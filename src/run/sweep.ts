@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../scenario/errors.js';
+import { parseJsonFile } from '../scenario/json-file.js';
 import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -45,23 +46,32 @@ export function runSummaryPath(dir: string, run: PlannedRun): string {
   return path.join(dir, SWEEP_FILES.runs, run.id, SWEEP_FILES.summary);
 }
 
-/** A finished run's summary, or null if the run has not finished (no file, or not one this sweep wrote). */
+/**
+ * A finished run's summary, or null if the run has not finished (no file, or
+ * not one this sweep wrote). A summary that is there but not a summary (a
+ * file edited or broken by hand: the sweep writes them atomically) is a user
+ * error naming it.
+ */
 export function readRunSummary(dir: string, run: PlannedRun): RunSummary | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(runSummaryPath(dir, run), 'utf8');
-  } catch {
-    return null;
-  }
-  const s = JSON.parse(text) as RunSummary;
-  return s.seed === run.seed && s.replication === run.replication ? s : null;
+  const file = runSummaryPath(dir, run);
+  if (!fs.existsSync(file)) return null;
+  const s = parseJsonFile(file, 'run summary');
+  if (!isObject(s) || !('seed' in s) || !isObject(s.metrics)) throw new UserError(`${file}: not a run summary (no seed or metrics); delete the run's folder to run it again`);
+  return s.seed === run.seed && s.replication === run.replication ? s as unknown as RunSummary : null;
 }
 
 export function readSweepFolder(dir: string): SweepFolder {
   const file = path.join(dir, SWEEP_FILES.manifest);
   if (!fs.existsSync(file)) throw new UserError(`${dir}: not a sweep folder (no ${SWEEP_FILES.manifest})`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as SweepFolder;
+  const folder = parseJsonFile(file, 'sweep manifest');
+  const m = isObject(folder) ? folder.manifest : undefined;
+  if (!isObject(m) || !isObject(m.scenario) || !Array.isArray(m.parameters) || !Array.isArray(m.points) || !('shard' in (folder as object))) {
+    throw new UserError(`${file}: not a sweep manifest (expected {manifest: {scenario, parameters, points, ...}, shard}, as pciesim sweep writes)`);
+  }
+  return folder as unknown as SweepFolder;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Runs a sweep (or one shard of it) into `out`: sweep.json first, then one
@@ -81,6 +91,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   const todo = mine.filter((r) => !finished.has(r.index));
   const progress = new Progress(todo.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
   const setup: WorkerSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out };
+  const killAfter = crashAfterRuns(process.env);
+  let written = 0;
   await runPool<PlannedRun, { summary: RunSummary }>({
     jobs: o.jobs,
     worker: new URL('./worker.js', import.meta.url),
@@ -90,6 +102,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
       writeFileAtomic(runSummaryPath(o.out, run), canonicalJson(summary, 2) + '\n');
       finished.set(run.index, summary);
       progress.tick(summary.status === 'failed');
+      if (++written === killAfter) process.kill(process.pid, 'SIGKILL');
     },
   });
   writeResultsFile(path.join(o.out, SWEEP_FILES.results), resultsTable(manifest, mine.map((run) => ({ run, summary: finished.get(run.index)! }))));
@@ -99,6 +112,17 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     if (table) writeSensitivity(o.out, table);
   }
   return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length };
+}
+
+/**
+ * PCIESIM_CRASH_AFTER_RUNS=N makes the sweep process kill itself (SIGKILL,
+ * as a crash or an operator would) right after its Nth run summary is
+ * written: the tests of --resume interrupt a sweep at an exact point
+ * instead of racing a timer against it.
+ */
+function crashAfterRuns(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.PCIESIM_CRASH_AFTER_RUNS);
+  return Number.isSafeInteger(n) && n > 0 ? n : Infinity;
 }
 
 /** A sweep never writes over something else: the folder is new, empty, or (with --resume) the same sweep. */

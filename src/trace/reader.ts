@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import { type AsyncRecordBatchFileReader, type Data, RecordBatchReader, type RecordBatch, type Vector } from 'apache-arrow';
 import { COL, DICT_ID, NO_LABEL } from './trace-schema.js';
+import { UserError } from '../scenario/errors.js';
 
 export interface TraceNames {
   readonly component: readonly string[];
@@ -44,25 +45,40 @@ export interface TraceRow {
 }
 
 const TWO_POW_32 = 4294967296;
+const TRACE_COLUMNS: readonly string[] = Object.values(COL);
+
+const notATrace = (path: string, why: string) => new UserError(`${path}: not a trace.arrow: ${why}`);
 
 export class TraceReader {
   private constructor(
+    private readonly path: string,
     private readonly reader: AsyncRecordBatchFileReader,
     readonly metadata: ReadonlyMap<string, string>,
     readonly names: TraceNames,
   ) {}
 
+  /**
+   * Opens a trace; a file that is not one (not Arrow, truncated, or an Arrow
+   * file without the trace's columns) is a user error naming it.
+   */
   static async open(path: string): Promise<TraceReader> {
     const handle = await fs.promises.open(path, 'r');
     try {
-      const reader = await RecordBatchReader.from(handle);
-      if (!reader.isFile()) throw new Error(`${path} is not an Arrow IPC file`);
-      await reader.open();
+      let reader: RecordBatchReader;
+      try {
+        reader = await RecordBatchReader.from(handle);
+        if (reader.isFile()) await reader.open();
+      } catch (e) {
+        throw notATrace(path, `cannot be read as Arrow (${(e as Error).message})`);
+      }
+      if (!reader.isFile() || !reader.schema) throw notATrace(path, 'not an Arrow IPC file, or cut short');
+      const missing = TRACE_COLUMNS.filter((c) => !reader.schema.fields.some((f) => f.name === c));
+      if (missing.length) throw notATrace(path, `an Arrow file without the trace columns ${missing.join(', ')}`);
       const names = (id: number): string[] => {
         const dictionary = reader.dictionaries.get(id) as Vector | undefined;
         return dictionary === undefined ? [] : (dictionary.toArray() as string[]);
       };
-      return new TraceReader(reader as AsyncRecordBatchFileReader, reader.schema.metadata, {
+      return new TraceReader(path, reader as AsyncRecordBatchFileReader, reader.schema.metadata, {
         component: names(DICT_ID.component),
         kind: names(DICT_ID.kind),
         label: names(DICT_ID.label),
@@ -76,9 +92,17 @@ export class TraceReader {
   /** The record batches in file order; the file is closed when the loop ends, however it ends. */
   async *batches(): AsyncGenerator<TraceBatch> {
     try {
-      for await (const batch of this.reader) {
+      const batches = this.reader[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<RecordBatch>;
+        try {
+          next = await batches.next();
+        } catch (e) {
+          throw notATrace(this.path, `a record batch cannot be read (${(e as Error).message}); the file is corrupt`);
+        }
+        if (next.done) break;
         // A file without batches reads as one empty placeholder batch.
-        if (batch.numRows > 0) yield columns(batch);
+        if (next.value.numRows > 0) yield columns(next.value);
       }
     } finally {
       await this.close();

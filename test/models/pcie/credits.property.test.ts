@@ -1,0 +1,110 @@
+/**
+ * Flow-control credits (FlowControlCredits) against a reference that keeps
+ * every freed TLP as its own record: a class's available credits are what
+ * was advertised, minus what was taken, plus what came back, where a free
+ * at t comes back once the transmitter settles at t + the return delay or
+ * later. Generated histories take, free and settle in any order, many
+ * events in the same picosecond and several classes at once.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FlowControlCredits, CREDIT_CLASSES, CREDIT_CLASS_COUNT, type CreditAdvertisement, type CreditCount } from '../../../models/pcie/credits.js';
+import { fc, holds } from '../../property.js';
+
+interface Freed { cls: number; data: number; at: number; back: boolean }
+
+class ReferenceCredits {
+  readonly taken: number[][] = [[], [], []]; // per class: data credits of each held TLP
+  readonly freed: Freed[] = [];
+  readonly takenTotal = [[0, 0], [0, 0], [0, 0]];
+  constructor(readonly adv: number[][], readonly delay: number) {}
+  available(cls: number): [number, number] {
+    const back = this.freed.filter((f) => f.back && f.cls === cls);
+    const [ah, ad] = this.adv[cls]!;
+    return [ah! - this.takenTotal[cls]![0]! + back.length, ad! - this.takenTotal[cls]![1]! + back.reduce((s, f) => s + f.data, 0)];
+  }
+  take(cls: number, data: number): void { this.taken[cls]!.push(data); this.takenTotal[cls]![0]!++; this.takenTotal[cls]![1]! += data; }
+  free(now: number, cls: number, pick: number): number {
+    const data = this.taken[cls]!.splice(pick % this.taken[cls]!.length, 1)[0]!;
+    this.freed.push({ cls, data, at: now + this.delay, back: false });
+    return data;
+  }
+  settle(now: number): void { for (const f of this.freed) if (f.at <= now) f.back = true; }
+  /** The next return that changes a pool: infinite pools need none. */
+  nextReturnAt(): number {
+    const changes = (f: Freed) => Number.isFinite(this.adv[f.cls]![0]!) || (Number.isFinite(this.adv[f.cls]![1]!) && f.data > 0);
+    return Math.min(Infinity, ...this.freed.filter((f) => !f.back && changes(f)).map((f) => f.at));
+  }
+}
+
+const count = (max: number) => fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max }) }, { weight: 1, arbitrary: fc.constant<'infinite'>('infinite') });
+const pool = fc.record({ header: count(4), data: count(24) });
+const advertisement = fc.record({ P: pool, NP: pool, Cpl: pool });
+const op = fc.oneof(
+  fc.record({ kind: fc.constant('take' as const), cls: fc.integer({ min: 0, max: 2 }), data: fc.integer({ min: 0, max: 8 }) }),
+  fc.record({ kind: fc.constant('free' as const), cls: fc.integer({ min: 0, max: 2 }), pick: fc.nat(7) }),
+  fc.record({ kind: fc.constant('advance' as const), dt: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })) }),
+  fc.record({ kind: fc.constant('settle' as const) }),
+);
+const n = (c: CreditCount) => (c === 'infinite' ? Infinity : c);
+
+test('credits available, held TLPs and the next return match the reference through any history', () => {
+  holds(fc.property(advertisement, fc.integer({ min: 0, max: 30 }), fc.array(op, { maxLength: 120 }), (adv: CreditAdvertisement, delay, ops) => {
+    const real = new FlowControlCredits(adv, delay);
+    const ref = new ReferenceCredits(CREDIT_CLASSES.map((c) => [n(adv[c].header), n(adv[c].data)]), delay);
+    let now = 0;
+    for (const o of ops) {
+      if (o.kind === 'take') {
+        const [h, d] = ref.available(o.cls);
+        const fits = h >= 1 && d >= o.data;
+        assert.is(real.fits(o.cls, o.data), fits, `fits ${CREDIT_CLASSES[o.cls]} ${o.data}`);
+        if (fits) { real.take(o.cls, o.data); ref.take(o.cls, o.data); }
+      } else if (o.kind === 'free') {
+        if (ref.taken[o.cls]!.length === 0) continue;
+        real.free(now, o.cls, ref.free(now, o.cls, o.pick));
+      } else if (o.kind === 'advance') now += o.dt;
+      else { real.settle(now); ref.settle(now); }
+      for (let cls = 0; cls < CREDIT_CLASS_COUNT; cls++) {
+        assert.equal([real.headerCredits(cls), real.dataCredits(cls), real.heldTlps(cls)], [...ref.available(cls), ref.taken[cls]!.length],
+          `${CREDIT_CLASSES[cls]} at ${now}`);
+      }
+      assert.is(real.nextReturnAt(), ref.nextReturnAt());
+    }
+    // Everything freed comes back: the pools are whole again.
+    for (let cls = 0; cls < CREDIT_CLASS_COUNT; cls++) while (ref.taken[cls]!.length) real.free(now, cls, ref.free(now, cls, 0));
+    real.settle(now + delay);
+    for (let cls = 0; cls < CREDIT_CLASS_COUNT; cls++) {
+      assert.equal([real.headerCredits(cls), real.dataCredits(cls), real.heldTlps(cls)], [n(adv[CREDIT_CLASSES[cls]!].header), n(adv[CREDIT_CLASSES[cls]!].data), 0]);
+    }
+  }), 400);
+});
+
+test('two classes freed in the same picosecond come back each to its own pool, in full', () => {
+  const adv = { P: { header: 4, data: 32 }, NP: { header: 4, data: 32 }, Cpl: { header: 4, data: 32 } } as const;
+  const c = new FlowControlCredits(adv, 100);
+  c.take(0, 8); c.take(2, 16); c.take(0, 4); c.take(1, 0);
+  // P, then Cpl, then P again and NP, all freed at 50 ps: due at 150 ps.
+  c.free(50, 0, 8); c.free(50, 2, 16); c.free(50, 0, 4); c.free(50, 1, 0);
+  c.settle(149);
+  assert.equal([c.headerCredits(0), c.dataCredits(0), c.headerCredits(1), c.headerCredits(2), c.dataCredits(2)], [2, 20, 3, 3, 16], 'nothing back before 150 ps');
+  assert.is(c.nextReturnAt(), 150);
+  c.settle(150);
+  assert.equal([c.headerCredits(0), c.dataCredits(0), c.headerCredits(1), c.dataCredits(1), c.headerCredits(2), c.dataCredits(2)], [4, 32, 4, 32, 4, 32]);
+  assert.is(c.nextReturnAt(), Infinity);
+});
+
+test('misuse is a model bug: a release of nothing held, a take past the pool', () => {
+  const c = new FlowControlCredits({ P: { header: 1, data: 4 }, NP: { header: 1, data: 4 }, Cpl: { header: 'infinite', data: 'infinite' } }, 10);
+  assert.throws(() => c.free(0, 0, 0), /released that this link did not deliver/);
+  assert.is(c.heldTlps(0), 0, 'the failed release left the count at zero');
+  c.take(0, 4);
+  assert.throws(() => c.take(0, 1), /went negative/);
+  assert.throws(() => c.assertSendable(1, 5), /advertises 1 header and 4 data NP credits, but a TLP needs 1 and 5/);
+  c.assertSendable(1, 4);
+  assert.throws(() => new FlowControlCredits(DEFAULT(), 1.5), /non-negative integer/);
+  assert.throws(() => new FlowControlCredits({ ...DEFAULT(), P: { header: -1, data: 4 } }, 0), /P header credits must be a non-negative integer/);
+});
+
+const DEFAULT = () => ({ P: { header: 2, data: 8 }, NP: { header: 2, data: 8 }, Cpl: { header: 2, data: 8 } });
+
+test.run();
