@@ -50,14 +50,14 @@
  * behind a translating host bridge the request reaches no BAR.
  */
 import { z } from 'zod';
-import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl, type TopologyIssue, type TopologyNode } from '../../src/scenario/registry.js';
+import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl, type TopologyIssue, type TopologyNode, type TopologyView } from '../../src/scenario/registry.js';
 import { byteSize } from '../../src/scenario/units.js';
 import { ref } from '../../src/scenario/refs.js';
 import { PS_PER_NS, PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/stats/distribution.js';
 import type { DescriptorListener, DmaEngine, DmaOp } from '../pcie/dma-engine.js';
-import { ENDPOINT, type PcieElement } from '../pcie/topology/node.js';
+import { ENDPOINT, pcieFacts, type PcieElement } from '../pcie/topology/node.js';
 import type { IommuUnit } from '../iommu/generic.js';
 import { transactions } from '../pcie/attribution.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -389,7 +389,7 @@ function ancestors(e: PcieElement): PcieElement[] {
 }
 
 /** The chosen path has a route of two endpoints, and the addresses it needs. */
-function checkRoutes(self: TopologyNode): TopologyIssue[] {
+function checkRoutes(self: TopologyNode, view: TopologyView): TopologyIssue[] {
   const p = self.params as Params;
   const at = [...self.path, 'params'];
   const route = p.routes[p.path];
@@ -397,6 +397,11 @@ function checkRoutes(self: TopologyNode): TopologyIssue[] {
   const issues: TopologyIssue[] = [];
   if (p.path === 'bounce' && p.bounceBase === undefined) issues.push({ path: [...at, 'bounceBase'], message: 'required for path bounce' });
   if (p.path === 'redirect' && p.redirectBase === undefined) issues.push({ path: [...at, 'redirectBase'], message: 'required for path redirect' });
+  const target = p.reverse ? route.from : route.to;
+  const node = view.node(target);
+  if (p.path !== 'bounce' && node !== undefined && pcieFacts(node).bars.length === 0) {
+    issues.push({ path: [...at, 'routes', p.path, p.reverse ? 'from' : 'to'], message: `${target} has no BAR to transfer to${p.reverse ? ' (reverse: the route\'s from is the target)' : ''}` });
+  }
   return issues;
 }
 
@@ -406,5 +411,5 @@ export const p2pTransfer = defineComponent({
   params,
   stats,
   create: (ctx, p) => new P2pTransfer(ctx, p),
-  checkTopology: (self) => checkRoutes(self as TopologyNode),
+  checkTopology: (self, view) => checkRoutes(self as TopologyNode, view),
 });

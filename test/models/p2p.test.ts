@@ -104,4 +104,17 @@ test('a p2pPairs exception naming a root port the root complex does not have is 
   assert.not.match(r.stderr, '    at ');
 });
 
+test('reverse needs a BAR on the route\'s from: without one it is a user error naming the field', () => {
+  const body = scenarioBody();
+  const nvme1 = body.components.find((c: { name: string }) => c.name === 'nvme1');
+  delete nvme1.params.barSize;
+  delete nvme1.params.barBase;
+  delete nvme1.slots;
+  const file = writeScenario(tempDir(), 'nobar.json', body);
+  const r = cli(['run', file, '--set', 'path=acs', '--set', 'reverse=true']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, 'params.routes.acs.from: nvme1 has no BAR to transfer to');
+  assert.is(run({ path: 'acs', transfers: 2 }, file)['p2p.transfers_done'], 2, 'forward it needs none');
+});
+
 test.run();
