@@ -49,6 +49,11 @@ export class IommuUnit {
     this.model = new Iommu(ctx.sim, iommu as IommuParams, ctx.name);
   }
 
+  /** True when identityMap is off: drivers map what their devices reach through the DMA API (DMA domains). */
+  get dmaDomains(): boolean {
+    return this.p.identityMap === 'off';
+  }
+
   /** Called by the owner at connect: the identity map of its ranges for these requesters, unless identityMap is off. */
   identityMap(requesterIds: readonly number[], ranges: readonly AddressRange[]): void {
     this.ownerRanges = ranges;

@@ -32,6 +32,13 @@
  *    (counted; for a read, the requester's completion timeout fires later).
  *    A forwarded TLP holds its ingress credits until the egress link starts
  *    sending it.
+ *  - Per pair and direction: `p2pPairs` overrides the policy for one ordered
+ *    pair of root ports (the requester's, the completer's), for reads, writes
+ *    or both, with its own bandwidth cap if throttled; so A→B may work while
+ *    B→A is dropped (dri-devel, 28 Mar 2018: "when you can do writes between
+ *    A and B that doesn't mean that writes between B and A work"). The
+ *    policies are looked up in a port-pair table built as root ports are
+ *    added; a pair without an exception shares the root complex's cap.
  *  - Ordering: one FIFO. Everything a root complex receives crosses it in
  *    arrival order (constant traversal), and the memory serves in arrival
  *    order, so no request passes another and completions to one requester
@@ -72,6 +79,24 @@ export const creditAdvertisement = z.strictObject({ P: creditPool, NP: creditPoo
   .describe('Flow-control credits advertised per class: { P, NP, Cpl } each { header, data } (data credit = 16 B), or "infinite"');
 
 const p2pPolicy = z.enum(['full', 'throttled', 'dropped']);
+type P2pPolicy = z.output<typeof p2pPolicy>;
+
+/** A root port by name, as a topology names them: rp0, rp1, ... */
+const rootPortName = z.string().regex(/^rp\d+$/, 'expected a root port name, e.g. "rp0"');
+/** The index of root port "rp<k>". */
+export function rootPortIndex(name: string): number {
+  return Number(name.slice(2));
+}
+
+const p2pPairException = z.strictObject({
+  from: rootPortName.describe("The requester's root port"),
+  to: rootPortName.describe("The completer's root port (where the target BAR is)"),
+  read: p2pPolicy.optional().describe('Reads from `from` to `to` (default: p2pRead)'),
+  write: p2pPolicy.optional().describe('Writes from `from` to `to` (default: p2pWrite)'),
+  readBandwidth: rate().optional().describe("This pair's own cap when its reads are throttled (default: the shared p2pReadBandwidth)"),
+  writeBandwidth: rate().optional().describe("This pair's own cap when its writes are throttled (default: the shared p2pWriteBandwidth)"),
+});
+export type P2pPairException = z.output<typeof p2pPairException>;
 
 export const rootComplexParams = z.strictObject({
   traversal: duration().describe('Latency of one crossing of the root complex (presets give it: no vendor figure, est. 100-200 ns)'),
@@ -84,10 +109,21 @@ export const rootComplexParams = z.strictObject({
   p2pWrite: p2pPolicy.describe("Writes between root ports: 'full', 'throttled' (p2pWriteBandwidth cap) or 'dropped'"),
   p2pReadBandwidth: rate().optional().describe('Cap on P2P read data when p2pRead is throttled, e.g. "7.1 GB/s"'),
   p2pWriteBandwidth: rate().optional().describe('Cap on P2P write data when p2pWrite is throttled'),
+  p2pPairs: z.array(p2pPairException).default([])
+    .describe('Exceptions for ordered pairs of root ports: { from, to, read?, write?, readBandwidth?, writeBandwidth? }; A→B and B→A are separate pairs'),
   credits: creditAdvertisement.optional().describe('Credits each root port advertises to its link (default: credits.ts DEFAULT_CREDITS, the unscaled maxima)'),
 }).superRefine((p, ctx) => {
   if (p.p2pRead === 'throttled' && p.p2pReadBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pReadBandwidth'], message: "required when p2pRead is 'throttled'" });
   if (p.p2pWrite === 'throttled' && p.p2pWriteBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pWriteBandwidth'], message: "required when p2pWrite is 'throttled'" });
+  const seen = new Set<string>();
+  p.p2pPairs.forEach((x, i) => {
+    const key = `${x.from}>${x.to}`;
+    if (x.from === x.to) ctx.addIssue({ code: 'custom', path: ['p2pPairs', i, 'to'], message: `same root port as from (${x.from}): P2P between root ports needs two` });
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['p2pPairs', i], message: `a second exception for ${x.from} → ${x.to}` });
+    seen.add(key);
+    if (x.read === 'throttled' && x.readBandwidth === undefined && p.p2pReadBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pPairs', i, 'readBandwidth'], message: "required when read is 'throttled' and the root complex has no p2pReadBandwidth" });
+    if (x.write === 'throttled' && x.writeBandwidth === undefined && p.p2pWriteBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pPairs', i, 'writeBandwidth'], message: "required when write is 'throttled' and the root complex has no p2pWriteBandwidth" });
+  });
 });
 export type RootComplexParams = z.output<typeof rootComplexParams>;
 
@@ -226,6 +262,9 @@ class BandwidthCap {
 // ---------------------------------------------------------------- root complex
 
 const NO_PORT = -1;
+/** P2P policies in the port-pair tables. */
+const FULL = 0, THROTTLED = 1, DROPPED = 2;
+const POLICY_CODE: Record<P2pPolicy, number> = { full: FULL, throttled: THROTTLED, dropped: DROPPED };
 /** The translating queue's column: when the request's translation is done. */
 const DONE = 0;
 /** Requester IDs are 16 bits: bus 8, device 5, function 3 (§2.2.6.2). */
@@ -240,11 +279,18 @@ export class RootComplex {
 
   private readonly traversalPs: Time;
   private readonly portCredits: CreditAdvertisement;
-  private readonly p2pRead: RootComplexParams['p2pRead'];
-  private readonly p2pWrite: RootComplexParams['p2pWrite'];
+  private readonly p2pParams: Pick<RootComplexParams, 'p2pRead' | 'p2pWrite' | 'p2pReadBandwidth' | 'p2pWriteBandwidth' | 'p2pPairs'>;
   private readonly completer: MemoryCompleter;
+  /** The caps every pair without one of its own shares (null unless that direction is throttled). */
   private readonly readCap: BandwidthCap | null;
   private readonly writeCap: BandwidthCap | null;
+  /** Per ordered pair of root ports, index requester port × ports + completer port: policy codes, and the cap a throttled pair goes through. */
+  private readPolicy = new Uint8Array(0);
+  private writePolicy = new Uint8Array(0);
+  private readCaps: (BandwidthCap | null)[] = [];
+  private writeCaps: (BandwidthCap | null)[] = [];
+  /** Every cap, shared and per pair, once. */
+  private caps: BandwidthCap[] = [];
   /** Port index per requester ID, NO_PORT if none. */
   private readonly portByRequester = new Int32Array(REQUESTER_ID_COUNT).fill(NO_PORT);
 
@@ -269,12 +315,15 @@ export class RootComplex {
     this.memory = memory;
     this.traversalPs = params.traversal;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
-    this.p2pRead = params.p2pRead;
-    this.p2pWrite = params.p2pWrite;
+    this.p2pParams = params;
     this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, ecrc: params.ecrc })
       .connect(new MemoryCompletionRouter(this));
     this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, params.p2pReadBandwidth!) : null;
     this.writeCap = params.p2pWrite === 'throttled' ? new BandwidthCap(sim, this, params.p2pWriteBandwidth!) : null;
+    for (const x of params.p2pPairs) {
+      const bad = [x.from, x.to].find((name) => !Number.isInteger(rootPortIndex(name)));
+      if (bad !== undefined) throw new RangeError(`${name}: p2pPairs names "${bad}", which is not a root port name (rp<k>)`);
+    }
   }
 
   /** Adds a root port with the routes of what lies below it. */
@@ -294,7 +343,49 @@ export class RootComplex {
     }
     const port = new RootPort(this, index, routes, credits);
     this.ports.push(port);
+    this.buildPairTables();
     return port;
+  }
+
+  /** The P2P policy for reads or writes from root port `from` to root port `to` (after exceptions). */
+  p2pPolicy(op: 'read' | 'write', from: number, to: number): P2pPolicy {
+    const n = this.ports.length;
+    if (!(from >= 0 && from < n && to >= 0 && to < n)) throw new RangeError(`${this.name}: root ports are 0 to ${n - 1}, got ${from} → ${to}`);
+    const code = (op === 'read' ? this.readPolicy : this.writePolicy)[from * n + to]!;
+    return code === FULL ? 'full' : code === THROTTLED ? 'throttled' : 'dropped';
+  }
+
+  /**
+   * The port-pair tables, rebuilt as each root port is added (at build time,
+   * so routing is two array reads per P2P request). An exception naming a
+   * port not added yet takes effect once it is.
+   */
+  private buildPairTables(): void {
+    const n = this.ports.length, p = this.p2pParams;
+    this.readPolicy = new Uint8Array(n * n).fill(POLICY_CODE[p.p2pRead]);
+    this.writePolicy = new Uint8Array(n * n).fill(POLICY_CODE[p.p2pWrite]);
+    this.readCaps = new Array<BandwidthCap | null>(n * n).fill(p.p2pRead === 'throttled' ? this.readCap : null);
+    this.writeCaps = new Array<BandwidthCap | null>(n * n).fill(p.p2pWrite === 'throttled' ? this.writeCap : null);
+    const caps = [this.readCap, this.writeCap].filter((c): c is BandwidthCap => c !== null);
+    for (const x of p.p2pPairs) {
+      const from = rootPortIndex(x.from), to = rootPortIndex(x.to);
+      if (from >= n || to >= n) continue;
+      const k = from * n + to;
+      const dirs = [
+        [x.read, x.readBandwidth, this.readPolicy, this.readCaps, p.p2pRead, this.readCap, p.p2pReadBandwidth],
+        [x.write, x.writeBandwidth, this.writePolicy, this.writeCaps, p.p2pWrite, this.writeCap, p.p2pWriteBandwidth],
+      ] as const;
+      for (const [policy, bandwidth, codes, capTable, shared, sharedCap, sharedBandwidth] of dirs) {
+        const eff = policy ?? shared;
+        codes[k] = POLICY_CODE[eff];
+        if (eff !== 'throttled') { capTable[k] = null; continue; }
+        // Its own bandwidth: a cap of its own; else the shared cap, or (the shared policy not throttled) one at the shared bandwidth.
+        const cap = bandwidth !== undefined ? new BandwidthCap(this.sim, this, bandwidth) : sharedCap ?? new BandwidthCap(this.sim, this, sharedBandwidth!);
+        capTable[k] = cap;
+        if (!caps.includes(cap)) caps.push(cap);
+      }
+    }
+    this.caps = caps;
   }
 
   /** The root port whose functions include `requester`, or null. */
@@ -323,7 +414,7 @@ export class RootComplex {
       unroutableCompletions: this.unroutableCompletions,
       translationFaults: this.translationFaults,
       messagesReceived: this.messagesReceived,
-      inside: this.crossing.size + this.translating.size + this.completer.pending + (this.readCap?.size ?? 0) + (this.writeCap?.size ?? 0),
+      inside: this.crossing.size + this.translating.size + this.completer.pending + this.caps.reduce((n, c) => n + c.size, 0),
     };
   }
 
@@ -401,8 +492,9 @@ export class RootComplex {
       port.release(tlp);
       return;
     }
-    const policy = isRead ? this.p2pRead : this.p2pWrite;
-    if (policy === 'dropped') {
+    const pair = port.index * this.ports.length + target;
+    const policy = isRead ? this.readPolicy[pair]! : this.writePolicy[pair]!;
+    if (policy === DROPPED) {
       if (isRead) this.p2pReadsDropped++;
       else this.p2pWritesDropped++;
       port.release(tlp);
@@ -410,7 +502,7 @@ export class RootComplex {
     }
     this.p2pForwarded++;
     // A throttled read is capped on its completions (its data); the request itself goes through.
-    if (policy === 'throttled' && !isRead) this.writeCap!.submit(tlp, port, target);
+    if (policy === THROTTLED && !isRead) this.writeCaps[pair]!.submit(tlp, port, target);
     else this.ports[target]!.egress.receive(tlp, port);
   }
 
@@ -423,7 +515,9 @@ export class RootComplex {
       return;
     }
     this.p2pForwarded++;
-    if (this.readCap !== null) this.readCap.submit(tlp, port, target.index);
+    // The read's pair is (requester's port, completer's port): the completion goes the other way.
+    const cap = this.readCaps[target.index * this.ports.length + port.index]!;
+    if (cap !== null) cap.submit(tlp, port, target.index);
     else target.egress.receive(tlp, port);
   }
 

@@ -20,6 +20,12 @@
  *    root complex sends it back down (and, with an IOMMU, translates it).
  *    Linux enables P2P Request Redirect and P2P Completion Redirect together
  *    (drivers/pci/pci.c, pci_std_enable_acs), so one switch covers both.
+ *  - Peer TLPs refused (`peerToPeer: 'unsupported'`): hardware that does not
+ *    serve TLPs from one downstream port to another although the spec says
+ *    it must (dri-devel, 28 Mar 2018: "I know a whole bunch of PCI devices
+ *    which horrible ignores that"); they end as Unsupported Requests,
+ *    counted and discarded. Linux's p2pdma still classifies such a pair
+ *    bus-addr: it judges by topology alone.
  *  - Latency, integer ps. Let A be the time the ingress link delivers the TLP
  *    (its last byte is in: links deliver at end of serialization plus
  *    propagation) and S_in the TLP's own wire time on the ingress link, so
@@ -108,6 +114,8 @@ export const switchShape = {
     .describe('Internal latency: first byte in to first byte out (cut-through) or last byte in to first byte out (store-and-forward), e.g. "150 ns"'),
   acsRedirect: z.boolean().default(false)
     .describe('ACS P2P Request and Completion Redirect: TLPs between downstream ports go up to the root complex and back'),
+  peerToPeer: z.enum(['forward', 'unsupported']).default('forward')
+    .describe("TLPs between downstream ports without ACS redirect: 'forward' (the spec's rule), or 'unsupported' (hardware that refuses them: Unsupported Request, discarded; a read then times out, a posted write is lost)"),
   maxPayloadSize: z.number().int().refine((v) => (TRANSFER_SIZES as readonly number[]).includes(v), 'must be 128, 256, 512, 1024, 2048 or 4096')
     .describe('Max_Payload_Size of the ports, bytes; a TLP with more payload is malformed and dropped'),
   postedHeaderCredits: creditCount('Posted header credits (one per TLP)'),
@@ -271,6 +279,8 @@ export class PcieSwitch {
   readonly forwarding: ForwardingMode;
   readonly latencyPs: Time;
   readonly acsRedirect: boolean;
+  /** False: TLPs between downstream ports end as Unsupported Requests (peerToPeer 'unsupported'). */
+  readonly forwardsPeers: boolean;
   readonly maxPayloadSize: number;
   /** What every ingress port advertises to the link into it. */
   readonly ingressCredits: CreditAdvertisement;
@@ -313,6 +323,7 @@ export class PcieSwitch {
     this.cutThrough = params.forwarding === 'cut-through';
     this.latencyPs = params.latency;
     this.acsRedirect = params.acsRedirect;
+    this.forwardsPeers = params.peerToPeer === 'forward';
     this.maxPayloadSize = params.maxPayloadSize;
     this.ingressCredits = Object.freeze({
       P: { header: params.postedHeaderCredits, data: params.postedDataCredits },
@@ -447,9 +458,14 @@ export class PcieSwitch {
       out = up;
     } else if (out === i) {
       return this.discardUnclaimed(tlp, from);
-    } else if (i !== up && this.acsRedirect) {
-      out = up;
-      this.redirected++;
+    } else if (i !== up) {
+      // From one downstream port to another: a peer TLP.
+      if (this.acsRedirect) {
+        out = up;
+        this.redirected++;
+      } else if (!this.forwardsPeers) {
+        return this.discardUnclaimed(tlp, from);
+      }
     }
     if (this.egressPorts[out]!.link === null) {
       throw new Error(`switch ${this.name}: a TLP routes out of port ${out}, which is not connected: attach() or connect() it first`);

@@ -16,7 +16,7 @@ import { parseJsonFile } from './json-file.js';
  * every value is written once, where its source is.
  */
 const presetValue = z.strictObject({
-  value: z.union([scalar, z.array(scalar), z.record(z.string(), z.unknown())]),
+  value: z.union([scalar, z.array(scalar), z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]),
   source: z.string().min(1).describe('Where the figure comes from: spec section, paper, datasheet, code'),
   estimate: z.boolean().default(false).describe('True when no published figure was found'),
   range: z.array(scalar).length(2).optional().describe('Plausible range [low, high] for an estimate'),

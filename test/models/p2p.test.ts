@@ -3,10 +3,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, runJson, statsOf, tempDir, writeScenario } from '../helpers.js';
+import { cli, ROOT, runJson, statsOf, tempDir, writeScenario } from '../helpers.js';
 import { presetValuesOf } from '../preset-params.js';
 
-const run = (sets: Record<string, string | number>, file = 'p2p-paths') => statsOf(runJson(file, sets));
+const run = (sets: Record<string, string | number | boolean>, file = 'p2p-paths') => statsOf(runJson(file, sets));
+const scenarioBody = () => JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'p2p-paths.json'), 'utf8'));
+/** The scenario's transfer size and the switches' and root complexes' Max_Payload_Size: writes are cut at it. */
+const SIZE = 65536;
+const MPS = (presetValuesOf('root-complex-common') as { mps: number }).mps;
 
 test('below a switch the data never leaves it; with ACS redirect every TLP goes up to the root complex and back', () => {
   const direct = run({ path: 'switch', op: 'write', transfers: 20 });
@@ -51,6 +55,66 @@ test('Linux\'s classification: same switch is bus-addr; through the root complex
   assert.is(cls('amd-zen', 'rootcomplex'), 'thru-host-bridge');
   assert.is(cls('xeon-e5-v4', 'rootcomplex'), 'not-supported', 'E5 v4 host bridges are not on the whitelist');
   assert.is(cls('xeon-skylake-sp', 'acs'), 'thru-host-bridge', 'ACS redirect takes the pair through the host bridge');
+});
+
+test('per pair and direction: nvme0 → gpu2 works in full, gpu2 → nvme0 writes are dropped and its reads capped at the pair\'s own bandwidth', () => {
+  const oneWay = scenarioBody().components.find((c: { name: string; when?: { platform?: unknown } }) => c.name === 'rc' && c.when?.platform === 'one-way');
+  const exception = oneWay.params.p2pPairs[0] as { from: string; to: string; readBandwidth: number };
+  assert.equal([exception.from, exception.to], ['rp2', 'rp0'], 'the exception is the reverse pair only');
+  const fwd = run({ platform: 'one-way', path: 'rootcomplex', op: 'write', transfers: 20 });
+  assert.is(fwd['p2p.lost_write_bytes'], 0);
+  assert.is(fwd.p2p_writes_dropped, 0);
+  const rev = run({ platform: 'one-way', path: 'rootcomplex', op: 'write', transfers: 20, reverse: true });
+  assert.is(rev.p2p_writes_dropped, 20 * SIZE / MPS, 'every write TLP of gpu2 → nvme0 dropped');
+  assert.is(rev['p2p.lost_write_bytes'], 20 * SIZE);
+  assert.is(rev['p2p.transfers_done'], 20, 'posted: the writer saw every write leave');
+  assert.is(rev['nvme0.bar.written_bytes'], 0);
+  assert.is(rev['p2p.linux_p2p_class'], 'thru-host-bridge', 'Linux allows the pair both ways');
+  const revRead = run({ platform: 'one-way', path: 'rootcomplex', op: 'read', reverse: true });
+  const tp = revRead['p2p.throughput_gbytes_per_s'];
+  assert.ok(tp <= exception.readBandwidth * 1.001 && tp > 0.9 * exception.readBandwidth, `${tp} GB/s against the pair's ${exception.readBandwidth} GB/s cap`);
+  // The forward direction is the base platform's: the exception leaves it alone.
+  const fwdRead = run({ platform: 'one-way', path: 'rootcomplex', op: 'read' });
+  const zenRead = run({ platform: 'amd-zen', path: 'rootcomplex', op: 'read' });
+  assert.is(fwdRead['p2p.throughput_gbytes_per_s'], zenRead['p2p.throughput_gbytes_per_s']);
+});
+
+test('a switch that refuses peer TLPs: Linux still says bus-addr; writes are lost with the writer none the wiser, reads time out and fall back', () => {
+  const w = run({ path: 'switch', op: 'write', transfers: 10, switchPeer: 'unsupported' });
+  assert.is(w['p2p.linux_p2p_class'], 'bus-addr');
+  assert.is(w['p2p.transfers_done'], 10);
+  assert.is(w['sw0.unsupported_requests'], 10 * SIZE / MPS);
+  assert.is(w['p2p.lost_write_bytes'], 10 * SIZE);
+  assert.is(w['gpu0.bar.written_bytes'], 0);
+  assert.is(w['p2p.throughput_gbytes_per_s'], 0, 'nothing delivered');
+  const r = run({ path: 'switch', op: 'read', transfers: 4, switchPeer: 'unsupported' });
+  assert.is(r['p2p.fallbacks'], 4);
+  assert.is(r['p2p.transfers_done'], 4);
+  assert.ok(r['nvme0.dma.completion_timeouts'] > 0 && r['sw0.unsupported_requests'] > 0);
+  assert.is(r['gpu0.bar.read_bytes'], 0, 'no read reached the BAR; the fallback reads host memory');
+});
+
+test('a p2pPairs exception naming a root port the root complex does not have is a user error with its field path', () => {
+  const body = scenarioBody();
+  body.components.find((c: { name: string; when?: { platform?: unknown } }) => c.name === 'rc' && c.when?.platform === 'one-way').params.p2pPairs[0].from = 'rp7';
+  const r = cli(['run', writeScenario(tempDir(), 'badpair.json', body), '--set', 'platform=one-way']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, 'components[1].params.p2pPairs[0].from');
+  assert.match(r.stderr, 'rp7 is not one of its root ports');
+  assert.not.match(r.stderr, '    at ');
+});
+
+test('reverse needs a BAR on the route\'s from: without one it is a user error naming the field', () => {
+  const body = scenarioBody();
+  const nvme1 = body.components.find((c: { name: string }) => c.name === 'nvme1');
+  delete nvme1.params.barSize;
+  delete nvme1.params.barBase;
+  delete nvme1.slots;
+  const file = writeScenario(tempDir(), 'nobar.json', body);
+  const r = cli(['run', file, '--set', 'path=acs', '--set', 'reverse=true']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, 'params.routes.acs.from: nvme1 has no BAR to transfer to');
+  assert.is(run({ path: 'acs', transfers: 2 }, file)['p2p.transfers_done'], 2, 'forward it needs none');
 });
 
 test.run();

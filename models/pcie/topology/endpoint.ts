@@ -9,7 +9,7 @@ import { defineComponent, type ComponentContext, type MetricValue, type Topology
 import { byteSize } from '../../../src/scenario/units.js';
 import { Endpoint, endpointStats } from '../endpoint.js';
 import { SPEC_DEFAULT_MPS, transferSize } from '../dma-engine.js';
-import type { PortRoutes } from '../fabric.js';
+import type { PortRoutes, TlpReceiver } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 import { MEMORY, type MemoryDevice } from '../../memory/dram.js';
 import { DMA_ENGINE, type DmaEngineSlot } from './dma-engine.js';
@@ -76,6 +76,10 @@ export class EndpointDevice implements PcieElement {
   attach(_port: string, link: Link, end: 'a' | 'b'): void {
     this.upLink = link;
     this.endpoint().connect(end === 'a' ? link.aToB : link.bToA);
+  }
+
+  attachDirect(_port: string, egress: TlpReceiver): void {
+    this.endpoint().connect(egress);
   }
 
   connect(): void {

@@ -16,7 +16,7 @@
  * between the two built ends.
  */
 import type { Component, PortDecl, TopologyIssue, TopologyNode, TopologyView } from '../../../src/scenario/registry.js';
-import type { AddressRange, PortRoutes } from '../fabric.js';
+import type { AddressRange, PortRoutes, TlpReceiver } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 
 export const DOWNSTREAM_PORT = 'pcie.downstream';
@@ -75,6 +75,8 @@ export interface PcieElement extends Component {
   linkEnd(port: string): LinkEnd;
   /** `port` is end `end` of `link`: send through the direction leaving it. */
   attach(port: string, link: Link, end: 'a' | 'b'): void;
+  /** `port` sends through `egress`, a connection that is not a PCIe link (pcie.integrated); only root complexes and endpoints have it. */
+  attachDirect?(port: string, egress: TlpReceiver): void;
 }
 
 /** The routes of several ports merged: what a switch's upstream side or a root port sees below it. */

@@ -3,13 +3,21 @@
  * ...; root-complex.ts), host memory mapped at [memoryBase, memoryBase +
  * memorySize) from its `memory` slot, and, when its `iommu` slot is filled,
  * an IOMMU translating every request from below.
+ *
+ * Two platform facts a driver meets before any TLP: whether the DMA API can
+ * map a peer's BAR for a device (`dmaMapResource`: dma_map_resource, which
+ * the 2018 discussion proposed should fail where an architecture does not
+ * support P2P), and the offset between a BAR's CPU physical address and the
+ * bus address the fabric routes on (`barBusOffset`, a translating host
+ * bridge's; 0 on x86). The BARs a scenario gives (endpoints' barBase) are
+ * bus addresses.
  */
 import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type TopologyIssue, type TopologyNode, type TopologyView } from '../../../src/scenario/registry.js';
 import { byteSize } from '../../../src/scenario/units.js';
-import type { AddressRange, PortRoutes } from '../fabric.js';
+import type { AddressRange, PortRoutes, TlpReceiver } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
-import { RootComplex, rootComplexParams, rootComplexStats, type RootPort } from '../root-complex.js';
+import { RootComplex, rootComplexParams, rootComplexStats, rootPortIndex, type RootPort } from '../root-complex.js';
 import { MEMORY, type MemoryDevice } from '../../memory/dram.js';
 import { IOMMU, type IommuUnit } from '../../iommu/generic.js';
 import { ledger, ROOT_COMPLEX_TRAVERSAL } from '../attribution.js';
@@ -22,6 +30,10 @@ const params = rootComplexParams.safeExtend({
     .describe("Linux's p2pdma allows P2P through this host bridge (drivers/pci/p2pdma.c: AMD Zen and later, listed Intel host bridges); only classifies pairs, the p2pRead/p2pWrite policies set what the hardware does"),
   memoryBase: byteSize().describe('First bus address of host memory (the memory slot is mapped here)'),
   memorySize: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes of host memory'),
+  dmaMapResource: z.enum(['supported', 'unsupported'])
+    .describe("dma_map_resource of a peer's BAR: 'supported' returns a DMA address (an IOVA with the IOMMU in a DMA domain); 'unsupported' returns DMA_MAPPING_ERROR, as the 2018 discussion proposed where an architecture or IOMMU driver lacks P2P support, and the importer falls back"),
+  barBusOffset: byteSize()
+    .describe("CPU physical address of a BAR below this root complex minus its bus address (a translating host bridge's offset; 0 where they are the same, as on x86); devices must be given bus addresses"),
 });
 type Params = z.output<typeof params>;
 
@@ -33,6 +45,8 @@ export class RootComplexDevice implements PcieElement {
   readonly ecrc: boolean;
   readonly parent = null;
   readonly linuxP2pWhitelisted: boolean;
+  readonly dmaMapResource: Params['dmaMapResource'];
+  readonly barBusOffset: number;
   private readonly below = new Map<string, { far: PcieElement }>();
   private model: RootComplex | null = null;
   private readonly ports = new Map<string, RootPort>();
@@ -41,6 +55,13 @@ export class RootComplexDevice implements PcieElement {
     this.mps = p.mps;
     this.ecrc = p.ecrc;
     this.linuxP2pWhitelisted = p.linuxP2pWhitelisted;
+    this.dmaMapResource = p.dmaMapResource;
+    this.barBusOffset = p.barBusOffset;
+  }
+
+  /** The IOMMU in its iommu slot, or null. */
+  get iommu(): IommuUnit | null {
+    return this.ctx.slot<IommuUnit>('iommu');
   }
 
   plug(port: string, far: PcieElement): void {
@@ -94,6 +115,10 @@ export class RootComplexDevice implements PcieElement {
     this.ports.get(port)!.connect(end === 'a' ? link.aToB : link.bToA);
   }
 
+  attachDirect(port: string, egress: TlpReceiver): void {
+    this.ports.get(port)!.connect(egress);
+  }
+
   connect(): void {
     this.build();
   }
@@ -115,6 +140,12 @@ export class RootComplexDevice implements PcieElement {
  */
 function checkRootComplex(self: TopologyNode, view: TopologyView): TopologyIssue[] {
   const issues: TopologyIssue[] = [];
+  const p = self.params as Params;
+  p.p2pPairs.forEach((x, i) => {
+    for (const end of ['from', 'to'] as const) {
+      if (rootPortIndex(x[end]) >= p.rootPorts) issues.push({ path: [...self.path, 'params', 'p2pPairs', i, end], message: `${x[end]} is not one of its root ports (rp0..rp${p.rootPorts - 1}, rootPorts ${p.rootPorts})` });
+    }
+  });
   const mem = pcieFacts(self).memory!;
   const bars: { node: TopologyNode; base: number; end: number }[] = [{ node: self, base: mem.base, end: mem.base + mem.size }];
   const ids = new Map<number, TopologyNode>();

@@ -62,7 +62,7 @@ export const BASE_PATH: Record<string, unknown> = {
 export function platformPath(): Record<string, unknown> {
   const prefix = (section: string, values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`${section}.${k}`, v]));
   const rc = presetValuesOf('xeon-e5-v4');
-  const { rootPorts: _r, linuxP2pWhitelisted: _w, memoryBase, memorySize, ...rootComplex } = rc as Record<string, unknown>;
+  const { rootPorts: _r, linuxP2pWhitelisted: _w, dmaMapResource: _m, barBusOffset: _o, memoryBase, memorySize, ...rootComplex } = rc as Record<string, unknown>;
   return {
     ...prefix('endpoint', { ...presetValuesOf('netfpga-sume'), ...presetValuesOf('netfpga-sume-dma') }),
     ...prefix('rootComplex', rootComplex),

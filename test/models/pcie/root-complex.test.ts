@@ -231,4 +231,23 @@ test('configuration errors are refused up front', () => {
   assert.is(p.mps, 128, 'the spec default MPS');
 });
 
+test('p2pPairs: an exception covers one ordered pair and one direction; every other pair keeps the root complex\'s policy', () => {
+  const sim = new Simulation();
+  const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
+  const rc = new RootComplex(sim, rootComplexParams.parse({
+    traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'throttled', p2pWriteBandwidth: 7,
+    p2pPairs: [{ from: 'rp1', to: 'rp0', write: 'dropped' }, { from: 'rp0', to: 'rp2', read: 'throttled', readBandwidth: 2 }],
+  }), memory);
+  for (let k = 0; k < 3; k++) rc.addRootPort({ ranges: [{ base: BAR + k * MiB, size: MiB }], requesterIds: [0x100 * (k + 1)] });
+  const table = (op: 'read' | 'write') => [0, 1, 2].flatMap((a) => [0, 1, 2].filter((b) => b !== a).map((b) => `${a}>${b}:${rc.p2pPolicy(op, a, b)}`));
+  assert.equal(table('write'), ['0>1:throttled', '0>2:throttled', '1>0:dropped', '1>2:throttled', '2>0:throttled', '2>1:throttled']);
+  assert.equal(table('read'), ['0>1:full', '0>2:throttled', '1>0:full', '1>2:full', '2>0:full', '2>1:full']);
+  const bad = (p2pPairs: unknown[]) => rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', p2pPairs }).success;
+  assert.not.ok(bad([{ from: 'rp0', to: 'rp0', write: 'dropped' }]), 'a pair is two root ports');
+  assert.not.ok(bad([{ from: 'rp0', to: 'rp1' }, { from: 'rp0', to: 'rp1' }]), 'one exception per pair');
+  assert.not.ok(bad([{ from: 'rp0', to: 'rp1', read: 'throttled' }]), 'a throttle needs a bandwidth, its own or the shared one');
+  assert.not.ok(bad([{ from: 'port0', to: 'rp1' }]), 'root ports by name');
+  assert.ok(bad([{ from: 'rp1', to: 'rp0' }, { from: 'rp0', to: 'rp1' }]), 'A→B and B→A are different pairs');
+});
+
 test.run();
