@@ -37,6 +37,20 @@
  *    flight (tag, transaction and expected address), is counted as
  *    unexpected and dropped. One timer event serves all requests (they time
  *    out in issue order), so requests that complete cost no timer events.
+ *  - Transmit port (optional): every TLP the engine emits holds its
+ *    transmit port for `tlpOverhead` plus its payload at `tlpRate`, so a
+ *    device whose PCIe core takes a fixed time per TLP limits small writes
+ *    itself, below what the link could carry (pcie-bench's NFP-6000: 64-byte
+ *    writes at 24 Gb/s on a Gen3 x8 link).
+ *  - Data paths (optional): `dataPaths` movers between the PCIe core and
+ *    device memory, each moving `dataPathRate`. A write descriptor's data is
+ *    fetched from device memory before its TLPs go, in whole bursts of
+ *    `dataPathBurst` bytes, by the mover that frees up first (so a transfer
+ *    4 bytes past a burst costs a whole burst more); a read descriptor's
+ *    completion data is stored as it arrives by the descriptor's mover (round
+ *    robin), and the descriptor is done when its last byte is stored. This is
+ *    what makes a device's unloaded read latency grow with size faster than
+ *    the link alone would, and what caps its throughput below the link's.
  *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
  *    its link that have not started on the wire yet; the link releases each
  *    when it starts, and the engine hands over the next.
@@ -59,7 +73,7 @@
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
-import { byteSize, duration } from '../../src/scenario/units.js';
+import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { RandomStream } from '../../src/sim/random.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
@@ -68,7 +82,7 @@ import { Histogram } from '../../src/stats/histogram.js';
 import { Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
 import { TlpQueue } from './tlp-queue.js';
-import { REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
+import { DW_BYTES, REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
 
 // ---------------------------------------------------------------- parameters
 
@@ -108,6 +122,11 @@ export const dmaEngineParams = z.strictObject({
   completionBuffer: byteSize().optional().describe('Completion buffer, bytes: a read request is issued only when its data fits (default: tags × MRRS, never limiting)'),
   issueLatency: duration().default(0).describe('Time from taking up a descriptor to its first TLP being ready; pipelined, it adds to latency, not occupancy (0 = none; presets give estimates)'),
   issueInterval: duration().default(0).describe('Least time between taking up two consecutive descriptors: the descriptor processing rate (0 = unlimited; presets give estimates)'),
+  tlpOverhead: duration().default(0).describe('Time the transmit port is held per TLP besides its payload: the device\'s per-TLP cost (0 = none; presets give estimates)'),
+  tlpRate: rate().optional().describe('Payload rate of the transmit port, GB/s (unset: payload costs no port time)'),
+  dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
+  dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
+  dataPathBurst: byteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
 });
@@ -220,6 +239,17 @@ export class DmaEngine implements TlpSender {
   private readonly issueIntervalPs: Time;
   private readonly timeoutPs: Time;
   private readonly txDepth: number;
+  private readonly tlpOverheadPs: number;
+  /** Transmit-port time per payload byte, ps (0: payload is free). */
+  private readonly tlpPsPerByte: number;
+  /** When the transmit port is free for the next TLP, ps (exact). */
+  private txFreeAt = 0;
+  private txWakeArmed = false;
+  /** When each data mover is free, ps (exact); empty without data paths. */
+  private readonly pathFree: Float64Array;
+  private readonly pathPsPerByte: number;
+  private readonly pathBurst: number;
+  private nextReadPath = 0;
   private readonly writeSplits: SplitCache;
   private readonly readSplits: SplitCache;
   private readonly createdAt: Time;
@@ -235,8 +265,11 @@ export class DmaEngine implements TlpSender {
   private dFailed = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
   /** 1 once every TLP of the descriptor has been handed to the link. */
   private dEmitted = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
-  /** When the descriptor's first TLP is ready: its take-up time + issueLatency. */
+  /** When the descriptor's first TLP is ready: its take-up time + issueLatency (+ its data fetch, for a write through data paths). */
   private dReady = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
+  /** A read's data mover, and when its data so far is stored in device memory (ps, exact). */
+  private dPath = new Int32Array(INITIAL_DESCRIPTOR_SLOTS);
+  private dStoredAt = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private freeSlots = new Int32Array(INITIAL_DESCRIPTOR_SLOTS);
   private nFreeSlots = 0;
   private slotCount = 0;
@@ -319,6 +352,12 @@ export class DmaEngine implements TlpSender {
     this.issueIntervalPs = params.issueInterval;
     this.timeoutPs = params.completionTimeout;
     this.txDepth = params.transmitQueue;
+    this.tlpOverheadPs = params.tlpOverhead;
+    this.tlpPsPerByte = params.tlpRate === undefined ? 0 : PS_PER_NS / params.tlpRate;
+    if (params.dataPaths > 0 && params.dataPathRate === undefined) throw new RangeError(`${name}: dataPaths ${params.dataPaths} needs a dataPathRate`);
+    this.pathFree = new Float64Array(params.dataPaths);
+    this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
+    this.pathBurst = params.dataPathBurst;
     const { mps, mrrs, ecrc } = params;
     this.writeSplits = new SplitCache((addr, length) => splitWrite(addr, length, mps, { ecrc }));
     this.readSplits = new SplitCache((addr, length) => splitRead(addr, length, mrrs, { ecrc }));
@@ -364,6 +403,11 @@ export class DmaEngine implements TlpSender {
     const takeUp = now > this.nextTakeUpAt ? now : this.nextTakeUpAt;
     this.nextTakeUpAt = takeUp + this.issueIntervalPs;
     this.dReady[slot] = takeUp + this.issueLatencyPs;
+    this.dStoredAt[slot] = 0;
+    if (this.pathFree.length > 0) {
+      if (op === 'write') this.dReady[slot] = this.fetchWriteData(this.dReady[slot]!, size);
+      else this.dPath[slot] = this.nextReadPath++ % this.pathFree.length;
+    }
     this.pushPending(slot);
     this.descriptorsSubmitted++;
     if (this.firstSubmitAt < 0) this.firstSubmitAt = now;
@@ -385,6 +429,7 @@ export class DmaEngine implements TlpSender {
     this.bytesRead += len;
     this.tagReserved[t]! -= padded;
     this.cplBufferUsed -= padded;
+    if (this.pathFree.length > 0) this.storeReadData(this.tagSlot[t]!, len);
     const next = (this.tagNext[t]! += len);
     if (next === this.tagEnd[t]) {
       this.readRequestsCompleted++;
@@ -511,6 +556,10 @@ export class DmaEngine implements TlpSender {
     for (;;) {
       if (this.emitSlot < 0 && !this.startNextEmit()) break;
       if (this.txQueued >= this.txDepth) break;
+      if (this.txFreeAt > this.sim.now) {
+        this.armTxWake();
+        break;
+      }
       const slot = this.emitSlot;
       const isRead = this.dOp[slot] === OP_READ;
       let p = this.chunk;
@@ -550,6 +599,7 @@ export class DmaEngine implements TlpSender {
       this.pieceIdx = k + 1;
       this.cursor = addr + len;
       this.txQueued++;
+      if (this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0) this.txFreeAt = this.sim.now + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte);
       if (this.cursor === this.end) {
         // Mark the descriptor emitted before the link can release its last TLP.
         this.dEmitted[slot] = 1;
@@ -560,8 +610,57 @@ export class DmaEngine implements TlpSender {
     this.pumping = false;
   }
 
+  /**
+   * A write's data fetched from device memory by the mover that frees up
+   * first (the lowest-numbered among equals), in whole bursts, starting no
+   * sooner than `from`; returns when the last burst is fetched (rounded up
+   * to a whole ps, where it becomes an event; the mover keeps exact time).
+   */
+  private fetchWriteData(from: number, size: number): number {
+    const free = this.pathFree;
+    let p = 0;
+    for (let k = 1; k < free.length; k++) if (free[k]! < free[p]!) p = k;
+    const start = from > free[p]! ? from : free[p]!;
+    const end = start + Math.ceil(size / this.pathBurst) * this.pathBurst * this.pathPsPerByte;
+    free[p] = end;
+    return Math.ceil(end);
+  }
+
+  /** `bytes` of a read's completion data stored by its mover once the mover is free. */
+  private storeReadData(slot: number, bytes: number): void {
+    const p = this.dPath[slot]!, now = this.sim.now;
+    const start = now > this.pathFree[p]! ? now : this.pathFree[p]!;
+    this.pathFree[p] = this.dStoredAt[slot] = start + bytes * this.pathPsPerByte;
+  }
+
+  private armTxWake(): void {
+    if (this.txWakeArmed) return;
+    this.txWakeArmed = true;
+    this.sim.schedule(Math.ceil(this.txFreeAt - this.sim.now), DmaEngine.onTxFree, this, 0);
+  }
+
+  private static onTxFree(self: DmaEngine): void {
+    self.txWakeArmed = false;
+    self.pump();
+  }
+
+  private static onStored(self: DmaEngine, slot: number): void {
+    self.finish(slot);
+    self.pump();
+    self.disarmIfIdle();
+  }
+
   private checkDone(slot: number): void {
     if (this.dEmitted[slot] === 0 || this.dOutstanding[slot] !== 0) return;
+    const wait = Math.ceil(this.dStoredAt[slot]! - this.sim.now);
+    if (wait > 0) {
+      this.sim.schedule(wait, DmaEngine.onStored, this, slot);
+      return;
+    }
+    this.finish(slot);
+  }
+
+  private finish(slot: number): void {
     const now = this.sim.now;
     const latencyNs = (now - this.dSubmit[slot]!) / PS_PER_NS;
     if (this.dOp[slot] === OP_READ) this.readLatency.add(latencyNs);
@@ -691,6 +790,7 @@ export class DmaEngine implements TlpSender {
       this.dOp = growU8(this.dOp, n); this.dAddr = growF64(this.dAddr, n); this.dSize = growF64(this.dSize, n);
       this.dSubmit = growF64(this.dSubmit, n); this.dId = growF64(this.dId, n); this.dOutstanding = growI32(this.dOutstanding, n);
       this.dFailed = growU8(this.dFailed, n); this.dEmitted = growU8(this.dEmitted, n); this.dReady = growF64(this.dReady, n);
+      this.dPath = growI32(this.dPath, n); this.dStoredAt = growF64(this.dStoredAt, n);
       this.freeSlots = growI32(this.freeSlots, n);
     }
     return this.slotCount++;

@@ -1,0 +1,46 @@
+/**
+ * The calibration hosts: pcie-bench's measurement folders and the platform
+ * preset fitted on each (models/presets/nfp6000-*.json). The data is not
+ * part of the project: it is looked for beside it, in
+ * ../shared/data/pcie-bench (or where PCIESIM_PCIE_BENCH points), and a
+ * host whose folder is absent is skipped.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../cli/context.js';
+
+export interface CalibrationHost {
+  folder: string;
+  platform: string;
+  /** IOMMU page size the host maps DMA with, or null with the IOMMU off. */
+  pageSize: '4k' | '2m' | null;
+}
+
+const PREFIX = 'nfp6000-1.2GHz_';
+
+export const CALIBRATION_HOSTS: readonly CalibrationHost[] = [
+  { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro`, platform: 'nfp6000-xeon-e5-2637v3', pageSize: null },
+  { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro-iommu-nosp`, platform: 'nfp6000-xeon-e5-2637v3-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0`, platform: 'nfp6000-xeon-e5-2630v4', pageSize: null },
+  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0-iommu-nosp`, platform: 'nfp6000-xeon-e5-2630v4-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1`, platform: 'nfp6000-xeon-e5-2630v4-remote', pageSize: null },
+  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1-iommu-nosp`, platform: 'nfp6000-xeon-e5-2630v4-remote-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`, platform: 'nfp6000-xeon-e5-2620v2', pageSize: null },
+  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0-iommu`, platform: 'nfp6000-xeon-e5-2620v2-iommu', pageSize: '2m' },
+  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0-iommu-nosp`, platform: 'nfp6000-xeon-e5-2620v2-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1`, platform: 'nfp6000-xeon-e5-2620v2-remote', pageSize: null },
+  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1-iommu`, platform: 'nfp6000-xeon-e5-2620v2-remote-iommu', pageSize: '2m' },
+  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1-iommu-nosp`, platform: 'nfp6000-xeon-e5-2620v2-remote-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}snb-Xeon-E5-2630_dell-t620`, platform: 'nfp6000-xeon-e5-2630', pageSize: null },
+  { folder: `${PREFIX}snb-Xeon-E5-2630_dell-t620-iommu`, platform: 'nfp6000-xeon-e5-2630-iommu', pageSize: '2m' },
+];
+
+/** Where pcie-bench's host folders are: $PCIESIM_PCIE_BENCH, else ../shared/data/pcie-bench beside the package. */
+export function pcieBenchDir(): string {
+  return process.env.PCIESIM_PCIE_BENCH ?? path.resolve(PACKAGE_ROOT, '..', 'shared', 'data', 'pcie-bench');
+}
+
+export function hostFolder(h: CalibrationHost, dir = pcieBenchDir()): string | null {
+  const f = path.join(dir, h.folder);
+  return fs.existsSync(f) ? f : null;
+}

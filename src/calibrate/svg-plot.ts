@@ -1,0 +1,49 @@
+/**
+ * A measured-vs-simulated line plot as a standalone SVG: two lines over a
+ * log2 x axis (sizes and windows double), a linear y axis from 0. Small and
+ * dependency-free so calibration output needs no renderer; numbers are
+ * printed with fixed decimals so the file is byte-identical run to run.
+ */
+import { escapeHtml } from '../report/escape.js';
+
+const WIDTH = 560, HEIGHT = 320, LEFT = 60, RIGHT = 120, TOP = 30, BOTTOM = 45;
+const COLORS = { measured: '#1f77b4', simulated: '#d62728' } as const;
+const TICKS = 5;
+
+export interface PlotSeries { label: keyof typeof COLORS; points: [number, number][] }
+
+const f = (v: number) => v.toFixed(1);
+
+export function svgLinePlot(title: string, xLabel: string, yLabel: string, series: PlotSeries[]): string {
+  const all = series.flatMap((s) => s.points);
+  const xs = all.map(([x]) => Math.log2(Math.max(x, 1)));
+  const xMin = Math.min(...xs), xMax = Math.max(...xs, xMin + 1);
+  const yMax = Math.max(...all.map(([, y]) => y), 1e-9) * 1.1;
+  const px = (x: number) => LEFT + ((Math.log2(Math.max(x, 1)) - xMin) / (xMax - xMin)) * (WIDTH - LEFT - RIGHT);
+  const py = (y: number) => HEIGHT - BOTTOM - (y / yMax) * (HEIGHT - TOP - BOTTOM);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="DejaVu Sans, sans-serif" font-size="11">`,
+    `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
+    `<text x="${LEFT}" y="18" font-size="13">${escapeHtml(title)}</text>`,
+    `<line x1="${LEFT}" y1="${HEIGHT - BOTTOM}" x2="${WIDTH - RIGHT}" y2="${HEIGHT - BOTTOM}" stroke="black"/>`,
+    `<line x1="${LEFT}" y1="${TOP}" x2="${LEFT}" y2="${HEIGHT - BOTTOM}" stroke="black"/>`,
+  ];
+  for (let k = 0; k <= TICKS; k++) {
+    const y = (yMax / TICKS) * k;
+    out.push(`<text x="${LEFT - 6}" y="${f(py(y) + 4)}" text-anchor="end">${y.toPrecision(3)}</text>`);
+  }
+  for (let e = Math.ceil(xMin); e <= Math.floor(xMax); e += Math.max(1, Math.ceil((xMax - xMin) / 8))) {
+    const x = 2 ** e;
+    const label = x >= 1048576 ? `${x / 1048576}M` : x >= 1024 ? `${x / 1024}K` : `${x}`;
+    out.push(`<text x="${f(px(x))}" y="${HEIGHT - BOTTOM + 15}" text-anchor="middle">${label}</text>`);
+  }
+  out.push(`<text x="${(LEFT + WIDTH - RIGHT) / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escapeHtml(xLabel)}</text>`);
+  out.push(`<text transform="translate(14 ${(TOP + HEIGHT - BOTTOM) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`);
+  series.forEach((s, i) => {
+    const pts = [...s.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
+    out.push(`<polyline fill="none" stroke="${COLORS[s.label]}" stroke-width="1.5" points="${pts}"/>`);
+    out.push(`<text x="${WIDTH - RIGHT + 10}" y="${TOP + 14 * (i + 1)}" fill="${COLORS[s.label]}">${s.label}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

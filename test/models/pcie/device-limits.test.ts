@@ -1,0 +1,41 @@
+/**
+ * The DMA engine's device-side limits (nfp6000-dma): a per-TLP transmit cost
+ * that bounds small writes below the link, whole-burst fetches from device
+ * memory that make writes just past a burst cost a burst more, and read data
+ * stored at the data path's rate, which sets how unloaded read latency grows
+ * with size. Expected values come from the preset's figures, not from runs.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadModelLibrary } from '../../../src/scenario/library.js';
+import { runJson } from '../../helpers.js';
+
+const lib = await loadModelLibrary();
+const dma = lib.presets.get('nfp6000-dma')!.values;
+const ns = (v: unknown) => Number(String(v).replace(/\s*ns$/, ''));
+const tlpOverheadNs = ns(dma.tlpOverhead!.value), tlpRate = Number(dma.tlpRate!.value);
+const paths = Number(dma.dataPaths!.value), pathRate = Number(dma.dataPathRate!.value), burst = Number(dma.dataPathBurst!.value);
+const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
+const gbps = (sets: Record<string, string | number>) => runJson('dma-bandwidth', { ...base, ...sets }).metrics['dma.throughput_gbytes_per_s'] as number;
+
+test('64-byte writes are bound by the per-TLP transmit cost, not the link', () => {
+  const expected = 64 / (tlpOverheadNs + 64 / tlpRate);
+  const got = gbps({ op: 'write', size: 64 });
+  assert.ok(Math.abs(got - expected) / expected < 0.01, `${got} GB/s vs ${expected}`);
+});
+
+test('a write one byte past a burst costs a whole burst more on the data paths', () => {
+  const size = 2 * burst + 1;
+  const expected = size / ((Math.ceil(size / burst) * burst) / pathRate / paths);
+  const got = gbps({ op: 'write', size });
+  assert.ok(Math.abs(got - expected) / expected < 0.02, `${got} GB/s vs ${expected}`);
+});
+
+test('unloaded read latency grows with size at the data path rate', () => {
+  const lat = (size: number) => runJson('dma-bandwidth', { ...base, op: 'read', size, inFlight: 1, transfers: 20 }).metrics['dma.latency_ns'].p50 as number;
+  const slope = (lat(2048) - lat(64)) / (2048 - 64);
+  // Within 10%: the first completion's larger payload also crosses the link before storing starts.
+  assert.ok(slope > 1 / pathRate && (slope - 1 / pathRate) / (1 / pathRate) < 0.1, `${slope} ns/B vs ${1 / pathRate}`);
+});
+
+test.run();
