@@ -44,7 +44,8 @@
 import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { ref } from '../../src/scenario/refs.js';
-import { duration, rate } from '../../src/scenario/units.js';
+import { duration } from '../../src/scenario/units.js';
+import { memcpyBandwidth } from './memcpy.js';
 import { SimEvent, type ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US, transferTime, type Time } from '../../src/sim/time.js';
 import type { GrantMapping } from '../xen/gnttab.js';
@@ -78,7 +79,7 @@ const params = z.strictObject({
   createPerPage: duration().default(20_000).describe('Backend: per page of that buffer, sg table and framebuffer setup (est., 5-100 ns)'),
   flip: duration().default(30 * PS_PER_US).describe('Backend without a display subscribed: an atomic page flip programmed into the display controller (est., 10-200 us)'),
   syncOp: duration().default(5 * PS_PER_US).describe('Exporter: replaying one dma-buf CPU-access op on the original buffer (est., 1-50 us)'),
-  copyBandwidth: rate().default(5).describe("Backend's memcpy of a frame into its scanout buffer, one vCPU (est., 2-15 GB/s)"),
+  copyBandwidth: memcpyBandwidth("The backend copying a frame into its scan-out buffer"),
 });
 type Params = z.output<typeof params>;
 
@@ -107,12 +108,13 @@ export interface FlipTarget {
   flipAt(buffer: DisplayBuffer, frame: number, tick: Time): ProcessBody<void>;
 }
 
-/** Told when a frame's flip response reaches the frontend. */
+/** Told when a frame's flip response reaches the frontend; `shownAt` is when the flip took (the vblank that latched it, with a display). */
 export interface PresentListener {
-  presented(frame: number, buffer: number, tick: Time): void;
+  presented(frame: number, buffer: number, tick: Time, shownAt: Time): void;
 }
 
-interface FlipRequest { kind: 'create' | 'flip'; frame: number; buffer: number; tick: Time }
+/** `shownAt` is filled in by the backend when the flip takes: the event carries it back. */
+interface FlipRequest { kind: 'create' | 'flip'; frame: number; buffer: number; tick: Time; shownAt?: Time }
 interface SyncRequest { op: 'begin' | 'end' }
 
 export class Displif {
@@ -243,7 +245,7 @@ export class Displif {
     if (!(yield* this.flips.sendRequest(req))) throw new Error('model bug: the display ring is full');
   }
 
-  /** Backend: for each request, (import,) (sync,) (copy,) flip, release the previous buffer, respond. */
+  /** Backend: for each request, (import,) (sync,) (copy,) flip, respond, release the previous buffer. */
   private *backend(): ProcessBody<void> {
     let onScreen = -1;
     for (;;) {
@@ -270,10 +272,13 @@ export class Displif {
         }
         if (this.display !== null) yield* this.display.flipAt(this.displayBuffer(req.buffer), req.frame, req.tick);
         else yield* this.onBackend(this.p.flip);
+        req.shownAt = this.ctx.sim.now;
         this.flipped++;
+        // The flip's event answers the request as soon as the flip has taken
+        // (XENDISPL_EVT_PG_FLIP); the previous buffer leaves the screen after.
+        yield* this.flips.sendResponses([req]);
         if (onScreen >= 0) yield* this.release(onScreen);
         onScreen = req.buffer;
-        yield* this.flips.sendResponses([req]);
       }
     }
   }
@@ -345,7 +350,7 @@ export class Displif {
           waiter.succeed();
           continue;
         }
-        this.listener!.presented(r.frame, r.buffer, r.tick);
+        this.listener!.presented(r.frame, r.buffer, r.tick, r.shownAt!);
       }
     }
   }

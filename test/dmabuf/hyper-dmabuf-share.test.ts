@@ -27,4 +27,15 @@ test('a buffer the exporter\'s grant table cannot hold fails at export, as an ou
   assert.is(m.use_latency_us, null);
 });
 
+test("the exporter-only baseline: unchanged ION user space copies each frame in before every use, at one vCPU's memcpy rate", () => {
+  const inPlace = run({ design: 'exporter-only', producer: 'in-place' });
+  const ion = run({ design: 'exporter-only', producer: 'ion-copy' });
+  assert.is(inPlace.producer_copy_us, 0);
+  // 2,025 pages × 4,096 B at the 5 GB/s estimate: 8,294,400 B / 5 B/ns = 1,658,880 ns.
+  assert.is(ion.producer_copy_us, 1658.88);
+  assert.is(ion.use_latency_us, inPlace.use_latency_us, 'the dma-buf ops themselves do not change');
+  const slow = run({ design: 'exporter-only', producer: 'ion-copy', pages: 8100 });
+  assert.is(slow.producer_copy_us, 8100 * 4096 / 5 / 1000);
+});
+
 test.run();

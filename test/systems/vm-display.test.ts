@@ -87,4 +87,17 @@ test('no sync across the VMs: a guest that renders into a buffer at once, while 
   assert.ok(afterFlip['compositor.skipped_frames'] > 0, 'and costs frames');
 });
 
+test("per-frame sharing in step with the vblank: double buffered, the buffer leaving the screen is torn down after the flip's event, so every other tick finds none free; a third buffer fixes it unless dom0's IOMMU maps every grant", () => {
+  const sets = { resolution: '4k', fps: 120, sharing: 'per-frame', frames: 12 };
+  const double = run({ ...sets, buffers: 2 });
+  // Ticks fall on vblanks: frame k is latched at the vblank of tick k+1, when frame k-1's buffer only starts its
+  // teardown. The first two ticks find a buffer, then every other one does: ticks 2, 4, 6, 8 and 10 are skipped.
+  assert.is(double['compositor.skipped_frames'], 5);
+  assert.is(double['compositor.missed_deadlines'], 5, 'the frames shown are on time: latched at the vblank after their tick');
+  const triple = run({ ...sets, buffers: 3 });
+  assert.is(triple['compositor.missed_deadlines'], 0);
+  const strict = run({ ...sets, buffers: 3, dom0IommuView: 'own-memory' });
+  assert.ok(strict['compositor.missed_deadlines'] > 0, 'each grant entering and leaving the IOMMU page by page does not fit the period');
+});
+
 test.run();
