@@ -11,7 +11,7 @@ import { lspciImporter } from './pcie/import/lspci-importer.js';
 export const presetDirs = [fileURLToPath(new URL('../../models/presets/', import.meta.url))];
 
 /** The scenarios `npm start` sweeps into the quick-start report, in report order. */
-export const quickstart = ['vm-display-pipeline', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window', 'iommu-map-unmap', 'apu-redirect', 'dmabuf-attach', 'demo-read-tags'];
+export const quickstart = ['vm-display-pipeline', 'vm-video-encode', 'dma-bandwidth', 'switch-fanin', 'hypercall-costs', 'gref-schemes', 'xen-vs-kvm', 'display-frames', 'hyper-dmabuf', 'p2p-paths', 'iommu-window', 'iommu-map-unmap', 'apu-redirect', 'dmabuf-attach', 'demo-read-tags'];
 
 /** Importers by format, for `pciesim import <format>`: real machines as scenarios. */
 export const importers = { lspci: lspciImporter };

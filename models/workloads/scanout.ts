@@ -27,13 +27,12 @@ import { SimEvent, type ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/stats/distribution.js';
-import type { DescriptorListener } from '../pcie/dma-engine.js';
 import { ENDPOINT } from '../pcie/topology/node.js';
 import { transactions } from '../pcie/attribution.js';
 import type { Attribution } from '../../src/stats/attribution.js';
 import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import { DISPLIF, type Displif, type DisplayBuffer, type FlipTarget } from '../dmabuf/displif.js';
-import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
+import { FrameReader, runsOf, type Run } from './frame-reader.js';
 
 const BYTES_PER_GB = 1e9;
 
@@ -58,10 +57,8 @@ const stats: readonly StatDecl[] = [
   { name: 'read_gbytes_per_s', unit: 'GB/s', description: 'Bytes scanned out over the run' },
 ];
 
-interface Run { addr: number; bytes: number }
-
-class Scanout implements Component, FlipTarget, DescriptorListener {
-  private device!: EndpointDevice;
+class Scanout implements Component, FlipTarget {
+  private reader!: FrameReader;
   private readonly periodPs: Time;
   private front: Run[] | null = null;
   private frontBuffer: DisplayBuffer | null = null;
@@ -72,12 +69,7 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
   private shown = 0;
   private scanned = 0;
   private underruns = 0;
-  private bytesRead = 0;
   private descriptorsPerFrame: number | null = null;
-  /** The scan-out in progress: descriptors left to submit, in flight, and the event its end fires. */
-  private pending: Run[] = [];
-  private outstanding = 0;
-  private scanDone: SimEvent<void> | null = null;
   /** The run's refreshes are over: the display shows nothing more. */
   private off = false;
 
@@ -86,8 +78,8 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
   }
 
   connect(): void {
-    this.device = this.ctx.peer<EndpointDevice>(this.p.device);
-    this.device.endpointModel.dma.listener = this;
+    const device = this.ctx.peer<EndpointDevice>(this.p.device);
+    this.reader = new FrameReader(this.ctx.sim, device.endpointModel.dma, this.p.inFlight);
     this.ctx.peer<Displif>(this.p.protocol).attachDisplay(this);
   }
 
@@ -123,7 +115,7 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
       if (this.front === null) continue;
       const t0 = sim.now;
       const read = this.frontBuffer!.resv.beginRead();
-      yield* this.scan(this.front);
+      yield* this.reader.read(this.front);
       if (this.frontBuffer!.resv.endRead(read)) this.torn++;
       this.scanned++;
       this.scanTime.add((sim.now - t0) / PS_PER_US);
@@ -136,36 +128,6 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
     // Flips still waiting when the run's refreshes are over, or asked for later, are never shown: their backend goes on.
     this.off = true;
     for (const l of this.latched) l.done.succeed();
-  }
-
-  /** Reads every run of the front buffer, `inFlight` descriptors at a time. */
-  private *scan(runs: readonly Run[]): ProcessBody<void> {
-    this.pending = [...runs].reverse();
-    this.outstanding = 0;
-    const done = new SimEvent<void>(this.ctx.sim);
-    this.scanDone = done;
-    this.refill();
-    yield done;
-  }
-
-  private refill(): void {
-    const dma = this.device.endpointModel.dma;
-    while (this.outstanding < this.p.inFlight && this.pending.length > 0) {
-      const run = this.pending.pop()!;
-      this.outstanding++;
-      this.bytesRead += run.bytes;
-      dma.submit('read', run.addr, run.bytes);
-    }
-    if (this.outstanding === 0 && this.pending.length === 0 && this.scanDone !== null) {
-      const d = this.scanDone;
-      this.scanDone = null;
-      d.succeed();
-    }
-  }
-
-  descriptorDone(): void {
-    this.outstanding--;
-    this.refill();
   }
 
   /** Frames shown: the pipeline's transactions, so Xen's and the fabric's charges read per frame. */
@@ -183,20 +145,9 @@ class Scanout implements Component, FlipTarget, DescriptorListener {
       torn_refreshes: this.torn,
       underruns: this.underruns,
       descriptors_per_frame: this.descriptorsPerFrame,
-      read_gbytes_per_s: now > 0 ? (this.bytesRead * PS_PER_S) / now / BYTES_PER_GB : 0,
+      read_gbytes_per_s: now > 0 ? (this.reader.bytesRead * PS_PER_S) / now / BYTES_PER_GB : 0,
     };
   }
-}
-
-/** The buffer's pages as runs of contiguous bus addresses, each at most `maxBytes`. */
-export function runsOf(buffer: DisplayBuffer, maxBytes: number): Run[] {
-  const runs: Run[] = [];
-  for (const addr of buffer.addresses) {
-    const last = runs[runs.length - 1];
-    if (last !== undefined && last.addr + last.bytes === addr && last.bytes + GRANT_PAGE_BYTES <= maxBytes) last.bytes += GRANT_PAGE_BYTES;
-    else runs.push({ addr, bytes: GRANT_PAGE_BYTES });
-  }
-  return runs;
 }
 
 export const scanout = defineComponent({

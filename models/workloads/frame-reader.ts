@@ -1,0 +1,69 @@
+/**
+ * A device reading a whole frame by DMA: the buffer's pages as runs of
+ * contiguous bus addresses (each cut at the device's largest descriptor),
+ * submitted to its DMA engine with at most `inFlight` outstanding, done when
+ * the last completes. Shared by the consumers of displayed frames (a display
+ * controller's scan-out, a video encoder's read).
+ *
+ * Left out: descriptor fetch from memory (descriptors are submitted
+ * directly), and any ordering of the runs but the buffer's page order.
+ */
+import { SimEvent, type ProcessBody, type Simulation } from '../../src/sim/index.js';
+import type { DescriptorListener, DmaEngine } from '../pcie/dma-engine.js';
+import type { DisplayBuffer } from '../dmabuf/displif.js';
+import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
+
+export interface Run { addr: number; bytes: number }
+
+/** The buffer's pages as runs of contiguous bus addresses, each at most `maxBytes`. */
+export function runsOf(buffer: DisplayBuffer, maxBytes: number): Run[] {
+  const runs: Run[] = [];
+  for (const addr of buffer.addresses) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.addr + last.bytes === addr && last.bytes + GRANT_PAGE_BYTES <= maxBytes) last.bytes += GRANT_PAGE_BYTES;
+    else runs.push({ addr, bytes: GRANT_PAGE_BYTES });
+  }
+  return runs;
+}
+
+export class FrameReader implements DescriptorListener {
+  /** Bytes submitted for reading over the run. */
+  bytesRead = 0;
+  private pending: Run[] = [];
+  private outstanding = 0;
+  private done: SimEvent<void> | null = null;
+
+  /** Takes over `dma`'s completions: one reader per DMA engine. */
+  constructor(private readonly sim: Simulation, private readonly dma: DmaEngine, private readonly inFlight: number) {
+    dma.listener = this;
+  }
+
+  /** Reads every run, `inFlight` descriptors at a time; returns when the last has completed. */
+  *read(runs: readonly Run[]): ProcessBody<void> {
+    this.pending = [...runs].reverse();
+    this.outstanding = 0;
+    const done = new SimEvent<void>(this.sim);
+    this.done = done;
+    this.refill();
+    yield done;
+  }
+
+  private refill(): void {
+    while (this.outstanding < this.inFlight && this.pending.length > 0) {
+      const run = this.pending.pop()!;
+      this.outstanding++;
+      this.bytesRead += run.bytes;
+      this.dma.submit('read', run.addr, run.bytes);
+    }
+    if (this.outstanding === 0 && this.pending.length === 0 && this.done !== null) {
+      const d = this.done;
+      this.done = null;
+      d.succeed();
+    }
+  }
+
+  descriptorDone(): void {
+    this.outstanding--;
+    this.refill();
+  }
+}
