@@ -15,6 +15,7 @@ const stats: readonly StatDecl[] = [
   { name: 'attaches', unit: 'attachments', description: 'dma_buf_attach calls' },
   { name: 'maps', unit: 'maps', description: 'Attachments mapped (sg_table and dma_map_sg)' },
   { name: 'migrated_pages', unit: 'pages', description: 'Pages copied from device to system memory' },
+  { name: 'redirects', unit: 'attachments', description: "Attachments to an APU carve-out sent to its system address instead of through the iGPU's BAR" },
   { name: 'cpu_accesses', unit: 'brackets', description: 'Begin/end CPU access calls' },
 ];
 
@@ -34,7 +35,7 @@ export class DmaBufKernel {
 
   metrics(): Record<string, MetricValue> {
     const c = this.core.counts();
-    return { attaches: c.attaches, maps: c.maps, migrated_pages: c.pagesMigrated, cpu_accesses: c.cpuAccesses };
+    return { attaches: c.attaches, maps: c.maps, migrated_pages: c.pagesMigrated, redirects: c.redirects, cpu_accesses: c.cpuAccesses };
   }
 
   attribution(): Attribution {

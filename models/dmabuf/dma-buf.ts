@@ -7,6 +7,10 @@
  *    the importer reaching that memory in place over PCIe (the exporter
  *    allows it and the pair can do P2P), or the exporter migrates the
  *    buffer to system memory first (amdgpu/ttm move): a copy of every page.
+ *    An APU's "VRAM" is a carve-out of system memory behind the iGPU's BAR
+ *    (the 2018 discussion): reached in place through the BAR where the pair
+ *    can do P2P, else the driver redirects the importer to the carve-out's
+ *    system address, with no copy: it already is system memory.
  *  - map / unmap attachment: the exporter builds an sg_table of the pages
  *    and dma_map_sg maps them for the importing device, through its IOMMU
  *    domain when there is one (the IOMMU model's own map/unmap costs).
@@ -45,8 +49,8 @@ export const DMABUF_MIGRATE = 'dma-buf-migrate';
 export const DMABUF_CPU_ACCESS = 'dma-buf-cpu-access';
 export const DMABUF_FENCE = 'dma-buf-fence';
 
-/** Where a buffer's pages are. */
-export type Placement = 'system' | 'device';
+/** Where a buffer's pages are: system memory, a device's own memory, or an APU's carve-out of system memory behind its BAR. */
+export type Placement = 'system' | 'device' | 'carve-out';
 
 /** How an importer of a device-memory buffer reaches it. */
 export type P2pPolicy = 'in-place' | 'migrate';
@@ -75,6 +79,8 @@ export interface DmaBufCounts {
   unmaps: number;
   migrations: number;
   pagesMigrated: number;
+  /** Attachments to a carve-out sent to its system address instead of the BAR. */
+  redirects: number;
   cpuAccesses: number;
   fencesSignalled: number;
 }
@@ -107,7 +113,7 @@ export class Fence {
 }
 
 export class DmaBufCore {
-  private readonly n: DmaBufCounts = { attaches: 0, detaches: 0, maps: 0, unmaps: 0, migrations: 0, pagesMigrated: 0, cpuAccesses: 0, fencesSignalled: 0 };
+  private readonly n: DmaBufCounts = { attaches: 0, detaches: 0, maps: 0, unmaps: 0, migrations: 0, pagesMigrated: 0, redirects: 0, cpuAccesses: 0, fencesSignalled: 0 };
 
   /**
    * `iommus`: the IOMMU and domain each importing device's DMA goes
@@ -134,7 +140,9 @@ export class DmaBufCore {
    * dma_buf_attach of `device`. A buffer in device memory is reached in
    * place when `policy` is 'in-place' and `p2pCapable` (the pair can do
    * P2P, e.g. Linux's p2pdma distance allows it); otherwise it is migrated
-   * to system memory first, and stays there for every importer.
+   * to system memory first, and stays there for every importer. A
+   * carve-out is reached through its BAR on the same terms, else redirected
+   * to its system address at no cost beyond the attach.
    */
   *attach(buf: DmaBuf, device: number, policy: P2pPolicy, p2pCapable: boolean): ProcessBody<Attachment> {
     let t = this.costs.attach;
@@ -149,6 +157,9 @@ export class DmaBufCore {
         this.n.migrations++;
         this.n.pagesMigrated += buf.pages;
       }
+    } else if (buf.placement === 'carve-out') {
+      if (policy === 'in-place' && p2pCapable) p2p = true;
+      else this.n.redirects++;
     }
     this.attribution.charge(DMABUF_ATTACH, this.costs.attach);
     this.n.attaches++;

@@ -4,7 +4,9 @@
  * map the attachment (sg_table, dma_map_sg through the importer's IOMMU when
  * it has one), and the first CPU access bracket; in place over P2P, or after
  * migrating the buffer to system memory (what an exporter does when the pair
- * cannot do P2P, or by policy).
+ * cannot do P2P, or by policy). Backed by an APU's carve-out instead, the
+ * buffer is reached through the iGPU's BAR or redirected to its system
+ * address: never copied.
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -22,7 +24,8 @@ const params = z.strictObject({
   importer: z.number().int().min(0).max(0xffff).describe("The importing device's requester ID"),
   bufferIova: byteSize().describe('The IOVA the buffer is mapped at'),
   pages: z.number().int().min(1).describe('Buffer size in 4 KiB pages'),
-  policy: z.enum(['in-place', 'migrate']).describe("Reach the exporter's device memory in place over P2P, or migrate it to system memory first"),
+  backing: z.enum(['vram', 'carve-out']).default('vram').describe("The exporter's memory: a discrete GPU's VRAM, or an APU's carve-out of system memory behind its BAR"),
+  policy: z.enum(['in-place', 'migrate']).describe("Reach the exporter's memory in place over P2P, or through system memory: VRAM is migrated there first, a carve-out redirected to its system address"),
   p2pCapable: z.boolean().default(true).describe('The pair can do P2P (else in-place falls back to migrating)'),
 });
 type Params = z.output<typeof params>;
@@ -55,7 +58,7 @@ class DmabufAttach implements Component {
 
   private *use(): ProcessBody<void> {
     const sim = this.ctx.sim, t0 = sim.now, core = this.kernel.core;
-    const buf = new DmaBuf(this.p.pages, 'device', this.p.bufferIova);
+    const buf = new DmaBuf(this.p.pages, this.p.backing === 'vram' ? 'device' : 'carve-out', this.p.bufferIova);
     const a = yield* core.attach(buf, this.p.importer, this.p.policy, this.p.p2pCapable);
     this.t.attach = sim.now - t0;
     const t1 = sim.now;
