@@ -51,6 +51,10 @@ export class HyperDmabufDriver {
     void this.model;
   }
 
+  invariants(): string[] {
+    return this.model.invariants();
+  }
+
   metrics(): Record<string, MetricValue> {
     const c = this.model.counts();
     return { messages: c.messagesTotal, ops_to_source: c.messages.OPS_TO_SOURCE, timeouts: c.timeouts };

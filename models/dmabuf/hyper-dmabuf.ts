@@ -590,6 +590,47 @@ export class HyperDmabuf {
     };
   }
 
+  /**
+   * Conservation of the driver's messages and buffers, true at any moment
+   * (a send or a take in progress holds at most one message per channel
+   * between ring and count): every request counted was pushed on a ring,
+   * every response counted was taken from one, none answered twice or
+   * answered and refused; every live export still grants all its refs to
+   * its importer, and every mapped import holds one mapping per data page.
+   */
+  invariants(): string[] {
+    const out: string[] = [];
+    let pushed = 0, taken = 0, answered = 0, responsesTaken = 0;
+    for (const ch of this.byPair.values()) {
+      const r = ch.ring.ring.counts();
+      pushed += r.requestsPushed; taken += r.requestsTaken; answered += r.responsesPushed; responsesTaken += r.responsesTaken;
+      if (r.requestsTaken > r.requestsPushed || r.responsesTaken > r.responsesPushed || r.responsesPushed > r.requestsTaken) {
+        out.push(`${ch.from.name}->${ch.to.name}: ${r.requestsPushed} requests pushed, ${r.requestsTaken} taken, ${r.responsesPushed} answered, ${r.responsesTaken} answers taken`);
+      }
+    }
+    const c = this.counts();
+    if (pushed < c.messagesTotal || pushed > c.messagesTotal + this.byPair.size) out.push(`${c.messagesTotal} messages counted, ${pushed} pushed on the rings`);
+    if (responsesTaken < c.responses || responsesTaken > c.responses + this.byPair.size * this.slots) out.push(`${c.responses} responses counted, ${responsesTaken} taken from the rings`);
+    if (answered + c.refused > taken) out.push(`${answered} requests answered + ${c.refused} refused > ${taken} taken`);
+    if (c.cleanups > c.exports + c.exportFailures) out.push(`${c.cleanups} cleanups > ${c.exports} exports + ${c.exportFailures} failed`);
+    for (const st of this.doms.values()) {
+      for (const e of st.exported.values()) {
+        const refs = [...e.buffer.dataRefs, ...e.buffer.metadataRefs];
+        const lost = refs.filter((r) => !e.exporter.grants.grantedTo(r, e.importer.id, false)).length;
+        if (lost > 0) out.push(`export ${hidString(e.hid)}: ${lost} of its ${refs.length} refs no longer granted to ${e.importer.name}`);
+        if (e.active < 0) out.push(`export ${hidString(e.hid)}: ${e.active} active users`);
+      }
+      for (const i of st.imported.values()) {
+        if (i.importers < 0) out.push(`import ${hidString(i.hid)}: ${i.importers} fds`);
+        const m = i.mappings;
+        if (m !== undefined && (m.length !== i.shared.nents || m.some((x) => x.granter.grants.mapped(x.ref) < 1))) {
+          out.push(`import ${hidString(i.hid)}: ${m.length} mappings held for ${i.shared.nents} pages, or one no longer mapped`);
+        }
+      }
+    }
+    return out;
+  }
+
   // ---- Sending and receiving ----
 
   /**

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue } from '../../src/scenario/registry.js';
 import type { AddressRange } from '../pcie/fabric.js';
 import { Iommu, iommuStats } from './iommu.js';
+import { iommuInvariants } from './conservation.js';
 import { iommuParams, type IommuParams } from './params.js';
 import { IOMMU_WALK, IOMMU_WALKER_WAIT, ledger } from '../pcie/attribution.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -72,6 +73,10 @@ export class IommuUnit {
 
   metrics(): Record<string, MetricValue> {
     return this.model.metrics();
+  }
+
+  invariants(): string[] {
+    return iommuInvariants(this.model.stats(), this.model.iotlb);
   }
 }
 

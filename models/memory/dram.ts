@@ -12,6 +12,7 @@
 import { defineComponent, type ComponentContext, type MetricValue } from '../../src/scenario/registry.js';
 import type { AddressRange } from '../pcie/fabric.js';
 import { Memory, memoryStats, memoryTimingParams, type MemoryTiming } from '../pcie/memory.js';
+import { memoryInvariants } from '../pcie/conservation.js';
 import { ledger, MEMORY_LATENCY, MEMORY_QUEUE, MEMORY_TRANSFER } from '../pcie/attribution.js';
 import { Attribution } from '../../src/stats/attribution.js';
 
@@ -35,6 +36,10 @@ export class MemoryDevice {
     if (this.model === null) return new Attribution();
     const s = this.model.stats();
     return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs]]);
+  }
+
+  invariants(): string[] {
+    return this.model === null ? [] : memoryInvariants(this.model.stats(), this.model.psPerByte);
   }
 
   metrics(): Record<string, MetricValue> {

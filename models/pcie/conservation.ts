@@ -8,6 +8,8 @@
  */
 import type { DmaEngineStats } from './dma-engine.js';
 import type { LinkDirectionStats } from './link.js';
+import type { MemoryStats } from './memory.js';
+import type { RootComplexStats } from './root-complex.js';
 import type { SwitchStats } from './switch.js';
 
 export function dmaEngineInvariants(s: DmaEngineStats): string[] {
@@ -36,4 +38,42 @@ export function switchInvariants(s: SwitchStats): string[] {
   const tin = sum((p) => p.tlpsIn), tout = sum((p) => p.tlpsOut), held = sum((p) => p.held);
   const dropped = s.malformed + s.unsupportedRequests + s.unexpectedCompletions;
   return tin === tout + held + dropped ? [] : [`TLPs: ${tin} in != ${tout} out + ${held} held + ${dropped} discarded`];
+}
+
+/**
+ * Every TLP the root complex took in was routed exactly one way (to memory,
+ * to another root port, or discarded, each counted) or is still crossing or
+ * translating; every request routed to memory reached it, once.
+ */
+export function rootComplexInvariants(s: RootComplexStats, memory: MemoryStats): string[] {
+  const out: string[] = [];
+  const discarded = s.p2pReadsDropped + s.p2pWritesDropped + s.unsupportedRequests + s.unroutableCompletions + s.translationFaults + s.messagesReceived;
+  const routed = s.memoryReads + s.memoryWrites + s.p2pForwarded + discarded;
+  if (s.tlpsIn !== routed + s.unrouted) {
+    out.push(`TLPs: ${s.tlpsIn} in != ${s.memoryReads + s.memoryWrites} to memory + ${s.p2pForwarded} forwarded + ${discarded} discarded + ${s.unrouted} not routed yet`);
+  }
+  if (memory.reads !== s.memoryReads || memory.writes !== s.memoryWrites) {
+    out.push(`memory requests: ${s.memoryReads} reads and ${s.memoryWrites} writes routed to memory, ${memory.reads} and ${memory.writes} reached it`);
+  }
+  if (s.unrouted < 0 || s.inside < s.unrouted) out.push(`${s.inside} TLPs inside, ${s.unrouted} of them not routed: a count is off`);
+  return out;
+}
+
+/**
+ * The memory's one bandwidth resource: its transfer time is its bytes at its
+ * bandwidth, busy time never exceeds that, waits are not negative and the
+ * longest is within their sum.
+ */
+export function memoryInvariants(s: MemoryStats, psPerByte: number): string[] {
+  const out: string[] = [];
+  const expected = (s.bytesRead + s.bytesWritten) * psPerByte;
+  if (Math.abs(s.transferPs - expected) > 1e-9 * Math.max(1, expected)) {
+    out.push(`transfer time ${s.transferPs} ps != ${s.bytesRead + s.bytesWritten} bytes at ${psPerByte} ps/byte (${expected} ps)`);
+  }
+  if (s.busyPs < 0 || s.busyPs > s.transferPs * (1 + 1e-12) || s.utilization < 0 || s.utilization > 1 + 1e-9) {
+    out.push(`busy ${s.busyPs} ps of ${s.transferPs} ps transferred, utilization ${s.utilization}`);
+  }
+  if (s.queuePs < 0 || s.maxQueuePs > s.queuePs) out.push(`waits: total ${s.queuePs} ps, longest ${s.maxQueuePs} ps`);
+  if ((s.reads + s.writes > 0) !== (s.firstAccessAt >= 0)) out.push(`${s.reads + s.writes} accesses but first access at ${s.firstAccessAt}`);
+  return out;
 }

@@ -161,6 +161,8 @@ export interface RootComplexStats {
   readonly messagesReceived: number;
   /** TLPs inside the root complex now: crossing, translating, throttled, or at the memory. */
   readonly inside: number;
+  /** The part of `inside` not routed yet: crossing or translating (the rest is counted where it was routed). */
+  readonly unrouted: number;
 }
 
 // ---------------------------------------------------------------- root port
@@ -415,6 +417,7 @@ export class RootComplex {
       translationFaults: this.translationFaults,
       messagesReceived: this.messagesReceived,
       inside: this.crossing.size + this.translating.size + this.completer.pending + this.caps.reduce((n, c) => n + c.size, 0),
+      unrouted: this.crossing.size + this.translating.size,
     };
   }
 

@@ -44,6 +44,9 @@ export class GrantTable {
   private nFree = 0;
   private inUse = 0;
   private highWater = 0;
+  /** Entries ever granted, and ever ended. */
+  private grantedTotal = 0;
+  private endedTotal = 0;
 
   constructor(readonly version: GrantVersion, readonly maxFrames: number, initialFrames: number, readonly pageBytes: number) {
     if (!Number.isInteger(maxFrames) || maxFrames < 1) throw new RangeError(`maxFrames must be a positive integer, got ${maxFrames}`);
@@ -103,6 +106,7 @@ export class GrantTable {
     this.grantee[ref] = domid;
     this.readOnly[ref] = readOnly ? 1 : 0;
     this.inUse++;
+    this.grantedTotal++;
     if (this.inUse > this.highWater) this.highWater = this.inUse;
     return { ref, grewFrames: grew };
   }
@@ -130,7 +134,51 @@ export class GrantTable {
     this.grantee[ref] = -1;
     this.free[this.nFree++] = ref;
     this.inUse--;
+    this.endedTotal++;
     return 'ok';
+  }
+
+  /** Entries ever granted and ever ended (each grant and each end writes the entry). */
+  get writes(): { granted: number; ended: number } {
+    return { granted: this.grantedTotal, ended: this.endedTotal };
+  }
+
+  /** Mappings of this table's entries held by grantees now. */
+  get mappings(): number {
+    let n = 0;
+    for (let ref = 0; ref < this.capacity; ref++) n += this.mapCount[ref]!;
+    return n;
+  }
+
+  /**
+   * The table's own bookkeeping: each present entry past the reserved ones
+   * is granted or on the free list, once; the counts agree with the
+   * entries; only granted entries are mapped, never a negative number of
+   * times. Messages name what is off (empty when all hold).
+   */
+  invariants(): string[] {
+    const out: string[] = [];
+    const present = this.framesNow * this.entriesPerFrame;
+    let granted = 0;
+    for (let ref = 0; ref < this.capacity; ref++) {
+      if (this.grantee[ref] !== -1) {
+        granted++;
+        if (ref < RESERVED_ENTRIES || ref >= present) out.push(`entry ${ref} is granted but reserved or past the table's ${this.framesNow} frames`);
+      } else if (this.mapCount[ref] !== 0) out.push(`entry ${ref} is free but mapped ${this.mapCount[ref]} times`);
+      if (this.mapCount[ref]! < 0) out.push(`entry ${ref} is mapped ${this.mapCount[ref]} times`);
+    }
+    const onFreeList = new Set<number>();
+    for (let i = 0; i < this.nFree; i++) {
+      const ref = this.free[i]!;
+      if (onFreeList.has(ref) || this.grantee[ref] !== -1) out.push(`entry ${ref} is on the free list twice, or while granted`);
+      onFreeList.add(ref);
+    }
+    if (granted !== this.inUse || this.inUse !== this.grantedTotal - this.endedTotal) {
+      out.push(`${granted} entries granted, ${this.inUse} counted in use, ${this.grantedTotal} grants - ${this.endedTotal} ends`);
+    }
+    if (this.nFree + this.inUse !== Math.max(0, present - RESERVED_ENTRIES)) out.push(`${this.nFree} free + ${this.inUse} in use != ${present} entries present - ${RESERVED_ENTRIES} reserved`);
+    if (this.framesNow > this.maxFrames || this.highWater < this.inUse) out.push(`${this.framesNow} of ${this.maxFrames} frames, peak ${this.highWater} < ${this.inUse} in use`);
+    return out;
   }
 
   private addFrames(n: number): void {

@@ -17,6 +17,7 @@ import { IOMMU, type IommuUnit } from '../iommu/generic.js';
 import type { Attribution } from '../../src/stats/attribution.js';
 import { EventChannels } from './event-channel.js';
 import { GrantOps } from './gnttab.js';
+import { grantInvariants } from './conservation.js';
 import { Hypervisor } from './hypervisor.js';
 import { xenPlatformParams } from './platform.js';
 import { Xenstore } from './xenstore.js';
@@ -74,6 +75,10 @@ export class XenHost {
 
   attribution(): Attribution {
     return this.xen.attribution;
+  }
+
+  invariants(): string[] {
+    return grantInvariants(this.xen.domains, this.grants.counts());
   }
 }
 

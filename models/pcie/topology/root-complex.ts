@@ -21,6 +21,7 @@ import { RootComplex, rootComplexParams, rootComplexStats, rootPortIndex, type R
 import { MEMORY, type MemoryDevice } from '../../memory/dram.js';
 import { IOMMU, type IommuUnit } from '../../iommu/generic.js';
 import { ledger, ROOT_COMPLEX_TRAVERSAL } from '../attribution.js';
+import { rootComplexInvariants } from '../conservation.js';
 import type { Attribution } from '../../../src/stats/attribution.js';
 import { DOWNSTREAM_PORT, endpointsBelow, mergeRoutes, pcieFacts, ROOT_COMPLEX, type PcieElement, type PcieFacts } from './node.js';
 
@@ -130,6 +131,11 @@ export class RootComplexDevice implements PcieElement {
 
   metrics(): Record<string, MetricValue> {
     return this.rootComplex.metrics();
+  }
+
+  invariants(): string[] {
+    const rc = this.rootComplex;
+    return rootComplexInvariants(rc.stats(), rc.memory.stats());
   }
 }
 
