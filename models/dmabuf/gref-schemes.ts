@@ -1,6 +1,6 @@
 /**
  * The three ways to hand a buffer of N pages from one Xen domain to another
- * as grant references (REFERENCES.md, "The three gref schemes"), behind one
+ * as grant references (SOURCES.md, "The three gref schemes"), behind one
  * interface so a protocol can swap them:
  *
  *  - flat: N refs in an array. In the 2018 discussion no protocol carries a
@@ -55,13 +55,13 @@ export const GREF_BYTES = 4;
 export const DIRECTORY_REFS_PER_PAGE = 1023;
 /** hyper_dmabuf: a 4 KiB page of 4-byte refs. */
 export const MULTILEVEL_REFS_PER_PAGE = 1024;
-/** displif requests and responses are 64 bytes (REFERENCES.md). */
+/** displif requests and responses are 64 bytes (SOURCES.md). */
 export const DISPLIF_MESSAGE_BYTES = 64;
 /** displif's request header: id (2 bytes), operation (1), reserved (5); the operation's fields follow (displif.h struct xendispl_req). */
 export const DISPLIF_REQUEST_HEADER_BYTES = 8;
 /** Refs one flat-scheme request carries: the request's body filled with grant_ref_t. */
 export const FLAT_REFS_PER_MESSAGE = (DISPLIF_MESSAGE_BYTES - DISPLIF_REQUEST_HEADER_BYTES) / GREF_BYTES;
-/** hyper_dmabuf messages are 268 bytes (REFERENCES.md). */
+/** hyper_dmabuf messages are 268 bytes (SOURCES.md). */
 export const HYPER_DMABUF_MESSAGE_BYTES = 268;
 /**
  * The largest block Linux's buddy allocator hands out is order MAX_ORDER - 1,

@@ -7,7 +7,7 @@
  * message handling, and the protocol's polling limits.
  *
  * Sources. The polling interval and limit, the event-queue depth and the
- * deferred end-of-access timer are read from code (REFERENCES.md
+ * deferred end-of-access timer are read from code (SOURCES.md
  * "hyper_dmabuf protocol (RFC v2, 2018)"; the RFC's
  * backends/xen/hyper_dmabuf_xen_comm.c and hyper_dmabuf_event.c; Linux
  * drivers/xen/grant-table.c). Every other default is an estimate: no
@@ -48,7 +48,7 @@ export const hyperDmabufCostParams = z.strictObject({
   dmabufAttach: duration().default(2 * PS_PER_US).describe(
     'dma_buf_attach: the exporting driver\'s attach callback (est., 0.5-20 us)'),
   // Estimate, 1-50 us fixed plus 10-500 ns per page: map_dma_buf builds an
-  // sg_table and DMA-maps it (with an IOMMU, REFERENCES.md: dma_map_sg of
+  // sg_table and DMA-maps it (with an IOMMU, SOURCES.md: dma_map_sg of
   // 8 x 4 KiB about 1.4 us, i.e. ~175 ns a page).
   mapAttachment: duration().default(5 * PS_PER_US).describe(
     'dma_buf_map_attachment, fixed part: the exporting driver\'s map_dma_buf (est., 1-50 us)'),

@@ -1,7 +1,7 @@
 /**
  * hyper_dmabuf (RFC v2, 2018): sharing a dma-buf between Xen domains with
  * the multi-level gref scheme and a message ring per domain pair and
- * direction, as generator processes (REFERENCES.md "hyper_dmabuf protocol
+ * direction, as generator processes (SOURCES.md "hyper_dmabuf protocol
  * (RFC v2, 2018)", "Xen grant tables and rings", "The three gref schemes";
  * the RFC's drivers/dma-buf/hyper_dmabuf/: hyper_dmabuf_ioctl.c, _msg.c,
  * _ops.c, _remote_sync.c, _event.c, backends/xen/hyper_dmabuf_xen_comm.c).
@@ -83,7 +83,7 @@
  * on the refs it granted (the RFC's error path leaks them); the RFC tracks
  * the pending response in one global (req_pending), so two waiting senders
  * on different channels overwrite each other: here each request has its own;
- * a full ring returns -EBUSY as REFERENCES.md says (the RFC's full-ring
+ * a full ring returns -EBUSY as SOURCES.md says (the RFC's full-ring
  * path returns -EIO). Left out: re-export of the same dma-buf (fastpath
  * private-data update, cancelling a scheduled unexport), reuse of buffer
  * ids, the auto-connect scan and the watch callback that sets up the

@@ -27,7 +27,7 @@
  * (host) walk of the table's GPA; the final GPA needs one more host walk.
  * With n guest and m host reads per walk that is n(m + 1) + m =
  * (n + 1)(m + 1) − 1 reads: 24 for 4 × 4 levels, 15 with 2 MiB pages in both
- * stages (3 × 3), as REFERENCES gives. A modelling choice: stage-1 PSC
+ * stages (3 × 3), as SOURCES.md gives. A modelling choice: stage-1 PSC
  * entries of a nested domain hold the host address of the next table, so a
  * stage-1 PSC hit also spares the host walks of the tables above it (a cache
  * of guest addresses would still need a host walk per remaining table). Host

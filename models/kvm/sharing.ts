@@ -1,6 +1,6 @@
 /**
  * KVM's ways for a guest's buffer to reach the host as a dma-buf, for
- * contrast with Xen's grants (REFERENCES.md, KVM for contrast):
+ * contrast with Xen's grants (SOURCES.md, KVM for contrast):
  *
  *  - udmabuf: the host (the VMM) turns the guest's memfd pages into a
  *    dma-buf with one ioctl, UDMABUF_CREATE_LIST of 24-byte items (memfd,

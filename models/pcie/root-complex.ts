@@ -10,7 +10,7 @@
  *    complex's buffers (see each path below).
  *  - Traversal: every TLP that enters through a root port crosses the root
  *    complex once, a fixed `traversal` latency (no vendor figure; est.
- *    100-200 ns, the gem5 PCIe work assumed 150 ns: REFERENCES.md). For a
+ *    100-200 ns, the gem5 PCIe work assumed 150 ns: SOURCES.md). For a
  *    memory read it is charged once, on the way in; the completions go
  *    straight from the memory controller to the root port. A P2P request or
  *    completion pays it once per crossing.

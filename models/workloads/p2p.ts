@@ -9,7 +9,7 @@
  *    of endpoints the scenario wired that way.
  *  - 'redirect': the target's BAR is backed by host memory (an APU's
  *    stolen "VRAM"), and the driver aims the DMA at that memory instead of
- *    the BAR: one DMA, host memory as the target (REFERENCES.md, APU
+ *    the BAR: one DMA, host memory as the target (SOURCES.md, APU
  *    stolen-memory BARs).
  *  - 'bounce': through host memory, two DMA transfers one after the other:
  *    for a write, the initiator writes into a bounce buffer and the target

@@ -19,7 +19,7 @@ import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { DISPLIF, type Displif, type PresentListener } from '../dmabuf/displif.js';
 
-/** 4-byte ARGB frames in 4 KiB pages (REFERENCES.md: 1080p = 2,025 pages, 4K = 8,100). */
+/** 4-byte ARGB frames in 4 KiB pages (SOURCES.md: 1080p = 2,025 pages, 4K = 8,100). */
 export const FRAME_PAGES = { '1080p': (1920 * 1080 * 4) / 4096, '4k': (3840 * 2160 * 4) / 4096 } as const;
 
 const params = z.strictObject({

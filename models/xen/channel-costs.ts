@@ -2,7 +2,7 @@
  * What Xen's communication paths cost: event channels, shared rings and
  * xenstore; part of a xen.hypervisor's parameters (platform.ts).
  *
- * REFERENCES.md ("Xen grant tables and rings"): event-channel latency and
+ * SOURCES.md ("Xen grant tables and rings"): event-channel latency and
  * xenstore latency have no published figure. Every value is an estimate,
  * given by a preset (models/presets/xen-x86.json) with its range; the
  * comments here say why each range.

@@ -7,7 +7,7 @@
  *    per frame) plus a 2-byte status word each, in status frames of their
  *    own. The first 8 entries are reserved (GNTTAB_NR_RESERVED_ENTRIES).
  *  - The table starts with `initialFrames` frames and grows one frame at a
- *    time (a hypercall) up to `maxFrames` (Xen's default 64; REFERENCES.md).
+ *    time (a hypercall) up to `maxFrames` (Xen's default 64; SOURCES.md).
  *  - Free entries form a LIFO list, as Linux's gnttab free list does.
  *  - A full table or maptrack is a result, not an exception: callers get
  *    NO_REF / false and the protocol decides what to do.
@@ -190,7 +190,7 @@ export class GrantTable {
   }
 }
 
-/** The mapping side's table of its foreign mappings; Xen's limit is 262,144 (REFERENCES.md). */
+/** The mapping side's table of its foreign mappings; Xen's limit is 262,144 (SOURCES.md). */
 export class Maptrack {
   private inUse = 0;
   private highWater = 0;

@@ -30,7 +30,7 @@ export function isTranslated(kind: DomainKind): boolean {
   return kind === 'hvm' || kind === 'pvh' || kind === 'dom0-pvh';
 }
 
-/** Xen's defaults (REFERENCES.md, Xen grant tables and rings): 64 grant frames, 262,144 maptrack entries. */
+/** Xen's defaults (SOURCES.md, Xen grant tables and rings): 64 grant frames, 262,144 maptrack entries. */
 export const XEN_DEFAULT_MAX_GRANT_FRAMES = 64;
 export const XEN_DEFAULT_MAPTRACK = 262_144;
 

@@ -23,7 +23,7 @@
  *
  * A push onto a full ring returns false and is counted: a simulated outcome
  * the protocol must handle (hyper_dmabuf fails the send with -EBUSY,
- * REFERENCES.md "hyper_dmabuf protocol"), never an overwrite.
+ * SOURCES.md "hyper_dmabuf protocol"), never an overwrite.
  *
  * Granting and mapping the ring page is the protocol's business (gnttab.ts).
  */
@@ -37,7 +37,7 @@ export const RING = 'ring';
 /**
  * Bytes of a ring page's header: req_prod, req_event, rsp_prod, rsp_event
  * (4 bytes each), a 4-byte private union and 44 bytes of padding
- * (DEFINE_RING_TYPES in Xen public/io/ring.h; REFERENCES.md: a 64-byte header).
+ * (DEFINE_RING_TYPES in Xen public/io/ring.h; SOURCES.md: a 64-byte header).
  */
 export const RING_HEADER_BYTES = 64;
 

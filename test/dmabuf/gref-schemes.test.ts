@@ -1,5 +1,5 @@
 /**
- * The three gref schemes against REFERENCES.md's closed forms, and the
+ * The three gref schemes against SOURCES.md's closed forms, and the
  * simulated flows against the layouts: every count exact, every size that
  * does not fit an outcome.
  */
@@ -29,7 +29,7 @@ test('layouts match the closed forms for every size tested', () => {
     const ml = layout('multilevel', n, LIMITS);
     assert.equal([ml.grantEntries, ml.metadataPages, ml.dependentMapSteps, ml.importHypercalls], [n + l2 + 1, 1 + l2, 3, 5], `multilevel ${n}`);
   }
-  // REFERENCES.md's frames: 1080p (2,025 pages) needs D = 2 directory pages, 4K (8,100) D = 8.
+  // SOURCES.md's frames: 1080p (2,025 pages) needs D = 2 directory pages, 4K (8,100) D = 8.
   assert.is(layout('directory', 2025, LIMITS).metadataPages, 2);
   assert.is(layout('directory', 8100, LIMITS).metadataPages, 8);
   // The largest multi-level buffer: 1024 × 1024 pages = 4 GiB; one more page does not fit.

@@ -1,5 +1,5 @@
 /**
- * The IOMMU as a whole: dma_map_sg / dma_unmap_sg costs (REFERENCES: 8 × 4 KiB
+ * The IOMMU as a whole: dma_map_sg / dma_unmap_sg costs (SOURCES.md: 8 × 4 KiB
  * about 1.4 µs map, 1.3 µs unmap), strict against deferred invalidation
  * (flush counts, Linux's 256-slot queue and 10 ms timer, the stale window),
  * translation faults as counted outcomes, ATS, the preset, and the hook in a

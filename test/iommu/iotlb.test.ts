@@ -1,6 +1,6 @@
 /**
  * The IOTLB: exact LRU, associativity, the reach cliff of pcie-bench
- * (REFERENCES: about 64 entries of 4 KiB, reach 256 KiB) and how 2 MiB pages
+ * (SOURCES.md: about 64 entries of 4 KiB, reach 256 KiB) and how 2 MiB pages
  * remove it, with exact hit and miss counts.
  */
 import { test } from 'uvu';

@@ -1,7 +1,7 @@
 /**
  * Page walks: one read per level not held in a paging-structure cache,
  * early ends for 2 MiB and 1 GiB pages, 5 levels, and nested translation's
- * (n+1)(m+1)-1 reads (REFERENCES: 24 for 4 × 4 levels, 15 with 2 MiB pages
+ * (n+1)(m+1)-1 reads (SOURCES.md: 24 for 4 × 4 levels, 15 with 2 MiB pages
  * in both stages), through the walker and through Iommu.translate.
  */
 import { test } from 'uvu';

@@ -15,7 +15,7 @@ import { connectRing, RING, RING_HEADER_BYTES, ringSlots, SharedRing, XenRing } 
 
 const PAGE = 4096;
 
-test('slots: 64-byte messages give 32, 268-byte messages give 8 (REFERENCES.md)', () => {
+test('slots: 64-byte messages give 32, 268-byte messages give 8 (SOURCES.md)', () => {
   assert.is(RING_HEADER_BYTES, 64);
   assert.is(ringSlots(PAGE, RING_HEADER_BYTES, 64), 32);
   assert.is(ringSlots(PAGE, RING_HEADER_BYTES, 268), 8);
