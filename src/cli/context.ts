@@ -12,11 +12,19 @@ export function modelLibrary(): Promise<ModelLibrary> {
   return (library ??= loadModelLibrary());
 }
 
-/** `pciesim run demo-read-tags` finds scenarios/demo-read-tags.json when no such file is in the current folder. */
+/**
+ * `pciesim run demo-read-tags` finds scenarios/demo-read-tags.json when no
+ * such file is in the current folder; a name that is neither is a user error
+ * naming the bundled scenarios closest to it.
+ */
 export function scenarioPath(arg: string): string {
   if (fs.existsSync(arg)) return arg;
   const bundled = path.join(SCENARIO_DIR, arg.endsWith('.json') ? arg : `${arg}.json`);
-  return fs.existsSync(bundled) ? bundled : arg;
+  if (fs.existsSync(bundled)) return bundled;
+  const names = fs.readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  throw new UserError(`${arg}: no such scenario file, and no bundled scenario of that name${didYouMean(path.basename(arg, '.json'), names)}; the bundled ones are ${names.join(', ')}`);
 }
 
 import fs from 'node:fs';
+import { UserError } from '../scenario/errors.js';
+import { didYouMean } from '../util/did-you-mean.js';

@@ -85,6 +85,7 @@ test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags
     [['--seed', 'x'], '--seed x: expected a whole number'], [['--replication=-1'], '--replication -1'], [['--bogus'], "'--bogus'"]];
   for (const [f, names] of flags) expectRefused({ args: ['run', 'demo-read-tags', ...f, '--out', out], names, absent: [out] });
   expectRefused({ args: ['validate', 'demo-read-tags', '--set', 'tags=x'], names: 'tags' });
+  expectRefused({ args: ['run', 'vm-display-pipline', '--out', out], names: 'did you mean "vm-display-pipeline"', absent: [out] });
 });
 
 test('sweep: a missing or corrupt scenario, bad flags, and --resume into a folder whose sweep.json or run summary is corrupt', () => {
