@@ -55,7 +55,8 @@ const MAX_ESTIMATE_DECIMALS = 6;
 export function formatEstimate(mean: number | null, halfWidth: number | null): string {
   if (mean === null || !Number.isFinite(mean)) return MISSING;
   if (halfWidth === null || !Number.isFinite(halfWidth)) return formatNumber(mean);
-  if (halfWidth === 0) return `${formatNumber(mean)} ± 0`;
+  // Replications that all agree (a deterministic run) have no spread to show: the value alone.
+  if (halfWidth === 0) return formatNumber(mean);
   const decimals = Math.max(0, HALF_WIDTH_SIGNIFICANT_DIGITS - 1 - Math.floor(Math.log10(halfWidth)));
   if (decimals > MAX_ESTIMATE_DECIMALS || Math.abs(mean) >= LARGEST_PLAIN_MAGNITUDE) {
     return `${formatSig3(mean)} ± ${formatSig3(halfWidth)}`;

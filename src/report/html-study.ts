@@ -158,19 +158,35 @@ function resultTables(study: ReportStudy): string {
     ...swept.map((p) => displayValue(point.parameters[p.name])),
     `${point.runs.filter((r) => r.status === 'ok').length} / ${point.runs.length}`,
   ]);
-  if (metrics.length === 0) parts.push(htmlTable(keyColumns, keyCells));
-  for (let start = 0; start < metrics.length; start += METRICS_PER_TABLE) {
-    const chunk = metrics.slice(start, start + METRICS_PER_TABLE);
+  // Each metric's cells; a metric no run reported is left out, one with the same value at
+  // every grid point is said once in a sentence instead of a column.
+  const cells = new Map(metrics.map((m) => [m, points.map((point) => {
+    const e = estimate(metricSamples(point.runs, m));
+    return formatEstimate(e.mean, e.halfWidth);
+  })]));
+  const reported = metrics.filter((m) => cells.get(m)!.some((c) => c !== MISSING));
+  const constant = points.length > 1 ? reported.filter((m) => cells.get(m)!.every((c) => c === cells.get(m)![0])) : [];
+  const varying = reported.filter((m) => !constant.includes(m));
+  const tables: string[] = [];
+  if (varying.length === 0) tables.push(htmlTable(keyColumns, keyCells));
+  for (let start = 0; start < varying.length; start += METRICS_PER_TABLE) {
+    const chunk = varying.slice(start, start + METRICS_PER_TABLE);
     const columns = [...keyColumns, ...chunk.map((m): Column => ({ header: m, note: metricUnit(study, m), kind: 'number' }))];
-    const rows = points.map((point, i) => [
-      ...keyCells[i]!,
-      ...chunk.map((m) => {
-        const e = estimate(metricSamples(point.runs, m));
-        return formatEstimate(e.mean, e.halfWidth);
-      }),
-    ]);
-    parts.push(htmlTable(columns, rows));
+    tables.push(htmlTable(columns, points.map((_point, i) => [...keyCells[i]!, ...chunk.map((m) => cells.get(m)![i]!)])));
   }
+  if (constant.length > 0) {
+    parts.push(`<p>The same at every grid point: ${constant.map((m) => {
+      const unit = metricUnit(study, m);
+      return `<code>${escapeHtml(m)}</code> ${escapeHtml(cells.get(m)![0]!)}${unit ? ` ${escapeHtml(unit)}` : ''}`;
+    }).join('; ')}.</p>`);
+  }
+  const omitted = metrics.length - reported.length;
+  parts.push(
+    `<details><summary>${points.length} grid point${points.length === 1 ? '' : 's'} × ${varying.length} metric${varying.length === 1 ? '' : 's'} that vary` +
+      `${omitted > 0 ? ` (${omitted} that no run reported left out)` : ''}</summary>`,
+    ...tables,
+    '</details>',
+  );
   const declared = Object.keys(study.metrics).sort(compareCodeUnits);
   if (declared.length > 0) {
     parts.push('<p>Metrics:</p>', htmlTable(

@@ -19,7 +19,7 @@ test('estimates: the mean to the half-width\'s second significant digit', () => 
   assert.is(formatEstimate(551.3257, 4.2049), '551.3 ± 4.2');
   assert.is(formatEstimate(49001, 13.2), '49,001 ± 13');
   assert.is(formatEstimate(0.004567, 0.00012), '0.00457 ± 0.00012');
-  assert.is(formatEstimate(5, 0), '5 ± 0');
+  assert.is(formatEstimate(5, 0), '5', 'replications that agree show no ± 0');
   // A single run has no half-width; a point without a successful run has no mean.
   assert.is(formatEstimate(7, null), '7');
   assert.is(formatEstimate(7.25, Infinity), '7.25');

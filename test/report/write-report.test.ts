@@ -220,3 +220,23 @@ test('a failed report leaves the previous report untouched', async () => {
 });
 
 test.run();
+
+test('results tables: metrics no run reported are left out, constant ones said once, the tables folded', async () => {
+  const dir = path.join(tempDir(), 'report');
+  const sizes = [4096, 8192, 16384];
+  const runs = sizes.map((size, point) => run({
+    point, replication: 0, parameters: { size },
+    // absent_us: a column no run filled with a value, as a statistic that never fired leaves.
+    metrics: { latency_ns: 100 + point, pages: 1, absent_us: Number.NaN },
+  }));
+  await write(dir, documentOf(study({ parameters: [{ name: 'size', description: null, unit: 'B', values: sizes }], runs })));
+  const html = read(dir, 'index.html');
+  const results = html.slice(html.indexOf('<details>'), html.indexOf('</details>'));
+  assert.ok(results.length > 0, 'the results tables are folded in <details>');
+  assert.match(results, '3 grid points × 1 metric that vary (1 that no run reported left out)');
+  assert.match(results, '<th>latency_ns');
+  assert.not.match(results, /<th>pages/, 'a constant metric gets no column');
+  assert.not.match(results, /absent_us/, 'a metric no run reported gets no column');
+  assert.match(html, /The same at every grid point: <code>pages<\/code> 1/);
+  assert.match(results, '<td class="number">102</td>');
+});
