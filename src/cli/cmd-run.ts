@@ -12,6 +12,7 @@ import { openRunTracer, runScenario, TRACE_FILE } from '../run/single.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { checkTraceNames, declaredTraceKinds } from '../scenario/trace-names.js';
+import { reportMetricNames, scenarioColumns } from '../scenario/metric-names.js';
 
 export function parseIntFlag(name: string, v: string | undefined, fallback: number, min = 0): number {
   if (v === undefined) return fallback;
@@ -64,7 +65,8 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     }
     if (values.json) process.stdout.write(text);
     else {
-      printRunSummary(summary, wall, (l) => process.stdout.write(l + '\n'));
+      const guide = { columns: scenarioColumns(doc, [sc]), key: [...reportMetricNames(doc), ...Object.keys(doc.body.metrics)] };
+      printRunSummary(summary, wall, (l) => process.stdout.write(l + '\n'), guide);
       if (values.out) process.stdout.write(`  wrote ${path.join(values.out, 'summary.json')}${tracing ? ` and ${TRACE_FILE}` : ''}\n`);
     }
     if (tracing && tracer!.rows() === 0) {

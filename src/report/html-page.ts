@@ -8,7 +8,7 @@
 import { escapeHtml } from './escape.js';
 
 /** Page-level element ids; study and plot ids are made unique against these. */
-export const PAGE_IDS = ['contents'] as const;
+export const PAGE_IDS = ['contents', 'findings'] as const;
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
 

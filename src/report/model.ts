@@ -98,6 +98,8 @@ export interface PivotRequest {
   columns: string;
   where?: Record<string, ParamValue>;
   best?: 'min' | 'max';
+  /** The question the table answers; the report opens with it (findings.ts). */
+  finding?: string;
 }
 
 export interface ReportStudy {

@@ -87,33 +87,36 @@ export function lineSpec(o: LineSpecOptions): VegaLiteSpec {
 
   const x = xIsNumeric
     ? { field: fieldRef(o.x), type: 'quantitative', title: xTitle, ...logScale(o.logX) }
-    : { field: fieldRef(o.x), type: 'ordinal', title: xTitle, sort: null };
-  // A line encodes values by position, not length, so the axis hugs the data (and its bands) instead of starting at zero.
-  // vega-lite rejects an explicit zero on a log scale, so only a linear axis says "do not force zero".
-  const y = { field: fieldRef(o.y), type: 'quantitative', title: yTitle, scale: o.logY ? { type: 'log' } : { zero: false } };
+    : { field: fieldRef(o.x), type: 'ordinal', title: xTitle, sort: null, scale: { type: 'band', paddingInner: 0.2 } };
+  // A linear axis starts at zero (vega-lite's default), so a 7% change looks like 7% and not like a cliff;
+  // a log axis has no zero and shows ratios instead.
+  const y = { field: fieldRef(o.y), type: 'quantitative', title: yTitle, ...logScale(o.logY) };
   const color = o.series === undefined
     ? undefined
     : colorEncoding(o.series, o.seriesTitle ?? o.series, distinctValues(values, o.series));
-
-  const lineLayer = {
-    mark: { type: 'line', point: { filled: true, size: 40 } },
-    encoding: withoutUndefined({ y, color }),
+  // A categorical x (paths, platforms, schemes) has no order between its values to draw a line along:
+  // one point per variant, side by side within the category, its confidence interval a bar.
+  const xOffset = xIsNumeric || o.series === undefined ? undefined : { field: fieldRef(o.series), type: 'nominal', sort: null };
+  const valueLayer = {
+    mark: xIsNumeric ? { type: 'line', point: { filled: true, size: 40 } } : { type: 'point', filled: true, size: 60 },
+    encoding: withoutUndefined({ y, color, xOffset }),
   };
-  // The band repeats the colour without a legend of its own, so the legend shows line-and-point symbols;
+  // The interval repeats the colour without a legend of its own, so the legend shows line-and-point symbols;
   // the legends must then resolve independently, because a merged legend would take the band's faint swatches.
-  const bandLayer = {
-    mark: { type: 'area', opacity: CI_BAND_OPACITY, aria: false },
+  const intervalLayer = {
+    mark: xIsNumeric ? { type: 'area', opacity: CI_BAND_OPACITY, aria: false } : { type: 'rule', strokeWidth: 2, aria: false },
     encoding: withoutUndefined({
       y: { ...y, field: fieldRef(o.ciLow ?? '') },
       y2: { field: fieldRef(o.ciHigh ?? '') },
       color: color && { ...color, legend: null },
+      xOffset,
     }),
   };
   return frame(o.title, values, {
     width: PLOT_WIDTH,
     height: PLOT_HEIGHT,
     encoding: { x },
-    layer: hasBand ? [bandLayer, lineLayer] : [lineLayer],
+    layer: hasBand ? [intervalLayer, valueLayer] : [valueLayer],
     ...(hasBand && color ? { resolve: { legend: { color: 'independent' } } } : {}),
   });
 }

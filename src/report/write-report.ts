@@ -5,6 +5,7 @@
  */
 import { canonicalJson } from '../util/canonical-json.js';
 import { UniqueSlugs } from './escape.js';
+import { findingsSection } from './findings.js';
 import { htmlPage, PAGE_IDS } from './html-page.js';
 import { studySection, studyTitle, type PlacedFigure } from './html-study.js';
 import { inlineSvg } from './inline-svg.js';
@@ -71,6 +72,8 @@ export async function writeReport(dir: string, doc: ReportDocument, options: Wri
     await Promise.allSettled(pngs);
   }
   await Promise.all(pngs);
+  const findings = findingsSection(PAGE_IDS[1], planned.map(({ study, id }) => ({ study, id, title: studyTitle(study) })));
+  if (findings) sections.unshift({ id: PAGE_IDS[1], title: 'Findings', html: findings });
   files.set('index.html', htmlPage(doc.title, sections));
 
   replaceFolder(dir, files);

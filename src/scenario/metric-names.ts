@@ -71,11 +71,23 @@ export function checkMetricNames(doc: ScenarioDoc, columns: Readonly<Record<stri
     const some = hint ? '' : `; columns include ${known.slice(0, 6).join(', ')}${known.length > 6 ? ', …' : ''} (pciesim list metrics ${doc.file})`;
     problems.push(fieldError(doc.file, at, `"${name}" is not a metric this scenario reports${hint}${some}`).message);
   };
-  const report = doc.body.report;
-  report?.plots.forEach((p, i) => check(p.metric, ['report', 'plots', i, 'metric']));
-  report?.tables.forEach((t, i) => check(t.metric, ['report', 'tables', i, 'metric']));
-  if (report?.sensitivity) check(report.sensitivity.metric, ['report', 'sensitivity', 'metric']);
+  for (const { name, at } of reportMetrics(doc)) check(name, at);
   if (problems.length) throw new UserError(problems.join('\n'));
+}
+
+/** The metric names the scenario's report uses, each with where it is written. */
+function reportMetrics(doc: ScenarioDoc): { name: string; at: (string | number)[] }[] {
+  const report = doc.body.report;
+  return [
+    ...(report?.plots ?? []).map((p, i) => ({ name: p.metric, at: ['report', 'plots', i, 'metric'] })),
+    ...(report?.tables ?? []).map((t, i) => ({ name: t.metric, at: ['report', 'tables', i, 'metric'] })),
+    ...(report?.sensitivity ? [{ name: report.sensitivity.metric, at: ['report', 'sensitivity', 'metric'] }] : []),
+  ];
+}
+
+/** The metric names the scenario's report plots, tabulates or measures sensitivity on, each once. */
+export function reportMetricNames(doc: ScenarioDoc): string[] {
+  return [...new Set(reportMetrics(doc).map((m) => m.name))];
 }
 
 /**

@@ -99,6 +99,7 @@ export const pivotSpec = z.strictObject({
   columns: z.string().describe('The parameter whose values are the columns'),
   where: z.record(z.string(), scalar).optional().describe('Only the runs with these parameter values'),
   best: z.enum(['min', 'max']).optional().describe('Mark the best cell of each row'),
+  finding: z.string().optional().describe('The question the table answers, e.g. "Which gref scheme for which buffer size?"; the report opens with it, the table and a sentence saying which column is best where'),
 });
 
 export const sensitivitySpec = z.strictObject({

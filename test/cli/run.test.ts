@@ -11,6 +11,14 @@ test('run writes summary.json with metrics and prints a human summary', () => {
   const r = cli(['run', 'scenarios/demo-read-tags.json', ...small, '--out', out]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'sojourn_ns');
+  // The statistics the scenario's report plots come first, every value with its unit.
+  const lines = r.stdout.split('\n');
+  const key = lines.indexOf('  key metrics (what the scenario\'s report plots and tabulates)');
+  const all = lines.indexOf('  all metrics');
+  assert.ok(key > 0 && all > key, r.stdout);
+  const keyLines = lines.slice(key + 1, all);
+  assert.ok(keyLines.some((l) => /^\s+reads\.sojourn_ns\s+p50 \d.* ns$/.test(l)), keyLines.join('\n'));
+  assert.ok(lines.slice(all + 1).some((l) => /^\s+reads\.completed\s+\d+ requests$/.test(l)), r.stdout);
   const s = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
   assert.is(s.status, 'ok');
   assert.is(s.metrics['reads.completed'] > 2000, true);

@@ -1,0 +1,72 @@
+/**
+ * The report's opening section: the answers. Every table a scenario marks
+ * with a `finding` (the question it answers) is shown first, with a sentence
+ * generated from its cells saying which column wins where, and a link to the
+ * study it comes from. Nothing here is written by hand: a different sweep
+ * gives a different sentence.
+ */
+import { escapeHtml } from './escape.js';
+import { formatNumber } from './format.js';
+import { displayValue } from './grid.js';
+import { metricUnit, withUnit } from './metric-columns.js';
+import type { ParamValue, PivotRequest, ReportStudy } from './model.js';
+import { bestColumns, pivotCells, pivotTableHtml } from './pivot-table.js';
+
+export interface PlacedStudy {
+  study: ReportStudy;
+  /** The element id of the study's own section. */
+  id: string;
+  title: string;
+}
+
+/** The findings section's html, or '' when no study marks a finding. */
+export function findingsSection(id: string, studies: readonly PlacedStudy[]): string {
+  const items = studies.flatMap(({ study, id: studyId, title }) => (study.tables ?? [])
+    .filter((t) => t.finding !== undefined)
+    .map((t) => [
+      `<h3>${escapeHtml(t.finding!)}</h3>`,
+      `<p>${escapeHtml(answer(study, t))} <a href="#${escapeHtml(studyId)}">Details: ${escapeHtml(title)}.</a></p>`,
+      pivotTableHtml(study, t),
+    ].join('\n')));
+  if (items.length === 0) return '';
+  return [
+    `<section id="${escapeHtml(id)}">`,
+    '<h2>Findings</h2>',
+    '<p class="lead">The questions the studies below answer, each with the table that answers it. ' +
+      'The sentences are generated from the runs: which column is best in which rows.</p>',
+    ...items,
+    '</section>',
+  ].join('\n');
+}
+
+/**
+ * Which column is best in which rows, consecutive rows with the same winner
+ * joined into a range: "Lowest x (µs): flat at pages 1–16; directory at 32–8100."
+ * A table without `best` is answered by its range of values.
+ */
+export function answer(study: ReportStudy, t: PivotRequest): string {
+  const { rows, columns, means } = pivotCells(study, t);
+  const metric = withUnit(t.metric, metricUnit(study, t.metric));
+  if (!t.best) {
+    const values = means.flat().filter((v): v is number => v !== null);
+    if (values.length === 0) return `No run reported ${metric}.`;
+    return `${metric} from ${formatNumber(Math.min(...values))} to ${formatNumber(Math.max(...values))} across the table.`;
+  }
+  const winners = bestColumns(means, t.best);
+  const spans: { column: number | null; from: ParamValue; to: ParamValue }[] = [];
+  winners.forEach((column, i) => {
+    const last = spans[spans.length - 1];
+    if (last && last.column === column) last.to = rows[i]!;
+    else spans.push({ column, from: rows[i]!, to: rows[i]! });
+  });
+  const ties = winners.filter((column, i) => column !== null && means[i]!.filter((v) => v === means[i]![column]).length > 1).length;
+  const phrases = spans.map(({ column, from, to }) => {
+    const at = from === to ? displayValue(from) : `${displayValue(from)}–${displayValue(to)}`;
+    return column === null ? `no value at ${t.rows} ${at}` : `${displayValue(columns[column])} at ${t.rows} ${at}`;
+  });
+  const lead = `${t.best === 'min' ? 'Lowest' : 'Highest'} ${metric}`;
+  const sentence = spans.length === 1 && spans[0]!.column !== null
+    ? `${lead}: ${displayValue(columns[spans[0]!.column])} in every row.`
+    : `${lead}: ${phrases.join('; ')}.`;
+  return ties > 0 ? `${sentence} (${ties} row${ties === 1 ? '' : 's'} tied; the first column named.)` : sentence;
+}
