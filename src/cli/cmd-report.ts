@@ -10,8 +10,8 @@ export const reportCommand: Command = {
   summary: 'write the HTML report (plots, tables, attribution) of one or more sweep folders',
   help: `Usage: pciesim report <DIR>... [--out DIR] [--title TEXT]
 
-Writes a self-contained report (index.html with inline SVG plots, plus each plot as
-Vega-Lite spec, SVG and PNG). One sweep folder: written to DIR/report unless --out is given.
+Writes a report folder that opens offline: index.html (findings first, then a section per
+study), each plot as Vega-Lite spec, SVG and PNG, and each study's results as CSV. One sweep folder: written to DIR/report unless --out is given.
 Several folders: one section per sweep, side by side; --out is required.
 `,
   async run(args) {

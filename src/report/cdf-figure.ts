@@ -13,7 +13,14 @@ import { cdfSpec, type CdfRow } from './specs.js';
  */
 export const LOG_AXIS_SPAN = 100;
 
-/** Null when none of the representative points recorded the distribution. */
+/**
+ * A CDF whose every sample lies within this share of the largest is a
+ * vertical line: it says only "constant", which the results already say,
+ * so it is not drawn.
+ */
+export const MIN_CDF_SPREAD = 0.05;
+
+/** Null when none of the representative points recorded the distribution, or when it does not spread. */
 export function cdfFigure(study: ReportStudy, name: string, at: Representatives): Figure | null {
   const rows: CdfRow[] = [];
   at.points.forEach((point, i) => {
@@ -23,6 +30,7 @@ export function cdfFigure(study: ReportStudy, name: string, at: Representatives)
   if (rows.length === 0) return null;
   const min = rows.reduce((m, r) => Math.min(m, r.value), Infinity);
   const max = rows.reduce((m, r) => Math.max(m, r.value), -Infinity);
+  if (max - min <= MIN_CDF_SPREAD * Math.abs(max)) return null;
   const title = `CDF of ${name}${at.slice ? ` ${at.slice}` : ''}`;
   const caption =
     `Distribution of ${name} per variant${at.slice ? ` ${at.slice}` : ''}, ` +

@@ -41,11 +41,11 @@ export function findingsSection(id: string, studies: readonly PlacedStudy[]): st
 
 /**
  * Which column is best in which rows, consecutive rows with the same winner
- * joined into a range: "Lowest x (µs): flat at pages 1–16; directory at 32–8100."
+ * joined: "Lowest x (µs): flat at pages 1–16; directory at pages 32–8100."
  * A table without `best` is answered by its range of values.
  */
 export function answer(study: ReportStudy, t: PivotRequest): string {
-  const { rows, columns, means } = pivotCells(study, t);
+  const { rows, columns, means, why } = pivotCells(study, t);
   const metric = withUnit(t.metric, metricUnit(study, t.metric));
   if (!t.best) {
     const values = means.flat().filter((v): v is number => v !== null);
@@ -53,20 +53,28 @@ export function answer(study: ReportStudy, t: PivotRequest): string {
     return `${metric} from ${formatNumber(Math.min(...values))} to ${formatNumber(Math.max(...values))} across the table.`;
   }
   const winners = bestColumns(means, t.best);
-  const spans: { column: number | null; from: ParamValue; to: ParamValue }[] = [];
-  winners.forEach((column, i) => {
+  // Each row's verdict: the best column, "tied" when another equals it, or why the row has no value.
+  const verdicts = winners.map((column, i) => {
+    if (column === null) {
+      const reasons = [...new Set(why[i]!.filter((w): w is string => w !== null))];
+      return `no value${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+    }
+    const tied = means[i]!.filter((v) => v === means[i]![column]).length > 1;
+    return tied ? 'tied' : displayValue(columns[column]);
+  });
+  const spans: { verdict: string; rows: ParamValue[] }[] = [];
+  verdicts.forEach((verdict, i) => {
     const last = spans[spans.length - 1];
-    if (last && last.column === column) last.to = rows[i]!;
-    else spans.push({ column, from: rows[i]!, to: rows[i]! });
+    if (last && last.verdict === verdict) last.rows.push(rows[i]!);
+    else spans.push({ verdict, rows: [rows[i]!] });
   });
-  const ties = winners.filter((column, i) => column !== null && means[i]!.filter((v) => v === means[i]![column]).length > 1).length;
-  const phrases = spans.map(({ column, from, to }) => {
-    const at = from === to ? displayValue(from) : `${displayValue(from)}–${displayValue(to)}`;
-    return column === null ? `no value at ${t.rows} ${at}` : `${displayValue(columns[column])} at ${t.rows} ${at}`;
-  });
+  // Numbers run as a range (pages 1–16); names are listed (platform amd-zen, one-way).
+  const ranged = rows.every((r) => typeof r === 'number');
+  const at = (span: ParamValue[]): string => (ranged && span.length > 1
+    ? `${displayValue(span[0])}–${displayValue(span[span.length - 1])}`
+    : span.map(displayValue).join(', '));
   const lead = `${t.best === 'min' ? 'Lowest' : 'Highest'} ${metric}`;
-  const sentence = spans.length === 1 && spans[0]!.column !== null
-    ? `${lead}: ${displayValue(columns[spans[0]!.column])} in every row.`
-    : `${lead}: ${phrases.join('; ')}.`;
-  return ties > 0 ? `${sentence} (${ties} row${ties === 1 ? '' : 's'} tied; the first column named.)` : sentence;
+  if (spans.length === 1) return `${lead}: ${spans[0]!.verdict} in every row.`;
+  const phrases = spans.map((span) => `${span.verdict} at ${t.rows} ${at(span.rows)}`);
+  return `${lead}: ${phrases.join('; ')}.`;
 }

@@ -18,7 +18,7 @@ export const FONT_FAMILY = 'DejaVu Sans';
 /**
  * The CSS font stack written into the SVG. Browsers without DejaVu Sans fall
  * back to Verdana, which descends from the same Bitstream Vera design and has
- * close widths, so inline SVGs keep their layout.
+ * close widths, so the SVGs keep their layout.
  */
 export const FONT_STACK = `${FONT_FAMILY}, Verdana, sans-serif`;
 

@@ -1,16 +1,16 @@
 /**
- * The index.html shell: one self-contained file that opens offline. CSS is
- * inline, plots are inline SVG, there are no scripts and no fonts or styles
- * from elsewhere. The Content-Security-Policy is a second line of defence:
- * should markup ever slip through escaping, the browser still runs no script
- * and loads nothing.
+ * The index.html shell: a page that opens offline from its folder. CSS is
+ * inline, plots are images of the SVG files beside it, there are no scripts
+ * and no fonts or styles from elsewhere. The Content-Security-Policy is a
+ * second line of defence: should markup ever slip through escaping, the
+ * browser still runs no script and loads nothing but the folder's images.
  */
 import { escapeHtml } from './escape.js';
 
 /** Page-level element ids; study and plot ids are made unique against these. */
 export const PAGE_IDS = ['contents', 'findings'] as const;
 
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
+const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'";
 
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Verdana, sans-serif; color: #1b1b1b; margin: 0 auto; padding: 1.5rem; max-width: 70rem; line-height: 1.45; }
@@ -30,7 +30,7 @@ th .note { font-weight: normal; color: #666; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.message { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 40rem; }
 figure { margin: 1rem 0 1.8rem; }
-figure svg { display: block; max-width: 100%; height: auto; }
+figure img { display: block; max-width: 100%; height: auto; }
 figcaption { color: #444; font-size: 0.9rem; max-width: 50rem; }
 figcaption .files { white-space: nowrap; }
 .missing { color: #8a4b00; }

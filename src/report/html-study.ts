@@ -2,32 +2,38 @@
  * One study's section of index.html: what was run, its parameters, its
  * plots, its numbers (mean ± confidence half-width per grid point) and its
  * failed runs. Every scenario string is escaped: here for prose, in
- * html-table.ts for tables, and by vega for the inline SVGs.
+ * html-table.ts for tables, and by vega for the SVGs the plots' images show.
  */
 import { escapeHtml } from './escape.js';
 import type { Figure, MissingFigure } from './figure.js';
 import { formatNumber, formatEstimate, MISSING } from './format.js';
-import { compareBySweepOrder, compareCodeUnits, displayValue, fixedParameters, gridPoints, sweptParameters } from './grid.js';
+import { compareCodeUnits, displayValue, fixedParameters, sweptParameters } from './grid.js';
 import { htmlTable, type Column } from './html-table.js';
 import { pivotTableHtml } from './pivot-table.js';
-import { metricColumns, metricUnit } from './metric-columns.js';
+import { metricUnit } from './metric-columns.js';
 import type { ReportStudy } from './model.js';
-import { CONFIDENCE_LEVEL, estimate, metricSamples } from './replications.js';
+import type { ResultGrid } from './result-grid.js';
+import { CONFIDENCE_LEVEL } from './replications.js';
 
 /** Metric columns per results table, so a table fits a laptop screen without scrolling. */
 export const METRICS_PER_TABLE = 6;
+/** Result cells (grid points × metrics that vary) shown on the page; a larger grid is in the CSV beside it only. */
+export const MAX_SHOWN_RESULT_CELLS = 1500;
 /** Failures listed in full; a sweep where thousands fail needs the first few messages, not all of them. */
 export const MAX_LISTED_FAILURES = 100;
 
-/** A figure with its unique id (also its file stem) and its SVG ready to inline. */
+/** A figure with its unique id (also its file stem) and the <img> element that shows its SVG. */
 export interface PlacedFigure {
   id: string;
   figure: Figure;
-  svg: string;
+  image: string;
 }
 
 export interface StudySectionInput {
   study: ReportStudy;
+  /** The study's results per grid point, and the CSV file beside the page that holds them. */
+  grid: ResultGrid;
+  csvFile: string;
   /** The section's element id, unique in the page. */
   id: string;
   figures: readonly PlacedFigure[];
@@ -39,7 +45,7 @@ export function studyTitle(study: ReportStudy): string {
   return study.title || study.scenario.name;
 }
 
-export function studySection({ study, id, figures, missing }: StudySectionInput): string {
+export function studySection({ study, id, figures, missing, grid, csvFile }: StudySectionInput): string {
   return [
     `<section id="${escapeHtml(id)}">`,
     `<h2>${escapeHtml(studyTitle(study))}</h2>`,
@@ -49,7 +55,7 @@ export function studySection({ study, id, figures, missing }: StudySectionInput)
     plots(study, figures, missing),
     (study.tables ?? []).length ? ['<h3>Tables</h3>', ...study.tables!.map((t) => pivotTableHtml(study, t))].join('\n') : '',
     sensitivityTable(study),
-    resultTables(study),
+    resultTables(study, grid, csvFile),
     failures(study),
     '</section>',
   ].filter((part) => part !== '').join('\n');
@@ -118,11 +124,11 @@ function parameterTables(study: ReportStudy): string {
 
 function plots(study: ReportStudy, figures: readonly PlacedFigure[], missing: readonly MissingFigure[]): string {
   const parts = ['<h3>Plots</h3>'];
-  for (const { id, figure, svg } of figures) {
+  for (const { id, figure, image } of figures) {
     const file = escapeHtml(id);
     parts.push(
       `<figure id="${file}">`,
-      svg,
+      image,
       `<figcaption>${escapeHtml(figure.caption)} ` +
         `<span class="files"><a href="${file}.svg">SVG</a> · <a href="${file}.png">PNG</a> · <a href="${file}.vl.json">Vega-Lite</a></span></figcaption>`,
       '</figure>',
@@ -139,16 +145,15 @@ function nothingToPlotReason(study: ReportStudy): string {
   return 'the runs reported no metrics';
 }
 
-function resultTables(study: ReportStudy): string {
+function resultTables(study: ReportStudy, grid: ResultGrid, csvFile: string): string {
   const parts = ['<h3>Results</h3>'];
   if (study.runs.length === 0) return [...parts, '<p>No runs.</p>'].join('\n');
-  const swept = sweptParameters(study);
-  const points = gridPoints(study.runs).sort(compareBySweepOrder(study, swept.map((p) => p.name)));
-  const metrics = metricColumns(study.runs);
+  const { swept, points, metrics } = grid;
   parts.push(
     `<p>Each cell is the mean over a grid point's successful replications ± the half-width of its ` +
       `${CONFIDENCE_LEVEL * 100}% Student-t confidence interval; a value without ± comes from a single run, ` +
-      `and ${MISSING} means no successful run reported it.</p>`,
+      `and ${MISSING} means no successful run reported it. Every grid point and metric at full precision: ` +
+      `<a href="${escapeHtml(csvFile)}">${escapeHtml(csvFile)}</a>.</p>`,
   );
   const keyColumns: Column[] = [
     ...swept.map((p): Column => ({ header: p.name, note: p.unit, kind: 'number' })),
@@ -158,41 +163,36 @@ function resultTables(study: ReportStudy): string {
     ...swept.map((p) => displayValue(point.parameters[p.name])),
     `${point.runs.filter((r) => r.status === 'ok').length} / ${point.runs.length}`,
   ]);
-  // Each metric's cells; a metric no run reported is left out, one with the same value at
-  // every grid point is said once in a sentence instead of a column.
-  const cells = new Map(metrics.map((m) => [m, points.map((point) => {
-    const e = estimate(metricSamples(point.runs, m));
-    return formatEstimate(e.mean, e.halfWidth);
-  })]));
-  const reported = metrics.filter((m) => cells.get(m)!.some((c) => c !== MISSING));
-  const constant = points.length > 1 ? reported.filter((m) => cells.get(m)!.every((c) => c === cells.get(m)![0])) : [];
-  const varying = reported.filter((m) => !constant.includes(m));
-  const tables: string[] = [];
-  if (varying.length === 0) tables.push(htmlTable(keyColumns, keyCells));
-  for (let start = 0; start < varying.length; start += METRICS_PER_TABLE) {
-    const chunk = varying.slice(start, start + METRICS_PER_TABLE);
-    const columns = [...keyColumns, ...chunk.map((m): Column => ({ header: m, note: metricUnit(study, m), kind: 'number' }))];
-    tables.push(htmlTable(columns, points.map((_point, i) => [...keyCells[i]!, ...chunk.map((m) => cells.get(m)![i]!)])));
-  }
+  // A metric with the same value at every grid point is said once in a sentence instead of a column.
+  const cells = new Map(metrics.map((m) => [m, grid.estimates.get(m)!.map((e) => formatEstimate(e.mean, e.halfWidth))]));
+  const constant = points.length > 1 ? metrics.filter((m) => cells.get(m)!.every((c) => c === cells.get(m)![0])) : [];
+  const varying = metrics.filter((m) => !constant.includes(m));
   if (constant.length > 0) {
     parts.push(`<p>The same at every grid point: ${constant.map((m) => {
       const unit = metricUnit(study, m);
       return `<code>${escapeHtml(m)}</code> ${escapeHtml(cells.get(m)![0]!)}${unit ? ` ${escapeHtml(unit)}` : ''}`;
     }).join('; ')}.</p>`);
   }
-  const omitted = metrics.length - reported.length;
-  parts.push(
-    `<details><summary>${points.length} grid point${points.length === 1 ? '' : 's'} × ${varying.length} metric${varying.length === 1 ? '' : 's'} that vary` +
-      `${omitted > 0 ? ` (${omitted} that no run reported left out)` : ''}</summary>`,
-    ...tables,
-    '</details>',
-  );
+  const size = `${points.length} grid point${points.length === 1 ? '' : 's'} × ${varying.length} metric${varying.length === 1 ? '' : 's'} that vary` +
+    `${grid.unreported > 0 ? ` (${grid.unreported} that no run reported left out)` : ''}`;
+  if (points.length * Math.max(1, varying.length) > MAX_SHOWN_RESULT_CELLS) {
+    parts.push(`<p>${escapeHtml(size)}: more than a page can show; the CSV file has them all.</p>`);
+  } else {
+    const tables: string[] = [];
+    if (varying.length === 0) tables.push(htmlTable(keyColumns, keyCells));
+    for (let start = 0; start < varying.length; start += METRICS_PER_TABLE) {
+      const chunk = varying.slice(start, start + METRICS_PER_TABLE);
+      const columns = [...keyColumns, ...chunk.map((m): Column => ({ header: m, note: metricUnit(study, m), kind: 'number' }))];
+      tables.push(htmlTable(columns, points.map((_point, i) => [...keyCells[i]!, ...chunk.map((m) => cells.get(m)![i]!)])));
+    }
+    parts.push(`<details><summary>${escapeHtml(size)}</summary>`, ...tables, '</details>');
+  }
   const declared = Object.keys(study.metrics).sort(compareCodeUnits);
   if (declared.length > 0) {
-    parts.push('<p>Metrics:</p>', htmlTable(
+    parts.push(`<details><summary>What each metric means (${declared.length})</summary>`, htmlTable(
       [{ header: 'Metric', kind: 'code' }, { header: 'Unit' }, { header: 'Description' }],
       declared.map((m) => [m, study.metrics[m]!.unit, study.metrics[m]!.description]),
-    ));
+    ), '</details>');
   }
   return parts.join('\n');
 }

@@ -3,11 +3,15 @@
  * over replications with its Student-t confidence band.
  */
 import type { Figure, MissingFigure } from './figure.js';
-import { compareBySweepOrder, gridPoints, sweptParameters, variantLabel, type GridPoint } from './grid.js';
+import { compareBySweepOrder, displayValue, gridPoints, sweptParameters, variantLabel, type GridPoint } from './grid.js';
 import { metricUnit, withUnit } from './metric-columns.js';
 import type { ParamValue, PlotRequest, ReportStudy } from './model.js';
 import { CONFIDENCE_LEVEL, estimate, metricSamples } from './replications.js';
 import { lineSpec, type Cell, type Row } from './specs.js';
+import { missingReason } from './outcome.js';
+
+/** Points without a value named in a caption before it says "and N more". */
+const MAX_LISTED_GAPS = 6;
 
 /** The parameters that tell the lines apart: the requested series first, then every other swept parameter but x. */
 function lineVariants(study: ReportStudy, x: string, series: string | undefined, fixed: Record<string, unknown>): string[] {
@@ -69,6 +73,17 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
     xTitle: withUnit(request.x, xUnit),
     yTitle: withUnit(request.metric, metricUnit(study, request.metric)),
   });
+  // Points without a value, grouped by what their runs reported instead (a refusal's outcome, a failure).
+  const gaps = new Map<string, string[]>();
+  for (const p of linePoints) {
+    if (estimate(metricSamples(p.runs, request.metric)).mean !== null) continue;
+    const why = missingReason(p.runs);
+    if (why === null) continue;
+    const at = `${request.x} ${displayValue(p.x)}${variants.length > 0 ? ` (${p.variant})` : ''}`;
+    gaps.set(why, [...(gaps.get(why) ?? []), at]);
+  }
+  const gapText = [...gaps].map(([why, at]) =>
+    ` No point where the runs reported ${why}: ${at.slice(0, MAX_LISTED_GAPS).join(', ')}${at.length > MAX_LISTED_GAPS ? `, and ${at.length - MAX_LISTED_GAPS} more` : ''}.`).join('');
   const caption = [
     `Mean of ${request.metric} over the replications of each grid point`,
     hasBand ? ` with its ${CONFIDENCE_LEVEL * 100}% Student-t confidence band` : '',
@@ -76,6 +91,7 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
     '.',
     where.length ? ` Only the runs with ${slice}.` : '',
     study.runs.some((r) => r.status === 'failed') ? ' Failed runs are left out.' : '',
+    gapText,
   ].join('');
   return { name: `${request.metric} vs ${request.x}${where.length ? ` where ${slice}` : ''}`, title, caption, spec };
 }

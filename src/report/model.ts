@@ -46,6 +46,8 @@ export interface ReportRun {
   error: string | null;
   /** Scalar metrics, flattened ("sojourn_ns.p99"); null when the run failed or the metric was empty. */
   metrics: Record<string, number | null>;
+  /** Categorical metrics ("share.outcome": "grant-table-full"): what happened where there is no number. */
+  categories?: Record<string, string>;
   /** Per distribution metric name. */
   distributions: Record<string, ReportDistribution>;
   /** Where the time went: [component, ps] sorted by component. Empty when the model does not attribute. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** The files a report folder may hold; anything else means it is not ours to delete. */
-const REPORT_FILE = /^(index\.html|[a-z0-9][a-z0-9._-]*\.(vl\.json|svg|png))$/;
+const REPORT_FILE = /^(index\.html|[a-z0-9][a-z0-9._-]*\.(vl\.json|svg|png)|[a-z0-9][a-z0-9._-]*-results\.csv)$/;
 
 function assertReplaceable(dir: string): void {
   const foreign = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !(e.isFile() && REPORT_FILE.test(e.name)));

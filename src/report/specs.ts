@@ -18,8 +18,15 @@ export const PLOT_WIDTH = 560;
 export const PLOT_HEIGHT = 300;
 /** Height of one bar's band in a horizontal bar chart: room for an 11 px label and a gap. */
 export const BAR_STEP = 28;
-/** Tableau 10 stays distinguishable for the common colour-vision deficiencies. */
-export const COLOR_SCHEME = 'tableau10';
+/** Tableau 10 stays distinguishable for the common colour-vision deficiencies; Tableau 20 when there are more series than that, so no two share a colour. */
+const COLOR_SCHEME = 'tableau10';
+const COLOR_SCHEME_20 = 'tableau20';
+/** A bar's label (a variant such as "resolution=4k, sharing=per-frame, buffers=3") is shown whole up to this width in px. */
+const BAR_LABEL_LIMIT = 420;
+
+function colorScheme(series: number): string {
+  return series > 10 ? COLOR_SCHEME_20 : COLOR_SCHEME;
+}
 /** CI bands are drawn faintly so the lines over them stay readable. */
 export const CI_BAND_OPACITY = 0.2;
 
@@ -180,11 +187,11 @@ export function stackedBarSpec(o: StackedBarSpecOptions): VegaLiteSpec {
     height: { step: BAR_STEP },
     mark: { type: 'bar' },
     encoding: {
-      y: { field: 'bar', type: 'nominal', title: o.barTitle ?? null, sort: bars },
+      y: { field: 'bar', type: 'nominal', title: o.barTitle ?? null, sort: bars, axis: { labelLimit: BAR_LABEL_LIMIT } },
       x: { field: 'value', type: 'quantitative', aggregate: 'sum', title: o.xTitle, stack: 'zero' },
       color: {
         field: 'component', type: 'nominal', title: 'Component',
-        scale: { domain: components, scheme: COLOR_SCHEME },
+        scale: { domain: components, scheme: colorScheme(components.length) },
       },
       order: { field: 'componentIndex', type: 'quantitative' },
     },
@@ -263,7 +270,7 @@ function singleLine<T>(value: T): T {
 
 /** Colours are assigned in first-seen order, so a variant keeps its colour and legend place across plots built from the same rows. */
 function colorEncoding(field: string, title: string, domain: readonly Cell[]): Record<string, unknown> {
-  return { field: fieldRef(field), type: 'nominal', title, scale: { domain, scheme: COLOR_SCHEME } };
+  return { field: fieldRef(field), type: 'nominal', title, scale: { domain, scheme: colorScheme(domain.length) } };
 }
 
 function distinctValues(rows: readonly Record<string, Cell | undefined>[], field: string): Cell[] {

@@ -1,16 +1,17 @@
 /**
  * Writes a report folder: per plot its Vega-Lite spec (`<id>.vl.json`, data
- * inline, keys sorted), `<id>.svg` and `<id>.png`, and a self-contained
- * `index.html`. The same document always gives byte-identical files.
+ * inline, keys sorted), `<id>.svg` and `<id>.png`; per study its results
+ * (`<study>-results.csv`); and `index.html`, which shows them. The same document always gives byte-identical files.
  */
 import { canonicalJson } from '../util/canonical-json.js';
 import { UniqueSlugs } from './escape.js';
 import { findingsSection } from './findings.js';
 import { htmlPage, PAGE_IDS } from './html-page.js';
 import { studySection, studyTitle, type PlacedFigure } from './html-study.js';
-import { inlineSvg } from './inline-svg.js';
+import { svgImage } from './svg-image.js';
 import type { ReportDocument } from './model.js';
 import { renderPng, renderSvg } from './render.js';
+import { resultGrid, resultsCsv } from './result-grid.js';
 import { replaceFolder } from './report-folder.js';
 import type { VegaLiteSpec } from './specs.js';
 import { studyFigures } from './study-figures.js';
@@ -63,9 +64,12 @@ export async function writeReport(dir: string, doc: ReportDocument, options: Wri
         // Rasterised on resvg's own thread while vega lays out the next plot.
         pngs.push(renderPng(svg, options.pngWidth !== undefined ? { width: options.pngWidth } : {})
           .then((png) => { files.set(`${figureId}.png`, png); }));
-        placed.push({ id: figureId, figure, svg: inlineSvg(svg, figureId) });
+        placed.push({ id: figureId, figure, image: svgImage(svg, `${figureId}.svg`, figure.title) });
       }
-      sections.push({ id, title: studyTitle(study), html: studySection({ study, id, figures: placed, missing }) });
+      const grid = resultGrid(study);
+      const csvFile = `${id}-results.csv`;
+      if (study.runs.length > 0) files.set(csvFile, resultsCsv(grid));
+      sections.push({ id, title: studyTitle(study), html: studySection({ study, id, figures: placed, missing, grid, csvFile }) });
     }
   } finally {
     // Settle every rasterisation even when a later plot failed, so none rejects unobserved.

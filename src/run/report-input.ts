@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ReportRun, ReportStudy } from '../report/model.js';
 import { UserError } from '../scenario/errors.js';
+import { displayUnit } from '../scenario/stat-units.js';
 import { isDistribution } from '../stats/distribution.js';
 import { runsOfManifest } from './plan.js';
 import { manifestOfResults, readResultsFile, RUN_COLUMNS } from './results-file.js';
@@ -31,13 +32,15 @@ export function studyOfSweep(dir: string): ReportStudy {
     const plan = planned.get(id);
     const summary = plan ? readRunSummary(dir, plan) : null;
     const metrics: Record<string, number | null> = {};
+    const categories: Record<string, string> = {};
     for (const m of metricColumns) {
       const v = r[m];
       metrics[m] = typeof v === 'number' ? v : null;
+      if (typeof v === 'string') categories[m] = v;
     }
     const distributions: ReportRun['distributions'] = {};
     for (const [name, v] of Object.entries(summary?.metrics ?? {})) {
-      if (isDistribution(v) && v.cdf.length) distributions[name] = { unit: manifest.metrics[`${name}.p50`]?.unit ?? '', points: v.cdf };
+      if (isDistribution(v) && v.cdf.length) distributions[name] = { unit: displayUnit(manifest.metrics[`${name}.p50`]?.unit ?? ''), points: v.cdf };
     }
     const transactions = summary?.attribution.transactions ?? 0;
     runs.push({
@@ -46,6 +49,7 @@ export function studyOfSweep(dir: string): ReportStudy {
       status: r.status === 'ok' ? 'ok' : 'failed',
       error: (r.error as string | null) ?? null,
       metrics,
+      categories,
       distributions,
       // Per transaction, so runs of different lengths compare.
       attribution: transactions > 0 ? summary!.attribution.charges.map(([c, ps]): [string, number] => [c, ps / transactions]) : [],
@@ -59,7 +63,8 @@ export function studyOfSweep(dir: string): ReportStudy {
     seed: manifest.seed,
     replications: manifest.replications,
     parameters: manifest.parameters,
-    metrics: manifest.metrics,
+    // Units as people write them (µs, not us) on every axis, header and sentence.
+    metrics: Object.fromEntries(Object.entries(manifest.metrics).map(([k, m]) => [k, { ...m, unit: displayUnit(m.unit) }])),
     plots: manifest.report.plots,
     // Sweeps written before tables existed have none.
     tables: manifest.report.tables ?? [],

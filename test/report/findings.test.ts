@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { answer } from '../../src/report/findings.js';
+import { pivotTableHtml } from '../../src/report/pivot-table.js';
 import type { ReportRun, ReportStudy } from '../../src/report/model.js';
 import { writeReport } from '../../src/report/index.js';
 import { tempDir } from '../helpers.js';
@@ -11,7 +12,7 @@ import { run, study } from './fixtures.js';
 const PAGES = [1, 2, 4, 8, 16];
 const SCHEMES = ['flat', 'directory', 'multilevel'];
 
-/** Share latency by pages and scheme: flat is cheapest up to 2 pages, directory from 4; multilevel never reports 16 pages. */
+/** Share latency by pages and scheme; null: the share was refused (outcome too-large-for-scheme). */
 function schemes(latency: (scheme: string, pages: number) => number | null): ReportStudy {
   const runs: ReportRun[] = [];
   let point = 0;
@@ -19,8 +20,8 @@ function schemes(latency: (scheme: string, pages: number) => number | null): Rep
     for (const scheme of SCHEMES) {
       const v = latency(scheme, pages);
       runs.push(run(v === null
-        ? { point: point++, replication: 0, parameters: { pages, scheme }, error: 'too-large' }
-        : { point: point++, replication: 0, parameters: { pages, scheme }, metrics: { share_us: v } }));
+        ? { point: point++, replication: 0, parameters: { pages, scheme }, metrics: { share_us: null }, categories: { 'share.outcome': 'too-large-for-scheme' } }
+        : { point: point++, replication: 0, parameters: { pages, scheme }, metrics: { share_us: v }, categories: { 'share.outcome': 'ok' } }));
     }
   }
   return study({
@@ -49,11 +50,18 @@ test('the answer names the best column for each run of rows, from the cells', ()
   assert.is(answer(s, highest), 'Highest share_us (µs): multilevel at pages 1–2; flat at pages 4–16.');
 });
 
-test('ties and rows without a value are said, not hidden', () => {
-  const tied = schemes((scheme, pages) => (pages === 1 ? 5 : scheme === 'flat' ? 1 : 2));
-  assert.is(answer(tied, tied.tables![0]!), 'Lowest share_us (µs): flat in every row. (1 row tied; the first column named.)');
+test('ties and rows without a value are said, not hidden, with what the runs reported instead', () => {
+  const tied = schemes((scheme, pages) => (pages <= 2 ? 5 : scheme === 'flat' ? 1 : 2));
+  assert.is(answer(tied, tied.tables![0]!), 'Lowest share_us (µs): tied at pages 1–2; flat at pages 4–16.');
   const empty = schemes((scheme, pages) => (pages === 8 ? null : cost(scheme, pages)));
-  assert.match(answer(empty, empty.tables![0]!), 'no value at pages 8; directory at pages 16');
+  assert.match(answer(empty, empty.tables![0]!), 'directory at pages 4; no value (too-large-for-scheme) at pages 8; directory at pages 16.');
+  const html = pivotTableHtml(empty, empty.tables![0]!);
+  assert.is((html.match(/<td class="number">too-large-for-scheme<\/td>/g) ?? []).length, 4, 'the refused cells say why');
+  const failed = { ...empty, runs: empty.runs.map((r) => (r.parameters['pages'] === 8 ? { ...r, status: 'failed' as const, categories: {} } : r)) };
+  assert.match(answer(failed, failed.tables![0]!), 'no value (failed) at pages 8');
+  const s = schemes(cost);
+  const named = { ...s, parameters: [{ ...s.parameters[0]!, values: PAGES.map(String) }, s.parameters[1]!], runs: s.runs.map((r) => ({ ...r, parameters: { ...r.parameters, pages: String(r.parameters['pages']) } })) };
+  assert.is(answer(named, s.tables![0]!), 'Lowest share_us (µs): flat at pages 1, 2; directory at pages 4, 8, 16.', 'names are listed, not ranged');
   const unranked = schemes(cost);
   assert.is(answer(unranked, { ...unranked.tables![0]!, best: undefined }), 'share_us (µs) from 10 to 160 across the table.');
 });

@@ -11,6 +11,7 @@ export interface RunSpec {
   /** Omit for a failed run. */
   metrics?: Record<string, number | null>;
   error?: string;
+  categories?: Record<string, string>;
   distributions?: ReportRun['distributions'];
   attribution?: ReportRun['attribution'];
   series?: ReportRun['series'];
@@ -27,6 +28,7 @@ export function run(spec: RunSpec): ReportRun {
     status: failed ? 'failed' : 'ok',
     error: failed ? spec.error ?? 'failed' : null,
     metrics: spec.metrics ?? {},
+    ...(spec.categories ? { categories: spec.categories } : {}),
     distributions: spec.distributions ?? {},
     attribution: spec.attribution ?? [],
     series: spec.series ?? {},

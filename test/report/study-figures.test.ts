@@ -39,6 +39,27 @@ test('default plots: headline metrics vs the first swept parameter, lines per th
   ]);
 });
 
+test('a CDF is drawn only where the distribution spreads: a near-constant latency is a table value, not a plot', () => {
+  const cdfOf = (low: number, high: number) => studyFigures(study({
+    parameters: [{ name: 'size', description: null, unit: 'B', values: [1] }],
+    runs: [run({ point: 0, replication: 0, parameters: { size: 1 }, metrics: { x: 1 },
+      distributions: { lat_ns: { unit: 'ns', points: [[0, low], [0.5, (low + high) / 2], [1, high]] } } })],
+  })).figures.filter((f) => f.name === 'lat_ns cdf').length;
+  assert.is(cdfOf(5500, 5524), 0, '0.4% apart');
+  assert.is(cdfOf(5000, 5524), 1, '9% apart');
+});
+
+test('a line plot\'s caption says why points are missing: the outcome the runs reported', () => {
+  const pages = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+  const runs = pages.map((p, point) => run(p <= 2
+    ? { point, replication: 0, parameters: { pages: p }, metrics: { share_us: p }, categories: { 'share.outcome': 'ok' } }
+    : { point, replication: 0, parameters: { pages: p }, metrics: { share_us: null }, categories: { 'share.outcome': 'grant-table-full' } }));
+  const s = study({ parameters: [{ name: 'pages', description: null, unit: null, values: pages }], runs });
+  const figure = lineFigure(s, { metric: 'share_us', x: 'pages' });
+  assert.ok('spec' in figure);
+  assert.match(figure.caption, 'No point where the runs reported grant-table-full: pages 4, pages 8, pages 16, pages 32, pages 64, pages 128, and 1 more.');
+});
+
 test('default line plots are capped', () => {
   const metrics: Record<string, number> = {};
   for (let i = 0; i < 20; i++) metrics[`m${String(i).padStart(2, '0')}`] = i;

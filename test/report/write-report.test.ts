@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeReport, type ReportDocument, type ReportStudy } from '../../src/report/index.js';
 import { tempDir } from '../helpers.js';
+import { MAX_SHOWN_RESULT_CELLS } from '../../src/report/html-study.js';
 import { run, study, sweepStudy } from './fixtures.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -28,6 +29,10 @@ async function rejects(promise: Promise<unknown>, message: RegExp): Promise<void
   assert.unreachable('expected a rejection');
 }
 
+function html0(dir: string): string {
+  return read(dir, 'index.html');
+}
+
 function read(dir: string, file: string): string {
   return fs.readFileSync(path.join(dir, file), 'utf8');
 }
@@ -49,7 +54,18 @@ test('a full sweep report: files, plots of every kind, specs, PNGs, byte-identic
     'synthetic-latency_ns.p99-vs-size', 'synthetic-throughput_gbps-over-time', 'synthetic-throughput_gbps-vs-size',
   ]);
   assert.is(written.plots, 6);
-  assert.equal(written.files, [...stems.flatMap((s) => [`${s}.png`, `${s}.svg`, `${s}.vl.json`]), 'index.html'].sort());
+  assert.equal(written.files, [...stems.flatMap((s) => [`${s}.png`, `${s}.svg`, `${s}.vl.json`]), 'index.html', 'synthetic-results.csv'].sort());
+  // The results at full precision: per point the mean and, with replications, the half-width; the failed run left out.
+  const csv = read(a, 'synthetic-results.csv').split('\r\n');
+  assert.is(csv[0], 'size,scheme,runs_ok,runs,latency_ns.p50,latency_ns.p50.ci95_half_width,latency_ns.p99,latency_ns.p99.ci95_half_width,' +
+    'latency_ns.count,latency_ns.count.ci95_half_width,throughput_gbps,throughput_gbps.ci95_half_width');
+  // zero-copy at 4 KiB: latency 2·4 + r over replications 0 and 1, a mean of 8.5 and a half-width of t(0.975, 1) · 0.5.
+  const [size, scheme, ok, runs, mean, halfWidth] = csv[2]!.split(',');
+  assert.equal([size, scheme, ok, runs, mean], ['4096', 'zero-copy', '2', '2', '8.5']);
+  assert.ok(Math.abs(Number(halfWidth) - 12.706204736 * 0.5) < 1e-6, halfWidth);
+  assert.is(csv[4]!.split(',').slice(0, 6).join(','), '65536,zero-copy,1,2,128,', 'the failed replication left out: one run, no half-width');
+  assert.is(csv.length, 4 + 2, 'a header, four points and the final line break');
+  assert.match(html0(a), '<a href="synthetic-results.csv">synthetic-results.csv</a>');
   assert.equal(fs.readdirSync(a).sort(), written.files);
 
   for (const stem of stems) {
@@ -64,8 +80,9 @@ test('a full sweep report: files, plots of every kind, specs, PNGs, byte-identic
   const html = read(a, 'index.html');
   assert.ok(html.startsWith('<!DOCTYPE html>'));
   assert.not.match(html, /<script|<link|@import|https?:\/\/(?!www\.w3\.org\/)/i, 'no scripts, no external resources');
-  assert.is((html.match(/<figure /g) ?? []).length, 6, 'every plot inline');
-  // Inline SVGs share one document, so their generated ids must not collide.
+  assert.is((html.match(/<figure /g) ?? []).length, 6, 'every plot shown');
+  const images = [...html.matchAll(/<img src="([^"]+)" width="\d+" height="\d+" alt="[^"]+">/g)].map((m) => m[1]);
+  assert.equal(images.sort(), stems.map((s) => `${s}.svg`), 'each plot an image of its own SVG file beside the page');
   const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
   assert.is(new Set(ids).size, ids.length, 'element ids are unique');
   assert.match(html, 'grant table exhausted at p0003-r1');
@@ -176,7 +193,7 @@ test('zero runs, one run, all runs failed, no studies: each renders', async () =
 
   const failedRuns = [0, 1].map((point) => run({ point, replication: 0, parameters: { size: parameters[0]!.values[point]! }, error: `out of grant refs ${point}` }));
   const failed = await write(path.join(root, 'failed'), documentOf(study({ parameters, runs: failedRuns })));
-  assert.equal(failed.files, ['index.html']);
+  assert.equal(failed.files, ['index.html', 'synthetic-results.csv']);
   const failedHtml = read(path.join(root, 'failed'), 'index.html');
   assert.match(failedHtml, 'Nothing to plot: no run succeeded.');
   assert.match(failedHtml, 'out of grant refs 0');
@@ -219,7 +236,6 @@ test('a failed report leaves the previous report untouched', async () => {
 
 });
 
-test.run();
 
 test('results tables: metrics no run reported are left out, constant ones said once, the tables folded', async () => {
   const dir = path.join(tempDir(), 'report');
@@ -234,9 +250,24 @@ test('results tables: metrics no run reported are left out, constant ones said o
   const results = html.slice(html.indexOf('<details>'), html.indexOf('</details>'));
   assert.ok(results.length > 0, 'the results tables are folded in <details>');
   assert.match(results, '3 grid points × 1 metric that vary (1 that no run reported left out)');
-  assert.match(results, '<th>latency_ns');
-  assert.not.match(results, /<th>pages/, 'a constant metric gets no column');
+  assert.match(results, /<th[^>]*>latency_ns/);
+  assert.not.match(results, /<th[^>]*>pages/, 'a constant metric gets no column');
   assert.not.match(results, /absent_us/, 'a metric no run reported gets no column');
   assert.match(html, /The same at every grid point: <code>pages<\/code> 1/);
   assert.match(results, '<td class="number">102</td>');
 });
+
+test('a grid too large for a page is in the CSV only, the page saying so', async () => {
+  const dir = path.join(tempDir(), 'report');
+  const sizes = Array.from({ length: MAX_SHOWN_RESULT_CELLS + 1 }, (_, i) => i + 1);
+  const runs = sizes.map((size, point) => run({ point, replication: 0, parameters: { size }, metrics: { latency_ns: 2 * size } }));
+  await write(dir, documentOf(study({ parameters: [{ name: 'size', description: null, unit: 'B', values: sizes }], runs })));
+  const html = read(dir, 'index.html');
+  assert.match(html, `${sizes.length} grid points × 1 metric that vary: more than a page can show; the CSV file has them all.`);
+  assert.not.match(html, '<td class="number">3002</td>');
+  const csv = read(dir, 'synthetic-results.csv').trimEnd().split('\r\n');
+  assert.is(csv.length, sizes.length + 1);
+  assert.is(csv.at(-1), `${sizes.length},1,1,${2 * sizes.length}`);
+});
+
+test.run();
