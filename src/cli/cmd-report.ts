@@ -11,8 +11,11 @@ export const reportCommand: Command = {
   help: `Usage: pciesim report <DIR>... [--out DIR] [--title TEXT]
 
 Writes a report folder that opens offline: index.html (findings first, then a section per
-study), each plot as Vega-Lite spec, SVG and PNG, and each study's results as CSV. One sweep folder: written to DIR/report unless --out is given.
-Several folders: one section per sweep, side by side; --out is required.
+study), each plot as Vega-Lite spec, SVG and PNG, and each study's results as CSV.
+One sweep folder: written to DIR/report unless --out is given.
+Several folders (--out required): sweeps of one scenario are first set side by side, a series
+per folder in every plot and a table of differences against the first folder; then one
+section per sweep.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, title: { type: 'string' } } });

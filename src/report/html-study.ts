@@ -4,6 +4,7 @@
  * failed runs. Every scenario string is escaped: here for prose, in
  * html-table.ts for tables, and by vega for the SVGs the plots' images show.
  */
+import { differencesHtml } from './compare.js';
 import { escapeHtml } from './escape.js';
 import type { Figure, MissingFigure } from './figure.js';
 import { formatNumber, formatEstimate, MISSING } from './format.js';
@@ -52,6 +53,7 @@ export function studySection({ study, id, figures, missing, grid, csvFile }: Stu
     study.scenario.description ? `<p class="lead">${escapeHtml(study.scenario.description)}</p>` : '',
     provenance(study),
     parameterTables(study),
+    differencesHtml(study),
     plots(study, figures, missing),
     (study.tables ?? []).length ? ['<h3>Tables</h3>', ...study.tables!.map((t) => pivotTableHtml(study, t))].join('\n') : '',
     sensitivityTable(study),

@@ -118,6 +118,8 @@ export interface ReportStudy {
   tables?: PivotRequest[];
   runs: ReportRun[];
   sensitivity?: SensitivityTable | null;
+  /** Set on a side-by-side study (compare.ts): its inputs, the first the baseline, and the metrics set against it. */
+  comparison?: { inputs: string[]; metrics: string[] };
 }
 
 export interface ReportDocument {

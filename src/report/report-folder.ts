@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../scenario/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** The files a report folder may hold; anything else means it is not ours to delete. */
@@ -16,7 +17,8 @@ function assertReplaceable(dir: string): void {
   const foreign = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !(e.isFile() && REPORT_FILE.test(e.name)));
   if (foreign.length > 0) {
     const names = foreign.slice(0, 3).map((e) => e.name).join(', ');
-    throw new Error(`refusing to replace ${dir}: it holds ${names}${foreign.length > 3 ? ', …' : ''}, which a report does not write`);
+    // The user's folder, not our bug: said plainly, exit 2, nothing touched.
+    throw new UserError(`--out ${dir}: refusing to replace it, it holds ${names}${foreign.length > 3 ? ', …' : ''}, which a report does not write; choose an empty or new folder`);
   }
 }
 

@@ -20,7 +20,10 @@ test('a sweep writes its report; a hostile scenario name stays text; failed runs
   assert.is(r.code, 1, r.stderr);
   const html = fs.readFileSync(path.join(out, 'report', 'index.html'), 'utf8');
   assert.not.match(html, /<script/i, 'no script element from the scenario');
-  assert.not.match(html, /<img/i);
+  assert.not.match(html, /<img src=x/i, 'no image element from the scenario');
+  assert.match(html, 'desc &lt;img src=x onerror=alert(2)&gt;');
+  // The only images are the report's own plots, each a file written beside the page.
+  for (const [, src] of html.matchAll(/<img src="([^"]+)"/g)) assert.ok(fs.existsSync(path.join(out, 'report', src!)), src);
   assert.match(html, '&lt;script&gt;alert(1)&lt;/script&gt;');
   assert.match(html, 'injected model bug', 'the failures are listed with their error');
 });
@@ -37,6 +40,11 @@ test('pciesim report puts several sweeps side by side and refuses a folder with 
   assert.is(r.code, 0, r.stderr);
   const html = fs.readFileSync(path.join(report, 'index.html'), 'utf8');
   assert.match(html, 'Tags compared');
+  // Sweeps of one scenario: first a side-by-side section with a differences table, then each sweep's own.
+  const sections = [...html.matchAll(/<section id="([^"]+)">\n<h2>([^<]+)<\/h2>/g)].map((m) => m[2]);
+  assert.equal(sections, ['Side by side: a against b', 'a: demo-read-tags', 'b: demo-read-tags']);
+  assert.match(html, '<h3>Differences</h3>');
+  assert.match(html, 'b − a');
   assert.ok(fs.readdirSync(report).some((f) => f.endsWith('.png')), 'plots rendered to PNG');
   const none = cli(['report', dir]);
   assert.is(none.code, 2);

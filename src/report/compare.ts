@@ -1,0 +1,119 @@
+/**
+ * Side by side: sweeps of one scenario (a baseline and a change, two
+ * platforms, two model versions) as one study whose runs carry the folder
+ * they came from as a parameter, `input`. Every plot then has a series per
+ * input, and a table of differences sets each metric at each grid point
+ * against the first input.
+ */
+import { escapeHtml } from './escape.js';
+import { formatNumber, MISSING } from './format.js';
+import { compareBySweepOrder, compareCodeUnits, displayValue, gridPoints, sweptParameters } from './grid.js';
+import { htmlTable, type Column } from './html-table.js';
+import { headlineMetrics, metricUnit, withUnit } from './metric-columns.js';
+import type { ParamValue, ReportParameter, ReportStudy } from './model.js';
+import { estimate, metricSamples } from './replications.js';
+
+/** The parameter that tells the inputs apart. */
+export const INPUT = 'input';
+
+/** Can these studies be compared point by point: one scenario, the same parameter names? */
+export function comparable(studies: readonly ReportStudy[]): boolean {
+  if (studies.length < 2) return false;
+  const names = (s: ReportStudy) => s.parameters.map((p) => p.name).sort(compareCodeUnits).join('\0');
+  return studies.every((s) => s.scenario.name === studies[0]!.scenario.name && names(s) === names(studies[0]!) && !s.parameters.some((p) => p.name === INPUT));
+}
+
+/** One study of all inputs' runs, `input` the first parameter; its plots are the first input's, each with a series per input. */
+export function comparisonStudy(studies: readonly ReportStudy[], labels: readonly string[]): ReportStudy {
+  const first = studies[0]!;
+  // A parameter each input holds at one value of its own (the change being compared) tells the inputs
+  // apart exactly as `input` does: it is said once in the input's description, not swept again.
+  const distinguishing = first.parameters.filter((p) => studies.every((s) => s.parameters.find((q) => q.name === p.name)!.values.length === 1) &&
+    new Set(studies.map((s) => JSON.stringify(s.parameters.find((q) => q.name === p.name)!.values[0]))).size > 1);
+  const setting = (s: ReportStudy): string => distinguishing.map((p) => `${p.name} = ${displayValue(s.parameters.find((q) => q.name === p.name)!.values[0])}`).join(', ');
+  const parameters: ReportParameter[] = [
+    {
+      name: INPUT, unit: null, values: [...labels],
+      description: `The sweep folder the runs come from${distinguishing.length ? `: ${studies.map((s, i) => `${labels[i]} (${setting(s)})`).join('; ')}` : ''}`,
+    },
+    ...first.parameters.filter((p) => !distinguishing.includes(p)).map((p) => {
+      // Values in the first input's order, then any only another input swept.
+      const values: ParamValue[] = [...p.values];
+      for (const s of studies.slice(1)) for (const v of s.parameters.find((q) => q.name === p.name)!.values) if (!values.includes(v)) values.push(v);
+      return { ...p, values };
+    }),
+  ];
+  // Grid points are renumbered so the inputs' points never merge: input i's point k becomes i·stride + k.
+  const stride = Math.max(...studies.flatMap((s) => s.runs.map((r) => r.point + 1)), 1);
+  const runs = studies.flatMap((s, i) => s.runs.map((r) => ({
+    ...r, id: `${labels[i]}/${r.id}`, point: i * stride + r.point, parameters: { [INPUT]: labels[i]!, ...r.parameters },
+  })));
+  const metrics = Object.assign({}, ...studies.map((s) => s.metrics)) as ReportStudy['metrics'];
+  const swept = sweptParameters(first);
+  const requests = first.plots.length > 0
+    ? first.plots
+    : headlineMetrics(first.runs).slice(0, MAX_COMPARED_METRICS).flatMap((metric) => (swept[0] ? [{ metric, x: swept[0].name }] : []));
+  return {
+    ...first,
+    title: `Side by side: ${labels.join(' against ')}`,
+    scenario: { ...first.scenario, description: `${studies.length} sweeps of ${first.scenario.name}, each a series in every plot (${INPUT}); ` +
+      `the differences below set each against ${labels[0]}. Each sweep's own section follows.` },
+    parameters,
+    metrics,
+    plots: requests.map((p) => ({ ...p, series: INPUT })),
+    tables: [],
+    sensitivity: null,
+    runs,
+    comparison: { inputs: [...labels], metrics: [...new Set(requests.map((p) => p.metric))] },
+  };
+}
+
+/** Metrics the differences table and default plots compare when the scenario names none. */
+export const MAX_COMPARED_METRICS = 6;
+
+/**
+ * Each compared metric at each grid point: the first input's mean, then each
+ * other input's mean, its difference and that difference as a share of the first.
+ */
+export function differencesHtml(study: ReportStudy): string {
+  const c = study.comparison;
+  if (!c) return '';
+  const [base, ...others] = c.inputs;
+  const swept = sweptParameters(study).filter((p) => p.name !== INPUT);
+  const byPoint = new Map<string, Map<string, ReturnType<typeof gridPoints>[number]>>();
+  const order: string[] = [];
+  for (const point of gridPoints(study.runs).sort(compareBySweepOrder(study, [...swept.map((p) => p.name), INPUT]))) {
+    const key = JSON.stringify(swept.map((p) => point.parameters[p.name] ?? null));
+    if (!byPoint.has(key)) { byPoint.set(key, new Map()); order.push(key); }
+    byPoint.get(key)!.set(String(point.parameters[INPUT]), point);
+  }
+  const columns: Column[] = [
+    ...swept.map((p): Column => ({ header: p.name, note: p.unit, kind: 'number' })),
+    { header: 'Metric', kind: 'code' },
+    { header: base!, kind: 'number' },
+    ...others.flatMap((o): Column[] => [{ header: o, kind: 'number' }, { header: `${o} − ${base}`, kind: 'number' }, { header: 'change', kind: 'number' }]),
+  ];
+  const mean = (key: string, input: string, metric: string): number | null => {
+    const point = byPoint.get(key)!.get(input);
+    return point ? estimate(metricSamples(point.runs, metric)).mean : null;
+  };
+  const cell = (v: number | null): string => (v === null ? MISSING : formatNumber(v));
+  const rows = order.flatMap((key) => c.metrics.map((metric) => {
+    const b = mean(key, base!, metric);
+    return [
+      ...(JSON.parse(key) as ParamValue[]).map((v) => displayValue(v)),
+      withUnit(metric, metricUnit(study, metric)),
+      cell(b),
+      ...others.flatMap((o) => {
+        const v = mean(key, o, metric);
+        const d = v !== null && b !== null ? v - b : null;
+        return [cell(v), d === null ? MISSING : `${d > 0 ? '+' : ''}${formatNumber(d)}`, d === null || b === 0 || b === null ? MISSING : `${d > 0 ? '+' : ''}${formatNumber((100 * d) / Math.abs(b))}%`];
+      }),
+    ];
+  }));
+  return [
+    '<h3>Differences</h3>',
+    `<p>${escapeHtml(`Mean of each metric over a grid point's successful runs, for ${base} and for each other input, its difference from ${base} and that difference as a share of ${base}; ${MISSING}: no value to compare.`)}</p>`,
+    htmlTable(columns, rows),
+  ].join('\n');
+}

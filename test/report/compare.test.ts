@@ -1,0 +1,48 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { comparable, comparisonStudy, differencesHtml, INPUT } from '../../src/report/compare.js';
+import { lineFigure } from '../../src/report/line-figure.js';
+import type { ReportStudy } from '../../src/report/model.js';
+import { run, study } from './fixtures.js';
+
+/** A sweep of size at a fixed `buffers`, latency = size · scale. */
+function sweep(buffers: number, scale: number, name = 'iommu-map-unmap'): ReportStudy {
+  const sizes = [4096, 65536];
+  return study({
+    scenario: { name, description: null, file: `${name}.json`, hash: 'h' },
+    parameters: [
+      { name: 'size', description: null, unit: 'B', values: sizes },
+      { name: 'buffers', description: null, unit: null, values: [buffers] },
+    ],
+    plots: [{ metric: 'latency_ns', x: 'size', title: 'Latency' }],
+    runs: sizes.map((size, point) => run({ point, replication: 0, parameters: { size, buffers }, metrics: { latency_ns: size * scale } })),
+  });
+}
+
+test('only sweeps of one scenario with the same parameters are set side by side', () => {
+  assert.ok(comparable([sweep(2000, 1), sweep(500, 2)]));
+  assert.not.ok(comparable([sweep(2000, 1)]), 'one sweep');
+  assert.not.ok(comparable([sweep(2000, 1), sweep(500, 2, 'gref-schemes')]), 'two scenarios');
+});
+
+test('the side-by-side study: a series per input in every plot, the setting that differs said once', () => {
+  const merged = comparisonStudy([sweep(2000, 1), sweep(500, 2)], ['baseline', 'fewer']);
+  assert.equal(merged.parameters.map((p) => p.name), [INPUT, 'size'], 'buffers tells the inputs apart as input does');
+  assert.match(merged.parameters[0]!.description!, 'baseline (buffers = 2000); fewer (buffers = 500)');
+  assert.is(merged.runs.length, 4);
+  assert.is(new Set(merged.runs.map((r) => r.point)).size, 4, 'no two inputs share a grid point');
+  assert.equal(merged.plots.map((p) => p.series), [INPUT]);
+  const figure = lineFigure(merged, merged.plots[0]!);
+  assert.ok('spec' in figure);
+  const rows = (figure.spec['data'] as { values: Record<string, unknown>[] }).values;
+  assert.equal(rows.map((r) => [r['variant'], r['x'], r['mean']]), [['baseline', 4096, 4096], ['baseline', 65536, 65536], ['fewer', 4096, 8192], ['fewer', 65536, 131072]]);
+});
+
+test('the differences table sets each input against the first, absolute and relative', () => {
+  const html = differencesHtml(comparisonStudy([sweep(2000, 1), sweep(500, 1.5)], ['baseline', 'fewer']));
+  assert.match(html, /<th class="number">fewer − baseline<\/th>/);
+  assert.match(html, '<td class="number">4,096</td><td class="number">6,144</td><td class="number">+2,048</td><td class="number">+50%</td>');
+  assert.is(differencesHtml(sweep(2000, 1)), '', 'a study that compares nothing has no such table');
+});
+
+test.run();
