@@ -122,5 +122,8 @@ function listOfScenario(what: 'params' | 'metrics' | 'trace', arg: string, lib: 
     for (const [name, m] of Object.entries(scenarioColumns(doc, points))) write(`  ${name.padEnd(40)} [${displayUnit(m.unit) || 'category'}] ${m.description}`);
     return;
   }
-  for (const k of declaredTraceKinds(points[0]!)) write(`  ${k.component}/${k.kind}${k.hot ? '  (hot: recorded only when an include pattern selects it)' : ''}`);
+  for (const k of declaredTraceKinds(points[0]!)) {
+    write(`  ${k.component}/${k.kind}${k.hot ? '  (hot: recorded only when an include pattern selects it)' : ''}`);
+    write(`      ${k.description}`);
+  }
 }

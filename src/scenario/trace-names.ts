@@ -9,9 +9,9 @@ import { fieldError, UserError } from './errors.js';
 import { allInstances, type ResolvedScenario } from './loader.js';
 
 /** "instance/kind" for every kind every instance declares, in name order. */
-export function declaredTraceKinds(sc: Pick<ResolvedScenario, 'components' | 'links'>): { component: string; kind: string; hot: boolean }[] {
+export function declaredTraceKinds(sc: Pick<ResolvedScenario, 'components' | 'links'>): { component: string; kind: string; hot: boolean; description: string }[] {
   const out = allInstances(sc).flatMap((i) => (i.type.traceKinds ?? []).flatMap((k) =>
-    (k.parts ?? ['']).map((part) => ({ component: part ? `${i.name}.${part}` : i.name, kind: k.kind, hot: k.hot ?? false }))));
+    (k.parts ?? ['']).map((part) => ({ component: part ? `${i.name}.${part}` : i.name, kind: k.kind, hot: k.hot ?? false, description: k.description }))));
   return out.sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }
 

@@ -2,12 +2,18 @@
  * Converts `trace.arrow` to Chrome trace-event JSON, which chrome://tracing,
  * Perfetto (ui.perfetto.dev) and speedscope open as a timeline.
  *
- * One process, one track (tid) per component in the trace's interning order,
- * named by `thread_name` metadata events. A row with a latency becomes a
- * complete event ("X") spanning [time - latency, time]; any other row an
- * instant ("i"). Times are microseconds, the format's unit, as JSON numbers:
- * ps / 1e6 is one correctly rounded division, and number-to-text is the
- * shortest round-trip form, so the output is the same on every machine.
+ * Tracks nest as the scenario does: one process per top-level instance
+ * (`rc`, `ep`, `link0`), and within it one thread track per component that
+ * recorded rows (`rc` itself, its slots `rc.iommu` and `rc.memory`, a link's
+ * directions `link0.ab`), in the trace's interning order. A row with a latency
+ * becomes a complete event ("X") spanning [time - latency, time]; a row of a
+ * transaction always becomes one (an instant is a zero-length slice), bound by
+ * flow arrows (v2: bind_id, flow_in, flow_out) to the transaction's previous
+ * and next rows, so one TLP or one grant operation can be followed across
+ * hops; any other row is an instant ("i"). Times are microseconds, the
+ * format's unit, as JSON numbers: ps / 1e6 is one correctly rounded division,
+ * and number-to-text is the shortest round-trip form, so the output is the
+ * same on every machine.
  *
  * The JSON is written in chunks as batches are read, never held whole, and
  * lands atomically (temp file, then rename) like every other output.
@@ -19,7 +25,6 @@ import { TraceReader, type TraceBatch } from './reader.js';
 import { NO_LABEL, NO_TXN } from './trace-schema.js';
 
 const PS_PER_US = 1e6;
-const PID = 1;
 /** Bytes gathered before a write: big enough that writes are few, small enough to stay flat. */
 const CHUNK_BYTES = 1 << 20;
 /** Room left when a chunk counts as full, comfortably more than one event takes. */
@@ -36,16 +41,29 @@ export async function exportChrome(tracePath: string, outPath: string): Promise<
     const sink = new ChunkedWriter(out);
     const kinds = reader.names.kind.map((k) => JSON.stringify(k));
     const labels = reader.names.label.map((l) => JSON.stringify(l));
-    sink.add(`{"displayTimeUnit":"ns","traceEvents":[\n`);
-    sink.add(metadataEvent('process_name', 0, { name: processName(reader.metadata) }));
+    sink.add(`{"displayTimeUnit":"ns","otherData":{"run":${JSON.stringify(runName(reader.metadata))}},"traceEvents":[\n`);
+    const pids = processIds(reader.names.component);
+    const first = new Set<number>();
+    let separator = '';
     for (const [id, component] of reader.names.component.entries()) {
-      sink.add(`,\n${metadataEvent('thread_name', tid(id), { name: component })}`);
-      sink.add(`,\n${metadataEvent('thread_sort_index', tid(id), { sort_index: id })}`);
+      const pid = pids[id]!;
+      if (!first.has(pid)) {
+        first.add(pid);
+        sink.add(`${separator}${metadataEvent('process_name', pid, 0, { name: topLevel(component) })}`);
+        sink.add(`,\n${metadataEvent('process_sort_index', pid, 0, { sort_index: pid })}`);
+        separator = ',\n';
+      }
+      sink.add(`${separator}${metadataEvent('thread_name', pid, tid(id), { name: component })}`);
+      sink.add(`,\n${metadataEvent('thread_sort_index', pid, tid(id), { sort_index: id })}`);
+      separator = ',\n';
     }
+    // Transactions already seen: a row of one is a step of its flow, not its start.
+    const seen = new Set<number>();
     let events = 0;
     for await (const batch of reader.batches()) {
       for (let i = 0; i < batch.length; i++) {
-        sink.add(`,\n${event(batch, i, kinds, labels)}`);
+        sink.add(`${separator}${event(batch, i, kinds, labels, pids, seen)}`);
+        separator = ',\n';
         if (sink.full) await sink.flush();
       }
       events += batch.length;
@@ -67,24 +85,46 @@ export async function exportChrome(tracePath: string, outPath: string): Promise<
 
 const tid = (componentId: number): number => componentId + 1;
 
-function metadataEvent(name: string, thread: number, args: Record<string, string | number>): string {
-  return `{"name":"${name}","ph":"M","pid":${PID},"tid":${thread},"args":${JSON.stringify(args)}}`;
+/** The instance a component belongs to: `rc` for `rc.iommu`, `link0` for `link0.ab`. */
+const topLevel = (component: string): string => component.split('.', 1)[0]!;
+
+/** A process id per top-level instance, numbered in order of first appearance; indexed by component id. */
+function processIds(components: readonly string[]): number[] {
+  const ids = new Map<string, number>();
+  return components.map((c) => {
+    const top = topLevel(c);
+    if (!ids.has(top)) ids.set(top, ids.size + 1);
+    return ids.get(top)!;
+  });
 }
 
-function processName(metadata: ReadonlyMap<string, string>): string {
+function metadataEvent(name: string, pid: number, thread: number, args: Record<string, string | number>): string {
+  return `{"name":"${name}","ph":"M","pid":${pid},"tid":${thread},"args":${JSON.stringify(args)}}`;
+}
+
+function runName(metadata: ReadonlyMap<string, string>): string {
   const scenario = metadata.get(PROVENANCE_KEY.scenario);
   if (scenario === undefined) return 'pciesim';
   return `pciesim ${scenario} (seed ${metadata.get(PROVENANCE_KEY.seed) ?? '?'}, replication ${metadata.get(PROVENANCE_KEY.replication) ?? '?'})`;
 }
 
-function event(c: TraceBatch, i: number, kinds: readonly string[], labels: readonly string[]): string {
+function event(c: TraceBatch, i: number, kinds: readonly string[], labels: readonly string[], pids: readonly number[], seen: Set<number>): string {
   const time = c.time[i]!, latency = c.latency[i]!, txn = c.txn[i]!, label = c.label[i]!;
-  const when = latency > 0
-    ? `"ph":"X","ts":${(time - latency) / PS_PER_US},"dur":${latency / PS_PER_US}`
-    : `"ph":"i","s":"t","ts":${time / PS_PER_US}`;
+  let when: string;
+  if (txn !== NO_TXN) {
+    // Perfetto binds v2 flows to slices only: a transaction's instant is a zero-length one.
+    const step = seen.has(txn);
+    seen.add(txn);
+    when = `"ph":"X","ts":${(time - latency) / PS_PER_US},"dur":${latency / PS_PER_US},"bind_id":${txn},${step ? '"flow_in":true,' : ''}"flow_out":true`;
+  } else {
+    when = latency > 0
+      ? `"ph":"X","ts":${(time - latency) / PS_PER_US},"dur":${latency / PS_PER_US}`
+      : `"ph":"i","s":"t","ts":${time / PS_PER_US}`;
+  }
   const args = `${txn === NO_TXN ? '' : `"txn":${txn},`}"bytes":${c.bytes[i]},"a":${num(c.a[i]!)},"b":${num(c.b[i]!)}` +
     (label === NO_LABEL ? '' : `,"label":${labels[label]}`);
-  return `{"name":${kinds[c.kind[i]!]},${when},"pid":${PID},"tid":${tid(c.component[i]!)},"args":{${args}}}`;
+  const component = c.component[i]!;
+  return `{"name":${kinds[c.kind[i]!]},${when},"pid":${pids[component]},"tid":${tid(component)},"args":{${args}}}`;
 }
 
 /** JSON has no NaN or infinities; they become null, as JSON.stringify does. */
