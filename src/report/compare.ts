@@ -8,7 +8,7 @@
 import { escapeHtml } from './escape.js';
 import { formatNumber, MISSING } from './format.js';
 import { compareBySweepOrder, compareCodeUnits, displayValue, gridPoints, sweptParameters } from './grid.js';
-import { htmlTable, type Column } from './html-table.js';
+import { htmlTable, parameterColumn, type Column } from './html-table.js';
 import { headlineMetrics, metricUnit, withUnit } from './metric-columns.js';
 import type { ParamValue, ReportParameter, ReportStudy } from './model.js';
 import { estimate, metricSamples } from './replications.js';
@@ -30,7 +30,7 @@ export function comparisonStudy(studies: readonly ReportStudy[], labels: readonl
   // apart exactly as `input` does: it is said once in the input's description, not swept again.
   const distinguishing = first.parameters.filter((p) => studies.every((s) => s.parameters.find((q) => q.name === p.name)!.values.length === 1) &&
     new Set(studies.map((s) => JSON.stringify(s.parameters.find((q) => q.name === p.name)!.values[0]))).size > 1);
-  const setting = (s: ReportStudy): string => distinguishing.map((p) => `${p.name} = ${displayValue(s.parameters.find((q) => q.name === p.name)!.values[0])}`).join(', ');
+  const setting = (s: ReportStudy): string => distinguishing.map((p) => `${p.name} = ${displayValue(s.parameters.find((q) => q.name === p.name)!.values[0], p.unit)}`).join(', ');
   const parameters: ReportParameter[] = [
     {
       name: INPUT, unit: null, values: [...labels],
@@ -88,7 +88,7 @@ export function differencesHtml(study: ReportStudy): string {
     byPoint.get(key)!.set(String(point.parameters[INPUT]), point);
   }
   const columns: Column[] = [
-    ...swept.map((p): Column => ({ header: p.name, note: p.unit, kind: 'number' })),
+    ...swept.map(parameterColumn),
     { header: 'Metric', kind: 'code' },
     { header: base!, kind: 'number' },
     ...others.flatMap((o): Column[] => [{ header: o, kind: 'number' }, { header: `${o} − ${base}`, kind: 'number' }, { header: 'change', kind: 'number' }]),
@@ -101,7 +101,7 @@ export function differencesHtml(study: ReportStudy): string {
   const rows = order.flatMap((key) => c.metrics.map((metric) => {
     const b = mean(key, base!, metric);
     return [
-      ...(JSON.parse(key) as ParamValue[]).map((v) => displayValue(v)),
+      ...(JSON.parse(key) as ParamValue[]).map((v, k) => displayValue(v, swept[k]!.unit)),
       withUnit(metric, metricUnit(study, metric)),
       cell(b),
       ...others.flatMap((o) => {

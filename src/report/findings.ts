@@ -7,7 +7,7 @@
  */
 import { escapeHtml } from './escape.js';
 import { formatNumber } from './format.js';
-import { displayValue } from './grid.js';
+import { parameterValue } from './grid.js';
 import { metricUnit, withUnit } from './metric-columns.js';
 import type { ParamValue, PivotRequest, ReportStudy } from './model.js';
 import { bestColumns, pivotCells, pivotTableHtml } from './pivot-table.js';
@@ -60,7 +60,7 @@ export function answer(study: ReportStudy, t: PivotRequest): string {
       return `no value${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
     }
     const tied = means[i]!.filter((v) => v === means[i]![column]).length > 1;
-    return tied ? 'tied' : displayValue(columns[column]);
+    return tied ? 'tied' : parameterValue(study, t.columns, columns[column]);
   });
   const spans: { verdict: string; rows: ParamValue[] }[] = [];
   verdicts.forEach((verdict, i) => {
@@ -71,8 +71,8 @@ export function answer(study: ReportStudy, t: PivotRequest): string {
   // Numbers run as a range (pages 1–16); names are listed (platform amd-zen, one-way).
   const ranged = rows.every((r) => typeof r === 'number');
   const at = (span: ParamValue[]): string => (ranged && span.length > 1
-    ? `${displayValue(span[0])}–${displayValue(span[span.length - 1])}`
-    : span.map(displayValue).join(', '));
+    ? `${parameterValue(study, t.rows, span[0])}–${parameterValue(study, t.rows, span[span.length - 1])}`
+    : span.map((v) => parameterValue(study, t.rows, v)).join(', '));
   const lead = `${t.best === 'min' ? 'Lowest' : 'Highest'} ${metric}`;
   if (spans.length === 1) return `${lead}: ${spans[0]!.verdict} in every row.`;
   const phrases = spans.map((span) => `${span.verdict} at ${t.rows} ${at(span.rows)}`);

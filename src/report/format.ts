@@ -7,6 +7,14 @@
 /** Shown for a missing value: a failed run, or a metric the run did not record. */
 export const MISSING = '—';
 
+const BINARY_UNITS = [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const;
+
+/** A size in bytes as people write it: 4 KiB, 64 KiB, 2 MiB when it is a whole number of the unit; else in bytes (1,500 B). */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of BINARY_UNITS) if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  return `${formatNumber(bytes)} B`;
+}
+
 const SIGNIFICANT_DIGITS = 3;
 /** Below this magnitude sig3 switches to exponent form, which stays short and readable. */
 const SMALLEST_PLAIN_MAGNITUDE = 1e-3;

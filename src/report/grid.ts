@@ -3,7 +3,7 @@
  * which runs share a grid point, how a point or a variant is named, and which
  * points stand for the study when a plot can only show a few.
  */
-import { MISSING } from './format.js';
+import { formatBytes, MISSING } from './format.js';
 import type { ParamValue, ReportParameter, ReportRun, ReportStudy } from './model.js';
 
 /** The runs of one grid point (its replications), in replication order. */
@@ -39,15 +39,29 @@ export function gridPoints(runs: readonly ReportRun[]): GridPoint[] {
     });
 }
 
-/** A parameter value as text: numbers in JavaScript's shortest round-trip form, so they are exact and locale-free. */
-export function displayValue(value: ParamValue | undefined): string {
-  return value === undefined ? MISSING : String(value);
+/**
+ * A parameter value as text: a size in bytes (unit "B") as KiB or MiB, other
+ * numbers in JavaScript's shortest round-trip form, so they are exact and locale-free.
+ */
+export function displayValue(value: ParamValue | undefined, unit?: string | null): string {
+  if (value === undefined) return MISSING;
+  return unit === 'B' && typeof value === 'number' ? formatBytes(value) : String(value);
+}
+
+/** The unit a study declares for a parameter, or null. */
+export function parameterUnit(study: ReportStudy, name: string): string | null {
+  return study.parameters.find((p) => p.name === name)?.unit ?? null;
+}
+
+/** A study's parameter value as text, in its unit (see displayValue). */
+export function parameterValue(study: ReportStudy, name: string, value: ParamValue | undefined): string {
+  return displayValue(value, parameterUnit(study, name));
 }
 
 /** Names a variant by the values of `names`: the bare value for one name, `a=1, b=x` for several, '' for none. */
-export function variantLabel(parameters: Record<string, ParamValue>, names: readonly string[]): string {
-  if (names.length === 1) return displayValue(parameters[names[0]!]);
-  return names.map((name) => `${name}=${displayValue(parameters[name])}`).join(', ');
+export function variantLabel(study: ReportStudy, parameters: Record<string, ParamValue>, names: readonly string[]): string {
+  if (names.length === 1) return parameterValue(study, names[0]!, parameters[names[0]!]);
+  return names.map((name) => `${name}=${parameterValue(study, name, parameters[name])}`).join(', ');
 }
 
 /** Where `value` sits in the parameter's sweep order; unknown values sort last. */
@@ -90,20 +104,20 @@ export function representativePoints(study: ReportStudy, x: string | undefined):
   const xParameter = study.parameters.find((p) => p.name === x);
   if (x !== undefined && xParameter && xParameter.values.length > 0 && variants.length > 0) {
     const last = xParameter.values[xParameter.values.length - 1]!;
-    const fixed = [`${x} = ${displayValue(last)}`];
+    const fixed = [`${x} = ${parameterValue(study, x, last)}`];
     let chosen = gridPoints(study.runs).filter((p) => p.parameters[x] === last);
     // Too many curves to read: hold the last-swept parameters at their first value until few enough remain.
     while (chosen.length > MAX_REPRESENTATIVE_LINES && variants.length > 1) {
       const name = variants[variants.length - 1]!;
       const first = swept.find((p) => p.name === name)!.values[0];
       chosen = chosen.filter((p) => p.parameters[name] === first);
-      fixed.push(`${name} = ${displayValue(first)}`);
+      fixed.push(`${name} = ${parameterValue(study, name, first)}`);
       variants = variants.slice(0, -1);
     }
     chosen.sort(compareBySweepOrder(study, variants));
     return {
       points: chosen,
-      labels: chosen.map((p) => variantLabel(p.parameters, variants)),
+      labels: chosen.map((p) => variantLabel(study, p.parameters, variants)),
       legendTitle: variants.join(', '),
       slice: `at ${fixed.join(', ')}`,
     };
@@ -120,7 +134,7 @@ export function everyPoint(study: ReportStudy): Representatives {
   const points = gridPoints(study.runs).sort(compareBySweepOrder(study, swept));
   return {
     points,
-    labels: points.map((p) => (swept.length === 0 ? 'all runs' : variantLabel(p.parameters, swept))),
+    labels: points.map((p) => (swept.length === 0 ? 'all runs' : variantLabel(study, p.parameters, swept))),
     legendTitle: swept.join(', '),
     slice: '',
   };

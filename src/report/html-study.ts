@@ -8,8 +8,8 @@ import { differencesHtml } from './compare.js';
 import { escapeHtml } from './escape.js';
 import type { Figure, MissingFigure } from './figure.js';
 import { formatNumber, formatEstimate, MISSING } from './format.js';
-import { compareCodeUnits, displayValue, fixedParameters, sweptParameters } from './grid.js';
-import { htmlTable, type Column } from './html-table.js';
+import { compareCodeUnits, displayValue, fixedParameters, parameterValue, sweptParameters } from './grid.js';
+import { htmlTable, parameterColumn, type Column } from './html-table.js';
 import { pivotTableHtml } from './pivot-table.js';
 import { metricUnit } from './metric-columns.js';
 import type { ReportStudy } from './model.js';
@@ -67,15 +67,16 @@ export function studySection({ study, id, figures, missing, grid, csvFile }: Stu
 function sensitivityTable(study: ReportStudy): string {
   const t = study.sensitivity;
   if (!t || t.rows.length === 0) return '';
-  const at = Object.entries(t.at).map(([k, v]) => `${k} = ${displayValue(v)}`).join(', ');
+  const at = Object.entries(t.at).map(([k, v]) => `${k} = ${parameterValue(study, k, v)}`).join(', ');
   const fmt = (v: number | null) => (v === null ? '—' : formatNumber(v));
+  const unit = metricUnit(study, t.metric);
   return [
     '<h3>Sensitivity to the estimates</h3>',
-    `<p>${escapeHtml(`${t.metric} at ${at || 'the defaults'} is ${fmt(t.baseline)}. Each preset value marked as an estimate was set to the low and the high end of ` +
+    `<p>${escapeHtml(`${t.metric} at ${at || 'the defaults'} is ${fmt(t.baseline)}${unit && t.baseline !== null ? ` ${unit}` : ''}. Each preset value marked as an estimate was set to the low and the high end of ` +
       `its plausible range, one at a time, all else unchanged (same seed). Swing: |high − low| as a share of the baseline.`)}</p>`,
     htmlTable(
-      [{ header: 'Estimate', kind: 'code' }, { header: 'Preset value' }, { header: 'Range' }, { header: `${t.metric} at low`, kind: 'number' },
-        { header: `${t.metric} at high`, kind: 'number' }, { header: 'Swing', kind: 'number' }],
+      [{ header: 'Estimate', kind: 'code' }, { header: 'Preset value' }, { header: 'Range' }, { header: `${t.metric} at low`, note: unit, kind: 'number' },
+        { header: `${t.metric} at high`, note: unit, kind: 'number' }, { header: 'Swing', kind: 'number' }],
       t.rows.map((r) => [
         `${r.component}: ${r.key}`, typeof r.base === 'object' ? JSON.stringify(r.base) : displayValue(r.base), `${displayValue(r.low)} … ${displayValue(r.high)}`,
         fmt(r.atLow), fmt(r.atHigh), r.swing === null ? '—' : `${(r.swing * 100).toFixed(1)}%`,
@@ -112,13 +113,13 @@ function parameterTables(study: ReportStudy): string {
   if (swept.length > 0) {
     parts.push('<p>Swept:</p>', htmlTable(
       [{ header: 'Parameter', kind: 'code' }, { header: 'Values' }, { header: 'Unit' }, { header: 'Description' }],
-      swept.map((p) => row(p.values.map(displayValue).join(', '), p)),
+      swept.map((p) => row(p.values.map((v) => displayValue(v, p.unit)).join(', '), p)),
     ));
   }
   if (fixed.length > 0) {
     parts.push('<p>Fixed:</p>', htmlTable(
       [{ header: 'Parameter', kind: 'code' }, { header: 'Value' }, { header: 'Unit' }, { header: 'Description' }],
-      fixed.map((p) => row(displayValue(p.values[0]), p)),
+      fixed.map((p) => row(displayValue(p.values[0], p.unit), p)),
     ));
   }
   return parts.join('\n');
@@ -158,11 +159,11 @@ function resultTables(study: ReportStudy, grid: ResultGrid, csvFile: string): st
       `<a href="${escapeHtml(csvFile)}">${escapeHtml(csvFile)}</a>.</p>`,
   );
   const keyColumns: Column[] = [
-    ...swept.map((p): Column => ({ header: p.name, note: p.unit, kind: 'number' })),
+    ...swept.map(parameterColumn),
     { header: 'Runs ok', kind: 'number' },
   ];
   const keyCells = points.map((point) => [
-    ...swept.map((p) => displayValue(point.parameters[p.name])),
+    ...swept.map((p) => displayValue(point.parameters[p.name], p.unit)),
     `${point.runs.filter((r) => r.status === 'ok').length} / ${point.runs.length}`,
   ]);
   // A metric with the same value at every grid point is said once in a sentence instead of a column.
@@ -207,14 +208,14 @@ function failures(study: ReportStudy): string {
   const table = htmlTable(
     [
       { header: 'Run', kind: 'code' },
-      ...swept.map((p): Column => ({ header: p.name, note: p.unit, kind: 'number' })),
+      ...swept.map(parameterColumn),
       { header: 'Replication', kind: 'number' },
       { header: 'Seed', kind: 'code' },
       { header: 'Error', kind: 'message' },
     ],
     listed.map((r) => [
       r.id,
-      ...swept.map((p) => displayValue(r.parameters[p.name])),
+      ...swept.map((p) => displayValue(r.parameters[p.name], p.unit)),
       String(r.replication),
       String(r.seed),
       r.error ?? 'no message',

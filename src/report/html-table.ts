@@ -9,6 +9,11 @@ export interface Column {
   kind?: 'text' | 'number' | 'code' | 'message';
 }
 
+/** The column of a swept parameter: its name, and its unit under it unless each value says it (a size: 4 KiB). */
+export function parameterColumn(p: { name: string; unit: string | null }): Column {
+  return { header: p.name, note: p.unit === 'B' ? null : p.unit, kind: 'number' };
+}
+
 export function htmlTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
   const classOf = (c: Column): string => (c.kind && c.kind !== 'text' ? ` class="${c.kind}"` : '');
   const head = columns

@@ -3,7 +3,7 @@
  * over replications with its Student-t confidence band.
  */
 import type { Figure, MissingFigure } from './figure.js';
-import { compareBySweepOrder, displayValue, gridPoints, sweptParameters, variantLabel, type GridPoint } from './grid.js';
+import { compareBySweepOrder, gridPoints, parameterValue, sweptParameters, variantLabel, type GridPoint } from './grid.js';
 import { metricUnit, withUnit } from './metric-columns.js';
 import type { ParamValue, PlotRequest, ReportStudy } from './model.js';
 import { CONFIDENCE_LEVEL, estimate, metricSamples } from './replications.js';
@@ -34,11 +34,11 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
   // Points that agree on x and variant share one mean; with every swept parameter named that is one grid point each.
   const byKey = new Map<string, LinePoint>();
   const where = Object.entries(request.where ?? {});
-  const slice = where.map(([k, v]) => `${k} = ${String(v)}`).join(', ');
+  const slice = where.map(([k, v]) => `${k} = ${parameterValue(study, k, v)}`).join(', ');
   const runs = study.runs.filter((r) => where.every(([name, value]) => r.parameters[name] === value));
   for (const point of gridPoints(runs)) {
     const x = point.parameters[request.x];
-    const variant = variantLabel(point.parameters, variants);
+    const variant = variantLabel(study, point.parameters, variants);
     const key = JSON.stringify([x ?? null, variant]);
     const existing = byKey.get(key);
     if (existing) existing.runs = existing.runs.concat(point.runs);
@@ -70,7 +70,9 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
     ...(hasBand ? { ciLow: 'ci_low', ciHigh: 'ci_high' } : {}),
     logX: request.logX ?? false,
     logY: request.logY ?? false,
-    xTitle: withUnit(request.x, xUnit),
+    // Sizes in bytes are labelled in KiB and MiB on the axis itself (specs.ts), so the title carries no unit.
+    xTitle: xUnit === 'B' ? request.x : withUnit(request.x, xUnit),
+    xBytes: xUnit === 'B',
     yTitle: withUnit(request.metric, metricUnit(study, request.metric)),
   });
   // Points without a value, grouped by what their runs reported instead (a refusal's outcome, a failure).
@@ -79,7 +81,7 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
     if (estimate(metricSamples(p.runs, request.metric)).mean !== null) continue;
     const why = missingReason(p.runs);
     if (why === null) continue;
-    const at = `${request.x} ${displayValue(p.x)}${variants.length > 0 ? ` (${p.variant})` : ''}`;
+    const at = `${request.x} ${parameterValue(study, request.x, p.x)}${variants.length > 0 ? ` (${p.variant})` : ''}`;
     gaps.set(why, [...(gaps.get(why) ?? []), at]);
   }
   const gapText = [...gaps].map(([why, at]) =>

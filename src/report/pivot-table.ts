@@ -6,7 +6,7 @@
  */
 import { escapeHtml } from './escape.js';
 import { formatNumber, MISSING } from './format.js';
-import { displayValue } from './grid.js';
+import { parameterValue } from './grid.js';
 import { htmlTable } from './html-table.js';
 import { metricUnit, withUnit } from './metric-columns.js';
 import type { ParamValue, PivotRequest, ReportStudy } from './model.js';
@@ -50,7 +50,7 @@ export function pivotTableHtml(study: ReportStudy, t: PivotRequest): string {
   const { rows, columns, means, why } = pivotCells(study, t);
   const best = t.best ? bestColumns(means, t.best) : null;
   const title = t.title ?? `${t.metric} by ${t.rows} and ${t.columns}`;
-  const slice = Object.entries(t.where ?? {}).map(([k, v]) => `${k} = ${displayValue(v)}`).join(', ');
+  const slice = Object.entries(t.where ?? {}).map(([k, v]) => `${k} = ${parameterValue(study, k, v)}`).join(', ');
   const note = [
     `${withUnit(t.metric, metricUnit(study, t.metric))}, mean over each cell's successful runs${slice ? ` with ${slice}` : ''}; ${MISSING}: no successful run reported it`,
     why.some((row) => row.some((w) => w !== null)) ? '; a word in place of a value is what the runs reported instead (their outcome)' : '',
@@ -61,8 +61,8 @@ export function pivotTableHtml(study: ReportStudy, t: PivotRequest): string {
     `<h4>${escapeHtml(title)}</h4>`,
     `<p>${escapeHtml(note)}</p>`,
     htmlTable(
-      [{ header: `${t.rows} \\ ${t.columns}`, kind: 'code' }, ...columns.map((c) => ({ header: displayValue(c), kind: 'number' as const }))],
-      rows.map((r, i) => [displayValue(r), ...means[i]!.map((v, j) => (v === null ? why[i]![j] ?? MISSING : `${formatNumber(v)}${best?.[i] === j ? ' ★' : ''}`))]),
+      [{ header: `${t.rows} \\ ${t.columns}`, kind: 'code' }, ...columns.map((c) => ({ header: parameterValue(study, t.columns, c), kind: 'number' as const }))],
+      rows.map((r, i) => [parameterValue(study, t.rows, r), ...means[i]!.map((v, j) => (v === null ? why[i]![j] ?? MISSING : `${formatNumber(v)}${best?.[i] === j ? ' ★' : ''}`))]),
     ),
   ].join('\n');
 }

@@ -24,7 +24,7 @@ const COLOR_SCHEME_20 = 'tableau20';
 /** A bar's label (a variant such as "resolution=4k, sharing=per-frame, buffers=3") is shown whole up to this width in px. */
 const BAR_LABEL_LIMIT = 420;
 
-function colorScheme(series: number): string {
+export function colorScheme(series: number): string {
   return series > 10 ? COLOR_SCHEME_20 : COLOR_SCHEME;
 }
 /** CI bands are drawn faintly so the lines over them stay readable. */
@@ -49,7 +49,8 @@ export const REPORT_CONFIG = {
     domainColor: '#888888',
     tickColor: '#888888',
   },
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 260 },
+  // Long variant names ("resolution=4k, sharing=per-frame, buffers=3") are shown whole rather than cut.
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 480 },
   view: { stroke: '#d0d0d0' },
   line: { strokeWidth: 2 },
 } as const;
@@ -71,7 +72,28 @@ export interface LineSpecOptions {
   xTitle?: string;
   yTitle?: string;
   seriesTitle?: string;
+  /** x is a size in bytes: ticks at the values swept (when few) labelled in B, KiB, MiB, GiB. */
+  xBytes?: boolean;
 }
+
+/** The most x values that become ticks of their own on a size axis; past this vega picks them. */
+const MAX_SIZE_TICKS = 12;
+/** Ticks of a size axis: the sizes swept when few, else powers of two across them (every other, or every fourth, … until few). */
+function sizeTicks(sizes: readonly number[]): number[] {
+  const distinct = [...new Set(sizes)].sort((a, b) => a - b);
+  if (distinct.length <= MAX_SIZE_TICKS) return distinct;
+  const low = Math.ceil(Math.log2(Math.max(1, distinct[0]!))), high = Math.floor(Math.log2(distinct[distinct.length - 1]!));
+  const step = Math.ceil((high - low + 1) / MAX_SIZE_TICKS);
+  const ticks: number[] = [];
+  for (let e = low; e <= high; e += step) ticks.push(2 ** e);
+  return ticks;
+}
+
+/** A vega expression labelling a tick value in bytes as people write sizes (4 KiB, 1.5 MiB). */
+const BYTES_LABEL = ['GiB', 'MiB', 'KiB'].reduceRight(
+  (inner, unit, i) => `datum.value >= ${2 ** (10 * (3 - i))} ? format(datum.value / ${2 ** (10 * (3 - i))}, '~r') + ' ${unit}' : ${inner}`,
+  "format(datum.value, '~r') + ' B'",
+);
 
 /** Metric against parameter, one line (with points) per variant, with CI bands when bounds are given. */
 export function lineSpec(o: LineSpecOptions): VegaLiteSpec {
@@ -92,8 +114,9 @@ export function lineSpec(o: LineSpecOptions): VegaLiteSpec {
   const xTitle = o.xTitle ?? o.x;
   const yTitle = o.yTitle ?? o.y;
 
+  const sizeAxis = o.xBytes && xIsNumeric ? { axis: { labelExpr: BYTES_LABEL, values: sizeTicks(values.map((row) => row[o.x] as number)) } } : {};
   const x = xIsNumeric
-    ? { field: fieldRef(o.x), type: 'quantitative', title: xTitle, ...logScale(o.logX) }
+    ? { field: fieldRef(o.x), type: 'quantitative', title: xTitle, ...logScale(o.logX), ...sizeAxis }
     : { field: fieldRef(o.x), type: 'ordinal', title: xTitle, sort: null, scale: { type: 'band', paddingInner: 0.2 } };
   // A linear axis starts at zero (vega-lite's default), so a 7% change looks like 7% and not like a cliff;
   // a log axis has no zero and shows ratios instead.

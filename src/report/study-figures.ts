@@ -12,6 +12,7 @@ import { lineFigure } from './line-figure.js';
 import { headlineMetrics } from './metric-columns.js';
 import type { PlotRequest, ReportRun, ReportStudy } from './model.js';
 import { seriesFigure } from './series-figure.js';
+import { colorScheme } from './specs.js';
 
 export const MAX_DEFAULT_LINE_FIGURES = 8;
 export const MAX_CDF_FIGURES = 4;
@@ -59,5 +60,40 @@ export function studyFigures(study: ReportStudy): StudyFigures {
   const all = everyPoint(study);
   add(attributionFigure(all.points.length <= MAX_ATTRIBUTION_BARS ? all : slice));
   for (const name of namesOf(study.runs, (r) => r.series).slice(0, MAX_SERIES_FIGURES)) add(seriesFigure(study, name, slice));
+  unifyColours(figures);
   return { figures, missing };
+}
+
+interface ColourScale { title?: string; scale?: { domain?: unknown[]; scheme?: string }; legend?: unknown }
+
+/** Every colour encoding of a spec (top level and in its layers). */
+function colourEncodings(spec: Record<string, unknown>): ColourScale[] {
+  const layers = [spec, ...((spec['layer'] as Record<string, unknown>[] | undefined) ?? [])];
+  return layers.map((l) => (l['encoding'] as { color?: ColourScale } | undefined)?.color).filter((c): c is ColourScale => c?.scale?.domain !== undefined);
+}
+
+/**
+ * One colour per series across a study's plots: colour scales with the same
+ * legend title share one domain (the values in first-seen order over all the
+ * plots), so "grant-copy" is the same colour wherever it appears; each legend
+ * still lists only the values its own plot draws.
+ */
+function unifyColours(figures: readonly Figure[]): void {
+  const domains = new Map<string, unknown[]>();
+  for (const f of figures) {
+    for (const c of colourEncodings(f.spec)) {
+      const domain = domains.get(c.title ?? '') ?? [];
+      for (const v of c.scale!.domain!) if (!domain.includes(v)) domain.push(v);
+      domains.set(c.title ?? '', domain);
+    }
+  }
+  for (const f of figures) {
+    for (const c of colourEncodings(f.spec)) {
+      const own = c.scale!.domain!;
+      const shared = domains.get(c.title ?? '')!;
+      if (shared.length === own.length) continue;
+      c.scale = { ...c.scale, domain: shared, scheme: colorScheme(shared.length) };
+      if (c.legend !== null) c.legend = { ...(c.legend as object | undefined), values: own };
+    }
+  }
 }

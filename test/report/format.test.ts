@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatEstimate, formatNumber, MISSING } from '../../src/report/format.js';
+import { formatBytes, formatEstimate, formatNumber, MISSING } from '../../src/report/format.js';
 
 test('numbers: integers exact and grouped, others to three significant digits, no locale', () => {
   assert.is(formatNumber(0), '0');
@@ -26,6 +26,11 @@ test('estimates: the mean to the half-width\'s second significant digit', () => 
   assert.is(formatEstimate(null, 1), MISSING);
   // Too many decimals to read: both numbers fall back to three significant digits.
   assert.is(formatEstimate(1e9 + 0.5, 1e-9), '1,000,000,000 ± 1.00e-9');
+});
+
+test('sizes in bytes: whole KiB, MiB and GiB as such, the rest in bytes', () => {
+  assert.equal([4096, 65536, 2 ** 21, 3 * 2 ** 30, 1500, 64, 0].map(formatBytes), ['4 KiB', '64 KiB', '2 MiB', '3 GiB', '1,500 B', '64 B', '0 B']);
+  assert.is(formatBytes(1536), '1,536 B', 'not a whole KiB: exact bytes, never a rounded 1.5');
 });
 
 test.run();

@@ -28,14 +28,18 @@ test('default plots: headline metrics vs the first swept parameter, lines per th
     'latency_ns cdf', 'attribution', 'throughput_gbps over time',
   ]);
   assert.equal(missing, []);
+  // A size axis: ticks at the sizes swept, labelled in KiB by vega, no unit in the title.
+  const x = (figures[0]!.spec['encoding'] as { x: { title: string; axis: { values: number[]; labelExpr: string } } }).x;
+  assert.equal([x.title, x.axis.values], ['size', [4096, 65536]]);
+  assert.match(x.axis.labelExpr, "' KiB'");
   const line = dataOf(figures[0]!.spec);
   assert.equal(line.map((r) => [r['variant'], r['x']]), [['grant-copy', 4096], ['grant-copy', 65536], ['zero-copy', 4096], ['zero-copy', 65536]]);
   // Representative slice for CDF and series: the last size, one line per scheme.
-  assert.match(figures[3]!.title, 'at size = 65536');
+  assert.match(figures[3]!.title, 'at size = 64 KiB', 'sizes in bytes said in KiB');
   assert.equal([...new Set(dataOf(figures[3]!.spec).map((r) => r['series']))], ['grant-copy', 'zero-copy']);
   // Four grid points are few enough for one bar each.
   assert.equal([...new Set(dataOf(figures[4]!.spec).map((r) => r['bar']))], [
-    'size=4096, scheme=grant-copy', 'size=4096, scheme=zero-copy', 'size=65536, scheme=grant-copy', 'size=65536, scheme=zero-copy',
+    'size=4 KiB, scheme=grant-copy', 'size=4 KiB, scheme=zero-copy', 'size=64 KiB, scheme=grant-copy', 'size=64 KiB, scheme=zero-copy',
   ]);
 });
 
@@ -58,6 +62,21 @@ test('a line plot\'s caption says why points are missing: the outcome the runs r
   const figure = lineFigure(s, { metric: 'share_us', x: 'pages' });
   assert.ok('spec' in figure);
   assert.match(figure.caption, 'No point where the runs reported grant-table-full: pages 4, pages 8, pages 16, pages 32, pages 64, pages 128, and 1 more.');
+});
+
+test('a series keeps one colour across a study\'s plots, each legend listing only its own', () => {
+  const base = sweepStudy({ replications: 1 });
+  // The second plot only has zero-copy: without a shared domain it would take grant-copy's colour.
+  const s = { ...base, plots: [
+    { metric: 'latency_ns.p50', x: 'size', series: 'scheme' },
+    { metric: 'latency_ns.p50', x: 'size', series: 'scheme', where: { scheme: 'zero-copy' } },
+  ] };
+  const [both, one] = studyFigures(s).figures;
+  const colour = (spec: Record<string, unknown>) => (spec['layer'] as { encoding: { color?: { scale: { domain: unknown[] }; legend?: { values?: unknown[] } } } }[])
+    .map((l) => l.encoding.color).find((c) => c !== undefined)!;
+  assert.equal(colour(both!.spec).scale.domain, ['grant-copy', 'zero-copy']);
+  assert.equal(colour(one!.spec).scale.domain, ['grant-copy', 'zero-copy'], 'the same domain, so the same colour');
+  assert.equal(colour(one!.spec).legend!.values, ['zero-copy'], 'its legend lists what it draws');
 });
 
 test('default line plots are capped', () => {
