@@ -114,7 +114,10 @@ export function lineSpec(o: LineSpecOptions): VegaLiteSpec {
   const xTitle = o.xTitle ?? o.x;
   const yTitle = o.yTitle ?? o.y;
 
-  const sizeAxis = o.xBytes && xIsNumeric ? { axis: { labelExpr: BYTES_LABEL, values: sizeTicks(values.map((row) => row[o.x] as number)) } } : {};
+  // A size axis spans exactly the sizes swept (a niced 10 B … 100 KB would pad it with decades of nothing).
+  const sizeAxis = o.xBytes && xIsNumeric
+    ? { axis: { labelExpr: BYTES_LABEL, values: sizeTicks(values.map((row) => row[o.x] as number)) }, scale: { ...(o.logX ? { type: 'log' } : {}), nice: false } }
+    : {};
   const x = xIsNumeric
     ? { field: fieldRef(o.x), type: 'quantitative', title: xTitle, ...logScale(o.logX), ...sizeAxis }
     : { field: fieldRef(o.x), type: 'ordinal', title: xTitle, sort: null, scale: { type: 'band', paddingInner: 0.2 } };
