@@ -64,6 +64,7 @@
 import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';
 import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
+import { CoarseningWindows } from '../../src/stats/windows.js';
 import {
   CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, type CreditAdvertisement,
 } from './credits.js';
@@ -101,6 +102,8 @@ export interface LinkParams {
    * here so the blocks that build TLPs for this link read the setting from it.
    */
   readonly ecrc?: boolean;
+  /** Keep each direction's payload throughput over time (payloadRate()); off by default, as it costs a little per TLP. */
+  readonly throughputSeries?: boolean;
   /** Ack/UpdateFC DLLP overhead: 'recommended' (default) or 'none' (dma-throughput.ts DllpPolicy). */
   readonly dllp?: DllpPolicy;
   /**
@@ -261,6 +264,8 @@ export class LinkDirection implements TlpReceiver, TlpSender {
   private tlpsSent = 0;
   private tlpsDelivered = 0;
   private payloadBytesSent = 0;
+  /** Payload bytes over time, each TLP's spread over its time on the wire (a throughput series that cannot exceed the wire); null unless asked for. */
+  private readonly payloadWindows: CoarseningWindows | null;
   private tlpBytesSent = 0;
   private tlpUnitsSent = 0;
   private creditStallPs = 0;
@@ -277,6 +282,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     const dllp = params.dllp ?? 'recommended';
     if (dllp !== 'recommended' && dllp !== 'none') throw new RangeError(`dllp must be 'recommended' or 'none', got ${JSON.stringify(dllp)}`);
     this.name = name;
+    this.payloadWindows = params.throughputSeries ? new CoarseningWindows() : null;
     this.gen = gen;
     this.width = width;
     this.propagationPs = propagationPs;
@@ -351,6 +357,11 @@ export class LinkDirection implements TlpReceiver, TlpSender {
   release(tlp: Tlp): void {
     this.credits.free(this.sim.now, tlp.cls, tlp.dataCredits);
     if (this.stallSince >= 0) this.wakeAt(this.credits.nextReturnAt());
+  }
+
+  /** Payload bytes per second in each window of the run so far: [window start ps, B/s]; empty unless throughputSeries was set. */
+  payloadRate(): [number, number][] {
+    return this.payloadWindows?.ratePerSecond(this.sim.now) ?? [];
   }
 
   stats(): LinkDirectionStats {
@@ -488,6 +499,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
 
     this.tlpsSent++;
     this.payloadBytesSent += tlp.payloadBytes;
+    if (this.payloadWindows !== null && tlp.payloadBytes > 0) this.payloadWindows.addSpan(now, endTick, tlp.payloadBytes);
     this.tlpBytesSent += tlp.bytes;
     this.tlpUnitsSent += tlpUnits;
     this.inFlight.set(this.inFlight.push(tlp, NO_RELEASE), FLIGHT_TIME, queuedAt);

@@ -21,10 +21,8 @@
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { ref } from '../../src/scenario/refs.js';
-import { byteSize, duration } from '../../src/scenario/units.js';
-import { PS_PER_S } from '../../src/sim/time.js';
+import { byteSize } from '../../src/scenario/units.js';
 import { distribution } from '../../src/stats/distribution.js';
-import { WindowedCounter } from '../../src/stats/windows.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
@@ -46,8 +44,6 @@ const BYTES_PER_GB = 1e9;
  * without Extended Tags (SPEC_DEFAULT_TAGS), so small reads can use every tag.
  */
 export const DEFAULT_IN_FLIGHT = SPEC_DEFAULT_TAGS;
-/** Windows the throughput series is cut into when `throughputWindow` is not given (a readable line plot). */
-export const DEFAULT_SERIES_WINDOWS = 100;
 
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The endpoint whose DMA engine moves the data'),
@@ -59,7 +55,6 @@ const params = z.strictObject({
   windowBase: byteSize().describe('First address of the memory the transfers address (e.g. the root complex\'s memoryBase)'),
   window: byteSize().refine((b) => b > 0, { message: 'expected a positive size' }).describe('Bytes of memory, from windowBase, the transfers address'),
   alignment: byteSize().default(PAGE_BYTES).refine((b) => b > 0, { message: 'expected a positive alignment' }).describe("Alignment of 'random' addresses (default 4 KiB)"),
-  throughputWindow: duration().optional().describe(`Width of the windows of the throughput series (default: the run cut into ${DEFAULT_SERIES_WINDOWS})`),
 }).superRefine((p, ctx) => {
   if (p.transferSize > p.window) ctx.addIssue({ code: 'custom', path: ['transferSize'], message: `a transfer (${p.transferSize} B) must fit in the window (${p.window} B)` });
 });
@@ -76,16 +71,10 @@ const stats: readonly StatDecl[] = [
 class DmaStreamWorkload implements Component, DescriptorListener {
   private device!: EndpointDevice;
   private stream!: DmaStream;
-  /** Completion time (ps) and bytes of every transfer done, for the throughput series. */
-  private readonly doneAt: Float64Array;
-  private readonly doneBytes: Float64Array;
   private doneCount = 0;
   private failed = 0;
 
-  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
-    this.doneAt = new Float64Array(p.transfers);
-    this.doneBytes = new Float64Array(p.transfers);
-  }
+  constructor(private readonly ctx: ComponentContext, private readonly p: Params) {}
 
   connect(): void {
     const p = this.p;
@@ -105,9 +94,7 @@ class DmaStreamWorkload implements Component, DescriptorListener {
   }
 
   descriptorDone(_id: number, ok: boolean): void {
-    const i = this.doneCount++;
-    this.doneAt[i] = this.ctx.sim.now;
-    this.doneBytes[i] = ok ? this.p.transferSize : 0;
+    this.doneCount++;
     if (!ok) this.failed++;
     this.stream.descriptorDone();
   }
@@ -149,17 +136,6 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     return this.doneCount <= this.p.transfers ? [] : [`${this.doneCount} transfers done of ${this.p.transfers} submitted`];
   }
 
-  series(): Record<string, [number, number][]> {
-    const n = this.doneCount;
-    if (n === 0) return { throughput_gbytes_per_s: [] };
-    const end = this.doneAt[n - 1]! + 1;
-    const width = this.p.throughputWindow ?? Math.max(1, Math.ceil(end / DEFAULT_SERIES_WINDOWS));
-    const counter = new WindowedCounter(width);
-    for (let i = 0; i < n; i++) counter.add(this.doneAt[i]!, this.doneBytes[i]!);
-    return {
-      throughput_gbytes_per_s: counter.rows(end).map((w): [number, number] => [w.start_ps, (w.bytes * PS_PER_S) / (w.end_ps - w.start_ps) / BYTES_PER_GB]),
-    };
-  }
 }
 
 export const dmaStream = defineComponent({

@@ -119,3 +119,62 @@ export class WindowedCounter {
     this.bytes = bytes;
   }
 }
+
+/** Slots a CoarseningWindows keeps: between half and all of them hold the run, so a plot gets 256 to 512 points. */
+const COARSENING_SLOTS = 512;
+/** The first window width, ps: fine enough for a run of a few hundred nanoseconds. */
+const INITIAL_COARSE_WIDTH_PS = 1000;
+
+/**
+ * An amount (bytes) that moves steadily over intervals of simulated time,
+ * such as a TLP's payload over its time on the wire, totalled per window of
+ * a width not known in advance: windows start at 1 ns and double (adjacent
+ * pairs merged) whenever the run outgrows the slots, so memory is fixed and
+ * the series always spans the run in a few hundred windows. Each interval's
+ * amount is split across the windows it overlaps in proportion, which merging
+ * keeps exact. Intervals that never overlap (one wire) therefore never put
+ * more in a window than the wire's rate allows.
+ */
+export class CoarseningWindows {
+  private readonly amounts = new Float64Array(COARSENING_SLOTS);
+  private width = INITIAL_COARSE_WIDTH_PS;
+  private latestPs = 0;
+
+  /** Adds `amount` spread evenly over [startPs, endPs] (at endPs alone when they are equal). */
+  addSpan(startPs: number, endPs: number, amount: number): void {
+    if (endPs > this.latestPs) this.latestPs = endPs;
+    while (endPs >= COARSENING_SLOTS * this.width) this.coarsen();
+    const w = this.width;
+    const first = Math.floor(startPs / w), last = Math.floor(endPs / w);
+    if (first === last || endPs === startPs) {
+      this.amounts[last]! += amount;
+      return;
+    }
+    const perPs = amount / (endPs - startPs);
+    for (let k = first; k <= last; k++) {
+      const from = k === first ? startPs : k * w;
+      const to = k === last ? endPs : (k + 1) * w;
+      this.amounts[k]! += perPs * (to - from);
+    }
+  }
+
+  /** [window start ps, amount per second] per window, from 0 up to `endPs` (the run's end; the last window cut there). */
+  ratePerSecond(endPs: number): [number, number][] {
+    const end = Math.max(endPs, this.latestPs);
+    // The run may have gone on after the last amount (an idle direction): the windows must reach its end too.
+    while (end > COARSENING_SLOTS * this.width) this.coarsen();
+    const out: [number, number][] = [];
+    for (let k = 0; k * this.width < end; k++) {
+      const start = k * this.width, stop = Math.min(end, (k + 1) * this.width);
+      out.push([start, (this.amounts[k]! * PS_PER_S) / (stop - start)]);
+    }
+    return out;
+  }
+
+  private coarsen(): void {
+    const a = this.amounts, half = COARSENING_SLOTS / 2;
+    for (let k = 0; k < half; k++) a[k] = a[2 * k]! + a[2 * k + 1]!;
+    a.fill(0, half);
+    this.width *= 2;
+  }
+}

@@ -30,7 +30,15 @@ test('a large write runs at the closed-form link bound, within 1 %', () => {
   assert.is(m['link0.down_tlps'], 0);
   assert.ok(m['link0.up_utilization'] > 0.99);
   assert.is(m.latency_ns.count, 400);
-  assert.ok(s.series['dma.throughput_gbytes_per_s'].length > 0);
+  // Throughput over time, each TLP counted over its time on the wire: never above the link's raw rate
+  // (Gen3 x8: 8 GT/s × 8 lanes × 128/130 ÷ 8 bits = 7.877 GB/s), at the bound in the middle of the run.
+  const series = s.series['link0.up_payload_gbytes_per_s'] as [number, number][];
+  assert.ok(series.length >= 256 && series.length <= 512, `${series.length} windows`);
+  const raw = (8 * 8 * 128) / 130 / 8;
+  assert.ok(series.every(([, v]) => v <= raw), `max ${Math.max(...series.map(([, v]) => v))} GB/s over ${raw}`);
+  const middle = series[Math.floor(series.length / 2)]![1];
+  assert.ok(Math.abs(middle - m.expected_gbytes_per_s) / m.expected_gbytes_per_s < 0.02, `${middle} GB/s mid-run vs ${m.expected_gbytes_per_s}`);
+  assert.equal(s.series['link0.down_payload_gbytes_per_s'].filter(([, v]: [number, number]) => v > 0), [], 'nothing comes back');
 });
 
 test('a large read runs near the link bound too, completions coming back at MPS', () => {

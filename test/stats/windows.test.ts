@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WindowedCounter } from '../../src/stats/index.js';
+import { CoarseningWindows } from '../../src/stats/windows.js';
 
 const US = 1_000_000; // ps
 
@@ -75,6 +76,30 @@ test('bad input is refused', () => {
   assert.throws(() => w.add(0, -1), /bytes/);
   assert.throws(() => w.add(0, 0, 0.5), /non-negative integer/);
   assert.is(w.totalCount, 0, 'a refused event is not counted');
+});
+
+test('coarsening windows: amounts spread by overlap, windows doubling as the run grows, no window above the rate that filled it', () => {
+  const w = new CoarseningWindows();
+  // A wire at 2 bytes/ps: 10,000 back-to-back 64-byte intervals of 32 ps each, 320 ns in all (fits 1 ns windows).
+  for (let i = 0; i < 10_000; i++) w.addSpan(32 * i, 32 * (i + 1), 64);
+  let rows = w.ratePerSecond(320_000);
+  assert.is(rows.length, 320, 'one 1 ns window per ns');
+  for (const [, bytesPerS] of rows) assert.ok(Math.abs(bytesPerS - 2e12) < 1e-3, `${bytesPerS}`);
+  // The same wire running on to 2 ms: windows double until 512 hold it, every one still at the wire's rate.
+  for (let i = 10_000; i < 62_500_000; i += 1000) w.addSpan(32 * i, 32 * (i + 1000), 64_000);
+  rows = w.ratePerSecond(2_000_000_000);
+  assert.ok(rows.length > 256 && rows.length <= 512, `${rows.length} windows`);
+  assert.ok(rows.every(([, v]) => v <= 2e12 * (1 + 1e-9)), 'never above the wire');
+  const total = rows.reduce((sum, [t], k) => sum + rows[k]![1] * ((k + 1 < rows.length ? rows[k + 1]![0] : 2_000_000_000) - t) / 1e12, 0);
+  assert.ok(Math.abs(total - 4e9) / 4e9 < 1e-9, `${total} bytes in all`);
+  // An instant amount lands in its window; a cut-short last window is rated over its own length.
+  const one = new CoarseningWindows();
+  one.addSpan(1500, 1500, 10);
+  assert.equal(one.ratePerSecond(1600), [[0, 0], [1000, (10 * 1e12) / 600]]);
+  // Nothing after 1.5 ns, yet the run went on to 1 ms: the windows widen to reach its end.
+  const idle = one.ratePerSecond(1_000_000_000);
+  assert.ok(idle.length > 256 && idle.length <= 512, `${idle.length} windows`);
+  assert.is(idle.filter(([, v]) => v > 0).length, 1);
 });
 
 test.run();

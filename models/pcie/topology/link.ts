@@ -25,6 +25,7 @@ export const linkParams = z.strictObject({
   propagation: duration().describe('PHY pipelines plus flight time per direction, beyond serialization'),
   dllp: z.enum(['recommended', 'none']).default('recommended').describe('Ack/UpdateFC DLLP overhead'),
   creditReturnDelay: duration().optional().describe('Receiver release to credits usable at the transmitter (default: link.ts defaultCreditReturnDelayPs)'),
+  throughputSeries: z.boolean().default(false).describe('Record each direction\'s payload throughput over time (series up_ and down_payload_gbytes_per_s: each TLP counted over its time on the wire, a few hundred windows)'),
 });
 type LinkSettings = z.output<typeof linkParams>;
 
@@ -60,6 +61,7 @@ class LinkElement {
       gen: p.gen as PcieGen, width: p.width as LinkWidth, mps: Math.min(this.a.mps, this.b.mps), propagationPs: p.propagation,
       dllp: p.dllp, ecrc: this.a.ecrc || this.b.ecrc, name: this.ctx.name, tracer: this.ctx.tracer,
       ...(p.creditReturnDelay !== undefined ? { creditReturnDelayPs: p.creditReturnDelay } : {}),
+      throughputSeries: p.throughputSeries,
     }, this.a.linkEnd(ea!.port), this.b.linkEnd(eb!.port));
     this.a.attach(ea!.port, this.link, 'a');
     this.b.attach(eb!.port, this.link, 'b');
@@ -77,11 +79,26 @@ class LinkElement {
     return ledger([[LINK_SERIALIZATION, a.tlpPs + b.tlpPs], [LINK_PROPAGATION, (a.tlpsSent + b.tlpsSent) * link.propagationPs]]);
   }
 
-  metrics(): Record<string, MetricValue> {
+  /** The directions by what they carry: up (child to parent) and down. */
+  private directions(): Record<'up' | 'down', LinkDirection> {
     const link = this.link!;
     // End a is the child when its port is the upstream-facing one.
     const aIsChild = this.ctx.ends![0].port === UP;
-    const dirs: Record<'up' | 'down', LinkDirection> = { up: aIsChild ? link.aToB : link.bToA, down: aIsChild ? link.bToA : link.aToB };
+    return { up: aIsChild ? link.aToB : link.bToA, down: aIsChild ? link.bToA : link.aToB };
+  }
+
+  /** Payload throughput over time per direction, each TLP counted over its time on the wire: never above what the link carries. */
+  series(): Record<string, [number, number][]> {
+    const out: Record<string, [number, number][]> = {};
+    if (!this.p.throughputSeries) return out;
+    for (const [name, d] of Object.entries(this.directions())) {
+      out[`${name}_payload_gbytes_per_s`] = d.payloadRate().map(([t, bytesPerS]): [number, number] => [t, bytesPerS / BYTES_PER_GB]);
+    }
+    return out;
+  }
+
+  metrics(): Record<string, MetricValue> {
+    const dirs = this.directions();
     const now = this.ctx.sim.now;
     const out: Record<string, MetricValue> = {};
     for (const [name, d] of Object.entries(dirs)) {
