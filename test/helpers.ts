@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Repository root, from dist/test/. */
@@ -19,6 +19,17 @@ export interface CliResult { code: number; stdout: string; stderr: string; signa
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/** cli(), without blocking: for tests that run several commands side by side. */
+export function cliAsync(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
+    let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr, signal }));
+  });
 }
 
 /**

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, tempDir } from '../helpers.js';
+import { cli, cliAsync, tempDir } from '../helpers.js';
 
 /** One small sweep folder and one traced run folder, made once through the real CLI; cases copy and break them. */
 const base = tempDir('pciesim-bad-input-');
@@ -57,9 +57,15 @@ interface Case {
   unchanged?: string[];
 }
 
+/** Cases are queued as a test names them and checked together by refusals(), two at a time (one per core): each is its own process. */
+const queue: Case[] = [];
 function expectRefused(c: Case): void {
+  queue.push(c);
+}
+
+async function checkRefused(c: Case): Promise<void> {
   const before = (c.unchanged ?? []).map(listing);
-  const r = cli(c.args, { cwd: base });
+  const r = await cliAsync(c.args, { cwd: base });
   const what = `pciesim ${c.args.join(' ')}`;
   assert.is(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
   assert.match(r.stderr, c.names, `${what}: the message names the culprit`);
@@ -69,7 +75,16 @@ function expectRefused(c: Case): void {
   (c.unchanged ?? []).forEach((d, i) => assert.equal(listing(d), before[i], `${what}: changed ${d}`));
 }
 
-test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags', () => {
+/** Checks every queued case; refused commands write nothing, so they can run side by side. */
+async function refusals(): Promise<void> {
+  const cases = queue.splice(0);
+  const next = async (): Promise<void> => {
+    for (let c = cases.shift(); c !== undefined; c = cases.shift()) await checkRefused(c);
+  };
+  await Promise.all([next(), next()]);
+}
+
+test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags', async () => {
   const out = path.join(folder({}), 'out');
   const dir = folder({ 'broken.json': NOT_JSON, 'image.json': PNG, 'preset.json': { copy: path.join('models', 'presets', 'pcie-link.json') } });
   const sweepJson = path.join(SWEEP, 'sweep.json');
@@ -86,9 +101,10 @@ test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags
   for (const [f, names] of flags) expectRefused({ args: ['run', 'demo-read-tags', ...f, '--out', out], names, absent: [out] });
   expectRefused({ args: ['validate', 'demo-read-tags', '--set', 'tags=x'], names: 'tags' });
   expectRefused({ args: ['run', 'vm-display-pipline', '--out', out], names: 'did you mean "vm-display-pipeline"', absent: [out] });
+  await refusals();
 });
 
-test('sweep: a missing or corrupt scenario, bad flags, and --resume into a folder whose sweep.json or run summary is corrupt', () => {
+test('sweep: a missing or corrupt scenario, bad flags, and --resume into a folder whose sweep.json or run summary is corrupt', async () => {
   const out = path.join(folder({}), 'out');
   expectRefused({ args: ['sweep', 'nosuch-scenario', '--out', out], names: 'nosuch-scenario', absent: [out] });
   expectRefused({ args: ['sweep', path.join(folder({ 'b.json': NOT_JSON }), 'b.json'), '--out', out], names: 'b.json', absent: [out] });
@@ -102,9 +118,10 @@ test('sweep: a missing or corrupt scenario, bad flags, and --resume into a folde
   expectRefused({ args: ['sweep', ...args, '--resume', '--out', badSummary], names: /p0001-r0.summary\.json/, unchanged: [badSummary] });
   const aFile = path.join(folder({ 'x.txt': 'x' }), 'x.txt');
   expectRefused({ args: ['sweep', ...args, '--out', aFile], names: 'x.txt: exists and is not a folder' });
+  await refusals();
 });
 
-test('merge: missing folders, a corrupt or wrong-kind sweep.json, a corrupt run summary, bad flags; --out left unwritten', () => {
+test('merge: missing folders, a corrupt or wrong-kind sweep.json, a corrupt run summary, bad flags; --out left unwritten', async () => {
   const out = path.join(folder({}), 'merged');
   expectRefused({ args: ['merge', path.join(base, 'nosuch'), '--out', out], names: 'nosuch', absent: [out] });
   expectRefused({ args: ['merge', copyOf(SWEEP, { 'sweep.json': NOT_JSON }), '--out', out], names: /sweep\.json: not valid JSON/, absent: [out] });
@@ -118,9 +135,10 @@ test('merge: missing folders, a corrupt or wrong-kind sweep.json, a corrupt run 
   expectRefused({ args: ['merge', badSummary, '--out', out], names: /p0000-r0.summary\.json: not valid JSON/, absent: [out] });
   expectRefused({ args: ['merge', SWEEP], names: '--out', unchanged: [SWEEP] });
   expectRefused({ args: ['merge', SWEEP, '--out', out, '--bogus'], names: '--bogus', absent: [out] });
+  await refusals();
 });
 
-test('report: a folder that is not a sweep, a corrupt or wrong-kind results.arrow, bad flags; no report folder left', () => {
+test('report: a folder that is not a sweep, a corrupt or wrong-kind results.arrow, bad flags; no report folder left', async () => {
   const out = path.join(folder({}), 'report');
   expectRefused({ args: ['report', path.join(base, 'nosuch'), '--out', out], names: 'nosuch', absent: [out] });
   expectRefused({ args: ['report', RUN, '--out', out], names: 'no results.arrow', absent: [out] });
@@ -133,9 +151,10 @@ test('report: a folder that is not a sweep, a corrupt or wrong-kind results.arro
   expectRefused({ args: ['report', badSummary], names: /p0000-r0.summary\.json/, absent: [path.join(badSummary, 'report')] });
   expectRefused({ args: ['report', SWEEP, SWEEP], names: '--out', unchanged: [SWEEP] });
   expectRefused({ args: ['report', SWEEP, '--bogus'], names: '--bogus', unchanged: [SWEEP] });
+  await refusals();
 });
 
-test('trace: a missing, corrupt or wrong-kind trace.arrow, bad flags; no timeline or temp file left', () => {
+test('trace: a missing, corrupt or wrong-kind trace.arrow, bad flags; no timeline or temp file left', async () => {
   const outDir = folder({});
   const out = path.join(outDir, 'timeline.json');
   expectRefused({ args: ['trace', path.join(base, 'nosuch'), '--chrome', out], names: 'nosuch', unchanged: [outDir] });
@@ -148,9 +167,10 @@ test('trace: a missing, corrupt or wrong-kind trace.arrow, bad flags; no timelin
   expectRefused({ args: ['trace', RUN], names: '--chrome', unchanged: [RUN] });
   expectRefused({ args: ['trace', RUN, '--chrome', path.join(outDir, 'nosuch', 'x.json')], names: 'does not exist', unchanged: [outDir] });
   expectRefused({ args: ['trace', RUN, '--chrome', out, '--bogus'], names: '--bogus', unchanged: [outDir] });
+  await refusals();
 });
 
-test('import, list and schema: missing, corrupt and wrong-kind input, bad flags', () => {
+test('import, list and schema: missing, corrupt and wrong-kind input, bad flags', async () => {
   const outDir = folder({});
   const out = path.join(outDir, 'imported.json');
   expectRefused({ args: ['import', 'lspci', path.join(base, 'nosuch.txt'), '--out', out], names: 'nosuch.txt', unchanged: [outDir] });
@@ -163,6 +183,7 @@ test('import, list and schema: missing, corrupt and wrong-kind input, bad flags'
   expectRefused({ args: ['list', 'scenarios', '--bogus'], names: '--bogus' });
   expectRefused({ args: ['schema', '--out', outDir], names: `--out ${outDir}: is a folder`, unchanged: [outDir] });
   expectRefused({ args: ['schema', '--bogus'], names: '--bogus' });
+  await refusals();
 });
 
 test.run();
