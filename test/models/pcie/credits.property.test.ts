@@ -107,4 +107,39 @@ test('misuse is a model bug: a release of nothing held, a take past the pool', (
 
 const DEFAULT = () => ({ P: { header: 2, data: 8 }, NP: { header: 2, data: 8 }, Cpl: { header: 2, data: 8 } });
 
+test('pending returns past the ring\'s first size: grown, wrapped, and every one comes back at its time', () => {
+  // 100 TLPs of each class in flight; each freed at its own picosecond, classes interleaved, so no two
+  // returns merge and the pending ring (16 to start) grows while its head has moved (it wraps).
+  const pool = { header: 127, data: 2047 };
+  const c = new FlowControlCredits({ P: pool, NP: pool, Cpl: pool }, 10);
+  const DATA = [4, 0, 8];
+  for (let i = 0; i < 100; i++) for (let cls = 0; cls < 3; cls++) c.take(cls, DATA[cls]!);
+  let t = 0;
+  for (let i = 0; i < 5; i++) for (let cls = 0; cls < 3; cls++) c.free(t++, cls, DATA[cls]!);
+  c.settle(10 + 4); // the first five frees are back: the head has moved before the ring grows
+  for (let i = 5; i < 100; i++) for (let cls = 0; cls < 3; cls++) c.free(t++, cls, DATA[cls]!);
+  for (let now = 15; now <= 10 + t; now += 7) {
+    c.settle(now);
+    const back = Math.min(t, now - 10 + 1); // frees at 0 … now − 10 are back
+    for (let cls = 0; cls < 3; cls++) {
+      const returned = Math.floor(back / 3) + (back % 3 > cls ? 1 : 0);
+      assert.is(c.headerCredits(cls), 127 - 100 + returned, `header ${cls} at ${now}`);
+      assert.is(c.dataCredits(cls), 2047 - DATA[cls]! * (100 - returned), `data ${cls} at ${now}`);
+    }
+  }
+  c.settle(10 + t);
+  for (let cls = 0; cls < 3; cls++) assert.equal([c.headerCredits(cls), c.dataCredits(cls), c.heldTlps(cls)], [127, 2047, 0]);
+  assert.is(c.nextReturnAt(), Infinity);
+});
+
+test('credits can never go negative or come back beyond the advertisement: both are model bugs', () => {
+  const c = new FlowControlCredits({ P: { header: 4, data: 8 }, NP: { header: 1, data: 8 }, Cpl: { header: 4, data: 8 } }, 0);
+  assert.throws(() => c.take(0, 9), /P credits went negative \(header 3, data -1\)/, 'data short, header not');
+  assert.throws(() => { c.take(1, 0); c.take(1, 0); }, /NP credits went negative \(header -1, data 8\)/, 'header short, data not');
+  const d = new FlowControlCredits({ P: { header: 4, data: 8 }, NP: { header: 4, data: 8 }, Cpl: { header: 4, data: 8 } }, 0);
+  d.take(2, 4);
+  d.free(0, 2, 6); // a release claiming more data than the TLP took
+  assert.throws(() => d.settle(0), /more Cpl credits came back than were advertised \(header 4, data 10\)/);
+});
+
 test.run();
