@@ -138,7 +138,34 @@ test('DLLP overhead: an 8-byte DLLP costs 8/width symbol times per recommended i
   assert.is(dllpOverheadFraction(6, 16, 256), 0, 'Flit Mode: Acks and credits ride in the DLP bytes');
 });
 
+test('every generation\'s facts against the spec\'s table: rate, encoding, symbol time, byte time', () => {
+  // PCIe Base Spec r6.3 Table 4-1 (rates), §4.2 (encodings); Symbol Time = 10 UI (8b/10b) or 8 UI.
+  const table: [PcieGen, number, string, number][] = [
+    [1, 2.5e9, '8b/10b', 4000], [2, 5e9, '8b/10b', 2000], [3, 8e9, '128b/130b', 1000],
+    [4, 16e9, '128b/130b', 500], [5, 32e9, '128b/130b', 250], [6, 64e9, '1b/1b', 125],
+  ];
+  for (const [gen, rate, enc, symbol] of table) {
+    assert.is(transfersPerSecond(gen), rate, `Gen${gen} rate`);
+    assert.is(encoding(gen), enc, `Gen${gen} encoding`);
+    assert.is(symbolTimePs(gen), symbol, `Gen${gen} symbol time`);
+    const lineBitsPerByte = enc === '8b/10b' ? 10 : enc === '128b/130b' ? 8 * 130 / 128 : 8;
+    assert.is(byteTimePs(gen), lineBitsPerByte * 1e12 / rate, `Gen${gen} byte time`);
+  }
+});
+
+test('Flit Mode SKP interval for every width (r6.3 Table 4-30; x32 extrapolated)', () => {
+  const flits: [LinkWidth, number][] = [[1, 46], [2, 93], [4, 187], [8, 374], [16, 748], [32, 1496]];
+  for (const [width, n] of flits) {
+    const perLane = 256 / width;
+    assert.equal(skpSchedule(6, width), { periodPs: (n * perLane + 40) * 125, durationPs: 40 * 125 }, `x${width}`);
+  }
+});
+
 test('serialization stays exact past 2^53 intermediate products, and overflow is an error', () => {
+  // Past 2^53 the rounding up is done in BigInt: one byte more than a whole number of lane-bytes
+  // still costs a whole extra byte time (ceil), never rounds down or loses it.
+  assert.is(serializationPs(2 ** 41 + 1, 3, 1) - serializationPs(2 ** 41, 3, 1), 1016, 'one more byte: ceil(1015.625)');
+  assert.is(serializationPs(2 ** 41 + 8, 3, 8), 2 ** 35 * 8125 + 1016, '2^41 bytes on 8 lanes, plus one byte per lane');
   // 2^41 bytes on Gen3 x1: 2^41 × 8125 / 8 = 2^38 × 8125 ps (the product 2^41 × 8125 is past 2^53).
   assert.is(serializationPs(2 ** 41, 3, 1), 2 ** 38 * 8125);
   assert.throws(() => serializationPs(2 ** 50, 3, 1), (e: unknown) => e instanceof TimeOverflowError);
