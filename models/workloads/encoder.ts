@@ -25,8 +25,6 @@ import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import { DISPLIF, type Displif, type DisplayBuffer, type FlipTarget } from '../dmabuf/displif.js';
 import { FrameReader, runsOf } from './frame-reader.js';
 
-const BYTES_PER_GB = 1e9;
-
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The encoder: a PCIe device (assigned to the backend domain) whose DMA engine reads the frames'),
   protocol: ref(DISPLIF).describe('The display protocol whose backend hands the frames over'),
@@ -92,7 +90,6 @@ class Encoder implements Component, FlipTarget {
   }
 
   metrics(): Record<string, MetricValue> {
-    const now = this.ctx.sim.now;
     return {
       frames_encoded: this.encoded,
       frame_latency_us: distribution(this.latency),
@@ -100,7 +97,7 @@ class Encoder implements Component, FlipTarget {
       late_frames: this.late,
       torn_reads: this.torn,
       descriptors_per_frame: this.descriptorsPerFrame,
-      read_gbytes_per_s: now > 0 ? (this.reader.bytesRead * PS_PER_S) / now / BYTES_PER_GB : 0,
+      read_gbytes_per_s: this.reader.readGbytesPerSecond(),
     };
   }
 }

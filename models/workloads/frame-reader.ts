@@ -9,9 +9,12 @@
  * directly), and any ordering of the runs but the buffer's page order.
  */
 import { SimEvent, type ProcessBody, type Simulation } from '../../src/sim/index.js';
+import { PS_PER_S } from '../../src/sim/time.js';
 import type { DescriptorListener, DmaEngine } from '../pcie/dma-engine.js';
 import type { DisplayBuffer } from '../dmabuf/displif.js';
 import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
+
+const BYTES_PER_GB = 1e9;
 
 export interface Run { addr: number; bytes: number }
 
@@ -28,7 +31,7 @@ export function runsOf(buffer: DisplayBuffer, maxBytes: number): Run[] {
 
 export class FrameReader implements DescriptorListener {
   /** Bytes submitted for reading over the run. */
-  bytesRead = 0;
+  private bytesRead = 0;
   private pending: Run[] = [];
   private outstanding = 0;
   private done: SimEvent<void> | null = null;
@@ -36,6 +39,12 @@ export class FrameReader implements DescriptorListener {
   /** Takes over `dma`'s completions: one reader per DMA engine. */
   constructor(private readonly sim: Simulation, private readonly dma: DmaEngine, private readonly inFlight: number) {
     dma.listener = this;
+  }
+
+  /** Bytes read per second over the run so far (its metric read_gbytes_per_s), GB/s; 0 at time 0. */
+  readGbytesPerSecond(): number {
+    const now = this.sim.now;
+    return now > 0 ? (this.bytesRead * PS_PER_S) / now / BYTES_PER_GB : 0;
   }
 
   /** Reads every run, `inFlight` descriptors at a time; returns when the last has completed. */

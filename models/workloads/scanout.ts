@@ -34,8 +34,6 @@ import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import { DISPLIF, type Displif, type DisplayBuffer, type FlipTarget } from '../dmabuf/displif.js';
 import { FrameReader, runsOf, type Run } from './frame-reader.js';
 
-const BYTES_PER_GB = 1e9;
-
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The display controller: a PCIe device (assigned to the backend domain) whose DMA engine reads the frames'),
   protocol: ref(DISPLIF).describe('The display protocol whose backend flips to this display'),
@@ -136,7 +134,6 @@ class Scanout implements Component, FlipTarget {
   }
 
   metrics(): Record<string, MetricValue> {
-    const now = this.ctx.sim.now;
     return {
       frames_shown: this.shown,
       frame_latency_us: distribution(this.latency),
@@ -145,7 +142,7 @@ class Scanout implements Component, FlipTarget {
       torn_refreshes: this.torn,
       underruns: this.underruns,
       descriptors_per_frame: this.descriptorsPerFrame,
-      read_gbytes_per_s: now > 0 ? (this.reader.bytesRead * PS_PER_S) / now / BYTES_PER_GB : 0,
+      read_gbytes_per_s: this.reader.readGbytesPerSecond(),
     };
   }
 }
