@@ -77,13 +77,13 @@ export function lineFigure(study: ReportStudy, request: PlotRequest): Figure | M
   });
   // Points without a value, grouped by what their runs reported instead (a refusal's outcome, a failure).
   const gaps = new Map<string, string[]>();
-  for (const p of linePoints) {
-    if (estimate(metricSamples(p.runs, request.metric)).mean !== null) continue;
+  linePoints.forEach((p, i) => {
+    if (rows[i]!['mean'] !== null) return;
     const why = missingReason(p.runs);
-    if (why === null) continue;
+    if (why === null) return;
     const at = `${request.x} ${parameterValue(study, request.x, p.x)}${variants.length > 0 ? ` (${p.variant})` : ''}`;
     gaps.set(why, [...(gaps.get(why) ?? []), at]);
-  }
+  });
   const gapText = [...gaps].map(([why, at]) =>
     ` No point where the runs reported ${why}: ${at.slice(0, MAX_LISTED_GAPS).join(', ')}${at.length > MAX_LISTED_GAPS ? `, and ${at.length - MAX_LISTED_GAPS} more` : ''}.`).join('');
   const caption = [
