@@ -8,6 +8,7 @@
 import { escapeHtml } from './escape.js';
 import { formatNumber } from './format.js';
 import { parameterValue } from './grid.js';
+import { studyTitle } from './html-study.js';
 import { metricUnit, withUnit } from './metric-columns.js';
 import type { ParamValue, PivotRequest, ReportStudy } from './model.js';
 import { bestColumns, pivotCells, pivotTableHtml } from './pivot-table.js';
@@ -16,16 +17,15 @@ export interface PlacedStudy {
   study: ReportStudy;
   /** The element id of the study's own section. */
   id: string;
-  title: string;
 }
 
 /** The findings section's html, or '' when no study marks a finding. */
 export function findingsSection(id: string, studies: readonly PlacedStudy[]): string {
-  const items = studies.flatMap(({ study, id: studyId, title }) => (study.tables ?? [])
+  const items = studies.flatMap(({ study, id: studyId }) => (study.tables ?? [])
     .filter((t) => t.finding !== undefined)
     .map((t) => [
       `<h3>${escapeHtml(t.finding!)}</h3>`,
-      `<p>${escapeHtml(answer(study, t))} <a href="#${escapeHtml(studyId)}">Details: ${escapeHtml(title)}.</a></p>`,
+      `<p>${escapeHtml(answer(study, t))} <a href="#${escapeHtml(studyId)}">Details: ${escapeHtml(studyTitle(study))}.</a></p>`,
       pivotTableHtml(study, t),
     ].join('\n')));
   if (items.length === 0) return '';

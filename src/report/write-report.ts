@@ -76,7 +76,7 @@ export async function writeReport(dir: string, doc: ReportDocument, options: Wri
     await Promise.allSettled(pngs);
   }
   await Promise.all(pngs);
-  const findings = findingsSection(PAGE_IDS[1], planned.map(({ study, id }) => ({ study, id, title: studyTitle(study) })));
+  const findings = findingsSection(PAGE_IDS[1], planned);
   if (findings) sections.unshift({ id: PAGE_IDS[1], title: 'Findings', html: findings });
   files.set('index.html', htmlPage(doc.title, sections));
 
