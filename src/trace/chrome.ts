@@ -9,11 +9,11 @@
  * becomes a complete event ("X") spanning [time - latency, time]; a row of a
  * transaction always becomes one (an instant is a zero-length slice), bound by
  * flow arrows (v2: bind_id, flow_in, flow_out) to the transaction's previous
- * and next rows, so one TLP or one grant operation can be followed across
- * hops; any other row is an instant ("i"). Times are microseconds, the
- * format's unit, as JSON numbers: ps / 1e6 is one correctly rounded division,
- * and number-to-text is the shortest round-trip form, so the output is the
- * same on every machine.
+ * and next rows, so a transaction (a DMA transfer with all its TLPs, a grant
+ * operation) can be followed across hops; any other row is an instant ("i").
+ * Times are microseconds, the format's unit, as JSON numbers: ps / 1e6 is one
+ * correctly rounded division, and number-to-text is the shortest round-trip
+ * form, so the output is the same on every machine.
  *
  * The JSON is written in chunks as batches are read, never held whole, and
  * lands atomically (temp file, then rename) like every other output.
@@ -43,12 +43,13 @@ export async function exportChrome(tracePath: string, outPath: string): Promise<
     const labels = reader.names.label.map((l) => JSON.stringify(l));
     sink.add(`{"displayTimeUnit":"ns","otherData":{"run":${JSON.stringify(runName(reader.metadata))}},"traceEvents":[\n`);
     const pids = processIds(reader.names.component);
-    const first = new Set<number>();
+    // Process ids count up in order of first appearance, so a pid past the last one named opens a new process.
+    let named = 0;
     let separator = '';
     for (const [id, component] of reader.names.component.entries()) {
       const pid = pids[id]!;
-      if (!first.has(pid)) {
-        first.add(pid);
+      if (pid > named) {
+        named = pid;
         sink.add(`${separator}${metadataEvent('process_name', pid, 0, { name: topLevel(component) })}`);
         sink.add(`,\n${metadataEvent('process_sort_index', pid, 0, { sort_index: pid })}`);
         separator = ',\n';
@@ -110,16 +111,13 @@ function runName(metadata: ReadonlyMap<string, string>): string {
 
 function event(c: TraceBatch, i: number, kinds: readonly string[], labels: readonly string[], pids: readonly number[], seen: Set<number>): string {
   const time = c.time[i]!, latency = c.latency[i]!, txn = c.txn[i]!, label = c.label[i]!;
-  let when: string;
+  // Perfetto binds v2 flows to slices only: a transaction's instant is a zero-length one.
+  let when = latency > 0 || txn !== NO_TXN
+    ? `"ph":"X","ts":${(time - latency) / PS_PER_US},"dur":${latency / PS_PER_US}`
+    : `"ph":"i","s":"t","ts":${time / PS_PER_US}`;
   if (txn !== NO_TXN) {
-    // Perfetto binds v2 flows to slices only: a transaction's instant is a zero-length one.
-    const step = seen.has(txn);
+    when += `,"bind_id":${txn},${seen.has(txn) ? '"flow_in":true,' : ''}"flow_out":true`;
     seen.add(txn);
-    when = `"ph":"X","ts":${(time - latency) / PS_PER_US},"dur":${latency / PS_PER_US},"bind_id":${txn},${step ? '"flow_in":true,' : ''}"flow_out":true`;
-  } else {
-    when = latency > 0
-      ? `"ph":"X","ts":${(time - latency) / PS_PER_US},"dur":${latency / PS_PER_US}`
-      : `"ph":"i","s":"t","ts":${time / PS_PER_US}`;
   }
   const args = `${txn === NO_TXN ? '' : `"txn":${txn},`}"bytes":${c.bytes[i]},"a":${num(c.a[i]!)},"b":${num(c.b[i]!)}` +
     (label === NO_LABEL ? '' : `,"label":${labels[label]}`);
