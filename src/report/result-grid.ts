@@ -25,26 +25,29 @@ export function resultGrid(study: ReportStudy): ResultGrid {
   const swept = sweptParameters(study);
   const points = gridPoints(study.runs).sort(compareBySweepOrder(study, swept.map((p) => p.name)));
   const all = metricColumns(study.runs);
-  const estimates = new Map(all.map((m) => [m, points.map((point) => estimate(metricSamples(point.runs, m)))]));
-  const metrics = all.filter((m) => estimates.get(m)!.some((e) => e.mean !== null));
-  for (const m of all) if (!metrics.includes(m)) estimates.delete(m);
+  const estimates = new Map<string, Estimate[]>();
+  for (const m of all) {
+    const column = points.map((point) => estimate(metricSamples(point.runs, m)));
+    if (column.some((e) => e.mean !== null)) estimates.set(m, column);
+  }
+  const metrics = [...estimates.keys()];
   return { swept, points, metrics, estimates, unreported: all.length - metrics.length };
 }
 
 /** The grid as CSV (RFC 4180): swept parameters, runs, then each metric's mean and, with replications, its half-width. */
 export function resultsCsv(grid: ResultGrid): string {
-  const withSpread = grid.metrics.filter((m) => grid.estimates.get(m)!.some((e) => e.halfWidth !== null));
+  const withSpread = new Set(grid.metrics.filter((m) => grid.estimates.get(m)!.some((e) => e.halfWidth !== null)));
   const ci = `ci${CONFIDENCE_LEVEL * 100}_half_width`;
   const header = [
     ...grid.swept.map((p) => p.name), 'runs_ok', 'runs',
-    ...grid.metrics.flatMap((m) => (withSpread.includes(m) ? [m, `${m}.${ci}`] : [m])),
+    ...grid.metrics.flatMap((m) => (withSpread.has(m) ? [m, `${m}.${ci}`] : [m])),
   ];
   const rows = grid.points.map((point, i) => [
     ...grid.swept.map((p) => point.parameters[p.name] ?? null),
     point.runs.filter((r) => r.status === 'ok').length, point.runs.length,
     ...grid.metrics.flatMap((m) => {
       const e = grid.estimates.get(m)![i]!;
-      return withSpread.includes(m) ? [e.mean, e.halfWidth] : [e.mean];
+      return withSpread.has(m) ? [e.mean, e.halfWidth] : [e.mean];
     }),
   ]);
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
