@@ -78,7 +78,7 @@ function colourEncodings(spec: Record<string, unknown>): ColourScale[] {
  * plots), so "grant-copy" is the same colour wherever it appears; each legend
  * still lists only the values its own plot draws.
  */
-function unifyColours(figures: readonly Figure[]): void {
+export function unifyColours(figures: readonly Figure[]): void {
   const domains = new Map<string, unknown[]>();
   for (const f of figures) {
     for (const c of colourEncodings(f.spec)) {
@@ -91,7 +91,8 @@ function unifyColours(figures: readonly Figure[]): void {
     for (const c of colourEncodings(f.spec)) {
       const own = c.scale!.domain!;
       const shared = domains.get(c.title ?? '')!;
-      if (shared.length === own.length) continue;
+      // Same values in the same order: already the shared colours. (Same length alone is not enough: [b, a] would swap them.)
+      if (shared.length === own.length && own.every((v, k) => v === shared[k])) continue;
       c.scale = { ...c.scale, domain: shared, scheme: colorScheme(shared.length) };
       if (c.legend !== null) c.legend = { ...(c.legend as object | undefined), values: own };
     }

@@ -5,7 +5,8 @@ import { lineFigure } from '../../src/report/line-figure.js';
 import { bestColumns, pivotCells, pivotTableHtml } from '../../src/report/pivot-table.js';
 import { headlineMetrics, metricColumns } from '../../src/report/metric-columns.js';
 import type { ReportRun } from '../../src/report/model.js';
-import { MAX_DEFAULT_LINE_FIGURES, studyFigures } from '../../src/report/study-figures.js';
+import { MAX_DEFAULT_LINE_FIGURES, studyFigures, unifyColours } from '../../src/report/study-figures.js';
+import { lineSpec } from '../../src/report/specs.js';
 import { run, study, sweepStudy } from './fixtures.js';
 
 type Rows = Record<string, unknown>[];
@@ -77,6 +78,18 @@ test('a series keeps one colour across a study\'s plots, each legend listing onl
   assert.equal(colour(both!.spec).scale.domain, ['grant-copy', 'zero-copy']);
   assert.equal(colour(one!.spec).scale.domain, ['grant-copy', 'zero-copy'], 'the same domain, so the same colour');
   assert.equal(colour(one!.spec).legend!.values, ['zero-copy'], 'its legend lists what it draws');
+});
+
+test('the same series in another order still get the same colours', () => {
+  const plot = (order: string[]) => ({
+    name: order.join(), title: 't', caption: 'c',
+    spec: lineSpec({ title: 't', rows: order.map((v, x) => ({ x, m: 1, v })), x: 'x', y: 'm', series: 'v' }),
+  });
+  const first = plot(['grant-copy', 'zero-copy']), second = plot(['zero-copy', 'grant-copy']);
+  unifyColours([first, second]);
+  const domain = (f: typeof first) => (f.spec['layer'] as { encoding: { color: { scale: { domain: unknown[] } } } }[])[0]!.encoding.color.scale.domain;
+  assert.equal(domain(second), ['grant-copy', 'zero-copy'], 'zero-copy keeps the colour it has in the first plot');
+  assert.equal(domain(first), ['grant-copy', 'zero-copy']);
 });
 
 test('default line plots are capped', () => {
