@@ -32,7 +32,7 @@ const TARGETS: Record<string, { file: string; tests: string[] }> = {
   credits: { file: 'models/pcie/credits.js', tests: ['models/pcie/credits.property.test.js', 'models/pcie/link.test.js'] },
   iotlb: { file: 'models/iommu/iotlb.js', tests: ['iommu/iotlb.test.js', 'iommu/iotlb.property.test.js'] },
   'grant-table': { file: 'models/xen/grant-table.js', tests: ['xen/grant-table.test.js', 'xen/grant-table.property.test.js', 'xen/gnttab.test.js'] },
-  'gref-schemes': { file: 'models/dmabuf/gref-schemes.js', tests: ['dmabuf/gref-boundaries.property.test.js'] },
+  'gref-schemes': { file: 'models/dmabuf/gref-schemes.js', tests: ['dmabuf/gref-boundaries.property.test.js', 'dmabuf/gref-flows.test.js'] },
 };
 
 function runTests(tests: readonly string[], timeoutMs: number): { passed: boolean; ms: number } {
