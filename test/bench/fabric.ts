@@ -1,13 +1,13 @@
 /**
  * Packet-path speed: a saturated endpoint —link— switch —link— root complex
  * → memory path, built as a user builds it: a scenario object (the
- * netfpga-sume-dma endpoint, a pcie-switch-pex8796 switch with MPS 256, the
+ * netfpga-sume endpoint driven by a workloads.dma-stream, a pcie-switch-pex8796 switch with MPS 256, the
  * xeon-e5-v4 root complex and its memory, both links pcie-link Gen3 x8)
  * parsed, resolved against the model library and run by runScenario, with a
  * fixed number of TLPs.
  *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read]
  * Two runs: DMA writes (MWr upstream only) and DMA reads (MRd upstream,
- * CplD downstream). Each keeps the engine saturated: descriptors of SIZE
+ * CplD downstream). Each keeps the engine saturated: transfers of SIZE
  * bytes, one per tag in flight (the preset's 32), enough of them to make
  * at least TLPS TLPs. `--direct` leaves the switch out (endpoint —link—
  * root complex), the path this benchmark measured before.
@@ -18,7 +18,7 @@
  *   tlps=<n> wall=<s> rate=<TLPs per second> events=<n> events/s=<n>
  * The wall time is runScenario's: building the components and collecting
  * the metrics are inside it (2-4 ms together, measured on a run with no
- * descriptors, against about 2 s of run at the default size), and so is the
+ * transfers, against about 2 s of run at the default size), and so is the
  * JIT's warm-up on the first run; resolving the scenario is not. Like every
  * runScenario run it computes the run's fingerprint (a hash step per
  * event). No trace is recorded: this measures the hot path, not the trace
@@ -36,39 +36,37 @@ const args = process.argv.slice(2);
 const direct = args.includes('--direct');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const [TLPS = 2_000_000, SIZE = 65536] = args.filter((a) => !a.startsWith('--')).map(Number);
-/** The window holds every descriptor in flight this many times over (addresses change no timing; any value >= 1 works). */
-const WINDOW_LAPS = 4;
 const LINK = { gen: 3, width: 8 };
+/** The endpoint's Max_Payload_Size and its DMA engine's Max_Read_Request_Size and tags, set here so the TLP count is known up front. */
+const MPS = 256, MRRS = 512, TAGS = 32;
 
 const lib = await loadModelLibrary();
-const preset = (name: string) => presetValues(lib.presets.get(name)!);
-const ep = preset('netfpga-sume-dma') as { mps: number; mrrs: number; tags: number };
-/** One descriptor in flight per tag keeps every tag busy on reads and the link's transmit queue full on writes. */
-const IN_FLIGHT = ep.tags;
-const rc = preset('xeon-e5-v4') as { rcb: number; completionMode: CompletionMode; 'memory.base': number };
+const rc = presetValues(lib.presets.get('xeon-e5-v4')!) as { rcb: number; completionMode: CompletionMode };
 
-/** TLPs one descriptor makes (aligned: the window base is page aligned). */
-function tlpsPerDescriptor(op: 'read' | 'write'): number {
+/** TLPs one transfer makes (aligned: the window base is page aligned). */
+function tlpsPerTransfer(op: 'read' | 'write'): number {
   return op === 'write'
-    ? writeTlpCount(0, SIZE, ep.mps)
-    : readRequestCount(0, SIZE, ep.mrrs) + readCompletionCount(0, SIZE, ep.mrrs, ep.mps, rc.rcb, rc.completionMode);
+    ? writeTlpCount(0, SIZE, MPS)
+    : readRequestCount(0, SIZE, MRRS) + readCompletionCount(0, SIZE, MRRS, MPS, rc.rcb, rc.completionMode);
 }
 
 function scenario(op: 'read' | 'write'): unknown {
   const endpoint = {
-    name: 'ep0', type: 'pcie.endpoint', preset: 'netfpga-sume-dma',
-    params: {
-      descriptors: Math.ceil(TLPS / tlpsPerDescriptor(op)), descriptorSize: SIZE, readFraction: op === 'read' ? 1 : 0,
-      windowBase: rc['memory.base'], windowSize: SIZE * IN_FLIGHT * WINDOW_LAPS, outstandingDescriptors: IN_FLIGHT,
-    },
+    name: 'ep0', type: 'pcie.endpoint', preset: 'netfpga-sume', params: { mps: MPS },
+    slots: { dma: { params: { mrrs: MRRS, tags: TAGS } } },
   };
-  const root = { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4' };
+  // One transfer in flight per tag keeps every tag busy on reads and the link's transmit queue full on writes.
+  const stream = {
+    name: 'dma', type: 'workloads.dma-stream',
+    params: { device: 'ep0', op, transferSize: SIZE, transfers: Math.ceil(TLPS / tlpsPerTransfer(op)), windowBase: '4 GiB', window: '256 MiB', inFlight: TAGS },
+  };
+  const root = { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4', params: { mps: MPS } };
   const link = (name: string, a: string, b: string) => ({ name, type: 'pcie.link', preset: 'pcie-link', a, b, params: LINK });
   return direct
-    ? { name: 'fabric-direct', components: [root, endpoint], links: [link('link0', 'rc.rp0', 'ep0.up')] }
+    ? { name: 'fabric-direct', components: [root, endpoint, stream], links: [link('link0', 'rc.rp0', 'ep0.up')] }
     : {
       name: 'fabric',
-      components: [root, { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: 2, maxPayloadSize: 256 } }, endpoint],
+      components: [root, { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: 2, maxPayloadSize: MPS } }, endpoint, stream],
       links: [link('uplink', 'rc.rp0', 'sw0.up'), link('link0', 'sw0.dp0', 'ep0.up')],
     };
 }
@@ -81,10 +79,10 @@ function bench(op: 'read' | 'write'): void {
   const cpu = (c.user + c.system) / 1e6;
   if (r.status !== 'ok') throw new Error(`fabric ${op}: the run failed: ${r.error}`);
   const m = r.metrics as Record<string, number>;
-  const up = m['link0.up_tlps'] ?? m.up_tlps!, down = m['link0.down_tlps'] ?? m.down_tlps!;
+  const up = m['link0.up_tlps']!, down = m['link0.down_tlps']!;
   const tlps = up + down;
   console.log(`fabric ${op.padEnd(5)} tlps=${tlps} wall=${wall.toFixed(3)} rate=${Math.round(tlps / wall)} TLPs/s ` +
-    `events=${r.events} events/s=${Math.round(r.events / wall)} simulated=${m.throughput_gbps!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}${direct ? ' (no switch)' : ''}`);
+    `events=${r.events} events/s=${Math.round(r.events / wall)} simulated=${m['dma.throughput_gbytes_per_s']!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}${direct ? ' (no switch)' : ''}`);
 }
 
 for (const op of ['write', 'read'] as const) if (only === undefined || only === op) bench(op);
