@@ -5,7 +5,7 @@
  * xeon-e5-v4 root complex and its memory, both links pcie-link Gen3 x8)
  * parsed, resolved against the model library and run by runScenario, with a
  * fixed number of TLPs.
- *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read]
+ *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace]
  * Two runs: DMA writes (MWr upstream only) and DMA reads (MRd upstream,
  * CplD downstream). Each keeps the engine saturated: transfers of SIZE
  * bytes, one per tag in flight (the preset's 32), enough of them to make
@@ -24,16 +24,25 @@
  * event). No trace is recorded: this measures the hot path, not the trace
  * writer. `cpu` is the process's CPU time over the same interval (GC and
  * compiler threads included), a second figure for a shared machine.
+ *
+ * `--trace` records every trace kind of every component into a temporary
+ * trace.arrow (deleted afterwards) and adds the rows, the file's size and the
+ * process's peak resident set: memory must stay flat however long the run
+ * (20 M TLPs of writes are about 100 M events).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseScenario, resolveScenario } from '../../src/scenario/loader.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { presetValues } from '../../src/scenario/presets.js';
-import { runScenario } from '../../src/run/single.js';
+import { openRunTracer, runScenario, TRACE_FILE } from '../../src/run/single.js';
 import { readCompletionCount, readRequestCount, writeTlpCount, type CompletionMode } from '../../models/pcie/tlp.js';
 
 const args = process.argv.slice(2);
 const direct = args.includes('--direct');
+const traced = args.includes('--trace');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const [TLPS = 2_000_000, SIZE = 65536] = args.filter((a) => !a.startsWith('--')).map(Number);
 const LINK = { gen: 3, width: 8 };
@@ -71,18 +80,28 @@ function scenario(op: 'read' | 'write'): unknown {
     };
 }
 
-function bench(op: 'read' | 'write'): void {
+async function bench(op: 'read' | 'write'): Promise<void> {
   const resolved = resolveScenario(parseScenario(`fabric-${op}.json`, JSON.stringify(scenario(op))), {}, lib);
+  const req = { seed: 1, replication: 0 };
+  const dir = traced ? fs.mkdtempSync(path.join(os.tmpdir(), 'pciesim-bench-fabric-')) : '';
+  if (traced) resolved.trace = { enabled: true, include: ['*'], exclude: [] };
+  const tracer = await openRunTracer(resolved, req, path.join(dir, TRACE_FILE));
   const t0 = performance.now(), c0 = process.cpuUsage();
-  const r = runScenario(resolved, { seed: 1, replication: 0 });
+  const r = runScenario(resolved, { ...req, tracer });
   const wall = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
   const cpu = (c.user + c.system) / 1e6;
   if (r.status !== 'ok') throw new Error(`fabric ${op}: the run failed: ${r.error}`);
   const m = r.metrics as Record<string, number>;
-  const up = m['link0.up_tlps']!, down = m['link0.down_tlps']!;
-  const tlps = up + down;
+  const tlps = m['link0.up_tlps']! + m['link0.down_tlps']!;
+  let traceFigures = '';
+  if (traced) {
+    const MB = 1024 * 1024;
+    traceFigures = ` trace=${(fs.statSync(path.join(dir, TRACE_FILE)).size / MB).toFixed(1)}MB peakRSS=${(process.resourceUsage().maxRSS / 1024).toFixed(1)}MB`;
+    fs.rmSync(dir, { recursive: true });
+  }
   console.log(`fabric ${op.padEnd(5)} tlps=${tlps} wall=${wall.toFixed(3)} rate=${Math.round(tlps / wall)} TLPs/s ` +
-    `events=${r.events} events/s=${Math.round(r.events / wall)} simulated=${m['dma.throughput_gbytes_per_s']!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}${direct ? ' (no switch)' : ''}`);
+    `events=${r.events} events/s=${Math.round(r.events / wall)} simulated=${m['dma.throughput_gbytes_per_s']!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}` +
+    `${direct ? ' (no switch)' : ''}${traceFigures}`);
 }
 
-for (const op of ['write', 'read'] as const) if (only === undefined || only === op) bench(op);
+for (const op of ['write', 'read'] as const) if (only === undefined || only === op) await bench(op);
