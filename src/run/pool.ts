@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 export interface PoolOptions<T extends { index: number }, R> {
   /** Worker threads to start (at most one per task). */
   jobs: number;
-  /** The worker's module; it posts `{ready: true}` once, then one `{index, ...result}` per task it receives. */
+  /** The worker's module; it posts `{ready: true}` once, then, for each batch (an array of tasks) it receives, one `{index, ...result}` per task in order. */
   worker: URL;
   workerData: unknown;
   tasks: readonly T[];
@@ -12,9 +12,13 @@ export interface PoolOptions<T extends { index: number }, R> {
 }
 
 /**
- * Runs tasks on a pool of worker threads, handing each idle worker the next
- * task. Completion order varies with timing; callers must not let it reach
- * an output (the sweep orders results by run index).
+ * Runs tasks on a pool of worker threads, handing each idle worker a batch of
+ * the next tasks: a remaining share of the queue (guided self-scheduling:
+ * ceil(left / (BATCH_SHARES × jobs)), at most MAX_BATCH), so a sweep of short
+ * runs is not paced by one message round trip per run, and the last batches
+ * are single tasks, so long runs still end together. Completion order varies
+ * with timing; callers must not let it reach an output (the sweep orders
+ * results by run index).
  * A worker that dies takes the pool down with it: the finished tasks have
  * been delivered, so a resumed sweep redoes only the rest.
  */
@@ -23,6 +27,7 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
   const queue = [...o.tasks];
   const workers: Worker[] = [];
   let remaining = o.tasks.length;
+  const inBatch = new Map<Worker, number>();
   return new Promise<void>((resolve, reject) => {
     if (remaining === 0) { resolve(); return; }
     let failed = false;
@@ -34,9 +39,11 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       reject(e);
     };
     const feed = (w: Worker) => {
-      const next = queue.shift();
-      if (next) w.postMessage(next);
-      else { retired.add(w); void w.terminate(); }
+      const size = Math.min(MAX_BATCH, Math.ceil(queue.length / (BATCH_SHARES * o.jobs)));
+      if (size > 0) {
+        inBatch.set(w, size);
+        w.postMessage(queue.splice(0, size));
+      } else { retired.add(w); void w.terminate(); }
     };
     for (let i = 0; i < Math.min(o.jobs, o.tasks.length); i++) {
       const w = new Worker(o.worker, { workerData: o.workerData });
@@ -55,6 +62,9 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
             resolve();
             return;
           }
+          const left = inBatch.get(w)! - 1;
+          inBatch.set(w, left);
+          if (left > 0) return;
         }
         feed(w);
       });
@@ -63,3 +73,8 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     }
   });
 }
+
+/** A batch is at most this share of the tasks left per worker (guided self-scheduling). */
+const BATCH_SHARES = 4;
+/** Runs per message at most: bounds the results a dying worker takes with it (a resumed sweep redoes them). */
+const MAX_BATCH = 16;

@@ -1,6 +1,6 @@
 /**
  * A sweep worker thread: loads the model library and the scenario once, then
- * runs whatever runs the pool sends, one at a time, and posts each summary.
+ * runs the batches of runs the pool sends, one run at a time, and posts each summary.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelLibrary } from '../scenario/library.js';
@@ -24,13 +24,16 @@ const setup = workerData as WorkerSetup;
 const lib = await loadModelLibrary();
 const port = parentPort!;
 
-port.on('message', async (run: PlannedRun) => {
-  const sc = resolveScenario(setup.doc, { ...setup.overrides, ...run.values }, lib, 'sweep');
-  if (setup.trace) sc.trace.enabled = true;
-  const req = { seed: run.seed, replication: run.replication };
-  const tracePath = path.join(setup.out, SWEEP_FILES.runs, run.id, TRACE_FILE);
-  if (sc.trace.enabled) fs.mkdirSync(path.dirname(tracePath), { recursive: true });
-  const tracer = await openRunTracer(sc, req, tracePath);
-  port.postMessage({ index: run.index, summary: runScenario(sc, { ...req, tracer }) });
+// A batch of runs, in order; one result message per run as it finishes.
+port.on('message', async (runs: PlannedRun[]) => {
+  for (const run of runs) {
+    const sc = resolveScenario(setup.doc, { ...setup.overrides, ...run.values }, lib, 'sweep');
+    if (setup.trace) sc.trace.enabled = true;
+    const req = { seed: run.seed, replication: run.replication };
+    const tracePath = path.join(setup.out, SWEEP_FILES.runs, run.id, TRACE_FILE);
+    if (sc.trace.enabled) fs.mkdirSync(path.dirname(tracePath), { recursive: true });
+    const tracer = await openRunTracer(sc, req, tracePath);
+    port.postMessage({ index: run.index, summary: runScenario(sc, { ...req, tracer }) });
+  }
 });
 port.postMessage({ ready: true });

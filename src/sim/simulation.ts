@@ -112,10 +112,13 @@ export class Simulation {
       const q = this.queue, cancelled = this.cancelled, fp = this.fp;
       n = 0;
       reason = 'empty';
+      // Pop first, then look at the time: peeking would complete the removal
+      // that pop() defers (EventQueue.pop), which the next schedule() would
+      // otherwise fold into its own sift. The one event past `until` goes back.
       while (q.size > 0) {
-        if (q.peekTime() > until) { reason = 'until'; break; }
         if (n >= maxEvents) { reason = 'maxEvents'; break; }
         q.pop();
+        if (q.outTime > until) { q.unpop(); reason = 'until'; break; }
         if (cancelled.size !== 0 && cancelled.delete(q.outSeq)) continue;
         const fn = q.outFn;
         this.now = q.outTime;

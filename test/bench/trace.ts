@@ -5,7 +5,9 @@
  * as a link model would, into DIR/trace.arrow (default: a fresh temp folder,
  * deleted afterwards), and prints the rate and the peak resident set. Targets:
  * at least 5 million rows/s, and a 100-million-row trace under 500 MB of RSS,
- * i.e. memory flat in run length.
+ * i.e. memory flat in run length. A whole traced simulation, models and
+ * kernel included, is `npm run bench:fabric -- 20000000 --only=write --trace`
+ * (about 100 M events, every trace kind recorded).
  */
 import fs from 'node:fs';
 import os from 'node:os';

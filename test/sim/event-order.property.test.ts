@@ -23,8 +23,8 @@ class NaiveQueue {
   pop(): { time: number; id: number } { return this.entries.splice(this.earliest(), 1)[0]!; }
 }
 
-test('EventQueue: every pop is the earliest (time, sequence) of what was pushed, through growth, ties and holes', () => {
-  const op = fc.oneof(fc.record({ push: fc.integer({ min: 0, max: 12 }) }), fc.constant({ pop: true }), fc.constant({ peek: true }));
+test('EventQueue: every pop is the earliest (time, sequence) of what was pushed, through growth, ties, holes and events put back', () => {
+  const op = fc.oneof(fc.record({ push: fc.integer({ min: 0, max: 12 }) }), fc.constant({ pop: true }), fc.constant({ peek: true }), fc.constant({ putBack: true }));
   holds(fc.property(fc.array(op, { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), (ops, capacity) => {
     const q = new EventQueue(capacity), ref = new NaiveQueue();
     const fn = () => {};
@@ -33,7 +33,13 @@ test('EventQueue: every pop is the earliest (time, sequence) of what was pushed,
       if ('push' in o) { q.push(o.push, seq, fn, null, 1000 + seq); ref.push(o.push, seq++); }
       else if (ref.entries.length === 0) continue;
       else if ('peek' in o) assert.is(q.peekTime(), ref.entries[ref.earliest()]!.time);
-      else {
+      else if ('putBack' in o) {
+        // The run loop's `until` check: pop, see the time, put it back; the queue is as before.
+        const e = ref.entries[ref.earliest()]!;
+        q.pop();
+        assert.equal([q.outTime, q.outSeq, q.outArg], [e.time, e.id, 1000 + e.id]);
+        q.unpop();
+      } else {
         const e = ref.pop();
         q.pop();
         assert.equal([q.outTime, q.outSeq, q.outArg], [e.time, e.id, 1000 + e.id]);
