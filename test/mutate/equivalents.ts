@@ -1,0 +1,46 @@
+/**
+ * Mutants no test can kill, each with why: the mutated code behaves the same
+ * (a buffer's capacity, a bound only padding or an impossible value can
+ * meet) or differs only in speed. `npm run mutate` runs them all the same and
+ * counts them apart; one the tests kill is reported as declared wrongly. A
+ * killable mutant never belongs here: write the test.
+ *
+ * `near` is text of the built module (dist/), found there once.
+ */
+import type { Equivalent } from './mutants.js';
+
+const CAPACITY = 'a capacity only: the queue grows when it is full';
+const PADDING = 'the cells past the last event are +Infinity padding, never earlier than an event';
+const NOT_ZERO = 'm is -1 (a tie) or a child index, never 0';
+const ODD = '4i + 1 is odd: | 1 leaves it as it is';
+const EXACT_PATH = 'returns -1 where it returned the child: only more ties go to earliestChildByKey, which picks the same child';
+
+export const EQUIVALENTS: readonly Equivalent[] = [
+  // src/sim/event-queue.ts
+  { target: 'kernel', near: 'constructor(initialCapacity = 1024)', what: '1024 → 1025', why: CAPACITY },
+  { target: 'kernel', near: 'Math.max(4, initialCapacity', what: '4 → 5', why: CAPACITY },
+  { target: 'kernel', near: 'initialCapacity | 0', what: '| → &', why: `${CAPACITY} (x & 0 is 0, so the smallest, 4)` },
+  { target: 'kernel', near: 'initialCapacity | 0', what: '0 → 1', why: CAPACITY },
+  { target: 'kernel', near: 'if (this.nFree === 0)', what: '0 → 1', why: 'grows with one slot free; that slot, at the bottom of the free list, is never taken (the next growth comes first)' },
+  { target: 'kernel', near: 'this.growTo(2 * this.free.length)', what: '2 → 3', why: 'the growth factor: a capacity only' },
+  { target: 'kernel', near: 'const num = new Float64Array(2 * c)', what: '2 → 3', why: 'a longer column than the slots use' },
+  { target: 'kernel', near: 'for (let k = old; k < c; k++)', what: '< → <=', why: 'one spare (handler, target) pair no slot uses' },
+  { target: 'kernel', near: 'for (let i = c - 1; i >= old; i--)', what: '>= → >', why: 'slot `old` is never freed, so never used: a capacity only' },
+  { target: 'kernel', near: 'const PAD = 4', what: '4 → 5', why: 'one more cell of padding' },
+  { target: 'kernel', near: 'for (let c = 1; c < last;', what: '1 → 0', why: 'the walk starts at the hole, which holds the event just popped, earlier than every child: it stays for one step' },
+  { target: 'kernel', near: 'for (let c = 1; c < last;', what: '< → <=', why: `at c = last the hole steps onto padding (${PADDING}) and siftUp brings the last event back up` },
+  { target: 'kernel', near: 'c < last; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); time[i] = time[m];', what: '< → <=', why: NOT_ZERO },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); time[i] = time[m];', what: '0 → 1', why: NOT_ZERO },
+  { target: 'kernel', near: 'for (let c = 1; c < n;', what: '< → <=', why: `at c = n the children are padding: ${PADDING}` },
+  { target: 'kernel', near: 'c < n; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); const tm', what: '< → <=', why: NOT_ZERO },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); const tm', what: '0 → 1', why: NOT_ZERO },
+  { target: 'kernel', near: 'for (let j = c + 1;', what: '1 → 0', why: 'child c is compared with itself first, and is never before itself' },
+  { target: 'kernel', near: 't2 = time[(c + 2) | 0]', what: '0 → 1', why: 'c + 2 is odd (c = 4i + 1): | 1 leaves it as it is' },
+  { target: 'kernel', near: '+(t1 < t0)', what: '< → <=', why: 'differs only when t0 = t1: then either child is returned only if it is the earliest, and that tie returns -1' },
+  { target: 'kernel', near: '+(t3 < t2)', what: '< → <=', why: 'differs only when t2 = t3: then either child is returned only if it is the earliest, and that tie returns -1' },
+  { target: 'kernel', near: '-+(ty < tx)', what: '< → <=', why: 'differs only when tx = ty, which returns -1' },
+  { target: 'kernel', near: '(t0 === t1 && t0 === tm)', what: '&& → ||', why: EXACT_PATH },
+  { target: 'kernel', near: '(t2 === t3 && t2 === tm)', what: '&& → ||', why: EXACT_PATH },
+];
