@@ -63,9 +63,9 @@ export class EventQueue {
   constructor(initialCapacity = 1024) {
     this.time = new Float64Array(PAD).fill(Infinity);
     this.slot = new Int32Array(PAD);
-    this.num = new Float64Array(0);
+    this.num = new Float64Array();
     this.obj = [];
-    this.free = new Int32Array(0);
+    this.free = new Int32Array();
     this.nFree = 0;
     this.growTo(Math.max(4, initialCapacity | 0));
   }
