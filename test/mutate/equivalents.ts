@@ -13,6 +13,7 @@ const CAPACITY = 'a capacity only: the queue grows when it is full';
 const PADDING = 'the cells past the last event are +Infinity padding, never earlier than an event';
 const NOT_ZERO = 'm is -1 (a tie) or a child index, never 0';
 const ODD = '4i + 1 is odd: | 1 leaves it as it is';
+const NO_REF = 'a sentinel only ever compared with itself; 1 and 0 are reserved entries, never handed out as refs';
 const EXACT_PATH = 'returns -1 where it returned the child: only more ties go to earliestChildByKey, which picks the same child';
 
 export const EQUIVALENTS: readonly Equivalent[] = [
@@ -43,4 +44,8 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   { target: 'kernel', near: '-+(ty < tx)', what: '< → <=', why: 'differs only when tx = ty, which returns -1' },
   { target: 'kernel', near: '(t0 === t1 && t0 === tm)', what: '&& → ||', why: EXACT_PATH },
   { target: 'kernel', near: '(t2 === t3 && t2 === tm)', what: '&& → ||', why: EXACT_PATH },
+
+  // models/xen/grant-table.ts
+  { target: 'grant-table', near: 'export const NO_REF = -1', what: '- → +', why: NO_REF },
+  { target: 'grant-table', near: 'export const NO_REF = -1', what: '1 → 0', why: NO_REF },
 ];
