@@ -48,7 +48,7 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   // models/pcie/credits.ts
   { target: 'credits', near: 'advertised = new Float64Array(2 * CREDIT_CLASS_COUNT)', what: '2 → 3', why: 'a longer array than the six pools use' },
   { target: 'credits', near: 'available = new Float64Array(2 * CREDIT_CLASS_COUNT)', what: '2 → 3', why: 'a longer array than the six pools use' },
-  { target: 'credits', near: 'retHead = 0; retSize = 0;', what: '0 → 1', why: 'an empty ring may start at any slot' },
+  { target: 'credits', near: 'retHead = 0; retSize', what: '0 → 1', why: 'an empty ring may start at any slot' },
   { target: 'credits', near: 'if (this.retSize > 0) {', what: '0 → 1', why: 'merging is a saving only: a second return due with the only pending one becomes its own entry, due at the same time' },
 
   // models/xen/grant-table.ts

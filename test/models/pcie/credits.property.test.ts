@@ -147,16 +147,19 @@ test('credits can never go negative or come back beyond the advertisement: both 
 
 test('a return merges only with the newest pending one, never with a settled slot the ring still holds', () => {
   const pool = { header: 127, data: 2047 };
-  const c = new FlowControlCredits({ P: pool, NP: pool, Cpl: pool }, 0);
-  for (let i = 0; i < 10; i++) { c.take(0, 1); c.take(1, 1); }
-  // 16 returns at 5 ps, P and NP in turn (none merges): they fill the ring of 16, and all come back.
-  for (let i = 0; i < 8; i++) { c.free(5, 0, 1); c.free(5, 1, 1); }
-  c.settle(5);
-  assert.equal([c.headerCredits(0), c.headerCredits(1)], [127 - 2, 127 - 2]);
-  // Two more P returns at 5 ps: the second merges with the first; the ring's old slots (P at 5 ps too) are done with.
-  c.free(5, 0, 1); c.free(5, 0, 1);
-  c.settle(5);
-  assert.equal([c.headerCredits(0), c.dataCredits(0), c.heldTlps(0)], [127, 2047, 0]);
+  // Returns at 5 ps, P and NP in turn (none merges), all settled: 1 pair leaves the ring's head at slot 2, 8 pairs fill
+  // the ring of 16 and wrap it to slot 0. Either way its settled slots hold P returns at 5 ps too.
+  for (const pairs of [1, 8]) {
+    const c = new FlowControlCredits({ P: pool, NP: pool, Cpl: pool }, 0);
+    for (let i = 0; i < 10; i++) { c.take(0, 1); c.take(1, 1); }
+    for (let i = 0; i < pairs; i++) { c.free(5, 0, 1); c.free(5, 1, 1); }
+    c.settle(5);
+    assert.equal([c.headerCredits(0), c.headerCredits(1)], [127 - 10 + pairs, 127 - 10 + pairs], `${pairs} pairs`);
+    // Two more P returns at 5 ps: the second merges with the first, and both come back.
+    c.free(5, 0, 1); c.free(5, 0, 1);
+    c.settle(5);
+    assert.equal([c.headerCredits(0), c.dataCredits(0), c.heldTlps(0)], [127 - 8 + pairs, 2047 - 8 + pairs, 8 - pairs], `${pairs} pairs`);
+  }
 });
 
 test("the classes as the spec sorts TLPs: posted writes and messages, non-posted reads, completions; the default is the unscaled maximum", () => {
