@@ -14,6 +14,9 @@ const PADDING = 'the cells past the last event are +Infinity padding, never earl
 const NOT_ZERO = 'm is -1 (a tie) or a child index, never 0';
 const ODD = '4i + 1 is odd: | 1 leaves it as it is';
 const NO_REF = 'a sentinel only ever compared with itself; 1 and 0 are reserved entries, never handed out as refs';
+const NEXT_SET = 'slot base + ways is the next set\'s first, or past the end: a tag is only ever in its own set';
+const PAST_END = 'slot `entries` is past the end: its domain reads undefined and matches no domain';
+const HIT_ONLY = 'read only after a hit, which sets it';
 const EXACT_PATH = 'returns -1 where it returned the child: only more ties go to earliestChildByKey, which picks the same child';
 
 export const EQUIVALENTS: readonly Equivalent[] = [
@@ -50,6 +53,21 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   { target: 'credits', near: 'available = new Float64Array(2 * CREDIT_CLASS_COUNT)', what: '2 → 3', why: 'a longer array than the six pools use' },
   { target: 'credits', near: 'retHead = 0; retSize', what: '0 → 1', why: 'an empty ring may start at any slot' },
   { target: 'credits', near: 'if (this.retSize > 0) {', what: '0 → 1', why: 'merging is a saving only: a second return due with the only pending one becomes its own entry, due at the same time' },
+
+  // models/iommu/iotlb.ts
+  { target: 'iotlb', near: 'clock = 0;', what: '0 → 1', why: 'use times are only compared with each other' },
+  { target: 'iotlb', near: 's < end; s++) { if (t[s] === tag', what: '< → <=', why: NEXT_SET },
+  { target: 'iotlb', near: 'use[s] < oldest', what: '< → <=', why: 'no two valid entries share a use time (the clock counts up), so no tie to break' },
+  { target: 'iotlb', near: 's < this.entries; s++) { if (this.domain[s] === domain) {', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 's < this.entries; s++) { const t = this.tag[s]; if (this.domain[s] === domain && t >= firstTag && t <= lastTag) {', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 's < this.entries; s++) { const t = this.tag[s]; if (this.domain[s] === domain && t >= firstTag && t <= lastTag &&', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 's < c.entries', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; /**', what: '- → +', why: HIT_ONLY },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; /**', what: '1 → 0', why: HIT_ONLY },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; hits = 0;', what: '- → +', why: HIT_ONLY },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; hits = 0;', what: '1 → 0', why: HIT_ONLY },
+  { target: 'iotlb', near: 'for (let k = 0; k < PAGE_SIZE_CLASSES; k++) { const slot = c.find(', what: '< → <=', why: 'a fourth class has no page size: its tag is NaN and matches nothing' },
+  { target: 'iotlb', near: 'const TAG_CLASSES = 4', what: '4 → 5', why: 'any stride above the three classes keeps (page, class) tags distinct and decodable' },
 
   // models/xen/grant-table.ts
   { target: 'grant-table', near: 'export const NO_REF = -1', what: '- → +', why: NO_REF },
