@@ -34,7 +34,8 @@ export class CurveSimulator {
 
   constructor(private readonly lib: ModelLibrary, private readonly seed = 1) {}
 
-  private doc(name: string): ScenarioDoc {
+  /** A scenario by name (or file), read once. */
+  doc(name: string): ScenarioDoc {
     let d = this.docs.get(name);
     if (!d) {
       d = readScenario(scenarioPath(name));
