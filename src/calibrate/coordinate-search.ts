@@ -13,8 +13,10 @@
  * less than `minImprovement` or `maxSweeps` have run (values that trade off
  * against each other need more than one). Each coordinate starts from the
  * best point seen, which is kept when nothing better is found: the result
- * is never worse than the start. A coordinate whose whole range leaves the
- * objective unchanged is reported as such and not searched again.
+ * is never worse than the start. First each coordinate is tried at both
+ * ends of its range, others at the start: one that changes the objective at
+ * neither is left out of the search (its value does not matter to it) and
+ * reported as such.
  *
  * Every candidate is snapped to its coordinate's `step` before it is
  * evaluated (integers: step 1), so what is reported is exactly what was
@@ -48,7 +50,7 @@ export interface SearchResult {
   startValue: number;
   evaluations: number;
   sweeps: number;
-  /** Per coordinate: whether any value of its range changed the objective (in the first sweep, which spans each range). */
+  /** Per coordinate: whether either end of its range changed the objective from the start (only those are searched). */
   sensitive: boolean[];
 }
 
@@ -81,23 +83,23 @@ export function coordinateSearch(objective: (x: number[]) => number, coords: rea
   let best = coords.map((c) => snap(c.start, c));
   let bestValue = f(best);
   const startValue = bestValue;
+  const start = best;
+  const tryAt = (from: number[], i: number, v: number): number => {
+    const x = from.slice();
+    x[i] = snap(v, coords[i]!);
+    const y = f(x);
+    if (y < bestValue) { best = x; bestValue = y; }
+    return y;
+  };
+  const sensitive = coords.map((c, i) => tryAt(start, i, c.low) !== startValue || tryAt(start, i, c.high) !== startValue);
+  const searched = coords.flatMap((_, i) => (sensitive[i] ? [i] : []));
   let sweeps = 0;
-  const sensitive = coords.map(() => false);
-  while (sweeps < opts.maxSweeps) {
+  while (searched.length > 0 && sweeps < opts.maxSweeps) {
     sweeps++;
     const before = bestValue;
-    coords.forEach((c, i) => {
-      // A value the first sweep found no effect of is not searched again.
-      if (sweeps > 1 && !sensitive[i]) return;
-      const from = bestValue;
-      const at = (v: number): number => {
-        const x = best.slice();
-        x[i] = snap(v, c);
-        const y = f(x);
-        if (y !== from) sensitive[i] = true;
-        if (y < bestValue) { best = x; bestValue = y; }
-        return y;
-      };
+    for (const i of searched) {
+      const c = coords[i]!;
+      const at = (v: number) => tryAt(best, i, v);
       let a = c.low, b = c.high;
       let p = b - INV_PHI * (b - a), q = a + INV_PHI * (b - a);
       let fp = at(p), fq = at(q);
@@ -109,8 +111,8 @@ export function coordinateSearch(objective: (x: number[]) => number, coords: rea
         const first = Math.ceil(a / c.step - 1e-9), last = Math.floor(b / c.step + 1e-9);
         for (let k = first; k <= last; k++) at(k * c.step);
       }
-    });
-    if (coords.length === 1 || before - bestValue < opts.minImprovement) break;
+    }
+    if (searched.length === 1 || before - bestValue < opts.minImprovement) break;
   }
   return { x: best, value: bestValue, startValue, evaluations, sweeps, sensitive };
 }

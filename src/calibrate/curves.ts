@@ -18,6 +18,8 @@ export interface CurvePoint {
   measured: number;
   /** Scenario parameters that set up this point. */
   params: Record<string, Scalar>;
+  /** Where it was measured: "file: line N", for messages. */
+  origin: string;
 }
 
 export interface Curve {
@@ -47,6 +49,8 @@ const BW_COLUMN = 'BW (GB/s)';
 
 const slotOf = (size: number) => Math.ceil(size / CACHE_LINE) * CACHE_LINE;
 
+const originOf = (t: CsvTable, r: CsvTable['rows'][number]) => `${t.file}: line ${r.line}`;
+
 function readTable(file: string): CsvTable {
   return parseCsv(file, readTextFile(file, 'measurements'));
 }
@@ -70,7 +74,7 @@ function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: 
     points: rows.map((r) => {
       const size = numberField(t, r, 'SZ');
       return {
-        x: size, measured: numberField(t, r, BW_COLUMN),
+        x: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
         params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS },
       };
     }),
@@ -85,7 +89,7 @@ function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform
     name: `win_${short}_${size}`, title: `Random ${size}-byte DMA ${op === 'read' ? 'reads' : 'writes'} by window (Gb/s)`,
     scenario: 'iommu-window', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: 'window (B)',
     points: rows.map((r) => ({
-      x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, BW_COLUMN),
+      x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
       params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k' },
     })),
   };
@@ -100,7 +104,7 @@ function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
     points: t.rows.filter((r) => r.fields.Test === 'LAT_DMA_RD').map((r) => {
       const size = numberField(t, r, 'SZ');
       return {
-        x: size, measured: numberField(t, r, 'Med(ns)'),
+        x: size, measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
         params: { ...platformParam(platform), op: 'read', size, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS },
       };
     }),
@@ -110,7 +114,7 @@ function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
 /**
  * The curves of one pcie-bench file, told apart by its columns and rows:
  * latency (a `Med(ns)` column: LAT_DMA_RD rows) or throughput (`BW (GB/s)`:
- * per test, warm host cache, by size where the size varies, else by window).
+ * per test, warm host cache, by window where only the window varies, else by size).
  * Rows of other tests (the command interface, cold cache) are left out.
  */
 export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
@@ -127,8 +131,8 @@ function throughputCurves(t: CsvTable, platform: string | undefined, pageSize: s
   return Object.keys(OPS).flatMap((test) => {
     const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === 'HWarm');
     if (rows.length === 0) return [];
-    const bySize = new Set(rows.map((r) => r.fields.SZ)).size > 1;
-    return [bySize ? sizeCurve(t, test, rows, platform) : windowCurve(t, test, rows, platform, pageSize)];
+    const varies = (column: string) => new Set(rows.map((r) => r.fields[column])).size > 1;
+    return [varies('WinSZ') && !varies('SZ') ? windowCurve(t, test, rows, platform, pageSize) : sizeCurve(t, test, rows, platform)];
   });
 }
 
@@ -153,7 +157,7 @@ export function measuredCurves(file: string, platform: string | undefined, pageS
   const t = readTable(file);
   if (isPcieBenchTable(t)) return pcieBenchTableCurves(t, platform, pageSize);
   if (t.header.includes('scenario')) return simpleCurves(t);
-  throw new UserError(`${file}: line 1: neither pcie-bench's format (columns Test, SZ, WinSZ and ${BW_COLUMN} or Med(ns)) nor the simple one (columns scenario, metric, x, measured); the columns are ${t.header.join(', ')}`);
+  throw new UserError(`${file}: line 1: neither pcie-bench's format (columns Test, SZ, WinSZ and ${BW_COLUMN} or Med(ns)) nor the simple one (columns scenario, metric, x, measured); its first line is ${JSON.stringify(t.header.join(',').slice(0, 80))}`);
 }
 
 /**
@@ -186,7 +190,7 @@ export function simpleCurves(t: CsvTable): Curve[] {
     }
     const measured = numberField(t, r, 'measured');
     if (!(measured > 0)) throw new UserError(`${file}: line ${r.line}: column "measured": expected a positive number (errors are relative), got ${measured}`);
-    c.points.push({ x: numberField(t, r, 'x'), measured, params });
+    c.points.push({ x: numberField(t, r, 'x'), measured, params, origin: originOf(t, r) });
   }
   if (byKey.size === 0) throw new UserError(`${file}: no data rows`);
   return [...byKey.values()];

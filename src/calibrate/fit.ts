@@ -12,7 +12,7 @@ import type { Scalar } from '../scenario/schema.js';
 import { UserError } from '../scenario/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { Curve } from './curves.js';
-import { CurveSimulator, type SimulatedCurve } from './simulate.js';
+import { atPoint, CurveSimulator, type SimulatedCurve } from './simulate.js';
 import { coordinateSearch, DEFAULT_SEARCH, type SearchOptions } from './coordinate-search.js';
 import { fittableValues, presetValueOf, type FittableValue } from './estimates.js';
 
@@ -50,7 +50,8 @@ export function pooledError(curves: readonly SimulatedCurve[]): number {
 
 /** The instances of a curve's scenario (at its first point) that take `preset`. */
 function instancesUsing(sim: CurveSimulator, lib: ModelLibrary, curve: Curve, preset: string) {
-  const sc = resolveScenario(sim.doc(curve.scenario), curve.points[0]!.params, lib);
+  const first = curve.points[0]!;
+  const sc = atPoint(first, () => resolveScenario(sim.doc(curve.scenario), first.params, lib));
   const all = allInstances(sc);
   const users = all.filter((i) => i.preset === preset);
   if (users.length === 0) {
@@ -107,7 +108,7 @@ export function calibrate(sim: CurveSimulator, lib: ModelLibrary, presetName: st
   };
   const result = coordinateSearch(objective, values.map((v) => v.coordinate), search);
   const after = simulateAt(overridesAt(result.x));
-  values.forEach((v, i) => { if (!result.sensitive[i]) skipped.push({ key: v.key, reason: 'no value in its range changes the measured points' }); });
+  values.forEach((v, i) => { if (!result.sensitive[i]) skipped.push({ key: v.key, reason: 'neither end of its range changes the simulated points' }); });
   return {
     preset, instances, skipped,
     fitted: values.flatMap((v, i) => (result.sensitive[i] ? [{ ...v, fitted: presetValueOf(v, result.x[i]!) }] : [])),

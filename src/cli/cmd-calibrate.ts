@@ -6,7 +6,7 @@ import { modelLibrary } from './context.js';
 import { UserError } from '../scenario/errors.js';
 import { parseSetFlags } from '../scenario/params.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { CurveSimulator } from '../calibrate/simulate.js';
+import { atPoint, CurveSimulator } from '../calibrate/simulate.js';
 import { measuredCurves, type Curve } from '../calibrate/curves.js';
 import { CALIBRATION_HOSTS } from '../calibrate/hosts.js';
 import { calibrate, pooledError } from '../calibrate/fit.js';
@@ -65,14 +65,15 @@ minimising the mean absolute relative error over all points; deterministic.
     const platforms = sim.doc(PLATFORM_SCENARIO).body.parameters.platform?.values ?? [];
     const platform = sets.platform ?? (platforms.includes(presetName) ? presetName : undefined);
     const pageSize = CALIBRATION_HOSTS.find((h) => h.platform === platform)?.pageSize ?? null;
-    const curves = files.flatMap((f) => measuredCurves(f, platform, pageSize)).map((c, i, all): Curve => ({
-      ...c,
-      name: all.findIndex((o) => o.name === c.name) === i ? c.name : `${c.name}-${i + 1}`,
-      points: c.points.map((p) => ({
-        ...p,
-        params: { ...(platform !== undefined && 'platform' in sim.doc(c.scenario).body.parameters ? { platform } : {}), ...p.params, ...sets },
-      })),
-    }));
+    // Points run on the platform where their scenario has one and they do not say; --set wins over the file.
+    const curves = files.flatMap((f) => measuredCurves(f, platform, pageSize)).map((c, i, all): Curve => {
+      const onPlatform = platform !== undefined && 'platform' in atPoint(c.points[0]!, () => sim.doc(c.scenario)).body.parameters;
+      return {
+        ...c,
+        name: all.findIndex((o) => o.name === c.name) === i ? c.name : `${c.name}-${i + 1}`,
+        points: c.points.map((p) => ({ ...p, params: { ...(onPlatform ? { platform } : {}), ...p.params, ...sets } })),
+      };
+    });
 
     const result = calibrate(sim, lib, presetName, curves, only);
     const plots = calibrationPlots(result, name);
