@@ -48,9 +48,6 @@ export function residualsCsv(c: Calibration): string {
 }
 
 /** Plot file name → SVG, one per curve (names made safe for a file system). */
-export function calibrationPlots(c: Calibration, name: string): [string, string][] {
-  return c.after.map((s, k) => [
-    `${s.curve.name.replace(/[^\w.-]+/g, '_')}.svg`,
-    curvePlot(s, `${name}: ${s.curve.title}`, c.before[k]),
-  ]);
+export function calibrationPlots(c: Calibration): [string, string][] {
+  return c.after.map((s, k) => [`${s.curve.name.replace(/[^\w.-]+/g, '_')}.svg`, curvePlot(s, s.curve.title, c.before[k])]);
 }

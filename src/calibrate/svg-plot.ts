@@ -42,7 +42,9 @@ export function svgLinePlot(title: string, xLabel: string, yLabel: string, serie
   out.push(`<text transform="translate(14 ${(TOP + HEIGHT - BOTTOM) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`);
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
-    out.push(`<polyline fill="none" stroke="${COLORS[s.label]}" stroke-width="1.5" points="${pts}"/>`);
+    // Before the fit is drawn dashed and wider, so it shows where the fit leaves a curve where it was.
+    const stroke = s.label === 'before fit' ? 'stroke-width="3" stroke-dasharray="6 4"' : 'stroke-width="1.5"';
+    out.push(`<polyline fill="none" stroke="${COLORS[s.label]}" ${stroke} points="${pts}"/>`);
     out.push(`<text x="${WIDTH - RIGHT + 10}" y="${TOP + 14 * (i + 1)}" fill="${COLORS[s.label]}">${s.label}</text>`);
   });
   out.push('</svg>');

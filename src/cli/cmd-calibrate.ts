@@ -76,7 +76,7 @@ minimising the mean absolute relative error over all points; deterministic.
     });
 
     const result = calibrate(sim, lib, presetName, curves, only);
-    const plots = calibrationPlots(result, name);
+    const plots = calibrationPlots(result);
     fs.mkdirSync(out, { recursive: true });
     writeFileAtomic(path.join(out, `${name}.json`), JSON.stringify(fittedPreset(result, name, files.map(citation)), null, 2) + '\n');
     writeFileAtomic(path.join(out, RESIDUALS_FILE), residualsCsv(result));
@@ -86,7 +86,10 @@ minimising the mean absolute relative error over all points; deterministic.
     const say = (l: string) => process.stdout.write(l + '\n');
     say(`calibrate ${presetName} (${result.instances.join(', ')}) to ${points} points in ${curves.length} curve${curves.length === 1 ? '' : 's'} from ${files.map((f) => path.basename(f)).join(', ')}`);
     const w = Math.max(...[...result.fitted, ...result.skipped].map((f) => f.key.length));
-    for (const f of result.fitted) say(`  ${f.key.padEnd(w)}  ${String(f.preset.value)} → ${String(f.fitted)}   (range ${f.preset.range.join(' … ')})`);
+    for (const f of result.fitted) {
+      const same = String(f.preset.value) === String(f.fitted) ? ' (unchanged: the start fits best)' : '';
+      say(`  ${f.key.padEnd(w)}  ${String(f.preset.value)} → ${String(f.fitted)}${same}   (range ${f.preset.range.join(' … ')})`);
+    }
     for (const s of result.skipped) say(`  ${s.key.padEnd(w)}  not fitted: ${s.reason}`);
     say(`  mean absolute error ${percent(result.maeBefore)} → ${percent(result.maeAfter)}` +
       (curves.length > 1 ? `   (${result.after.map((s, k) => `${s.curve.name} ${percent(pooledError([result.before[k]!]))} → ${percent(pooledError([s]))}`).join(', ')})` : ''));
