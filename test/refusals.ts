@@ -16,6 +16,8 @@ export interface RefusedCase {
   absent?: string[];
   /** Folders whose contents must not change. */
   unchanged?: string[];
+  /** Environment variables to add. */
+  env?: Record<string, string>;
 }
 
 /** Names of every file under `dir`, recursively, sorted. */
@@ -26,7 +28,7 @@ export function listing(dir: string): string[] {
 
 async function checkRefused(c: RefusedCase, cwd: string): Promise<void> {
   const before = (c.unchanged ?? []).map(listing);
-  const r = await cliAsync(c.args, { cwd });
+  const r = await cliAsync(c.args, { cwd, env: c.env });
   const what = `pciesim ${c.args.join(' ')}`;
   assert.is(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
   assert.match(r.stderr, c.names, `${what}: the message names the culprit`);

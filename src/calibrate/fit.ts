@@ -7,7 +7,7 @@
  * run fails, counts as infinitely wrong.
  */
 import { allInstances, resolveScenario, type ModelLibrary, type PresetOverrides } from '../scenario/loader.js';
-import type { Preset } from '../scenario/presets.js';
+import { rangedEstimates, type Preset } from '../scenario/presets.js';
 import type { Scalar } from '../scenario/schema.js';
 import { UserError } from '../scenario/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
@@ -66,6 +66,7 @@ function instancesUsing(sim: CurveSimulator, lib: ModelLibrary, curve: Curve, pr
 export function calibrate(sim: CurveSimulator, lib: ModelLibrary, presetName: string, curves: readonly Curve[], only?: readonly string[], search: SearchOptions = DEFAULT_SEARCH): Calibration {
   const preset = lib.presets.get(presetName);
   if (!preset) throw new UserError(`--preset ${presetName}: no such preset${didYouMean(presetName, lib.presets.names())}`);
+  if (rangedEstimates(preset).length === 0) throw new UserError(`${preset.file}: preset ${presetName} has no estimated value with a range (nor does any preset it inherits from): every value has a source, nothing to fit`);
   const users = curves.map((c) => instancesUsing(sim, lib, c, presetName));
   const instances = [...new Set(users.flatMap((u) => u.users.map((i) => i.name)))].sort();
   const ownKeys = users.flatMap((u) => u.users.flatMap((i) => i.ownKeys));
@@ -89,7 +90,7 @@ export function calibrate(sim: CurveSimulator, lib: ModelLibrary, presetName: st
     values = values.filter((v) => only.includes(v.key));
   }
   if (values.length === 0) {
-    throw new UserError(`${preset.file}: preset ${presetName} has no estimated value with a numeric range to fit${skipped.length ? ` (${skipped.map((s) => `${s.key}: ${s.reason}`).join('; ')})` : ': every value has a source'}`);
+    throw new UserError(`${preset.file}: preset ${presetName} has no estimated value with a numeric range to fit (${skipped.map((s) => `${s.key}: ${s.reason}`).join('; ')})`);
   }
   const overridesAt = (x: readonly number[]): PresetOverrides[] => users.map((u) => {
     const set = Object.fromEntries(values.map((v, i) => [v.key, presetValueOf(v, x[i]!)]));

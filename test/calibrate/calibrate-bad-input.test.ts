@@ -19,6 +19,13 @@ const SIMPLE_HEADER = 'scenario,metric,x,measured,platform,op,size,inFlight';
 const good = write('good.csv', `${SIMPLE_HEADER}\ndma-bandwidth,dma.latency_ns.p50,64,620,nfp6000-xeon-e5-2630v4,read,64,1\n`);
 const pcieBench = write('bw_dma_sz_sweep.csv', 'Test,PAT,Cache,HO,DO,WinSZ,SZ,BW (GB/s)\nBW_DMA_WR,Rand,HWarm,0,0,8192,64,24.3\n');
 const out = path.join(dir, 'out');
+/** A model library of one preset whose every value has a source: nothing to fit. */
+const library = path.join(dir, 'library');
+fs.mkdirSync(path.join(library, 'presets'), { recursive: true });
+fs.writeFileSync(path.join(library, 'presets', 'sourced-only.json'), JSON.stringify({
+  name: 'sourced-only', type: 'pcie.dma-engine', description: 'A DMA engine whose one value is measured',
+  values: { issueLatency: { value: '170 ns', source: 'a datasheet' } },
+}));
 const calibrate = (...args: string[]) => ['calibrate', ...args, '--out', out];
 const PLATFORM = ['--preset', 'nfp6000-xeon-e5-2630v4'];
 
@@ -33,8 +40,7 @@ test('missing, corrupt and wrong-column measurements; unknown or unfittable pres
     { args: calibrate(...PLATFORM, '--measured', write('nosuchparam.csv', 'scenario,metric,x,measured,colour\ndma-bandwidth,dma.latency_ns.p50,64,620,red\n')), names: /nosuchparam\.csv: line 2: .*colour/ },
     { args: calibrate(...PLATFORM, '--measured', write('cold.csv', 'Test,PAT,Cache,HO,DO,WinSZ,SZ,BW (GB/s)\nBW_DMA_WR,Rand,Cold,0,0,8192,64,24.3\n')), names: /cold\.csv: no rows to simulate/ },
     { args: calibrate('--preset', 'nosuch-preset', '--measured', good), names: '--preset nosuch-preset: no such preset' },
-    // The NFP-6000 endpoint preset gives only a measured value (and its DMA engine, a preset of its own).
-    { args: calibrate('--preset', 'nfp6000', '--measured', good), names: /nfp6000\.json: preset nfp6000 has no estimated value/ },
+    { args: calibrate('--preset', 'sourced-only', '--measured', good), names: /sourced-only\.json: preset sourced-only has no estimated value/, env: { PCIESIM_MODEL_PATH: library } },
     { args: calibrate('--preset', 'nfp6000-dma', '--measured', pcieBench), names: /--preset nfp6000-dma: .*does not use it.*--set platform=/ },
     { args: calibrate(...PLATFORM, '--measured', good, '--fit', 'travesal'), names: /--fit travesal: .*did you mean "traversal"/ },
     { args: calibrate(...PLATFORM), names: '--measured' },
