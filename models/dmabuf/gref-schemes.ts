@@ -230,8 +230,8 @@ export function* handOver(ring: XenRing, b: ExportedBuffer): ProcessBody<void> {
   ring.channels.xen.sim.process(answerAll(ring, total), `${ring.back.dom.name}/hand-over`);
   let sent = 0, answered = 0;
   while (answered < total) {
-    const room = Math.min(total - sent, ring.ring.freeRequests());
-    if (room > 0) sent += yield* ring.sendRequests(new Array<null>(room).fill(null));
+    // With no room this sends nothing: no copy, no publish, no notification.
+    sent += yield* ring.sendRequests(new Array<null>(Math.min(total - sent, ring.ring.freeRequests())).fill(null));
     yield* ring.awaitResponses();
     answered += (yield* ring.takeResponses()).length;
   }

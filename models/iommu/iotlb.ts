@@ -80,7 +80,7 @@ export class SetAssocLru {
   private clock = 0;
   private used = 0;
   /** The slot the last successful peek returned (a shortcut only: checked like any other). */
-  private lastFound = 0;
+  private lastFound = NO_SLOT;
   /** Valid entries pushed out to make room. */
   evictions = 0;
 
@@ -89,8 +89,8 @@ export class SetAssocLru {
     if (!Number.isInteger(ways) || ways < 1) throw new RangeError(`${name}: ways must be a whole number >= 1, got ${ways}`);
     if (entries % ways !== 0) throw new RangeError(`${name}: ${ways} ways do not divide ${entries} entries into whole sets`);
     this.entries = entries;
-    this.ways = entries === 0 ? 0 : ways;
-    this.sets = entries === 0 ? 0 : entries / ways;
+    this.ways = ways;
+    this.sets = entries / ways;
     this.domain = new Int32Array(entries).fill(EMPTY);
     this.tag = new Float64Array(entries);
     this.value = new Float64Array(entries);
@@ -119,7 +119,7 @@ export class SetAssocLru {
     const last = this.lastFound;
     if (t[last] === tag && d[last] === domain) return last;
     const ways = this.ways;
-    const base = (sets === 1 ? 0 : tag % sets) * ways;
+    const base = (tag % sets) * ways;
     for (let s = base, end = base + ways; s < end; s++) {
       if (t[s] === tag && d[s] === domain) {
         this.lastFound = s;
@@ -139,7 +139,7 @@ export class SetAssocLru {
     const sets = this.sets;
     if (sets === 0) return NO_SLOT;
     const ways = this.ways;
-    const base = (sets === 1 ? 0 : tag % sets) * ways;
+    const base = (tag % sets) * ways;
     const d = this.domain, t = this.tag, use = this.lastUse;
     let victim = NO_SLOT, oldest = Infinity;
     for (let s = base, end = base + ways; s < end; s++) {
@@ -257,8 +257,6 @@ export class Iotlb {
         return true;
       }
     }
-    this.hitClass = -1;
-    this.hitSlot = NO_SLOT;
     return false;
   }
 

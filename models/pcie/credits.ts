@@ -94,10 +94,10 @@ export class FlowControlCredits {
 
   // Delay line of freed credits on their way back, in return-time order
   // (a fixed delay keeps them ordered). Ring buffer, power-of-two capacity.
-  private retAt = new Float64Array(16);
-  private retClass = new Uint8Array(16);
-  private retHdr = new Float64Array(16);
-  private retData = new Float64Array(16);
+  private retAt = new Float64Array(FIRST_RETURN_SLOTS);
+  private retClass = new Uint8Array(FIRST_RETURN_SLOTS);
+  private retHdr = new Float64Array(FIRST_RETURN_SLOTS);
+  private retData = new Float64Array(FIRST_RETURN_SLOTS);
   private retHead = 0;
   private retSize = 0;
 
@@ -202,14 +202,23 @@ export class FlowControlCredits {
     return this.held[cls];
   }
 
+  /** Only when the ring is full: all of it, oldest first, into a ring twice the size. */
   private grow(): void {
-    const cap = this.retAt.length, mask = cap - 1;
-    const at = new Float64Array(2 * cap), cl = new Uint8Array(2 * cap), h = new Float64Array(2 * cap), d = new Float64Array(2 * cap);
-    for (let k = 0; k < this.retSize; k++) {
-      const i = (this.retHead + k) & mask;
-      at[k] = this.retAt[i]; cl[k] = this.retClass[i]; h[k] = this.retHdr[i]; d[k] = this.retData[i];
-    }
-    this.retAt = at; this.retClass = cl; this.retHdr = h; this.retData = d;
+    const head = this.retHead, slots = 2 * this.retAt.length;
+    this.retAt = unwrapped(this.retAt, head, new Float64Array(slots));
+    this.retClass = unwrapped(this.retClass, head, new Uint8Array(slots));
+    this.retHdr = unwrapped(this.retHdr, head, new Float64Array(slots));
+    this.retData = unwrapped(this.retData, head, new Float64Array(slots));
     this.retHead = 0;
   }
+}
+
+/** Pending returns the ring has room for at first (a power of two; it doubles when full). */
+const FIRST_RETURN_SLOTS = 16;
+
+/** A full ring starting at `head`, copied to the start of `to` in order. */
+function unwrapped<A extends { length: number; subarray(begin: number, end?: number): A; set(from: A, offset?: number): void }>(ring: A, head: number, to: A): A {
+  to.set(ring.subarray(head));
+  to.set(ring.subarray(0, head), ring.length - head);
+  return to;
 }

@@ -107,13 +107,13 @@ export class GrantTable {
     this.readOnly[ref] = readOnly ? 1 : 0;
     this.inUse++;
     this.grantedTotal++;
-    if (this.inUse > this.highWater) this.highWater = this.inUse;
+    this.highWater = Math.max(this.highWater, this.inUse);
     return { ref, grewFrames: grew };
   }
 
-  /** Is `ref` granted to `domid` (for write access, not read-only)? */
+  /** Is `ref` granted to `domid` (for write access, not read-only)? Reserved, absent and free entries have no grantee; a ref outside the table reads undefined. */
   grantedTo(ref: number, domid: number, write: boolean): boolean {
-    return ref >= RESERVED_ENTRIES && ref < this.framesNow * this.entriesPerFrame && this.grantee[ref] === domid && (!write || this.readOnly[ref] === 0);
+    return this.grantee[ref] === domid && (!write || this.readOnly[ref] === 0);
   }
 
   mapped(ref: number): number {
@@ -145,9 +145,7 @@ export class GrantTable {
 
   /** Mappings of this table's entries held by grantees now. */
   get mappings(): number {
-    let n = 0;
-    for (let ref = 0; ref < this.capacity; ref++) n += this.mapCount[ref]!;
-    return n;
+    return this.mapCount.reduce((n, m) => n + m, 0);
   }
 
   /**
@@ -209,7 +207,7 @@ export class Maptrack {
   take(): boolean {
     if (this.inUse >= this.limit) return false;
     this.inUse++;
-    if (this.inUse > this.highWater) this.highWater = this.inUse;
+    this.highWater = Math.max(this.highWater, this.inUse);
     return true;
   }
 

@@ -53,22 +53,21 @@ export class EventQueue {
   private free: Int32Array;
   private nFree: number;
 
-  outTime = 0;
-  outSeq = 0;
-  outArg = 0;
+  // NaN: nothing popped yet (the fields are read only after a pop).
+  outTime = NaN;
+  outSeq = NaN;
+  outArg = NaN;
   outFn: Handler = noop;
   outTarget: unknown = undefined;
 
   constructor(initialCapacity = 1024) {
-    const c = Math.max(4, initialCapacity | 0);
-    this.time = new Float64Array(c + PAD).fill(Infinity);
-    this.slot = new Int32Array(c + PAD);
-    this.num = new Float64Array(2 * c);
-    this.obj = new Array<unknown>(2 * c).fill(undefined);
-    for (let k = 0; k < c; k++) this.obj[2 * k] = noop;
-    this.free = new Int32Array(c);
-    for (let i = 0; i < c; i++) this.free[i] = c - 1 - i;
-    this.nFree = c;
+    this.time = new Float64Array(PAD).fill(Infinity);
+    this.slot = new Int32Array(PAD);
+    this.num = new Float64Array();
+    this.obj = [];
+    this.free = new Int32Array();
+    this.nFree = 0;
+    this.growTo(Math.max(4, initialCapacity | 0));
   }
 
   /** Events in the queue (the popped event in the root's hole not counted). */
@@ -259,7 +258,12 @@ export class EventQueue {
   }
 
   private grow(): void {
-    const old = this.free.length, c = old * 2;
+    this.growTo(2 * this.free.length);
+  }
+
+  /** Room for `c` events, the new slots all free; called only when no slot is free (the constructor, grow). */
+  private growTo(c: number): void {
+    const old = this.free.length;
     const time = new Float64Array(c + PAD).fill(Infinity);
     time.set(this.time); // with the staged time of the event being added (see stageTime)
     this.time = time;

@@ -7,10 +7,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DeviceTlb, Iotlb, NO_SLOT, NOT_STALE, PAGE_BYTES, SetAssocLru } from '../../models/iommu/iotlb.js';
+import { DeviceTlb, Iotlb, NO_SLOT, NOT_STALE, PAGE_BYTES, SetAssocLru, pageSizeClass } from '../../models/iommu/iotlb.js';
 import { fc, holds } from '../property.js';
 
-interface Entry { domain: number; tag: number; value: number; stale: number }
+/** `stale`: when the entry's mapping went (a time), or null while it exists. */
+interface Entry { domain: number; tag: number; value: number; stale: number | null }
+
+/** The model's staleSince read as the reference keeps it: null while the mapping exists. */
+const staleOf = (since: number) => (since === NOT_STALE ? null : since);
 
 class ReferenceLru {
   readonly sets: Entry[][];
@@ -35,7 +39,7 @@ class ReferenceLru {
     const s = this.set(tag), i = this.indexOf(domain, tag);
     if (i >= 0) s.splice(i, 1);
     else if (s.length === this.ways) { s.shift(); this.evictions++; }
-    s.push({ domain, tag, value, stale: NOT_STALE });
+    s.push({ domain, tag, value, stale: null });
   }
   remove(pred: (e: Entry) => boolean): number {
     let n = 0;
@@ -61,7 +65,7 @@ test('SetAssocLru: hits, misses, evictions, contents, values and staleness match
   holds(fc.property(shape, fc.array(storeOp, { maxLength: 150 }), ([entries, ways], ops) => {
     const real = new SetAssocLru(entries!, ways!, 'under test');
     const ref = new ReferenceLru(entries === 0 ? 0 : entries! / ways!, ways!);
-    let clock = 0;
+    let clock = -1; // times from 0: a mark at 0 or 1 is a time like any other
     for (const o of ops) {
       clock++;
       switch (o.kind) {
@@ -69,7 +73,7 @@ test('SetAssocLru: hits, misses, evictions, contents, values and staleness match
         case 'find': case 'peek': {
           const slot = real[o.kind](o.domain, o.tag), e = ref[o.kind](o.domain, o.tag);
           assert.is(slot !== NO_SLOT, e !== undefined, `${o.kind} ${o.domain}:${o.tag}`);
-          if (e) assert.equal([real.value[slot], real.staleSince[slot]], [e.value, e.stale]);
+          if (e) assert.equal([real.value[slot], staleOf(real.staleSince[slot]!)], [e.value, e.stale]);
           break;
         }
         case 'invalidateSlot': {
@@ -82,7 +86,7 @@ test('SetAssocLru: hits, misses, evictions, contents, values and staleness match
           assert.is(real.invalidateRange(o.domain, o.tag, o.tag + o.span), ref.remove((e) => e.domain === o.domain && e.tag >= o.tag && e.tag <= o.tag + o.span));
           break;
         case 'markStale': {
-          const hit = ref.all().filter((e) => e.domain === o.domain && e.tag >= o.tag && e.tag <= o.tag + o.span && e.stale === NOT_STALE);
+          const hit = ref.all().filter((e) => e.domain === o.domain && e.tag >= o.tag && e.tag <= o.tag + o.span && e.stale === null);
           hit.forEach((e) => { e.stale = clock; });
           assert.is(real.markStale(o.domain, o.tag, o.tag + o.span, clock), hit.length);
           break;
@@ -97,7 +101,7 @@ test('SetAssocLru: hits, misses, evictions, contents, values and staleness match
     for (const e of ref.all()) {
       const slot = real.peek(e.domain, e.tag);
       assert.ok(slot !== NO_SLOT, `${e.domain}:${e.tag} lost`);
-      assert.equal([real.value[slot], real.staleSince[slot]], [e.value, e.stale]);
+      assert.equal([real.value[slot], staleOf(real.staleSince[slot]!)], [e.value, e.stale]);
     }
     real.clear();
     assert.equal([real.size, ref.all().filter((e) => real.peek(e.domain, e.tag) !== NO_SLOT).length], [0, 0]);
@@ -174,7 +178,8 @@ test('DeviceTlb: one fully associative store for every page size, invalidated by
     // One store: the key is (class, page) and every entry competes for the same 4 ways.
     const ref = new ReferenceLru(1, 4);
     const key = (page: number, k: number) => page * 4 + k;
-    let t = 0;
+    let lookupHits = 0;
+    let t = -1;
     for (const o of ops) {
       t++;
       if (o.kind === 'insert') {
@@ -184,8 +189,9 @@ test('DeviceTlb: one fully associative store for every page size, invalidated by
         const k = [0, 1, 2].find((c) => ref.find(o.domain, key(pageOf(o.addr, c), c)) !== undefined);
         assert.is(real.lookup(o.domain, o.addr), k !== undefined);
         if (k !== undefined) {
+          lookupHits++;
           assert.is(real.physAddr(o.addr + 17), o.addr + 17);
-          assert.is(real.hitStaleSince(), ref.peek(o.domain, key(pageOf(o.addr, k), k))!.stale);
+          assert.is(staleOf(real.hitStaleSince()), ref.peek(o.domain, key(pageOf(o.addr, k), k))!.stale);
         }
       } else {
         const lo = o.addr, hi = o.addr + o.bytes;
@@ -196,13 +202,61 @@ test('DeviceTlb: one fully associative store for every page size, invalidated by
         if (o.kind === 'invalidate') assert.is(real.invalidateRange(o.domain, lo, hi), ref.remove(overlaps));
         else {
           const hit = ref.all().filter(overlaps);
-          hit.forEach((e) => { if (e.stale === NOT_STALE) e.stale = t; });
+          hit.forEach((e) => { if (e.stale === null) e.stale = t; });
           assert.is(real.markStale(o.domain, lo, hi, t), hit.length);
         }
       }
       assert.is(real.size, ref.size);
     }
+    assert.equal([real.lookups, real.hits], [ops.filter((o) => o.kind === 'lookup').length, lookupHits]);
   }), 300);
+});
+
+test('page sizes are the VT-d ones: 4 KiB, 2 MiB and 1 GiB; a 1 GiB page translates by its offset within 2^30 bytes', () => {
+  assert.equal([...PAGE_BYTES], [4096, 2_097_152, 1_073_741_824]);
+  assert.equal([4096, 2_097_152, 1_073_741_824].map(pageSizeClass), [0, 1, 2]);
+  assert.throws(() => pageSizeClass(8192), /page size 8192 B: expected 4 KiB \(4096\), 2 MiB \(2097152\) or 1 GiB \(1073741824\)/);
+  const t = new Iotlb({ entries: [4, 2, 1], ways: [4, 2, 1] });
+  t.insert(0, 3 * GiB + 5, 2, 7 * GiB);
+  assert.ok(t.lookup(0, 3 * GiB + 123_456_789));
+  assert.equal([t.hitClass, t.physAddr(3 * GiB + 123_456_789)], [2, 7 * GiB + 123_456_789]);
+  assert.not.ok(t.lookup(0, 4 * GiB), 'the next 1 GiB page');
+  assert.not.ok(t.lookup(0, 3 * GiB - 1), 'the page before');
+});
+
+test('ranges end where they say: [lo, hi) drops the pages it touches, not the ones that start at hi or end at lo', () => {
+  const fill = () => {
+    const t = new Iotlb({ entries: [8, 2, 1], ways: [8, 2, 1] });
+    for (const page of [0, 1, 2]) t.insert(0, page * 4096, 0, page * 4096);
+    return t;
+  };
+  // [4096, 8192) is page 1 exactly.
+  let t = fill();
+  assert.is(t.invalidateRange(0, 4096, 8192), 1);
+  assert.equal([0, 4096, 8192].map((a) => t.lookup(0, a)), [true, false, true]);
+  t = fill();
+  assert.is(t.markStale(0, 4096, 8192, 0), 1);
+  assert.equal([0, 4096, 8192].map((a) => (t.lookup(0, a), t.hitStaleSince())), [NOT_STALE, 0, NOT_STALE]);
+  // A page marked stale at 0 or 1 keeps that time: a later mark of it counts nothing.
+  assert.is(t.markStale(0, 0, 4096, 1), 1);
+  assert.is(t.markStale(0, 0, 3 * 4096, 5), 1, 'only page 2 was not stale yet');
+  assert.equal([0, 4096, 8192].map((a) => (t.lookup(0, a), t.hitStaleSince())), [1, 0, 5]);
+  assert.is(t.markStale(1, 0, 3 * 4096, 6), 0, 'another domain');
+  // The device TLB the same: entries of every size by their extent.
+  const atc = new DeviceTlb(4);
+  for (const page of [0, 1, 2]) atc.insert(0, page * 4096, 0, page * 4096);
+  assert.is(atc.invalidateRange(0, 4096, 8192), 1);
+  assert.equal([0, 4096, 8192].map((a) => atc.lookup(0, a)), [true, false, true]);
+  assert.equal([atc.lookups, atc.hits], [3, 2]);
+});
+
+test('zero-entry translation caches hold nothing; bad ways are refused by name', () => {
+  const atc = new DeviceTlb(0);
+  atc.insert(0, 0, 0, 0);
+  assert.equal([atc.lookup(0, 0), atc.size, atc.lookups, atc.hits], [false, 0, 1, 0]);
+  assert.throws(() => new SetAssocLru(8, 0, 'c'), /c: ways must be a whole number >= 1, got 0/);
+  assert.throws(() => new SetAssocLru(8, 1.5, 'c'), /c: ways must be a whole number >= 1, got 1.5/);
+  assert.is(new SetAssocLru(8, 1, 'direct-mapped').sets, 8);
 });
 
 test.run();

@@ -10,7 +10,7 @@ const SWAP: Record<string, string> = {
 const PUNCTUATORS = ['>>>=', '...', '===', '!==', '**=', '<<=', '>>=', '>>>', '&&=', '||=', '??=', '=>', '==', '!=', '<=', '>=',
   '&&', '||', '??', '?.', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '**'];
 
-interface Mutant { start: number; end: number; replacement: string; line: number; what: string }
+export interface Mutant { start: number; end: number; replacement: string; line: number; what: string }
 
 /**
  * Every mutant of `source` (compiled JavaScript), in source order. A small
@@ -84,6 +84,38 @@ export function mutantsOf(source: string): Mutant[] {
     const swap = SWAP[punct];
     if (swap !== undefined) add(i, punct, swap);
     i += punct.length;
+  }
+  return out;
+}
+
+/** A mutant no test can kill, with the reason (test/mutate/equivalents.ts). */
+export interface Equivalent {
+  /** A target of test/mutate/run.ts. */
+  target: string;
+  /** Text of the built module, found there exactly once, that holds the mutated token; any run of white space in it matches any other. */
+  near: string;
+  /** The mutation, as a mutant's `what` says it (`< → <=`). */
+  what: string;
+  why: string;
+}
+
+/**
+ * The declared equivalents among `mutants` of `source`: for each mutant's
+ * index, the entry that names it (its token inside the entry's `near`, its
+ * change the entry's `what`). An entry whose `near` is not in the source
+ * exactly once, or that names no mutant or more than one, is an error: the
+ * list must follow the code it speaks of.
+ */
+export function declaredEquivalents(source: string, mutants: readonly Mutant[], declared: readonly Equivalent[]): Map<number, Equivalent> {
+  const out = new Map<number, Equivalent>();
+  for (const e of declared) {
+    const words = e.near.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const found = [...source.matchAll(new RegExp(words.join('\\s+'), 'g'))];
+    if (found.length !== 1) throw new Error(`equivalent mutant '${e.what}' near '${e.near}': that text is ${found.length ? 'more than once in' : 'not in'} the module`);
+    const at = found[0]!.index, end = at + found[0]![0].length;
+    const hits = mutants.flatMap((m, i) => (m.start >= at && m.end <= end && m.what === e.what ? [i] : []));
+    if (hits.length !== 1) throw new Error(`equivalent mutant '${e.what}' near '${e.near}': ${hits.length} mutants match, not 1`);
+    out.set(hits[0]!, e);
   }
   return out;
 }

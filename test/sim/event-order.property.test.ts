@@ -11,13 +11,18 @@ import { Simulation } from '../../src/sim/index.js';
 import { EventQueue } from '../../src/sim/event-queue.js';
 import { fc, holds } from '../property.js';
 
-/** The reference queue: entries in insertion order; the next is the earliest time, first inserted among equals. */
+const noop = () => {};
+
+/** The reference queue: entries in insertion order; the next is the earliest time, the smallest id among equals. */
 class NaiveQueue {
   entries: { time: number; id: number }[] = [];
   push(time: number, id: number): void { this.entries.push({ time, id }); }
   earliest(): number {
     let best = 0;
-    for (let i = 1; i < this.entries.length; i++) if (this.entries[i]!.time < this.entries[best]!.time) best = i;
+    for (let i = 1; i < this.entries.length; i++) {
+      const e = this.entries[i]!, b = this.entries[best]!;
+      if (e.time < b.time || (e.time === b.time && e.id < b.id)) best = i;
+    }
     return best;
   }
   pop(): { time: number; id: number } { return this.entries.splice(this.earliest(), 1)[0]!; }
@@ -30,23 +35,48 @@ test('EventQueue: every pop is the earliest (time, sequence) of what was pushed,
     const fn = () => {};
     let seq = 0;
     for (const o of ops) {
-      if ('push' in o) { q.push(o.push, seq, fn, null, 1000 + seq); ref.push(o.push, seq++); }
+      if ('push' in o) { q.push(o.push, seq, fn, { id: seq }, 1000 + seq); ref.push(o.push, seq++); }
       else if (ref.entries.length === 0) continue;
       else if ('peek' in o) assert.is(q.peekTime(), ref.entries[ref.earliest()]!.time);
       else if ('putBack' in o) {
         // The run loop's `until` check: pop, see the time, put it back; the queue is as before.
         const e = ref.entries[ref.earliest()]!;
         q.pop();
-        assert.equal([q.outTime, q.outSeq, q.outArg], [e.time, e.id, 1000 + e.id]);
+        assert.equal([q.outTime, q.outSeq, q.outArg, q.outTarget], [e.time, e.id, 1000 + e.id, { id: e.id }]);
         q.unpop();
       } else {
         const e = ref.pop();
         q.pop();
-        assert.equal([q.outTime, q.outSeq, q.outArg], [e.time, e.id, 1000 + e.id]);
+        assert.equal([q.outTime, q.outSeq, q.outArg, q.outTarget], [e.time, e.id, 1000 + e.id, { id: e.id }], 'the event with its own target, also after being put back');
       }
       assert.is(q.size, ref.entries.length);
     }
   }), 300);
+});
+
+test('EventQueue: deep heaps of few distinct times and sequence numbers in any order, ties settled by sequence', () => {
+  // Pushes outweigh pops, so the heap reaches hundreds of events (four levels and more), and with four
+  // distinct times nearly every sift meets a tie. The queue orders by (time, sequence number) whatever order
+  // the numbers come in (the kernel's increase; here a fixed permutation: 7919 i mod 10007, all distinct).
+  const op = fc.oneof({ arbitrary: fc.record({ push: fc.integer({ min: 0, max: 3 }) }), weight: 3 }, { arbitrary: fc.constant({ pop: true }), weight: 2 });
+  holds(fc.property(fc.array(op, { minLength: 200, maxLength: 800 }), fc.boolean(), (ops, permuted) => {
+    const q = new EventQueue(4), ref = new NaiveQueue();
+    let pushed = 0;
+    const popBoth = () => {
+      const e = ref.pop();
+      q.pop();
+      assert.equal([q.outTime, q.outSeq], [e.time, e.id]);
+    };
+    for (const o of ops) {
+      if ('push' in o) {
+        const seq = permuted ? (7919 * pushed++) % 10_007 : pushed++;
+        q.push(o.push, seq, noop, null, 0);
+        ref.push(o.push, seq);
+      } else if (ref.entries.length > 0) popBoth();
+    }
+    while (ref.entries.length > 0) popBoth();
+    assert.is(q.size, 0);
+  }), 100);
 });
 
 /**

@@ -82,6 +82,22 @@ test('heap order equals the (time, seq) sort under every mix of operations, ties
   }
 });
 
+test("a tie among a node's children is settled among those four, never with the next node's first child", () => {
+  // Events pushed in heap order with times that never fall below their parent's stay where pushed: node i's
+  // children are 4i+1..4i+4. Removing the root walks the hole 0 -> 1 -> 8 (each the earliest of its four, times
+  // distinct), then meets a tie at 33..36 (20, 20, 21, 22). Node 37 (time 4) is node 9's child: were it taken
+  // for node 8's, time 4 would sit under time 10 and come out after it.
+  const times = Array<number>(39).fill(100);
+  Object.assign(times, { 0: 0, 1: 1, 2: 2, 3: 50, 4: 51, 5: 40, 6: 41, 7: 42, 8: 10, 9: 3, 33: 20, 34: 20, 35: 21, 36: 22, 37: 4, 38: 5 });
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[(i - 1) >> 2]!, `node ${i} not before its parent`);
+  const q = new EventQueue(4);
+  times.forEach((t, seq) => q.push(t, seq, () => {}, null, 0));
+  const out: number[] = [];
+  while (q.size > 0) { q.pop(); out.push(q.outSeq); }
+  const expected = times.map((t, seq) => ({ t, seq })).sort((a, b) => a.t - b.t || a.seq - b.seq).map((e) => e.seq);
+  assert.equal(out, expected);
+});
+
 test('cancel skips an event lazily; others still run', () => {
   const sim = new Simulation();
   const ran: number[] = [];

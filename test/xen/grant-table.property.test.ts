@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENTRY_BYTES, GrantTable, Maptrack, NO_REF, RESERVED_ENTRIES, V2_STATUS_BYTES, type GrantVersion } from '../../models/xen/grant-table.js';
+import { ENTRY_BYTES, GrantTable, Maptrack, NO_REF, RESERVED_ENTRIES, type GrantVersion } from '../../models/xen/grant-table.js';
 import { fc, holds } from '../property.js';
 
 class ReferenceTable {
@@ -73,8 +73,11 @@ test('grant, end, map counts, growth and exhaustion match the reference, for v1 
       assert.equal([real.frames, real.used, real.peakUsed], [ref.frames, ref.granted.size, ref.peak]);
       assert.is(real.available, ref.free.length + (maxFrames - ref.frames) * perFrame);
       assert.is(real.usable, maxFrames * perFrame - RESERVED_ENTRIES);
-      const statusPages = Math.ceil((ref.frames * perFrame * V2_STATUS_BYTES) / pageBytes);
+      // v2 status words are grant_status_t, uint16_t: 2 bytes an entry, in whole pages.
+      const statusPages = Math.ceil((ref.frames * perFrame * 2) / pageBytes);
       assert.is(real.bytes, ref.frames * pageBytes + (version === 2 ? statusPages * pageBytes : 0));
+      assert.equal(real.invariants(), [], 'a table used by its rules agrees with itself');
+      assert.is(real.mappings, [...ref.mapped.values()].reduce((a, b) => a + b, 0));
     }
     // Access checks: granted to whom, writable or not; reserved, free and out-of-table refs are granted to nobody.
     for (let r = -1; r <= maxFrames * perFrame; r++) {
@@ -99,6 +102,7 @@ test('a full table at maxFrames gives NO_REF without growing; every usable entry
     assert.equal(t.grant(1, false), { ref: NO_REF, grewFrames: 0 });
   }
   assert.throws(() => new GrantTable(1, 0, 1, 4096), /maxFrames must be a positive integer/);
+  assert.is(new GrantTable(1, 1, 1, 4096).usable, 512 - 8, 'one frame is a table');
   assert.throws(() => new GrantTable(1, 4, 5, 4096), /initialFrames must be 1..maxFrames \(4\), got 5/);
   assert.throws(() => new GrantTable(1, 4, 0, 4096), /initialFrames/);
 });

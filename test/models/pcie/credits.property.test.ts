@@ -8,7 +8,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FlowControlCredits, CREDIT_CLASSES, CREDIT_CLASS_COUNT, type CreditAdvertisement, type CreditCount } from '../../../models/pcie/credits.js';
+import {
+  FlowControlCredits, CREDIT_CLASSES, CREDIT_CLASS_COUNT, DEFAULT_CREDITS, INFINITE_CREDITS, creditClassIndex, type CreditAdvertisement, type CreditCount,
+} from '../../../models/pcie/credits.js';
+import type { TlpType } from '../../../models/pcie/tlp.js';
 import { fc, holds } from '../../property.js';
 
 interface Freed { cls: number; data: number; at: number; back: boolean }
@@ -140,6 +143,44 @@ test('credits can never go negative or come back beyond the advertisement: both 
   d.take(2, 4);
   d.free(0, 2, 6); // a release claiming more data than the TLP took
   assert.throws(() => d.settle(0), /more Cpl credits came back than were advertised \(header 4, data 10\)/);
+});
+
+test('a return merges only with the newest pending one, never with a settled slot the ring still holds', () => {
+  const pool = { header: 127, data: 2047 };
+  // Returns at 5 ps, P and NP in turn (none merges), all settled: 1 pair leaves the ring's head at slot 2, 8 pairs fill
+  // the ring of 16 and wrap it to slot 0. Either way its settled slots hold P returns at 5 ps too.
+  for (const pairs of [1, 8]) {
+    const c = new FlowControlCredits({ P: pool, NP: pool, Cpl: pool }, 0);
+    for (let i = 0; i < 10; i++) { c.take(0, 1); c.take(1, 1); }
+    for (let i = 0; i < pairs; i++) { c.free(5, 0, 1); c.free(5, 1, 1); }
+    c.settle(5);
+    assert.equal([c.headerCredits(0), c.headerCredits(1)], [127 - 10 + pairs, 127 - 10 + pairs], `${pairs} pairs`);
+    // Two more P returns at 5 ps: the second merges with the first, and both come back.
+    c.free(5, 0, 1); c.free(5, 0, 1);
+    c.settle(5);
+    assert.equal([c.headerCredits(0), c.dataCredits(0), c.heldTlps(0)], [127 - 8 + pairs, 2047 - 8 + pairs, 8 - pairs], `${pairs} pairs`);
+  }
+});
+
+test("the classes as the spec sorts TLPs: posted writes and messages, non-posted reads, completions; the default is the unscaled maximum", () => {
+  // §2.6.1: Posted (memory writes, messages), Non-Posted (reads), Completions; each TLP takes from its own pools.
+  const pools = new FlowControlCredits({ P: { header: 1, data: 1 }, NP: { header: 2, data: 2 }, Cpl: { header: 3, data: 3 } }, 0);
+  const types: TlpType[] = ['MWr', 'Msg', 'MsgD', 'MRd', 'Cpl', 'CplD'];
+  assert.equal(types.map((t) => pools.headerCredits(creditClassIndex(t))), [1, 1, 1, 2, 3, 3]);
+  assert.equal([CREDIT_CLASS_COUNT, CREDIT_CLASSES], [3, ['P', 'NP', 'Cpl']]);
+  // §2.6.1.2: without Scaled Flow Control at most 127 header and 2047 data credits outstanding.
+  for (const cls of ['P', 'NP', 'Cpl'] as const) {
+    assert.equal(DEFAULT_CREDITS[cls], { header: 127, data: 2047 }, cls);
+    assert.equal(INFINITE_CREDITS[cls], { header: 'infinite', data: 'infinite' }, cls);
+  }
+});
+
+test('an advertisement of zero credits is a configuration, refused only when a TLP needs what it lacks', () => {
+  const none = { header: 0, data: 0 };
+  const c = new FlowControlCredits({ P: none, NP: { header: 1, data: 0 }, Cpl: none }, 0);
+  assert.equal([c.headerCredits(0), c.dataCredits(0), c.fits(0, 0), c.fits(1, 0), c.fits(1, 1)], [0, 0, false, true, false]);
+  assert.throws(() => c.assertSendable(0, 0), /advertises 0 header and 0 data P credits, but a TLP needs 1 and 0/);
+  c.assertSendable(1, 0);
 });
 
 test.run();

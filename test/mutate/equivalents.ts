@@ -1,0 +1,75 @@
+/**
+ * Mutants no test can kill, each with why: the mutated code behaves the same
+ * (a buffer's capacity, a bound only padding or an impossible value can
+ * meet) or differs only in speed. `npm run mutate` runs them all the same and
+ * counts them apart; one the tests kill is reported as declared wrongly. A
+ * killable mutant never belongs here: write the test.
+ *
+ * `near` is text of the built module (dist/), found there once.
+ */
+import type { Equivalent } from './mutants.js';
+
+const CAPACITY = 'a capacity only: the queue grows when it is full';
+const PADDING = 'the cells past the last event are +Infinity padding, never earlier than an event';
+const NOT_ZERO = 'm is -1 (a tie) or a child index, never 0';
+const ODD = '4i + 1 is odd: | 1 leaves it as it is';
+const NO_REF = 'a sentinel only ever compared with itself; 1 and 0 are reserved entries, never handed out as refs';
+const NEXT_SET = 'slot base + ways is the next set\'s first, or past the end: a tag is only ever in its own set';
+const PAST_END = 'slot `entries` is past the end: its domain reads undefined and matches no domain';
+const HIT_ONLY = 'read only after a hit, which sets it';
+const EXACT_PATH = 'returns -1 where it returned the child: only more ties go to earliestChildByKey, which picks the same child';
+
+export const EQUIVALENTS: readonly Equivalent[] = [
+  // src/sim/event-queue.ts
+  { target: 'kernel', near: 'constructor(initialCapacity = 1024)', what: '1024 → 1025', why: CAPACITY },
+  { target: 'kernel', near: 'Math.max(4, initialCapacity', what: '4 → 5', why: CAPACITY },
+  { target: 'kernel', near: 'initialCapacity | 0', what: '| → &', why: `${CAPACITY} (x & 0 is 0, so the smallest, 4)` },
+  { target: 'kernel', near: 'initialCapacity | 0', what: '0 → 1', why: CAPACITY },
+  { target: 'kernel', near: 'if (this.nFree === 0)', what: '0 → 1', why: 'grows with one slot free; that slot, at the bottom of the free list, is never taken (the next growth comes first)' },
+  { target: 'kernel', near: 'this.growTo(2 * this.free.length)', what: '2 → 3', why: 'the growth factor: a capacity only' },
+  { target: 'kernel', near: 'const num = new Float64Array(2 * c)', what: '2 → 3', why: 'a longer column than the slots use' },
+  { target: 'kernel', near: 'for (let k = old; k < c; k++)', what: '< → <=', why: 'one spare (handler, target) pair no slot uses' },
+  { target: 'kernel', near: 'for (let i = c - 1; i >= old; i--)', what: '>= → >', why: 'slot `old` is never freed, so never used: a capacity only' },
+  { target: 'kernel', near: 'const PAD = 4', what: '4 → 5', why: 'one more cell of padding' },
+  { target: 'kernel', near: 'for (let c = 1; c < last;', what: '1 → 0', why: 'the walk starts at the hole, which holds the event just popped, earlier than every child: it stays for one step' },
+  { target: 'kernel', near: 'for (let c = 1; c < last;', what: '< → <=', why: `at c = last the hole steps onto padding (${PADDING}) and siftUp brings the last event back up` },
+  { target: 'kernel', near: 'c < last; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); time[i] = time[m];', what: '< → <=', why: NOT_ZERO },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); time[i] = time[m];', what: '0 → 1', why: NOT_ZERO },
+  { target: 'kernel', near: 'for (let c = 1; c < n;', what: '< → <=', why: `at c = n the children are padding: ${PADDING}` },
+  { target: 'kernel', near: 'c < n; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); const tm', what: '< → <=', why: NOT_ZERO },
+  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); const tm', what: '0 → 1', why: NOT_ZERO },
+  { target: 'kernel', near: 'for (let j = c + 1;', what: '1 → 0', why: 'child c is compared with itself first, and is never before itself' },
+  { target: 'kernel', near: 't2 = time[(c + 2) | 0]', what: '0 → 1', why: 'c + 2 is odd (c = 4i + 1): | 1 leaves it as it is' },
+  { target: 'kernel', near: '+(t1 < t0)', what: '< → <=', why: 'differs only when t0 = t1: then either child is returned only if it is the earliest, and that tie returns -1' },
+  { target: 'kernel', near: '+(t3 < t2)', what: '< → <=', why: 'differs only when t2 = t3: then either child is returned only if it is the earliest, and that tie returns -1' },
+  { target: 'kernel', near: '-+(ty < tx)', what: '< → <=', why: 'differs only when tx = ty, which returns -1' },
+  { target: 'kernel', near: '(t0 === t1 && t0 === tm)', what: '&& → ||', why: EXACT_PATH },
+  { target: 'kernel', near: '(t2 === t3 && t2 === tm)', what: '&& → ||', why: EXACT_PATH },
+
+  // models/pcie/credits.ts
+  { target: 'credits', near: 'advertised = new Float64Array(2 * CREDIT_CLASS_COUNT)', what: '2 → 3', why: 'a longer array than the six pools use' },
+  { target: 'credits', near: 'available = new Float64Array(2 * CREDIT_CLASS_COUNT)', what: '2 → 3', why: 'a longer array than the six pools use' },
+  { target: 'credits', near: 'retHead = 0; retSize', what: '0 → 1', why: 'an empty ring may start at any slot' },
+  { target: 'credits', near: 'if (this.retSize > 0) {', what: '0 → 1', why: 'merging is a saving only: a second return due with the only pending one becomes its own entry, due at the same time' },
+
+  // models/iommu/iotlb.ts
+  { target: 'iotlb', near: 'clock = 0;', what: '0 → 1', why: 'use times are only compared with each other' },
+  { target: 'iotlb', near: 's < end; s++) { if (t[s] === tag', what: '< → <=', why: NEXT_SET },
+  { target: 'iotlb', near: 'use[s] < oldest', what: '< → <=', why: 'no two valid entries share a use time (the clock counts up), so no tie to break' },
+  { target: 'iotlb', near: 's < this.entries; s++) { if (this.domain[s] === domain) {', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 's < this.entries; s++) { const t = this.tag[s]; if (this.domain[s] === domain && t >= firstTag && t <= lastTag) {', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 's < this.entries; s++) { const t = this.tag[s]; if (this.domain[s] === domain && t >= firstTag && t <= lastTag &&', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 's < c.entries', what: '< → <=', why: PAST_END },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; /**', what: '- → +', why: HIT_ONLY },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; /**', what: '1 → 0', why: HIT_ONLY },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; hits = 0;', what: '- → +', why: HIT_ONLY },
+  { target: 'iotlb', near: 'hitClass = -1; hitSlot = NO_SLOT; hits = 0;', what: '1 → 0', why: HIT_ONLY },
+  { target: 'iotlb', near: 'for (let k = 0; k < PAGE_SIZE_CLASSES; k++) { const slot = c.find(', what: '< → <=', why: 'a fourth class has no page size: its tag is NaN and matches nothing' },
+  { target: 'iotlb', near: 'const TAG_CLASSES = 4', what: '4 → 5', why: 'any stride above the three classes keeps (page, class) tags distinct and decodable' },
+
+  // models/xen/grant-table.ts
+  { target: 'grant-table', near: 'export const NO_REF = -1', what: '- → +', why: NO_REF },
+  { target: 'grant-table', near: 'export const NO_REF = -1', what: '1 → 0', why: NO_REF },
+];
