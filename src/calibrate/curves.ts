@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Scalar } from '../scenario/schema.js';
 import { UserError } from '../scenario/errors.js';
+import { readTextFile } from '../scenario/json-file.js';
 import { numberField, parseCsv, requireColumns, type CsvTable } from './csv.js';
 
 export interface CurvePoint {
@@ -17,6 +18,8 @@ export interface CurvePoint {
   measured: number;
   /** Scenario parameters that set up this point. */
   params: Record<string, Scalar>;
+  /** Where it was measured: "file: line N", for messages. */
+  origin: string;
 }
 
 export interface Curve {
@@ -42,74 +45,119 @@ const BANDWIDTH_TRANSFERS = 2000;
 /** Transfers per unloaded-latency point (one at a time, all alike). */
 const LATENCY_TRANSFERS = 50;
 const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'readwrite' };
+const BW_COLUMN = 'BW (GB/s)';
 
 const slotOf = (size: number) => Math.ceil(size / CACHE_LINE) * CACHE_LINE;
 
+const originOf = (t: CsvTable, r: CsvTable['rows'][number]) => `${t.file}: line ${r.line}`;
+
 function readTable(file: string): CsvTable {
-  return parseCsv(file, fs.readFileSync(file, 'utf8'));
+  return parseCsv(file, readTextFile(file, 'measurements'));
 }
 
-/** Throughput by size for reads, writes and alternating read/write (bw_dma_sz_sweep.csv, warm host cache). */
-function sizeSweep(folder: string, platform: string): Curve[] {
-  const t = readTable(path.join(folder, 'bw_dma_sz_sweep.csv'));
-  requireColumns(t, ['Test', 'Cache', 'WinSZ', 'SZ', 'BW (GB/s)']);
-  return Object.entries(OPS).map(([test, op]) => ({
-    name: `bw_${op === 'readwrite' ? 'rw' : op === 'read' ? 'rd' : 'wr'}`,
+/** pcie-bench's name for a test's direction, as a curve name part (rd, wr, rw) and as the scenarios' `op`. */
+const opParts = (test: string) => {
+  const op = OPS[test]!;
+  return { op, short: op === 'readwrite' ? 'rw' : op === 'read' ? 'rd' : 'wr' };
+};
+
+/** Scenario parameters every point of a pcie-bench curve shares: the platform, when one is given. */
+const platformParam = (platform: string | undefined): Record<string, Scalar> => (platform === undefined ? {} : { platform });
+
+/** Throughput by size for one direction (bw_dma_sz_sweep.csv's rows of one test, warm host cache). */
+function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: string | undefined): Curve {
+  const { op, short } = opParts(test);
+  return {
+    name: `bw_${short}`,
     title: `DMA ${op} throughput by transfer size (Gb/s)`,
     scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: 'transfer size (B)',
-    points: t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === 'HWarm').map((r) => {
+    points: rows.map((r) => {
       const size = numberField(t, r, 'SZ');
       return {
-        x: size, measured: numberField(t, r, 'BW (GB/s)'),
-        params: { platform, op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS },
+        x: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
+        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS },
       };
     }),
-  }));
+  };
+}
+
+/** Throughput by window at one size (bw_dma_win_sweep_*, warm host cache): the IOTLB reach where the IOMMU is on. */
+function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: string | undefined, pageSize: string | null): Curve {
+  const { op, short } = opParts(test);
+  const size = numberField(t, rows[0]!, 'SZ');
+  return {
+    name: `win_${short}_${size}`, title: `Random ${size}-byte DMA ${op === 'read' ? 'reads' : 'writes'} by window (Gb/s)`,
+    scenario: 'iommu-window', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: 'window (B)',
+    points: rows.map((r) => ({
+      x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
+      params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k' },
+    })),
+  };
 }
 
 /** Unloaded DMA read latency by size, median (lat_dma_sizes.csv). */
-function latencySweep(folder: string, platform: string): Curve[] {
-  const t = readTable(path.join(folder, 'lat_dma_sizes.csv'));
+function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
   requireColumns(t, ['Test', 'WinSZ', 'SZ', 'Med(ns)']);
-  return [{
+  return {
     name: 'lat_rd', title: 'Unloaded DMA read latency by size, median (ns)',
     scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'transfer size (B)',
     points: t.rows.filter((r) => r.fields.Test === 'LAT_DMA_RD').map((r) => {
       const size = numberField(t, r, 'SZ');
       return {
-        x: size, measured: numberField(t, r, 'Med(ns)'),
-        params: { platform, op: 'read', size, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS },
+        x: size, measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
+        params: { ...platformParam(platform), op: 'read', size, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS },
       };
     }),
-  }];
+  };
 }
 
-/** Throughput by window at 64-512 B (bw_dma_win_sweep_*), warm host cache: the IOTLB reach where the IOMMU is on. */
-function windowSweep(folder: string, platform: string, pageSize: string | null): Curve[] {
-  const out: Curve[] = [];
-  for (const op of ['rd', 'wr']) {
-    for (const size of [64, 128, 256, 512]) {
-      const file = path.join(folder, `bw_dma_win_sweep_${op}_rnd_${size}.csv`);
-      if (!fs.existsSync(file)) continue;
-      const t = readTable(file);
-      requireColumns(t, ['Cache', 'WinSZ', 'SZ', 'BW (GB/s)']);
-      out.push({
-        name: `win_${op}_${size}`, title: `Random ${size}-byte DMA ${op === 'rd' ? 'reads' : 'writes'} by window (Gb/s)`,
-        scenario: 'iommu-window', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: 'window (B)',
-        points: t.rows.filter((r) => r.fields.Cache === 'HWarm').map((r) => ({
-          x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, 'BW (GB/s)'),
-          params: { platform, op: op === 'rd' ? 'read' : 'write', size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k' },
-        })),
-      });
-    }
+/**
+ * The curves of one pcie-bench file, told apart by its columns and rows:
+ * latency (a `Med(ns)` column: LAT_DMA_RD rows) or throughput (`BW (GB/s)`:
+ * per test, warm host cache, by window where only the window varies, else by size).
+ * Rows of other tests (the command interface, cold cache) are left out.
+ */
+export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+  const curves = t.header.includes('Med(ns)') ? [latencyCurve(t, platform)] : throughputCurves(t, platform, pageSize);
+  const kept = curves.filter((c) => c.points.length > 0);
+  if (kept.length === 0) {
+    throw new UserError(`${t.file}: no rows to simulate: expected warm-cache (Cache HWarm) DMA throughput (Test ${Object.keys(OPS).join(', ')}) or DMA read latency (Test LAT_DMA_RD)`);
   }
-  return out;
+  return kept;
 }
+
+function throughputCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+  requireColumns(t, ['Test', 'Cache', 'WinSZ', 'SZ', BW_COLUMN]);
+  return Object.keys(OPS).flatMap((test) => {
+    const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === 'HWarm');
+    if (rows.length === 0) return [];
+    const varies = (column: string) => new Set(rows.map((r) => r.fields[column])).size > 1;
+    return [varies('WinSZ') && !varies('SZ') ? windowCurve(t, test, rows, platform, pageSize) : sizeCurve(t, test, rows, platform)];
+  });
+}
+
+/** Whether a table is in pcie-bench's format (its `Test` column and a throughput or latency column). */
+export function isPcieBenchTable(t: CsvTable): boolean {
+  return t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes('Med(ns)'));
+}
+
+const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
 /** Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU pages: `pageSize`, or off). */
 export function pcieBenchCurves(folder: string, platform: string, pageSize: string | null): Curve[] {
-  if (!fs.existsSync(path.join(folder, 'bw_dma_sz_sweep.csv'))) throw new UserError(`${folder}: no bw_dma_sz_sweep.csv: not a pcie-bench host folder`);
-  return [...sizeSweep(folder, platform), ...latencySweep(folder, platform), ...windowSweep(folder, platform, pageSize)];
+  if (!fs.existsSync(path.join(folder, HOST_FILES[0]!))) throw new UserError(`${folder}: no ${HOST_FILES[0]}: not a pcie-bench host folder`);
+  return HOST_FILES.filter((f) => fs.existsSync(path.join(folder, f))).flatMap((f) => pcieBenchTableCurves(readTable(path.join(folder, f)), platform, pageSize));
+}
+
+/**
+ * The curves of a measurements file in either format: pcie-bench's (one of
+ * its CSV files, simulated on `platform`) or the simple one below.
+ */
+export function measuredCurves(file: string, platform: string | undefined, pageSize: string | null): Curve[] {
+  const t = readTable(file);
+  if (isPcieBenchTable(t)) return pcieBenchTableCurves(t, platform, pageSize);
+  if (t.header.includes('scenario')) return simpleCurves(t);
+  throw new UserError(`${file}: line 1: neither pcie-bench's format (columns Test, SZ, WinSZ and ${BW_COLUMN} or Med(ns)) nor the simple one (columns scenario, metric, x, measured); its first line is ${JSON.stringify(t.header.join(',').slice(0, 80))}`);
 }
 
 /**
@@ -118,8 +166,8 @@ export function pcieBenchCurves(folder: string, platform: string, pageSize: stri
  * Rows with the same scenario and metric form one curve; x is what it is
  * plotted against.
  */
-export function simpleCurves(file: string): Curve[] {
-  const t = readTable(file);
+export function simpleCurves(t: CsvTable): Curve[] {
+  const file = t.file;
   requireColumns(t, ['scenario', 'metric', 'x', 'measured']);
   const fixed = new Set(['scenario', 'metric', 'x', 'measured']);
   const byKey = new Map<string, Curve>();
@@ -142,7 +190,7 @@ export function simpleCurves(file: string): Curve[] {
     }
     const measured = numberField(t, r, 'measured');
     if (!(measured > 0)) throw new UserError(`${file}: line ${r.line}: column "measured": expected a positive number (errors are relative), got ${measured}`);
-    c.points.push({ x: numberField(t, r, 'x'), measured, params });
+    c.points.push({ x: numberField(t, r, 'x'), measured, params, origin: originOf(t, r) });
   }
   if (byKey.size === 0) throw new UserError(`${file}: no data rows`);
   return [...byKey.values()];

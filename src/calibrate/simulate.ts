@@ -9,7 +9,7 @@ import { isDistribution } from '../stats/distribution.js';
 import { runScenario } from '../run/single.js';
 import { UserError } from '../scenario/errors.js';
 import { scenarioPath } from '../cli/context.js';
-import type { Curve } from './curves.js';
+import type { Curve, CurvePoint } from './curves.js';
 
 export interface SimulatedCurve {
   curve: Curve;
@@ -29,12 +29,23 @@ export function meanAbsoluteError(s: SimulatedCurve): number | null {
   return n === 0 ? null : sum / n;
 }
 
+/** fn(), a user error in it told as the point's: its file and line first. */
+export function atPoint<T>(point: Pick<CurvePoint, 'origin'>, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${point.origin}: ${e.message}`);
+    throw e;
+  }
+}
+
 export class CurveSimulator {
   private readonly docs = new Map<string, ScenarioDoc>();
 
   constructor(private readonly lib: ModelLibrary, private readonly seed = 1) {}
 
-  private doc(name: string): ScenarioDoc {
+  /** A scenario by name (or file), read once. */
+  doc(name: string): ScenarioDoc {
     let d = this.docs.get(name);
     if (!d) {
       d = readScenario(scenarioPath(name));
@@ -62,7 +73,7 @@ export class CurveSimulator {
     return {
       curve,
       simulated: curve.points.map((p) => {
-        const v = this.metric(curve.scenario, curve.metric, p.params, overrides);
+        const v = atPoint(p, () => this.metric(curve.scenario, curve.metric, p.params, overrides));
         return v === null ? null : v * curve.scale;
       }),
     };

@@ -5,9 +5,10 @@
  * printed with fixed decimals so the file is byte-identical run to run.
  */
 import { escapeHtml } from '../report/escape.js';
+import type { SimulatedCurve } from './simulate.js';
 
 const WIDTH = 560, HEIGHT = 320, LEFT = 60, RIGHT = 120, TOP = 30, BOTTOM = 45;
-const COLORS = { measured: '#1f77b4', simulated: '#d62728' } as const;
+const COLORS = { measured: '#1f77b4', simulated: '#d62728', 'before fit': '#7f7f7f' } as const;
 const TICKS = 5;
 
 export interface PlotSeries { label: keyof typeof COLORS; points: [number, number][] }
@@ -41,9 +42,24 @@ export function svgLinePlot(title: string, xLabel: string, yLabel: string, serie
   out.push(`<text transform="translate(14 ${(TOP + HEIGHT - BOTTOM) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`);
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a[0] - b[0]).map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
-    out.push(`<polyline fill="none" stroke="${COLORS[s.label]}" stroke-width="1.5" points="${pts}"/>`);
+    // Before the fit is drawn dashed and wider, so it shows where the fit leaves a curve where it was.
+    const stroke = s.label === 'before fit' ? 'stroke-width="3" stroke-dasharray="6 4"' : 'stroke-width="1.5"';
+    out.push(`<polyline fill="none" stroke="${COLORS[s.label]}" ${stroke} points="${pts}"/>`);
     out.push(`<text x="${WIDTH - RIGHT + 10}" y="${TOP + 14 * (i + 1)}" fill="${COLORS[s.label]}">${s.label}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+const simulatedPoints = (s: SimulatedCurve): [number, number][] =>
+  s.curve.points.flatMap((p, i): [number, number][] => (s.simulated[i] == null ? [] : [[p.x, s.simulated[i]!]]));
+
+/** A curve's measured points against its simulated ones (and, from a calibration, the simulation before the fit, in grey). */
+export function curvePlot(s: SimulatedCurve, title: string, beforeFit?: SimulatedCurve): string {
+  const c = s.curve;
+  return svgLinePlot(title, c.xLabel, c.unit, [
+    { label: 'measured', points: c.points.map((p) => [p.x, p.measured]) },
+    ...(beforeFit ? [{ label: 'before fit' as const, points: simulatedPoints(beforeFit) }] : []),
+    { label: 'simulated', points: simulatedPoints(s) },
+  ]);
 }

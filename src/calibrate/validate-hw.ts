@@ -16,18 +16,10 @@ import { PACKAGE_ROOT } from '../cli/context.js';
 import { CALIBRATION_HOSTS, hostFolder, pcieBenchDir } from './hosts.js';
 import { pcieBenchCurves } from './curves.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
-import { svgLinePlot } from './svg-plot.js';
+import { curvePlot } from './svg-plot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
-
-export function curvePlot(s: SimulatedCurve, title: string): string {
-  const c = s.curve;
-  return svgLinePlot(title, c.xLabel, c.unit, [
-    { label: 'measured', points: c.points.map((p) => [p.x, p.measured]) },
-    { label: 'simulated', points: c.points.flatMap((p, i): [number, number][] => (s.simulated[i] == null ? [] : [[p.x, s.simulated[i]!]])) },
-  ]);
-}
 
 /** The points of a simulated curve as a markdown table. */
 export function pointsTable(s: SimulatedCurve): string[] {

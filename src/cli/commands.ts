@@ -8,6 +8,7 @@ import { reportCommand } from './cmd-report.js';
 import { quickstartCommand } from './cmd-quickstart.js';
 import { traceCommand } from './cmd-trace.js';
 import { importCommand } from './cmd-import.js';
+import { calibrateCommand } from './cmd-calibrate.js';
 
 export interface Command {
   name: string;
@@ -19,7 +20,7 @@ export interface Command {
 }
 
 export const commands: Command[] = [
-  quickstartCommand, runCommand, sweepCommand, mergeCommand, reportCommand, traceCommand, validateCommand, importCommand, listCommand, schemaCommand,
+  quickstartCommand, runCommand, sweepCommand, mergeCommand, reportCommand, traceCommand, validateCommand, importCommand, calibrateCommand, listCommand, schemaCommand,
 ];
 
 export function usage(): string {

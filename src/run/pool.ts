@@ -3,6 +3,13 @@ import { Worker } from 'node:worker_threads';
 export interface PoolOptions<T extends { index: number }, R> {
   /** Worker threads to start (at most one per task). */
   jobs: number;
+  /**
+   * Runs a task on the calling thread, which takes tasks while the workers
+   * start (each loads the model library, about half a second): a sweep starts
+   * at once, and a short one may be over before they are ready. It yields to
+   * the workers' messages between tasks and stops once one is ready.
+   */
+  local?: (task: T) => Promise<R>;
   /** The worker's module; it posts `{ready: true}` once, then, for each batch (an array of tasks) it receives, one `{index, ...result}` per task in order. */
   worker: URL;
   workerData: unknown;
@@ -38,6 +45,7 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       for (const w of workers) void w.terminate();
       reject(e);
     };
+    /** Sends the worker its next batch, or retires it when there is nothing left to take. */
     const feed = (w: Worker) => {
       const size = Math.min(MAX_BATCH, Math.ceil(queue.length / (BATCH_SHARES * o.jobs)));
       if (size > 0) {
@@ -45,31 +53,56 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
         w.postMessage(queue.splice(0, size));
       } else { retired.add(w); void w.terminate(); }
     };
-    for (let i = 0; i < Math.min(o.jobs, o.tasks.length); i++) {
+    /** Hands a finished task to the caller; true once every task is done. */
+    const deliver = (task: T, result: R): boolean => {
+      try {
+        o.onResult(task, result);
+      } catch (e) {
+        fail(e as Error);
+        return true;
+      }
+      if (--remaining > 0) return false;
+      for (const x of workers) { retired.add(x); void x.terminate(); }
+      resolve();
+      return true;
+    };
+    const local = o.local;
+    let workersReady = 0;
+    const workerCount = Math.min(o.jobs, o.tasks.length);
+    for (let i = 0; i < workerCount; i++) {
       const w = new Worker(o.worker, { workerData: o.workerData });
       workers.push(w);
       w.on('message', (msg: { ready?: boolean; index?: number } & R) => {
         if (failed) return;
         if (!msg.ready) {
-          try {
-            o.onResult(byIndex.get(msg.index!)!, msg);
-          } catch (e) {
-            fail(e as Error);
-            return;
-          }
-          if (--remaining === 0) {
-            for (const x of workers) { retired.add(x); void x.terminate(); }
-            resolve();
-            return;
-          }
+          if (deliver(byIndex.get(msg.index!)!, msg)) return;
           const left = inBatch.get(w)! - 1;
           inBatch.set(w, left);
           if (left > 0) return;
+        } else {
+          workersReady++;
         }
         feed(w);
       });
       w.on('error', (e) => fail(e));
       w.on('exit', (code) => { if (!retired.has(w) && !failed) fail(new Error(`a sweep worker exited (code ${code}) with ${remaining} runs left`)); });
+    }
+    if (local) {
+      void (async () => {
+        while (!failed && queue.length > 0 && workersReady === 0) {
+          const task = queue.shift()!;
+          let result: R;
+          try {
+            result = await local(task);
+          } catch (e) {
+            fail(e as Error);
+            return;
+          }
+          if (deliver(task, result)) return;
+          // Let the workers' results and requests for more in before the next task.
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
     }
   });
 }

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
 import { allInstances, resolveScenario } from '../scenario/loader.js';
 import { UserError } from '../scenario/errors.js';
+import { rangedEstimates } from '../scenario/presets.js';
 import type { Scalar } from '../scenario/schema.js';
 import { deriveRunSeed } from '../scenario/seeds.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -55,11 +56,8 @@ export function runSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: R
   // Every instance (slots included) whose preset, or a preset it inherits from, marks a value as an estimate with a range.
   for (const inst of allInstances(base)) {
     if (inst.preset === undefined) continue;
-    const preset = lib.presets.get(inst.preset)!;
-    for (const key of Object.keys(preset.values).sort()) {
-      const v = preset.values[key]!;
-      if (!v.estimate || v.range === undefined || inst.ownKeys.includes(key)) continue;
-      const [low, high] = v.range as [Scalar, Scalar];
+    for (const [key, v] of rangedEstimates(lib.presets.get(inst.preset)!, inst.ownKeys)) {
+      const [low, high] = v.range;
       const atLow = measure({ [inst.name]: { [key]: low } });
       const atHigh = measure({ [inst.name]: { [key]: high } });
       const swing = atLow !== null && atHigh !== null && baseline !== null && baseline !== 0 ? Math.abs(atHigh - atLow) / Math.abs(baseline) : null;

@@ -11,7 +11,7 @@ import { runPool } from './pool.js';
 import { Progress } from './progress.js';
 import { resultsTable, writeResultsFile } from './results-file.js';
 import type { RunSummary } from './single.js';
-import type { WorkerSetup } from './worker.js';
+import { runPlannedRun, type SweepSetup } from './planned-run.js';
 
 import { SWEEP_FILES } from './sweep-files.js';
 export { SWEEP_FILES };
@@ -90,13 +90,14 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   if (o.resume) for (const r of mine) { const s = readRunSummary(o.out, r); if (s) finished.set(r.index, s); }
   const todo = mine.filter((r) => !finished.has(r.index));
   const progress = new Progress(todo.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
-  const setup: WorkerSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out };
+  const setup: SweepSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out };
   const killAfter = crashAfterRuns(process.env);
   let written = 0;
   await runPool<PlannedRun, { summary: RunSummary }>({
     jobs: o.jobs,
     worker: new URL('./worker.js', import.meta.url),
     workerData: setup,
+    local: (run) => runPlannedRun(setup, o.lib, run),
     tasks: todo,
     onResult: (run, { summary }) => {
       writeFileAtomic(runSummaryPath(o.out, run), canonicalJson(summary, 2) + '\n');

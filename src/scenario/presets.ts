@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { scalar, slotFill, type SlotFill } from './schema.js';
+import { scalar, slotFill, type Scalar, type SlotFill } from './schema.js';
 import { fieldError } from './errors.js';
 import { zodToUserError } from './zod-errors.js';
 import { parseJsonFile } from './json-file.js';
@@ -160,3 +160,14 @@ export function presetValues(p: Preset): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The values of a preset (its base chain merged) that are estimates with a
+ * range, by key, leaving out those an instance sets itself (`ownKeys`):
+ * what sensitivity studies sweep and calibration fits.
+ */
+export function rangedEstimates(p: Preset, ownKeys: readonly string[] = []): [string, InheritedValue & { range: [Scalar, Scalar] }][] {
+  return Object.keys(p.values).sort().flatMap((key) => {
+    const v = p.values[key]!;
+    return v.estimate && v.range !== undefined && !ownKeys.includes(key) ? [[key, v as InheritedValue & { range: [Scalar, Scalar] }]] : [];
+  });
+}

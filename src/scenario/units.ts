@@ -48,10 +48,15 @@ export function kindOfUnit(unit: string): QuantityKind | undefined {
   return undefined;
 }
 
+/** The unit a quantity string is written in ("4 KiB" → KiB), if it is one. */
+export function unitOfText(text: string): string | undefined {
+  return QUANTITY.exec(text)?.[2];
+}
+
 /** The kind of quantity a string with a unit is ("4 KiB" → size), if it is one. */
 export function kindOfText(text: string): QuantityKind | undefined {
-  const m = QUANTITY.exec(text);
-  return m ? kindOfUnit(m[2]!) : undefined;
+  const unit = unitOfText(text);
+  return unit === undefined ? undefined : kindOfUnit(unit);
 }
 
 /** A number in `unit` written as a quantity string a component's schema parses back exactly ("4096 B"). */

@@ -162,8 +162,8 @@ export class EventQueue {
     if (last === 0) return;
     let i = 0;
     for (let c = 1; c < last; c = (4 * i + 1) | 0) {
-      let m = earliestOfFour(time, c);
-      if (m < 0) m = this.earliestChildByKey(c);
+      const m = earliestOfFour(time, c);
+      if (m < 0) { i = this.holeToLeafByKey(i, last); break; }
       time[i] = time[m]!; slot[i] = slot[m]!;
       i = m;
     }
@@ -174,24 +174,21 @@ export class EventQueue {
   /**
    * Moves the event at the root down past every child that is earlier.
    *
-   * This and the other sift loops compare times only; only equal times look
-   * further, at the sequence numbers (`before`), and only at that level: a
-   * tie among the children (earliestOfFour's -1) is settled by
-   * earliestChildByKey, a tie with the moving event by its sequence number,
-   * and the loop goes on comparing times. Equal times are common near the
-   * root of a large queue (PHOLD with 10^5 events: about one ps apart), so
-   * an exact path that took over the rest of the sift at the first tie cost
-   * 14% of P=100's time.
+   * This and the other sift loops compare times only and contain no calls;
+   * any tie leaves the loop for an exact path that compares full keys with
+   * `before`. A call inside the loop, even on a branch never taken, makes V8
+   * reload the arrays' bounds on every iteration and box the time it passes
+   * (bench P=1 9.8 -> 10.3 M/s when the tie calls moved out of the loops).
    */
   private siftDown(): void {
-    const time = this.time, slot = this.slot, num = this.num, n = this.n;
+    const time = this.time, slot = this.slot, n = this.n;
     const t = time[0]!, k = slot[0]!;
     let i = 0;
     for (let c = 1; c < n; c = (4 * i + 1) | 0) {
-      let m = earliestOfFour(time, c);
-      if (m < 0) m = this.earliestChildByKey(c);
-      const tm = time[m]!;
-      if (t < tm || (t === tm && before(t, num[2 * k]!, tm, num[2 * slot[m]!]!))) break;
+      const m = earliestOfFour(time, c);
+      const tm = m < 0 ? t : time[m]!;
+      if (t < tm) break;
+      if (t === tm) { time[i] = t; slot[i] = k; this.siftDownByKey(i); return; }
       time[i] = tm; slot[i] = slot[m]!;
       i = m;
     }
@@ -200,26 +197,64 @@ export class EventQueue {
 
   /** Moves the event at i up past every parent that is later. */
   private siftUp(i: number): void {
-    const time = this.time, slot = this.slot, num = this.num;
+    const time = this.time, slot = this.slot;
     const t = time[i]!, k = slot[i]!;
     while (i > 0) {
       const p = (i - 1) >> 2;
       const pt = time[p]!;
-      if (t > pt || (t === pt && !before(t, num[2 * k]!, pt, num[2 * slot[p]!]!))) break;
+      if (t > pt) break;
+      if (t === pt) { time[i] = t; slot[i] = k; this.siftUpByKey(i); return; }
       time[i] = pt; slot[i] = slot[p]!;
       i = p;
     }
     time[i] = t; slot[i] = k;
   }
 
-  /** The earliest of the four children at c..c+3 by full key (time, then sequence number): for ties among their times. */
-  private earliestChildByKey(c: number): number {
+  // The exact paths, taken on equal times: every comparison is `before` on (time, sequence).
+
+  private keyBefore(a: number, b: number): boolean {
     const time = this.time, slot = this.slot, num = this.num;
+    return before(time[a]!, num[2 * slot[a]!]!, time[b]!, num[2 * slot[b]!]!);
+  }
+
+  private earliestChildByKey(c: number): number {
     let m = c;
-    for (let j = c + 1; j < c + 4; j++) {
-      if (before(time[j]!, num[2 * slot[j]!]!, time[m]!, num[2 * slot[m]!]!)) m = j;
-    }
+    for (let j = c + 1; j < c + 4; j++) if (this.keyBefore(j, m)) m = j;
     return m;
+  }
+
+  private swap(a: number, b: number): void {
+    const time = this.time, slot = this.slot;
+    const t = time[a]!, k = slot[a]!;
+    time[a] = time[b]!; slot[a] = slot[b]!;
+    time[b] = t; slot[b] = k;
+  }
+
+  private holeToLeafByKey(i: number, last: number): number {
+    for (let c = 4 * i + 1; c < last; c = 4 * i + 1) {
+      const m = this.earliestChildByKey(c);
+      this.time[i] = this.time[m]!; this.slot[i] = this.slot[m]!;
+      i = m;
+    }
+    return i;
+  }
+
+  private siftDownByKey(i: number): void {
+    for (let c = 4 * i + 1; c < this.n; c = 4 * i + 1) {
+      const m = this.earliestChildByKey(c);
+      if (!this.keyBefore(m, i)) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  private siftUpByKey(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 2;
+      if (!this.keyBefore(i, p)) return;
+      this.swap(i, p);
+      i = p;
+    }
   }
 
   private grow(): void {
@@ -249,19 +284,18 @@ const PAD = 4;
 
 /**
  * The earliest of the four children at c..c+3 when their times decide it,
- * else -1 (another child has the earliest time too: the caller settles it by
- * sequence number). The earlier of each pair, then of the two winners,
- * computed as 0/1 arithmetic: a branch here is a coin flip the CPU
- * mispredicts half the time (hold P=1: 9.3 -> 14.2 M/s, branchy vs
- * branch-free). A tie between two later children does not matter.
+ * else -1 (a tie: the caller takes the exact path). The earlier of each pair,
+ * then of the two winners, computed as 0/1 arithmetic: a branch here is a
+ * coin flip the CPU mispredicts half the time (hold P=1: 9.3 -> 14.2 M/s,
+ * branchy vs branch-free). With distinct times this is exactly `before`,
+ * which looks at sequence numbers only on equal times.
  */
 function earliestOfFour(time: Float64Array, c: number): number {
   const t0 = time[c]!, t1 = time[(c + 1) | 0]!, t2 = time[(c + 2) | 0]!, t3 = time[(c + 3) | 0]!;
   const x = (c + +(t1 < t0)) | 0, y = (c + 2 + +(t3 < t2)) | 0;
   const tx = time[x]!, ty = time[y]!;
-  const m = (x + ((y - x) & -+(ty < tx))) | 0, tm = time[m]!;
-  if (tx === ty || (t0 === t1 && t0 === tm) || (t2 === t3 && t2 === tm)) return -1;
-  return m;
+  if (t0 === t1 || t2 === t3 || tx === ty) return -1;
+  return (x + ((y - x) & -+(ty < tx))) | 0;
 }
 
 function noop(): void {}

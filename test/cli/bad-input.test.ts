@@ -5,10 +5,10 @@
  * naming the file (or flag), no stack trace, and leave nothing written.
  */
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, cliAsync, tempDir } from '../helpers.js';
+import { cli, tempDir } from '../helpers.js';
+import { checkAllRefused, type RefusedCase } from '../refusals.js';
 
 /** One small sweep folder and one traced run folder, made once through the real CLI; cases copy and break them. */
 const base = tempDir('pciesim-bad-input-');
@@ -41,47 +41,14 @@ const truncated = (file: string) => fs.readFileSync(file).subarray(0, Math.floor
 const NOT_JSON = '{"name": "x", "components": [';
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001', 'hex');
 
-/** Names of every file under `dir`, recursively, sorted. */
-function listing(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
-}
-
-interface Case {
-  args: string[];
-  /** Text the message must hold: the file or flag at fault. */
-  names: string | RegExp;
-  /** Paths that must not exist afterwards. */
-  absent?: string[];
-  /** Folders whose contents must not change. */
-  unchanged?: string[];
-}
-
 /** Cases are queued as a test names them and checked together by refusals(), two at a time (one per core): each is its own process. */
-const queue: Case[] = [];
-function expectRefused(c: Case): void {
+const queue: RefusedCase[] = [];
+function expectRefused(c: RefusedCase): void {
   queue.push(c);
 }
 
-async function checkRefused(c: Case): Promise<void> {
-  const before = (c.unchanged ?? []).map(listing);
-  const r = await cliAsync(c.args, { cwd: base });
-  const what = `pciesim ${c.args.join(' ')}`;
-  assert.is(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
-  assert.match(r.stderr, c.names, `${what}: the message names the culprit`);
-  assert.not.match(r.stderr, /\n\s+at /, `${what}: no stack trace\n${r.stderr}`);
-  assert.not.match(r.stderr, 'internal error', what);
-  for (const p of c.absent ?? []) assert.not.ok(fs.existsSync(p), `${what}: left ${p}`);
-  (c.unchanged ?? []).forEach((d, i) => assert.equal(listing(d), before[i], `${what}: changed ${d}`));
-}
-
-/** Checks every queued case; refused commands write nothing, so they can run side by side. */
-async function refusals(): Promise<void> {
-  const cases = queue.splice(0);
-  const next = async (): Promise<void> => {
-    for (let c = cases.shift(); c !== undefined; c = cases.shift()) await checkRefused(c);
-  };
-  await Promise.all([next(), next()]);
+function refusals(): Promise<void> {
+  return checkAllRefused(queue.splice(0), base);
 }
 
 test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags', async () => {

@@ -62,7 +62,7 @@ test('validate accepts the shipped scenarios and rejects broken files', () => {
 test('unknown commands and flags are user errors; --help works everywhere', () => {
   assert.is(cli(['frobnicate']).code, 2);
   assert.is(cli(['run', 'demo-read-tags', '--sed', '3']).code, 2);
-  for (const c of ['run', 'validate', 'list', 'schema']) {
+  for (const c of ['run', 'validate', 'list', 'schema', 'calibrate']) {
     const r = cli([c, '--help']);
     assert.is(r.code, 0);
     assert.match(r.stdout, `Usage: pciesim ${c}`);

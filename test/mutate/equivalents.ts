@@ -17,7 +17,6 @@ const NO_REF = 'a sentinel only ever compared with itself; 1 and 0 are reserved 
 const NEXT_SET = 'slot base + ways is the next set\'s first, or past the end: a tag is only ever in its own set';
 const PAST_END = 'slot `entries` is past the end: its domain reads undefined and matches no domain';
 const HIT_ONLY = 'read only after a hit, which sets it';
-const EXACT_PATH = 'returns -1 where it returned the child: only more ties go to earliestChildByKey, which picks the same child';
 
 export const EQUIVALENTS: readonly Equivalent[] = [
   // src/sim/event-queue.ts
@@ -34,19 +33,17 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   { target: 'kernel', near: 'for (let c = 1; c < last;', what: '1 → 0', why: 'the walk starts at the hole, which holds the event just popped, earlier than every child: it stays for one step' },
   { target: 'kernel', near: 'for (let c = 1; c < last;', what: '< → <=', why: `at c = last the hole steps onto padding (${PADDING}) and siftUp brings the last event back up` },
   { target: 'kernel', near: 'c < last; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
-  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); time[i] = time[m];', what: '< → <=', why: NOT_ZERO },
-  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); time[i] = time[m];', what: '0 → 1', why: NOT_ZERO },
+  { target: 'kernel', near: 'if (m < 0) { i = this.holeToLeafByKey', what: '< → <=', why: NOT_ZERO },
+  { target: 'kernel', near: 'if (m < 0) { i = this.holeToLeafByKey', what: '0 → 1', why: NOT_ZERO },
   { target: 'kernel', near: 'for (let c = 1; c < n;', what: '< → <=', why: `at c = n the children are padding: ${PADDING}` },
   { target: 'kernel', near: 'c < n; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
-  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); const tm', what: '< → <=', why: NOT_ZERO },
-  { target: 'kernel', near: 'if (m < 0) m = this.earliestChildByKey(c); const tm', what: '0 → 1', why: NOT_ZERO },
+  { target: 'kernel', near: 'const tm = m < 0 ? t : time[m]', what: '< → <=', why: NOT_ZERO },
+  { target: 'kernel', near: 'const tm = m < 0 ? t : time[m]', what: '0 → 1', why: NOT_ZERO },
   { target: 'kernel', near: 'for (let j = c + 1;', what: '1 → 0', why: 'child c is compared with itself first, and is never before itself' },
   { target: 'kernel', near: 't2 = time[(c + 2) | 0]', what: '0 → 1', why: 'c + 2 is odd (c = 4i + 1): | 1 leaves it as it is' },
   { target: 'kernel', near: '+(t1 < t0)', what: '< → <=', why: 'differs only when t0 = t1: then either child is returned only if it is the earliest, and that tie returns -1' },
   { target: 'kernel', near: '+(t3 < t2)', what: '< → <=', why: 'differs only when t2 = t3: then either child is returned only if it is the earliest, and that tie returns -1' },
   { target: 'kernel', near: '-+(ty < tx)', what: '< → <=', why: 'differs only when tx = ty, which returns -1' },
-  { target: 'kernel', near: '(t0 === t1 && t0 === tm)', what: '&& → ||', why: EXACT_PATH },
-  { target: 'kernel', near: '(t2 === t3 && t2 === tm)', what: '&& → ||', why: EXACT_PATH },
 
   // models/pcie/credits.ts
   { target: 'credits', near: 'advertised = new Float64Array(2 * CREDIT_CLASS_COUNT)', what: '2 → 3', why: 'a longer array than the six pools use' },

@@ -1,0 +1,53 @@
+/**
+ * What `pciesim calibrate` writes: the fitted preset (inheriting from the
+ * one it was fitted from, each fitted value citing the measurements and
+ * keeping its range), the residuals of every point before and after, and
+ * one measured-vs-simulated plot per curve. Numbers are printed with fixed
+ * precision, so the same fit gives byte-identical files.
+ */
+import { pooledError, type Calibration } from './fit.js';
+import { curvePlot } from './svg-plot.js';
+
+/** A relative error as a percentage with two decimals. */
+export const percent = (e: number) => (Number.isFinite(e) ? `${(100 * e).toFixed(2)}%` : 'failed');
+
+/** Six significant digits, trailing zeros dropped: enough for a measurement. */
+const num = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(Number(v.toPrecision(6))));
+
+export function fittedPreset(c: Calibration, name: string, sources: readonly string[]): Record<string, unknown> {
+  const points = c.before.reduce((n, s) => n + s.curve.points.length, 0);
+  const fit = `pciesim calibrate to ${sources.join(', ')} (mean absolute error ${percent(c.maeBefore)} → ${percent(c.maeAfter)} over ${points} points)`;
+  return {
+    name, type: c.preset.type, base: c.preset.name,
+    description: `${c.preset.name} with ${c.fitted.map((f) => f.key).join(', ')} fitted by ${fit}.`,
+    values: Object.fromEntries(c.fitted.map((f) => [f.key, {
+      value: f.fitted,
+      source: `fitted: ${fit}, within the estimate's range`,
+      estimate: true,
+      range: f.preset.range,
+      note: `before the fit ${String(f.preset.value)} (${f.preset.from}: ${f.preset.source})`,
+    }])),
+  };
+}
+
+/** One row per point (signed errors), then each curve's and the whole fit's mean absolute error (x = mean_abs). */
+export function residualsCsv(c: Calibration): string {
+  const rows = ['curve,x,unit,measured,simulated_before,error_before_pct,simulated,error_pct'];
+  const err = (v: number | null | undefined, m: number) => (v === null || v === undefined ? '' : ((100 * (v - m)) / m).toFixed(2));
+  const meanRow = (curve: string, unit: string, before: number, after: number) =>
+    `${curve},mean_abs,${unit},,,${(100 * before).toFixed(2)},,${(100 * after).toFixed(2)}`;
+  c.after.forEach((s, k) => {
+    const b = c.before[k]!;
+    s.curve.points.forEach((p, i) => {
+      rows.push([s.curve.name, p.x, s.curve.unit, num(p.measured), num(b.simulated[i]), err(b.simulated[i], p.measured), num(s.simulated[i]), err(s.simulated[i], p.measured)].join(','));
+    });
+  });
+  c.after.forEach((s, k) => rows.push(meanRow(s.curve.name, s.curve.unit, pooledError([c.before[k]!]), pooledError([s]))));
+  rows.push(meanRow('all', '', c.maeBefore, c.maeAfter));
+  return rows.join('\n') + '\n';
+}
+
+/** Plot file name → SVG, one per curve (names made safe for a file system). */
+export function calibrationPlots(c: Calibration): [string, string][] {
+  return c.after.map((s, k) => [`${s.curve.name.replace(/[^\w.-]+/g, '_')}.svg`, curvePlot(s, s.curve.title, c.before[k])]);
+}

@@ -1,0 +1,118 @@
+/**
+ * A bounded, derivative-free minimiser for calibration: cyclic coordinate
+ * descent with a golden-section search along each coordinate.
+ *
+ * Why this method: an objective made of simulation runs has no gradient and
+ * is piecewise flat where a value stops mattering (a device limit the link
+ * hides), so the search may only compare values. Along one coordinate the
+ * error of a model that is monotone in the value is unimodal, and
+ * golden-section search then brackets its minimum to `tolerance` × the
+ * range, a bound a caller can rely on, in log(tolerance)/log(0.618) + 2
+ * evaluations. Coordinates are searched in turn, others held at their best
+ * so far; with several, sweeps repeat until one improves the objective by
+ * less than `minImprovement` or `maxSweeps` have run (values that trade off
+ * against each other need more than one). Each coordinate starts from the
+ * best point seen, which is kept when nothing better is found: the result
+ * is never worse than the start. First each coordinate is tried at both
+ * ends of its range, others at the start: one that changes the objective at
+ * neither is left out of the search (its value does not matter to it) and
+ * reported as such.
+ *
+ * Every candidate is snapped to its coordinate's `step` before it is
+ * evaluated (integers: step 1), so what is reported is exactly what was
+ * evaluated; a bracket a few steps wide is finished by trying each step in
+ * it. Only arithmetic, no chance: the same objective gives the same result.
+ */
+
+export interface Coordinate {
+  low: number;
+  high: number;
+  /** Where the search starts (clamped to the range). */
+  start: number;
+  /** Candidates are multiples of step (1 for an integer value). */
+  step: number;
+}
+
+export interface SearchOptions {
+  /** Bracket width, as a fraction of each range, at which a golden-section search stops. */
+  tolerance: number;
+  maxSweeps: number;
+  /** A sweep that lowers the objective by less than this ends the search. */
+  minImprovement: number;
+}
+
+export const DEFAULT_SEARCH: SearchOptions = { tolerance: 1e-3, maxSweeps: 4, minImprovement: 1e-4 };
+
+export interface SearchResult {
+  x: number[];
+  value: number;
+  /** The objective at the start. */
+  startValue: number;
+  evaluations: number;
+  sweeps: number;
+  /** Per coordinate: whether either end of its range changed the objective from the start (only those are searched). */
+  sensitive: boolean[];
+}
+
+const INV_PHI = (Math.sqrt(5) - 1) / 2;
+/** A bracket at most this many steps wide is finished by trying each step. */
+const SCAN_STEPS = 4;
+
+/** x snapped to the nearest multiple of step inside [low, high]. */
+export function snap(x: number, c: Pick<Coordinate, 'low' | 'high' | 'step'>): number {
+  const lo = Math.ceil(c.low / c.step - 1e-9) * c.step, hi = Math.floor(c.high / c.step + 1e-9) * c.step;
+  const v = Math.min(hi, Math.max(lo, Math.round(x / c.step) * c.step));
+  // Strip the binary noise of the multiplication (0.1 × 3 = 0.30000000000000004) so the value prints as written.
+  const decimals = Math.max(0, Math.ceil(-Math.log10(c.step) - 1e-9));
+  return Number(v.toFixed(Math.min(decimals, 15)));
+}
+
+export function coordinateSearch(objective: (x: number[]) => number, coords: readonly Coordinate[], opts: SearchOptions = DEFAULT_SEARCH): SearchResult {
+  let evaluations = 0;
+  const seen = new Map<string, number>();
+  const f = (x: number[]): number => {
+    const key = x.join(',');
+    let v = seen.get(key);
+    if (v === undefined) {
+      v = objective(x);
+      evaluations++;
+      seen.set(key, v);
+    }
+    return v;
+  };
+  let best = coords.map((c) => snap(c.start, c));
+  let bestValue = f(best);
+  const startValue = bestValue;
+  const start = best;
+  const tryAt = (from: number[], i: number, v: number): number => {
+    const x = from.slice();
+    x[i] = snap(v, coords[i]!);
+    const y = f(x);
+    if (y < bestValue) { best = x; bestValue = y; }
+    return y;
+  };
+  const sensitive = coords.map((c, i) => tryAt(start, i, c.low) !== startValue || tryAt(start, i, c.high) !== startValue);
+  const searched = coords.flatMap((_, i) => (sensitive[i] ? [i] : []));
+  let sweeps = 0;
+  while (searched.length > 0 && sweeps < opts.maxSweeps) {
+    sweeps++;
+    const before = bestValue;
+    for (const i of searched) {
+      const c = coords[i]!;
+      const at = (v: number) => tryAt(best, i, v);
+      let a = c.low, b = c.high;
+      let p = b - INV_PHI * (b - a), q = a + INV_PHI * (b - a);
+      let fp = at(p), fq = at(q);
+      while (b - a > opts.tolerance * (c.high - c.low) && (b - a) / c.step > SCAN_STEPS) {
+        if (fp <= fq) { b = q; q = p; fq = fp; p = b - INV_PHI * (b - a); fp = at(p); }
+        else { a = p; p = q; fp = fq; q = a + INV_PHI * (b - a); fq = at(q); }
+      }
+      if ((b - a) / c.step <= SCAN_STEPS) {
+        const first = Math.ceil(a / c.step - 1e-9), last = Math.floor(b / c.step + 1e-9);
+        for (let k = first; k <= last; k++) at(k * c.step);
+      }
+    }
+    if (searched.length === 1 || before - bestValue < opts.minImprovement) break;
+  }
+  return { x: best, value: bestValue, startValue, evaluations, sweeps, sensitive };
+}

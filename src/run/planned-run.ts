@@ -1,0 +1,30 @@
+/**
+ * One run of a sweep, as a worker thread or the sweep's own thread does it:
+ * resolve the scenario at the run's point, open its trace if it records one,
+ * run it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { resolveScenario, type ModelLibrary, type ScenarioDoc } from '../scenario/loader.js';
+import type { PlannedRun } from './plan.js';
+import { openRunTracer, runScenario, TRACE_FILE, type RunSummary } from './single.js';
+import { SWEEP_FILES } from './sweep-files.js';
+
+export interface SweepSetup {
+  doc: ScenarioDoc;
+  overrides: Record<string, string>;
+  /** Turn tracing on even where the scenario leaves it off (--trace). */
+  trace: boolean;
+  /** The sweep folder: traces go to runs/<id>/trace.arrow. */
+  out: string;
+}
+
+export async function runPlannedRun(setup: SweepSetup, lib: ModelLibrary, run: PlannedRun): Promise<{ summary: RunSummary }> {
+  const sc = resolveScenario(setup.doc, { ...setup.overrides, ...run.values }, lib, 'sweep');
+  if (setup.trace) sc.trace.enabled = true;
+  const req = { seed: run.seed, replication: run.replication };
+  const tracePath = path.join(setup.out, SWEEP_FILES.runs, run.id, TRACE_FILE);
+  if (sc.trace.enabled) fs.mkdirSync(path.dirname(tracePath), { recursive: true });
+  const tracer = await openRunTracer(sc, req, tracePath);
+  return { summary: runScenario(sc, { ...req, tracer }) };
+}

@@ -1,0 +1,122 @@
+/**
+ * `pciesim calibrate` against measurements made by the simulator itself
+ * with one estimate moved to a known value inside its range: the fit must
+ * find that value again (to the search's tolerance), lower the error, and
+ * write a preset that loads, inherits from the original and cites the file,
+ * residuals that agree with the points, and a plot per curve; twice the
+ * same input gives the same bytes. pcie-bench's format is read with its
+ * throughput column in Gb/s.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadModelLibrary } from '../../src/scenario/library.js';
+import { PresetLibrary } from '../../src/scenario/presets.js';
+import { CurveSimulator } from '../../src/calibrate/simulate.js';
+import { DEFAULT_SEARCH } from '../../src/calibrate/coordinate-search.js';
+import { cli, ROOT, tempDir } from '../helpers.js';
+
+const lib = await loadModelLibrary();
+const sim = new CurveSimulator(lib);
+const PLATFORM = 'nfp6000-xeon-e5-2630v4';
+const presetFile = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'presets', `${name}.json`), 'utf8'));
+const ns = (text: string) => Number(text.replace(/ ns$/, ''));
+
+/** Unloaded read latency (one transfer in flight) by size, as the simulator gives it with `overrides`. */
+function latencyCsv(sizes: number[], overrides: Record<string, Record<string, unknown>>): string {
+  const rows = sizes.map((size) => {
+    const v = sim.metric('dma-bandwidth', 'dma.latency_ns.p50', { platform: PLATFORM, op: 'read', size, inFlight: 1, pattern: 'sequential', transfers: 5 }, overrides)!;
+    return `dma-bandwidth,dma.latency_ns.p50,${size},${v},${PLATFORM},read,${size},1,sequential,5`;
+  });
+  return ['scenario,metric,x,measured,platform,op,size,inFlight,pattern,transfers', ...rows].join('\n') + '\n';
+}
+
+const dir = tempDir('pciesim-calibrate-');
+const TRAVERSAL = '203.7 ns';
+const measured = path.join(dir, 'latency.csv');
+fs.writeFileSync(measured, latencyCsv([64, 512, 2048], { rc: { traversal: TRAVERSAL } }));
+const out = path.join(dir, 'fit');
+const run = cli(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', out]);
+
+test('the simple format: the root complex\'s traversal is found again; the values the points do not depend on are left alone', () => {
+  assert.is(run.code, 0, run.stderr);
+  const fitted = JSON.parse(fs.readFileSync(path.join(out, `${PLATFORM}-fitted.json`), 'utf8'));
+  const range = presetFile(PLATFORM).values.traversal.range.map(ns);
+  // Golden-section search brackets the minimum of this V-shaped error to its tolerance × the range; values are 0.01 ns apart.
+  const tolerance = DEFAULT_SEARCH.tolerance * (range[1] - range[0]) + 0.005;
+  const got = ns(fitted.values.traversal.value);
+  assert.ok(Math.abs(got - ns(TRAVERSAL)) <= tolerance, `traversal ${got} ns, made with ${TRAVERSAL} (±${tolerance})`);
+  assert.not.ok('p2pReadBandwidth' in fitted.values, 'P2P bandwidth does not move a DMA read\'s latency');
+  assert.match(run.stdout, /p2pReadBandwidth\s+not fitted/);
+  if ('rcb' in fitted.values) assert.is(fitted.values.rcb.value, 64, 'the measurements were made with the preset\'s RCB');
+  assert.match(run.stdout, new RegExp(`traversal\\s+150 ns → ${got} ns`));
+});
+
+test('the fitted preset loads, inherits from the original, cites the file and keeps the range', () => {
+  const presets = new PresetLibrary([out, path.join(ROOT, 'models', 'presets')]);
+  const p = presets.get(`${PLATFORM}-fitted`)!;
+  assert.equal(p.chain.slice(0, 2), [`${PLATFORM}-fitted`, PLATFORM]);
+  assert.is(p.type, 'pcie.root-complex');
+  const v = p.values.traversal!;
+  assert.ok(v.estimate);
+  assert.equal(v.range, presetFile(PLATFORM).values.traversal.range);
+  assert.match(v.source, 'latency.csv');
+  assert.not.match(v.source, dir, 'no machine folders');
+  assert.is(p.values.mps?.from, presets.get(PLATFORM)!.values.mps?.from, 'what was not fitted is inherited');
+});
+
+test('residuals: every point before and after, and mean absolute errors that agree with them and fell', () => {
+  const lines = fs.readFileSync(path.join(out, 'residuals.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const [header, ...rows] = lines;
+  assert.equal(header, ['curve', 'x', 'unit', 'measured', 'simulated_before', 'error_before_pct', 'simulated', 'error_pct']);
+  const points = rows.filter((r) => r[1] !== 'mean_abs');
+  assert.equal(points.map((r) => r[1]), ['64', '512', '2048']);
+  const mean = (col: number) => points.reduce((s, r) => s + Math.abs(Number(r[col])), 0) / points.length;
+  const all = rows.find((r) => r[0] === 'all')!;
+  // Rows round to 0.01%, so their mean may differ from the whole-precision mean by that much.
+  assert.ok(Math.abs(Number(all[5]) - mean(5)) <= 0.01 && Math.abs(Number(all[7]) - mean(7)) <= 0.01, all.join(','));
+  for (const r of points) assert.ok(Math.abs(((Number(r[4]) - Number(r[3])) / Number(r[3])) * 100 - Number(r[5])) < 0.01, r.join(','));
+  assert.ok(Number(all[7]) < Number(all[5]), `after ${all[7]}% < before ${all[5]}%`);
+  assert.match(run.stdout, /mean absolute error \d+\.\d\d% → \d+\.\d\d%/);
+});
+
+test('a measured-vs-simulated plot per curve: measured, before the fit and fitted', () => {
+  const svg = fs.readFileSync(path.join(out, 'dma-bandwidth_dma.latency_ns.p50.svg'), 'utf8');
+  assert.is(svg.match(/<polyline/g)?.length, 3);
+  for (const label of ['measured', 'before fit', 'simulated']) assert.match(svg, `>${label}</text>`);
+});
+
+test('deterministic: the same input gives byte-identical files', () => {
+  const again = path.join(dir, 'again');
+  const r = cli(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', again]);
+  assert.is(r.code, 0, r.stderr);
+  const files = fs.readdirSync(out).sort();
+  assert.equal(fs.readdirSync(again).sort(), files);
+  for (const f of files) assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(again, f))), f);
+});
+
+test('pcie-bench\'s format (BW column in Gb/s): the DMA engine\'s per-TLP overhead is found again from small writes', () => {
+  const TLP_OVERHEAD = 21;
+  const rows = [64, 96, 128].map((size) => {
+    // pcie-bench's size sweep: random addresses, each transfer in its own cache-line-aligned slot of an 8 KiB window.
+    const params = { platform: PLATFORM, op: 'write', size, window: 8192, pattern: 'random', alignment: Math.ceil(size / 64) * 64, transfers: 2000 };
+    const gbytes = sim.metric('dma-bandwidth', 'dma.throughput_gbytes_per_s', params, { 'ep.dma': { tlpOverhead: `${TLP_OVERHEAD} ns` } })!;
+    return `BW_DMA_WR,Rand,HWarm,0,0,8192,${size},${gbytes * 8}`;
+  });
+  const file = path.join(dir, 'bw_dma_sz_sweep.csv');
+  fs.writeFileSync(file, ['Test,PAT,Cache,HO,DO,WinSZ,SZ,BW (GB/s)', ...rows].join('\n') + '\n');
+  const fitOut = path.join(dir, 'dma');
+  const r = cli(['calibrate', '--preset', 'nfp6000-dma', '--fit', 'tlpOverhead', '--set', `platform=${PLATFORM}`, '--measured', file, '--out', fitOut, '--name', 'my-nfp']);
+  assert.is(r.code, 0, r.stderr);
+  const fitted = JSON.parse(fs.readFileSync(path.join(fitOut, 'my-nfp.json'), 'utf8'));
+  const range = presetFile('nfp6000-dma').values.tlpOverhead.range.map(ns);
+  const tolerance = DEFAULT_SEARCH.tolerance * (range[1] - range[0]) + 0.0005;
+  assert.ok(Math.abs(ns(fitted.values.tlpOverhead.value) - TLP_OVERHEAD) <= tolerance, `${fitted.values.tlpOverhead.value} (±${tolerance})`);
+  assert.equal(Object.keys(fitted.values), ['tlpOverhead'], '--fit fits only what it names');
+  assert.is(fitted.base, 'nfp6000-dma');
+  assert.match(r.stdout, /tlpRate\s+not fitted: not in --fit/);
+  assert.ok(fs.existsSync(path.join(fitOut, 'bw_wr.svg')));
+});
+
+test.run();

@@ -1,0 +1,81 @@
+/**
+ * Reading measurements: a pcie-bench file is known by its columns and rows
+ * (latency, throughput by size, throughput by window), its throughput kept
+ * in Gb/s with the simulated GB/s scaled by 8 bits a byte; the simple format
+ * groups rows by scenario and metric, an empty cell leaving the scenario's
+ * default. Every point says which file and line it came from.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { measuredCurves } from '../../src/calibrate/curves.js';
+import { tempDir } from '../helpers.js';
+
+const dir = tempDir('pciesim-measured-');
+const write = (name: string, lines: string[]) => {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+};
+const BW_HEADER = 'Test,PAT,Cache,HO,DO,WinSZ,SZ,Time(cyc),Time,Bytes,Trans,BW (GB/s),Trans/s';
+
+test('pcie-bench latency: the LAT_DMA_RD rows\' medians, one transfer in flight, on the platform given', () => {
+  const file = write('lat.csv', [
+    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    'LAT_DMA_RD,Seq,HWarm,0,0,8192,64,547.5',
+    'LAT_CMD_RD,Seq,HWarm,0,0,8192,64,400',
+    'LAT_DMA_RD,Seq,HWarm,0,0,8192,2048,1133.3',
+  ]);
+  const [c, ...rest] = measuredCurves(file, 'nfp6000-xeon-e5-2630v4', null);
+  assert.is(rest.length, 0);
+  assert.is(c!.metric, 'dma.latency_ns.p50');
+  assert.is(c!.scale, 1);
+  assert.equal(c!.points.map((p) => [p.x, p.measured, p.origin]), [[64, 547.5, `${file}: line 2`], [2048, 1133.3, `${file}: line 4`]]);
+  assert.equal(c!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, pattern: 'sequential', inFlight: 1, transfers: 50 });
+});
+
+test('pcie-bench throughput by size: one curve per direction, warm rows only, Gb/s against GB/s × 8', () => {
+  const file = write('sz.csv', [
+    BW_HEADER,
+    'BW_DMA_RD,Rand,HWarm,0,0,8192,64,1,1,1,1,31.9,1',
+    'BW_DMA_RD,Rand,HWarm,0,0,8192,130,1,1,1,1,35.0,1',
+    'BW_DMA_RD,Rand,Cold,0,0,8192,64,1,1,1,1,20.0,1',
+    'BW_DMA_WR,Rand,HWarm,0,0,8192,64,1,1,1,1,24.3,1',
+    'BW_DMA_WR,Rand,HWarm,0,0,8192,128,1,1,1,1,42.4,1',
+  ]);
+  const curves = measuredCurves(file, undefined, null);
+  assert.equal(curves.map((c) => c.name), ['bw_rd', 'bw_wr']);
+  const rd = curves[0]!;
+  assert.is(rd.scale, 8, '1 GB/s simulated is 8 Gb/s measured');
+  assert.is(rd.unit, 'Gb/s');
+  assert.equal(rd.points.map((p) => p.measured), [31.9, 35.0]);
+  // Random addresses in cache-line slots: a 130-byte transfer takes three lines; no platform given, none set.
+  assert.equal(rd.points[1]!.params, { op: 'read', size: 130, window: 8192, pattern: 'random', alignment: 192, transfers: 2000 });
+});
+
+test('pcie-bench throughput by window: the IOMMU scenario, translated in the host\'s page size or not at all', () => {
+  const lines = [BW_HEADER, ...[4096, 1048576, 67108864].map((w) => `BW_DMA_WR,Rand,HWarm,0,0,${w},256,1,1,1,1,40,1`)];
+  const file = write('win.csv', lines);
+  const [on] = measuredCurves(file, 'p', '4k');
+  assert.is(on!.name, 'win_wr_256');
+  assert.is(on!.scenario, 'iommu-window');
+  assert.equal(on!.points.map((p) => p.x), [4096, 1048576, 67108864]);
+  assert.equal(on!.points[0]!.params, { platform: 'p', op: 'write', size: 256, window: 4096, iommu: 'on', pageSize: '4k' });
+  assert.is(measuredCurves(file, 'p', null)[0]!.points[0]!.params.iommu, 'off');
+});
+
+test('the simple format: one curve per scenario and metric, parameters from the other columns, empty ones left to the scenario', () => {
+  const file = write('simple.csv', [
+    'scenario,metric,x,measured,op,size,inFlight',
+    'dma-bandwidth,dma.latency_ns.p50,64,550,read,64,1',
+    'dma-bandwidth,dma.throughput_gbytes_per_s,256,6.6,write,256,',
+    'dma-bandwidth,dma.latency_ns.p50,512,700,read,512,1',
+  ]);
+  const curves = measuredCurves(file, undefined, null);
+  assert.equal(curves.map((c) => [c.metric, c.points.length]), [['dma.latency_ns.p50', 2], ['dma.throughput_gbytes_per_s', 1]]);
+  assert.equal(curves[1]!.points[0]!.params, { op: 'write', size: 256 });
+  assert.is(curves[1]!.scale, 1, 'the simple format is in pciesim\'s own units');
+});
+
+test.run();
