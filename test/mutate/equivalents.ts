@@ -44,6 +44,11 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   { target: 'kernel', near: '+(t1 < t0)', what: '< → <=', why: 'differs only when t0 = t1: then either child is returned only if it is the earliest, and that tie returns -1' },
   { target: 'kernel', near: '+(t3 < t2)', what: '< → <=', why: 'differs only when t2 = t3: then either child is returned only if it is the earliest, and that tie returns -1' },
   { target: 'kernel', near: '-+(ty < tx)', what: '< → <=', why: 'differs only when tx = ty, which returns -1' },
+  { target: 'kernel', near: 'c < last; c = 4 * i + 1', what: '< → <=', why: `at c = last the hole steps onto padding (${PADDING}) and siftUp brings the last event back up` },
+  { target: 'kernel', near: 'c < this.n; c = 4 * i + 1', what: '< → <=', why: `at c = n the children are padding: ${PADDING}` },
+  { target: 'kernel', near: 'siftUpByKey(i) { while (i > 0)', what: '> → >=', why: 'at the root the parent index is -1, whose time reads undefined: never before, so the loop returns' },
+  { target: 'kernel', near: 't1 = time[(c + 1) | 0]', what: '1 → 0', why: 'every call then sees t0 = t1 and returns -1: the exact path picks the same child, only slower' },
+  { target: 'kernel', near: 't2 = time[(c + 2) | 0]', what: '2 → 3', why: 'every call then sees t2 = t3 and returns -1: the exact path picks the same child, only slower' },
 
   // models/pcie/credits.ts
   { target: 'credits', near: 'advertised = new Float64Array(2 * CREDIT_CLASS_COUNT)', what: '2 → 3', why: 'a longer array than the six pools use' },
