@@ -16,38 +16,26 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { presetParams } from '../preset-params.js';
-import { xenPlatformParams } from '../../models/xen/platform.js';
 import { kvmCostParams } from '../../models/kvm/costs.js';
-import { hyperDmabufCostParams } from '../../models/dmabuf/hyper-dmabuf-costs.js';
+import { callNs, close, ns, pvUnmapNs, RT, shootdownNs, x } from './xen-sums.js';
 import { runStudy } from './study.js';
-
-const x = presetParams(xenPlatformParams, 'xen-x86');
-const NS = 1000; // ps
-const RT = x.hypercallCycles / x.cpuGHz; // ns
-const ns = (ps: number) => ps / NS;
-const shootdownNs = (vcpus: number) => ((vcpus - 1) * x.ipiSendPerTarget + Math.max(x.tlbFlush, vcpus > 1 ? x.ipi : 0)) / NS;
-/** One hypercall of `workNs`: its round trips (one per ms of work begun) and the work. */
-const callNs = (workNs: number) => RT * Math.max(1, Math.ceil(workNs * NS / x.preemptAfter)) + workNs;
-const unmapNs = (ops: number, vcpus: number) => callNs(ops * ns(x.unmapPerOp)) + Math.ceil(ops / x.flushEvery) * shootdownNs(vcpus);
-const close = (actual: number, expected: number, tol: number, what: string) =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} against ${expected} derived`);
 
 test('hypercall-costs, per-use grants in batches of 64: map, unmap (by dom0\'s vCPUs) and a whole use per page', () => {
   const B = 64;
   for (const vcpus of [1, 4, 16]) {
     const m = runStudy('hypercall-costs', { batch: B, vcpus }).m;
     // 1 vCPU: no IPI, 325 ns; 4: three IPIs, 365 ns; 16: fifteen, 403 ns (the reading's figures).
-    close(m['rounds.unmap_per_op_ns'], unmapNs(B, vcpus) / B, 1e-3, `unmap per op, ${vcpus} vCPUs`);
+    close(m['rounds.unmap_per_op_ns'], pvUnmapNs(B, vcpus) / B, 1e-3, `unmap per op, ${vcpus} vCPUs`);
     close(m['rounds.map_per_op_ns'], callNs(B * ns(x.mapPerOp)) / B, 1e-3, 'map per op');
     // Grant, map, unmap, end: 0.91 µs a page with 4 vCPUs.
-    const round = B * ns(x.grantWrite) + callNs(B * ns(x.mapPerOp)) + unmapNs(B, vcpus) + B * ns(x.grantWrite);
+    const round = B * ns(x.grantWrite) + callNs(B * ns(x.mapPerOp)) + pvUnmapNs(B, vcpus) + B * ns(x.grantWrite);
     close(m['rounds.round_per_op_ns'], round / B, 1e-3, 'a use per page');
   }
 });
 
 test('hypercall-costs: a page used alone costs 3.8 µs; with persistent grants the one grant and map spread over the 8 uses (66 ns); grant copy 0.86 µs', () => {
   const one = runStudy('hypercall-costs', { batch: 1 }).m;
-  close(one['rounds.round_per_op_ns'], 2 * ns(x.grantWrite) + callNs(ns(x.mapPerOp)) + unmapNs(1, 4), 1e-3, 'batch of 1');
+  close(one['rounds.round_per_op_ns'], 2 * ns(x.grantWrite) + callNs(ns(x.mapPerOp)) + pvUnmapNs(1, 4), 1e-3, 'batch of 1');
   const persistent = runStudy('hypercall-costs', { batch: 64, grants: 'persistent', rounds: 8 }).m;
   close(persistent['rounds.round_per_op_ns'], (64 * ns(x.grantWrite) + callNs(64 * ns(x.mapPerOp))) / (8 * 64), 1e-3, 'persistent');
   assert.is(persistent['xen.hypercalls'], 1);
@@ -90,7 +78,7 @@ test('gref-schemes, 4K frame: hypercalls of a whole share, counted op by op (25 
 test('gref-schemes, 4K frame: import latency step by step (4.05, 4.08 and 4.07 ms), and the teardown', () => {
   const mapNs = ns(x.mapPerOp), unmapOpNs = ns(x.unmapPerOp);
   const data = callNs(N * mapNs); // 4.05 ms of work: preempted and continued four times
-  const metaPage = callNs(mapNs) + unmapNs(1, V); // map one page, read it, unmap it (one shootdown)
+  const metaPage = callNs(mapNs) + pvUnmapNs(1, V); // map one page, read it, unmap it (one shootdown)
   const expected = {
     flat: data,
     directory: D * metaPage + data,
@@ -101,7 +89,7 @@ test('gref-schemes, 4K frame: import latency step by step (4.05, 4.08 and 4.07 m
     close(m['share.import_latency_us'], expected[scheme] / 1000, 1e-4, `${scheme} import (µs)`);
     if (scheme !== 'multilevel') continue;
     // dom0 unmaps the data (2.43 ms of work, continued twice; 254 shootdowns), then the guest ends access to every entry.
-    close(m['share.teardown_latency_us'], (unmapNs(N, V) + (N + L2 + 1) * ns(x.grantWrite)) / 1000, 1e-4, 'multi-level teardown (µs)');
+    close(m['share.teardown_latency_us'], (pvUnmapNs(N, V) + (N + L2 + 1) * ns(x.grantWrite)) / 1000, 1e-4, 'multi-level teardown (µs)');
   }
 });
 
@@ -120,23 +108,6 @@ test('xen-vs-kvm: the crossing between 16 and 32 scattered pages (Xen flat 18.9 
     close(runStudy('xen-vs-kvm', { scheme: 'kvm-udmabuf', pages: n }).m.share_latency_us, kvmShare(n) / 1000, 1e-4, `KVM, ${n} pages (µs)`);
   }
   assert.ok(xenShare(16) < kvmShare(16) && kvmShare(32) < xenShare(32), 'the crossing is where the reading puts it');
-});
-
-test('hyper-dmabuf: the importer\'s EXPORT_FD of a 1080p frame, 1.19 ms: a polled round trip, then three dependent batched maps', () => {
-  const hd = hyperDmabufCostParams.parse({});
-  const n = 2025, l2 = Math.ceil(n / 1024);
-  // The importer is an HVM guest with 2 vCPUs: its unmaps change the p2m page by page, one shootdown a page
-  // (one IPI to the other vCPU, 100 ns to send, then the longer of the flush and the IPI's handling).
-  const hvmUnmap = (ops: number) => callNs(ops * ns(x.unmapPerOp)) + ops * shootdownNs(2);
-  const expected =
-    ns(hd.syscall) +
-    // EXPORT_FD: the request copied into the ring and notified; the sender checks, sleeps one poll, finds the answer.
-    ns(x.ringCopyPerMessage) + RT + ns(hd.pollInterval) +
-    // Top page mapped and unmapped, the second-level pages mapped, the data (1.01 ms of work: one continuation), L2 unmapped.
-    callNs(ns(x.mapPerOp)) + hvmUnmap(1) + callNs(l2 * ns(x.mapPerOp)) + callNs(n * ns(x.mapPerOp)) + hvmUnmap(l2) +
-    // The sg_table of the pages and the local dma-buf.
-    ns(hd.sgTable + n * hd.sgTablePerPage) + ns(hd.exportDmabuf);
-  close(runStudy('hyper-dmabuf', { pages: n }).m['share.import_latency_us'], expected / 1000, 1e-4, 'EXPORT_FD (µs)');
 });
 
 test.run();
