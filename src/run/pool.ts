@@ -67,7 +67,8 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       return true;
     };
     const local = o.local;
-    let workersReady = 0;
+    /** The local thread runs tasks only until the first worker has started. */
+    let aWorkerIsReady = false;
     const workerCount = Math.min(o.jobs, o.tasks.length);
     for (let i = 0; i < workerCount; i++) {
       const w = new Worker(o.worker, { workerData: o.workerData });
@@ -80,7 +81,7 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
           inBatch.set(w, left);
           if (left > 0) return;
         } else {
-          workersReady++;
+          aWorkerIsReady = true;
         }
         feed(w);
       });
@@ -89,7 +90,7 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     }
     if (local) {
       void (async () => {
-        while (!failed && queue.length > 0 && workersReady === 0) {
+        while (!failed && queue.length > 0 && !aWorkerIsReady) {
           const task = queue.shift()!;
           let result: R;
           try {

@@ -23,11 +23,21 @@ export const HEADER = { mem64: 16, mem32: 12, completion: 12 } as const;
 type Gen = 3 | 4 | 5;
 type Lanes = 4 | 8 | 16;
 
+/** The share of a busy link's wire time left to TLPs at MPS 256: what SKP ordered sets and one Ack and one UpdateFC per Ack latency limit leave. */
+export function tlpShare(lanes: Lanes): number {
+  const dllp = (8 / lanes) * GEN3_LANE_BYTE_PS;
+  return 1 - 1 / 375 - (2 * dllp) / (ACK_LIMIT_MPS256[lanes]! * GEN3_SYMBOL_PS);
+}
+
 /** Wire bytes/s left to TLPs (framing included) on a link of `lanes` at generation `gen`, MPS 256: raw × share. */
 export function tlpWireRate(gen: Gen, lanes: Lanes): number {
   const raw = lanes * 8e9 * 2 ** (gen - 3) * (128 / 130) / 8;
-  const dllp = (8 / lanes) * GEN3_LANE_BYTE_PS;
-  return raw * (1 - 1 / 375 - (2 * dllp) / (ACK_LIMIT_MPS256[lanes]! * GEN3_SYMBOL_PS));
+  return raw * tlpShare(lanes);
+}
+
+/** Nanoseconds one TLP of `bytes` on the wire (framing included) takes on an idle link: its bytes striped over the lanes. */
+export function tlpWireNs(gen: Gen, lanes: Lanes, bytes: number): number {
+  return (bytes / lanes) * GEN3_LANE_BYTE_PS / 2 ** (gen - 3) / 1000;
 }
 
 /** Payload bytes/s of a stream of TLPs of `payload` bytes with `header` bytes of header. */

@@ -30,11 +30,11 @@ import { DOWNSTREAM_PORT, ENDPOINT, ROOT_COMPLEX, UP, UPSTREAM_PORT, type PcieEl
 /** Decimal GB/s, as the other PCIe statistics. */
 const BYTES_PER_GB = 1e9;
 
-const params = z.strictObject({
+export const integratedParams = z.strictObject({
   latency: duration().describe('Time through the north bridge after the path has carried the TLP, e.g. "50 ns"'),
   bandwidth: rate().describe('Bytes per second the path carries per direction, e.g. "32 GB/s"'),
 });
-type Params = z.output<typeof params>;
+type Params = z.output<typeof integratedParams>;
 
 /** One direction: TLPs carried in arrival order, then delivered `latency` later. */
 class NorthBridgeDirection implements TlpReceiver, TlpSender {
@@ -134,7 +134,7 @@ function checkEnds(self: TopologyLink): TopologyIssue[] {
 export const integratedType = defineComponent({
   type: 'pcie.integrated',
   description: 'A device integrated in the CPU on a root port through the north bridge: no PCIe link (no lanes, no credits), a latency and a bandwidth per direction',
-  params,
+  params: integratedParams,
   stats: (['up', 'down'] as const).flatMap((dir) => {
     const what = dir === 'up' ? 'towards the root complex' : 'towards the device';
     return [
