@@ -15,7 +15,7 @@
  * TLPs are counted once each, as distinct TLPs created, not once per link
  * they cross: the TLPs the endpoint's link carried in both directions (every
  * MWr and MRd crosses it up, every CplD down). Per run it prints
- *   tlps=<n> wall=<s> rate=<TLPs per second> events=<n> events/s=<n>
+ *   tlps=<n> wall=<s> rate=<TLPs per second> events=<n> events/TLP=<n> events/s=<n>
  * The wall time is runScenario's: building the components and collecting
  * the metrics are inside it (2-4 ms together, measured on a run with no
  * transfers, against about 2 s of run at the default size), and so is the
@@ -100,7 +100,7 @@ async function bench(op: 'read' | 'write'): Promise<void> {
     fs.rmSync(dir, { recursive: true });
   }
   console.log(`fabric ${op.padEnd(5)} tlps=${tlps} wall=${wall.toFixed(3)} rate=${Math.round(tlps / wall)} TLPs/s ` +
-    `events=${r.events} events/s=${Math.round(r.events / wall)} simulated=${m['dma.throughput_gbytes_per_s']!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}` +
+    `events=${r.events} events/TLP=${(r.events / tlps).toFixed(2)} events/s=${Math.round(r.events / wall)} simulated=${m['dma.throughput_gbytes_per_s']!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}` +
     `${direct ? ' (no switch)' : ''}${traceFigures}`);
 }
 
