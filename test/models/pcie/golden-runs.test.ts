@@ -23,7 +23,7 @@
  * GOLDEN holds, per case, the first 16 hex digits of SHA-256 over the result
  * JSON and over trace.arrow, produced by this file's `--print` mode
  * (`node dist/test/models/pcie/golden-runs.test.js --print`) on the packet
- * path before issue 16's event folding (commit 1277203). They are not derived
+ * path as of commit 1277203, before any attempt to fold events. They are not derived
  * values: they only say "as the earlier code computed". If a change is meant
  * to alter results (a model fix), regenerate them in the same commit and say
  * so in its message.
