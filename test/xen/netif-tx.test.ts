@@ -1,0 +1,149 @@
+/**
+ * The netback transmit study (workloads.netif-tx on scenarios/xen-netback):
+ * a packet's slots and grant ops from netif.h and netback's rules; a short
+ * stream's hypercalls, copies and events counted step by step; the
+ * saturated rate as a closed form of the presets' per-op costs; and the
+ * fitted xen-x86 and linux-netif presets reproducing the published figures
+ * they were fitted to (SOURCES.md, Xen netback and blkback measurements).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cli, ROOT, runJson, statsOf } from '../helpers.js';
+import { presetParams, presetValuesOf } from '../preset-params.js';
+import { xenPlatformParams } from '../../models/xen/platform.js';
+import { netifTxPacket } from '../../models/xen/netif.js';
+import { duration } from '../../src/scenario/units.js';
+
+const run = (sets: Record<string, string | number>) => statsOf(runJson('xen-netback', sets));
+
+/** The study's host clock (the scenario sets it on the hypervisor), and the presets it runs on. */
+const scenario = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'xen-netback.json'), 'utf8'));
+const cpuGHz: number = scenario.components.find((c: { name: string }) => c.name === 'xen').params.cpuGHz;
+const x = presetParams(xenPlatformParams, 'xen-x86', { cpuGHz });
+const stack = presetValuesOf('linux-netif');
+const S = duration().parse(stack.stackPerPacket); // ps
+const RT = Math.round((x.hypercallCycles / x.cpuGHz) * 1000); // ps, as the hypervisor rounds it
+const r = x.ringCopyPerMessage; // ps
+
+test('a packet\'s ring slots and grant ops, by size and mode', () => {
+  // 64 B: one page, one slot; under the 128-byte header copy, so 'map' copies it all and maps nothing.
+  assert.equal(netifTxPacket(64, 4096, 'copy'), { slots: 1, pages: 1, pageBytes: [64], copies: [64], maps: 0, memcpyBytes: 0 });
+  assert.equal(netifTxPacket(64, 4096, 'map'), { slots: 1, pages: 1, pageBytes: [64], copies: [64], maps: 0, memcpyBytes: 0 });
+  assert.equal(netifTxPacket(64, 4096, 'premapped'), { slots: 1, pages: 1, pageBytes: [64], copies: [], maps: 0, memcpyBytes: 64 });
+  // A full frame (1514 B) needs no GSO slot; one byte more does.
+  assert.is(netifTxPacket(1514, 4096, 'map').slots, 1);
+  assert.is(netifTxPacket(1515, 4096, 'map').slots, 2);
+  // 64 KiB GSO: 16 pages and the extra-info slot; copy: 16 page copies; map: the 128-byte header copied, all 16 pages mapped
+  // (the first holds more than the header).
+  const gso = netifTxPacket(65536, 4096, 'map');
+  assert.equal([gso.slots, gso.pages, gso.copies, gso.maps], [17, 16, [128], 16]);
+  assert.equal(netifTxPacket(65536, 4096, 'copy').copies, new Array(16).fill(4096));
+  // 4,097 B: a full page and one byte; both pages mapped.
+  assert.equal([netifTxPacket(4097, 4096, 'map').maps, netifTxPacket(4097, 4096, 'map').pageBytes], [2, [4096, 1]]);
+  // 200 B: the header copied, the first page (200 > 128 bytes) mapped too.
+  assert.is(netifTxPacket(200, 4096, 'map').maps, 1);
+  for (const bad of [0, -64, 1.5]) assert.throws(() => netifTxPacket(bad, 4096, 'copy'), /positive integer/);
+});
+
+test('four 64-byte packets, grant copy: hypercalls, copies and events counted step by step', () => {
+  // The guest's transmit of one packet: stack, a grant write, the request into the ring; the first publish crosses
+  // req_event (1 at ring init) and notifies: one send hypercall. The other three do not (req_event stays 1).
+  const front = S + x.grantWrite + r;
+  // All four are published before netback's upcall can start (the send's round trip, then delivery and upcall):
+  // so its first poll takes all four.
+  assert.ok(4 * front + RT < RT + x.eventDelivery + x.upcall, 'the four publishes precede netback waking');
+  const m = run({ grants: 'copy', packets: 4 });
+  // Setup: alloc_unbound and bind_interdomain. Guest: one notify. netback: one poll, one GNTTABOP_copy of 4 ops,
+  // then four response publishes, of which the first crosses rsp_event (netfront re-armed it at rsp_cons + 1 = 1):
+  // one notify. netfront wakes, collects the four responses, ends the four grants: no hypercall.
+  assert.is(m['vif.napi_polls'], 1);
+  assert.is(m['xen.copy_ops'], 4);
+  assert.is(m['vif.request_notifies'], 1);
+  assert.is(m['vif.response_notifies'], 1);
+  assert.is(m['xen.event_sends'], 2);
+  assert.is(m['xen.hypercalls'], 2 + 1 + 1 + 1);
+  assert.equal([m['xen.map_ops'], m['xen.unmap_ops'], m['xen.tlb_flushes']], [0, 0, 0]);
+  assert.is(m['vif.packets'], 4);
+});
+
+test('per-packet maps (64 KiB, socket): ops per packet, one call per poll and per dealloc batch, a shootdown IPI to each other dom0 vCPU', () => {
+  const N = 300, Q = 2, vcpus = 4;
+  const m = run({ grants: 'map', packetBytes: 65536, traffic: 'socket', queues: Q, packets: N, dom0Vcpus: vcpus });
+  const packets = N * Q;
+  assert.is(m['vif.packets'], packets);
+  assert.is(m['xen.copy_ops'], packets, 'one header copy a packet');
+  assert.is(m['xen.map_ops'], 16 * packets);
+  assert.is(m['xen.unmap_ops'], 16 * packets, 'every mapped page unmapped');
+  // Each poll issues one copy and one map call; each dealloc wake-up one unmap call; every send is one call.
+  const polls = m['vif.napi_polls'], deallocs = m['vif.dealloc_batches'];
+  assert.is(m['xen.event_sends'], m['vif.request_notifies'] + m['vif.response_notifies']);
+  assert.is(m['xen.hypercalls'], 2 * Q + 2 * polls + deallocs + m['xen.event_sends']);
+  assert.ok(polls >= Math.ceil(packets / 64), 'at most 64 packets a poll');
+  // A PV dom0's unmaps: one shootdown per 32 ops of a batch, at least one per batch; each an IPI to the 3 other vCPUs.
+  const flushes = m['xen.tlb_flushes'];
+  assert.ok(flushes >= Math.ceil((16 * packets) / 32) && flushes <= deallocs + (16 * packets) / 32, `${flushes} shootdowns`);
+  assert.is(m['xen.ipis'], flushes * (vcpus - 1));
+});
+
+test('premapped: the pool granted and mapped once per queue, no grant op per packet', () => {
+  const m = run({ grants: 'premapped', queues: 2, packets: 500 });
+  // 256 pool pages a queue (one per ring slot) in one map call each; nothing else touches the grant table.
+  assert.equal([m['xen.map_ops'], m['xen.copy_ops'], m['xen.unmap_ops']], [2 * 256, 0, 0]);
+  // The guest's table starts with one frame of 512 entries, 8 reserved: the 512 pool grants need a second frame
+  // (one growth hypercall).
+  const growth = Math.ceil((8 + 2 * 256) / 512) - 1;
+  assert.is(m['xen.hypercalls'], 2 * 2 + growth + 2 + m['xen.event_sends']);
+});
+
+test('saturated grant copy: the rate is netback\'s vCPU time per packet, a closed form of the per-op costs', () => {
+  const N = 20000;
+  const m = run({ grants: 'copy', packets: N });
+  // netback's vCPU per packet: take the request (a ring copy), one copy op (its work and 64 bytes at the
+  // hypervisor's copy rate), the receiving stack, the response (a ring copy); per poll one copy call's round
+  // trip; per response notify one send's round trip. netfront is faster (the ring stays full), so netback's vCPU
+  // is busy from its first wake-up (one notify's round trip, delivery and upcall after the first publish) to the end.
+  const perPacket = r + x.copyPerOp + (64 * 1000) / x.copyBandwidth + S + r;
+  const busy = N * perPacket + (m['vif.napi_polls'] + m['vif.response_notifies']) * RT;
+  const firstWake = S + x.grantWrite + r + RT + x.eventDelivery + x.upcall;
+  const expected = (N * 1e12) / (firstWake + busy);
+  const rel = Math.abs(m['vif.packets_per_s'] - expected) / expected;
+  assert.ok(rel < 1e-3, `${m['vif.packets_per_s']} against ${expected} (${(100 * rel).toFixed(3)}%)`);
+  // Without the counted round trips it is an upper bound: at most 1 / (per-packet work).
+  assert.ok(m['vif.packets_per_s'] < 1e12 / perPacket);
+  assert.ok(m['dom0.vcpu_utilization'] > 0.24 && m['guest.vcpu_utilization'] < 0.5, 'netback\'s vCPU (1 of dom0\'s 4) is the bottleneck');
+});
+
+/**
+ * The fit (README, Xen costs from measurements) ended with every fitted point under 0.02% from its figure
+ * except the premapped iperf3 one, which the later ring-copy fit moved to +1.26%. What the presets hold may
+ * differ from the fit's own values by the fit's resolution: golden-section search to 0.1% of each range, i.e.
+ * 1.9 ns of copyPerOp (0.24% of netback's 806 ns a packet) and 0.48 ns of ringCopyPerMessage, two messages a
+ * packet on each side (0.35% of 278 ns). So: each 64-byte rate within 0.6%, their ratio within 1.2%.
+ */
+test('the fitted presets reproduce the published netback figures: 3.6 against 1.24 Mpps (ratio 2.90), 28 Gbit/s premapped', () => {
+  const premapped = run({ grants: 'premapped' })['vif.packets_per_s'];
+  const perPacket = run({ grants: 'map' })['vif.packets_per_s'];
+  const within = (v: number, target: number, tol: number, what: string) =>
+    assert.ok(Math.abs(v - target) / target <= tol, `${what}: ${v} against ${target}`);
+  within(premapped, 3.6e6, 0.006, 'premapped, 64 B');
+  within(perPacket, 1.24e6, 0.006, 'per-packet grants, 64 B');
+  within(premapped / perPacket, 3.6 / 1.24, 0.012, 'ratio');
+  const iperf = run({ grants: 'premapped', packetBytes: 65536, traffic: 'socket', queues: 2, packets: 3000 })['vif.throughput_gbits_per_s'];
+  within(iperf, 28, 0.015, 'iperf3 premapped, 2 queues');
+  // The per-packet map figure is not reached (SOURCES.md): with the map cost's estimate the study is far faster than 14.5.
+  const mapped = run({ grants: 'map', packetBytes: 65536, traffic: 'socket', queues: 2, packets: 3000 })['vif.throughput_gbits_per_s'];
+  assert.ok(mapped > 1.4 * 14.5, `iperf3 with maps per packet: ${mapped} Gbit/s`);
+});
+
+test('bad input: exit code 2, the field named, no stack trace', () => {
+  for (const [set, field] of [['packets=0', 'packets'], ['grants=persistent', 'grants'], ['packetBytes=0', 'packetBytes']] as const) {
+    const res = cli(['run', 'xen-netback', '--set', set, '--json']);
+    assert.is(res.code, 2, set);
+    assert.match(res.stderr, field, set);
+    assert.not.match(res.stderr, /\n\s+at /, `${set}: no stack trace`);
+  }
+});
+
+test.run();
