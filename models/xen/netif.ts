@@ -1,8 +1,10 @@
 /**
- * The PV network protocol's transmit side as data (Xen public/io/netif.h,
- * Linux drivers/net/xen-netfront.c and drivers/net/xen-netback), no time:
- * how many ring slots a packet takes and which grant operations netback
- * issues for it under each way of reaching the guest's pages.
+ * The PV network protocol as data (Xen public/io/netif.h, Linux
+ * drivers/net/xen-netfront.c and drivers/net/xen-netback), no time: the
+ * rings' entries, and how many slots a transmitted packet takes and which
+ * grant operations netback issues for it under each way of reaching the
+ * guest's pages (a received packet of up to a page takes one slot and one
+ * grant copy, or a memcpy into a premapped page).
  *
  *  - 'copy': every slot's bytes are grant-copied into dom0 (GNTTABOP_copy),
  *    as netback's transmit path did before Linux 3.15 and its receive path
@@ -29,6 +31,22 @@ export type NetifGrantMode = (typeof NETIF_GRANT_MODES)[number];
  * a page holds 256 (NET_TX_RING_SIZE).
  */
 export const NETIF_TX_SLOT_BYTES = 12;
+
+/**
+ * Bytes of a receive ring entry: struct netif_rx_request (id 2, pad 2,
+ * gref 4) and struct netif_rx_response (id 2, offset 2, flags 2, status 2)
+ * are 8 each (Xen public/io/netif.h): 256 to a page (NET_RX_RING_SIZE).
+ */
+export const NETIF_RX_SLOT_BYTES = 8;
+
+/** A receive buffer is one XEN_PAGE_SIZE page (4096 on every architecture, Linux include/xen/page.h): the largest packet one rx slot takes. */
+export const NETIF_RX_BUFFER_BYTES = 4096;
+
+/** Linux drivers/net/xen-netfront.c: RX_COPY_THRESHOLD, bytes of a received packet netfront copies into the skb's linear area. */
+export const NETFRONT_RX_COPY_THRESHOLD = 256;
+
+/** Linux drivers/net/xen-netback/rx.c: COPY_BATCH_SIZE, grant-copy ops per GNTTABOP_copy on the receive path (and RX_BATCH_SIZE, packets per pass, is 64 too). */
+export const NETBACK_RX_COPY_BATCH = 64;
 
 /** Linux drivers/net/xen-netback/common.h: XEN_NETBACK_TX_COPY_LEN, the header bytes grant-copied into the skb's linear area. */
 export const NETBACK_TX_COPY_LEN = 128;
