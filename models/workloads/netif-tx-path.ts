@@ -110,6 +110,7 @@ function* collect(s: NetifStream, queue: TxQueue): ProcessBody<void> {
     const done = yield* ring.takeResponses();
     const refs: number[] = [];
     for (const r of done) {
+      // A packet's grants end with its first response; its other slots, and premapped packets, hold none.
       const granted = queue.outstanding.get(r.packet);
       if (granted === undefined) continue;
       queue.outstanding.delete(r.packet);

@@ -78,7 +78,7 @@ export interface NetifStream {
 }
 
 class Netif implements Component, NetifStream {
-  sim: Simulation;
+  readonly sim: Simulation;
   host!: XenHost;
   guest!: Domain;
   dom0!: Domain;
