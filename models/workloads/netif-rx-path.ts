@@ -62,9 +62,8 @@ export function* startRx(s: NetifStream): ProcessBody<void> {
 
 /** dom0's sender: the stack's work per packet, then into netback's queue (waiting while it is full). */
 function* sender(s: NetifStream, queue: RxQueue): ProcessBody<void> {
-  const fromSocket = s.p.traffic === 'socket' ? s.copyTime(s.p.packetBytes) : 0;
   for (let id = 0; id < s.p.packets; id++) {
-    yield* s.dom0.vcpus.use(s.stackPerPacket + fromSocket);
+    yield* s.dom0.vcpus.use(s.stackPerPacket + s.sendPerPacket);
     yield queue.skbs.put(id);
   }
 }
@@ -97,7 +96,7 @@ function* guestRx(s: NetifStream, queue: RxQueue): ProcessBody<void> {
 /** netfront's NAPI poll: the responses, the stack, the grants ended and renewed, the buffers posted again. */
 function* netfrontPoll(s: NetifStream, queue: RxQueue): ProcessBody<void> {
   const { p, host, guest, dom0 } = s;
-  const perPacket = s.stackPerPacket + s.copyTime(Math.min(p.packetBytes, NETFRONT_RX_COPY_THRESHOLD)) + (p.traffic === 'socket' ? s.copyTime(p.packetBytes) : 0);
+  const perPacket = s.stackPerPacket + s.copyTime(Math.min(p.packetBytes, NETFRONT_RX_COPY_THRESHOLD)) + s.receivePerPacket;
   let got = 0;
   while (got < p.packets) {
     yield* queue.ring.awaitResponses();

@@ -3,7 +3,7 @@
  * Linux runs it:
  *
  *  - netfront's transmit (xennet_start_xmit, on a guest vCPU): the sending
- *    stack's per-packet work (and, from a socket, copying the bytes in); a
+ *    stack's per-packet work (and a socket write's copy of the bytes); a
  *    grant per page (premapped: the bytes copied into a pre-granted pool
  *    page instead); the requests into the ring, published, and an event
  *    only if netback asked for one (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY);
@@ -14,7 +14,7 @@
  *    NAPI-weight packets taken off the ring; one GNTTABOP_copy for all the
  *    poll's copy ops and one GNTTABOP_map_grant_ref for all its map ops
  *    (premapped: a memcpy of the headers); the receiving stack's per-packet
- *    work (and, to a socket, copying the bytes out); responses for the
+ *    work (and a socket's receive up to the application); responses for the
  *    packets nothing stays mapped for, one publish per packet
  *    (xenvif_idx_release). With nothing left it re-arms the request event
  *    and sleeps (RING_FINAL_CHECK_FOR_REQUESTS).
@@ -78,13 +78,13 @@ export function* startTx(s: NetifStream): ProcessBody<void> {
 function* netfront(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessBody<void> {
   const { p, guest, dom0, host } = s;
   const premapped = p.grants === 'premapped';
-  const bytesCopied = (p.traffic === 'socket' ? p.packetBytes : 0) + (premapped ? p.packetBytes : 0);
+  const perPacket = s.stackPerPacket + s.sendPerPacket + (premapped ? s.copyTime(p.packetBytes) : 0);
   for (let id = 0; id < p.packets; id++) {
     while (queue.ring.ring.freeRequests() < pkt.slots) {
       yield* queue.ring.awaitResponses();
       yield* collect(s, queue);
     }
-    yield* guest.vcpus.use(s.stackPerPacket + s.copyTime(bytesCopied));
+    yield* guest.vcpus.use(perPacket);
     let refs: number[];
     if (premapped) {
       refs = Array.from({ length: pkt.pages }, () => queue.pool[queue.poolNext++ % queue.pool.length]!);
@@ -144,8 +144,7 @@ function* netback(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessBo
       if (mapped.mappings.length !== batch * pkt.maps) throw new Error(`model bug: ${s.name}: a transmit grant failed to map (${mapped.statuses.join(',')})`);
       mappings = mapped.mappings;
     }
-    const toSocket = p.traffic === 'socket' ? s.copyTime(p.packetBytes) : 0;
-    yield* dom0.vcpus.use(s.copyTime(batch * pkt.memcpyBytes) + batch * (s.stackPerPacket + toSocket));
+    yield* dom0.vcpus.use(s.copyTime(batch * pkt.memcpyBytes) + batch * (s.stackPerPacket + s.receivePerPacket));
     received += batch;
     s.delivered(batch);
     if (pkt.maps > 0) {

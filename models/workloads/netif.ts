@@ -35,11 +35,12 @@ const params = z.strictObject({
   packetBytes: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes per packet as the driver gets it (on transmit a GSO packet up to 64 KiB; on receive up to one 4 KiB buffer)'),
   packets: z.number().int().min(1).describe('Packets each queue carries'),
   queues: z.number().int().min(1).default(1).describe('Queues of the vif, each with its own rings, event channels and backend threads'),
-  traffic: z.enum(['pktgen', 'socket']).describe("'pktgen': packets made in the kernel (pktgen with clone_skbs: no byte is copied by the stacks); 'socket': a socket sender and receiver (iperf3): the bytes are copied in at the sender and out at the receiver"),
+  traffic: z.enum(['pktgen', 'socket', 'sendfile']).describe("'pktgen': packets made in the kernel (pktgen with clone_skbs: no byte is copied by the stacks) and dropped on arrival; 'socket': a socket sender and receiver (iperf3): the bytes are copied in at the sender and received up to the application; 'sendfile': the same without the sender's copy"),
   napiWeight: z.number().int().min(1).default(NETBACK_NAPI_WEIGHT).describe('Packets per NAPI poll (Linux xen-netback XENVIF_NAPI_WEIGHT and xen-netfront, 64)'),
   txStackPerPacket: duration().describe("Guest transmitting: one end's Linux per-packet work outside the drivers' grant, ring and event operations (skb handling, the protocol stack, pktgen or the socket call)"),
   rxStackPerPacket: duration().describe("Guest receiving: one end's Linux per-packet work outside the drivers' grant, ring and event operations (netfront's skb and page allocation, the stack; dom0's xmit into netback's queue)"),
-  stackCopyBandwidth: rate().describe('GB/s of a copy the stacks or the drivers make with the CPU (socket copies, premapped pool copies, the receive header copy)'),
+  stackCopyBandwidth: rate().describe("GB/s of a copy the stacks or the drivers make with the CPU (a socket write's copy in, premapped pool copies, netfront's receive header copy)"),
+  receiveCopyBandwidth: rate().describe("GB/s at which a receiving socket's bytes reach the application: TCP's receive path and the copy out"),
 }).superRefine((p, ctx) => {
   if (p.direction === 'rx' && p.grants === 'map') ctx.addIssue({ code: 'custom', path: ['grants'], message: "netback's receive path grant-copies (or, premapped, memcpys); it never maps: use 'copy' or 'premapped'" });
   if (p.direction === 'rx' && p.packetBytes > NETIF_RX_BUFFER_BYTES) ctx.addIssue({ code: 'custom', path: ['packetBytes'], message: `a received packet is modelled up to one ${NETIF_RX_BUFFER_BYTES}-byte receive buffer (larger ones span several slots, not modelled)` });
@@ -68,6 +69,10 @@ export interface NetifStream {
   readonly stackPerPacket: Time;
   /** A CPU copy of `bytes` at the stacks' copy rate. */
   copyTime(bytes: number): Time;
+  /** Per packet, the sending application's bytes into the kernel: a socket write copies them, sendfile and pktgen do not. */
+  readonly sendPerPacket: Time;
+  /** Per packet, the receiving socket's bytes up to the application (pktgen's packets are dropped on arrival). */
+  readonly receivePerPacket: Time;
   /** `n` packets reached the receiving stack now. */
   delivered(n: number): void;
   /** netback started a pass that found packets; a dealloc wake-up. */
@@ -120,6 +125,14 @@ class Netif implements Component, NetifStream {
 
   copyTime(bytes: number): Time {
     return bytes > 0 ? transferTime(bytes, this.p.stackCopyBandwidth) : 0;
+  }
+
+  get sendPerPacket(): Time {
+    return this.p.traffic === 'socket' ? this.copyTime(this.p.packetBytes) : 0;
+  }
+
+  get receivePerPacket(): Time {
+    return this.p.traffic === 'pktgen' ? 0 : transferTime(this.p.packetBytes, this.p.receiveCopyBandwidth);
   }
 
   delivered(n: number): void {
