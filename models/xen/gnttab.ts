@@ -177,10 +177,18 @@ export class GrantOps {
 
   /** GNTTABOP_copy: `ops` copies of `bytesPerOp` each, one batch, issued by `dom`. */
   *copy(dom: Domain, ops: number, bytesPerOp: number): ProcessBody<void> {
+    yield* this.copyEach(dom, new Array<number>(ops).fill(bytesPerOp));
+  }
+
+  /** GNTTABOP_copy: one op per entry of `bytes` (its length), one batch, issued by `dom`. */
+  *copyEach(dom: Domain, bytes: readonly number[]): ProcessBody<void> {
     const c = this.xen.costs;
-    this.n.copyOps += ops;
-    this.n.copyBytes += ops * bytesPerOp;
-    const work = ops * c.copyPerOp + (bytesPerOp > 0 ? ops * transferTime(bytesPerOp, c.copyBandwidth) : 0);
+    let work = bytes.length * c.copyPerOp;
+    for (const b of bytes) {
+      this.n.copyBytes += b;
+      if (b > 0) work += transferTime(b, c.copyBandwidth);
+    }
+    this.n.copyOps += bytes.length;
     yield* this.xen.hypercall(dom, 'grant_table_op:copy', work, GRANT_COPY);
   }
 

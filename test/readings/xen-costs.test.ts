@@ -33,7 +33,7 @@ test('hypercall-costs, per-use grants in batches of 64: map, unmap (by dom0\'s v
   }
 });
 
-test('hypercall-costs: a page used alone costs 3.8 µs; with persistent grants the one grant and map spread over the 8 uses (66 ns); grant copy 0.86 µs', () => {
+test('hypercall-costs: a page used alone costs 3.8 µs; with persistent grants the one grant and map spread over the 8 uses (66 ns); grant copy 1.02 µs', () => {
   const one = runStudy('hypercall-costs', { batch: 1 }).m;
   close(one['rounds.round_per_op_ns'], 2 * ns(x.grantWrite) + callNs(ns(x.mapPerOp)) + pvUnmapNs(1, 4), 1e-3, 'batch of 1');
   const persistent = runStudy('hypercall-costs', { batch: 64, grants: 'persistent', rounds: 8 }).m;
@@ -93,9 +93,9 @@ test('gref-schemes, 4K frame: import latency step by step (4.05, 4.08 and 4.07 m
   }
 });
 
-test('xen-vs-kvm: the crossing between 16 and 32 scattered pages (Xen flat 18.9 against KVM 20.5 µs at 16; 27.6 against 23.4 at 32)', () => {
+test('xen-vs-kvm: the crossing between 16 and 32 scattered pages (Xen flat 18.8 against KVM 20.5 µs at 16; 27.4 against 23.4 at 32)', () => {
   // Xen, flat: the guest grants N entries, hands ⌈N / 14⌉ requests over in one ring-full (each copied into
-  // the ring, out, its response in and out: 100 ns each; a notify each way: a round trip, the event's
+  // the ring, out, its response in and out: 86 ns each; a notify each way: a round trip, the event's
   // delivery 3 µs and the upcall 1 µs); dom0 maps them in one call.
   const handOver = (requests: number) => 4 * requests * ns(x.ringCopyPerMessage) + 2 * (RT + ns(x.eventDelivery) + ns(x.upcall));
   const xenShare = (n: number) => n * ns(x.grantWrite) + handOver(Math.ceil(n / 14)) + callNs(n * ns(x.mapPerOp));

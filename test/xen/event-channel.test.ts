@@ -42,7 +42,8 @@ function connect(s: ReturnType<typeof setup>): { aPort: number; bPort: number } 
 
 test('the default costs are the estimates the descriptions give', () => {
   const c = presetParams(xenChannelCostParams, 'xen-x86');
-  assert.equal(c, { eventDelivery: 3_000_000, upcall: 1_000_000, ringCopyPerMessage: 100_000, xenstoreRequest: 100_000_000, xenstoreWatchFire: 50_000_000 });
+  // ringCopyPerMessage is fitted to the netback figures (xen-x86, SOURCES.md), still an estimate in its 20-500 ns range.
+  assert.equal(c, { eventDelivery: 3_000_000, upcall: 1_000_000, ringCopyPerMessage: 86_260, xenstoreRequest: 100_000_000, xenstoreWatchFire: 50_000_000 });
 });
 
 test('alloc_unbound and bind_interdomain: one hypercall each, ports from 1, one channel', () => {

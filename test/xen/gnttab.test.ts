@@ -218,6 +218,15 @@ test('grant copy: one hypercall, per-op work plus the bytes at the copy bandwidt
   assert.is(ops.counts().copyBytes, 16 * 4096);
 });
 
+test('grant copy of ops of different sizes (a packet\'s header and pages): one hypercall, each op its work and its bytes', () => {
+  const { sim, xen, ops, d0, run } = world();
+  run(ops.copyEach(d0, [128, 4096, 1, 0]));
+  const c = xen.costs;
+  const bytes = (b: number) => Math.round((b * 1000) / c.copyBandwidth);
+  assert.is(sim.now, hypercallPs(c) + 4 * c.copyPerOp + bytes(128) + bytes(4096) + bytes(1));
+  assert.equal([xen.counts().hypercalls, ops.counts().copyOps, ops.counts().copyBytes], [1, 4, 128 + 4096 + 1]);
+});
+
 test.run();
 
 export type { Domain, GrantMapping };
