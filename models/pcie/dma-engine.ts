@@ -51,6 +51,10 @@
  *    robin), and the descriptor is done when its last byte is stored. This is
  *    what makes a device's unloaded read latency grow with size faster than
  *    the link alone would, and what caps its throughput below the link's.
+ *    A mover that turns from storing read data to fetching write data, or
+ *    back, first spends `dataPathTurnaround` (the direction switch of the
+ *    device memory's port): a mix of reads and writes moves less than either
+ *    alone, and the more often the directions interleave on a mover, the less.
  *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
  *    its link that have not started on the wire yet; the link releases each
  *    when it starts, and the engine hands over the next.
@@ -127,6 +131,7 @@ export const dmaEngineParams = z.strictObject({
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
   dataPathBurst: byteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
+  dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
 });
@@ -140,6 +145,7 @@ export const dmaWorkloadShape = {
   descriptors: z.number().int().nonnegative().default(0).describe('Descriptors the generator submits in all (0 = no generator)'),
   descriptorSize: byteSize().default(PAGE_BYTES).describe('Bytes per descriptor'),
   readFraction: z.number().min(0).max(1).default(1).describe('Fraction of descriptors that are reads (the rest are writes)'),
+  readMix: z.enum(['random', 'interleaved']).default('random').describe("How reads fall among writes: 'random' (each a read with probability readFraction) or 'interleaved' (spread evenly in a fixed order; 0.5: write, read, write, ... as pcie-bench's BW_DMA_RW)"),
   addressPattern: z.enum(['sequential', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'random' picks aligned addresses in it"),
   windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
   windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
@@ -167,6 +173,8 @@ export const dmaEngineStats: readonly StatDecl[] = [
 export type DmaOp = 'read' | 'write';
 const OP_READ = 0;
 const OP_WRITE = 1;
+/** A data mover that has not moved anything yet: its first job pays no turnaround. */
+const NO_DIRECTION = -1;
 
 /** Told when a descriptor finishes; `ok` is false if a request of it timed out. */
 export interface DescriptorListener {
@@ -249,6 +257,9 @@ export class DmaEngine implements TlpSender {
   private readonly pathFree: Float64Array;
   private readonly pathPsPerByte: number;
   private readonly pathBurst: number;
+  /** Each mover's last direction (OP_READ: stored read data, OP_WRITE: fetched write data; NO_DIRECTION before its first job). */
+  private readonly pathDirection: Int8Array;
+  private readonly pathTurnaroundPs: number;
   private nextReadPath = 0;
   private readonly writeSplits: SplitCache;
   private readonly readSplits: SplitCache;
@@ -358,6 +369,8 @@ export class DmaEngine implements TlpSender {
     this.pathFree = new Float64Array(params.dataPaths);
     this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
     this.pathBurst = params.dataPathBurst;
+    this.pathDirection = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
+    this.pathTurnaroundPs = params.dataPathTurnaround;
     const { mps, mrrs, ecrc } = params;
     this.writeSplits = new SplitCache((addr, length) => splitWrite(addr, length, mps, { ecrc }));
     this.readSplits = new SplitCache((addr, length) => splitRead(addr, length, mrrs, { ecrc }));
@@ -610,27 +623,37 @@ export class DmaEngine implements TlpSender {
     this.pumping = false;
   }
 
+  /** When mover `p` can start a job in direction `op`: once free, and turned if its last job went the other way. */
+  private pathReadyFor(p: number, op: number): number {
+    const d = this.pathDirection[p]!;
+    return this.pathFree[p]! + (d !== op && d !== NO_DIRECTION ? this.pathTurnaroundPs : 0);
+  }
+
   /**
-   * A write's data fetched from device memory by the mover that frees up
-   * first (the lowest-numbered among equals), in whole bursts, starting no
-   * sooner than `from`; returns when the last burst is fetched (rounded up
+   * A write's data fetched from device memory by the mover that can start
+   * it first (the lowest-numbered among equals), in whole bursts, starting
+   * no sooner than `from`; returns when the last burst is fetched (rounded up
    * to a whole ps, where it becomes an event; the mover keeps exact time).
    */
   private fetchWriteData(from: number, size: number): number {
-    const free = this.pathFree;
-    let p = 0;
-    for (let k = 1; k < free.length; k++) if (free[k]! < free[p]!) p = k;
-    const start = from > free[p]! ? from : free[p]!;
+    let p = 0, ready = this.pathReadyFor(0, OP_WRITE);
+    for (let k = 1; k < this.pathFree.length; k++) {
+      const r = this.pathReadyFor(k, OP_WRITE);
+      if (r < ready) { p = k; ready = r; }
+    }
+    const start = from > ready ? from : ready;
     const end = start + Math.ceil(size / this.pathBurst) * this.pathBurst * this.pathPsPerByte;
-    free[p] = end;
+    this.pathFree[p] = end;
+    this.pathDirection[p] = OP_WRITE;
     return Math.ceil(end);
   }
 
-  /** `bytes` of a read's completion data stored by its mover once the mover is free. */
+  /** `bytes` of a read's completion data stored by its mover once the mover is free (and turned). */
   private storeReadData(slot: number, bytes: number): void {
-    const p = this.dPath[slot]!, now = this.sim.now;
-    const start = now > this.pathFree[p]! ? now : this.pathFree[p]!;
+    const p = this.dPath[slot]!, now = this.sim.now, ready = this.pathReadyFor(p, OP_READ);
+    const start = now > ready ? now : ready;
     this.pathFree[p] = this.dStoredAt[slot] = start + bytes * this.pathPsPerByte;
+    this.pathDirection[p] = OP_READ;
   }
 
   private armTxWake(): void {
@@ -815,7 +838,10 @@ export class DmaEngine implements TlpSender {
  * A closed-loop descriptor source: keeps `outstandingDescriptors` submitted
  * until `descriptors` have been submitted. Each is a read with probability
  * `readFraction` (drawn from its own named stream unless the fraction is 0
- * or 1), at the next address of a sequential walk over the window (wrapping
+ * or 1), or, with readMix 'interleaved', descriptor n (from 0) is a read
+ * when ⌊(n+1)·readFraction⌋ > ⌊n·readFraction⌋, which spreads exactly that
+ * fraction evenly (0.5: write, read, write, ...: pcie-bench's alternating
+ * test, whose even transaction numbers are writes), at the next address of a sequential walk over the window (wrapping
  * when the next descriptor would run past it) or at a random multiple of
  * `alignment` inside it (another named stream).
  */
@@ -866,9 +892,9 @@ export class DmaStream implements DescriptorListener {
 
   private submitNext(): void {
     const p = this.p;
-    this.submitted++;
+    const n = this.submitted++;
     const f = p.readFraction;
-    const op: DmaOp = f >= 1 ? 'read' : f <= 0 ? 'write' : this.ops.random() < f ? 'read' : 'write';
+    const op: DmaOp = f >= 1 ? 'read' : f <= 0 ? 'write' : (p.readMix === 'interleaved' ? Math.floor((n + 1) * f) > Math.floor(n * f) : this.ops.random() < f) ? 'read' : 'write';
     let addr: number;
     if (p.addressPattern === 'random') {
       addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());

@@ -44,7 +44,7 @@ const CACHE_LINE = 64;
 const BANDWIDTH_TRANSFERS = 2000;
 /** Transfers per unloaded-latency point (one at a time, all alike). */
 const LATENCY_TRANSFERS = 50;
-const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'readwrite' };
+const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
 const BW_COLUMN = 'BW (GB/s)';
 
 const slotOf = (size: number) => Math.ceil(size / CACHE_LINE) * CACHE_LINE;
@@ -58,7 +58,7 @@ function readTable(file: string): CsvTable {
 /** pcie-bench's name for a test's direction, as a curve name part (rd, wr, rw) and as the scenarios' `op`. */
 const opParts = (test: string) => {
   const op = OPS[test]!;
-  return { op, short: op === 'readwrite' ? 'rw' : op === 'read' ? 'rd' : 'wr' };
+  return { op, short: op === 'alternating' ? 'rw' : op === 'read' ? 'rd' : 'wr' };
 };
 
 /** Scenario parameters every point of a pcie-bench curve shares: the platform, when one is given. */
