@@ -259,8 +259,19 @@ export interface CompleterConfig {
   /** Read Completion Boundary: 64 or 128 for a root port, 128 for anything else (PCIe Base Spec §2.3.1.1). */
   readonly rcb: number;
   readonly completionMode: CompletionMode;
+  /**
+   * Requests longer than this many bytes are answered in MPS-sized
+   * completions whatever `completionMode` says (a host that coalesces the
+   * cache lines of a large read); unset: `completionMode` for every request.
+   */
+  readonly coalesceAbove?: number | undefined;
   /** Add a 4-byte ECRC to every completion. */
   readonly ecrc: boolean;
+}
+
+/** How a completer cuts the completions of a `length`-byte request: MPS-sized above its coalescing threshold, else its completionMode. */
+export function completionModeFor(cfg: Pick<CompleterConfig, 'completionMode' | 'coalesceAbove'>, length: number): CompletionMode {
+  return cfg.coalesceAbove !== undefined && length > cfg.coalesceAbove ? 'mps' : cfg.completionMode;
 }
 
 const UNCONNECTED: TlpReceiver = Object.freeze({
@@ -302,8 +313,8 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     assertMaxPayloadSize(cfg.mps);
     assertReadCompletionBoundary(cfg.rcb);
     assertCompletionMode(cfg.completionMode);
-    const { mps, rcb, completionMode, ecrc } = cfg;
-    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionMode, { ecrc }));
+    const { mps, rcb, ecrc } = cfg;
+    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionModeFor(cfg, length), { ecrc }));
   }
 
   /** Where completions go. */

@@ -26,7 +26,8 @@ import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
-import { ADDRESS_32BIT_LIMIT, type CompletionMode, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
+import { ADDRESS_32BIT_LIMIT, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
+import { completionModeFor } from '../pcie/memory.js';
 import { ENDPOINT, ROOT_COMPLEX } from '../pcie/topology/node.js';
 import { transactions } from '../pcie/attribution.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -111,7 +112,9 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     const size = this.p.transferSize;
     if (this.p.op === 'write') return dmaWriteThroughput(size, base);
     const completer = (rc as RootComplexDevice).completionConfig;
-    return dmaReadThroughput(size, { ...base, mrrs: engine.mrrs as TransferSize, rcb: completer.rcb as ReadCompletionBoundary, rcbMode: completer.completionMode as CompletionMode });
+    // The completion mode of a whole request (a host that coalesces large reads may cut the last, shorter one otherwise).
+    const rcbMode = completionModeFor(completer, Math.min(size, engine.mrrs));
+    return dmaReadThroughput(size, { ...base, mrrs: engine.mrrs as TransferSize, rcb: completer.rcb as ReadCompletionBoundary, rcbMode });
   }
 
   metrics(): Record<string, MetricValue> {
