@@ -42,6 +42,12 @@ const BITS_PER_BYTE = 8;
 const CACHE_LINE = 64;
 /** Transfers per simulated throughput point: the first round trip stays below 1% of the run. */
 const BANDWIDTH_TRANSFERS = 2000;
+/**
+ * Transfers pcie-bench keeps in flight in its throughput tests: its NFP-6000
+ * firmware (me/Makefile, me/pcie_dma.c) runs DMA workers on eleven MEs of
+ * eight contexts each, and each context waits for its one DMA.
+ */
+const BANDWIDTH_IN_FLIGHT = 88;
 /** Transfers per unloaded-latency point (one at a time, all alike). */
 const LATENCY_TRANSFERS = 50;
 const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
@@ -75,7 +81,7 @@ function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: 
       const size = numberField(t, r, 'SZ');
       return {
         x: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS },
+        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT },
       };
     }),
   };
@@ -90,7 +96,7 @@ function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform
     scenario: 'iommu-window', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: 'window (B)',
     points: rows.map((r) => ({
       x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-      params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k' },
+      params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: BANDWIDTH_IN_FLIGHT },
     })),
   };
 }
