@@ -5,7 +5,10 @@
  * What the engine models
  *  - Descriptors {op: read | write, addr, size}, taken up in submission
  *    order, each no sooner than `issueInterval` after the one before (the
- *    rate at which the engine processes descriptors; 0 = unlimited). A
+ *    rate at which the engine processes descriptors; 0 = unlimited); with
+ *    `writeIssueInterval` set, writes come from a queue of their own, spaced
+ *    by it, and `issueInterval` spaces the reads alone (the NFP's ToPCIe and
+ *    FromPCIe queues). A
  *    descriptor's first TLP is ready `issueLatency` after its take-up
  *    (descriptor processing and the device's transmit pipeline). That stage
  *    is a pipeline: any number of descriptors may be in it at once, so the
@@ -13,7 +16,7 @@
  *    occupancy; only the interval bounds the descriptor rate. Descriptors
  *    are taken up whatever the emitter is doing (the descriptor queue is
  *    not bounded), so a take-up time depends on submission times only.
- *  - Emitter: one descriptor at a time, in take-up order. A descriptor's
+ *  - Emitter: one descriptor at a time, in submission order. A descriptor's
  *    TLPs start once it is ready and every TLP of the one before it has been
  *    handed to the link, so no TLP overtakes one of an earlier descriptor
  *    (once handed over, the link's transmit queues apply the PCIe ordering
@@ -126,6 +129,7 @@ export const dmaEngineParams = z.strictObject({
   completionBuffer: byteSize().optional().describe('Completion buffer, bytes: a read request is issued only when its data fits (default: tags × MRRS, never limiting)'),
   issueLatency: duration().default(0).describe('Time from taking up a descriptor to its first TLP being ready; pipelined, it adds to latency, not occupancy (0 = none; presets give estimates)'),
   issueInterval: duration().default(0).describe('Least time between taking up two consecutive descriptors: the descriptor processing rate (0 = unlimited; presets give estimates)'),
+  writeIssueInterval: duration().optional().describe('Writes taken up from a queue of their own, at least this far apart (issueInterval then spaces the reads alone); unset: one sequence for both'),
   tlpOverhead: duration().default(0).describe('Time the transmit port is held per TLP besides its payload: the device\'s per-TLP cost (0 = none; presets give estimates)'),
   tlpRate: rate().optional().describe('Payload rate of the transmit port, GB/s (unset: payload costs no port time)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
@@ -289,8 +293,11 @@ export class DmaEngine implements TlpSender {
   private pendingHead = 0;
   private pendingSize = 0;
   private nextId = 0;
-  /** The earliest time the next descriptor may be taken up (the last take-up + issueInterval). */
+  /** Least time between two writes' take-ups when writes have their own queue; -1: one sequence for reads and writes. */
+  private readonly writeIssueIntervalPs: Time;
+  /** The earliest time the next descriptor may be taken up (the last take-up + issueInterval), and the next write when writes have their own queue. */
   private nextTakeUpAt = 0;
+  private nextWriteTakeUpAt = 0;
   /** A wake-up is scheduled for the ready time of the descriptor at the head of `pending`. */
   private wakeArmed = false;
 
@@ -361,6 +368,7 @@ export class DmaEngine implements TlpSender {
     if (!(params.completionTimeout > 0)) throw new RangeError(`${name}: completionTimeout must be positive`);
     this.issueLatencyPs = params.issueLatency;
     this.issueIntervalPs = params.issueInterval;
+    this.writeIssueIntervalPs = params.writeIssueInterval ?? -1;
     this.timeoutPs = params.completionTimeout;
     this.txDepth = params.transmitQueue;
     this.tlpOverheadPs = params.tlpOverhead;
@@ -413,8 +421,14 @@ export class DmaEngine implements TlpSender {
     this.dFailed[slot] = 0;
     this.dEmitted[slot] = 0;
     // Take-up depends only on submission times and the interval (the queue before it is unbounded), so it is known now.
-    const takeUp = now > this.nextTakeUpAt ? now : this.nextTakeUpAt;
-    this.nextTakeUpAt = takeUp + this.issueIntervalPs;
+    let takeUp: number;
+    if (op === 'write' && this.writeIssueIntervalPs >= 0) {
+      takeUp = now > this.nextWriteTakeUpAt ? now : this.nextWriteTakeUpAt;
+      this.nextWriteTakeUpAt = takeUp + this.writeIssueIntervalPs;
+    } else {
+      takeUp = now > this.nextTakeUpAt ? now : this.nextTakeUpAt;
+      this.nextTakeUpAt = takeUp + this.issueIntervalPs;
+    }
     this.dReady[slot] = takeUp + this.issueLatencyPs;
     this.dStoredAt[slot] = 0;
     if (this.pathFree.length > 0) {

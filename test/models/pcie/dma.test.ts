@@ -130,6 +130,27 @@ test('an issueInterval longer than a TLP\'s link time sets the rate: one descrip
   assert.ok(t < dmaWriteThroughput(64, { gen: 3, width: 8, mps: 256, addr64: true }), 'below the link bound');
 });
 
+test('writeIssueInterval: writes are taken up from a queue of their own, issueInterval spaces the reads alone', () => {
+  // 64-byte writes and reads kept 32 in flight, alternating; writes one per 60 ns, reads one per 20 ns.
+  const mix = (overrides: Record<string, unknown>) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, {
+      'endpoint.descriptors': 4000, 'endpoint.descriptorSize': 64, 'endpoint.readFraction': 0.5, 'endpoint.readMix': 'interleaved',
+      'endpoint.windowBase': G4, 'endpoint.windowSize': MiB, 'endpoint.outstandingDescriptors': 32, 'endpoint.tags': 64,
+      'endpoint.issueLatency': '170 ns', ...overrides,
+    });
+    r.start();
+    sim.run();
+    assertPathConserved(r);
+    return r.endpoint.dma.stats().throughput;
+  };
+  // Own queues: the writes' 60 ns bound a pair (one write, one read: 128 bytes); one sequence: 60 + 20 ns a pair.
+  const own = mix({ 'endpoint.issueInterval': '20 ns', 'endpoint.writeIssueInterval': '60 ns' });
+  assert.ok(relErr(own, 128e12 / 60_000) < 0.01, `${own} vs ${128e12 / 60_000} B/s`);
+  const shared = mix({ 'endpoint.issueInterval': '40 ns' });
+  assert.ok(relErr(shared, 128e12 / 80_000) < 0.01, `${shared} vs ${128e12 / 80_000} B/s`);
+});
+
 // ---------------------------------------------------------------- data movers turning between directions
 
 /**
