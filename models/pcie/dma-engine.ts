@@ -72,11 +72,11 @@
  * path beyond the completion buffer.
  *
  * Hot path: one Tlp object per TLP; descriptor, tag and timeout state live
- * in typed arrays indexed by slot or tag; events are static handlers. Ready
- * times are non-decreasing in take-up order, so one wake-up event, armed
- * only when the emitter is idle and waits for the next descriptor's issue
- * latency, serves every descriptor: an engine whose emitter stays busy
- * costs no issue events at all.
+ * in typed arrays indexed by slot or tag; events are static handlers. The
+ * emitter takes descriptors in submission order and waits only for the
+ * head's ready time, so one wake-up event, armed only when the emitter is
+ * idle and waits for the next descriptor's issue latency, serves every
+ * descriptor: an engine whose emitter stays busy costs no issue events at all.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -855,7 +855,8 @@ export class DmaEngine implements TlpSender {
  * or 1), or, with readMix 'interleaved', descriptor n (from 0) is a read
  * when ⌊(n+1)·readFraction⌋ > ⌊n·readFraction⌋, which spreads exactly that
  * fraction evenly (0.5: write, read, write, ...: pcie-bench's alternating
- * test, whose even transaction numbers are writes), at the next address of a sequential walk over the window (wrapping
+ * test, whose even transaction numbers are writes); at the next address of
+ * a sequential walk over the window (wrapping
  * when the next descriptor would run past it) or at a random multiple of
  * `alignment` inside it (another named stream).
  */
@@ -904,11 +905,17 @@ export class DmaStream implements DescriptorListener {
     while (this.submitted < p.descriptors && this.submitted - this.done < p.outstandingDescriptors) this.submitNext();
   }
 
+  /** Whether descriptor `n` (from 0) is a read. */
+  private isRead(n: number): boolean {
+    const f = this.p.readFraction;
+    if (f >= 1 || f <= 0) return f >= 1;
+    if (this.p.readMix === 'interleaved') return Math.floor((n + 1) * f) > Math.floor(n * f);
+    return this.ops.random() < f;
+  }
+
   private submitNext(): void {
     const p = this.p;
-    const n = this.submitted++;
-    const f = p.readFraction;
-    const op: DmaOp = f >= 1 ? 'read' : f <= 0 ? 'write' : (p.readMix === 'interleaved' ? Math.floor((n + 1) * f) > Math.floor(n * f) : this.ops.random() < f) ? 'read' : 'write';
+    const op: DmaOp = this.isRead(this.submitted++) ? 'read' : 'write';
     let addr: number;
     if (p.addressPattern === 'random') {
       addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());

@@ -17,6 +17,10 @@
  *    The latency is pipelined (many reads in flight at once); only the
  *    bandwidth is exclusive. `cache: 'cold'` adds the cold-cache penalty to
  *    every read (DDIO/LLC miss), `socket: 'remote'` the remote-socket one.
+ *  - Remote reads also take turns on the inter-socket link before their
+ *    slot: each holds it for `remoteReadInterval` plus its whole cache lines
+ *    at `remoteBandwidth`, one read after another, so small remote reads
+ *    are bound by the link's request rate (pcie-bench's remote-buffer hosts).
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth).
  *
