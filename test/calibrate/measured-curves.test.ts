@@ -35,6 +35,25 @@ test('pcie-bench latency: the LAT_DMA_RD rows\' medians, one transfer in flight,
   assert.equal(c!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, pattern: 'sequential', inFlight: 1, transfers: 50 });
 });
 
+test('pcie-bench latency by window: one curve per host cache state (warm, cold), unloaded, through the IOMMU scenario', () => {
+  const file = write('lat-win.csv', [
+    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    'LAT_DMA_RD,Rand,HWarm,0,0,8192,64,560',
+    'LAT_DMA_RD,Rand,HWarm,0,0,4194304,64,840',
+    'LAT_DMA_RD,Rand,DWarm,0,0,8192,64,533',
+    'LAT_DMA_RD,Rand,Cold,0,0,8192,64,600',
+    'LAT_DMA_RD,Rand,Cold,0,0,4194304,64,880',
+  ]);
+  const curves = measuredCurves(file, 'p', '4k');
+  assert.equal(curves.map((c) => c.name), ['lat_win_warm', 'lat_win_cold']);
+  const [warm, cold] = curves;
+  assert.is(warm!.scenario, 'iommu-window');
+  assert.is(warm!.metric, 'dma.latency_ns.p50');
+  assert.equal(warm!.points.map((p) => [p.x, p.measured]), [[8192, 560], [4194304, 840]], 'the device-side cache rows (DWarm) are left out');
+  assert.equal(cold!.points.map((p) => p.measured), [600, 880]);
+  assert.equal(cold!.points[1]!.params, { platform: 'p', op: 'read', size: 64, window: 4194304, cache: 'cold', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 400 });
+});
+
 test('pcie-bench throughput by size: one curve per direction, warm rows only, Gb/s against GB/s × 8', () => {
   const file = write('sz.csv', [
     BW_HEADER,
