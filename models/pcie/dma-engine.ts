@@ -5,7 +5,10 @@
  * What the engine models
  *  - Descriptors {op: read | write, addr, size}, taken up in submission
  *    order, each no sooner than `issueInterval` after the one before (the
- *    rate at which the engine processes descriptors; 0 = unlimited). A
+ *    rate at which the engine processes descriptors; 0 = unlimited); with
+ *    `writeIssueInterval` set, writes come from a queue of their own, spaced
+ *    by it, and `issueInterval` spaces the reads alone (the NFP's ToPCIe and
+ *    FromPCIe queues). A
  *    descriptor's first TLP is ready `issueLatency` after its take-up
  *    (descriptor processing and the device's transmit pipeline). That stage
  *    is a pipeline: any number of descriptors may be in it at once, so the
@@ -13,7 +16,7 @@
  *    occupancy; only the interval bounds the descriptor rate. Descriptors
  *    are taken up whatever the emitter is doing (the descriptor queue is
  *    not bounded), so a take-up time depends on submission times only.
- *  - Emitter: one descriptor at a time, in take-up order. A descriptor's
+ *  - Emitter: one descriptor at a time, in submission order. A descriptor's
  *    TLPs start once it is ready and every TLP of the one before it has been
  *    handed to the link, so no TLP overtakes one of an earlier descriptor
  *    (once handed over, the link's transmit queues apply the PCIe ordering
@@ -51,6 +54,10 @@
  *    robin), and the descriptor is done when its last byte is stored. This is
  *    what makes a device's unloaded read latency grow with size faster than
  *    the link alone would, and what caps its throughput below the link's.
+ *    A mover that turns from storing read data to fetching write data, or
+ *    back, first spends `dataPathTurnaround` (the direction switch of the
+ *    device memory's port): a mix of reads and writes moves less than either
+ *    alone, and the more often the directions interleave on a mover, the less.
  *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
  *    its link that have not started on the wire yet; the link releases each
  *    when it starts, and the engine hands over the next.
@@ -65,11 +72,11 @@
  * path beyond the completion buffer.
  *
  * Hot path: one Tlp object per TLP; descriptor, tag and timeout state live
- * in typed arrays indexed by slot or tag; events are static handlers. Ready
- * times are non-decreasing in take-up order, so one wake-up event, armed
- * only when the emitter is idle and waits for the next descriptor's issue
- * latency, serves every descriptor: an engine whose emitter stays busy
- * costs no issue events at all.
+ * in typed arrays indexed by slot or tag; events are static handlers. The
+ * emitter takes descriptors in submission order and waits only for the
+ * head's ready time, so one wake-up event, armed only when the emitter is
+ * idle and waits for the next descriptor's issue latency, serves every
+ * descriptor: an engine whose emitter stays busy costs no issue events at all.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -122,11 +129,13 @@ export const dmaEngineParams = z.strictObject({
   completionBuffer: byteSize().optional().describe('Completion buffer, bytes: a read request is issued only when its data fits (default: tags × MRRS, never limiting)'),
   issueLatency: duration().default(0).describe('Time from taking up a descriptor to its first TLP being ready; pipelined, it adds to latency, not occupancy (0 = none; presets give estimates)'),
   issueInterval: duration().default(0).describe('Least time between taking up two consecutive descriptors: the descriptor processing rate (0 = unlimited; presets give estimates)'),
+  writeIssueInterval: duration().optional().describe('Writes taken up from a queue of their own, at least this far apart (issueInterval then spaces the reads alone); unset: one sequence for both'),
   tlpOverhead: duration().default(0).describe('Time the transmit port is held per TLP besides its payload: the device\'s per-TLP cost (0 = none; presets give estimates)'),
   tlpRate: rate().optional().describe('Payload rate of the transmit port, GB/s (unset: payload costs no port time)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
   dataPathBurst: byteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
+  dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
 });
@@ -140,6 +149,7 @@ export const dmaWorkloadShape = {
   descriptors: z.number().int().nonnegative().default(0).describe('Descriptors the generator submits in all (0 = no generator)'),
   descriptorSize: byteSize().default(PAGE_BYTES).describe('Bytes per descriptor'),
   readFraction: z.number().min(0).max(1).default(1).describe('Fraction of descriptors that are reads (the rest are writes)'),
+  readMix: z.enum(['random', 'interleaved']).default('random').describe("How reads fall among writes: 'random' (each a read with probability readFraction) or 'interleaved' (spread evenly in a fixed order; 0.5: write, read, write, ... as pcie-bench's BW_DMA_RW)"),
   addressPattern: z.enum(['sequential', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'random' picks aligned addresses in it"),
   windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
   windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
@@ -167,6 +177,8 @@ export const dmaEngineStats: readonly StatDecl[] = [
 export type DmaOp = 'read' | 'write';
 const OP_READ = 0;
 const OP_WRITE = 1;
+/** A data mover that has not moved anything yet: its first job pays no turnaround. */
+const NO_DIRECTION = -1;
 
 /** Told when a descriptor finishes; `ok` is false if a request of it timed out. */
 export interface DescriptorListener {
@@ -249,6 +261,9 @@ export class DmaEngine implements TlpSender {
   private readonly pathFree: Float64Array;
   private readonly pathPsPerByte: number;
   private readonly pathBurst: number;
+  /** Each mover's last direction (OP_READ: stored read data, OP_WRITE: fetched write data; NO_DIRECTION before its first job). */
+  private readonly pathDirection: Int8Array;
+  private readonly pathTurnaroundPs: number;
   private nextReadPath = 0;
   private readonly writeSplits: SplitCache;
   private readonly readSplits: SplitCache;
@@ -278,8 +293,11 @@ export class DmaEngine implements TlpSender {
   private pendingHead = 0;
   private pendingSize = 0;
   private nextId = 0;
-  /** The earliest time the next descriptor may be taken up (the last take-up + issueInterval). */
+  /** Least time between two writes' take-ups when writes have their own queue; -1: one sequence for reads and writes. */
+  private readonly writeIssueIntervalPs: Time;
+  /** The earliest time the next descriptor may be taken up (the last take-up + issueInterval), and the next write when writes have their own queue. */
   private nextTakeUpAt = 0;
+  private nextWriteTakeUpAt = 0;
   /** A wake-up is scheduled for the ready time of the descriptor at the head of `pending`. */
   private wakeArmed = false;
 
@@ -350,6 +368,7 @@ export class DmaEngine implements TlpSender {
     if (!(params.completionTimeout > 0)) throw new RangeError(`${name}: completionTimeout must be positive`);
     this.issueLatencyPs = params.issueLatency;
     this.issueIntervalPs = params.issueInterval;
+    this.writeIssueIntervalPs = params.writeIssueInterval ?? -1;
     this.timeoutPs = params.completionTimeout;
     this.txDepth = params.transmitQueue;
     this.tlpOverheadPs = params.tlpOverhead;
@@ -358,6 +377,8 @@ export class DmaEngine implements TlpSender {
     this.pathFree = new Float64Array(params.dataPaths);
     this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
     this.pathBurst = params.dataPathBurst;
+    this.pathDirection = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
+    this.pathTurnaroundPs = params.dataPathTurnaround;
     const { mps, mrrs, ecrc } = params;
     this.writeSplits = new SplitCache((addr, length) => splitWrite(addr, length, mps, { ecrc }));
     this.readSplits = new SplitCache((addr, length) => splitRead(addr, length, mrrs, { ecrc }));
@@ -400,8 +421,14 @@ export class DmaEngine implements TlpSender {
     this.dFailed[slot] = 0;
     this.dEmitted[slot] = 0;
     // Take-up depends only on submission times and the interval (the queue before it is unbounded), so it is known now.
-    const takeUp = now > this.nextTakeUpAt ? now : this.nextTakeUpAt;
-    this.nextTakeUpAt = takeUp + this.issueIntervalPs;
+    let takeUp: number;
+    if (op === 'write' && this.writeIssueIntervalPs >= 0) {
+      takeUp = now > this.nextWriteTakeUpAt ? now : this.nextWriteTakeUpAt;
+      this.nextWriteTakeUpAt = takeUp + this.writeIssueIntervalPs;
+    } else {
+      takeUp = now > this.nextTakeUpAt ? now : this.nextTakeUpAt;
+      this.nextTakeUpAt = takeUp + this.issueIntervalPs;
+    }
     this.dReady[slot] = takeUp + this.issueLatencyPs;
     this.dStoredAt[slot] = 0;
     if (this.pathFree.length > 0) {
@@ -610,27 +637,37 @@ export class DmaEngine implements TlpSender {
     this.pumping = false;
   }
 
+  /** When mover `p` can start a job in direction `op`: once free, and turned if its last job went the other way. */
+  private pathReadyFor(p: number, op: number): number {
+    const d = this.pathDirection[p]!;
+    return this.pathFree[p]! + (d !== op && d !== NO_DIRECTION ? this.pathTurnaroundPs : 0);
+  }
+
   /**
-   * A write's data fetched from device memory by the mover that frees up
-   * first (the lowest-numbered among equals), in whole bursts, starting no
-   * sooner than `from`; returns when the last burst is fetched (rounded up
+   * A write's data fetched from device memory by the mover that can start
+   * it first (the lowest-numbered among equals), in whole bursts, starting
+   * no sooner than `from`; returns when the last burst is fetched (rounded up
    * to a whole ps, where it becomes an event; the mover keeps exact time).
    */
   private fetchWriteData(from: number, size: number): number {
-    const free = this.pathFree;
-    let p = 0;
-    for (let k = 1; k < free.length; k++) if (free[k]! < free[p]!) p = k;
-    const start = from > free[p]! ? from : free[p]!;
+    let p = 0, ready = this.pathReadyFor(0, OP_WRITE);
+    for (let k = 1; k < this.pathFree.length; k++) {
+      const r = this.pathReadyFor(k, OP_WRITE);
+      if (r < ready) { p = k; ready = r; }
+    }
+    const start = from > ready ? from : ready;
     const end = start + Math.ceil(size / this.pathBurst) * this.pathBurst * this.pathPsPerByte;
-    free[p] = end;
+    this.pathFree[p] = end;
+    this.pathDirection[p] = OP_WRITE;
     return Math.ceil(end);
   }
 
-  /** `bytes` of a read's completion data stored by its mover once the mover is free. */
+  /** `bytes` of a read's completion data stored by its mover once the mover is free (and turned). */
   private storeReadData(slot: number, bytes: number): void {
-    const p = this.dPath[slot]!, now = this.sim.now;
-    const start = now > this.pathFree[p]! ? now : this.pathFree[p]!;
+    const p = this.dPath[slot]!, now = this.sim.now, ready = this.pathReadyFor(p, OP_READ);
+    const start = now > ready ? now : ready;
     this.pathFree[p] = this.dStoredAt[slot] = start + bytes * this.pathPsPerByte;
+    this.pathDirection[p] = OP_READ;
   }
 
   private armTxWake(): void {
@@ -815,7 +852,11 @@ export class DmaEngine implements TlpSender {
  * A closed-loop descriptor source: keeps `outstandingDescriptors` submitted
  * until `descriptors` have been submitted. Each is a read with probability
  * `readFraction` (drawn from its own named stream unless the fraction is 0
- * or 1), at the next address of a sequential walk over the window (wrapping
+ * or 1), or, with readMix 'interleaved', descriptor n (from 0) is a read
+ * when ⌊(n+1)·readFraction⌋ > ⌊n·readFraction⌋, which spreads exactly that
+ * fraction evenly (0.5: write, read, write, ...: pcie-bench's alternating
+ * test, whose even transaction numbers are writes); at the next address of
+ * a sequential walk over the window (wrapping
  * when the next descriptor would run past it) or at a random multiple of
  * `alignment` inside it (another named stream).
  */
@@ -864,11 +905,17 @@ export class DmaStream implements DescriptorListener {
     while (this.submitted < p.descriptors && this.submitted - this.done < p.outstandingDescriptors) this.submitNext();
   }
 
+  /** Whether descriptor `n` (from 0) is a read. */
+  private isRead(n: number): boolean {
+    const f = this.p.readFraction;
+    if (f >= 1 || f <= 0) return f >= 1;
+    if (this.p.readMix === 'interleaved') return Math.floor((n + 1) * f) > Math.floor(n * f);
+    return this.ops.random() < f;
+  }
+
   private submitNext(): void {
     const p = this.p;
-    this.submitted++;
-    const f = p.readFraction;
-    const op: DmaOp = f >= 1 ? 'read' : f <= 0 ? 'write' : this.ops.random() < f ? 'read' : 'write';
+    const op: DmaOp = this.isRead(this.submitted++) ? 'read' : 'write';
     let addr: number;
     if (p.addressPattern === 'random') {
       addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());

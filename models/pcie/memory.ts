@@ -17,6 +17,10 @@
  *    The latency is pipelined (many reads in flight at once); only the
  *    bandwidth is exclusive. `cache: 'cold'` adds the cold-cache penalty to
  *    every read (DDIO/LLC miss), `socket: 'remote'` the remote-socket one.
+ *  - Remote reads also take turns on the inter-socket link before their
+ *    slot: each holds it for `remoteReadInterval` plus its whole cache lines
+ *    at `remoteBandwidth`, one read after another, so small remote reads
+ *    are bound by the link's request rate (pcie-bench's remote-buffer hosts).
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth).
  *
@@ -52,6 +56,8 @@ export const memoryTimingParams = z.strictObject({
   coldPenalty: duration().default(0).describe('Extra read latency when cache is cold'),
   socket: z.enum(['local', 'remote']).default('local').describe("'remote' adds remotePenalty to every read (memory on the other socket)"),
   remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
+  remoteReadInterval: duration().default(0).describe("Time the inter-socket link takes per read request when socket is remote, besides its data (0 = none)"),
+  remoteBandwidth: rate().optional().describe('Bandwidth of the inter-socket link for read data when socket is remote, in whole cache lines (unset: unlimited)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -91,6 +97,15 @@ export interface MemoryStats {
 
 // ---------------------------------------------------------------- memory
 
+/** An x86 cache line: what the inter-socket link moves for any part of it. */
+const CACHE_LINE_BYTES = 64;
+
+/** Bytes of the whole cache lines [addr, addr + bytes) touches. */
+function cacheLineBytes(addr: number, bytes: number): number {
+  const first = Math.floor(addr / CACHE_LINE_BYTES), last = Math.floor((addr + bytes - 1) / CACHE_LINE_BYTES);
+  return (last - first + 1) * CACHE_LINE_BYTES;
+}
+
 export class Memory {
   readonly name: string;
   readonly range: AddressRange;
@@ -104,6 +119,10 @@ export class Memory {
    */
   lastStart = 0;
   private freeAt = 0;
+  /** The inter-socket link (remote socket): ps per read request and per byte of its cache lines, and when it takes the next read. */
+  private readonly remoteRequestPs: Time;
+  private readonly remotePsPerByte: number;
+  private nextReadAt = 0;
   private readonly createdAt: Time;
 
   private reads = 0;
@@ -124,12 +143,20 @@ export class Memory {
     this.range = Object.freeze({ base: params.base, size: params.size });
     this.psPerByte = psPerByte(params.bandwidth);
     this.readLatencyPs = params.latency + (params.cache === 'cold' ? params.coldPenalty : 0) + (params.socket === 'remote' ? params.remotePenalty : 0);
+    const remote = params.socket === 'remote';
+    this.remoteRequestPs = remote ? params.remoteReadInterval : 0;
+    this.remotePsPerByte = remote && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
     this.createdAt = sim.now;
   }
 
   /** Reads `bytes` at `addr` now; returns the integer time the data is ready. */
   read(addr: number, bytes: number): Time {
-    const end = this.transfer(addr, bytes);
+    // A read of the other socket's memory waits for the inter-socket link, which carries its request and then its
+    // cache lines, one read after another (reads stay in order).
+    const now = this.sim.now;
+    const from = this.nextReadAt > now ? this.nextReadAt : now;
+    this.nextReadAt = from + this.remoteRequestPs + cacheLineBytes(addr, bytes) * this.remotePsPerByte;
+    const end = this.transfer(addr, bytes, from);
     this.reads++;
     this.bytesRead += bytes;
     return Math.ceil(end) + this.readLatencyPs;
@@ -137,7 +164,7 @@ export class Memory {
 
   /** Writes `bytes` at `addr` now; returns the integer time they are absorbed. */
   write(addr: number, bytes: number): Time {
-    const done = Math.ceil(this.transfer(addr, bytes));
+    const done = Math.ceil(this.transfer(addr, bytes, this.sim.now));
     this.writes++;
     this.bytesWritten += bytes;
     this.lastWriteDoneAt = done;
@@ -165,14 +192,15 @@ export class Memory {
   }
 
   /** Takes the bandwidth resource for one access; returns the exact end of its slot. */
-  private transfer(addr: number, bytes: number): number {
+  /** The access's transfer slot on the shared bandwidth, starting no sooner than `from`; returns its exact end. */
+  private transfer(addr: number, bytes: number, from: number): number {
     const r = this.range;
     if (!(addr >= r.base && addr + bytes <= r.base + r.size)) {
       throw new Error(`model bug: ${bytes} bytes at 0x${addr.toString(16)} reached ${this.name}, whose range is ` +
         `[0x${r.base.toString(16)}, 0x${(r.base + r.size).toString(16)})`);
     }
     const now = this.sim.now;
-    const start = this.freeAt > now ? this.freeAt : now;
+    const start = this.freeAt > from ? this.freeAt : from;
     const wait = start - now;
     const xfer = bytes * this.psPerByte;
     this.freeAt = start + xfer;
@@ -259,8 +287,19 @@ export interface CompleterConfig {
   /** Read Completion Boundary: 64 or 128 for a root port, 128 for anything else (PCIe Base Spec §2.3.1.1). */
   readonly rcb: number;
   readonly completionMode: CompletionMode;
+  /**
+   * Requests longer than this many bytes are answered in MPS-sized
+   * completions whatever `completionMode` says (a host that coalesces the
+   * cache lines of a large read); unset: `completionMode` for every request.
+   */
+  readonly coalesceAbove?: number | undefined;
   /** Add a 4-byte ECRC to every completion. */
   readonly ecrc: boolean;
+}
+
+/** How a completer cuts the completions of a `length`-byte request: MPS-sized above its coalescing threshold, else its completionMode. */
+export function completionModeFor(cfg: Pick<CompleterConfig, 'completionMode' | 'coalesceAbove'>, length: number): CompletionMode {
+  return cfg.coalesceAbove !== undefined && length > cfg.coalesceAbove ? 'mps' : cfg.completionMode;
 }
 
 const UNCONNECTED: TlpReceiver = Object.freeze({
@@ -302,8 +341,8 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     assertMaxPayloadSize(cfg.mps);
     assertReadCompletionBoundary(cfg.rcb);
     assertCompletionMode(cfg.completionMode);
-    const { mps, rcb, completionMode, ecrc } = cfg;
-    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionMode, { ecrc }));
+    const { mps, rcb, ecrc } = cfg;
+    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionModeFor(cfg, length), { ecrc }));
   }
 
   /** Where completions go. */

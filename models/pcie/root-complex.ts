@@ -22,7 +22,8 @@
  *  - Memory: requests whose address lies in the memory's range go to a
  *    MemoryCompleter (memory.ts), which releases the request's credits when
  *    the memory starts on it and returns read data as CplDs split at
- *    MPS / RCB (`completionMode` 'mps' or 'rcb'). Completions are routed to
+ *    MPS / RCB (`completionMode` 'mps' or 'rcb'; requests longer than
+ *    `completionCoalescing` in MPS-sized pieces either way). Completions are routed to
  *    the root port whose requester IDs include the requester (§2.2.6).
  *  - P2P between root ports: a request whose address lies in another root
  *    port's ranges is forwarded to that port under `p2pRead` / `p2pWrite`:
@@ -57,7 +58,7 @@
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
-import { duration, rate } from '../../src/scenario/units.js';
+import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
@@ -104,6 +105,7 @@ export const rootComplexParams = z.strictObject({
   rcb: z.number().int().refine((v) => (READ_COMPLETION_BOUNDARIES as readonly number[]).includes(v), { message: 'expected 64 or 128' })
     .default(SPEC_DEFAULT_ROOT_PORT_RCB).describe('Read Completion Boundary of the root ports, 64 or 128 bytes'),
   completionMode: z.enum(['mps', 'rcb']).default('mps').describe("'mps': completions as large as MPS allows; 'rcb': one completion per RCB block"),
+  completionCoalescing: byteSize().optional().describe("Read requests longer than this are answered in MPS-sized completions whatever completionMode says: the host coalesces a large read's cache lines (unset: never)"),
   ecrc: z.boolean().default(false).describe('Add ECRC to the completions the root complex generates'),
   p2pRead: p2pPolicy.describe("Reads between root ports: 'full', 'throttled' (p2pReadBandwidth cap on their completions) or 'dropped' (completion timeout)"),
   p2pWrite: p2pPolicy.describe("Writes between root ports: 'full', 'throttled' (p2pWriteBandwidth cap) or 'dropped'"),
@@ -318,7 +320,7 @@ export class RootComplex {
     this.traversalPs = params.traversal;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
-    this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, ecrc: params.ecrc })
+    this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, ecrc: params.ecrc })
       .connect(new MemoryCompletionRouter(this));
     this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, params.p2pReadBandwidth!) : null;
     this.writeCap = params.p2pWrite === 'throttled' ? new BandwidthCap(sim, this, params.p2pWriteBandwidth!) : null;

@@ -1,7 +1,7 @@
 /**
  * workloads.dma-stream: a closed-loop stream of equal DMA transfers from one
  * endpoint's engine into host memory: `inFlight` descriptors kept submitted,
- * `transfers` in all, all reads, all writes or a mix, walking a window of
+ * `transfers` in all, all reads, all writes or a mix (random or alternating), walking a window of
  * memory sequentially or at random aligned addresses.
  *
  * It counts its transfers as the run's transactions, so the fabric's
@@ -26,7 +26,8 @@ import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
-import { ADDRESS_32BIT_LIMIT, type CompletionMode, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
+import { ADDRESS_32BIT_LIMIT, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
+import { completionModeFor } from '../pcie/memory.js';
 import { ENDPOINT, ROOT_COMPLEX } from '../pcie/topology/node.js';
 import { transactions } from '../pcie/attribution.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -34,7 +35,7 @@ import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import type { RootComplexDevice } from '../pcie/topology/root-complex.js';
 
 /** Descriptors that are reads, by op. */
-const READ_FRACTION = { read: 1, write: 0, readwrite: 0.5 } as const;
+const READ_FRACTION = { read: 1, write: 0, readwrite: 0.5, alternating: 0.5 } as const;
 
 /** Decimal GB/s, as dma-throughput.ts and the memory model use: 1 GB/s = 10^9 bytes/s. */
 const BYTES_PER_GB = 1e9;
@@ -47,7 +48,7 @@ export const DEFAULT_IN_FLIGHT = SPEC_DEFAULT_TAGS;
 
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The endpoint whose DMA engine moves the data'),
-  op: z.enum(['read', 'write', 'readwrite']).describe("'read' (MRd out, CplD back), 'write' (posted MWr) or 'readwrite' (each transfer a read or a write, even odds)"),
+  op: z.enum(['read', 'write', 'readwrite', 'alternating']).describe("'read' (MRd out, CplD back), 'write' (posted MWr), 'readwrite' (each transfer a read or a write, even odds) or 'alternating' (write, read, write, ...: pcie-bench's BW_DMA_RW)"),
   transferSize: byteSize().refine((b) => b > 0, { message: 'expected a positive size' }).describe('Bytes per transfer (one DMA descriptor), e.g. "4 KiB"'),
   transfers: z.number().int().positive().describe('Transfers in all'),
   inFlight: z.number().int().min(1).default(DEFAULT_IN_FLIGHT).describe('Descriptors kept submitted and not done (closed loop)'),
@@ -62,7 +63,7 @@ type Params = z.output<typeof params>;
 
 const stats: readonly StatDecl[] = [
   { name: 'throughput_gbytes_per_s', unit: 'GB/s', description: 'Payload bytes moved / (first submission to last transfer done)' },
-  { name: 'expected_gbytes_per_s', unit: 'GB/s', description: "Closed-form link-bound throughput for the same transfer and link (dma-throughput.ts, pcie-bench's model); null for readwrite, or a device not directly below a root port" },
+  { name: 'expected_gbytes_per_s', unit: 'GB/s', description: "Closed-form link-bound throughput for the same transfer and link (dma-throughput.ts, pcie-bench's model); null for a mix of reads and writes, or a device not directly below a root port" },
   { name: 'latency_ns', unit: 'ns', description: 'Transfer latency: submission to done (write: last TLP on the wire; read: last completion), queueing behind the other transfers in flight included', kind: 'distribution' },
   { name: 'transfers_done', unit: 'transfers', description: 'Transfers finished, failed ones included' },
   { name: 'transfers_failed', unit: 'transfers', description: 'Transfers with a read request that timed out' },
@@ -80,7 +81,7 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     const p = this.p;
     this.device = this.ctx.peer<EndpointDevice>(p.device);
     const workload: DmaWorkloadParams = {
-      descriptors: p.transfers, descriptorSize: p.transferSize, readFraction: READ_FRACTION[p.op], addressPattern: p.pattern,
+      descriptors: p.transfers, descriptorSize: p.transferSize, readFraction: READ_FRACTION[p.op], readMix: p.op === 'alternating' ? 'interleaved' : 'random', addressPattern: p.pattern,
       windowBase: p.windowBase, windowSize: p.window, alignment: p.alignment, outstandingDescriptors: p.inFlight,
     };
     const engine = this.device.endpointModel.dma;
@@ -102,7 +103,7 @@ class DmaStreamWorkload implements Component, DescriptorListener {
   /** The closed-form link-bound throughput, bytes/s, for this transfer size and the device's link, if it hangs off a root port. */
   private expected(): number | null {
     const link = this.device.upLink, rc = this.device.parent;
-    if (this.p.op === 'readwrite' || link === null || rc === null || rc.role !== ROOT_COMPLEX) return null;
+    if (this.p.op === 'readwrite' || this.p.op === 'alternating' || link === null || rc === null || rc.role !== ROOT_COMPLEX) return null;
     const engine = this.device.endpointModel.dma;
     const base = {
       gen: link.gen, width: link.width, mps: link.mps as TransferSize, addr64: this.p.windowBase >= ADDRESS_32BIT_LIMIT,
@@ -111,7 +112,9 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     const size = this.p.transferSize;
     if (this.p.op === 'write') return dmaWriteThroughput(size, base);
     const completer = (rc as RootComplexDevice).completionConfig;
-    return dmaReadThroughput(size, { ...base, mrrs: engine.mrrs as TransferSize, rcb: completer.rcb as ReadCompletionBoundary, rcbMode: completer.completionMode as CompletionMode });
+    // The completion mode of a whole request (a host that coalesces large reads may cut the last, shorter one otherwise).
+    const rcbMode = completionModeFor(completer, Math.min(size, engine.mrrs));
+    return dmaReadThroughput(size, { ...base, mrrs: engine.mrrs as TransferSize, rcb: completer.rcb as ReadCompletionBoundary, rcbMode });
   }
 
   metrics(): Record<string, MetricValue> {

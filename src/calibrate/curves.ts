@@ -42,9 +42,17 @@ const BITS_PER_BYTE = 8;
 const CACHE_LINE = 64;
 /** Transfers per simulated throughput point: the first round trip stays below 1% of the run. */
 const BANDWIDTH_TRANSFERS = 2000;
+/**
+ * Transfers pcie-bench keeps in flight in its throughput tests: its NFP-6000
+ * firmware (me/Makefile, me/pcie_dma.c) runs DMA workers on eleven MEs of
+ * eight contexts each, and each context waits for its one DMA.
+ */
+const BANDWIDTH_IN_FLIGHT = 88;
+/** Transfers per unloaded latency-by-window point: random addresses, so enough for a steady median of hits and misses. */
+const LATENCY_WINDOW_TRANSFERS = 400;
 /** Transfers per unloaded-latency point (one at a time, all alike). */
 const LATENCY_TRANSFERS = 50;
-const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'readwrite' };
+const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
 const BW_COLUMN = 'BW (GB/s)';
 
 const slotOf = (size: number) => Math.ceil(size / CACHE_LINE) * CACHE_LINE;
@@ -58,7 +66,7 @@ function readTable(file: string): CsvTable {
 /** pcie-bench's name for a test's direction, as a curve name part (rd, wr, rw) and as the scenarios' `op`. */
 const opParts = (test: string) => {
   const op = OPS[test]!;
-  return { op, short: op === 'readwrite' ? 'rw' : op === 'read' ? 'rd' : 'wr' };
+  return { op, short: op === 'alternating' ? 'rw' : op === 'read' ? 'rd' : 'wr' };
 };
 
 /** Scenario parameters every point of a pcie-bench curve shares: the platform, when one is given. */
@@ -75,7 +83,7 @@ function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: 
       const size = numberField(t, r, 'SZ');
       return {
         x: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS },
+        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT },
       };
     }),
   };
@@ -90,9 +98,34 @@ function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform
     scenario: 'iommu-window', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: 'window (B)',
     points: rows.map((r) => ({
       x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-      params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k' },
+      params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: BANDWIDTH_IN_FLIGHT },
     })),
   };
+}
+
+/** pcie-bench's host cache states a latency-by-window curve is simulated in, by its `Cache` column. */
+const CACHE_STATES: Record<string, string> = { HWarm: 'warm', Cold: 'cold' };
+
+/**
+ * Unloaded random 64-byte DMA read latency by window, median, with the host
+ * cache warm and cold (lat_dma_sweep_rd_rnd_64.csv): the cold-cache and
+ * remote-socket penalties, and the IOTLB miss where the IOMMU is on.
+ */
+function latencyWindowCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+  return Object.entries(CACHE_STATES).map(([column, cache]) => {
+    const rows = t.rows.filter((r) => r.fields.Test === 'LAT_DMA_RD' && r.fields.Cache === column);
+    return {
+      name: `lat_win_${cache}`, title: `Unloaded random 64-byte DMA read latency by window, ${cache} host cache, median (ns)`,
+      scenario: 'iommu-window', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'window (B)',
+      points: rows.map((r) => ({
+        x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
+        params: {
+          ...platformParam(platform), op: 'read', size: numberField(t, r, 'SZ'), window: numberField(t, r, 'WinSZ'), cache,
+          iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: LATENCY_WINDOW_TRANSFERS,
+        },
+      })),
+    };
+  });
 }
 
 /** Unloaded DMA read latency by size, median (lat_dma_sizes.csv). */
@@ -118,7 +151,8 @@ function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
  * Rows of other tests (the command interface, cold cache) are left out.
  */
 export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
-  const curves = t.header.includes('Med(ns)') ? [latencyCurve(t, platform)] : throughputCurves(t, platform, pageSize);
+  const curves = !t.header.includes('Med(ns)') ? throughputCurves(t, platform, pageSize)
+    : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : [latencyCurve(t, platform)];
   const kept = curves.filter((c) => c.points.length > 0);
   if (kept.length === 0) {
     throw new UserError(`${t.file}: no rows to simulate: expected warm-cache (Cache HWarm) DMA throughput (Test ${Object.keys(OPS).join(', ')}) or DMA read latency (Test LAT_DMA_RD)`);
@@ -126,13 +160,15 @@ export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, 
   return kept;
 }
 
+/** Whether `column` takes more than one value over `rows`. */
+const varies = (rows: CsvTable['rows'], column: string) => new Set(rows.map((r) => r.fields[column])).size > 1;
+
 function throughputCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
   requireColumns(t, ['Test', 'Cache', 'WinSZ', 'SZ', BW_COLUMN]);
   return Object.keys(OPS).flatMap((test) => {
     const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === 'HWarm');
     if (rows.length === 0) return [];
-    const varies = (column: string) => new Set(rows.map((r) => r.fields[column])).size > 1;
-    return [varies('WinSZ') && !varies('SZ') ? windowCurve(t, test, rows, platform, pageSize) : sizeCurve(t, test, rows, platform)];
+    return [varies(rows, 'WinSZ') && !varies(rows, 'SZ') ? windowCurve(t, test, rows, platform, pageSize) : sizeCurve(t, test, rows, platform)];
   });
 }
 
@@ -141,7 +177,7 @@ export function isPcieBenchTable(t: CsvTable): boolean {
   return t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes('Med(ns)'));
 }
 
-const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
+const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
 /** Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU pages: `pageSize`, or off). */
 export function pcieBenchCurves(folder: string, platform: string, pageSize: string | null): Curve[] {

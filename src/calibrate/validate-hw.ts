@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   }
   const text = ['# Simulated against measured: pcie-bench calibration hosts', '',
     'Mean absolute relative error of each curve (|simulated − measured| / measured, averaged over the curve\'s points). ' +
-    'Curves: bw_rd/bw_wr/bw_rw throughput by transfer size (8 KiB window, random, warm); lat_rd unloaded read latency by size (median); ' +
+    'Curves: bw_rd/bw_wr/bw_rw throughput by transfer size (8 KiB window, random, warm); lat_rd unloaded read latency by size (median); lat_win_warm/lat_win_cold unloaded random 64-byte read latency by window, host cache warm or cold (median); ' +
     'win_<op>_<size> throughput by window (warm), through the IOMMU on the -iommu hosts. Produced by `npm run validate:hw`.', '',
     ...summary, '', ...details].join('\n') + '\n';
   writeFileAtomic(path.join(out, 'README.md'), text);

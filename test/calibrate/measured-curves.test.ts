@@ -35,6 +35,25 @@ test('pcie-bench latency: the LAT_DMA_RD rows\' medians, one transfer in flight,
   assert.equal(c!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, pattern: 'sequential', inFlight: 1, transfers: 50 });
 });
 
+test('pcie-bench latency by window: one curve per host cache state (warm, cold), unloaded, through the IOMMU scenario', () => {
+  const file = write('lat-win.csv', [
+    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    'LAT_DMA_RD,Rand,HWarm,0,0,8192,64,560',
+    'LAT_DMA_RD,Rand,HWarm,0,0,4194304,64,840',
+    'LAT_DMA_RD,Rand,DWarm,0,0,8192,64,533',
+    'LAT_DMA_RD,Rand,Cold,0,0,8192,64,600',
+    'LAT_DMA_RD,Rand,Cold,0,0,4194304,64,880',
+  ]);
+  const curves = measuredCurves(file, 'p', '4k');
+  assert.equal(curves.map((c) => c.name), ['lat_win_warm', 'lat_win_cold']);
+  const [warm, cold] = curves;
+  assert.is(warm!.scenario, 'iommu-window');
+  assert.is(warm!.metric, 'dma.latency_ns.p50');
+  assert.equal(warm!.points.map((p) => [p.x, p.measured]), [[8192, 560], [4194304, 840]], 'the device-side cache rows (DWarm) are left out');
+  assert.equal(cold!.points.map((p) => p.measured), [600, 880]);
+  assert.equal(cold!.points[1]!.params, { platform: 'p', op: 'read', size: 64, window: 4194304, cache: 'cold', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 400 });
+});
+
 test('pcie-bench throughput by size: one curve per direction, warm rows only, Gb/s against GB/s × 8', () => {
   const file = write('sz.csv', [
     BW_HEADER,
@@ -43,15 +62,19 @@ test('pcie-bench throughput by size: one curve per direction, warm rows only, Gb
     'BW_DMA_RD,Rand,Cold,0,0,8192,64,1,1,1,1,20.0,1',
     'BW_DMA_WR,Rand,HWarm,0,0,8192,64,1,1,1,1,24.3,1',
     'BW_DMA_WR,Rand,HWarm,0,0,8192,128,1,1,1,1,42.4,1',
+    'BW_DMA_RW,Rand,HWarm,0,0,8192,64,1,1,1,1,23.1,1',
   ]);
   const curves = measuredCurves(file, undefined, null);
-  assert.equal(curves.map((c) => c.name), ['bw_rd', 'bw_wr']);
+  assert.equal(curves.map((c) => c.name), ['bw_rd', 'bw_wr', 'bw_rw']);
+  // pcie-bench's firmware alternates by transaction number: write, read, write, ...
+  assert.is(curves[2]!.points[0]!.params.op, 'alternating');
   const rd = curves[0]!;
   assert.is(rd.scale, 8, '1 GB/s simulated is 8 Gb/s measured');
   assert.is(rd.unit, 'Gb/s');
   assert.equal(rd.points.map((p) => p.measured), [31.9, 35.0]);
-  // Random addresses in cache-line slots: a 130-byte transfer takes three lines; no platform given, none set.
-  assert.equal(rd.points[1]!.params, { op: 'read', size: 130, window: 8192, pattern: 'random', alignment: 192, transfers: 2000 });
+  // Random addresses in cache-line slots: a 130-byte transfer takes three lines; no platform given, none set;
+  // one transfer in flight per worker context of pcie-bench's firmware (11 MEs × 8 contexts).
+  assert.equal(rd.points[1]!.params, { op: 'read', size: 130, window: 8192, pattern: 'random', alignment: 192, transfers: 2000, inFlight: 11 * 8 });
 });
 
 test('pcie-bench throughput by window: the IOMMU scenario, translated in the host\'s page size or not at all', () => {
@@ -61,7 +84,7 @@ test('pcie-bench throughput by window: the IOMMU scenario, translated in the hos
   assert.is(on!.name, 'win_wr_256');
   assert.is(on!.scenario, 'iommu-window');
   assert.equal(on!.points.map((p) => p.x), [4096, 1048576, 67108864]);
-  assert.equal(on!.points[0]!.params, { platform: 'p', op: 'write', size: 256, window: 4096, iommu: 'on', pageSize: '4k' });
+  assert.equal(on!.points[0]!.params, { platform: 'p', op: 'write', size: 256, window: 4096, iommu: 'on', pageSize: '4k', inFlight: 11 * 8 });
   assert.is(measuredCurves(file, 'p', null)[0]!.points[0]!.params.iommu, 'off');
 });
 

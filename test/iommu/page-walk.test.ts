@@ -85,7 +85,7 @@ test('through translate: a miss costs reads × walkReadLatency, a hit hitLatency
   const cold = mmu.translate(8 * GiB, RID);
   assert.is(cold.source, 'walk');
   assert.is(cold.delayPs, 5000 + 4 * p.walkReadLatency);
-  assert.is(cold.delayPs, 5000 + 1_000_000, 'a cold 4-level walk with the default 250 ns read: 1 us');
+  assert.is(cold.delayPs, 5000 + 1_120_000, 'a cold 4-level walk with the default 280 ns read: 1.12 us');
   const next = mmu.translate(8 * GiB + 4 * KiB, RID);
   assert.is(next.delayPs, 5000 + p.walkReadLatency, 'PD entry cached: one read');
   const hit = mmu.translate(8 * GiB + 100, RID);

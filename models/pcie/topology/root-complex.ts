@@ -17,6 +17,7 @@ import { defineComponent, type ComponentContext, type MetricValue, type Topology
 import { byteSize } from '../../../src/scenario/units.js';
 import type { AddressRange, PortRoutes, TlpReceiver } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
+import type { CompletionMode } from '../tlp.js';
 import { RootComplex, rootComplexParams, rootComplexStats, rootPortIndex, type RootPort } from '../root-complex.js';
 import { MEMORY, type MemoryDevice } from '../../memory/dram.js';
 import { IOMMU, type IommuUnit } from '../../iommu/generic.js';
@@ -74,8 +75,8 @@ export class RootComplexDevice implements PcieElement {
   }
 
   /** How the root complex splits read completions (for closed-form comparisons). */
-  get completionConfig(): { rcb: number; completionMode: string } {
-    return { rcb: this.p.rcb, completionMode: this.p.completionMode };
+  get completionConfig(): { rcb: number; completionMode: CompletionMode; coalesceAbove: number | undefined } {
+    return { rcb: this.p.rcb, completionMode: this.p.completionMode, coalesceAbove: this.p.completionCoalescing };
   }
 
   get memoryRange(): AddressRange {

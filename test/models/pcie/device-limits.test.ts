@@ -14,13 +14,27 @@ const lib = await loadModelLibrary();
 const dma = lib.presets.get('nfp6000-dma')!.values;
 const ns = (v: unknown) => Number(String(v).replace(/\s*ns$/, ''));
 const tlpOverheadNs = ns(dma.tlpOverhead!.value), tlpRate = Number(dma.tlpRate!.value);
+const readIntervalNs = ns(dma.issueInterval!.value), writeIntervalNs = ns(dma.writeIssueInterval!.value);
 const paths = Number(dma.dataPaths!.value), pathRate = Number(dma.dataPathRate!.value), burst = Number(dma.dataPathBurst!.value);
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
 const gbps = (sets: Record<string, string | number>) => runJson('dma-bandwidth', { ...base, ...sets }).metrics['dma.throughput_gbytes_per_s'] as number;
 
-test('64-byte writes are bound by the per-TLP transmit cost, not the link', () => {
-  const expected = 64 / (tlpOverheadNs + 64 / tlpRate);
-  const got = gbps({ op: 'write', size: 64 });
+test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the per-TLP transmit cost, not the link', () => {
+  // One TLP each; the slowest of the write queue, the transmit port and the data movers (whole bursts) sets the pace.
+  const perWrite = (size: number) => Math.max(writeIntervalNs, tlpOverheadNs + size / tlpRate, (Math.ceil(size / burst) * burst) / pathRate / paths);
+  for (const size of [64, 256]) {
+    const expected = size / perWrite(size);
+    const got = gbps({ op: 'write', size, inFlight: 88 });
+    assert.ok(Math.abs(got - expected) / expected < 0.01, `${size} B: ${got} GB/s vs ${expected}`);
+  }
+  assert.is(perWrite(64), writeIntervalNs);
+  assert.is(perWrite(256), tlpOverheadNs + 256 / tlpRate);
+});
+
+test('small reads are bound by the read queue\'s descriptor rate when enough are in flight', () => {
+  const expected = 64 / Math.max(readIntervalNs, tlpOverheadNs);
+  // 8000 reads: the first one's round trip (about 560 ns) stays under 0.5 % of the run.
+  const got = gbps({ op: 'read', size: 64, inFlight: 88, transfers: 8000 });
   assert.ok(Math.abs(got - expected) / expected < 0.01, `${got} GB/s vs ${expected}`);
 });
 

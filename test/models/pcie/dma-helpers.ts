@@ -103,11 +103,11 @@ const endpointShorthand = dmaEngineParams.extend({
 /** An endpoint built from the shorthand; `start()` starts its descriptor generator (if `descriptors` > 0). */
 export function endpointFrom(sim: Simulation, values: Record<string, unknown>, name = 'endpoint'): Endpoint & { start(): void } {
   const p = endpointShorthand.parse(values);
-  const { requesterId, mps, ecrc, barBase, barSize, barLatency, barBandwidth, barCompletionMode, descriptors, descriptorSize, readFraction,
+  const { requesterId, mps, ecrc, barBase, barSize, barLatency, barBandwidth, barCompletionMode, descriptors, descriptorSize, readFraction, readMix,
     addressPattern, windowBase, windowSize, alignment, outstandingDescriptors, ...engine } = p;
   const bar = barSize > 0 ? new Memory(sim, memoryParams.parse({ base: barBase, size: barSize, latency: barLatency, bandwidth: barBandwidth }), `${name}/bar`) : null;
   const ep = new Endpoint(sim, { requesterId, mps, ecrc, engine, bar, barCompletionMode }, name);
-  const w = { descriptors, descriptorSize, readFraction, addressPattern, windowBase, windowSize, alignment, outstandingDescriptors };
+  const w = { descriptors, descriptorSize, readFraction, readMix, addressPattern, windowBase, windowSize, alignment, outstandingDescriptors };
   const stream = descriptors > 0 ? new DmaStream(ep.dma, w, sim.rng(`${name}/dma-addresses`), sim.rng(`${name}/dma-ops`)) : null;
   return Object.assign(ep, { start: () => stream?.start() });
 }

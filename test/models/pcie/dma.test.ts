@@ -130,6 +130,71 @@ test('an issueInterval longer than a TLP\'s link time sets the rate: one descrip
   assert.ok(t < dmaWriteThroughput(64, { gen: 3, width: 8, mps: 256, addr64: true }), 'below the link bound');
 });
 
+test('writeIssueInterval: writes are taken up from a queue of their own, issueInterval spaces the reads alone', () => {
+  // 64-byte writes and reads kept 32 in flight, alternating; writes one per 60 ns, reads one per 20 ns.
+  const mix = (overrides: Record<string, unknown>) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, {
+      'endpoint.descriptors': 4000, 'endpoint.descriptorSize': 64, 'endpoint.readFraction': 0.5, 'endpoint.readMix': 'interleaved',
+      'endpoint.windowBase': G4, 'endpoint.windowSize': MiB, 'endpoint.outstandingDescriptors': 32, 'endpoint.tags': 64,
+      'endpoint.issueLatency': '170 ns', ...overrides,
+    });
+    r.start();
+    sim.run();
+    assertPathConserved(r);
+    return r.endpoint.dma.stats().throughput;
+  };
+  // Own queues: the writes' 60 ns bound a pair (one write, one read: 128 bytes); one sequence: 60 + 20 ns a pair.
+  const own = mix({ 'endpoint.issueInterval': '20 ns', 'endpoint.writeIssueInterval': '60 ns' });
+  assert.ok(relErr(own, 128e12 / 60_000) < 0.01, `${own} vs ${128e12 / 60_000} B/s`);
+  const shared = mix({ 'endpoint.issueInterval': '40 ns' });
+  assert.ok(relErr(shared, 128e12 / 80_000) < 0.01, `${shared} vs ${128e12 / 80_000} B/s`);
+});
+
+// ---------------------------------------------------------------- data movers turning between directions
+
+/**
+ * One slow mover (0.1 GB/s: 640 ns per 64 bytes, 64-byte bursts): a read
+ * submitted before a write is emitted first, but the write's data fetch takes
+ * the mover from its issue latency (40 ns) to 680 ns. The read's completion is
+ * back at 334.546 ns (the idle read above), so its data waits for the fetch,
+ * for the turn, and then takes 640 ns to store.
+ */
+const ONE_SLOW_MOVER = { 'endpoint.dataPaths': 1, 'endpoint.dataPathRate': 0.1, 'endpoint.dataPathBurst': 64, 'memory.bandwidth': 76.8 };
+
+function readAfterFetch(turnaround: string): { readDoneNs: number; rttNs: number } {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { ...ONE_SLOW_MOVER, 'endpoint.dataPathTurnaround': turnaround });
+  r.endpoint.dma.submit('read', G4, 64);
+  r.endpoint.dma.submit('write', G4 + 4096, 64);
+  sim.run();
+  return { readDoneNs: r.endpoint.dma.readLatency.max, rttNs: r.endpoint.dma.requestRtt.max };
+}
+
+test('a mover that fetched write data turns before storing read data: the read waits fetch + turnaround + its own store', () => {
+  const fetchEnd = 40 + 640, store = 640;
+  const none = readAfterFetch('0 ns'), turned = readAfterFetch('50 ns');
+  assert.ok(none.rttNs + 40 < fetchEnd, `the completion (${none.rttNs + 40} ns) is back while the mover still fetches`);
+  // Histograms hold 1 % accuracy: compare within it.
+  assert.ok(relErr(none.readDoneNs, fetchEnd + store) < 0.01, `${none.readDoneNs} ns`);
+  assert.ok(relErr(turned.readDoneNs, fetchEnd + 50 + store) < 0.01, `${turned.readDoneNs} ns`);
+});
+
+test('an idle mover has turned already: a read long after a write pays no turnaround', () => {
+  const readAlone = (turnaround: string, writeFirst: boolean) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { ...ONE_SLOW_MOVER, 'endpoint.dataPathTurnaround': turnaround });
+    if (writeFirst) { r.endpoint.dma.submit('write', G4 + 4096, 64); sim.run(); }
+    const t0 = sim.now;
+    r.endpoint.dma.submit('read', G4, 64);
+    sim.run();
+    return sim.now - t0;
+  };
+  // Idle read: completion at 334.546 ns, then 640 ns of storing.
+  assert.is(readAlone('50 ns', false), 334_546 + 640_000);
+  assert.is(readAlone('50 ns', true), 334_546 + 640_000);
+});
+
 // ---------------------------------------------------------------- throughput against the closed forms
 
 interface Config { gen: PcieGen; width: LinkWidth; mps: TransferSize }

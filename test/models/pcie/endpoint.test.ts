@@ -334,6 +334,20 @@ test('generator, mix: about readFraction of the descriptors are reads', () => {
   assert.is(ep.dma.writeLatency.count, writes);
 });
 
+test('generator, interleaved mix: descriptor n is a read when floor((n+1)f) > floor(nf), the same under any seed', () => {
+  // f = 1/2: write, read, write, ... (pcie-bench's alternating test); f = 1/3: write, write, read, ...
+  const opsOf = (seed: number, f: number) => {
+    const { fake } = streamRun(seed, { readFraction: f, readMix: 'interleaved' });
+    const first = new Map<number, string>();
+    for (const t of fake.received) if (!first.has(t.txn)) first.set(t.txn, t.type === 'MRd' ? 'r' : 'w');
+    return [...first.keys()].sort((x, y) => x - y).map((k) => first.get(k)).join('');
+  };
+  assert.is(opsOf(1, 0.5), 'wr'.repeat(200));
+  assert.is(opsOf(7, 0.5), 'wr'.repeat(200));
+  assert.is(opsOf(1, 1 / 3).slice(0, 12), 'wwrwwrwwrwwr');
+  assert.is([...opsOf(1, 1 / 3)].filter((c) => c === 'r').length, 133, 'floor(400 / 3) reads');
+});
+
 // ---------------------------------------------------------------- the BAR
 
 test('the BAR serves reads and writes from peers; other requests are unsupported; completion credits are infinite', () => {

@@ -45,6 +45,23 @@ test('concurrent accesses queue for the bandwidth; the latency is pipelined; rou
   assert.equal([f.read(G4, 64), f.read(G4, 64), f.read(G4, 64)].map((t) => t - 100_000), [834, 1667, 2500]);
 });
 
+test('remote reads take turns on the inter-socket link: per request remoteReadInterval plus its whole cache lines at remoteBandwidth', () => {
+  // Memory bandwidth 1000 GB/s (64 B in 64 ps), latency 100 ns; link: 16 ns a request, 12.8 GB/s (a 64-byte line in 5 ns).
+  const link = { bandwidth: 1000, remoteReadInterval: '16 ns', remoteBandwidth: 12.8 };
+  const sim = new Simulation();
+  const remote = mem(sim, { ...link, socket: 'remote', remotePenalty: '100 ns' });
+  const local = mem(sim, link);
+  const lat = 200_000; // latency + remote penalty
+  assert.is(remote.read(G4, 64), 64 + lat, 'the first read goes at once');
+  // The second waits for the first's request and line (21 ns); 100 bytes from offset 32 touch three lines (16 + 15 ns).
+  assert.is(remote.read(G4 + 32, 100), Math.ceil(21_000 + 100 * 1) + lat);
+  assert.is(remote.read(G4, 16), Math.ceil(21_000 + 31_000 + 16) + lat, 'a 16-byte read still moves its whole line');
+  // The link does not delay writes, and a local memory ignores it.
+  assert.is(remote.write(G4, 64), Math.ceil(21_000 + 31_000 + 16 + 64), 'a write queues only behind the bandwidth slots');
+  assert.is(local.read(G4, 64), 64 + 100_000);
+  assert.is(local.read(G4, 64), 128 + 100_000);
+});
+
 test('a stream of writes is absorbed at the bandwidth; utilization counts busy time only', () => {
   const sim = new Simulation();
   const m = mem(sim, { bandwidth: 4 });

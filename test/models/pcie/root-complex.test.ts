@@ -215,6 +215,23 @@ test("completionMode 'rcb': one CplD per RCB block", () => {
   assertPathConserved(r);
 });
 
+test('completionCoalescing: reads up to it come back one CplD per RCB block, longer ones in MPS-sized CplDs', () => {
+  const completions = (size: number) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'rootComplex.completionMode': 'rcb', 'rootComplex.rcb': 64, 'rootComplex.completionCoalescing': 256 });
+    r.endpoint.dma.submit('read', G4, size);
+    sim.run();
+    assertPathConserved(r);
+    return r.rootComplex.stats().completionsSent;
+  };
+  // MPS 256 (BASE_PATH), aligned reads: 256 B in four 64-byte blocks; 257 B past the threshold, 256 + 1; 512 B in two of 256.
+  assert.is(completions(256), 4);
+  assert.is(completions(257), 2);
+  assert.is(completions(512), 2);
+  // Two requests (MRRS 512) of 512 B each: each is over the threshold.
+  assert.is(completions(1024), 4);
+});
+
 test('configuration errors are refused up front', () => {
   const sim = new Simulation();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
