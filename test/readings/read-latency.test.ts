@@ -24,6 +24,7 @@
  * then; a read whose completions stream for a while can lose at most the
  * busy link's share of that streaming to them (tlpShare), never more.
  */
+import { z } from 'zod';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { presetParams } from '../preset-params.js';
@@ -33,6 +34,7 @@ import { memoryTimingParams } from '../../models/pcie/memory.js';
 import { linkParams } from '../../models/pcie/topology/link.js';
 import { integratedParams } from '../../models/pcie/topology/integrated.js';
 import { iommuParams } from '../../models/iommu/params.js';
+import { switchShape } from '../../models/pcie/switch.js';
 import { FRAMING, HEADER, tlpShare, tlpWireNs } from './spec-link.js';
 import { runStudy } from './study.js';
 
@@ -44,6 +46,8 @@ const hostMemory = presetParams(memoryTimingParams, 'xeon-e5-v4-dram');
 const carveOut = presetParams(memoryTimingParams, 'apu-carveout');
 const northBridge = presetParams(integratedParams, 'apu-northbridge');
 const iommu = presetParams(iommuParams, 'iommu-xeon-e5');
+const switchLatency = ns(presetParams(z.object({ latency: switchShape.latency }), 'pcie-switch-pex8796').latency);
+const gpuMemory = presetParams(memoryTimingParams, 'gpu-like-vram');
 const MPS = 256;
 /** Picosecond rounding of the few hops a read crosses. */
 const ROUNDING_NS = 0.01;
@@ -117,6 +121,57 @@ test('apu-redirect: one 4 KiB read at a time through the BAR against redirected 
     const fastest = size / trip.expected, slowest = (transfers * size) / (transfers * (trip.expected + slack) + firstWalk);
     const gbps = m['p2p.throughput_gbytes_per_s'];
     assert.ok(gbps <= fastest + 1e-9 && gbps >= slowest - 1e-9, `${path}: ${gbps} GB/s against ${slowest.toFixed(3)}..${fastest.toFixed(3)} from the round trip`);
+  }
+});
+
+/**
+ * p2p-paths on AMD Zen, reads of 64 KiB: the storage device's 32 tags of
+ * 512 bytes each stay out (the reading: "the longer round trip starving the
+ * 32 read tags"), so by Little's law the throughput is tags × MRRS over a
+ * request's mean round trip, never more than over its round trip alone.
+ * That round trip, hop by hop (Gen3 x16 links everywhere; the BAR below
+ * 4 GiB, so 3-DW requests): a link delivers its TLP's wire time plus
+ * propagation after it starts; a cut-through switch starts a TLP out its
+ * latency after its first byte came in (the switch's header: first byte in
+ * to first byte out); the root complex crosses a P2P request or completion
+ * after it is fully in; the GPU's BAR memory answers after its latency and
+ * the request's bytes at its bandwidth; the two 256-byte completions of a
+ * request run back to back, so the second lands one wire time after the first.
+ * Between root ports: nvme0 → sw0 → root complex → gpu2 and back. With ACS
+ * redirect: nvme1 → sw1 → up to the root complex → back down through sw1 →
+ * gpu1, and the completions the same way back.
+ */
+test('p2p-paths, AMD Zen reads: a tag\'s round trip alone summed hop by hop (between root ports, and up and down again with ACS redirect); the throughput is the tags\' Little\'s-law bound with it', () => {
+  const lanes = 16, request = tlpWireNs(3, lanes, HEADER.mem32 + FRAMING), completion = tlpWireNs(3, lanes, MPS + HEADER.completion + FRAMING);
+  /** A TLP started at `t` on a link, to its last byte in at the far end. */
+  const link = (t: number, wire: number) => t + wire + linkProp;
+  /** Started at `t` on the link into a cut-through switch: when it starts out of it. */
+  const throughSwitch = (t: number) => t + linkProp + switchLatency;
+  const crossRoot = (arrived: number) => arrived + traversal;
+  const memory = memoryNs(gpuMemory, engine.mrrs);
+  // A request's wire start is 0; each line is one hop.
+  const rootPorts = (() => {
+    let t = crossRoot(link(throughSwitch(0), request));                   // nvme0 → sw0 → up0 → rc
+    t = link(t, request) + memory;                                       // rp2 → gpu2, its BAR
+    t = link(throughSwitch(crossRoot(link(t, completion))), completion); // gpu2 → rc → up0 → sw0 → nvme0
+    return t + completion;                                               // the second CplD
+  })();
+  const acs = (() => {
+    let t = crossRoot(link(throughSwitch(0), request));                   // nvme1 → sw1 → up1 → rc
+    t = link(throughSwitch(t), request) + memory;                        // rc → up1 → sw1 → gpu1, its BAR
+    t = crossRoot(link(throughSwitch(t), completion));                   // gpu1 → sw1 → up1 → rc
+    t = link(throughSwitch(t), completion);                              // rc → up1 → sw1 → nvme1
+    return t + completion;
+  })();
+  for (const [path, from, rtt] of [['rootcomplex', 'nvme0', rootPorts], ['acs', 'nvme1', acs]] as const) {
+    const { m } = runStudy('p2p-paths', { platform: 'amd-zen', op: 'read', path });
+    const rtts = m[`${from}.dma.request_rtt_ns`];
+    assert.ok(Math.abs(rtts.min - rtt) <= ROUNDING_NS, `${path}: a request's round trip alone ${rtts.min} ns against ${rtt.toFixed(3)} summed`);
+    const bound = (engine.tags * engine.mrrs) / rtt;
+    const gbps = m['p2p.throughput_gbytes_per_s'];
+    // Never above the bound; below it only by other tags' completions queued on a shared link
+    // (a check on the reading's claim that the tags, not a link, set the pace: within 2%).
+    assert.ok(gbps <= bound + 1e-9 && gbps >= 0.98 * bound, `${path}: ${gbps} GB/s against the tags' bound ${bound.toFixed(3)}`);
   }
 });
 
