@@ -61,6 +61,23 @@ test('p2p-paths below a switch: 64 KiB writes and reads at the Gen3 x16 bound (t
   for (const op of ['write', 'read']) near(runStudy('p2p-paths', { path: 'switch', op }).m['p2p.throughput_gbytes_per_s'], bound, RUN_ENDS, op);
 });
 
+/**
+ * p2p-paths bounced through host memory (64 KiB writes, 100 transfers): the
+ * drive writes each into a buffer at 5 GiB (4-DW MWr of 256 B), then the GPU
+ * reads it from there (4-DW MRd of MRRS 512 B); both legs go up the root
+ * port's link up0, which is the bottleneck: per transfer 256 writes of
+ * 256 + 16 + 8 wire bytes and 128 read requests of 16 + 8. The last
+ * transfer's read leg runs after up0 has carried everything, so the run's
+ * span exceeds up0's busy time by at most one transfer of the 100.
+ */
+test('p2p-paths bounced through memory: 64 KiB writes at the uplink\'s bound for both legs\' upstream traffic (13.5 GB/s, the reading\'s "about 7%" below a switch)', () => {
+  const transfers = 100, size = 65536;
+  const wirePerTransfer = (size / 256) * (256 + HEADER.mem64 + FRAMING) + (size / 512) * (HEADER.mem64 + FRAMING);
+  const bound = tlpWireRate(3, 16) * size / wirePerTransfer / GB;
+  const gbps = runStudy('p2p-paths', { path: 'bounce', op: 'write', transfers }).m['p2p.throughput_gbytes_per_s'];
+  assert.ok(gbps <= bound * (1 + 1e-9) && gbps >= bound * (1 - 1 / transfers - RUN_ENDS), `bounce: ${gbps} GB/s against ${bound.toFixed(3)}`);
+});
+
 test('apu-redirect, 8 writes in flight: 14.5 GB/s into the BAR (below 4 GiB), 14.3 redirected to the carve-out at 12 GiB (4 DW headers)', () => {
   const sets = { op: 'write', size: 65536, inFlight: 8 };
   near(runStudy('apu-redirect', { ...sets, path: 'rootcomplex' }).m['p2p.throughput_gbytes_per_s'], linkBound(3, 16, 256, HEADER.mem32) / GB, RUN_ENDS, 'through the BAR');
