@@ -16,6 +16,11 @@
  *    one; then the IOTLB (hit: hitLatency); on a miss a page walk (reads ×
  *    walkReadLatency, page-walk.ts) whose result is cached; an address with
  *    no mapping is a translation fault: ok = false, counted, never thrown.
+ *  - superpageFill '4k' (an IOTLB without superpage entries, as pcie-bench
+ *    measured Sandy Bridge's): a walk to a 2 MiB or 1 GiB page caches only
+ *    the 4 KiB piece asked for, and a miss to a superpage whose walk is in
+ *    flight waits for it (the fill does not serve it) and then walks; such
+ *    misses start in arrival order, so one held holds those behind it.
  *  - map / mapSg / unmap: dma_map_sg / dma_unmap_sg with their software
  *    costs per call and per page; each returns its duration in ps, so a
  *    process can `yield iommu.unmap(...)`. Mapping needs no invalidation
@@ -108,7 +113,7 @@ export interface IommuStats {
   readonly walkReads: number;
   /** Time spent walking, ps (reads × walkReadLatency). */
   readonly walkPs: number;
-  /** Time misses waited for a free page walker, ps. */
+  /** Time misses waited for a free page walker (or, superpageFill '4k', for a walk of the same superpage), ps. */
   readonly walkerWaitPs: number;
   /** Translation faults: no mapping (or no domain for the requester). */
   readonly faults: number;
@@ -208,6 +213,8 @@ class Domain implements WalkDomain {
   readonly nestedUsers: Domain[] = [];
   /** The address of the page the last lookup found. */
   foundBase = 0;
+  /** superpageFill '4k': per superpage (its tag × PAGE_SIZE_CLASSES + its class), when the last walk to its entry ends. */
+  readonly superpageWalkEnd = new Map<number, number>();
 
   // Deferred invalidation state (Linux struct iommu_dma_cookie).
   readonly rings = new Map<number, FlushRing>();
@@ -349,6 +356,8 @@ export class Iommu {
   /** When each page walker is next free (ps); a miss takes the earliest. */
   private readonly walkerFree: Float64Array;
   private walkerWaitPs = 0;
+  /** superpageFill '4k': when the latest walk started (misses start in arrival order). */
+  private lastWalkStart = 0;
   private faults = 0;
   private contextFaults = 0;
   private staleHits = 0;
@@ -685,11 +694,30 @@ export class Iommu {
     const now = this.sim.now, free = this.walkerFree;
     let w = 0;
     for (let i = 1; i < free.length; i++) if (free[i]! < free[w]!) w = i;
-    const wait = free[w]! > now ? free[w]! - now : 0;
+    let start = free[w]! > now ? free[w]! : now;
+    // An IOTLB without superpage entries keeps the 4 KiB piece asked for; a miss
+    // held behind a walk of the same superpage entry is not served by its fill
+    // and walks after it.
+    const pieceOnly = k !== PAGE_4K && p.superpageFill === '4k';
+    const entry = pieceOnly ? Math.floor(addr / PAGE_BYTES[k]!) * PAGE_SIZE_CLASSES + k : 0;
+    if (pieceOnly) {
+      const busy = d.superpageWalkEnd.get(entry);
+      if (busy !== undefined && busy > start) start = busy;
+      // Misses start in the order they came: one held behind its superpage holds those after it.
+      if (this.lastWalkStart > start) start = this.lastWalkStart;
+      this.lastWalkStart = start;
+    }
+    const wait = start - now;
     const walk = wait + reads * p.walkReadLatency;
     free[w] = now + walk;
+    if (pieceOnly) d.superpageWalkEnd.set(entry, now + walk);
     this.walkerWaitPs += wait;
     this.walkPs += walk - wait;
+    if (pieceOnly) {
+      const piece = PAGE_BYTES[PAGE_4K]!;
+      base += (addr % PAGE_BYTES[k]!) - (addr % piece);
+      k = PAGE_4K;
+    }
     tlb.insert(did, addr, k, base);
     if (atc !== null) atc.insert(did, addr, k, base);
     r.ok = true;

@@ -28,6 +28,8 @@ export const iommuParams = z.strictObject({
   iotlb2mWays: ways('Associativity of the 2 MiB IOTLB'),
   iotlb1gEntries: entries('IOTLB entries for 1 GiB pages'),
   iotlb1gWays: ways('Associativity of the 1 GiB IOTLB'),
+  superpageFill: z.enum(['superpage', '4k'])
+    .describe("How a walk that ends at a 2 MiB or 1 GiB page fills the IOTLB: 'superpage', one entry for the whole page (in that size's IOTLB); '4k', only the 4 KiB piece the request fell in (an IOTLB without superpage entries): then misses to one superpage wait for each other's walk, since the IOMMU holds misses by the page-table entry they fetch and the one fill serves only the first"),
 
   pscPml5Entries: entries('Paging-structure cache of PML5 entries (used by 5-level domains only)'),
   pscPml4Entries: entries('Paging-structure cache of PML4 entries'),

@@ -61,6 +61,56 @@ test('misses arriving together queue for the page walkers: with W walkers, the k
   }
 });
 
+/** An IOMMU with `walkers` walkers, PSCs warm over a 2 MiB-mapped region at 0x1_0000_0000 (two superpages); runs `body(mmu)` then. */
+function superpageWorld(superpageFill: 'superpage' | '4k', walkers: number, body: (mmu: Iommu) => void): Iommu {
+  const sim = new Simulation();
+  const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: walkers, superpageFill });
+  const d = mmu.createDomain();
+  mmu.attach(0x100, d);
+  mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 4 * MiB, 2 * MiB);
+  // Warm the paging-structure caches (a walk that ends at a PD entry is then one read) and the IOTLB with the first 4 KiB.
+  const one = mmu.translate(0x1_0000_0000, 0x100).delayPs;
+  sim.schedule(10 * one, () => body(mmu), null);
+  sim.run();
+  return mmu;
+}
+
+test("superpageFill '4k': a 2 MiB page is cached 4 KiB at a time: another piece of it misses, the same piece hits, the translation is right", () => {
+  superpageWorld('4k', 6, (mmu) => {
+    assert.is(mmu.translate(0x1_0000_0000 + 8, 0x100).source, 'iotlb', 'the piece walked to is cached');
+    const other = mmu.translate(0x1_0000_0000 + 5 * PAGE + 3, 0x100);
+    assert.is(other.source, 'walk', 'another 4 KiB of the same 2 MiB page walks');
+    assert.is(other.physAddr, 0x1_0000_0000 + 5 * PAGE + 3);
+    assert.is(other.pageBytes, PAGE);
+  });
+  superpageWorld('superpage', 6, (mmu) => {
+    assert.is(mmu.translate(0x1_0000_0000 + 5 * PAGE + 3, 0x100).source, 'iotlb', 'the whole 2 MiB page is cached');
+  });
+});
+
+test("superpageFill '4k': misses to one 2 MiB page walk one after another, misses to different ones at once; '4k' pages and whole superpages never wait on each other", () => {
+  const walk = DEFAULTS.walkReadLatency;
+  superpageWorld('4k', 6, (mmu) => {
+    const same = [1, 2, 3].map((k) => mmu.translate(0x1_0000_0000 + k * PAGE, 0x100).delayPs);
+    assert.equal(same, [walk, 2 * walk, 3 * walk], 'one superpage: each waits for the walk before it');
+  });
+  superpageWorld('4k', 6, (mmu) => {
+    // The second superpage's walk does not wait for the first's (each one read: the PDPT entry is in the PSC).
+    const a = mmu.translate(0x1_0000_0000 + PAGE, 0x100).delayPs;
+    const b = mmu.translate(0x1_0000_0000 + 2 * MiB + PAGE, 0x100).delayPs;
+    assert.equal([a, b], [walk, walk], 'two superpages: walked at once');
+  });
+  superpageWorld('4k', 6, (mmu) => {
+    // Arrival order: a miss held behind its superpage's walk holds the misses after it, whatever page they are in.
+    const delays = [PAGE, 2 * PAGE, 2 * MiB + PAGE].map((off) => mmu.translate(0x1_0000_0000 + off, 0x100).delayPs);
+    assert.equal(delays, [walk, 2 * walk, 2 * walk]);
+  });
+  const m = superpageWorld('superpage', 1, (mmu) => {
+    assert.is(mmu.translate(0x1_0000_0000 + 2 * MiB + PAGE, 0x100).delayPs, walk, 'whole superpages: one walk fills the page');
+  });
+  assert.is(m.stats().walks, 2);
+});
+
 test('dma_map_sg of 8 × 4 KiB: 1.4 us; dma_unmap_sg: 1.3 us deferred, plus the 0.8 us flush when strict', () => {
   const segs = Array.from({ length: 8 }, (_, i) => ({ phys: PHYS + (7 - i) * 3 * PAGE, bytes: PAGE }));
   const lazy = world({ mode: 'deferred' });

@@ -60,6 +60,22 @@ test('small writes run near the link bound (descriptors are pipelined); 64-byte 
   assert.ok(r.throughput_gbytes_per_s < 0.7 * r.expected_gbytes_per_s, `${r.throughput_gbytes_per_s} vs ${r.expected_gbytes_per_s} GB/s`);
 });
 
+test('a warm-up leaves the IOTLB filling out of the throughput: inside its reach, as fast as without the IOMMU; a warm-up of every transfer is refused', () => {
+  const window = (args: string[]) => {
+    const r = cli(['run', 'iommu-window', '--set', 'window=262144', '--set', 'size=64', '--set', 'op=write', '--set', 'transfers=3000', ...args, '--json']);
+    assert.is(r.code, 0, r.stderr);
+    return instanceMetrics(JSON.parse(r.stdout), 'dma').throughput_gbytes_per_s as number;
+  };
+  const off = window(['--set', 'iommu=off', '--set', 'warmup=1000']);
+  const cold = window(['--set', 'pageSize=4k']);
+  const warm = window(['--set', 'pageSize=4k', '--set', 'warmup=1000']);
+  assert.ok(cold < 0.98 * off, `counting the IOTLB's first misses: ${cold} GB/s against ${off} without the IOMMU`);
+  assert.ok(Math.abs(warm - off) / off < 0.01, `after the warm-up ${warm} GB/s against ${off} without the IOMMU`);
+  const bad = cli(['run', 'iommu-window', '--set', 'transfers=100', '--set', 'warmup=100']);
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /warmup/);
+});
+
 test('a bad link parameter exits 2 naming its field path', () => {
   const dir = tempDir();
   const d = study(); d.links[0].params.width = 7;
