@@ -23,16 +23,32 @@
  *    are bound by the link's request rate (pcie-bench's remote-buffer hosts).
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth).
+ *  - Which reads the DRAM itself serves (`cachedReads`): with the cache warm,
+ *    all reads hit the last-level cache (DDIO), only local ones (a remote
+ *    read is served from its home socket's memory whatever that socket's
+ *    cache holds), or none (a host without DDIO). A read the DRAM serves
+ *    pays coldPenalty, and may meet a refresh.
+ *  - DRAM refresh (when refreshInterval and refreshTime are set): once per
+ *    tREFI the memory is busy for tRFC (JEDEC DDR3 JESD79-3 / DDR4 JESD79-4
+ *    all-bank auto-refresh), and a DRAM read that arrives inside it starts
+ *    when it ends. Where in its interval each refresh falls is drawn from
+ *    the named stream `<name>.refresh` (the controller may postpone or pull
+ *    in refreshes; a fixed phase would alias with a periodic requester), so
+ *    a read meets one with probability tRFC / tREFI and waits a uniform part
+ *    of tRFC: the tail of pcie-bench's cold-cache latency distributions.
+ *    Off (no draws, no change) unless both are set.
  *
- * Left out: banks, rows, refresh, read/write turnaround, per-address cache
- * state (warm/cold is one setting for the whole memory, so done times stay
- * in arrival order), coherence traffic, and data contents.
+ * Left out: banks, ranks (one refresh schedule for the whole memory, so
+ * under load reads stall together), rows, read/write turnaround,
+ * per-address cache state (warm/cold is one setting for the whole memory,
+ * so done times stay in arrival order), coherence traffic, and data contents.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
+import type { RandomStream } from '../../src/sim/random.js';
 import { DW_MASK, Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
 import { TlpQueue } from './tlp-queue.js';
 import {
@@ -58,6 +74,9 @@ export const memoryTimingParams = z.strictObject({
   remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
   remoteReadInterval: duration().default(0).describe("Time the inter-socket link takes per read request when socket is remote, besides its data (0 = none)"),
   remoteBandwidth: rate().optional().describe('Bandwidth of the inter-socket link for read data when socket is remote, in whole cache lines (unset: unlimited)'),
+  cachedReads: z.enum(['all', 'local', 'none']).default('all').describe("Which reads a warm cache serves: 'all'; 'local' (a remote read is served from its home socket's memory, paying coldPenalty, warm or cold); 'none' (no DDIO: every read pays coldPenalty)"),
+  refreshInterval: duration().default(0).describe('DRAM refresh interval tREFI, e.g. "7.8 us" (0 = refresh not modelled)'),
+  refreshTime: duration().default(0).describe('DRAM refresh cycle time tRFC: a read the DRAM serves that arrives during a refresh waits for its end (0 = refresh not modelled)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -124,6 +143,15 @@ export class Memory {
   private readonly remotePsPerByte: number;
   private nextReadAt = 0;
   private readonly createdAt: Time;
+  /** Whether the DRAM serves reads (cache cold, remote past a home agent that reads memory, or no DDIO). */
+  readonly readsFromDram: boolean;
+  /** DRAM refresh: tREFI and tRFC in ps (both 0: off), the interval whose refresh is drawn, and that refresh's window. */
+  private readonly refreshIntervalPs: number;
+  private readonly refreshPs: number;
+  private refreshIndex = -1;
+  private refreshStart = 0;
+  private refreshEnd = 0;
+  private refreshRng: RandomStream | null = null;
 
   private reads = 0;
   private writes = 0;
@@ -142,8 +170,15 @@ export class Memory {
     }
     this.range = Object.freeze({ base: params.base, size: params.size });
     this.psPerByte = psPerByte(params.bandwidth);
-    this.readLatencyPs = params.latency + (params.cache === 'cold' ? params.coldPenalty : 0) + (params.socket === 'remote' ? params.remotePenalty : 0);
     const remote = params.socket === 'remote';
+    this.readsFromDram = params.cache === 'cold' || params.cachedReads === 'none' || (params.cachedReads === 'local' && remote);
+    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (remote ? params.remotePenalty : 0);
+    const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
+    if (refreshOn && params.refreshTime >= params.refreshInterval) {
+      throw new RangeError(`${name}: refreshTime ${params.refreshTime} ps must be shorter than refreshInterval ${params.refreshInterval} ps`);
+    }
+    this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
+    this.refreshPs = refreshOn ? params.refreshTime : 0;
     this.remoteRequestPs = remote ? params.remoteReadInterval : 0;
     this.remotePsPerByte = remote && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
     this.createdAt = sim.now;
@@ -156,7 +191,7 @@ export class Memory {
     const now = this.sim.now;
     const from = this.nextReadAt > now ? this.nextReadAt : now;
     this.nextReadAt = from + this.remoteRequestPs + cacheLineBytes(addr, bytes) * this.remotePsPerByte;
-    const end = this.transfer(addr, bytes, from);
+    const end = this.transfer(addr, bytes, this.refreshPs > 0 && this.readsFromDram ? this.afterRefresh(from) : from);
     this.reads++;
     this.bytesRead += bytes;
     return Math.ceil(end) + this.readLatencyPs;
@@ -191,7 +226,24 @@ export class Memory {
     };
   }
 
-  /** Takes the bandwidth resource for one access; returns the exact end of its slot. */
+  /**
+   * When a DRAM read arriving at `t` can start: the end of the refresh it
+   * meets, else `t`. Each tREFI interval (counted from the memory's creation)
+   * holds one refresh at a uniformly drawn offset, drawn when a read first
+   * arrives in that interval; `t` never decreases from one read to the next
+   * (reads start in order), so the intervals are visited in order.
+   */
+  private afterRefresh(t: number): number {
+    const k = Math.floor((t - this.createdAt) / this.refreshIntervalPs);
+    if (k !== this.refreshIndex) {
+      this.refreshRng ??= this.sim.rng(`${this.name}.refresh`);
+      this.refreshIndex = k;
+      this.refreshStart = this.createdAt + k * this.refreshIntervalPs + this.refreshRng.random() * (this.refreshIntervalPs - this.refreshPs);
+      this.refreshEnd = this.refreshStart + this.refreshPs;
+    }
+    return t >= this.refreshStart && t < this.refreshEnd ? this.refreshEnd : t;
+  }
+
   /** The access's transfer slot on the shared bandwidth, starting no sooner than `from`; returns its exact end. */
   private transfer(addr: number, bytes: number, from: number): number {
     const r = this.range;

@@ -167,4 +167,62 @@ test('a request holds its sender\'s buffer until the memory starts on it', () =>
   assert.is(c.pending, 0);
 });
 
+test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): local ones never with "all", remote ones with "local", every one with "none"', () => {
+  const sim = new Simulation();
+  const p = { coldPenalty: '50 ns', remotePenalty: '40 ns' };
+  const read = (extra: Record<string, unknown>) => mem(sim, { ...p, ...extra }).read(G4, 64) - 64_000;
+  assert.is(read({ socket: 'remote' }), 140_000, 'all: a warm remote read hits the cache');
+  assert.is(read({ socket: 'remote', cachedReads: 'local' }), 190_000, 'local: a remote read is served from memory');
+  assert.is(read({ socket: 'remote', cachedReads: 'local', cache: 'cold' }), read({ socket: 'remote', cachedReads: 'local' }), 'local: a remote read costs the same warm or cold');
+  assert.is(read({ cachedReads: 'local' }), 100_000, 'local: a local warm read still hits');
+  assert.is(read({ cachedReads: 'none' }), 150_000, 'none: every read goes to memory');
+  assert.is(read({ cachedReads: 'none', cache: 'cold' }), 150_000);
+});
+
+/** Latencies (ps) of `n` unloaded reads one `gap` apart on a memory with `extra`, each after the last one's data. */
+function unloadedReads(extra: Record<string, unknown>, n: number, gap = 600_000, seed = 1): number[] {
+  const sim = new Simulation({ seed });
+  const m = mem(sim, { bandwidth: 1000, ...extra });
+  const lat: number[] = [];
+  const next = (): void => {
+    const done = m.read(G4, 64);
+    lat.push(done - sim.now);
+    if (lat.length < n) at(sim, done - sim.now + gap, next);
+  };
+  at(sim, 0, next);
+  sim.run();
+  return lat;
+}
+
+test('refresh: a DRAM read meets one with probability tRFC / tREFI and waits a uniform part of tRFC; warm cache hits never wait', () => {
+  const refresh = { refreshInterval: '7.8 us', refreshTime: '350 ns' };
+  const base = 100_064;
+  const cold = unloadedReads({ ...refresh, cache: 'cold' }, 20_000).map((l) => l - base);
+  const stalled = cold.filter((w) => w > 0);
+  // 350 / 7800 = 4.5% of reads; binomial sd over 20 000 reads is 0.15 points.
+  assert.ok(Math.abs(stalled.length / cold.length - 350 / 7800) < 0.006, `stalled fraction ${stalled.length / cold.length}`);
+  assert.ok(Math.max(...stalled) <= 350_000, 'no read waits longer than tRFC');
+  const mean = stalled.reduce((a, b) => a + b, 0) / stalled.length;
+  assert.ok(Math.abs(mean - 175_000) < 15_000, `mean wait ${mean} ps is half of tRFC`);
+  assert.ok(unloadedReads({ ...refresh }, 2000).every((l) => l === base), 'warm local reads hit the cache: no refresh');
+  assert.ok(unloadedReads({ ...refresh, socket: 'remote', cachedReads: 'local' }, 5000).some((l) => l > base), 'remote reads served from memory meet refreshes');
+});
+
+test('refresh: off unless both times are set, deterministic per seed, and reads stay in order', () => {
+  const plain = unloadedReads({ cache: 'cold' }, 500);
+  assert.equal(unloadedReads({ cache: 'cold', refreshInterval: '7.8 us' }, 500), plain);
+  assert.equal(unloadedReads({ cache: 'cold', refreshTime: '350 ns' }, 500), plain);
+  const on = { cache: 'cold', refreshInterval: '7.8 us', refreshTime: '350 ns' };
+  assert.equal(unloadedReads(on, 2000, 600_000, 7), unloadedReads(on, 2000, 600_000, 7));
+  assert.not.equal(unloadedReads(on, 2000, 600_000, 7), unloadedReads(on, 2000, 600_000, 8));
+  // Back-to-back reads under load: done times never decrease (the completer's FIFO relies on it).
+  const sim = new Simulation({ seed: 3 });
+  const m = mem(sim, { ...on, bandwidth: 1 });
+  const done: number[] = [];
+  for (let i = 0; i < 2000; i++) at(sim, i * 50_000, () => done.push(m.read(G4 + (i % 100) * 64, 1 + (i * 37) % 512)));
+  sim.run();
+  assert.ok(done.every((d, i) => i === 0 || d >= done[i - 1]!), 'done times in arrival order');
+  assert.throws(() => mem(sim, { refreshInterval: '300 ns', refreshTime: '350 ns' }), /shorter than refreshInterval/);
+});
+
 test.run();
