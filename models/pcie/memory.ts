@@ -24,10 +24,13 @@
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth).
  *  - Which reads the DRAM itself serves (`cachedReads`): with the cache warm,
- *    all reads hit the last-level cache (DDIO), only local ones (a remote
- *    read is served from its home socket's memory whatever that socket's
- *    cache holds), or none (a host without DDIO). A read the DRAM serves
- *    pays coldPenalty, and may meet a refresh.
+ *    all reads hit the last-level cache (DDIO), only those whose data sits in
+ *    the device's socket's cache (`cacheSocket`: where the driver wrote it;
+ *    a read of data cached on the other socket is served from memory by its
+ *    home agent, which snoops across sockets), or none (a host without
+ *    DDIO). A read the DRAM serves pays coldPenalty and may meet a refresh;
+ *    one that crosses sockets (remote memory, or a snoop of the other
+ *    socket's cache) pays remotePenalty once.
  *  - DRAM refresh (when refreshInterval and refreshTime are set): once per
  *    tREFI the memory is busy for tRFC (JEDEC DDR3 JESD79-3 / DDR4 JESD79-4
  *    all-bank auto-refresh), and a DRAM read that arrives inside it starts
@@ -74,7 +77,8 @@ export const memoryTimingParams = z.strictObject({
   remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
   remoteReadInterval: duration().default(0).describe("Time the inter-socket link takes per read request when socket is remote, besides its data (0 = none)"),
   remoteBandwidth: rate().optional().describe('Bandwidth of the inter-socket link for read data when socket is remote, in whole cache lines (unset: unlimited)'),
-  cachedReads: z.enum(['all', 'local', 'none']).default('all').describe("Which reads a warm cache serves: 'all'; 'local' (a remote read is served from its home socket's memory, paying coldPenalty, warm or cold); 'none' (no DDIO: every read pays coldPenalty)"),
+  cachedReads: z.enum(['all', 'local', 'none']).default('all').describe("Which reads a warm cache serves: 'all'; 'local' (only where the warm data sits in the device's socket's cache; others are served from memory, paying coldPenalty, and cross sockets, paying remotePenalty); 'none' (no DDIO: every read pays coldPenalty)"),
+  cacheSocket: z.enum(['memory', 'local', 'remote']).default('memory').describe("Whose cache holds the data when cache is warm (where the driver wrote it): the memory's socket, the device's ('local') or the other ('remote'); matters with cachedReads 'local'"),
   refreshInterval: duration().default(0).describe('DRAM refresh interval tREFI, e.g. "7.8 us" (0 = refresh not modelled)'),
   refreshTime: duration().default(0).describe('DRAM refresh cycle time tRFC: a read the DRAM serves that arrives during a refresh waits for its end (0 = refresh not modelled)'),
 });
@@ -171,16 +175,24 @@ export class Memory {
     this.range = Object.freeze({ base: params.base, size: params.size });
     this.psPerByte = psPerByte(params.bandwidth);
     const remote = params.socket === 'remote';
-    this.readsFromDram = params.cache === 'cold' || params.cachedReads === 'none' || (params.cachedReads === 'local' && remote);
-    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (remote ? params.remotePenalty : 0);
+    const warm = params.cache === 'warm';
+    const cacheRemote = params.cacheSocket === 'memory' ? remote : params.cacheSocket === 'remote';
+    const hit = warm && (params.cachedReads === 'all' || (params.cachedReads === 'local' && !cacheRemote));
+    this.readsFromDram = !hit;
+    // Crossing sockets: for the data of the other socket's memory, or to snoop the other socket's cache that holds the
+    // line (a local-memory read the driver's socket has written); with cachedReads 'all', remote memory alone.
+    const crosses = params.cachedReads === 'all' ? remote : !hit && (remote || (warm && cacheRemote));
+    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (crosses ? params.remotePenalty : 0);
     const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
     if (refreshOn && params.refreshTime >= params.refreshInterval) {
       throw new RangeError(`${name}: refreshTime ${params.refreshTime} ps must be shorter than refreshInterval ${params.refreshInterval} ps`);
     }
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
     this.refreshPs = refreshOn ? params.refreshTime : 0;
-    this.remoteRequestPs = remote ? params.remoteReadInterval : 0;
-    this.remotePsPerByte = remote && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
+    // Reads that cross take turns on the inter-socket link with their lines: remote memory's, or lines the other
+    // socket's cache holds (the driver wrote them there, so they come across from it).
+    this.remoteRequestPs = crosses ? params.remoteReadInterval : 0;
+    this.remotePsPerByte = crosses && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
     this.createdAt = sim.now;
   }
 

@@ -177,6 +177,11 @@ test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): 
   assert.is(read({ cachedReads: 'local' }), 100_000, 'local: a local warm read still hits');
   assert.is(read({ cachedReads: 'none' }), 150_000, 'none: every read goes to memory');
   assert.is(read({ cachedReads: 'none', cache: 'cold' }), 150_000);
+  // cacheSocket: where the driver left the warm data. On the device's socket it hits even in remote memory;
+  // on the other socket a local-memory read is served from memory and snoops across (one crossing).
+  assert.is(read({ socket: 'remote', cachedReads: 'local', cacheSocket: 'local' }), 100_000);
+  assert.is(read({ cachedReads: 'local', cacheSocket: 'remote' }), 190_000);
+  assert.is(read({ cachedReads: 'local', cacheSocket: 'remote', cache: 'cold' }), 150_000, 'cold: local memory, no snoop');
 });
 
 /** Latencies (ps) of `n` unloaded reads one `gap` apart on a memory with `extra`, each after the last one's data. */
