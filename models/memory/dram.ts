@@ -32,11 +32,11 @@ export class MemoryDevice {
     return this.model;
   }
 
-  /** Each access's wait for the bandwidth and its transfer slot; each read's latency after it. */
+  /** Each access's wait for the bandwidth and its transfer slot; each read's latency after it, refresh stalls included. */
   attribution(): Attribution {
     if (this.model === null) return new Attribution();
     const s = this.model.stats();
-    return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs]]);
+    return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs + s.refreshStallPs]]);
   }
 
   invariants(): string[] {

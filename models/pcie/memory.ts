@@ -32,19 +32,22 @@
  *    one that crosses sockets (remote memory, or a snoop of the other
  *    socket's cache) pays remotePenalty once.
  *  - DRAM refresh (when refreshInterval and refreshTime are set): once per
- *    tREFI the memory is busy for tRFC (JEDEC DDR3 JESD79-3 / DDR4 JESD79-4
- *    all-bank auto-refresh), and a DRAM read that arrives inside it starts
- *    when it ends. Where in its interval each refresh falls is drawn from
+ *    tREFI each rank is busy for tRFC (JEDEC DDR3 JESD79-3 / DDR4 JESD79-4
+ *    all-bank auto-refresh, ranks refreshed one at a time), and a DRAM read
+ *    that arrives inside its rank's refresh has its data that much later;
+ *    the other ranks go on, so its transfer slot and the request's credits
+ *    are not held up, and reads may finish out of order. Where in its interval each refresh falls is drawn from
  *    the named stream `<name>.refresh` (the controller may postpone or pull
  *    in refreshes; a fixed phase would alias with a periodic requester), so
  *    a read meets one with probability tRFC / tREFI and waits a uniform part
  *    of tRFC: the tail of pcie-bench's cold-cache latency distributions.
  *    Off (no draws, no change) unless both are set.
  *
- * Left out: banks, ranks (one refresh schedule for the whole memory, so
- * under load reads stall together), rows, read/write turnaround,
+ * Left out: banks, the controllers' address-to-rank mapping (a line's rank
+ * is its number modulo refreshRanks), rows, read/write turnaround,
  * per-address cache state (warm/cold is one setting for the whole memory,
- * so done times stay in arrival order), coherence traffic, and data contents.
+ * so without refresh done times stay in arrival order), coherence traffic,
+ * and data contents.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -81,6 +84,7 @@ export const memoryTimingParams = z.strictObject({
   cacheSocket: z.enum(['memory', 'local', 'remote']).default('memory').describe("Whose cache holds the data when cache is warm (where the driver wrote it): the memory's socket, the device's ('local') or the other ('remote'); matters with cachedReads 'local'"),
   refreshInterval: duration().default(0).describe('DRAM refresh interval tREFI, e.g. "7.8 us" (0 = refresh not modelled)'),
   refreshTime: duration().default(0).describe('DRAM refresh cycle time tRFC: a read the DRAM serves that arrives during a refresh waits for its end (0 = refresh not modelled)'),
+  refreshRanks: z.number().int().min(1).default(1).describe('Ranks refreshed one at a time, each on its own schedule; a cache line is in rank (line number mod refreshRanks)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -115,6 +119,8 @@ export interface MemoryStats {
   readonly maxQueuePs: number;
   /** Start of the first access's transfer and end of the last write's, -1 if none. */
   readonly firstAccessAt: number;
+  /** Read time added by refreshes, directly or by waiting for a read before that met one, ps. */
+  readonly refreshStallPs: number;
   readonly lastWriteDoneAt: number;
 }
 
@@ -152,10 +158,19 @@ export class Memory {
   /** DRAM refresh: tREFI and tRFC in ps (both 0: off), the interval whose refresh is drawn, and that refresh's window. */
   private readonly refreshIntervalPs: number;
   private readonly refreshPs: number;
-  private refreshIndex = -1;
-  private refreshStart = 0;
-  private refreshEnd = 0;
+  /** Per rank: the interval whose refresh is drawn (-1: none yet) and that refresh's window. */
+  private readonly refreshIndex: Float64Array;
+  private readonly refreshStart: Float64Array;
+  private readonly refreshEnd: Float64Array;
   private refreshRng: RandomStream | null = null;
+  /** Time reads waited on refreshes, ps. */
+  private stallPs = 0;
+  /**
+   * Whether read done times never decrease from one read to the next (the
+   * completer may keep reads in a FIFO): true unless refresh is modelled,
+   * which delays some reads and not the ones behind them.
+   */
+  readonly readsInOrder: boolean;
 
   private reads = 0;
   private writes = 0;
@@ -188,7 +203,12 @@ export class Memory {
       throw new RangeError(`${name}: refreshTime ${params.refreshTime} ps must be shorter than refreshInterval ${params.refreshInterval} ps`);
     }
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
-    this.refreshPs = refreshOn ? params.refreshTime : 0;
+    this.refreshPs = refreshOn && this.readsFromDram ? params.refreshTime : 0;
+    this.readsInOrder = this.refreshPs === 0;
+    const ranks = this.refreshPs > 0 ? params.refreshRanks : 0;
+    this.refreshIndex = new Float64Array(ranks).fill(-1);
+    this.refreshStart = new Float64Array(ranks);
+    this.refreshEnd = new Float64Array(ranks);
     // Reads that cross take turns on the inter-socket link with their lines: remote memory's, or lines the other
     // socket's cache holds (the driver wrote them there, so they come across from it).
     this.remoteRequestPs = crosses ? params.remoteReadInterval : 0;
@@ -203,10 +223,16 @@ export class Memory {
     const now = this.sim.now;
     const from = this.nextReadAt > now ? this.nextReadAt : now;
     this.nextReadAt = from + this.remoteRequestPs + cacheLineBytes(addr, bytes) * this.remotePsPerByte;
-    const end = this.transfer(addr, bytes, this.refreshPs > 0 && this.readsFromDram ? this.afterRefresh(from) : from);
+    const end = this.transfer(addr, bytes, from);
     this.reads++;
     this.bytesRead += bytes;
-    return Math.ceil(end) + this.readLatencyPs;
+    const done = Math.ceil(end) + this.readLatencyPs;
+    if (this.refreshPs === 0) return done;
+    // A read that meets its rank's refresh has its data that much later; the other ranks, and so the transfer
+    // slots and the requests' credits, go on.
+    const stall = Math.ceil(this.afterRefresh(Math.floor(addr / CACHE_LINE_BYTES) % this.refreshStart.length, from) - from);
+    this.stallPs += stall;
+    return done + stall;
   }
 
   /** Writes `bytes` at `addr` now; returns the integer time they are absorbed. */
@@ -226,7 +252,7 @@ export class Memory {
       reads: this.reads, writes: this.writes, bytesRead: this.bytesRead, bytesWritten: this.bytesWritten,
       busyPs: busy, transferPs: this.busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
       queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
-      firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt,
+      firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt, refreshStallPs: this.stallPs,
     };
   }
 
@@ -239,21 +265,22 @@ export class Memory {
   }
 
   /**
-   * When a DRAM read arriving at `t` can start: the end of the refresh it
-   * meets, else `t`. Each tREFI interval (counted from the memory's creation)
-   * holds one refresh at a uniformly drawn offset, drawn when a read first
-   * arrives in that interval; `t` never decreases from one read to the next
-   * (reads start in order), so the intervals are visited in order.
+   * When a DRAM read of `rank` arriving at `t` can go on: the end of the
+   * rank's refresh it meets, else `t`. Each tREFI interval (counted from the
+   * memory's creation) holds one refresh of each rank at a uniformly drawn
+   * offset, drawn when a read of the rank first arrives in that interval;
+   * `t` never decreases from one read to the next, so each rank's intervals
+   * are visited in order.
    */
-  private afterRefresh(t: number): number {
+  private afterRefresh(rank: number, t: number): number {
     const k = Math.floor((t - this.createdAt) / this.refreshIntervalPs);
-    if (k !== this.refreshIndex) {
+    if (k !== this.refreshIndex[rank]) {
       this.refreshRng ??= this.sim.rng(`${this.name}.refresh`);
-      this.refreshIndex = k;
-      this.refreshStart = this.createdAt + k * this.refreshIntervalPs + this.refreshRng.random() * (this.refreshIntervalPs - this.refreshPs);
-      this.refreshEnd = this.refreshStart + this.refreshPs;
+      this.refreshIndex[rank] = k;
+      this.refreshStart[rank] = this.createdAt + k * this.refreshIntervalPs + this.refreshRng.random() * (this.refreshIntervalPs - this.refreshPs);
+      this.refreshEnd[rank] = this.refreshStart[rank]! + this.refreshPs;
     }
-    return t >= this.refreshStart && t < this.refreshEnd ? this.refreshEnd : t;
+    return t >= this.refreshStart[rank]! && t < this.refreshEnd[rank]! ? this.refreshEnd[rank]! : t;
   }
 
   /** The access's transfer slot on the shared bandwidth, starting no sooner than `from`; returns its exact end. */
@@ -388,13 +415,16 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
  *
  * Events: one when the data is ready (read), plus one for the release when
  * the memory was busy; both pop FIFO queues, since memory serves in order
- * and its read latency is fixed, so due times never decrease.
+ * and its read latency is fixed, so due times never decrease, except with
+ * refresh (Memory.readsInOrder false), when each read's event carries it.
  */
 export class MemoryCompleter implements TlpReceiver, TlpSender {
   private readonly releases = new TlpQueue(0);
   private readonly reads = new TlpQueue(0);
   private readonly splits: SplitCache;
   private out: TlpReceiver = UNCONNECTED;
+  /** Reads waiting for data from a memory that finishes them out of order. */
+  private unordered = 0;
 
   requestsServed = 0;
   completionsSent = 0;
@@ -417,7 +447,7 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
 
   /** Requests and completions still inside: waiting for the memory to start, or for read data. */
   get pending(): number {
-    return this.releases.size + this.reads.size;
+    return this.releases.size + this.reads.size + this.unordered;
   }
 
   receive(tlp: Tlp, from: TlpSender): void {
@@ -428,8 +458,13 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
       mem.write(tlp.addr, tlp.length);
     } else if (tlp.type === 'MRd') {
       const ready = mem.read(tlp.addr, tlp.length);
-      this.reads.push(tlp, from);
-      this.sim.schedule(ready - now, MemoryCompleter.onReadReady, this, 0);
+      if (mem.readsInOrder) {
+        this.reads.push(tlp, from);
+        this.sim.schedule(ready - now, MemoryCompleter.onReadReady, this, 0);
+      } else {
+        this.unordered++;
+        this.sim.schedule(ready - now, MemoryCompleter.onUnorderedReadReady, { completer: this, tlp }, 0);
+      }
     } else {
       throw new Error(`model bug: a ${tlp.type} reached the memory completer of ${mem.name}; it serves MRd and MWr`);
     }
@@ -458,13 +493,24 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     const q = self.reads;
     const req = q.headTlp();
     q.shift();
+    self.complete(req);
+  }
+
+  /** A read's data is ready, its memory finishing reads out of order (refresh): the event carries the request. */
+  private static onUnorderedReadReady(e: { completer: MemoryCompleter; tlp: Tlp }): void {
+    e.completer.unordered--;
+    e.completer.complete(e.tlp);
+  }
+
+  /** Sends a read's completions. */
+  private complete(req: Tlp): void {
     const addr = req.addr, length = req.length;
-    const p = self.splits.get(addr, length);
-    const out = self.out;
+    const p = this.splits.get(addr, length);
+    const out = this.out;
     for (let k = 0; k < p.count; k++) {
       const off = p.offset[k]!;
-      out.receive(new Tlp('CplD', addr + off, p.length[k]!, p.bytes[k]!, req.requester, req.tag, req.txn, length - off), self);
+      out.receive(new Tlp('CplD', addr + off, p.length[k]!, p.bytes[k]!, req.requester, req.tag, req.txn, length - off), this);
     }
-    self.completionsSent += p.count;
+    this.completionsSent += p.count;
   }
 }
