@@ -3,11 +3,12 @@
  * complex, or the memory behind an endpoint's BAR (GDDR on a GPU, stolen
  * system memory on an APU). It sets the timing (pcie/memory.ts Memory:
  * latency after a transfer slot on one bandwidth shared by reads and writes,
- * cold-cache and remote-socket penalties); the owner maps it at an address
+ * cold-cache and remote-socket penalties, which reads the DRAM itself serves,
+ * refresh stalls); the owner maps it at an address
  * range (the root complex's memoryBase/memorySize, the endpoint's BAR) and
  * serves TLPs from it.
  *
- * Left out: what Memory leaves out (banks, refresh, per-address caching).
+ * Left out: what Memory leaves out (banks, ranks, per-address caching).
  */
 import { defineComponent, type ComponentContext, type MetricValue } from '../../src/scenario/registry.js';
 import type { AddressRange } from '../pcie/fabric.js';
@@ -31,11 +32,11 @@ export class MemoryDevice {
     return this.model;
   }
 
-  /** Each access's wait for the bandwidth and its transfer slot; each read's latency after it. */
+  /** Each access's wait for the bandwidth and its transfer slot; each read's latency after it, refresh stalls included. */
   attribution(): Attribution {
     if (this.model === null) return new Attribution();
     const s = this.model.stats();
-    return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs]]);
+    return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs + s.refreshStallPs]]);
   }
 
   invariants(): string[] {
@@ -50,7 +51,7 @@ export class MemoryDevice {
 
 export const dram = defineComponent({
   type: 'memory.dram',
-  description: 'A memory device (host DRAM, or the memory behind a BAR): latency, bandwidth shared by reads and writes, cold-cache and remote-socket penalties; its owner maps it at an address range',
+  description: 'A memory device (host DRAM, or the memory behind a BAR): latency, bandwidth shared by reads and writes, cold-cache and remote-socket penalties, which reads the DRAM serves, refresh stalls; its owner maps it at an address range',
   provides: [MEMORY],
   params: memoryTimingParams,
   stats: memoryStats,

@@ -23,16 +23,38 @@
  *    are bound by the link's request rate (pcie-bench's remote-buffer hosts).
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth).
+ *  - Which reads the DRAM itself serves (`cachedReads`): with the cache warm,
+ *    all reads hit the last-level cache (DDIO), only those whose data sits in
+ *    the device's socket's cache (`cacheSocket`: where the driver wrote it;
+ *    a read of data cached on the other socket is served from memory by its
+ *    home agent, which snoops across sockets), or none (a host without
+ *    DDIO). A read the DRAM serves pays coldPenalty and may meet a refresh;
+ *    one that crosses sockets (remote memory, or a snoop of the other
+ *    socket's cache) pays remotePenalty once.
+ *  - DRAM refresh (when refreshInterval and refreshTime are set): once per
+ *    tREFI each rank is busy for tRFC (JEDEC DDR3 JESD79-3 / DDR4 JESD79-4
+ *    all-bank auto-refresh, ranks refreshed one at a time), and a DRAM read
+ *    that arrives inside its rank's refresh has its data that much later;
+ *    the other ranks go on, so its transfer slot and the request's credits
+ *    are not held up, and reads may finish out of order. Where in its interval each refresh falls is drawn from
+ *    the named stream `<name>.refresh` (the controller may postpone or pull
+ *    in refreshes; a fixed phase would alias with a periodic requester), so
+ *    a read meets one with probability tRFC / tREFI and waits a uniform part
+ *    of tRFC: the tail of pcie-bench's cold-cache latency distributions.
+ *    Off (no draws, no change) unless both are set.
  *
- * Left out: banks, rows, refresh, read/write turnaround, per-address cache
- * state (warm/cold is one setting for the whole memory, so done times stay
- * in arrival order), coherence traffic, and data contents.
+ * Left out: banks, the controllers' address-to-rank mapping (a line's rank
+ * is its number modulo refreshRanks), rows, read/write turnaround,
+ * per-address cache state (warm/cold is one setting for the whole memory,
+ * so without refresh done times stay in arrival order), coherence traffic,
+ * and data contents.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
+import type { RandomStream } from '../../src/sim/random.js';
 import { DW_MASK, Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
 import { TlpQueue } from './tlp-queue.js';
 import {
@@ -58,6 +80,11 @@ export const memoryTimingParams = z.strictObject({
   remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
   remoteReadInterval: duration().default(0).describe("Time the inter-socket link takes per read request when socket is remote, besides its data (0 = none)"),
   remoteBandwidth: rate().optional().describe('Bandwidth of the inter-socket link for read data when socket is remote, in whole cache lines (unset: unlimited)'),
+  cachedReads: z.enum(['all', 'local', 'none']).default('all').describe("Which reads a warm cache serves: 'all'; 'local' (only where the warm data sits in the device's socket's cache; others are served from memory, paying coldPenalty, and cross sockets, paying remotePenalty); 'none' (no DDIO: every read pays coldPenalty)"),
+  cacheSocket: z.enum(['memory', 'local', 'remote']).default('memory').describe("Whose cache holds the data when cache is warm (where the driver wrote it): the memory's socket, the device's ('local') or the other ('remote'); matters with cachedReads 'local'"),
+  refreshInterval: duration().default(0).describe('DRAM refresh interval tREFI, e.g. "7.8 us" (0 = refresh not modelled)'),
+  refreshTime: duration().default(0).describe('DRAM refresh cycle time tRFC: a read the DRAM serves that arrives during a refresh waits for its end (0 = refresh not modelled)'),
+  refreshRanks: z.number().int().min(1).default(1).describe('Ranks refreshed one at a time, each on its own schedule; a cache line is in rank (line number mod refreshRanks)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -92,6 +119,8 @@ export interface MemoryStats {
   readonly maxQueuePs: number;
   /** Start of the first access's transfer and end of the last write's, -1 if none. */
   readonly firstAccessAt: number;
+  /** Read time added by refreshes, directly or by waiting for a read before that met one, ps. */
+  readonly refreshStallPs: number;
   readonly lastWriteDoneAt: number;
 }
 
@@ -124,6 +153,24 @@ export class Memory {
   private readonly remotePsPerByte: number;
   private nextReadAt = 0;
   private readonly createdAt: Time;
+  /** Whether the DRAM serves reads (cache cold, remote past a home agent that reads memory, or no DDIO). */
+  readonly readsFromDram: boolean;
+  /** DRAM refresh: tREFI and tRFC in ps (both 0: off), the interval whose refresh is drawn, and that refresh's window. */
+  private readonly refreshIntervalPs: number;
+  private readonly refreshPs: number;
+  /** Per rank: the interval whose refresh is drawn (-1: none yet) and that refresh's window. */
+  private readonly refreshIndex: Float64Array;
+  private readonly refreshStart: Float64Array;
+  private readonly refreshEnd: Float64Array;
+  private refreshRng: RandomStream | null = null;
+  /** Time reads waited on refreshes, ps. */
+  private stallPs = 0;
+  /**
+   * Whether read done times never decrease from one read to the next (the
+   * completer may keep reads in a FIFO): true unless refresh is modelled,
+   * which delays some reads and not the ones behind them.
+   */
+  readonly readsInOrder: boolean;
 
   private reads = 0;
   private writes = 0;
@@ -142,10 +189,30 @@ export class Memory {
     }
     this.range = Object.freeze({ base: params.base, size: params.size });
     this.psPerByte = psPerByte(params.bandwidth);
-    this.readLatencyPs = params.latency + (params.cache === 'cold' ? params.coldPenalty : 0) + (params.socket === 'remote' ? params.remotePenalty : 0);
     const remote = params.socket === 'remote';
-    this.remoteRequestPs = remote ? params.remoteReadInterval : 0;
-    this.remotePsPerByte = remote && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
+    const warm = params.cache === 'warm';
+    const cacheRemote = params.cacheSocket === 'memory' ? remote : params.cacheSocket === 'remote';
+    const hit = warm && (params.cachedReads === 'all' || (params.cachedReads === 'local' && !cacheRemote));
+    this.readsFromDram = !hit;
+    // Crossing sockets: for the data of the other socket's memory, or to snoop the other socket's cache that holds the
+    // line (a local-memory read the driver's socket has written); with cachedReads 'all', remote memory alone.
+    const crosses = params.cachedReads === 'all' ? remote : !hit && (remote || (warm && cacheRemote));
+    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (crosses ? params.remotePenalty : 0);
+    const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
+    if (refreshOn && params.refreshTime >= params.refreshInterval) {
+      throw new RangeError(`${name}: refreshTime ${params.refreshTime} ps must be shorter than refreshInterval ${params.refreshInterval} ps`);
+    }
+    this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
+    this.refreshPs = refreshOn && this.readsFromDram ? params.refreshTime : 0;
+    this.readsInOrder = this.refreshPs === 0;
+    const ranks = this.refreshPs > 0 ? params.refreshRanks : 0;
+    this.refreshIndex = new Float64Array(ranks).fill(-1);
+    this.refreshStart = new Float64Array(ranks);
+    this.refreshEnd = new Float64Array(ranks);
+    // Reads that cross take turns on the inter-socket link with their lines: remote memory's, or lines the other
+    // socket's cache holds (the driver wrote them there, so they come across from it).
+    this.remoteRequestPs = crosses ? params.remoteReadInterval : 0;
+    this.remotePsPerByte = crosses && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
     this.createdAt = sim.now;
   }
 
@@ -159,7 +226,13 @@ export class Memory {
     const end = this.transfer(addr, bytes, from);
     this.reads++;
     this.bytesRead += bytes;
-    return Math.ceil(end) + this.readLatencyPs;
+    const done = Math.ceil(end) + this.readLatencyPs;
+    if (this.refreshPs === 0) return done;
+    // A read that meets its rank's refresh has its data that much later; the other ranks, and so the transfer
+    // slots and the requests' credits, go on.
+    const stall = Math.ceil(this.afterRefresh(Math.floor(addr / CACHE_LINE_BYTES) % this.refreshStart.length, from) - from);
+    this.stallPs += stall;
+    return done + stall;
   }
 
   /** Writes `bytes` at `addr` now; returns the integer time they are absorbed. */
@@ -179,7 +252,7 @@ export class Memory {
       reads: this.reads, writes: this.writes, bytesRead: this.bytesRead, bytesWritten: this.bytesWritten,
       busyPs: busy, transferPs: this.busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
       queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
-      firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt,
+      firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt, refreshStallPs: this.stallPs,
     };
   }
 
@@ -191,7 +264,25 @@ export class Memory {
     };
   }
 
-  /** Takes the bandwidth resource for one access; returns the exact end of its slot. */
+  /**
+   * When a DRAM read of `rank` arriving at `t` can go on: the end of the
+   * rank's refresh it meets, else `t`. Each tREFI interval (counted from the
+   * memory's creation) holds one refresh of each rank at a uniformly drawn
+   * offset, drawn when a read of the rank first arrives in that interval;
+   * `t` never decreases from one read to the next, so each rank's intervals
+   * are visited in order.
+   */
+  private afterRefresh(rank: number, t: number): number {
+    const k = Math.floor((t - this.createdAt) / this.refreshIntervalPs);
+    if (k !== this.refreshIndex[rank]) {
+      this.refreshRng ??= this.sim.rng(`${this.name}.refresh`);
+      this.refreshIndex[rank] = k;
+      this.refreshStart[rank] = this.createdAt + k * this.refreshIntervalPs + this.refreshRng.random() * (this.refreshIntervalPs - this.refreshPs);
+      this.refreshEnd[rank] = this.refreshStart[rank]! + this.refreshPs;
+    }
+    return t >= this.refreshStart[rank]! && t < this.refreshEnd[rank]! ? this.refreshEnd[rank]! : t;
+  }
+
   /** The access's transfer slot on the shared bandwidth, starting no sooner than `from`; returns its exact end. */
   private transfer(addr: number, bytes: number, from: number): number {
     const r = this.range;
@@ -324,13 +415,16 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
  *
  * Events: one when the data is ready (read), plus one for the release when
  * the memory was busy; both pop FIFO queues, since memory serves in order
- * and its read latency is fixed, so due times never decrease.
+ * and its read latency is fixed, so due times never decrease, except with
+ * refresh (Memory.readsInOrder false), when each read's event carries it.
  */
 export class MemoryCompleter implements TlpReceiver, TlpSender {
   private readonly releases = new TlpQueue(0);
   private readonly reads = new TlpQueue(0);
   private readonly splits: SplitCache;
   private out: TlpReceiver = UNCONNECTED;
+  /** Reads waiting for data from a memory that finishes them out of order. */
+  private unordered = 0;
 
   requestsServed = 0;
   completionsSent = 0;
@@ -353,7 +447,7 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
 
   /** Requests and completions still inside: waiting for the memory to start, or for read data. */
   get pending(): number {
-    return this.releases.size + this.reads.size;
+    return this.releases.size + this.reads.size + this.unordered;
   }
 
   receive(tlp: Tlp, from: TlpSender): void {
@@ -364,8 +458,13 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
       mem.write(tlp.addr, tlp.length);
     } else if (tlp.type === 'MRd') {
       const ready = mem.read(tlp.addr, tlp.length);
-      this.reads.push(tlp, from);
-      this.sim.schedule(ready - now, MemoryCompleter.onReadReady, this, 0);
+      if (mem.readsInOrder) {
+        this.reads.push(tlp, from);
+        this.sim.schedule(ready - now, MemoryCompleter.onReadReady, this, 0);
+      } else {
+        this.unordered++;
+        this.sim.schedule(ready - now, MemoryCompleter.onUnorderedReadReady, { completer: this, tlp }, 0);
+      }
     } else {
       throw new Error(`model bug: a ${tlp.type} reached the memory completer of ${mem.name}; it serves MRd and MWr`);
     }
@@ -394,13 +493,24 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     const q = self.reads;
     const req = q.headTlp();
     q.shift();
+    self.complete(req);
+  }
+
+  /** A read's data is ready, its memory finishing reads out of order (refresh): the event carries the request. */
+  private static onUnorderedReadReady(e: { completer: MemoryCompleter; tlp: Tlp }): void {
+    e.completer.unordered--;
+    e.completer.complete(e.tlp);
+  }
+
+  /** Sends a read's completions. */
+  private complete(req: Tlp): void {
     const addr = req.addr, length = req.length;
-    const p = self.splits.get(addr, length);
-    const out = self.out;
+    const p = this.splits.get(addr, length);
+    const out = this.out;
     for (let k = 0; k < p.count; k++) {
       const off = p.offset[k]!;
-      out.receive(new Tlp('CplD', addr + off, p.length[k]!, p.bytes[k]!, req.requester, req.tag, req.txn, length - off), self);
+      out.receive(new Tlp('CplD', addr + off, p.length[k]!, p.bytes[k]!, req.requester, req.tag, req.txn, length - off), this);
     }
-    self.completionsSent += p.count;
+    this.completionsSent += p.count;
   }
 }

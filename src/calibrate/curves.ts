@@ -20,6 +20,8 @@ export interface CurvePoint {
   params: Record<string, Scalar>;
   /** Where it was measured: "file: line N", for messages. */
   origin: string;
+  /** The distribution field this point compares, where it is not the curve's (`p99` of `dma.latency_ns`). */
+  field?: string;
 }
 
 export interface Curve {
@@ -136,6 +138,56 @@ function latencyWindowCurves(t: CsvTable, platform: string | undefined, pageSize
   });
 }
 
+/**
+ * pcie-bench's lat_dma_details_cdf.csv holds one CDF section per run of its
+ * run_lat_details (python/nfp_pciebench.py), each starting at fraction 0, in
+ * this order: LAT_DMA_RD then LAT_DMA_WRRD; 64 then 2048 B; an 8 KiB then a
+ * 64 MiB window; host cache cold then warm. The curves take the first two:
+ * 64-byte reads over 8 KiB, cold and warm.
+ */
+const DETAILS_SECTIONS = 16;
+const DETAILS_CURVES: readonly { section: number; cache: string }[] = [{ section: 0, cache: 'cold' }, { section: 1, cache: 'warm' }];
+/** Percentiles a latency distribution curve compares, as distribution fields (p01 = 1%, p999 = 99.9%). */
+const DIST_PERCENTILES = ['p01', 'p05', 'p10', 'p50', 'p90', 'p95', 'p99', 'p995', 'p999'];
+/** Transfers per simulated distribution: the 99.9th percentile from 20 samples above it. */
+const DISTRIBUTION_TRANSFERS = 20_000;
+
+/** The fraction a percentile field names: p01 0.01, p50 0.5, p999 0.999. */
+export const percentileFraction = (field: string) => Number(`0.${field.slice(1)}`);
+
+/**
+ * The 64-byte read latency distribution, 8 KiB window, host cache cold and
+ * warm (lat_dma_details_cdf.csv): its percentiles p1 to p99.9 (the smallest
+ * latency whose CDF reaches the fraction), simulated unloaded one at a time.
+ */
+function distributionCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+  requireColumns(t, ['ns', 'cdf']);
+  const sections: CsvTable['rows'][] = [];
+  for (const r of t.rows) {
+    if (numberField(t, r, 'cdf') === 0) sections.push([]);
+    sections.at(-1)?.push(r);
+  }
+  if (sections.length !== DETAILS_SECTIONS) throw new UserError(`${t.file}: expected pcie-bench's ${DETAILS_SECTIONS} CDF sections (each from fraction 0), found ${sections.length}`);
+  return DETAILS_CURVES.map(({ section, cache }) => {
+    const rows = sections[section]!;
+    return {
+      name: `lat_dist_${cache}`, title: `Unloaded random 64-byte DMA read latency distribution, 8 KiB window, ${cache} host cache (ns by percentile)`,
+      scenario: 'iommu-window', metric: 'dma.latency_ns', scale: 1, unit: 'ns', xLabel: 'percentile',
+      points: DIST_PERCENTILES.map((field) => {
+        const q = percentileFraction(field);
+        const r = rows.find((row) => numberField(t, row, 'cdf') >= q) ?? rows.at(-1)!;
+        return {
+          x: 100 * q, measured: numberField(t, r, 'ns'), origin: originOf(t, r), field,
+          params: {
+            ...platformParam(platform), op: 'read', size: 64, window: 8192, cache,
+            iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: DISTRIBUTION_TRANSFERS,
+          },
+        };
+      }),
+    };
+  });
+}
+
 /** Unloaded DMA read latency by size, median (lat_dma_sizes.csv). */
 function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
   requireColumns(t, ['Test', 'WinSZ', 'SZ', 'Med(ns)']);
@@ -159,6 +211,7 @@ function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
  * Rows of other tests (the command interface, cold cache) are left out.
  */
 export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+  if (t.header.includes('cdf') && !t.header.includes('Test')) return distributionCurves(t, platform, pageSize);
   const curves = !t.header.includes('Med(ns)') ? throughputCurves(t, platform, pageSize)
     : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : [latencyCurve(t, platform)];
   const kept = curves.filter((c) => c.points.length > 0);
@@ -180,12 +233,12 @@ function throughputCurves(t: CsvTable, platform: string | undefined, pageSize: s
   });
 }
 
-/** Whether a table is in pcie-bench's format (its `Test` column and a throughput or latency column). */
+/** Whether a table is in pcie-bench's format (its `Test` column and a throughput or latency column, or a latency CDF). */
 export function isPcieBenchTable(t: CsvTable): boolean {
-  return t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes('Med(ns)'));
+  return (t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes('Med(ns)'))) || ['cycles', 'ns', 'cdf'].every((c) => t.header.includes(c));
 }
 
-const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
+const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
 /** Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU pages: `pageSize`, or off). */
 export function pcieBenchCurves(folder: string, platform: string, pageSize: string | null): Curve[] {

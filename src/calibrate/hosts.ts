@@ -21,8 +21,12 @@ const PREFIX = 'nfp6000-1.2GHz_';
 export const CALIBRATION_HOSTS: readonly CalibrationHost[] = [
   { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro`, platform: 'nfp6000-xeon-e5-2637v3', pageSize: null },
   { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro-iommu-nosp`, platform: 'nfp6000-xeon-e5-2637v3-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310`, platform: 'nfp6000-xeon-e3-1226v3', pageSize: null },
+  { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310-iommu-nosp`, platform: 'nfp6000-xeon-e3-1226v3-iommu-nosp', pageSize: '4k' },
   { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0`, platform: 'nfp6000-xeon-e5-2630v4', pageSize: null },
   { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0-iommu-nosp`, platform: 'nfp6000-xeon-e5-2630v4-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s1`, platform: 'nfp6000-xeon-e5-2630v4-s0-s0-s1', pageSize: null },
+  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s0`, platform: 'nfp6000-xeon-e5-2630v4-s0-s1-s0', pageSize: null },
   { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1`, platform: 'nfp6000-xeon-e5-2630v4-remote', pageSize: null },
   { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1-iommu-nosp`, platform: 'nfp6000-xeon-e5-2630v4-remote-iommu-nosp', pageSize: '4k' },
   { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`, platform: 'nfp6000-xeon-e5-2620v2', pageSize: null },

@@ -9,7 +9,8 @@ import { isDistribution } from '../stats/distribution.js';
 import { runScenario } from '../run/single.js';
 import { UserError } from '../scenario/errors.js';
 import { scenarioPath } from '../cli/context.js';
-import type { Curve, CurvePoint } from './curves.js';
+import { percentileFraction, type Curve, type CurvePoint } from './curves.js';
+import type { MetricValue } from '../stats/distribution.js';
 
 export interface SimulatedCurve {
   curve: Curve;
@@ -41,6 +42,8 @@ export function atPoint<T>(point: Pick<CurvePoint, 'origin'>, fn: () => T): T {
 
 export class CurveSimulator {
   private readonly docs = new Map<string, ScenarioDoc>();
+  /** The last run's metrics and what set it up: a distribution curve's points share one run. */
+  private last: { key: string; metrics: Record<string, MetricValue> | null } | null = null;
 
   constructor(private readonly lib: ModelLibrary, private readonly seed = 1) {}
 
@@ -54,26 +57,39 @@ export class CurveSimulator {
     return d;
   }
 
-  /** One metric of one run, in the scenario's unit; a distribution's field is named `metric.field`. */
+  /**
+   * One metric of one run, in the scenario's unit; a distribution's field is
+   * named `metric.field`, and a percentile the distribution does not list
+   * (`p05`, `p995`) is read off its CDF points. Runs are deterministic, so a
+   * run with the same setup as the last one is not repeated.
+   */
   metric(scenario: string, metricName: string, params: Record<string, string | number | boolean>, overrides: PresetOverrides = {}): number | null {
-    const sc = resolveScenario(this.doc(scenario), params, this.lib, '--set', overrides);
-    const summary = runScenario(sc, { seed: this.seed, replication: 0 });
-    if (summary.status !== 'ok') return null;
-    const whole = summary.metrics[metricName];
+    const key = JSON.stringify([scenario, params, overrides]);
+    if (this.last?.key !== key) {
+      const sc = resolveScenario(this.doc(scenario), params, this.lib, '--set', overrides);
+      const summary = runScenario(sc, { seed: this.seed, replication: 0 });
+      this.last = { key, metrics: summary.status === 'ok' ? summary.metrics : null };
+    }
+    const metrics = this.last.metrics;
+    if (metrics === null) return null;
+    const whole = metrics[metricName];
     if (whole !== undefined) return typeof whole === 'number' ? whole : null;
     const dot = metricName.lastIndexOf('.');
-    const dist = summary.metrics[metricName.slice(0, dot)];
-    if (dist === undefined) throw new UserError(`${scenario}: no metric "${metricName}" (the run reports ${Object.keys(summary.metrics).slice(0, 8).join(', ')}, ...)`);
+    const dist = metrics[metricName.slice(0, dot)];
+    if (dist === undefined) throw new UserError(`${scenario}: no metric "${metricName}" (the run reports ${Object.keys(metrics).slice(0, 8).join(', ')}, ...)`);
     if (!isDistribution(dist)) return null;
-    const v = (dist as unknown as Record<string, unknown>)[metricName.slice(dot + 1)];
-    return typeof v === 'number' ? v : null;
+    const field = metricName.slice(dot + 1);
+    const v = (dist as unknown as Record<string, unknown>)[field];
+    if (typeof v === 'number') return v;
+    if (/^p\d+$/.test(field)) return dist.cdf.find(([f]) => f === percentileFraction(field))?.[1] ?? null;
+    return null;
   }
 
   simulate(curve: Curve, overrides: PresetOverrides = {}): SimulatedCurve {
     return {
       curve,
       simulated: curve.points.map((p) => {
-        const v = atPoint(p, () => this.metric(curve.scenario, curve.metric, p.params, overrides));
+        const v = atPoint(p, () => this.metric(curve.scenario, p.field === undefined ? curve.metric : `${curve.metric}.${p.field}`, p.params, overrides));
         return v === null ? null : v * curve.scale;
       }),
     };

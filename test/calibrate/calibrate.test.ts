@@ -39,6 +39,18 @@ fs.writeFileSync(measured, latencyCsv([64, 512, 2048], { rc: { traversal: TRAVER
 const out = path.join(dir, 'fit');
 const run = cli(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', out]);
 
+test('a distribution\'s percentiles: its own fields, the others off its CDF; cold reads on a host with refresh have a tail the warm ones lack', () => {
+  const params = { platform: PLATFORM, op: 'read', size: 64, window: 8192, inFlight: 1, transfers: 4000 };
+  const at = (cache: string, field: string) => sim.metric('iommu-window', `dma.latency_ns.${field}`, { ...params, cache }, {})!;
+  for (const cache of ['warm', 'cold']) {
+    const q = ['p01', 'p10', 'p50', 'p95', 'p99', 'p999'].map((f) => at(cache, f));
+    assert.ok(q.every((v, i) => Number.isFinite(v) && (i === 0 || v >= q[i - 1]!)), `${cache}: ${q}`);
+  }
+  assert.ok(at('warm', 'p999') - at('warm', 'p01') < 30, 'warm: every read hits the cache, (almost) no spread');
+  assert.ok(at('cold', 'p999') - at('cold', 'p50') > 200, 'cold: refresh stalls of up to tRFC (350 ns)');
+  assert.is(at('cold', 'p01'), at('cold', 'p10'), 'a percentile read twice from the same run agrees');
+});
+
 test('the simple format: the root complex\'s traversal is found again; the values the points do not depend on are left alone', () => {
   assert.is(run.code, 0, run.stderr);
   const fitted = JSON.parse(fs.readFileSync(path.join(out, `${PLATFORM}-fitted.json`), 'utf8'));

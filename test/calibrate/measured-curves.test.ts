@@ -54,6 +54,25 @@ test('pcie-bench latency by window: one curve per host cache state (warm, cold),
   assert.equal(cold!.points[1]!.params, { platform: 'p', op: 'read', size: 64, window: 4194304, cache: 'cold', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 400 });
 });
 
+test('pcie-bench latency distribution: the first two of its 16 CDF sections (64-byte reads, 8 KiB, cold then warm), each percentile the first latency whose CDF reaches it', () => {
+  // Section k: 100 + k ns for the first 94% of reads, 300 + k up to 99.5%, 900 + k the rest.
+  const section = (k: number) => [`${96 + k},${100 + k},0`, `${96 + k},${100 + k},0.94`, `${300 + k},${300 + k},0.995`, `${900 + k},${900 + k},1`];
+  const file = write('cdf.csv', ['cycles,ns,cdf', ...Array.from({ length: 16 }, (_, k) => section(k)).flat()]);
+  const curves = measuredCurves(file, 'nfp6000-xeon-e5-2630v4', '4k');
+  assert.equal(curves.map((c) => c.name), ['lat_dist_cold', 'lat_dist_warm']);
+  const [cold, warm] = curves;
+  assert.is(cold!.metric, 'dma.latency_ns');
+  assert.equal(cold!.points.map((p) => [p.x, p.field, p.measured]), [
+    [1, 'p01', 100], [5, 'p05', 100], [10, 'p10', 100], [50, 'p50', 100], [90, 'p90', 100],
+    [95, 'p95', 300], [99, 'p99', 300], [99.5, 'p995', 300], [99.9, 'p999', 900],
+  ]);
+  assert.equal(warm!.points.map((p) => p.measured), [101, 101, 101, 101, 101, 301, 301, 301, 901]);
+  assert.equal(warm!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, cache: 'warm', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 20_000 });
+  assert.is(cold!.points[8]!.origin, `${file}: line 5`);
+  const short = write('cdf-short.csv', ['cycles,ns,cdf', ...section(0), ...section(1)]);
+  assert.throws(() => measuredCurves(short, undefined, null), /expected pcie-bench's 16 CDF sections .* found 2/);
+});
+
 test('pcie-bench throughput by size: one curve per direction, warm rows only, Gb/s against GB/s × 8', () => {
   const file = write('sz.csv', [
     BW_HEADER,

@@ -167,4 +167,105 @@ test('a request holds its sender\'s buffer until the memory starts on it', () =>
   assert.is(c.pending, 0);
 });
 
+test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): local ones never with "all", remote ones with "local", every one with "none"', () => {
+  const sim = new Simulation();
+  const p = { coldPenalty: '50 ns', remotePenalty: '40 ns' };
+  const read = (extra: Record<string, unknown>) => mem(sim, { ...p, ...extra }).read(G4, 64) - 64_000;
+  assert.is(read({ socket: 'remote' }), 140_000, 'all: a warm remote read hits the cache');
+  assert.is(read({ socket: 'remote', cachedReads: 'local' }), 190_000, 'local: a remote read is served from memory');
+  assert.is(read({ socket: 'remote', cachedReads: 'local', cache: 'cold' }), read({ socket: 'remote', cachedReads: 'local' }), 'local: a remote read costs the same warm or cold');
+  assert.is(read({ cachedReads: 'local' }), 100_000, 'local: a local warm read still hits');
+  assert.is(read({ cachedReads: 'none' }), 150_000, 'none: every read goes to memory');
+  assert.is(read({ cachedReads: 'none', cache: 'cold' }), 150_000);
+  // cacheSocket: where the driver left the warm data. On the device's socket it hits even in remote memory;
+  // on the other socket a local-memory read is served from memory and snoops across (one crossing).
+  assert.is(read({ socket: 'remote', cachedReads: 'local', cacheSocket: 'local' }), 100_000);
+  assert.is(read({ cachedReads: 'local', cacheSocket: 'remote' }), 190_000);
+  assert.is(read({ cachedReads: 'local', cacheSocket: 'remote', cache: 'cold' }), 150_000, 'cold: local memory, no snoop');
+  // Only reads that cross take turns on the inter-socket link (16 ns a request here).
+  const link = { bandwidth: 1000, remoteReadInterval: '16 ns', cachedReads: 'local' };
+  const gap = (extra: Record<string, unknown>) => { const m = mem(sim, { ...link, ...extra }); const a = m.read(G4, 64); return m.read(G4, 64) - a; };
+  assert.is(gap({ socket: 'remote', cacheSocket: 'local' }), 64, 'remote memory cached on the device\'s socket: no link, one 64 ps slot apart');
+  assert.is(gap({ socket: 'remote' }), 16_000, 'remote memory: the link spaces reads');
+  assert.is(gap({ cacheSocket: 'remote' }), 16_000, 'local memory cached on the other socket: its lines come across the link');
+  assert.is(gap({}), 64, 'local memory, local cache: no link');
+});
+
+/** Latencies (ps) of `n` unloaded reads one `gap` apart on a memory with `extra`, each after the last one's data. */
+function unloadedReads(extra: Record<string, unknown>, n: number, gap = 600_000, seed = 1): number[] {
+  const sim = new Simulation({ seed });
+  const m = mem(sim, { bandwidth: 1000, ...extra });
+  const lat: number[] = [];
+  const next = (): void => {
+    const done = m.read(G4, 64);
+    lat.push(done - sim.now);
+    if (lat.length < n) at(sim, done - sim.now + gap, next);
+  };
+  at(sim, 0, next);
+  sim.run();
+  return lat;
+}
+
+test('refresh: a DRAM read meets one with probability tRFC / tREFI and waits a uniform part of tRFC; warm cache hits never wait', () => {
+  const refresh = { refreshInterval: '7.8 us', refreshTime: '350 ns' };
+  const base = 100_064;
+  const cold = unloadedReads({ ...refresh, cache: 'cold' }, 20_000).map((l) => l - base);
+  const stalled = cold.filter((w) => w > 0);
+  // 350 / 7800 = 4.5% of reads; binomial sd over 20 000 reads is 0.15 points.
+  assert.ok(Math.abs(stalled.length / cold.length - 350 / 7800) < 0.006, `stalled fraction ${stalled.length / cold.length}`);
+  assert.ok(Math.max(...stalled) <= 350_000, 'no read waits longer than tRFC');
+  const mean = stalled.reduce((a, b) => a + b, 0) / stalled.length;
+  assert.ok(Math.abs(mean - 175_000) < 15_000, `mean wait ${mean} ps is half of tRFC`);
+  assert.ok(unloadedReads({ ...refresh }, 2000).every((l) => l === base), 'warm local reads hit the cache: no refresh');
+  assert.ok(unloadedReads({ ...refresh, socket: 'remote', cachedReads: 'local' }, 5000).some((l) => l > base), 'remote reads served from memory meet refreshes');
+});
+
+test('refresh: off unless both times are set, deterministic per seed; with ranks, a refresh holds up only its own rank\'s reads', () => {
+  const plain = unloadedReads({ cache: 'cold' }, 500);
+  assert.equal(unloadedReads({ cache: 'cold', refreshInterval: '7.8 us' }, 500), plain);
+  assert.equal(unloadedReads({ cache: 'cold', refreshTime: '350 ns' }, 500), plain);
+  const on = { cache: 'cold', refreshInterval: '7.8 us', refreshTime: '350 ns' };
+  assert.equal(unloadedReads(on, 2000, 600_000, 7), unloadedReads(on, 2000, 600_000, 7));
+  assert.not.equal(unloadedReads(on, 2000, 600_000, 7), unloadedReads(on, 2000, 600_000, 8));
+  // Unloaded, the share of reads that stall does not depend on how many ranks take turns.
+  const share = (ranks: number) => unloadedReads({ ...on, refreshRanks: ranks }, 20_000).filter((l) => l > 100_064).length / 20_000;
+  assert.ok(Math.abs(share(8) - share(1)) < 0.008, `${share(8)} vs ${share(1)}`);
+  // Loaded: reads 10 ns apart over 64 lines. Each rank stalls the same share of its reads, but with one rank all reads
+  // arriving in a refresh stall together (35 in a row for 350 ns), with eight only those of the refreshing rank.
+  const longestStalledRun = (ranks: number) => {
+    const sim = new Simulation({ seed: 3 });
+    const m = mem(sim, { ...on, bandwidth: 1000, refreshRanks: ranks });
+    let run = 0, longest = 0;
+    for (let i = 0; i < 20_000; i++) {
+      at(sim, i * 10_000, () => {
+        run = m.read(G4 + (i % 64) * 64, 64) - sim.now > 100_064 ? run + 1 : 0;
+        longest = Math.max(longest, run);
+      });
+    }
+    sim.run();
+    return longest;
+  };
+  assert.ok(longestStalledRun(1) >= 30, `one rank: ${longestStalledRun(1)} reads in a row`);
+  const eight = longestStalledRun(8);
+  assert.ok(eight >= 1 && eight <= 3, `eight ranks: ${eight} in a row (consecutive reads are in different ranks, whose refreshes rarely overlap)`);
+  assert.throws(() => mem(new Simulation(), { refreshInterval: '300 ns', refreshTime: '350 ns' }), /shorter than refreshInterval/);
+});
+
+test('the completer answers every read of a memory that finishes them out of order (refresh), each with its own completions', () => {
+  const sim = new Simulation({ seed: 5 });
+  const m = mem(sim, { bandwidth: 1000, cache: 'cold', refreshInterval: '2 us', refreshTime: '500 ns', refreshRanks: 4 });
+  assert.is(m.readsInOrder, false);
+  const c = new MemoryCompleter(sim, m, { mps: 256, rcb: 64, completionMode: 'rcb', ecrc: false });
+  const got: Tlp[] = [];
+  c.connect({ receive: (t: Tlp) => { got.push(t); } } as unknown as TlpReceiver);
+  const from = { release: () => {} } as unknown as TlpSender;
+  const n = 400;
+  for (let i = 0; i < n; i++) at(sim, i * 20_000, () => c.receive(new Tlp('MRd', G4 + (i % 16) * 64, 64, tlpBytes('MRd', G4, 64), 0x0100, i % 256, i, 0), from));
+  sim.run();
+  assert.is(c.pending, 0);
+  assert.is(got.length, n);
+  assert.equal(got.map((t) => t.txn).sort((a, b) => a - b), [...Array(n).keys()]);
+  assert.ok(got.some((t, k) => k > 0 && t.txn < got[k - 1]!.txn), 'some reads overtook one held by a refresh');
+});
+
 test.run();
