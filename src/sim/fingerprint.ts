@@ -35,8 +35,13 @@ export class Fingerprint {
   }
 
   mix(time: number, kind: number): void {
-    const lo = time % 4294967296 | 0;
-    const hi = Math.floor(time / 4294967296) | 0;
+    // The two 32-bit halves of the time. Past 2^31 ps a time is a double, and %
+    // on a double is a call to fmod; for a non-negative integer below 2^53 the
+    // subtraction gives the same remainder exactly (division and product by a
+    // power of two are exact).
+    const high = Math.floor(time / 4294967296);
+    const lo = (time - high * 4294967296) | 0;
+    const hi = high | 0;
     this.h1 = round(this.h1, lo);
     this.h2 = round(this.h2, hi ^ Math.imul(kind, 0x27d4eb2d));
     this.h1 = round(this.h1, kind ^ this.h2);
