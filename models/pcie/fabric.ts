@@ -108,6 +108,23 @@ export interface TlpReceiver {
   receive(tlp: Tlp, from: TlpSender): void;
 }
 
+/**
+ * A receiver that can be handed a TLP when it starts on the link, ahead of its
+ * arrival, because it does nothing with it on arrival but note it and start
+ * a delay of its own (a switch's internal latency, a root complex's
+ * traversal). A link direction whose far end is one calls
+ * `receiveAhead(tlp, from, at)` as it starts the TLP, with `at` the time the
+ * TLP will have arrived; the receiver answers true if it has taken the TLP
+ * and will act on it as receive() at `at` would have, from an event of its
+ * own, so the link needs no event at the arrival. False (e.g. the TLP will be
+ * discarded, which frees its buffer at once) means: deliver it with
+ * receive() at `at` as usual. Nothing the receiver does for a TLP taken ahead
+ * may be seen before `at` (a statistic counts it as in only from `at`).
+ */
+export interface EarlyReceiver extends TlpReceiver {
+  receiveAhead(tlp: Tlp, from: TlpSender, at: number): boolean;
+}
+
 /** The sending side of a hop, as the receiver sees it. */
 export interface TlpSender {
   /** The receiver has freed the buffer space `tlp` held. */

@@ -33,7 +33,10 @@
  *    other's Acks and UpdateFCs); `dllp: 'none'` leaves them out.
  *  - Delivery: the far end's `receive` is called at end of serialization +
  *    propagation (store and forward: the TLP is usable once its LCRC is in),
- *    one event per TLP.
+ *    one event per TLP. A far end that only notes a TLP on arrival and starts
+ *    a fixed delay of its own (a switch, a root port: fabric.ts
+ *    EarlyReceiver) is handed it when it starts on the wire, with its arrival
+ *    time, and times its next step from there: no event for the arrival.
  *  - Credits: taken when a TLP starts; when the far end calls `release(tlp)`
  *    they are usable again after `creditReturnDelayPs` (credits.ts).
  *  - Upstream back-pressure: the direction is itself a TlpReceiver. Whoever
@@ -57,7 +60,8 @@
  *
  * Hot path: per TLP, one ring-buffer slot in a transmit queue (none when it
  * arrives at an idle wire with its credits there: it is sent at once) and
- * one in the in-flight queue, one delivery event, and one wake event when
+ * one in the in-flight queue, one delivery event (neither for an early
+ * receiver, unless this direction is traced), and one wake event when
  * TLPs are queued behind a busy wire. No closures: events are static
  * handlers with the direction as target.
  */
@@ -69,7 +73,7 @@ import {
   CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, type CreditAdvertisement,
 } from './credits.js';
 import type { DllpPolicy } from './dma-throughput.js';
-import { type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { type EarlyReceiver, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import {
   DLLP_BYTES, FLIT_BYTES, FLIT_TLP_BYTES, assertGen, assertWidth, byteTimePs, dllpSchedule, isFlitMode, serializationPs, skpSchedule, tlpWireBytes,
   type LinkWidth, type PcieGen,
@@ -148,6 +152,7 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
 /** Per-direction statistics; times in ps. */
 export interface LinkDirectionStats {
   readonly tlpsSent: number;
+  /** Delivered to the far end; one handed over ahead of its arrival (fabric.ts EarlyReceiver) counts from its hand-over. */
   readonly tlpsDelivered: number;
   /** Payload bytes of the TLPs sent (Tlp.payloadBytes). */
   readonly payloadBytesSent: number;
@@ -227,6 +232,8 @@ export class LinkDirection implements TlpReceiver, TlpSender {
   readonly creditReturnDelayPs: Time;
   readonly credits: FlowControlCredits;
   private receiver: TlpReceiver;
+  /** The receiver, when it takes TLPs ahead of their arrival (fabric.ts EarlyReceiver) and this direction does not trace them; else null. */
+  private early: EarlyReceiver | null = null;
   private readonly createdAt: Time;
 
   private readonly queues: TlpQueue[];
@@ -317,11 +324,15 @@ export class LinkDirection implements TlpReceiver, TlpSender {
       MRd: tracer.label('MRd'), MWr: tracer.label('MWr'), Cpl: tracer.label('Cpl'),
       CplD: tracer.label('CplD'), Msg: tracer.label('Msg'), MsgD: tracer.label('MsgD'),
     };
+    this.connect(this.receiver);
   }
 
   /** Sets the block at the far end. */
   connect(receiver: TlpReceiver): this {
     this.receiver = receiver;
+    // A traced direction records each TLP's row at its arrival, in event order
+    // with every other row, so it keeps the arrival event.
+    this.early = this.trace === null && 'receiveAhead' in receiver ? receiver as EarlyReceiver : null;
     return this;
   }
 
@@ -502,8 +513,14 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     if (this.payloadWindows !== null && tlp.payloadBytes > 0) this.payloadWindows.addSpan(now, endTick, tlp.payloadBytes);
     this.tlpBytesSent += tlp.bytes;
     this.tlpUnitsSent += tlpUnits;
-    this.inFlight.set(this.inFlight.push(tlp, NO_RELEASE), FLIGHT_TIME, queuedAt);
-    this.sim.schedule(endTick + this.propagationPs - now, LinkDirection.onArrive, this, 0);
+    const at = endTick + this.propagationPs;
+    if (this.early !== null && this.early.receiveAhead(tlp, this, at)) {
+      // The far end has it and times its own next step from `at`: no arrival event.
+      this.tlpsDelivered++;
+    } else {
+      this.inFlight.set(this.inFlight.push(tlp, NO_RELEASE), FLIGHT_TIME, queuedAt);
+      this.sim.schedule(at - now, LinkDirection.onArrive, this, 0);
+    }
     // Last: the sender may hand over its next TLP from inside release().
     from.release(tlp);
   }

@@ -13,7 +13,10 @@
  *    100-200 ns, the gem5 PCIe work assumed 150 ns: SOURCES.md). For a
  *    memory read it is charged once, on the way in; the completions go
  *    straight from the memory controller to the root port. A P2P request or
- *    completion pays it once per crossing.
+ *    completion pays it once per crossing. One event per crossing; a root
+ *    complex with one root port is handed each TLP when it starts on the
+ *    link, with its arrival time (RootPort.receiveAhead), so the link needs
+ *    no arrival event.
  *  - IOMMU hook: `translate(addr, requester)` is called on every request
  *    after traversal and before routing (none: identity, no cost). A
  *    translation delay holds the request, and every request behind it, in
@@ -62,7 +65,7 @@ import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
-import { inRange, type AddressRange, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { inRange, type AddressRange, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import { MemoryCompleter, psPerByte, type Memory } from './memory.js';
 import { TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
@@ -181,7 +184,7 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
  * delivered to it: whoever holds a TLP that came in through this port
  * calls `port.release(tlp)` and the credits go back up that link.
  */
-export class RootPort implements TlpReceiver, TlpSender {
+export class RootPort implements EarlyReceiver, TlpSender {
   egress: TlpReceiver = UNCONNECTED;
   private upstream: TlpSender | null = null;
 
@@ -200,11 +203,29 @@ export class RootPort implements TlpReceiver, TlpSender {
   }
 
   receive(tlp: Tlp, from: TlpSender): void {
-    if (this.upstream !== from) {
+    this.from(from);
+    this.rc.accept(tlp, this, this.rc.sim.now);
+  }
+
+  /**
+   * The link starts `tlp`, which arrives at `at` (fabric.ts EarlyReceiver): its
+   * traversal is timed from `at`, so no arrival event is needed. Only in a root
+   * complex with one root port: with more, TLPs from several ports finish
+   * their traversal together, and the memory serves them in the order of
+   * their arrivals, which an event scheduled ahead would not keep.
+   */
+  receiveAhead(tlp: Tlp, from: TlpSender, at: number): boolean {
+    if (!this.rc.singlePort) return false;
+    this.from(from);
+    this.rc.accept(tlp, this, at);
+    return true;
+  }
+
+  private from(sender: TlpSender): void {
+    if (this.upstream !== sender) {
       if (this.upstream !== null) throw new Error(`model bug: root port ${this.index} received from two different senders; a root port has one link`);
-      this.upstream = from;
+      this.upstream = sender;
     }
-    this.rc.accept(tlp, this);
   }
 
   release(tlp: Tlp): void {
@@ -271,6 +292,8 @@ const FULL = 0, THROTTLED = 1, DROPPED = 2;
 const POLICY_CODE: Record<P2pPolicy, number> = { full: FULL, throttled: THROTTLED, dropped: DROPPED };
 /** The translating queue's column: when the request's translation is done. */
 const DONE = 0;
+/** Column of the crossing queue: when the TLP came in. */
+const ARRIVED = 0;
 /** Requester IDs are 16 bits: bus 8, device 5, function 3 (§2.2.6.2). */
 const REQUESTER_ID_COUNT = 1 << 16;
 
@@ -298,8 +321,8 @@ export class RootComplex {
   /** Port index per requester ID, NO_PORT if none. */
   private readonly portByRequester = new Int32Array(REQUESTER_ID_COUNT).fill(NO_PORT);
 
-  /** TLPs crossing (constant delay, so FIFO); the sender is the ingress port. */
-  private readonly crossing = new TlpQueue(0);
+  /** TLPs crossing (constant delay, so FIFO); the sender is the ingress port; column ARRIVED when each came in (see accept). */
+  private readonly crossing = new TlpQueue(1);
   /** Requests in the translation stage, in order; column DONE is when each is done. */
   private readonly translating = new TlpQueue(1);
 
@@ -314,7 +337,7 @@ export class RootComplex {
   private translationFaults = 0;
   private messagesReceived = 0;
 
-  constructor(private readonly sim: Simulation, params: RootComplexParams, memory: Memory, name = 'rc') {
+  constructor(readonly sim: Simulation, params: RootComplexParams, memory: Memory, name = 'rc') {
     this.name = name;
     this.memory = memory;
     this.traversalPs = params.traversal;
@@ -398,16 +421,25 @@ export class RootComplex {
     return i === NO_PORT ? null : this.ports[i]!;
   }
 
-  /** A TLP came in through `port` (called by RootPort.receive). */
-  accept(tlp: Tlp, port: RootPort): void {
+  /** True while the root complex has at most one root port (RootPort.receiveAhead). */
+  get singlePort(): boolean {
+    return this.ports.length <= 1;
+  }
+
+  /** A TLP came in through `port` at `at`: now, or later for one its link hands over ahead (RootPort.receiveAhead). */
+  accept(tlp: Tlp, port: RootPort, at: number): void {
     this.tlpsIn++;
-    this.crossing.push(tlp, port);
-    this.sim.schedule(this.traversalPs, RootComplex.onCrossed, this, 0);
+    this.crossing.set(this.crossing.push(tlp, port), ARRIVED, at);
+    this.sim.schedule(at + this.traversalPs - this.sim.now, RootComplex.onCrossed, this, 0);
   }
 
   stats(): RootComplexStats {
+    // TLPs handed over ahead of their arrival are not in yet: the newest crossing entries, arriving after now.
+    const q = this.crossing, now = this.sim.now;
+    let early = 0;
+    for (let k = q.size - 1; k >= 0 && q.at(k, ARRIVED) > now; k--) early++;
     return {
-      tlpsIn: this.tlpsIn,
+      tlpsIn: this.tlpsIn - early,
       memoryReads: this.memoryReads,
       memoryWrites: this.memoryWrites,
       completionsSent: this.completer.completionsSent,
@@ -418,8 +450,8 @@ export class RootComplex {
       unroutableCompletions: this.unroutableCompletions,
       translationFaults: this.translationFaults,
       messagesReceived: this.messagesReceived,
-      inside: this.crossing.size + this.translating.size + this.completer.pending + this.caps.reduce((n, c) => n + c.size, 0),
-      unrouted: this.crossing.size + this.translating.size,
+      inside: q.size - early + this.translating.size + this.completer.pending + this.caps.reduce((n, c) => n + c.size, 0),
+      unrouted: q.size - early + this.translating.size,
     };
   }
 

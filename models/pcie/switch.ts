@@ -73,9 +73,11 @@
  *
  * Hot path: per TLP one ring-buffer slot in the ingress pipeline, one in an
  * egress queue (none when the egress has nothing queued: it goes straight to
- * the link), and one event (the end of the internal latency). No
- * closures are made per TLP: the event handler is static, with the switch as
- * target and the ingress port as argument.
+ * the link), and one event (the end of the internal latency). A two-port
+ * switch is handed each TLP when it starts on the ingress link, with its
+ * arrival time (arriveAhead, fabric.ts EarlyReceiver), so that link needs no
+ * arrival event. No closures are made per TLP: the event handler is static,
+ * with the switch as target and the ingress port as argument.
  */
 import { z } from 'zod';
 import type { StatDecl } from '../../src/scenario/registry.js';
@@ -85,7 +87,7 @@ import type { Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
 import { CREDIT_CLASS_COUNT, CREDIT_CLASSES, type CreditAdvertisement, type CreditCount } from './credits.js';
-import { DATA_CREDIT_BYTES, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { DATA_CREDIT_BYTES, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import type { Link, LinkDirection, LinkEnd } from './link.js';
 import { assertGen, assertWidth, tlpWireTimePs, type LinkWidth, type PcieGen } from './link-timing.js';
 import { passesOlderHeads } from './ordering.js';
@@ -166,7 +168,14 @@ export interface SwitchPortStats {
   readonly tlpsOut: number;
   readonly payloadBytesOut: number;
   readonly tlpBytesOut: number;
-  /** TLPs from this ingress still in the switch, and the most held at once in header and data credits per class [P, NP, Cpl]. */
+  /**
+   * TLPs from this ingress still in the switch, and the most held at once in
+   * header and data credits per class [P, NP, Cpl]. The most held is counted
+   * as TLPs come in, and a TLP handed over ahead of its arrival (arriveAhead)
+   * comes in for it when it starts on the ingress link, when the link took
+   * its credits: with the arrival event instead (a traced ingress link) it
+   * can be lower, never above the advertised credits either way.
+   */
   readonly held: number;
   readonly maxHeldHeaders: readonly number[];
   readonly maxHeldData: readonly number[];
@@ -197,6 +206,8 @@ export interface SwitchStats {
  */
 const SEQ = 0, ARRIVED = 1;
 const OUT_PORT = 2, PIPELINE_COLUMNS = 3;
+/** egressFor's answers for a TLP the switch discards. */
+const MALFORMED = -2, UNCLAIMED = -1;
 const READY = 2, QUEUE_COLUMNS = 3;
 /** Initial ring capacity of each queue: there are ports² × 3 egress queues, most of them short. */
 const QUEUE_CAPACITY = 4;
@@ -298,6 +309,8 @@ export class PcieSwitch {
   private malformed = 0;
   private redirected = 0;
   private cutThroughClamped = 0;
+  /** Set by egressFor: the TLP it routed is a peer TLP sent up by ACS redirect. */
+  private redirectedNow = false;
   private readonly trace: TraceChannel | null;
   private readonly labels: Record<TlpType, number> | null;
 
@@ -343,7 +356,13 @@ export class PcieSwitch {
 
     for (let p = 0; p < n; p++) {
       const ing = new Ingress(p);
-      ing.receiver = { receive: (tlp: Tlp, from: TlpSender) => this.arrive(ing, tlp, from) };
+      const receive = (tlp: Tlp, from: TlpSender) => this.arrive(ing, tlp, from);
+      // Taken ahead of arrival only with two ports. With more, TLPs from several
+      // ingress ports meet at one egress, and which the arbiter sees first when
+      // their internal latencies end together is the order of their arrivals;
+      // an event scheduled ahead, at the start on the link, would not keep it.
+      const early: EarlyReceiver = { receive, receiveAhead: (tlp: Tlp, from: TlpSender, at: number) => this.arriveAhead(ing, tlp, from, at) };
+      ing.receiver = n === 2 ? early : { receive };
       this.ingressPorts.push(ing);
       const eg = new Egress(p, n);
       eg.sender = { release: (tlp: Tlp) => this.started(eg, tlp) };
@@ -404,14 +423,26 @@ export class PcieSwitch {
   // ---------------------------------------------------------------- statistics
 
   stats(): SwitchStats {
-    const n = this.portCount;
+    const n = this.portCount, now = this.sim.now;
     const ports: SwitchPortStats[] = [];
+    let clamped = this.cutThroughClamped;
     for (let p = 0; p < n; p++) {
       const ing = this.ingressPorts[p]!, eg = this.egressPorts[p]!;
+      // TLPs taken ahead of their arrival (arriveAhead) are not in yet: the
+      // newest pipeline entries, arriving after now. (Only a two-port switch
+      // takes TLPs ahead, and it has no peer TLPs to redirect.)
+      const q = ing.pipeline;
+      let early = 0, earlyBytes = 0;
+      for (let k = q.size - 1; k >= 0 && q.at(k, ARRIVED) > now; k--) {
+        const tlp = q.tlpAt(k);
+        early++;
+        earlyBytes += tlp.payloadBytes;
+        if (this.cutThrough && ing.wirePs(tlp.bytes) > this.latencyPs) clamped--;
+      }
       ports.push({
-        tlpsIn: ing.tlpsIn, payloadBytesIn: ing.payloadBytesIn,
+        tlpsIn: ing.tlpsIn - early, payloadBytesIn: ing.payloadBytesIn - earlyBytes,
         tlpsOut: eg.tlpsOut, payloadBytesOut: eg.payloadBytesOut, tlpBytesOut: eg.tlpBytesOut,
-        held: ing.held, maxHeldHeaders: Array.from(ing.maxHeaders), maxHeldData: Array.from(ing.maxData),
+        held: ing.held - early, maxHeldHeaders: Array.from(ing.maxHeaders), maxHeldData: Array.from(ing.maxData),
         queuedOut: eg.queued + eg.handed,
       });
     }
@@ -424,7 +455,7 @@ export class PcieSwitch {
       unexpectedCompletions: this.unexpectedCompletions,
       malformed: this.malformed,
       redirected: this.redirected,
-      cutThroughClamped: this.cutThroughClamped,
+      cutThroughClamped: clamped,
     };
   }
 
@@ -444,33 +475,67 @@ export class PcieSwitch {
 
   /** A TLP has fully arrived at ingress `ing`: route it, or discard it, and start its internal latency. */
   private arrive(ing: Ingress, tlp: Tlp, from: TlpSender): void {
-    const now = this.sim.now, i = ing.index, up = this.upstreamPort;
-    ing.tlpsIn++;
-    ing.payloadBytesIn += tlp.payloadBytes;
-    if (tlp.payloadBytes > this.maxPayloadSize) {
-      this.malformed++;
+    const out = this.egressFor(ing.index, tlp);
+    if (out < 0) {
+      ing.tlpsIn++;
+      ing.payloadBytesIn += tlp.payloadBytes;
+      if (out === MALFORMED) this.malformed++;
+      else if (tlp.type === 'Cpl' || tlp.type === 'CplD') this.unexpectedCompletions++;
+      else this.unsupportedRequests++;
+      // Nobody can take it (an Unsupported Request, or an Unexpected Completion): its buffer is free at once.
       from.release(tlp);
       return;
     }
+    this.admit(ing, tlp, from, out, this.sim.now);
+  }
+
+  /**
+   * The link into `ing` starts `tlp`, which arrives at `at` (fabric.ts
+   * EarlyReceiver): a TLP the switch forwards is taken now and its internal
+   * latency timed from `at`; one it discards is left to arrive (its buffer is
+   * freed on arrival).
+   */
+  private arriveAhead(ing: Ingress, tlp: Tlp, from: TlpSender, at: number): boolean {
+    const out = this.egressFor(ing.index, tlp);
+    if (out < 0) return false;
+    this.admit(ing, tlp, from, out, at);
+    return true;
+  }
+
+  /**
+   * The egress port of `tlp` in at ingress `i`, or MALFORMED / UNCLAIMED if the
+   * switch discards it. Sets `redirectedNow` for a peer TLP that ACS sends up.
+   */
+  private egressFor(i: number, tlp: Tlp): number {
+    const up = this.upstreamPort;
+    this.redirectedNow = false;
+    if (tlp.payloadBytes > this.maxPayloadSize) return MALFORMED;
     let out = this.routes.portFor(tlp);
     if (out === NO_PORT) {
-      if (i === up) return this.discardUnclaimed(tlp, from);
+      if (i === up) return UNCLAIMED;
       out = up;
     } else if (out === i) {
-      return this.discardUnclaimed(tlp, from);
+      return UNCLAIMED;
     } else if (i !== up) {
       // From one downstream port to another: a peer TLP.
       if (this.acsRedirect) {
         out = up;
-        this.redirected++;
+        this.redirectedNow = true;
       } else if (!this.forwardsPeers) {
-        return this.discardUnclaimed(tlp, from);
+        return UNCLAIMED;
       }
     }
     if (this.egressPorts[out]!.link === null) {
       throw new Error(`switch ${this.name}: a TLP routes out of port ${out}, which is not connected: attach() or connect() it first`);
     }
+    return out;
+  }
 
+  /** Takes in `tlp`, arrived (or arriving) at `at` for egress `out`, and starts its internal latency. */
+  private admit(ing: Ingress, tlp: Tlp, from: TlpSender, out: number, at: number): void {
+    ing.tlpsIn++;
+    ing.payloadBytesIn += tlp.payloadBytes;
+    if (this.redirectedNow) this.redirected++;
     const cls = tlp.cls, credits = tlp.dataCredits;
     ing.held++;
     if (++ing.heldHeaders[cls]! > ing.maxHeaders[cls]!) ing.maxHeaders[cls] = ing.heldHeaders[cls]!;
@@ -478,28 +543,21 @@ export class PcieSwitch {
 
     let ready: number;
     if (this.cutThrough) {
-      ready = now - ing.wirePs(tlp.bytes) + this.latencyPs;
-      if (ready < now) {
-        ready = now;
+      ready = at - ing.wirePs(tlp.bytes) + this.latencyPs;
+      if (ready < at) {
+        ready = at;
         this.cutThroughClamped++;
       }
     } else {
-      ready = now + this.latencyPs;
+      ready = at + this.latencyPs;
     }
     if (ready < ing.lastReady) ready = ing.lastReady;
     ing.lastReady = ready;
     const p = ing.pipeline, slot = p.push(tlp, from);
     p.set(slot, SEQ, this.seq++);
-    p.set(slot, ARRIVED, now);
+    p.set(slot, ARRIVED, at);
     p.set(slot, OUT_PORT, out);
-    this.sim.schedule(ready - now, PcieSwitch.onReady, this, i);
-  }
-
-  /** Nobody can take the TLP: an Unsupported Request, or for a completion an Unexpected Completion. Its buffer is free at once. */
-  private discardUnclaimed(tlp: Tlp, from: TlpSender): void {
-    if (tlp.type === 'Cpl' || tlp.type === 'CplD') this.unexpectedCompletions++;
-    else this.unsupportedRequests++;
-    from.release(tlp);
+    this.sim.schedule(ready - this.sim.now, PcieSwitch.onReady, this, ing.index);
   }
 
   /**

@@ -53,6 +53,9 @@ export class TlpQueue {
   headSender(): TlpSender { return this.senders[this.first]!; }
   /** Column `col` of the oldest entry (the queue must not be empty). */
   head(col: number): number { return this.nums[this.first * this.columns + col]!; }
+  /** The k-th oldest entry's TLP, and its column `col` (0 <= k < size). */
+  tlpAt(k: number): Tlp { return this.tlps[(this.first + k) & this.mask]!; }
+  at(k: number, col: number): number { return this.nums[((this.first + k) & this.mask) * this.columns + col]!; }
   /** Column `col` of the newest entry (the queue must not be empty). */
   tail(col: number): number { return this.nums[((this.first + this.size - 1) & this.mask) * this.columns + col]!; }
 

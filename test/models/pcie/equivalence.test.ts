@@ -38,19 +38,23 @@ const run = (body: unknown): RunSummary => {
   return r;
 };
 
+const a0 = (r: RunSummary, metric: string): number => (r.metrics as Record<string, number>)[metric]!;
+
 /** Endpoint 0's and its workload's metrics, its link's and the uplink's: what the path did, whatever else the scenario holds. */
 function pathMetrics(r: RunSummary): Record<string, unknown> {
   const m = r.metrics as Record<string, unknown>;
   return Object.fromEntries(Object.entries(m).filter(([k]) => /^(ep0|w0|link0|uplink)\./.test(k)));
 }
 
-test('a switch port with nothing behind it changes nothing: same events, same times, same results', () => {
+test('a switch port with nothing behind it changes nothing: same times, same results', () => {
   // Mixed reads and writes at random addresses, sizes that are no multiple of MPS or RCB.
   const w0 = { transfers: 300, transferSize: 3000, op: 'readwrite', pattern: 'random', alignment: 64, inFlight: 16 };
   const alone = run(tree([w0]));
   const withIdle = run(tree([w0, null]));
-  assert.is(withIdle.fingerprint, alone.fingerprint);
-  assert.is(withIdle.events, alone.events);
+  // Not the same events: a 2-port switch is handed its TLPs ahead of their
+  // arrival (switch.ts arriveAhead), one with more ports is not, so the
+  // 2-port run needs an arrival event fewer per TLP it forwards.
+  assert.is(withIdle.events - alone.events, (a0(alone, 'link0.up_tlps') + a0(alone, 'uplink.down_tlps')));
   assert.is(withIdle.simulated_ps, alone.simulated_ps);
   const a = pathMetrics(alone), b = pathMetrics(withIdle);
   assert.ok((a['w0.transfers_done'] as number) === 300 && (a['uplink.up_tlps'] as number) > 0);

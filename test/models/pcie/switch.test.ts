@@ -146,6 +146,49 @@ test('cut-through clamped: a TLP longer on the ingress wire than the latency lea
   assert.is(r0.arrival, r.arrival);
 });
 
+// ---------------------------------------------------------------- TLPs handed over ahead of their arrival
+
+/**
+ * A stream of 256 B writes through a two-port switch with a slow egress, run
+ * to `until`. The ingress link hands the switch each TLP as it starts on the
+ * wire (switch.ts arriveAhead), unless the link is traced: a traced link keeps
+ * its arrival event (its trace row goes in order with every other row).
+ */
+function aheadRun(tracedLink: boolean, until: number, ingress: Partial<LinkParams>) {
+  const sim = new Simulation({ fingerprint: true });
+  const s = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES], { name: 'sw' });
+  const sink = new HoldingSink(sim, () => 20_000);
+  const up = new Link(sim, { ...GEN3_X8, width: 1, propagationPs: 5000 }, s.linkEnd(0), { receiver: sink });
+  s.attach(0, up, 'a');
+  const down = new Link(sim, { ...GEN3_X8, propagationPs: 7000, ...ingress, ...(tracedLink ? { tracer: new RecordingTracer() } : {}) }, {}, s.linkEnd(1));
+  s.attach(1, down, 'b');
+  new Writer(sim, down.aToB, 200, 256, 0).start();
+  sim.run({ until });
+  return { sim, sw: s, sink, down };
+}
+
+test('a two-port switch taken TLPs ahead of their arrival: same times and statistics at every instant, an event fewer per TLP', () => {
+  for (const ingress of [{}, { gen: 1 as const, width: 1 as const }]) {
+    for (const until of [1, 40_000, 42_547, 42_548, 200_000, 1_000_000, 3_333_333, 1_000_000_000]) {
+      const ahead = aheadRun(false, until, ingress), onArrival = aheadRun(true, until, ingress);
+      // All but the most held at once, which counts a TLP taken ahead from its start on the ingress link (SwitchPortStats.held).
+      const noMax = (st: ReturnType<PcieSwitch['stats']>) => ({ ...st, ports: st.ports.map((p) => ({ ...p, maxHeldHeaders: [], maxHeldData: [] })) });
+      assert.equal(noMax(ahead.sw.stats()), noMax(onArrival.sw.stats()), `at ${until}`);
+      assert.equal(ahead.sink.arrivals.map((x) => x.time), onArrival.sink.arrivals.map((x) => x.time));
+      assert.equal(ahead.sw.queueingDelayPs().toJSON(), onArrival.sw.queueingDelayPs().toJSON());
+      const a = ahead.down.aToB.stats(), b = onArrival.down.aToB.stats();
+      assert.equal({ ...a, tlpsDelivered: 0, inFlight: 0 }, { ...b, tlpsDelivered: 0, inFlight: 0 });
+      assert.is(a.tlpsDelivered + a.inFlight, b.tlpsDelivered + b.inFlight);
+      if (until === 1_000_000_000) {
+        assert.is(ahead.sink.arrivals.length, 200);
+        assert.is(onArrival.sim.eventCount - ahead.sim.eventCount, 200, 'one arrival event fewer per TLP');
+      }
+    }
+  }
+  // The Gen1 x1 ingress is longer on the wire than the latency: every TLP clamped, counted from its arrival.
+  assert.is(aheadRun(false, 1_000_000_000, { gen: 1, width: 1 }).sw.stats().cutThroughClamped, 200);
+});
+
 // ---------------------------------------------------------------- routing
 
 const ROUTES: PortRoutes[] = [
