@@ -168,6 +168,7 @@ export const dmaWorkloadShape = {
   windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
   windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
   alignment: byteSize().default(PAGE_BYTES).describe('Alignment of random addresses'),
+  pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("Random addresses: 'allow' any slot; 'avoid' draws again a slot whose transfer would cross a 4 KiB boundary (as pcie-bench's firmware places its transfers)"),
   outstandingDescriptors: z.number().int().min(1).default(1).describe('Descriptors submitted and not yet done (closed loop)'),
 };
 export const dmaWorkloadParams = z.strictObject(dmaWorkloadShape);
@@ -886,7 +887,10 @@ export class DmaEngine implements TlpSender {
  * test, whose even transaction numbers are writes); at the next address of
  * a sequential walk over the window (wrapping
  * when the next descriptor would run past it) or at a random multiple of
- * `alignment` inside it (another named stream).
+ * `alignment` inside it (another named stream); with pageCrossing 'avoid',
+ * a slot whose transfer would cross a 4 KiB boundary is drawn again, as
+ * pcie-bench's firmware does (me/utils.c, dma_addr_init), so no transfer
+ * splits at a page boundary.
  */
 export class DmaStream implements DescriptorListener {
   private submitted = 0;
@@ -907,7 +911,22 @@ export class DmaStream implements DescriptorListener {
       if (p.alignment <= 0) throw new RangeError(`${engine.name}: alignment must be positive`);
     }
     this.slots = Math.floor((window - p.descriptorSize) / p.alignment) + 1;
+    if (p.descriptors > 0 && p.addressPattern === 'random' && p.pageCrossing === 'avoid' && !this.someSlotInOnePage()) {
+      throw new RangeError(`${engine.name}: no ${p.alignment}-byte-aligned slot of the window holds a ${p.descriptorSize}-byte transfer within one 4 KiB page (pageCrossing 'avoid')`);
+    }
     engine.listener = this;
+  }
+
+  /** Whether a transfer at `addr` stays within one 4 KiB page. */
+  private inOnePage(addr: number): boolean {
+    return (addr % PAGE_BYTES) + this.p.descriptorSize <= PAGE_BYTES;
+  }
+
+  /** Whether some slot keeps its transfer in one page: slot addresses modulo 4 KiB repeat within 4096 slots. */
+  private someSlotInOnePage(): boolean {
+    const n = Math.min(this.slots, PAGE_BYTES);
+    for (let k = 0; k < n; k++) if (this.inOnePage(this.p.windowBase + this.p.alignment * k)) return true;
+    return false;
   }
 
   get remaining(): number {
@@ -947,6 +966,7 @@ export class DmaStream implements DescriptorListener {
     let addr: number;
     if (p.addressPattern === 'random') {
       addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());
+      if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());
     } else {
       if (this.offset + p.descriptorSize > p.windowSize!) this.offset = 0;
       addr = p.windowBase + this.offset;

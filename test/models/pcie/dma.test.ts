@@ -15,6 +15,7 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
+import { DmaStream, dmaWorkloadParams, type DmaEngine } from '../../../models/pcie/dma-engine.js';
 import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
@@ -387,6 +388,38 @@ test('platform: sequential 4 KiB reads with 32 tags are tag-bound below the link
   assert.is(a.s.bytesRead, 512 * 4096);
   const link = dmaReadThroughput(4096, { gen: 3, width: 8, mps: 256, mrrs: 512, rcb: 64, rcbMode: 'mps', addr64: true });
   assert.ok(a.s.throughput <= link * 1.001, `${a.s.throughput} vs link ${link}`);
+});
+
+
+// ---------------------------------------------------------------- random addresses and 4 KiB pages
+
+/** The addresses `n` random descriptors of `size` bytes get in an 8 KiB window at `alignment`, from a recording engine. */
+function drawnAddresses(size: number, alignment: number, pageCrossing: 'allow' | 'avoid', n = 2000): number[] {
+  const sim = new Simulation();
+  const addrs: number[] = [];
+  const engine = { listener: null as unknown, submit: (_op: string, addr: number) => { addrs.push(addr); return addrs.length - 1; } };
+  const w = dmaWorkloadParams.parse({
+    descriptors: n, descriptorSize: size, addressPattern: 'random', windowBase: G4, windowSize: 8192, alignment, pageCrossing, outstandingDescriptors: n,
+  });
+  new DmaStream(engine as unknown as DmaEngine, w, sim.rng('addresses'), sim.rng('ops')).start();
+  return addrs;
+}
+
+test("pageCrossing 'avoid': no random transfer crosses a 4 KiB boundary, and every slot that does not is drawn", () => {
+  const crosses = (size: number) => (a: number) => (a % 4096) + size > 4096;
+  // 1536-byte slots of an 8 KiB window: 0, 1536, 3072 (crosses), 4608, 6144.
+  const allowed = drawnAddresses(1536, 1536, 'allow');
+  assert.ok(allowed.some(crosses(1536)), "'allow' draws the slot across the boundary");
+  const avoided = drawnAddresses(1536, 1536, 'avoid');
+  assert.not.ok(avoided.some(crosses(1536)));
+  assert.equal([...new Set(avoided)].sort((a, b) => a - b), [0, 1536, 4608, 6144].map((o) => G4 + o));
+  // Slots that never cross: the same draws either way.
+  assert.equal(drawnAddresses(512, 512, 'avoid'), drawnAddresses(512, 512, 'allow'));
+});
+
+test("pageCrossing 'avoid' with no slot inside one page is refused", () => {
+  assert.throws(() => drawnAddresses(5000, 64, 'avoid', 1), /4 KiB page/);
+  assert.not.throws(() => drawnAddresses(5000, 64, 'allow', 1));
 });
 
 test.run();
