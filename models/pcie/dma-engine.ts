@@ -58,6 +58,15 @@
  *    back, first spends `dataPathTurnaround` (the direction switch of the
  *    device memory's port): a mix of reads and writes moves less than either
  *    alone, and the more often the directions interleave on a mover, the less.
+ *  - Receive stage (optional): the completions of reads pass one receive
+ *    stage in arrival order, each holding it for `receiveOverhead` plus its
+ *    payload at `receiveRate`, and a read's last completion for
+ *    `receiveDescriptorOverhead` more (the descriptor's completion
+ *    bookkeeping). The stage is a pipeline like the issue stage: a completion
+ *    waits for the ones before it, but its own time there adds to the stage's
+ *    occupancy, not to the read's latency, so it bounds how fast small reads
+ *    finish (pcie-bench's NFP-6000: 128-byte reads at 43.8 Gb/s where the
+ *    link carries 48) without changing unloaded latency.
  *  - Partial words (optional): device memory is written in whole words of
  *    `deviceWordBytes`; a read whose length is not a whole number of words
  *    leaves its last word partly filled, and that word is merged into memory
@@ -148,6 +157,9 @@ export const dmaEngineParams = z.strictObject({
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
   dataPathBurst: byteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
   dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
+  receiveOverhead: duration().default(0).describe('Time the receive stage is held per read completion besides its payload (0 = none; presets give estimates)'),
+  receiveRate: rate().optional().describe('Payload rate of the receive stage, GB/s (unset: payload costs no receive time)'),
+  receiveDescriptorOverhead: duration().default(0).describe('Time the receive stage is held once more by a read\'s last completion: the descriptor\'s completion bookkeeping (0 = none)'),
   deviceWordBytes: byteSize().default(DW_BYTES).describe('Device memory is written in whole words of this many bytes: a read not a whole number of words long leaves a partial last word to merge'),
   partialWordMerge: duration().default(0).describe('Time the one merge unit spends merging a read\'s partial last word into device memory (read, modify, write); reads wait for it in turn (0 = none; presets give estimates)'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
@@ -280,6 +292,11 @@ export class DmaEngine implements TlpSender {
   private readonly pathDirection: Int8Array;
   private readonly pathTurnaroundPs: number;
   private nextReadPath = 0;
+  private readonly rxOverheadPs: number;
+  private readonly rxPsPerByte: number;
+  private readonly rxDescriptorPs: number;
+  /** When the receive stage is free for the next completion, ps (exact). */
+  private rxFreeAt = 0;
   private readonly wordBytes: number;
   private readonly mergePs: number;
   /** When the merge unit is free for the next partial word, ps (exact). */
@@ -398,6 +415,9 @@ export class DmaEngine implements TlpSender {
     this.pathBurst = params.dataPathBurst;
     this.pathDirection = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
     this.pathTurnaroundPs = params.dataPathTurnaround;
+    this.rxOverheadPs = params.receiveOverhead;
+    this.rxPsPerByte = params.receiveRate === undefined ? 0 : PS_PER_NS / params.receiveRate;
+    this.rxDescriptorPs = params.receiveDescriptorOverhead;
     this.wordBytes = params.deviceWordBytes;
     this.mergePs = params.partialWordMerge;
     const { mps, mrrs, ecrc } = params;
@@ -477,7 +497,10 @@ export class DmaEngine implements TlpSender {
     this.bytesRead += len;
     this.tagReserved[t]! -= padded;
     this.cplBufferUsed -= padded;
-    if (this.pathFree.length > 0) this.storeReadData(this.tagSlot[t]!, len);
+    const cplSlot = this.tagSlot[t]!;
+    const from = this.rxOverheadPs > 0 || this.rxPsPerByte > 0 || this.rxDescriptorPs > 0 ? this.receive(cplSlot, t, len) : this.sim.now;
+    if (this.pathFree.length > 0) this.storeReadData(cplSlot, len, from);
+    else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
     const next = (this.tagNext[t]! += len);
     if (next === this.tagEnd[t]) {
       this.readRequestsCompleted++;
@@ -683,10 +706,23 @@ export class DmaEngine implements TlpSender {
     return Math.ceil(end);
   }
 
-  /** `bytes` of a read's completion data stored by its mover once the mover is free (and turned). */
-  private storeReadData(slot: number, bytes: number): void {
-    const p = this.dPath[slot]!, now = this.sim.now, ready = this.pathReadyFor(p, OP_READ);
-    const start = now > ready ? now : ready;
+  /**
+   * A completion of `len` bytes for tag `t` (of descriptor `slot`) through
+   * the receive stage: returns when it leaves the queue in front of the stage
+   * (its own time in the stage is occupancy only: see the header).
+   */
+  private receive(slot: number, t: number, len: number): number {
+    const now = this.sim.now;
+    const start = now > this.rxFreeAt ? now : this.rxFreeAt;
+    const last = this.tagNext[t]! + len === this.tagEnd[t] && this.dOutstanding[slot] === 1 && this.dEmitted[slot] === 1;
+    this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0);
+    return start;
+  }
+
+  /** `bytes` of a read's completion data stored by its mover once it has passed the receive stage (`from`) and the mover is free (and turned). */
+  private storeReadData(slot: number, bytes: number, from: number): void {
+    const p = this.dPath[slot]!, ready = this.pathReadyFor(p, OP_READ);
+    const start = from > ready ? from : ready;
     this.pathFree[p] = this.dStoredAt[slot] = start + bytes * this.pathPsPerByte;
     this.pathDirection[p] = OP_READ;
   }

@@ -391,6 +391,40 @@ test('platform: sequential 4 KiB reads with 32 tags are tag-bound below the link
 });
 
 
+// ---------------------------------------------------------------- receive stage
+
+/** Throughput of 3000 random reads of `size` bytes kept 32 in flight on BASE_PATH, with a receive stage from `overrides`. */
+function readsThrough(size: number, overrides: Record<string, unknown>): number {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, {
+    'endpoint.descriptors': 3000, 'endpoint.descriptorSize': size, 'endpoint.readFraction': 1, 'endpoint.addressPattern': 'random', 'endpoint.alignment': size,
+    'endpoint.windowBase': G4, 'endpoint.windowSize': MiB, 'endpoint.outstandingDescriptors': 32, 'endpoint.tags': 64, 'endpoint.issueLatency': '170 ns', ...overrides,
+  });
+  r.start();
+  sim.run();
+  assertPathConserved(r);
+  return r.endpoint.dma.stats().throughput;
+}
+
+test('the receive stage bounds reads at one descriptor per (its overhead + completions × overhead + bytes / rate)', () => {
+  // BASE_PATH answers a 128-byte read in one completion (MPS mode): 5 + 10 + 128 B at 4 GB/s (32 ns) = 47 ns a read.
+  const stage = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns' };
+  const t = readsThrough(128, stage), bound = 128e12 / 47_000;
+  assert.ok(t <= bound * 1.001 && relErr(t, bound) < 0.01, `${t} vs ${bound} B/s`);
+  assert.ok(readsThrough(128, {}) > 1.2 * bound, 'without the stage the link is the bound');
+});
+
+test('the receive stage adds occupancy, not latency: a read alone waits only where its completions queue there', () => {
+  const slow = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns' };
+  // One completion: nothing before it in the stage.
+  assert.is(oneRead(64, slow), oneRead(64, {}));
+  // Completions of 128 B arrive about 17 ns apart on Gen3 x8: a stage quicker than that never queues them.
+  const quick = { 'endpoint.receiveOverhead': '1 ns', 'endpoint.receiveRate': 100, 'endpoint.receiveDescriptorOverhead': '5 ns' };
+  for (const size of [64, 512, 2048]) assert.is(oneRead(size, quick), oneRead(size, {}), `${size} B`);
+  // A slow one queues them: the read's last completion leaves the stage's queue later.
+  assert.ok(oneRead(2048, slow) > oneRead(2048, {}));
+});
+
 // ---------------------------------------------------------------- random addresses and 4 KiB pages
 
 /** The addresses `n` random descriptors of `size` bytes get in an 8 KiB window at `alignment`, from a recording engine. */
