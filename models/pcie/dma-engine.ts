@@ -58,6 +58,27 @@
  *    back, first spends `dataPathTurnaround` (the direction switch of the
  *    device memory's port): a mix of reads and writes moves less than either
  *    alone, and the more often the directions interleave on a mover, the less.
+ *  - Receive stage (optional): the completions of reads pass one receive
+ *    stage in arrival order, each holding it for `receiveOverhead` plus its
+ *    payload at `receiveRate`, and a read's last completion for
+ *    `receiveDescriptorOverhead` more (the descriptor's completion
+ *    bookkeeping). The stage is a pipeline like the issue stage: a completion
+ *    waits for the ones before it, but its own time there adds to the stage's
+ *    occupancy, not to the read's latency, so it bounds how fast small reads
+ *    finish (pcie-bench's NFP-6000: 128-byte reads at 43.8 Gb/s where the
+ *    link carries 48) without changing unloaded latency.
+ *  - Partial words (optional): device memory is written in whole words of
+ *    `deviceWordBytes`; a read whose length is not a whole number of words
+ *    leaves its last word partly filled, and that word is merged into memory
+ *    (read, modify, write) by one merge unit shared by all reads, for
+ *    `partialWordMerge`, after the read's data is stored; the read is done
+ *    when its merge is. A read within one word is written whole with its
+ *    bytes masked and merges nothing (pcie-bench's 4-byte reads take no
+ *    longer than 8-byte ones). Reads of odd lengths then finish no more often than
+ *    one per merge (pcie-bench's NFP-6000: 63 and 65-byte reads at 21 Gb/s
+ *    where 64-byte ones move 32). The device-side buffer is taken as word
+ *    aligned (pcie-bench's default device offset 0): a partial first word is
+ *    left out.
  *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
  *    its link that have not started on the wire yet; the link releases each
  *    when it starts, and the engine hands over the next.
@@ -136,6 +157,11 @@ export const dmaEngineParams = z.strictObject({
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
   dataPathBurst: byteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
   dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
+  receiveOverhead: duration().default(0).describe('Time the receive stage is held per read completion besides its payload (0 = none; presets give estimates)'),
+  receiveRate: rate().optional().describe('Payload rate of the receive stage, GB/s (unset: payload costs no receive time)'),
+  receiveDescriptorOverhead: duration().default(0).describe('Time the receive stage is held once more by a read\'s last completion: the descriptor\'s completion bookkeeping (0 = none)'),
+  deviceWordBytes: byteSize().default(DW_BYTES).describe('Device memory is written in whole words of this many bytes: a read not a whole number of words long leaves a partial last word to merge'),
+  partialWordMerge: duration().default(0).describe('Time the one merge unit spends merging a read\'s partial last word into device memory (read, modify, write); reads wait for it in turn (0 = none; presets give estimates)'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
 });
@@ -154,6 +180,7 @@ export const dmaWorkloadShape = {
   windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
   windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
   alignment: byteSize().default(PAGE_BYTES).describe('Alignment of random addresses'),
+  pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("Random addresses: 'allow' any slot; 'avoid' draws again a slot whose transfer would cross a 4 KiB boundary (as pcie-bench's firmware places its transfers)"),
   outstandingDescriptors: z.number().int().min(1).default(1).describe('Descriptors submitted and not yet done (closed loop)'),
 };
 export const dmaWorkloadParams = z.strictObject(dmaWorkloadShape);
@@ -265,6 +292,15 @@ export class DmaEngine implements TlpSender {
   private readonly pathDirection: Int8Array;
   private readonly pathTurnaroundPs: number;
   private nextReadPath = 0;
+  private readonly rxOverheadPs: number;
+  private readonly rxPsPerByte: number;
+  private readonly rxDescriptorPs: number;
+  /** When the receive stage is free for the next completion, ps (exact). */
+  private rxFreeAt = 0;
+  private readonly wordBytes: number;
+  private readonly mergePs: number;
+  /** When the merge unit is free for the next partial word, ps (exact). */
+  private mergeFreeAt = 0;
   private readonly writeSplits: SplitCache;
   private readonly readSplits: SplitCache;
   private readonly createdAt: Time;
@@ -379,6 +415,11 @@ export class DmaEngine implements TlpSender {
     this.pathBurst = params.dataPathBurst;
     this.pathDirection = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
     this.pathTurnaroundPs = params.dataPathTurnaround;
+    this.rxOverheadPs = params.receiveOverhead;
+    this.rxPsPerByte = params.receiveRate === undefined ? 0 : PS_PER_NS / params.receiveRate;
+    this.rxDescriptorPs = params.receiveDescriptorOverhead;
+    this.wordBytes = params.deviceWordBytes;
+    this.mergePs = params.partialWordMerge;
     const { mps, mrrs, ecrc } = params;
     this.writeSplits = new SplitCache((addr, length) => splitWrite(addr, length, mps, { ecrc }));
     this.readSplits = new SplitCache((addr, length) => splitRead(addr, length, mrrs, { ecrc }));
@@ -456,7 +497,10 @@ export class DmaEngine implements TlpSender {
     this.bytesRead += len;
     this.tagReserved[t]! -= padded;
     this.cplBufferUsed -= padded;
-    if (this.pathFree.length > 0) this.storeReadData(this.tagSlot[t]!, len);
+    const cplSlot = this.tagSlot[t]!;
+    const from = this.rxOverheadPs > 0 || this.rxPsPerByte > 0 || this.rxDescriptorPs > 0 ? this.receive(cplSlot, t, len) : this.sim.now;
+    if (this.pathFree.length > 0) this.storeReadData(cplSlot, len, from);
+    else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
     const next = (this.tagNext[t]! += len);
     if (next === this.tagEnd[t]) {
       this.readRequestsCompleted++;
@@ -662,12 +706,32 @@ export class DmaEngine implements TlpSender {
     return Math.ceil(end);
   }
 
-  /** `bytes` of a read's completion data stored by its mover once the mover is free (and turned). */
-  private storeReadData(slot: number, bytes: number): void {
-    const p = this.dPath[slot]!, now = this.sim.now, ready = this.pathReadyFor(p, OP_READ);
-    const start = now > ready ? now : ready;
+  /**
+   * A completion of `len` bytes for tag `t` (of descriptor `slot`) through
+   * the receive stage: returns when it leaves the queue in front of the stage
+   * (its own time in the stage is occupancy only: see the header).
+   */
+  private receive(slot: number, t: number, len: number): number {
+    const now = this.sim.now;
+    const start = now > this.rxFreeAt ? now : this.rxFreeAt;
+    const last = this.tagNext[t]! + len === this.tagEnd[t] && this.dOutstanding[slot] === 1 && this.dEmitted[slot] === 1;
+    this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0);
+    return start;
+  }
+
+  /** `bytes` of a read's completion data stored by its mover once it has passed the receive stage (`from`) and the mover is free (and turned). */
+  private storeReadData(slot: number, bytes: number, from: number): void {
+    const p = this.dPath[slot]!, ready = this.pathReadyFor(p, OP_READ);
+    const start = from > ready ? from : ready;
     this.pathFree[p] = this.dStoredAt[slot] = start + bytes * this.pathPsPerByte;
     this.pathDirection[p] = OP_READ;
+  }
+
+  /** A read's partial last word merged by the merge unit once the read's data is stored (or now) and the unit is free. */
+  private mergePartialWord(slot: number): void {
+    const stored = this.dStoredAt[slot]! > this.sim.now ? this.dStoredAt[slot]! : this.sim.now;
+    const start = stored > this.mergeFreeAt ? stored : this.mergeFreeAt;
+    this.mergeFreeAt = this.dStoredAt[slot] = start + this.mergePs;
   }
 
   private armTxWake(): void {
@@ -689,6 +753,7 @@ export class DmaEngine implements TlpSender {
 
   private checkDone(slot: number): void {
     if (this.dEmitted[slot] === 0 || this.dOutstanding[slot] !== 0) return;
+    if (this.mergePs > 0 && this.dOp[slot] === OP_READ && this.dFailed[slot] === 0 && this.dSize[slot]! > this.wordBytes && this.dSize[slot]! % this.wordBytes !== 0) this.mergePartialWord(slot);
     const wait = Math.ceil(this.dStoredAt[slot]! - this.sim.now);
     if (wait > 0) {
       this.sim.schedule(wait, DmaEngine.onStored, this, slot);
@@ -858,7 +923,10 @@ export class DmaEngine implements TlpSender {
  * test, whose even transaction numbers are writes); at the next address of
  * a sequential walk over the window (wrapping
  * when the next descriptor would run past it) or at a random multiple of
- * `alignment` inside it (another named stream).
+ * `alignment` inside it (another named stream); with pageCrossing 'avoid',
+ * a slot whose transfer would cross a 4 KiB boundary is drawn again, as
+ * pcie-bench's firmware does (me/utils.c, dma_addr_init), so no transfer
+ * splits at a page boundary.
  */
 export class DmaStream implements DescriptorListener {
   private submitted = 0;
@@ -879,7 +947,22 @@ export class DmaStream implements DescriptorListener {
       if (p.alignment <= 0) throw new RangeError(`${engine.name}: alignment must be positive`);
     }
     this.slots = Math.floor((window - p.descriptorSize) / p.alignment) + 1;
+    if (p.descriptors > 0 && p.addressPattern === 'random' && p.pageCrossing === 'avoid' && !this.someSlotInOnePage()) {
+      throw new RangeError(`${engine.name}: no ${p.alignment}-byte-aligned slot of the window holds a ${p.descriptorSize}-byte transfer within one 4 KiB page (pageCrossing 'avoid')`);
+    }
     engine.listener = this;
+  }
+
+  /** Whether a transfer at `addr` stays within one 4 KiB page. */
+  private inOnePage(addr: number): boolean {
+    return (addr % PAGE_BYTES) + this.p.descriptorSize <= PAGE_BYTES;
+  }
+
+  /** Whether some slot keeps its transfer in one page: slot addresses modulo 4 KiB repeat within 4096 slots. */
+  private someSlotInOnePage(): boolean {
+    const n = Math.min(this.slots, PAGE_BYTES);
+    for (let k = 0; k < n; k++) if (this.inOnePage(this.p.windowBase + this.p.alignment * k)) return true;
+    return false;
   }
 
   get remaining(): number {
@@ -919,6 +1002,7 @@ export class DmaStream implements DescriptorListener {
     let addr: number;
     if (p.addressPattern === 'random') {
       addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());
+      if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());
     } else {
       if (this.offset + p.descriptorSize > p.windowSize!) this.offset = 0;
       addr = p.windowBase + this.offset;

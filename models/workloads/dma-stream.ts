@@ -61,6 +61,7 @@ const params = z.strictObject({
   window: byteSize().refine((b) => b > 0, { message: 'expected a positive size' }).describe('Bytes of memory, from windowBase, the transfers address'),
   warmup: z.number().int().min(0).default(0).describe('Transfers finished before the throughput is counted (part of `transfers`): the time to fill caches such as the IOTLB left out'),
   alignment: byteSize().default(PAGE_BYTES).refine((b) => b > 0, { message: 'expected a positive alignment' }).describe("Alignment of 'random' addresses (default 4 KiB)"),
+  pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("'random' addresses: 'allow' any aligned slot, or 'avoid' slots whose transfer would cross a 4 KiB boundary (pcie-bench's firmware draws those again)"),
 }).superRefine((p, ctx) => {
   if (p.warmup >= p.transfers) ctx.addIssue({ code: 'custom', path: ['warmup'], message: `the warm-up (${p.warmup} transfers) must leave some of the ${p.transfers} to measure` });
   if (p.transferSize > p.window) ctx.addIssue({ code: 'custom', path: ['transferSize'], message: `a transfer (${p.transferSize} B) must fit in the window (${p.window} B)` });
@@ -91,7 +92,7 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     this.device = this.ctx.peer<EndpointDevice>(p.device);
     const workload: DmaWorkloadParams = {
       descriptors: p.transfers, descriptorSize: p.transferSize, readFraction: READ_FRACTION[p.op], readMix: p.op === 'alternating' ? 'interleaved' : 'random', addressPattern: p.pattern,
-      windowBase: p.windowBase, windowSize: p.window, alignment: p.alignment, outstandingDescriptors: p.inFlight,
+      windowBase: p.windowBase, windowSize: p.window, alignment: p.alignment, pageCrossing: p.pageCrossing, outstandingDescriptors: p.inFlight,
     };
     const engine = this.device.endpointModel.dma;
     this.stream = new DmaStream(engine, workload, this.ctx.rng('addresses'), this.ctx.rng('ops'));

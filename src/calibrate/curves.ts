@@ -40,7 +40,7 @@ export interface Curve {
 
 /** pcie-bench's `BW (GB/s)` column holds gigabits per second (its README); the simulator reports GB/s. */
 const BITS_PER_BYTE = 8;
-/** pcie-bench's random DMA addresses: each transfer in its own cache-line-aligned slot of the window. */
+/** pcie-bench's random DMA addresses: each transfer in its own cache-line-aligned slot of the window, never across a 4 KiB boundary (me/utils.c, dma_addr_init). */
 const CACHE_LINE = 64;
 /** Transfers per simulated throughput point: the first round trip stays below 1% of the run. */
 const BANDWIDTH_TRANSFERS = 2000;
@@ -93,7 +93,7 @@ function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: 
       const size = numberField(t, r, 'SZ');
       return {
         x: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT },
+        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), pageCrossing: 'avoid', transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT },
       };
     }),
   };

@@ -93,7 +93,7 @@ test('pcie-bench throughput by size: one curve per direction, warm rows only, Gb
   assert.equal(rd.points.map((p) => p.measured), [31.9, 35.0]);
   // Random addresses in cache-line slots: a 130-byte transfer takes three lines; no platform given, none set;
   // one transfer in flight per worker context of pcie-bench's firmware (11 MEs × 8 contexts).
-  assert.equal(rd.points[1]!.params, { op: 'read', size: 130, window: 8192, pattern: 'random', alignment: 192, transfers: 2000, inFlight: 11 * 8 });
+  assert.equal(rd.points[1]!.params, { op: 'read', size: 130, window: 8192, pattern: 'random', alignment: 192, pageCrossing: 'avoid', transfers: 2000, inFlight: 11 * 8 });
 });
 
 test('pcie-bench throughput by window: the IOMMU scenario, translated in the host\'s page size or not at all', () => {

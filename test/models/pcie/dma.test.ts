@@ -15,6 +15,7 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
+import { DmaStream, dmaWorkloadParams, type DmaEngine } from '../../../models/pcie/dma-engine.js';
 import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
@@ -195,6 +196,51 @@ test('an idle mover has turned already: a read long after a write pays no turnar
   assert.is(readAlone('50 ns', true), 334_546 + 640_000);
 });
 
+// ---------------------------------------------------------------- partial device-memory words
+
+/** One read of `size` bytes on an idle BASE_PATH: submission to done, ps. */
+function oneRead(size: number, overrides: Record<string, unknown>): number {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { 'memory.bandwidth': 76.8, 'endpoint.deviceWordBytes': 8, ...overrides });
+  r.endpoint.dma.submit('read', G4, size);
+  sim.run();
+  assertPathConserved(r);
+  const s = r.endpoint.dma.stats();
+  return s.lastDoneAt - s.firstSubmitAt;
+}
+
+test('a read that is not a whole number of device words waits exactly one merge; whole-word reads and writes none', () => {
+  const merge = 23_800;
+  for (const size of [63, 65, 100, 127]) {
+    assert.is(oneRead(size, { 'endpoint.partialWordMerge': merge }) - oneRead(size, {}), merge, `${size} B`);
+  }
+  // 4 B fits in one word: written with a byte mask, no merge.
+  for (const size of [4, 16, 64, 72, 128]) assert.is(oneRead(size, { 'endpoint.partialWordMerge': merge }), oneRead(size, {}), `${size} B`);
+  // 4-byte words: 100 B is whole, 63 B is not.
+  assert.is(oneRead(100, { 'endpoint.partialWordMerge': merge, 'endpoint.deviceWordBytes': 4 }), oneRead(100, {}));
+});
+
+test('one merge unit: many partial-word reads in flight finish no more often than one per merge', () => {
+  const reads = (size: number, merge: number) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, {
+      'endpoint.descriptors': 3000, 'endpoint.descriptorSize': size, 'endpoint.readFraction': 1,
+      'endpoint.windowBase': G4, 'endpoint.windowSize': MiB, 'endpoint.outstandingDescriptors': 32, 'endpoint.tags': 64,
+      'endpoint.issueLatency': '170 ns', 'endpoint.issueInterval': '16 ns', 'endpoint.deviceWordBytes': 8, 'endpoint.partialWordMerge': merge,
+    });
+    r.start();
+    sim.run();
+    assertPathConserved(r);
+    return r.endpoint.dma.stats().throughput;
+  };
+  const bound = 63e12 / 30_000;
+  const t = reads(63, 30_000);
+  assert.ok(t <= bound * 1.001 && relErr(t, bound) < 0.01, `${t} vs ${bound} B/s: one per merge`);
+  // Without merges the 16 ns interval sets the rate, and 64-byte reads never merge.
+  assert.ok(relErr(reads(63, 0), 63e12 / 16_000) < 0.01, 'issue-bound without merges');
+  assert.ok(relErr(reads(64, 30_000), 64e12 / 16_000) < 0.01, 'whole words: no merge');
+});
+
 // ---------------------------------------------------------------- throughput against the closed forms
 
 interface Config { gen: PcieGen; width: LinkWidth; mps: TransferSize }
@@ -342,6 +388,72 @@ test('platform: sequential 4 KiB reads with 32 tags are tag-bound below the link
   assert.is(a.s.bytesRead, 512 * 4096);
   const link = dmaReadThroughput(4096, { gen: 3, width: 8, mps: 256, mrrs: 512, rcb: 64, rcbMode: 'mps', addr64: true });
   assert.ok(a.s.throughput <= link * 1.001, `${a.s.throughput} vs link ${link}`);
+});
+
+
+// ---------------------------------------------------------------- receive stage
+
+/** Throughput of 3000 random reads of `size` bytes kept 32 in flight on BASE_PATH, with a receive stage from `overrides`. */
+function readsThrough(size: number, overrides: Record<string, unknown>): number {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, {
+    'endpoint.descriptors': 3000, 'endpoint.descriptorSize': size, 'endpoint.readFraction': 1, 'endpoint.addressPattern': 'random', 'endpoint.alignment': size,
+    'endpoint.windowBase': G4, 'endpoint.windowSize': MiB, 'endpoint.outstandingDescriptors': 32, 'endpoint.tags': 64, 'endpoint.issueLatency': '170 ns', ...overrides,
+  });
+  r.start();
+  sim.run();
+  assertPathConserved(r);
+  return r.endpoint.dma.stats().throughput;
+}
+
+test('the receive stage bounds reads at one descriptor per (its overhead + completions × overhead + bytes / rate)', () => {
+  // BASE_PATH answers a 128-byte read in one completion (MPS mode): 5 + 10 + 128 B at 4 GB/s (32 ns) = 47 ns a read.
+  const stage = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns' };
+  const t = readsThrough(128, stage), bound = 128e12 / 47_000;
+  assert.ok(t <= bound * 1.001 && relErr(t, bound) < 0.01, `${t} vs ${bound} B/s`);
+  assert.ok(readsThrough(128, {}) > 1.2 * bound, 'without the stage the link is the bound');
+});
+
+test('the receive stage adds occupancy, not latency: a read alone waits only where its completions queue there', () => {
+  const slow = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns' };
+  // One completion: nothing before it in the stage.
+  assert.is(oneRead(64, slow), oneRead(64, {}));
+  // Completions of 128 B arrive about 17 ns apart on Gen3 x8: a stage quicker than that never queues them.
+  const quick = { 'endpoint.receiveOverhead': '1 ns', 'endpoint.receiveRate': 100, 'endpoint.receiveDescriptorOverhead': '5 ns' };
+  for (const size of [64, 512, 2048]) assert.is(oneRead(size, quick), oneRead(size, {}), `${size} B`);
+  // A slow one queues them: the read's last completion leaves the stage's queue later.
+  assert.ok(oneRead(2048, slow) > oneRead(2048, {}));
+});
+
+// ---------------------------------------------------------------- random addresses and 4 KiB pages
+
+/** The addresses `n` random descriptors of `size` bytes get in an 8 KiB window at `alignment`, from a recording engine. */
+function drawnAddresses(size: number, alignment: number, pageCrossing: 'allow' | 'avoid', n = 2000): number[] {
+  const sim = new Simulation();
+  const addrs: number[] = [];
+  const engine = { listener: null as unknown, submit: (_op: string, addr: number) => { addrs.push(addr); return addrs.length - 1; } };
+  const w = dmaWorkloadParams.parse({
+    descriptors: n, descriptorSize: size, addressPattern: 'random', windowBase: G4, windowSize: 8192, alignment, pageCrossing, outstandingDescriptors: n,
+  });
+  new DmaStream(engine as unknown as DmaEngine, w, sim.rng('addresses'), sim.rng('ops')).start();
+  return addrs;
+}
+
+test("pageCrossing 'avoid': no random transfer crosses a 4 KiB boundary, and every slot that does not is drawn", () => {
+  const crosses = (size: number) => (a: number) => (a % 4096) + size > 4096;
+  // 1536-byte slots of an 8 KiB window: 0, 1536, 3072 (crosses), 4608, 6144.
+  const allowed = drawnAddresses(1536, 1536, 'allow');
+  assert.ok(allowed.some(crosses(1536)), "'allow' draws the slot across the boundary");
+  const avoided = drawnAddresses(1536, 1536, 'avoid');
+  assert.not.ok(avoided.some(crosses(1536)));
+  assert.equal([...new Set(avoided)].sort((a, b) => a - b), [0, 1536, 4608, 6144].map((o) => G4 + o));
+  // Slots that never cross: the same draws either way.
+  assert.equal(drawnAddresses(512, 512, 'avoid'), drawnAddresses(512, 512, 'allow'));
+});
+
+test("pageCrossing 'avoid' with no slot inside one page is refused", () => {
+  assert.throws(() => drawnAddresses(5000, 64, 'avoid', 1), /4 KiB page/);
+  assert.not.throws(() => drawnAddresses(5000, 64, 'allow', 1));
 });
 
 test.run();
