@@ -240,19 +240,32 @@ export function isPcieBenchTable(t: CsvTable): boolean {
 
 const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
-/** Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU pages: `pageSize`, or off). */
-export function pcieBenchCurves(folder: string, platform: string, pageSize: string | null): Curve[] {
+/**
+ * Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU
+ * pages: `pageSize`, or off); `hostParams` are scenario parameters every
+ * point of the host runs with (the link as the host configured it, e.g. its
+ * Max_Payload_Size where it is not the scenarios' default).
+ */
+export function pcieBenchCurves(folder: string, platform: string, pageSize: string | null, hostParams: Record<string, Scalar> = {}): Curve[] {
   if (!fs.existsSync(path.join(folder, HOST_FILES[0]!))) throw new UserError(`${folder}: no ${HOST_FILES[0]}: not a pcie-bench host folder`);
-  return HOST_FILES.filter((f) => fs.existsSync(path.join(folder, f))).flatMap((f) => pcieBenchTableCurves(readTable(path.join(folder, f)), platform, pageSize));
+  return withHostParams(HOST_FILES.filter((f) => fs.existsSync(path.join(folder, f)))
+    .flatMap((f) => pcieBenchTableCurves(readTable(path.join(folder, f)), platform, pageSize)), hostParams);
+}
+
+/** `curves` with `hostParams` set on every point (they win over what the point derived from its file). */
+function withHostParams(curves: Curve[], hostParams: Record<string, Scalar>): Curve[] {
+  if (Object.keys(hostParams).length === 0) return curves;
+  return curves.map((c) => ({ ...c, points: c.points.map((p) => ({ ...p, params: { ...p.params, ...hostParams } })) }));
 }
 
 /**
  * The curves of a measurements file in either format: pcie-bench's (one of
- * its CSV files, simulated on `platform`) or the simple one below.
+ * its CSV files, simulated on `platform`, every point with `hostParams`, as
+ * pcieBenchCurves) or the simple one below.
  */
-export function measuredCurves(file: string, platform: string | undefined, pageSize: string | null): Curve[] {
+export function measuredCurves(file: string, platform: string | undefined, pageSize: string | null, hostParams: Record<string, Scalar> = {}): Curve[] {
   const t = readTable(file);
-  if (isPcieBenchTable(t)) return pcieBenchTableCurves(t, platform, pageSize);
+  if (isPcieBenchTable(t)) return withHostParams(pcieBenchTableCurves(t, platform, pageSize), hostParams);
   if (t.header.includes('scenario')) return simpleCurves(t);
   throw new UserError(`${file}: line 1: neither pcie-bench's format (columns Test, SZ, WinSZ and ${BW_COLUMN} or Med(ns)) nor the simple one (columns scenario, metric, x, measured); its first line is ${JSON.stringify(t.header.join(',').slice(0, 80))}`);
 }

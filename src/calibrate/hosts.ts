@@ -14,15 +14,28 @@ export interface CalibrationHost {
   platform: string;
   /** IOMMU page size the host maps DMA with, or null with the IOMMU off. */
   pageSize: '4k' | '2m' | null;
+  /**
+   * Scenario parameters the host's own configuration sets, where it differs
+   * from the scenarios' defaults: its link's Max_Payload_Size as lspci shows
+   * it (the endpoint's DevCtl; the scenarios default to 256 B).
+   */
+  params?: { mps: number };
 }
 
 const PREFIX = 'nfp6000-1.2GHz_';
 
+/**
+ * The Xeon E3 host's link: MPS 128 B (its sys-lspci.txt: the Xeon E3-1200 v3
+ * root port's DevCap offers 128 B only; the NFP's DevCtl MaxPayload 128),
+ * where every other calibration host runs 256 B.
+ */
+const E3_LINK = { mps: 128 };
+
 export const CALIBRATION_HOSTS: readonly CalibrationHost[] = [
   { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro`, platform: 'nfp6000-xeon-e5-2637v3', pageSize: null },
   { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro-iommu-nosp`, platform: 'nfp6000-xeon-e5-2637v3-iommu-nosp', pageSize: '4k' },
-  { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310`, platform: 'nfp6000-xeon-e3-1226v3', pageSize: null },
-  { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310-iommu-nosp`, platform: 'nfp6000-xeon-e3-1226v3-iommu-nosp', pageSize: '4k' },
+  { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310`, platform: 'nfp6000-xeon-e3-1226v3', pageSize: null, params: E3_LINK },
+  { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310-iommu-nosp`, platform: 'nfp6000-xeon-e3-1226v3-iommu-nosp', pageSize: '4k', params: E3_LINK },
   { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0`, platform: 'nfp6000-xeon-e5-2630v4', pageSize: null },
   { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0-iommu-nosp`, platform: 'nfp6000-xeon-e5-2630v4-iommu-nosp', pageSize: '4k' },
   { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s1`, platform: 'nfp6000-xeon-e5-2630v4-s0-s0-s1', pageSize: null },

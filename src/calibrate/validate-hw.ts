@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const errors = new Map<string, number | null>();
     table.set(h.platform, errors);
     details.push(`## ${h.platform}`, '', `pcie-bench host \`${h.folder}\`.`, '');
-    for (const curve of pcieBenchCurves(h.path, h.platform, h.pageSize)) {
+    for (const curve of pcieBenchCurves(h.path, h.platform, h.pageSize, h.params)) {
       const s = sim.simulate(curve);
       const e = meanAbsoluteError(s);
       errors.set(curve.name, e);

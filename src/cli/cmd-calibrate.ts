@@ -64,9 +64,10 @@ minimising the mean absolute relative error over all points; deterministic.
     const sim = new CurveSimulator(lib);
     const platforms = sim.doc(PLATFORM_SCENARIO).body.parameters.platform?.values ?? [];
     const platform = sets.platform ?? (platforms.includes(presetName) ? presetName : undefined);
-    const pageSize = CALIBRATION_HOSTS.find((h) => h.platform === platform)?.pageSize ?? null;
-    // Points run on the platform where their scenario has one and they do not say; --set wins over the file.
-    const curves = files.flatMap((f) => measuredCurves(f, platform, pageSize)).map((c, i, all): Curve => {
+    const host = CALIBRATION_HOSTS.find((h) => h.platform === platform);
+    // Points run on the platform where their scenario has one and they do not say, pcie-bench's with the calibration
+    // host's own settings (its MPS); --set wins over the file.
+    const curves = files.flatMap((f) => measuredCurves(f, platform, host?.pageSize ?? null, host?.params)).map((c, i, all): Curve => {
       const onPlatform = platform !== undefined && 'platform' in atPoint(c.points[0]!, () => sim.doc(c.scenario)).body.parameters;
       return {
         ...c,

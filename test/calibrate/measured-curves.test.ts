@@ -108,6 +108,13 @@ test('pcie-bench throughput by window: the IOMMU scenario, translated in the hos
   assert.is(measuredCurves(file, 'p', null)[0]!.points[0]!.params.iommu, 'off');
 });
 
+test('pcie-bench curves with a host\'s own settings: every point carries them, over what the file gave; none given, none set', () => {
+  const file = write('host.csv', [BW_HEADER, 'BW_DMA_WR,Rand,HWarm,0,0,8192,256,1,1,1,1,34.1,1', 'BW_DMA_RD,Rand,HWarm,0,0,8192,64,1,1,1,1,23.0,1']);
+  const curves = measuredCurves(file, 'p', null, { mps: 128, window: 4096 });
+  assert.equal(curves.map((c) => c.points.map((p) => [p.params.mps, p.params.window, p.params.size])), [[[128, 4096, 64]], [[128, 4096, 256]]]);
+  assert.ok(measuredCurves(file, 'p', null).every((c) => c.points.every((p) => !('mps' in p.params))));
+});
+
 test('the simple format: one curve per scenario and metric, parameters from the other columns, empty ones left to the scenario', () => {
   const file = write('simple.csv', [
     'scenario,metric,x,measured,op,size,inFlight',

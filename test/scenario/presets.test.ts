@@ -73,7 +73,8 @@ test('no value is written twice: not over its base, not beside an unrelated pres
       const b = inherited[k];
       assert.not.ok(b && JSON.stringify(b.value) === JSON.stringify(v.value) && b.source === v.source, `${p.name}.${k} repeats what ${base} says`);
       const def = (shape[k] as unknown as { def: { type: string; defaultValue?: unknown } }).def;
-      if (def.type === 'default' && !v.estimate) {
+      // Writing the default back over a base that changed it is no repeat: nothing else gives the preset the default.
+      if (def.type === 'default' && !v.estimate && !(b && JSON.stringify(b.value) !== JSON.stringify(def.defaultValue))) {
         assert.is.not(JSON.stringify(v.value), JSON.stringify(def.defaultValue), `${p.name}.${k} repeats the schema's default (which is the one home of a spec value)`);
       }
     }
