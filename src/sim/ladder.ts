@@ -127,7 +127,7 @@ export class Ladder {
    */
   drainAll(times: Float64Array, slots: Int32Array): number {
     let m = 0;
-    for (let i = this.cur + 1; i < this.nb && m < this.rungCount; i++) {
+    for (let i = this.cur + 1; i < this.nb; i++) {
       for (let k = this.head[i]!; k !== -1; k = this.next[k]!) { times[m] = this.time[k]!; slots[m] = k; m++; }
       this.head[i] = -1;
     }
