@@ -135,7 +135,9 @@ export class Ladder {
     this.rungCount = 0;
     this.size = 0;
     this.clearTop();
-    this.nb = 0; this.cur = -1; this.limit = 0; this.start = 0; this.inv = 0;
+    // No rung until the next drainInto builds one: with inv and limit 0 nothing is admitted, with nb 0
+    // everything added goes to top (start and cur are set again by the rebuild).
+    this.nb = 0; this.limit = 0; this.inv = 0;
     return m;
   }
 
