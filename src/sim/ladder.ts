@@ -155,8 +155,7 @@ export class Ladder {
     // all at one time (span 0): one bucket, and inv 0 maps every time to it.
     this.inv = span > 0 ? (nb - 0.5) / span : 0;
     this.nb = nb;
-    this.cur = -1;
-    this.limit = 0;
+    this.cur = -1; // the caller, drainInto, sets limit
     let k = this.topHead;
     this.size -= this.topCount;
     this.clearTop();

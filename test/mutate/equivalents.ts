@@ -20,7 +20,7 @@ const HIT_ONLY = 'read only after a hit, which sets it';
 
 export const EQUIVALENTS: readonly Equivalent[] = [
   // src/sim/event-queue.ts
-  { target: 'kernel', near: 'constructor(initialCapacity = 1024)', what: '1024 → 1025', why: CAPACITY },
+  { target: 'kernel', near: 'initialCapacity = 1024,', what: '1024 → 1025', why: CAPACITY },
   { target: 'kernel', near: 'Math.max(4, initialCapacity', what: '4 → 5', why: CAPACITY },
   { target: 'kernel', near: 'initialCapacity | 0', what: '| → &', why: `${CAPACITY} (x & 0 is 0, so the smallest, 4)` },
   { target: 'kernel', near: 'initialCapacity | 0', what: '0 → 1', why: CAPACITY },
@@ -35,8 +35,9 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   { target: 'kernel', near: 'c < last; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
   { target: 'kernel', near: 'if (m < 0) { i = this.holeToLeafByKey', what: '< → <=', why: NOT_ZERO },
   { target: 'kernel', near: 'if (m < 0) { i = this.holeToLeafByKey', what: '0 → 1', why: NOT_ZERO },
-  { target: 'kernel', near: 'for (let c = 1; c < n;', what: '< → <=', why: `at c = n the children are padding: ${PADDING}` },
+  { target: 'kernel', near: 'c < n; c = (4 * i + 1) | 0', what: '< → <=', why: `at c = n the children are padding: ${PADDING}` },
   { target: 'kernel', near: 'c < n; c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
+  { target: 'kernel', near: 'for (let c = (4 * i + 1) | 0', what: '0 → 1', why: ODD },
   { target: 'kernel', near: 'const tm = m < 0 ? t : time[m]', what: '< → <=', why: NOT_ZERO },
   { target: 'kernel', near: 'const tm = m < 0 ? t : time[m]', what: '0 → 1', why: NOT_ZERO },
   { target: 'kernel', near: 'for (let j = c + 1;', what: '1 → 0', why: 'child c is compared with itself first, and is never before itself' },
