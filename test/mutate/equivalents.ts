@@ -17,6 +17,7 @@ const NO_REF = 'a sentinel only ever compared with itself; 1 and 0 are reserved 
 const NEXT_SET = 'slot base + ways is the next set\'s first, or past the end: a tag is only ever in its own set';
 const PAST_END = 'slot `entries` is past the end: its domain reads undefined and matches no domain';
 const HIT_ONLY = 'read only after a hit, which sets it';
+const SPEED_ONLY = 'When the ladder is used decides speed only: heap and ladder order every event by before() (event-queue.ts, ladder.ts).';
 const WIDTH = 'The width of a bucket decides only how events are spread (speed): the index stays monotone in time, so the order cannot change (ladder.ts).';
 const NO_RUNG_YET = 'read only by drainInto and drainAll, and the first drainInto finds no rung and builds one, which sets cur';
 
@@ -52,6 +53,19 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   { target: 'kernel', near: 'siftUpByKey(i) { while (i > 0)', what: '> → >=', why: 'at the root the parent index is -1, whose time reads undefined: never before, so the loop returns' },
   { target: 'kernel', near: 't1 = time[(c + 1) | 0]', what: '1 → 0', why: 'every call then sees t0 = t1 and returns -1: the exact path picks the same child, only slower' },
   { target: 'kernel', near: 't2 = time[(c + 2) | 0]', what: '2 → 3', why: 'every call then sees t2 = t3 and returns -1: the exact path picks the same child, only slower' },
+
+  { target: 'kernel', near: 'laddered = false; heapLimit;', what: 'false → true', why: `the queue starts on the ladder, all in top: the first pop hands everything to the heap (few) or builds a rung. ${SPEED_ONLY}` },
+  { target: 'kernel', near: 'new Ladder(0, maxBuckets)', what: '0 → 1', why: 'a capacity only: growTo sets the real one at once' },
+  { target: 'kernel', near: 'if (this.n === 0 && this.ladder.size > 0)', what: '> → >=', why: 'peeking an empty queue then drains an empty ladder (nothing) and turns the queue heap-only: still +Infinity, and the heap alone orders the same' },
+  { target: 'kernel', near: 'if (n >= this.heapLimit && !this.laddered)', what: '>= → >', why: `the ladder takes over one event later. ${SPEED_ONLY}` },
+  { target: 'kernel', near: 'if (n >= this.heapLimit && !this.laddered)', what: '! → (removed)', why: `the queue never turns to the ladder (laddered starts false): a heap alone, which orders the same. ${SPEED_ONLY}` },
+  { target: 'kernel', near: 'if (this.ladder.size * 2 <= this.heapLimit)', what: '* → /', why: `the queue turns heap-only again with up to twice the limit left. ${SPEED_ONLY}` },
+  { target: 'kernel', near: 'if (this.ladder.size * 2 <= this.heapLimit)', what: '2 → 3', why: `the queue turns heap-only again with a third of the limit left. ${SPEED_ONLY}` },
+  { target: 'kernel', near: 'if (this.ladder.size * 2 <= this.heapLimit)', what: '<= → <', why: `the queue turns heap-only again one event later. ${SPEED_ONLY}` },
+  { target: 'kernel', near: 'for (let i = (m - 2) >> 2;', what: '- → +', why: 'sift-downs from a few more cells past the last parent: leaves, with no children, so nothing moves' },
+  { target: 'kernel', near: 'for (let i = (m - 2) >> 2;', what: '>> → <<', why: 'sift-downs from leaves and padding cells past the last parent: none has a child in the heap, so nothing moves (writes past the end of a typed array are dropped)' },
+  { target: 'kernel', near: 'const HEAP_LIMIT = 4096', what: '4096 → 4097', why: `the ladder takes over one event later. ${SPEED_ONLY}` },
+  { target: 'kernel', near: 'const MAX_BUCKETS = 65_536', what: '65_536 → 65537', why: 'rungs have a power of two of buckets, still at most 65,536; the extra list head is never used' },
 
   // src/sim/ladder.ts
   { target: 'ladder', near: 'start = 0; inv', what: '0 → 1', why: 'start is only ever multiplied by inv, which is 0 until the first rung sets both' },

@@ -80,6 +80,21 @@ test('EventQueue with a ladder: every pop is the earliest (time, sequence), thro
   }), 300);
 });
 
+test('EventQueue: a bucket that outgrows the heap\'s limit stays in the heap, before the later buckets', () => {
+  // Ten distinct times pass a limit of 4: the ladder spreads them over 8 buckets (0 and 1 share the first).
+  // Popping 0 hands the heap bucket 0; five more events at time 1 then join it there, past the limit. They must
+  // come out next, before the times 2..9 still in later buckets, and in the order they were pushed.
+  const q = new EventQueue(4, { heapLimit: 4, maxBuckets: 8 });
+  let seq = 0;
+  for (let t = 0; t < 10; t++) q.push(t, seq++, noop, null, 0);
+  q.pop();
+  assert.equal([q.outTime, q.outSeq], [0, 0]);
+  for (let j = 0; j < 5; j++) q.push(1, seq++, noop, null, 0);
+  const out: [number, number][] = [];
+  while (q.size > 0) { q.pop(); out.push([q.outTime, q.outSeq]); }
+  assert.equal(out, [[1, 1], [1, 10], [1, 11], [1, 12], [1, 13], [1, 14], ...[2, 3, 4, 5, 6, 7, 8, 9].map((t) => [t, t])]);
+});
+
 test('EventQueue at its own limits: thousands of events, past 4096 into the ladder and back, in (time, sequence) order', () => {
   // A hold model: a batch of events, then each pop pushes two at the popped time plus a delay until the queue
   // is past 4096 by `over`, then one for `hold` pops, then none until it is empty. Delays from a few values (every bucket full of ties), from a wide
