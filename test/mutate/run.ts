@@ -37,21 +37,39 @@ const TARGETS: Record<string, { file: string; tests: string[] }> = {
   credits: { file: 'models/pcie/credits.js', tests: ['models/pcie/credits.property.test.js', 'models/pcie/link.test.js'] },
   iotlb: { file: 'models/iommu/iotlb.js', tests: ['iommu/iotlb.test.js', 'iommu/iotlb.property.test.js'] },
   'grant-table': { file: 'models/xen/grant-table.js', tests: ['xen/grant-table.test.js', 'xen/grant-table.property.test.js', 'xen/gnttab.test.js'] },
+  ladder: { file: 'src/sim/ladder.js', tests: ['sim/event-order.property.test.js', 'sim/scheduler.test.js'] },
   'gref-schemes': { file: 'models/dmabuf/gref-schemes.js', tests: ['dmabuf/gref-boundaries.property.test.js', 'dmabuf/gref-flows.test.js'] },
 };
 
-function runTests(tests: readonly string[], timeoutMs: number): { passed: boolean; timedOut: boolean; ms: number } {
-  const t0 = Date.now(); // wall time only to bound a hanging mutant; it never reaches a result
+/**
+ * Runs the tests of one target, each folder in a child process whose CPU
+ * time is capped at `cpuSeconds` (the shell's ulimit -t): a mutant that
+ * loops for ever is killed (SIGXCPU) once it has used that much processor
+ * time. CPU time, unlike wall time, does not pass while the machine is busy
+ * elsewhere or the process is stopped, so the cap can be tight without
+ * counting a slow run as a hang. A wall-clock time-out stays, far above, for
+ * a child that waits without computing. Returns the children's CPU seconds.
+ */
+function runTests(tests: readonly string[], cpuSeconds: number): { passed: boolean; timedOut: boolean; cpu: number } {
   const dirs = [...new Set(tests.map((t) => path.dirname(t)))];
-  let passed = true, timedOut = false;
+  let passed = true, timedOut = false, cpu = 0;
   for (const dir of dirs) {
     const names = tests.filter((t) => path.dirname(t) === dir).map((t) => path.basename(t).replace(/\./g, '\\.'));
-    const r = spawnSync(process.execPath, [uvuBin, path.join(DIST, 'test', dir), `^(${names.join('|')})$`, '--bail'], {
-      encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024,
+    // bash's `time` reports the child's user + system seconds on the last line of stderr (TIMEFORMAT).
+    const script = 'ulimit -t "$1"; shift; TIMEFORMAT="cpu %U %S"; time "$@"';
+    const r = spawnSync('bash', ['-c', script, 'bash', String(cpuSeconds), process.execPath, uvuBin, path.join(DIST, 'test', dir), `^(${names.join('|')})$`, '--bail'], {
+      encoding: 'utf8', timeout: 20 * cpuSeconds * 1000 + 120_000, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024,
     });
-    if (r.status !== 0) { passed = false; timedOut = r.signal !== null; break; }
+    const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
+    if (m) cpu += Number(m[1]) + Number(m[2]);
+    if (r.status !== 0) {
+      passed = false;
+      // 128 + signal number: the shell reports a child killed by a signal (SIGXCPU) as such an exit code.
+      timedOut = r.signal !== null || (r.status !== null && r.status > 128);
+      break;
+    }
   }
-  return { passed, timedOut, ms: Date.now() - t0 };
+  return { passed, timedOut, cpu };
 }
 
 function main(): void {
@@ -71,9 +89,10 @@ function main(): void {
     const original = fs.readFileSync(full, 'utf8');
     const mutants = mutantsOf(original);
     const equivalents = declaredEquivalents(original, mutants, EQUIVALENTS.filter((e) => e.target === name));
-    const baseline = runTests(tests, 10 * 60_000);
+    const baseline = runTests(tests, 600);
     if (!baseline.passed) throw new Error(`${name}: the tests fail before any mutation; fix them first`);
-    const timeout = 3 * baseline.ms + 5000;
+    // Three times the CPU time the tests take unmutated, and a second more (ulimit counts whole seconds).
+    const cpuLimit = Math.ceil(3 * baseline.cpu) + 1;
     let killed = 0, hung = 0, survived = 0, equivalent = 0, invalid = 0;
     const survivors: string[] = [], equivalentLines: string[] = [];
     const restore = () => fs.writeFileSync(full, original);
@@ -88,9 +107,7 @@ function main(): void {
           return;
         }
         // A declared equivalent runs too: one the tests kill was declared wrongly, and is counted killed.
-        let run = runTests(tests, timeout);
-        // A time-out may be a busy machine rather than a hang: once more with three times the room before it counts.
-        if (run.timedOut) run = runTests(tests, 3 * timeout);
+        const run = runTests(tests, cpuLimit);
         restore();
         const passed = run.passed;
         if (run.timedOut) hung++;

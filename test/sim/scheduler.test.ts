@@ -46,6 +46,16 @@ test('heap agrees with a sorted reference on many random (time, seq) pairs', () 
   }
 });
 
+/** Inserts (t, s) into `ref`, kept sorted by (time, sequence): the reference order, without sorting at every pop. */
+function insertSorted(ref: [number, number][], t: number, s: number): void {
+  let lo = 0, hi = ref.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1, [mt, ms] = ref[mid]!;
+    if (mt < t || (mt === t && ms < s)) lo = mid + 1; else hi = mid;
+  }
+  ref.splice(lo, 0, [t, s]);
+}
+
 test('heap order equals the (time, seq) sort under every mix of operations, ties and sizes', () => {
   // Exercises every path of the 4-ary heap: growth from a tiny capacity, the
   // hole pop() leaves at the root (filled by push, completed by peek/size/pop),
@@ -63,9 +73,8 @@ test('heap order equals the (time, seq) sort under every mix of operations, ties
         if (ref.length === 0 || (op < 5 && ref.length < target) || (op < 4)) {
           const t = now + rnd(span);
           q.push(t, seq, f, null, seq);
-          ref.push([t, seq++]);
+          insertSorted(ref, t, seq++);
         } else if (op < 9) {
-          ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
           const [t, s] = ref.shift()!;
           q.pop();
           assert.is(q.outTime, t);
@@ -74,7 +83,6 @@ test('heap order equals the (time, seq) sort under every mix of operations, ties
           now = t;
         } else {
           assert.is(q.size, ref.length);
-          ref.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
           assert.is(q.peekTime(), ref[0]![0]);
         }
       }
