@@ -16,6 +16,10 @@
  *    one; then the IOTLB (hit: hitLatency); on a miss a page walk (reads ×
  *    walkReadLatency, page-walk.ts) whose result is cached; an address with
  *    no mapping is a translation fault: ok = false, counted, never thrown.
+ *  - walkerHeldPerReadLine: a DMA read that misses keeps its walker busy
+ *    past the walk for this much per 64 B line it fetches (fitted to
+ *    pcie-bench: misses that read complete fewer per second than writes);
+ *    the read's own delay is unchanged. Absent = 0.
  *  - superpageFill '4k' (an IOTLB without superpage entries, as pcie-bench
  *    measured Sandy Bridge's): a walk to a 2 MiB or 1 GiB page caches only
  *    the 4 KiB piece asked for, and a miss to a superpage whose walk is in
