@@ -16,6 +16,10 @@
  *    one; then the IOTLB (hit: hitLatency); on a miss a page walk (reads ×
  *    walkReadLatency, page-walk.ts) whose result is cached; an address with
  *    no mapping is a translation fault: ok = false, counted, never thrown.
+ *  - walkerHeldPerReadLine: a DMA read that misses keeps its walker busy
+ *    past the walk for this much per 64 B line it fetches (fitted to
+ *    pcie-bench: misses that read complete fewer per second than writes);
+ *    the read's own delay is unchanged. Absent = 0.
  *  - superpageFill '4k' (an IOTLB without superpage entries, as pcie-bench
  *    measured Sandy Bridge's): a walk to a 2 MiB or 1 GiB page caches only
  *    the 4 KiB piece asked for, and a miss to a superpage whose walk is in
@@ -65,6 +69,9 @@ import type { TranslateResult } from '../pcie/root-complex.js';
 import { DeviceTlb, Iotlb, NOT_STALE, PAGE_4K, PAGE_BYTES, PAGE_NAMES, PAGE_SIZE_CLASSES, pageSizeClass } from './iotlb.js';
 import { MAX_LEVELS, MIN_LEVELS, PageWalker, WALK_FAULT, addressSpan, leafLevel, levelSpan, type WalkDomain } from './page-walk.js';
 import { iommuParams, type IommuParams, type IommuParamsInput } from './params.js';
+
+/** A cache line: a DMA read fetches memory line by line (memory.ts uses the same 64 B). */
+const CACHE_LINE_BYTES = 64;
 
 /** Requester IDs are 16 bits: bus 8, device 5, function 3 (PCIe Base Spec §2.2.6.2). */
 const REQUESTER_ID_COUNT = 1 << 16;
@@ -338,7 +345,7 @@ export class Iommu {
    * The root complex hook (a root-complex.ts TranslateFn), bound to this
    * IOMMU. It returns one reused result object: read it before the next call.
    */
-  readonly translate: (addr: number, requester: number) => IommuTranslation;
+  readonly translate: (addr: number, requester: number, readBytes?: number) => IommuTranslation;
   /** Stale windows of unmaps, ns. */
   readonly staleWindow = new Histogram();
 
@@ -392,7 +399,7 @@ export class Iommu {
     }, `${name} IOTLB`);
     this.walker = new PageWalker({ pml5: p.pscPml5Entries, pml4: p.pscPml4Entries, pdpt: p.pscPdptEntries, pd: p.pscPdEntries });
     this.walkerFree = new Float64Array(p.pageWalkers);
-    this.translate = (addr: number, requester: number) => this.translateNow(addr, requester);
+    this.translate = (addr: number, requester: number, readBytes = 0) => this.translateNow(addr, requester, readBytes);
   }
 
   // ---------------------------------------------------------------- domains and devices
@@ -631,7 +638,7 @@ export class Iommu {
 
   // ---------------------------------------------------------------- translation
 
-  private translateNow(addr: number, requester: number): IommuTranslation {
+  private translateNow(addr: number, requester: number, readBytes = 0): IommuTranslation {
     const r = this.result;
     this.translations++;
     const did = requester >= 0 && requester < REQUESTER_ID_COUNT ? this.domainOf[requester]! : NO_DOMAIN;
@@ -709,7 +716,8 @@ export class Iommu {
     }
     const wait = start - now;
     const walk = wait + reads * p.walkReadLatency;
-    free[w] = now + walk;
+    // A read holds the walker until its data is fetched too (fitted, see the preset); the request itself is not delayed by it.
+    free[w] = now + walk + (readBytes > 0 ? Math.ceil(readBytes / CACHE_LINE_BYTES) * (p.walkerHeldPerReadLine ?? 0) : 0);
     if (pieceOnly) d.superpageWalkEnd.set(entry, now + walk);
     this.walkerWaitPs += wait;
     this.walkPs += walk - wait;

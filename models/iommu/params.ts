@@ -39,6 +39,8 @@ export const iommuParams = z.strictObject({
   walkReadLatency: duration().describe('One page-table read as the IOMMU sees it; a walk costs reads × this'),
   pageWalkers: z.number().int().min(1)
     .describe('Page walks the IOMMU runs at once: a miss that finds them all busy waits for the first to finish'),
+  walkerHeldPerReadLine: duration().optional()
+    .describe('For a DMA read that misses, the walker stays held past its walk for this much per 64-byte line the read fetches (the translation and the memory read one occupancy); writes, posted, do not hold it. Absent = 0'),
   hitLatency: duration().describe('An IOTLB lookup, added to every translation the IOMMU does (hit or miss)'),
   flushCost: duration().describe('One IOTLB invalidation, submitted and waited for'),
 

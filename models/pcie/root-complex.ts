@@ -149,7 +149,8 @@ export interface TranslateResult {
   readonly ok: boolean;
 }
 /** IOMMU hook: called for every request after traversal. */
-export type TranslateFn = (addr: number, requester: number) => TranslateResult;
+/** readBytes: the bytes a memory read asks for (0 for anything else). */
+export type TranslateFn = (addr: number, requester: number, readBytes: number) => TranslateResult;
 
 export interface RootComplexStats {
   readonly tlpsIn: number;
@@ -486,7 +487,7 @@ export class RootComplex {
       self.route(tlp, port);
       return;
     }
-    const r = translate(tlp.addr, tlp.requester);
+    const r = translate(tlp.addr, tlp.requester, type === 'MRd' ? tlp.length : 0);
     if (!r.ok) {
       self.translationFaults++;
       port.release(tlp);

@@ -214,7 +214,7 @@ const GOLDEN: Record<string, [string, string]> = {
   'p2p bounce write': ['1ffbdc84a1a8f9d0', 'f54f1b785524c4ad'],
   'p2p one-way read reverse': ['6890d73b4f5adeff', 'f38e3a390ae6252a'],
   'p2p one-way read': ['67ae68ba150a1502', '333ee3fba5a7477b'],
-  'iommu read 64': ['594d83ba22a65d5b', '1a9d6d1f19e34fc1'],
+  'iommu read 64': ['79ed070f5b7eeff9', 'c4360d22e4cf683a'],
   'iommu write 256': ['997556050f36adee', 'b5c02ad9aa3636ac'],
   'bandwidth gen5 x16 read mps128': ['7e0ae20685d44378', 'bc4ef87e3d05d92f'],
   'bandwidth gen3 x8 write random': ['04a30c59bab9e21c', 'e831534aa12187f2'],
