@@ -436,9 +436,7 @@ export class RootComplex {
 
   stats(): RootComplexStats {
     // TLPs handed over ahead of their arrival are not in yet: the newest crossing entries, arriving after now.
-    const q = this.crossing, now = this.sim.now;
-    let early = 0;
-    for (let k = q.size - 1; k >= 0 && q.at(k, ARRIVED) > now; k--) early++;
+    const q = this.crossing, early = q.newestAfter(ARRIVED, this.sim.now);
     return {
       tlpsIn: this.tlpsIn - early,
       memoryReads: this.memoryReads,

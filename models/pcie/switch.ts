@@ -432,10 +432,10 @@ export class PcieSwitch {
       // newest pipeline entries, arriving after now. (Only a two-port switch
       // takes TLPs ahead, and it has no peer TLPs to redirect.)
       const q = ing.pipeline;
-      let early = 0, earlyBytes = 0;
-      for (let k = q.size - 1; k >= 0 && q.at(k, ARRIVED) > now; k--) {
+      const early = q.newestAfter(ARRIVED, now);
+      let earlyBytes = 0;
+      for (let k = q.size - early; k < q.size; k++) {
         const tlp = q.tlpAt(k);
-        early++;
         earlyBytes += tlp.payloadBytes;
         if (this.cutThrough && ing.wirePs(tlp.bytes) > this.latencyPs) clamped--;
       }

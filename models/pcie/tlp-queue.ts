@@ -56,6 +56,17 @@ export class TlpQueue {
   /** The k-th oldest entry's TLP, and its column `col` (0 <= k < size). */
   tlpAt(k: number): Tlp { return this.tlps[(this.first + k) & this.mask]!; }
   at(k: number, col: number): number { return this.nums[((this.first + k) & this.mask) * this.columns + col]!; }
+  /**
+   * How many of the newest entries have column `col` after `t`, counted from
+   * the tail back (a column that rises with queue order, such as an arrival
+   * time: the TLPs a link handed over ahead of their arrival, fabric.ts
+   * EarlyReceiver).
+   */
+  newestAfter(col: number, t: number): number {
+    let n = 0;
+    while (n < this.size && this.at(this.size - 1 - n, col) > t) n++;
+    return n;
+  }
   /** Column `col` of the newest entry (the queue must not be empty). */
   tail(col: number): number { return this.nums[((this.first + this.size - 1) & this.mask) * this.columns + col]!; }
 
