@@ -129,6 +129,13 @@ export interface EarlyReceiver extends TlpReceiver {
 export interface TlpSender {
   /** The receiver has freed the buffer space `tlp` held. */
   release(tlp: Tlp): void;
+  /**
+   * True for a sender whose release() does nothing that depends on when it
+   * is called (it counts, at most: a completer's completions, NO_RELEASE). A
+   * link may then start such a TLP ahead, as soon as it knows when the TLP
+   * will start (link.ts LinkDirection.startAhead), and release it then.
+   */
+  readonly releasesAnyTime?: boolean;
 }
 
 /** A window of bus addresses [base, base + size), e.g. a BAR or a DRAM range. */

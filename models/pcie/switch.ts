@@ -172,9 +172,10 @@ export interface SwitchPortStats {
    * TLPs from this ingress still in the switch, and the most held at once in
    * header and data credits per class [P, NP, Cpl]. The most held is counted
    * as TLPs come in, and a TLP handed over ahead of its arrival (arriveAhead)
-   * comes in for it when it starts on the ingress link, when the link took
-   * its credits: with the arrival event instead (a traced ingress link) it
-   * can be lower, never above the advertised credits either way.
+   * comes in for it when the ingress link takes its credits (as it starts
+   * the TLP, or earlier for one it starts ahead, link.ts): with the arrival
+   * event instead (a traced ingress link) it can be lower, never above the
+   * advertised credits either way.
    */
   readonly held: number;
   readonly maxHeldHeaders: readonly number[];

@@ -15,7 +15,7 @@ import { DEFAULT_CREDITS, INFINITE_CREDITS, type CreditAdvertisement } from '../
 import { dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { TransferSize } from '../../../models/pcie/tlp.js';
-import type { Tlp } from '../../../models/pcie/fabric.js';
+import type { Tlp, TlpSender } from '../../../models/pcie/fabric.js';
 import {
   ADDR64, HoldingSink, ImmediateSink, RecordingTracer, SaturatingWriter, classOf, makeTlp, type Arrival,
 } from './link-helpers.js';
@@ -209,8 +209,12 @@ test('credit stall: 2 posted header credits, released 50 ns after arrival', () =
   assert.ok(link.aToB.credits.headerCredits(0) >= 0);
 });
 
-/** A deterministic mix of P, NP and Cpl TLPs through tight credits, handed over in bursts. */
-function mixedRun(fingerprint = false) {
+/**
+ * A deterministic mix of P, NP and Cpl TLPs through tight credits, handed over
+ * in bursts by `sender` (NO_RELEASE releases at any time: TLPs start ahead),
+ * run to `until`.
+ */
+function mixedRun(fingerprint = false, sender: TlpSender = NO_RELEASE, until?: number) {
   const sim = new Simulation({ seed: 7, fingerprint });
   const rng = sim.rng('test/link-mix');
   const credits: CreditAdvertisement = {
@@ -232,11 +236,11 @@ function mixedRun(fingerprint = false) {
   }
   // Bursts of 20 every 2 µs.
   const hand = (dir: LinkDirection, burst: number) => {
-    for (let k = burst * 20; k < burst * 20 + 20; k++) dir.receive(sent[k]!, NO_RELEASE);
+    for (let k = burst * 20; k < burst * 20 + 20; k++) dir.receive(sent[k]!, sender);
     if (burst + 1 < sent.length / 20) sim.schedule(2_000_000, hand, dir, burst + 1);
   };
   sim.schedule(0, hand, link.aToB, 0);
-  sim.run();
+  sim.run(until === undefined ? {} : { until });
   return { sim, sink, link, sent, credits };
 }
 
@@ -272,6 +276,22 @@ test('tight credits, mixed classes: nothing lost or duplicated, order and buffer
   assert.is(s.tlpsSent, sent.length);
   assert.is(s.tlpsDelivered, sent.length);
   assert.ok(s.creditStallPs > 0, 'the credits should have been tight enough to stall');
+});
+
+test('TLPs started ahead (their sender releases at any time): the same arrivals and statistics at every instant, an event fewer each', () => {
+  // The same run with a sender that cares when it is released (no TLP starts ahead), stopped at instants
+  // inside busy periods, credit stalls and idle time.
+  const timed: TlpSender = { release(): void {} };
+  for (const until of [1, 150_000, 1_000_000, 2_345_678, 7_777_777, 20_000_000, undefined]) {
+    const ahead = mixedRun(false, NO_RELEASE, until), onTime = mixedRun(false, timed, until);
+    assert.equal(ahead.sink.arrivals, onTime.sink.arrivals, `arrivals by ${until}`);
+    assert.equal(ahead.link.aToB.stats(), onTime.link.aToB.stats(), `stats at ${until}`);
+    if (until === undefined) {
+      assert.is(onTime.link.aToB.startedAhead, 0);
+      assert.ok(ahead.link.aToB.startedAhead > 0, `${ahead.link.aToB.startedAhead} started ahead`);
+      assert.is(onTime.sim.eventCount - ahead.sim.eventCount, ahead.link.aToB.startedAhead);
+    }
+  }
 });
 
 test('a posted write passes a read blocked on credits; a blocked write holds back everything behind it', () => {

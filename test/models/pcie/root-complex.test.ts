@@ -70,7 +70,7 @@ function onePort(tracedLink: boolean, until: number) {
   return { sim, rc: root, memory, ep, link };
 }
 
-test('one root port is handed TLPs ahead of their arrival: same results at every instant, an event fewer per TLP up', () => {
+test('one root port is handed TLPs ahead of their arrival, completions start ahead: same results at every instant, an event fewer per TLP up and per completion started ahead', () => {
   for (const until of [1, PROP, PROP + TRAVERSAL, 300 * NS, 1234 * NS, 5 * 1000 * NS, 1e9]) {
     const ahead = onePort(false, until), onArrival = onePort(true, until);
     assert.equal(ahead.rc.stats(), onArrival.rc.stats(), `at ${until}`);
@@ -79,7 +79,9 @@ test('one root port is handed TLPs ahead of their arrival: same results at every
     assert.equal(ahead.link.bToA.stats(), onArrival.link.bToA.stats());
     if (until === 1e9) {
       assert.is(ahead.ep.dma.stats().bytesRead + ahead.ep.dma.stats().bytesWritten, 128 * KiB);
-      assert.is(onArrival.sim.eventCount - ahead.sim.eventCount, ahead.link.aToB.stats().tlpsSent);
+      // Up: no arrival event. Down: the completions queued behind the one on the wire start ahead (LinkDirection.startAhead), no wake-up each; not on a traced link.
+      assert.ok(ahead.link.bToA.startedAhead > 0 && onArrival.link.bToA.startedAhead === 0);
+      assert.is(onArrival.sim.eventCount - ahead.sim.eventCount, ahead.link.aToB.stats().tlpsSent + ahead.link.bToA.startedAhead);
     }
   }
 });
