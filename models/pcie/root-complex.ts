@@ -17,6 +17,19 @@
  *    complex with one root port is handed each TLP when it starts on the
  *    link, with its arrival time (RootPort.receiveAhead), so the link needs
  *    no arrival event.
+ *  - Package idle wake (`idleWake`, off by default): a client processor
+ *    whose cores sleep services a DMA by breaking out of its package
+ *    C-state, and "upon completion of all outstanding memory requests"
+ *    returns to the deeper one (Intel Xeon E3-1200 v3 datasheet vol. 1
+ *    §4.2.5; later client datasheets' package C2). So a TLP that comes in
+ *    while nothing is inside the root complex (no request crossing, being
+ *    translated, or at the memory) waits `idleWake` before its traversal,
+ *    and so does every TLP behind it (in order); one that comes in while
+ *    another is inside finds the package awake. Unloaded, one-at-a-time
+ *    DMAs pay it every time, a loaded stream only once. Whether the package
+ *    is idle is judged when the TLP is handed over (RootPort.receiveAhead:
+ *    up to its time on the link early). Left out: the PCU's entry policy
+ *    and timers (which state, after how long), so the exit is one figure.
  *  - IOMMU hook: `translate(addr, requester)` is called on every request
  *    after traversal and before routing (none: identity, no cost). A
  *    translation delay holds the request, and every request behind it, in
@@ -104,6 +117,7 @@ export type P2pPairException = z.output<typeof p2pPairException>;
 
 export const rootComplexParams = z.strictObject({
   traversal: duration().describe('Latency of one crossing of the root complex (presets give it: no vendor figure, est. 100-200 ns)'),
+  idleWake: duration().default(0).describe('Wait of a TLP that finds nothing inside the root complex: the package C-state exit of a client processor whose cores sleep (0: off)'),
   mps: transferSize.default(SPEC_DEFAULT_MPS).describe('Max_Payload_Size the completions are split at, bytes'),
   rcb: z.number().int().refine((v) => (READ_COMPLETION_BOUNDARIES as readonly number[]).includes(v), { message: 'expected 64 or 128' })
     .default(SPEC_DEFAULT_ROOT_PORT_RCB).describe('Read Completion Boundary of the root ports, 64 or 128 bytes'),
@@ -169,6 +183,8 @@ export interface RootComplexStats {
   readonly inside: number;
   /** The part of `inside` not routed yet: crossing or translating (the rest is counted where it was routed). */
   readonly unrouted: number;
+  /** Time TLPs waited for the package to wake (idleWake) or for one ahead of them that did, beyond their traversal. */
+  readonly idleWaitPs: number;
 }
 
 // ---------------------------------------------------------------- root port
@@ -306,6 +322,10 @@ export class RootComplex {
   translate: TranslateFn | null = null;
 
   private readonly traversalPs: Time;
+  private readonly idleWakePs: Time;
+  /** When the last TLP in has crossed: one woken after an idle wait holds those behind it (FIFO). */
+  private lastCrossed = 0;
+  private idleWaitPs = 0;
   private readonly portCredits: CreditAdvertisement;
   private readonly p2pParams: Pick<RootComplexParams, 'p2pRead' | 'p2pWrite' | 'p2pReadBandwidth' | 'p2pWriteBandwidth' | 'p2pPairs'>;
   private readonly completer: MemoryCompleter;
@@ -342,6 +362,7 @@ export class RootComplex {
     this.name = name;
     this.memory = memory;
     this.traversalPs = params.traversal;
+    this.idleWakePs = params.idleWake;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
     this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, ecrc: params.ecrc })
@@ -430,8 +451,15 @@ export class RootComplex {
   /** A TLP came in through `port` at `at`: now, or later for one its link hands over ahead (RootPort.receiveAhead). */
   accept(tlp: Tlp, port: RootPort, at: number): void {
     this.tlpsIn++;
+    let crossed = at + this.traversalPs;
+    if (this.idleWakePs > 0) {
+      const idle = this.crossing.size === 0 && this.translating.size === 0 && this.completer.pending === 0;
+      const woken = Math.max(crossed + (idle ? this.idleWakePs : 0), this.lastCrossed);
+      this.idleWaitPs += woken - crossed;
+      this.lastCrossed = crossed = woken;
+    }
     this.crossing.set(this.crossing.push(tlp, port), ARRIVED, at);
-    this.sim.schedule(at + this.traversalPs - this.sim.now, RootComplex.onCrossed, this, 0);
+    this.sim.schedule(crossed - this.sim.now, RootComplex.onCrossed, this, 0);
   }
 
   stats(): RootComplexStats {
@@ -451,6 +479,7 @@ export class RootComplex {
       messagesReceived: this.messagesReceived,
       inside: q.size - early + this.translating.size + this.completer.pending + this.caps.reduce((n, c) => n + c.size, 0),
       unrouted: q.size - early + this.translating.size,
+      idleWaitPs: this.idleWaitPs,
     };
   }
 

@@ -12,6 +12,7 @@ import type { Scalar } from '../scenario/schema.js';
 import { UserError } from '../scenario/errors.js';
 import { readTextFile } from '../scenario/json-file.js';
 import { numberField, parseCsv, requireColumns, type CsvTable } from './csv.js';
+import { withRepeats } from './repeats.js';
 
 export interface CurvePoint {
   x: number;
@@ -22,6 +23,19 @@ export interface CurvePoint {
   origin: string;
   /** The distribution field this point compares, where it is not the curve's (`p99` of `dma.latency_ns`). */
   field?: string;
+  /** Every measurement of this point's setup where it was measured more than once (repeats.ts); `measured` is then their median. */
+  repeats?: number[];
+}
+
+/**
+ * What a host's measurements repeat. `cacheStates`: pcie-bench's window
+ * sweeps run the window set once per host cache state (Cold, DThrash, DWarm,
+ * HWarm); on a host without DDIO a DMA takes the same path in every state,
+ * so the four runs are repeats of one point (on a DDIO host they differ by
+ * design, and only the warm run, HWarm, is taken).
+ */
+export interface MeasurementRepeats {
+  cacheStates?: boolean;
 }
 
 export interface Curve {
@@ -99,17 +113,26 @@ function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: 
   };
 }
 
-/** Throughput by window at one size (bw_dma_win_sweep_*, warm host cache): the IOTLB reach where the IOMMU is on. */
-function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: string | undefined, pageSize: string | null): Curve {
+/**
+ * Throughput by window at one size (bw_dma_win_sweep_*, warm host cache):
+ * the IOTLB reach where the IOMMU is on. `repeats` holds the test's rows of
+ * every cache state where they repeat the warm ones (MeasurementRepeats).
+ */
+function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: string | undefined, pageSize: string | null, repeats: CsvTable['rows'] = []): Curve {
   const { op, short } = opParts(test);
   const size = numberField(t, rows[0]!, 'SZ');
   return {
     name: `win_${short}_${size}`, title: `Random ${size}-byte DMA ${op === 'read' ? 'reads' : 'writes'} by window (Gb/s)`,
     scenario: 'iommu-window', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: 'window (B)',
-    points: rows.map((r) => ({
-      x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-      params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: BANDWIDTH_IN_FLIGHT, transfers: WINDOW_TRANSFERS, warmup: WINDOW_WARMUP },
-    })),
+    points: rows.map((r) => {
+      const window = numberField(t, r, 'WinSZ');
+      const point: CurvePoint = {
+        x: window, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
+        params: { ...platformParam(platform), op, size, window, iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: BANDWIDTH_IN_FLIGHT, transfers: WINDOW_TRANSFERS, warmup: WINDOW_WARMUP },
+      };
+      const same = repeats.filter((o) => numberField(t, o, 'WinSZ') === window);
+      return withRepeats(point, same.map((o) => numberField(t, o, BW_COLUMN)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`);
+    }),
   };
 }
 
@@ -210,9 +233,9 @@ function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
  * per test, warm host cache, by window where only the window varies, else by size).
  * Rows of other tests (the command interface, cold cache) are left out.
  */
-export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null, repeats: MeasurementRepeats = {}): Curve[] {
   if (t.header.includes('cdf') && !t.header.includes('Test')) return distributionCurves(t, platform, pageSize);
-  const curves = !t.header.includes('Med(ns)') ? throughputCurves(t, platform, pageSize)
+  const curves = !t.header.includes('Med(ns)') ? throughputCurves(t, platform, pageSize, repeats)
     : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : [latencyCurve(t, platform)];
   const kept = curves.filter((c) => c.points.length > 0);
   if (kept.length === 0) {
@@ -224,12 +247,13 @@ export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, 
 /** Whether `column` takes more than one value over `rows`. */
 const varies = (rows: CsvTable['rows'], column: string) => new Set(rows.map((r) => r.fields[column])).size > 1;
 
-function throughputCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+function throughputCurves(t: CsvTable, platform: string | undefined, pageSize: string | null, repeats: MeasurementRepeats): Curve[] {
   requireColumns(t, ['Test', 'Cache', 'WinSZ', 'SZ', BW_COLUMN]);
   return Object.keys(OPS).flatMap((test) => {
     const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === 'HWarm');
     if (rows.length === 0) return [];
-    return [varies(rows, 'WinSZ') && !varies(rows, 'SZ') ? windowCurve(t, test, rows, platform, pageSize) : sizeCurve(t, test, rows, platform)];
+    const allStates = repeats.cacheStates === true ? t.rows.filter((r) => r.fields.Test === test) : [];
+    return [varies(rows, 'WinSZ') && !varies(rows, 'SZ') ? windowCurve(t, test, rows, platform, pageSize, allStates) : sizeCurve(t, test, rows, platform)];
   });
 }
 
@@ -244,12 +268,13 @@ const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_r
  * Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU
  * pages: `pageSize`, or off); `hostParams` are scenario parameters every
  * point of the host runs with (the link as the host configured it, e.g. its
- * Max_Payload_Size where it is not the scenarios' default).
+ * Max_Payload_Size where it is not the scenarios' default); `repeats`, which
+ * of its rows measure the same point again (compared at their median).
  */
-export function pcieBenchCurves(folder: string, platform: string, pageSize: string | null, hostParams: Record<string, Scalar> = {}): Curve[] {
+export function pcieBenchCurves(folder: string, platform: string, pageSize: string | null, hostParams: Record<string, Scalar> = {}, repeats: MeasurementRepeats = {}): Curve[] {
   if (!fs.existsSync(path.join(folder, HOST_FILES[0]!))) throw new UserError(`${folder}: no ${HOST_FILES[0]}: not a pcie-bench host folder`);
   return withHostParams(HOST_FILES.filter((f) => fs.existsSync(path.join(folder, f)))
-    .flatMap((f) => pcieBenchTableCurves(readTable(path.join(folder, f)), platform, pageSize)), hostParams);
+    .flatMap((f) => pcieBenchTableCurves(readTable(path.join(folder, f)), platform, pageSize, repeats)), hostParams);
 }
 
 /** `curves` with `hostParams` set on every point (they win over what the point derived from its file). */
@@ -260,12 +285,12 @@ function withHostParams(curves: Curve[], hostParams: Record<string, Scalar>): Cu
 
 /**
  * The curves of a measurements file in either format: pcie-bench's (one of
- * its CSV files, simulated on `platform`, every point with `hostParams`, as
- * pcieBenchCurves) or the simple one below.
+ * its CSV files, simulated on `platform`, every point with `hostParams`,
+ * repeats as `repeats` says, as pcieBenchCurves) or the simple one below.
  */
-export function measuredCurves(file: string, platform: string | undefined, pageSize: string | null, hostParams: Record<string, Scalar> = {}): Curve[] {
+export function measuredCurves(file: string, platform: string | undefined, pageSize: string | null, hostParams: Record<string, Scalar> = {}, repeats: MeasurementRepeats = {}): Curve[] {
   const t = readTable(file);
-  if (isPcieBenchTable(t)) return withHostParams(pcieBenchTableCurves(t, platform, pageSize), hostParams);
+  if (isPcieBenchTable(t)) return withHostParams(pcieBenchTableCurves(t, platform, pageSize, repeats), hostParams);
   if (t.header.includes('scenario')) return simpleCurves(t);
   throw new UserError(`${file}: line 1: neither pcie-bench's format (columns Test, SZ, WinSZ and ${BW_COLUMN} or Med(ns)) nor the simple one (columns scenario, metric, x, measured); its first line is ${JSON.stringify(t.header.join(',').slice(0, 80))}`);
 }

@@ -6,6 +6,12 @@
  * every point), one measured-vs-simulated SVG per host and curve. Without the
  * data (a user's machine) it says so and exits 0.
  *
+ * Where a host measured a point more than once (hosts.ts: `repeats`,
+ * `sameMachine`), the point is compared at the repeats' median and the
+ * curve's measured spread (repeats.ts: the repeats' mean absolute deviation
+ * from their median) is shown beside its error: how close a deterministic
+ * model can come to that host's measurement at all.
+ *
  * Options: --host SUBSTRING (only hosts whose folder contains it), --out DIR.
  */
 import fs from 'node:fs';
@@ -13,22 +19,40 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModelLibrary } from '../scenario/library.js';
 import { PACKAGE_ROOT } from '../cli/context.js';
-import { CALIBRATION_HOSTS, hostFolder, pcieBenchDir } from './hosts.js';
-import { pcieBenchCurves } from './curves.js';
+import { CALIBRATION_HOSTS, hostFolder, pcieBenchDir, type CalibrationHost } from './hosts.js';
+import { pcieBenchCurves, type Curve } from './curves.js';
+import { measuredSpread, mergeRuns } from './repeats.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
 import { curvePlot } from './svg-plot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
 
-/** The points of a simulated curve as a markdown table. */
+/** The points of a simulated curve as a markdown table; a curve with repeated points lists each point's repeats. */
 export function pointsTable(s: SimulatedCurve): string[] {
-  const rows = [`| ${s.curve.xLabel} | measured (${s.curve.unit}) | simulated | error |`, '|---:|---:|---:|---:|'];
+  const repeated = s.curve.points.some((p) => p.repeats !== undefined);
+  const rows = repeated
+    ? [`| ${s.curve.xLabel} | measured (${s.curve.unit}, median) | repeats | simulated | error |`, '|---:|---:|---:|---:|---:|']
+    : [`| ${s.curve.xLabel} | measured (${s.curve.unit}) | simulated | error |`, '|---:|---:|---:|---:|'];
   s.curve.points.forEach((p, i) => {
     const v = s.simulated[i];
-    rows.push(`| ${p.x} | ${p.measured.toFixed(1)} | ${v == null ? '—' : v.toFixed(1)} | ${v == null ? '—' : pct((v - p.measured) / p.measured)} |`);
+    const repeats = repeated ? ` ${p.repeats?.map((r) => r.toFixed(1)).join(', ') ?? '—'} |` : '';
+    rows.push(`| ${p.x} | ${p.measured.toFixed(1)} |${repeats} ${v == null ? '—' : v.toFixed(1)} | ${v == null ? '—' : pct((v - p.measured) / p.measured)} |`);
   });
   return rows;
+}
+
+/** A host's curves, with the points its other run on the same machine measured alike as repeats. */
+function hostCurves(h: CalibrationHost & { path: string }, dir: string): Curve[] {
+  const curves = pcieBenchCurves(h.path, h.platform, h.pageSize, h.params, h.repeats);
+  const other = h.sameMachine === undefined ? null : hostFolder({ ...h, folder: h.sameMachine.folder }, dir);
+  return other === null ? curves : mergeRuns(curves, pcieBenchCurves(other, h.platform, h.pageSize, h.params, h.repeats), h.sameMachine!.curves);
+}
+
+/** A summary table row: the platform, one figure per curve, their mean. */
+function summaryRow(platform: string, figures: (number | null)[]): string {
+  const ok = figures.filter((e): e is number => e !== null);
+  return `| ${platform} | ${figures.map(pct).join(' | ')} | ${pct(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
 }
 
 async function main(): Promise<void> {
@@ -47,34 +71,44 @@ async function main(): Promise<void> {
   const details: string[] = [];
   const curveNames: string[] = [];
   const table = new Map<string, Map<string, number | null>>();
+  const spreads = new Map<string, Map<string, number | null>>();
   for (const h of present) {
     const errors = new Map<string, number | null>();
+    const spread = new Map<string, number | null>();
     table.set(h.platform, errors);
     details.push(`## ${h.platform}`, '', `pcie-bench host \`${h.folder}\`.`, '');
-    for (const curve of pcieBenchCurves(h.path, h.platform, h.pageSize, h.params)) {
+    for (const curve of hostCurves(h, dir)) {
       const s = sim.simulate(curve);
       const e = meanAbsoluteError(s);
+      const m = measuredSpread(curve);
       errors.set(curve.name, e);
+      spread.set(curve.name, m);
       if (!curveNames.includes(curve.name)) curveNames.push(curve.name);
       const svg = `${h.platform}-${curve.name}.svg`;
       writeFileAtomic(path.join(out, svg), curvePlot(s, `${h.platform}: ${curve.title}`));
-      details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}`, '', `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
-      console.log(`${h.platform.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}`);
+      const spreadNote = m === null ? '' : ` (measured spread ${pct(m)})`;
+      details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
+      console.log(`${h.platform.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}`);
     }
+    if ([...spread.values()].some((m) => m !== null)) spreads.set(h.platform, spread);
   }
-  summary.push('| platform | ' + curveNames.join(' | ') + ' | mean |', '|---|' + curveNames.map(() => '---:').join('|') + '|---:|');
-  for (const [platform, errors] of table) {
-    const es = curveNames.map((c) => errors.get(c) ?? null);
-    const ok = es.filter((e): e is number => e !== null);
-    summary.push(`| ${platform} | ${es.map(pct).join(' | ')} | ${pct(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`);
-  }
+  const header = ['| platform | ' + curveNames.join(' | ') + ' | mean |', '|---|' + curveNames.map(() => '---:').join('|') + '|---:|'];
+  summary.push(...header);
+  for (const [platform, errors] of table) summary.push(summaryRow(platform, curveNames.map((c) => errors.get(c) ?? null)));
+  const spreadTable = spreads.size === 0 ? [] : [
+    '', 'Measured spread of the hosts that repeated points: the repeats\' mean absolute deviation from their median, averaged over the curve\'s repeated points ' +
+    '(the floor for any deterministic model; — where a curve has no repeats).', '', ...header,
+    ...[...spreads].map(([platform, spread]) => summaryRow(platform, curveNames.map((c) => spread.get(c) ?? null))),
+  ];
   const text = ['# Simulated against measured: pcie-bench calibration hosts', '',
     'Mean absolute relative error of each curve (|simulated − measured| / measured, averaged over the curve\'s points). ' +
     'Curves: bw_rd/bw_wr/bw_rw throughput by transfer size (8 KiB window, random, warm); lat_rd unloaded read latency by size (median); lat_win_warm/lat_win_cold unloaded random 64-byte read latency by window, host cache warm or cold (median); ' +
-    'win_<op>_<size> throughput by window (warm), through the IOMMU on the -iommu hosts. Produced by `npm run validate:hw`.', '',
-    ...summary, '', ...details].join('\n') + '\n';
+    'win_<op>_<size> throughput by window (warm), through the IOMMU on the -iommu hosts. ' +
+    'A point measured more than once (a host without DDIO: the window sweeps\' four host cache states; two runs on one machine: the curves they measure alike) is compared at the median of its repeats. ' +
+    'Produced by `npm run validate:hw`.', '',
+    ...summary, ...spreadTable, '', ...details].join('\n') + '\n';
   writeFileAtomic(path.join(out, 'README.md'), text);
-  console.log(`\n${summary.join('\n')}\n\nwrote ${path.relative(process.cwd(), path.join(out, 'README.md'))}`);
+  console.log(`\n${[...summary, ...spreadTable].join('\n')}\n\nwrote ${path.relative(process.cwd(), path.join(out, 'README.md'))}`);
 }
 
 await main();

@@ -66,8 +66,9 @@ minimising the mean absolute relative error over all points; deterministic.
     const platform = sets.platform ?? (platforms.includes(presetName) ? presetName : undefined);
     const host = CALIBRATION_HOSTS.find((h) => h.platform === platform);
     // Points run on the platform where their scenario has one and they do not say, pcie-bench's with the calibration
-    // host's own settings (its MPS); --set wins over the file.
-    const curves = files.flatMap((f) => measuredCurves(f, platform, host?.pageSize ?? null, host?.params)).map((c, i, all): Curve => {
+    // host's own settings (its MPS) and at the median of what it repeated (its cache states without DDIO); --set wins
+    // over the file.
+    const curves = files.flatMap((f) => measuredCurves(f, platform, host?.pageSize ?? null, host?.params, host?.repeats)).map((c, i, all): Curve => {
       const onPlatform = platform !== undefined && 'platform' in atPoint(c.points[0]!, () => sim.doc(c.scenario)).body.parameters;
       return {
         ...c,

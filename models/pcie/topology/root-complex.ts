@@ -125,9 +125,10 @@ export class RootComplexDevice implements PcieElement {
     this.build();
   }
 
-  /** One traversal per TLP that came in (its memory and IOMMU charge their own parts). */
+  /** One traversal per TLP that came in, and their waits for the package to wake (its memory and IOMMU charge their own parts). */
   attribution(): Attribution {
-    return ledger([[ROOT_COMPLEX_TRAVERSAL, this.rootComplex.stats().tlpsIn * this.p.traversal]]);
+    const s = this.rootComplex.stats();
+    return ledger([[ROOT_COMPLEX_TRAVERSAL, s.tlpsIn * this.p.traversal + s.idleWaitPs]]);
   }
 
   metrics(): Record<string, MetricValue> {

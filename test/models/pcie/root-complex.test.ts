@@ -1,7 +1,7 @@
 /**
  * The root complex: routing completions by requester ID, P2P between root
- * ports under each policy, unsupported requests, the IOMMU hook, and its
- * configuration checks. Two endpoints, A (requester 0x0100) and B (0x0200,
+ * ports under each policy, unsupported requests, the IOMMU hook, the
+ * package's idle wake, and its configuration checks. Two endpoints, A (requester 0x0100) and B (0x0200,
  * with a BAR at 8 GiB), each on its own Gen3 x8 root port; memory at 4 GiB.
  * Link time of a TLP: see dma.test.ts (gen3Ps).
  */
@@ -234,6 +234,32 @@ test('IOMMU hook: translation is in order, so a slow translation holds back the 
   const cpls = Math.ceil((4 * 276 * 1015.625) / 8);
   assert.is(sim.now, translated + 52 + 80 * NS + cpls + PROP);
   assertPathConserved(r);
+});
+
+test('idleWake: a TLP that finds nothing inside waits for the package to wake before its traversal; one behind it waits its turn, not a wake of its own', () => {
+  const WAKE = 330 * NS;
+  const run = (wake: number, reads: number[]) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'link.dllp': 'none', 'rootComplex.idleWake': wake });
+    const ends: number[] = [];
+    for (const bytes of reads) {
+      r.endpoint.dma.submit('read', G4, bytes);
+      sim.run();
+      ends.push(sim.now);
+    }
+    assertPathConserved(r);
+    return { ends, waited: r.rootComplex.stats().idleWaitPs };
+  };
+  // One read at a time: each finds the root complex idle and pays the wake, exactly.
+  const plain = run(0, [64, 64]), woken = run(WAKE, [64, 64]);
+  assert.is(woken.ends[0]! - plain.ends[0]!, WAKE);
+  assert.is(woken.ends[1]! - plain.ends[1]!, 2 * WAKE);
+  assert.is(woken.waited, 2 * WAKE);
+  assert.is(plain.waited, 0);
+  // Two 512-byte requests 3047 ps apart on the wire: the first wakes the package, the second comes in while
+  // the first is inside (no wake of its own) and crosses right behind it, in order.
+  const pair = run(WAKE, [1024]);
+  assert.is(pair.waited, WAKE + (WAKE - 3047));
 });
 
 test("completionMode 'rcb': one CplD per RCB block", () => {
