@@ -384,13 +384,35 @@ export interface CompleterConfig {
    * cache lines of a large read); unset: `completionMode` for every request.
    */
   readonly coalesceAbove?: number | undefined;
+  /**
+   * With `coalesceAbove`: only a request that covers the whole of a naturally
+   * aligned block of this many bytes, from its first RCB block to its last,
+   * is coalesced; any other is answered per `completionMode` (a host that
+   * combines the lines of a whole block only); unset: every request past
+   * `coalesceAbove`.
+   */
+  readonly coalesceBlock?: number | undefined;
   /** Add a 4-byte ECRC to every completion. */
   readonly ecrc: boolean;
 }
 
-/** How a completer cuts the completions of a `length`-byte request: MPS-sized above its coalescing threshold, else its completionMode. */
-export function completionModeFor(cfg: Pick<CompleterConfig, 'completionMode' | 'coalesceAbove'>, length: number): CompletionMode {
-  return cfg.coalesceAbove !== undefined && length > cfg.coalesceAbove ? 'mps' : cfg.completionMode;
+/**
+ * How a completer cuts the completions of a `length`-byte request at `addr`:
+ * MPS-sized above its coalescing threshold (and, with `coalesceBlock`, only
+ * when the request spans a whole aligned block, its first RCB block to its
+ * last), else its completionMode.
+ */
+export function completionModeFor(cfg: Pick<CompleterConfig, 'completionMode' | 'coalesceAbove' | 'coalesceBlock' | 'rcb'>, length: number, addr: number): CompletionMode {
+  if (cfg.coalesceAbove === undefined || length <= cfg.coalesceAbove) return cfg.completionMode;
+  const block = cfg.coalesceBlock;
+  if (block === undefined) return 'mps';
+  const blockStart = addr - (addr % block);
+  return addr - blockStart < cfg.rcb && addr + length > blockStart + block - cfg.rcb ? 'mps' : cfg.completionMode;
+}
+
+/** Whether `block` can be a completer's coalescing block: a power of two from `rcb` to 4 KiB. */
+export function isCoalescingBlock(block: number, rcb: number): boolean {
+  return Number.isInteger(block) && block >= rcb && block <= REQUEST_BOUNDARY_BYTES && (block & (block - 1)) === 0;
 }
 
 const UNCONNECTED: TlpReceiver = Object.freeze({
@@ -435,8 +457,12 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     assertMaxPayloadSize(cfg.mps);
     assertReadCompletionBoundary(cfg.rcb);
     assertCompletionMode(cfg.completionMode);
+    // A power of two from RCB to 4 KiB: blocks then never straddle a page, so SplitCache's key (offset in the page, length) still decides the split.
+    if (cfg.coalesceBlock !== undefined && !isCoalescingBlock(cfg.coalesceBlock, cfg.rcb)) {
+      throw new RangeError(`a coalescing block must be a power of two from the RCB (${cfg.rcb} B) to 4 KiB, got ${cfg.coalesceBlock}`);
+    }
     const { mps, rcb, ecrc } = cfg;
-    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionModeFor(cfg, length), { ecrc }));
+    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionModeFor(cfg, length, addr), { ecrc }));
   }
 
   /** Where completions go. */

@@ -39,7 +39,10 @@
  *    MemoryCompleter (memory.ts), which releases the request's credits when
  *    the memory starts on it and returns read data as CplDs split at
  *    MPS / RCB (`completionMode` 'mps' or 'rcb'; requests longer than
- *    `completionCoalescing` in MPS-sized pieces either way). Completions are routed to
+ *    `completionCoalescing` in MPS-sized pieces either way; with
+ *    `completionCoalescingBlock`, only those spanning a whole aligned block
+ *    of that size, the Xeon E5 v1-v3 hosts' whole 512-byte requests).
+ *    Completions are routed to
  *    the root port whose requester IDs include the requester (§2.2.6).
  *  - P2P between root ports: a request whose address lies in another root
  *    port's ranges is forwarded to that port under `p2pRead` / `p2pWrite`:
@@ -79,7 +82,7 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { inRange, type AddressRange, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { MemoryCompleter, psPerByte, type Memory } from './memory.js';
+import { MemoryCompleter, isCoalescingBlock, psPerByte, type Memory } from './memory.js';
 import { TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
 import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';
@@ -123,6 +126,7 @@ export const rootComplexParams = z.strictObject({
     .default(SPEC_DEFAULT_ROOT_PORT_RCB).describe('Read Completion Boundary of the root ports, 64 or 128 bytes'),
   completionMode: z.enum(['mps', 'rcb']).default('mps').describe("'mps': completions as large as MPS allows; 'rcb': one completion per RCB block"),
   completionCoalescing: byteSize().optional().describe("Read requests longer than this are answered in MPS-sized completions whatever completionMode says: the host coalesces a large read's cache lines (unset: never)"),
+  completionCoalescingBlock: byteSize().refine((v) => isCoalescingBlock(v, READ_COMPLETION_BOUNDARIES[0]), { message: 'expected a power of two from 64 to 4096 bytes' }).optional().describe('With completionCoalescing: only a read request spanning the whole of a naturally aligned block of this many bytes (its first RCB block to its last) is coalesced; shorter or straddling ones follow completionMode (unset: every request past completionCoalescing)'),
   ecrc: z.boolean().default(false).describe('Add ECRC to the completions the root complex generates'),
   p2pRead: p2pPolicy.describe("Reads between root ports: 'full', 'throttled' (p2pReadBandwidth cap on their completions) or 'dropped' (completion timeout)"),
   p2pWrite: p2pPolicy.describe("Writes between root ports: 'full', 'throttled' (p2pWriteBandwidth cap) or 'dropped'"),
@@ -365,7 +369,7 @@ export class RootComplex {
     this.idleWakePs = params.idleWake;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
-    this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, ecrc: params.ecrc })
+    this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, coalesceBlock: params.completionCoalescingBlock, ecrc: params.ecrc })
       .connect(new MemoryCompletionRouter(this));
     this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, params.p2pReadBandwidth!) : null;
     this.writeCap = params.p2pWrite === 'throttled' ? new BandwidthCap(sim, this, params.p2pWriteBandwidth!) : null;

@@ -288,6 +288,30 @@ test('completionCoalescing: reads up to it come back one CplD per RCB block, lon
   assert.is(completions(1024), 4);
 });
 
+test('completionCoalescingBlock: only requests spanning a whole aligned block are coalesced', () => {
+  const completions = (offset: number, size: number) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, {
+      'rootComplex.completionMode': 'rcb', 'rootComplex.rcb': 64, 'rootComplex.completionCoalescing': 256, 'rootComplex.completionCoalescingBlock': 512,
+    });
+    r.endpoint.dma.submit('read', G4 + offset, size);
+    sim.run();
+    assertPathConserved(r);
+    return r.rootComplex.stats().completionsSent;
+  };
+  // A whole 512-byte block (and 511 B, still its first line to its last): two 256-byte completions.
+  assert.is(completions(0, 512), 2);
+  assert.is(completions(0, 511), 2);
+  // 384 B within one block but short of its last line: past the threshold, yet one CplD per line.
+  assert.is(completions(0, 384), 6);
+  // 512 B at offset 256: two requests (MRRS 512) of 256 B, neither a whole block.
+  assert.is(completions(256, 512), 8);
+  // 1024 B aligned: two whole blocks.
+  assert.is(completions(0, 1024), 4);
+  // 768 B at offset 256: 256 B line by line, then a whole block.
+  assert.is(completions(256, 768), 4 + 2);
+});
+
 test('configuration errors are refused up front', () => {
   const sim = new Simulation();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
