@@ -392,6 +392,13 @@ export interface CompleterConfig {
    * `coalesceAbove`.
    */
   readonly coalesceBlock?: number | undefined;
+  /**
+   * With `coalesceBlock`: after answering a request that is not a whole
+   * block, answer even whole blocks per `completionMode` for this long, ps
+   * (a host that stops combining lines once it sees partial blocks); unset
+   * or 0: each request on its own.
+   */
+  readonly coalesceHold?: number | undefined;
   /** Add a 4-byte ECRC to every completion. */
   readonly ecrc: boolean;
 }
@@ -404,10 +411,13 @@ export interface CompleterConfig {
  */
 export function completionModeFor(cfg: Pick<CompleterConfig, 'completionMode' | 'coalesceAbove' | 'coalesceBlock' | 'rcb'>, length: number, addr: number): CompletionMode {
   if (cfg.coalesceAbove === undefined || length <= cfg.coalesceAbove) return cfg.completionMode;
-  const block = cfg.coalesceBlock;
-  if (block === undefined) return 'mps';
+  return cfg.coalesceBlock === undefined || spansWholeBlock(addr, length, cfg.coalesceBlock, cfg.rcb) ? 'mps' : cfg.completionMode;
+}
+
+/** Whether [addr, addr + length) spans the naturally aligned `block` it starts in, from its first RCB block to its last. */
+function spansWholeBlock(addr: number, length: number, block: number, rcb: number): boolean {
   const blockStart = addr - (addr % block);
-  return addr - blockStart < cfg.rcb && addr + length > blockStart + block - cfg.rcb ? 'mps' : cfg.completionMode;
+  return addr - blockStart < rcb && addr + length > blockStart + block - rcb;
 }
 
 /** Whether `block` can be a completer's coalescing block: a power of two from `rcb` to 4 KiB. */
@@ -444,6 +454,12 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
   private readonly releases = new TlpQueue(0);
   private readonly reads = new TlpQueue(0);
   private readonly splits: SplitCache;
+  /** With coalesceHold: the splits per completionMode alone, and when the host combines lines again. */
+  private readonly plainSplits: SplitCache | null = null;
+  private readonly holdPs: number = 0;
+  private readonly coalesceBlock: number = 0;
+  private readonly rcb: number;
+  private plainUntil = 0;
   private out: TlpReceiver = UNCONNECTED;
   /** Reads waiting for data from a memory that finishes them out of order. */
   private unordered = 0;
@@ -463,6 +479,13 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     }
     const { mps, rcb, ecrc } = cfg;
     this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionModeFor(cfg, length, addr), { ecrc }));
+    this.rcb = rcb;
+    if (cfg.coalesceHold !== undefined && cfg.coalesceHold > 0) {
+      if (cfg.coalesceBlock === undefined) throw new RangeError('a coalescing hold needs a coalescing block: it follows requests that are not whole blocks');
+      this.holdPs = cfg.coalesceHold;
+      this.coalesceBlock = cfg.coalesceBlock;
+      this.plainSplits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, cfg.completionMode, { ecrc }));
+    }
   }
 
   /** Where completions go. */
@@ -536,7 +559,13 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
   /** Sends a read's completions. */
   private complete(req: Tlp): void {
     const addr = req.addr, length = req.length;
-    const p = this.splits.get(addr, length);
+    let splits = this.splits;
+    if (this.plainSplits !== null) {
+      const now = this.sim.now;
+      if (!spansWholeBlock(addr, length, this.coalesceBlock, this.rcb)) this.plainUntil = now + this.holdPs;
+      else if (now < this.plainUntil) splits = this.plainSplits;
+    }
+    const p = splits.get(addr, length);
     const out = this.out;
     for (let k = 0; k < p.count; k++) {
       const off = p.offset[k]!;
