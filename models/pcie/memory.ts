@@ -443,7 +443,10 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
  *
  * All completions of one read are handed to `out` at once when the data is
  * ready, in address order (§2.3.1.1), with the request's requester ID, tag
- * and transaction; Byte Count counts down to the last one.
+ * and transaction; Byte Count counts down to the last one. How they are cut
+ * is decided then (completionModeFor): with `coalesceHold`, a whole block
+ * whose data is ready within the hold of the last partial one comes back
+ * per `completionMode` too (one time stamp of state, no event).
  *
  * Events: one when the data is ready (read), plus one for the release when
  * the memory was busy; both pop FIFO queues, since memory serves in order
