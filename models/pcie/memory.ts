@@ -384,13 +384,45 @@ export interface CompleterConfig {
    * cache lines of a large read); unset: `completionMode` for every request.
    */
   readonly coalesceAbove?: number | undefined;
+  /**
+   * With `coalesceAbove`: only a request that covers the whole of a naturally
+   * aligned block of this many bytes, from its first RCB block to its last,
+   * is coalesced; any other is answered per `completionMode` (a host that
+   * combines the lines of a whole block only); unset: every request past
+   * `coalesceAbove`.
+   */
+  readonly coalesceBlock?: number | undefined;
+  /**
+   * With `coalesceBlock`: after answering a request that is not a whole
+   * block, answer even whole blocks per `completionMode` for this long, ps
+   * (a host that stops combining lines once it sees partial blocks); unset
+   * or 0: each request on its own.
+   */
+  readonly coalesceHold?: number | undefined;
   /** Add a 4-byte ECRC to every completion. */
   readonly ecrc: boolean;
 }
 
-/** How a completer cuts the completions of a `length`-byte request: MPS-sized above its coalescing threshold, else its completionMode. */
-export function completionModeFor(cfg: Pick<CompleterConfig, 'completionMode' | 'coalesceAbove'>, length: number): CompletionMode {
-  return cfg.coalesceAbove !== undefined && length > cfg.coalesceAbove ? 'mps' : cfg.completionMode;
+/**
+ * How a completer cuts the completions of a `length`-byte request at `addr`:
+ * MPS-sized above its coalescing threshold (and, with `coalesceBlock`, only
+ * when the request spans a whole aligned block, its first RCB block to its
+ * last), else its completionMode.
+ */
+export function completionModeFor(cfg: Pick<CompleterConfig, 'completionMode' | 'coalesceAbove' | 'coalesceBlock' | 'rcb'>, length: number, addr: number): CompletionMode {
+  if (cfg.coalesceAbove === undefined || length <= cfg.coalesceAbove) return cfg.completionMode;
+  return cfg.coalesceBlock === undefined || spansWholeBlock(addr, length, cfg.coalesceBlock, cfg.rcb) ? 'mps' : cfg.completionMode;
+}
+
+/** Whether [addr, addr + length) spans the naturally aligned `block` it starts in, from its first RCB block to its last. */
+function spansWholeBlock(addr: number, length: number, block: number, rcb: number): boolean {
+  const blockStart = addr - (addr % block);
+  return addr - blockStart < rcb && addr + length > blockStart + block - rcb;
+}
+
+/** Whether `block` can be a completer's coalescing block: a power of two from `rcb` to 4 KiB. */
+export function isCoalescingBlock(block: number, rcb: number): boolean {
+  return Number.isInteger(block) && block >= rcb && block <= REQUEST_BOUNDARY_BYTES && (block & (block - 1)) === 0;
 }
 
 const UNCONNECTED: TlpReceiver = Object.freeze({
@@ -411,7 +443,10 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
  *
  * All completions of one read are handed to `out` at once when the data is
  * ready, in address order (§2.3.1.1), with the request's requester ID, tag
- * and transaction; Byte Count counts down to the last one.
+ * and transaction; Byte Count counts down to the last one. How they are cut
+ * is decided then (completionModeFor): with `coalesceHold`, a whole block
+ * whose data is ready within the hold of the last partial one comes back
+ * per `completionMode` too (one time stamp of state, no event).
  *
  * Events: one when the data is ready (read), plus one for the release when
  * the memory was busy; both pop FIFO queues, since memory serves in order
@@ -422,6 +457,12 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
   private readonly releases = new TlpQueue(0);
   private readonly reads = new TlpQueue(0);
   private readonly splits: SplitCache;
+  /** With coalesceHold: the splits per completionMode alone, and when the host combines lines again. */
+  private readonly plainSplits: SplitCache | null = null;
+  private readonly holdPs: number = 0;
+  private readonly coalesceBlock: number = 0;
+  private readonly rcb: number;
+  private plainUntil = 0;
   private out: TlpReceiver = UNCONNECTED;
   /** Reads waiting for data from a memory that finishes them out of order. */
   private unordered = 0;
@@ -435,8 +476,19 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     assertMaxPayloadSize(cfg.mps);
     assertReadCompletionBoundary(cfg.rcb);
     assertCompletionMode(cfg.completionMode);
+    // A power of two from RCB to 4 KiB: blocks then never straddle a page, so SplitCache's key (offset in the page, length) still decides the split.
+    if (cfg.coalesceBlock !== undefined && !isCoalescingBlock(cfg.coalesceBlock, cfg.rcb)) {
+      throw new RangeError(`a coalescing block must be a power of two from the RCB (${cfg.rcb} B) to 4 KiB, got ${cfg.coalesceBlock}`);
+    }
     const { mps, rcb, ecrc } = cfg;
-    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionModeFor(cfg, length), { ecrc }));
+    this.splits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, completionModeFor(cfg, length, addr), { ecrc }));
+    this.rcb = rcb;
+    if (cfg.coalesceHold !== undefined && cfg.coalesceHold > 0) {
+      if (cfg.coalesceBlock === undefined) throw new RangeError('a coalescing hold needs a coalescing block: it follows requests that are not whole blocks');
+      this.holdPs = cfg.coalesceHold;
+      this.coalesceBlock = cfg.coalesceBlock;
+      this.plainSplits = new SplitCache((addr, length) => splitCompletions(addr, length, mps, rcb, cfg.completionMode, { ecrc }));
+    }
   }
 
   /** Where completions go. */
@@ -510,7 +562,13 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
   /** Sends a read's completions. */
   private complete(req: Tlp): void {
     const addr = req.addr, length = req.length;
-    const p = this.splits.get(addr, length);
+    let splits = this.splits;
+    if (this.plainSplits !== null) {
+      const now = this.sim.now;
+      if (!spansWholeBlock(addr, length, this.coalesceBlock, this.rcb)) this.plainUntil = now + this.holdPs;
+      else if (now < this.plainUntil) splits = this.plainSplits;
+    }
+    const p = splits.get(addr, length);
     const out = this.out;
     for (let k = 0; k < p.count; k++) {
       const off = p.offset[k]!;

@@ -39,7 +39,11 @@
  *    MemoryCompleter (memory.ts), which releases the request's credits when
  *    the memory starts on it and returns read data as CplDs split at
  *    MPS / RCB (`completionMode` 'mps' or 'rcb'; requests longer than
- *    `completionCoalescing` in MPS-sized pieces either way). Completions are routed to
+ *    `completionCoalescing` in MPS-sized pieces either way; with
+ *    `completionCoalescingBlock`, only those spanning a whole aligned block
+ *    of that size, the Xeon E5 v1-v3 hosts' whole 512-byte requests), and
+ *    hands them on at most one per `completionInterval` (a slot each,
+ *    whatever its payload; 0: no pacing). Completions are routed to
  *    the root port whose requester IDs include the requester (§2.2.6).
  *  - P2P between root ports: a request whose address lies in another root
  *    port's ranges is forwarded to that port under `p2pRead` / `p2pWrite`:
@@ -79,7 +83,7 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { inRange, type AddressRange, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { MemoryCompleter, psPerByte, type Memory } from './memory.js';
+import { MemoryCompleter, isCoalescingBlock, psPerByte, type Memory } from './memory.js';
 import { TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
 import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';
@@ -123,6 +127,9 @@ export const rootComplexParams = z.strictObject({
     .default(SPEC_DEFAULT_ROOT_PORT_RCB).describe('Read Completion Boundary of the root ports, 64 or 128 bytes'),
   completionMode: z.enum(['mps', 'rcb']).default('mps').describe("'mps': completions as large as MPS allows; 'rcb': one completion per RCB block"),
   completionCoalescing: byteSize().optional().describe("Read requests longer than this are answered in MPS-sized completions whatever completionMode says: the host coalesces a large read's cache lines (unset: never)"),
+  completionCoalescingHold: duration().default(0).describe('With completionCoalescingBlock: after a read request that is not a whole block, even whole blocks are answered per completionMode for this long (0: each request on its own)'),
+  completionInterval: duration().default(0).describe('Least time between two memory read completions the root complex hands its root ports, whatever their size (0: none): a host whose completions each take a fixed slot'),
+  completionCoalescingBlock: byteSize().refine((v) => isCoalescingBlock(v, READ_COMPLETION_BOUNDARIES[0]), { message: 'expected a power of two from 64 to 4096 bytes' }).optional().describe('With completionCoalescing: only a read request spanning the whole of a naturally aligned block of this many bytes (its first RCB block to its last) is coalesced; shorter or straddling ones follow completionMode (unset: every request past completionCoalescing)'),
   ecrc: z.boolean().default(false).describe('Add ECRC to the completions the root complex generates'),
   p2pRead: p2pPolicy.describe("Reads between root ports: 'full', 'throttled' (p2pReadBandwidth cap on their completions) or 'dropped' (completion timeout)"),
   p2pWrite: p2pPolicy.describe("Writes between root ports: 'full', 'throttled' (p2pWriteBandwidth cap) or 'dropped'"),
@@ -252,14 +259,16 @@ export class RootPort implements EarlyReceiver, TlpSender {
 
 /** The completer's output: completions for memory reads, routed to a root port by requester ID. */
 class MemoryCompletionRouter implements TlpReceiver {
-  constructor(private readonly rc: RootComplex) {}
+  /** @param pacer the root complex's completion pacing (`completionInterval`), or null: completions go straight to the root port. */
+  constructor(private readonly rc: RootComplex, private readonly pacer: BandwidthCap | null) {}
 
   receive(tlp: Tlp, from: TlpSender): void {
     const port = this.rc.portForRequester(tlp.requester);
     if (port === null) {
       throw new Error(`model bug: ${this.rc.name} has a completion for requester ${tlp.requester}, which is below none of its root ports (PortRoutes.requesterIds)`);
     }
-    port.egress.receive(tlp, from);
+    if (this.pacer !== null) this.pacer.submit(tlp, from, port.index);
+    else port.egress.receive(tlp, from);
   }
 }
 
@@ -267,30 +276,34 @@ class MemoryCompletionRouter implements TlpReceiver {
 const TARGET = 0;
 
 /**
- * A bandwidth cap on a stream of TLPs (P2P through a root complex that
- * throttles it): each TLP waits its turn, takes payload / bandwidth, then
- * goes to its target port. FIFO, so due times never decrease.
+ * A cap on a stream of TLPs: P2P through a root complex that throttles it
+ * (payload / bandwidth a TLP: a TLP goes on when its time is over), or
+ * memory read completions paced one per `completionInterval` (a fixed slot
+ * a TLP: a TLP goes on when its slot starts, so a lone completion is not
+ * delayed). Each TLP waits its turn, then goes to its target port. FIFO, so
+ * due times never decrease.
  */
 class BandwidthCap {
   private readonly q = new TlpQueue(1);
   private freeAt = 0;
   private readonly psPerByte: number;
 
-  constructor(private readonly sim: Simulation, private readonly rc: RootComplex, gbytesPerSecond: number) {
-    this.psPerByte = psPerByte(gbytesPerSecond);
+  /** Caps at `gbytesPerSecond` of payload, or (`slotPs` > 0) paces TLPs one per `slotPs`, whatever their payload. */
+  constructor(private readonly sim: Simulation, private readonly rc: RootComplex, gbytesPerSecond: number, private readonly slotPs: number = 0) {
+    this.psPerByte = slotPs > 0 ? 0 : psPerByte(gbytesPerSecond);
   }
 
   get size(): number {
     return this.q.size;
   }
 
-  /** Sends `tlp` (which came in through `ingress`) to root port `target` once the cap allows. */
-  submit(tlp: Tlp, ingress: RootPort, target: number): void {
+  /** Sends `tlp` (from `ingress`: the port it came in through, or the memory completer) to root port `target` once the cap allows. */
+  submit(tlp: Tlp, ingress: TlpSender, target: number): void {
     const now = this.sim.now;
     const start = this.freeAt > now ? this.freeAt : now;
-    this.freeAt = start + tlp.payloadBytes * this.psPerByte;
+    this.freeAt = start + this.slotPs + tlp.payloadBytes * this.psPerByte;
     this.q.set(this.q.push(tlp, ingress), TARGET, target);
-    this.sim.schedule(Math.ceil(this.freeAt) - now, BandwidthCap.onDue, this, 0);
+    this.sim.schedule(Math.ceil(this.slotPs > 0 ? start : this.freeAt) - now, BandwidthCap.onDue, this, 0);
   }
 
   private static onDue(self: BandwidthCap): void {
@@ -329,6 +342,8 @@ export class RootComplex {
   private readonly portCredits: CreditAdvertisement;
   private readonly p2pParams: Pick<RootComplexParams, 'p2pRead' | 'p2pWrite' | 'p2pReadBandwidth' | 'p2pWriteBandwidth' | 'p2pPairs'>;
   private readonly completer: MemoryCompleter;
+  /** Memory read completions paced at `completionInterval`, or null (unset: none). */
+  private readonly completionPacer: BandwidthCap | null;
   /** The caps every pair without one of its own shares (null unless that direction is throttled). */
   private readonly readCap: BandwidthCap | null;
   private readonly writeCap: BandwidthCap | null;
@@ -365,8 +380,9 @@ export class RootComplex {
     this.idleWakePs = params.idleWake;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
-    this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, ecrc: params.ecrc })
-      .connect(new MemoryCompletionRouter(this));
+    this.completionPacer = params.completionInterval > 0 ? new BandwidthCap(sim, this, Infinity, params.completionInterval) : null;
+    this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, coalesceBlock: params.completionCoalescingBlock, coalesceHold: params.completionCoalescingHold, ecrc: params.ecrc })
+      .connect(new MemoryCompletionRouter(this, this.completionPacer));
     this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, params.p2pReadBandwidth!) : null;
     this.writeCap = params.p2pWrite === 'throttled' ? new BandwidthCap(sim, this, params.p2pWriteBandwidth!) : null;
     for (const x of params.p2pPairs) {
@@ -415,7 +431,7 @@ export class RootComplex {
     this.writePolicy = new Uint8Array(n * n).fill(POLICY_CODE[p.p2pWrite]);
     this.readCaps = new Array<BandwidthCap | null>(n * n).fill(p.p2pRead === 'throttled' ? this.readCap : null);
     this.writeCaps = new Array<BandwidthCap | null>(n * n).fill(p.p2pWrite === 'throttled' ? this.writeCap : null);
-    const caps = [this.readCap, this.writeCap].filter((c): c is BandwidthCap => c !== null);
+    const caps = [this.readCap, this.writeCap, this.completionPacer].filter((c): c is BandwidthCap => c !== null);
     for (const x of p.p2pPairs) {
       const from = rootPortIndex(x.from), to = rootPortIndex(x.to);
       if (from >= n || to >= n) continue;

@@ -124,8 +124,8 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     const size = this.p.transferSize;
     if (this.p.op === 'write') return dmaWriteThroughput(size, base);
     const completer = (rc as RootComplexDevice).completionConfig;
-    // The completion mode of a whole request (a host that coalesces large reads may cut the last, shorter one otherwise).
-    const rcbMode = completionModeFor(completer, Math.min(size, engine.mrrs));
+    // The completion mode of a whole request at the window's start (a host that coalesces large reads may cut the last, shorter one otherwise).
+    const rcbMode = completionModeFor(completer, Math.min(size, engine.mrrs), this.p.windowBase);
     return dmaReadThroughput(size, { ...base, mrrs: engine.mrrs as TransferSize, rcb: completer.rcb as ReadCompletionBoundary, rcbMode });
   }
 

@@ -75,8 +75,8 @@ export class RootComplexDevice implements PcieElement {
   }
 
   /** How the root complex splits read completions (for closed-form comparisons). */
-  get completionConfig(): { rcb: number; completionMode: CompletionMode; coalesceAbove: number | undefined } {
-    return { rcb: this.p.rcb, completionMode: this.p.completionMode, coalesceAbove: this.p.completionCoalescing };
+  get completionConfig(): { rcb: number; completionMode: CompletionMode; coalesceAbove: number | undefined; coalesceBlock: number | undefined } {
+    return { rcb: this.p.rcb, completionMode: this.p.completionMode, coalesceAbove: this.p.completionCoalescing, coalesceBlock: this.p.completionCoalescingBlock };
   }
 
   get memoryRange(): AddressRange {

@@ -288,6 +288,64 @@ test('completionCoalescing: reads up to it come back one CplD per RCB block, lon
   assert.is(completions(1024), 4);
 });
 
+test('completionCoalescingBlock: only requests spanning a whole aligned block are coalesced', () => {
+  const completions = (offset: number, size: number) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, {
+      'rootComplex.completionMode': 'rcb', 'rootComplex.rcb': 64, 'rootComplex.completionCoalescing': 256, 'rootComplex.completionCoalescingBlock': 512,
+    });
+    r.endpoint.dma.submit('read', G4 + offset, size);
+    sim.run();
+    assertPathConserved(r);
+    return r.rootComplex.stats().completionsSent;
+  };
+  // A whole 512-byte block (and 511 B, still its first line to its last): two 256-byte completions.
+  assert.is(completions(0, 512), 2);
+  assert.is(completions(0, 511), 2);
+  // 384 B within one block but short of its last line: past the threshold, yet one CplD per line.
+  assert.is(completions(0, 384), 6);
+  // 512 B at offset 256: two requests (MRRS 512) of 256 B, neither a whole block.
+  assert.is(completions(256, 512), 8);
+  // 1024 B aligned: two whole blocks.
+  assert.is(completions(0, 1024), 4);
+  // 768 B at offset 256: 256 B line by line, then a whole block.
+  assert.is(completions(256, 768), 4 + 2);
+});
+
+test('completionCoalescingHold: after a partial block, whole blocks come back line by line for a while', () => {
+  const BLOCK = { 'rootComplex.completionMode': 'rcb', 'rootComplex.rcb': 64, 'rootComplex.completionCoalescing': 256, 'rootComplex.completionCoalescingBlock': 512 };
+  const completions = (hold: string, reads: Array<[number, number]>) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { ...BLOCK, 'rootComplex.completionCoalescingHold': hold });
+    for (const [offset, size] of reads) r.endpoint.dma.submit('read', G4 + offset, size);
+    sim.run();
+    assertPathConserved(r);
+    return r.rootComplex.stats().completionsSent;
+  };
+  // 384 B (a partial block, six lines) then a whole block in another page: held, the whole block comes back in eight lines.
+  assert.is(completions('1 us', [[0, 384], [4096, 512]]), 6 + 8);
+  assert.is(completions('0 ns', [[0, 384], [4096, 512]]), 6 + 2, 'no hold: each request on its own');
+  // The whole block first: its data is ready before the partial one's, so it is still combined.
+  assert.is(completions('1 us', [[4096, 512], [0, 384]]), 2 + 6);
+  assert.throws(() => new RootComplex(new Simulation(), rootComplexParams.parse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', completionCoalescingHold: '1 us' }), new Memory(new Simulation(), memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }))), /needs a coalescing block/);
+});
+
+test('completionInterval: a root complex paces completions one per slot, a lone one undelayed', () => {
+  const finish = (interval: string, size: number) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'rootComplex.completionMode': 'rcb', 'rootComplex.rcb': 64, 'rootComplex.completionInterval': interval });
+    r.endpoint.dma.submit('read', G4, size);
+    sim.run();
+    assertPathConserved(r);
+    return r.endpoint.dma.stats().lastDoneAt;
+  };
+  // One completion: its slot starts when it is ready.
+  assert.is(finish('30 ns', 64), finish('0 ns', 64));
+  // Four 64-byte completions 30 ns apart where the link alone spaces them about 10.7 ns: the last one about 3 × 19 ns later.
+  const later = (finish('30 ns', 256) - finish('0 ns', 256)) / 1000;
+  assert.ok(later > 50 && later <= 90, `four completions paced 30 ns apart finish ${later} ns later`);
+});
+
 test('configuration errors are refused up front', () => {
   const sim = new Simulation();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
