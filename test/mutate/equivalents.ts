@@ -27,6 +27,7 @@ export const EQUIVALENTS: readonly Equivalent[] = [
   { target: 'kernel', near: 'Math.max(4, initialCapacity', what: '4 → 5', why: CAPACITY },
   { target: 'kernel', near: 'initialCapacity | 0', what: '| → &', why: `${CAPACITY} (x & 0 is 0, so the smallest, 4)` },
   { target: 'kernel', near: 'initialCapacity | 0', what: '0 → 1', why: CAPACITY },
+  { target: 'kernel', near: 'this.obj[2 * k + 1] = undefined', what: '1 → 0', why: 'clears the freed slot\'s handler instead of its target: a free slot is written (pushStaged) before it is read, so only what the collector may free early differs, not what runs' },
   { target: 'kernel', near: 'if (this.nFree === 0)', what: '0 → 1', why: 'grows with one slot free; that slot, at the bottom of the free list, is never taken (the next growth comes first)' },
   { target: 'kernel', near: 'this.growTo(2 * this.free.length)', what: '2 → 3', why: 'the growth factor: a capacity only' },
   { target: 'kernel', near: 'const num = new Float64Array(2 * c)', what: '2 → 3', why: 'a longer column than the slots use' },
