@@ -287,10 +287,12 @@ class BandwidthCap {
   private readonly q = new TlpQueue(1);
   private freeAt = 0;
   private readonly psPerByte: number;
+  private readonly slotPs: number;
 
-  /** Caps at `gbytesPerSecond` of payload, or (`slotPs` > 0) paces TLPs one per `slotPs`, whatever their payload. */
-  constructor(private readonly sim: Simulation, private readonly rc: RootComplex, gbytesPerSecond: number, private readonly slotPs: number = 0) {
-    this.psPerByte = slotPs > 0 ? 0 : psPerByte(gbytesPerSecond);
+  /** Caps payload at `gbytesPerSecond`, or paces TLPs one per `slotPs`, whatever their payload. */
+  constructor(private readonly sim: Simulation, private readonly rc: RootComplex, rate: { gbytesPerSecond: number } | { slotPs: number }) {
+    this.slotPs = 'slotPs' in rate ? rate.slotPs : 0;
+    this.psPerByte = 'slotPs' in rate ? 0 : psPerByte(rate.gbytesPerSecond);
   }
 
   get size(): number {
@@ -380,11 +382,11 @@ export class RootComplex {
     this.idleWakePs = params.idleWake;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
-    this.completionPacer = params.completionInterval > 0 ? new BandwidthCap(sim, this, Infinity, params.completionInterval) : null;
+    this.completionPacer = params.completionInterval > 0 ? new BandwidthCap(sim, this, { slotPs: params.completionInterval }) : null;
     this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, coalesceBlock: params.completionCoalescingBlock, coalesceHold: params.completionCoalescingHold, ecrc: params.ecrc })
       .connect(new MemoryCompletionRouter(this, this.completionPacer));
-    this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, params.p2pReadBandwidth!) : null;
-    this.writeCap = params.p2pWrite === 'throttled' ? new BandwidthCap(sim, this, params.p2pWriteBandwidth!) : null;
+    this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, { gbytesPerSecond: params.p2pReadBandwidth! }) : null;
+    this.writeCap = params.p2pWrite === 'throttled' ? new BandwidthCap(sim, this, { gbytesPerSecond: params.p2pWriteBandwidth! }) : null;
     for (const x of params.p2pPairs) {
       const bad = [x.from, x.to].find((name) => !Number.isInteger(rootPortIndex(name)));
       if (bad !== undefined) throw new RangeError(`${name}: p2pPairs names "${bad}", which is not a root port name (rp<k>)`);
@@ -445,7 +447,7 @@ export class RootComplex {
         codes[k] = POLICY_CODE[eff];
         if (eff !== 'throttled') { capTable[k] = null; continue; }
         // Its own bandwidth: a cap of its own; else the shared cap, or (the shared policy not throttled) one at the shared bandwidth.
-        const cap = bandwidth !== undefined ? new BandwidthCap(this.sim, this, bandwidth) : sharedCap ?? new BandwidthCap(this.sim, this, sharedBandwidth!);
+        const cap = bandwidth !== undefined ? new BandwidthCap(this.sim, this, { gbytesPerSecond: bandwidth }) : sharedCap ?? new BandwidthCap(this.sim, this, { gbytesPerSecond: sharedBandwidth! });
         capTable[k] = cap;
         if (!caps.includes(cap)) caps.push(cap);
       }
