@@ -36,7 +36,12 @@ export class RandomStream {
     const t = 2091639 * this.s0 + this.c * 2.3283064365386963e-10; // 2^-32
     this.s0 = this.s1;
     this.s1 = this.s2;
-    const c = t | 0;
+    // The carry is floor(t), t in [0, 2091640): Math.floor, not `t | 0` (the
+    // same integer), keeps it a double. `| 0` made it an int32 that was
+    // converted back to a double twice per draw (for t - c, and the next
+    // step's c * 2^-32). PHOLD P=1 10.37 -> 10.85 and 10.55 -> 10.83 M ev/s
+    // (medians of 5 interleaved runs, other node processes stopped).
+    const c = Math.floor(t);
     this.c = c;
     return (this.s2 = t - c);
   }
