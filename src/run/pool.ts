@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { CLAIM_SLOTS, NEXT_TASK, READY_WORKERS, type PoolMessage, type PoolWorkerData } from './pool-worker.js';
 
 export interface PoolOptions<T extends { index: number }, R> {
   /** Worker threads to start (at most one per task). */
@@ -6,12 +7,13 @@ export interface PoolOptions<T extends { index: number }, R> {
   /**
    * Runs a task on the calling thread, which takes tasks while the workers
    * start (each loads the model library, about half a second): a sweep starts
-   * at once, and a short one may be over before they are ready. It yields to
-   * the workers' messages between tasks and stops once one is ready.
+   * at once, and a short one may be over before they are ready. It stops
+   * taking tasks once a worker is ready.
    */
   local?: (task: T) => Promise<R>;
-  /** The worker's module; it posts `{ready: true}` once, then, for each batch (an array of tasks) it receives, one `{index, ...result}` per task in order. */
+  /** The worker's module: it calls `serveTasks` (pool-worker.ts) once it is ready to run tasks. */
   worker: URL;
+  /** What the worker reads with `poolWorkerData()`. */
   workerData: unknown;
   tasks: readonly T[];
   /** Called on the main thread as each task finishes, in completion order. */
@@ -19,39 +21,35 @@ export interface PoolOptions<T extends { index: number }, R> {
 }
 
 /**
- * Runs tasks on a pool of worker threads, handing each idle worker a batch of
- * the next tasks: a remaining share of the queue (guided self-scheduling:
- * ceil(left / (BATCH_SHARES × jobs)), at most MAX_BATCH), so a sweep of short
- * runs is not paced by one message round trip per run, and the last batches
- * are single tasks, so long runs still end together. Completion order varies
- * with timing; callers must not let it reach an output (the sweep orders
- * results by run index).
+ * Runs tasks on a pool of worker threads. Tasks are claimed, not handed out:
+ * every thread (each worker, and the calling thread while no worker is ready)
+ * takes the next task from a counter in shared memory, one at a time, the
+ * moment it is free. No thread waits on another to be given work, so a
+ * worker that starts while the calling thread is busy with a long run starts
+ * at once, and the last runs end together. Workers post results in messages
+ * of several runs when runs are short (see pool-worker.ts), so a sweep of
+ * short runs is not paced by one message per run.
+ * Completion order varies with timing; callers must not let it reach an
+ * output (the sweep orders results by run index).
  * A worker that dies takes the pool down with it: the finished tasks have
  * been delivered, so a resumed sweep redoes only the rest.
  */
 export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): Promise<void> {
-  const byIndex = new Map(o.tasks.map((t) => [t.index, t]));
-  const queue = [...o.tasks];
+  const tasks = o.tasks;
+  const claims = new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   const workers: Worker[] = [];
-  let remaining = o.tasks.length;
-  const inBatch = new Map<Worker, number>();
+  let remaining = tasks.length;
   return new Promise<void>((resolve, reject) => {
     if (remaining === 0) { resolve(); return; }
     let failed = false;
-    const retired = new Set<Worker>();
+    let finished = false;
+    /** Workers that said they have claimed their last task (they exit by themselves). */
+    const done = new Set<Worker>();
     const fail = (e: Error) => {
-      if (failed) return;
+      if (failed || finished) return;
       failed = true;
       for (const w of workers) void w.terminate();
       reject(e);
-    };
-    /** Sends the worker its next batch, or retires it when there is nothing left to take. */
-    const feed = (w: Worker) => {
-      const size = Math.min(MAX_BATCH, Math.ceil(queue.length / (BATCH_SHARES * o.jobs)));
-      if (size > 0) {
-        inBatch.set(w, size);
-        w.postMessage(queue.splice(0, size));
-      } else { retired.add(w); void w.terminate(); }
     };
     /** Hands a finished task to the caller; true once every task is done. */
     const deliver = (task: T, result: R): boolean => {
@@ -62,53 +60,43 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
         return true;
       }
       if (--remaining > 0) return false;
-      for (const x of workers) { retired.add(x); void x.terminate(); }
+      finished = true;
+      for (const x of workers) void x.terminate();
       resolve();
       return true;
     };
-    const local = o.local;
-    /** The local thread runs tasks only until the first worker has started. */
-    let aWorkerIsReady = false;
-    const workerCount = Math.min(o.jobs, o.tasks.length);
+    const data: PoolWorkerData = { data: o.workerData, tasks, claims: claims.buffer as SharedArrayBuffer };
+    const workerCount = Math.min(o.jobs, tasks.length);
     for (let i = 0; i < workerCount; i++) {
-      const w = new Worker(o.worker, { workerData: o.workerData });
+      const w = new Worker(o.worker, { workerData: data });
       workers.push(w);
-      w.on('message', (msg: { ready?: boolean; index?: number } & R) => {
-        if (failed) return;
-        if (!msg.ready) {
-          if (deliver(byIndex.get(msg.index!)!, msg)) return;
-          const left = inBatch.get(w)! - 1;
-          inBatch.set(w, left);
-          if (left > 0) return;
-        } else {
-          aWorkerIsReady = true;
-        }
-        feed(w);
+      w.on('message', (msg: PoolMessage<R>) => {
+        if (failed || finished) return;
+        if (msg.done) { done.add(w); return; }
+        for (const r of msg.results) if (deliver(tasks[r.position], r.result)) return;
       });
       w.on('error', (e) => fail(e));
-      w.on('exit', (code) => { if (!retired.has(w) && !failed) fail(new Error(`a sweep worker exited (code ${code}) with ${remaining} runs left`)); });
+      w.on('exit', (code) => { if (!failed && !finished && !(code === 0 && done.has(w))) fail(new Error(`a sweep worker exited (code ${code}) with ${remaining} runs left`)); });
     }
+    const local = o.local;
     if (local) {
       void (async () => {
-        while (!failed && queue.length > 0 && !aWorkerIsReady) {
-          const task = queue.shift()!;
+        // Checked between tasks without waiting for a message: a worker counts itself in once it can run tasks.
+        while (!failed && !finished && Atomics.load(claims, READY_WORKERS) === 0) {
+          const position = Atomics.add(claims, NEXT_TASK, 1);
+          if (position >= tasks.length) return;
           let result: R;
           try {
-            result = await local(task);
+            result = await local(tasks[position]);
           } catch (e) {
             fail(e as Error);
             return;
           }
-          if (deliver(task, result)) return;
-          // Let the workers' results and requests for more in before the next task.
+          if (deliver(tasks[position], result)) return;
+          // Let the workers' messages (errors, results) in before the next task.
           await new Promise((r) => setImmediate(r));
         }
       })();
     }
   });
 }
-
-/** A batch is at most this share of the tasks left per worker (guided self-scheduling). */
-const BATCH_SHARES = 4;
-/** Runs per message at most: bounds the results a dying worker takes with it (a resumed sweep redoes them). */
-const MAX_BATCH = 16;

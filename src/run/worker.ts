@@ -1,18 +1,12 @@
 /**
- * A sweep worker thread: loads the model library once, then runs the batches
- * of runs the pool sends, one run at a time, and posts each summary.
+ * A sweep worker thread: loads the model library once, then runs the runs
+ * it claims (pool-worker.ts), one at a time.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelLibrary } from '../scenario/library.js';
 import type { PlannedRun } from './plan.js';
 import { runPlannedRun, type SweepSetup } from './planned-run.js';
+import { poolWorkerData, serveTasks } from './pool-worker.js';
 
-const setup = workerData as SweepSetup;
+const setup = poolWorkerData<SweepSetup>();
 const lib = await loadModelLibrary();
-const port = parentPort!;
-
-// A batch of runs, in order; one result message per run as it finishes.
-port.on('message', async (runs: PlannedRun[]) => {
-  for (const run of runs) port.postMessage({ index: run.index, ...await runPlannedRun(setup, lib, run) });
-});
-port.postMessage({ ready: true });
+await serveTasks((run: PlannedRun) => runPlannedRun(setup, lib, run));

@@ -1,0 +1,57 @@
+/**
+ * The worker's side of the pool (pool.ts): claim the next task from the
+ * shared counter, run it, post its result; until no task is left.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+
+/** Slots of the shared Int32Array: the next task's position in the list, and how many workers are running tasks. */
+export const NEXT_TASK = 0;
+export const READY_WORKERS = 1;
+export const CLAIM_SLOTS = 2;
+
+export interface PoolWorkerData {
+  /** The pool's caller's data for its workers. */
+  data: unknown;
+  tasks: readonly unknown[];
+  /** CLAIM_SLOTS Int32 slots, shared by every thread of the pool. */
+  claims: SharedArrayBuffer;
+}
+
+/** Results of finished tasks, by position in the task list; `done` once the worker has claimed past the end. */
+export type PoolMessage<R> = { done?: false; results: { position: number; result: R }[] } | { done: true };
+
+/**
+ * Results wait until this long after the last message was posted (or the
+ * tasks run out), so short runs go several to a message: the main thread's
+ * wake-ups, not the runs, would otherwise pace a sweep of millisecond runs,
+ * and it shares the cores with the workers. A run this long or longer is
+ * posted alone as it finishes; a worker that dies loses at most this much.
+ */
+const POST_EVERY_MS = 20;
+
+/** The pool caller's `workerData`. */
+export function poolWorkerData<D>(): D {
+  return (workerData as PoolWorkerData).data as D;
+}
+
+/** Runs tasks until none is left; call once, when the worker is ready (setup loaded). */
+export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<void> {
+  const { tasks, claims: buffer } = workerData as PoolWorkerData;
+  const claims = new Int32Array(buffer);
+  const port = parentPort!;
+  Atomics.add(claims, READY_WORKERS, 1);
+  let pending: { position: number; result: R }[] = [];
+  let posted = performance.now();
+  for (let position = Atomics.add(claims, NEXT_TASK, 1); position < tasks.length; position = Atomics.add(claims, NEXT_TASK, 1)) {
+    pending.push({ position, result: await run(tasks[position] as T) });
+    const now = performance.now();
+    if (now - posted >= POST_EVERY_MS) {
+      port.postMessage({ results: pending } satisfies PoolMessage<R>);
+      pending = [];
+      posted = now;
+    }
+  }
+  if (pending.length > 0) port.postMessage({ results: pending } satisfies PoolMessage<R>);
+  port.postMessage({ done: true } satisfies PoolMessage<R>);
+}

@@ -1,0 +1,53 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runPool } from '../../src/run/pool.js';
+
+const worker = new URL('./pool-fixture-worker.js', import.meta.url);
+const tasks = (n: number) => Array.from({ length: n }, (_, index) => ({ index }));
+type Result = { square: number; by: string };
+
+async function run(n: number, jobs: number, o: { local?: boolean; throwAt?: number; exitAt?: number } = {}): Promise<Map<number, Result[]>> {
+  const seen = new Map<number, Result[]>();
+  await runPool<{ index: number }, Result>({
+    jobs, worker, workerData: { throwAt: o.throwAt ?? -1, exitAt: o.exitAt ?? -1 }, tasks: tasks(n),
+    local: o.local ? async (t) => ({ square: t.index * t.index, by: 'local' }) : undefined,
+    onResult: (t, r) => seen.set(t.index, [...(seen.get(t.index) ?? []), r]),
+  });
+  return seen;
+}
+
+for (const [jobs, local] of [[1, false], [3, false], [2, true]] as const) {
+  test(`every task runs once and its result reaches its own task (${jobs} workers${local ? ' and the calling thread' : ''})`, async () => {
+    const seen = await run(500, jobs, { local });
+    assert.is(seen.size, 500);
+    for (const [index, results] of seen) {
+      assert.is(results.length, 1, `task ${index} delivered ${results.length} times`);
+      assert.is(results[0].square, index * index);
+    }
+    if (!local) assert.ok([...seen.values()].every(([r]) => r.by === 'worker'));
+  });
+}
+
+test('no tasks: the pool resolves without starting a worker', async () => {
+  assert.is((await run(0, 2)).size, 0);
+});
+
+test('a task that throws in a worker rejects the pool with its error', async () => {
+  try {
+    await run(50, 2, { throwAt: 17 });
+    assert.unreachable('the pool resolved');
+  } catch (e) {
+    assert.match((e as Error).message, 'task 17 failed');
+  }
+});
+
+test('a worker that exits with tasks left rejects the pool', async () => {
+  try {
+    await run(50, 2, { exitAt: 30 });
+    assert.unreachable('the pool resolved');
+  } catch (e) {
+    assert.match((e as Error).message, /a sweep worker exited \(code 3\) with \d+ runs left/);
+  }
+});
+
+test.run();
