@@ -50,6 +50,13 @@
  *    a completer's completions) is started as soon as that is known, with
  *    the times it would have had, instead of from a wake-up at its start.
  *    stats() leaves out what starts after now, so every reading is the same.
+ *  - Dated hand-overs (fabric.ts DatedReceiver, startAt): a sender that knows
+ *    now when it will hand a TLP over (a switch, at the end of its internal
+ *    latency) asks; if the TLP is certain to start then or once the wire
+ *    frees, it is started now with those times (ahead log as above) and
+ *    the sender times its own release from the answer. The other way, a
+ *    far end may release a TLP dated (releaseAt): the credits come back at
+ *    that time plus the return delay.
  *
  * What it leaves out: transmission errors, Nak and replay (the replay buffer
  * and its Ack timeouts), the Ack/UpdateFC traffic of the reverse direction as
@@ -69,9 +76,9 @@
  * one in the in-flight queue, one delivery event (neither for an early
  * receiver, unless this direction is traced), and one wake event when
  * TLPs are queued behind a busy wire (none for one started ahead, which
- * takes a slot in the ahead log instead; not on a traced direction, whose
- * rows keep event order). No closures: events are static handlers with the
- * direction as target.
+ * takes a slot in the ahead log instead, as does one started dated; not on
+ * a traced direction, whose rows keep event order). No closures: events are
+ * static handlers with the direction as target.
  */
 import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';

@@ -76,7 +76,13 @@
  * the link), and one event (the end of the internal latency). A two-port
  * switch is handed each TLP when it starts on the ingress link, with its
  * arrival time (arriveAhead, fabric.ts EarlyReceiver), so that link needs no
- * arrival event. No closures are made per TLP: the event handler is static,
+ * arrival event; and, when what happens at the end of the internal latency
+ * is certain already (nothing ahead of the TLP, its egress link able to
+ * start it then or soon after: startDated), it hands the TLP to the egress
+ * link at once, dated, instead of from that event, and keeps a slot in the
+ * egress's ahead log until the start (stats() and the ingress credits follow
+ * the start, not the hand-over; not when traced, whose rows keep event
+ * order). No closures are made per TLP: the event handler is static,
  * with the switch as target and the ingress port as argument.
  */
 import { z } from 'zod';
