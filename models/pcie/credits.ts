@@ -140,7 +140,13 @@ export class FlowControlCredits {
     this.held[cls]++;
   }
 
-  /** The receiver freed a TLP's buffer at `now`: its credits are usable again at now + returnDelayPs. */
+  /**
+   * The receiver frees a TLP's buffer at `now` (the present, or a later time
+   * it already knows: link.ts releaseAt): its credits are usable again at
+   * now + returnDelayPs. Returns are kept in time order: one due before the
+   * newest pending return (a release told ahead of its time, then one told at
+   * its time) goes in its place.
+   */
   free(now: number, cls: number, data: number): void {
     if (--this.held[cls] < 0) {
       this.held[cls] = 0;
@@ -159,12 +165,31 @@ export class FlowControlCredits {
       }
     }
     if (this.retSize === this.retAt.length) this.grow();
-    const i = (this.retHead + this.retSize) & (this.retAt.length - 1);
+    let i = (this.retHead + this.retSize) & (this.retAt.length - 1);
+    if (this.retSize > 0 && this.retAt[(i - 1) & (this.retAt.length - 1)] > at) i = this.makeRoom(at);
     this.retAt[i] = at;
     this.retClass[i] = cls;
     this.retHdr[i] = 1;
     this.retData[i] = data;
     this.retSize++;
+  }
+
+  /**
+   * Moves the pending returns due after `at` up one place and returns the
+   * freed index, for a return due before the newest (rare: after a dated
+   * release). Kept out of free() so that stays small enough to inline.
+   */
+  private makeRoom(at: number): number {
+    const mask = this.retAt.length - 1;
+    let i = (this.retHead + this.retSize) & mask;
+    for (let k = this.retSize; k > 0; k--) {
+      const j = (i - 1) & mask;
+      if (!(this.retAt[j] > at)) break;
+      this.retAt[i] = this.retAt[j]; this.retClass[i] = this.retClass[j];
+      this.retHdr[i] = this.retHdr[j]; this.retData[i] = this.retData[j];
+      i = j;
+    }
+    return i;
   }
 
   /** Applies every pending return due at or before `now`. */

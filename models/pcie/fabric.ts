@@ -123,6 +123,40 @@ export interface TlpReceiver {
  */
 export interface EarlyReceiver extends TlpReceiver {
   receiveAhead(tlp: Tlp, from: TlpSender, at: number): boolean;
+  /**
+   * True if it may also be handed a TLP before the TLP starts on the link
+   * (a dated start, DatedReceiver): what it does with a TLP does not depend
+   * on when it is handed over. False or absent: the link hands it over no
+   * earlier than the start (a root complex that judges its package idle at
+   * the hand-over).
+   */
+  readonly takesBeforeStart?: boolean;
+}
+
+/**
+ * A receiver that can be told now of a TLP its sender will hand it at a later
+ * time `at`, when it is already certain what it would then do with it (a link
+ * direction: start it on the wire, nothing else being able to go first). A
+ * sender that knows now when it would hand a TLP over (a switch, once the
+ * TLP's internal latency is timed) calls `startAt(tlp, at, latest)` instead of
+ * scheduling an event at `at`. The answer is the time the TLP starts (>= at),
+ * every effect of the start taken care of as receive() at `at` would have,
+ * with nothing seen before its time (link.ts LinkDirection.startAt); or -1:
+ * not certain, hand it over with receive() at `at` as usual. The receiver
+ * does not call the sender's release(): the sender times it from the answer.
+ */
+export interface DatedReceiver extends TlpReceiver {
+  /** `latest`: the latest start the sender can take this way (-1 past it). */
+  startAt(tlp: Tlp, at: number, latest: number): number;
+}
+
+/**
+ * A sender that can be told now that its receiver frees `tlp`'s buffer at a
+ * later time `at` (a dated release: a link direction returns the credits at
+ * at + its return delay). Called instead of release(), never as well.
+ */
+export interface DatedSender extends TlpSender {
+  releaseAt(tlp: Tlp, at: number): void;
 }
 
 /** The sending side of a hop, as the receiver sees it. */

@@ -50,6 +50,13 @@
  *    a completer's completions) is started as soon as that is known, with
  *    the times it would have had, instead of from a wake-up at its start.
  *    stats() leaves out what starts after now, so every reading is the same.
+ *  - Dated hand-overs (fabric.ts DatedReceiver, startAt): a sender that knows
+ *    now when it will hand a TLP over (a switch, at the end of its internal
+ *    latency) asks; if the TLP is certain to start then or once the wire
+ *    frees, it is started now with those times (ahead log as above) and
+ *    the sender times its own release from the answer. The other way, a
+ *    far end may release a TLP dated (releaseAt): the credits come back at
+ *    that time plus the return delay.
  *
  * What it leaves out: transmission errors, Nak and replay (the replay buffer
  * and its Ack timeouts), the Ack/UpdateFC traffic of the reverse direction as
@@ -69,9 +76,9 @@
  * one in the in-flight queue, one delivery event (neither for an early
  * receiver, unless this direction is traced), and one wake event when
  * TLPs are queued behind a busy wire (none for one started ahead, which
- * takes a slot in the ahead log instead; not on a traced direction, whose
- * rows keep event order). No closures: events are static handlers with the
- * direction as target.
+ * takes a slot in the ahead log instead, as does one started dated; not on
+ * a traced direction, whose rows keep event order). No closures: events are
+ * static handlers with the direction as target.
  */
 import type { Simulation } from '../../src/sim/simulation.js';
 import type { Time } from '../../src/sim/time.js';
@@ -81,7 +88,7 @@ import {
   CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, type CreditAdvertisement,
 } from './credits.js';
 import type { DllpPolicy } from './dma-throughput.js';
-import { type EarlyReceiver, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { type DatedReceiver, type DatedSender, type EarlyReceiver, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import {
   DLLP_BYTES, FLIT_BYTES, FLIT_TLP_BYTES, assertGen, assertWidth, byteTimePs, dllpSchedule, isFlitMode, serializationPs, skpSchedule, tlpWireBytes,
   type LinkWidth, type PcieGen,
@@ -206,11 +213,12 @@ const MAX_TICK_SEARCH = 2 ** 20;
 const SEQ = 0, TIME = 1, ANY_TIME = 2, TX_COLUMNS = 3;
 const FLIGHT_TIME = 0, FLIGHT_COLUMNS = 1;
 /**
- * Columns of the ahead log (TLPs started ahead, startAhead): the start, the
- * TLP's wire units, the SKPs and DLLPs its send charged, the exact wire-free
- * time before it, and 1 if the far end took it ahead of its arrival.
+ * Columns of the ahead log (TLPs started ahead, startAhead and startAt): the
+ * start, the TLP's wire units, the SKPs and DLLPs its send charged, the exact
+ * wire-free time before it, 1 if the far end took it ahead of its arrival,
+ * and when its sender hands it over (queued from then until its start).
  */
-const A_START = 0, A_UNITS = 1, A_SKP = 2, A_DLLP = 3, A_FREE_BEFORE = 4, A_HANDED = 5, AHEAD_COLUMNS = 6;
+const A_START = 0, A_UNITS = 1, A_SKP = 2, A_DLLP = 3, A_FREE_BEFORE = 4, A_HANDED = 5, A_QUEUED = 6, AHEAD_COLUMNS = 7;
 
 /** A periodic link-layer cost due at origin + k × period (k = 1, 2, ...); period Infinity = never. */
 class OverheadGrid {
@@ -242,7 +250,7 @@ class OverheadGrid {
 
 // ---------------------------------------------------------------- one direction
 
-export class LinkDirection implements TlpReceiver, TlpSender {
+export class LinkDirection implements DatedReceiver, DatedSender {
   readonly name: string;
   readonly gen: PcieGen;
   readonly width: LinkWidth;
@@ -396,8 +404,45 @@ export class LinkDirection implements TlpReceiver, TlpSender {
 
   /** The far end has freed `tlp`'s buffer: its credits come back after creditReturnDelayPs. */
   release(tlp: Tlp): void {
-    this.credits.free(this.sim.now, tlp.cls, tlp.dataCredits);
+    this.releaseAt(tlp, this.sim.now);
+  }
+
+  /**
+   * The far end frees `tlp`'s buffer at `at` (now or later: fabric.ts
+   * DatedSender): its credits come back at at + creditReturnDelayPs. The
+   * return is pending from now, so a transmitter that stalls before it
+   * wakes for it, as it would if release() came at `at`.
+   */
+  releaseAt(tlp: Tlp, at: Time): void {
+    this.credits.free(at, tlp.cls, tlp.dataCredits);
     if (this.stallSince >= 0) this.wakeAt(this.credits.nextReturnAt());
+  }
+
+  /**
+   * A dated hand-over (fabric.ts DatedReceiver): the sender will hand over
+   * `tlp` at `at`, and nothing else before it (the sender says so by
+   * asking). Started now, with the times it would have had, when that is
+   * certain: nothing is queued and its credits are there now, so at `at`
+   * too (credits only grow until then: this direction is their only taker),
+   * and at `at` it is the oldest TLP here, so it goes at `at` or, the wire
+   * busy then, as soon as the wire frees. Only if that is no later than
+   * `latest`: the sender answers for what it would hand over meanwhile (a
+   * switch keeps a class's next TLP back while one waits here, switch.ts).
+   * As with startAhead, stats() leaves it out until its start (and out of
+   * `queued` until `at`). Returns the start, or -1 (not certain, too late,
+   * a traced direction, whose rows keep event order, or a far end that
+   * must not be handed it before its start): the sender then hands it over
+   * at `at` with receive(). The sender's release is its own to time.
+   */
+  startAt(tlp: Tlp, at: Time, latest: Time): number {
+    const start = at > this.wireFreeTick ? at : this.wireFreeTick;
+    if (this.queued !== 0 || start > latest || this.trace !== null || (this.early !== null && this.early.takesBeforeStart !== true)) return -1;
+    const cls = tlp.cls;
+    this.credits.settle(this.sim.now);
+    if (!this.credits.fits(cls, tlp.dataCredits)) return -1;
+    this.seq++;
+    this.sendAhead(tlp, NO_RELEASE, cls, start, at);
+    return start;
   }
 
   /** Payload bytes per second in each window of the run so far: [window start ps, B/s]; empty unless throughputSeries was set. */
@@ -411,9 +456,10 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     this.trimAhead(now);
     const log = this.aheadLog;
     let tlpsSent = this.tlpsSent, delivered = this.tlpsDelivered, payload = this.payloadBytesSent, bytes = this.tlpBytesSent;
-    let units = this.tlpUnitsSent, skp = this.skp.charged, dllp = this.ack.charged + this.fc.charged, handed = 0;
+    let units = this.tlpUnitsSent, skp = this.skp.charged, dllp = this.ack.charged + this.fc.charged, handed = 0, queuedAhead = 0;
     for (let k = 0; k < log.size; k++) {
       const tlp = log.tlpAt(k);
+      if (log.at(k, A_QUEUED) <= now) queuedAhead++;
       tlpsSent--;
       payload -= tlp.payloadBytes;
       bytes -= tlp.bytes;
@@ -438,7 +484,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
       tlpPs, dllpPs, skpPs, busyPs,
       utilization: elapsed > 0 ? busyPs / elapsed : 0,
       creditStallPs: this.creditStallPs + (this.stallSince >= 0 ? now - this.stallSince : 0),
-      queued: this.queued + log.size,
+      queued: this.queued + queuedAhead,
       inFlight: this.inFlight.size - (log.size - handed),
     };
   }
@@ -514,14 +560,19 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     q.shift();
     this.queued--;
     this.anyTimeQueued--;
-    const start = this.wireFreeTick, freeBefore = this.wireFreeExact;
-    const units = this.tlpUnitsSent, skp = this.skp.charged, dllp = this.ack.charged + this.fc.charged, delivered = this.tlpsDelivered;
     // The sender's release comes last in send() and only counts (releasesAnyTime): nothing re-enters before the log entry.
+    this.sendAhead(tlp, from, cls, this.wireFreeTick, queuedAt);
+    return true;
+  }
+
+  /** send() for a TLP that starts at `start`, after now (startAhead, startAt), with its entry in the ahead log: what stats() leaves out until the start. */
+  private sendAhead(tlp: Tlp, from: TlpSender, cls: number, start: Time, queuedAt: Time): void {
+    const freeBefore = this.wireFreeExact;
+    const units = this.tlpUnitsSent, skp = this.skp.charged, dllp = this.ack.charged + this.fc.charged, delivered = this.tlpsDelivered;
     this.send(tlp, from, cls, start, queuedAt);
     this.startedAhead++;
-    // The ahead log: what stats() leaves out until the start.
     const log = this.aheadLog;
-    this.trimAhead(now);
+    this.trimAhead(this.sim.now);
     const slot = log.push(tlp, NO_RELEASE);
     log.set(slot, A_START, start);
     log.set(slot, A_UNITS, this.tlpUnitsSent - units);
@@ -529,7 +580,7 @@ export class LinkDirection implements TlpReceiver, TlpSender {
     log.set(slot, A_DLLP, this.ack.charged + this.fc.charged - dllp);
     log.set(slot, A_FREE_BEFORE, freeBefore);
     log.set(slot, A_HANDED, this.tlpsDelivered - delivered);
-    return true;
+    log.set(slot, A_QUEUED, queuedAt);
   }
 
   /**

@@ -245,6 +245,16 @@ export class RootPort implements EarlyReceiver, TlpSender {
     return true;
   }
 
+  /**
+   * With idleWake, whether the package is idle is judged as a TLP is handed
+   * over, so it must not be handed over before its start on the link (a dated
+   * start, link.ts startAt); without, traversal is timed from the arrival
+   * alone (fabric.ts EarlyReceiver.takesBeforeStart).
+   */
+  get takesBeforeStart(): boolean {
+    return this.rc.judgesIdle === false;
+  }
+
   private from(sender: TlpSender): void {
     if (this.upstream !== sender) {
       if (this.upstream !== null) throw new Error(`model bug: root port ${this.index} received from two different senders; a root port has one link`);
@@ -459,6 +469,11 @@ export class RootComplex {
   portForRequester(requester: number): RootPort | null {
     const i = requester >= 0 && requester < REQUESTER_ID_COUNT ? this.portByRequester[requester]! : NO_PORT;
     return i === NO_PORT ? null : this.ports[i]!;
+  }
+
+  /** True with idleWake: whether the package is idle is judged as a TLP comes in (RootPort.takesBeforeStart). */
+  get judgesIdle(): boolean {
+    return this.idleWakePs > 0;
   }
 
   /** True while the root complex has at most one root port (RootPort.receiveAhead). */

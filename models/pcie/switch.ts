@@ -76,7 +76,13 @@
  * the link), and one event (the end of the internal latency). A two-port
  * switch is handed each TLP when it starts on the ingress link, with its
  * arrival time (arriveAhead, fabric.ts EarlyReceiver), so that link needs no
- * arrival event. No closures are made per TLP: the event handler is static,
+ * arrival event; and, when what happens at the end of the internal latency
+ * is certain already (nothing ahead of the TLP, its egress link able to
+ * start it then or soon after: startDated), it hands the TLP to the egress
+ * link at once, dated, instead of from that event, and keeps a slot in the
+ * egress's ahead log until the start (stats() and the ingress credits follow
+ * the start, not the hand-over; not when traced, whose rows keep event
+ * order). No closures are made per TLP: the event handler is static,
  * with the switch as target and the ingress port as argument.
  */
 import { z } from 'zod';
@@ -87,7 +93,9 @@ import type { Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { TraceChannel, Tracer } from '../../src/trace/channel.js';
 import { CREDIT_CLASS_COUNT, CREDIT_CLASSES, type CreditAdvertisement, type CreditCount } from './credits.js';
-import { DATA_CREDIT_BYTES, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import {
+  DATA_CREDIT_BYTES, type DatedReceiver, type DatedSender, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender,
+} from './fabric.js';
 import type { Link, LinkDirection, LinkEnd } from './link.js';
 import { assertGen, assertWidth, tlpWireTimePs, type LinkWidth, type PcieGen } from './link-timing.js';
 import { passesOlderHeads } from './ordering.js';
@@ -210,6 +218,12 @@ const OUT_PORT = 2, PIPELINE_COLUMNS = 3;
 /** egressFor's answers for a TLP the switch discards. */
 const MALFORMED = -2, UNCLAIMED = -1;
 const READY = 2, QUEUE_COLUMNS = 3;
+/**
+ * Columns of an egress port's ahead log (TLPs whose start on the egress link
+ * is dated, startDated): the start, the end of the internal latency, the
+ * arrival, the ingress port.
+ */
+const A_START = 0, A_READY = 1, A_ARRIVED = 2, A_INGRESS = 3, AHEAD_COLUMNS = 4;
 /** Initial ring capacity of each queue: there are ports² × 3 egress queues, most of them short. */
 const QUEUE_CAPACITY = 4;
 
@@ -225,6 +239,9 @@ class Ingress {
   /** One-entry cache of the ingress wire time: a stream of equal-sized TLPs skips the computation. */
   private lastBytes = -1;
   private lastWirePs = 0;
+  /** One-entry cache of datedSender(). */
+  private lastFrom: TlpSender | null = null;
+  private lastDated: DatedSender | null = null;
   readonly heldHeaders = new Float64Array(CREDIT_CLASS_COUNT);
   readonly heldData = new Float64Array(CREDIT_CLASS_COUNT);
   readonly maxHeaders = new Float64Array(CREDIT_CLASS_COUNT);
@@ -244,11 +261,24 @@ class Ingress {
     }
     return this.lastWirePs;
   }
+
+  /** `from` as a DatedSender, or null if it takes no dated releases (through a one-entry cache: the ingress link is the one sender). */
+  datedSender(from: TlpSender): DatedSender | null {
+    if (from !== this.lastFrom) {
+      this.lastFrom = from;
+      this.lastDated = typeof (from as Partial<DatedSender>).releaseAt === 'function' ? from as DatedSender : null;
+    }
+    return this.lastDated;
+  }
 }
 
 /** The egress side of one port. */
 class Egress {
   link: TlpReceiver | null = null;
+  /** The link again, if it takes dated hand-overs (fabric.ts DatedReceiver); else null. */
+  dated: DatedReceiver | null = null;
+  /** TLPs whose start on the link is dated (startDated), in start order, until their start: what started() does for them waits for it (leaveAhead). */
+  readonly ahead = new TlpQueue(AHEAD_COLUMNS, QUEUE_CAPACITY);
   /** What the egress link releases (made once, in the switch's constructor). */
   sender!: TlpSender;
   /** queues[ingress × 3 + class]: TLPs ready to leave, per ingress port and credit class. */
@@ -299,6 +329,8 @@ export class PcieSwitch {
   readonly routes: RoutingTable;
 
   private readonly cutThrough: boolean;
+  /** Hand-overs to the egress link may be dated (startDated): two ports, untraced. */
+  private readonly dates: boolean;
   private readonly ingressPorts: Ingress[] = [];
   private readonly egressPorts: Egress[] = [];
   /** Age stamp of the next TLP in: orders the heads of one ingress-egress pair's class queues. */
@@ -362,7 +394,8 @@ export class PcieSwitch {
       // ingress ports meet at one egress, and which the arbiter sees first when
       // their internal latencies end together is the order of their arrivals;
       // an event scheduled ahead, at the start on the link, would not keep it.
-      const early: EarlyReceiver = { receive, receiveAhead: (tlp: Tlp, from: TlpSender, at: number) => this.arriveAhead(ing, tlp, from, at) };
+      // What admit() does with a TLP is decided by its arrival time and by what is certain already (startDated): it may be handed over before its start.
+      const early: EarlyReceiver = { receive, receiveAhead: (tlp: Tlp, from: TlpSender, at: number) => this.arriveAhead(ing, tlp, from, at), takesBeforeStart: true };
       ing.receiver = n === 2 ? early : { receive };
       this.ingressPorts.push(ing);
       const eg = new Egress(p, n);
@@ -374,6 +407,8 @@ export class PcieSwitch {
 
     const tracer = options.tracer;
     this.trace = tracer?.channel(this.name, 'forward', { hot: true }) ?? null;
+    // A traced switch records each TLP's row at its start, in event order with every other row.
+    this.dates = n === 2 && this.trace === null;
     this.labels = this.trace === null || tracer === undefined ? null : {
       MRd: tracer.label('MRd'), MWr: tracer.label('MWr'), Cpl: tracer.label('Cpl'),
       CplD: tracer.label('CplD'), Msg: tracer.label('Msg'), MsgD: tracer.label('MsgD'),
@@ -418,6 +453,7 @@ export class PcieSwitch {
       assertWidth(ingressTiming.width);
     }
     this.egressPorts[port]!.link = egress;
+    this.egressPorts[port]!.dated = 'startAt' in egress ? egress as DatedReceiver : null;
     this.ingressPorts[port]!.timing = ingressTiming;
   }
 
@@ -427,6 +463,20 @@ export class PcieSwitch {
     const n = this.portCount, now = this.sim.now;
     const ports: SwitchPortStats[] = [];
     let clamped = this.cutThroughClamped;
+    // Dated starts after now (startDated): not out yet; not in yet either if they arrive after now; waiting for the egress once ready.
+    const notIn = new Float64Array(n), notInBytes = new Float64Array(n), waiting = new Float64Array(n);
+    for (let e = 0; e < n; e++) {
+      const eg = this.egressPorts[e]!, log = eg.ahead;
+      this.leaveAhead(eg, now);
+      for (let k = 0; k < log.size; k++) {
+        const i = log.at(k, A_INGRESS), tlp = log.tlpAt(k);
+        if (log.at(k, A_READY) <= now) waiting[e]++;
+        if (log.at(k, A_ARRIVED) <= now) continue;
+        notIn[i]++;
+        notInBytes[i] += tlp.payloadBytes;
+        if (this.cutThrough && this.ingressPorts[i]!.wirePs(tlp.bytes) > this.latencyPs) clamped--;
+      }
+    }
     for (let p = 0; p < n; p++) {
       const ing = this.ingressPorts[p]!, eg = this.egressPorts[p]!;
       // TLPs taken ahead of their arrival (arriveAhead) are not in yet: the
@@ -441,10 +491,10 @@ export class PcieSwitch {
         if (this.cutThrough && ing.wirePs(tlp.bytes) > this.latencyPs) clamped--;
       }
       ports.push({
-        tlpsIn: ing.tlpsIn - early, payloadBytesIn: ing.payloadBytesIn - earlyBytes,
+        tlpsIn: ing.tlpsIn - early - notIn[p]!, payloadBytesIn: ing.payloadBytesIn - earlyBytes - notInBytes[p]!,
         tlpsOut: eg.tlpsOut, payloadBytesOut: eg.payloadBytesOut, tlpBytesOut: eg.tlpBytesOut,
-        held: ing.held - early, maxHeldHeaders: Array.from(ing.maxHeaders), maxHeldData: Array.from(ing.maxData),
-        queuedOut: eg.queued + eg.handed,
+        held: ing.held - early - notIn[p]!, maxHeldHeaders: Array.from(ing.maxHeaders), maxHeldData: Array.from(ing.maxData),
+        queuedOut: eg.queued + eg.handed + waiting[p]!,
       });
     }
     const matrix = (a: Float64Array) => Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, i * n + n)));
@@ -466,6 +516,7 @@ export class PcieSwitch {
    * the next hop's credits). Of egress port `port`, or of all ports merged.
    */
   queueingDelayPs(port?: number): Histogram {
+    for (const eg of this.egressPorts) this.leaveAhead(eg, this.sim.now);
     if (port !== undefined) return this.egressPorts[this.checkPort(port)]!.queueingDelay;
     const all = new Histogram();
     for (const eg of this.egressPorts) all.merge(eg.queueingDelay);
@@ -538,15 +589,19 @@ export class PcieSwitch {
     ing.payloadBytesIn += tlp.payloadBytes;
     if (this.redirectedNow) this.redirected++;
     const cls = tlp.cls, credits = tlp.dataCredits;
+    // TLPs with a dated start by now have left (and freed their share of what is held) before this one comes in.
+    // (With two ports, what comes in at one port all leaves through the other: `out`.)
+    if (this.dates) this.leaveAhead(this.egressPorts[out]!, this.sim.now);
     ing.held++;
     if (++ing.heldHeaders[cls]! > ing.maxHeaders[cls]!) ing.maxHeaders[cls] = ing.heldHeaders[cls]!;
     if ((ing.heldData[cls]! += credits) > ing.maxData[cls]!) ing.maxData[cls] = ing.heldData[cls]!;
 
-    let ready: number;
+    let ready: number, clamped = false;
     if (this.cutThrough) {
       ready = at - ing.wirePs(tlp.bytes) + this.latencyPs;
       if (ready < at) {
         ready = at;
+        clamped = true;
         this.cutThroughClamped++;
       }
     } else {
@@ -554,11 +609,81 @@ export class PcieSwitch {
     }
     if (ready < ing.lastReady) ready = ing.lastReady;
     ing.lastReady = ready;
+    if (this.dates && ing.pipeline.size === 0 && this.startDated(ing, tlp, from, out, at, ready, this.cutThrough && !clamped ? ing.wirePs(tlp.bytes) : 0)) return;
     const p = ing.pipeline, slot = p.push(tlp, from);
     p.set(slot, SEQ, this.seq++);
     p.set(slot, ARRIVED, at);
     p.set(slot, OUT_PORT, out);
     this.sim.schedule(ready - this.sim.now, PcieSwitch.onReady, this, ing.index);
+  }
+
+  /**
+   * Hands `tlp` to the egress link now, dated `ready` (fabric.ts
+   * DatedReceiver), instead of from an event at `ready`: when what onReady()
+   * would do then is certain now. No TLP from this ingress is ahead of it
+   * (its pipeline is empty), the egress has nothing queued and its class's
+   * slot is free, and with two ports no other ingress feeds this egress; so
+   * at `ready` it would go straight to the link (onReady's first case), and
+   * the link answers when it would start. Until then the TLP would hold its
+   * class's slot, and a next TLP of that class ready before the start would
+   * wait for it in the egress queue, and one of another class would be
+   * handed over before it: so the start may be no later than the next TLP
+   * from this ingress can be ready: at least `gapPs` after this one, less
+   * one ps of the ingress link's rounding (cut-through: the next one's first
+   * byte comes in after this one's last, `gapPs` = this one's ingress wire
+   * time; else 0, and the start must be `ready`); one ps more is kept as a
+   * margin. What started() does at the start
+   * waits in the egress's ahead log (leaveAhead), but the ingress link's
+   * credits, whose return it times from the start (a dated release). False:
+   * the link is not certain (or the ingress link takes no dated release),
+   * and the TLP goes through the pipeline as usual.
+   *
+   * Saves the event at the end of the internal latency, and, as the egress
+   * slot stays free, the egress link's wake-up for a TLP queued behind a
+   * busy wire.
+   */
+  private startDated(ing: Ingress, tlp: Tlp, from: TlpSender, out: number, at: number, ready: number, gapPs: number): boolean {
+    const eg = this.egressPorts[out]!;
+    if (eg.dated === null || eg.queued !== 0 || eg.slotTlp[tlp.cls] !== null) return false;
+    const sender = ing.datedSender(from);
+    if (sender === null) return false;
+    const start = eg.dated.startAt(tlp, ready, ready + Math.max(0, Math.floor(gapPs) - 2));
+    if (start < 0) return false;
+    this.seq++;
+    eg.rr = ing.index + 1 === this.portCount ? 0 : ing.index + 1;
+    const log = eg.ahead, slot = log.push(tlp, from);
+    log.set(slot, A_START, start);
+    log.set(slot, A_READY, ready);
+    log.set(slot, A_ARRIVED, at);
+    log.set(slot, A_INGRESS, ing.index);
+    sender.releaseAt(tlp, start);
+    return true;
+  }
+
+  /** What started() does, for the TLPs in `eg`'s ahead log that have started by `now` (startDated). */
+  private leaveAhead(eg: Egress, now: number): void {
+    const log = eg.ahead;
+    while (log.size > 0 && log.head(A_START) <= now) {
+      const tlp = log.headTlp(), start = log.head(A_START);
+      this.leave(eg, log.head(A_INGRESS), tlp, start - log.head(A_READY));
+      log.shift();
+    }
+  }
+
+  /** Counts `tlp` (from ingress i) out of egress `eg` after `delayPs` of queueing, and frees what it held at its ingress. */
+  private leave(eg: Egress, i: number, tlp: Tlp, delayPs: number): void {
+    const cls = tlp.cls;
+    eg.queueingDelay.add(delayPs);
+    eg.tlpsOut++;
+    eg.payloadBytesOut += tlp.payloadBytes;
+    eg.tlpBytesOut += tlp.bytes;
+    const pair = i * this.portCount + eg.index;
+    this.pairTlps[pair]!++;
+    this.pairBytes[pair]! += tlp.payloadBytes;
+    const ing = this.ingressPorts[i]!;
+    ing.held--;
+    ing.heldHeaders[cls]!--;
+    ing.heldData[cls]! -= tlp.dataCredits;
   }
 
   /**
@@ -666,28 +791,17 @@ export class PcieSwitch {
     if (eg.slotTlp[cls] !== tlp) {
       throw new Error(`model bug: port ${eg.index} of switch ${this.name} was released a ${tlp.type} it did not hand to its link, or twice`);
     }
-    const from = eg.slotFrom[cls]!, i = eg.slotIngress[cls]!, credits = tlp.dataCredits;
+    const from = eg.slotFrom[cls]!, i = eg.slotIngress[cls]!;
     const now = this.sim.now;
     eg.slotTlp[cls] = null;
     eg.slotFrom[cls] = null;
     eg.handed--;
 
-    eg.queueingDelay.add(now - eg.slotReady[cls]!);
-    eg.tlpsOut++;
-    eg.payloadBytesOut += tlp.payloadBytes;
-    eg.tlpBytesOut += tlp.bytes;
-    const pair = i * this.portCount + eg.index;
-    this.pairTlps[pair]!++;
-    this.pairBytes[pair]! += tlp.payloadBytes;
+    this.leave(eg, i, tlp, now - eg.slotReady[cls]!);
     if (this.trace !== null) {
       // latency = time in the switch (arrival to start on the egress wire); a = ingress port, b = egress port.
       this.trace.record(now, tlp.txn, tlp.payloadBytes, now - eg.slotArrived[cls]!, i, eg.index, this.labels![tlp.type]);
     }
-
-    const ing = this.ingressPorts[i]!;
-    ing.held--;
-    ing.heldHeaders[cls]!--;
-    ing.heldData[cls]! -= credits;
     from.release(tlp);
     this.pump(eg);
   }

@@ -1,8 +1,9 @@
 /**
- * Pairs of configurations that must run identically, event for event: the
- * same fingerprint (the hash of every executed event's time and kind), end
- * time and metrics. They pin behaviour, not numbers: neither side's values
- * are written down here, only that the two agree.
+ * Pairs of configurations that must run identically: the same end time and
+ * metrics. Not event for event (the same fingerprint): each pair's two sides
+ * take different shortcuts past events (see each test). They pin behaviour,
+ * not numbers: neither side's values are written down here, only that the
+ * two agree.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -53,8 +54,11 @@ test('a switch port with nothing behind it changes nothing: same times, same res
   const withIdle = run(tree([w0, null]));
   // Not the same events: a 2-port switch is handed its TLPs ahead of their
   // arrival (switch.ts arriveAhead), one with more ports is not, so the
-  // 2-port run needs an arrival event fewer per TLP it forwards.
-  assert.is(withIdle.events - alone.events, (a0(alone, 'link0.up_tlps') + a0(alone, 'uplink.down_tlps')));
+  // 2-port run needs an arrival event fewer per TLP it forwards; and it dates
+  // what it can of its hand-overs to the egress link (switch.ts startDated),
+  // which saves the event at the end of the internal latency of those.
+  const arrivals = a0(alone, 'link0.up_tlps') + a0(alone, 'uplink.down_tlps');
+  assert.ok(withIdle.events - alone.events > arrivals, `${withIdle.events} - ${alone.events} events, ${arrivals} arrivals`);
   assert.is(withIdle.simulated_ps, alone.simulated_ps);
   const a = pathMetrics(alone), b = pathMetrics(withIdle);
   assert.ok((a['w0.transfers_done'] as number) === 300 && (a['uplink.up_tlps'] as number) > 0);
@@ -67,12 +71,14 @@ test('cut-through with latency L runs a stream of equal TLPs exactly as store-an
   const sIn = tlpWireTimePs(tlpBytes('MWr', G4, 256), 3, 8);
   const cut = run(tree([w0], { forwarding: 'cut-through', latency: LATENCY_PS }));
   const store = run(tree([w0], { forwarding: 'store-and-forward', latency: LATENCY_PS - sIn }));
-  assert.is(store.fingerprint, cut.fingerprint);
+  // Not event for event: cut-through knows that the next TLP cannot be ready
+  // sooner than its wire time after this one, and dates hand-overs that
+  // store-and-forward must leave to an event (switch.ts startDated).
   assert.is(store.simulated_ps, cut.simulated_ps);
   assert.equal(store.metrics, cut.metrics);
   assert.is((cut.metrics as Record<string, number>)['sw0.cut_through_clamped'], 0);
   // And the latency matters: store-and-forward with the same L is another run.
-  assert.is.not(run(tree([w0], { forwarding: 'store-and-forward', latency: LATENCY_PS })).fingerprint, cut.fingerprint);
+  assert.not.equal(run(tree([w0], { forwarding: 'store-and-forward', latency: LATENCY_PS })).metrics, cut.metrics);
 });
 
 test.run();

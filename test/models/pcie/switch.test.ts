@@ -189,6 +189,52 @@ test('a two-port switch taken TLPs ahead of their arrival: same times and statis
   assert.is(aheadRun(false, 1_000_000_000, { gen: 1, width: 1 }).sw.stats().cutThroughClamped, 200);
 });
 
+// ---------------------------------------------------------------- dated hand-overs to the egress link
+
+/**
+ * A stream of 256 B writes through a two-port switch whose egress link is as
+ * wide as its ingress (`egressWidth` 8: hand-overs dated, switch.ts
+ * startDated) or narrower (4: the egress backs up, few dated), run to
+ * `until`. With `fewCredits` the sink advertises four TLPs' worth, which the
+ * dated TLPs take before their start (fewer dated; `hold` keeps them longer).
+ * A traced switch dates none (its rows keep event order).
+ */
+function datedRun(tracedSwitch: boolean, until: number, egressWidth: 4 | 8, fewCredits: boolean, hold: number) {
+  const sim = new Simulation({ fingerprint: true });
+  const s = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES], { name: 'sw', ...(tracedSwitch ? { tracer: new RecordingTracer() } : {}) });
+  const sink = new HoldingSink(sim, () => hold);
+  const credits = fewCredits ? { P: { header: 4, data: 64 }, NP: { header: 4, data: 4 }, Cpl: { header: 4, data: 64 } } : undefined;
+  const up = new Link(sim, { ...GEN3_X8, width: egressWidth, propagationPs: 5000 }, s.linkEnd(0), { receiver: sink, ...(credits ? { credits } : {}) });
+  s.attach(0, up, 'a');
+  const down = new Link(sim, { ...GEN3_X8, propagationPs: 7000 }, {}, s.linkEnd(1));
+  s.attach(1, down, 'b');
+  const w = new Writer(sim, down.aToB, 300, 256, 0);
+  w.start();
+  sim.run({ until });
+  return { sim, sw: s, sink, up, down, w };
+}
+
+test('dated hand-overs to the egress link: same times and statistics at every instant as a switch that dates none, fewer events', () => {
+  for (const [egressWidth, fewCredits, hold] of [[8, false, 0], [8, true, 0], [8, true, 60_000], [4, false, 0]] as const) {
+    let fewer = 0;
+    for (const until of [1, 150_000, 157_000, 190_000, 400_000, 1_234_567, 3_000_000, 1_000_000_000]) {
+      const dated = datedRun(false, until, egressWidth, fewCredits, hold), plain = datedRun(true, until, egressWidth, fewCredits, hold);
+      const at = `egress x${egressWidth}, ${fewCredits ? 'few credits' : 'default credits'}, sink hold ${hold}, at ${until}`;
+      assert.equal(dated.sw.stats(), plain.sw.stats(), at);
+      assert.equal(dated.sw.queueingDelayPs().toJSON(), plain.sw.queueingDelayPs().toJSON(), at);
+      assert.equal(dated.sink.arrivals.map((x) => x.time), plain.sink.arrivals.map((x) => x.time), at);
+      assert.equal(dated.w.starts, plain.w.starts, `${at}: the ingress link's starts (its credits came back at the same times)`);
+      assert.equal(dated.up.aToB.stats(), plain.up.aToB.stats(), at);
+      assert.equal(dated.down.aToB.stats(), plain.down.aToB.stats(), at);
+      fewer = plain.sim.eventCount - dated.sim.eventCount;
+    }
+    assert.is(datedRun(false, 1_000_000_000, egressWidth, fewCredits, hold).sink.arrivals.length, 300);
+    // Each dated hand-over saves the event at the end of the internal latency: all but a few at full width and credits.
+    if (egressWidth === 8 && !fewCredits) assert.ok(fewer > 290, `${fewer} events fewer`);
+    else assert.ok(fewer >= 0, `${fewer} events fewer`);
+  }
+});
+
 // ---------------------------------------------------------------- routing
 
 const ROUTES: PortRoutes[] = [
