@@ -51,7 +51,8 @@
  *    from the named stream `<name>.llc`. pcie-bench's unloaded warm 64-byte
  *    reads step up to the cold latency where that fraction falls below one
  *    half (lat_dma_sweep_rd_rnd_64.csv), and their mean follows it.
- *    Off (every warm read hits, no draws) unless both are set.
+ *    Off (every warm read hits, no draws) unless both are set and the
+ *    working set is larger than the cache.
  *
  * Left out: banks, the controllers' address-to-rank mapping (a line's rank
  * is its number modulo refreshRanks), rows, read/write turnaround,
@@ -61,8 +62,12 @@
  * arrival order), what writes do to the cache (DDIO's write allocation:
  * writes are absorbed at the bandwidth whatever the cache holds, as pcie-bench's
  * writes by window show no step at the cache's size), the cache's
- * replacement policy and the lines other agents keep in it, coherence
- * traffic, and data contents.
+ * replacement policy and the lines other agents keep in it, the
+ * inter-socket link for a miss of remote memory cached on the device's
+ * socket (its turn is decided per memory, not per read), whatever makes
+ * loaded misses dearer than unloaded ones (pcie-bench's loaded reads past
+ * the cache fall further than their misses say: presets' SOURCES.md),
+ * coherence traffic, and data contents.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
