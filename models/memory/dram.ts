@@ -4,11 +4,11 @@
  * system memory on an APU). It sets the timing (pcie/memory.ts Memory:
  * latency after a transfer slot on one bandwidth shared by reads and writes,
  * cold-cache and remote-socket penalties, which reads the DRAM itself serves,
- * refresh stalls); the owner maps it at an address
+ * the warm cache's reach (llcBytes over the reads' workingSet), refresh stalls); the owner maps it at an address
  * range (the root complex's memoryBase/memorySize, the endpoint's BAR) and
  * serves TLPs from it.
  *
- * Left out: what Memory leaves out (banks, ranks, per-address caching).
+ * Left out: what Memory leaves out (banks, rows, which lines the cache holds).
  */
 import { defineComponent, type ComponentContext, type MetricValue } from '../../src/scenario/registry.js';
 import type { AddressRange } from '../pcie/fabric.js';
@@ -32,11 +32,11 @@ export class MemoryDevice {
     return this.model;
   }
 
-  /** Each access's wait for the bandwidth and its transfer slot; each read's latency after it, refresh stalls included. */
+  /** Each access's wait for the bandwidth and its transfer slot; each read's latency after it, cache misses and refresh stalls included. */
   attribution(): Attribution {
     if (this.model === null) return new Attribution();
     const s = this.model.stats();
-    return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs + s.refreshStallPs]]);
+    return ledger([[MEMORY_QUEUE, s.queuePs], [MEMORY_TRANSFER, s.transferPs], [MEMORY_LATENCY, s.reads * this.model.readLatencyPs + s.llcMissPs + s.refreshStallPs]]);
   }
 
   invariants(): string[] {

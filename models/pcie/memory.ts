@@ -42,12 +42,32 @@
  *    a read meets one with probability tRFC / tREFI and waits a uniform part
  *    of tRFC: the tail of pcie-bench's cold-cache latency distributions.
  *    Off (no draws, no change) unless both are set.
+ *  - The warm cache's reach (when llcBytes and workingSet are set): a warm
+ *    cache holds at most llcBytes of the workingSet bytes the reads range
+ *    over, so a read the cache would serve hits with probability
+ *    min(1, llcBytes / workingSet) (uniformly random addresses over the
+ *    working set, the cache holding any llcBytes of it) and otherwise is a
+ *    DRAM read: it pays coldPenalty and may meet a refresh. Each read draws
+ *    from the named stream `<name>.llc`. pcie-bench's unloaded warm 64-byte
+ *    reads step up to the cold latency where that fraction falls below one
+ *    half (lat_dma_sweep_rd_rnd_64.csv), and their mean follows it.
+ *    Off (every warm read hits, no draws) unless both are set and the
+ *    working set is larger than the cache.
  *
  * Left out: banks, the controllers' address-to-rank mapping (a line's rank
  * is its number modulo refreshRanks), rows, read/write turnaround,
- * per-address cache state (warm/cold is one setting for the whole memory,
- * so without refresh done times stay in arrival order), coherence traffic,
- * and data contents.
+ * per-address cache state (which lines the cache holds: a read hits by
+ * chance, at the fraction above; warm/cold is otherwise one setting for the
+ * whole memory, so without refresh or a partial reach done times stay in
+ * arrival order), what writes do to the cache (DDIO's write allocation:
+ * writes are absorbed at the bandwidth whatever the cache holds, as pcie-bench's
+ * writes by window show no step at the cache's size), the cache's
+ * replacement policy and the lines other agents keep in it, the
+ * inter-socket link for a miss of remote memory cached on the device's
+ * socket (its turn is decided per memory, not per read), whatever makes
+ * loaded misses dearer than unloaded ones (pcie-bench's loaded reads past
+ * the cache fall further than their misses say: presets' SOURCES.md),
+ * coherence traffic, and data contents.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -85,6 +105,8 @@ export const memoryTimingParams = z.strictObject({
   refreshInterval: duration().default(0).describe('DRAM refresh interval tREFI, e.g. "7.8 us" (0 = refresh not modelled)'),
   refreshTime: duration().default(0).describe('DRAM refresh cycle time tRFC: a read the DRAM serves that arrives during a refresh waits for its end (0 = refresh not modelled)'),
   refreshRanks: z.number().int().min(1).default(1).describe('Ranks refreshed one at a time, each on its own schedule; a cache line is in rank (line number mod refreshRanks)'),
+  llcBytes: byteSize().default(0).describe('Last-level cache bytes a warm cache holds of the data, e.g. "15 MiB": a read the warm cache would serve hits with probability min(1, llcBytes / workingSet), else is served from memory (coldPenalty, refresh) (0 = unlimited: every such read hits)'),
+  workingSet: byteSize().default(0).describe('Bytes the reads range over at random (the workload\'s window or buffer), compared with llcBytes (0 = within the cache)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -121,6 +143,9 @@ export interface MemoryStats {
   readonly firstAccessAt: number;
   /** Read time added by refreshes, directly or by waiting for a read before that met one, ps. */
   readonly refreshStallPs: number;
+  /** Reads the warm cache would serve that it did not hold (llcBytes), and the latency they added, ps. */
+  readonly llcMisses: number;
+  readonly llcMissPs: number;
   readonly lastWriteDoneAt: number;
 }
 
@@ -166,6 +191,16 @@ export class Memory {
   /** Time reads waited on refreshes, ps. */
   private stallPs = 0;
   /**
+   * The warm cache's reach: the fraction of the reads it would serve that it
+   * holds (1: all, no draws), the latency a read it misses pays instead, its
+   * stream, and the time misses added, ps.
+   */
+  readonly hitFraction: number;
+  private readonly missLatencyPs: Time;
+  private llcRng: RandomStream | null = null;
+  private llcMisses = 0;
+  private missPs = 0;
+  /**
    * Whether read done times never decrease from one read to the next (the
    * completer may keep reads in a FIFO): true unless refresh is modelled,
    * which delays some reads and not the ones behind them.
@@ -198,13 +233,17 @@ export class Memory {
     // line (a local-memory read the driver's socket has written); with cachedReads 'all', remote memory alone.
     const crosses = params.cachedReads === 'all' ? remote : !hit && (remote || (warm && cacheRemote));
     this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (crosses ? params.remotePenalty : 0);
+    // A read the warm cache would serve but does not hold: served from memory like a cold one (its home socket's,
+    // crossing sockets only where the data's memory is remote).
+    this.hitFraction = hit && params.llcBytes > 0 && params.workingSet > params.llcBytes ? params.llcBytes / params.workingSet : 1;
+    this.missLatencyPs = params.latency + params.coldPenalty + (remote ? params.remotePenalty : 0);
     const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
     if (refreshOn && params.refreshTime >= params.refreshInterval) {
       throw new RangeError(`${name}: refreshTime ${params.refreshTime} ps must be shorter than refreshInterval ${params.refreshInterval} ps`);
     }
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
-    this.refreshPs = refreshOn && this.readsFromDram ? params.refreshTime : 0;
-    this.readsInOrder = this.refreshPs === 0;
+    this.refreshPs = refreshOn && (this.readsFromDram || this.hitFraction < 1) ? params.refreshTime : 0;
+    this.readsInOrder = this.refreshPs === 0 && this.hitFraction === 1;
     const ranks = this.refreshPs > 0 ? params.refreshRanks : 0;
     this.refreshIndex = new Float64Array(ranks).fill(-1);
     this.refreshStart = new Float64Array(ranks);
@@ -226,7 +265,15 @@ export class Memory {
     const end = this.transfer(addr, bytes, from);
     this.reads++;
     this.bytesRead += bytes;
-    const done = Math.ceil(end) + this.readLatencyPs;
+    let done = Math.ceil(end) + this.readLatencyPs;
+    if (this.hitFraction < 1) {
+      this.llcRng ??= this.sim.rng(`${this.name}.llc`);
+      if (this.llcRng.random() < this.hitFraction) return done;
+      // A miss: the DRAM serves it, with its penalties and refreshes.
+      this.llcMisses++;
+      this.missPs += this.missLatencyPs - this.readLatencyPs;
+      done += this.missLatencyPs - this.readLatencyPs;
+    }
     if (this.refreshPs === 0) return done;
     // A read that meets its rank's refresh has its data that much later; the other ranks, and so the transfer
     // slots and the requests' credits, go on.
@@ -253,6 +300,7 @@ export class Memory {
       busyPs: busy, transferPs: this.busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
       queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
       firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt, refreshStallPs: this.stallPs,
+      llcMisses: this.llcMisses, llcMissPs: this.missPs,
     };
   }
 

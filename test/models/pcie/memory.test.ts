@@ -251,6 +251,42 @@ test('refresh: off unless both times are set, deterministic per seed; with ranks
   assert.throws(() => mem(new Simulation(), { refreshInterval: '300 ns', refreshTime: '350 ns' }), /shorter than refreshInterval/);
 });
 
+/** Median of `xs`: the upper of the two middle values, as a measured median of quantised latencies reads. */
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+test('the warm cache\'s reach: reads hit with probability llcBytes / workingSet, a miss pays coldPenalty; the median steps where hits fall below one half', () => {
+  const llc = { coldPenalty: '50 ns', llcBytes: '15 MiB' };
+  const warm = 100_064, cold = 150_064;
+  const missShare = (workingSet: string) => unloadedReads({ ...llc, workingSet }, 20_000).filter((l) => l === cold).length / 20_000;
+  // 15 / 32 MiB hit: 53% miss; 15 / 64: 77%; binomial sd over 20 000 reads is 0.4 points.
+  assert.ok(Math.abs(missShare('32 MiB') - 17 / 32) < 0.015, `32 MiB: ${missShare('32 MiB')} missed`);
+  assert.ok(Math.abs(missShare('64 MiB') - 49 / 64) < 0.015, `64 MiB: ${missShare('64 MiB')} missed`);
+  assert.ok(unloadedReads({ ...llc, workingSet: '64 MiB' }, 2000).every((l) => l === warm || l === cold), 'a read hits or pays the whole penalty');
+  // The median of the unloaded latency stays warm while most reads hit (16 MiB: 94%), is cold once most miss (32 MiB: 47% hit).
+  assert.is(median(unloadedReads({ ...llc, workingSet: '16 MiB' }, 2000)), warm);
+  assert.is(median(unloadedReads({ ...llc, workingSet: '32 MiB' }, 2000)), cold);
+  // Within the cache, unset, or a cache that serves no read: every read as before, and no draws (reads stay in order).
+  for (const extra of [{ workingSet: '15 MiB' }, { workingSet: '8 KiB' }, { llcBytes: 0, workingSet: '64 MiB' }, { llcBytes: '15 MiB' }]) {
+    const m = mem(new Simulation(), { ...llc, ...extra });
+    assert.is(m.hitFraction, 1, JSON.stringify(extra));
+    assert.is(m.readsInOrder, true);
+    assert.ok(unloadedReads({ ...llc, ...extra }, 200).every((l) => l === warm), JSON.stringify(extra));
+  }
+  assert.ok(unloadedReads({ ...llc, workingSet: '64 MiB', cache: 'cold' }, 200).every((l) => l === cold), 'a cold cache misses every read, no more');
+  assert.ok(unloadedReads({ ...llc, workingSet: '64 MiB', cachedReads: 'none' }, 200).every((l) => l === cold), 'without DDIO every read is the DRAM\'s');
+  // Past the reach reads finish out of order (a miss behind a hit), and the draws are the seed's.
+  assert.is(mem(new Simulation(), { ...llc, workingSet: '64 MiB' }).readsInOrder, false);
+  assert.equal(unloadedReads({ ...llc, workingSet: '64 MiB' }, 500, 600_000, 4), unloadedReads({ ...llc, workingSet: '64 MiB' }, 500, 600_000, 4));
+  assert.not.equal(unloadedReads({ ...llc, workingSet: '64 MiB' }, 500, 600_000, 4), unloadedReads({ ...llc, workingSet: '64 MiB' }, 500, 600_000, 5));
+  // Misses are DRAM reads: they meet refreshes; hits never do.
+  const refreshed = unloadedReads({ ...llc, workingSet: '64 MiB', refreshInterval: '2 us', refreshTime: '500 ns' }, 5000);
+  assert.ok(refreshed.some((l) => l > cold), 'some misses wait for a refresh');
+  assert.ok(refreshed.every((l) => l === warm || l >= cold), 'no hit waits');
+  const m = mem(new Simulation(), { ...llc, workingSet: '30 MiB' });
+  for (let i = 0; i < 1000; i++) m.read(G4, 64);
+  assert.is(m.stats().llcMissPs, m.stats().llcMisses * 50_000, 'the time misses add is counted');
+});
+
 test('the completer answers every read of a memory that finishes them out of order (refresh), each with its own completions', () => {
   const sim = new Simulation({ seed: 5 });
   const m = mem(sim, { bandwidth: 1000, cache: 'cold', refreshInterval: '2 us', refreshTime: '500 ns', refreshRanks: 4 });
