@@ -24,7 +24,7 @@ export interface PoolWorkerData {
  * clocks share it), so the pool's caller can lay them side by side.
  */
 export interface ThreadTimes {
-  /** The thread started (the worker's script began loading) and was ready to run tasks. */
+  /** The pool asked for the thread (new Worker), and the thread was ready to run tasks. */
   started: number;
   ready: number;
   /** The thread finished its last task. */
@@ -37,7 +37,7 @@ export interface ThreadTimes {
 /** Results of finished tasks, by position in the task list; the last message, once the worker has claimed past the end, has its times. */
 export interface PoolMessage<R> {
   results: { position: number; result: R }[];
-  done?: ThreadTimes;
+  done?: Omit<ThreadTimes, 'started'>;
 }
 
 /** Now, in ms since the Unix epoch, on any thread. */
@@ -63,7 +63,7 @@ export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<vo
   const claims = new Int32Array(buffer);
   const port = parentPort!;
   Atomics.add(claims, READY_WORKERS, 1);
-  const times: ThreadTimes = { started: performance.timeOrigin, ready: epochMs(), ended: 0, tasks: 0, busy: 0 };
+  const times = { ready: epochMs(), ended: 0, tasks: 0, busy: 0 };
   let pending: { position: number; result: R }[] = [];
   let posted = performance.now();
   let position = Atomics.add(claims, NEXT_TASK, 1);
