@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { readScenario } from '../../src/scenario/loader.js';
 import { runSweep, type SweepOutcome } from '../../src/run/sweep.js';
+import type { ThreadTimes } from '../../src/run/pool-worker.js';
 
 const [RUNS = 200, JOBS = 2, REQUESTS = 3000, PAIRS = 1] = process.argv.slice(2).map(Number);
 const LOADS = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50];
@@ -51,8 +52,10 @@ function breakdown(t: SweepOutcome['times']): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
   const { pool } = t;
   const lines = [`  plan ${s(t.planned - t.started)}, runs ${s(pool.ended - pool.started)}, results file ${s(t.written - pool.ended)}; sweep thread handling results ${s(pool.delivering)}`];
-  if (pool.local) lines.push(`  sweep thread: ${pool.local.tasks} runs in ${s(pool.local.busy)} while the workers start`);
-  pool.workers.forEach((w, i) => lines.push(`  worker ${i + 1}: start-up ${s(w.ready - w.started)}, ${w.tasks} runs in ${s(w.busy)}, idle at the end ${s(pool.ended - w.ended)}`));
+  // Seconds a run: a worker's runs are slower when every core is busy (shared caches, and on some virtual machines one core is slower).
+  const each = (w: ThreadTimes) => (w.tasks ? ` (${(w.busy / w.tasks / 1000).toFixed(3)}s each)` : '');
+  if (pool.local) lines.push(`  sweep thread: ${pool.local.tasks} runs in ${s(pool.local.busy)}${each(pool.local)} while the workers start`);
+  pool.workers.forEach((w, i) => lines.push(`  worker ${i + 1}: start-up ${s(w.ready - w.started)}, ${w.tasks} runs in ${s(w.busy)}${each(w)}, idle at the end ${s(pool.ended - w.ended)}`));
   return lines.join('\n');
 }
 
