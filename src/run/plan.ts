@@ -1,5 +1,5 @@
 import { sweepPoints, type SweepPoint } from '../scenario/grid.js';
-import { resolveScenario, type ModelLibrary, type ResolvedScenario, type ScenarioDoc } from '../scenario/loader.js';
+import { allInstances, resolveScenario, type ModelLibrary, type ResolvedScenario, type ScenarioDoc } from '../scenario/loader.js';
 import type { Scalar, SweepSpec } from '../scenario/schema.js';
 import { deriveRunSeed } from '../scenario/seeds.js';
 import { UserError } from '../scenario/errors.js';
@@ -67,7 +67,7 @@ export function runId(point: number, replication: number): string {
  * Resolves every grid point up front, so a bad value anywhere in the sweep
  * is a user error before the first run starts, not a failed run an hour in.
  */
-export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): { manifest: SweepManifest; runs: PlannedRun[] } {
+export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): { manifest: SweepManifest; runs: PlannedRun[]; types: string[] } {
   const body = doc.body;
   const spec: Pick<SweepSpec, 'grid' | 'zip'> = {
     grid: o.grid ?? (o.zip ? {} : body.sweep?.grid ?? {}),
@@ -102,7 +102,9 @@ export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): 
     metrics: scenarioColumns(doc, resolved),
     report: { title: body.report?.title ?? null, plots: body.report?.plots ?? [], tables: body.report?.tables ?? [] },
   };
-  return { manifest, runs: runsOfManifest(manifest) };
+  // The component types some run instantiates (its workers load just these).
+  const types = [...new Set(resolved.flatMap((sc) => allInstances(sc).map((c) => c.type.type)))].sort();
+  return { manifest, runs: runsOfManifest(manifest), types };
 }
 
 /** The runs shard K of N executes: every N-th run, so each shard gets a fair share of every grid region. */

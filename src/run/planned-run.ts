@@ -17,6 +17,8 @@ export interface SweepSetup {
   trace: boolean;
   /** The sweep folder: traces go to runs/<id>/trace.arrow. */
   out: string;
+  /** The model modules a worker loads: those of the component types the sweep's runs use (ModelLibrary.modules). */
+  modules: string[];
 }
 
 export async function runPlannedRun(setup: SweepSetup, lib: ModelLibrary, run: PlannedRun): Promise<{ summary: RunSummary }> {

@@ -18,8 +18,30 @@ export interface PoolWorkerData {
   claims: SharedArrayBuffer;
 }
 
-/** Results of finished tasks, by position in the task list; `done` once the worker has claimed past the end. */
-export type PoolMessage<R> = { done?: false; results: { position: number; result: R }[] } | { done: true };
+/**
+ * Where one thread of the pool spent its time, for bench:sweep's breakdown
+ * (never part of a result). Times are ms since the Unix epoch (the threads'
+ * clocks share it), so the pool's caller can lay them side by side.
+ */
+export interface ThreadTimes {
+  /** The pool asked for the thread (new Worker), and the thread was ready to run tasks. */
+  started: number;
+  ready: number;
+  /** The thread finished its last task. */
+  ended: number;
+  tasks: number;
+  /** Time spent in tasks (the rest of ready..ended is claiming and posting). */
+  busy: number;
+}
+
+/** Results of finished tasks, by position in the task list; the last message, once the worker has claimed past the end, has its times. */
+export interface PoolMessage<R> {
+  results: { position: number; result: R }[];
+  done?: Omit<ThreadTimes, 'started'>;
+}
+
+/** Now, in ms since the Unix epoch, on any thread. */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
 
 /**
  * Results wait until this long after the last message was posted (or the
@@ -41,17 +63,24 @@ export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<vo
   const claims = new Int32Array(buffer);
   const port = parentPort!;
   Atomics.add(claims, READY_WORKERS, 1);
+  const times = { ready: epochMs(), ended: 0, tasks: 0, busy: 0 };
   let pending: { position: number; result: R }[] = [];
   let posted = performance.now();
-  for (let position = Atomics.add(claims, NEXT_TASK, 1); position < tasks.length; position = Atomics.add(claims, NEXT_TASK, 1)) {
+  let position = Atomics.add(claims, NEXT_TASK, 1);
+  while (position < tasks.length) {
+    const t0 = performance.now();
     pending.push({ position, result: await run(tasks[position] as T) });
     const now = performance.now();
-    if (now - posted >= POST_EVERY_MS) {
+    times.busy += now - t0;
+    times.tasks++;
+    // The next task is claimed before this result is posted, so a worker's last result goes in its last message.
+    position = Atomics.add(claims, NEXT_TASK, 1);
+    if (position < tasks.length && now - posted >= POST_EVERY_MS) {
       port.postMessage({ results: pending } satisfies PoolMessage<R>);
       pending = [];
       posted = now;
     }
   }
-  if (pending.length > 0) port.postMessage({ results: pending } satisfies PoolMessage<R>);
-  port.postMessage({ done: true } satisfies PoolMessage<R>);
+  times.ended = epochMs();
+  port.postMessage({ results: pending, done: times } satisfies PoolMessage<R>);
 }

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { CLAIM_SLOTS, NEXT_TASK, READY_WORKERS, type PoolMessage, type PoolWorkerData } from './pool-worker.js';
+import { CLAIM_SLOTS, epochMs, NEXT_TASK, READY_WORKERS, type PoolMessage, type PoolWorkerData, type ThreadTimes } from './pool-worker.js';
 
 export interface PoolOptions<T extends { index: number }, R> {
   /** Worker threads to start (at most one per task). */
   jobs: number;
   /**
    * Runs a task on the calling thread, which takes tasks while the workers
-   * start (each loads the model library, about half a second): a sweep starts
+   * start (each loads the model modules it needs, a third of a second or more): a sweep starts
    * at once, and a short one may be over before they are ready. It stops
    * taking tasks once a worker is ready.
    */
@@ -18,6 +18,19 @@ export interface PoolOptions<T extends { index: number }, R> {
   tasks: readonly T[];
   /** Called on the main thread as each task finishes, in completion order. */
   onResult(task: T, result: R): void;
+}
+
+/** Where a pool's time went (bench:sweep prints it); epoch ms as in ThreadTimes. */
+export interface PoolTimes {
+  started: number;
+  /** The last result was delivered. */
+  ended: number;
+  /** The calling thread's tasks (null without `local`). */
+  local: ThreadTimes | null;
+  /** Each worker's, by start order; empty where the pool ended before the worker was ready (it ran nothing). */
+  workers: ThreadTimes[];
+  /** Time the calling thread spent in onResult. */
+  delivering: number;
 }
 
 /**
@@ -34,13 +47,14 @@ export interface PoolOptions<T extends { index: number }, R> {
  * A worker that dies takes the pool down with it: the finished tasks have
  * been delivered, so a resumed sweep redoes only the rest.
  */
-export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): Promise<void> {
+export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): Promise<PoolTimes> {
   const tasks = o.tasks;
   const claims = new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   const workers: Worker[] = [];
+  const times: PoolTimes = { started: epochMs(), ended: 0, local: null, workers: [], delivering: 0 };
   let remaining = tasks.length;
-  return new Promise<void>((resolve, reject) => {
-    if (remaining === 0) { resolve(); return; }
+  return new Promise<PoolTimes>((resolve, reject) => {
+    if (remaining === 0) { times.ended = times.started; resolve(times); return; }
     let failed = false;
     let finished = false;
     /** Workers that said they have claimed their last task (they exit by themselves). */
@@ -53,26 +67,30 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     };
     /** Hands a finished task to the caller; true once every task is done. */
     const deliver = (task: T, result: R): boolean => {
+      const t0 = epochMs();
       try {
         o.onResult(task, result);
       } catch (e) {
         fail(e as Error);
         return true;
       }
+      times.ended = epochMs();
+      times.delivering += times.ended - t0;
       if (--remaining > 0) return false;
       finished = true;
       for (const x of workers) void x.terminate();
-      resolve();
+      resolve(times);
       return true;
     };
     const data: PoolWorkerData = { data: o.workerData, tasks, claims: claims.buffer as SharedArrayBuffer };
     const workerCount = Math.min(o.jobs, tasks.length);
     for (let i = 0; i < workerCount; i++) {
+      const started = epochMs();
       const w = new Worker(o.worker, { workerData: data });
       workers.push(w);
       w.on('message', (msg: PoolMessage<R>) => {
+        if (msg.done) { times.workers[i] = { ...msg.done, started }; done.add(w); }
         if (failed || finished) return;
-        if (msg.done) { done.add(w); return; }
         for (const r of msg.results) if (deliver(tasks[r.position], r.result)) return;
       });
       w.on('error', (e) => fail(e));
@@ -80,18 +98,23 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     }
     const local = o.local;
     if (local) {
+      const mine: ThreadTimes = times.local = { started: times.started, ready: times.started, ended: times.started, tasks: 0, busy: 0 };
       void (async () => {
         // Checked between tasks without waiting for a message: a worker counts itself in once it can run tasks.
         while (!failed && !finished && Atomics.load(claims, READY_WORKERS) === 0) {
           const position = Atomics.add(claims, NEXT_TASK, 1);
           if (position >= tasks.length) return;
           let result: R;
+          const t0 = epochMs();
           try {
             result = await local(tasks[position]);
           } catch (e) {
             fail(e as Error);
             return;
           }
+          mine.ended = epochMs();
+          mine.busy += mine.ended - t0;
+          mine.tasks++;
           if (deliver(tasks[position], result)) return;
           // Let the workers' messages (errors, results) in before the next task.
           await new Promise((r) => setImmediate(r));

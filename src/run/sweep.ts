@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { readSensitivity, runSensitivity, writeSensitivity } from './sensitivity.js';
 import { planSweep, shardRuns, type PlannedRun, type PlanOptions, type Shard, type SweepManifest } from './plan.js';
-import { runPool } from './pool.js';
+import { runPool, type PoolTimes } from './pool.js';
+import { epochMs } from './pool-worker.js';
 import { Progress } from './progress.js';
 import { resultsTable, writeResultsFile } from './results-file.js';
 import type { RunSummary } from './single.js';
@@ -40,6 +41,8 @@ export interface SweepOutcome {
   runs: number;
   skipped: number;
   failed: number;
+  /** Where the wall time went (bench:sweep prints it): epoch ms at the start, the end of planning, of the runs, of the results file. */
+  times: { started: number; planned: number; pool: PoolTimes; written: number };
 }
 
 export function runSummaryPath(dir: string, run: PlannedRun): string {
@@ -80,7 +83,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * With `resume`, runs whose summary is already there are not redone.
  */
 export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
-  const { manifest, runs } = planSweep(o.doc, o.lib, o.plan);
+  const started = epochMs();
+  const { manifest, runs, types } = planSweep(o.doc, o.lib, o.plan);
   const mine = shardRuns(runs, o.shard);
   const folder: SweepFolder = { manifest, shard: o.shard ?? null };
   checkOutFolder(o.out, folder, o.resume);
@@ -90,10 +94,12 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   if (o.resume) for (const r of mine) { const s = readRunSummary(o.out, r); if (s) finished.set(r.index, s); }
   const todo = mine.filter((r) => !finished.has(r.index));
   const progress = new Progress(todo.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
-  const setup: SweepSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out };
+  const modules = [...new Set(types.map((t) => o.lib.modules.get(t)!))];
+  const setup: SweepSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out, modules };
   const killAfter = crashAfterRuns(process.env);
   let written = 0;
-  await runPool<PlannedRun, { summary: RunSummary }>({
+  const planned = epochMs();
+  const pool = await runPool<PlannedRun, { summary: RunSummary }>({
     jobs: o.jobs,
     worker: new URL('./worker.js', import.meta.url),
     workerData: setup,
@@ -107,12 +113,13 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     },
   });
   writeResultsFile(path.join(o.out, SWEEP_FILES.results), resultsTable(manifest, mine.map((run) => ({ run, summary: finished.get(run.index)! }))));
+  const times = { started, planned, pool, written: epochMs() };
   // The sensitivity runs belong to the whole sweep: one shard (the first) makes them, merge carries them over.
   if ((o.shard === undefined || o.shard.index === 1) && !(o.resume && readSensitivity(o.out) !== null)) {
     const table = runSensitivity(o.doc, o.lib, o.plan.overrides);
     if (table) writeSensitivity(o.out, table);
   }
-  return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length };
+  return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length, times };
 }
 
 /**

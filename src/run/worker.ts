@@ -1,12 +1,12 @@
 /**
- * A sweep worker thread: loads the model library once, then runs the runs
- * it claims (pool-worker.ts), one at a time.
+ * A sweep worker thread: loads the model modules the sweep uses once, then
+ * runs the runs it claims (pool-worker.ts), one at a time.
  */
-import { loadModelLibrary } from '../scenario/library.js';
+import { loadModelLibrary, modelFolders } from '../scenario/library.js';
 import type { PlannedRun } from './plan.js';
 import { runPlannedRun, type SweepSetup } from './planned-run.js';
 import { poolWorkerData, serveTasks } from './pool-worker.js';
 
 const setup = poolWorkerData<SweepSetup>();
-const lib = await loadModelLibrary();
+const lib = await loadModelLibrary(modelFolders(), new Set(setup.modules));
 await serveTasks((run: PlannedRun) => runPlannedRun(setup, lib, run));

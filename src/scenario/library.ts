@@ -27,7 +27,15 @@ export function modelFolders(env: NodeJS.ProcessEnv = process.env): string[] {
   return [BUILTIN_MODELS, ...extra.map((d) => path.resolve(d))];
 }
 
-export async function loadModelLibrary(folders: readonly string[] = modelFolders()): Promise<ModelLibrary> {
+/**
+ * Loads the model libraries in `folders`. With `only` (module files, as
+ * `ModelLibrary.modules` names them), imports just those of the folders'
+ * modules: a sweep's workers load the types its runs use, not every model
+ * (most of a worker's start-up otherwise). Modules import what they use
+ * themselves and register nothing beyond their exports, so a type behaves
+ * the same whichever other modules are loaded.
+ */
+export async function loadModelLibrary(folders: readonly string[] = modelFolders(), only?: ReadonlySet<string>): Promise<ModelLibrary> {
   const catalog = new Catalog();
   const presetDirs: string[] = [];
   let quickstart: string[] | undefined;
@@ -41,6 +49,7 @@ export async function loadModelLibrary(folders: readonly string[] = modelFolders
     quickstart ??= meta.quickstart;
     Object.assign(importers, meta.importers ?? {});
     for (const file of moduleFiles(folder)) {
+      if (only && !only.has(file)) continue;
       const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
       for (const value of Object.values(mod)) {
         if (!isComponentType(value)) continue;
@@ -52,7 +61,7 @@ export async function loadModelLibrary(folders: readonly string[] = modelFolders
       }
     }
   }
-  return { catalog, presets: new PresetLibrary(presetDirs), quickstart: quickstart ?? [], importers };
+  return { catalog, presets: new PresetLibrary(presetDirs), quickstart: quickstart ?? [], importers, modules: seen };
 }
 
 /** Every .js module below `folder` but index.js, in path order (so registration order never depends on the file system). */

@@ -20,6 +20,8 @@ export interface ModelLibrary {
   quickstart: string[];
   /** Importers by format name, for `pciesim import` (e.g. "lspci"). */
   importers: Readonly<Record<string, Importer>>;
+  /** The module file each component type comes from (see loadModelLibrary's `only`). */
+  modules: ReadonlyMap<string, string>;
 }
 
 /** A scenario file, read and checked at the envelope level, not yet bound to parameter values. */

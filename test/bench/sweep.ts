@@ -1,9 +1,11 @@
 /**
  * Sweep scaling: the same sweep of short runs with 1 worker and with N
- * workers (default 2), printing wall time, runs/s and the speed-up.
- *   npm run bench:sweep -- [RUNS=200] [JOBS=2] [REQUESTS=3000]
+ * workers (default 2), printing wall time, runs/s, where the time went and
+ * the speed-up.
+ *   npm run bench:sweep -- [RUNS=200] [JOBS=2] [REQUESTS=3000] [PAIRS=1]
  * Each run is the demo scenario with REQUESTS requests; RUNS are made from a
- * load grid and replications.
+ * load grid and replications. PAIRS > 1 alternates the two sweeps that many
+ * times and prints the median speed-up, for a machine whose speed drifts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,20 +13,21 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { readScenario } from '../../src/scenario/loader.js';
-import { runSweep } from '../../src/run/sweep.js';
+import { runSweep, type SweepOutcome } from '../../src/run/sweep.js';
+import type { ThreadTimes } from '../../src/run/pool-worker.js';
 
-const [RUNS = 200, JOBS = 2, REQUESTS = 3000] = process.argv.slice(2).map(Number);
+const [RUNS = 200, JOBS = 2, REQUESTS = 3000, PAIRS = 1] = process.argv.slice(2).map(Number);
 const LOADS = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50];
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const lib = await loadModelLibrary();
 const doc = readScenario(path.join(root, 'scenarios', 'demo-read-tags.json'));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pciesim-bench-sweep-'));
 
-async function timed(jobs: number): Promise<number> {
+async function timed(jobs: number, pair: number): Promise<number> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const o = await runSweep({
-    doc, lib, jobs, resume: false, out: path.join(tmp, `jobs${jobs}`), progress: null,
+    doc, lib, jobs, resume: false, out: path.join(tmp, `jobs${jobs}-${pair}`), progress: null,
     plan: { overrides: { requests: String(REQUESTS) }, grid: { load: LOADS }, replications: Math.ceil(RUNS / LOADS.length) },
   });
   const wall = (performance.now() - t0) / 1000;
@@ -35,11 +38,39 @@ async function timed(jobs: number): Promise<number> {
   // core, mostly in each thread's first runs.
   const cores = (cpu.user + cpu.system) / 1e6 / wall;
   console.log(`jobs=${jobs} runs=${o.runs} wall=${wall.toFixed(2)}s rate=${(o.runs / wall).toFixed(1)} runs/s cpu=${cores.toFixed(2)} cores busy`);
+  console.log(breakdown(o.times));
   return wall;
 }
 
-const one = await timed(1);
-const many = await timed(JOBS);
-const same = fs.readFileSync(path.join(tmp, 'jobs1', 'results.arrow')).equals(fs.readFileSync(path.join(tmp, `jobs${JOBS}`, 'results.arrow')));
-console.log(`speedup=${(one / many).toFixed(2)}x with ${JOBS} workers (${os.availableParallelism()} cores); results identical: ${same}`);
+/**
+ * Where the wall time went: planning, each thread's start-up (a worker loads
+ * the model library before its first run), its runs, its idle time at the
+ * end (the last runs do not end together), the sweep thread's handling of
+ * results, and the results file.
+ */
+function breakdown(t: SweepOutcome['times']): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+  const { pool } = t;
+  const lines = [`  plan ${s(t.planned - t.started)}, runs ${s(pool.ended - pool.started)}, results file ${s(t.written - pool.ended)}; sweep thread handling results ${s(pool.delivering)}`];
+  // Seconds a run: a worker's runs are slower when every core is busy (shared caches, and on some virtual machines one core is slower).
+  const each = (w: ThreadTimes) => (w.tasks ? ` (${(w.busy / w.tasks / 1000).toFixed(3)}s each)` : '');
+  if (pool.local) lines.push(`  sweep thread: ${pool.local.tasks} runs in ${s(pool.local.busy)}${each(pool.local)} while the workers start`);
+  pool.workers.forEach((w, i) => lines.push(`  worker ${i + 1}: start-up ${s(w.ready - w.started)}, ${w.tasks} runs in ${s(w.busy)}${each(w)}, idle at the end ${s(pool.ended - w.ended)}`));
+  return lines.join('\n');
+}
+
+const speedups: number[] = [];
+let same = true;
+const results = (jobs: number, pair: number) => fs.readFileSync(path.join(tmp, `jobs${jobs}-${pair}`, 'results.arrow'));
+for (let pair = 0; pair < PAIRS; pair++) {
+  const one = await timed(1, pair);
+  const many = await timed(JOBS, pair);
+  same &&= results(1, pair).equals(results(JOBS, pair)) && results(1, pair).equals(results(1, 0));
+  speedups.push(one / many);
+  console.log(`speedup=${(one / many).toFixed(2)}x with ${JOBS} workers (${os.availableParallelism()} cores)`);
+}
+const sorted = [...speedups].sort((a, b) => a - b);
+const median = sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+if (PAIRS > 1) console.log(`median speedup=${median.toFixed(2)}x over ${PAIRS} pairs (${sorted.map((x) => x.toFixed(2)).join(' ')})`);
+console.log(`results identical: ${same}`);
 fs.rmSync(tmp, { recursive: true });

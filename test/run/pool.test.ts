@@ -28,6 +28,20 @@ for (const [jobs, local] of [[1, false], [3, false], [2, true]] as const) {
   });
 }
 
+test('the pool reports each thread\'s time: every task counted once, start-up before runs, runs within the pool\'s time', async () => {
+  const times = await runPool<{ index: number }, Result>({
+    jobs: 2, worker, workerData: { throwAt: -1, exitAt: -1 }, tasks: tasks(300),
+    local: async (t) => ({ square: t.index * t.index, by: 'local' }), onResult: () => {},
+  });
+  // A worker that became ready after the calling thread ran the last task reports nothing (it ran none).
+  const threads = [times.local!, ...times.workers.filter((w) => w !== undefined)];
+  assert.is(threads.reduce((n, w) => n + w.tasks, 0), 300);
+  for (const w of threads) {
+    assert.ok(times.started <= w.started && w.started <= w.ready && w.ready <= w.ended && w.ended <= times.ended, JSON.stringify(w));
+    assert.ok(w.busy >= 0 && w.busy <= w.ended - w.ready + 1e-6, JSON.stringify(w));
+  }
+});
+
 test('no tasks: the pool resolves without starting a worker', async () => {
   assert.is((await run(0, 2)).size, 0);
 });
