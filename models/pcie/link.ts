@@ -565,22 +565,16 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     return true;
   }
 
-  /** send() for a TLP that starts at `start`, after now (startAhead, startAt), with its entry in the ahead log: what stats() leaves out until the start. */
+  /**
+   * send() for a TLP that starts at `start`, after now (startAhead, startAt),
+   * with its entry in the ahead log: what stats() leaves out until the start.
+   * send() writes the entry itself, from the figures it computes anyway
+   * (reading the counters before and after it cost two snapshots per TLP).
+   */
   private sendAhead(tlp: Tlp, from: TlpSender, cls: number, start: Time, queuedAt: Time): void {
-    const freeBefore = this.wireFreeExact;
-    const units = this.tlpUnitsSent, skp = this.skp.charged, dllp = this.ack.charged + this.fc.charged, delivered = this.tlpsDelivered;
-    this.send(tlp, from, cls, start, queuedAt);
     this.startedAhead++;
-    const log = this.aheadLog;
     this.trimAhead(this.sim.now);
-    const slot = log.push(tlp, NO_RELEASE);
-    log.set(slot, A_START, start);
-    log.set(slot, A_UNITS, this.tlpUnitsSent - units);
-    log.set(slot, A_SKP, this.skp.charged - skp);
-    log.set(slot, A_DLLP, this.ack.charged + this.fc.charged - dllp);
-    log.set(slot, A_FREE_BEFORE, freeBefore);
-    log.set(slot, A_HANDED, this.tlpsDelivered - delivered);
-    log.set(slot, A_QUEUED, queuedAt);
+    this.send(tlp, from, cls, start, queuedAt, true);
   }
 
   /**
@@ -643,8 +637,9 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    * `now` is the TLP's start: the simulated time, or later for one started
    * ahead (startAhead), which the ahead log keeps for stats().
    */
-  private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time): void {
+  private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time, ahead = false): void {
     this.credits.take(cls, tlp.dataCredits);
+    const freeBefore = this.wireFreeExact;
 
     // Back to back (the wire freed during the last ps) continues the busy
     // period's cumulative count; after idle time a new period starts at now.
@@ -664,7 +659,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
 
     // SKPs and DLLPs due while the wire is busy (during this TLP, or during the
     // overhead already queued behind it) go out after it.
-    let freeAt = anchor + off;
+    let freeAt = anchor + off, skps = 0, dllps = 0;
     if (this.nextDue < freeAt) {
       for (;;) {
         let g = this.skp;
@@ -673,6 +668,8 @@ export class LinkDirection implements DatedReceiver, DatedSender {
         if (!(g.due < freeAt)) break;
         units += g.units;
         g.charge();
+        if (g === this.skp) skps++;
+        else dllps++;
         off = this.offsetPs(units);
         freeAt = anchor + off;
       }
@@ -689,12 +686,25 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     this.tlpBytesSent += tlp.bytes;
     this.tlpUnitsSent += tlpUnits;
     const at = endTick + this.propagationPs;
+    let handed = 0;
     if (this.early !== null && this.early.receiveAhead(tlp, this, at)) {
       // The far end has it and times its own next step from `at`: no arrival event.
       this.tlpsDelivered++;
+      handed = 1;
     } else {
       this.inFlight.set(this.inFlight.push(tlp, NO_RELEASE), FLIGHT_TIME, queuedAt);
       this.sim.schedule(at - this.sim.now, LinkDirection.onArrive, this, 0);
+    }
+    if (ahead) {
+      // Before the release: the sender may hand over its next TLP from inside it (startAhead's senders only count; startAt's is NO_RELEASE).
+      const log = this.aheadLog, slot = log.push(tlp, NO_RELEASE);
+      log.set(slot, A_START, now);
+      log.set(slot, A_UNITS, tlpUnits);
+      log.set(slot, A_SKP, skps);
+      log.set(slot, A_DLLP, dllps);
+      log.set(slot, A_FREE_BEFORE, freeBefore);
+      log.set(slot, A_HANDED, handed);
+      log.set(slot, A_QUEUED, queuedAt);
     }
     // Last: the sender may hand over its next TLP from inside release().
     from.release(tlp);
