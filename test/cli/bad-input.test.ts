@@ -64,7 +64,8 @@ test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags
     expectRefused({ args: [cmd, sweepJson, ...outFlag], names: 'sweep.json', absent: [out] });
   }
   const flags: [string[], string][] = [[['--set', 'tags'], '--set tags: expected NAME=VALUE'], [['--set', 'nosuch=1'], 'no parameter "nosuch"'],
-    [['--seed', 'x'], '--seed x: expected a whole number'], [['--replication=-1'], '--replication -1'], [['--bogus'], "'--bogus'"]];
+    [['--seed', 'x'], '--seed x: expected a whole number'], [['--replication=-1'], '--replication -1'], [['--bogus'], '"--bogus"; "pciesim run --help" lists its options'],
+    [['--sett', 'tags=8'], 'unknown option "--sett" (did you mean "--set"']];
   for (const [f, names] of flags) expectRefused({ args: ['run', 'demo-read-tags', ...f, '--out', out], names, absent: [out] });
   expectRefused({ args: ['validate', 'demo-read-tags', '--set', 'tags=x'], names: 'tags' });
   expectRefused({ args: ['run', 'vm-display-pipline', '--out', out], names: 'did you mean "vm-display-pipeline"', absent: [out] });
@@ -145,6 +146,9 @@ test('import, list and schema: missing, corrupt and wrong-kind input, bad flags'
   expectRefused({ args: ['import', 'lspci', png, '--out', out], names: 'tree.txt', unchanged: [outDir] });
   expectRefused({ args: ['import', 'lspci', path.join('scenarios', 'demo-read-tags.json'), '--out', out], names: 'demo-read-tags.json', unchanged: [outDir] });
   expectRefused({ args: ['import', 'lspci', png, '--out', out, '--bogus'], names: '--bogus', unchanged: [outDir] });
+  // A format's own option, misspelt: the closest is found among that format's options.
+  expectRefused({ args: ['import', 'lspci', png, '--out', out, '--p2pp', 'a,b'], names: '(did you mean "--p2p"?)', unchanged: [outDir] });
+  expectRefused({ args: ['sweep', 'demo-read-tags', '--replication', '2'], names: '(did you mean "--replications"?)' });
   expectRefused({ args: ['list', 'widgets'], names: 'list widgets' });
   expectRefused({ args: ['list', 'types', 'no.such.type'], names: 'no.such.type' });
   expectRefused({ args: ['list', 'scenarios', '--bogus'], names: '--bogus' });
