@@ -20,7 +20,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) {
-    process.stderr.write(`pciesim: unknown command "${name}"\n\n${usage()}`);
+    process.stderr.write(`pciesim: unknown command "${name}"${didYouMean(name, commands.map((c) => c.name))}\n\n${usage()}`);
     return EXIT_USER;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
