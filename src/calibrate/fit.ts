@@ -51,7 +51,7 @@ export function pooledError(curves: readonly SimulatedCurve[]): number {
 /** The instances of a curve's scenario (at its first point) that take `preset`. */
 function instancesUsing(sim: CurveSimulator, lib: ModelLibrary, curve: Curve, preset: string) {
   const first = curve.points[0]!;
-  const sc = atPoint(first, () => resolveScenario(sim.doc(curve.scenario), first.params, lib));
+  const sc = atPoint(first, () => resolveScenario(sim.doc(curve.scenario), first.params, lib, 'column'));
   const all = allInstances(sc);
   const users = all.filter((i) => i.preset === preset);
   if (users.length === 0) {
@@ -73,7 +73,7 @@ export function calibrate(sim: CurveSimulator, lib: ModelLibrary, presetName: st
   const probe = users[0]!;
   const wholeOnly = (key: string, half: Scalar): boolean => {
     try {
-      resolveScenario(probe.sc.doc, curves[0]!.points[0]!.params, lib, '--set', Object.fromEntries(probe.users.map((i) => [i.name, { [key]: half }])));
+      resolveScenario(probe.sc.doc, curves[0]!.points[0]!.params, lib, 'column', Object.fromEntries(probe.users.map((i) => [i.name, { [key]: half }])));
       return false;
     } catch (e) {
       if (e instanceof UserError) return true;

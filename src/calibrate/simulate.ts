@@ -66,7 +66,8 @@ export class CurveSimulator {
   metric(scenario: string, metricName: string, params: Record<string, string | number | boolean>, overrides: PresetOverrides = {}): number | null {
     const key = JSON.stringify([scenario, params, overrides]);
     if (this.last?.key !== key) {
-      const sc = resolveScenario(this.doc(scenario), params, this.lib, '--set', overrides);
+      // The command checked its own --set flags against each scenario first, so a parameter refused here is a point's: a column of its file.
+      const sc = resolveScenario(this.doc(scenario), params, this.lib, 'column', overrides);
       const summary = runScenario(sc, { seed: this.seed, replication: 0 });
       this.last = { key, metrics: summary.status === 'ok' ? summary.metrics : null };
     }

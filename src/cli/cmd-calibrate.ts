@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from './commands.js';
 import { modelLibrary } from './context.js';
 import { UserError } from '../scenario/errors.js';
-import { parseSetFlags } from '../scenario/params.js';
+import { parseSetFlags, resolveParameters } from '../scenario/params.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { atPoint, CurveSimulator } from '../calibrate/simulate.js';
 import { measuredCurves, type Curve } from '../calibrate/curves.js';
@@ -77,6 +77,12 @@ minimising the mean absolute relative error over all points; deterministic.
       };
     });
 
+    // A --set no scenario of the points takes is the flag's fault: refused here, naming the flag, so that what a point
+    // refuses later is named as its file's line and column.
+    for (const scenario of [...new Set(curves.map((c) => c.scenario))].sort()) {
+      const d = sim.doc(scenario);
+      resolveParameters(d.file, d.body.parameters, sets, '--set');
+    }
     const result = calibrate(sim, lib, presetName, curves, only);
     const plots = calibrationPlots(result);
     fs.mkdirSync(out, { recursive: true });

@@ -17,7 +17,7 @@ Fails, naming the missing runs, when the folders do not hold every run.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, 'no-report': { type: 'boolean' } } });
-    if (!values.out) throw new UserError('merge: --out DIR is required');
+    if (!values.out) throw new UserError('--out DIR is required');
     const { manifest, runs } = mergeSweeps(positionals, values.out);
     process.stdout.write(`${manifest.scenario.name}: merged ${runs} runs from ${positionals.length} folders\n  wrote ${path.join(values.out, SWEEP_FILES.results)}\n`);
     if (!values['no-report']) process.stdout.write(`  wrote ${await reportSweep([values.out], path.join(values.out, SWEEP_FILES.report))}\n`);

@@ -1,5 +1,6 @@
 import { UserError } from '../scenario/errors.js';
 import { commands, usage } from './commands.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 /** Exit codes: 0 success, 1 a failure inside pciesim (a bug: stack shown), 2 a mistake in the input (message only). */
 export const EXIT_OK = 0, EXIT_INTERNAL = 1, EXIT_USER = 2;
@@ -19,7 +20,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) {
-    process.stderr.write(`pciesim: unknown command "${name}"\n\n${usage()}`);
+    process.stderr.write(`pciesim: unknown command "${name}"${didYouMean(name, commands.map((c) => c.name))}\n\n${usage()}`);
     return EXIT_USER;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -30,10 +31,23 @@ export async function runCli(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`pciesim ${name}: ${(e as Error).message}\n`);
+      const message = (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption((e as Error).message, cmd.helpFor ? await cmd.helpFor(rest) : cmd.help, name) : (e as Error).message;
+      process.stderr.write(`pciesim ${name}: ${message}\n`);
       return EXIT_USER;
     }
     process.stderr.write(`pciesim ${name}: internal error (please report it with the scenario that caused it)\n${(e as Error).stack ?? String(e)}\n`);
     return EXIT_INTERNAL;
   }
+}
+
+/**
+ * Node's "Unknown option '--sett'. To specify a positional argument ..." as
+ * a user needs it: the option, the command's option closest to it (the
+ * options are the ones its --help names) and where the rest are listed.
+ */
+function unknownOption(nodeMessage: string, help: string, command: string): string {
+  const option = /'([^']+)'/.exec(nodeMessage)?.[1];
+  if (option === undefined) return nodeMessage;
+  const known = [...new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? [])].filter((o) => o !== '--help');
+  return `unknown option "${option}"${didYouMean(option, known)}; "pciesim ${command} --help" lists its options`;
 }

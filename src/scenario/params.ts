@@ -6,8 +6,8 @@ import { didYouMean } from '../util/did-you-mean.js';
 /** Resolved values of a scenario's named parameters, keys in sorted order. */
 export type ParamValues = Record<string, Scalar>;
 
-/** Where an override came from, for error messages. */
-export type OverrideOrigin = '--set' | 'sweep';
+/** Where an override came from, for error messages: a flag, a sweep point, or a column of a measurements file (calibrate). */
+export type OverrideOrigin = '--set' | 'sweep' | 'column';
 
 const REF = /^\$([A-Za-z_][A-Za-z0-9_]*)$/;
 const ESCAPED_DOLLAR = /^\$\$/;

@@ -15,16 +15,27 @@ export function zodToUserError(file: string, basePath: FieldPath, error: z.ZodEr
 function explain(issue: z.core.$ZodIssue, found: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      return found === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, got ${describeValue(found)}`;
+    {
+      const expected = issue.expected === 'int' ? 'a whole number' : issue.expected;
+      return found === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describeValue(found)}`;
+    }
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(found)}`;
     case 'invalid_union':
       return `expected ${issue.message.replace(/^Invalid input:?\s*/, '') || 'a different kind of value'}, got ${describeValue(found)}`;
-    default:
-      return `${issue.message}${found !== undefined && issue.code !== 'custom' ? ` (got ${describeValue(found)})` : ''}`;
+    case 'too_small':
+    case 'too_big': {
+      // zod says "Too small: expected number to be >=1"; a user reads a bound better in words of the value's kind.
+      if (issue.origin !== 'number' && issue.origin !== 'int') break;
+      const small = issue.code === 'too_small';
+      const bound = small ? issue.minimum : issue.maximum;
+      const op = small ? (issue.inclusive ? '≥' : '>') : (issue.inclusive ? '≤' : '<');
+      return `expected ${issue.origin === 'int' ? 'a whole number' : 'a number'} ${op} ${bound}, got ${describeValue(found)}`;
+    }
   }
+  return `${issue.message}${found !== undefined && issue.code !== 'custom' ? ` (got ${describeValue(found)})` : ''}`;
 }
 
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {

@@ -37,7 +37,8 @@ test('missing, corrupt and wrong-column measurements; unknown or unfittable pres
     { args: calibrate(...PLATFORM, '--measured', write('image.csv', Buffer.from('89504e470d0a1a0a0000000d4948445200000001', 'hex'))), names: /image\.csv: line 1: neither pcie-bench's format/ },
     { args: calibrate(...PLATFORM, '--measured', write('value.csv', 'scenario,metric,x,value\ndma-bandwidth,dma.latency_ns.p50,64,620\n')), names: /value\.csv: line 1: no column "measured"/ },
     { args: calibrate(...PLATFORM, '--measured', write('text.csv', `${SIMPLE_HEADER}\ndma-bandwidth,dma.latency_ns.p50,64,fast,nfp6000-xeon-e5-2630v4,read,64,1\n`)), names: /text\.csv: line 2: column "measured": expected a number/ },
-    { args: calibrate(...PLATFORM, '--measured', write('nosuchparam.csv', 'scenario,metric,x,measured,colour\ndma-bandwidth,dma.latency_ns.p50,64,620,red\n')), names: /nosuchparam\.csv: line 2: .*colour/ },
+    { args: calibrate(...PLATFORM, '--measured', write('nosuchparam.csv', 'scenario,metric,x,measured,colour\ndma-bandwidth,dma.latency_ns.p50,64,620,red\n')), names: /nosuchparam\.csv: line 2: column colour: .*declares no parameter "colour"/ },
+    { args: calibrate(...PLATFORM, '--measured', write('unit.csv', 'scenario,metric,x,measured,size\ndma-bandwidth,dma.latency_ns.p50,64,620,64 furlongs\n')), names: /unit\.csv: line 2: column size=64 furlongs: .*not a unit of size/ },
     { args: calibrate(...PLATFORM, '--measured', write('cold.csv', 'Test,PAT,Cache,HO,DO,WinSZ,SZ,BW (GB/s)\nBW_DMA_WR,Rand,Cold,0,0,8192,64,24.3\n')), names: /cold\.csv: no rows to simulate/ },
     { args: calibrate('--preset', 'nosuch-preset', '--measured', good), names: '--preset nosuch-preset: no such preset' },
     { args: calibrate('--preset', 'sourced-only', '--measured', good), names: /sourced-only\.json: preset sourced-only has no estimated value/, env: { PCIESIM_MODEL_PATH: library } },
@@ -46,7 +47,9 @@ test('missing, corrupt and wrong-column measurements; unknown or unfittable pres
     { args: calibrate(...PLATFORM), names: '--measured' },
     { args: calibrate('--measured', good), names: '--preset' },
     { args: calibrate(...PLATFORM, '--measured', good, '--name', 'a/b'), names: '--name a/b' },
-    { args: calibrate(...PLATFORM, '--measured', good, '--set', 'platform=nosuch'), names: /good\.csv: line 2: .*platform/ },
+    // A bad flag is the flag's fault, not the file's.
+    { args: calibrate(...PLATFORM, '--measured', good, '--set', 'platform=nosuch'), names: /^pciesim calibrate: --set platform=nosuch: parameter "platform"/ },
+    { args: calibrate(...PLATFORM, '--measured', good, '--set', 'sise=64'), names: /^pciesim calibrate: --set sise: .*did you mean "size"/ },
   ];
   await checkAllRefused(cases.map((c) => ({ ...c, absent: [out] })), dir);
   await checkAllRefused([{ args: ['calibrate', ...PLATFORM, '--measured', good, '--out', good], names: 'good.csv: exists and is not a folder' }], dir);

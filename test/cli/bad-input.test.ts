@@ -64,7 +64,8 @@ test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags
     expectRefused({ args: [cmd, sweepJson, ...outFlag], names: 'sweep.json', absent: [out] });
   }
   const flags: [string[], string][] = [[['--set', 'tags'], '--set tags: expected NAME=VALUE'], [['--set', 'nosuch=1'], 'no parameter "nosuch"'],
-    [['--seed', 'x'], '--seed x: expected a whole number'], [['--replication=-1'], '--replication -1'], [['--bogus'], "'--bogus'"]];
+    [['--seed', 'x'], '--seed x: expected a whole number'], [['--replication=-1'], '--replication -1'], [['--bogus'], '"--bogus"; "pciesim run --help" lists its options'],
+    [['--sett', 'tags=8'], 'unknown option "--sett" (did you mean "--set"']];
   for (const [f, names] of flags) expectRefused({ args: ['run', 'demo-read-tags', ...f, '--out', out], names, absent: [out] });
   expectRefused({ args: ['validate', 'demo-read-tags', '--set', 'tags=x'], names: 'tags' });
   expectRefused({ args: ['run', 'vm-display-pipline', '--out', out], names: 'did you mean "vm-display-pipeline"', absent: [out] });
@@ -100,7 +101,7 @@ test('merge: missing folders, a corrupt or wrong-kind sweep.json, a corrupt run 
   expectRefused({ args: ['merge', RUN, '--out', out], names: 'not a sweep folder', absent: [out] });
   const badSummary = copyOf(SWEEP, { [path.join('runs', 'p0000-r0', 'summary.json')]: '{"seed": ' });
   expectRefused({ args: ['merge', badSummary, '--out', out], names: /p0000-r0.summary\.json: not valid JSON/, absent: [out] });
-  expectRefused({ args: ['merge', SWEEP], names: '--out', unchanged: [SWEEP] });
+  expectRefused({ args: ['merge', SWEEP], names: /^pciesim merge: --out DIR is required/, unchanged: [SWEEP] });
   expectRefused({ args: ['merge', SWEEP, '--out', out, '--bogus'], names: '--bogus', absent: [out] });
   await refusals();
 });
@@ -116,7 +117,7 @@ test('report: a folder that is not a sweep, a corrupt or wrong-kind results.arro
   }
   const badSummary = copyOf(SWEEP, { [path.join('runs', 'p0000-r0', 'summary.json')]: '{"seed": ' });
   expectRefused({ args: ['report', badSummary], names: /p0000-r0.summary\.json/, absent: [path.join(badSummary, 'report')] });
-  expectRefused({ args: ['report', SWEEP, SWEEP], names: '--out', unchanged: [SWEEP] });
+  expectRefused({ args: ['report', SWEEP, SWEEP], names: /^pciesim report: with several folders, --out DIR is required/, unchanged: [SWEEP] });
   expectRefused({ args: ['report', SWEEP, '--bogus'], names: '--bogus', unchanged: [SWEEP] });
   await refusals();
 });
@@ -131,7 +132,7 @@ test('trace: a missing, corrupt or wrong-kind trace.arrow, bad flags; no timelin
   }
   // results.arrow is Arrow, but not a trace.
   expectRefused({ args: ['trace', path.join(SWEEP, 'results.arrow'), '--chrome', out], names: /results\.arrow: not a trace/, unchanged: [outDir] });
-  expectRefused({ args: ['trace', RUN], names: '--chrome', unchanged: [RUN] });
+  expectRefused({ args: ['trace', RUN], names: /^pciesim trace: --chrome OUT.json is required/, unchanged: [RUN] });
   expectRefused({ args: ['trace', RUN, '--chrome', path.join(outDir, 'nosuch', 'x.json')], names: 'does not exist', unchanged: [outDir] });
   expectRefused({ args: ['trace', RUN, '--chrome', out, '--bogus'], names: '--bogus', unchanged: [outDir] });
   await refusals();
@@ -145,6 +146,9 @@ test('import, list and schema: missing, corrupt and wrong-kind input, bad flags'
   expectRefused({ args: ['import', 'lspci', png, '--out', out], names: 'tree.txt', unchanged: [outDir] });
   expectRefused({ args: ['import', 'lspci', path.join('scenarios', 'demo-read-tags.json'), '--out', out], names: 'demo-read-tags.json', unchanged: [outDir] });
   expectRefused({ args: ['import', 'lspci', png, '--out', out, '--bogus'], names: '--bogus', unchanged: [outDir] });
+  // A format's own option, misspelt: the closest is found among that format's options.
+  expectRefused({ args: ['import', 'lspci', png, '--out', out, '--p2pp', 'a,b'], names: '(did you mean "--p2p"?)', unchanged: [outDir] });
+  expectRefused({ args: ['sweep', 'demo-read-tags', '--replication', '2'], names: '(did you mean "--replications"?)' });
   expectRefused({ args: ['list', 'widgets'], names: 'list widgets' });
   expectRefused({ args: ['list', 'types', 'no.such.type'], names: 'no.such.type' });
   expectRefused({ args: ['list', 'scenarios', '--bogus'], names: '--bogus' });

@@ -61,6 +61,9 @@ test('validate accepts the shipped scenarios and rejects broken files', () => {
 
 test('unknown commands and flags are user errors; --help works everywhere', () => {
   assert.is(cli(['frobnicate']).code, 2);
+  const typo = cli(['rnu', 'demo-read-tags']);
+  assert.is(typo.code, 2);
+  assert.match(typo.stderr, 'unknown command "rnu" (did you mean "run"?)');
   assert.is(cli(['run', 'demo-read-tags', '--sed', '3']).code, 2);
   for (const c of ['run', 'validate', 'list', 'schema', 'calibrate']) {
     const r = cli([c, '--help']);

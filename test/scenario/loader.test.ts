@@ -42,6 +42,13 @@ test('a wrong type names the path and what was expected', () => {
   assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 's.json: components[0].params.servers: expected number, got "four"');
 });
 
+test('a value out of range or not whole says the bound in words, not zod\'s "Too small: expected number to be >=1"', () => {
+  const d = demoScenario(); d.components[0].params.servers = 0;
+  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 's.json: components[0].params.servers: expected a number ≥ 1, got 0');
+  d.components[0].params.servers = 2.5;
+  assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 's.json: components[0].params.servers: expected a whole number, got 2.5');
+});
+
 test('an unknown field is reported, not ignored', () => {
   const d = demoScenario(); d.components[0].params.sevrers = 4;
   assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 'components[0].params: unknown field "sevrers"');

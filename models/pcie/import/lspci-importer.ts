@@ -52,7 +52,7 @@ link generation and width, MPS and MRRS then become scenario parameters (gen, wi
 mps, mrrs) with estimated defaults, and a warning lists them.
 
 The scenario also carries a P2P study between two endpoints below one root complex
-(pcie.p2p-transfer): directly, as the topology connects them, or bounced through host
+(workloads.p2p-transfer): directly, as the topology connects them, or bounced through host
 memory. Sweep it (pciesim sweep), or run one point (pciesim run --set op=read).
 `,
   options: [
