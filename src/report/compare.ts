@@ -97,23 +97,63 @@ export function differencesHtml(study: ReportStudy): string {
     const point = byPoint.get(key)!.get(input);
     return point ? estimate(metricSamples(point.runs, metric)).mean : null;
   };
-  const cell = (v: number | null): string => (v === null ? MISSING : formatNumber(v));
-  const rows = order.flatMap((key) => c.metrics.map((metric) => {
+  // Every compared value once, in sweep order: the table below lists them all, the summary ranks them.
+  const entries = order.flatMap((key) => c.metrics.map((metric) => {
     const b = mean(key, base!, metric);
-    return [
-      ...(JSON.parse(key) as ParamValue[]).map((v, k) => displayValue(v, swept[k]!.unit)),
-      withUnit(metric, metricUnit(study, metric)),
-      cell(b),
-      ...others.flatMap((o) => {
-        const v = mean(key, o, metric);
-        const d = v !== null && b !== null ? v - b : null;
-        return [cell(v), d === null ? MISSING : `${d > 0 ? '+' : ''}${formatNumber(d)}`, d === null || b === 0 || b === null ? MISSING : `${d > 0 ? '+' : ''}${formatNumber((100 * d) / Math.abs(b))}%`];
-      }),
-    ];
+    const against = others.map((o) => {
+      const v = mean(key, o, metric);
+      const d = v !== null && b !== null ? v - b : null;
+      return { v, d, share: d === null || b === null || b === 0 ? null : (100 * d) / Math.abs(b) };
+    });
+    const point = (JSON.parse(key) as ParamValue[]).map((v, k) => displayValue(v, swept[k]!.unit));
+    return { point, metric: withUnit(metric, metricUnit(study, metric)), b, against };
   }));
+  const rows = entries.map((e) => [
+    ...e.point, e.metric, cell(e.b),
+    ...e.against.flatMap((a) => [cell(a.v), a.d === null ? MISSING : signed(a.d), a.share === null ? MISSING : signed(a.share, '%')]),
+  ]);
   return [
     '<h3>Differences</h3>',
+    ...others.map((o, k) => largestDifferences(o, base!, swept.map(parameterColumn), entries.map((e) => ({ point: e.point, metric: e.metric, b: e.b, ...e.against[k]! })))),
     `<p>${escapeHtml(`Mean of each metric over a grid point's successful runs, for ${base} and for each other input, its difference from ${base} and that difference as a share of ${base}; ${MISSING}: no value to compare.`)}</p>`,
     htmlTable(columns, rows),
+  ].join('\n');
+}
+
+const cell = (v: number | null): string => (v === null ? MISSING : formatNumber(v));
+const signed = (v: number, suffix = ''): string => `${v > 0 ? '+' : ''}${formatNumber(v)}${suffix}`;
+
+/** Values of each metric ranked in the summary of an input's differences. */
+export const LARGEST_DIFFERENCES = 5;
+/** A relative change below this (%) counts as no change in the summary. */
+const NOTABLE_CHANGE_PERCENT = 1;
+
+interface ComparedValue { point: string[]; metric: string; b: number | null; v: number | null; d: number | null; share: number | null }
+
+/**
+ * What a reader looks for first: how many of each metric's compared values
+ * `other` moves by a notable share, and the largest of those moves, ranked
+ * by their share of the first input's value (ties keep sweep order). Ranked
+ * per metric, so a metric near zero, whose small moves are large shares,
+ * does not crowd out the others.
+ */
+function largestDifferences(other: string, base: string, pointColumns: Column[], values: ComparedValue[]): string {
+  const metrics = [...new Set(values.map((e) => e.metric))];
+  const counts: string[] = [];
+  const ranked: ComparedValue[] = [];
+  for (const metric of metrics) {
+    const compared = values.filter((e) => e.metric === metric && e.share !== null);
+    const notable = compared.filter((e) => Math.abs(e.share!) >= NOTABLE_CHANGE_PERCENT);
+    counts.push(`${metric} ${notable.length} of ${compared.length}`);
+    ranked.push(...notable.map((e, k) => ({ e, k })).sort((x, y) => Math.abs(y.e.share!) - Math.abs(x.e.share!) || x.k - y.k)
+      .slice(0, LARGEST_DIFFERENCES).map(({ e }) => e));
+  }
+  const summary = `${other} against ${base}, grid points where a metric differs by ${NOTABLE_CHANGE_PERCENT}% or more: ${counts.join('; ')}.`;
+  if (ranked.length === 0) return `<p>${escapeHtml(summary)}</p>`;
+  const columns: Column[] = [{ header: 'Metric', kind: 'code' }, ...pointColumns, { header: base, kind: 'number' }, { header: other, kind: 'number' },
+    { header: 'change', kind: 'number' }];
+  return [
+    `<p>${escapeHtml(`${summary} The largest (up to ${LARGEST_DIFFERENCES} a metric), by their share of ${base}'s value:`)}</p>`,
+    htmlTable(columns, ranked.map((e) => [e.metric, ...e.point, cell(e.b), cell(e.v), signed(e.share!, '%')])),
   ].join('\n');
 }

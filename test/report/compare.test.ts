@@ -5,8 +5,9 @@ import { lineFigure } from '../../src/report/line-figure.js';
 import type { ReportStudy } from '../../src/report/model.js';
 import { run, study } from './fixtures.js';
 
-/** A sweep of size at a fixed `buffers`, latency = size · scale. */
-function sweep(buffers: number, scale: number, name = 'iommu-map-unmap'): ReportStudy {
+/** A sweep of size at a fixed `buffers`, latency = size · scale (a number, or one per size). */
+function sweep(buffers: number, scale: number | ((size: number) => number), name = 'iommu-map-unmap'): ReportStudy {
+  const factor = typeof scale === 'number' ? () => scale : scale;
   const sizes = [4096, 65536];
   return study({
     scenario: { name, description: null, file: `${name}.json`, hash: 'h' },
@@ -15,7 +16,7 @@ function sweep(buffers: number, scale: number, name = 'iommu-map-unmap'): Report
       { name: 'buffers', description: null, unit: null, values: [buffers] },
     ],
     plots: [{ metric: 'latency_ns', x: 'size', title: 'Latency' }],
-    runs: sizes.map((size, point) => run({ point, replication: 0, parameters: { size, buffers }, metrics: { latency_ns: size * scale } })),
+    runs: sizes.map((size, point) => run({ point, replication: 0, parameters: { size, buffers }, metrics: { latency_ns: size * factor(size) } })),
   });
 }
 
@@ -43,6 +44,17 @@ test('the differences table sets each input against the first, absolute and rela
   assert.match(html, /<th class="number">fewer − baseline<\/th>/);
   assert.match(html, '<td class="number">4,096</td><td class="number">6,144</td><td class="number">+2,048</td><td class="number">+50%</td>');
   assert.is(differencesHtml(sweep(2000, 1)), '', 'a study that compares nothing has no such table');
+});
+
+test('the differences open with a count per metric of the values that moved and the largest moves first', () => {
+  const html = differencesHtml(comparisonStudy([sweep(2000, 1), sweep(500, (size) => (size === 4096 ? 1.005 : 1.2))], ['baseline', 'fewer']));
+  assert.match(html, 'grid points where a metric differs by 1% or more: latency_ns (ns) 1 of 2.');
+  const summary = html.slice(0, html.indexOf('Mean of each metric'));
+  assert.match(summary, '<td class="number">64 KiB</td><td class="number">65,536</td><td class="number">78,600</td><td class="number">+20.0%</td>', 'the 20% move is ranked');
+  assert.not.match(summary, '>4 KiB<', 'a move under 1% is counted as none and not ranked');
+  const unchanged = differencesHtml(comparisonStudy([sweep(2000, 1), sweep(500, 1)], ['baseline', 'same']));
+  assert.match(unchanged, 'latency_ns (ns) 0 of 2.');
+  assert.not.match(unchanged.slice(0, unchanged.indexOf('Mean of each metric')), '<table', 'nothing moved: no ranking table');
 });
 
 test.run();
