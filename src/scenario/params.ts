@@ -7,7 +7,7 @@ import { didYouMean } from '../util/did-you-mean.js';
 export type ParamValues = Record<string, Scalar>;
 
 /** Where an override came from, for error messages: a flag, a sweep point, or a column of a measurements file (calibrate). */
-export type OverrideOrigin = '--set' | 'sweep' | 'column';
+export type OverrideOrigin = '--set' | '--grid' | '--zip' | 'sweep' | 'column';
 
 const REF = /^\$([A-Za-z_][A-Za-z0-9_]*)$/;
 const ESCAPED_DOLLAR = /^\$\$/;
@@ -132,7 +132,7 @@ function coerce(file: string, name: string, spec: ParameterSpec, raw: string | S
     if (typeof raw === 'string' && want === 'number') v = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
     else if (typeof raw === 'string' && want === 'boolean') v = raw === 'true' ? true : raw === 'false' ? false : undefined;
     if (v === undefined || typeof v !== want) {
-      throw new UserError(`${origin} ${name}=${shown}: parameter "${name}" of ${file} is a ${want} (its default is ${JSON.stringify(spec.default)})`);
+      throw new UserError(`${origin} ${name}=${shown}: parameter "${name}" of ${file} is a ${want}${spec.unit ? ` in ${spec.unit}` : ''} (its default is ${JSON.stringify(spec.default)})`);
     }
   }
   const allowed = allowedValues(file, name, spec);

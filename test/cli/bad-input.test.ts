@@ -78,6 +78,12 @@ test('sweep: a missing or corrupt scenario, bad flags, and --resume into a folde
   expectRefused({ args: ['sweep', path.join(folder({ 'b.json': NOT_JSON }), 'b.json'), '--out', out], names: 'b.json', absent: [out] });
   expectRefused({ args: ['sweep', 'demo-read-tags', '--replications', 'two', '--out', out], names: '--replications', absent: [out] });
   expectRefused({ args: ['sweep', 'demo-read-tags', '--bogus', '--out', out], names: '--bogus', absent: [out] });
+  // A bad value is named by the flag that gave it, with the parameter's unit.
+  expectRefused({ args: ['sweep', 'demo-read-tags', '--grid', 'tags=4,x', '--out', out], names: '--grid tags=x: parameter "tags"', absent: [out] });
+  expectRefused({ args: ['sweep', 'demo-read-tags', '--zip', 'tags=4,x', '--zip', 'load=1,2', '--out', out], names: '--zip tags=x', absent: [out] });
+  expectRefused({ args: ['sweep', 'demo-read-tags', '--set', 'tags=x', '--grid', 'load=1,2', '--out', out], names: '--set tags=x', absent: [out] });
+  expectRefused({ args: ['sweep', 'demo-read-tags', '--grid', 'load=5 GB,6', '--out', out], names: '--grid load=5 GB: parameter "load" of', absent: [out] });
+  expectRefused({ args: ['run', 'demo-read-tags', '--set', 'load=5 GB', '--out', out], names: 'is a number in requests/µs', absent: [out] });
   const args = ['demo-read-tags', '--set', 'requests=200', '--grid', 'tags=8,16', '--replications', '1', '--no-report'];
   const badManifest = copyOf(SWEEP, { 'sweep.json': NOT_JSON });
   expectRefused({ args: ['sweep', ...args, '--resume', '--out', badManifest], names: /sweep\.json/, unchanged: [badManifest] });
