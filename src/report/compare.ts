@@ -71,13 +71,10 @@ export function comparisonStudy(studies: readonly ReportStudy[], labels: readonl
 /** Metrics the differences table and default plots compare when the scenario names none. */
 export const MAX_COMPARED_METRICS = 6;
 
-/**
- * Each compared metric at each grid point: the first input's mean, then each
- * other input's mean, its difference and that difference as a share of the first.
- */
-export function differencesHtml(study: ReportStudy): string {
-  const c = study.comparison;
-  if (!c) return '';
+interface ComparedValue { point: string[]; metric: string; b: number | null; v: number | null; d: number | null; share: number | null }
+
+/** Every compared metric at every grid point, in sweep order, for each input after the first against the first. */
+function comparedValues(study: ReportStudy, c: NonNullable<ReportStudy['comparison']>) {
   const [base, ...others] = c.inputs;
   const swept = sweptParameters(study).filter((p) => p.name !== INPUT);
   const byPoint = new Map<string, Map<string, ReturnType<typeof gridPoints>[number]>>();
@@ -87,17 +84,10 @@ export function differencesHtml(study: ReportStudy): string {
     if (!byPoint.has(key)) { byPoint.set(key, new Map()); order.push(key); }
     byPoint.get(key)!.set(String(point.parameters[INPUT]), point);
   }
-  const columns: Column[] = [
-    ...swept.map(parameterColumn),
-    { header: 'Metric', kind: 'code' },
-    { header: base!, kind: 'number' },
-    ...others.flatMap((o): Column[] => [{ header: o, kind: 'number' }, { header: `${o} − ${base}`, kind: 'number' }, { header: 'change', kind: 'number' }]),
-  ];
   const mean = (key: string, input: string, metric: string): number | null => {
     const point = byPoint.get(key)!.get(input);
     return point ? estimate(metricSamples(point.runs, metric)).mean : null;
   };
-  // Every compared value once, in sweep order: the table below lists them all, the summary ranks them.
   const entries = order.flatMap((key) => c.metrics.map((metric) => {
     const b = mean(key, base!, metric);
     const against = others.map((o) => {
@@ -108,16 +98,54 @@ export function differencesHtml(study: ReportStudy): string {
     const point = (JSON.parse(key) as ParamValue[]).map((v, k) => displayValue(v, swept[k]!.unit));
     return { point, metric: withUnit(metric, metricUnit(study, metric)), b, against };
   }));
+  const valuesOf = (k: number): ComparedValue[] => entries.map((e) => ({ point: e.point, metric: e.metric, b: e.b, ...e.against[k]! }));
+  return { base: base!, others, swept, entries, valuesOf };
+}
+
+/**
+ * Each compared metric at each grid point: the first input's mean, then each
+ * other input's mean, its difference and that difference as a share of the
+ * first; opened, for each other input, by what moved most (largestDifferences).
+ */
+export function differencesHtml(study: ReportStudy): string {
+  const c = study.comparison;
+  if (!c) return '';
+  const { base, others, swept, entries, valuesOf } = comparedValues(study, c);
+  const columns: Column[] = [
+    ...swept.map(parameterColumn),
+    { header: 'Metric', kind: 'code' },
+    { header: base, kind: 'number' },
+    ...others.flatMap((o): Column[] => [{ header: o, kind: 'number' }, { header: `${o} − ${base}`, kind: 'number' }, { header: 'change', kind: 'number' }]),
+  ];
   const rows = entries.map((e) => [
     ...e.point, e.metric, cell(e.b),
     ...e.against.flatMap((a) => [cell(a.v), a.d === null ? MISSING : signed(a.d), a.share === null ? MISSING : signed(a.share, '%')]),
   ]);
   return [
     '<h3>Differences</h3>',
-    ...others.map((o, k) => largestDifferences(o, base!, swept.map(parameterColumn), entries.map((e) => ({ point: e.point, metric: e.metric, b: e.b, ...e.against[k]! })))),
+    ...others.map((o, k) => largestDifferences(o, base, swept.map(parameterColumn), valuesOf(k))),
     `<p>${escapeHtml(`Mean of each metric over a grid point's successful runs, for ${base} and for each other input, its difference from ${base} and that difference as a share of ${base}; ${MISSING}: no value to compare.`)}</p>`,
     htmlTable(columns, rows),
   ].join('\n');
+}
+
+/**
+ * For the report's findings: per other input, one sentence saying, per
+ * metric, at how many grid points it moved by a notable share and its
+ * largest move, where: "fewer against baseline: latency_ns (ns) moved 1% or
+ * more at 1 of 2 grid points, most (+20.0%) at size 64 KiB."
+ */
+export function comparisonFindings(study: ReportStudy): string[] {
+  const c = study.comparison;
+  if (!c) return [];
+  const { base, others, swept, valuesOf } = comparedValues(study, c);
+  return others.map((o, k) => {
+    const parts = ranked(valuesOf(k)).map(({ metric, compared, notable, largest }) => {
+      const where = largest ? `, most (${signed(largest.share!, '%')}) at ${largest.point.map((v, i) => `${swept[i]!.name} ${v}`).join(', ') || 'the one point'}` : '';
+      return `${metric} moved ${NOTABLE_CHANGE_PERCENT}% or more at ${notable.length} of ${compared.length} grid points${where}`;
+    });
+    return `${o} against ${base}: ${parts.join('; ')}.`;
+  });
 }
 
 const cell = (v: number | null): string => (v === null ? MISSING : formatNumber(v));
@@ -128,8 +156,6 @@ export const LARGEST_DIFFERENCES = 5;
 /** A relative change below this (%) counts as no change in the summary. */
 const NOTABLE_CHANGE_PERCENT = 1;
 
-interface ComparedValue { point: string[]; metric: string; b: number | null; v: number | null; d: number | null; share: number | null }
-
 /**
  * What a reader looks for first: how many of each metric's compared values
  * `other` moves by a notable share, and the largest of those moves, ranked
@@ -138,22 +164,26 @@ interface ComparedValue { point: string[]; metric: string; b: number | null; v: 
  * does not crowd out the others.
  */
 function largestDifferences(other: string, base: string, pointColumns: Column[], values: ComparedValue[]): string {
-  const metrics = [...new Set(values.map((e) => e.metric))];
-  const counts: string[] = [];
-  const ranked: ComparedValue[] = [];
-  for (const metric of metrics) {
-    const compared = values.filter((e) => e.metric === metric && e.share !== null);
-    const notable = compared.filter((e) => Math.abs(e.share!) >= NOTABLE_CHANGE_PERCENT);
-    counts.push(`${metric} ${notable.length} of ${compared.length}`);
-    ranked.push(...notable.map((e, k) => ({ e, k })).sort((x, y) => Math.abs(y.e.share!) - Math.abs(x.e.share!) || x.k - y.k)
-      .slice(0, LARGEST_DIFFERENCES).map(({ e }) => e));
-  }
-  const summary = `${other} against ${base}, grid points where a metric differs by ${NOTABLE_CHANGE_PERCENT}% or more: ${counts.join('; ')}.`;
-  if (ranked.length === 0) return `<p>${escapeHtml(summary)}</p>`;
+  const perMetric = ranked(values);
+  const summary = `${other} against ${base}, grid points where a metric differs by ${NOTABLE_CHANGE_PERCENT}% or more: ` +
+    `${perMetric.map((m) => `${m.metric} ${m.notable.length} of ${m.compared.length}`).join('; ')}.`;
+  const top = perMetric.flatMap((m) => m.top);
+  if (top.length === 0) return `<p>${escapeHtml(summary)}</p>`;
   const columns: Column[] = [{ header: 'Metric', kind: 'code' }, ...pointColumns, { header: base, kind: 'number' }, { header: other, kind: 'number' },
     { header: 'change', kind: 'number' }];
   return [
     `<p>${escapeHtml(`${summary} The largest (up to ${LARGEST_DIFFERENCES} a metric), by their share of ${base}'s value:`)}</p>`,
-    htmlTable(columns, ranked.map((e) => [e.metric, ...e.point, cell(e.b), cell(e.v), signed(e.share!, '%')])),
+    htmlTable(columns, top.map((e) => [e.metric, ...e.point, cell(e.b), cell(e.v), signed(e.share!, '%')])),
   ].join('\n');
+}
+
+/** Per metric (in the order compared): its values with a share, those that moved notably, and the largest of those, largest first (ties keep sweep order). */
+function ranked(values: ComparedValue[]) {
+  return [...new Set(values.map((e) => e.metric))].map((metric) => {
+    const compared = values.filter((e) => e.metric === metric && e.share !== null);
+    const notable = compared.filter((e) => Math.abs(e.share!) >= NOTABLE_CHANGE_PERCENT);
+    const top = notable.map((e, k) => ({ e, k })).sort((x, y) => Math.abs(y.e.share!) - Math.abs(x.e.share!) || x.k - y.k)
+      .slice(0, LARGEST_DIFFERENCES).map(({ e }) => e);
+    return { metric, compared, notable, top, largest: top[0] };
+  });
 }

@@ -5,6 +5,7 @@
  * study it comes from. Nothing here is written by hand: a different sweep
  * gives a different sentence.
  */
+import { comparisonFindings } from './compare.js';
 import { escapeHtml } from './escape.js';
 import { formatNumber } from './format.js';
 import { parameterValue } from './grid.js';
@@ -27,7 +28,10 @@ export function findingsSection(id: string, studies: readonly PlacedStudy[]): st
       `<h3>${escapeHtml(t.finding!)}</h3>`,
       `<p>${escapeHtml(answer(study, t))} <a href="#${escapeHtml(studyId)}">Details: ${escapeHtml(studyTitle(study))}.</a></p>`,
       pivotTableHtml(study, t),
-    ].join('\n')));
+    ].join('\n')).concat(comparisonFindings(study).map((sentence) => [
+      `<h3>${escapeHtml(`What changes from ${study.comparison!.inputs[0]} to the other ${study.comparison!.inputs.length > 2 ? 'inputs' : 'input'}?`)}</h3>`,
+      `<p>${escapeHtml(sentence)} <a href="#${escapeHtml(studyId)}">Details: ${escapeHtml(studyTitle(study))}.</a></p>`,
+    ].join('\n'))));
   if (items.length === 0) return '';
   return [
     `<section id="${escapeHtml(id)}">`,

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { comparable, comparisonStudy, differencesHtml, INPUT } from '../../src/report/compare.js';
+import { comparable, comparisonFindings, comparisonStudy, differencesHtml, INPUT } from '../../src/report/compare.js';
 import { lineFigure } from '../../src/report/line-figure.js';
 import type { ReportStudy } from '../../src/report/model.js';
 import { run, study } from './fixtures.js';
@@ -55,6 +55,14 @@ test('the differences open with a count per metric of the values that moved and 
   const unchanged = differencesHtml(comparisonStudy([sweep(2000, 1), sweep(500, 1)], ['baseline', 'same']));
   assert.match(unchanged, 'latency_ns (ns) 0 of 2.');
   assert.not.match(unchanged.slice(0, unchanged.indexOf('Mean of each metric')), '<table', 'nothing moved: no ranking table');
+});
+
+test('the findings say, per input, how many points each metric moved at and where it moved most', () => {
+  const merged = comparisonStudy([sweep(2000, 1), sweep(500, (size) => (size === 4096 ? 1.005 : 1.2))], ['baseline', 'fewer']);
+  assert.equal(comparisonFindings(merged), ['fewer against baseline: latency_ns (ns) moved 1% or more at 1 of 2 grid points, most (+20.0%) at size 64 KiB.']);
+  assert.equal(comparisonFindings(comparisonStudy([sweep(2000, 1), sweep(500, 1)], ['baseline', 'same'])),
+    ['same against baseline: latency_ns (ns) moved 1% or more at 0 of 2 grid points.']);
+  assert.equal(comparisonFindings(sweep(2000, 1)), [], 'a study that compares nothing has no such finding');
 });
 
 test.run();
