@@ -139,12 +139,13 @@ export function comparisonFindings(study: ReportStudy): string[] {
   const c = study.comparison;
   if (!c) return [];
   const { base, others, swept, valuesOf } = comparedValues(study, c);
-  return others.map((o, k) => {
-    const parts = ranked(valuesOf(k)).map(({ metric, compared, notable, largest }) => {
+  // A metric no grid point of both inputs reported (the inputs swept different values) says nothing.
+  return others.flatMap((o, k) => {
+    const parts = ranked(valuesOf(k)).filter((m) => m.compared.length > 0).map(({ metric, compared, notable, largest }) => {
       const where = largest ? `, most (${signed(largest.share!, '%')}) at ${largest.point.map((v, i) => `${swept[i]!.name} ${v}`).join(', ') || 'the one point'}` : '';
       return `${metric} moved ${NOTABLE_CHANGE_PERCENT}% or more at ${notable.length} of ${compared.length} grid points${where}`;
     });
-    return `${o} against ${base}: ${parts.join('; ')}.`;
+    return parts.length > 0 ? [`${o} against ${base}: ${parts.join('; ')}.`] : [];
   });
 }
 

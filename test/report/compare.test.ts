@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { comparable, comparisonFindings, comparisonStudy, differencesHtml, INPUT } from '../../src/report/compare.js';
+import { findingsSection } from '../../src/report/findings.js';
 import { lineFigure } from '../../src/report/line-figure.js';
 import type { ReportStudy } from '../../src/report/model.js';
 import { run, study } from './fixtures.js';
@@ -63,6 +64,15 @@ test('the findings say, per input, how many points each metric moved at and wher
   assert.equal(comparisonFindings(comparisonStudy([sweep(2000, 1), sweep(500, 1)], ['baseline', 'same'])),
     ['same against baseline: latency_ns (ns) moved 1% or more at 0 of 2 grid points.']);
   assert.equal(comparisonFindings(sweep(2000, 1)), [], 'a study that compares nothing has no such finding');
+  const apart = comparisonStudy([sweep(2000, 1), study({ ...sweep(500, 1), runs: [] })], ['baseline', 'empty']);
+  assert.equal(comparisonFindings(apart), [], 'no grid point both inputs reported: nothing to say');
+});
+
+test('the report\'s findings open with the comparison and link to its section', () => {
+  const merged = comparisonStudy([sweep(2000, 1), sweep(500, 1.5)], ['baseline', 'fewer']);
+  const html = findingsSection('findings', [{ study: merged, id: 'side-by-side' }]);
+  assert.match(html, '<h3>What changes from baseline to the other input?</h3>');
+  assert.match(html, 'fewer against baseline: latency_ns (ns) moved 1% or more at 2 of 2 grid points, most (+50%) at size 4 KiB. <a href="#side-by-side">');
 });
 
 test.run();
