@@ -14,6 +14,8 @@ export interface CsvTable {
 
 export function parseCsv(file: string, text: string): CsvTable {
   const lines = text.split(/\r?\n/);
+  // A JSON file (a run's summary.json, a preset) given by mistake would otherwise fail on its second line's field count.
+  if (/^\s*[[{]/.test(text)) throw new UserError(`${file}: line 1: not CSV (it reads as JSON): expected a header row of comma-separated column names`);
   const header = (lines[0] ?? '').split(',').map((h) => h.trim());
   if (header.length === 0 || header[0] === '') throw new UserError(`${file}: line 1: expected a header row of comma-separated column names`);
   const rows: CsvTable['rows'] = [];

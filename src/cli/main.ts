@@ -31,7 +31,9 @@ export async function runCli(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     if (e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      const message = (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption((e as Error).message, cmd.helpFor ? await cmd.helpFor(rest) : cmd.help, name) : (e as Error).message;
+      const code = (e as { code?: string }).code;
+      const message = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption((e as Error).message, cmd.helpFor ? await cmd.helpFor(rest) : cmd.help, name)
+        : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? invalidOptionValue((e as Error).message) : (e as Error).message;
       process.stderr.write(`pciesim ${name}: ${message}\n`);
       return EXIT_USER;
     }
@@ -50,4 +52,15 @@ function unknownOption(nodeMessage: string, help: string, command: string): stri
   if (option === undefined) return nodeMessage;
   const known = [...new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? [])].filter((o) => o !== '--help');
   return `unknown option "${option}"${didYouMean(option, known)}; "pciesim ${command} --help" lists its options`;
+}
+
+/**
+ * Node's three-line "Option '--seed' argument is ambiguous. Did you forget
+ * ... use '--seed=-XYZ'." (a value that starts with a dash) in one line;
+ * other invalid values keep Node's message.
+ */
+function invalidOptionValue(nodeMessage: string): string {
+  const option = /^Option '([^']+)' argument is ambiguous/.exec(nodeMessage)?.[1];
+  if (option === undefined) return nodeMessage;
+  return `${option} needs a value; for one that starts with a dash write ${option}=VALUE`;
 }

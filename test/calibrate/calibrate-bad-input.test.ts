@@ -35,6 +35,7 @@ test('missing, corrupt and wrong-column measurements; unknown or unfittable pres
     // A row cut short, as a crash or a full disk leaves it.
     { args: calibrate(...PLATFORM, '--measured', write('cut.csv', `${SIMPLE_HEADER}\ndma-bandwidth,dma.latency_ns.p50,64,620,nfp6000-xeon-e5-2630v4,read,64,1\ndma-bandwidth,dma.lat`)), names: /cut\.csv: line 3: expected 8 fields/ },
     { args: calibrate(...PLATFORM, '--measured', write('image.csv', Buffer.from('89504e470d0a1a0a0000000d4948445200000001', 'hex'))), names: /image\.csv: line 1: neither pcie-bench's format/ },
+    { args: calibrate(...PLATFORM, '--measured', write('summary.json', '{"status": "ok",\n "metrics": {}}\n')), names: /summary\.json: line 1: not CSV \(it reads as JSON\)/ },
     { args: calibrate(...PLATFORM, '--measured', write('value.csv', 'scenario,metric,x,value\ndma-bandwidth,dma.latency_ns.p50,64,620\n')), names: /value\.csv: line 1: no column "measured"/ },
     { args: calibrate(...PLATFORM, '--measured', write('text.csv', `${SIMPLE_HEADER}\ndma-bandwidth,dma.latency_ns.p50,64,fast,nfp6000-xeon-e5-2630v4,read,64,1\n`)), names: /text\.csv: line 2: column "measured": expected a number/ },
     { args: calibrate(...PLATFORM, '--measured', write('nosuchparam.csv', 'scenario,metric,x,measured,colour\ndma-bandwidth,dma.latency_ns.p50,64,620,red\n')), names: /nosuchparam\.csv: line 2: column colour: .*declares no parameter "colour"/ },

@@ -65,7 +65,7 @@ test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags
   }
   const flags: [string[], string][] = [[['--set', 'tags'], '--set tags: expected NAME=VALUE'], [['--set', 'nosuch=1'], 'no parameter "nosuch"'],
     [['--seed', 'x'], '--seed x: expected a whole number'], [['--replication=-1'], '--replication -1'], [['--bogus'], '"--bogus"; "pciesim run --help" lists its options'],
-    [['--sett', 'tags=8'], 'unknown option "--sett" (did you mean "--set"']];
+    [['--sett', 'tags=8'], 'unknown option "--sett" (did you mean "--set"'], [['--seed', '-1'], '--seed needs a value; for one that starts with a dash write --seed=VALUE']];
   for (const [f, names] of flags) expectRefused({ args: ['run', 'demo-read-tags', ...f, '--out', out], names, absent: [out] });
   expectRefused({ args: ['validate', 'demo-read-tags', '--set', 'tags=x'], names: 'tags' });
   expectRefused({ args: ['run', 'vm-display-pipline', '--out', out], names: 'did you mean "vm-display-pipeline"', absent: [out] });
