@@ -50,7 +50,7 @@ export function studySection({ study, id, figures, missing, grid, csvFile }: Stu
   return [
     `<section id="${escapeHtml(id)}">`,
     `<h2>${escapeHtml(studyTitle(study))}</h2>`,
-    study.scenario.description ? `<p class="lead">${escapeHtml(study.scenario.description)}</p>` : '',
+    descriptionHtml(study.scenario.description),
     provenance(study),
     parameterTables(study),
     differencesHtml(study),
@@ -223,4 +223,14 @@ function failures(study: ReportStudy): string {
   );
   const more = failed.length > listed.length ? `\n<p>… and ${formatNumber(failed.length - listed.length)} more failed runs.</p>` : '';
   return `<h3>Failed runs</h3>\n${table}${more}`;
+}
+
+/** A scenario's description: its first line the lead, any further lines (an imported machine's, one per element) a list. */
+export function descriptionHtml(description: string | null): string {
+  if (!description) return '';
+  const [lead, ...rest] = description.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return [
+    `<p class="lead">${escapeHtml(lead!)}</p>`,
+    rest.length > 0 ? `<ul class="description">\n${rest.map((l) => `<li>${escapeHtml(l)}</li>`).join('\n')}\n</ul>` : '',
+  ].filter((h) => h !== '').join('\n');
 }

@@ -185,4 +185,13 @@ test('the same input gives the same scenario, byte for byte', () => {
   assert.is(JSON.stringify(importFixture('one-switch').scenario), JSON.stringify(importFixture('one-switch').scenario));
 });
 
+test('the description: what the machine is on its first line, then one line per root complex and endpoint, the study last', () => {
+  const { scenario: s } = importFixture('two-sockets');
+  const lines = (s.description as string).split('\n');
+  assert.match(lines[0]!, /^This machine as lspci saw it/);
+  assert.ok(lines.some((l) => l.startsWith('rc-00: root bus 0000:00')) && lines.some((l) => l.startsWith('rc-80: root bus 0000:80')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('nvme-82-00-0 = 82:00.0')));
+  assert.match(lines.at(-1)!, /^P2P study: /);
+});
+
 test.run();

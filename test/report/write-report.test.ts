@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeReport, type ReportDocument, type ReportStudy } from '../../src/report/index.js';
 import { tempDir } from '../helpers.js';
-import { MAX_SHOWN_RESULT_CELLS } from '../../src/report/html-study.js';
+import { descriptionHtml, MAX_SHOWN_RESULT_CELLS } from '../../src/report/html-study.js';
 import { run, study, sweepStudy } from './fixtures.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -268,6 +268,12 @@ test('a grid too large for a page is in the CSV only, the page saying so', async
   const csv = read(dir, 'synthetic-results.csv').trimEnd().split('\r\n');
   assert.is(csv.length, sizes.length + 1);
   assert.is(csv.at(-1), `${sizes.length},1,1,${2 * sizes.length}`);
+});
+
+test('a description of one line is the lead; further lines (an imported machine, one per element) a list, each escaped', () => {
+  assert.is(descriptionHtml('One line.'), '<p class="lead">One line.</p>');
+  assert.is(descriptionHtml('The machine.\nrc-00: <root>\n\nnvme'), '<p class="lead">The machine.</p>\n<ul class="description">\n<li>rc-00: &lt;root&gt;</li>\n<li>nvme</li>\n</ul>');
+  assert.is(descriptionHtml(null), '');
 });
 
 test.run();

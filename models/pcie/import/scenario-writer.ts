@@ -364,6 +364,7 @@ class Writer {
     }
   }
 
+  /** One line per element (reports show the first as the lead and the rest as a list). */
   private description(study: { from: string; to: string } | undefined): string {
     const left = this.tree.leftOut.length;
     return [
@@ -371,7 +372,7 @@ class Writer {
       ...this.lines.map((l) => `${l.text}.`),
       left ? `Left out: ${left} function${left > 1 ? 's' : ''} without a PCIe link of their own (integrated in a root complex, conventional PCI, or sharing a modelled function's link).` : '',
       study ? `P2P study: ${study.from} to ${study.to}'s BAR, directly or bounced through host memory; sweep it, or --set path, op, size.` : '',
-    ].filter((s) => s !== '').join(' ');
+    ].filter((s) => s !== '').join('\n');
   }
 
   private summary(study: { from: string; to: string; paths: string[] } | undefined): string[] {
