@@ -3,7 +3,7 @@ import { allInstances, resolveScenario, type ModelLibrary, type ResolvedScenario
 import type { Scalar, SweepSpec } from '../scenario/schema.js';
 import { deriveRunSeed } from '../scenario/seeds.js';
 import { UserError } from '../scenario/errors.js';
-import { resolveParameters } from '../scenario/params.js';
+import type { OverrideOrigin } from '../scenario/params.js';
 import { PCIESIM_VERSION } from '../version.js';
 import { scenarioColumns, type MetricInfo } from '../scenario/metric-names.js';
 import { checkScenarioNames } from '../scenario/check-names.js';
@@ -80,13 +80,10 @@ export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): 
   }
   const zipLengths = new Set(Object.values(spec.zip).map((v) => v.length));
   if (zipLengths.size > 1) throw new UserError(`--zip lists must have equal lengths, got ${[...zipLengths].join(' and ')}`);
-  // Each value is checked where it came from first, so an error names the flag (or the scenario's sweep) that gave it.
-  resolveParameters(doc.file, body.parameters, o.overrides, '--set');
-  for (const [lists, origin] of [[spec.grid, o.grid ? '--grid' : 'sweep'], [spec.zip, o.zip ? '--zip' : 'sweep']] as const) {
-    for (const [name, values] of Object.entries(lists)) for (const v of values) resolveParameters(doc.file, body.parameters, { [name]: v }, origin);
-  }
+  // An error names the flag (or the scenario's own sweep) that gave the value.
+  const originOf = (name: string): OverrideOrigin => name in spec.grid ? (o.grid ? '--grid' : 'sweep') : name in spec.zip ? (o.zip ? '--zip' : 'sweep') : '--set';
   const raw = sweepPoints(spec);
-  const resolved: ResolvedScenario[] = raw.map((p) => resolveScenario(doc, { ...o.overrides, ...p }, lib, 'sweep'));
+  const resolved: ResolvedScenario[] = raw.map((p) => resolveScenario(doc, { ...o.overrides, ...p }, lib, originOf));
   checkScenarioNames(doc, resolved);
   // Values from --grid/--zip arrive as text; keep them typed as the parameters are, so seeds and columns agree.
   const points = raw.map((p, i) => Object.fromEntries(Object.keys(p).map((k) => [k, resolved[i]!.parameters[k]!])));

@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { fieldError, UserError } from './errors.js';
-import { normalizeQuantity, parameterQuantities, resolveParameters, substituteRefs, type OverrideOrigin, type ParameterQuantity, type ParamValues } from './params.js';
+import { normalizeQuantity, parameterQuantities, resolveParameters, substituteRefs, type OverrideOrigins, type ParameterQuantity, type ParamValues } from './params.js';
 import { mergeSlotFill, presetValues, type Preset, type PresetLibrary } from './presets.js';
 import { typeProvides, type Catalog, type ComponentType, type SlotDecl } from './registry.js';
 import { scenarioSchema, type ParameterSpec, type Scalar, type ScenarioFile, type SlotFill, type SweepSpec } from './schema.js';
@@ -144,11 +144,11 @@ export function resolveScenario(
   doc: ScenarioDoc,
   overrides: Record<string, string | Scalar>,
   lib: ModelLibrary,
-  origin: OverrideOrigin = '--set',
+  origins: OverrideOrigins = '--set',
   presetOverrides: PresetOverrides = {},
 ): ResolvedScenario {
   const { file, body } = doc;
-  const parameters = resolveParameters(file, body.parameters, overrides, origin);
+  const parameters = resolveParameters(file, body.parameters, overrides, origins);
   const r: Resolver = { file, parameters, quantities: parameterQuantities(body.parameters), origins: new Map(), lib, presetOverrides };
   const present = body.components.map((c, i) => [c, i] as const).filter(([c]) => isPresent(c.when, parameters, r.quantities));
   const seen = new Map<string, number>();

@@ -8,6 +8,8 @@ export type ParamValues = Record<string, Scalar>;
 
 /** Where an override came from, for error messages: a flag, a sweep point, or a column of a measurements file (calibrate). */
 export type OverrideOrigin = '--set' | '--grid' | '--zip' | 'sweep' | 'column';
+/** One origin for every override, or each override's own (a sweep point mixes --set values with swept ones). */
+export type OverrideOrigins = OverrideOrigin | ((name: string) => OverrideOrigin);
 
 const REF = /^\$([A-Za-z_][A-Za-z0-9_]*)$/;
 const ESCAPED_DOLLAR = /^\$\$/;
@@ -61,19 +63,20 @@ export function resolveParameters(
   file: string,
   specs: Record<string, ParameterSpec>,
   overrides: Record<string, string | Scalar>,
-  origin: OverrideOrigin,
+  origins: OverrideOrigins,
 ): ParamValues {
+  const origin = typeof origins === 'function' ? origins : () => origins;
   for (const name of Object.keys(overrides)) {
     if (!(name in specs)) {
       const known = Object.keys(specs).sort();
-      throw new UserError(`${origin} ${name}: ${file} declares no parameter "${name}"${didYouMean(name, known)}; ` +
+      throw new UserError(`${origin(name)} ${name}: ${file} declares no parameter "${name}"${didYouMean(name, known)}; ` +
         (known.length ? `its parameters are ${known.join(', ')}` : 'it declares no parameters'));
     }
   }
   const values: ParamValues = {};
   for (const name of Object.keys(specs).sort()) {
     const spec = specs[name]!;
-    if (name in overrides) values[name] = coerce(file, name, spec, overrides[name]!, origin);
+    if (name in overrides) values[name] = coerce(file, name, spec, overrides[name]!, origin(name));
     else values[name] = normalizeDefault(file, name, spec);
   }
   return values;
