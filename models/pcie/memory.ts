@@ -192,11 +192,11 @@ export class Memory {
   private stallPs = 0;
   /**
    * The warm cache's reach: the fraction of the reads it would serve that it
-   * holds (1: all, no draws), the latency a read it misses pays instead, its
-   * stream, and the time misses added, ps.
+   * holds (1: all, no draws), the latency a read it misses pays on top of
+   * readLatencyPs, its stream, and the time misses added, ps.
    */
   readonly hitFraction: number;
-  private readonly missLatencyPs: Time;
+  private readonly missExtraPs: Time;
   private llcRng: RandomStream | null = null;
   private llcMisses = 0;
   private missPs = 0;
@@ -236,7 +236,7 @@ export class Memory {
     // A read the warm cache would serve but does not hold: served from memory like a cold one (its home socket's,
     // crossing sockets only where the data's memory is remote).
     this.hitFraction = hit && params.llcBytes > 0 && params.workingSet > params.llcBytes ? params.llcBytes / params.workingSet : 1;
-    this.missLatencyPs = params.latency + params.coldPenalty + (remote ? params.remotePenalty : 0);
+    this.missExtraPs = params.latency + params.coldPenalty + (remote ? params.remotePenalty : 0) - this.readLatencyPs;
     const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
     if (refreshOn && params.refreshTime >= params.refreshInterval) {
       throw new RangeError(`${name}: refreshTime ${params.refreshTime} ps must be shorter than refreshInterval ${params.refreshInterval} ps`);
@@ -271,8 +271,8 @@ export class Memory {
       if (this.llcRng.random() < this.hitFraction) return done;
       // A miss: the DRAM serves it, with its penalties and refreshes.
       this.llcMisses++;
-      this.missPs += this.missLatencyPs - this.readLatencyPs;
-      done += this.missLatencyPs - this.readLatencyPs;
+      this.missPs += this.missExtraPs;
+      done += this.missExtraPs;
     }
     if (this.refreshPs === 0) return done;
     // A read that meets its rank's refresh has its data that much later; the other ranks, and so the transfer
