@@ -12,11 +12,14 @@ export function zodToUserError(file: string, basePath: FieldPath, error: z.ZodEr
   return new UserError(lines.join('\n'));
 }
 
+/** zod's "int", as a user reads it. */
+const WHOLE_NUMBER = 'a whole number';
+
 function explain(issue: z.core.$ZodIssue, found: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
     {
-      const expected = issue.expected === 'int' ? 'a whole number' : issue.expected;
+      const expected = issue.expected === 'int' ? WHOLE_NUMBER : issue.expected;
       return found === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describeValue(found)}`;
     }
     case 'unrecognized_keys':
@@ -32,7 +35,7 @@ function explain(issue: z.core.$ZodIssue, found: unknown): string {
       const small = issue.code === 'too_small';
       const bound = small ? issue.minimum : issue.maximum;
       const op = small ? (issue.inclusive ? '≥' : '>') : (issue.inclusive ? '≤' : '<');
-      return `expected ${issue.origin === 'int' ? 'a whole number' : 'a number'} ${op} ${bound}, got ${describeValue(found)}`;
+      return `expected ${issue.origin === 'int' ? WHOLE_NUMBER : 'a number'} ${op} ${bound}, got ${describeValue(found)}`;
     }
   }
   return `${issue.message}${found !== undefined && issue.code !== 'custom' ? ` (got ${describeValue(found)})` : ''}`;
