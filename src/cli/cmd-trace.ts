@@ -22,8 +22,6 @@ or chrome://tracing.
     const arg = positionals[0]!;
     const file = fs.existsSync(arg) && fs.statSync(arg).isDirectory() ? path.join(arg, TRACE_FILE) : arg;
     if (!fs.existsSync(file)) throw new UserError(`${file}: no such trace (run with --trace --out DIR to record one)`);
-    const outDir = path.dirname(path.resolve(values.chrome));
-    if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) throw new UserError(`--chrome ${values.chrome}: the folder ${outDir} does not exist`);
     if (fs.existsSync(values.chrome) && fs.statSync(values.chrome).isDirectory()) throw new UserError(`--chrome ${values.chrome}: is a folder; name a file`);
     const { events } = await exportChrome(file, values.chrome);
     process.stdout.write(`wrote ${values.chrome} (${events} events)\n`);

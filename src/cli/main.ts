@@ -37,9 +37,36 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`pciesim ${name}: ${message}\n`);
       return EXIT_USER;
     }
+    const refused = fileSystemRefusal(e);
+    if (refused !== undefined) {
+      process.stderr.write(`pciesim ${name}: ${refused}\n`);
+      return EXIT_USER;
+    }
     process.stderr.write(`pciesim ${name}: internal error (please report it with the scenario that caused it)\n${(e as Error).stack ?? String(e)}\n`);
     return EXIT_INTERNAL;
   }
+}
+
+/**
+ * The file system refusing a path the user named (an --out inside a file, a
+ * read-only or full disk, no permission): the user's to mend, so a message
+ * naming the path, not a stack. A missing file stays an internal error here:
+ * each command checks the files it is given and names them itself, so one
+ * that reaches this point is pciesim's own.
+ */
+const REFUSALS: Record<string, string> = {
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'is a folder',
+  EEXIST: 'is a file, not a folder', // mkdir's word for a file in the way (pciesim opens no file exclusively)
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+function fileSystemRefusal(e: unknown): string | undefined {
+  const { code, path } = e as { code?: string; path?: string };
+  const reason = code === undefined ? undefined : REFUSALS[code];
+  return reason === undefined || path === undefined ? undefined : `cannot write ${path}: ${reason}`;
 }
 
 /**

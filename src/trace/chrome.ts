@@ -19,6 +19,7 @@
  * lands atomically (temp file, then rename) like every other output.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { removeQuietly, tempPathFor } from './temp-file.js';
 import { PROVENANCE_KEY } from './provenance.js';
 import { TraceReader, type TraceBatch } from './reader.js';
@@ -36,6 +37,8 @@ export async function exportChrome(tracePath: string, outPath: string): Promise<
   const reader = await TraceReader.open(tracePath);
   const tempPath = tempPathFor(outPath, tracePath);
   let out: fs.promises.FileHandle | undefined;
+  // Like every other output, a missing folder is made, but only once the trace has opened: a bad trace leaves nothing.
+  const madeFolder = await fs.promises.mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
   try {
     out = await fs.promises.open(tempPath, 'w');
     const sink = new ChunkedWriter(out);
@@ -78,6 +81,7 @@ export async function exportChrome(tracePath: string, outPath: string): Promise<
   } catch (e) {
     await out?.close();
     removeQuietly(tempPath);
+    if (madeFolder !== undefined) await fs.promises.rm(madeFolder, { recursive: true, force: true });
     throw e;
   } finally {
     await reader.close();

@@ -139,7 +139,14 @@ test('trace: a missing, corrupt or wrong-kind trace.arrow, bad flags; no timelin
   // results.arrow is Arrow, but not a trace.
   expectRefused({ args: ['trace', path.join(SWEEP, 'results.arrow'), '--chrome', out], names: /results\.arrow: not a trace/, unchanged: [outDir] });
   expectRefused({ args: ['trace', RUN], names: /^pciesim trace: --chrome OUT.json is required/, unchanged: [RUN] });
-  expectRefused({ args: ['trace', RUN, '--chrome', path.join(outDir, 'nosuch', 'x.json')], names: 'does not exist', unchanged: [outDir] });
+  // A missing output folder is made, like every other output's, but not for a trace that does not open.
+  const corrupt = copyOf(RUN, { 'trace.arrow': PNG });
+  expectRefused({ args: ['trace', corrupt, '--chrome', path.join(outDir, 'new', 'x.json')], names: /not a trace/, unchanged: [outDir] });
+  // An output path through a file is the user's to mend: its path named, no stack.
+  const aFile = path.join(outDir, 'a-file');
+  fs.writeFileSync(aFile, '');
+  expectRefused({ args: ['trace', RUN, '--chrome', path.join(aFile, 'x.json')], names: `cannot write ${aFile}`, unchanged: [outDir] });
+  expectRefused({ args: ['run', 'demo-read-tags', '--out', path.join(aFile, 'run')], names: `cannot write ${path.join(aFile, 'run')}: a part of the path is a file`, unchanged: [outDir] });
   expectRefused({ args: ['trace', RUN, '--chrome', out, '--bogus'], names: '--bogus', unchanged: [outDir] });
   await refusals();
 });

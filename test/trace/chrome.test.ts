@@ -73,12 +73,12 @@ test('tracks nest under their instance, and a transaction is followed across hop
   assert.equal(doc.traceEvents.filter((e) => e.bind_id === 6).map((e) => e.flow_in ?? false), [false], 'another transaction, its own flow');
 });
 
-test('the export is deterministic', async () => {
+test('the export is deterministic, and makes a missing output folder', async () => {
   const dir = tempDir();
   const trace = writeTrace(dir);
   await exportChrome(trace, path.join(dir, 'a.json'));
-  await exportChrome(trace, path.join(dir, 'b.json'));
-  assert.ok(fs.readFileSync(path.join(dir, 'a.json')).equals(fs.readFileSync(path.join(dir, 'b.json'))));
+  await exportChrome(trace, path.join(dir, 'new', 'b.json'));
+  assert.ok(fs.readFileSync(path.join(dir, 'a.json')).equals(fs.readFileSync(path.join(dir, 'new', 'b.json'))));
 });
 
 test('a large trace streams out in chunks and stays valid', async () => {
