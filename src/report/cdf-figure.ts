@@ -23,8 +23,10 @@ export const MIN_CDF_SPREAD = 0.05;
 /** Null when none of the representative points recorded the distribution, or when it does not spread. */
 export function cdfFigure(study: ReportStudy, name: string, at: Representatives): Figure | null {
   const rows: CdfRow[] = [];
+  const unrecorded: string[] = [];
   at.points.forEach((point, i) => {
     const pooled = pooledDistribution(point.runs, name);
+    if (pooled === null) unrecorded.push(at.labels[i]!);
     for (const [fraction, value] of pooled ?? []) rows.push({ series: at.labels[i]!, value, fraction });
   });
   if (rows.length === 0) return null;
@@ -34,7 +36,9 @@ export function cdfFigure(study: ReportStudy, name: string, at: Representatives)
   const title = `CDF of ${name}${at.slice ? ` ${at.slice}` : ''}`;
   const caption =
     `Distribution of ${name} per variant${at.slice ? ` ${at.slice}` : ''}, ` +
-    'pooled over replications by averaging the value at each fraction.';
+    'pooled over replications by averaging the value at each fraction.' +
+    // A variant whose runs never took this path (a write latency where the variant only reads) is said, not silently absent.
+    (unrecorded.length > 0 ? ` Not recorded at ${unrecorded.map((l) => (at.legendTitle ? `${at.legendTitle} = ${l}` : l)).join(', ')}: those runs have no such samples.` : '');
   return {
     name: `${name} cdf`,
     title,

@@ -54,6 +54,23 @@ test('a CDF is drawn only where the distribution spreads: a near-constant latenc
   assert.is(cdfOf(5000, 5524), 1, '9% apart');
 });
 
+test('a CDF\'s caption names the variants whose runs never recorded the distribution', () => {
+  const lat = { unit: 'ns', points: [[0, 4000], [0.5, 4500], [1, 40000]] as [number, number][] };
+  const figures = studyFigures(study({
+    parameters: [{ name: 'path', description: null, unit: null, values: ['direct', 'bounce'] }, { name: 'op', description: null, unit: null, values: ['read', 'write'] }],
+    runs: [
+      run({ point: 0, replication: 0, parameters: { path: 'direct', op: 'read' }, metrics: { x: 1 } }),
+      run({ point: 1, replication: 0, parameters: { path: 'direct', op: 'write' }, metrics: { x: 1 } }),
+      run({ point: 2, replication: 0, parameters: { path: 'bounce', op: 'read' }, metrics: { x: 1 }, distributions: { write_ns: lat } }),
+      run({ point: 3, replication: 0, parameters: { path: 'bounce', op: 'write' }, metrics: { x: 1 } }),
+    ],
+  })).figures;
+  const cdf = figures.find((f) => f.name === 'write_ns cdf')!;
+  assert.match(cdf.title, 'at path = bounce');
+  assert.match(cdf.caption, 'Not recorded at op = write: those runs have no such samples.');
+  assert.not.match(cdf.caption, 'op = read');
+});
+
 test('a line plot\'s caption says why points are missing: the outcome the runs reported', () => {
   const pages = [1, 2, 4, 8, 16, 32, 64, 128, 256];
   const runs = pages.map((p, point) => run(p <= 2
