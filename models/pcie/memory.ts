@@ -58,7 +58,7 @@
  *    X ~ Poisson(λ) that map to it, λ = llcWays × workingSet / llcBytes, so
  *    the hit fraction is E[min(X, llcWays)] / λ; near the cache's size it is
  *    well below llcBytes / workingSet (pcie-bench's unloaded means at a
- *    16 MiB window on the 15 MiB hosts: 11-15% of the way to cold, not 6%).
+ *    16 MiB window on the 15 MiB hosts: 11-14% of the way to cold, not 6%).
  *  - Completion order under load (hitsInRequestOrder): a read the warm
  *    cache serves returns no sooner than any read before it, so one miss
  *    holds up the hits behind it; reads served from memory return as their
