@@ -84,7 +84,8 @@
  * socket (its turn is decided per memory, not per read), which sets a
  * workload's lines actually map to (the hit fraction is the expectation over
  * random page placement), the queue's structure (dramQueuePerRead is linear
- * in the reads ahead, whatever their channel or bank), coherence traffic, and data contents.
+ * in the reads ahead, whatever their channel or bank), coherence traffic,
+ * and data contents.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
