@@ -52,7 +52,24 @@
  *    reads step up to the cold latency where that fraction falls below one
  *    half (lat_dma_sweep_rd_rnd_64.csv), and their mean follows it.
  *    Off (every warm read hits, no draws) unless both are set and the
- *    working set is larger than the cache.
+ *    working set is larger than the cache. With llcWays the cache is
+ *    set-associative and the working set's pages land on its sets at random
+ *    (physical pages scatter): each set holds at most llcWays lines of the
+ *    X ~ Poisson(λ) that map to it, λ = llcWays × workingSet / llcBytes, so
+ *    the hit fraction is E[min(X, llcWays)] / λ; near the cache's size it is
+ *    well below llcBytes / workingSet (pcie-bench's unloaded means at a
+ *    16 MiB window on the 15 MiB hosts: 11-14% of the way to cold, not 6%).
+ *  - Completion order under load (hitsInRequestOrder): a read the warm
+ *    cache serves returns no sooner than any read before it, so one miss
+ *    holds up the hits behind it; reads served from memory return as their
+ *    data arrives (each rank on its own). One at a time (unloaded) this
+ *    changes nothing; with 32 reads in flight a few misses cost most of the
+ *    way to the cold throughput (pcie-bench's loaded window sweeps).
+ *  - Memory-controller queueing (dramQueuePerRead): a read served from
+ *    memory pays that much more for each read served from memory still in
+ *    flight when it arrives; unloaded reads pay nothing, 32 loaded cold ones
+ *    about 30 ns (pcie-bench's loaded cold reads, 4-6% below what the
+ *    unloaded cold latency allows).
  *
  * Left out: banks, the controllers' address-to-rank mapping (a line's rank
  * is its number modulo refreshRanks), rows, read/write turnaround,
@@ -64,10 +81,11 @@
  * writes by window show no step at the cache's size), the cache's
  * replacement policy and the lines other agents keep in it, the
  * inter-socket link for a miss of remote memory cached on the device's
- * socket (its turn is decided per memory, not per read), whatever makes
- * loaded misses dearer than unloaded ones (pcie-bench's loaded reads past
- * the cache fall further than their misses say: presets' SOURCES.md),
- * coherence traffic, and data contents.
+ * socket (its turn is decided per memory, not per read), which sets a
+ * workload's lines actually map to (the hit fraction is the expectation over
+ * random page placement), the queue's structure (dramQueuePerRead is linear
+ * in the reads ahead, whatever their channel or bank), coherence traffic,
+ * and data contents.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -90,6 +108,9 @@ export function psPerByte(gbytesPerSecond: number): number {
   return PS_PER_NS / gbytesPerSecond;
 }
 
+/** Most ways a cache takes (caches of more are as good as fully associative; bounds cacheHitFraction's sum). */
+const MAX_LLC_WAYS = 256;
+
 /** A memory device's timing: what a `memory.dram` instance sets; its owner (root complex, endpoint BAR) maps it at an address range. */
 export const memoryTimingParams = z.strictObject({
   latency: duration().describe('Read latency after the data transfer slot, warm cache and local socket (e.g. "100 ns")'),
@@ -107,6 +128,9 @@ export const memoryTimingParams = z.strictObject({
   refreshRanks: z.number().int().min(1).default(1).describe('Ranks refreshed one at a time, each on its own schedule; a cache line is in rank (line number mod refreshRanks)'),
   llcBytes: byteSize().default(0).describe('Last-level cache bytes a warm cache holds of the data, e.g. "15 MiB": a read the warm cache would serve hits with probability min(1, llcBytes / workingSet), else is served from memory (coldPenalty, refresh) (0 = unlimited: every such read hits)'),
   workingSet: byteSize().default(0).describe('Bytes the reads range over at random (the workload\'s window or buffer), compared with llcBytes (0 = within the cache)'),
+  llcWays: z.number().int().min(0).max(MAX_LLC_WAYS).default(0).describe('Ways of the last-level cache: with llcBytes, a working set whose pages scatter over its sets overflows the fuller ones, so fewer reads hit than llcBytes / workingSet says (0 = a fully associative cache)'),
+  hitsInRequestOrder: z.boolean().default(false).describe('A read the warm cache serves returns no sooner than the reads before it (the host returns cached data in request order, behind reads it fetches from memory)'),
+  dramQueuePerRead: duration().default(0).describe('Extra latency of a read served from memory for each read served from memory still in flight when it arrives (memory-controller queueing under load; 0 = none)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -160,6 +184,27 @@ function cacheLineBytes(addr: number, bytes: number): number {
   return (last - first + 1) * CACHE_LINE_BYTES;
 }
 
+/**
+ * The fraction of reads over `workingSet` bytes, at random, that a warm cache of `llcBytes` holds (1: all; 0 bytes
+ * of either: no limit). Fully associative (ways 0): llcBytes / workingSet. Set-associative: the working set's lines
+ * fall on the cache's sets at random (its physical pages scatter), X ~ Poisson(λ) of them on a set, λ = ways ×
+ * workingSet / llcBytes, and a set keeps at most `ways`: E[min(X, ways)] / λ.
+ */
+export function cacheHitFraction(llcBytes: number, workingSet: number, ways: number): number {
+  if (!(llcBytes > 0) || !(workingSet > 0)) return 1;
+  if (ways === 0) return workingSet > llcBytes ? llcBytes / workingSet : 1;
+  const lambda = (ways * workingSet) / llcBytes;
+  // E[min(X, ways)] = Σ_{k < ways} k P(X = k) + ways P(X >= ways), the terms of P(X = k) built up one by one.
+  let pk = Math.exp(-lambda), below = 0, kept = 0;
+  for (let k = 0; k < ways; k++) {
+    kept += k * pk;
+    below += pk;
+    pk *= lambda / (k + 1);
+  }
+  kept += ways * Math.max(0, 1 - below);
+  return Math.min(1, kept / lambda);
+}
+
 export class Memory {
   readonly name: string;
   readonly range: AddressRange;
@@ -198,12 +243,19 @@ export class Memory {
   readonly hitFraction: number;
   private readonly missExtraPs: Time;
   private llcRng: RandomStream | null = null;
+  /** With hitsInRequestOrder: the latest done time of any read so far (a hit returns no sooner). */
+  private readonly hitsWait: boolean;
+  private lastDone = 0;
+  /** Memory-controller queueing: ps per read served from memory in flight, and the done times of those reads (unordered). */
+  private readonly dramQueuePs: number;
+  private dramInFlight: number[] = [];
   private llcMisses = 0;
   private missPs = 0;
   /**
    * Whether read done times never decrease from one read to the next (the
    * completer may keep reads in a FIFO): true unless refresh is modelled,
-   * which delays some reads and not the ones behind them.
+   * which delays some reads and not the ones behind them, the cache's reach
+   * is partial (a miss behind a hit), or memory's reads queue.
    */
   readonly readsInOrder: boolean;
 
@@ -235,7 +287,9 @@ export class Memory {
     this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (crosses ? params.remotePenalty : 0);
     // A read the warm cache would serve but does not hold: served from memory like a cold one (its home socket's,
     // crossing sockets only where the data's memory is remote).
-    this.hitFraction = hit && params.llcBytes > 0 && params.workingSet > params.llcBytes ? params.llcBytes / params.workingSet : 1;
+    this.hitFraction = hit ? cacheHitFraction(params.llcBytes, params.workingSet, params.llcWays) : 1;
+    this.hitsWait = params.hitsInRequestOrder && this.hitFraction < 1;
+    this.dramQueuePs = params.dramQueuePerRead;
     this.missExtraPs = params.latency + params.coldPenalty + (remote ? params.remotePenalty : 0) - this.readLatencyPs;
     const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
     if (refreshOn && params.refreshTime >= params.refreshInterval) {
@@ -243,7 +297,7 @@ export class Memory {
     }
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
     this.refreshPs = refreshOn && (this.readsFromDram || this.hitFraction < 1) ? params.refreshTime : 0;
-    this.readsInOrder = this.refreshPs === 0 && this.hitFraction === 1;
+    this.readsInOrder = this.refreshPs === 0 && this.hitFraction === 1 && !(this.readsFromDram && this.dramQueuePs > 0);
     const ranks = this.refreshPs > 0 ? params.refreshRanks : 0;
     this.refreshIndex = new Float64Array(ranks).fill(-1);
     this.refreshStart = new Float64Array(ranks);
@@ -268,18 +322,42 @@ export class Memory {
     let done = Math.ceil(end) + this.readLatencyPs;
     if (this.hitFraction < 1) {
       this.llcRng ??= this.sim.rng(`${this.name}.llc`);
-      if (this.llcRng.random() < this.hitFraction) return done;
+      if (this.llcRng.random() < this.hitFraction) {
+        // A hit: with hitsInRequestOrder its data leaves behind every read before it.
+        if (this.hitsWait && done < this.lastDone) done = this.lastDone;
+        return this.hitsWait ? (this.lastDone = done) : done;
+      }
       // A miss: the DRAM serves it, with its penalties and refreshes.
       this.llcMisses++;
       this.missPs += this.missExtraPs;
       done += this.missExtraPs;
+    } else if (!this.readsFromDram) {
+      return done;
     }
-    if (this.refreshPs === 0) return done;
-    // A read that meets its rank's refresh has its data that much later; the other ranks, and so the transfer
-    // slots and the requests' credits, go on.
-    const stall = Math.ceil(this.afterRefresh(Math.floor(addr / CACHE_LINE_BYTES) % this.refreshStart.length, from) - from);
-    this.stallPs += stall;
-    return done + stall;
+    if (this.dramQueuePs > 0) done += this.dramQueue(now);
+    if (this.refreshPs > 0) {
+      // A read that meets its rank's refresh has its data that much later; the other ranks, and so the transfer
+      // slots and the requests' credits, go on.
+      const stall = Math.ceil(this.afterRefresh(Math.floor(addr / CACHE_LINE_BYTES) % this.refreshStart.length, from) - from);
+      this.stallPs += stall;
+      done += stall;
+    }
+    if (this.dramQueuePs > 0) this.dramInFlight.push(done);
+    if (done > this.lastDone) this.lastDone = done;
+    return done;
+  }
+
+  /**
+   * The queueing a read served from memory arriving at `now` meets: dramQueuePs for each read served from memory
+   * whose data is not ready yet (they finish out of order, so the list is swept, not popped; it holds at most the
+   * reads in flight).
+   */
+  private dramQueue(now: number): number {
+    const q = this.dramInFlight;
+    let n = 0;
+    for (let i = 0; i < q.length; i++) if (q[i]! > now) q[n++] = q[i]!;
+    q.length = n;
+    return Math.round(n * this.dramQueuePs);
   }
 
   /** Writes `bytes` at `addr` now; returns the integer time they are absorbed. */

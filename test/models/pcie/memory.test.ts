@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
 import { Tlp, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
-import { Memory, MemoryCompleter, SplitCache, memoryParams, paddedBytes } from '../../../models/pcie/memory.js';
+import { Memory, MemoryCompleter, SplitCache, cacheHitFraction, memoryParams, paddedBytes } from '../../../models/pcie/memory.js';
 import { payloadWireBytes, splitCompletions, splitRead, tlpBytes } from '../../../models/pcie/tlp.js';
 import { G4 } from './dma-helpers.js';
 
@@ -285,6 +285,68 @@ test('the warm cache\'s reach: reads hit with probability llcBytes / workingSet,
   const m = mem(new Simulation(), { ...llc, workingSet: '30 MiB' });
   for (let i = 0; i < 1000; i++) m.read(G4, 64);
   assert.is(m.stats().llcMissPs, m.stats().llcMisses * 50_000, 'the time misses add is counted');
+});
+
+test('a set-associative cache holds less of a working set near its size than its bytes say; fully associative as before', () => {
+  const MiB = 1024 * 1024;
+  assert.is(cacheHitFraction(15 * MiB, 32 * MiB, 0), 15 / 32);
+  assert.is(cacheHitFraction(15 * MiB, 8 * MiB, 0), 1);
+  assert.is(cacheHitFraction(0, 64 * MiB, 20), 1, 'no cache size: no limit');
+  // 16 MiB over 15 MiB of 20 ways: λ = 21.3 lines a set, E[min(X, 20)] / λ = 0.88 (Poisson, summed by hand: 18.76 / 21.33).
+  const near = cacheHitFraction(15 * MiB, 16 * MiB, 20);
+  assert.ok(Math.abs(near - 0.88) < 0.005, `16 MiB: ${near}`);
+  // Far past the cache the sets are all full: the fraction tends to the bytes' ratio; well inside, to 1.
+  assert.ok(Math.abs(cacheHitFraction(15 * MiB, 256 * MiB, 20) - 15 / 256) < 1e-3);
+  assert.ok(cacheHitFraction(15 * MiB, 4 * MiB, 20) > 0.99999);
+  // More ways: closer to the bytes' ratio; and never more than it past the cache.
+  assert.ok(cacheHitFraction(15 * MiB, 16 * MiB, 64) > near);
+  for (const w of [16, 20, 32, 48, 64]) assert.ok(cacheHitFraction(15 * MiB, w * MiB, 20) <= Math.min(1, 15 / w) + 1e-12, `${w} MiB`);
+  // The memory draws at that fraction: 12% of unloaded reads miss at 16 MiB (sd 0.2 points over 20 000 reads).
+  const share = unloadedReads({ coldPenalty: '50 ns', llcBytes: '15 MiB', llcWays: 20, workingSet: '16 MiB' }, 20_000).filter((l) => l > 100_064).length / 20_000;
+  assert.ok(Math.abs(share - (1 - near)) < 0.01, `${share} missed`);
+});
+
+/** Done times of `n` reads arriving `gap` ps apart (loaded: many in flight), each at its own line. */
+function loadedReads(extra: Record<string, unknown>, n: number, gap = 10_000, seed = 1): { at: number; done: number }[] {
+  const sim = new Simulation({ seed });
+  const m = mem(sim, { bandwidth: 1000, ...extra });
+  const out: { at: number; done: number }[] = [];
+  for (let i = 0; i < n; i++) at(sim, i * gap, () => out.push({ at: sim.now, done: m.read(G4 + (i % 1024) * 64, 64) }));
+  sim.run();
+  return out;
+}
+
+test('hitsInRequestOrder: under load a hit waits for the misses before it; one read at a time nothing changes', () => {
+  const llc = { coldPenalty: '50 ns', llcBytes: '15 MiB', workingSet: '30 MiB' };
+  const free = loadedReads(llc, 2000), ordered = loadedReads({ ...llc, hitsInRequestOrder: true }, 2000);
+  const overtakes = (r: { done: number }[]) => r.filter((x, i) => i > 0 && x.done < r[i - 1]!.done).length;
+  assert.ok(overtakes(free) > 100, `without it hits overtake misses: ${overtakes(free)}`);
+  assert.is(overtakes(ordered), 0, 'in request order');
+  const mean = (r: { at: number; done: number }[]) => r.reduce((a, x) => a + x.done - x.at, 0) / r.length;
+  // Half the reads miss (50 ns more); a hit right behind a miss waits up to 40 ns of it (reads 10 ns apart).
+  assert.ok(mean(ordered) > mean(free) + 5_000, `mean ${mean(ordered)} vs ${mean(free)} ps`);
+  // The same draws: a read that missed without the order misses with it (no hit is made a miss or back).
+  assert.equal(ordered.map((x, i) => x.done >= free[i]!.done), ordered.map(() => true));
+  // One at a time (unloaded): as without it.
+  assert.equal(unloadedReads({ ...llc, hitsInRequestOrder: true }, 500), unloadedReads(llc, 500));
+  // Within the cache every read hits: no draws, reads in order as before.
+  assert.is(mem(new Simulation(), { ...llc, workingSet: '8 MiB', hitsInRequestOrder: true }).readsInOrder, true);
+});
+
+test('dramQueuePerRead: a read served from memory pays it for each such read still in flight; unloaded and cached reads pay nothing', () => {
+  const cold = { cache: 'cold', coldPenalty: '50 ns' };
+  const q = { ...cold, dramQueuePerRead: '2 ns' };
+  assert.equal(unloadedReads(q, 200), unloadedReads(cold, 200), 'one at a time: no queue');
+  // Reads 10 ns apart with 150 ns latency: about 15 in flight, more as the queue lengthens them (L = 150 + 2 L / 10: 188 ns, 18 in flight).
+  const base = loadedReads(cold, 400), queued = loadedReads(q, 400);
+  const lat = (r: { at: number; done: number }[], i: number) => r[i]!.done - r[i]!.at;
+  assert.is(lat(queued, 0), lat(base, 0), 'the first read finds none in flight');
+  // In steady state a read finds the k reads before it whose data is not ready: k × 2 ns more.
+  const extra = lat(queued, 399) - lat(base, 399);
+  assert.ok(extra >= 20_000 && extra <= 40_000 && extra % 2_000 === 0, `steady extra ${extra} ps`);
+  assert.is(mem(new Simulation(), q).readsInOrder, false, 'queueing done times may fall out of order');
+  // Warm hits are not memory's reads: no queue.
+  assert.equal(loadedReads({ dramQueuePerRead: '2 ns' }, 100), loadedReads({}, 100));
 });
 
 test('the completer answers every read of a memory that finishes them out of order (refresh), each with its own completions', () => {
