@@ -196,6 +196,32 @@ test('an idle mover has turned already: a read long after a write pays no turnar
   assert.is(readAlone('50 ns', true), 334_546 + 640_000);
 });
 
+/**
+ * A 256-byte write (four 64-byte bursts) submitted at `submitNs`, after a
+ * 64-byte read whose data the one slow mover stores from the completion's
+ * arrival (334.546 ns) to 974.546 ns: the write's fetch latency, ps.
+ */
+function writeFetchAfterRead(arbitration: 'job' | 'burst', submitNs: number): number {
+  const sim = new Simulation();
+  const r = rig(sim, BASE_PATH, { ...ONE_SLOW_MOVER, 'endpoint.dataPathTurnaround': '50 ns', 'endpoint.dataPathArbitration': arbitration });
+  r.endpoint.dma.submit('read', G4, 64);
+  sim.run({ until: submitNs * 1000 });
+  r.endpoint.dma.submit('write', G4 + 4096, 256);
+  sim.run();
+  return r.endpoint.dma.writeLatency.max;
+}
+
+test('burst arbitration: a job that finds the mover busy with the other direction turns once per burst; one that finds it idle turns once', () => {
+  // Submitted at 400 ns, ready at 440: the mover stores read data until 974.546 ns.
+  const busyJob = writeFetchAfterRead('job', 400), busyBurst = writeFetchAfterRead('burst', 400);
+  // Four bursts interleaved with the reads: three turns more than one whole-job turn (histograms hold 1 %).
+  assert.ok(relErr(busyBurst - busyJob, 3 * 50) < 0.05, `${busyBurst} - ${busyJob} ns`);
+  // Job mode: fetch starts at 974.546 + 50 ns, takes 4 × 640 ns; the write is done soon after.
+  assert.ok(busyJob > 974.5 + 50 + 2560 - 400 && busyJob < 974.5 + 50 + 2560 - 400 + 100, `${busyJob} ns`);
+  // Submitted once the mover is idle (its last job a read): one turn either way.
+  assert.is(writeFetchAfterRead('burst', 2000), writeFetchAfterRead('job', 2000));
+});
+
 // ---------------------------------------------------------------- partial device-memory words
 
 /** One read of `size` bytes on an idle BASE_PATH: submission to done, ps. */
