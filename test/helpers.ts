@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Repository root, from dist/test/. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -30,6 +30,37 @@ export function cliAsync(args: string[], opts: { cwd?: string; env?: Record<stri
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr, signal }));
   });
+}
+
+/**
+ * The command line's own function, runCli, called in this process: the exit
+ * code and output a user would see, without the half second a new process
+ * spends loading modules. The command runs from `cwd`, as cli() would start
+ * it; calls take turns, as the working folder and output streams are the
+ * process's. No environment: the command line reads it once per process (the
+ * model library), so a case that sets one needs cli(). Keep at least one
+ * true cli() test per command: only a real process shows what cli.ts adds.
+ */
+export function cliInProcess(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  const turn = inProcessTurn.then(() => runInProcess(args, opts.cwd ?? ROOT));
+  inProcessTurn = turn.catch(() => undefined);
+  return turn;
+}
+let inProcessTurn: Promise<unknown> = Promise.resolve();
+
+async function runInProcess(args: string[], cwd: string): Promise<CliResult> {
+  const { runCli } = await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')).href) as { runCli(argv: string[]): Promise<number> };
+  const writes = [process.stdout.write, process.stderr.write] as const, was = process.cwd();
+  let stdout = '', stderr = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
+  process.chdir(cwd);
+  try {
+    return { code: await runCli(args), stdout, stderr, signal: null };
+  } finally {
+    [process.stdout.write, process.stderr.write] = writes;
+    process.chdir(was);
+  }
 }
 
 /**
