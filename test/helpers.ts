@@ -68,7 +68,17 @@ async function runInProcess(args: string[], cwd: string): Promise<CliResult> {
  * the run's summary. A non-zero exit is an error carrying stderr.
  */
 export function runJson(scenario: string, sets: Record<string, string | number | boolean> = {}, opts: { env?: Record<string, string> } = {}): any {
-  const r = cli(['run', scenario, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json'], opts);
+  const r = cli(runArgs(scenario, sets), opts);
+  if (r.code !== 0) throw new Error(`pciesim run ${scenario} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const runArgs = (scenario: string, sets: Record<string, string | number | boolean>) =>
+  ['run', scenario, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json'];
+
+/** runJson() through cliInProcess: the same summary, without a Node start. */
+export async function runJsonInProcess(scenario: string, sets: Record<string, string | number | boolean> = {}): Promise<any> {
+  const r = await cliInProcess(runArgs(scenario, sets));
   if (r.code !== 0) throw new Error(`pciesim run ${scenario} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
