@@ -83,10 +83,14 @@ export async function runJsonInProcess(scenario: string, sets: Record<string, st
   return JSON.parse(r.stdout);
 }
 
+/** What Promise resolution and inspection ask of any object ("then", symbols): not metric names, so a summary's proxy can be returned from an async function. */
+const notAMetric = (k: string | symbol) => typeof k === 'symbol' || k === 'then';
+
 /** A summary's metrics, by "<instance>.<stat>"; asking for a name no instance reports is an error, not undefined. */
 export function metricsOf(summary: { metrics: Record<string, any> }): Record<string, any> {
   return new Proxy(summary.metrics, {
     get: (t, k: string) => {
+      if (notAMetric(k)) return undefined;
       if (!(k in t)) throw new Error(`no metric "${k}"; the run reports ${Object.keys(t).join(', ')}`);
       return t[k];
     },
@@ -102,6 +106,7 @@ export function instanceMetrics(summary: { metrics: Record<string, any> }, insta
   for (const [k, v] of Object.entries(summary.metrics)) if (k.startsWith(`${instance}.`)) own[k.slice(instance.length + 1)] = v;
   return new Proxy(own, {
     get: (t, k: string) => {
+      if (notAMetric(k)) return undefined;
       if (k in t) return t[k];
       if (k in summary.metrics) return summary.metrics[k];
       throw new Error(`no metric "${k}" of ${instance}; it reports ${Object.keys(t).join(', ')}`);
@@ -117,6 +122,7 @@ export function instanceMetrics(summary: { metrics: Record<string, any> }, insta
 export function statsOf(summary: { metrics: Record<string, any> }): Record<string, any> {
   return new Proxy(summary.metrics, {
     get: (t, k: string) => {
+      if (notAMetric(k)) return undefined;
       if (k in t) return t[k];
       const hits = Object.keys(t).filter((name) => name.endsWith(`.${k}`));
       if (hits.length === 1) return t[hits[0]!];
