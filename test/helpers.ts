@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Repository root, from dist/test/. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,19 +33,64 @@ export function cliAsync(args: string[], opts: { cwd?: string; env?: Record<stri
 }
 
 /**
+ * The command line's own function, runCli, called in this process: the exit
+ * code and output a user would see, without the half second a new process
+ * spends loading modules. The command runs from `cwd`, as cli() would start
+ * it; calls take turns, as the working folder and output streams are the
+ * process's. No environment: the command line reads it once per process (the
+ * model library), so a case that sets one needs cli(). Keep at least one
+ * true cli() test per command: only a real process shows what cli.ts adds.
+ */
+export function cliInProcess(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  const turn = inProcessTurn.then(() => runInProcess(args, opts.cwd ?? ROOT));
+  inProcessTurn = turn.catch(() => undefined);
+  return turn;
+}
+let inProcessTurn: Promise<unknown> = Promise.resolve();
+
+async function runInProcess(args: string[], cwd: string): Promise<CliResult> {
+  const { runCli } = await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')).href) as { runCli(argv: string[]): Promise<number> };
+  const writes = [process.stdout.write, process.stderr.write] as const, was = process.cwd();
+  let stdout = '', stderr = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
+  process.chdir(cwd);
+  try {
+    return { code: await runCli(args), stdout, stderr, signal: null };
+  } finally {
+    [process.stdout.write, process.stderr.write] = writes;
+    process.chdir(was);
+  }
+}
+
+/**
  * `pciesim run SCENARIO --set K=V ... --json` through the real command line;
  * the run's summary. A non-zero exit is an error carrying stderr.
  */
 export function runJson(scenario: string, sets: Record<string, string | number | boolean> = {}, opts: { env?: Record<string, string> } = {}): any {
-  const r = cli(['run', scenario, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json'], opts);
+  const r = cli(runArgs(scenario, sets), opts);
   if (r.code !== 0) throw new Error(`pciesim run ${scenario} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
+
+const runArgs = (scenario: string, sets: Record<string, string | number | boolean>) =>
+  ['run', scenario, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json'];
+
+/** runJson() through cliInProcess: the same summary, without a Node start. */
+export async function runJsonInProcess(scenario: string, sets: Record<string, string | number | boolean> = {}): Promise<any> {
+  const r = await cliInProcess(runArgs(scenario, sets));
+  if (r.code !== 0) throw new Error(`pciesim run ${scenario} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** What Promise resolution and inspection ask of any object ("then", symbols): not metric names, so a summary's proxy can be returned from an async function. */
+const notAMetric = (k: string | symbol) => typeof k === 'symbol' || k === 'then';
 
 /** A summary's metrics, by "<instance>.<stat>"; asking for a name no instance reports is an error, not undefined. */
 export function metricsOf(summary: { metrics: Record<string, any> }): Record<string, any> {
   return new Proxy(summary.metrics, {
     get: (t, k: string) => {
+      if (notAMetric(k)) return undefined;
       if (!(k in t)) throw new Error(`no metric "${k}"; the run reports ${Object.keys(t).join(', ')}`);
       return t[k];
     },
@@ -61,6 +106,7 @@ export function instanceMetrics(summary: { metrics: Record<string, any> }, insta
   for (const [k, v] of Object.entries(summary.metrics)) if (k.startsWith(`${instance}.`)) own[k.slice(instance.length + 1)] = v;
   return new Proxy(own, {
     get: (t, k: string) => {
+      if (notAMetric(k)) return undefined;
       if (k in t) return t[k];
       if (k in summary.metrics) return summary.metrics[k];
       throw new Error(`no metric "${k}" of ${instance}; it reports ${Object.keys(t).join(', ')}`);
@@ -76,6 +122,7 @@ export function instanceMetrics(summary: { metrics: Record<string, any> }, insta
 export function statsOf(summary: { metrics: Record<string, any> }): Record<string, any> {
   return new Proxy(summary.metrics, {
     get: (t, k: string) => {
+      if (notAMetric(k)) return undefined;
       if (k in t) return t[k];
       const hits = Object.keys(t).filter((name) => name.endsWith(`.${k}`));
       if (hits.length === 1) return t[hits[0]!];

@@ -1,12 +1,15 @@
 /**
  * Checks that commands refuse bad input as every command must: exit 2, a
  * message naming the culprit (file or flag), no stack trace, and nothing
- * written. Refused commands write nothing, so the cases run two at a time
- * (one per core), each its own process.
+ * written. The first case of each command in a batch, and every case that
+ * sets the environment, runs the real command line, two at a time (one per
+ * core), each its own process; the rest call the command line's function in
+ * this process (cliInProcess): the same exit code and message without
+ * starting Node again.
  */
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import { cliAsync } from './helpers.js';
+import { cliAsync, cliInProcess, type CliResult } from './helpers.js';
 
 export interface RefusedCase {
   args: string[];
@@ -26,10 +29,10 @@ export function listing(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
 }
 
-async function checkRefused(c: RefusedCase, cwd: string): Promise<void> {
+async function checkRefused(c: RefusedCase, cwd: string, run: typeof cliAsync | typeof cliInProcess): Promise<void> {
   const before = (c.unchanged ?? []).map(listing);
-  const r = await cliAsync(c.args, { cwd, env: c.env });
-  const what = `pciesim ${c.args.join(' ')}`;
+  const r: CliResult = await run(c.args, { cwd, env: c.env });
+  const what = `pciesim ${c.args.join(' ')}${run === cliInProcess ? ' (in process)' : ''}`;
   assert.is(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
   assert.match(r.stderr, c.names, `${what}: the message names the culprit`);
   assert.not.match(r.stderr, /\n\s+at /, `${what}: no stack trace\n${r.stderr}`);
@@ -38,11 +41,13 @@ async function checkRefused(c: RefusedCase, cwd: string): Promise<void> {
   (c.unchanged ?? []).forEach((d, i) => assert.equal(listing(d), before[i], `${what}: changed ${d}`));
 }
 
-/** Checks every case, run from `cwd`, two at a time. */
+/** Checks every case, run from `cwd`: each command's first and those with an environment through the real command line, the rest in this process. */
 export async function checkAllRefused(cases: RefusedCase[], cwd: string): Promise<void> {
-  const left = [...cases];
+  const commands = new Set<string>();
+  const real = cases.filter((c) => c.env !== undefined || (!commands.has(c.args[0]!) && commands.add(c.args[0]!)));
+  const left = [...real];
   const next = async (): Promise<void> => {
-    for (let c = left.shift(); c !== undefined; c = left.shift()) await checkRefused(c, cwd);
+    for (let c = left.shift(); c !== undefined; c = left.shift()) await checkRefused(c, cwd, cliAsync);
   };
-  await Promise.all([next(), next()]);
+  await Promise.all([next(), next(), ...cases.filter((c) => !real.includes(c)).map((c) => checkRefused(c, cwd, cliInProcess))]);
 }

@@ -15,7 +15,7 @@ import { loadModelLibrary } from '../../src/scenario/library.js';
 import { PresetLibrary } from '../../src/scenario/presets.js';
 import { CurveSimulator } from '../../src/calibrate/simulate.js';
 import { DEFAULT_SEARCH } from '../../src/calibrate/coordinate-search.js';
-import { cli, ROOT, tempDir } from '../helpers.js';
+import { cli, cliInProcess, ROOT, tempDir } from '../helpers.js';
 
 const lib = await loadModelLibrary();
 const sim = new CurveSimulator(lib);
@@ -99,16 +99,16 @@ test('a measured-vs-simulated plot per curve: measured, before the fit and fitte
   for (const label of ['measured', 'before fit', 'simulated']) assert.match(svg, `>${label}</text>`);
 });
 
-test('deterministic: the same input gives byte-identical files', () => {
+test('deterministic: the same input gives byte-identical files', async () => {
   const again = path.join(dir, 'again');
-  const r = cli(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', again]);
+  const r = await cliInProcess(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', again]);
   assert.is(r.code, 0, r.stderr);
   const files = fs.readdirSync(out).sort();
   assert.equal(fs.readdirSync(again).sort(), files);
   for (const f of files) assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(again, f))), f);
 });
 
-test('pcie-bench\'s format (BW column in Gb/s): the DMA engine\'s per-TLP overhead is found again from small writes', () => {
+test('pcie-bench\'s format (BW column in Gb/s): the DMA engine\'s per-TLP overhead is found again from small writes', async () => {
   const TLP_OVERHEAD = 21;
   const rows = [64, 96, 128].map((size) => {
     // pcie-bench's size sweep: random addresses, each transfer in its own cache-line-aligned slot of an 8 KiB window.
@@ -119,7 +119,7 @@ test('pcie-bench\'s format (BW column in Gb/s): the DMA engine\'s per-TLP overhe
   const file = path.join(dir, 'bw_dma_sz_sweep.csv');
   fs.writeFileSync(file, ['Test,PAT,Cache,HO,DO,WinSZ,SZ,BW (GB/s)', ...rows].join('\n') + '\n');
   const fitOut = path.join(dir, 'dma');
-  const r = cli(['calibrate', '--preset', 'nfp6000-dma', '--fit', 'tlpOverhead', '--set', `platform=${PLATFORM}`, '--measured', file, '--out', fitOut, '--name', 'my-nfp']);
+  const r = await cliInProcess(['calibrate', '--preset', 'nfp6000-dma', '--fit', 'tlpOverhead', '--set', `platform=${PLATFORM}`, '--measured', file, '--out', fitOut, '--name', 'my-nfp']);
   assert.is(r.code, 0, r.stderr);
   const fitted = JSON.parse(fs.readFileSync(path.join(fitOut, 'my-nfp.json'), 'utf8'));
   const range = presetFile('nfp6000-dma').values.tlpOverhead.range.map(ns);

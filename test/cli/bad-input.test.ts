@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, tempDir } from '../helpers.js';
+import { cli, ROOT, tempDir } from '../helpers.js';
 import { checkAllRefused, type RefusedCase } from '../refusals.js';
 
 /** One small sweep folder and one traced run folder, made once through the real CLI; cases copy and break them. */
@@ -157,7 +157,8 @@ test('import, list and schema: missing, corrupt and wrong-kind input, bad flags'
   expectRefused({ args: ['import', 'lspci', path.join(base, 'nosuch.txt'), '--out', out], names: 'nosuch.txt', unchanged: [outDir] });
   const png = path.join(folder({ 'tree.txt': PNG }), 'tree.txt');
   expectRefused({ args: ['import', 'lspci', png, '--out', out], names: 'tree.txt', unchanged: [outDir] });
-  expectRefused({ args: ['import', 'lspci', path.join('scenarios', 'demo-read-tags.json'), '--out', out], names: 'demo-read-tags.json', unchanged: [outDir] });
+  // A valid file of another kind (the cases run from a temporary folder, hence the full path).
+  expectRefused({ args: ['import', 'lspci', path.join(ROOT, 'scenarios', 'demo-read-tags.json'), '--out', out], names: /demo-read-tags\.json: not the output of lspci/, unchanged: [outDir] });
   expectRefused({ args: ['import', 'lspci', png, '--out', out, '--bogus'], names: '--bogus', unchanged: [outDir] });
   // A format's own option, misspelt: the closest is found among that format's options.
   expectRefused({ args: ['import', 'lspci', png, '--out', out, '--p2pp', 'a,b'], names: '(did you mean "--p2p"?)', unchanged: [outDir] });

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, demoScenario, tempDir, writeScenario } from '../helpers.js';
+import { cli, cliInProcess, demoScenario, tempDir, writeScenario } from '../helpers.js';
 
 const small = ['--set', 'requests=3000'];
 
@@ -50,33 +50,34 @@ test('a bad value exits 2 with a clear message, no stack trace, and no output fo
   assert.not.ok(fs.existsSync(out), 'no partial output folder');
 });
 
-test('validate accepts the shipped scenarios and rejects broken files', () => {
+test('validate accepts the shipped scenarios and rejects broken files', async () => {
   const ok = cli(['validate', 'scenarios/demo-read-tags.json']);
   assert.is(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, 'ok  ');
-  const bad = cli(['validate', writeScenario(tempDir(), 'x.json', '{"name": "x"}')]);
+  const bad = await cliInProcess(['validate', writeScenario(tempDir(), 'x.json', '{"name": "x"}')]);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, 'x.json: components: missing; expected array');
 });
 
-test('unknown commands and flags are user errors; --help works everywhere', () => {
+test('unknown commands and flags are user errors; --help works everywhere', async () => {
   assert.is(cli(['frobnicate']).code, 2);
   const typo = cli(['rnu', 'demo-read-tags']);
   assert.is(typo.code, 2);
   assert.match(typo.stderr, 'unknown command "rnu" (did you mean "run"?)');
   assert.is(cli(['run', 'demo-read-tags', '--sed', '3']).code, 2);
+  // The first through the real command line, the others through its function in this process.
   for (const c of ['run', 'validate', 'list', 'schema', 'calibrate']) {
-    const r = cli([c, '--help']);
+    const r = c === 'run' ? cli([c, '--help']) : await cliInProcess([c, '--help']);
     assert.is(r.code, 0);
     assert.match(r.stdout, `Usage: pciesim ${c}`);
   }
 });
 
-test('list shows scenarios, types, presets and a scenario\'s parameters', () => {
+test('list shows scenarios, types, presets and a scenario\'s parameters', async () => {
   const all = cli(['list']);
   assert.match(all.stdout, 'demo-read-tags');
   assert.match(all.stdout, 'workloads.queue');
-  const params = cli(['list', 'params', 'demo-read-tags']);
+  const params = await cliInProcess(['list', 'params', 'demo-read-tags']);
   assert.match(params.stdout, 'tags = 32');
 });
 

@@ -11,14 +11,14 @@ import { Hypervisor } from '../../models/xen/hypervisor.js';
 import { exportBackendAllocated, exportBuffer, handOver, importBuffer, layout, teardown, type LimitsMode, type SchemeName } from '../../models/dmabuf/gref-schemes.js';
 import { connectRing, RING } from '../../models/xen/ring.js';
 import { EventChannels } from '../../models/xen/event-channel.js';
-import { instanceMetrics, runJson } from '../helpers.js';
+import { instanceMetrics, runJsonInProcess } from '../helpers.js';
 import { presetParams } from '../preset-params.js';
 import { xenPlatformParams } from '../../models/xen/platform.js';
 
 const LIMITS: LimitsMode = 'design';
 const SIZES = [1, 2, 1023, 1024, 1025, 2025, 8100, 1_048_576];
 
-test('layouts match the closed forms for every size tested', () => {
+test('layouts match the closed forms for every size tested', async () => {
   for (const n of SIZES) {
     const d = Math.ceil(n / 1023), l2 = Math.ceil(n / 1024);
     assert.equal(
@@ -36,7 +36,7 @@ test('layouts match the closed forms for every size tested', () => {
   assert.is(layout('multilevel', 1, LIMITS).maxPages, 1_048_576);
 });
 
-test('the flat scheme hands its refs over in 64-byte requests of 14 refs (8-byte header); the others in one request', () => {
+test('the flat scheme hands its refs over in 64-byte requests of 14 refs (8-byte header); the others in one request', async () => {
   // (64 - 8) / 4 = 14 refs a request: a 4K frame's 8,100 refs take 579 requests, 579 responses.
   for (const [n, requests] of [[1, 1], [14, 1], [15, 2], [2025, 145], [8100, 579]] as const) {
     const l = layout('flat', n, LIMITS);
@@ -46,7 +46,7 @@ test('the flat scheme hands its refs over in 64-byte requests of 14 refs (8-byte
   assert.equal([layout('multilevel', 8100, LIMITS).messages, layout('multilevel', 8100, LIMITS).messageBytes], [1, 536]);
 });
 
-test('limits as written: hyper_dmabuf allocates 2^L + 2 pages of tables and fails past order 10; xen-zcopy takes 131,072 refs', () => {
+test('limits as written: hyper_dmabuf allocates 2^L + 2 pages of tables and fails past order 10; xen-zcopy takes 131,072 refs', async () => {
   // __get_free_pages(GFP_KERNEL, n_lvl2_grefs): a 4K frame's 8 second-level pages allocate 2^8 = 256 pages, plus the top's order-1 block.
   assert.is(layout('multilevel', 8100, 'as-written').metadataAllocatedPages, 258);
   assert.is(layout('multilevel', 8100, 'design').metadataAllocatedPages, 9);
@@ -87,7 +87,7 @@ function share(scheme: SchemeName, pages: number, maxGrantFrames = 64, limits: L
   return { out, ops, guest, dom0, xen };
 }
 
-test('the simulated import issues exactly the layout\'s hypercalls, and teardown leaves nothing granted or mapped', () => {
+test('the simulated import issues exactly the layout\'s hypercalls, and teardown leaves nothing granted or mapped', async () => {
   for (const scheme of ['flat', 'directory', 'multilevel'] as const) {
     for (const n of [1, 1023, 1024, 1025, 2025, 8100]) {
       const { out, ops, guest, dom0 } = share(scheme, n);
@@ -102,7 +102,7 @@ test('the simulated import issues exactly the layout\'s hypercalls, and teardown
   }
 });
 
-test('a buffer the grant table cannot hold, or the scheme cannot address, is an outcome, and leaves the table clean', () => {
+test('a buffer the grant table cannot hold, or the scheme cannot address, is an outcome, and leaves the table clean', async () => {
   // 64 v1 frames: 32,760 usable entries. Directory: N + ceil(N / 1023) entries; 32,728 pages fit, 32,729 do not.
   assert.ok((share('directory', 32_728).out.export as { ok: boolean }).ok);
   const full = share('directory', 32_729);
@@ -121,7 +121,7 @@ function xenPair() {
   return { sim, xen, ops: new GrantOps(xen), guest, dom0 };
 }
 
-test("displif's be_alloc: the frontend grants the directory, the backend walks it and grants the data; the frontend maps the data in one batch", () => {
+test("displif's be_alloc: the frontend grants the directory, the backend walks it and grants the data; the frontend maps the data in one batch", async () => {
   const { sim, xen, ops, guest, dom0 } = xenPair();
   const N = 8100, D = 8;
   const seen: Record<string, number> = {};
@@ -143,7 +143,7 @@ test("displif's be_alloc: the frontend grants the directory, the backend walks i
   assert.equal([guest.grants.used, dom0.grants.used, guest.maptrack.used, dom0.maptrack.used], [0, 0, 0, 0]);
 });
 
-test('handing the flat refs over: every request copied in and out of the ring, and so every response', () => {
+test('handing the flat refs over: every request copied in and out of the ring, and so every response', async () => {
   const { sim, xen, ops, guest, dom0 } = xenPair();
   const channels = new EventChannels(xen, presetParams(xenPlatformParams, 'xen-x86'));
   const N = 2025, requests = Math.ceil(N / 14);
@@ -161,29 +161,29 @@ test('handing the flat refs over: every request copied in and out of the ring, a
   assert.is(xen.attribution.get(RING), 4 * requests * presetParams(xenPlatformParams, 'xen-x86').ringCopyPerMessage);
 });
 
-test('the study through the CLI: counts as metrics, latencies only when the share succeeded', () => {
-  const run = (sets: Record<string, string | number>) => instanceMetrics(runJson('gref-schemes', sets), 'share');
-  const dir = run({ scheme: 'directory', pages: 8100 });
+test('the study through the CLI: counts as metrics, latencies only when the share succeeded', async () => {
+  const run = async (sets: Record<string, string | number>) => instanceMetrics(await runJsonInProcess('gref-schemes', sets), 'share');
+  const dir = await run({ scheme: 'directory', pages: 8100 });
   assert.equal([dir.outcome, dir.grant_entries, dir.metadata_pages, dir.dependent_map_steps, dir.import_hypercalls], ['ok', 8108, 8, 9, 17]);
-  const ml = run({ scheme: 'multilevel', pages: 8100 });
+  const ml = await run({ scheme: 'multilevel', pages: 8100 });
   assert.ok((ml.import_latency_us as number) < (dir.import_latency_us as number), 'three dependent steps beat nine');
   // Flat: 8,100 refs in 579 requests through the ring before the one batched map.
-  const flat = run({ scheme: 'flat', pages: 8100 });
+  const flat = await run({ scheme: 'flat', pages: 8100 });
   assert.equal([flat.messages, flat.message_bytes, flat.import_hypercalls], [579, 579 * 128, 1]);
   assert.ok((flat.export_latency_us as number) > (dir.export_latency_us as number), 'handing 579 requests over costs more than one');
-  const tooBig = run({ scheme: 'flat', pages: 65536 });
+  const tooBig = await run({ scheme: 'flat', pages: 65536 });
   assert.is(tooBig.outcome, 'grant-table-full');
   assert.is(tooBig.import_latency_us, null);
 });
 
-test('KVM for contrast: no grants or hypercalls; udmabuf stops at 1,024 items, or at 64 MiB with contiguous runs', () => {
-  const run = (sets: Record<string, string | number>) => instanceMetrics(runJson('xen-vs-kvm', sets), 'kvmshare');
-  const ok = run({ pages: 1024 });
+test('KVM for contrast: no grants or hypercalls; udmabuf stops at 1,024 items, or at 64 MiB with contiguous runs', async () => {
+  const run = async (sets: Record<string, string | number>) => instanceMetrics(await runJsonInProcess('xen-vs-kvm', sets), 'kvmshare');
+  const ok = await run({ pages: 1024 });
   assert.equal([ok.outcome, ok['kvm.exits']], ['ok', 2]);
-  assert.not.ok(Object.keys(runJson('xen-vs-kvm', { pages: 1024 }).metrics).some((k) => k.startsWith('xen.')), 'no Xen in a KVM run: no grants, no hypercalls');
-  assert.is(run({ pages: 1025 }).outcome, 'udmabuf-limit', '1,025 scattered pages need 1,025 items');
-  assert.is(run({ pages: 16384, contiguousPages: 512 }).outcome, 'ok', '32 items, exactly 64 MiB');
-  assert.is(run({ pages: 16385, contiguousPages: 512 }).outcome, 'udmabuf-limit', 'one page past 64 MiB');
+  assert.not.ok(Object.keys((await runJsonInProcess('xen-vs-kvm', { pages: 1024 })).metrics).some((k) => k.startsWith('xen.')), 'no Xen in a KVM run: no grants, no hypercalls');
+  assert.is((await run({ pages: 1025 })).outcome, 'udmabuf-limit', '1,025 scattered pages need 1,025 items');
+  assert.is((await run({ pages: 16384, contiguousPages: 512 })).outcome, 'ok', '32 items, exactly 64 MiB');
+  assert.is((await run({ pages: 16385, contiguousPages: 512 })).outcome, 'udmabuf-limit', 'one page past 64 MiB');
 });
 
 test.run();

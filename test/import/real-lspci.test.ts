@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, metricsOf, ROOT, runJson, tempDir } from '../helpers.js';
+import { cliInProcess, metricsOf, ROOT, runJsonInProcess, tempDir } from '../helpers.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { validateScenario } from '../../src/cli/cmd-validate.js';
@@ -62,11 +62,11 @@ when('each Netronome card is an endpoint with its requester ID and the generatio
   assert.ok(seen > 0, 'the pcie-bench machines each hold a Netronome card');
 });
 
-when('one real machine, imported through the command line, runs its P2P study', () => {
+when('one real machine, imported through the command line, runs its P2P study', async () => {
   const out = path.join(tempDir(), 'machine.json');
-  const r = cli(['import', 'lspci', files[0]!, '--out', out]);
+  const r = await cliInProcess(['import', 'lspci', files[0]!, '--out', out]);
   assert.is(r.code, 0, r.stderr);
-  const m = metricsOf(runJson(out));
+  const m = metricsOf(await runJsonInProcess(out));
   assert.is(m['p2p.transfers_done'], 100);
 });
 

@@ -1,40 +1,40 @@
 /** The IOMMU on the DMA path (an iommu.generic in the root complex's iommu slot): the IOTLB-reach cliff where it belongs, and its absence with 2 MiB pages. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { metricsOf, runJson } from '../helpers.js';
+import { metricsOf, runJsonInProcess } from '../helpers.js';
 
-const run = (sets: Record<string, string | number>) => metricsOf(runJson('iommu-window', sets));
+const run = async (sets: Record<string, string | number>) => metricsOf(await runJsonInProcess('iommu-window', sets));
 const KiB = 1024, MiB = 1024 * KiB;
 
-test('4 KiB pages: every translation hits inside the IOTLB\'s reach (64 x 4 KiB), most miss past it, and reads slow down', () => {
-  const inside = run({ window: 256 * KiB, pageSize: '4k' });
-  const past = run({ window: 4 * MiB, pageSize: '4k' });
+test('4 KiB pages: every translation hits inside the IOTLB\'s reach (64 x 4 KiB), most miss past it, and reads slow down', async () => {
+  const inside = await run({ window: 256 * KiB, pageSize: '4k' });
+  const past = await run({ window: 4 * MiB, pageSize: '4k' });
   assert.ok(inside['rc.iommu.iotlb_hit_rate'] > 0.97, `hit rate ${inside['rc.iommu.iotlb_hit_rate']} inside the reach`);
   assert.ok(past['rc.iommu.iotlb_hit_rate'] < 0.1, `hit rate ${past['rc.iommu.iotlb_hit_rate']} at 16 x the reach`);
   assert.ok(past['dma.throughput_gbytes_per_s'] < 0.8 * inside['dma.throughput_gbytes_per_s'], `${past['dma.throughput_gbytes_per_s']} vs ${inside['dma.throughput_gbytes_per_s']} GB/s`);
   assert.is(past['rc.iommu.translations'], 3000, 'one translation per 64-byte read request');
 });
 
-test('posted writes hit the cliff too: misses queue for the page walkers', () => {
-  const inside = run({ op: 'write', window: 256 * KiB, pageSize: '4k' });
-  const past = run({ op: 'write', window: 4 * MiB, pageSize: '4k' });
+test('posted writes hit the cliff too: misses queue for the page walkers', async () => {
+  const inside = await run({ op: 'write', window: 256 * KiB, pageSize: '4k' });
+  const past = await run({ op: 'write', window: 4 * MiB, pageSize: '4k' });
   assert.ok(past['dma.throughput_gbytes_per_s'] < 0.5 * inside['dma.throughput_gbytes_per_s'], `${past['dma.throughput_gbytes_per_s']} vs ${inside['dma.throughput_gbytes_per_s']} GB/s`);
   assert.ok(past['rc.iommu.walker_wait_mean_ns'] > inside['rc.iommu.walker_wait_mean_ns']);
-  const big = run({ op: 'write', window: 4 * MiB, pageSize: '2m' });
+  const big = await run({ op: 'write', window: 4 * MiB, pageSize: '2m' });
   assert.is(big['rc.iommu.walker_wait_mean_ns'], 0, '2 MiB pages: no walk after the first');
 });
 
-test('2 MiB pages: the same windows stay inside the reach, no cliff', () => {
-  const small = run({ window: 64 * KiB, pageSize: '2m' });
-  const big = run({ window: 16 * MiB, pageSize: '2m' });
+test('2 MiB pages: the same windows stay inside the reach, no cliff', async () => {
+  const small = await run({ window: 64 * KiB, pageSize: '2m' });
+  const big = await run({ window: 16 * MiB, pageSize: '2m' });
   assert.ok(big['rc.iommu.iotlb_hit_rate'] > 0.99);
   assert.ok(Math.abs(big['dma.throughput_gbytes_per_s'] - small['dma.throughput_gbytes_per_s']) / small['dma.throughput_gbytes_per_s'] < 0.02);
 });
 
-test('IOMMU off: translation costs nothing and its columns are empty', () => {
-  const off = run({ iommu: 'off', window: 4 * MiB });
+test('IOMMU off: translation costs nothing and its columns are empty', async () => {
+  const off = await run({ iommu: 'off', window: 4 * MiB });
   assert.not.ok(Object.keys(off).some((k) => k.startsWith('rc.iommu.')), 'no IOMMU, no IOMMU columns');
-  assert.ok(off['dma.throughput_gbytes_per_s'] >= run({ window: 64 * KiB, pageSize: '2m' })['dma.throughput_gbytes_per_s'] * 0.99);
+  assert.ok(off['dma.throughput_gbytes_per_s'] >= (await run({ window: 64 * KiB, pageSize: '2m' }))['dma.throughput_gbytes_per_s'] * 0.99);
 });
 
 test.run();

@@ -17,7 +17,7 @@ import { hyperDmabufDriver, type HyperDmabufDriver } from '../../models/dmabuf/h
 import { dram, type MemoryDevice } from '../../models/memory/dram.js';
 import { exportBuffer, importBuffer } from '../../models/dmabuf/gref-schemes.js';
 import { presetValuesOf } from '../preset-params.js';
-import { runJson } from '../helpers.js';
+import { runJsonInProcess } from '../helpers.js';
 import { BASE_PATH, G4, rig, type Rig } from './pcie/dma-helpers.js';
 
 const GiB = 2 ** 30;
@@ -27,13 +27,13 @@ function context(sim: Simulation, name: string, peers: Record<string, unknown> =
   return { sim, name, warmup: 0, tracer: undefined as never, rng: (s: string) => sim.rng(`${name}/${s}`), peer: <T>(n: string) => peers[n] as T, slot: () => null };
 }
 
-test('the studies run with every check holding: DMA through a root complex and IOMMU, grant sharing, hyper_dmabuf, the display pipeline', () => {
+test('the studies run with every check holding: DMA through a root complex and IOMMU, grant sharing, hyper_dmabuf, the display pipeline', async () => {
   const runs: [string, Record<string, string | number>][] = [
     ['iommu-window', { transfers: 500 }], ['iommu-map-unmap', { mode: 'strict', buffers: 500 }], ['p2p-paths', { path: 'rootcomplex' }],
     ['gref-schemes', { scheme: 'directory', pages: 2047 }], ['hyper-dmabuf', { design: 'exporter-only' }], ['vm-display-pipeline', { frames: 10, sharing: 'per-frame' }],
   ];
   for (const [scenario, sets] of runs) {
-    const s = runJson(scenario, sets);
+    const s = await runJsonInProcess(scenario, sets);
     assert.is(s.status, 'ok', `${scenario}: ${s.error ?? ''}`);
   }
 });
@@ -47,7 +47,7 @@ function dmaRun(): Rig {
   return r;
 }
 
-test('root complex: holds after a DMA run; a memory access behind its back, or a request it lost, is caught', () => {
+test('root complex: holds after a DMA run; a memory access behind its back, or a request it lost, is caught', async () => {
   const r = dmaRun();
   const rc = r.rootComplex.stats(), mem = r.memory.stats();
   assert.ok(rc.memoryReads > 0 && rc.memoryWrites > 0, 'the run read and wrote memory');
@@ -59,7 +59,7 @@ test('root complex: holds after a DMA run; a memory access behind its back, or a
   assert.match(rootComplexInvariants({ ...rc, tlpsIn: rc.tlpsIn + 1 }, mem).join(), `TLPs: ${rc.tlpsIn + 1} in != `);
 });
 
-test('memory: transfer time is bytes at the bandwidth; a slot charged at another bandwidth, or a negative wait, is caught', () => {
+test('memory: transfer time is bytes at the bandwidth; a slot charged at another bandwidth, or a negative wait, is caught', async () => {
   const sim = new Simulation();
   const m = new Memory(sim, { base: 0, size: GiB, latency: 80_000, bandwidth: 12.8, cache: 'warm', coldPenalty: 0, socket: 'local', remotePenalty: 0, remoteReadInterval: 0, cachedReads: 'all', cacheSocket: 'memory', refreshInterval: 0, refreshTime: 0, refreshRanks: 1, llcBytes: 0, workingSet: 0, llcWays: 0, hitsInRequestOrder: false, dramQueuePerRead: 0 });
   for (let i = 0; i < 10; i++) { m.read(i * 4096, 4096); m.write(i * 4096, 100); }
@@ -76,7 +76,7 @@ test('memory: transfer time is bytes at the bandwidth; a slot charged at another
   assert.equal(dev.invariants(), []);
 });
 
-test('IOMMU: every translation ends one way; a lookup behind its back, or a walk for nothing, is caught', () => {
+test('IOMMU: every translation ends one way; a lookup behind its back, or a walk for nothing, is caught', async () => {
   const sim = new Simulation();
   const unit = genericIommu.create(context(sim, 'iommu'), genericIommu.params.parse({ ...presetValuesOf('iommu-xeon-e5'), identityMap: '4k' })) as IommuUnit;
   unit.identityMap([0x100], [{ base: 0, size: 64 * 2 ** 20 }]);
@@ -97,7 +97,7 @@ function xenHost(sim: Simulation): { host: XenHost; guest: ReturnType<XenHost['x
   return { host, guest: host.xen.createDomain('guest', { kind: 'hvm', ...opts }), dom0: host.xen.createDomain('dom0', { kind: 'dom0', ...opts }) };
 }
 
-test('grant tables: hold through a share; a grant, an end of access or a mapping behind the grant operations is caught', () => {
+test('grant tables: hold through a share; a grant, an end of access or a mapping behind the grant operations is caught', async () => {
   const sim = new Simulation();
   const { host, guest, dom0 } = xenHost(sim);
   sim.process((function* (): ProcessBody<void> {
@@ -121,7 +121,7 @@ test('grant tables: hold through a share; a grant, an end of access or a mapping
   assert.match(h2.invariants().join(), "guest's grant table: entry 100 is free but mapped 1 times");
 });
 
-test('hyper_dmabuf: holds through an export and import; an export whose ref was ended behind its back is caught', () => {
+test('hyper_dmabuf: holds through an export and import; an export whose ref was ended behind its back is caught', async () => {
   const sim = new Simulation({ seed: 1 });
   const { host, guest: a, dom0: b } = xenHost(sim);
   const driver = hyperDmabufDriver.create(context(sim, 'hd', { xen: host }), hyperDmabufDriver.params.parse({ hypervisor: 'xen', design: 'import-and-forward' })) as HyperDmabufDriver;

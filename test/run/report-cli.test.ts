@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
+import { cli, cliInProcess, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
 
 const env = FIXTURE_ENV;
 
@@ -28,11 +28,11 @@ test('a sweep writes its report; a hostile scenario name stays text; failed runs
   assert.match(html, 'injected model bug', 'the failures are listed with their error');
 });
 
-test('pciesim report puts several sweeps side by side and refuses a folder with no results', () => {
+test('pciesim report puts several sweeps side by side and refuses a folder with no results', async () => {
   const dir = tempDir();
   const a = path.join(dir, 'a'), b = path.join(dir, 'b');
   for (const [out, tags] of [[a, '8,16'], [b, '32']] as const) {
-    const r = cli(['sweep', 'demo-read-tags', '--set', 'requests=1000', '--grid', `tags=${tags}`, '--grid', 'load=10,20', '--no-report', '--out', out]);
+    const r = await cliInProcess(['sweep', 'demo-read-tags', '--set', 'requests=1000', '--grid', `tags=${tags}`, '--grid', 'load=10,20', '--no-report', '--out', out]);
     assert.is(r.code, 0, r.stderr);
   }
   const report = path.join(dir, 'compare');
@@ -47,7 +47,7 @@ test('pciesim report puts several sweeps side by side and refuses a folder with 
   assert.match(html, '<h3>Differences</h3>');
   assert.match(html, 'b − a');
   assert.ok(fs.readdirSync(report).some((f) => f.endsWith('.png')), 'plots rendered to PNG');
-  const none = cli(['report', dir]);
+  const none = await cliInProcess(['report', dir]);
   assert.is(none.code, 2);
   assert.match(none.stderr, 'no results.arrow');
 });

@@ -11,13 +11,13 @@ import { parseScenario, resolveScenario } from '../../src/scenario/loader.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { UserError } from '../../src/scenario/errors.js';
 import { runSensitivity } from '../../src/run/sensitivity.js';
-import { cli, ROOT, tempDir, writeScenario } from '../helpers.js';
+import { cliInProcess, ROOT, tempDir, writeScenario } from '../helpers.js';
 
 const lib = await loadModelLibrary();
 const study = (): Record<string, any> => JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'hypercall-costs.json'), 'utf8'));
 const doc = (body: unknown) => parseScenario('s.json', JSON.stringify(body));
 
-test('every estimate with a range is run at both ends; measured figures and scenario-set values are left alone', () => {
+test('every estimate with a range is run at both ends; measured figures and scenario-set values are left alone', async () => {
   const body = study();
   body.components[0].params = { ipi: '2 us' };
   const t = runSensitivity(doc(body), lib, {})!;
@@ -32,7 +32,7 @@ test('every estimate with a range is run at both ends; measured figures and scen
   assert.equal(swings, [...swings].sort((a, b) => b - a));
 });
 
-test('a swing is the metric\'s response to the range, measured against a run with the value replaced', () => {
+test('a swing is the metric\'s response to the range, measured against a run with the value replaced', async () => {
   const body = study();
   const t = runSensitivity(doc(body), lib, {})!;
   const map = t.rows.find((r) => r.key === 'mapPerOp')!;
@@ -46,7 +46,7 @@ test('a swing is the metric\'s response to the range, measured against a run wit
   assert.is(base.parameters.batch, 64);
 });
 
-test('the base point must name declared parameters', () => {
+test('the base point must name declared parameters', async () => {
   const body = study(); body.report.sensitivity.at = { bacth: 64 };
   try { doc(body); assert.unreachable(); } catch (e) {
     assert.ok(e instanceof UserError);
@@ -54,19 +54,19 @@ test('the base point must name declared parameters', () => {
   }
 });
 
-test('a sweep writes sensitivity.json and its report shows it; shards and merge carry it', () => {
+test('a sweep writes sensitivity.json and its report shows it; shards and merge carry it', async () => {
   const dir = tempDir();
   const body = study(); body.sweep.grid = { batch: [1, 64] };
   const file = writeScenario(dir, 'hc.json', body);
   const one = path.join(dir, 'one');
-  assert.is(cli(['sweep', file, '--out', one]).code, 0);
+  assert.is((await cliInProcess(['sweep', file, '--out', one])).code, 0);
   const html = fs.readFileSync(path.join(one, 'report', 'index.html'), 'utf8');
   assert.match(html, 'Sensitivity to the estimates');
   assert.match(html, 'mapPerOp');
-  for (const k of [1, 2]) assert.is(cli(['sweep', file, '--shard', `${k}/2`, '--out', path.join(dir, `s${k}`)]).code, 0);
+  for (const k of [1, 2]) assert.is((await cliInProcess(['sweep', file, '--shard', `${k}/2`, '--out', path.join(dir, `s${k}`)])).code, 0);
   assert.ok(fs.existsSync(path.join(dir, 's1', 'sensitivity.json')));
   assert.not.ok(fs.existsSync(path.join(dir, 's2', 'sensitivity.json')), 'only the first shard runs it');
-  assert.is(cli(['merge', path.join(dir, 's1'), path.join(dir, 's2'), '--out', path.join(dir, 'm'), '--no-report']).code, 0);
+  assert.is((await cliInProcess(['merge', path.join(dir, 's1'), path.join(dir, 's2'), '--out', path.join(dir, 'm'), '--no-report'])).code, 0);
   assert.ok(fs.readFileSync(path.join(dir, 'm', 'sensitivity.json')).equals(fs.readFileSync(path.join(one, 'sensitivity.json'))));
 });
 

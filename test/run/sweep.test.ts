@@ -3,34 +3,40 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { cli, demoScenario, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
+import { cli, cliInProcess, demoScenario, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
 import { deriveRunSeed } from '../../src/scenario/seeds.js';
 
 /** A small sweep: 4 loads × 2 tag counts × 2 replications = 16 short runs. */
 const SMALL = ['demo-read-tags', '--set', 'requests=2000', '--grid', 'tags=8,16', '--grid', 'load=5,20,40,55', '--replications', '2', '--no-report'];
 const bytes = (dir: string, file = 'results.arrow') => fs.readFileSync(path.join(dir, file));
+/** SMALL swept once for each set of extra flags: the folder of every test that only reads it. */
+const swept = new Map<string, Promise<string>>();
+function smallSweep(...extra: string[]): Promise<string> {
+  const key = extra.join(' ');
+  if (!swept.has(key)) swept.set(key, (async () => {
+    const out = path.join(tempDir(), 'sweep');
+    const r = await cliInProcess(['sweep', ...SMALL, ...extra, '--out', out]);
+    assert.is(r.code, 0, `sweep ${extra.join(' ')}: ${r.stderr}`);
+    return out;
+  })());
+  return swept.get(key)!;
+}
 
-test('results.arrow is the same bytes for --jobs 1, --jobs 2, and two shards merged', () => {
-  const dir = tempDir();
-  const one = path.join(dir, 'one'), two = path.join(dir, 'two'), merged = path.join(dir, 'merged');
-  for (const [out, extra] of [[one, ['--jobs', '1']], [two, ['--jobs', '2']]] as const) {
-    const r = cli(['sweep', ...SMALL, ...extra, '--out', out]);
-    assert.is(r.code, 0, r.stderr);
-  }
+test('results.arrow is the same bytes for --jobs 1, --jobs 2, and two shards merged', async () => {
+  const merged = path.join(tempDir(), 'merged');
+  const one = await smallSweep('--jobs', '1'), two = await smallSweep('--jobs', '2');
   assert.ok(bytes(one).equals(bytes(two)), '--jobs 1 and --jobs 2 differ');
-  for (const k of [1, 2]) assert.is(cli(['sweep', ...SMALL, '--shard', `${k}/2`, '--out', path.join(dir, `s${k}`)]).code, 0);
-  const partial = tableFromIPC(bytes(path.join(dir, 's1')));
+  const s1 = await smallSweep('--shard', '1/2'), s2 = await smallSweep('--shard', '2/2');
+  const partial = tableFromIPC(bytes(s1));
   assert.is(partial.numRows, 8, 'shard 1/2 holds every other run');
-  const m = cli(['merge', path.join(dir, 's1'), path.join(dir, 's2'), '--out', merged, '--no-report']);
+  const m = await cliInProcess(['merge', s1, s2, '--out', merged, '--no-report']);
   assert.is(m.code, 0, m.stderr);
   assert.ok(bytes(merged).equals(bytes(one)), 'merged shards differ from the one-machine sweep');
   assert.ok(bytes(merged, 'sweep.json').equals(bytes(one, 'sweep.json')));
 });
 
-test('results.arrow round-trips: one row per run in order, parameters, seeds, metrics, provenance', () => {
-  const out = path.join(tempDir(), 'sweep');
-  assert.is(cli(['sweep', ...SMALL, '--out', out]).code, 0);
-  const t = tableFromIPC(bytes(out));
+test('results.arrow round-trips: one row per run in order, parameters, seeds, metrics, provenance', async () => {
+  const t = tableFromIPC(bytes(await smallSweep('--jobs', '2')));
   assert.is(t.numRows, 16);
   const names = t.schema.fields.map((f) => f.name);
   for (const col of ['run', 'point', 'replication', 'seed', 'status', 'tags', 'load', 'requests', 'reads.throughput_per_us', 'reads.sojourn_ns.p99']) {
@@ -52,26 +58,26 @@ test('results.arrow round-trips: one row per run in order, parameters, seeds, me
   assert.ok(meta.get('pciesim.version'));
 });
 
-test('--resume after the sweep process is killed mid-way finishes with the same results.arrow', () => {
+test('--resume after the sweep process is killed mid-way finishes with the same results.arrow', async () => {
   const dir = tempDir();
   const args = ['demo-read-tags', '--set', 'requests=2000', '--grid', 'load=5,10,15,20,25,30,35,40,45,50,55', '--grid', 'tags=16,32', '--no-report'];
   const full = path.join(dir, 'full'), killed = path.join(dir, 'killed');
-  assert.is(cli(['sweep', ...args, '--jobs', '2', '--out', full]).code, 0);
+  assert.is((await cliInProcess(['sweep', ...args, '--jobs', '2', '--out', full])).code, 0);
 
   // The sweep kills itself right after its third run summary is written: an interruption at an exact point, not a race.
   const crash = cli(['sweep', ...args, '--jobs', '1', '--out', killed], { env: { PCIESIM_CRASH_AFTER_RUNS: '3' } });
   assert.is(crash.signal, 'SIGKILL', `the sweep was not killed: exit ${crash.code} ${crash.stderr}`);
   assert.equal(fs.readdirSync(path.join(killed, 'runs')).sort(), ['p0000-r0', 'p0000-r1', 'p0000-r2'], 'exactly the first three runs finished');
   assert.not.ok(fs.existsSync(path.join(killed, 'results.arrow')), 'no results file from a killed sweep');
-  const noResume = cli(['sweep', ...args, '--out', killed]);
+  const noResume = await cliInProcess(['sweep', ...args, '--out', killed]);
   assert.is(noResume.code, 2, 'a second sweep into the folder must ask for --resume');
-  const r = cli(['sweep', ...args, '--jobs', '2', '--resume', '--out', killed]);
+  const r = await cliInProcess(['sweep', ...args, '--jobs', '2', '--resume', '--out', killed]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, '3 already done');
   assert.ok(bytes(killed).equals(bytes(full)), 'resumed sweep differs from the uninterrupted one');
 });
 
-test('a run whose model throws is a failed row with its error; the sweep finishes and exits 1', () => {
+test('a run whose model throws is a failed row with its error; the sweep finishes and exits 1', async () => {
   const dir = tempDir();
   const file = writeScenario(dir, 'faulty.json', {
     name: 'faulty', parameters: { fail: { default: false } },
@@ -89,7 +95,7 @@ test('a run whose model throws is a failed row with its error; the sweep finishe
   assert.is(rows[1]!['f.ticks'], null);
 });
 
-test('a run whose conservation checks fail is a failed row naming the broken check', () => {
+test('a run whose conservation checks fail is a failed row naming the broken check', async () => {
   const dir = tempDir();
   const file = writeScenario(dir, 'leaky.json', {
     name: 'leaky', parameters: { leak: { default: false } },
@@ -104,12 +110,12 @@ test('a run whose conservation checks fail is a failed row naming the broken che
   assert.match(String(rows[1]!.error), 'conservation check failed (a model bug): f: 1 ticks in, 0 out');
 });
 
-test('--trace records each run\'s trace.arrow with the run\'s own provenance, and results do not change', () => {
+test('--trace records each run\'s trace.arrow with the run\'s own provenance, and results do not change', async () => {
   const dir = tempDir();
   const traced = path.join(dir, 'traced'), plain = path.join(dir, 'plain');
   const args = ['sweep', 'demo-read-tags', '--set', 'requests=500', '--grid', 'tags=8,16', '--no-report'];
-  assert.is(cli([...args, '--trace', '--out', traced]).code, 0);
-  assert.is(cli([...args, '--out', plain]).code, 0);
+  assert.is((await cliInProcess([...args, '--trace', '--out', traced])).code, 0);
+  assert.is((await cliInProcess([...args, '--out', plain])).code, 0);
   assert.ok(bytes(traced).equals(bytes(plain)), 'tracing changed the results');
   const t = tableFromIPC(fs.readFileSync(path.join(traced, 'runs', 'p0001-r0', 'trace.arrow')));
   assert.is(t.numRows, 500, 'one row per request');
@@ -119,7 +125,7 @@ test('--trace records each run\'s trace.arrow with the run\'s own provenance, an
   assert.not.ok(fs.existsSync(path.join(plain, 'runs', 'p0001-r0', 'trace.arrow')), 'no trace unless asked');
 });
 
-test('bad sweep input exits 2 with a clear message and writes nothing', () => {
+test('bad sweep input exits 2 with a clear message and writes nothing', async () => {
   const dir = tempDir();
   const out = path.join(dir, 'out');
   const cases: [string[], string][] = [
@@ -130,7 +136,7 @@ test('bad sweep input exits 2 with a clear message and writes nothing', () => {
     [['--jobs', '0'], '--jobs 0'],
   ];
   for (const [flags, message] of cases) {
-    const r = cli(['sweep', 'demo-read-tags', ...flags, '--out', out]);
+    const r = await cliInProcess(['sweep', 'demo-read-tags', ...flags, '--out', out]);
     assert.is(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
@@ -138,21 +144,20 @@ test('bad sweep input exits 2 with a clear message and writes nothing', () => {
   }
   const d = demoScenario(); d.sweep.grid.tags = [8, -1];
   const bad = writeScenario(dir, 'bad-grid.json', d);
-  const r = cli(['sweep', bad, '--out', out]);
+  const r = await cliInProcess(['sweep', bad, '--out', out]);
   assert.is(r.code, 2);
   assert.match(r.stderr, 'servers');
   assert.not.ok(fs.existsSync(out));
 });
 
-test('merge refuses folders of different sweeps and incomplete shard sets', () => {
+test('merge refuses folders of different sweeps and incomplete shard sets', async () => {
   const dir = tempDir();
-  const a = path.join(dir, 'a'), b = path.join(dir, 'b');
-  assert.is(cli(['sweep', ...SMALL, '--shard', '1/2', '--out', a]).code, 0);
-  assert.is(cli(['sweep', ...SMALL, '--seed', '7', '--shard', '2/2', '--out', b]).code, 0);
-  const incomplete = cli(['merge', a, '--out', path.join(dir, 'm1')]);
+  const a = await smallSweep('--shard', '1/2'), b = path.join(dir, 'b');
+  assert.is((await cliInProcess(['sweep', ...SMALL, '--seed', '7', '--shard', '2/2', '--out', b])).code, 0);
+  const incomplete = await cliInProcess(['merge', a, '--out', path.join(dir, 'm1')]);
   assert.is(incomplete.code, 2);
   assert.match(incomplete.stderr, '8 of 16 runs are in none of the folders');
-  const mixed = cli(['merge', a, b, '--out', path.join(dir, 'm2')]);
+  const mixed = await cliInProcess(['merge', a, b, '--out', path.join(dir, 'm2')]);
   assert.is(mixed.code, 2);
   assert.match(mixed.stderr, 'holds a different sweep');
 });

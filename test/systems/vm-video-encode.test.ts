@@ -5,14 +5,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runJson, statsOf } from '../helpers.js';
+import { runJsonInProcess, statsOf } from '../helpers.js';
 
 const PAGE = 4096;
 const PAGES_1080P = 2025, PAGES_4K = 8100;
-const run = (sets: Record<string, string | number>) => statsOf(runJson('vm-video-encode', { frames: 6, ...sets }));
+const run = async (sets: Record<string, string | number>) => statsOf(await runJsonInProcess('vm-video-encode', { frames: 6, ...sets }));
 
-test('each presented frame is read once, whole: one 4 KiB descriptor per scattered page', () => {
-  const m = run({});
+test('each presented frame is read once, whole: one 4 KiB descriptor per scattered page', async () => {
+  const m = await run({});
   assert.is(m['encoder.frames_encoded'], 6);
   assert.is(m['encoder.descriptors_per_frame'], PAGES_1080P);
   assert.is(m['gpu.dma.read_bytes'], 6 * PAGES_1080P * PAGE);
@@ -20,8 +20,8 @@ test('each presented frame is read once, whole: one 4 KiB descriptor per scatter
   assert.is(m['encoder.torn_reads'], 0);
 });
 
-test("copying each 4K frame in dom0 first makes every frame at 120 fps late: the memcpy alone nearly fills the period", () => {
-  const m = run({ resolution: '4k', fps: 120, transfer: 'copy' });
+test("copying each 4K frame in dom0 first makes every frame at 120 fps late: the memcpy alone nearly fills the period", async () => {
+  const m = await run({ resolution: '4k', fps: 120, transfer: 'copy' });
   // 8,100 pages × 4 KiB = 33,177,600 B: 6.64 ms at the 5 GB/s memcpy estimate, then at least
   // 33,177,600 B / 15.75 GB/s (Gen3 x16: 8 GT/s × 16 lanes × 128/130 / 8) = 2.11 ms of reading: 8.74 ms > 8.33 ms.
   const copyMs = (PAGES_4K * PAGE) / 5e9 * 1e3;
@@ -29,7 +29,7 @@ test("copying each 4K frame in dom0 first makes every frame at 120 fps late: the
   assert.ok(copyMs + readMs > 1000 / 120);
   assert.ok(m['encoder.frames_encoded'] > 0);
   assert.is(m['encoder.late_frames'], m['encoder.frames_encoded']);
-  const zeroCopy = run({ resolution: '4k', fps: 120 });
+  const zeroCopy = await run({ resolution: '4k', fps: 120 });
   assert.is(zeroCopy['encoder.late_frames'], 0, 'zero-copy reads the guest\'s pages in place and keeps up');
 });
 

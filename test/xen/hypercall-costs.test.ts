@@ -5,15 +5,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runJson, statsOf } from '../helpers.js';
+import { runJsonInProcess, statsOf } from '../helpers.js';
 
-const run = (sets: Record<string, string | number>) => {
-  const s = runJson('hypercall-costs', sets) as { metrics: Record<string, number>; attribution: { charges: [string, number][] }; simulated_ps: number };
+const run = async (sets: Record<string, string | number>) => {
+  const s = (await runJsonInProcess('hypercall-costs', sets)) as { metrics: Record<string, number>; attribution: { charges: [string, number][] }; simulated_ps: number };
   return { ...s, metrics: statsOf(s) };
 };
 
-test('per-use grants: one map and one unmap call per round, a flush per 32 unmaps, an IPI per other vCPU', () => {
-  const s = run({ batch: 100, rounds: 5, vcpus: 6 });
+test('per-use grants: one map and one unmap call per round, a flush per 32 unmaps, an IPI per other vCPU', async () => {
+  const s = await run({ batch: 100, rounds: 5, vcpus: 6 });
   const m = s.metrics;
   assert.is(m.hypercalls, 10);
   assert.is(m.tlb_flushes, 5 * 4);
@@ -27,16 +27,16 @@ test('per-use grants: one map and one unmap call per round, a flush per 32 unmap
   assert.equal(s.attribution.charges.map(([c]) => c), ['grant-map', 'grant-table', 'grant-unmap', 'hypercall', 'iommu-map', 'ipi', 'tlb-flush']);
 });
 
-test('persistent grants: granted and mapped once, never unmapped', () => {
-  const m = run({ batch: 100, rounds: 5, grants: 'persistent' }).metrics;
+test('persistent grants: granted and mapped once, never unmapped', async () => {
+  const m = (await run({ batch: 100, rounds: 5, grants: 'persistent' })).metrics;
   assert.is(m.hypercalls, 1);
   assert.is(m.tlb_flushes, 0);
-  assert.ok(m.round_per_op_ns < run({ batch: 100, rounds: 5 }).metrics.round_per_op_ns / 5);
+  assert.ok(m.round_per_op_ns < (await run({ batch: 100, rounds: 5 })).metrics.round_per_op_ns / 5);
 });
 
-test('a v2 table holds half the entries of v1: the rest of a 32768-page buffer is refused, every round', () => {
-  const v1 = run({ batch: 32768, rounds: 2, grantVersion: 1 }).metrics;
-  const v2 = run({ batch: 32768, rounds: 2, grantVersion: 2 }).metrics;
+test('a v2 table holds half the entries of v1: the rest of a 32768-page buffer is refused, every round', async () => {
+  const v1 = (await run({ batch: 32768, rounds: 2, grantVersion: 1 })).metrics;
+  const v2 = (await run({ batch: 32768, rounds: 2, grantVersion: 2 })).metrics;
   assert.is(v1.grant_failures, 2 * (32768 - (64 * 512 - 8)));
   assert.is(v2.grant_failures, 2 * (32768 - (64 * 256 - 8)));
   assert.is(v2['guest.grant_entries_peak'], 64 * 256 - 8);
@@ -45,8 +45,8 @@ test('a v2 table holds half the entries of v1: the rest of a 32768-page buffer i
   assert.is(v2['guest.grant_table_bytes'], 64 * 4096 + 8 * 4096, '64 frames of entries plus 8 status frames');
 });
 
-test('grant copy instead of mapping: one copy call per round, no flushes', () => {
-  const m = run({ batch: 64, rounds: 3, mode: 'copy' }).metrics;
+test('grant copy instead of mapping: one copy call per round, no flushes', async () => {
+  const m = (await run({ batch: 64, rounds: 3, mode: 'copy' })).metrics;
   assert.is(m.hypercalls, 3);
   assert.is(m.tlb_flushes, 0);
   assert.ok(m.copy_per_op_ns > 0);

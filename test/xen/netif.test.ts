@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli, ROOT, runJson, statsOf } from '../helpers.js';
+import { cliInProcess, ROOT, runJsonInProcess, statsOf } from '../helpers.js';
 import { presetParams, presetValuesOf } from '../preset-params.js';
 import { xenPlatformParams } from '../../models/xen/platform.js';
 import { netifTxPacket } from '../../models/xen/netif.js';
 import { duration, rate } from '../../src/scenario/units.js';
 
-const run = (sets: Record<string, string | number>) => statsOf(runJson('xen-netback', sets));
+const run = async (sets: Record<string, string | number>) => statsOf(await runJsonInProcess('xen-netback', sets));
 
 /** The study's host clock (the scenario sets it on the hypervisor), and the presets it runs on. */
 const scenario = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'xen-netback.json'), 'utf8'));
@@ -29,7 +29,7 @@ const stackBw = rate().parse(stack.stackCopyBandwidth); // GB/s: bytes per ns
 const RT = Math.round((x.hypercallCycles / x.cpuGHz) * 1000); // ps, as the hypervisor rounds it
 const r = x.ringCopyPerMessage; // ps
 
-test('a packet\'s ring slots and grant ops, by size and mode', () => {
+test('a packet\'s ring slots and grant ops, by size and mode', async () => {
   // 64 B: one page, one slot; under the 128-byte header copy, so 'map' copies it all and maps nothing.
   assert.equal(netifTxPacket(64, 4096, 'copy'), { slots: 1, pages: 1, pageBytes: [64], copies: [64], maps: 0, memcpyBytes: 0 });
   assert.equal(netifTxPacket(64, 4096, 'map'), { slots: 1, pages: 1, pageBytes: [64], copies: [64], maps: 0, memcpyBytes: 0 });
@@ -49,14 +49,14 @@ test('a packet\'s ring slots and grant ops, by size and mode', () => {
   for (const bad of [0, -64, 1.5]) assert.throws(() => netifTxPacket(bad, 4096, 'copy'), /positive integer/);
 });
 
-test('four 64-byte packets, grant copy: hypercalls, copies and events counted step by step', () => {
+test('four 64-byte packets, grant copy: hypercalls, copies and events counted step by step', async () => {
   // The guest's transmit of one packet: stack, a grant write, the request into the ring; the first publish crosses
   // req_event (1 at ring init) and notifies: one send hypercall. The other three do not (req_event stays 1).
   const front = S + x.grantWrite + r;
   // All four are published before netback's upcall can start (the send's round trip, then delivery and upcall):
   // so its first poll takes all four.
   assert.ok(4 * front + RT < RT + x.eventDelivery + x.upcall, 'the four publishes precede netback waking');
-  const m = run({ grants: 'copy', packets: 4 });
+  const m = await run({ grants: 'copy', packets: 4 });
   // Setup: alloc_unbound and bind_interdomain. Guest: one notify. netback: one poll, one GNTTABOP_copy of 4 ops,
   // then four response publishes, of which the first crosses rsp_event (netfront re-armed it at rsp_cons + 1 = 1):
   // one notify. netfront wakes, collects the four responses, ends the four grants: no hypercall.
@@ -70,9 +70,9 @@ test('four 64-byte packets, grant copy: hypercalls, copies and events counted st
   assert.is(m['vif.packets'], 4);
 });
 
-test('per-packet maps (64 KiB, socket): ops per packet, one call per poll and per dealloc batch, a shootdown IPI to each other dom0 vCPU', () => {
+test('per-packet maps (64 KiB, socket): ops per packet, one call per poll and per dealloc batch, a shootdown IPI to each other dom0 vCPU', async () => {
   const N = 300, Q = 2, vcpus = 4;
-  const m = run({ grants: 'map', packetBytes: 65536, traffic: 'socket', queues: Q, packets: N, dom0Vcpus: vcpus });
+  const m = await run({ grants: 'map', packetBytes: 65536, traffic: 'socket', queues: Q, packets: N, dom0Vcpus: vcpus });
   const packets = N * Q;
   assert.is(m['vif.packets'], packets);
   assert.is(m['xen.copy_ops'], packets, 'one header copy a packet');
@@ -89,8 +89,8 @@ test('per-packet maps (64 KiB, socket): ops per packet, one call per poll and pe
   assert.is(m['xen.ipis'], flushes * (vcpus - 1));
 });
 
-test('premapped: the pool granted and mapped once per queue, no grant op per packet', () => {
-  const m = run({ grants: 'premapped', queues: 2, packets: 500 });
+test('premapped: the pool granted and mapped once per queue, no grant op per packet', async () => {
+  const m = await run({ grants: 'premapped', queues: 2, packets: 500 });
   // 256 pool pages a queue (one per ring slot) in one map call each; nothing else touches the grant table.
   assert.equal([m['xen.map_ops'], m['xen.copy_ops'], m['xen.unmap_ops']], [2 * 256, 0, 0]);
   // The guest's table starts with one frame of 512 entries, 8 reserved: the 512 pool grants need a second frame
@@ -99,9 +99,9 @@ test('premapped: the pool granted and mapped once per queue, no grant op per pac
   assert.is(m['xen.hypercalls'], 2 * 2 + growth + 2 + m['xen.event_sends']);
 });
 
-test('saturated grant copy: the rate is netback\'s vCPU time per packet, a closed form of the per-op costs', () => {
+test('saturated grant copy: the rate is netback\'s vCPU time per packet, a closed form of the per-op costs', async () => {
   const N = 20000;
-  const m = run({ grants: 'copy', packets: N });
+  const m = await run({ grants: 'copy', packets: N });
   // netback's vCPU per packet: take the request (a ring copy), one copy op (its work and 64 bytes at the
   // hypervisor's copy rate), the receiving stack, the response (a ring copy); per poll one copy call's round
   // trip; per response notify one send's round trip. netfront is faster (the ring stays full), so netback's vCPU
@@ -124,34 +124,34 @@ test('saturated grant copy: the rate is netback\'s vCPU time per packet, a close
  * messages a packet on each side (0.35% of 278 ns), and 0.014 GB/s of stackCopyBandwidth (0.35% of 3.98). So:
  * each 64-byte rate within 0.6%, their ratio within 1.2%, the iperf3 rate within 0.5%.
  */
-test('the fitted presets reproduce the published netback figures: 3.6 against 1.24 Mpps (ratio 2.90), 28 and 35.3 Gbit/s premapped', () => {
-  const premapped = run({ grants: 'premapped' })['vif.packets_per_s'];
-  const perPacket = run({ grants: 'map' })['vif.packets_per_s'];
+test('the fitted presets reproduce the published netback figures: 3.6 against 1.24 Mpps (ratio 2.90), 28 and 35.3 Gbit/s premapped', async () => {
+  const premapped = (await run({ grants: 'premapped' }))['vif.packets_per_s'];
+  const perPacket = (await run({ grants: 'map' }))['vif.packets_per_s'];
   const within = (v: number, target: number, tol: number, what: string) =>
     assert.ok(Math.abs(v - target) / target <= tol, `${what}: ${v} against ${target}`);
   within(premapped, 3.6e6, 0.006, 'premapped, 64 B');
   within(perPacket, 1.24e6, 0.006, 'per-packet grants, 64 B');
   within(premapped / perPacket, 3.6 / 1.24, 0.012, 'ratio');
-  const iperf = run({ grants: 'premapped', packetBytes: 65536, traffic: 'socket', queues: 2, packets: 3000 })['vif.throughput_gbits_per_s'];
+  const iperf = (await run({ grants: 'premapped', packetBytes: 65536, traffic: 'socket', queues: 2, packets: 3000 }))['vif.throughput_gbits_per_s'];
   within(iperf, 28, 0.005, 'iperf3 premapped, 2 queues');
   // With sendfile dom0's receiving side bounds the rate, in proportion to receiveCopyBandwidth, which was scanned
   // in steps of 0.1 GB/s: 2.5 is within half a step (2%) of where the figure is met.
-  const sendfile = run({ grants: 'premapped', packetBytes: 65536, traffic: 'sendfile', queues: 2, packets: 3000 })['vif.throughput_gbits_per_s'];
+  const sendfile = (await run({ grants: 'premapped', packetBytes: 65536, traffic: 'sendfile', queues: 2, packets: 3000 }))['vif.throughput_gbits_per_s'];
   within(sendfile, 35.3, 0.02, 'iperf3 premapped with sendfile, 2 queues');
   // The per-packet map figure is not reached (SOURCES.md): at the map cost's 500 ns estimate the study is about twice
   // as fast as the published 14.5 Gbit/s (the figure asks about 2.7 µs a mapped page).
-  const mapped = run({ grants: 'map', packetBytes: 65536, traffic: 'socket', queues: 2, packets: 3000 })['vif.throughput_gbits_per_s'];
+  const mapped = (await run({ grants: 'map', packetBytes: 65536, traffic: 'socket', queues: 2, packets: 3000 }))['vif.throughput_gbits_per_s'];
   assert.ok(mapped > 1.4 * 14.5, `iperf3 with maps per packet: ${mapped} Gbit/s`);
 });
 
-test('receive, three 64-byte packets, grant copy: hypercalls, copies and events counted step by step', () => {
+test('receive, three 64-byte packets, grant copy: hypercalls, copies and events counted step by step', async () => {
   // Setup: alloc_unbound and bind_interdomain; netfront grants 256 buffers (264 entries with the 8 reserved: one
   // frame, no growth) and posts them: that publish crosses req_event (1 at ring init): one send.
   // dom0's sender queues a packet every rxStackPerPacket; netback's thread takes the first at once, and the next
   // two arrive while its first pass (a request copied out, the copy call, the response copied in) runs:
   const pass1 = r + RT + x.copyPerOp + (64 * 1000) / x.copyBandwidth + r;
   assert.ok(2 * Srx < pass1, 'packets 2 and 3 are queued during the first pass');
-  const m = run({ direction: 'rx', grants: 'copy', packets: 3 });
+  const m = await run({ direction: 'rx', grants: 'copy', packets: 3 });
   // So two passes, two copy calls (1 op, then 2). The first pass's publish crosses rsp_event (netfront armed it at
   // rsp_cons + 1 = 1): one send; the second publishes before netfront has consumed anything: no event. netfront
   // then takes the three, ends and renews their grants and posts three buffers; netback never re-armed req_event
@@ -163,9 +163,9 @@ test('receive, three 64-byte packets, grant copy: hypercalls, copies and events 
   assert.is(m['vif.packets'], 3);
 });
 
-test('receive, saturated grant copy: the rate is netback\'s receive thread per packet, a closed form of the per-op costs', () => {
+test('receive, saturated grant copy: the rate is netback\'s receive thread per packet, a closed form of the per-op costs', async () => {
   const N = 20000;
-  const m = run({ direction: 'rx', grants: 'copy', packets: N });
+  const m = await run({ direction: 'rx', grants: 'copy', packets: N });
   // The thread per packet: a posted buffer's request copied out, one copy op (work and 64 bytes), the response
   // copied in; per pass one copy call's round trip, per response notify one send's. dom0's sender and netfront are
   // faster, so the thread is busy from the first packet's arrival (one rxStackPerPacket after the start) to the end.
@@ -183,25 +183,25 @@ test('receive, saturated grant copy: the rate is netback\'s receive thread per p
  * its 1.95 µs range, 2 ns of the 490 ns a packet: 0.4%). The grant-copy figure, "about half", is a check of the
  * copy cost fitted on transmit, not a fit: the model is faster (SOURCES.md: receive asks 783 ns a copy op).
  */
-test('receive: the fitted presets give 2.04 Mpps premapped; grant copy is slower, not by the published half', () => {
-  const premapped = run({ direction: 'rx', grants: 'premapped' })['vif.packets_per_s'];
+test('receive: the fitted presets give 2.04 Mpps premapped; grant copy is slower, not by the published half', async () => {
+  const premapped = (await run({ direction: 'rx', grants: 'premapped' }))['vif.packets_per_s'];
   assert.ok(Math.abs(premapped - 2.04e6) / 2.04e6 <= 0.005, `premapped: ${premapped}`);
-  const copy = run({ direction: 'rx', grants: 'copy' })['vif.packets_per_s'];
+  const copy = (await run({ direction: 'rx', grants: 'copy' }))['vif.packets_per_s'];
   assert.ok(copy < premapped && copy > 1.02e6, `grant copy: ${copy} (published about 1.02 Mpps)`);
 });
 
-test('bad input: exit code 2, the field named, no stack trace', () => {
+test('bad input: exit code 2, the field named, no stack trace', async () => {
   for (const [set, field] of [['packets=0', 'packets'], ['grants=persistent', 'grants'], ['packetBytes=0', 'packetBytes']] as const) {
-    const res = cli(['run', 'xen-netback', '--set', set, '--json']);
+    const res = await cliInProcess(['run', 'xen-netback', '--set', set, '--json']);
     assert.is(res.code, 2, set);
     assert.match(res.stderr, field, set);
     assert.not.match(res.stderr, /\n\s+at /, `${set}: no stack trace`);
   }
   // Combinations the receive path does not have: maps, and packets past one receive buffer.
-  const map = cli(['run', 'xen-netback', '--set', 'direction=rx', '--set', 'grants=map', '--json']);
+  const map = await cliInProcess(['run', 'xen-netback', '--set', 'direction=rx', '--set', 'grants=map', '--json']);
   assert.is(map.code, 2);
   assert.match(map.stderr, /params\.grants: netback's receive path grant-copies/);
-  const big = cli(['run', 'xen-netback', '--set', 'direction=rx', '--set', 'grants=copy', '--set', 'packetBytes=65536', '--json']);
+  const big = await cliInProcess(['run', 'xen-netback', '--set', 'direction=rx', '--set', 'grants=copy', '--set', 'packetBytes=65536', '--json']);
   assert.is(big.code, 2);
   assert.match(big.stderr, /params\.packetBytes: a received packet is modelled up to one 4096-byte receive buffer/);
 });

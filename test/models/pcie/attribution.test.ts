@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runJson } from '../../helpers.js';
+import { runJsonInProcess } from '../../helpers.js';
 import { presetParams } from '../../preset-params.js';
 import { linkParams } from '../../../models/pcie/topology/link.js';
 import { rootComplexParams } from '../../../models/pcie/root-complex.js';
@@ -22,16 +22,16 @@ const gen3x8 = (...linkBytes: number[]): number => Math.round((linkBytes.reduce(
 /** 64 bytes through the memory's bandwidth (GB/s = bytes per ns), in ps. */
 const memorySlotPs = Math.round((64 / dram.bandwidth) * 1000);
 
-function charges(op: 'read' | 'write'): Record<string, number> {
-  const s = runJson('dma-bandwidth', { op, size: 64, transfers: 1 });
+async function charges(op: 'read' | 'write'): Promise<Record<string, number>> {
+  const s = await runJsonInProcess('dma-bandwidth', { op, size: 64, transfers: 1 });
   const a = s.attribution as { transactions: number; charges: [string, number][] };
   assert.is(a.transactions, 1, 'the one transfer is the run\'s transaction');
   return Object.fromEntries(a.charges);
 }
 
-test('a 64-byte write alone: its MWr on the wire and in flight, one root-complex crossing, one memory slot, the issue latency', () => {
+test('a 64-byte write alone: its MWr on the wire and in flight, one root-complex crossing, one memory slot, the issue latency', async () => {
   // MWr with a 64-bit address: 4-DW header + 64 B payload + 8 framing bytes = 88 bytes on Gen3 x8.
-  assert.equal(charges('write'), {
+  assert.equal(await charges('write'), {
     'device-issue': engine.issueLatency,
     'link-propagation': link.propagation,
     'link-serialization': gen3x8(16 + 64 + 8),
@@ -40,9 +40,9 @@ test('a 64-byte write alone: its MWr on the wire and in flight, one root-complex
   });
 });
 
-test('a 64-byte read alone: MRd up and CplD down, one crossing (completions are made inside), the memory latency', () => {
+test('a 64-byte read alone: MRd up and CplD down, one crossing (completions are made inside), the memory latency', async () => {
   // MRd: 4-DW header + 8 framing = 24 bytes; CplD: 3-DW header + 64 B + 8 framing = 84 bytes.
-  assert.equal(charges('read'), {
+  assert.equal(await charges('read'), {
     'device-issue': engine.issueLatency,
     'link-propagation': 2 * link.propagation,
     'link-serialization': gen3x8(16 + 8, 12 + 64 + 8),

@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadModelLibrary } from '../../../src/scenario/library.js';
-import { runJson } from '../../helpers.js';
+import { runJsonInProcess } from '../../helpers.js';
 
 const lib = await loadModelLibrary();
 const dma = lib.presets.get('nfp6000-dma')!.values;
@@ -17,37 +17,37 @@ const tlpOverheadNs = ns(dma.tlpOverhead!.value), tlpRate = Number(dma.tlpRate!.
 const readIntervalNs = ns(dma.issueInterval!.value), writeIntervalNs = ns(dma.writeIssueInterval!.value);
 const paths = Number(dma.dataPaths!.value), pathRate = Number(dma.dataPathRate!.value), burst = Number(dma.dataPathBurst!.value);
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
-const gbps = (sets: Record<string, string | number>) => runJson('dma-bandwidth', { ...base, ...sets }).metrics['dma.throughput_gbytes_per_s'] as number;
+const gbps = async (sets: Record<string, string | number>) => (await runJsonInProcess('dma-bandwidth', { ...base, ...sets })).metrics['dma.throughput_gbytes_per_s'] as number;
 
-test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the per-TLP transmit cost, not the link', () => {
+test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the per-TLP transmit cost, not the link', async () => {
   // One TLP each; the slowest of the write queue, the transmit port and the data movers (whole bursts) sets the pace.
   const perWrite = (size: number) => Math.max(writeIntervalNs, tlpOverheadNs + size / tlpRate, (Math.ceil(size / burst) * burst) / pathRate / paths);
   for (const size of [64, 256]) {
     const expected = size / perWrite(size);
-    const got = gbps({ op: 'write', size, inFlight: 88 });
+    const got = await gbps({ op: 'write', size, inFlight: 88 });
     assert.ok(Math.abs(got - expected) / expected < 0.01, `${size} B: ${got} GB/s vs ${expected}`);
   }
   assert.is(perWrite(64), writeIntervalNs);
   assert.is(perWrite(256), tlpOverheadNs + 256 / tlpRate);
 });
 
-test('small reads are bound by the read queue\'s descriptor rate when enough are in flight', () => {
+test('small reads are bound by the read queue\'s descriptor rate when enough are in flight', async () => {
   const expected = 64 / Math.max(readIntervalNs, tlpOverheadNs);
   // 8000 reads: the first one's round trip (about 560 ns) stays under 0.5 % of the run.
-  const got = gbps({ op: 'read', size: 64, inFlight: 88, transfers: 8000 });
+  const got = await gbps({ op: 'read', size: 64, inFlight: 88, transfers: 8000 });
   assert.ok(Math.abs(got - expected) / expected < 0.01, `${got} GB/s vs ${expected}`);
 });
 
-test('a write one byte past a burst costs a whole burst more on the data paths', () => {
+test('a write one byte past a burst costs a whole burst more on the data paths', async () => {
   const size = 2 * burst + 1;
   const expected = size / ((Math.ceil(size / burst) * burst) / pathRate / paths);
-  const got = gbps({ op: 'write', size });
+  const got = await gbps({ op: 'write', size });
   assert.ok(Math.abs(got - expected) / expected < 0.02, `${got} GB/s vs ${expected}`);
 });
 
-test('unloaded read latency grows with size at the data path rate', () => {
-  const lat = (size: number) => runJson('dma-bandwidth', { ...base, op: 'read', size, inFlight: 1, transfers: 20 }).metrics['dma.latency_ns'].p50 as number;
-  const slope = (lat(2048) - lat(64)) / (2048 - 64);
+test('unloaded read latency grows with size at the data path rate', async () => {
+  const lat = async (size: number) => (await runJsonInProcess('dma-bandwidth', { ...base, op: 'read', size, inFlight: 1, transfers: 20 })).metrics['dma.latency_ns'].p50 as number;
+  const slope = (await lat(2048) - await lat(64)) / (2048 - 64);
   // Within 10%: the first completion's larger payload also crosses the link before storing starts.
   assert.ok(slope > 1 / pathRate && (slope - 1 / pathRate) / (1 / pathRate) < 0.1, `${slope} ns/B vs ${1 / pathRate}`);
 });
