@@ -31,6 +31,13 @@ export const iommuParams = z.strictObject({
   superpageFill: z.enum(['superpage', '4k'])
     .describe("How a walk that ends at a 2 MiB or 1 GiB page fills the IOTLB: 'superpage', one entry for the whole page (in that size's IOTLB); '4k', only the 4 KiB piece the request fell in (an IOTLB without superpage entries): then misses to one superpage wait for each other's walk, since the IOMMU holds misses by the page-table entry they fetch and the one fill serves only the first"),
 
+  l2IotlbEntries: entries('Second-level IOTLB for 4 KiB translations, looked up on a first-level (iotlb4k) miss before any walk and filled by every walk that ends at a 4 KiB translation. Absent or 0 = none').optional(),
+  l2IotlbWays: ways('Associativity of the second-level IOTLB (ways per set; the entries or more = fully associative). Absent = fully associative').optional(),
+  l2IotlbHitLatency: duration().optional()
+    .describe('A first-level miss that hits the second-level IOTLB: the lookup, on a page walker (no page-table read), added to the translation. Absent = 0'),
+  l2IotlbReadHeld: duration().optional()
+    .describe('A DMA read served by the second-level IOTLB keeps its walker this much past the lookup; writes, posted, do not. Absent = 0'),
+
   pscPml5Entries: entries('Paging-structure cache of PML5 entries (used by 5-level domains only)'),
   pscPml4Entries: entries('Paging-structure cache of PML4 entries'),
   pscPdptEntries: entries('Paging-structure cache of PDPT entries (each spares the walk the PML4 level and above)'),

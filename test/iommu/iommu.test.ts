@@ -91,6 +91,46 @@ test('walkerHeldPerReadLine: a read that misses holds its walker past the walk (
   assert.is(off.second, 2 * off.walk, 'absent: a read holds no longer than a write');
 });
 
+test('second-level IOTLB: a first-level miss it holds needs no walk and costs its lookup; a read served by it holds the walker l2IotlbReadHeld, a write does not; an unmap reaches it', () => {
+  const A = IOVA, B = IOVA + PAGE, C = IOVA + 2 * PAGE;
+  /** One-entry first level, one walker: A and B walked (B evicts A from the first level), later A again (`bytes` read, 0 = a write), then C at once. */
+  const replay = (bytes: number, l2Entries?: number) => {
+    const sim = new Simulation();
+    const params: IommuParamsInput = { ...XEON_IOMMU, iotlb4kEntries: 1, iotlb4kWays: 1, pageWalkers: 1, mode: 'strict' };
+    if (l2Entries !== undefined) params.l2IotlbEntries = l2Entries;
+    const mmu = new Iommu(sim, params);
+    const d = mmu.createDomain();
+    mmu.attach(RID, d);
+    mmu.map(d, IOVA, PHYS, 4 * PAGE);
+    mmu.translate(A, RID);
+    let again = -1, next = -1, afterUnmap = '';
+    sim.schedule(PS_PER_US, () => { mmu.translate(B, RID); }, null);
+    sim.schedule(2 * PS_PER_US, () => {
+      again = mmu.translate(A, RID, bytes).delayPs;
+      next = mmu.translate(C, RID).delayPs;
+    }, null);
+    sim.schedule(3 * PS_PER_US, () => {
+      mmu.translate(A, RID); // back in the first level
+      mmu.translate(B, RID); // A out of the first level, still in the second
+      mmu.unmap(d, A, PAGE);
+      afterUnmap = mmu.translate(A, RID).source;
+    }, null);
+    sim.run();
+    return { again, next, afterUnmap, s: mmu.stats(), p: mmu.params };
+  };
+  const read = replay(64), write = replay(0);
+  const p = read.p, lookup = p.l2IotlbHitLatency ?? 0, held = p.l2IotlbReadHeld ?? 0;
+  assert.ok(p.l2IotlbEntries! > 0 && lookup < p.walkReadLatency && held > 0, 'the preset has a second level, cheaper than a walk');
+  assert.is(read.again, p.hitLatency + lookup, 'A again: a second-level hit, no page-table read');
+  assert.is(read.s.l2IotlbHits, 3, 'A at 2 us, A and B at 3 us');
+  assert.is(read.next, p.hitLatency + lookup + held + p.walkReadLatency, 'C waits for the walker the read keeps');
+  assert.is(write.next, p.hitLatency + lookup + p.walkReadLatency, 'after a write C waits for the lookup only');
+  assert.is(read.afterUnmap, 'fault', 'the unmap (strict) dropped A from the second level too');
+  const none = replay(64, 0);
+  assert.is(none.again, p.hitLatency + p.walkReadLatency, 'without a second level A walks again');
+  assert.is(none.s.l2IotlbHits, 0);
+});
+
 /** An IOMMU with `walkers` walkers, PSCs warm over a 2 MiB-mapped region at 0x1_0000_0000 (two superpages); runs `body(mmu)` then. */
 function superpageWorld(superpageFill: 'superpage' | '4k', walkers: number, body: (mmu: Iommu) => void): Iommu {
   const sim = new Simulation();

@@ -121,7 +121,7 @@ function sweep(params: Partial<IommuParamsInput>, windowBytes: number, stride: n
 
 for (const E of [32, 64, 128]) {
   test(`the IOTLB cliff with ${E} fully associative 4 KiB entries: W <= ${E} hits all but the first pass, W > ${E} never hits`, () => {
-    const fa = { iotlb4kEntries: E, iotlb4kWays: E };
+    const fa = { iotlb4kEntries: E, iotlb4kWays: E, l2IotlbEntries: 0 };
     const passes = 20;
     for (const W of [E / 2, E]) {
       const s = sweep(fa, W * 4 * KiB, 4 * KiB, passes);
@@ -136,6 +136,19 @@ for (const E of [32, 64, 128]) {
     }
   });
 }
+
+test('the second-level IOTLB: a cyclic sweep past the first level but inside the second walks on its first pass only; without it every access walks', () => {
+  const pages = 100, passes = 5;
+  const l2 = presetValuesOf('iommu-xeon-e5') as { iotlb4kEntries: number; l2IotlbEntries: number };
+  assert.ok(pages > l2.iotlb4kEntries && pages <= l2.l2IotlbEntries, 'the window is between the two reaches');
+  const two = sweep({}, pages * 4 * KiB, 4 * KiB, passes);
+  assert.is(two.iotlbMisses, pages, 'one walk per page, first pass only');
+  assert.is(two.l2IotlbHits, (passes - 1) * pages, 'the first level (LRU, cyclic) never hits; the second always does');
+  assert.is(two.iotlbHits, two.l2IotlbHits);
+  const one = sweep({ l2IotlbEntries: 0 }, pages * 4 * KiB, 4 * KiB, passes);
+  assert.is(one.iotlbMisses, passes * pages);
+  assert.is(one.l2IotlbHits, 0);
+});
 
 test('with 2 MiB pages the same byte window fits: 64 MiB swept at 4 KiB strides', () => {
   const passes = 2, window = 64 * MiB, accesses = passes * (window / (4 * KiB));

@@ -6,11 +6,11 @@ import { metricsOf, runJsonInProcess } from '../helpers.js';
 const run = async (sets: Record<string, string | number>) => metricsOf(await runJsonInProcess('iommu-window', sets));
 const KiB = 1024, MiB = 1024 * KiB;
 
-test('4 KiB pages: every translation hits inside the IOTLB\'s reach (64 x 4 KiB), most miss past it, and reads slow down', async () => {
+test('4 KiB pages: every translation hits inside the IOTLB\'s reach (64 x 4 KiB first level, 112 second), most miss past it, and reads slow down', async () => {
   const inside = await run({ window: 256 * KiB, pageSize: '4k' });
   const past = await run({ window: 4 * MiB, pageSize: '4k' });
   assert.ok(inside['rc.iommu.iotlb_hit_rate'] > 0.97, `hit rate ${inside['rc.iommu.iotlb_hit_rate']} inside the reach`);
-  assert.ok(past['rc.iommu.iotlb_hit_rate'] < 0.1, `hit rate ${past['rc.iommu.iotlb_hit_rate']} at 16 x the reach`);
+  assert.ok(past['rc.iommu.iotlb_hit_rate'] < 0.15, `hit rate ${past['rc.iommu.iotlb_hit_rate']} at 16 x the reach`);
   assert.ok(past['dma.throughput_gbytes_per_s'] < 0.8 * inside['dma.throughput_gbytes_per_s'], `${past['dma.throughput_gbytes_per_s']} vs ${inside['dma.throughput_gbytes_per_s']} GB/s`);
   assert.is(past['rc.iommu.translations'], 3000, 'one translation per 64-byte read request');
 });
