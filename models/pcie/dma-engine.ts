@@ -82,7 +82,7 @@
  *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
  *    its link that have not started on the wire yet; the link releases each
  *    when it starts, and the engine hands over the next. A link may release
- *    a write dated, ahead of its start (datesRelease, releaseAt), when what
+ *    a write ahead of its start (datesRelease, releaseAhead), when what
  *    the engine then does is certain already; statistics count it from its
  *    start.
  *  - Statistics: bytes moved, throughput, per-descriptor latency (submission
@@ -103,7 +103,7 @@
  * descriptor: an engine whose emitter stays busy costs no issue events at all.
  * A train of writes on a link that takes dated hand-overs costs no event per
  * TLP either: the link starts each queued write ahead and releases it dated
- * (releaseAt), and the engine hands over its next write at once, dated the
+ * (releaseAhead), and the engine hands over its next write at once, dated the
  * start (link.ts receiveAt), which the link starts ahead in turn; the train
  * stops for what must happen at its time (a descriptor's last write, whose
  * release tells the listener; a read next; the link's credits), and goes on
@@ -122,7 +122,7 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
-import { Tlp, type DatedReceiver, type DatedSender, type TlpReceiver } from './fabric.js';
+import { Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
 import { TlpQueue } from './tlp-queue.js';
 import { DW_BYTES, REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
@@ -277,7 +277,7 @@ const INITIAL_DESCRIPTOR_SLOTS = 16;
 
 // ---------------------------------------------------------------- the engine
 
-export class DmaEngine implements DatedSender {
+export class DmaEngine implements AheadSender {
   readonly name: string;
   readonly requesterId: number;
   readonly tagCount: number;
@@ -371,7 +371,7 @@ export class DmaEngine implements DatedSender {
   private txQueued = 0;
   /** MWr TLPs handed to the link and not yet released, with their descriptor slot: the link releases them in order. */
   private readonly writesQueued = new TlpQueue(1);
-  /** MWr TLPs released dated (releaseAt) whose date may be after now, oldest first, with the date. */
+  /** MWr TLPs released ahead (releaseAhead) whose date may be after now, oldest first, with the date. */
   private readonly releasedAhead = new TlpQueue(1);
   /** Completions taken ahead (completionAhead) whose buffer space is not free yet, in arrival order: arrival, padded bytes. */
   private readonly completionsAhead = new TlpQueue(2);
@@ -651,9 +651,9 @@ export class DmaEngine implements DatedSender {
   }
 
   /**
-   * fabric.ts DatedSender.datesRelease: whether what release(tlp) would do
+   * fabric.ts AheadSender.datesRelease: whether what release(tlp) would do
    * at `at` is certain now, so the link may start `tlp` ahead and release it
-   * dated (releaseAt). It is when the link takes dated hand-overs and this
+   * ahead (releaseAhead). It is when the link takes dated hand-overs and this
    * engine is its only sender (connect), `tlp` is a write whose release does
    * not finish its descriptor (that tells the listener, at its time), and
    * pump() would then hand over exactly one TLP, a write, at once: the
@@ -683,7 +683,7 @@ export class DmaEngine implements DatedSender {
    * does then, done now, its next write handed over dated `at`
    * (DatedReceiver.receiveAt). stats() counts `tlp` sent from `at`.
    */
-  releaseAt(tlp: Tlp, at: number): void {
+  releaseAhead(tlp: Tlp, at: number): void {
     this.txQueued--;
     const slot = this.writeSent(tlp);
     this.dOutstanding[slot]!--;
@@ -693,7 +693,7 @@ export class DmaEngine implements DatedSender {
     this.datedEgress!.receiveAt(this.nextTlp(at)!, this, at);
   }
 
-  /** Drops the dated releases (releaseAt) that have come by `now`. */
+  /** Drops the releases ahead (releaseAhead) that have come by `now`. */
   private trimReleasedAhead(now: number): void {
     const log = this.releasedAhead;
     while (log.size > 0 && log.head(RELEASED_AT) <= now) log.shift();
@@ -701,7 +701,7 @@ export class DmaEngine implements DatedSender {
 
   stats(): DmaEngineStats {
     this.accountTags();
-    // Writes released dated (releaseAt) are sent from their start, completions taken ahead (completionAhead) received from their arrival.
+    // Writes released ahead (releaseAhead) are sent from their start, completions taken ahead (completionAhead) received from their arrival.
     const now = this.sim.now;
     this.trimReleasedAhead(now);
     this.settleCompletions(now);
@@ -825,7 +825,7 @@ export class DmaEngine implements DatedSender {
 
   /**
    * The emitter's next TLP, handed over at `at` (now, or a dated release's
-   * time for a write: releaseAt), with everything its hand-over does to the
+   * time for a write: releaseAhead), with everything its hand-over does to the
    * engine's state done; null if it is a read that must wait for a tag or
    * buffer space.
    */

@@ -149,10 +149,10 @@ export interface DatedReceiver extends TlpReceiver {
   /** `latest`: the latest start the sender can take this way (-1 past it). */
   startAt(tlp: Tlp, at: number, latest: number): number;
   /**
-   * A hand-over dated `at`, made now from inside a dated release this
-   * receiver gave (DatedSender.releaseAt with datesRelease): the TLP counts
-   * as handed over at `at`. Only from there: the receiver takes it up in the
-   * loop that released.
+   * A hand-over dated `at`, made now from inside a release ahead this
+   * receiver gave (AheadSender.releaseAhead): the TLP counts as handed over
+   * at `at`. Only from there: the receiver takes it up in the loop that
+   * released.
    */
   receiveAt(tlp: Tlp, from: TlpSender, at: number): void;
 }
@@ -164,15 +164,21 @@ export interface DatedReceiver extends TlpReceiver {
  */
 export interface DatedSender extends TlpSender {
   releaseAt(tlp: Tlp, at: number): void;
-  /**
-   * Present on a sender whose release does something that depends on when
-   * it comes (it hands over its next TLP: a DMA engine). True if what it
-   * would do on `tlp`'s release at `at` is certain now, so a link may start
-   * `tlp` ahead, at `at`, and release it dated: releaseAt(tlp, at), from
-   * which the sender hands over its next TLP dated `at`
-   * (DatedReceiver.receiveAt). False: release it at `at` as usual.
-   */
-  datesRelease?(tlp: Tlp, at: number): boolean;
+}
+
+/**
+ * A sender whose release does something that depends on when it comes (it
+ * hands over its next TLP: a DMA engine), which can say now what that will
+ * be. A link that would start `tlp` at `at` asks `datesRelease(tlp, at)`:
+ * true if what the sender would do on `tlp`'s release at `at` is certain
+ * now; the link may then start `tlp` ahead and call `releaseAhead(tlp, at)`
+ * instead of release() at `at`, from which the sender hands over its next
+ * TLP dated `at` (DatedReceiver.receiveAt). False: release it at `at` as
+ * usual.
+ */
+export interface AheadSender extends TlpSender {
+  datesRelease(tlp: Tlp, at: number): boolean;
+  releaseAhead(tlp: Tlp, at: number): void;
 }
 
 /** The sending side of a hop, as the receiver sees it. */

@@ -50,10 +50,10 @@
  *    does not care when it is released (fabric.ts TlpSender.releasesAnyTime:
  *    a completer's completions) is started as soon as that is known, with
  *    the times it would have had, instead of from a wake-up at its start.
- *    So is one whose sender takes its release dated (fabric.ts
- *    DatedSender.datesRelease: a DMA engine's writes) when the sender says
- *    what it then does is certain; it hands its next TLP over from inside
- *    the release, dated the start (receiveAt), and that one may start ahead
+ *    So is one whose sender takes its release ahead (fabric.ts AheadSender:
+ *    a DMA engine's writes) when the sender says what it then does is
+ *    certain; it hands its next TLP over from inside the release, dated the
+ *    start (receiveAt), and that one may start ahead
  *    in turn: a train of writes with no wake-ups, as long as the far end's
  *    credits last. stats() leaves out what starts after now, so every
  *    reading is the same.
@@ -96,7 +96,7 @@ import {
   CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, type CreditAdvertisement,
 } from './credits.js';
 import type { DllpPolicy } from './dma-throughput.js';
-import { type DatedReceiver, type DatedSender, type EarlyReceiver, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { type AheadSender, type DatedReceiver, type DatedSender, type EarlyReceiver, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import {
   DLLP_BYTES, FLIT_BYTES, FLIT_TLP_BYTES, assertGen, assertWidth, byteTimePs, dllpSchedule, isFlitMode, serializationPs, skpSchedule, tlpWireBytes,
   type LinkWidth, type PcieGen,
@@ -414,7 +414,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
   }
 
   /**
-   * A dated hand-over from inside the sender's dated release (fabric.ts
+   * A dated hand-over from inside the sender's release ahead (fabric.ts
    * DatedReceiver.receiveAt): queued as handed over at `at`, when the TLP
    * this direction started ahead starts. Not pumped: the caller is this
    * direction's own startAhead, whose loop takes it next. stats() leaves it
@@ -560,7 +560,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    * With the wire busy until wireFreeTick: starts the TLP that will go next
    * then, ahead of time, if that is already certain and its sender does not
    * mind being released early (TlpSender.releasesAnyTime) or takes the
-   * release dated (fabric.ts DatedSender.datesRelease: a DMA engine's posted
+   * release ahead (fabric.ts AheadSender: a DMA engine's posted
    * writes, which hands its next TLP over from inside it, dated, with
    * receiveAt). Certain when one
    * class is queued and its head has its credits now: credits only grow
@@ -597,7 +597,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     if (cls < 0) return false;
     const q = this.queues[cls]!;
     const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.head(TIME), dated = q.head(AHEAD) === DATED;
-    if (dated && ((this.early !== null && this.early.takesBeforeStart !== true) || !(from as DatedSender).datesRelease!(tlp, this.wireFreeTick))) return false;
+    if (dated && ((this.early !== null && this.early.takesBeforeStart !== true) || !(from as AheadSender).datesRelease(tlp, this.wireFreeTick))) return false;
     q.shift();
     this.queued--;
     this.aheadQueued--;
@@ -620,7 +620,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
 
   /**
    * How `from`'s TLPs may start ahead (column AHEAD): ANY_TIME
-   * (TlpSender.releasesAnyTime), DATED (DatedSender.datesRelease), or 0,
+   * (TlpSender.releasesAnyTime), DATED (AheadSender), or 0,
    * through a one-entry cache: a direction mostly hears from one sender, and
    * the senders are objects of many shapes (reading the flag on each was a
    * megamorphic load per TLP).
@@ -629,7 +629,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     if (from !== this.lastSender) {
       this.lastSender = from;
       this.lastSenderAhead = from.releasesAnyTime === true ? ANY_TIME
-        : typeof (from as Partial<DatedSender>).datesRelease === 'function' ? DATED : 0;
+        : typeof (from as Partial<AheadSender>).datesRelease === 'function' ? DATED : 0;
     }
     return this.lastSenderAhead;
   }
@@ -680,7 +680,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    *
    * `now` is the TLP's start: the simulated time, or later for one started
    * ahead (startAhead), which the ahead log keeps for stats(); `dated`: the
-   * sender takes its release dated at the start (startAhead).
+   * sender takes its release ahead, dated the start (AheadSender).
    */
   private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time, ahead = false, dated = false): void {
     this.credits.take(cls, tlp.dataCredits);
@@ -751,8 +751,8 @@ export class LinkDirection implements DatedReceiver, DatedSender {
       log.set(slot, A_HANDED, handed);
       log.set(slot, A_QUEUED, queuedAt);
     }
-    // Last: the sender may hand over its next TLP from inside release() or releaseAt().
-    if (dated) (from as DatedSender).releaseAt(tlp, now);
+    // Last: the sender may hand over its next TLP from inside release() or releaseAhead().
+    if (dated) (from as AheadSender).releaseAhead(tlp, now);
     else from.release(tlp);
   }
 

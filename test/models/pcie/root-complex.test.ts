@@ -96,7 +96,7 @@ test('one root port is handed TLPs ahead of their arrival, completions start ahe
     assertSameButDelivery(ahead.link.bToA, onArrival.link.bToA, `down at ${until}`);
     if (until === 1e9) {
       assert.is(ahead.ep.dma.stats().bytesRead + ahead.ep.dma.stats().bytesWritten, 128 * KiB);
-      // Up: no arrival event, and the engine's writes queued behind the one on the wire start ahead, released dated (DmaEngine.releaseAt).
+      // Up: no arrival event, and the engine's writes queued behind the one on the wire start ahead, released ahead (DmaEngine.releaseAhead).
       // Down: the completions queued behind the one on the wire start ahead (LinkDirection.startAhead). No wake-up for either; not on a traced link.
       assert.ok(ahead.link.bToA.startedAhead > 0 && onArrival.link.bToA.startedAhead === 0);
       assert.ok(ahead.link.aToB.startedAhead > 0 && onArrival.link.aToB.startedAhead === 0);
@@ -137,7 +137,7 @@ function switched(tracedLink: boolean, until: number, reads: number, credits: Re
   return { sim, sw, ep, link, uplink, memory };
 }
 
-test("an endpoint's writes through a switch start ahead, released dated, completions taken ahead: same results at every instant as on a traced link, fewer events", () => {
+test("an endpoint's writes through a switch start ahead, released ahead, completions taken ahead: same results at every instant as on a traced link, fewer events", () => {
   const few = { postedHeaderCredits: 4, postedDataCredits: 64 };
   // A completion buffer for three and a half reads (requests wait for the space completions taken ahead free at their arrival), a receive stage (taken ahead only in arrival order).
   // A completion timeout within the round trip (a completion arriving after it is unexpected, not taken ahead).
