@@ -108,11 +108,7 @@
  * stops for what must happen at its time (a descriptor's last write, whose
  * release tells the listener; a read next; the link's credits), and goes on
  * from there by the per-TLP path. The writes released ahead wait in a log
- * (releasedAhead) until their start, for stats(). Likewise a read's
- * completion that is not its request's last is taken as its link starts it
- * (completionAhead, through the endpoint: no arrival event), its buffer
- * space freed and its counts seen from its arrival (completionsAhead); the
- * last one, which frees the tag for the next request, arrives as an event.
+ * (releasedAhead) until their start, for stats().
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -269,8 +265,6 @@ function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> { const b = n
 
 /** writesQueued's column: the MWr's descriptor slot. releasedAhead's: the date of its release. */
 const DESCRIPTOR = 0, RELEASED_AT = 0;
-/** completionsAhead's columns: the arrival, the padded bytes it frees in the completion buffer. */
-const C_AT = 0, C_PADDED = 1;
 
 /** Initial descriptor slots; the pool doubles when full. */
 const INITIAL_DESCRIPTOR_SLOTS = 16;
@@ -285,8 +279,6 @@ export class DmaEngine implements AheadSender {
   readonly mrrs: number;
   readonly completionBufferBytes: number;
   listener: DescriptorListener | null = null;
-  /** Completions taken ahead of their arrival (completionAhead): each saved its arrival event. Kernel work, not a result: not in stats(). */
-  completionsTakenAhead = 0;
 
   readonly readLatency = new Histogram();
   readonly writeLatency = new Histogram();
@@ -316,8 +308,6 @@ export class DmaEngine implements AheadSender {
   private readonly rxOverheadPs: number;
   private readonly rxPsPerByte: number;
   private readonly rxDescriptorPs: number;
-  /** No receive stage and no data movers: what a completion does commutes with what an earlier one does on another tag (completionAhead). */
-  private readonly orderFree: boolean;
   /** When the receive stage is free for the next completion, ps (exact). */
   private rxFreeAt = 0;
   private readonly wordBytes: number;
@@ -373,12 +363,6 @@ export class DmaEngine implements AheadSender {
   private readonly writesQueued = new TlpQueue(1);
   /** MWr TLPs released ahead (releaseAhead) whose date may be after now, oldest first, with the date. */
   private readonly releasedAhead = new TlpQueue(1);
-  /** Completions taken ahead (completionAhead) whose buffer space is not free yet, in arrival order: arrival, padded bytes. */
-  private readonly completionsAhead = new TlpQueue(2);
-  /** A pump is due when the oldest of completionsAhead arrives (a request waits for buffer space). */
-  private bufferWakeArmed = false;
-  /** The last pump() stopped at a read request with no room in the completion buffer. */
-  private bufferBlocked = false;
 
   // Tags.
   private readonly tagBusy: Uint8Array;
@@ -449,7 +433,6 @@ export class DmaEngine implements AheadSender {
     this.rxOverheadPs = params.receiveOverhead;
     this.rxPsPerByte = params.receiveRate === undefined ? 0 : PS_PER_NS / params.receiveRate;
     this.rxDescriptorPs = params.receiveDescriptorOverhead;
-    this.orderFree = this.rxOverheadPs === 0 && this.rxPsPerByte === 0 && this.rxDescriptorPs === 0 && params.dataPaths === 0;
     this.wordBytes = params.deviceWordBytes;
     this.mergePs = params.partialWordMerge;
     const { mps, mrrs, ecrc } = params;
@@ -523,12 +506,24 @@ export class DmaEngine implements AheadSender {
 
   /** A completion for one of our reads arrived (the endpoint has freed its link buffer). */
   onCompletion(tlp: Tlp): void {
-    if (!this.expected(tlp)) {
+    const t = tlp.tag;
+    if (tlp.type !== 'CplD' || !(t >= 0 && t < this.tagCount) || this.tagBusy[t] === 0 ||
+        this.tagNext[t] !== tlp.addr || this.dId[this.tagSlot[t]!] !== tlp.txn || tlp.requester !== this.requesterId) {
       this.unexpectedCompletions++;
       return;
     }
-    const t = tlp.tag;
-    if (this.takeCompletion(tlp, this.sim.now, false) === this.tagEnd[t]) {
+    const len = tlp.length;
+    const padded = paddedBytes(tlp.addr, len);
+    this.completionsReceived++;
+    this.bytesRead += len;
+    this.tagReserved[t]! -= padded;
+    this.cplBufferUsed -= padded;
+    const cplSlot = this.tagSlot[t]!;
+    const from = this.rxOverheadPs > 0 || this.rxPsPerByte > 0 || this.rxDescriptorPs > 0 ? this.receive(cplSlot, t, len) : this.sim.now;
+    if (this.pathFree.length > 0) this.storeReadData(cplSlot, len, from);
+    else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
+    const next = (this.tagNext[t]! += len);
+    if (next === this.tagEnd[t]) {
       this.readRequestsCompleted++;
       this.requestRtt.add((this.sim.now - this.tagIssuedAt[t]!) / PS_PER_NS);
       const slot = this.tagSlot[t]!;
@@ -540,88 +535,6 @@ export class DmaEngine implements AheadSender {
       return;
     }
     this.pump();
-  }
-
-  /** Whether `tlp` answers the request in flight on its tag, and is the next part of its answer (§2.3.1.1: in address order). */
-  private expected(tlp: Tlp): boolean {
-    const t = tlp.tag;
-    return tlp.type === 'CplD' && t >= 0 && t < this.tagCount && this.tagBusy[t] === 1 &&
-      this.tagNext[t] === tlp.addr && this.dId[this.tagSlot[t]!] === tlp.txn && tlp.requester === this.requesterId;
-  }
-
-  /**
-   * What an expected completion `tlp`, arriving at `at`, does to its
-   * request: counts it, frees its part of the completion buffer (`dated`:
-   * from `at`, settleCompletions), passes it through the receive stage and
-   * the data mover; returns how far its request is answered.
-   */
-  private takeCompletion(tlp: Tlp, at: number, dated: boolean): number {
-    const t = tlp.tag, len = tlp.length;
-    const padded = paddedBytes(tlp.addr, len);
-    this.completionsReceived++;
-    this.bytesRead += len;
-    this.tagReserved[t]! -= padded;
-    if (dated) {
-      const log = this.completionsAhead, k = log.push(tlp, this);
-      log.set(k, C_AT, at);
-      log.set(k, C_PADDED, padded);
-    } else {
-      this.cplBufferUsed -= padded;
-    }
-    const cplSlot = this.tagSlot[t]!;
-    const from = this.rxOverheadPs > 0 || this.rxPsPerByte > 0 || this.rxDescriptorPs > 0 ? this.receive(cplSlot, t, len, at) : at;
-    if (this.pathFree.length > 0) this.storeReadData(cplSlot, len, from);
-    else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
-    return (this.tagNext[t]! += len);
-  }
-
-  /**
-   * The endpoint's link starts completion `tlp`, which arrives at `at`
-   * (endpoint.ts receiveAhead): true if the engine has taken it, as
-   * onCompletion() would at `at`, with nothing seen before then; false: it
-   * is delivered at `at` as usual. Taken when what onCompletion() does then
-   * is certain now and ends with a pump() that hands over nothing: an
-   * expected completion (its tag stays busy until its request's last
-   * completion, which comes after it, or its timeout, which must come after
-   * `at`) that is not its request's last (that one frees the tag, whose
-   * next request goes out at its time). Its buffer space frees at `at`
-   * (settleCompletions): a request blocked on buffer space before then
-   * waits for that (onBufferFree), as it waited for the arrival. stats()
-   * counts it from `at`. `overtakes`: an earlier completion is still to
-   * arrive (onCompletion); this one is taken first only if that cannot
-   * matter: not on the same tag (its address would not be the next
-   * expected) and with no receive stage or data movers, whose queues go in
-   * arrival order (what else it does adds or takes the larger).
-   */
-  completionAhead(tlp: Tlp, at: number, overtakes: boolean): boolean {
-    if ((overtakes && !this.orderFree) || !this.expected(tlp)) return false;
-    const t = tlp.tag;
-    if (this.tagNext[t]! + tlp.length === this.tagEnd[t] || this.tagIssuedAt[t]! + this.timeoutPs <= at) return false;
-    this.takeCompletion(tlp, at, true);
-    this.completionsTakenAhead++;
-    if (this.bufferBlocked) this.armBufferWake();
-    return true;
-  }
-
-  /** Frees the buffer space of the completions taken ahead (completionAhead) that have arrived by `now`. */
-  private settleCompletions(now: number): void {
-    const log = this.completionsAhead;
-    while (log.size > 0 && log.head(C_AT) <= now) {
-      this.cplBufferUsed -= log.head(C_PADDED);
-      log.shift();
-    }
-  }
-
-  /** Blocked on buffer space that completions taken ahead free later: pump again when the first arrives, as its arrival would have. */
-  private armBufferWake(): void {
-    if (this.completionsAhead.size === 0 || this.bufferWakeArmed) return;
-    this.bufferWakeArmed = true;
-    this.sim.schedule(this.completionsAhead.head(C_AT) - this.sim.now, DmaEngine.onBufferFree, this, 0);
-  }
-
-  private static onBufferFree(self: DmaEngine): void {
-    self.bufferWakeArmed = false;
-    self.pump();
   }
 
   /** The link started `tlp` on the wire. */
@@ -701,21 +614,16 @@ export class DmaEngine implements AheadSender {
 
   stats(): DmaEngineStats {
     this.accountTags();
-    // Writes released ahead (releaseAhead) are sent from their start, completions taken ahead (completionAhead) received from their arrival.
-    const now = this.sim.now;
-    this.trimReleasedAhead(now);
-    this.settleCompletions(now);
-    let writeTlpsSent = this.writeTlpsSent, bytesWritten = this.bytesWritten, completionsReceived = this.completionsReceived, bytesRead = this.bytesRead;
-    for (let k = 0; k < this.releasedAhead.size; k++) {
+    // Writes released ahead (releaseAhead) are sent from their start.
+    this.trimReleasedAhead(this.sim.now);
+    const log = this.releasedAhead;
+    let writeTlpsSent = this.writeTlpsSent, bytesWritten = this.bytesWritten;
+    for (let k = 0; k < log.size; k++) {
       writeTlpsSent--;
-      bytesWritten -= this.releasedAhead.tlpAt(k).length;
-    }
-    for (let k = 0; k < this.completionsAhead.size; k++) {
-      completionsReceived--;
-      bytesRead -= this.completionsAhead.tlpAt(k).length;
+      bytesWritten -= log.tlpAt(k).length;
     }
     const span = this.lastDoneAt - this.firstSubmitAt;
-    const moved = bytesRead + bytesWritten;
+    const moved = this.bytesRead + bytesWritten;
     return {
       descriptorsSubmitted: this.descriptorsSubmitted,
       descriptorsDone: this.descriptorsDone,
@@ -724,10 +632,10 @@ export class DmaEngine implements AheadSender {
       readRequestsIssued: this.readRequestsIssued,
       readRequestsCompleted: this.readRequestsCompleted,
       completionTimeouts: this.completionTimeouts,
-      completionsReceived,
+      completionsReceived: this.completionsReceived,
       unexpectedCompletions: this.unexpectedCompletions,
       writeTlpsSent,
-      bytesRead,
+      bytesRead: this.bytesRead,
       bytesWritten,
       firstSubmitAt: this.firstSubmitAt,
       lastDoneAt: this.lastDoneAt,
@@ -806,8 +714,6 @@ export class DmaEngine implements AheadSender {
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
-    this.bufferBlocked = false;
-    if (this.completionsAhead.size > 0) this.settleCompletions(this.sim.now);
     for (;;) {
       if (this.emitSlot < 0 && !this.startNextEmit()) break;
       if (this.txQueued >= this.txDepth) break;
@@ -848,11 +754,7 @@ export class DmaEngine implements AheadSender {
     if (isRead) {
       if (this.nFreeTags === 0) return null;
       const padded = paddedBytes(addr, len);
-      if (this.cplBufferUsed + padded > this.completionBufferBytes) {
-        this.bufferBlocked = true;
-        this.armBufferWake();
-        return null;
-      }
+      if (this.cplBufferUsed + padded > this.completionBufferBytes) return null;
       const t = this.allocTag();
       this.tagSlot[t] = slot;
       this.tagNext[t] = addr;
@@ -908,12 +810,13 @@ export class DmaEngine implements AheadSender {
   }
 
   /**
-   * A completion of `len` bytes for tag `t` (of descriptor `slot`), arriving
-   * at `at`, through the receive stage: returns when it leaves the queue in front of the stage
+   * A completion of `len` bytes for tag `t` (of descriptor `slot`) through
+   * the receive stage: returns when it leaves the queue in front of the stage
    * (its own time in the stage is occupancy only: see the header).
    */
-  private receive(slot: number, t: number, len: number, at: number): number {
-    const start = at > this.rxFreeAt ? at : this.rxFreeAt;
+  private receive(slot: number, t: number, len: number): number {
+    const now = this.sim.now;
+    const start = now > this.rxFreeAt ? now : this.rxFreeAt;
     const last = this.tagNext[t]! + len === this.tagEnd[t] && this.dOutstanding[slot] === 1 && this.dEmitted[slot] === 1;
     this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0);
     return start;

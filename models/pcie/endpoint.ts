@@ -7,10 +7,7 @@
  * The endpoint is the TlpReceiver at the downstream end of its link:
  *  - completions go to the DMA engine and their link buffer is freed at once
  *    (an endpoint must advertise infinite completion credits, §2.6.1; the
- *    engine's completion buffer is what limits reads); one the engine can
- *    take ahead of its arrival (DmaEngine.completionAhead) is handed over as
- *    the link starts it, with its arrival time, and needs no arrival event
- *    (receiveAhead, fabric.ts EarlyReceiver);
+ *    engine's completion buffer is what limits reads);
  *  - MRd/MWr to its BAR go to a MemoryCompleter over the BAR's memory
  *    (latency, bandwidth), which answers reads with CplDs split at MPS and an
  *    RCB of 128 bytes (the RCB of anything but a root port, §2.3.1.1) and
@@ -24,7 +21,7 @@ import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { DmaEngine, type DmaEngineSettings } from './dma-engine.js';
-import { inRange, type DatedSender, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { inRange, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import { MemoryCompleter, type Memory } from './memory.js';
 import type { CompletionMode } from './tlp.js';
 
@@ -60,7 +57,7 @@ export const ENDPOINT_CREDITS: CreditAdvertisement = Object.freeze({
   Cpl: { header: 'infinite', data: 'infinite' },
 });
 
-export class Endpoint implements EarlyReceiver {
+export class Endpoint implements TlpReceiver {
   readonly name: string;
   readonly requesterId: number;
   readonly credits: CreditAdvertisement = ENDPOINT_CREDITS;
@@ -70,10 +67,6 @@ export class Endpoint implements EarlyReceiver {
   readonly bar: Memory | null;
   private readonly barCompleter: MemoryCompleter | null;
   private unsupportedRequests = 0;
-  /** Completions whose link delivers them at their arrival (receiveAhead said no) that have not arrived yet. */
-  private completionsArriving = 0;
-  /** What receiveAhead does with a completion depends only on when it arrives (fabric.ts EarlyReceiver). */
-  readonly takesBeforeStart = true;
 
   constructor(sim: Simulation, cfg: EndpointConfig, name = 'endpoint') {
     this.name = name;
@@ -95,7 +88,6 @@ export class Endpoint implements EarlyReceiver {
   receive(tlp: Tlp, from: TlpSender): void {
     const type = tlp.type;
     if (type === 'CplD' || type === 'Cpl') {
-      if (this.completionsArriving > 0) this.completionsArriving--;
       this.dma.onCompletion(tlp);
       from.release(tlp);
       return;
@@ -107,25 +99,6 @@ export class Endpoint implements EarlyReceiver {
     }
     this.unsupportedRequests++;
     from.release(tlp);
-  }
-
-  /**
-   * The link starts `tlp`, which arrives at `at` (fabric.ts EarlyReceiver):
-   * a completion the DMA engine can take now as it would at `at`
-   * (DmaEngine.completionAhead) needs no arrival event; its link buffer is
-   * freed at `at` (a dated release). The engine is told whether an earlier
-   * completion is still to arrive as usual (it is then taken out of arrival
-   * order). A request to the BAR is delivered at its arrival.
-   */
-  receiveAhead(tlp: Tlp, from: TlpSender, at: number): boolean {
-    const type = tlp.type;
-    if (type !== 'CplD' && type !== 'Cpl') return false;
-    if (!this.dma.completionAhead(tlp, at, this.completionsArriving > 0)) {
-      this.completionsArriving++;
-      return false;
-    }
-    (from as DatedSender).releaseAt(tlp, at);
-    return true;
   }
 
   /** Requests to the BAR not yet started by its memory, or waiting for their read data. */

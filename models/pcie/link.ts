@@ -36,8 +36,7 @@
  *    one event per TLP. A far end that only notes a TLP on arrival and starts
  *    a fixed delay of its own (a switch, a root port: fabric.ts
  *    EarlyReceiver) is handed it when it starts on the wire, with its arrival
- *    time, and times its next step from there: no event for the arrival
- *    (an endpoint takes a completion so when its DMA engine can: endpoint.ts).
+ *    time, and times its next step from there: no event for the arrival.
  *  - Credits: taken when a TLP starts; when the far end calls `release(tlp)`
  *    they are usable again after `creditReturnDelayPs` (credits.ts).
  *  - Upstream back-pressure: the direction is itself a TlpReceiver. Whoever
