@@ -88,7 +88,10 @@
  *    left out.
  *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
  *    its link that have not started on the wire yet; the link releases each
- *    when it starts, and the engine hands over the next.
+ *    when it starts, and the engine hands over the next. A link may release
+ *    a write ahead of its start (datesRelease, releaseAhead), when what
+ *    the engine then does is certain already; statistics count it from its
+ *    start.
  *  - Statistics: bytes moved, throughput, per-descriptor latency (submission
  *    to done, reads and writes apart) and per-request read round trip
  *    histograms, tags-busy time, completion timeouts.
@@ -105,6 +108,14 @@
  * head's ready time, so one wake-up event, armed only when the emitter is
  * idle and waits for the next descriptor's issue latency, serves every
  * descriptor: an engine whose emitter stays busy costs no issue events at all.
+ * A train of writes on a link that takes dated hand-overs costs no event per
+ * TLP either: the link starts each queued write ahead and releases it dated
+ * (releaseAhead), and the engine hands over its next write at once, dated the
+ * start (link.ts receiveAt), which the link starts ahead in turn; the train
+ * stops for what must happen at its time (a descriptor's last write, whose
+ * release tells the listener; a read next; the link's credits), and goes on
+ * from there by the per-TLP path. The writes released ahead wait in a log
+ * (releasedAhead) until their start, for stats().
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -114,7 +125,7 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
-import { Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
 import { TlpQueue } from './tlp-queue.js';
 import { DW_BYTES, REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
@@ -260,15 +271,15 @@ function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> { const 
 function growI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> { const b = new Int32Array(n); b.set(a); return b; }
 function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> { const b = new Uint8Array(n); b.set(a); return b; }
 
-/** writesQueued's column: the MWr's descriptor slot. */
-const DESCRIPTOR = 0;
+/** writesQueued's column: the MWr's descriptor slot. releasedAhead's: the date of its release. */
+const DESCRIPTOR = 0, RELEASED_AT = 0;
 
 /** Initial descriptor slots; the pool doubles when full. */
 const INITIAL_DESCRIPTOR_SLOTS = 16;
 
 // ---------------------------------------------------------------- the engine
 
-export class DmaEngine implements TlpSender {
+export class DmaEngine implements AheadSender {
   readonly name: string;
   readonly requesterId: number;
   readonly tagCount: number;
@@ -282,6 +293,8 @@ export class DmaEngine implements TlpSender {
   readonly requestRtt = new Histogram();
 
   private egress: TlpReceiver = UNCONNECTED;
+  /** The egress again, if the engine may hand it TLPs dated (connect); else null. */
+  private datedEgress: DatedReceiver | null = null;
   private readonly issueLatencyPs: Time;
   private readonly issueIntervalPs: Time;
   private readonly timeoutPs: Time;
@@ -358,6 +371,8 @@ export class DmaEngine implements TlpSender {
   private txQueued = 0;
   /** MWr TLPs handed to the link and not yet released, with their descriptor slot: the link releases them in order. */
   private readonly writesQueued = new TlpQueue(1);
+  /** MWr TLPs released ahead (releaseAhead) whose date may be after now, oldest first, with the date. */
+  private readonly releasedAhead = new TlpQueue(1);
 
   // Tags.
   private readonly tagBusy: Uint8Array;
@@ -449,9 +464,15 @@ export class DmaEngine implements TlpSender {
     this.lastTagChange = sim.now;
   }
 
-  /** The TlpReceiver the engine sends through (its link's upstream direction). */
-  connect(egress: TlpReceiver): this {
+  /**
+   * The TlpReceiver the engine sends through (its link's upstream direction).
+   * `shared`: something else sends through it too (the endpoint's BAR), so
+   * the engine's hand-overs are never dated: a TLP handed over by the other
+   * sender before a dated one's date would be younger here, older there.
+   */
+  connect(egress: TlpReceiver, shared = false): this {
     this.egress = egress;
+    this.datedEgress = !shared && typeof (egress as Partial<DatedReceiver>).receiveAt === 'function' ? egress as DatedReceiver : null;
     return this;
   }
 
@@ -531,12 +552,7 @@ export class DmaEngine implements TlpSender {
   release(tlp: Tlp): void {
     this.txQueued--;
     if (tlp.type === 'MWr') {
-      const q = this.writesQueued;
-      if (q.size === 0 || q.headTlp() !== tlp) throw new Error(`model bug: ${this.name}'s link released MWr TLPs out of order`);
-      const slot = q.head(DESCRIPTOR);
-      q.shift();
-      this.writeTlpsSent++;
-      this.bytesWritten += tlp.length;
+      const slot = this.writeSent(tlp);
       if (--this.dOutstanding[slot]! === 0) {
         this.checkDone(slot);
         this.pump();
@@ -547,10 +563,78 @@ export class DmaEngine implements TlpSender {
     this.pump();
   }
 
+  /** Counts the MWr `tlp` as sent (the link releases them in order); returns its descriptor slot. */
+  private writeSent(tlp: Tlp): number {
+    const q = this.writesQueued;
+    if (q.size === 0 || q.headTlp() !== tlp) throw new Error(`model bug: ${this.name}'s link released MWr TLPs out of order`);
+    const slot = q.head(DESCRIPTOR);
+    q.shift();
+    this.writeTlpsSent++;
+    this.bytesWritten += tlp.length;
+    return slot;
+  }
+
+  /**
+   * fabric.ts AheadSender.datesRelease: whether what release(tlp) would do
+   * at `at` is certain now, so the link may start `tlp` ahead and release it
+   * ahead (releaseAhead). It is when the link takes dated hand-overs and this
+   * engine is its only sender (connect), `tlp` is a write whose release does
+   * not finish its descriptor (that tells the listener, at its time), and
+   * pump() would then hand over exactly one TLP, a write, at once: the
+   * transmit queue is full (one place frees), the transmit port is free by
+   * `at`, and the emitter has a write descriptor, or the next one is a write
+   * ready by `at` (descriptors submitted meanwhile queue behind it). Nothing
+   * else the engine does before `at` depends on this: with the transmit
+   * queue full, a pump() before `at` hands nothing over either way.
+   */
+  datesRelease(tlp: Tlp, at: number): boolean {
+    if (this.datedEgress === null || tlp.type !== 'MWr' || this.txQueued !== this.txDepth || this.txFreeAt > at) return false;
+    const q = this.writesQueued;
+    if (q.size === 0 || q.headTlp() !== tlp) return false;
+    const slot = q.head(DESCRIPTOR);
+    if (this.dOutstanding[slot] === 1 && this.dEmitted[slot] === 1) return false;
+    let next = this.emitSlot;
+    if (next < 0) {
+      if (this.pendingSize === 0) return false;
+      next = this.pending[this.pendingHead]!;
+      if (this.dReady[next]! > at) return false;
+    }
+    return this.dOp[next] === OP_WRITE;
+  }
+
+  /**
+   * The link starts `tlp` at `at` (datesRelease said yes): what release(tlp)
+   * does then, done now, its next write handed over dated `at`
+   * (DatedReceiver.receiveAt). stats() counts `tlp` sent from `at`.
+   */
+  releaseAhead(tlp: Tlp, at: number): void {
+    this.txQueued--;
+    const slot = this.writeSent(tlp);
+    this.dOutstanding[slot]!--;
+    this.trimReleasedAhead(this.sim.now);
+    this.releasedAhead.set(this.releasedAhead.push(tlp, this), RELEASED_AT, at);
+    if (this.emitSlot < 0) this.takeUpHead();
+    this.datedEgress!.receiveAt(this.nextTlp(at)!, this, at);
+  }
+
+  /** Drops the releases ahead (releaseAhead) that have come by `now`. */
+  private trimReleasedAhead(now: number): void {
+    const log = this.releasedAhead;
+    while (log.size > 0 && log.head(RELEASED_AT) <= now) log.shift();
+  }
+
   stats(): DmaEngineStats {
     this.accountTags();
+    // Writes released ahead (releaseAhead) are sent from their start.
+    this.trimReleasedAhead(this.sim.now);
+    const log = this.releasedAhead;
+    let writeTlpsSent = this.writeTlpsSent, bytesWritten = this.bytesWritten;
+    for (let k = 0; k < log.size; k++) {
+      writeTlpsSent--;
+      bytesWritten -= log.tlpAt(k).length;
+    }
     const span = this.lastDoneAt - this.firstSubmitAt;
-    const moved = this.bytesRead + this.bytesWritten;
+    const moved = this.bytesRead + bytesWritten;
     return {
       descriptorsSubmitted: this.descriptorsSubmitted,
       descriptorsDone: this.descriptorsDone,
@@ -561,9 +645,9 @@ export class DmaEngine implements TlpSender {
       completionTimeouts: this.completionTimeouts,
       completionsReceived: this.completionsReceived,
       unexpectedCompletions: this.unexpectedCompletions,
-      writeTlpsSent: this.writeTlpsSent,
+      writeTlpsSent,
       bytesRead: this.bytesRead,
-      bytesWritten: this.bytesWritten,
+      bytesWritten,
       firstSubmitAt: this.firstSubmitAt,
       lastDoneAt: this.lastDoneAt,
       throughput: this.lastDoneAt >= 0 && span > 0 ? (moved * PS_PER_S) / span : 0,
@@ -612,6 +696,13 @@ export class DmaEngine implements TlpSender {
       }
       return false;
     }
+    this.takeUpHead();
+    return true;
+  }
+
+  /** Moves the descriptor at the head of `pending` to the emitter. */
+  private takeUpHead(): void {
+    const slot = this.pending[this.pendingHead]!;
     this.pendingHead = (this.pendingHead + 1) % this.pending.length;
     this.pendingSize--;
     this.emitSlot = slot;
@@ -619,7 +710,6 @@ export class DmaEngine implements TlpSender {
     this.end = this.cursor + this.dSize[slot]!;
     this.chunk = EMPTY_SPLIT;
     this.pieceIdx = 0;
-    return true;
   }
 
   private static onReady(self: DmaEngine): void {
@@ -638,58 +728,71 @@ export class DmaEngine implements TlpSender {
     for (;;) {
       if (this.emitSlot < 0 && !this.startNextEmit()) break;
       if (this.txQueued >= this.txDepth) break;
-      if (this.txFreeAt > this.sim.now) {
+      const now = this.sim.now;
+      if (this.txFreeAt > now) {
         this.armTxWake();
         break;
       }
-      const slot = this.emitSlot;
-      const isRead = this.dOp[slot] === OP_READ;
-      let p = this.chunk;
-      if (this.pieceIdx === p.count) {
-        // Next piece of the descriptor within its 4 KiB page: splits never cross one.
-        const a = this.cursor;
-        const pageEnd = (Math.floor(a / REQUEST_BOUNDARY_BYTES) + 1) * REQUEST_BOUNDARY_BYTES;
-        const len = (pageEnd < this.end ? pageEnd : this.end) - a;
-        p = this.chunk = (isRead ? this.readSplits : this.writeSplits).get(a, len);
-        this.chunkStart = a;
-        this.pieceIdx = 0;
-      }
-      const k = this.pieceIdx;
-      const addr = this.chunkStart + p.offset[k]!, len = p.length[k]!;
-      let tlp: Tlp;
-      if (isRead) {
-        if (this.nFreeTags === 0) break;
-        const padded = paddedBytes(addr, len);
-        if (this.cplBufferUsed + padded > this.completionBufferBytes) break;
-        const t = this.allocTag();
-        this.tagSlot[t] = slot;
-        this.tagNext[t] = addr;
-        this.tagEnd[t] = addr + len;
-        this.tagReserved[t] = padded;
-        this.tagIssuedAt[t] = this.sim.now;
-        const seq = ++this.requestSeq;
-        this.tagSeq[t] = seq;
-        this.cplBufferUsed += padded;
-        this.readRequestsIssued++;
-        this.pushTimeout(this.sim.now + this.timeoutPs, t, seq);
-        tlp = new Tlp('MRd', addr, len, p.bytes[k]!, this.requesterId, t, this.dId[slot]!, 0);
-      } else {
-        tlp = new Tlp('MWr', addr, len, p.bytes[k]!, this.requesterId, 0, this.dId[slot]!, 0);
-        this.writesQueued.set(this.writesQueued.push(tlp, this), DESCRIPTOR, slot);
-      }
-      this.dOutstanding[slot]!++;
-      this.pieceIdx = k + 1;
-      this.cursor = addr + len;
-      this.txQueued++;
-      if (this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0) this.txFreeAt = this.sim.now + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte);
-      if (this.cursor === this.end) {
-        // Mark the descriptor emitted before the link can release its last TLP.
-        this.dEmitted[slot] = 1;
-        this.emitSlot = -1;
-      }
+      const tlp = this.nextTlp(now);
+      if (tlp === null) break;
       this.egress.receive(tlp, this);
     }
     this.pumping = false;
+  }
+
+  /**
+   * The emitter's next TLP, handed over at `at` (now, or a dated release's
+   * time for a write: releaseAhead), with everything its hand-over does to the
+   * engine's state done; null if it is a read that must wait for a tag or
+   * buffer space.
+   */
+  private nextTlp(at: number): Tlp | null {
+    const slot = this.emitSlot;
+    const isRead = this.dOp[slot] === OP_READ;
+    let p = this.chunk;
+    if (this.pieceIdx === p.count) {
+      // Next piece of the descriptor within its 4 KiB page: splits never cross one.
+      const a = this.cursor;
+      const pageEnd = (Math.floor(a / REQUEST_BOUNDARY_BYTES) + 1) * REQUEST_BOUNDARY_BYTES;
+      const len = (pageEnd < this.end ? pageEnd : this.end) - a;
+      p = this.chunk = (isRead ? this.readSplits : this.writeSplits).get(a, len);
+      this.chunkStart = a;
+      this.pieceIdx = 0;
+    }
+    const k = this.pieceIdx;
+    const addr = this.chunkStart + p.offset[k]!, len = p.length[k]!;
+    let tlp: Tlp;
+    if (isRead) {
+      if (this.nFreeTags === 0) return null;
+      const padded = paddedBytes(addr, len);
+      if (this.cplBufferUsed + padded > this.completionBufferBytes) return null;
+      const t = this.allocTag();
+      this.tagSlot[t] = slot;
+      this.tagNext[t] = addr;
+      this.tagEnd[t] = addr + len;
+      this.tagReserved[t] = padded;
+      this.tagIssuedAt[t] = at;
+      const seq = ++this.requestSeq;
+      this.tagSeq[t] = seq;
+      this.cplBufferUsed += padded;
+      this.readRequestsIssued++;
+      this.pushTimeout(at + this.timeoutPs, t, seq);
+      tlp = new Tlp('MRd', addr, len, p.bytes[k]!, this.requesterId, t, this.dId[slot]!, 0);
+    } else {
+      tlp = new Tlp('MWr', addr, len, p.bytes[k]!, this.requesterId, 0, this.dId[slot]!, 0);
+      this.writesQueued.set(this.writesQueued.push(tlp, this), DESCRIPTOR, slot);
+    }
+    this.dOutstanding[slot]!++;
+    this.pieceIdx = k + 1;
+    this.cursor = addr + len;
+    this.txQueued++;
+    if (this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0) this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte);
+    if (this.cursor === this.end) {
+      // Mark the descriptor emitted before the link can release its last TLP.
+      this.dEmitted[slot] = 1;
+      this.emitSlot = -1;
+    }
+    return tlp;
   }
 
   /**

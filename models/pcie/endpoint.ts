@@ -80,7 +80,7 @@ export class Endpoint implements TlpReceiver {
 
   /** The TlpReceiver everything upstream goes through (the link's upstream direction). */
   connect(egress: TlpReceiver): this {
-    this.dma.connect(egress);
+    this.dma.connect(egress, this.barCompleter !== null);
     this.barCompleter?.connect(egress);
     return this;
   }

@@ -148,6 +148,13 @@ export interface EarlyReceiver extends TlpReceiver {
 export interface DatedReceiver extends TlpReceiver {
   /** `latest`: the latest start the sender can take this way (-1 past it). */
   startAt(tlp: Tlp, at: number, latest: number): number;
+  /**
+   * A hand-over dated `at`, made now from inside a release ahead this
+   * receiver gave (AheadSender.releaseAhead): the TLP counts as handed over
+   * at `at`. Only from there: the receiver takes it up in the loop that
+   * released.
+   */
+  receiveAt(tlp: Tlp, from: TlpSender, at: number): void;
 }
 
 /**
@@ -157,6 +164,21 @@ export interface DatedReceiver extends TlpReceiver {
  */
 export interface DatedSender extends TlpSender {
   releaseAt(tlp: Tlp, at: number): void;
+}
+
+/**
+ * A sender whose release does something that depends on when it comes (it
+ * hands over its next TLP: a DMA engine), which can say now what that will
+ * be. A link that would start `tlp` at `at` asks `datesRelease(tlp, at)`:
+ * true if what the sender would do on `tlp`'s release at `at` is certain
+ * now; the link may then start `tlp` ahead and call `releaseAhead(tlp, at)`
+ * instead of release() at `at`, from which the sender hands over its next
+ * TLP dated `at` (DatedReceiver.receiveAt). False: release it at `at` as
+ * usual.
+ */
+export interface AheadSender extends TlpSender {
+  datesRelease(tlp: Tlp, at: number): boolean;
+  releaseAhead(tlp: Tlp, at: number): void;
 }
 
 /** The sending side of a hop, as the receiver sees it. */

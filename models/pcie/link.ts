@@ -49,7 +49,13 @@
  *    does not care when it is released (fabric.ts TlpSender.releasesAnyTime:
  *    a completer's completions) is started as soon as that is known, with
  *    the times it would have had, instead of from a wake-up at its start.
- *    stats() leaves out what starts after now, so every reading is the same.
+ *    So is one whose sender takes its release ahead (fabric.ts AheadSender:
+ *    a DMA engine's writes) when the sender says what it then does is
+ *    certain; it hands its next TLP over from inside the release, dated the
+ *    start (receiveAt), and that one may start ahead
+ *    in turn: a train of writes with no wake-ups, as long as the far end's
+ *    credits last. stats() leaves out what starts after now, so every
+ *    reading is the same.
  *  - Dated hand-overs (fabric.ts DatedReceiver, startAt): a sender that knows
  *    now when it will hand a TLP over (a switch, at the end of its internal
  *    latency) asks; if the TLP is certain to start then or once the wire
@@ -77,7 +83,8 @@
  * receiver, unless this direction is traced), and one wake event when
  * TLPs are queued behind a busy wire (none for one started ahead, which
  * takes a slot in the ahead log instead, as does one started dated; not on
- * a traced direction, whose rows keep event order). No closures: events are
+ * a traced direction, whose rows keep event order); a train started ahead
+ * costs one wake-up where it stops. No closures: events are
  * static handlers with the direction as target.
  */
 import type { Simulation } from '../../src/sim/simulation.js';
@@ -88,7 +95,7 @@ import {
   CREDIT_CLASS_COUNT, DEFAULT_CREDITS, FlowControlCredits, type CreditAdvertisement,
 } from './credits.js';
 import type { DllpPolicy } from './dma-throughput.js';
-import { type DatedReceiver, type DatedSender, type EarlyReceiver, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { type AheadSender, type DatedReceiver, type DatedSender, type EarlyReceiver, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import {
   DLLP_BYTES, FLIT_BYTES, FLIT_TLP_BYTES, assertGen, assertWidth, byteTimePs, dllpSchedule, isFlitMode, serializationPs, skpSchedule, tlpWireBytes,
   type LinkWidth, type PcieGen,
@@ -206,11 +213,14 @@ const REANCHOR_UNITS = 2 ** 32;
 const MAX_TICK_SEARCH = 2 ** 20;
 
 /**
- * Columns of the transmit queues: age stamp, enqueue time, 1 if the TLP may
- * start ahead (its sender releases at any time and the direction is not
- * traced: startAhead). In flight: enqueue time.
+ * Columns of the transmit queues: age stamp, enqueue time (a dated hand-over's
+ * date: receiveAt), and whether the TLP may start ahead (startAhead): ANY_TIME
+ * if its sender releases at any time, DATED if its sender may take a dated
+ * release (asked per TLP), 0 if neither or the direction is traced. In
+ * flight: enqueue time.
  */
-const SEQ = 0, TIME = 1, ANY_TIME = 2, TX_COLUMNS = 3;
+const SEQ = 0, TIME = 1, AHEAD = 2, TX_COLUMNS = 3;
+const ANY_TIME = 1, DATED = 2;
 const FLIGHT_TIME = 0, FLIGHT_COLUMNS = 1;
 /**
  * Columns of the ahead log (TLPs started ahead, startAhead and startAt): the
@@ -267,8 +277,8 @@ export class LinkDirection implements DatedReceiver, DatedSender {
   /** TLPs started ahead (startAhead) whose start may still be after now, oldest first. */
   private readonly aheadLog = new TlpQueue(AHEAD_COLUMNS);
   private queued = 0;
-  /** Queued TLPs that may start ahead (column ANY_TIME). */
-  private anyTimeQueued = 0;
+  /** Queued TLPs that may start ahead (column AHEAD not 0). */
+  private aheadQueued = 0;
   /** Age stamp of the next TLP handed in: decides which queue head is oldest. */
   private seq = 0;
 
@@ -297,9 +307,9 @@ export class LinkDirection implements DatedReceiver, DatedSender {
   /** One-entry cache of tlpWireBytes in units: a stream of equal TLPs skips the call. */
   private lastTlpBytes = -1;
   private lastTlpUnits = 0;
-  /** One-entry cache of anyTime(). */
+  /** One-entry cache of aheadKind(). */
   private lastSender: TlpSender | null = null;
-  private lastSenderAnyTime = false;
+  private lastSenderAhead = 0;
 
   private tlpsSent = 0;
   /** TLPs started ahead (startAhead): each saved the wake-up at its start. Kernel work, not a result: not in stats(). */
@@ -395,11 +405,29 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     const q = this.queues[cls]!, slot = q.push(tlp, from);
     q.set(slot, SEQ, this.seq++);
     q.set(slot, TIME, this.sim.now);
-    const anyTime = this.trace === null && this.anyTime(from) ? 1 : 0;
-    q.set(slot, ANY_TIME, anyTime);
-    this.anyTimeQueued += anyTime;
+    const ahead = this.trace === null ? this.aheadKind(from) : 0;
+    q.set(slot, AHEAD, ahead);
+    if (ahead !== 0) this.aheadQueued++;
     this.queued++;
     this.pump();
+  }
+
+  /**
+   * A dated hand-over from inside the sender's release ahead (fabric.ts
+   * DatedReceiver.receiveAt): queued as handed over at `at`, when the TLP
+   * this direction started ahead starts. Not pumped: the caller is this
+   * direction's own startAhead, whose loop takes it next. stats() leaves it
+   * out of `queued` until `at`.
+   */
+  receiveAt(tlp: Tlp, from: TlpSender, at: Time): void {
+    const cls = tlp.cls;
+    this.credits.assertSendable(cls, tlp.dataCredits);
+    const q = this.queues[cls]!, slot = q.push(tlp, from);
+    q.set(slot, SEQ, this.seq++);
+    q.set(slot, TIME, at);
+    q.set(slot, AHEAD, DATED);
+    this.aheadQueued++;
+    this.queued++;
   }
 
   /** The far end has freed `tlp`'s buffer: its credits come back after creditReturnDelayPs. */
@@ -475,6 +503,9 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     const tlpPs = toPs(units), dllpPs = toPs(dllp * this.ack.units), skpPs = toPs(skp * this.skp.units);
     const busyPs = Math.max(0, tlpPs + dllpPs + skpPs - ahead);
     const elapsed = now - this.createdAt;
+    // Dated hand-overs (receiveAt) are handed over at their date: the newest entries of their queue.
+    let notHanded = 0;
+    for (const q of this.queues) notHanded += q.newestAfter(TIME, now);
     return {
       tlpsSent,
       tlpsDelivered: delivered,
@@ -484,7 +515,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
       tlpPs, dllpPs, skpPs, busyPs,
       utilization: elapsed > 0 ? busyPs / elapsed : 0,
       creditStallPs: this.creditStallPs + (this.stallSince >= 0 ? now - this.stallSince : 0),
-      queued: this.queued + queuedAhead,
+      queued: this.queued - notHanded + queuedAhead,
       inFlight: this.inFlight.size - (log.size - handed),
     };
   }
@@ -502,7 +533,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     while (this.queued > 0) {
       const now = this.sim.now;
       if (now < this.wireFreeTick) {
-        if (this.anyTimeQueued > 0 && this.startAhead(now)) continue;
+        if (this.aheadQueued > 0 && this.startAhead(now)) continue;
         this.wakeAt(this.wireFreeTick);
         return;
       }
@@ -527,7 +558,10 @@ export class LinkDirection implements DatedReceiver, DatedSender {
   /**
    * With the wire busy until wireFreeTick: starts the TLP that will go next
    * then, ahead of time, if that is already certain and its sender does not
-   * mind being released early (TlpSender.releasesAnyTime). Certain when one
+   * mind being released early (TlpSender.releasesAnyTime) or takes the
+   * release ahead (fabric.ts AheadSender: a DMA engine's posted
+   * writes, which hands its next TLP over from inside it, dated, with
+   * receiveAt). Certain when one
    * class is queued and its head has its credits now: credits only grow
    * until then (this direction is their only taker), and whatever is handed
    * in meanwhile is younger, so pick() would choose that head at
@@ -535,7 +569,12 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    * times, so the sender's release, the far end's hand-over and the
    * statistics come early; stats() leaves out what starts after now. Saves
    * the wake-up per TLP of a train of TLPs handed in faster than the wire
-   * takes them (a read's completions).
+   * takes them (a read's completions, a DMA engine's writes). A dated
+   * release hands the sender's next TLP over at this one's start, which this
+   * loop then starts ahead in turn: a train runs until the far end's credits
+   * (available now) or the sender's answer stop it, then waits for the wire
+   * to free as before. The far end must take TLPs before their start
+   * (EarlyReceiver.takesBeforeStart), as with startAt.
    *
    * One function, not a choice and a send: at over 460 bytes of bytecode V8
    * never inlines it, so pump() keeps its budget for what it inlines on
@@ -548,7 +587,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     for (let x = 0; x < CREDIT_CLASS_COUNT; x++) {
       const q = this.queues[x]!;
       if (q.size === 0) continue;
-      if (q.size !== this.queued || q.head(ANY_TIME) === 0) return false;
+      if (q.size !== this.queued || q.head(AHEAD) === 0) return false;
       this.credits.settle(now);
       if (!this.credits.fits(x, q.headTlp().dataCredits)) return false;
       cls = x;
@@ -556,12 +595,13 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     }
     if (cls < 0) return false;
     const q = this.queues[cls]!;
-    const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.head(TIME);
+    const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.head(TIME), dated = q.head(AHEAD) === DATED;
+    if (dated && ((this.early !== null && this.early.takesBeforeStart !== true) || !(from as AheadSender).datesRelease(tlp, this.wireFreeTick))) return false;
     q.shift();
     this.queued--;
-    this.anyTimeQueued--;
-    // The sender's release comes last in send() and only counts (releasesAnyTime): nothing re-enters before the log entry.
-    this.sendAhead(tlp, from, cls, this.wireFreeTick, queuedAt);
+    this.aheadQueued--;
+    // The sender's release comes last in send(): nothing re-enters before the log entry.
+    this.sendAhead(tlp, from, cls, this.wireFreeTick, queuedAt, dated);
     return true;
   }
 
@@ -571,23 +611,26 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    * send() writes the entry itself, from the figures it computes anyway
    * (reading the counters before and after it cost two snapshots per TLP).
    */
-  private sendAhead(tlp: Tlp, from: TlpSender, cls: number, start: Time, queuedAt: Time): void {
+  private sendAhead(tlp: Tlp, from: TlpSender, cls: number, start: Time, queuedAt: Time, dated = false): void {
     this.startedAhead++;
     this.trimAhead(this.sim.now);
-    this.send(tlp, from, cls, start, queuedAt, true);
+    this.send(tlp, from, cls, start, queuedAt, true, dated);
   }
 
   /**
-   * TlpSender.releasesAnyTime of `from`, through a one-entry cache: a
-   * direction mostly hears from one sender, and the senders are objects of
-   * many shapes (reading the flag on each was a megamorphic load per TLP).
+   * How `from`'s TLPs may start ahead (column AHEAD): ANY_TIME
+   * (TlpSender.releasesAnyTime), DATED (AheadSender), or 0,
+   * through a one-entry cache: a direction mostly hears from one sender, and
+   * the senders are objects of many shapes (reading the flag on each was a
+   * megamorphic load per TLP).
    */
-  private anyTime(from: TlpSender): boolean {
+  private aheadKind(from: TlpSender): number {
     if (from !== this.lastSender) {
       this.lastSender = from;
-      this.lastSenderAnyTime = from.releasesAnyTime === true;
+      this.lastSenderAhead = from.releasesAnyTime === true ? ANY_TIME
+        : typeof (from as Partial<AheadSender>).datesRelease === 'function' ? DATED : 0;
     }
-    return this.lastSenderAnyTime;
+    return this.lastSenderAhead;
   }
 
   /**
@@ -616,7 +659,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
   private transmit(cls: number, now: Time): void {
     const q = this.queues[cls]!;
     const tlp = q.headTlp(), from = q.headSender(), queuedAt = q.head(TIME);
-    this.anyTimeQueued -= q.head(ANY_TIME);
+    if (q.head(AHEAD) !== 0) this.aheadQueued--;
     q.shift();
     this.queued--;
     this.send(tlp, from, cls, now, queuedAt);
@@ -635,9 +678,10 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    * 0.803 -> 0.830 M TLPs/s.
    *
    * `now` is the TLP's start: the simulated time, or later for one started
-   * ahead (startAhead), which the ahead log keeps for stats().
+   * ahead (startAhead), which the ahead log keeps for stats(); `dated`: the
+   * sender takes its release ahead, dated the start (AheadSender).
    */
-  private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time, ahead = false): void {
+  private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time, ahead = false, dated = false): void {
     this.credits.take(cls, tlp.dataCredits);
     const freeBefore = this.wireFreeExact;
 
@@ -696,7 +740,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
       this.sim.schedule(at - this.sim.now, LinkDirection.onArrive, this, 0);
     }
     if (ahead) {
-      // Before the release: the sender may hand over its next TLP from inside it (startAhead's senders only count; startAt's is NO_RELEASE).
+      // Before the release: the sender may hand over its next TLP from inside it (receiveAt from a dated release; startAt's sender is NO_RELEASE).
       const log = this.aheadLog, slot = log.push(tlp, NO_RELEASE);
       log.set(slot, A_START, now);
       log.set(slot, A_UNITS, tlpUnits);
@@ -706,8 +750,9 @@ export class LinkDirection implements DatedReceiver, DatedSender {
       log.set(slot, A_HANDED, handed);
       log.set(slot, A_QUEUED, queuedAt);
     }
-    // Last: the sender may hand over its next TLP from inside release().
-    from.release(tlp);
+    // Last: the sender may hand over its next TLP from inside release() or releaseAhead().
+    if (dated) (from as AheadSender).releaseAhead(tlp, now);
+    else from.release(tlp);
   }
 
   /** The earliest due time of the SKP, Ack and UpdateFC grids. */

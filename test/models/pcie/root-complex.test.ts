@@ -9,10 +9,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
 import type { Endpoint } from '../../../models/pcie/endpoint.js';
-import type { Link } from '../../../models/pcie/link.js';
 import { Memory, memoryParams } from '../../../models/pcie/memory.js';
 import { RootComplex, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
 import { readCompletionCount } from '../../../models/pcie/tlp.js';
+import { Link } from '../../../models/pcie/link.js';
+import { NO_ROUTES } from '../../../models/pcie/router.js';
+import { PcieSwitch, switchParams } from '../../../models/pcie/switch.js';
+import { presetValuesOf } from '../../preset-params.js';
 import { G4, KiB, MiB, assertConserved, assertPathConserved, BASE_PATH, connectEndpoint, endpointFrom, gen3Ps, relErr, rig, traceCounts } from './dma-helpers.js';
 import { RecordingTracer } from './link-helpers.js';
 
@@ -77,12 +80,76 @@ test('one root port is handed TLPs ahead of their arrival, completions start ahe
     assert.equal(ahead.memory.stats(), onArrival.memory.stats());
     assert.equal(ahead.ep.dma.stats(), onArrival.ep.dma.stats());
     assert.equal(ahead.link.bToA.stats(), onArrival.link.bToA.stats());
+    // Up, the root port takes each TLP as it starts (delivered from then, not in flight): all else the same.
+    const { tlpsDelivered: _d, inFlight: _f, ...up } = ahead.link.aToB.stats(), { tlpsDelivered: _e, inFlight: _g, ...upOnArrival } = onArrival.link.aToB.stats();
+    assert.equal(up, upOnArrival);
     if (until === 1e9) {
       assert.is(ahead.ep.dma.stats().bytesRead + ahead.ep.dma.stats().bytesWritten, 128 * KiB);
-      // Up: no arrival event. Down: the completions queued behind the one on the wire start ahead (LinkDirection.startAhead), no wake-up each; not on a traced link.
+      // Up: no arrival event, and the engine's writes queued behind the one on the wire start ahead, released ahead (DmaEngine.releaseAhead).
+      // Down: the completions queued behind the one on the wire start ahead (LinkDirection.startAhead). No wake-up for either; not on a traced link.
       assert.ok(ahead.link.bToA.startedAhead > 0 && onArrival.link.bToA.startedAhead === 0);
-      assert.is(onArrival.sim.eventCount - ahead.sim.eventCount, ahead.link.aToB.stats().tlpsSent + ahead.link.bToA.startedAhead);
+      assert.ok(ahead.link.aToB.startedAhead > 0 && onArrival.link.aToB.startedAhead === 0);
+      const writesSaved = onArrival.sim.eventCount - ahead.sim.eventCount - ahead.link.aToB.stats().tlpsSent - ahead.link.bToA.startedAhead;
+      // Each write started ahead saves its wake-up but the first of the write train, whose wake-up was pending already (the write descriptor's first TLPs were queued by then).
+      assert.is(writesSaved, ahead.link.aToB.startedAhead - 1);
     }
+  }
+});
+
+/**
+ * The fabric bench's path, endpoint —link— two-port switch —link— root
+ * complex, its endpoint running a closed loop of `reads`-fraction read and
+ * write descriptors (interleaved), run to `until`; the endpoint's link traced
+ * (every TLP at its time, no start ahead on it) or not.
+ */
+function switched(tracedLink: boolean, until: number, reads: number, credits: Record<string, unknown> = {}) {
+  const sim = new Simulation({ fingerprint: true });
+  const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: '80 ns', bandwidth: 10_000 }));
+  const root = new RootComplex(sim, rootComplexParams.parse({ mps: 256, traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full' }), memory);
+  const ep = endpointFrom(sim, {
+    requesterId: 0x0100, mps: 256, issueLatency: ISSUE, descriptors: 12, descriptorSize: 8 * KiB, readFraction: reads, readMix: 'interleaved',
+    windowBase: G4, windowSize: MiB, outstandingDescriptors: 3,
+  }, 'a');
+  const sw = new PcieSwitch(sim, switchParams.parse({ ...presetValuesOf('pcie-switch-pex8796'), ports: 2, maxPayloadSize: 256, ...credits }), [NO_ROUTES, ep.routes], { name: 'sw' });
+  const port = root.addRootPort(ep.routes);
+  const gen3x8 = { gen: 3 as const, width: 8 as const, mps: 256, propagationPs: PROP };
+  const uplink = new Link(sim, { ...gen3x8, name: 'up' }, sw.linkEnd(0), { receiver: port, credits: port.credits });
+  sw.attach(0, uplink, 'a');
+  port.connect(uplink.bToA);
+  const link = new Link(sim, { ...gen3x8, name: 'la', ...(tracedLink ? { tracer: new RecordingTracer() } : {}) }, { receiver: ep, credits: ep.credits }, sw.linkEnd(1));
+  sw.attach(1, link, 'b');
+  ep.connect(link.aToB);
+  ep.start();
+  sim.run({ until });
+  return { sim, sw, ep, link, uplink, memory };
+}
+
+test("an endpoint's writes through a switch start ahead, released ahead: same results at every instant as on a traced link, fewer events", () => {
+  const few = { postedHeaderCredits: 4, postedDataCredits: 64 };
+  for (const [reads, credits] of [[0, {}], [0.5, {}], [0, few], [0.25, few]] as const) {
+    let fewer = 0, ahead = 0;
+    for (const until of [1, 40 * NS, 300 * NS, 1234 * NS, 3456 * NS, 10_000 * NS, 1e9]) {
+      const dated = switched(false, until, reads, credits), plain = switched(true, until, reads, credits);
+      const at = `reads ${reads}, ${credits === few ? 'few' : 'default'} credits, at ${until}`;
+      assert.equal(dated.ep.dma.stats(), plain.ep.dma.stats(), at);
+      assert.equal(dated.ep.dma.metrics(), plain.ep.dma.metrics(), at);
+      assert.equal(dated.memory.stats(), plain.memory.stats(), at);
+      assert.equal(dated.uplink.aToB.stats(), plain.uplink.aToB.stats(), at);
+      // The switch takes each TLP from the untraced link as it starts: all but its most held at once, and the link's delivered and in flight, agree.
+      const noMax = (st: ReturnType<PcieSwitch['stats']>) => ({ ...st, ports: st.ports.map((p) => ({ ...p, maxHeldHeaders: [], maxHeldData: [] })) });
+      assert.equal(noMax(dated.sw.stats()), noMax(plain.sw.stats()), at);
+      const { tlpsDelivered: _d, inFlight: _f, ...up } = dated.link.aToB.stats(), { tlpsDelivered: _e, inFlight: _g, ...upPlain } = plain.link.aToB.stats();
+      assert.equal(up, upPlain, at);
+      fewer = plain.sim.eventCount - dated.sim.eventCount;
+      ahead = dated.link.aToB.startedAhead;
+    }
+    const done = switched(false, 1e9, reads, credits).ep.dma.stats();
+    assert.is(done.descriptorsDone, 12);
+    assert.is(done.bytesRead + done.bytesWritten, 12 * 8 * KiB);
+    // With the switch's credits, most writes start ahead, each saving its wake-up; four posted headers
+    // run out within a few TLPs, and the link starts the next as credits come back (the exact path).
+    if (credits !== few) assert.ok(ahead > 0.8 * (1 - reads) * 12 * 32, `${ahead} started ahead`);
+    assert.ok(fewer >= ahead, `${fewer} events fewer, ${ahead} started ahead`);
   }
 });
 
