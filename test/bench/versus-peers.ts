@@ -41,7 +41,10 @@ function rates(cmd: string, args: string[]): Map<string, number> {
   for (const line of r.stdout.split('\n')) {
     const m = /^(\S+) .*rate=([\d,]+)/.exec(line); // SimPy prints thousands separators
     if (m) out.set(m[1]!, Number(m[2]!.replaceAll(',', '')));
-    else if (line.trim()) process.stderr.write(`  ${line}\n`);
+    else if (line.trim()) {
+      process.stderr.write(`  ${line}\n`);
+      if (/skipped/.test(line)) skippedPeers.add(line.split(':')[0]!.trim());
+    }
   }
   return out;
 }
@@ -50,6 +53,8 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 const mev = (r: number) => (r / 1e6).toFixed(2);
 
 let install = values.install;
+/** Peers run-peers.sh said it skipped (not installed): named under the table, with how to add them. */
+const skippedPeers = new Set<string>();
 const rows: string[] = [];
 for (const P of ['1', '100']) {
   const samples = new Map<string, number[]>();
@@ -76,3 +81,4 @@ console.log(`PHOLD, N=${N} LPs, E=${E} events, seed ${SEED}; median of ${rounds}
 console.log('| P | engine | M events/s (median) | rounds | pciesim ÷ engine | pciesim-cold ÷ engine |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+if (skippedPeers.size > 0) console.log(`\nNot in the table: ${[...skippedPeers].sort().join(', ')} (not installed; --install installs them from Debian).`);
