@@ -24,7 +24,6 @@ function citation(file: string): string {
 
 export const calibrateCommand: Command = {
   name: 'calibrate',
-  summary: 'fit a preset\'s estimated values to measurements and write the fitted preset',
   help: `Usage: pciesim calibrate --preset NAME --measured FILE.csv [--measured FILE.csv]... [--fit KEY,KEY] [--set NAME=VALUE]... [--name NAME] [--out DIR]
 
 Fits the estimated values of a preset (those marked "estimate" with a range;

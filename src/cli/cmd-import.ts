@@ -49,7 +49,6 @@ function readInput(file: string): string {
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'write a scenario from a real machine\'s description (e.g. lspci -vvv output)',
   help: `${USAGE}
 
 Reads what another tool says about real hardware and writes it as a scenario.

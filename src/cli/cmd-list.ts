@@ -19,7 +19,6 @@ const WHAT = ['scenarios', 'types', 'presets', 'params', 'metrics', 'trace'] as 
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'list scenarios, component types, presets, or what a scenario declares (parameters, metrics, trace kinds)',
   help: `Usage: pciesim list [scenarios | types [TYPE] | presets] [--markdown]
        pciesim list params | metrics | trace <scenario>
 

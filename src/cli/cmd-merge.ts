@@ -8,7 +8,6 @@ import { reportSweep } from './report-sweep.js';
 
 export const mergeCommand: Command = {
   name: 'merge',
-  summary: 'join the folders of a sharded sweep into one (byte-identical to a one-machine sweep)',
   help: `Usage: pciesim merge <DIR>... --out DIR [--no-report]
 
 Joins sweep folders written with --shard K/N (all shards of one sweep) into --out:

@@ -11,7 +11,6 @@ import { reportSweep } from './report-sweep.js';
 
 export const quickstartCommand: Command = {
   name: 'quickstart',
-  summary: 'run the quick-start studies and write their report (what `npm start` does)',
   help: `Usage: pciesim quickstart [--jobs N] [--out DIR]
 
 Sweeps every quick-start scenario of the model library and writes one report with a

@@ -7,7 +7,6 @@ import { reportSweep } from './report-sweep.js';
 
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'write the HTML report (plots, tables, attribution) of one or more sweep folders',
   help: `Usage: pciesim report <DIR>... [--out DIR] [--title TEXT]
 
 Writes a report folder that opens offline: index.html (findings first, then a section per

@@ -23,7 +23,6 @@ export function parseIntFlag(name: string, v: string | undefined, fallback: numb
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run one scenario and write its summary.json',
   help: `Usage: pciesim run <scenario> [--set NAME=VALUE]... [--seed N] [--replication K] [--out DIR] [--trace] [--json]
 
 Runs one scenario once. <scenario> is a JSON file, or the name of one in scenarios/.

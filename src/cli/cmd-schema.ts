@@ -14,7 +14,6 @@ export function schemaText(catalog: Catalog): string {
 
 export const schemaCommand: Command = {
   name: 'schema',
-  summary: 'print the scenario JSON Schema (for editor completion)',
   help: `Usage: pciesim schema [--out FILE]
 
 Prints the JSON Schema of scenario files, including every component type's parameters.

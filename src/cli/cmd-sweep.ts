@@ -14,7 +14,6 @@ import { reportSweep } from './report-sweep.js';
 
 export const sweepCommand: Command = {
   name: 'sweep',
-  summary: 'run a scenario over a grid of parameter values in parallel, then write results.arrow and a report',
   help: `Usage: pciesim sweep <scenario> [--set NAME=VALUE]... [--grid NAME=V1,V2,...]... [--zip NAME=V1,V2,...]...
                      [--replications R] [--seed N] [--jobs N] [--shard K/N] [--resume] [--trace] [--no-report] [--out DIR]
 

@@ -8,7 +8,6 @@ import { exportChrome } from '../trace/chrome.js';
 
 export const traceCommand: Command = {
   name: 'trace',
-  summary: 'convert a run\'s trace.arrow to a timeline (Chrome trace-event JSON for Perfetto)',
   help: `Usage: pciesim trace <DIR | trace.arrow> --chrome OUT.json
 
 DIR is a run folder holding ${TRACE_FILE} (pciesim run --trace --out DIR, or a sweep's runs/<run>/).

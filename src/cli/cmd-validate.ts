@@ -9,7 +9,6 @@ import { checkScenarioNames } from '../scenario/check-names.js';
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'check scenario files (schema, parameters, presets, every sweep point) without running them',
   help: `Usage: pciesim validate <scenario>... [--set NAME=VALUE]...
 
 Checks each scenario: the file's structure, every "$parameter" reference, presets and slots,

@@ -9,8 +9,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
-    const cmd = topic ? commands.find((c) => c.name === topic) : undefined;
-    process.stdout.write(cmd ? cmd.help : usage());
+    const entry = topic ? commands.find((c) => c.name === topic) : undefined;
+    process.stdout.write(entry ? (await entry.load()).help : usage());
     return name === undefined ? EXIT_USER : EXIT_OK;
   }
   if (name === '--version' || name === '-v') {
@@ -18,11 +18,12 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(`${PCIESIM_VERSION}\n`);
     return EXIT_OK;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`pciesim: unknown command "${name}"${didYouMean(name, commands.map((c) => c.name))}\n\n${usage()}`);
     return EXIT_USER;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(cmd.helpFor ? await cmd.helpFor(rest) : cmd.help);
     return EXIT_OK;
