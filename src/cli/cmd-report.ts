@@ -18,7 +18,7 @@ section per sweep.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, title: { type: 'string' } } });
-    if (positionals.length === 0) throw new UserError('report: name at least one sweep folder');
+    if (positionals.length === 0) throw new UserError('name at least one sweep folder');
     if (positionals.length > 1 && !values.out) throw new UserError('with several folders, --out DIR is required');
     const out = values.out ?? path.join(positionals[0]!, SWEEP_FILES.report);
     process.stdout.write(`wrote ${await reportSweep(positionals, out, values.title)}\n`);

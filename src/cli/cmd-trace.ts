@@ -16,7 +16,7 @@ or chrome://tracing.
 `,
   async run(args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { chrome: { type: 'string' } } });
-    if (positionals.length !== 1) throw new UserError('trace: name one run folder or trace.arrow file');
+    if (positionals.length !== 1) throw new UserError('name one run folder or trace.arrow file');
     if (!values.chrome) throw new UserError('--chrome OUT.json is required (the only export so far)');
     const arg = positionals[0]!;
     const file = fs.existsSync(arg) && fs.statSync(arg).isDirectory() ? path.join(arg, TRACE_FILE) : arg;

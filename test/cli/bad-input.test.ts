@@ -124,6 +124,7 @@ test('report: a folder that is not a sweep, a corrupt or wrong-kind results.arro
   const badSummary = copyOf(SWEEP, { [path.join('runs', 'p0000-r0', 'summary.json')]: '{"seed": ' });
   expectRefused({ args: ['report', badSummary], names: /p0000-r0.summary\.json/, absent: [path.join(badSummary, 'report')] });
   expectRefused({ args: ['report', SWEEP, SWEEP], names: /^pciesim report: with several folders, --out DIR is required/, unchanged: [SWEEP] });
+  expectRefused({ args: ['report'], names: /^pciesim report: name at least one sweep folder/, unchanged: [SWEEP] });
   expectRefused({ args: ['report', SWEEP, '--bogus'], names: '--bogus', unchanged: [SWEEP] });
   await refusals();
 });
@@ -139,6 +140,7 @@ test('trace: a missing, corrupt or wrong-kind trace.arrow, bad flags; no timelin
   // results.arrow is Arrow, but not a trace.
   expectRefused({ args: ['trace', path.join(SWEEP, 'results.arrow'), '--chrome', out], names: /results\.arrow: not a trace/, unchanged: [outDir] });
   expectRefused({ args: ['trace', RUN], names: /^pciesim trace: --chrome OUT.json is required/, unchanged: [RUN] });
+  expectRefused({ args: ['trace', '--chrome', out], names: /^pciesim trace: name one run folder/, unchanged: [outDir] });
   // A missing output folder is made, like every other output's, but not for a trace that does not open.
   const corrupt = copyOf(RUN, { 'trace.arrow': PNG });
   expectRefused({ args: ['trace', corrupt, '--chrome', path.join(outDir, 'new', 'x.json')], names: /not a trace/, unchanged: [outDir] });
