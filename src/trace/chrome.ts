@@ -37,9 +37,10 @@ export async function exportChrome(tracePath: string, outPath: string): Promise<
   const reader = await TraceReader.open(tracePath);
   const tempPath = tempPathFor(outPath, tracePath);
   let out: fs.promises.FileHandle | undefined;
-  // Like every other output, a missing folder is made, but only once the trace has opened: a bad trace leaves nothing.
-  const madeFolder = await fs.promises.mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
+  let madeFolder: string | undefined;
   try {
+    // Like every other output, a missing folder is made, but only once the trace has opened: a bad trace leaves nothing.
+    madeFolder = await fs.promises.mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
     out = await fs.promises.open(tempPath, 'w');
     const sink = new ChunkedWriter(out);
     const kinds = reader.names.kind.map((k) => JSON.stringify(k));

@@ -25,6 +25,8 @@ export function removeQuietly(path: string): void {
   try {
     fs.unlinkSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // ENOTDIR: a part of the path is a file, so there is no such file either (and the caller's own error says why).
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
   }
 }

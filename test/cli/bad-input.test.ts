@@ -147,7 +147,7 @@ test('trace: a missing, corrupt or wrong-kind trace.arrow, bad flags; no timelin
   // An output path through a file is the user's to mend: its path named, no stack.
   const aFile = path.join(outDir, 'a-file');
   fs.writeFileSync(aFile, '');
-  expectRefused({ args: ['trace', RUN, '--chrome', path.join(aFile, 'x.json')], names: `cannot write ${aFile}`, unchanged: [outDir] });
+  expectRefused({ args: ['trace', RUN, '--chrome', path.join(aFile, 'x.json')], names: `cannot write ${aFile}: is a file, not a folder`, unchanged: [outDir] });
   expectRefused({ args: ['run', 'demo-read-tags', '--out', path.join(aFile, 'run')], names: `cannot write ${path.join(aFile, 'run')}: a part of the path is a file`, unchanged: [outDir] });
   expectRefused({ args: ['trace', RUN, '--chrome', out, '--bogus'], names: '--bogus', unchanged: [outDir] });
   await refusals();
