@@ -1,5 +1,5 @@
 import { UserError } from '../scenario/errors.js';
-import { commands, usage } from './commands.js';
+import { commands, usage, type Command } from './commands.js';
 import { didYouMean } from '../util/did-you-mean.js';
 
 /** Exit codes: 0 success, 1 a failure inside pciesim (a bug: stack shown), 2 a mistake in the input (message only). */
@@ -25,7 +25,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(cmd.helpFor ? await cmd.helpFor(rest) : cmd.help);
+    process.stdout.write(await helpOf(cmd, rest));
     return EXIT_OK;
   }
   try {
@@ -33,7 +33,7 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       const code = (e as { code?: string }).code;
-      const message = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption((e as Error).message, cmd.helpFor ? await cmd.helpFor(rest) : cmd.help, name)
+      const message = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption((e as Error).message, await helpOf(cmd, rest), name)
         : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? invalidOptionValue((e as Error).message) : (e as Error).message;
       process.stderr.write(`pciesim ${name}: ${message}\n`);
       return EXIT_USER;
@@ -47,6 +47,9 @@ export async function runCli(argv: string[]): Promise<number> {
     return EXIT_INTERNAL;
   }
 }
+
+/** A command's help for these arguments (some depend on them: import's formats). */
+const helpOf = async (cmd: Command, args: string[]): Promise<string> => (cmd.helpFor ? cmd.helpFor(args) : cmd.help);
 
 /**
  * The file system refusing a path the user named (an --out inside a file, a
