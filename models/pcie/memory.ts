@@ -324,8 +324,11 @@ export class Memory {
       this.llcRng ??= this.sim.rng(`${this.name}.llc`);
       if (this.llcRng.random() < this.hitFraction) {
         // A hit: with hitsInRequestOrder its data leaves behind every read before it.
-        if (this.hitsWait && done < this.lastDone) done = this.lastDone;
-        return this.hitsWait ? (this.lastDone = done) : done;
+        if (this.hitsWait) {
+          if (done < this.lastDone) done = this.lastDone;
+          this.lastDone = done;
+        }
+        return done;
       }
       // A miss: the DRAM serves it, with its penalties and refreshes.
       this.llcMisses++;
