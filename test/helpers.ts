@@ -37,20 +37,22 @@ export function cliAsync(args: string[], opts: { cwd?: string; env?: Record<stri
  * code and output a user would see, without the half second a new process
  * spends loading modules. The command runs from `cwd`, as cli() would start
  * it; calls take turns, as the working folder and output streams are the
- * process's. No environment: the command line reads it once per process (the
- * model library), so a case that sets one needs cli(). Keep at least one
- * true cli() test per command: only a real process shows what cli.ts adds.
+ * process's. `env` is set in this process's environment for the call and
+ * put back after it (a sweep's workers inherit it). Keep at least one true
+ * cli() test per command: only a real process shows what cli.ts adds.
  */
-export function cliInProcess(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
-  const turn = inProcessTurn.then(() => runInProcess(args, opts.cwd ?? ROOT));
+export function cliInProcess(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const turn = inProcessTurn.then(() => runInProcess(args, opts.cwd ?? ROOT, opts.env ?? {}));
   inProcessTurn = turn.catch(() => undefined);
   return turn;
 }
 let inProcessTurn: Promise<unknown> = Promise.resolve();
 
-async function runInProcess(args: string[], cwd: string): Promise<CliResult> {
+async function runInProcess(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
   const { runCli } = await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')).href) as { runCli(argv: string[]): Promise<number> };
   const writes = [process.stdout.write, process.stderr.write] as const, was = process.cwd();
+  const envWas = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
   let stdout = '', stderr = '';
   process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
@@ -60,6 +62,7 @@ async function runInProcess(args: string[], cwd: string): Promise<CliResult> {
   } finally {
     [process.stdout.write, process.stderr.write] = writes;
     process.chdir(was);
+    for (const [k, v] of Object.entries(envWas)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
   }
 }
 

@@ -1,4 +1,4 @@
-import { loadModelLibrary } from '../scenario/library.js';
+import { loadModelLibrary, modelFolders } from '../scenario/library.js';
 import type { ModelLibrary } from '../scenario/loader.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,9 +7,18 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SCENARIO_DIR = path.join(PACKAGE_ROOT, 'scenarios');
 
-let library: Promise<ModelLibrary> | undefined;
+/**
+ * The model library of PCIESIM_MODEL_PATH as it is now: loaded once per set
+ * of folders, so a caller of runCli that changes the variable between calls
+ * gets the library it names, not the first call's.
+ */
+const libraries = new Map<string, Promise<ModelLibrary>>();
 export function modelLibrary(): Promise<ModelLibrary> {
-  return (library ??= loadModelLibrary());
+  const folders = modelFolders();
+  const key = folders.join(path.delimiter);
+  let library = libraries.get(key);
+  if (!library) libraries.set(key, library = loadModelLibrary(folders));
+  return library;
 }
 
 /**

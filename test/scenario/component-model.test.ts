@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, cliInProcess, demoScenario, ROOT, runJson, runJsonInProcess, tempDir, writeScenario } from '../helpers.js';
+import { cli, cliInProcess, demoScenario, ROOT, runJsonInProcess, tempDir, writeScenario } from '../helpers.js';
 import { declarationProblems, defineComponent } from '../../src/scenario/registry.js';
 import { z } from 'zod';
 
@@ -42,28 +42,28 @@ export const heater = defineComponent({
 
 const heaterScenario = { name: 'lab', components: [{ name: 'h', type: 'lab.heater', params: { seconds: 3 } }] };
 
-test('a new hardware block is one model file and one preset: list, JSON Schema, validate and run see it, nothing else edited', () => {
+test('a new hardware block is one model file and one preset: list, JSON Schema, validate and run see it, nothing else edited', async () => {
   const lib = labLibrary();
   const env = { PCIESIM_MODEL_PATH: lib };
-  assert.match(cli(['list', 'types'], { env }).stdout, 'lab.heater');
-  assert.match(cli(['list', 'types', 'lab.heater'], { env }).stdout, 'default preset: lab-heater');
-  assert.match(cli(['list', 'presets'], { env }).stdout, 'lab-heater');
-  assert.match(cli(['schema'], { env }).stdout, '"lab.heater"');
+  assert.match(cli(['list', 'types'], { env }).stdout, 'lab.heater', 'a real process reads the variable');
+  assert.match((await cliInProcess(['list', 'types', 'lab.heater'], { env })).stdout, 'default preset: lab-heater');
+  assert.match((await cliInProcess(['list', 'presets'], { env })).stdout, 'lab-heater');
+  assert.match((await cliInProcess(['schema'], { env })).stdout, '"lab.heater"');
   const file = writeScenario(tempDir(), 'lab.json', heaterScenario);
-  const v = cli(['validate', file], { env });
+  const v = await cliInProcess(['validate', file], { env });
   assert.is(v.code, 0, v.stderr);
-  const run = runJson(file, {}, { env });
+  const run = JSON.parse((await cliInProcess(['run', file, '--json'], { env })).stdout);
   assert.is(run.metrics['h.heat_joules_total'], 6000, 'the preset gave the watts, the scenario the seconds');
-  assert.is(cli(['validate', file]).code, 2, 'without the folder there is no such type');
+  assert.is((await cliInProcess(['validate', file])).code, 2, 'without the folder there is no such type, in the same process too');
 });
 
-test('a statistic reported but not declared, or declared but not reported, fails the run as a model bug (exit 1, the reason on stderr)', () => {
+test('a statistic reported but not declared, or declared but not reported, fails the run as a model bug (exit 1, the reason on stderr)', async () => {
   const undeclared = labLibrary(undefined, `{ heat_joules_total: 1, smoke: 2 }`);
-  const r = cli(['run', writeScenario(tempDir(), 'lab.json', heaterScenario)], { env: { PCIESIM_MODEL_PATH: undeclared } });
+  const r = await cliInProcess(['run', writeScenario(tempDir(), 'lab.json', heaterScenario)], { env: { PCIESIM_MODEL_PATH: undeclared } });
   assert.is(r.code, 1);
   assert.match(r.stderr, 'h reported "smoke", which its type does not declare');
   const missing = labLibrary(`[{ name: 'heat_joules_total', unit: 'J', description: 'Heat' }, { name: 'peak_watts', unit: 'W', description: 'Peak' }]`);
-  const m = cli(['run', writeScenario(tempDir(), 'lab.json', heaterScenario), '--json'], { env: { PCIESIM_MODEL_PATH: missing } });
+  const m = await cliInProcess(['run', writeScenario(tempDir(), 'lab.json', heaterScenario), '--json'], { env: { PCIESIM_MODEL_PATH: missing } });
   assert.is(m.code, 1);
   assert.is(JSON.parse(m.stdout).status, 'failed', 'summary.json records the failure');
   assert.match(JSON.parse(m.stdout).error, 'h did not report its declared statistic "peak_watts"');
