@@ -114,8 +114,9 @@
  * start (link.ts receiveAt), which the link starts ahead in turn; the train
  * stops for what must happen at its time (a descriptor's last write, whose
  * release tells the listener; a read next; the link's credits), and goes on
- * from there by the per-TLP path. The writes released ahead wait in a log
- * (releasedAhead) until their start, for stats().
+ * from there by the per-TLP path. Each write released ahead writes a row of
+ * the counts before it in a log (releasedAhead, ahead-log.ts), from which
+ * stats() reads the counts as of now.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';

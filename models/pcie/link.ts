@@ -82,7 +82,8 @@
  * one in the in-flight queue, one delivery event (neither for an early
  * receiver, unless this direction is traced), and one wake event when
  * TLPs are queued behind a busy wire (none for one started ahead, which
- * takes a slot in the ahead log instead, as does one started dated; not on
+ * writes a row of counters in the ahead log instead, as does one started
+ * dated: ahead-log.ts; not on
  * a traced direction, whose rows keep event order); a train started ahead
  * costs one wake-up where it stops. No closures: events are
  * static handlers with the direction as target.
