@@ -17,6 +17,8 @@
  * shifted off as each start passed) cost about a tenth of a write run
  * through a switch in the fabric bench.
  */
+import { ringMask } from './tlp-queue.js';
+
 export class AheadLog {
   /** Row r (counted from 0 over the log's life) is at (r & mask) × columns. */
   rows: Float64Array;
@@ -25,11 +27,7 @@ export class AheadLog {
   private pushed = 0;
 
   constructor(readonly columns: number, capacity = 16) {
-    if (!Number.isInteger(columns) || columns < 1) throw new RangeError(`AheadLog columns must be a positive integer, got ${columns}`);
-    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
-      throw new RangeError(`AheadLog capacity must be a power of two, got ${capacity}`);
-    }
-    this.mask = capacity - 1;
+    this.mask = ringMask('AheadLog', columns, 1, capacity);
     this.rows = new Float64Array(capacity * columns);
   }
 
