@@ -114,8 +114,9 @@
  * start (link.ts receiveAt), which the link starts ahead in turn; the train
  * stops for what must happen at its time (a descriptor's last write, whose
  * release tells the listener; a read next; the link's credits), and goes on
- * from there by the per-TLP path. The writes released ahead wait in a log
- * (releasedAhead) until their start, for stats().
+ * from there by the per-TLP path. Each write released ahead writes a row of
+ * the counts before it in a log (releasedAhead, ahead-log.ts), from which
+ * stats() reads the counts as of now.
  */
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
@@ -127,6 +128,7 @@ import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
+import { AheadLog } from './ahead-log.js';
 import { TlpQueue } from './tlp-queue.js';
 import { DW_BYTES, REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
 
@@ -271,8 +273,10 @@ function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> { const 
 function growI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> { const b = new Int32Array(n); b.set(a); return b; }
 function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> { const b = new Uint8Array(n); b.set(a); return b; }
 
-/** writesQueued's column: the MWr's descriptor slot. releasedAhead's: the date of its release. */
-const DESCRIPTOR = 0, RELEASED_AT = 0;
+/** writesQueued's column: the MWr's descriptor slot. */
+const DESCRIPTOR = 0;
+/** releasedAhead's columns after the date of the release: the write TLPs and bytes counted sent before it. */
+const SENT_BEFORE = 1, WRITTEN_BEFORE = 2, RELEASED_COLUMNS = 3;
 
 /** Initial descriptor slots; the pool doubles when full. */
 const INITIAL_DESCRIPTOR_SLOTS = 16;
@@ -372,7 +376,7 @@ export class DmaEngine implements AheadSender {
   /** MWr TLPs handed to the link and not yet released, with their descriptor slot: the link releases them in order. */
   private readonly writesQueued = new TlpQueue(1);
   /** MWr TLPs released ahead (releaseAhead) whose date may be after now, oldest first, with the date. */
-  private readonly releasedAhead = new TlpQueue(1);
+  private readonly releasedAhead = new AheadLog(RELEASED_COLUMNS);
 
   // Tags.
   private readonly tagBusy: Uint8Array;
@@ -609,29 +613,23 @@ export class DmaEngine implements AheadSender {
    */
   releaseAhead(tlp: Tlp, at: number): void {
     this.txQueued--;
+    const log = this.releasedAhead, r = log.push(at, this.sim.now);
+    log.rows[r + SENT_BEFORE] = this.writeTlpsSent;
+    log.rows[r + WRITTEN_BEFORE] = this.bytesWritten;
     const slot = this.writeSent(tlp);
     this.dOutstanding[slot]!--;
-    this.trimReleasedAhead(this.sim.now);
-    this.releasedAhead.set(this.releasedAhead.push(tlp, this), RELEASED_AT, at);
     if (this.emitSlot < 0) this.takeUpHead();
     this.datedEgress!.receiveAt(this.nextTlp(at)!, this, at);
   }
 
-  /** Drops the releases ahead (releaseAhead) that have come by `now`. */
-  private trimReleasedAhead(now: number): void {
-    const log = this.releasedAhead;
-    while (log.size > 0 && log.head(RELEASED_AT) <= now) log.shift();
-  }
-
   stats(): DmaEngineStats {
     this.accountTags();
-    // Writes released ahead (releaseAhead) are sent from their start.
-    this.trimReleasedAhead(this.sim.now);
-    const log = this.releasedAhead;
+    // Writes released ahead (releaseAhead) are sent from their start: the counts as they stood before the first after now.
+    const log = this.releasedAhead, later = log.after(this.sim.now);
     let writeTlpsSent = this.writeTlpsSent, bytesWritten = this.bytesWritten;
-    for (let k = 0; k < log.size; k++) {
-      writeTlpsSent--;
-      bytesWritten -= log.tlpAt(k).length;
+    if (later > 0) {
+      writeTlpsSent = log.rows[log.newest(later - 1) + SENT_BEFORE]!;
+      bytesWritten = log.rows[log.newest(later - 1) + WRITTEN_BEFORE]!;
     }
     const span = this.lastDoneAt - this.firstSubmitAt;
     const moved = this.bytesRead + bytesWritten;

@@ -82,7 +82,8 @@
  * one in the in-flight queue, one delivery event (neither for an early
  * receiver, unless this direction is traced), and one wake event when
  * TLPs are queued behind a busy wire (none for one started ahead, which
- * takes a slot in the ahead log instead, as does one started dated; not on
+ * writes a row of counters in the ahead log instead, as does one started
+ * dated: ahead-log.ts; not on
  * a traced direction, whose rows keep event order); a train started ahead
  * costs one wake-up where it stops. No closures: events are
  * static handlers with the direction as target.
@@ -101,6 +102,7 @@ import {
   type LinkWidth, type PcieGen,
 } from './link-timing.js';
 import { passesOlderHeads } from './ordering.js';
+import { AheadLog } from './ahead-log.js';
 import { TlpQueue } from './tlp-queue.js';
 import { assertMaxPayloadSize, type TlpType } from './tlp.js';
 
@@ -223,12 +225,14 @@ const SEQ = 0, TIME = 1, AHEAD = 2, TX_COLUMNS = 3;
 const ANY_TIME = 1, DATED = 2;
 const FLIGHT_TIME = 0, FLIGHT_COLUMNS = 1;
 /**
- * Columns of the ahead log (TLPs started ahead, startAhead and startAt): the
- * start, the TLP's wire units, the SKPs and DLLPs its send charged, the exact
- * wire-free time before it, 1 if the far end took it ahead of its arrival,
- * and when its sender hands it over (queued from then until its start).
+ * Columns of the ahead log (TLPs started ahead, startAhead and startAt; the
+ * start is column 0): when its sender hands it over (queued from then until
+ * its start), the exact wire-free time before it, and the counters as they
+ * stood before its send: TLPs, payload, TLP bytes and wire units sent, SKPs
+ * and DLLPs charged, TLPs started ahead that the far end took ahead of their
+ * arrival (aheadHanded).
  */
-const A_START = 0, A_UNITS = 1, A_SKP = 2, A_DLLP = 3, A_FREE_BEFORE = 4, A_HANDED = 5, A_QUEUED = 6, AHEAD_COLUMNS = 7;
+const A_QUEUED = 1, A_FREE_BEFORE = 2, A_SENT = 3, A_PAYLOAD = 4, A_BYTES = 5, A_UNITS = 6, A_SKP = 7, A_DLLP = 8, A_HANDED = 9, AHEAD_COLUMNS = 10;
 
 /** A periodic link-layer cost due at origin + k × period (k = 1, 2, ...); period Infinity = never. */
 class OverheadGrid {
@@ -274,8 +278,10 @@ export class LinkDirection implements DatedReceiver, DatedSender {
 
   private readonly queues: TlpQueue[];
   private readonly inFlight = new TlpQueue(FLIGHT_COLUMNS);
-  /** TLPs started ahead (startAhead) whose start may still be after now, oldest first. */
-  private readonly aheadLog = new TlpQueue(AHEAD_COLUMNS);
+  /** TLPs started ahead (startAhead, startAt), for stats() to leave out until their start. */
+  private readonly aheadLog = new AheadLog(AHEAD_COLUMNS);
+  /** TLPs started ahead that the far end took ahead of their arrival (no arrival event: delivered at the start). */
+  private aheadHanded = 0;
   private queued = 0;
   /** Queued TLPs that may start ahead (column AHEAD not 0). */
   private aheadQueued = 0;
@@ -480,26 +486,28 @@ export class LinkDirection implements DatedReceiver, DatedSender {
 
   stats(): LinkDirectionStats {
     const now = this.sim.now;
-    // TLPs started ahead that start after now count as still queued, as if each had waited for its start.
-    this.trimAhead(now);
-    const log = this.aheadLog;
-    let tlpsSent = this.tlpsSent, delivered = this.tlpsDelivered, payload = this.payloadBytesSent, bytes = this.tlpBytesSent;
-    let units = this.tlpUnitsSent, skp = this.skp.charged, dllp = this.ack.charged + this.fc.charged, handed = 0, queuedAhead = 0;
-    for (let k = 0; k < log.size; k++) {
-      const tlp = log.tlpAt(k);
-      if (log.at(k, A_QUEUED) <= now) queuedAhead++;
-      tlpsSent--;
-      payload -= tlp.payloadBytes;
-      bytes -= tlp.bytes;
-      units -= log.at(k, A_UNITS);
-      skp -= log.at(k, A_SKP);
-      dllp -= log.at(k, A_DLLP);
-      handed += log.at(k, A_HANDED);
+    // TLPs started ahead that start after now are not sent yet: the counters are
+    // as they stood before the first of them, and each counts as still queued
+    // from its hand-over, as if it had waited for its start.
+    const log = this.aheadLog, rows = log.rows, later = log.after(now);
+    let tlpsSent = this.tlpsSent, payload = this.payloadBytesSent, bytes = this.tlpBytesSent, units = this.tlpUnitsSent;
+    let skp = this.skp.charged, dllp = this.ack.charged + this.fc.charged, handed = 0, queuedAhead = 0, freeBefore = this.wireFreeExact;
+    if (later > 0) {
+      const r = log.newest(later - 1);
+      tlpsSent = rows[r + A_SENT]!;
+      payload = rows[r + A_PAYLOAD]!;
+      bytes = rows[r + A_BYTES]!;
+      units = rows[r + A_UNITS]!;
+      skp = rows[r + A_SKP]!;
+      dllp = rows[r + A_DLLP]!;
+      handed = this.aheadHanded - rows[r + A_HANDED]!;
+      freeBefore = rows[r + A_FREE_BEFORE]!;
+      for (let k = 0; k < later; k++) if (rows[log.newest(k) + A_QUEUED]! <= now) queuedAhead++;
     }
-    delivered -= handed;
+    const delivered = this.tlpsDelivered - handed;
     const toPs = (units: number) => (units * this.linkBytePs) / this.unitsPerLinkByte;
     // Wire time already reserved past `now` (the rest of the current busy period) is not counted yet.
-    const ahead = Math.max(0, (log.size > 0 ? log.head(A_FREE_BEFORE) : this.wireFreeExact) - now);
+    const ahead = Math.max(0, freeBefore - now);
     const tlpPs = toPs(units), dllpPs = toPs(dllp * this.ack.units), skpPs = toPs(skp * this.skp.units);
     const busyPs = Math.max(0, tlpPs + dllpPs + skpPs - ahead);
     const elapsed = now - this.createdAt;
@@ -516,14 +524,8 @@ export class LinkDirection implements DatedReceiver, DatedSender {
       utilization: elapsed > 0 ? busyPs / elapsed : 0,
       creditStallPs: this.creditStallPs + (this.stallSince >= 0 ? now - this.stallSince : 0),
       queued: this.queued - notHanded + queuedAhead,
-      inFlight: this.inFlight.size - (log.size - handed),
+      inFlight: this.inFlight.size - (later - handed),
     };
-  }
-
-  /** Drops the ahead log's entries that have started by `now`. */
-  private trimAhead(now: Time): void {
-    const log = this.aheadLog;
-    while (log.size > 0 && log.head(A_START) <= now) log.shift();
   }
 
   // ---------------------------------------------------------------- transmitter
@@ -608,12 +610,10 @@ export class LinkDirection implements DatedReceiver, DatedSender {
   /**
    * send() for a TLP that starts at `start`, after now (startAhead, startAt),
    * with its entry in the ahead log: what stats() leaves out until the start.
-   * send() writes the entry itself, from the figures it computes anyway
-   * (reading the counters before and after it cost two snapshots per TLP).
+   * send() writes the entry itself, before it counts the TLP.
    */
   private sendAhead(tlp: Tlp, from: TlpSender, cls: number, start: Time, queuedAt: Time, dated = false): void {
     this.startedAhead++;
-    this.trimAhead(this.sim.now);
     this.send(tlp, from, cls, start, queuedAt, true, dated);
   }
 
@@ -683,17 +683,34 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    */
   private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time, ahead = false, dated = false): void {
     this.credits.take(cls, tlp.dataCredits);
-    const freeBefore = this.wireFreeExact;
+    if (ahead) {
+      // The counters as they stand before this TLP: what stats() reports until its start.
+      const log = this.aheadLog, r = log.push(now, this.sim.now), rows = log.rows;
+      rows[r + A_QUEUED] = queuedAt;
+      rows[r + A_FREE_BEFORE] = this.wireFreeExact;
+      rows[r + A_SENT] = this.tlpsSent;
+      rows[r + A_PAYLOAD] = this.payloadBytesSent;
+      rows[r + A_BYTES] = this.tlpBytesSent;
+      rows[r + A_UNITS] = this.tlpUnitsSent;
+      rows[r + A_SKP] = this.skp.charged;
+      rows[r + A_DLLP] = this.ack.charged + this.fc.charged;
+      rows[r + A_HANDED] = this.aheadHanded;
+    }
 
     // Back to back (the wire freed during the last ps) continues the busy
     // period's cumulative count; after idle time a new period starts at now.
     if (now !== this.wireFreeTick) {
       this.anchor = now;
       this.units = 0;
-      this.skp.skipTo(now);
-      this.ack.skipTo(now);
-      this.fc.skipTo(now);
-      this.nextDue = this.earliestDue();
+      // Every grid is due at nextDue or later, so none has an occurrence to
+      // skip unless the earliest fell before now. (Read TLPs mostly start busy
+      // periods of their own, and three calls each cost 5% of a read run.)
+      if (this.nextDue < now) {
+        this.skp.skipTo(now);
+        this.ack.skipTo(now);
+        this.fc.skipTo(now);
+        this.nextDue = this.earliestDue();
+      }
     }
     const anchor = this.anchor;
     const tlpUnits = this.tlpUnits(tlp.bytes);
@@ -703,7 +720,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
 
     // SKPs and DLLPs due while the wire is busy (during this TLP, or during the
     // overhead already queued behind it) go out after it.
-    let freeAt = anchor + off, skps = 0, dllps = 0;
+    let freeAt = anchor + off;
     if (this.nextDue < freeAt) {
       for (;;) {
         let g = this.skp;
@@ -712,8 +729,6 @@ export class LinkDirection implements DatedReceiver, DatedSender {
         if (!(g.due < freeAt)) break;
         units += g.units;
         g.charge();
-        if (g === this.skp) skps++;
-        else dllps++;
         off = this.offsetPs(units);
         freeAt = anchor + off;
       }
@@ -730,25 +745,13 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     this.tlpBytesSent += tlp.bytes;
     this.tlpUnitsSent += tlpUnits;
     const at = endTick + this.propagationPs;
-    let handed = 0;
     if (this.early !== null && this.early.receiveAhead(tlp, this, at)) {
       // The far end has it and times its own next step from `at`: no arrival event.
       this.tlpsDelivered++;
-      handed = 1;
+      if (ahead) this.aheadHanded++;
     } else {
       this.inFlight.set(this.inFlight.push(tlp, NO_RELEASE), FLIGHT_TIME, queuedAt);
       this.sim.schedule(at - this.sim.now, LinkDirection.onArrive, this, 0);
-    }
-    if (ahead) {
-      // Before the release: the sender may hand over its next TLP from inside it (receiveAt from a dated release; startAt's sender is NO_RELEASE).
-      const log = this.aheadLog, slot = log.push(tlp, NO_RELEASE);
-      log.set(slot, A_START, now);
-      log.set(slot, A_UNITS, tlpUnits);
-      log.set(slot, A_SKP, skps);
-      log.set(slot, A_DLLP, dllps);
-      log.set(slot, A_FREE_BEFORE, freeBefore);
-      log.set(slot, A_HANDED, handed);
-      log.set(slot, A_QUEUED, queuedAt);
     }
     // Last: the sender may hand over its next TLP from inside release() or releaseAhead().
     if (dated) (from as AheadSender).releaseAhead(tlp, now);

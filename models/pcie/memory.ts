@@ -445,6 +445,8 @@ export interface SplitPieces {
 
 /** Entries a SplitCache keeps before it starts over (a workload of random sizes and offsets would otherwise grow it without bound). */
 const SPLIT_CACHE_ENTRIES = 4096;
+/** SplitCache's front: 2^RECENT_BITS slots, and the multiplier of its hash (2^32 over the golden ratio). */
+const RECENT_BITS = 6, RECENT_SLOTS = 1 << RECENT_BITS, FIB_HASH = 0x9e3779b1;
 /** At and above 4 GiB memory requests carry a 4 DW header (tlp.ts ADDRESS_32BIT_LIMIT). */
 const ADDRESS_64BIT = 2 ** 32;
 
@@ -461,6 +463,13 @@ const ADDRESS_64BIT = 2 ** 32;
  */
 export class SplitCache {
   private readonly cache = new Map<number, SplitPieces>();
+  /**
+   * A direct-mapped front to the Map, by a hash of the key: a stream cycles
+   * through a few shapes (reads of MRRS at each offset in a page), and a
+   * completer asks once per read request.
+   */
+  private readonly recentKeys = new Float64Array(RECENT_SLOTS).fill(-1);
+  private readonly recent: (SplitPieces | undefined)[] = new Array<SplitPieces | undefined>(RECENT_SLOTS).fill(undefined);
 
   constructor(private readonly split: (addr: number, length: number) => TlpPiece[]) {}
 
@@ -469,6 +478,9 @@ export class SplitCache {
     const high = addr >= ADDRESS_64BIT ? 1 : 0;
     const offset = addr & (REQUEST_BOUNDARY_BYTES - 1); // addr % 4096 without fmod (see fabric.ts DW_MASK)
     const key = ((high * REQUEST_BOUNDARY_BYTES + offset) * (REQUEST_BOUNDARY_BYTES + 1)) + length;
+    // key < 2^26 (two 4 KiB pages of offsets by 4097 lengths): the top bits of a Fibonacci hash spread it over the slots.
+    const slot = Math.imul(key, FIB_HASH) >>> (32 - RECENT_BITS);
+    if (this.recentKeys[slot] === key) return this.recent[slot]!;
     let hit = this.cache.get(key);
     if (hit === undefined) {
       if (offset + length > REQUEST_BOUNDARY_BYTES) throw new Error(`model bug: SplitCache asked for ${length} bytes at 0x${addr.toString(16)}, across a 4 KiB boundary`);
@@ -485,6 +497,8 @@ export class SplitCache {
       if (this.cache.size >= SPLIT_CACHE_ENTRIES) this.cache.clear();
       this.cache.set(key, hit);
     }
+    this.recentKeys[slot] = key;
+    this.recent[slot] = hit;
     return hit;
   }
 }

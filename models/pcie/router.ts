@@ -40,6 +40,9 @@ export class RoutingTable {
   private readonly ends: Float64Array;
   private readonly rangePorts: Int32Array;
   private readonly byRequester = new Map<number, number>();
+  /** One-entry cache of portForRequester (the table never changes after construction). */
+  private lastRequester = NaN;
+  private lastRequesterPort = NO_PORT;
 
   /**
    * `ports[p]` is what lies behind port p, or null for a port the table never
@@ -80,7 +83,12 @@ export class RoutingTable {
 
   /** The port whose functions include requester `id`, or NO_PORT. */
   portForRequester(id: number): number {
-    return this.byRequester.get(id) ?? NO_PORT;
+    // A one-entry cache: a stream of completions goes to one requester (two Map lookups per read through a switch).
+    if (id !== this.lastRequester) {
+      this.lastRequester = id;
+      this.lastRequesterPort = this.byRequester.get(id) ?? NO_PORT;
+    }
+    return this.lastRequesterPort;
   }
 
   /** The port that claims `tlp`: requests by address, completions by requester ID, messages by nobody (NO_PORT). */

@@ -100,7 +100,7 @@ import type { Link, LinkDirection, LinkEnd } from './link.js';
 import { assertGen, assertWidth, tlpWireTimePs, type LinkWidth, type PcieGen } from './link-timing.js';
 import { passesOlderHeads } from './ordering.js';
 import { NO_PORT, RoutingTable } from './router.js';
-import { TlpQueue } from './tlp-queue.js';
+import { RowQueue, TlpQueue } from './tlp-queue.js';
 import { TRANSFER_SIZES, type TlpType } from './tlp.js';
 
 // ---------------------------------------------------------------- parameters
@@ -221,9 +221,10 @@ const READY = 2, QUEUE_COLUMNS = 3;
 /**
  * Columns of an egress port's ahead log (TLPs whose start on the egress link
  * is dated, startDated): the start, the end of the internal latency, the
- * arrival, the ingress port.
+ * arrival, the ingress port, and the TLP's credit class, payload and TLP
+ * bytes and data credits.
  */
-const A_START = 0, A_READY = 1, A_ARRIVED = 2, A_INGRESS = 3, AHEAD_COLUMNS = 4;
+const A_START = 0, A_READY = 1, A_ARRIVED = 2, A_INGRESS = 3, A_CLS = 4, A_PAYLOAD = 5, A_BYTES = 6, A_DATA = 7, AHEAD_COLUMNS = 8;
 /** Initial ring capacity of each queue: there are ports² × 3 egress queues, most of them short. */
 const QUEUE_CAPACITY = 4;
 
@@ -278,7 +279,7 @@ class Egress {
   /** The link again, if it takes dated hand-overs (fabric.ts DatedReceiver); else null. */
   dated: DatedReceiver | null = null;
   /** TLPs whose start on the link is dated (startDated), in start order, until their start: what started() does for them waits for it (leaveAhead). */
-  readonly ahead = new TlpQueue(AHEAD_COLUMNS, QUEUE_CAPACITY);
+  readonly ahead = new RowQueue(AHEAD_COLUMNS, QUEUE_CAPACITY);
   /** What the egress link releases (made once, in the switch's constructor). */
   sender!: TlpSender;
   /** queues[ingress × 3 + class]: TLPs ready to leave, per ingress port and credit class. */
@@ -469,12 +470,12 @@ export class PcieSwitch {
       const eg = this.egressPorts[e]!, log = eg.ahead;
       this.leaveAhead(eg, now);
       for (let k = 0; k < log.size; k++) {
-        const i = log.at(k, A_INGRESS), tlp = log.tlpAt(k);
+        const i = log.at(k, A_INGRESS);
         if (log.at(k, A_READY) <= now) waiting[e]++;
         if (log.at(k, A_ARRIVED) <= now) continue;
         notIn[i]++;
-        notInBytes[i] += tlp.payloadBytes;
-        if (this.cutThrough && this.ingressPorts[i]!.wirePs(tlp.bytes) > this.latencyPs) clamped--;
+        notInBytes[i] += log.at(k, A_PAYLOAD);
+        if (this.cutThrough && this.ingressPorts[i]!.wirePs(log.at(k, A_BYTES)) > this.latencyPs) clamped--;
       }
     }
     for (let p = 0; p < n; p++) {
@@ -651,11 +652,15 @@ export class PcieSwitch {
     if (start < 0) return false;
     this.seq++;
     eg.rr = ing.index + 1 === this.portCount ? 0 : ing.index + 1;
-    const log = eg.ahead, slot = log.push(tlp, from);
+    const log = eg.ahead, slot = log.push();
     log.set(slot, A_START, start);
     log.set(slot, A_READY, ready);
     log.set(slot, A_ARRIVED, at);
     log.set(slot, A_INGRESS, ing.index);
+    log.set(slot, A_CLS, tlp.cls);
+    log.set(slot, A_PAYLOAD, tlp.payloadBytes);
+    log.set(slot, A_BYTES, tlp.bytes);
+    log.set(slot, A_DATA, tlp.dataCredits);
     sender.releaseAt(tlp, start);
     return true;
   }
@@ -664,26 +669,28 @@ export class PcieSwitch {
   private leaveAhead(eg: Egress, now: number): void {
     const log = eg.ahead;
     while (log.size > 0 && log.head(A_START) <= now) {
-      const tlp = log.headTlp(), start = log.head(A_START);
-      this.leave(eg, log.head(A_INGRESS), tlp, start - log.head(A_READY));
+      this.leave(eg, log.head(A_INGRESS), log.head(A_CLS), log.head(A_PAYLOAD), log.head(A_BYTES), log.head(A_DATA), log.head(A_START) - log.head(A_READY));
       log.shift();
     }
   }
 
-  /** Counts `tlp` (from ingress i) out of egress `eg` after `delayPs` of queueing, and frees what it held at its ingress. */
-  private leave(eg: Egress, i: number, tlp: Tlp, delayPs: number): void {
-    const cls = tlp.cls;
+  /**
+   * Counts a TLP (from ingress i, of credit class `cls`, with its payload and
+   * TLP bytes and data credits) out of egress `eg` after `delayPs` of
+   * queueing, and frees what it held at its ingress.
+   */
+  private leave(eg: Egress, i: number, cls: number, payloadBytes: number, bytes: number, dataCredits: number, delayPs: number): void {
     eg.queueingDelay.add(delayPs);
     eg.tlpsOut++;
-    eg.payloadBytesOut += tlp.payloadBytes;
-    eg.tlpBytesOut += tlp.bytes;
+    eg.payloadBytesOut += payloadBytes;
+    eg.tlpBytesOut += bytes;
     const pair = i * this.portCount + eg.index;
     this.pairTlps[pair]!++;
-    this.pairBytes[pair]! += tlp.payloadBytes;
+    this.pairBytes[pair]! += payloadBytes;
     const ing = this.ingressPorts[i]!;
     ing.held--;
     ing.heldHeaders[cls]!--;
-    ing.heldData[cls]! -= tlp.dataCredits;
+    ing.heldData[cls]! -= dataCredits;
   }
 
   /**
@@ -797,7 +804,7 @@ export class PcieSwitch {
     eg.slotFrom[cls] = null;
     eg.handed--;
 
-    this.leave(eg, i, tlp, now - eg.slotReady[cls]!);
+    this.leave(eg, i, cls, tlp.payloadBytes, tlp.bytes, tlp.dataCredits, now - eg.slotReady[cls]!);
     if (this.trace !== null) {
       // latency = time in the switch (arrival to start on the egress wire); a = ingress port, b = egress port.
       this.trace.record(now, tlp.txn, tlp.payloadBytes, now - eg.slotArrived[cls]!, i, eg.index, this.labels![tlp.type]);

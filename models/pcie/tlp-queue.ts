@@ -13,6 +13,19 @@
  */
 import type { Tlp, TlpSender } from './fabric.js';
 
+/**
+ * The index mask of a ring of `capacity` rows of `columns` numbers (at least
+ * `minColumns`), after checking both: the ring buffers here need a power of
+ * two to wrap with a mask.
+ */
+export function ringMask(what: string, columns: number, minColumns: number, capacity: number): number {
+  if (!Number.isInteger(columns) || columns < minColumns) throw new RangeError(`${what} columns must be an integer of at least ${minColumns}, got ${columns}`);
+  if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
+    throw new RangeError(`${what} capacity must be a power of two, got ${capacity}`);
+  }
+  return capacity - 1;
+}
+
 export class TlpQueue {
   size = 0;
   /** Ring index of the oldest entry. */
@@ -24,11 +37,7 @@ export class TlpQueue {
   private nums: Float64Array;
 
   constructor(readonly columns: number, capacity = 16) {
-    if (!Number.isInteger(columns) || columns < 0) throw new RangeError(`TlpQueue columns must be a non-negative integer, got ${columns}`);
-    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
-      throw new RangeError(`TlpQueue capacity must be a power of two, got ${capacity}`);
-    }
-    this.mask = capacity - 1;
+    this.mask = ringMask('TlpQueue', columns, 0, capacity);
     this.tlps = new Array<Tlp | undefined>(capacity).fill(undefined);
     this.senders = new Array<TlpSender | undefined>(capacity).fill(undefined);
     this.nums = new Float64Array(capacity * columns);
@@ -93,5 +102,57 @@ export class TlpQueue {
     this.nums = nums;
     this.first = 0;
     this.mask = next - 1;
+  }
+}
+
+/**
+ * FIFO of rows of numbers on a growable ring buffer: a TlpQueue's columns
+ * without the TLP and sender columns, for a log that needs only figures of
+ * its TLPs (a switch's dated starts: switch.ts startDated). Storing no
+ * object per entry keeps the GC's write barrier out of the hot path.
+ */
+export class RowQueue {
+  size = 0;
+  /** Ring index of the oldest row. */
+  private first = 0;
+  private mask: number;
+  /** Row i's column c is nums[i × columns + c]. */
+  private nums: Float64Array;
+
+  constructor(readonly columns: number, capacity = 16) {
+    this.mask = ringMask('RowQueue', columns, 1, capacity);
+    this.nums = new Float64Array(capacity * columns);
+  }
+
+  /** Appends a row; returns its slot, for set() (its columns hold stale values until set). */
+  push(): number {
+    if (this.size > this.mask) this.grow();
+    const i = (this.first + this.size) & this.mask;
+    this.size++;
+    return i;
+  }
+
+  set(slot: number, col: number, v: number): void {
+    this.nums[slot * this.columns + col] = v;
+  }
+
+  /** Column `col` of the oldest row (the queue must not be empty), and of the k-th oldest. */
+  head(col: number): number { return this.nums[this.first * this.columns + col]!; }
+  at(k: number, col: number): number { return this.nums[((this.first + k) & this.mask) * this.columns + col]!; }
+
+  shift(): void {
+    this.first = (this.first + 1) & this.mask;
+    this.size--;
+  }
+
+  private grow(): void {
+    const w = this.columns, nums = new Float64Array(2 * (this.mask + 1) * w);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.first + k) & this.mask;
+      nums.set(this.nums.subarray(i * w, i * w + w), k * w);
+    }
+    this.nums = nums;
+    this.first = 0;
+    this.mask = 2 * this.mask + 1;
   }
 }

@@ -121,6 +121,9 @@ export class Histogram {
   private total = 0;
   private lowest = Infinity;
   private highest = -Infinity;
+  /** The last value bucketed and its bucket index (a one-entry cache of bucketIndex). */
+  private lastValue = NaN;
+  private lastIndex = 0;
 
   constructor(options: HistogramOptions = {}) {
     const a = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
@@ -179,7 +182,12 @@ export class Histogram {
     if (x < this.minValue) {
       this.zeroCount += count;
     } else {
-      const i = this.bucketIndex(x);
+      // A run of equal values (a switch's queueing delays of 1 ps on a read stream) skips the logarithm.
+      let i = this.lastIndex;
+      if (x !== this.lastValue) {
+        i = this.lastIndex = this.bucketIndex(x);
+        this.lastValue = x;
+      }
       this.reserve(i, i);
       this.counts[i - this.storeOffset]! += count;
       if (i < this.lo) this.lo = i;
