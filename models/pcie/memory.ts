@@ -19,8 +19,10 @@
  *    every read (DDIO/LLC miss), `socket: 'remote'` the remote-socket one.
  *  - Remote reads also take turns on the inter-socket link before their
  *    slot: each holds it for `remoteReadInterval` plus its whole cache lines
- *    at `remoteBandwidth`, one read after another, so small remote reads
- *    are bound by the link's request rate (pcie-bench's remote-buffer hosts).
+ *    at `remoteBandwidth`, one read after another, so reads of a few lines
+ *    are bound by the link (pcie-bench's remote-buffer hosts' 128-byte
+ *    reads; their 64-byte ones are bound by the requester's tags at the
+ *    remote latency).
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth).
  *  - Which reads the DRAM itself serves (`cachedReads`): with the cache warm,
@@ -33,8 +35,8 @@
  *    line the other socket's cache holds pays snoopPenalty (the home agent
  *    reads memory while it snoops the other socket, and the snoop's round
  *    trip takes longer: pcie-bench's s0-s0-s1 warm reads are about 30 ns
- *    slower than its cold ones) and takes the link's turn for its request
- *    only (the other socket answers without the data).
+ *    slower than its cold ones) and takes its turn on the link as a remote
+ *    read does (the other socket's answer brings the written lines across).
  *  - DRAM refresh (when refreshInterval and refreshTime are set): once per
  *    tREFI each rank is busy for tRFC (JEDEC DDR3 JESD79-3 / DDR4 JESD79-4
  *    all-bank auto-refresh, ranks refreshed one at a time), and a DRAM read
@@ -293,9 +295,8 @@ export class Memory {
     // snoop overlaps the local memory read (the home agent reads memory while it snoops), so it costs what its round
     // trip takes beyond that read (snoopPenalty), not a remote read's crossing.
     const crosses = params.cachedReads === 'all' ? remote : !hit && (remote || (warm && cacheRemote));
-    const snoops = crosses && !remote;
-    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) +
-      (crosses ? (snoops ? params.snoopPenalty ?? params.remotePenalty : params.remotePenalty) : 0);
+    const crossingPs = remote ? params.remotePenalty : params.snoopPenalty ?? params.remotePenalty;
+    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (crosses ? crossingPs : 0);
     // A read the warm cache would serve but does not hold: served from memory like a cold one (its home socket's,
     // crossing sockets only where the data's memory is remote).
     this.hitFraction = hit ? cacheHitFraction(params.llcBytes, params.workingSet, params.llcWays) : 1;
@@ -313,11 +314,10 @@ export class Memory {
     this.refreshIndex = new Float64Array(ranks).fill(-1);
     this.refreshStart = new Float64Array(ranks);
     this.refreshEnd = new Float64Array(ranks);
-    // Reads that cross take turns on the inter-socket link: remote memory's with their request and their lines; a
-    // snoop with its request only, the other socket answering without the data, which local memory supplies (loaded
-    // 64-byte reads of such lines run faster than the link carries remote memory's, pcie-bench's s0-s0-s1 host).
+    // Reads that cross take turns on the inter-socket link with their request and their lines: remote memory's, or
+    // lines the other socket's cache holds (the driver wrote them there, so the snoop's answer brings them across).
     this.remoteRequestPs = crosses ? params.remoteReadInterval : 0;
-    this.remotePsPerByte = crosses && !snoops && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
+    this.remotePsPerByte = crosses && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
     this.createdAt = sim.now;
   }
 

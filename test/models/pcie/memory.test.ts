@@ -189,12 +189,12 @@ test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): 
   const gap = (extra: Record<string, unknown>) => { const m = mem(sim, { ...link, ...extra }); const a = m.read(G4, 64); return m.read(G4, 64) - a; };
   assert.is(gap({ socket: 'remote', cacheSocket: 'local' }), 64, 'remote memory cached on the device\'s socket: no link, one 64 ps slot apart');
   assert.is(gap({ socket: 'remote' }), 16_000, 'remote memory: the link spaces reads');
-  assert.is(gap({ cacheSocket: 'remote' }), 16_000, 'local memory cached on the other socket: the snoop takes the link\'s turn for its request');
-  // Lines cross the link for remote memory only: a snoop's answer carries no data (local memory supplies it).
+  assert.is(gap({ cacheSocket: 'remote' }), 16_000, 'local memory cached on the other socket: its lines come across the link');
+  // The link holds a read for its request and each of its lines, remote memory's or a snoop's alike.
   const lines = { ...link, remoteBandwidth: 6.4 }; // 10 ns a 64-byte line
   const gap128 = (extra: Record<string, unknown>) => { const m = mem(sim, { ...lines, ...extra }); const a = m.read(G4, 128); return m.read(G4, 128) - a; };
   assert.is(gap128({ socket: 'remote' }), 36_000, 'remote memory: the request and its two lines');
-  assert.is(gap128({ cacheSocket: 'remote' }), 16_000, 'a snoop: its request only');
+  assert.is(gap128({ cacheSocket: 'remote', snoopPenalty: '25 ns' }), 36_000, 'a snoop: the same turn, whatever its penalty');
   assert.is(gap({}), 64, 'local memory, local cache: no link');
 });
 
