@@ -19,8 +19,10 @@
  *    every read (DDIO/LLC miss), `socket: 'remote'` the remote-socket one.
  *  - Remote reads also take turns on the inter-socket link before their
  *    slot: each holds it for `remoteReadInterval` plus its whole cache lines
- *    at `remoteBandwidth`, one read after another, so small remote reads
- *    are bound by the link's request rate (pcie-bench's remote-buffer hosts).
+ *    at `remoteBandwidth`, one read after another, so reads of a few lines
+ *    are bound by the link (pcie-bench's remote-buffer hosts' 128-byte
+ *    reads; their 64-byte ones are bound by the requester's tags at the
+ *    remote latency).
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth).
  *  - Which reads the DRAM itself serves (`cachedReads`): with the cache warm,
@@ -29,8 +31,12 @@
  *    a read of data cached on the other socket is served from memory by its
  *    home agent, which snoops across sockets), or none (a host without
  *    DDIO). A read the DRAM serves pays coldPenalty and may meet a refresh;
- *    one that crosses sockets (remote memory, or a snoop of the other
- *    socket's cache) pays remotePenalty once.
+ *    one of remote memory pays remotePenalty once; one of local memory whose
+ *    line the other socket's cache holds pays snoopPenalty (the home agent
+ *    reads memory while it snoops the other socket, and the snoop's round
+ *    trip takes longer: pcie-bench's s0-s0-s1 warm reads are about 30 ns
+ *    slower than its cold ones) and takes its turn on the link as a remote
+ *    read does (the other socket's answer brings the written lines across).
  *  - DRAM refresh (when refreshInterval and refreshTime are set): once per
  *    tREFI each rank is busy for tRFC (JEDEC DDR3 JESD79-3 / DDR4 JESD79-4
  *    all-bank auto-refresh, ranks refreshed one at a time), and a DRAM read
@@ -81,7 +87,9 @@
  * writes by window show no step at the cache's size), the cache's
  * replacement policy and the lines other agents keep in it, the
  * inter-socket link for a miss of remote memory cached on the device's
- * socket (its turn is decided per memory, not per read), which sets a
+ * socket (its turn is decided per memory, not per read), the other socket's
+ * cache's reach for snooped lines (every such read snoops, whatever the
+ * working set), which sets a
  * workload's lines actually map to (the hit fraction is the expectation over
  * random page placement), the queue's structure (dramQueuePerRead is linear
  * in the reads ahead, whatever their channel or bank), coherence traffic,
@@ -119,6 +127,7 @@ export const memoryTimingParams = z.strictObject({
   coldPenalty: duration().default(0).describe('Extra read latency when cache is cold'),
   socket: z.enum(['local', 'remote']).default('local').describe("'remote' adds remotePenalty to every read (memory on the other socket)"),
   remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
+  snoopPenalty: duration().optional().describe("Extra read latency of a read of the device's socket's memory whose line the other socket's cache holds (cachedReads 'local', cacheSocket 'remote'): how much longer the snoop's round trip across the inter-socket link takes than the memory read it overlaps (unset: remotePenalty)"),
   remoteReadInterval: duration().default(0).describe("Time the inter-socket link takes per read request when socket is remote, besides its data (0 = none)"),
   remoteBandwidth: rate().optional().describe('Bandwidth of the inter-socket link for read data when socket is remote, in whole cache lines (unset: unlimited)'),
   cachedReads: z.enum(['all', 'local', 'none']).default('all').describe("Which reads a warm cache serves: 'all'; 'local' (only where the warm data sits in the device's socket's cache; others are served from memory, paying coldPenalty, and cross sockets, paying remotePenalty); 'none' (no DDIO: every read pays coldPenalty)"),
@@ -282,9 +291,12 @@ export class Memory {
     const hit = warm && (params.cachedReads === 'all' || (params.cachedReads === 'local' && !cacheRemote));
     this.readsFromDram = !hit;
     // Crossing sockets: for the data of the other socket's memory, or to snoop the other socket's cache that holds the
-    // line (a local-memory read the driver's socket has written); with cachedReads 'all', remote memory alone.
+    // line (a local-memory read the driver's socket has warmed); with cachedReads 'all', remote memory alone. The
+    // snoop overlaps the local memory read (the home agent reads memory while it snoops), so it costs what its round
+    // trip takes beyond that read (snoopPenalty), not a remote read's crossing.
     const crosses = params.cachedReads === 'all' ? remote : !hit && (remote || (warm && cacheRemote));
-    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (crosses ? params.remotePenalty : 0);
+    const crossingPs = remote ? params.remotePenalty : params.snoopPenalty ?? params.remotePenalty;
+    this.readLatencyPs = params.latency + (this.readsFromDram ? params.coldPenalty : 0) + (crosses ? crossingPs : 0);
     // A read the warm cache would serve but does not hold: served from memory like a cold one (its home socket's,
     // crossing sockets only where the data's memory is remote).
     this.hitFraction = hit ? cacheHitFraction(params.llcBytes, params.workingSet, params.llcWays) : 1;
@@ -302,8 +314,8 @@ export class Memory {
     this.refreshIndex = new Float64Array(ranks).fill(-1);
     this.refreshStart = new Float64Array(ranks);
     this.refreshEnd = new Float64Array(ranks);
-    // Reads that cross take turns on the inter-socket link with their lines: remote memory's, or lines the other
-    // socket's cache holds (the driver wrote them there, so they come across from it).
+    // Reads that cross take turns on the inter-socket link with their request and their lines: remote memory's, or
+    // lines the other socket's cache holds (the driver wrote them there, so the snoop's answer brings them across).
     this.remoteRequestPs = crosses ? params.remoteReadInterval : 0;
     this.remotePsPerByte = crosses && params.remoteBandwidth !== undefined ? psPerByte(params.remoteBandwidth) : 0;
     this.createdAt = sim.now;

@@ -180,7 +180,9 @@ test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): 
   // cacheSocket: where the driver left the warm data. On the device's socket it hits even in remote memory;
   // on the other socket a local-memory read is served from memory and snoops across (one crossing).
   assert.is(read({ socket: 'remote', cachedReads: 'local', cacheSocket: 'local' }), 100_000);
-  assert.is(read({ cachedReads: 'local', cacheSocket: 'remote' }), 190_000);
+  assert.is(read({ cachedReads: 'local', cacheSocket: 'remote' }), 190_000, 'snoopPenalty unset: the snoop costs remotePenalty');
+  assert.is(read({ cachedReads: 'local', cacheSocket: 'remote', snoopPenalty: '25 ns' }), 175_000, 'a snoop costs snoopPenalty on top of the memory read');
+  assert.is(read({ socket: 'remote', cachedReads: 'local', snoopPenalty: '25 ns' }), 190_000, 'remote memory: remotePenalty, not snoopPenalty');
   assert.is(read({ cachedReads: 'local', cacheSocket: 'remote', cache: 'cold' }), 150_000, 'cold: local memory, no snoop');
   // Only reads that cross take turns on the inter-socket link (16 ns a request here).
   const link = { bandwidth: 1000, remoteReadInterval: '16 ns', cachedReads: 'local' };
@@ -188,6 +190,11 @@ test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): 
   assert.is(gap({ socket: 'remote', cacheSocket: 'local' }), 64, 'remote memory cached on the device\'s socket: no link, one 64 ps slot apart');
   assert.is(gap({ socket: 'remote' }), 16_000, 'remote memory: the link spaces reads');
   assert.is(gap({ cacheSocket: 'remote' }), 16_000, 'local memory cached on the other socket: its lines come across the link');
+  // The link holds a read for its request and each of its lines, remote memory's or a snoop's alike.
+  const lines = { ...link, remoteBandwidth: 6.4 }; // 10 ns a 64-byte line
+  const gap128 = (extra: Record<string, unknown>) => { const m = mem(sim, { ...lines, ...extra }); const a = m.read(G4, 128); return m.read(G4, 128) - a; };
+  assert.is(gap128({ socket: 'remote' }), 36_000, 'remote memory: the request and its two lines');
+  assert.is(gap128({ cacheSocket: 'remote', snoopPenalty: '25 ns' }), 36_000, 'a snoop: the same turn, whatever its penalty');
   assert.is(gap({}), 64, 'local memory, local cache: no link');
 });
 
