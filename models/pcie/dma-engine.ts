@@ -64,7 +64,11 @@
  *    and pays a turn for each of its bursts (one that finds the mover idle
  *    turns once), so under a steady mix the loss grows with the bytes moved,
  *    not with the transfers (pcie-bench's NFP-6000: alternating reads and
- *    writes flat at about 43 Gb/s from 256 B to 1 KiB).
+ *    writes flat at about 43 Gb/s from 256 B to 1 KiB). A mover serves the
+ *    directions in time order: a write's fetch is booked when the write is
+ *    taken up, for when it will be ready, and read data that arrives before
+ *    that and fits in the idle time, with its turns, is stored first (one
+ *    gap a mover: the one before its latest booked fetch).
  *  - Receive stage (optional): the completions of reads pass one receive
  *    stage in arrival order, each holding it for `receiveOverhead` plus its
  *    payload at `receiveRate`, and a read's last completion for
@@ -315,6 +319,15 @@ export class DmaEngine implements AheadSender {
   private readonly pathBurst: number;
   /** Each mover's last direction (OP_READ: stored read data, OP_WRITE: fetched write data; NO_DIRECTION before its first job). */
   private readonly pathDirection: Int8Array;
+  /**
+   * Each mover's idle time before its latest write fetch, which is booked
+   * ahead (at take-up, for when the write is ready): [gapFrom, gapTo), and
+   * the direction of the work that ends at gapFrom. Read data that arrives
+   * in it and fits (with its turns) is stored there (storeReadData).
+   */
+  private readonly pathGapFrom: Float64Array;
+  private readonly pathGapTo: Float64Array;
+  private readonly pathGapAfter: Int8Array;
   private readonly pathTurnaroundPs: number;
   /** A mover interleaves a job with the other direction's waiting work burst by burst (dataPathArbitration 'burst'). */
   private readonly pathBurstArbitration: boolean;
@@ -443,6 +456,9 @@ export class DmaEngine implements AheadSender {
     this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
     this.pathBurst = params.dataPathBurst;
     this.pathDirection = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
+    this.pathGapFrom = new Float64Array(params.dataPaths);
+    this.pathGapTo = new Float64Array(params.dataPaths);
+    this.pathGapAfter = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
     this.pathTurnaroundPs = params.dataPathTurnaround;
     this.pathBurstArbitration = params.dataPathArbitration === 'burst';
     this.rxOverheadPs = params.receiveOverhead;
@@ -822,6 +838,9 @@ export class DmaEngine implements AheadSender {
     }
     const start = from > ready ? from : ready;
     const end = start + Math.ceil(size / this.pathBurst) * this.pathBurst * this.pathPsPerByte;
+    this.pathGapFrom[p] = this.pathFree[p]!;
+    this.pathGapTo[p] = start;
+    this.pathGapAfter[p] = this.pathDirection[p]!;
     this.pathFree[p] = end;
     this.pathDirection[p] = OP_WRITE;
     return Math.ceil(end);
@@ -840,11 +859,28 @@ export class DmaEngine implements AheadSender {
     return start;
   }
 
-  /** `bytes` of a read's completion data stored by its mover once it has passed the receive stage (`from`) and the mover is free (and turned). */
+  /**
+   * `bytes` of a read's completion data stored by its mover once it has
+   * passed the receive stage (`from`) and the mover is free (and turned). A
+   * write's fetch is booked when the write is taken up, for when it will be
+   * ready, so the mover may still be idle at `from`: the data is stored in
+   * that gap if it fits there with a turn on each side that needs one (the
+   * mover serves the two directions in time order), else after the mover's
+   * last booked job.
+   */
   private storeReadData(slot: number, bytes: number, from: number): void {
-    const p = this.dPath[slot]!, ready = this.pathReadyFor(p, OP_READ, from, bytes);
+    const p = this.dPath[slot]!, time = bytes * this.pathPsPerByte;
+    const gapStart = this.pathGapFrom[p]! + (this.pathGapAfter[p] === OP_WRITE ? this.pathTurnaroundPs : 0);
+    const inGap = (from > gapStart ? from : gapStart) + time;
+    if (inGap + this.pathTurnaroundPs <= this.pathGapTo[p]!) {
+      this.pathGapFrom[p] = inGap;
+      this.pathGapAfter[p] = OP_READ;
+      if (inGap > this.dStoredAt[slot]!) this.dStoredAt[slot] = inGap;
+      return;
+    }
+    const ready = this.pathReadyFor(p, OP_READ, from, bytes);
     const start = from > ready ? from : ready;
-    this.pathFree[p] = this.dStoredAt[slot] = start + bytes * this.pathPsPerByte;
+    this.pathFree[p] = this.dStoredAt[slot] = start + time;
     this.pathDirection[p] = OP_READ;
   }
 
