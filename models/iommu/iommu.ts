@@ -28,6 +28,10 @@
  *    4 KiB IOMMU pages (see the preset): the first level's 64 entries give
  *    the sharp loaded cliff, the second level's reach the unloaded miss
  *    fraction and posted writes' full speed to 512 KiB-1 MiB.
+ *  - walkerHeldPerWalk: every walk keeps its walker busy this much past
+ *    its last read (filling the caches) before the next miss can start on
+ *    it; the translation is not delayed. Absent = 0 (fitted per generation:
+ *    Ivy Bridge's walks finish fewer a second than its walk latency gives).
  *  - walkerHeldPerReadLine: a DMA read that misses keeps its walker busy
  *    past the walk for this much per 64 B line it fetches (fitted to
  *    pcie-bench: misses that read complete fewer per second than writes);
@@ -762,7 +766,7 @@ export class Iommu {
     const wait = start - now;
     const walk = wait + reads * p.walkReadLatency;
     // A read holds the walker until its data is fetched too (fitted, see the preset); the request itself is not delayed by it.
-    free[w] = now + walk + (readBytes > 0 ? Math.ceil(readBytes / CACHE_LINE_BYTES) * (p.walkerHeldPerReadLine ?? 0) : 0);
+    free[w] = now + walk + (p.walkerHeldPerWalk ?? 0) + (readBytes > 0 ? Math.ceil(readBytes / CACHE_LINE_BYTES) * (p.walkerHeldPerReadLine ?? 0) : 0);
     if (pieceOnly) d.superpageWalkEnd.set(entry, now + walk);
     this.walkerWaitPs += wait;
     this.walkPs += walk - wait;

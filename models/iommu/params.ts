@@ -48,6 +48,8 @@ export const iommuParams = z.strictObject({
     .describe('Page walks the IOMMU runs at once: a miss that finds them all busy waits for the first to finish'),
   walkerHeldPerReadLine: duration().optional()
     .describe('For a DMA read that misses, the walker stays held past its walk for this much per 64-byte line the read fetches (the translation and the memory read one occupancy); writes, posted, do not hold it. Absent = 0'),
+  walkerHeldPerWalk: duration().optional()
+    .describe('A walker stays held this long past every walk it finishes (its fills of the IOTLB and paging-structure caches) before it takes the next miss; the translation is not delayed by it. Absent = 0'),
   hitLatency: duration().describe('An IOTLB lookup, added to every translation the IOMMU does (hit or miss)'),
   flushCost: duration().describe('One IOTLB invalidation, submitted and waited for'),
 

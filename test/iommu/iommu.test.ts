@@ -91,6 +91,31 @@ test('walkerHeldPerReadLine: a read that misses holds its walker past the walk (
   assert.is(off.second, 2 * off.walk, 'absent: a read holds no longer than a write');
 });
 
+test('walkerHeldPerWalk: every walk, a read\'s or a write\'s, holds its walker that much longer; the translation itself is not delayed', () => {
+  /** On one walker: a miss (`first` read bytes, 0 = a write), then at once another; both delays. */
+  const twoMisses = (held: string | undefined, first: number) => {
+    const sim = new Simulation();
+    const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: 1, ...(held === undefined ? {} : { walkerHeldPerWalk: held }) });
+    const d = mmu.createDomain();
+    mmu.attach(0x100, d);
+    mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 64 * 4096);
+    const one = mmu.translate(0x1_0000_0000, 0x100).delayPs;
+    let firstDelay = -1, second = -1;
+    sim.schedule(10 * one, () => {
+      firstDelay = mmu.translate(0x1_0000_0000 + 4096, 0x100, first).delayPs;
+      second = mmu.translate(0x1_0000_0000 + 2 * 4096, 0x100).delayPs;
+    }, null);
+    sim.run();
+    return { firstDelay, second, walk: mmu.params.walkReadLatency, line: mmu.params.walkerHeldPerReadLine ?? 0 };
+  };
+  const held = 30 * PS_PER_NS;
+  const write = twoMisses('30 ns', 0), read = twoMisses('30 ns', 64), none = twoMisses(undefined, 0);
+  assert.is(write.firstDelay, write.walk, 'the walk\'s own translation is not delayed');
+  assert.is(write.second, 2 * write.walk + held, 'after a write\'s walk');
+  assert.is(read.second, 2 * read.walk + held + read.line, 'after a read\'s walk, beside its per-line hold');
+  assert.is(none.second, 2 * none.walk, 'absent: the walker is free when its walk ends');
+});
+
 test('second-level IOTLB: a first-level miss it holds needs no walk and costs its lookup; a read served by it holds the walker l2IotlbReadHeld, a write does not; an unmap reaches it', () => {
   const A = IOVA, B = IOVA + PAGE, C = IOVA + 2 * PAGE;
   /** One-entry first level, one walker: A and B walked (B evicts A from the first level), later A again (`bytes` read, 0 = a write), then C at once. */

@@ -52,7 +52,7 @@ test('iommu-window at 4 MiB, 64-byte reads: the walkers\' rate over the miss rat
   const mmu = presetParams(iommuParams, 'iommu-xeon-e5');
   const { m } = runStudy('iommu-window', { window: 4 * MiB, pageSize: '4k', op: 'read' });
   const missRate = 1 - L2_ENTRIES / 1024, l2Rate = (L2_ENTRIES - ENTRIES_4K) / 1024;
-  const walkerPs = missRate * (mmu.walkReadLatency + (mmu.walkerHeldPerReadLine ?? 0)) + l2Rate * ((mmu.l2IotlbHitLatency ?? 0) + (mmu.l2IotlbReadHeld ?? 0));
+  const walkerPs = missRate * (mmu.walkReadLatency + (mmu.walkerHeldPerWalk ?? 0) + (mmu.walkerHeldPerReadLine ?? 0)) + l2Rate * ((mmu.l2IotlbHitLatency ?? 0) + (mmu.l2IotlbReadHeld ?? 0));
   const expected = 64 * mmu.pageWalkers / (walkerPs / 1000); // bytes per ns = GB/s
   const tol = 3 * Math.sqrt(REQUESTS * missRate * (1 - missRate)) / (REQUESTS * missRate) + 0.005;
   const gbps = m['dma.throughput_gbytes_per_s'];
