@@ -61,55 +61,41 @@ test('misses arriving together queue for the page walkers: with W walkers, the k
   }
 });
 
+/**
+ * On one walker, the upper levels cached: a miss (`first` read bytes, 0 = a
+ * write), then at once another; both delays, the walk and the per-line hold.
+ */
+function twoMisses(params: Partial<IommuParamsInput>, first: number) {
+  const sim = new Simulation();
+  const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: 1, ...params });
+  const d = mmu.createDomain();
+  mmu.attach(0x100, d);
+  mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 64 * 4096);
+  const one = mmu.translate(0x1_0000_0000, 0x100).delayPs;
+  let firstDelay = -1, second = -1;
+  sim.schedule(10 * one, () => {
+    firstDelay = mmu.translate(0x1_0000_0000 + 4096, 0x100, first).delayPs;
+    second = mmu.translate(0x1_0000_0000 + 2 * 4096, 0x100).delayPs;
+  }, null);
+  sim.run();
+  return { firstDelay, second, walk: mmu.params.walkReadLatency, line: mmu.params.walkerHeldPerReadLine ?? 0 };
+}
+
 test('walkerHeldPerReadLine: a read that misses holds its walker past the walk (per 64 B line), a write does not; absent, reads and writes wait alike', () => {
-  /** Delay of a miss that follows one miss (`first` read bytes, 0 = a write) on a single walker. */
-  const secondDelay = (hold: string | undefined, first: number) => {
-    const sim = new Simulation();
-    const params: IommuParamsInput = { ...XEON_IOMMU, pageWalkers: 1 };
-    if (hold === undefined) delete (params as { walkerHeldPerReadLine?: unknown }).walkerHeldPerReadLine;
-    else params.walkerHeldPerReadLine = hold;
-    const mmu = new Iommu(sim, params);
-    const d = mmu.createDomain();
-    mmu.attach(0x100, d);
-    mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 64 * 4096);
-    const one = mmu.translate(0x1_0000_0000, 0x100).delayPs;
-    let second = -1, firstDelay = -1;
-    sim.schedule(10 * one, () => {
-      firstDelay = mmu.translate(0x1_0000_0000 + 4096, 0x100, first).delayPs;
-      second = mmu.translate(0x1_0000_0000 + 2 * 4096, 0x100).delayPs;
-    }, null);
-    sim.run();
-    return { firstDelay, second, walk: mmu.params.walkReadLatency };
-  };
   const hold = 20 * PS_PER_NS;
-  const read256 = secondDelay('20 ns', 256), read64 = secondDelay('20 ns', 64), write = secondDelay('20 ns', 0);
+  const read256 = twoMisses({ walkerHeldPerReadLine: '20 ns' }, 256), read64 = twoMisses({ walkerHeldPerReadLine: '20 ns' }, 64);
+  const write = twoMisses({ walkerHeldPerReadLine: '20 ns' }, 0);
   assert.is(read256.firstDelay, read256.walk, 'the read itself is not delayed by the hold');
   assert.is(read256.second, 2 * read256.walk + 4 * hold, '256 B = 4 lines held');
   assert.is(read64.second, 2 * read64.walk + hold, '64 B = 1 line held');
   assert.is(write.second, 2 * write.walk, 'a write holds the walker for its walk only');
-  const off = secondDelay(undefined, 256);
+  const off = twoMisses({ walkerHeldPerReadLine: undefined }, 256);
   assert.is(off.second, 2 * off.walk, 'absent: a read holds no longer than a write');
 });
 
 test('walkerHeldPerWalk: every walk, a read\'s or a write\'s, holds its walker that much longer; the translation itself is not delayed', () => {
-  /** On one walker: a miss (`first` read bytes, 0 = a write), then at once another; both delays. */
-  const twoMisses = (held: string | undefined, first: number) => {
-    const sim = new Simulation();
-    const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: 1, ...(held === undefined ? {} : { walkerHeldPerWalk: held }) });
-    const d = mmu.createDomain();
-    mmu.attach(0x100, d);
-    mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 64 * 4096);
-    const one = mmu.translate(0x1_0000_0000, 0x100).delayPs;
-    let firstDelay = -1, second = -1;
-    sim.schedule(10 * one, () => {
-      firstDelay = mmu.translate(0x1_0000_0000 + 4096, 0x100, first).delayPs;
-      second = mmu.translate(0x1_0000_0000 + 2 * 4096, 0x100).delayPs;
-    }, null);
-    sim.run();
-    return { firstDelay, second, walk: mmu.params.walkReadLatency, line: mmu.params.walkerHeldPerReadLine ?? 0 };
-  };
   const held = 30 * PS_PER_NS;
-  const write = twoMisses('30 ns', 0), read = twoMisses('30 ns', 64), none = twoMisses(undefined, 0);
+  const write = twoMisses({ walkerHeldPerWalk: '30 ns' }, 0), read = twoMisses({ walkerHeldPerWalk: '30 ns' }, 64), none = twoMisses({}, 0);
   assert.is(write.firstDelay, write.walk, 'the walk\'s own translation is not delayed');
   assert.is(write.second, 2 * write.walk + held, 'after a write\'s walk');
   assert.is(read.second, 2 * read.walk + held + read.line, 'after a read\'s walk, beside its per-line hold');
