@@ -388,7 +388,7 @@ export class DmaEngine implements AheadSender {
   private txQueued = 0;
   /** MWr TLPs handed to the link and not yet released, with their descriptor slot: the link releases them in order. */
   private readonly writesQueued = new TlpQueue(1);
-  /** MWr TLPs released ahead (releaseAhead) whose date may be after now, oldest first, with the date. */
+  /** MWr TLPs released ahead (releaseAhead): a row each, its date and the write counts before it, for stats() to leave it out until then. */
   private readonly releasedAhead = new AheadLog(RELEASED_COLUMNS);
 
   // Tags.
