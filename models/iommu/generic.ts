@@ -7,7 +7,8 @@
  *  - identity mapping (`identityMap` 4k, 2m or largest): at connect, the
  *    owner's host memory and every BAR below it are mapped 1:1 in one
  *    domain holding every function below, in 4 KiB or 2 MiB pages ('largest':
- *    2 MiB where base and size allow, else 4 KiB), as Linux's identity
+ *    2 MiB where base and size allow, else 4 KiB; '2m': the 2 MiB pages
+ *    around each range, identitySpans), as Linux's identity
  *    (passthrough-with-translation) domain or a hypervisor's 1:1 map does;
  *  - 'off': nothing is mapped; a driver (workloads.dma-map-unmap) or a
  *    hypervisor maps and unmaps through `model`, and DMA to anything
@@ -29,15 +30,42 @@ const PAGE_2M_BYTES = 2 * 1024 * 1024;
 
 const params = iommuParams.extend({
   identityMap: z.enum(['off', '4k', '2m', 'largest']).default('largest')
-    .describe("At connect, map the owner's memory and the BARs below it 1:1 in pages of this size ('largest': 2 MiB where aligned, else 4 KiB); 'off': map nothing"),
+    .describe("At connect, map the owner's memory and the BARs below it 1:1 in pages of this size ('2m': the 2 MiB pages around each range, mapped whole; 'largest': 2 MiB where aligned, else 4 KiB); 'off': map nothing"),
 });
 
-/** The page size an identity map of [base, base + size) uses. */
-export function identityPage(mode: '4k' | '2m' | 'largest', r: AddressRange): number {
-  if (mode === '4k') return PAGE_4K_BYTES;
-  const aligned = r.base % PAGE_2M_BYTES === 0 && r.size % PAGE_2M_BYTES === 0;
-  if (mode === '2m' && !aligned) throw new Error(`identityMap 2m: [0x${r.base.toString(16)}, +0x${r.size.toString(16)}) is not 2 MiB-aligned`);
-  return aligned ? PAGE_2M_BYTES : PAGE_4K_BYTES;
+/** One run of same-size pages an identity map lays down: [base, base + size), pages of `page` bytes. */
+export interface IdentitySpan {
+  readonly base: number;
+  readonly size: number;
+  readonly page: number;
+}
+
+/**
+ * The pages an identity map of `ranges` lays down. '4k': 4 KiB pages over
+ * each range. '2m': the 2 MiB pages that cover each range, rounded out to
+ * page boundaries, as an identity domain over all of RAM maps the pages
+ * around a small buffer whole (so a scenario may give the root complex just
+ * the bytes its workload touches); ranges that share a 2 MiB page are mapped
+ * once. 'largest': 2 MiB pages for a range that is 2 MiB-aligned at both
+ * ends, else 4 KiB pages. Spans come out in address order.
+ */
+export function identitySpans(mode: '4k' | '2m' | 'largest', ranges: readonly AddressRange[]): IdentitySpan[] {
+  const spans = ranges.filter((r) => r.size > 0).map((r): IdentitySpan => {
+    const aligned = r.base % PAGE_2M_BYTES === 0 && r.size % PAGE_2M_BYTES === 0;
+    if (mode === '4k' || (mode === 'largest' && !aligned)) return { base: r.base, size: r.size, page: PAGE_4K_BYTES };
+    const base = Math.floor(r.base / PAGE_2M_BYTES) * PAGE_2M_BYTES;
+    return { base, size: Math.ceil((r.base + r.size) / PAGE_2M_BYTES) * PAGE_2M_BYTES - base, page: PAGE_2M_BYTES };
+  }).sort((a, b) => a.base - b.base);
+  const merged: IdentitySpan[] = [];
+  for (const s of spans) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.page === PAGE_2M_BYTES && s.page === PAGE_2M_BYTES && s.base < last.base + last.size) {
+      merged[merged.length - 1] = { ...last, size: Math.max(last.size, s.base + s.size - last.base) };
+    } else {
+      merged.push(s);
+    }
+  }
+  return merged;
 }
 
 export class IommuUnit {
@@ -62,7 +90,7 @@ export class IommuUnit {
     if (mode === 'off') return;
     const domain = this.model.createDomain();
     for (const id of requesterIds) this.model.attach(id, domain);
-    for (const r of ranges) this.model.map(domain, r.base, r.base, r.size, identityPage(mode, r));
+    for (const s of identitySpans(mode, ranges)) this.model.map(domain, s.base, s.base, s.size, s.page);
   }
 
   /** Misses' page walks and their waits for a free walker. */

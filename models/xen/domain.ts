@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type StatDecl, type TopologyIssue, type TopologyNode, type TopologyView } from '../../src/scenario/registry.js';
 import { ref, refs } from '../../src/scenario/refs.js';
 import { byteSize } from '../../src/scenario/units.js';
-import { identityPage } from '../iommu/generic.js';
+import { identitySpans } from '../iommu/generic.js';
 import { ENDPOINT } from '../pcie/topology/node.js';
 import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import { isTranslated, XEN_DEFAULT_MAPTRACK, XEN_DEFAULT_MAX_GRANT_FRAMES, type Domain } from './hypervisor.js';
@@ -114,8 +114,8 @@ export class XenDomain {
     }
     const view = this.p.iommuView ?? (this.p.kind === 'dom0' ? 'all-memory' : 'own-memory');
     const own = { base: this.p.memoryBase!, size: this.p.memorySize! };
-    const ranges = view === 'all-memory' ? iommu.ownerRanges.filter((r) => r.size > 0) : [own];
-    for (const r of ranges) mmu.map(id, r.base, r.base, r.size, identityPage(this.p.iommuPage, r));
+    const ranges = view === 'all-memory' ? iommu.ownerRanges : [own];
+    for (const s of identitySpans(this.p.iommuPage, ranges)) mmu.map(id, s.base, s.base, s.size, s.page);
     // With all of memory mapped, a grant is already reachable: Xen keeps nothing in sync.
     if (view === 'own-memory') d.iommu = new DomainIommuContext(mmu, id, isTranslated(this.p.kind), own.base + own.size);
   }

@@ -16,6 +16,8 @@ export interface SimulatedCurve {
   curve: Curve;
   /** Simulated values in the measured unit, point for point (null: the run failed or reported nothing). */
   simulated: (number | null)[];
+  /** Points whose run failed, and the first failure's message (a model refusing the setup): a curve with failures is reported, not quietly left blank. */
+  failures: { points: number; first: string } | null;
 }
 
 /** Mean of |simulated − measured| / measured over the points that ran; null when none did. */
@@ -43,7 +45,7 @@ export function atPoint<T>(point: Pick<CurvePoint, 'origin'>, fn: () => T): T {
 export class CurveSimulator {
   private readonly docs = new Map<string, ScenarioDoc>();
   /** The last run's metrics and what set it up: a distribution curve's points share one run. */
-  private last: { key: string; metrics: Record<string, MetricValue> | null } | null = null;
+  private last: { key: string; metrics: Record<string, MetricValue> | null; error: string | null } | null = null;
 
   constructor(private readonly lib: ModelLibrary, private readonly seed = 1) {}
 
@@ -69,7 +71,7 @@ export class CurveSimulator {
       // The command checked its own --set flags against each scenario first, so a parameter refused here is a point's: a column of its file.
       const sc = resolveScenario(this.doc(scenario), params, this.lib, 'column', overrides);
       const summary = runScenario(sc, { seed: this.seed, replication: 0 });
-      this.last = { key, metrics: summary.status === 'ok' ? summary.metrics : null };
+      this.last = { key, metrics: summary.status === 'ok' ? summary.metrics : null, error: summary.status === 'ok' ? null : summary.error ?? 'the run failed' };
     }
     const metrics = this.last.metrics;
     if (metrics === null) return null;
@@ -87,12 +89,13 @@ export class CurveSimulator {
   }
 
   simulate(curve: Curve, overrides: PresetOverrides = {}): SimulatedCurve {
-    return {
-      curve,
-      simulated: curve.points.map((p) => {
-        const v = atPoint(p, () => this.metric(curve.scenario, p.field === undefined ? curve.metric : `${curve.metric}.${p.field}`, p.params, overrides));
-        return v === null ? null : v * curve.scale;
-      }),
-    };
+    let failures: SimulatedCurve['failures'] = null;
+    const simulated = curve.points.map((p) => {
+      const v = atPoint(p, () => this.metric(curve.scenario, p.field === undefined ? curve.metric : `${curve.metric}.${p.field}`, p.params, overrides));
+      const error = this.last?.error ?? null;
+      if (error !== null) failures = { points: (failures?.points ?? 0) + 1, first: failures?.first ?? `${p.origin}: ${error}` };
+      return v === null ? null : v * curve.scale;
+    });
+    return { curve, simulated, failures };
   }
 }

@@ -87,8 +87,9 @@ async function main(): Promise<void> {
       const svg = `${h.platform}-${curve.name}.svg`;
       writeFileAtomic(path.join(out, svg), curvePlot(s, `${h.platform}: ${curve.title}`));
       const spreadNote = m === null ? '' : ` (measured spread ${pct(m)})`;
-      details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
-      console.log(`${h.platform.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}`);
+      const failed = s.failures === null ? [] : [`**${s.failures.points} of ${curve.points.length} points failed to run** (left out of the error; the first: ${s.failures.first}).`, ''];
+      details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
+      console.log(`${h.platform.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
     }
     if ([...spread.values()].some((m) => m !== null)) spreads.set(h.platform, spread);
   }

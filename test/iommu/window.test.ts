@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { metricsOf, runJsonInProcess } from '../helpers.js';
+import { identitySpans } from '../../models/iommu/generic.js';
 
 const run = async (sets: Record<string, string | number>) => metricsOf(await runJsonInProcess('iommu-window', sets));
 const KiB = 1024, MiB = 1024 * KiB;
@@ -35,6 +36,23 @@ test('IOMMU off: translation costs nothing and its columns are empty', async () 
   const off = await run({ iommu: 'off', window: 4 * MiB });
   assert.not.ok(Object.keys(off).some((k) => k.startsWith('rc.iommu.')), 'no IOMMU, no IOMMU columns');
   assert.ok(off['dma.throughput_gbytes_per_s'] >= (await run({ window: 64 * KiB, pageSize: '2m' }))['dma.throughput_gbytes_per_s'] * 0.99);
+});
+
+test("a '2m' identity map covers each range with the 2 MiB pages around it, a shared page once; '4k' and 'largest' map ranges as given", () => {
+  const GiB = 1024 * MiB;
+  const window = { base: 4 * GiB, size: 8 * KiB };
+  const bar = { base: 4 * GiB + MiB, size: 64 * KiB };
+  assert.equal(identitySpans('2m', [bar, window]), [{ base: 4 * GiB, size: 2 * MiB, page: 2 * MiB }], 'the window and the BAR share one page, mapped once');
+  assert.equal(identitySpans('2m', [{ base: 4 * GiB + MiB, size: 2 * MiB }]), [{ base: 4 * GiB, size: 4 * MiB, page: 2 * MiB }], 'a range across a page boundary takes both pages');
+  assert.equal(identitySpans('4k', [window]), [{ ...window, page: 4 * KiB }]);
+  assert.equal(identitySpans('largest', [window, { base: 6 * GiB, size: 4 * MiB }]), [{ ...window, page: 4 * KiB }, { base: 6 * GiB, size: 4 * MiB, page: 2 * MiB }]);
+  assert.equal(identitySpans('2m', [{ base: 0, size: 0 }]), [], 'an empty range maps nothing');
+});
+
+test('a platform whose IOMMU maps 2 MiB pages runs the 8 KiB-window DMA bandwidth test (its memory is smaller than a page)', async () => {
+  const m = metricsOf(await runJsonInProcess('dma-bandwidth', { platform: 'nfp6000-xeon-e5-2630-iommu', op: 'read', size: 64, transfers: 400 }));
+  assert.ok(m['dma.throughput_gbytes_per_s'] > 0);
+  assert.ok(m['rc.iommu.iotlb_hit_rate'] > 0.95, `hit rate ${m['rc.iommu.iotlb_hit_rate']}: one 2 MiB page holds the window (the misses are the first walks)`);
 });
 
 test.run();
