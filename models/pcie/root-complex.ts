@@ -28,8 +28,12 @@
  *    another is inside finds the package awake. Unloaded, one-at-a-time
  *    DMAs pay it every time, a loaded stream only once. Whether the package
  *    is idle is judged when the TLP is handed over (RootPort.receiveAhead:
- *    up to its time on the link early). Left out: the PCU's entry policy
- *    and timers (which state, after how long), so the exit is one figure.
+ *    up to its time on the link early). Which package state a wake finds
+ *    (`deepIdleWakes`: deeper states, each with its share of wakes and its
+ *    exit) is drawn per wake from the root complex's own random stream: the
+ *    PCU's entry policy and timers (which state, after how long idle, the
+ *    OS's timer ticks) are left out, so the shares are the measured ones,
+ *    not a consequence of the idle time.
  *  - IOMMU hook: `translate(addr, requester)` is called on every request
  *    after traversal and before routing (none: identity, no cost). A
  *    translation delay holds the request, and every request behind it, in
@@ -80,6 +84,7 @@ import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
+import type { RandomStream } from '../../src/sim/random.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { inRange, type AddressRange, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
@@ -122,6 +127,11 @@ export type P2pPairException = z.output<typeof p2pPairException>;
 export const rootComplexParams = z.strictObject({
   traversal: duration().describe('Latency of one crossing of the root complex (presets give it: no vendor figure, est. 100-200 ns)'),
   idleWake: duration().default(0).describe('Wait of a TLP that finds nothing inside the root complex: the package C-state exit of a client processor whose cores sleep (0: off)'),
+  deepIdleWakes: z.array(z.strictObject({
+    share: z.number().gt(0).lt(1).describe('Fraction of idle wakes that find the package in this state'),
+    wake: duration().describe('Its exit: the wait instead of idleWake'),
+  })).default([])
+    .describe("Deeper package states an idle wake may find instead of idleWake's: { share, wake } each, shares adding up to less than 1 (the rest wake in idleWake); which one each wake finds is drawn from the root complex's `idle-wake` random stream (empty: every wake is idleWake)"),
   mps: transferSize.default(SPEC_DEFAULT_MPS).describe('Max_Payload_Size the completions are split at, bytes'),
   rcb: z.number().int().refine((v) => (READ_COMPLETION_BOUNDARIES as readonly number[]).includes(v), { message: 'expected 64 or 128' })
     .default(SPEC_DEFAULT_ROOT_PORT_RCB).describe('Read Completion Boundary of the root ports, 64 or 128 bytes'),
@@ -139,6 +149,9 @@ export const rootComplexParams = z.strictObject({
     .describe('Exceptions for ordered pairs of root ports: { from, to, read?, write?, readBandwidth?, writeBandwidth? }; A→B and B→A are separate pairs'),
   credits: creditAdvertisement.optional().describe('Credits each root port advertises to its link (default: credits.ts DEFAULT_CREDITS, the unscaled maxima)'),
 }).superRefine((p, ctx) => {
+  const deepShare = p.deepIdleWakes.reduce((sum, d) => sum + d.share, 0);
+  if (deepShare >= 1) ctx.addIssue({ code: 'custom', path: ['deepIdleWakes'], message: `the shares add up to ${deepShare}: they must leave idleWake a share (below 1 in all)` });
+  if (p.deepIdleWakes.length > 0 && p.idleWake === 0) ctx.addIssue({ code: 'custom', path: ['deepIdleWakes'], message: 'deeper package states need idleWake set (the shallow state the rest of the wakes find)' });
   if (p.p2pRead === 'throttled' && p.p2pReadBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pReadBandwidth'], message: "required when p2pRead is 'throttled'" });
   if (p.p2pWrite === 'throttled' && p.p2pWriteBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pWriteBandwidth'], message: "required when p2pWrite is 'throttled'" });
   const seen = new Set<string>();
@@ -348,6 +361,10 @@ export class RootComplex {
 
   private readonly traversalPs: Time;
   private readonly idleWakePs: Time;
+  /** Deeper package states (deepIdleWakes): cumulative shares and exits, and the stream a wake draws from (null: none). */
+  private readonly deepShareUpTo: Float64Array;
+  private readonly deepWakePs: Float64Array;
+  private readonly wakeDraws: RandomStream | null;
   /** When the last TLP in has crossed: one woken after an idle wait holds those behind it (FIFO). */
   private lastCrossed = 0;
   private idleWaitPs = 0;
@@ -390,6 +407,11 @@ export class RootComplex {
     this.memory = memory;
     this.traversalPs = params.traversal;
     this.idleWakePs = params.idleWake;
+    const deep = params.deepIdleWakes ?? [];
+    let upTo = 0;
+    this.deepShareUpTo = Float64Array.from(deep, (d) => (upTo += d.share));
+    this.deepWakePs = Float64Array.from(deep, (d) => d.wake);
+    this.wakeDraws = deep.length > 0 ? sim.rng(`${name}.idle-wake`) : null;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
     this.completionPacer = params.completionInterval > 0 ? new BandwidthCap(sim, this, { slotPs: params.completionInterval }) : null;
@@ -487,12 +509,20 @@ export class RootComplex {
     let crossed = at + this.traversalPs;
     if (this.idleWakePs > 0) {
       const idle = this.crossing.size === 0 && this.translating.size === 0 && this.completer.pending === 0;
-      const woken = Math.max(crossed + (idle ? this.idleWakePs : 0), this.lastCrossed);
+      const woken = Math.max(crossed + (idle ? this.wakePs() : 0), this.lastCrossed);
       this.idleWaitPs += woken - crossed;
       this.lastCrossed = crossed = woken;
     }
     this.crossing.set(this.crossing.push(tlp, port), ARRIVED, at);
     this.sim.schedule(crossed - this.sim.now, RootComplex.onCrossed, this, 0);
+  }
+
+  /** The exit of the package state an idle wake finds: idleWake, or a deeper state's by its share (deepIdleWakes). */
+  private wakePs(): Time {
+    if (this.wakeDraws === null) return this.idleWakePs;
+    const u = this.wakeDraws.random(), upTo = this.deepShareUpTo;
+    for (let k = 0; k < upTo.length; k++) if (u < upTo[k]!) return this.deepWakePs[k]!;
+    return this.idleWakePs;
   }
 
   stats(): RootComplexStats {

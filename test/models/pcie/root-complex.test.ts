@@ -21,7 +21,7 @@ import { RecordingTracer } from './link-helpers.js';
 
 const NS = 1000;
 const BAR = 2 * G4;
-const PROP = 25 * NS, TRAVERSAL = 150 * NS, ISSUE = 40 * NS;
+const PROP = 25 * NS, TRAVERSAL = 150 * NS, ISSUE = 40 * NS, WAKE_NS = 330 * NS;
 
 interface Two {
   sim: Simulation;
@@ -327,6 +327,39 @@ test('idleWake: a TLP that finds nothing inside waits for the package to wake be
   // the first is inside (no wake of its own) and crosses right behind it, in order.
   const pair = run(WAKE, [1024]);
   assert.is(pair.waited, WAKE + (WAKE - 3047));
+});
+
+test('deepIdleWakes: each idle wake finds a deeper package state by its share and pays its exit; the draws are the seed\'s', () => {
+  const WAKE = 330 * NS, DEEP = 1330 * NS, DEEPER = 3330 * NS, READS = 2000;
+  const run = (deep: { share: number; wake: number }[], seed = 1) => {
+    const sim = new Simulation({ seed });
+    const r = rig(sim, BASE_PATH, { 'link.dllp': 'none', 'rootComplex.idleWake': WAKE, 'rootComplex.deepIdleWakes': deep });
+    const latencies: number[] = [];
+    for (let k = 0; k < READS; k++) {
+      const t0 = sim.now;
+      r.endpoint.dma.submit('read', G4, 64);
+      sim.run();
+      latencies.push(sim.now - t0);
+    }
+    assertPathConserved(r);
+    return latencies;
+  };
+  const shallow = run([])[0]!;
+  const mixed = run([{ share: 0.3, wake: DEEP }, { share: 0.05, wake: DEEPER }]);
+  // One read at a time: every read pays exactly one of the three exits.
+  const count = (extra: number) => mixed.filter((l) => l === shallow + extra).length;
+  assert.is(count(0) + count(DEEP - WAKE) + count(DEEPER - WAKE), READS);
+  assert.ok(Math.abs(count(DEEP - WAKE) / READS - 0.3) < 0.03, `${count(DEEP - WAKE)} of ${READS} in the 30% state`);
+  assert.ok(Math.abs(count(DEEPER - WAKE) / READS - 0.05) < 0.015, `${count(DEEPER - WAKE)} of ${READS} in the 5% state`);
+  assert.equal(run([{ share: 0.3, wake: DEEP }, { share: 0.05, wake: DEEPER }]), mixed, 'the same seed draws the same states');
+  assert.not.equal(run([{ share: 0.3, wake: DEEP }, { share: 0.05, wake: DEEPER }], 2), mixed, 'another seed draws others');
+});
+
+test('deepIdleWakes: shares that leave idleWake none, or no idleWake to be deeper than, are refused with their path', () => {
+  const issues = (p: Record<string, unknown>) => rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', ...p }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+  assert.match(issues({ idleWake: WAKE_NS, deepIdleWakes: [{ share: 0.6, wake: 1 }, { share: 0.4, wake: 2 }] }).join(), 'deepIdleWakes: the shares add up to 1');
+  assert.match(issues({ deepIdleWakes: [{ share: 0.1, wake: 1 }] }).join(), 'deepIdleWakes: deeper package states need idleWake set');
+  assert.equal(issues({ idleWake: WAKE_NS, deepIdleWakes: [{ share: 0.1, wake: 1 }] }), []);
 });
 
 test("completionMode 'rcb': one CplD per RCB block", () => {
