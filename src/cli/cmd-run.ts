@@ -43,6 +43,8 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     const doc = readScenario(scenarioPath(positionals[0]!));
     const sc = resolveScenario(doc, parseSetFlags(values.set ?? []), lib);
     checkTraceNames(doc.file, sc);
+    // The scenario's own metrics are checked against this run's columns before it runs, not after.
+    const columns = scenarioColumns(doc, [sc]);
     if (values.out !== undefined && fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory()) {
       throw new UserError(`--out ${values.out}: exists and is not a folder`);
     }
@@ -64,7 +66,7 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     }
     if (values.json) process.stdout.write(text);
     else {
-      const guide = { columns: scenarioColumns(doc, [sc]), key: [...reportMetricNames(doc), ...Object.keys(doc.body.metrics)] };
+      const guide = { columns, key: [...reportMetricNames(doc), ...Object.keys(doc.body.metrics)] };
       printRunSummary(summary, wall, (l) => process.stdout.write(l + '\n'), guide);
       if (values.out) process.stdout.write(`  wrote ${path.join(values.out, 'summary.json')}${tracing ? ` and ${TRACE_FILE}` : ''}\n`);
     }

@@ -25,17 +25,25 @@ export const derivedMetricSpec = z.union([
 ]);
 export type DerivedMetricSpec = z.infer<typeof derivedMetricSpec>;
 
-/** The derived metrics' units and descriptions, checked against the columns they read: a wrong name or mixed units is a user error. */
+/**
+ * The derived metrics' units and descriptions, checked against the columns
+ * they read: a wrong name or mixed units is a user error. A column of an
+ * instance the scenario leaves out at these points (`absent`: a component
+ * whose `when` excludes it) is no error: it has no value here, and a
+ * metric whose columns are all of absent instances is not reported here.
+ */
 export function derivedDeclarations(file: string, specs: Readonly<Record<string, DerivedMetricSpec>>, columns: Readonly<Record<string, MetricInfo>>,
-  parameters: readonly string[]): Record<string, MetricInfo> {
+  parameters: readonly string[], absent: ReadonlySet<string> = new Set()): Record<string, MetricInfo> {
   const out: Record<string, MetricInfo> = {};
   const problems: string[] = [];
   const known = Object.keys(columns);
   for (const [name, spec] of Object.entries(specs)) {
     const at = ['metrics', name];
     if (parameters.includes(name)) { problems.push(fieldError(file, at, `"${name}" is also a parameter's name; choose another`).message); continue; }
-    const inputs = typeof spec === 'string' ? [spec] : spec.of;
-    const missing = inputs.map((c, i) => [c, i] as const).filter(([c]) => !(c in columns));
+    const named = typeof spec === 'string' ? [spec] : spec.of;
+    const inputs = named.filter((c) => !absent.has(c.slice(0, c.indexOf('.'))));
+    if (inputs.length === 0) continue;
+    const missing = named.map((c, i) => [c, i] as const).filter(([c]) => inputs.includes(c) && !(c in columns));
     for (const [c, i] of missing) {
       problems.push(fieldError(file, typeof spec === 'string' ? at : [...at, 'of', i], `"${c}" is not a metric this scenario reports${didYouMean(c, known)}`).message);
     }

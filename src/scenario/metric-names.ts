@@ -50,10 +50,16 @@ export function declaredMetricsOf(points: readonly Pick<ResolvedScenario, 'compo
   return Object.fromEntries(Object.entries(out).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
-/** Every column a scenario's runs report: its instances' declared statistics (over all points) and its own derived metrics. */
+/**
+ * Every column a scenario's runs report at these points (one run's, or a
+ * sweep's): its instances' declared statistics and its own derived metrics;
+ * a derived metric may read columns of components these points leave out.
+ */
 export function scenarioColumns(doc: ScenarioDoc, points: readonly Pick<ResolvedScenario, 'components' | 'links'>[]): Record<string, MetricInfo> {
   const declared = declaredMetricsOf(points);
-  const derived = derivedDeclarations(doc.file, doc.body.metrics, declared, Object.keys(doc.body.parameters));
+  const present = new Set(points.flatMap((p) => allInstances(p).map((i) => i.name)));
+  const absent = new Set(doc.body.components.map((c) => c.name).filter((n) => !present.has(n)));
+  const derived = derivedDeclarations(doc.file, doc.body.metrics, declared, Object.keys(doc.body.parameters), absent);
   return Object.fromEntries(Object.entries({ ...declared, ...derived }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 

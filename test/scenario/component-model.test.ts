@@ -108,6 +108,22 @@ test('derived metrics: an alias and an aggregate, computed from the run and decl
   assert.match((await cliInProcess(['validate', writeScenario(dir, 'n.json', named)])).stderr, 'metrics.p50: "p50" is in ns: a statistic in ns must be named "…_ns"');
 });
 
+test('a derived metric may read an instance a `when` leaves out of this run (its value is null there); a name no component has is still refused', async () => {
+  const run = await cliInProcess(['run', 'xen-vs-kvm', '--set', 'scheme=flat', '--set', 'pages=16']);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /share_latency_us\s+[0-9.]+ µs/, 'the first of xenshare / kvmshare that reports: xenshare here');
+  const kvm = await cliInProcess(['run', 'xen-vs-kvm', '--set', 'scheme=kvm-udmabuf', '--set', 'pages=16', '--json']);
+  assert.is(kvm.code, 0, kvm.stderr);
+  const m = JSON.parse(kvm.stdout).metrics;
+  assert.is(m.share_latency_us, m['kvmshare.share_latency_us']);
+  const dir = tempDir();
+  const body = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'xen-vs-kvm.json'), 'utf8'));
+  body.metrics.share_latency_us.of[0] = 'xenshar.share_latency_us';
+  const typo = await cliInProcess(['run', writeScenario(dir, 'typo.json', body), '--set', 'scheme=flat', '--set', 'pages=16']);
+  assert.is(typo.code, 2);
+  assert.match(typo.stderr, 'typo.json: metrics.share_latency_us.of[0]: "xenshar.share_latency_us" is not a metric this scenario reports (did you mean "xenshare.share_latency_us"');
+});
+
 test('quantities: "64 KiB" and 65536 are the same size, stored as a number; "4 KB" is refused as ambiguous', async () => {
   const a = await runJsonInProcess('dma-bandwidth', { size: '64 KiB', transfers: 20 }), b = await runJsonInProcess('dma-bandwidth', { size: 65536, transfers: 20 });
   assert.is(a.parameters.size, 65536);
