@@ -23,7 +23,7 @@ export function parseIntFlag(name: string, v: string | undefined, fallback: numb
 
 export const runCommand: Command = {
   name: 'run',
-  help: `Usage: pciesim run <scenario> [--set NAME=VALUE]... [--seed N] [--replication K] [--out DIR] [--trace] [--json]
+  help: `Usage: pciesim run <scenario> [--set NAME=VALUE]... [--seed N] [--replication K] [--out DIR] [--trace] [--trace-include P]... [--json]
 
 Runs one scenario once. <scenario> is a JSON file, or the name of one in scenarios/.
   --set NAME=VALUE   override a parameter the scenario declares (repeatable)
@@ -31,18 +31,26 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
   --replication K    replication index (a different, reproducible random draw), default 0
   --out DIR          write DIR/summary.json (the folder is created only when the scenario is valid)
   --trace            record trace.arrow into --out (the scenario's "trace" section selects what)
+  --trace-include P  record the kinds pattern P selects instead ("instance/kind", * matches any run of
+                     characters, e.g. 'link0.*/tlp' or '*'; repeatable; implies --trace). Hot kinds (a
+                     row per TLP) are recorded only when a pattern selects them
   --json             print summary.json to stdout instead of the human summary
 `,
   async run(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,
-      options: { set: { type: 'string', multiple: true }, seed: { type: 'string' }, replication: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'boolean' } },
+      options: { set: { type: 'string', multiple: true }, seed: { type: 'string' }, replication: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, trace: { type: 'boolean' }, 'trace-include': { type: 'string', multiple: true } },
     });
     if (positionals.length !== 1) throw new UserError('expected exactly one scenario file (see pciesim run --help)');
     const lib = await modelLibrary();
     const doc = readScenario(scenarioPath(positionals[0]!));
     const sc = resolveScenario(doc, parseSetFlags(values.set ?? []), lib);
     checkTraceNames(doc.file, sc);
+    const include = values['trace-include'];
+    if (include !== undefined) {
+      sc.trace = { ...sc.trace, enabled: true, include };
+      checkTraceNames(doc.file, sc, '--trace-include');
+    }
     // The scenario's own metrics are checked against this run's columns before it runs, not after.
     const columns = scenarioColumns(doc, [sc]);
     if (values.out !== undefined && fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory()) {
@@ -72,7 +80,8 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
     }
     if (tracing && tracer!.rows() === 0) {
       const kinds = declaredTraceKinds(sc).map((k) => `${k.component}/${k.kind}${k.hot ? ' (hot: recorded only when an include pattern selects it)' : ''}`);
-      process.stderr.write(`pciesim run: the trace recorded 0 rows; the kinds this scenario can record: ${kinds.join(', ') || 'none'}\n`);
+      const hint = kinds.length > 0 && include === undefined ? "; select some with --trace-include (e.g. --trace-include '*')" : '';
+      process.stderr.write(`pciesim run: the trace recorded 0 rows; the kinds this scenario can record: ${kinds.join(', ') || 'none'}${hint}\n`);
     }
     if (summary.status === 'failed') {
       process.stderr.write(`pciesim run: the run failed (${summary.stop_reason}): ${summary.error}\n`);

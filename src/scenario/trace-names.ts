@@ -15,24 +15,31 @@ export function declaredTraceKinds(sc: Pick<ResolvedScenario, 'components' | 'li
   return out.sort((a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }
 
-export function checkTraceNames(file: string, sc: ResolvedScenario): void {
+/**
+ * Each of the scenario's trace patterns selects a kind it declares. `flag`:
+ * the patterns came from that command-line flag (run --trace-include), so
+ * a problem names the flag, not a field of the file.
+ */
+export function checkTraceNames(file: string, sc: ResolvedScenario, flag?: string): void {
   const kinds = declaredTraceKinds(sc);
   const names = kinds.map((k) => `${k.component}/${k.kind}`);
   const problems: string[] = [];
+  const where = (list: 'include' | 'exclude', i: number, message: string) =>
+    (flag !== undefined && list === 'include' ? `${flag}: ${message}` : fieldError(file, ['trace', list, i], message).message);
   for (const list of ['include', 'exclude'] as const) {
     sc.trace[list].forEach((pattern, i) => {
       let any: boolean;
       try {
         any = kinds.some((k) => patternMatches(pattern, k.component, k.kind));
       } catch (e) {
-        problems.push(fieldError(file, ['trace', list, i], (e as Error).message.replace(/^trace selection include: /, '')).message);
+        problems.push(where(list, i, (e as Error).message.replace(/^trace selection include: /, '')));
         return;
       }
       if (any) return;
       const close = closestNames(pattern, names);
-      problems.push(fieldError(file, ['trace', list, i], `"${pattern}" selects no trace kind of this scenario` +
+      problems.push(where(list, i, `"${pattern}" selects no trace kind of this scenario` +
         (close.length ? ` (did you mean ${close.map((c) => `"${c}"`).join(', ')}?)` : '') +
-        `; its kinds: ${names.join(', ') || '(none: no instance of this scenario records a trace)'}`).message);
+        `; its kinds: ${names.join(', ') || '(none: no instance of this scenario records a trace)'}`));
     });
   }
   if (problems.length) throw new UserError(problems.join('\n'));

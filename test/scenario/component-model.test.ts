@@ -194,6 +194,23 @@ test('tracing: "*" records every kind, hot ones too; a traced run that records n
   assert.match(q.stderr, 'the trace recorded 0 rows; the kinds this scenario can record: none');
 });
 
+test('run --trace-include: the kinds a pattern selects, hot ones too; a pattern that selects none is refused naming the flag; the 0-row note points to the flag', async () => {
+  const dir = tempDir();
+  const ab = await cliInProcess(['run', 'dma-bandwidth', '--set', 'transfers=4', '--trace-include', 'link0.ab/tlp', '--out', path.join(dir, 'ab')]);
+  assert.is(ab.code, 0, ab.stderr);
+  const both = await cliInProcess(['run', 'dma-bandwidth', '--set', 'transfers=4', '--trace-include', 'link0.*/tlp', '--out', path.join(dir, 'both')]);
+  assert.is(both.code, 0, both.stderr);
+  const size = (d: string) => fs.statSync(path.join(dir, d, 'trace.arrow')).size;
+  assert.ok(size('ab') > 1000 && size('both') > size('ab'), `one direction ${size('ab')} B, both ${size('both')} B`);
+  const typo = await cliInProcess(['run', 'dma-bandwidth', '--trace-include', 'lnk0.*/tlp', '--out', path.join(dir, 'typo')]);
+  assert.is(typo.code, 2);
+  assert.match(typo.stderr, '--trace-include: "lnk0.*/tlp" selects no trace kind of this scenario (did you mean "link0.ab/tlp"');
+  assert.not.ok(fs.existsSync(path.join(dir, 'typo')), 'nothing written');
+  const none = await cliInProcess(['run', 'dma-bandwidth', '--set', 'transfers=4', '--trace', '--out', path.join(dir, 'none')]);
+  assert.match(none.stderr, "the trace recorded 0 rows; the kinds this scenario can record: link0.ab/tlp (hot");
+  assert.match(none.stderr, "select some with --trace-include (e.g. --trace-include '*')");
+});
+
 test('bad input: deep nesting, --out onto a file, a --chrome file under a file: exit 2, a message, nothing written', async () => {
   const dir = tempDir();
   const deep = writeScenario(dir, 'deep.json', `{"name":"x","components":[{"name":"a","type":"workloads.queue","params":{"x":${'['.repeat(5000)}${']'.repeat(5000)}}}]}`);
