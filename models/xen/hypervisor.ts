@@ -10,14 +10,24 @@
  * (entry, dispatch, exit: `xen.hypercallCycles`) plus the operations' work.
  * A batch whose work runs past `xen.preemptAfter` is preempted and
  * continued (Xen's hypercall continuations): each continuation is one more
- * round trip, and is counted.
+ * round trip, and is counted. Traced (kind 'hypercall'), each call is a row
+ * at its return: its latency from the call (the wait for a vCPU included),
+ * the calling domain and its continuations, the op as its label.
  */
 import type { ProcessBody, Simulation } from '../../src/sim/index.js';
 import { Resource, type Time } from '../../src/sim/index.js';
 import { Attribution } from '../../src/stats/attribution.js';
+import { NO_TXN, type TraceChannel, type Tracer } from '../../src/trace/channel.js';
 import { hypercallPs, type XenCosts } from './costs.js';
 import { GrantTable, Maptrack, type GrantVersion } from './grant-table.js';
 import type { DomainIommuContext } from './iommu-context.js';
+
+/** The hypercalls the models issue, by the name they are counted and traced under. */
+export const HYPERCALL_OPS = [
+  'grant_table_op:grow', 'grant_table_op:map', 'grant_table_op:unmap', 'grant_table_op:copy',
+  'event_channel_op:alloc_unbound', 'event_channel_op:bind_interdomain', 'event_channel_op:send', 'event_channel_op:close',
+] as const;
+export type HypercallOp = (typeof HYPERCALL_OPS)[number];
 
 /** Attribution categories of hypervisor work. */
 export const HYPERCALL = 'hypercall';
@@ -77,10 +87,16 @@ export class Hypervisor {
   readonly roundTripPs: Time;
   private nHypercalls = 0;
   private nContinuations = 0;
-  private readonly byOp = new Map<string, number>();
+  private readonly byOp = new Map<HypercallOp, number>();
+  /** One row per hypercall (kind 'hypercall'), or null when not traced; its op names as labels. */
+  private readonly trace: TraceChannel | null;
+  private readonly opLabels = new Map<HypercallOp, number>();
 
-  constructor(readonly sim: Simulation, readonly costs: XenCosts) {
+  constructor(readonly sim: Simulation, readonly costs: XenCosts, tracer?: Tracer, name = 'xen') {
     this.roundTripPs = hypercallPs(costs);
+    this.trace = tracer?.channel(name, 'hypercall') ?? null;
+    // A trace's labels are fixed before its first row: every op's now.
+    if (this.trace !== null) for (const op of HYPERCALL_OPS) this.opLabels.set(op, tracer!.label(op));
   }
 
   createDomain(name: string, options: DomainOptions): Domain {
@@ -95,11 +111,13 @@ export class Hypervisor {
    * call after the work (e.g. the flushes of an unmap batch) while the vCPU
    * is still held.
    */
-  *hypercall(dom: Domain, op: string, workPs: Time, category: string, during?: () => ProcessBody<void>): ProcessBody<void> {
+  *hypercall(dom: Domain, op: HypercallOp, workPs: Time, category: string, during?: () => ProcessBody<void>): ProcessBody<void> {
+    const called = this.sim.now;
     yield dom.vcpus.request();
+    let continuations = 0;
     try {
       const preempt = this.costs.preemptAfter;
-      const continuations = preempt > 0 && workPs > 0 ? Math.ceil(workPs / preempt) - 1 : 0;
+      continuations = preempt > 0 && workPs > 0 ? Math.ceil(workPs / preempt) - 1 : 0;
       const overhead = this.roundTripPs * (1 + continuations);
       this.nHypercalls++;
       this.nContinuations += continuations;
@@ -111,6 +129,7 @@ export class Hypervisor {
     } finally {
       dom.vcpus.release();
     }
+    if (this.trace !== null) this.trace.record(this.sim.now, NO_TXN, 0, this.sim.now - called, dom.id, continuations, this.opLabels.get(op));
   }
 
   counts(): HypervisorCounts {

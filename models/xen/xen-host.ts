@@ -51,7 +51,7 @@ export class XenHost {
   readonly xenstore: Xenstore;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: z.output<typeof params>) {
-    this.xen = new Hypervisor(ctx.sim, p);
+    this.xen = new Hypervisor(ctx.sim, p, ctx.tracer, ctx.name);
     this.grants = new GrantOps(this.xen);
     this.channels = new EventChannels(this.xen, p);
     this.xenstore = new Xenstore(this.xen, p);
@@ -88,5 +88,6 @@ export const xenHypervisor = defineComponent({
   params,
   defaultPreset: 'xen-x86',
   stats,
+  traceKinds: [{ kind: 'hypercall', description: "One row per hypercall at its return: latency = from the call (its wait for a free vCPU of the calling domain included); a = the calling domain's id, b = continuations; label = the op (e.g. grant_table_op:map, event_channel_op:send)" }],
   create: (ctx, p) => new XenHost(ctx, p),
 });

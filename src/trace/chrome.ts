@@ -43,8 +43,8 @@ export async function exportChrome(tracePath: string, outPath: string): Promise<
     madeFolder = await fs.promises.mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
     out = await fs.promises.open(tempPath, 'w');
     const sink = new ChunkedWriter(out);
-    const kinds = reader.names.kind.map((k) => JSON.stringify(k));
-    const labels = reader.names.label.map((l) => JSON.stringify(l));
+    const kinds = reader.names.kind;
+    const labels = reader.names.label;
     sink.add(`{"displayTimeUnit":"ns","otherData":{"run":${JSON.stringify(runName(reader.metadata))}},"traceEvents":[\n`);
     const pids = processIds(reader.names.component);
     // Process ids count up in order of first appearance, so a pid past the last one named opens a new process.
@@ -125,9 +125,24 @@ function event(c: TraceBatch, i: number, kinds: readonly string[], labels: reado
     seen.add(txn);
   }
   const args = `${txn === NO_TXN ? '' : `"txn":${txn},`}"bytes":${c.bytes[i]},"a":${num(c.a[i]!)},"b":${num(c.b[i]!)}` +
-    (label === NO_LABEL ? '' : `,"label":${labels[label]}`);
+    (label === NO_LABEL ? '' : `,"label":${JSON.stringify(labels[label])}`);
   const component = c.component[i]!;
-  return `{"name":${kinds[c.kind[i]!]},${when},"pid":${pids[component]},"tid":${tid(component)},"args":{${args}}}`;
+  const name = sliceName(c.kind[i]!, label, kinds, labels);
+  return `{"name":${name},${when},"pid":${pids[component]},"tid":${tid(component)},"args":{${args}}}`;
+}
+
+/** Slice names as JSON text, by kind and label id (a few per trace, made once each). */
+const sliceNames = new Map<string, string>();
+
+/** A labelled row's slice is named by its label too ("tlp MWr", "hypercall grant_table_op:map"): what a timeline shows on it. */
+function sliceName(kind: number, label: number, kinds: readonly string[], labels: readonly string[]): string {
+  const text = label === NO_LABEL ? kinds[kind]! : `${kinds[kind]} ${labels[label]}`;
+  let json = sliceNames.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(text);
+    sliceNames.set(text, json);
+  }
+  return json;
 }
 
 /** JSON has no NaN or infinities; they become null, as JSON.stringify does. */

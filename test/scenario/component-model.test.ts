@@ -188,7 +188,7 @@ test('tracing: "*" records every kind, hot ones too; a traced run that records n
   assert.is(r.code, 0, r.stderr);
   assert.ok(fs.statSync(path.join(dir, 'all', 'trace.arrow')).size > 1000);
   assert.not.match(r.stderr, '0 rows');
-  const quiet = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'gref-schemes.json'), 'utf8'));
+  const quiet = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'dmabuf-attach.json'), 'utf8'));
   const q = await cliInProcess(['run', writeScenario(dir, 'quiet.json', quiet), '--trace', '--out', path.join(dir, 'quiet')]);
   assert.is(q.code, 0, q.stderr);
   assert.match(q.stderr, 'the trace recorded 0 rows; the kinds this scenario can record: none');

@@ -39,7 +39,7 @@ test('exports valid trace-event JSON: one named track per component, X for laten
   const [first, second, third] = doc.traceEvents.filter((e) => e.ph !== 'M');
   // 2.5 us end with a 1.25 us latency: the slice spans [1.25, 2.5] us; transaction 7 starts a flow.
   assert.equal(first, {
-    name: 'dma', ph: 'X', ts: 1.25, dur: 1.25, bind_id: 7, flow_out: true, pid: 1, tid: 1,
+    name: 'dma write "frame"', ph: 'X', ts: 1.25, dur: 1.25, bind_id: 7, flow_out: true, pid: 1, tid: 1,
     args: { txn: 7, bytes: 4096, a: 0.5, b: 2, label: 'write "frame"' },
   });
   // No transaction, no label, and a non-finite b, which JSON cannot hold.
