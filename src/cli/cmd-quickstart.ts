@@ -8,6 +8,7 @@ import { parseJobs } from './sweep-flags.js';
 import { readScenario } from '../scenario/loader.js';
 import { runSweep, SWEEP_FILES } from '../run/sweep.js';
 import { reportSweep } from './report-sweep.js';
+import { count } from '../util/count.js';
 
 export const quickstartCommand: Command = {
   name: 'quickstart',
@@ -30,7 +31,7 @@ section per study: DIR/index.html (default reports/quickstart). Each study's dat
       // Generated data, rebuilt each time: a stale folder from an older scenario must not be resumed.
       if (fs.existsSync(path.join(dir, SWEEP_FILES.manifest))) fs.rmSync(dir, { recursive: true });
       const o = await runSweep({ doc, lib, out: dir, resume: false, jobs, plan: { overrides: {} } });
-      process.stdout.write(`${doc.body.name}: ${o.runs} runs, ${o.failed} failed → ${path.join(dir, SWEEP_FILES.results)}\n`);
+      process.stdout.write(`${doc.body.name}: ${count(o.runs, 'run')}, ${o.failed} failed → ${path.join(dir, SWEEP_FILES.results)}\n`);
       dirs.push(dir);
     }
     const index = await reportSweep(dirs, out, 'pciesim quick start');

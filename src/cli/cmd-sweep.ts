@@ -11,6 +11,7 @@ import { UserError } from '../scenario/errors.js';
 import { parseShard } from '../run/plan.js';
 import { runSweep, SWEEP_FILES } from '../run/sweep.js';
 import { reportSweep } from './report-sweep.js';
+import { count } from '../util/count.js';
 
 export const sweepCommand: Command = {
   name: 'sweep',
@@ -59,7 +60,7 @@ Results never depend on --jobs, --shard or the order runs finish in.
       },
     });
     const wall = (performance.now() - t0) / 1000;
-    process.stdout.write(`${outcome.manifest.scenario.name}: ${outcome.runs} runs${shard ? ` (shard ${shard.index}/${shard.count})` : ''}` +
+    process.stdout.write(`${outcome.manifest.scenario.name}: ${count(outcome.runs, 'run')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}` +
       `${outcome.skipped ? `, ${outcome.skipped} already done` : ''}, ${outcome.failed} failed, ${wall.toFixed(1)} s\n` +
       `  wrote ${path.join(out, SWEEP_FILES.results)}\n`);
     if (!shard && !values['no-report']) {
