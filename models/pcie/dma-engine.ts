@@ -130,6 +130,7 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
+import type { TraceChannel } from '../../src/trace/channel.js';
 import { Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
 import { AheadLog } from './ahead-log.js';
@@ -385,6 +386,10 @@ export class DmaEngine implements AheadSender {
   private chunk: SplitPieces = EMPTY_SPLIT;
   private pieceIdx = 0;
   private pumping = false;
+  /** One row per finished descriptor (traceDescriptors), or null. */
+  private descriptorTrace: TraceChannel | null = null;
+  /** Trace labels by op code (OP_READ, OP_WRITE). */
+  private opLabels: readonly number[] = [];
   private txQueued = 0;
   /** MWr TLPs handed to the link and not yet released, with their descriptor slot: the link releases them in order. */
   private readonly writesQueued = new TlpQueue(1);
@@ -908,6 +913,12 @@ export class DmaEngine implements AheadSender {
     self.disarmIfIdle();
   }
 
+  /** Records one row per finished descriptor on `channel` (kind 'descriptor'), labelled by op: the labels of read and write. */
+  traceDescriptors(channel: TraceChannel, readLabel: number, writeLabel: number): void {
+    this.descriptorTrace = channel;
+    this.opLabels = [readLabel, writeLabel];
+  }
+
   private checkDone(slot: number): void {
     if (this.dEmitted[slot] === 0 || this.dOutstanding[slot] !== 0) return;
     if (this.mergePs > 0 && this.dOp[slot] === OP_READ && this.dFailed[slot] === 0 && this.dSize[slot]! > this.wordBytes && this.dSize[slot]! % this.wordBytes !== 0) this.mergePartialWord(slot);
@@ -929,6 +940,7 @@ export class DmaEngine implements AheadSender {
     this.descriptorsDone++;
     this.lastDoneAt = now;
     const id = this.dId[slot]!;
+    if (this.descriptorTrace !== null) this.descriptorTrace.record(now, id, this.dSize[slot]!, now - this.dSubmit[slot]!, ok ? 0 : 1, 0, this.opLabels[this.dOp[slot]!]);
     this.freeSlots[this.nFreeSlots++] = slot;
     if (this.listener !== null) this.listener.descriptorDone(id, ok);
   }

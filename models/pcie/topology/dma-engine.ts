@@ -22,6 +22,8 @@ export class DmaEngineSlot {
   adopt(engine: DmaEngine): void {
     if (this.engine !== null) throw new Error(`model bug: ${this.ctx.name} adopted two engines`);
     this.engine = engine;
+    const tracer = this.ctx.tracer, descriptors = tracer.channel(this.ctx.name, 'descriptor');
+    if (descriptors !== null) engine.traceDescriptors(descriptors, tracer.label('read'), tracer.label('write'));
   }
 
   get model(): DmaEngine {
@@ -48,5 +50,9 @@ export const dmaEngineType = defineComponent({
   description: "An endpoint's DMA engine: tags, completion buffer, MRRS, descriptor issue latency and rate, completion timeout",
   params: dmaEngineParams,
   stats: dmaEngineStats,
+  traceKinds: [{
+    kind: 'descriptor',
+    description: 'One row per DMA descriptor at its end: latency = from its submission to its end (a read: its data stored; a write, posted: its last TLP started on the link); txn = its id, which its TLPs carry; bytes = its size; a = 1 if it failed; label = read or write',
+  }],
   create: (ctx, p) => new DmaEngineSlot(ctx, p),
 });
