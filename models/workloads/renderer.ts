@@ -8,6 +8,8 @@
  * tick to the flip's response at the compositor; it is late if the flip took
  * (the vblank that latched it, with a display) more than a frame period after
  * its tick: rendered at one vblank and latched at the next is on time.
+ * Traced (kind 'frame'), each frame is a row: presented (on time or late)
+ * or skipped.
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -17,6 +19,7 @@ import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_S, PS_PER_US, type Time } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/stats/distribution.js';
+import { NO_TXN, type TraceChannel } from '../../src/trace/channel.js';
 import { DISPLIF, type Displif, type PresentListener } from '../dmabuf/displif.js';
 
 /** 4-byte ARGB frames in 4 KiB pages (SOURCES.md: 1080p = 2,025 pages, 4K = 8,100). */
@@ -48,9 +51,15 @@ class Renderer implements Component, PresentListener {
   private late = 0;
   private skipped = 0;
   private shown = 0;
+  /** One row per frame (kind 'frame'), or null when not traced; labels by outcome. */
+  private readonly trace: TraceChannel | null;
+  private readonly outcome: { onTime: number; late: number; skipped: number };
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.periodPs = Math.round(PS_PER_S / p.fps);
+    this.trace = ctx.tracer.channel(ctx.name, 'frame');
+    const label = (name: string) => (this.trace === null ? 0 : ctx.tracer.label(name));
+    this.outcome = { onTime: label('on time'), late: label('late'), skipped: label('skipped') };
   }
 
   connect(): void {
@@ -70,7 +79,11 @@ class Renderer implements Component, PresentListener {
       if (tick > sim.now) yield tick - sim.now;
       if (this.protocol.failure !== null) return;
       const buffer = this.protocol.acquire();
-      if (buffer === undefined) { this.skipped++; continue; }
+      if (buffer === undefined) {
+        this.skipped++;
+        if (this.trace !== null) this.trace.record(sim.now, NO_TXN, 0, 0, f, 0, this.outcome.skipped);
+        continue;
+      }
       sim.process(this.frame(f, buffer, tick), `${this.ctx.name}/frame`);
     }
   }
@@ -84,11 +97,13 @@ class Renderer implements Component, PresentListener {
     yield* this.protocol.present(f, buffer, tick);
   }
 
-  presented(_frame: number, _buffer: number, tick: Time, shownAt: Time): void {
-    this.latency.add((this.ctx.sim.now - tick) / PS_PER_US);
+  presented(frame: number, _buffer: number, tick: Time, shownAt: Time): void {
+    const now = this.ctx.sim.now, late = shownAt - tick > this.periodPs;
+    this.latency.add((now - tick) / PS_PER_US);
     this.shown++;
     this.shownAfterTick.add((shownAt - tick) / PS_PER_US);
-    if (shownAt - tick > this.periodPs) this.late++;
+    if (late) this.late++;
+    if (this.trace !== null) this.trace.record(now, NO_TXN, 0, now - tick, frame, shownAt - tick, late ? this.outcome.late : this.outcome.onTime);
   }
 
   metrics(): Record<string, MetricValue> {
@@ -110,5 +125,9 @@ export const renderer = defineComponent({
   description: "A guest compositor rendering frames at a fixed rate and presenting them through a display protocol: frame latency, missed deadlines",
   params,
   stats,
+  traceKinds: [{
+    kind: 'frame',
+    description: "One row per frame: presented, at the flip's response (latency = from its vsync tick; a = the frame's number; b = tick to the flip taking, ps; label = on time or late), or skipped for want of a free buffer, at its tick (label = skipped)",
+  }],
   create: (ctx, p) => new Renderer(ctx, p),
 });

@@ -31,9 +31,10 @@ Runs one scenario once. <scenario> is a JSON file, or the name of one in scenari
   --replication K    replication index (a different, reproducible random draw), default 0
   --out DIR          write DIR/summary.json (the folder is created only when the scenario is valid)
   --trace            record trace.arrow into --out (the scenario's "trace" section selects what)
-  --trace-include P  record the kinds pattern P selects instead ("instance/kind", * matches any run of
-                     characters, e.g. 'link0.*/tlp' or '*'; repeatable; implies --trace). Hot kinds (a
-                     row per TLP) are recorded only when a pattern selects them
+  --trace-include P  also record the kinds pattern P selects ("instance/kind", * matches any run of
+                     characters, e.g. 'link0.*/tlp' or '*'; repeatable; implies --trace), in place of
+                     the scenario's include patterns: hot kinds (a row per TLP) are recorded only
+                     when a pattern selects them, the others unless the scenario excludes them
   --json             print summary.json to stdout instead of the human summary
 `,
   async run(args) {
