@@ -117,7 +117,7 @@ export const linkType = defineComponent({
   description: 'A PCIe link joining a downstream port (root port, switch dpN) to an upstream port (switch or endpoint "up"): Gen1-6, x1-x32, credits, DLLPs',
   params: linkParams,
   defaultPreset: 'pcie-link',
-  traceKinds: [{ kind: 'tlp', description: 'One row per TLP on the wire of a direction (a→b or b→a, as the link names its ends): latency = its wire time; label = TLP type', hot: true, parts: ['ab', 'ba'] }],
+  traceKinds: [{ kind: 'tlp', description: 'One row per TLP a direction delivers (a→b or b→a, as the link names its ends), at its delivery: latency = from its hand-over to the link (queueing, its wire time with any link overhead ahead of it, propagation); txn = its transfer; bytes = its payload; a = credit class (0 posted, 1 non-posted, 2 completion); b = its TLP bytes; label = TLP type', hot: true, parts: ['ab', 'ba'] }],
   stats,
   joins: [DOWNSTREAM_PORT, UPSTREAM_PORT],
   create: (ctx, p) => new LinkElement(ctx, p),

@@ -110,7 +110,7 @@ export const switchType = defineComponent({
   params,
   defaultPreset: 'pcie-switch-pex8796',
   stats: switchStatDecls,
-  traceKinds: [{ kind: 'forward', description: 'One row per TLP the switch forwards: latency = ingress to egress start; a = ingress port, b = egress port', hot: true }],
+  traceKinds: [{ kind: 'forward', description: 'One row per TLP the switch forwards, as it starts on the egress link: latency = from its arrival at the ingress (its last byte in); txn = its transfer; bytes = its payload; a = ingress port, b = egress port; label = TLP type', hot: true }],
   facts: (p): PcieFacts => ({ mps: p.maxPayloadSize, ecrc: false, bars: [], acsRedirect: p.acsRedirect }),
   ports: (p) => [
     upstreamPortDecl('the switch'),
