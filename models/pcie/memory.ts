@@ -24,7 +24,12 @@
  *    reads; their 64-byte ones are bound by the requester's tags at the
  *    remote latency).
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
- *    for a write's latency, only for its bandwidth).
+ *    for a write's latency, only for its bandwidth). A host whose writes go
+ *    through to memory (no DDIO) may add a write path (`writeAccess`): it
+ *    takes writes one at a time, in order, each for writeAccess, or
+ *    writeContinued when it starts where the last write ended, and a
+ *    write's slot starts once the path has taken it; so a stream of writes
+ *    is held to the path's rate, and its credits come back at that rate.
  *  - Which reads the DRAM itself serves (`cachedReads`): with the cache warm,
  *    all reads hit the last-level cache (DDIO), only those whose data sits in
  *    the device's socket's cache (`cacheSocket`: where the driver wrote it;
@@ -140,6 +145,8 @@ export const memoryTimingParams = z.strictObject({
   llcWays: z.number().int().min(0).max(MAX_LLC_WAYS).default(0).describe('Ways of the last-level cache: with llcBytes, a working set whose pages scatter over its sets overflows the fuller ones, so fewer reads hit than llcBytes / workingSet says (0 = a fully associative cache)'),
   hitsInRequestOrder: z.boolean().default(false).describe('A read the warm cache serves returns no sooner than the reads before it (the host returns cached data in request order, behind reads it fetches from memory)'),
   dramQueuePerRead: duration().default(0).describe('Extra latency of a read served from memory for each read served from memory still in flight when it arrives (memory-controller queueing under load; 0 = none)'),
+  writeAccess: duration().default(0).describe("A write path that takes DMA writes one at a time, in order, before their data's bandwidth slot: each holds it this long, or writeContinued if it starts where the last write ended (a host without DDIO, whose writes are not absorbed by the cache; 0 = no such path)"),
+  writeContinued: duration().optional().describe('With writeAccess: how long a write that continues the last one (its address where that one ended) holds the write path (unset: writeAccess)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -277,6 +284,11 @@ export class Memory {
   private maxQueuePs = 0;
   private firstAccessAt = -1;
   private lastWriteDoneAt = -1;
+  /** The write path (writeAccess): ps a write holds it, new address or continuing; when it is free; where the last write ended. */
+  private readonly writeAccessPs: number;
+  private readonly writeContinuedPs: number;
+  private writePathFree = 0;
+  private lastWriteEnd = -1;
 
   constructor(private readonly sim: Simulation, params: MemoryParams, name = 'memory') {
     this.name = name;
@@ -285,6 +297,8 @@ export class Memory {
     }
     this.range = Object.freeze({ base: params.base, size: params.size });
     this.psPerByte = psPerByte(params.bandwidth);
+    this.writeAccessPs = params.writeAccess;
+    this.writeContinuedPs = params.writeContinued ?? params.writeAccess;
     const remote = params.socket === 'remote';
     const warm = params.cache === 'warm';
     const cacheRemote = params.cacheSocket === 'memory' ? remote : params.cacheSocket === 'remote';
@@ -375,9 +389,19 @@ export class Memory {
     return Math.round(n * this.dramQueuePs);
   }
 
-  /** Writes `bytes` at `addr` now; returns the integer time they are absorbed. */
+  /**
+   * Writes `bytes` at `addr` now; returns the integer time they are absorbed.
+   * With a write path (writeAccess), the write's slot starts once the path
+   * has taken it, after the writes before it.
+   */
   write(addr: number, bytes: number): Time {
-    const done = Math.ceil(this.transfer(addr, bytes, this.sim.now));
+    let from = this.sim.now;
+    if (this.writeAccessPs > 0) {
+      if (this.writePathFree > from) from = this.writePathFree;
+      this.writePathFree = from + (addr === this.lastWriteEnd ? this.writeContinuedPs : this.writeAccessPs);
+      this.lastWriteEnd = addr + bytes;
+    }
+    const done = Math.ceil(this.transfer(addr, bytes, from));
     this.writes++;
     this.bytesWritten += bytes;
     this.lastWriteDoneAt = done;

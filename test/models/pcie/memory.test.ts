@@ -167,6 +167,20 @@ test('a request holds its sender\'s buffer until the memory starts on it', () =>
   assert.is(c.pending, 0);
 });
 
+test('writeAccess: writes take the write path one at a time, a new address for writeAccess, one continuing the last write for writeContinued; a write holds its sender\'s buffer until the path takes it', () => {
+  const sim = new Simulation();
+  const m = mem(sim, { bandwidth: 1000, writeAccess: '40 ns', writeContinued: '25 ns' }); // 1000 GB/s: the slots are a few ps
+  const c = new MemoryCompleter(sim, m, { mps: 128, rcb: 64, completionMode: 'mps', ecrc: false }).connect(new Capture(sim));
+  const log = new ReleaseLog(sim);
+  // Three writes at once: a new address, one continuing it, one elsewhere; then one after the path has gone idle.
+  at(sim, 0, () => { c.receive(mwr(G4, 128), log); c.receive(mwr(G4 + 128, 128), log); c.receive(mwr(G4 + 4096, 64), log); });
+  at(sim, 500_000, () => c.receive(mwr(G4 + 4096 + 64, 64), log));
+  sim.run();
+  assert.equal(log.times, [0, 40_000, 65_000, 500_000], 'taken at 0, after 40 ns (new), after 25 ns more (continued); the late one continues the third at once');
+  const plain = mem(new Simulation(), { bandwidth: 1000 });
+  assert.is(plain.write(G4, 128), plain.write(G4 + 128, 128) - 128, 'without it, writes take only their bandwidth slots');
+});
+
 test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): local ones never with "all", remote ones with "local", every one with "none"', () => {
   const sim = new Simulation();
   const p = { coldPenalty: '50 ns', remotePenalty: '40 ns' };
