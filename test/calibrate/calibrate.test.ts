@@ -14,6 +14,7 @@ import path from 'node:path';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { PresetLibrary } from '../../src/scenario/presets.js';
 import { CurveSimulator } from '../../src/calibrate/simulate.js';
+import type { CurvePoint } from '../../src/calibrate/curves.js';
 import { DEFAULT_SEARCH } from '../../src/calibrate/coordinate-search.js';
 import { cli, cliInProcess, ROOT, tempDir } from '../helpers.js';
 
@@ -49,6 +50,19 @@ test('a distribution\'s percentiles: its own fields, the others off its CDF; col
   assert.ok(at('warm', 'p999') - at('warm', 'p01') < 30, 'warm: every read hits the cache, (almost) no spread');
   assert.ok(at('cold', 'p999') - at('cold', 'p50') > 200, 'cold: refresh stalls of up to tRFC (350 ns)');
   assert.is(at('cold', 'p01'), at('cold', 'p10'), 'a percentile read twice from the same run agrees');
+});
+
+test('a point whose run fails is named with its error, not left as a silent gap', () => {
+  const point = (line: number, params: CurvePoint['params']): CurvePoint => ({ x: line, measured: 1, origin: `m.csv: line ${line}`, params });
+  const read64 = { platform: PLATFORM, op: 'read', size: 64, transfers: 5 };
+  const curve = { name: 'x', title: 'x', scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: 1, unit: 'GB/s', xLabel: 'size', points: [point(2, read64)] };
+  assert.is(sim.simulate(curve).failures, null);
+  // Memory of 6 KiB behind an IOMMU that maps it in 4 KiB pages: the run fails at connect (not whole pages).
+  const bad = sim.simulate({ ...curve, points: [point(2, read64), point(3, { ...read64, platform: `${PLATFORM}-iommu-nosp`, window: 6144 })] });
+  assert.is(bad.failures?.points, 1, 'the failed point is counted');
+  assert.match(bad.failures!.first, /^m\.csv: line 3: .*not whole 4096-byte pages/);
+  assert.is(bad.simulated[1], null);
+  assert.ok(bad.simulated[0]! > 0);
 });
 
 test('the simple format: the root complex\'s traversal is found again; the values the points do not depend on are left alone', () => {
