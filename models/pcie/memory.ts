@@ -30,6 +30,9 @@
  *    writeContinued when it starts where the last write ended, and a
  *    write's slot starts once the path has taken it; so a stream of writes
  *    is held to the path's rate, and its credits come back at that rate.
+ *    Where the DRAM serves every read, reads take the same path for
+ *    `readAccessPerLine` a line: reads alone rarely fill it, reads mixed
+ *    with writes share it.
  *  - Which reads the DRAM itself serves (`cachedReads`): with the cache warm,
  *    all reads hit the last-level cache (DDIO), only those whose data sits in
  *    the device's socket's cache (`cacheSocket`: where the driver wrote it;
@@ -147,6 +150,7 @@ export const memoryTimingParams = z.strictObject({
   dramQueuePerRead: duration().default(0).describe('Extra latency of a read served from memory for each read served from memory still in flight when it arrives (memory-controller queueing under load; 0 = none)'),
   writeAccess: duration().default(0).describe("A write path that takes DMA writes one at a time, in order, before their data's bandwidth slot: each holds it this long, or writeContinued if it starts where the last write ended (a host without DDIO, whose writes are not absorbed by the cache; 0 = no such path)"),
   writeContinued: duration().optional().describe('With writeAccess: how long a write that continues the last one (its address where that one ended) holds the write path (unset: writeAccess)'),
+  readAccessPerLine: duration().default(0).describe('With writeAccess, where the DRAM serves every read (cache cold, or cachedReads none): the path is the one to memory, and a read holds it this long for each 64-byte line it reads, before its slot (reads alone rarely fill it; mixed with writes they share it; 0 = reads do not take it)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -284,10 +288,15 @@ export class Memory {
   private maxQueuePs = 0;
   private firstAccessAt = -1;
   private lastWriteDoneAt = -1;
-  /** The write path (writeAccess): ps a write holds it, new address or continuing; when it is free; where the last write ended. */
+  /**
+   * The path to memory (writeAccess): ps a write holds it, new address or
+   * continuing, and ps per byte of a read's lines (0: reads do not take
+   * it); when it is free; where the last write ended.
+   */
   private readonly writeAccessPs: number;
   private readonly writeContinuedPs: number;
-  private writePathFree = 0;
+  private readonly readPathPsPerByte: number;
+  private pathFree = 0;
   private lastWriteEnd = -1;
 
   constructor(private readonly sim: Simulation, params: MemoryParams, name = 'memory') {
@@ -304,6 +313,7 @@ export class Memory {
     const cacheRemote = params.cacheSocket === 'memory' ? remote : params.cacheSocket === 'remote';
     const hit = warm && (params.cachedReads === 'all' || (params.cachedReads === 'local' && !cacheRemote));
     this.readsFromDram = !hit;
+    this.readPathPsPerByte = params.writeAccess > 0 && this.readsFromDram ? params.readAccessPerLine / CACHE_LINE_BYTES : 0;
     // Crossing sockets: for the data of the other socket's memory, or to snoop the other socket's cache that holds the
     // line (a local-memory read the driver's socket has warmed); with cachedReads 'all', remote memory alone. The
     // snoop overlaps the local memory read (the home agent reads memory while it snoops), so it costs what its round
@@ -340,8 +350,14 @@ export class Memory {
     // A read of the other socket's memory waits for the inter-socket link, which carries its request and then its
     // cache lines, one read after another (reads stay in order).
     const now = this.sim.now;
-    const from = this.nextReadAt > now ? this.nextReadAt : now;
-    this.nextReadAt = from + this.remoteRequestPs + cacheLineBytes(addr, bytes) * this.remotePsPerByte;
+    let from = this.nextReadAt > now ? this.nextReadAt : now;
+    const lineBytes = cacheLineBytes(addr, bytes);
+    this.nextReadAt = from + this.remoteRequestPs + lineBytes * this.remotePsPerByte;
+    if (this.readPathPsPerByte > 0) {
+      // The path to memory (writeAccess) takes this read's lines in turn with the writes.
+      if (this.pathFree > from) from = this.pathFree;
+      this.pathFree = from + lineBytes * this.readPathPsPerByte;
+    }
     const end = this.transfer(addr, bytes, from);
     this.reads++;
     this.bytesRead += bytes;
@@ -397,8 +413,8 @@ export class Memory {
   write(addr: number, bytes: number): Time {
     let from = this.sim.now;
     if (this.writeAccessPs > 0) {
-      if (this.writePathFree > from) from = this.writePathFree;
-      this.writePathFree = from + (addr === this.lastWriteEnd ? this.writeContinuedPs : this.writeAccessPs);
+      if (this.pathFree > from) from = this.pathFree;
+      this.pathFree = from + (addr === this.lastWriteEnd ? this.writeContinuedPs : this.writeAccessPs);
       this.lastWriteEnd = addr + bytes;
     }
     const done = Math.ceil(this.transfer(addr, bytes, from));

@@ -181,6 +181,22 @@ test('writeAccess: writes take the write path one at a time, a new address for w
   assert.is(plain.write(G4, 128), plain.write(G4 + 128, 128) - 128, 'without it, writes take only their bandwidth slots');
 });
 
+test('readAccessPerLine: where the DRAM serves every read, reads take the write path a line at a time, in turn with the writes; reads the cache serves do not', () => {
+  const path = { bandwidth: 1000, writeAccess: '40 ns', readAccessPerLine: '10 ns' };
+  const sim = new Simulation();
+  const m = mem(sim, { ...path, cachedReads: 'none' });
+  m.write(G4, 64); // holds the path for 40 ns
+  const read = m.read(G4 + 4096, 128); // two lines: waits for the write, holds 20 ns
+  m.write(G4 + 8192, 64); // waits for the read
+  assert.is(m.lastStart, 60_000, 'the second write starts after the write (40 ns) and the read\'s two lines (20 ns)');
+  assert.is(read, 40_000 + 128 + 100_000, 'the read\'s slot starts when the path takes it, then its latency');
+  const cached = mem(new Simulation(), path); // warm, cachedReads all: the cache serves reads
+  cached.write(G4, 64);
+  cached.read(G4 + 4096, 128);
+  cached.write(G4 + 8192, 64);
+  assert.is(cached.lastStart, 40_000, 'a read the cache serves leaves the path to the writes');
+});
+
 test('cachedReads: which warm reads the DRAM serves (and pays coldPenalty for): local ones never with "all", remote ones with "local", every one with "none"', () => {
   const sim = new Simulation();
   const p = { coldPenalty: '50 ns', remotePenalty: '40 ns' };
