@@ -29,8 +29,9 @@
  *    DMAs pay it every time, a loaded stream only once. Whether the package
  *    is idle is judged when the TLP is handed over (RootPort.receiveAhead:
  *    up to its time on the link early). Which package state a wake finds
- *    (`deepIdleWakes`: deeper states, each with its share of wakes and its
- *    exit) is drawn per wake from the root complex's own random stream: the
+ *    (`deepIdleWakes`: deeper states, each with its share of wakes, its
+ *    exit and its entry, part of which a wake may still have to wait out)
+ *    is drawn per wake from the root complex's own random stream: the
  *    PCU's entry policy and timers (which state, after how long idle, the
  *    OS's timer ticks) are left out, so the shares are the measured ones,
  *    not a consequence of the idle time.
@@ -130,6 +131,7 @@ export const rootComplexParams = z.strictObject({
   deepIdleWakes: z.array(z.strictObject({
     share: z.number().gt(0).lt(1).describe('Fraction of idle wakes that find the package in this state'),
     wake: duration().describe('Its exit: the wait instead of idleWake'),
+    entry: duration().default(0).describe('Its entry: a wake that finds the package still entering the state waits for the rest of the entry too, so the wait is drawn uniformly from wake to wake + entry (0: always wake)'),
   })).default([])
     .describe("Deeper package states an idle wake may find instead of idleWake's: { share, wake } each, shares adding up to less than 1 (the rest wake in idleWake); which one each wake finds is drawn from the root complex's `idle-wake` random stream (empty: every wake is idleWake)"),
   mps: transferSize.default(SPEC_DEFAULT_MPS).describe('Max_Payload_Size the completions are split at, bytes'),
@@ -361,9 +363,10 @@ export class RootComplex {
 
   private readonly traversalPs: Time;
   private readonly idleWakePs: Time;
-  /** Deeper package states (deepIdleWakes): cumulative shares and exits, and the stream a wake draws from (null: none). */
+  /** Deeper package states (deepIdleWakes): cumulative shares, exits and entries, and the stream a wake draws from (null: none). */
   private readonly deepShareUpTo: Float64Array;
   private readonly deepWakePs: Float64Array;
+  private readonly deepEntryPs: Float64Array;
   private readonly wakeDraws: RandomStream | null;
   /** When the last TLP in has crossed: one woken after an idle wait holds those behind it (FIFO). */
   private lastCrossed = 0;
@@ -411,6 +414,7 @@ export class RootComplex {
     let upTo = 0;
     this.deepShareUpTo = Float64Array.from(deep, (d) => (upTo += d.share));
     this.deepWakePs = Float64Array.from(deep, (d) => d.wake);
+    this.deepEntryPs = Float64Array.from(deep, (d) => d.entry ?? 0);
     this.wakeDraws = deep.length > 0 ? sim.rng(`${name}.idle-wake`) : null;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
@@ -521,7 +525,12 @@ export class RootComplex {
   private wakePs(): Time {
     if (this.wakeDraws === null) return this.idleWakePs;
     const u = this.wakeDraws.random(), upTo = this.deepShareUpTo;
-    for (let k = 0; k < upTo.length; k++) if (u < upTo[k]!) return this.deepWakePs[k]!;
+    for (let k = 0; k < upTo.length; k++) {
+      if (u >= upTo[k]!) continue;
+      // Where in the state's entry the wake falls: a second draw, uniform, whole ps.
+      const entry = this.deepEntryPs[k]!;
+      return this.deepWakePs[k]! + (entry > 0 ? Math.floor(this.wakeDraws.random() * entry) : 0);
+    }
     return this.idleWakePs;
   }
 

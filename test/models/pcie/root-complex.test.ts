@@ -355,6 +355,27 @@ test('deepIdleWakes: each idle wake finds a deeper package state by its share an
   assert.not.equal(run([{ share: 0.3, wake: DEEP }, { share: 0.05, wake: DEEPER }], 2), mixed, 'another seed draws others');
 });
 
+test('deepIdleWakes entry: a wake that finds the package entering the state waits out a uniform part of the entry too', () => {
+  const WAKE = 330 * NS, DEEP = 1330 * NS, ENTRY = 600 * NS, READS = 3000;
+  const sim = new Simulation({ seed: 3 });
+  const r = rig(sim, BASE_PATH, { 'link.dllp': 'none', 'rootComplex.idleWake': WAKE, 'rootComplex.deepIdleWakes': [{ share: 0.5, wake: DEEP, entry: ENTRY }] });
+  const extra: number[] = [];
+  let shallow = Infinity;
+  for (let k = 0; k < READS; k++) {
+    const t0 = sim.now;
+    r.endpoint.dma.submit('read', G4, 64);
+    sim.run();
+    extra.push(sim.now - t0);
+    shallow = Math.min(shallow, sim.now - t0);
+  }
+  assertPathConserved(r);
+  const deep = extra.map((l) => l - shallow - (DEEP - WAKE)).filter((x) => x >= 0);
+  assert.ok(Math.abs(deep.length / READS - 0.5) < 0.04, `${deep.length} of ${READS} in the deep state`);
+  assert.ok(deep.every((x) => x < ENTRY), 'never more than the whole entry');
+  const thirds = [0, 1, 2].map((k) => deep.filter((x) => x >= (k * ENTRY) / 3 && x < ((k + 1) * ENTRY) / 3).length);
+  assert.ok(thirds.every((n) => Math.abs(n / deep.length - 1 / 3) < 0.05), `uniform over the entry: ${thirds}`);
+});
+
 test('deepIdleWakes: shares that leave idleWake none, or no idleWake to be deeper than, are refused with their path', () => {
   const issues = (p: Record<string, unknown>) => rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', ...p }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
   assert.match(issues({ idleWake: WAKE_NS, deepIdleWakes: [{ share: 0.6, wake: 1 }, { share: 0.4, wake: 2 }] }).join(), 'deepIdleWakes: the shares add up to 1');
