@@ -410,11 +410,11 @@ export class RootComplex {
     this.memory = memory;
     this.traversalPs = params.traversal;
     this.idleWakePs = params.idleWake;
-    const deep = params.deepIdleWakes ?? [];
+    const deep = params.deepIdleWakes;
     let upTo = 0;
     this.deepShareUpTo = Float64Array.from(deep, (d) => (upTo += d.share));
     this.deepWakePs = Float64Array.from(deep, (d) => d.wake);
-    this.deepEntryPs = Float64Array.from(deep, (d) => d.entry ?? 0);
+    this.deepEntryPs = Float64Array.from(deep, (d) => d.entry);
     this.wakeDraws = deep.length > 0 ? sim.rng(`${name}.idle-wake`) : null;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
