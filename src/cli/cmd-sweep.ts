@@ -25,7 +25,7 @@ Runs every point of the scenario's "sweep" (or of --grid/--zip, which replace it
   --replications R     runs per point, each with its own seed (default: the scenario's, else 1)
   --seed N             base seed (default: the scenario's); each run's seed derives from it,
                        the run's parameter values and its replication
-  --jobs N             worker threads (default: one per core)
+  --jobs N             threads running runs: the sweep's own and N-1 workers (default: one per core)
   --shard K/N          run only the K-th of N slices; join the folders with "pciesim merge"
   --resume             finish an interrupted sweep in --out without redoing finished runs
   --trace              record each run's trace to DIR/runs/<run>/trace.arrow

@@ -15,7 +15,7 @@ export function parseListFlags(flag: string, items: readonly string[] | undefine
   return out;
 }
 
-/** Worker threads: --jobs N, default one per core the process may use. */
+/** Threads running runs (the sweep's own and N-1 workers): --jobs N, default one per core the process may use. */
 export function parseJobs(v: string | undefined): number {
   return parseIntFlag('jobs', v, os.availableParallelism(), 1);
 }

@@ -5,10 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 
-/** Slots of the shared Int32Array: the next task's position in the list, and how many workers are running tasks. */
+/** Slots of the shared Int32Array: the next task's position in the list. */
 export const NEXT_TASK = 0;
-export const READY_WORKERS = 1;
-export const CLAIM_SLOTS = 2;
+export const CLAIM_SLOTS = 1;
 
 export interface PoolWorkerData {
   /** The pool's caller's data for its workers. */
@@ -62,7 +61,6 @@ export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<vo
   const { tasks, claims: buffer } = workerData as PoolWorkerData;
   const claims = new Int32Array(buffer);
   const port = parentPort!;
-  Atomics.add(claims, READY_WORKERS, 1);
   const times = { ready: epochMs(), ended: 0, tasks: 0, busy: 0 };
   let pending: { position: number; result: R }[] = [];
   let posted = performance.now();

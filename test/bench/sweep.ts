@@ -1,6 +1,6 @@
 /**
- * Sweep scaling: the same sweep of short runs with 1 worker and with N
- * workers (default 2), printing wall time, runs/s, where the time went and
+ * Sweep scaling: the same sweep of short runs with 1 job and with N jobs
+ * (default 2: the sweep's own thread and N-1 workers), printing wall time, runs/s, where the time went and
  * the speed-up.
  *   npm run bench:sweep -- [RUNS=200] [JOBS=2] [REQUESTS=3000] [PAIRS=1]
  * Each run is the demo scenario with REQUESTS requests; RUNS are made from a
@@ -32,10 +32,9 @@ async function timed(jobs: number, pair: number): Promise<number> {
   });
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  // CPU seconds over wall seconds. Above 1 with one worker: the sweep's own
-  // thread runs runs beside the worker while it loads (about 0.1 over a 10 s
-  // sweep), and V8's background compiler and collector threads use the other
-  // core, mostly in each thread's first runs.
+  // CPU seconds over wall seconds. Above 1 with one job: V8's background
+  // compiler and collector threads use the other core, mostly in each
+  // thread's first runs.
   const cores = (cpu.user + cpu.system) / 1e6 / wall;
   console.log(`jobs=${jobs} runs=${o.runs} wall=${wall.toFixed(2)}s rate=${(o.runs / wall).toFixed(1)} runs/s cpu=${cores.toFixed(2)} cores busy`);
   console.log(breakdown(o.times));
@@ -54,7 +53,7 @@ function breakdown(t: SweepOutcome['times']): string {
   const lines = [`  plan ${s(t.planned - t.started)}, runs ${s(pool.ended - pool.started)}, results file ${s(t.written - pool.ended)}; sweep thread handling results ${s(pool.delivering)}`];
   // Seconds a run: a worker's runs are slower when every core is busy (shared caches, and on some virtual machines one core is slower).
   const each = (w: ThreadTimes) => (w.tasks ? ` (${(w.busy / w.tasks / 1000).toFixed(3)}s each)` : '');
-  if (pool.local) lines.push(`  sweep thread: ${pool.local.tasks} runs in ${s(pool.local.busy)}${each(pool.local)} while the workers start`);
+  if (pool.local) lines.push(`  sweep thread: ${pool.local.tasks} runs in ${s(pool.local.busy)}${each(pool.local)}`);
   pool.workers.forEach((w, i) => lines.push(`  worker ${i + 1}: start-up ${s(w.ready - w.started)}, ${w.tasks} runs in ${s(w.busy)}${each(w)}, idle at the end ${s(pool.ended - w.ended)}`));
   return lines.join('\n');
 }

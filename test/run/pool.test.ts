@@ -17,7 +17,7 @@ async function run(n: number, jobs: number, o: { local?: boolean; throwAt?: numb
 }
 
 for (const [jobs, local] of [[1, false], [3, false], [2, true]] as const) {
-  test(`every task runs once and its result reaches its own task (${jobs} workers${local ? ' and the calling thread' : ''})`, async () => {
+  test(`every task runs once and its result reaches its own task (${jobs} jobs${local ? ': the calling thread and one worker' : ', each a worker'})`, async () => {
     const seen = await run(500, jobs, { local });
     assert.is(seen.size, 500);
     for (const [index, results] of seen) {
@@ -27,6 +27,12 @@ for (const [jobs, local] of [[1, false], [3, false], [2, true]] as const) {
     if (!local) assert.ok([...seen.values()].every(([r]) => r.by === 'worker'));
   });
 }
+
+test('one job with the calling thread starts no worker: it runs every task itself', async () => {
+  const seen = await run(50, 1, { local: true });
+  assert.is(seen.size, 50);
+  assert.ok([...seen.values()].every(([r]) => r.by === 'local'));
+});
 
 test('the pool reports each thread\'s time: every task counted once, start-up before runs, runs within the pool\'s time', async () => {
   const times = await runPool<{ index: number }, Result>({
