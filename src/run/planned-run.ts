@@ -1,7 +1,7 @@
 /**
- * One run of a sweep, as a worker thread or the sweep's own thread does it:
- * resolve the scenario at the run's point, open its trace if it records one,
- * run it.
+ * One task of a sweep, as a worker thread or the sweep's own thread does it:
+ * one of its runs (resolve the scenario at the run's point, open its trace if
+ * it records one, run it), or one run of its sensitivity analysis.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { resolveScenario, type ModelLibrary, type ScenarioDoc } from '../scenari
 import type { PlannedRun } from './plan.js';
 import { openRunTracer, runScenario, TRACE_FILE, type RunSummary } from './single.js';
 import { SWEEP_FILES } from './sweep-files.js';
+import { runSensitivityProbe, type SensitivityProbe } from './sensitivity.js';
 
 export interface SweepSetup {
   doc: ScenarioDoc;
@@ -29,4 +30,12 @@ export async function runPlannedRun(setup: SweepSetup, lib: ModelLibrary, run: P
   if (sc.trace.enabled) fs.mkdirSync(path.dirname(tracePath), { recursive: true });
   const tracer = await openRunTracer(sc, req, tracePath);
   return { summary: runScenario(sc, { ...req, tracer }) };
+}
+
+/** A task of a sweep's pool (`index`: its place in the pool's list): one of the sweep's runs, or one run of its sensitivity analysis. */
+export type SweepTask = { index: number; run: PlannedRun; probe: null } | { index: number; run: null; probe: SensitivityProbe };
+export type SweepTaskResult = { summary: RunSummary } | { figure: number | null };
+
+export async function runSweepTask(setup: SweepSetup, lib: ModelLibrary, task: SweepTask): Promise<SweepTaskResult> {
+  return task.run !== null ? runPlannedRun(setup, lib, task.run) : { figure: runSensitivityProbe(setup.doc, lib, task.probe) };
 }

@@ -12,8 +12,8 @@
  * no swing.
  *
  * The base point is the scenario's `report.sensitivity.at` values over its
- * defaults (and the sweep's --set overrides). Runs are in the calling thread:
- * a handful of runs of one point.
+ * defaults (and the sweep's --set overrides). A sweep runs these runs in its
+ * pool beside its own (sweep.ts); runSensitivity runs them one after another.
  */
 import path from 'node:path';
 import fs from 'node:fs';
@@ -27,45 +27,79 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { flattenMetrics } from '../stats/distribution.js';
 import { runScenario } from './single.js';
-import type { SensitivityRow, SensitivityTable } from '../report/model.js';
+import type { ParamValue, SensitivityRow, SensitivityTable } from '../report/model.js';
 
 export const SENSITIVITY_FILE = 'sensitivity.json';
 
-export function runSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: Record<string, string | Scalar>): SensitivityTable | null {
+/** One run of a sensitivity analysis: the base point with some preset values replaced (none: the baseline). Plain data, so a sweep's worker threads can take it. */
+export interface SensitivityProbe {
+  point: Record<string, string | Scalar>;
+  seed: number;
+  metric: string;
+  presetOverrides: Record<string, Record<string, unknown>>;
+}
+
+/** What a sensitivity analysis runs: its baseline, then each estimate's low and high end (probes 1 + 2k and 2 + 2k for rows[k]). */
+export interface SensitivityPlan {
+  metric: string;
+  at: Record<string, ParamValue>;
+  probes: SensitivityProbe[];
+  rows: Omit<SensitivityRow, 'atLow' | 'atHigh' | 'swing'>[];
+}
+
+/** The runs of the scenario's sensitivity analysis (report.sensitivity), or null if it asks for none. */
+export function planSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: Record<string, string | Scalar>): SensitivityPlan | null {
   const spec = doc.body.report?.sensitivity;
   if (!spec) return null;
   const point = { ...overrides, ...spec.at };
   const base = resolveScenario(doc, point, lib, 'sweep');
   const seed = deriveRunSeed(doc.body.seed, base.parameters, 0);
-  const measure = (presetOverrides: Record<string, Record<string, unknown>>): number | null => {
-    let resolved;
-    try {
-      resolved = resolveScenario(doc, point, lib, 'sweep', presetOverrides);
-    } catch (e) {
-      // An end of a range the other values rule out (e.g. one MPS end of a link but not the other): no figure, not a failed sweep.
-      if (e instanceof UserError) return null;
-      throw e;
-    }
-    const summary = runScenario(resolved, { seed, replication: 0 });
-    if (summary.status !== 'ok') return null;
-    const v = flattenMetrics(summary.metrics)[spec.metric];
-    return typeof v === 'number' && Number.isFinite(v) ? v : null;
-  };
-  const baseline = measure({});
-  const rows: SensitivityRow[] = [];
+  const probe = (presetOverrides: Record<string, Record<string, unknown>>): SensitivityProbe => ({ point, seed, metric: spec.metric, presetOverrides });
+  const plan: SensitivityPlan = { metric: spec.metric, at: base.parameters, probes: [probe({})], rows: [] };
   // Every instance (slots included) whose preset, or a preset it inherits from, marks a value as an estimate with a range.
   for (const inst of allInstances(base)) {
     if (inst.preset === undefined) continue;
     for (const [key, v] of rangedEstimates(lib.presets.get(inst.preset)!, inst.ownKeys)) {
       const [low, high] = v.range;
-      const atLow = measure({ [inst.name]: { [key]: low } });
-      const atHigh = measure({ [inst.name]: { [key]: high } });
-      const swing = atLow !== null && atHigh !== null && baseline !== null && baseline !== 0 ? Math.abs(atHigh - atLow) / Math.abs(baseline) : null;
-      rows.push({ component: inst.name, preset: v.from, key, base: v.value as Scalar, low, high, atLow, atHigh, swing });
+      plan.probes.push(probe({ [inst.name]: { [key]: low } }), probe({ [inst.name]: { [key]: high } }));
+      plan.rows.push({ component: inst.name, preset: v.from, key, base: v.value as Scalar, low, high });
     }
   }
+  return plan;
+}
+
+/** The probe's metric, or null when its run fails, reports no such number, or its values fail the components' checks. */
+export function runSensitivityProbe(doc: ScenarioDoc, lib: ModelLibrary, probe: SensitivityProbe): number | null {
+  let resolved;
+  try {
+    resolved = resolveScenario(doc, probe.point, lib, 'sweep', probe.presetOverrides);
+  } catch (e) {
+    // An end of a range the other values rule out (e.g. one MPS end of a link but not the other): no figure, not a failed sweep.
+    if (e instanceof UserError) return null;
+    throw e;
+  }
+  const summary = runScenario(resolved, { seed: probe.seed, replication: 0 });
+  if (summary.status !== 'ok') return null;
+  const v = flattenMetrics(summary.metrics)[probe.metric];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** The table from the plan and its probes' figures (in probe order), ranked by swing. */
+export function sensitivityTable(plan: SensitivityPlan, figures: readonly (number | null)[]): SensitivityTable {
+  const baseline = figures[0] ?? null;
+  const rows: SensitivityRow[] = plan.rows.map((r, k) => {
+    const atLow = figures[1 + 2 * k] ?? null, atHigh = figures[2 + 2 * k] ?? null;
+    const swing = atLow !== null && atHigh !== null && baseline !== null && baseline !== 0 ? Math.abs(atHigh - atLow) / Math.abs(baseline) : null;
+    return { ...r, atLow, atHigh, swing };
+  });
   rows.sort((a, b) => (b.swing ?? -1) - (a.swing ?? -1) || (a.component < b.component ? -1 : a.component > b.component ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { metric: spec.metric, at: base.parameters, baseline, rows };
+  return { metric: plan.metric, at: plan.at, baseline, rows };
+}
+
+/** The whole analysis in the calling thread, one run after another (a sweep runs the probes in its pool instead). */
+export function runSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: Record<string, string | Scalar>): SensitivityTable | null {
+  const plan = planSensitivity(doc, lib, overrides);
+  return plan === null ? null : sensitivityTable(plan, plan.probes.map((p) => runSensitivityProbe(doc, lib, p)));
 }
 
 export function writeSensitivity(dir: string, table: SensitivityTable): void {

@@ -5,14 +5,14 @@ import { parseJsonFile } from '../scenario/json-file.js';
 import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { readSensitivity, runSensitivity, writeSensitivity } from './sensitivity.js';
+import { planSensitivity, readSensitivity, sensitivityTable, writeSensitivity } from './sensitivity.js';
 import { planSweep, shardRuns, type PlannedRun, type PlanOptions, type Shard, type SweepManifest } from './plan.js';
 import { runPool, type PoolTimes } from './pool.js';
 import { epochMs } from './pool-worker.js';
 import { Progress } from './progress.js';
 import { resultsTable, writeResultsFile } from './results-file.js';
 import type { RunSummary } from './single.js';
-import { runPlannedRun, type SweepSetup } from './planned-run.js';
+import { runSweepTask, type SweepSetup, type SweepTask, type SweepTaskResult } from './planned-run.js';
 
 import { SWEEP_FILES } from './sweep-files.js';
 export { SWEEP_FILES };
@@ -93,19 +93,35 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
   const finished = new Map<number, RunSummary>();
   if (o.resume) for (const r of mine) { const s = readRunSummary(o.out, r); if (s) finished.set(r.index, s); }
   const todo = mine.filter((r) => !finished.has(r.index));
-  const progress = new Progress(todo.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
+  // The sensitivity runs belong to the whole sweep: one shard (the first) makes them, merge carries them over. They
+  // go through the pool after the sweep's own runs, so they run in parallel too.
+  const sensitivity = (o.shard === undefined || o.shard.index === 1) && !(o.resume && readSensitivity(o.out) !== null)
+    ? planSensitivity(o.doc, o.lib, o.plan.overrides) : null;
+  const probes = sensitivity?.probes ?? [];
+  const tasks: SweepTask[] = [
+    ...todo.map((run, i) => ({ index: i, run, probe: null })),
+    ...probes.map((probe, k) => ({ index: todo.length + k, run: null, probe })),
+  ];
+  const figures = new Array<number | null>(probes.length).fill(null);
+  const progress = new Progress(tasks.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
   const modules = [...new Set(types.map((t) => o.lib.modules.get(t)!))];
   const setup: SweepSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out, modules };
   const killAfter = crashAfterRuns(process.env);
   let written = 0;
   const planned = epochMs();
-  const pool = await runPool<PlannedRun, { summary: RunSummary }>({
+  const pool = await runPool<SweepTask, SweepTaskResult>({
     jobs: o.jobs,
     worker: new URL('./worker.js', import.meta.url),
     workerData: setup,
-    local: (run) => runPlannedRun(setup, o.lib, run),
-    tasks: todo,
-    onResult: (run, { summary }) => {
+    local: (task) => runSweepTask(setup, o.lib, task),
+    tasks,
+    onResult: (task, result) => {
+      if (task.run === null) {
+        figures[task.index - todo.length] = (result as { figure: number | null }).figure;
+        progress.tick(false);
+        return;
+      }
+      const run = task.run, { summary } = result as { summary: RunSummary };
       writeFileAtomic(runSummaryPath(o.out, run), canonicalJson(summary, 2) + '\n');
       finished.set(run.index, summary);
       progress.tick(summary.status === 'failed');
@@ -113,12 +129,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     },
   });
   writeResultsFile(path.join(o.out, SWEEP_FILES.results), resultsTable(manifest, mine.map((run) => ({ run, summary: finished.get(run.index)! }))));
+  if (sensitivity !== null) writeSensitivity(o.out, sensitivityTable(sensitivity, figures));
   const times = { started, planned, pool, written: epochMs() };
-  // The sensitivity runs belong to the whole sweep: one shard (the first) makes them, merge carries them over.
-  if ((o.shard === undefined || o.shard.index === 1) && !(o.resume && readSensitivity(o.out) !== null)) {
-    const table = runSensitivity(o.doc, o.lib, o.plan.overrides);
-    if (table) writeSensitivity(o.out, table);
-  }
   return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length, times };
 }
 

@@ -3,10 +3,9 @@
  * runs the runs it claims (pool-worker.ts), one at a time.
  */
 import { loadModelLibrary, modelFolders } from '../scenario/library.js';
-import type { PlannedRun } from './plan.js';
-import { runPlannedRun, type SweepSetup } from './planned-run.js';
+import { runSweepTask, type SweepSetup, type SweepTask } from './planned-run.js';
 import { poolWorkerData, serveTasks } from './pool-worker.js';
 
 const setup = poolWorkerData<SweepSetup>();
 const lib = await loadModelLibrary(modelFolders(), new Set(setup.modules));
-await serveTasks((run: PlannedRun) => runPlannedRun(setup, lib, run));
+await serveTasks((task: SweepTask) => runSweepTask(setup, lib, task));

@@ -59,7 +59,10 @@ test('a sweep writes sensitivity.json and its report shows it; shards and merge 
   const body = study(); body.sweep.grid = { batch: [1, 64] };
   const file = writeScenario(dir, 'hc.json', body);
   const one = path.join(dir, 'one');
-  assert.is((await cliInProcess(['sweep', file, '--out', one])).code, 0);
+  assert.is((await cliInProcess(['sweep', file, '--out', one, '--jobs', '2'])).code, 0);
+  // The sweep runs the analysis's runs in its pool, on both threads: the table is the one runSensitivity makes alone.
+  const alone = runSensitivity(doc(body), lib, {})!;
+  assert.equal(JSON.parse(fs.readFileSync(path.join(one, 'sensitivity.json'), 'utf8')), JSON.parse(JSON.stringify(alone)));
   const html = fs.readFileSync(path.join(one, 'report', 'index.html'), 'utf8');
   assert.match(html, 'Sensitivity to the estimates');
   assert.match(html, 'mapPerOp');
