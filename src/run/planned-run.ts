@@ -32,8 +32,14 @@ export async function runPlannedRun(setup: SweepSetup, lib: ModelLibrary, run: P
   return { summary: runScenario(sc, { ...req, tracer }) };
 }
 
-/** A task of a sweep's pool (`index`: its place in the pool's list): one of the sweep's runs, or one run of its sensitivity analysis. */
-export type SweepTask = { index: number; run: PlannedRun; probe: null } | { index: number; run: null; probe: SensitivityProbe };
+/** A task of a sweep's pool (`index`: its place in its sweep's list; `sweep`: which of the pool's sweeps): one of the sweep's runs, or one run of its sensitivity analysis. */
+export type SweepTask = { index: number; sweep: number; run: PlannedRun; probe: null } | { index: number; sweep: number; run: null; probe: SensitivityProbe };
+
+/** What a sweep pool's workers are given: the setup of every sweep in the pool (SweepTask.sweep picks one), and the model modules they use between them. */
+export interface SweepWorkerData {
+  setups: SweepSetup[];
+  modules: string[];
+}
 export type SweepTaskResult = { summary: RunSummary } | { figure: number | null };
 
 export async function runSweepTask(setup: SweepSetup, lib: ModelLibrary, task: SweepTask): Promise<SweepTaskResult> {

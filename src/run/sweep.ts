@@ -5,14 +5,14 @@ import { parseJsonFile } from '../scenario/json-file.js';
 import type { ModelLibrary, ScenarioDoc } from '../scenario/loader.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { planSensitivity, readSensitivity, sensitivityTable, writeSensitivity } from './sensitivity.js';
+import { planSensitivity, readSensitivity, sensitivityTable, writeSensitivity, type SensitivityPlan } from './sensitivity.js';
 import { planSweep, shardRuns, type PlannedRun, type PlanOptions, type Shard, type SweepManifest } from './plan.js';
 import { runPool, type PoolTimes } from './pool.js';
 import { epochMs } from './pool-worker.js';
 import { Progress } from './progress.js';
 import { resultsTable, writeResultsFile } from './results-file.js';
 import type { RunSummary } from './single.js';
-import { runSweepTask, type SweepSetup, type SweepTask, type SweepTaskResult } from './planned-run.js';
+import { runSweepTask, type SweepSetup, type SweepTask, type SweepTaskResult, type SweepWorkerData } from './planned-run.js';
 
 import { SWEEP_FILES } from './sweep-files.js';
 export { SWEEP_FILES };
@@ -76,13 +76,27 @@ export function readSweepFolder(dir: string): SweepFolder {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * Runs a sweep (or one shard of it) into `out`: sweep.json first, then one
- * runs/<id>/summary.json per run as it finishes (each written atomically, so
- * a killed sweep leaves only whole files), then results.arrow in run order.
- * With `resume`, runs whose summary is already there are not redone.
- */
-export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
+/** A sweep planned and its folder started, its tasks not yet run: what runSweep and runSweeps share. */
+interface PreparedSweep {
+  o: SweepOptions;
+  started: number;
+  planned: number;
+  manifest: SweepManifest;
+  mine: PlannedRun[];
+  finished: Map<number, RunSummary>;
+  /** Its runs still to do, then its sensitivity probes (SweepTask.index is the place in this list). */
+  tasks: SweepTask[];
+  runsToDo: number;
+  sensitivity: SensitivityPlan | null;
+  figures: (number | null)[];
+  setup: SweepSetup;
+  progress: Progress | null;
+  written: number;
+  killAfter: number;
+}
+
+/** Plans the sweep, checks and starts its folder (sweep.json, and with `resume` what is there already), and lists its tasks. */
+function prepareSweep(o: SweepOptions, sweep: number, progress: boolean): PreparedSweep {
   const started = epochMs();
   const { manifest, runs, types } = planSweep(o.doc, o.lib, o.plan);
   const mine = shardRuns(runs, o.shard);
@@ -99,39 +113,90 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
     ? planSensitivity(o.doc, o.lib, o.plan.overrides) : null;
   const probes = sensitivity?.probes ?? [];
   const tasks: SweepTask[] = [
-    ...todo.map((run, i) => ({ index: i, run, probe: null })),
-    ...probes.map((probe, k) => ({ index: todo.length + k, run: null, probe })),
+    ...todo.map((run, i) => ({ index: i, sweep, run, probe: null })),
+    ...probes.map((probe, k) => ({ index: todo.length + k, sweep, run: null, probe })),
   ];
-  const figures = new Array<number | null>(probes.length).fill(null);
-  const progress = new Progress(tasks.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress);
   const modules = [...new Set(types.map((t) => o.lib.modules.get(t)!))];
-  const setup: SweepSetup = { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out, modules };
-  const killAfter = crashAfterRuns(process.env);
-  let written = 0;
-  const planned = epochMs();
-  const pool = await runPool<SweepTask, SweepTaskResult>({
-    jobs: o.jobs,
+  return {
+    o, started, planned: epochMs(), manifest, mine, finished, tasks, runsToDo: todo.length, sensitivity,
+    figures: new Array<number | null>(probes.length).fill(null),
+    setup: { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out, modules },
+    progress: progress ? new Progress(tasks.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress) : null,
+    written: 0,
+    killAfter: crashAfterRuns(process.env),
+  };
+}
+
+/** A task of `p` finished: a run's summary is written at once (atomically), a probe's figure kept for the table. */
+function deliverTask(p: PreparedSweep, task: SweepTask, result: SweepTaskResult): void {
+  if (task.run === null) {
+    p.figures[task.index - p.runsToDo] = (result as { figure: number | null }).figure;
+    p.progress?.tick(false);
+    return;
+  }
+  const run = task.run, { summary } = result as { summary: RunSummary };
+  writeFileAtomic(runSummaryPath(p.o.out, run), canonicalJson(summary, 2) + '\n');
+  p.finished.set(run.index, summary);
+  p.progress?.tick(summary.status === 'failed');
+  if (++p.written === p.killAfter) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Every task of `p` done: results.arrow in run order, then sensitivity.json. */
+function finishSweep(p: PreparedSweep): Omit<SweepOutcome, 'times'> {
+  writeResultsFile(path.join(p.o.out, SWEEP_FILES.results), resultsTable(p.manifest, p.mine.map((run) => ({ run, summary: p.finished.get(run.index)! }))));
+  if (p.sensitivity !== null) writeSensitivity(p.o.out, sensitivityTable(p.sensitivity, p.figures));
+  const failed = [...p.finished.values()].filter((s) => s.status === 'failed').length;
+  return { manifest: p.manifest, runs: p.mine.length, skipped: p.mine.length - p.runsToDo, failed };
+}
+
+/** One pool for the tasks of every sweep in `sweeps` (each task names its sweep). */
+function poolOf(sweeps: PreparedSweep[], jobs: number, lib: ModelLibrary, onResult: (p: PreparedSweep, task: SweepTask, result: SweepTaskResult) => void): Promise<PoolTimes> {
+  const setups = sweeps.map((p) => p.setup);
+  const data: SweepWorkerData = { setups, modules: [...new Set(setups.flatMap((s) => s.modules))] };
+  return runPool<SweepTask, SweepTaskResult>({
+    jobs,
     worker: new URL('./worker.js', import.meta.url),
-    workerData: setup,
-    local: (task) => runSweepTask(setup, o.lib, task),
-    tasks,
-    onResult: (task, result) => {
-      if (task.run === null) {
-        figures[task.index - todo.length] = (result as { figure: number | null }).figure;
-        progress.tick(false);
-        return;
-      }
-      const run = task.run, { summary } = result as { summary: RunSummary };
-      writeFileAtomic(runSummaryPath(o.out, run), canonicalJson(summary, 2) + '\n');
-      finished.set(run.index, summary);
-      progress.tick(summary.status === 'failed');
-      if (++written === killAfter) process.kill(process.pid, 'SIGKILL');
-    },
+    workerData: data,
+    local: (task) => runSweepTask(setups[task.sweep]!, lib, task),
+    tasks: sweeps.flatMap((p) => p.tasks),
+    onResult: (task, result) => onResult(sweeps[task.sweep]!, task, result),
   });
-  writeResultsFile(path.join(o.out, SWEEP_FILES.results), resultsTable(manifest, mine.map((run) => ({ run, summary: finished.get(run.index)! }))));
-  if (sensitivity !== null) writeSensitivity(o.out, sensitivityTable(sensitivity, figures));
-  const times = { started, planned, pool, written: epochMs() };
-  return { manifest, runs: mine.length, skipped: mine.length - todo.length, failed: [...finished.values()].filter((s) => s.status === 'failed').length, times };
+}
+
+/**
+ * Runs a sweep (or one shard of it) into `out`: sweep.json first, then one
+ * runs/<id>/summary.json per run as it finishes (each written atomically, so
+ * a killed sweep leaves only whole files), then results.arrow in run order.
+ * With `resume`, runs whose summary is already there are not redone.
+ */
+export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
+  const p = prepareSweep(o, 0, true);
+  const pool = await poolOf([p], o.jobs, o.lib, deliverTask);
+  return { ...finishSweep(p), times: { started: p.started, planned: p.planned, pool, written: epochMs() } };
+}
+
+/**
+ * Runs several sweeps of one model library as runSweep runs each, through
+ * one pool: the threads go on from one sweep's last runs to the next
+ * sweep's first instead of waiting for the slowest, and the workers start
+ * once. Every sweep is planned, and its folder checked, before any run.
+ * Each is finished (results.arrow, sensitivity.json, then `onFinished`) as
+ * soon as its own tasks are done, so sweeps may finish out of list order;
+ * one progress line counts every task.
+ */
+export async function runSweeps(list: readonly SweepOptions[], jobs: number, label: string, onFinished: (o: SweepOptions, outcome: Omit<SweepOutcome, 'times'>) => void): Promise<void> {
+  if (list.length === 0) return;
+  const sweeps = list.map((o, k) => prepareSweep(o, k, false));
+  const left = sweeps.map((p) => p.tasks.length);
+  const stream = list[0]!.progress === undefined ? process.stderr : list[0]!.progress;
+  const progress = new Progress(left.reduce((a, b) => a + b, 0), label, stream);
+  // A sweep with nothing left to run (resumed whole) is finished at once.
+  sweeps.forEach((p, k) => { if (left[k] === 0) onFinished(p.o, finishSweep(p)); });
+  await poolOf(sweeps, jobs, list[0]!.lib, (p, task, result) => {
+    deliverTask(p, task, result);
+    progress.tick(task.run !== null && (result as { summary: RunSummary }).summary.status === 'failed');
+    if (--left[task.sweep]! === 0) onFinished(p.o, finishSweep(p));
+  });
 }
 
 /**

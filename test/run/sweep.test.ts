@@ -3,8 +3,12 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { cli, cliInProcess, demoScenario, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
+import { cli, cliInProcess, demoScenario, FIXTURE_ENV, ROOT, tempDir, writeScenario } from '../helpers.js';
 import { deriveRunSeed } from '../../src/scenario/seeds.js';
+import { loadModelLibrary } from '../../src/scenario/library.js';
+import { readScenario } from '../../src/scenario/loader.js';
+import { runSweep, runSweeps } from '../../src/run/sweep.js';
+import type { PlanOptions } from '../../src/run/plan.js';
 
 /** A small sweep: 4 loads × 2 tag counts × 2 replications = 16 short runs. */
 const SMALL = ['demo-read-tags', '--set', 'requests=2000', '--grid', 'tags=8,16', '--grid', 'load=5,20,40,55', '--replications', '2', '--no-report'];
@@ -160,6 +164,31 @@ test('merge refuses folders of different sweeps and incomplete shard sets', asyn
   const mixed = await cliInProcess(['merge', a, b, '--out', path.join(dir, 'm2')]);
   assert.is(mixed.code, 2);
   assert.match(mixed.stderr, 'holds a different sweep');
+});
+
+test('several sweeps through one pool (runSweeps, as quickstart runs its studies) write what each writes alone, and report each once', async () => {
+  const lib = await loadModelLibrary();
+  const studies: { name: string; plan: PlanOptions }[] = [
+    { name: 'demo-read-tags', plan: { overrides: { requests: '2000' }, grid: { tags: [8, 16], load: [5, 40] }, replications: 1 } },
+    // Its sensitivity analysis goes through the pool too.
+    { name: 'hypercall-costs', plan: { overrides: {}, grid: { batch: [1, 64], mode: ['map'], grants: ['per-use'], grantVersion: [1], vcpus: [4] } } },
+  ];
+  const dir = tempDir();
+  const options = (where: string) => studies.map((s) => ({
+    doc: readScenario(path.join(ROOT, 'scenarios', `${s.name}.json`)), lib, plan: s.plan, jobs: 2, resume: false, progress: null, out: path.join(dir, where, s.name),
+  }));
+  for (const o of options('alone')) await runSweep(o);
+  const reported: string[] = [];
+  await runSweeps(options('pooled'), 2, 'both', (o, outcome) => { reported.push(`${o.doc.body.name} ${outcome.runs}`); });
+  assert.equal(reported.sort(), ['demo-read-tags 4', 'hypercall-costs 2']);
+  for (const s of studies) {
+    for (const f of ['results.arrow', 'sweep.json', 'sensitivity.json']) {
+      const alone = path.join(dir, 'alone', s.name, f), pooled = path.join(dir, 'pooled', s.name, f);
+      assert.is(fs.existsSync(pooled), fs.existsSync(alone), `${s.name}/${f}`);
+      if (fs.existsSync(alone)) assert.ok(fs.readFileSync(pooled).equals(fs.readFileSync(alone)), `${s.name}/${f} differs`);
+    }
+  }
+  assert.ok(fs.existsSync(path.join(dir, 'pooled', 'hypercall-costs', 'sensitivity.json')));
 });
 
 test.run();
