@@ -2,6 +2,12 @@ import { performance } from 'node:perf_hooks';
 
 /** How often, at most, a non-terminal stream gets a line: every tenth of the work. */
 const PLAIN_LINE_STEPS = 10;
+/**
+ * The share of the work done before an ETA is shown: the rate of the first
+ * runs says little of the rest when runs differ (the quick start's first
+ * runs are its slowest), so the first line said "ETA 49 min" for a 2-minute job.
+ */
+const ETA_AFTER = 0.1;
 const BAR_WIDTH = 28;
 
 /**
@@ -25,8 +31,8 @@ export class Progress {
     if (!this.stream) return;
     const elapsed = (performance.now() - this.t0) / 1000;
     const rate = this.done / Math.max(elapsed, 1e-9);
-    const eta = (this.total - this.done) / rate;
-    const stats = `${this.done}/${this.total} runs  ${rate.toFixed(1)} runs/s  ETA ${formatSeconds(eta)}${failed ? '  (a run failed)' : ''}`;
+    const eta = this.done >= ETA_AFTER * this.total ? `  ETA ${formatSeconds((this.total - this.done) / rate)}` : '';
+    const stats = `${this.done}/${this.total} runs  ${rate.toFixed(1)} runs/s${eta}${failed ? '  (a run failed)' : ''}`;
     if (this.stream.isTTY) {
       const filled = Math.round((this.done / this.total) * BAR_WIDTH);
       this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${stats}\x1b[K`);
