@@ -33,6 +33,8 @@ export interface PoolTimes {
   local: ThreadTimes | null;
   /** Each worker's, by start order; empty where the pool ended before the worker was ready (it ran nothing). */
   workers: ThreadTimes[];
+  /** Worker threads started. */
+  workersStarted: number;
   /** Time the calling thread spent in onResult. */
   delivering: number;
 }
@@ -56,7 +58,7 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
   const tasks = o.tasks;
   const claims = new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   const workers: Worker[] = [];
-  const times: PoolTimes = { started: epochMs(), ended: 0, local: null, workers: [], delivering: 0 };
+  const times: PoolTimes = { started: epochMs(), ended: 0, local: null, workers: [], workersStarted: 0, delivering: 0 };
   let remaining = tasks.length;
   return new Promise<PoolTimes>((resolve, reject) => {
     if (remaining === 0) { times.ended = times.started; resolve(times); return; }
@@ -88,7 +90,9 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       return true;
     };
     const data: PoolWorkerData = { data: o.workerData, tasks, claims: claims.buffer as SharedArrayBuffer };
-    const workerCount = Math.min(o.local ? o.jobs - 1 : o.jobs, tasks.length);
+    // With the calling thread taking tasks, a worker beyond the tasks it leaves would start for nothing.
+    const workerCount = o.local ? Math.min(o.jobs - 1, tasks.length - 1) : Math.min(o.jobs, tasks.length);
+    times.workersStarted = Math.max(0, workerCount);
     for (let i = 0; i < workerCount; i++) {
       const started = epochMs();
       const w = new Worker(o.worker, { workerData: data });

@@ -28,8 +28,20 @@ for (const [jobs, local] of [[1, false], [3, false], [2, true]] as const) {
   });
 }
 
+test('a single task with the calling thread starts no worker, however many jobs', async () => {
+  const times = await runPool<{ index: number }, Result>({
+    jobs: 4, worker, workerData: { throwAt: -1, exitAt: -1 }, tasks: tasks(1),
+    local: async (t) => ({ square: t.index * t.index, by: 'local' }), onResult: () => {},
+  });
+  assert.is(times.workersStarted, 0);
+  assert.is(times.local!.tasks, 1);
+});
+
 test('one job with the calling thread starts no worker: it runs every task itself', async () => {
   const seen = await run(50, 1, { local: true });
+  assert.is((await runPool<{ index: number }, Result>({
+    jobs: 1, worker, workerData: { throwAt: -1, exitAt: -1 }, tasks: tasks(5), local: async (t) => ({ square: t.index * t.index, by: 'local' }), onResult: () => {},
+  })).workersStarted, 0);
   assert.is(seen.size, 50);
   assert.ok([...seen.values()].every(([r]) => r.by === 'local'));
 });
