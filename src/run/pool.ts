@@ -2,11 +2,11 @@ import { Worker } from 'node:worker_threads';
 import { CLAIM_SLOTS, epochMs, NEXT_TASK, type PoolMessage, type PoolWorkerData, type ThreadTimes } from './pool-worker.js';
 
 export interface PoolOptions<T extends { index: number }, R> {
-  /** Worker threads to start (at most one per task). */
+  /** Threads to run tasks on: with `local`, the calling thread and `jobs - 1` workers, else `jobs` workers; never more than there are tasks. */
   jobs: number;
   /**
    * Runs tasks on the calling thread too, as one of the `jobs` threads: the
-   * pool starts `jobs - 1` workers beside it (none for one job). The calling
+   * pool starts `jobs - 1` workers beside it (none for one job or one task). The calling
    * thread starts at once, while the workers load the model modules they
    * need (a fifth of a second or more), so a short sweep may be over before
    * any is ready; and with `jobs` at the number of cores no thread waits for
