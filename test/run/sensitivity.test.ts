@@ -10,7 +10,10 @@ import path from 'node:path';
 import { parseScenario, resolveScenario } from '../../src/scenario/loader.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { UserError } from '../../src/scenario/errors.js';
-import { runSensitivity } from '../../src/run/sensitivity.js';
+import { planSensitivity, runSensitivity, runSensitivityProbe } from '../../src/run/sensitivity.js';
+import { runPool } from '../../src/run/pool.js';
+import { planSweep } from '../../src/run/plan.js';
+import type { SweepTask, SweepTaskResult, SweepWorkerData } from '../../src/run/planned-run.js';
 import { cliInProcess, ROOT, tempDir, writeScenario } from '../helpers.js';
 
 const lib = await loadModelLibrary();
@@ -71,6 +74,25 @@ test('a sweep writes sensitivity.json and its report shows it; shards and merge 
   assert.not.ok(fs.existsSync(path.join(dir, 's2', 'sensitivity.json')), 'only the first shard runs it');
   assert.is((await cliInProcess(['merge', path.join(dir, 's1'), path.join(dir, 's2'), '--out', path.join(dir, 'm'), '--no-report'])).code, 0);
   assert.ok(fs.readFileSync(path.join(dir, 'm', 'sensitivity.json')).equals(fs.readFileSync(path.join(one, 'sensitivity.json'))));
+});
+
+test('a worker thread runs a sensitivity run as the calling thread does', async () => {
+  const body = study();
+  const d = doc(body);
+  const plan = planSensitivity(d, lib, {})!;
+  const probes = plan.probes.slice(0, 5);
+  const modules = [...new Set(planSweep(d, lib, { overrides: {} }).types.map((t) => lib.modules.get(t)!))];
+  const data: SweepWorkerData = { setups: [{ doc: d, overrides: {}, trace: false, out: tempDir(), modules }], modules };
+  const figures = new Array<number | null>(probes.length).fill(null);
+  // No `local`: every task runs on the worker.
+  const times = await runPool<SweepTask, SweepTaskResult>({
+    jobs: 1, worker: new URL('../../src/run/worker.js', import.meta.url), workerData: data,
+    tasks: probes.map((probe, index) => ({ index, sweep: 0, run: null, probe })),
+    onResult: (task, r) => { figures[task.index] = (r as { figure: number | null }).figure; },
+  });
+  assert.is(times.workers[0]!.tasks, probes.length);
+  assert.equal(figures, probes.map((p) => runSensitivityProbe(d, lib, p)));
+  assert.ok(figures.every((f) => typeof f === 'number'), 'each probe reports the metric');
 });
 
 test.run();
