@@ -92,7 +92,7 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     const data: PoolWorkerData = { data: o.workerData, tasks, claims: claims.buffer as SharedArrayBuffer };
     // With the calling thread taking tasks, a worker beyond the tasks it leaves would start for nothing.
     const workerCount = o.local ? Math.min(o.jobs - 1, tasks.length - 1) : Math.min(o.jobs, tasks.length);
-    times.workersStarted = Math.max(0, workerCount);
+    times.workersStarted = workerCount;
     for (let i = 0; i < workerCount; i++) {
       const started = epochMs();
       const w = new Worker(o.worker, { workerData: data });

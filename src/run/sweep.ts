@@ -90,13 +90,12 @@ interface PreparedSweep {
   sensitivity: SensitivityPlan | null;
   figures: (number | null)[];
   setup: SweepSetup;
-  progress: Progress | null;
   written: number;
   killAfter: number;
 }
 
 /** Plans the sweep, checks and starts its folder (sweep.json, and with `resume` what is there already), and lists its tasks. */
-function prepareSweep(o: SweepOptions, sweep: number, progress: boolean): PreparedSweep {
+function prepareSweep(o: SweepOptions, sweep: number): PreparedSweep {
   const started = epochMs();
   const { manifest, runs, types } = planSweep(o.doc, o.lib, o.plan);
   const mine = shardRuns(runs, o.shard);
@@ -121,24 +120,29 @@ function prepareSweep(o: SweepOptions, sweep: number, progress: boolean): Prepar
     o, started, planned: epochMs(), manifest, mine, finished, tasks, runsToDo: todo.length, sensitivity,
     figures: new Array<number | null>(probes.length).fill(null),
     setup: { doc: o.doc, overrides: o.plan.overrides, trace: o.trace ?? false, out: o.out, modules },
-    progress: progress ? new Progress(tasks.length, manifest.scenario.name, o.progress === undefined ? process.stderr : o.progress) : null,
     written: 0,
     killAfter: crashAfterRuns(process.env),
   };
 }
 
-/** A task of `p` finished: a run's summary is written at once (atomically), a probe's figure kept for the table. */
-function deliverTask(p: PreparedSweep, task: SweepTask, result: SweepTaskResult): void {
+/** Where a sweep's progress lines go: stderr unless its options say otherwise (null: nowhere). */
+const progressStream = (o: SweepOptions): NodeJS.WriteStream | null => (o.progress === undefined ? process.stderr : o.progress);
+
+/**
+ * A task of `p` finished: a run's summary is written at once (atomically), a
+ * probe's figure kept for the table. Returns whether it was a run that failed
+ * (for the progress line).
+ */
+function deliverTask(p: PreparedSweep, task: SweepTask, result: SweepTaskResult): boolean {
   if (task.run === null) {
     p.figures[task.index - p.runsToDo] = (result as { figure: number | null }).figure;
-    p.progress?.tick(false);
-    return;
+    return false;
   }
   const run = task.run, { summary } = result as { summary: RunSummary };
   writeFileAtomic(runSummaryPath(p.o.out, run), canonicalJson(summary, 2) + '\n');
   p.finished.set(run.index, summary);
-  p.progress?.tick(summary.status === 'failed');
   if (++p.written === p.killAfter) process.kill(process.pid, 'SIGKILL');
+  return summary.status === 'failed';
 }
 
 /** Every task of `p` done: results.arrow in run order, then sensitivity.json. */
@@ -149,17 +153,24 @@ function finishSweep(p: PreparedSweep): Omit<SweepOutcome, 'times'> {
   return { manifest: p.manifest, runs: p.mine.length, skipped: p.mine.length - p.runsToDo, failed };
 }
 
-/** One pool for the tasks of every sweep in `sweeps` (each task names its sweep). */
-function poolOf(sweeps: PreparedSweep[], jobs: number, lib: ModelLibrary, onResult: (p: PreparedSweep, task: SweepTask, result: SweepTaskResult) => void): Promise<PoolTimes> {
+/**
+ * One pool for the tasks of every sweep in `sweeps` (each task names its
+ * sweep); each result is delivered to its sweep and the progress line told.
+ */
+function poolOf(sweeps: PreparedSweep[], jobs: number, progress: Progress, onDelivered: (p: PreparedSweep, task: SweepTask) => void = () => {}): Promise<PoolTimes> {
   const setups = sweeps.map((p) => p.setup);
   const data: SweepWorkerData = { setups, modules: [...new Set(setups.flatMap((s) => s.modules))] };
   return runPool<SweepTask, SweepTaskResult>({
     jobs,
     worker: new URL('./worker.js', import.meta.url),
     workerData: data,
-    local: (task) => runSweepTask(setups[task.sweep]!, lib, task),
+    local: (task) => runSweepTask(setups[task.sweep]!, sweeps[task.sweep]!.o.lib, task),
     tasks: sweeps.flatMap((p) => p.tasks),
-    onResult: (task, result) => onResult(sweeps[task.sweep]!, task, result),
+    onResult: (task, result) => {
+      const p = sweeps[task.sweep]!;
+      progress.tick(deliverTask(p, task, result));
+      onDelivered(p, task);
+    },
   });
 }
 
@@ -170,8 +181,8 @@ function poolOf(sweeps: PreparedSweep[], jobs: number, lib: ModelLibrary, onResu
  * With `resume`, runs whose summary is already there are not redone.
  */
 export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
-  const p = prepareSweep(o, 0, true);
-  const pool = await poolOf([p], o.jobs, o.lib, deliverTask);
+  const p = prepareSweep(o, 0);
+  const pool = await poolOf([p], o.jobs, new Progress(p.tasks.length, p.manifest.scenario.name, progressStream(o)));
   return { ...finishSweep(p), times: { started: p.started, planned: p.planned, pool, written: epochMs() } };
 }
 
@@ -186,15 +197,12 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
  */
 export async function runSweeps(list: readonly SweepOptions[], jobs: number, label: string, onFinished: (o: SweepOptions, outcome: Omit<SweepOutcome, 'times'>) => void): Promise<void> {
   if (list.length === 0) return;
-  const sweeps = list.map((o, k) => prepareSweep(o, k, false));
+  const sweeps = list.map((o, k) => prepareSweep(o, k));
   const left = sweeps.map((p) => p.tasks.length);
-  const stream = list[0]!.progress === undefined ? process.stderr : list[0]!.progress;
-  const progress = new Progress(left.reduce((a, b) => a + b, 0), label, stream);
+  const progress = new Progress(left.reduce((a, b) => a + b, 0), label, progressStream(list[0]!));
   // A sweep with nothing left to run (resumed whole) is finished at once.
   sweeps.forEach((p, k) => { if (left[k] === 0) onFinished(p.o, finishSweep(p)); });
-  await poolOf(sweeps, jobs, list[0]!.lib, (p, task, result) => {
-    deliverTask(p, task, result);
-    progress.tick(task.run !== null && (result as { summary: RunSummary }).summary.status === 'failed');
+  await poolOf(sweeps, jobs, progress, (p, task) => {
     if (--left[task.sweep]! === 0) onFinished(p.o, finishSweep(p));
   });
 }
