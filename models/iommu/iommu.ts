@@ -39,8 +39,10 @@
  *  - superpageFill '4k' (an IOTLB without superpage entries, as pcie-bench
  *    measured Sandy Bridge's): a walk to a 2 MiB or 1 GiB page caches only
  *    the 4 KiB piece asked for, and a miss to a superpage whose walk is in
- *    flight waits for it (the fill does not serve it) and then walks; such
- *    misses start in arrival order, so one held holds those behind it.
+ *    flight waits for it and its fill (walkerHeldPerWalk: the fill does not
+ *    serve it) and then walks. The IOMMU looks at its oldest
+ *    `superpageMissWindow` waiting misses only (absent: 1, misses start in
+ *    arrival order), so a held miss holds back those behind it beyond these.
  *  - map / mapSg / unmap: dma_map_sg / dma_unmap_sg with their software
  *    costs per call and per page; each returns its duration in ps, so a
  *    process can `yield iommu.unmap(...)`. Mapping needs no invalidation
@@ -386,8 +388,12 @@ export class Iommu {
   /** When each page walker is next free (ps); a miss takes the earliest. */
   private readonly walkerFree: Float64Array;
   private walkerWaitPs = 0;
-  /** superpageFill '4k': when the latest walk started (misses start in arrival order). */
-  private lastWalkStart = 0;
+  /**
+   * superpageFill '4k': the latest starts of the misses so far, the largest
+   * `superpageMissWindow` of them, in ascending order (a miss starts no earlier
+   * than the smallest: see translate).
+   */
+  private readonly latestWalkStarts: Float64Array;
   private faults = 0;
   private contextFaults = 0;
   private staleHits = 0;
@@ -424,6 +430,7 @@ export class Iommu {
     this.l2Iotlb = new SetAssocLru(l2, Math.min(p.l2IotlbWays ?? l2, Math.max(1, l2)), `${name} second-level IOTLB`);
     this.walker = new PageWalker({ pml5: p.pscPml5Entries, pml4: p.pscPml4Entries, pdpt: p.pscPdptEntries, pd: p.pscPdEntries });
     this.walkerFree = new Float64Array(p.pageWalkers);
+    this.latestWalkStarts = new Float64Array(p.superpageMissWindow ?? 1);
     this.translate = (addr: number, requester: number, readBytes = 0) => this.translateNow(addr, requester, readBytes);
   }
 
@@ -759,15 +766,19 @@ export class Iommu {
     if (pieceOnly) {
       const busy = d.superpageWalkEnd.get(entry);
       if (busy !== undefined && busy > start) start = busy;
-      // Misses start in the order they came: one held behind its superpage holds those after it.
-      if (this.lastWalkStart > start) start = this.lastWalkStart;
-      this.lastWalkStart = start;
+      // The IOMMU looks at its oldest `superpageMissWindow` waiting misses only: a miss
+      // starts once at most window − 1 of those before it are still waiting (window 1:
+      // in the order they came, one held behind its superpage holding those after it).
+      const starts = this.latestWalkStarts;
+      if (starts[0]! > start) start = starts[0]!;
+      insertKeepingLargest(starts, start);
     }
     const wait = start - now;
     const walk = wait + reads * p.walkReadLatency;
     // A read holds the walker until its data is fetched too (fitted, see the preset); the request itself is not delayed by it.
     free[w] = now + walk + (p.walkerHeldPerWalk ?? 0) + (readBytes > 0 ? Math.ceil(readBytes / CACHE_LINE_BYTES) * (p.walkerHeldPerReadLine ?? 0) : 0);
-    if (pieceOnly) d.superpageWalkEnd.set(entry, now + walk);
+    // The miss held behind this walk waits for its fill too (walkerHeldPerWalk), not only its reads.
+    if (pieceOnly) d.superpageWalkEnd.set(entry, now + walk + (p.walkerHeldPerWalk ?? 0));
     this.walkerWaitPs += wait;
     this.walkPs += walk - wait;
     if (pieceOnly) {
@@ -925,4 +936,15 @@ function pageTags(lo: number, hi: number): [number, number] {
 
 function isAligned(addr: number, align: number): boolean {
   return Number.isSafeInteger(addr) && addr >= 0 && addr % align === 0;
+}
+
+/** Puts `v` into `largest` (ascending: the largest values seen, as many as it holds) if it is larger than the smallest. */
+function insertKeepingLargest(largest: Float64Array, v: number): void {
+  if (v <= largest[0]!) return;
+  let i = 0;
+  while (i + 1 < largest.length && largest[i + 1]! < v) {
+    largest[i] = largest[i + 1]!;
+    i++;
+  }
+  largest[i] = v;
 }

@@ -31,6 +31,9 @@ export const iommuParams = z.strictObject({
   superpageFill: z.enum(['superpage', '4k'])
     .describe("How a walk that ends at a 2 MiB or 1 GiB page fills the IOTLB: 'superpage', one entry for the whole page (in that size's IOTLB); '4k', only the 4 KiB piece the request fell in (an IOTLB without superpage entries): then misses to one superpage wait for each other's walk, since the IOMMU holds misses by the page-table entry they fetch and the one fill serves only the first"),
 
+  superpageMissWindow: z.number().int().min(1).optional()
+    .describe("superpageFill '4k': how many of the oldest waiting misses the IOMMU looks at; a miss held behind a walk of its superpage holds back the misses after it beyond these. Absent = 1 (misses start in the order they came)"),
+
   l2IotlbEntries: entries('Second-level IOTLB for 4 KiB translations, looked up on a first-level (iotlb4k) miss before any walk and filled by every walk that ends at a 4 KiB translation. Absent or 0 = none').optional(),
   l2IotlbWays: ways('Associativity of the second-level IOTLB (ways per set; the entries or more = fully associative). Absent = fully associative').optional(),
   l2IotlbHitLatency: duration().optional()
@@ -49,7 +52,7 @@ export const iommuParams = z.strictObject({
   walkerHeldPerReadLine: duration().optional()
     .describe('For a DMA read that misses, the walker stays held past its walk for this much per 64-byte line the read fetches (the translation and the memory read one occupancy); writes, posted, do not hold it. Absent = 0'),
   walkerHeldPerWalk: duration().optional()
-    .describe('A walker stays held this long past every walk it finishes (its fills of the IOTLB and paging-structure caches) before it takes the next miss; the translation is not delayed by it. Absent = 0'),
+    .describe("A walker stays held this long past every walk it finishes (its fills of the IOTLB and paging-structure caches) before it takes the next miss; the translation is not delayed by it (with superpageFill '4k', a miss waiting for a walk of its superpage waits for this too). Absent = 0"),
   hitLatency: duration().describe('An IOTLB lookup, added to every translation the IOMMU does (hit or miss)'),
   flushCost: duration().describe('One IOTLB invalidation, submitted and waited for'),
 

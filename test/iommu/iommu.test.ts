@@ -142,10 +142,10 @@ test('second-level IOTLB: a first-level miss it holds needs no walk and costs it
   assert.is(none.s.l2IotlbHits, 0);
 });
 
-/** An IOMMU with `walkers` walkers, PSCs warm over a 2 MiB-mapped region at 0x1_0000_0000 (two superpages); runs `body(mmu)` then. */
-function superpageWorld(superpageFill: 'superpage' | '4k', walkers: number, body: (mmu: Iommu) => void): Iommu {
+/** An IOMMU with `walkers` walkers (and `more` parameters), PSCs warm over a 2 MiB-mapped region at 0x1_0000_0000 (two superpages); runs `body(mmu)` then. */
+function superpageWorld(superpageFill: 'superpage' | '4k', walkers: number, body: (mmu: Iommu) => void, more: Partial<IommuParamsInput> = {}): Iommu {
   const sim = new Simulation();
-  const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: walkers, superpageFill });
+  const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: walkers, superpageFill, ...more });
   const d = mmu.createDomain();
   mmu.attach(0x100, d);
   mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 4 * MiB, 2 * MiB);
@@ -186,6 +186,16 @@ test("superpageFill '4k': misses to one 2 MiB page walk one after another, misse
     const delays = [PAGE, 2 * PAGE, 2 * MiB + PAGE].map((off) => mmu.translate(0x1_0000_0000 + off, 0x100).delayPs);
     assert.equal(delays, [walk, 2 * walk, 2 * walk]);
   });
+  superpageWorld('4k', 6, (mmu) => {
+    // A window of two: the miss after a held one may go, the one after two held ones waits for the older to start.
+    const delays = [PAGE, 2 * PAGE, 2 * MiB + PAGE, 3 * PAGE, 2 * MiB + 2 * PAGE].map((off) => mmu.translate(0x1_0000_0000 + off, 0x100).delayPs);
+    assert.equal(delays, [walk, 2 * walk, walk, 3 * walk, 2 * walk], 'the third passes the held second; the fourth waits its superpage; the fifth its own superpage and the window');
+  }, { superpageMissWindow: 2 });
+  const held = 20_000;
+  superpageWorld('4k', 6, (mmu) => {
+    const same = [1, 2, 3].map((k) => mmu.translate(0x1_0000_0000 + k * PAGE, 0x100).delayPs);
+    assert.equal(same, [walk, 2 * walk + held, 3 * walk + 2 * held], 'one superpage: each waits for the walk before it and its fill');
+  }, { walkerHeldPerWalk: held });
   const m = superpageWorld('superpage', 1, (mmu) => {
     assert.is(mmu.translate(0x1_0000_0000 + 2 * MiB + PAGE, 0x100).delayPs, walk, 'whole superpages: one walk fills the page');
   });
