@@ -76,6 +76,15 @@ const WINDOW_WARMUP = 1000;
 const LATENCY_WINDOW_TRANSFERS = 400;
 /** Transfers per unloaded-latency point (one at a time, all alike). */
 const LATENCY_TRANSFERS = 50;
+/**
+ * The clock pcie-bench reads its latencies off (the scenarios' latencyTick):
+ * its NFP firmware timestamps each DMA with the microengine's timestamp,
+ * which advances every 16 cycles of the 1.2 GHz clock (every cycle count in
+ * lat_*.csv is a multiple of 16): 13.333 ns, here to the ps. A latency
+ * between two ticks reads as one or the other, so the simulated figures
+ * step as the measured ones do.
+ */
+const NFP_TIMESTAMP_TICK = '13333 ps';
 const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
 const BW_COLUMN = 'BW (GB/s)';
 
@@ -154,7 +163,7 @@ function latencyWindowCurves(t: CsvTable, platform: string | undefined, pageSize
         x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
         params: {
           ...platformParam(platform), op: 'read', size: numberField(t, r, 'SZ'), window: numberField(t, r, 'WinSZ'), cache,
-          iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: LATENCY_WINDOW_TRANSFERS,
+          iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: LATENCY_WINDOW_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK,
         },
       })),
     };
@@ -203,7 +212,7 @@ function distributionCurves(t: CsvTable, platform: string | undefined, pageSize:
           x: 100 * q, measured: numberField(t, r, 'ns'), origin: originOf(t, r), field,
           params: {
             ...platformParam(platform), op: 'read', size: 64, window: 8192, cache,
-            iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: DISTRIBUTION_TRANSFERS,
+            iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: DISTRIBUTION_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK,
           },
         };
       }),
@@ -221,7 +230,7 @@ function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
       const size = numberField(t, r, 'SZ');
       return {
         x: size, measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
-        params: { ...platformParam(platform), op: 'read', size, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS },
+        params: { ...platformParam(platform), op: 'read', size, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK },
       };
     }),
   };

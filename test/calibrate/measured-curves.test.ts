@@ -32,7 +32,7 @@ test('pcie-bench latency: the LAT_DMA_RD rows\' medians, one transfer in flight,
   assert.is(c!.metric, 'dma.latency_ns.p50');
   assert.is(c!.scale, 1);
   assert.equal(c!.points.map((p) => [p.x, p.measured, p.origin]), [[64, 547.5, `${file}: line 2`], [2048, 1133.3, `${file}: line 4`]]);
-  assert.equal(c!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, pattern: 'sequential', inFlight: 1, transfers: 50 });
+  assert.equal(c!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, pattern: 'sequential', inFlight: 1, transfers: 50, latencyTick: '13333 ps' });
 });
 
 test('pcie-bench latency by window: one curve per host cache state (warm, cold), unloaded, through the IOMMU scenario', () => {
@@ -51,7 +51,7 @@ test('pcie-bench latency by window: one curve per host cache state (warm, cold),
   assert.is(warm!.metric, 'dma.latency_ns.p50');
   assert.equal(warm!.points.map((p) => [p.x, p.measured]), [[8192, 560], [4194304, 840]], 'the device-side cache rows (DWarm) are left out');
   assert.equal(cold!.points.map((p) => p.measured), [600, 880]);
-  assert.equal(cold!.points[1]!.params, { platform: 'p', op: 'read', size: 64, window: 4194304, cache: 'cold', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 400 });
+  assert.equal(cold!.points[1]!.params, { platform: 'p', op: 'read', size: 64, window: 4194304, cache: 'cold', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 400, latencyTick: '13333 ps' });
 });
 
 test('pcie-bench latency distribution: the first two of its 16 CDF sections (64-byte reads, 8 KiB, cold then warm), each percentile the first latency whose CDF reaches it', () => {
@@ -67,7 +67,7 @@ test('pcie-bench latency distribution: the first two of its 16 CDF sections (64-
     [95, 'p95', 300], [99, 'p99', 300], [99.5, 'p995', 300], [99.9, 'p999', 900],
   ]);
   assert.equal(warm!.points.map((p) => p.measured), [101, 101, 101, 101, 101, 301, 301, 301, 901]);
-  assert.equal(warm!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, cache: 'warm', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 20_000 });
+  assert.equal(warm!.points[0]!.params, { platform: 'nfp6000-xeon-e5-2630v4', op: 'read', size: 64, window: 8192, cache: 'warm', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 20_000, latencyTick: '13333 ps' });
   assert.is(cold!.points[8]!.origin, `${file}: line 5`);
   const short = write('cdf-short.csv', ['cycles,ns,cdf', ...section(0), ...section(1)]);
   assert.throws(() => measuredCurves(short, undefined, null), /expected pcie-bench's 16 CDF sections .* found 2/);

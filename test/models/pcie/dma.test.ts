@@ -46,6 +46,20 @@ test('one 64-byte DMA read on an idle system takes exactly the sum of its hops',
   assertPathConserved(r);
 });
 
+test('latencyTick: a latency is read in whole ticks of a clock, from the tick the read was submitted in to the one it was done in', () => {
+  // The read above takes 334_546 ps; read off a 100 ns clock it is 3 ticks or 4, as its start falls.
+  const readAt = (submitPs: number): number => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'memory.bandwidth': 76.8, 'endpoint.latencyTick': '100 ns' });
+    sim.schedule(submitPs, () => r.endpoint.dma.submit('read', G4, 64), null);
+    sim.run();
+    assert.is(r.endpoint.dma.stats().lastDoneAt - submitPs, 334_546, 'the read itself is not changed');
+    return r.endpoint.dma.readLatency.max;
+  };
+  assert.ok(relErr(readAt(0), 300) < 0.01, 'submitted at a tick: done 34.5 ns into the fourth, read as 3 ticks');
+  assert.ok(relErr(readAt(70_000), 400) < 0.01, 'submitted 70 ns into a tick: done in the fifth, read as 4');
+});
+
 test('a 32-bit address uses a 3 DW MRd header: 4 bytes shorter on the wire', () => {
   const sim = new Simulation();
   const r = rig(sim, BASE_PATH, { 'memory.base': 1 << 30, 'memory.bandwidth': 76.8 });
