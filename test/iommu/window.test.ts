@@ -55,4 +55,17 @@ test('a platform whose IOMMU maps 2 MiB pages runs the 8 KiB-window DMA bandwidt
   assert.ok(m['rc.iommu.iotlb_hit_rate'] > 0.95, `hit rate ${m['rc.iommu.iotlb_hit_rate']}: one 2 MiB page holds the window (the misses are the first walks)`);
 });
 
+test('latencyTick: the unloaded latencies read off the NFP firmware\'s 16-cycle timestamp are whole ticks, the two around the exact latency', async () => {
+  const tick = 40 / 3; // ns: 16 cycles of 1.2 GHz (the scenario takes it to the ps: 13333 ps)
+  const sets = { platform: 'nfp6000-xeon-e5-2630v4', iommu: 'off', window: 8192, inFlight: 1, transfers: 400 };
+  const exact = (await run(sets))['dma.latency_ns'];
+  const read = (await run({ ...sets, latencyTick: '13333 ps' }))['dma.latency_ns'];
+  const ticks = (v: number) => v / 13.333;
+  for (const [, v] of read.cdf as [number, number][]) {
+    assert.ok(Math.abs(ticks(v) - Math.round(ticks(v))) < 0.01, `${v} ns is a whole number of ticks (the distribution's sketch keeps 0.1%)`);
+  }
+  assert.ok(read.min >= Math.floor(exact.min / tick) * tick - 0.1 && read.max <= Math.ceil(exact.max / tick) * tick + 0.1, 'no reading beyond the ticks around the exact range');
+  assert.ok(Math.abs(read.mean - exact.mean) < tick / 2, `mean ${read.mean} against ${exact.mean}: the ticks average out`);
+});
+
 test.run();
