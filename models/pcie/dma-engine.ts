@@ -208,7 +208,7 @@ export const dmaWorkloadShape = {
   descriptors: z.number().int().nonnegative().default(0).describe('Descriptors the generator submits in all (0 = no generator)'),
   descriptorSize: byteSize().default(PAGE_BYTES).describe('Bytes per descriptor'),
   readFraction: z.number().min(0).max(1).default(1).describe('Fraction of descriptors that are reads (the rest are writes)'),
-  readMix: z.enum(['random', 'interleaved']).default('random').describe("How reads fall among writes: 'random' (each a read with probability readFraction) or 'interleaved' (spread evenly in a fixed order; 0.5: write, read, write, ... as pcie-bench's BW_DMA_RW)"),
+  readMix: z.enum(['random', 'interleaved', 'after-write']).default('random').describe("How reads fall among writes: 'random' (each a read with probability readFraction) or 'interleaved' (spread evenly in a fixed order; 0.5: write, read, write, ... as pcie-bench's BW_DMA_RW); 'after-write': each descriptor a write and then, once it is done, a read of the same bytes (pcie-bench's LAT_DMA_WRRD; readFraction unused), the pair counted as one"),
   addressPattern: z.enum(['sequential', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'random' picks aligned addresses in it"),
   windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
   windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
@@ -348,7 +348,7 @@ export class DmaEngine implements AheadSender {
   private readonly wordBytes: number;
   private readonly mergePs: number;
   /** latencyTick, ps (0: latencies exact). */
-  private readonly latencyTickPs: number;
+  readonly latencyTickPs: number;
   /** When the merge unit is free for the next partial word, ps (exact). */
   private mergeFreeAt = 0;
   private readonly writeSplits: SplitCache;
@@ -509,6 +509,16 @@ export class DmaEngine implements AheadSender {
     this.egress = egress;
     this.datedEgress = !shared && typeof (egress as Partial<DatedReceiver>).receiveAt === 'function' ? egress as DatedReceiver : null;
     return this;
+  }
+
+  /** The id the next descriptor submitted will have. */
+  get nextDescriptorId(): number {
+    return this.nextId;
+  }
+
+  /** The simulated time (for a descriptor source timing what it submits). */
+  get now(): Time {
+    return this.sim.now;
   }
 
   /** Queues a descriptor; returns its id (0, 1, 2, ... in submission order). */
@@ -1107,12 +1117,25 @@ export class DmaEngine implements AheadSender {
  * a slot whose transfer would cross a 4 KiB boundary is drawn again, as
  * pcie-bench's firmware does (me/utils.c, dma_addr_init), so no transfer
  * splits at a page boundary.
+ *
+ * With readMix 'after-write', each descriptor is a write followed, once the
+ * engine has done it, by a read of the same bytes (pcie-bench's
+ * LAT_DMA_WRRD: the firmware waits for the write's done signal, then
+ * reads); the pair is one transfer, done when its read is, and its latency
+ * (the write's submission to the read's done, read off the engine's
+ * latencyTick clock) goes to `pairLatency`.
  */
-export class DmaStream implements DescriptorListener {
+export class DmaStream {
   private submitted = 0;
   private done = 0;
   private offset = 0;
   private readonly slots: number;
+  /** readMix 'after-write': pairs whose write is in flight (its id → its address) or whose read is (its id → the write's submission). */
+  private readonly pairWrites = new Map<number, number>();
+  private readonly pairWriteSubmitted = new Map<number, number>();
+  private readonly pairReads = new Map<number, number>();
+  /** readMix 'after-write': each pair's latency, ns. */
+  readonly pairLatency = new Histogram();
 
   constructor(
     private readonly engine: DmaEngine,
@@ -1130,7 +1153,7 @@ export class DmaStream implements DescriptorListener {
     if (p.descriptors > 0 && p.addressPattern === 'random' && p.pageCrossing === 'avoid' && !this.someSlotInOnePage()) {
       throw new RangeError(`${engine.name}: no ${p.alignment}-byte-aligned slot of the window holds a ${p.descriptorSize}-byte transfer within one 4 KiB page (pageCrossing 'avoid')`);
     }
-    engine.listener = this;
+    engine.listener = { descriptorDone: (id: number) => { this.descriptorDone(id); } };
   }
 
   /** Whether a transfer at `addr` stays within one 4 KiB page. */
@@ -1153,9 +1176,25 @@ export class DmaStream implements DescriptorListener {
     this.refill();
   }
 
-  descriptorDone(): void {
+  /** The engine finished descriptor `id`; returns whether that finished a transfer (with readMix 'after-write', a pair's read). */
+  descriptorDone(id: number): boolean {
+    if (this.p.readMix === 'after-write') {
+      const addr = this.pairWrites.get(id);
+      if (addr !== undefined) {
+        const submittedAt = this.pairWriteSubmitted.get(id)!;
+        this.pairWrites.delete(id);
+        this.pairWriteSubmitted.delete(id);
+        this.pairReads.set(this.engine.submit('read', addr, this.p.descriptorSize), submittedAt);
+        return false;
+      }
+      const submittedAt = this.pairReads.get(id)!;
+      this.pairReads.delete(id);
+      const tick = this.engine.latencyTickPs, now = this.engine.now;
+      this.pairLatency.add((tick > 0 ? (Math.floor(now / tick) - Math.floor(submittedAt / tick)) * tick : now - submittedAt) / PS_PER_NS);
+    }
     this.done++;
     this.refill();
+    return true;
   }
 
   /**
@@ -1170,6 +1209,7 @@ export class DmaStream implements DescriptorListener {
 
   /** Whether descriptor `n` (from 0) is a read. */
   private isRead(n: number): boolean {
+    if (this.p.readMix === 'after-write') return false;
     const f = this.p.readFraction;
     if (f >= 1 || f <= 0) return f >= 1;
     if (this.p.readMix === 'interleaved') return Math.floor((n + 1) * f) > Math.floor(n * f);
@@ -1187,6 +1227,12 @@ export class DmaStream implements DescriptorListener {
       if (this.offset + p.descriptorSize > p.windowSize!) this.offset = 0;
       addr = p.windowBase + this.offset;
       this.offset += p.descriptorSize;
+    }
+    if (p.readMix === 'after-write') {
+      // Noted before the submission: a write to an idle link may be done before submit() returns.
+      const id = this.engine.nextDescriptorId;
+      this.pairWrites.set(id, addr);
+      this.pairWriteSubmitted.set(id, this.engine.now);
     }
     this.engine.submit(op, addr, p.descriptorSize);
   }

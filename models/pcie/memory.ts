@@ -84,6 +84,14 @@
  *    flight when it arrives; unloaded reads pay nothing, 32 loaded cold ones
  *    about 30 ns (pcie-bench's loaded cold reads, 4-6% below what the
  *    unloaded cold latency allows).
+ *  - Reads behind a write to their line (writeCommit): a DMA write, once
+ *    absorbed, is committed for writeCommit more; a read of one of its cache
+ *    lines arriving meanwhile waits for the commit's end and is then served
+ *    from the written data at the warm local latency, with no cold, remote
+ *    or refresh delay (pcie-bench's write-then-read test, LAT_DMA_WRRD, takes
+ *    one time per host whatever the buffer's socket or the cache's state).
+ *    Such reads finish out of their arrival order. Per line, the latest
+ *    write's commit end, forgotten once past.
  *
  * Left out: banks, the controllers' address-to-rank mapping (a line's rank
  * is its number modulo refreshRanks), rows, read/write turnaround,
@@ -150,6 +158,7 @@ export const memoryTimingParams = z.strictObject({
   dramQueuePerRead: duration().default(0).describe('Extra latency of a read served from memory for each read served from memory still in flight when it arrives (memory-controller queueing under load; 0 = none)'),
   writeAccess: duration().default(0).describe("A write path that takes DMA writes one at a time, in order, before their data's bandwidth slot: each holds it this long, or writeContinued if it starts where the last write ended (a host without DDIO, whose writes are not absorbed by the cache; 0 = no such path)"),
   writeContinued: duration().optional().describe('With writeAccess: how long a write that continues the last one (its address where that one ended) holds the write path (unset: writeAccess)'),
+  writeCommit: duration().default(0).describe("How long a DMA write, once absorbed, is still being committed: a read of one of its cache lines that arrives meanwhile waits for the commit's end and is then served from the written data at the warm local latency (not from memory, nor across sockets; 0 = no such wait)"),
   readAccessPerLine: duration().default(0).describe('With writeAccess, where the DRAM serves every read (cache cold, or cachedReads none): the path is the one to memory, and a read holds it this long for each 64-byte line it reads, before its slot (reads alone rarely fill it; mixed with writes they share it; 0 = reads do not take it)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
@@ -190,6 +199,8 @@ export interface MemoryStats {
   /** Reads the warm cache would serve that it did not hold (llcBytes), and the latency they added, ps. */
   readonly llcMisses: number;
   readonly llcMissPs: number;
+  /** Reads of lines a write was still committing, served from it (writeCommit). */
+  readonly readsAfterWrite: number;
   readonly lastWriteDoneAt: number;
 }
 
@@ -197,6 +208,8 @@ export interface MemoryStats {
 
 /** An x86 cache line: what the inter-socket link moves for any part of it. */
 const CACHE_LINE_BYTES = 64;
+/** Forgotten commits (writeCommit) dropped from the front of the lists at once when this many have piled up; any size works. */
+const COMMIT_COMPACT = 1024;
 
 /** Bytes of the whole cache lines [addr, addr + bytes) touches. */
 function cacheLineBytes(addr: number, bytes: number): number {
@@ -270,6 +283,8 @@ export class Memory {
   private readonly dramQueuePs: number;
   private dramInFlight: number[] = [];
   private llcMisses = 0;
+  /** Reads served from a write being committed (writeCommit). */
+  private readsAfterWrite = 0;
   private missPs = 0;
   /**
    * Whether read done times never decrease from one read to the next (the
@@ -298,6 +313,14 @@ export class Memory {
   private readonly readPathPsPerByte: number;
   private pathFree = 0;
   private lastWriteEnd = -1;
+  /** writeCommit, ps; per cache line with a write being committed, when its commit ends, and the same in time order, to forget them. */
+  private readonly writeCommitPs: number;
+  /** A read served from a write being committed: the warm local latency (no cold or remote penalty). */
+  private readonly writtenReadPs: number;
+  private readonly commitEnd = new Map<number, number>();
+  private readonly commitLines: number[] = [];
+  private readonly commitEnds: number[] = [];
+  private commitHead = 0;
 
   constructor(private readonly sim: Simulation, params: MemoryParams, name = 'memory') {
     this.name = name;
@@ -333,7 +356,10 @@ export class Memory {
     }
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
     this.refreshPs = refreshOn && (this.readsFromDram || this.hitFraction < 1) ? params.refreshTime : 0;
-    this.readsInOrder = this.refreshPs === 0 && this.hitFraction === 1 && !(this.readsFromDram && this.dramQueuePs > 0);
+    this.writeCommitPs = params.writeCommit;
+    this.writtenReadPs = params.latency;
+    // A read served from a write being committed is ready when the commit ends: out of order.
+    this.readsInOrder = this.writeCommitPs === 0 && this.refreshPs === 0 && this.hitFraction === 1 && !(this.readsFromDram && this.dramQueuePs > 0);
     const ranks = this.refreshPs > 0 ? params.refreshRanks : 0;
     this.refreshIndex = new Float64Array(ranks).fill(-1);
     this.refreshStart = new Float64Array(ranks);
@@ -347,9 +373,13 @@ export class Memory {
 
   /** Reads `bytes` at `addr` now; returns the integer time the data is ready. */
   read(addr: number, bytes: number): Time {
+    const now = this.sim.now;
+    if (this.writeCommitPs > 0) {
+      const committed = this.commitOf(addr, bytes, now);
+      if (committed > now) return this.readCommitting(addr, bytes, committed);
+    }
     // A read of the other socket's memory waits for the inter-socket link, which carries its request and then its
     // cache lines, one read after another (reads stay in order).
-    const now = this.sim.now;
     let from = this.nextReadAt > now ? this.nextReadAt : now;
     const lineBytes = cacheLineBytes(addr, bytes);
     this.nextReadAt = from + this.remoteRequestPs + lineBytes * this.remotePsPerByte;
@@ -418,10 +448,51 @@ export class Memory {
       this.lastWriteEnd = addr + bytes;
     }
     const done = Math.ceil(this.transfer(addr, bytes, from));
+    if (this.writeCommitPs > 0) this.noteCommit(addr, bytes, done + this.writeCommitPs);
     this.writes++;
     this.bytesWritten += bytes;
     this.lastWriteDoneAt = done;
     return done;
+  }
+
+  /** A read of lines a write is still committing: its slot, then its data at the warm local latency once the commit ends. */
+  private readCommitting(addr: number, bytes: number, committed: number): Time {
+    const end = Math.ceil(this.transfer(addr, bytes, this.sim.now));
+    this.reads++;
+    this.bytesRead += bytes;
+    this.readsAfterWrite++;
+    return (end > committed ? end : committed) + this.writtenReadPs;
+  }
+
+  /** When the commits of the writes to the lines of [addr, addr + bytes) end: the latest, or `now` if none is under way. */
+  private commitOf(addr: number, bytes: number, now: number): number {
+    const lines = this.commitLines, ends = this.commitEnds;
+    while (this.commitHead < ends.length && ends[this.commitHead]! <= now) {
+      const line = lines[this.commitHead]!;
+      if (this.commitEnd.get(line) === ends[this.commitHead]) this.commitEnd.delete(line);
+      this.commitHead++;
+    }
+    // Forgotten entries are dropped in bulk, so the lists stay about as long as the commits under way.
+    if (this.commitHead > COMMIT_COMPACT && 2 * this.commitHead > ends.length) {
+      lines.splice(0, this.commitHead);
+      ends.splice(0, this.commitHead);
+      this.commitHead = 0;
+    }
+    let until = now;
+    for (let line = Math.floor(addr / CACHE_LINE_BYTES); line * CACHE_LINE_BYTES < addr + bytes; line++) {
+      const e = this.commitEnd.get(line);
+      if (e !== undefined && e > until) until = e;
+    }
+    return until;
+  }
+
+  /** Lines [addr, addr + bytes) are being committed until `end` (ends never decrease: writes are absorbed in order). */
+  private noteCommit(addr: number, bytes: number, end: number): void {
+    for (let line = Math.floor(addr / CACHE_LINE_BYTES); line * CACHE_LINE_BYTES < addr + bytes; line++) {
+      this.commitEnd.set(line, end);
+      this.commitLines.push(line);
+      this.commitEnds.push(end);
+    }
   }
 
   stats(): MemoryStats {
@@ -433,7 +504,7 @@ export class Memory {
       busyPs: busy, transferPs: this.busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
       queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
       firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt, refreshStallPs: this.stallPs,
-      llcMisses: this.llcMisses, llcMissPs: this.missPs,
+      llcMisses: this.llcMisses, llcMissPs: this.missPs, readsAfterWrite: this.readsAfterWrite,
     };
   }
 
@@ -441,7 +512,7 @@ export class Memory {
     const s = this.stats(), n = s.reads + s.writes;
     return {
       reads: s.reads, writes: s.writes, read_bytes: s.bytesRead, written_bytes: s.bytesWritten,
-      utilization: s.utilization, mean_queue_ns: n > 0 ? s.queuePs / n / PS_PER_NS : null,
+      utilization: s.utilization, mean_queue_ns: n > 0 ? s.queuePs / n / PS_PER_NS : null
     };
   }
 

@@ -39,7 +39,7 @@ import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import type { RootComplexDevice } from '../pcie/topology/root-complex.js';
 
 /** Descriptors that are reads, by op. */
-const READ_FRACTION = { read: 1, write: 0, readwrite: 0.5, alternating: 0.5 } as const;
+const READ_FRACTION = { read: 1, write: 0, readwrite: 0.5, alternating: 0.5, 'write-read': 0 } as const;
 
 /** Decimal GB/s, as dma-throughput.ts and the memory model use: 1 GB/s = 10^9 bytes/s. */
 const BYTES_PER_GB = 1e9;
@@ -52,7 +52,7 @@ export const DEFAULT_IN_FLIGHT = SPEC_DEFAULT_TAGS;
 
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The endpoint whose DMA engine moves the data'),
-  op: z.enum(['read', 'write', 'readwrite', 'alternating']).describe("'read' (MRd out, CplD back), 'write' (posted MWr), 'readwrite' (each transfer a read or a write, even odds) or 'alternating' (write, read, write, ...: pcie-bench's BW_DMA_RW)"),
+  op: z.enum(['read', 'write', 'readwrite', 'alternating', 'write-read']).describe("'read' (MRd out, CplD back), 'write' (posted MWr), 'readwrite' (each transfer a read or a write, even odds), 'alternating' (write, read, write, ...: pcie-bench's BW_DMA_RW) or 'write-read' (each transfer a write and, once it is done, a read of the same bytes: pcie-bench's LAT_DMA_WRRD)"),
   transferSize: byteSize().refine((b) => b > 0, { message: 'expected a positive size' }).describe('Bytes per transfer (one DMA descriptor), e.g. "4 KiB"'),
   transfers: z.number().int().positive().describe('Transfers in all'),
   inFlight: z.number().int().min(1).default(DEFAULT_IN_FLIGHT).describe('Descriptors kept submitted and not done (closed loop)'),
@@ -71,7 +71,7 @@ type Params = z.output<typeof params>;
 const stats: readonly StatDecl[] = [
   { name: 'throughput_gbytes_per_s', unit: 'GB/s', description: 'Payload bytes moved / (first submission to last transfer done); with a warm-up, the bytes of the transfers after it / (its last completion to the last one)' },
   { name: 'expected_gbytes_per_s', unit: 'GB/s', description: "Closed-form link-bound throughput for the same transfer and link (dma-throughput.ts, pcie-bench's model); null for a mix of reads and writes, or a device not directly below a root port" },
-  { name: 'latency_ns', unit: 'ns', description: 'Transfer latency: submission to done (write: last TLP on the wire; read: last completion), queueing behind the other transfers in flight included', kind: 'distribution' },
+  { name: 'latency_ns', unit: 'ns', description: "Transfer latency: submission to done (write: last TLP on the wire; read: last completion; 'write-read': the write's submission to the read's last completion), queueing behind the other transfers in flight included", kind: 'distribution' },
   { name: 'transfers_done', unit: 'transfers', description: 'Transfers finished, failed ones included' },
   { name: 'transfers_failed', unit: 'transfers', description: 'Transfers with a read request that timed out' },
 ];
@@ -91,7 +91,7 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     const p = this.p;
     this.device = this.ctx.peer<EndpointDevice>(p.device);
     const workload: DmaWorkloadParams = {
-      descriptors: p.transfers, descriptorSize: p.transferSize, readFraction: READ_FRACTION[p.op], readMix: p.op === 'alternating' ? 'interleaved' : 'random', addressPattern: p.pattern,
+      descriptors: p.transfers, descriptorSize: p.transferSize, readFraction: READ_FRACTION[p.op], readMix: p.op === 'alternating' ? 'interleaved' : p.op === 'write-read' ? 'after-write' : 'random', addressPattern: p.pattern,
       windowBase: p.windowBase, windowSize: p.window, alignment: p.alignment, pageCrossing: p.pageCrossing, outstandingDescriptors: p.inFlight,
     };
     const engine = this.device.endpointModel.dma;
@@ -104,18 +104,21 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     this.stream.start();
   }
 
-  descriptorDone(_id: number, ok: boolean): void {
-    this.doneCount++;
+  descriptorDone(id: number, ok: boolean): void {
     if (!ok) this.failed++;
-    if (this.doneCount === this.p.warmup) this.warmedAt = this.ctx.sim.now;
-    this.lastDoneAt = this.ctx.sim.now;
-    this.stream.descriptorDone();
+    // Counted once the stream says the transfer is done (a write-read pair: at its read), as it then submits the next.
+    const now = this.ctx.sim.now;
+    if (this.stream.descriptorDone(id)) {
+      this.doneCount++;
+      if (this.doneCount === this.p.warmup) this.warmedAt = now;
+      this.lastDoneAt = now;
+    }
   }
 
   /** The closed-form link-bound throughput, bytes/s, for this transfer size and the device's link, if it hangs off a root port. */
   private expected(): number | null {
     const link = this.device.upLink, rc = this.device.parent;
-    if (this.p.op === 'readwrite' || this.p.op === 'alternating' || link === null || rc === null || rc.role !== ROOT_COMPLEX) return null;
+    if (this.p.op === 'readwrite' || this.p.op === 'alternating' || this.p.op === 'write-read' || link === null || rc === null || rc.role !== ROOT_COMPLEX) return null;
     const engine = this.device.endpointModel.dma;
     const base = {
       gen: link.gen, width: link.width, mps: link.mps as TransferSize, addr64: this.p.windowBase >= ADDRESS_32BIT_LIMIT,
@@ -141,7 +144,8 @@ class DmaStreamWorkload implements Component, DescriptorListener {
       throughput_gbytes_per_s: throughput / BYTES_PER_GB,
       expected_gbytes_per_s: expected === null ? null : expected / BYTES_PER_GB,
       // The engine's histograms are in ns already.
-      latency_ns: distribution(this.p.op === 'read' ? engine.readLatency : this.p.op === 'write' ? engine.writeLatency : new Histogram().merge(engine.readLatency).merge(engine.writeLatency)),
+      latency_ns: distribution(this.p.op === 'read' ? engine.readLatency : this.p.op === 'write' ? engine.writeLatency
+        : this.p.op === 'write-read' ? this.stream.pairLatency : new Histogram().merge(engine.readLatency).merge(engine.writeLatency)),
       transfers_done: this.doneCount,
       transfers_failed: this.failed,
     };

@@ -149,20 +149,35 @@ function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform
 const CACHE_STATES: Record<string, string> = { HWarm: 'warm', Cold: 'cold' };
 
 /**
- * Unloaded random 64-byte DMA read latency by window, median, with the host
- * cache warm and cold (lat_dma_sweep_rd_rnd_64.csv): the cold-cache and
- * remote-socket penalties, and the IOTLB miss where the IOMMU is on.
+ * The latency-by-window tests: pcie-bench's LAT_DMA_RD (a read) and
+ * LAT_DMA_WRRD (a write, then, once its done signal is in, a read of the
+ * same bytes: me/pcie_dma.c dma_lat), as the curve names them, the
+ * dma-stream op that does the same, and what the title calls it.
+ */
+const LATENCY_TESTS: Record<string, { curve: string; op: string; what: string }> = {
+  LAT_DMA_RD: { curve: 'lat_win', op: 'read', what: 'DMA read latency' },
+  LAT_DMA_WRRD: { curve: 'lat_wrrd', op: 'write-read', what: 'DMA write-then-read latency' },
+};
+
+/**
+ * Unloaded random 64-byte DMA latency by window, median, with the host
+ * cache warm and cold (lat_dma_sweep_rd_rnd_64.csv: reads, the cold-cache
+ * and remote-socket penalties, and the IOTLB miss where the IOMMU is on;
+ * lat_dma_sweep_wrrd_rnd_64.csv: a write and then a read of the same bytes).
  */
 function latencyWindowCurves(t: CsvTable, platform: string | undefined, pageSize: string | null): Curve[] {
+  const test = t.rows[0]?.fields.Test ?? 'LAT_DMA_RD';
+  const kind = LATENCY_TESTS[test];
+  if (kind === undefined) throw new UserError(`${t.file}: latency by window of test ${test}: expected one of ${Object.keys(LATENCY_TESTS).join(', ')}`);
   return Object.entries(CACHE_STATES).map(([column, cache]) => {
-    const rows = t.rows.filter((r) => r.fields.Test === 'LAT_DMA_RD' && r.fields.Cache === column);
+    const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === column);
     return {
-      name: `lat_win_${cache}`, title: `Unloaded random 64-byte DMA read latency by window, ${cache} host cache, median (ns)`,
+      name: `${kind.curve}_${cache}`, title: `Unloaded random 64-byte ${kind.what} by window, ${cache} host cache, median (ns)`,
       scenario: 'iommu-window', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'window (B)',
       points: rows.map((r) => ({
         x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
         params: {
-          ...platformParam(platform), op: 'read', size: numberField(t, r, 'SZ'), window: numberField(t, r, 'WinSZ'), cache,
+          ...platformParam(platform), op: kind.op, size: numberField(t, r, 'SZ'), window: numberField(t, r, 'WinSZ'), cache,
           iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: LATENCY_WINDOW_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK,
         },
       })),
@@ -248,7 +263,7 @@ export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, 
     : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : [latencyCurve(t, platform)];
   const kept = curves.filter((c) => c.points.length > 0);
   if (kept.length === 0) {
-    throw new UserError(`${t.file}: no rows to simulate: expected warm-cache (Cache HWarm) DMA throughput (Test ${Object.keys(OPS).join(', ')}) or DMA read latency (Test LAT_DMA_RD)`);
+    throw new UserError(`${t.file}: no rows to simulate: expected warm-cache (Cache HWarm) DMA throughput (Test ${Object.keys(OPS).join(', ')}) or DMA latency (Test ${Object.keys(LATENCY_TESTS).join(', ')})`);
   }
   return kept;
 }
@@ -271,7 +286,7 @@ export function isPcieBenchTable(t: CsvTable): boolean {
   return (t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes('Med(ns)'))) || ['cycles', 'ns', 'cdf'].every((c) => t.header.includes(c));
 }
 
-const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
+const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_sweep_wrrd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
 /**
  * Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU

@@ -54,6 +54,22 @@ test('pcie-bench latency by window: one curve per host cache state (warm, cold),
   assert.equal(cold!.points[1]!.params, { platform: 'p', op: 'read', size: 64, window: 4194304, cache: 'cold', iommu: 'on', pageSize: '4k', inFlight: 1, transfers: 400, latencyTick: '13333 ps' });
 });
 
+test('pcie-bench write-then-read latency by window (LAT_DMA_WRRD): the same curves, a write and then a read of the same bytes', () => {
+  const file = write('lat-wrrd.csv', [
+    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    'LAT_DMA_WRRD,Rand,HWarm,0,0,8192,64,773',
+    'LAT_DMA_WRRD,Rand,HWarm,0,0,4194304,64,973',
+    'LAT_DMA_WRRD,Rand,Cold,0,0,8192,64,780',
+    'LAT_DMA_WRRD,Rand,Cold,0,0,4194304,64,987',
+  ]);
+  const curves = measuredCurves(file, 'p', null);
+  assert.equal(curves.map((c) => c.name), ['lat_wrrd_warm', 'lat_wrrd_cold']);
+  assert.equal(curves.map((c) => c.points.map((p) => p.measured)), [[773, 973], [780, 987]]);
+  assert.equal(curves[0]!.points[0]!.params, { platform: 'p', op: 'write-read', size: 64, window: 8192, cache: 'warm', iommu: 'off', pageSize: '4k', inFlight: 1, transfers: 400, latencyTick: '13333 ps' });
+  const other = write('lat-other.csv', ['Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)', 'LAT_CMD_RD,Rand,HWarm,0,0,8192,64,500', 'LAT_CMD_RD,Rand,HWarm,0,0,16384,64,500']);
+  assert.throws(() => measuredCurves(other, 'p', null), /LAT_CMD_RD: expected one of LAT_DMA_RD, LAT_DMA_WRRD/);
+});
+
 test('pcie-bench latency distribution: the first two of its 16 CDF sections (64-byte reads, 8 KiB, cold then warm), each percentile the first latency whose CDF reaches it', () => {
   // Section k: 100 + k ns for the first 94% of reads, 300 + k up to 99.5%, 900 + k the rest.
   const section = (k: number) => [`${96 + k},${100 + k},0`, `${96 + k},${100 + k},0.94`, `${300 + k},${300 + k},0.995`, `${900 + k},${900 + k},1`];

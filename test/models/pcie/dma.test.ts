@@ -60,6 +60,25 @@ test('latencyTick: a latency is read in whole ticks of a clock, from the tick th
   assert.ok(relErr(readAt(70_000), 400) < 0.01, 'submitted 70 ns into a tick: done in the fifth, read as 4');
 });
 
+test("readMix 'after-write': each transfer a write, then, once it is done, a read of the same bytes; the pair's latency is the two back to back", () => {
+  const sim = new Simulation();
+  // The memory's writeCommit tells whether each read met the write before it at its line.
+  const r = rig(sim, BASE_PATH, { 'memory.writeCommit': '200 ns' });
+  const w = dmaWorkloadParams.parse({ descriptors: 3, descriptorSize: 64, readMix: 'after-write', addressPattern: 'random', alignment: 64, windowBase: G4, windowSize: 4096, outstandingDescriptors: 1 });
+  const stream = new DmaStream(r.endpoint.dma, w, sim.rng('addresses'), sim.rng('ops'));
+  stream.start();
+  sim.run();
+  const dma = r.endpoint.dma, s = dma.stats();
+  assert.is(s.descriptorsDone, 6, 'three writes and three reads');
+  assert.is(dma.writeLatency.count, 3);
+  assert.is(dma.readLatency.count, 3);
+  assert.is(r.memory.stats().readsAfterWrite, 3, 'every read was of the line its write had just reached');
+  assert.is(stream.pairLatency.count, 3, 'one latency per pair');
+  // One pair in flight: each read is submitted when its write is done, so a pair takes the two one after the other.
+  assert.ok(relErr(stream.pairLatency.mean, dma.writeLatency.mean + dma.readLatency.mean) < 0.01, `${stream.pairLatency.mean} ns`);
+  assertPathConserved(r);
+});
+
 test('a 32-bit address uses a 3 DW MRd header: 4 bytes shorter on the wire', () => {
   const sim = new Simulation();
   const r = rig(sim, BASE_PATH, { 'memory.base': 1 << 30, 'memory.bandwidth': 76.8 });

@@ -28,6 +28,21 @@ test('an idle read: transfer slot (bytes / bandwidth, rounded up) then the laten
   assert.is(mem(sim, { coldPenalty: '50 ns' }).read(G4, 64), 64_000 + 100_000, 'a penalty applies only in its state');
 });
 
+test('writeCommit: a read of a line a write is still committing waits for the commit, then is served at the warm local latency; other lines and later reads do not wait', () => {
+  const sim = new Simulation();
+  const penalties = { cache: 'cold', coldPenalty: '50 ns', socket: 'remote', remotePenalty: '100 ns', bandwidth: 64 };
+  const m = mem(sim, { ...penalties, writeCommit: '200 ns' });
+  // At 64 GB/s a line is 1000 ps of slot: the write is absorbed at 1 ns, committed at 201 ns.
+  assert.is(m.write(G4, 64), 1_000);
+  assert.is(m.read(G4 + 32, 16), 201_000 + 100_000, 'the same line: after the commit, the warm local 100 ns, no cold or remote penalty');
+  assert.is(m.read(G4 + 64, 64), 2_250 + 250_000, 'the next line: an ordinary cold remote read, its slot behind the write\'s and the 16-byte read\'s');
+  assert.is(m.stats().readsAfterWrite, 1);
+  at(sim, 201_000, () => assert.is(m.read(G4, 64), 201_000 + 1_000 + 250_000, 'once committed, the line is read as any other'));
+  sim.run();
+  assert.not.ok(m.readsInOrder, 'reads served after a commit finish out of their arrival order');
+  assert.ok(mem(sim, penalties).readsInOrder);
+});
+
 test('concurrent accesses queue for the bandwidth; the latency is pipelined; rounding does not accumulate', () => {
   const sim = new Simulation();
   const m = mem(sim);
