@@ -348,7 +348,7 @@ export class DmaEngine implements AheadSender {
   private readonly wordBytes: number;
   private readonly mergePs: number;
   /** latencyTick, ps (0: latencies exact). */
-  readonly latencyTickPs: number;
+  private readonly latencyTickPs: number;
   /** When the merge unit is free for the next partial word, ps (exact). */
   private mergeFreeAt = 0;
   private readonly writeSplits: SplitCache;
@@ -519,6 +519,12 @@ export class DmaEngine implements AheadSender {
   /** The simulated time (for a descriptor source timing what it submits). */
   get now(): Time {
     return this.sim.now;
+  }
+
+  /** The latency from `from` to `to` (ps) as the engine reads it: whole ticks of latencyTick (or exact), in ns. */
+  latencyReadingNs(from: Time, to: Time): number {
+    const tick = this.latencyTickPs;
+    return (tick > 0 ? (Math.floor(to / tick) - Math.floor(from / tick)) * tick : to - from) / PS_PER_NS;
   }
 
   /** Queues a descriptor; returns its id (0, 1, 2, ... in submission order). */
@@ -952,8 +958,7 @@ export class DmaEngine implements AheadSender {
 
   private finish(slot: number): void {
     const now = this.sim.now;
-    const tick = this.latencyTickPs, submitted = this.dSubmit[slot]!;
-    const latencyNs = (tick > 0 ? (Math.floor(now / tick) - Math.floor(submitted / tick)) * tick : now - submitted) / PS_PER_NS;
+    const latencyNs = this.latencyReadingNs(this.dSubmit[slot]!, now);
     if (this.dOp[slot] === OP_READ) this.readLatency.add(latencyNs);
     else this.writeLatency.add(latencyNs);
     const ok = this.dFailed[slot] === 0;
@@ -1189,8 +1194,7 @@ export class DmaStream {
       }
       const submittedAt = this.pairReads.get(id)!;
       this.pairReads.delete(id);
-      const tick = this.engine.latencyTickPs, now = this.engine.now;
-      this.pairLatency.add((tick > 0 ? (Math.floor(now / tick) - Math.floor(submittedAt / tick)) * tick : now - submittedAt) / PS_PER_NS);
+      this.pairLatency.add(this.engine.latencyReadingNs(submittedAt, this.engine.now));
     }
     this.done++;
     this.refill();
