@@ -775,10 +775,11 @@ export class Iommu {
     }
     const wait = start - now;
     const walk = wait + reads * p.walkReadLatency;
+    // The walk and its fill (walkerHeldPerWalk): what the walker, and a miss held behind it for its superpage, wait for.
+    const filled = now + walk + (p.walkerHeldPerWalk ?? 0);
     // A read holds the walker until its data is fetched too (fitted, see the preset); the request itself is not delayed by it.
-    free[w] = now + walk + (p.walkerHeldPerWalk ?? 0) + (readBytes > 0 ? Math.ceil(readBytes / CACHE_LINE_BYTES) * (p.walkerHeldPerReadLine ?? 0) : 0);
-    // The miss held behind this walk waits for its fill too (walkerHeldPerWalk), not only its reads.
-    if (pieceOnly) d.superpageWalkEnd.set(entry, now + walk + (p.walkerHeldPerWalk ?? 0));
+    free[w] = filled + (readBytes > 0 ? Math.ceil(readBytes / CACHE_LINE_BYTES) * (p.walkerHeldPerReadLine ?? 0) : 0);
+    if (pieceOnly) d.superpageWalkEnd.set(entry, filled);
     this.walkerWaitPs += wait;
     this.walkPs += walk - wait;
     if (pieceOnly) {

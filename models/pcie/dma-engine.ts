@@ -1135,9 +1135,8 @@ export class DmaStream {
   private done = 0;
   private offset = 0;
   private readonly slots: number;
-  /** readMix 'after-write': pairs whose write is in flight (its id → its address) or whose read is (its id → the write's submission). */
-  private readonly pairWrites = new Map<number, number>();
-  private readonly pairWriteSubmitted = new Map<number, number>();
+  /** readMix 'after-write': pairs whose write is in flight (by its id: its address and submission) or whose read is (by its id: the write's submission). */
+  private readonly pairWrites = new Map<number, { readonly addr: number; readonly submittedAt: number }>();
   private readonly pairReads = new Map<number, number>();
   /** readMix 'after-write': each pair's latency, ns. */
   readonly pairLatency = new Histogram();
@@ -1184,12 +1183,10 @@ export class DmaStream {
   /** The engine finished descriptor `id`; returns whether that finished a transfer (with readMix 'after-write', a pair's read). */
   descriptorDone(id: number): boolean {
     if (this.p.readMix === 'after-write') {
-      const addr = this.pairWrites.get(id);
-      if (addr !== undefined) {
-        const submittedAt = this.pairWriteSubmitted.get(id)!;
+      const write = this.pairWrites.get(id);
+      if (write !== undefined) {
         this.pairWrites.delete(id);
-        this.pairWriteSubmitted.delete(id);
-        this.pairReads.set(this.engine.submit('read', addr, this.p.descriptorSize), submittedAt);
+        this.pairReads.set(this.engine.submit('read', write.addr, this.p.descriptorSize), write.submittedAt);
         return false;
       }
       const submittedAt = this.pairReads.get(id)!;
@@ -1234,9 +1231,7 @@ export class DmaStream {
     }
     if (p.readMix === 'after-write') {
       // Noted before the submission: a write to an idle link may be done before submit() returns.
-      const id = this.engine.nextDescriptorId;
-      this.pairWrites.set(id, addr);
-      this.pairWriteSubmitted.set(id, this.engine.now);
+      this.pairWrites.set(this.engine.nextDescriptorId, { addr, submittedAt: this.engine.now });
     }
     this.engine.submit(op, addr, p.descriptorSize);
   }

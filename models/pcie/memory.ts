@@ -512,7 +512,7 @@ export class Memory {
     const s = this.stats(), n = s.reads + s.writes;
     return {
       reads: s.reads, writes: s.writes, read_bytes: s.bytesRead, written_bytes: s.bytesWritten,
-      utilization: s.utilization, mean_queue_ns: n > 0 ? s.queuePs / n / PS_PER_NS : null
+      utilization: s.utilization, mean_queue_ns: n > 0 ? s.queuePs / n / PS_PER_NS : null,
     };
   }
 
