@@ -91,16 +91,33 @@
  *    or refresh delay (pcie-bench's write-then-read test, LAT_DMA_WRRD, takes
  *    one time per host whatever the buffer's socket or the cache's state).
  *    Such reads finish out of their arrival order. Per line, the latest
- *    write's commit end, forgotten once past.
+ *    write's commit end, forgotten once past. The part of the commit that
+ *    needs no host address (writeCommitUntranslated) runs while an IOMMU
+ *    translates the write: a write whose translation took t ends its commit
+ *    min(t, writeCommitUntranslated) sooner after it is absorbed (the
+ *    write-then-read test with IOTLB misses: the miss adds 70-120 ns less to
+ *    the pair than to a read alone). Commits end in the order the writes are
+ *    absorbed.
+ *  - Writes to the other socket's memory (remoteWriteCommit): one whose line
+ *    the device's socket's cache holds commits there as above; one whose line
+ *    it does not hold takes the line's ownership from the other socket,
+ *    remoteWriteCommit longer, its whole commit after its translation. That
+ *    cache holds the lines DMA wrote lately, DDIO's share of it (ddioWays of
+ *    llcWays), or, warm with the driver on the device's socket (cacheSocket
+ *    'local'), the whole cache's worth; which lines, at random at the
+ *    fraction cacheHitFraction gives for the working set (pcie-bench's
+ *    write-then-read on remote buffers steps where half the window falls out
+ *    of that share).
  *
  * Left out: banks, the controllers' address-to-rank mapping (a line's rank
  * is its number modulo refreshRanks), rows, read/write turnaround,
  * per-address cache state (which lines the cache holds: a read hits by
  * chance, at the fraction above; warm/cold is otherwise one setting for the
  * whole memory, so without refresh or a partial reach done times stay in
- * arrival order), what writes do to the cache (DDIO's write allocation:
- * writes are absorbed at the bandwidth whatever the cache holds, as pcie-bench's
- * writes by window show no step at the cache's size), the cache's
+ * arrival order), what writes do to the cache but for a remote write's
+ * commit (DDIO's write allocation: writes are absorbed at the bandwidth
+ * whatever the cache holds, as pcie-bench's writes by window show no step at
+ * the cache's size, and later reads are not told which lines it holds), the cache's
  * replacement policy and the lines other agents keep in it, the
  * inter-socket link for a miss of remote memory cached on the device's
  * socket (its turn is decided per memory, not per read), the other socket's
@@ -159,6 +176,9 @@ export const memoryTimingParams = z.strictObject({
   writeAccess: duration().default(0).describe("A write path that takes DMA writes one at a time, in order, before their data's bandwidth slot: each holds it this long, or writeContinued if it starts where the last write ended (a host without DDIO, whose writes are not absorbed by the cache; 0 = no such path)"),
   writeContinued: duration().optional().describe('With writeAccess: how long a write that continues the last one (its address where that one ended) holds the write path (unset: writeAccess)'),
   writeCommit: duration().default(0).describe("How long a DMA write, once absorbed, is still being committed: a read of one of its cache lines that arrives meanwhile waits for the commit's end and is then served from the written data at the warm local latency (not from memory, nor across sockets; 0 = no such wait)"),
+  writeCommitUntranslated: duration().default(0).describe("The part of writeCommit a DMA write does before it has its host address (ordering it behind the writes before it): while an IOMMU translates the write, up to this much of its commit runs, so a read behind a write whose translation missed waits that much less for the commit (0 = none: the whole commit follows the translation)"),
+  remoteWriteCommit: duration().default(0).describe("With socket 'remote' and writeCommit: how much longer the commit of a DMA write takes when the device's socket's cache does not hold its line (its ownership comes from the other socket), the whole commit then after the write's translation (writeCommitUntranslated does not apply); 0 = none"),
+  ddioWays: z.number().int().min(0).max(MAX_LLC_WAYS).default(0).describe("Ways of the device's socket's last-level cache that DMA writes allocate into (DDIO's share, with llcBytes and llcWays): of a remote buffer it holds the lines DMA wrote lately, so many of them (or the whole cache's worth when the cache is warm with cacheSocket 'local'); matters with remoteWriteCommit (0 = none held; with llcBytes 0, a cache of no given size, every line is held)"),
   readAccessPerLine: duration().default(0).describe('With writeAccess, where the DRAM serves every read (cache cold, or cachedReads none): the path is the one to memory, and a read holds it this long for each 64-byte line it reads, before its slot (reads alone rarely fill it; mixed with writes they share it; 0 = reads do not take it)'),
 });
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
@@ -201,6 +221,8 @@ export interface MemoryStats {
   readonly llcMissPs: number;
   /** Reads of lines a write was still committing, served from it (writeCommit). */
   readonly readsAfterWrite: number;
+  /** Writes to the other socket's memory whose line the device's socket's cache did not hold, so their commit went across (remoteWriteCommit). */
+  readonly remoteCommits: number;
   readonly lastWriteDoneAt: number;
 }
 
@@ -315,6 +337,15 @@ export class Memory {
   private lastWriteEnd = -1;
   /** writeCommit, ps; per cache line with a write being committed, when its commit ends, and the same in time order, to forget them. */
   private readonly writeCommitPs: number;
+  /** writeCommitUntranslated, ps: the most of a commit a write's translation overlaps. */
+  private readonly commitUntranslatedPs: number;
+  /** remoteWriteCommit, ps (0 on a local memory), and the fraction of a remote buffer's lines the device's socket's cache holds. */
+  private readonly remoteCommitPs: number;
+  private readonly remoteHeldFraction: number;
+  private remoteWriteRng: RandomStream | null = null;
+  private remoteCommits = 0;
+  /** The latest commit end noted: commits end in the order the writes are absorbed. */
+  private lastCommitEnd = 0;
   /** A read served from a write being committed: the warm local latency (no cold or remote penalty). */
   private readonly writtenReadPs: number;
   private readonly commitEnd = new Map<number, number>();
@@ -357,6 +388,19 @@ export class Memory {
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
     this.refreshPs = refreshOn && (this.readsFromDram || this.hitFraction < 1) ? params.refreshTime : 0;
     this.writeCommitPs = params.writeCommit;
+    if (params.writeCommitUntranslated > params.writeCommit) {
+      throw new RangeError(`${name}: writeCommitUntranslated ${params.writeCommitUntranslated} ps is part of writeCommit, ${params.writeCommit} ps: it cannot be longer`);
+    }
+    this.commitUntranslatedPs = params.writeCommitUntranslated;
+    this.remoteCommitPs = remote ? params.remoteWriteCommit : 0;
+    if (this.remoteCommitPs > 0 && params.ddioWays > 0 && params.llcBytes > 0 && params.llcWays < params.ddioWays) {
+      throw new RangeError(`${name}: ddioWays ${params.ddioWays} are ways of the last-level cache: llcWays must be at least as many, got ${params.llcWays}`);
+    }
+    // The device's socket's cache holds a remote buffer's lines when the driver there warmed them (the whole cache),
+    // else only those DMA wrote lately, in DDIO's ways; a cache of no given size (llcBytes 0) holds them all.
+    this.remoteHeldFraction = this.remoteCommitPs === 0 || params.llcBytes === 0 ? 1 : warm && params.cacheSocket === 'local'
+      ? cacheHitFraction(params.llcBytes, params.workingSet, params.llcWays)
+      : params.ddioWays > 0 ? cacheHitFraction((params.llcBytes * params.ddioWays) / params.llcWays, params.workingSet, params.ddioWays) : 0;
     this.writtenReadPs = params.latency;
     // A read served from a write being committed is ready when the commit ends: out of order.
     this.readsInOrder = this.writeCommitPs === 0 && this.refreshPs === 0 && this.hitFraction === 1 && !(this.readsFromDram && this.dramQueuePs > 0);
@@ -438,9 +482,11 @@ export class Memory {
   /**
    * Writes `bytes` at `addr` now; returns the integer time they are absorbed.
    * With a write path (writeAccess), the write's slot starts once the path
-   * has taken it, after the writes before it.
+   * has taken it, after the writes before it. `translatedPs`: how long the
+   * write spent in an IOMMU's translation stage on its way here, which
+   * overlaps up to writeCommitUntranslated of its commit.
    */
-  write(addr: number, bytes: number): Time {
+  write(addr: number, bytes: number, translatedPs = 0): Time {
     let from = this.sim.now;
     if (this.writeAccessPs > 0) {
       if (this.pathFree > from) from = this.pathFree;
@@ -448,11 +494,30 @@ export class Memory {
       this.lastWriteEnd = addr + bytes;
     }
     const done = Math.ceil(this.transfer(addr, bytes, from));
-    if (this.writeCommitPs > 0) this.noteCommit(addr, bytes, done + this.writeCommitPs);
+    if (this.writeCommitPs > 0) {
+      let end: number;
+      if (this.remoteCommitPs > 0 && !this.remoteLineHeld()) {
+        this.remoteCommits++;
+        end = done + this.writeCommitPs + this.remoteCommitPs;
+      } else {
+        end = done + this.writeCommitPs - (translatedPs < this.commitUntranslatedPs ? translatedPs : this.commitUntranslatedPs);
+      }
+      this.lastCommitEnd = end > this.lastCommitEnd ? end : this.lastCommitEnd;
+      this.noteCommit(addr, bytes, this.lastCommitEnd);
+    }
     this.writes++;
     this.bytesWritten += bytes;
     this.lastWriteDoneAt = done;
     return done;
+  }
+
+  /** Whether the device's socket's cache holds the line of a write to this remote memory: drawn at remoteHeldFraction. */
+  private remoteLineHeld(): boolean {
+    const p = this.remoteHeldFraction;
+    if (p >= 1) return true;
+    if (p <= 0) return false;
+    this.remoteWriteRng ??= this.sim.rng(`${this.name}.remote-write`);
+    return this.remoteWriteRng.random() < p;
   }
 
   /** A read of lines a write is still committing: its slot, then its data at the warm local latency once the commit ends. */
@@ -504,7 +569,7 @@ export class Memory {
       busyPs: busy, transferPs: this.busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
       queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
       firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt, refreshStallPs: this.stallPs,
-      llcMisses: this.llcMisses, llcMissPs: this.missPs, readsAfterWrite: this.readsAfterWrite,
+      llcMisses: this.llcMisses, llcMissPs: this.missPs, readsAfterWrite: this.readsAfterWrite, remoteCommits: this.remoteCommits,
     };
   }
 
@@ -768,12 +833,13 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
     return this.releases.size + this.reads.size + this.unordered;
   }
 
-  receive(tlp: Tlp, from: TlpSender): void {
+  /** `translatedPs`: how long the request spent in an IOMMU's translation stage on its way here (Memory.write). */
+  receive(tlp: Tlp, from: TlpSender, translatedPs = 0): void {
     const now = this.sim.now;
     const mem = this.memory;
     this.requestsServed++;
     if (tlp.type === 'MWr') {
-      mem.write(tlp.addr, tlp.length);
+      mem.write(tlp.addr, tlp.length, translatedPs);
     } else if (tlp.type === 'MRd') {
       const ready = mem.read(tlp.addr, tlp.length);
       if (mem.readsInOrder) {

@@ -347,8 +347,8 @@ const NO_PORT = -1;
 /** P2P policies in the port-pair tables. */
 const FULL = 0, THROTTLED = 1, DROPPED = 2;
 const POLICY_CODE: Record<P2pPolicy, number> = { full: FULL, throttled: THROTTLED, dropped: DROPPED };
-/** The translating queue's column: when the request's translation is done. */
-const DONE = 0;
+/** The translating queue's columns: when the request's translation is done, and when it entered the stage. */
+const DONE = 0, ENTERED = 1;
 /** Column of the crossing queue: when the TLP came in. */
 const ARRIVED = 0;
 /** Requester IDs are 16 bits: bus 8, device 5, function 3 (§2.2.6.2). */
@@ -392,7 +392,7 @@ export class RootComplex {
   /** TLPs crossing (constant delay, so FIFO); the sender is the ingress port; column ARRIVED when each came in (see accept). */
   private readonly crossing = new TlpQueue(1);
   /** Requests in the translation stage, in order; column DONE is when each is done. */
-  private readonly translating = new TlpQueue(1);
+  private readonly translating = new TlpQueue(2);
 
   private tlpsIn = 0;
   private memoryReads = 0;
@@ -600,26 +600,31 @@ export class RootComplex {
     // In order: a request never overtakes one still translating ahead of it.
     const now = self.sim.now;
     const done = Math.max(now + r.delayPs, tq.size > 0 ? tq.tail(DONE) : 0);
-    tq.set(tq.push(tlp, port), DONE, done);
+    const slot = tq.push(tlp, port);
+    tq.set(slot, DONE, done);
+    tq.set(slot, ENTERED, now);
     self.sim.schedule(done - now, RootComplex.onTranslated, self, 0);
   }
 
   private static onTranslated(self: RootComplex): void {
     const q = self.translating;
-    const tlp = q.headTlp(), port = q.headSender() as RootPort;
+    const tlp = q.headTlp(), port = q.headSender() as RootPort, translatedPs = self.sim.now - q.head(ENTERED);
     q.shift();
-    self.route(tlp, port);
+    self.route(tlp, port, translatedPs);
   }
 
-  /** A request after traversal (and translation): to memory, to another root port, or nowhere. */
-  private route(tlp: Tlp, port: RootPort): void {
+  /**
+   * A request after traversal (and translation, which took it `translatedPs`):
+   * to memory, to another root port, or nowhere.
+   */
+  private route(tlp: Tlp, port: RootPort, translatedPs = 0): void {
     const addr = tlp.addr;
     const isRead = tlp.type === 'MRd';
     const mem = this.memory.range;
     if (addr >= mem.base && addr + tlp.length <= mem.base + mem.size) {
       if (isRead) this.memoryReads++;
       else this.memoryWrites++;
-      this.completer.receive(tlp, port);
+      this.completer.receive(tlp, port, translatedPs);
       return;
     }
     // Anything else, including a request that starts in memory and runs past its end, goes to a root port or nowhere.

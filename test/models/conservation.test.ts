@@ -61,7 +61,7 @@ test('root complex: holds after a DMA run; a memory access behind its back, or a
 
 test('memory: transfer time is bytes at the bandwidth; a slot charged at another bandwidth, or a negative wait, is caught', async () => {
   const sim = new Simulation();
-  const m = new Memory(sim, { base: 0, size: GiB, latency: 80_000, bandwidth: 12.8, cache: 'warm', coldPenalty: 0, socket: 'local', remotePenalty: 0, remoteReadInterval: 0, cachedReads: 'all', cacheSocket: 'memory', refreshInterval: 0, refreshTime: 0, refreshRanks: 1, llcBytes: 0, workingSet: 0, llcWays: 0, hitsInRequestOrder: false, dramQueuePerRead: 0, writeAccess: 0, writeCommit: 0, readAccessPerLine: 0 });
+  const m = new Memory(sim, { base: 0, size: GiB, latency: 80_000, bandwidth: 12.8, cache: 'warm', coldPenalty: 0, socket: 'local', remotePenalty: 0, remoteReadInterval: 0, cachedReads: 'all', cacheSocket: 'memory', refreshInterval: 0, refreshTime: 0, refreshRanks: 1, llcBytes: 0, workingSet: 0, llcWays: 0, hitsInRequestOrder: false, dramQueuePerRead: 0, writeAccess: 0, writeCommit: 0, writeCommitUntranslated: 0, remoteWriteCommit: 0, ddioWays: 0, readAccessPerLine: 0 });
   for (let i = 0; i < 10; i++) { m.read(i * 4096, 4096); m.write(i * 4096, 100); }
   const s = m.stats();
   // 12.8 GB/s is 78.125 ps a byte; 10 × (4096 + 100) bytes.

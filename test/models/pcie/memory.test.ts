@@ -43,6 +43,52 @@ test('writeCommit: a read of a line a write is still committing waits for the co
   assert.ok(mem(sim, penalties).readsInOrder);
 });
 
+test('writeCommitUntranslated: a write that spent t in translation commits min(t, writeCommitUntranslated) sooner; the commits still end in order; it cannot exceed writeCommit', () => {
+  const sim = new Simulation();
+  const m = mem(sim, { bandwidth: 64, writeCommit: '200 ns', writeCommitUntranslated: '80 ns' });
+  // Each 64-byte write holds a 1 ns slot: absorbed at 1, 2, 3 ns.
+  assert.is(m.write(G4, 64, 300_000), 1_000, 'a write after a 300 ns walk');
+  assert.is(m.read(G4, 64), 1_000 + 200_000 - 80_000 + 100_000, 'its commit ends 80 ns sooner: only 80 ns of it ran during the walk');
+  m.write(G4 + 64, 64, 30_000);
+  assert.is(m.read(G4 + 64, 64), 3_000 + 200_000 - 30_000 + 100_000, 'a 30 ns translation overlaps 30 ns');
+  m.write(G4 + 128, 64);
+  assert.is(m.read(G4 + 128, 64), 5_000 + 200_000 + 100_000, 'a write that was not translated commits whole');
+  // A write absorbed later whose translation overlapped more than the gap does not end its commit first.
+  const o = mem(sim, { bandwidth: 64, writeCommit: '200 ns', writeCommitUntranslated: '80 ns' });
+  o.write(G4, 64);
+  o.write(G4 + 64, 64, 80_000);
+  assert.is(o.read(G4 + 64, 64), 201_000 + 100_000, 'commits end in order: the first one\'s end, 201 ns, not 2 + 200 - 80');
+  assert.throws(() => mem(sim, { writeCommit: '100 ns', writeCommitUntranslated: '150 ns' }), /part of writeCommit/);
+});
+
+test('remoteWriteCommit: a write to the other socket\'s memory whose line the device\'s socket\'s cache does not hold commits that much later, all of it after its translation', () => {
+  const sim = new Simulation();
+  const base = { bandwidth: 64, writeCommit: '200 ns', writeCommitUntranslated: '80 ns', remoteWriteCommit: '100 ns', llcBytes: '1 MiB', llcWays: 16 };
+  // Held by no cache (ddioWays 0, a cache of given size): every remote write's commit crosses, with no overlap.
+  const far = mem(sim, { ...base, socket: 'remote' });
+  far.write(G4, 64, 300_000);
+  assert.is(far.read(G4, 64), 1_000 + 200_000 + 100_000 + 100_000, 'the whole commit after the walk, plus remoteWriteCommit');
+  assert.is(far.stats().remoteCommits, 1);
+  // The same memory on the device's socket: no crossing, the overlap as usual.
+  const near = mem(sim, base);
+  near.write(G4, 64, 300_000);
+  assert.is(near.read(G4, 64), 1_000 + 120_000 + 100_000);
+  assert.is(near.stats().remoteCommits, 0);
+  // The device's socket's cache warmed by the driver and holding the working set: held, no crossing.
+  const warmNear = mem(sim, { ...base, socket: 'remote', cacheSocket: 'local', workingSet: '512 KiB' });
+  warmNear.write(G4, 64);
+  assert.is(warmNear.read(G4, 64), 1_000 + 200_000 + 100_000);
+  // DDIO's 2 of 16 ways of a 1 MiB cache hold 128 KiB of the lines DMA wrote, scattered over its sets as
+  // cacheHitFraction says: of a 64 KiB window about 90%, of a 1 MiB window about 12%.
+  for (const [window, bytes] of [['64 KiB', 64 * 1024], ['1 MiB', 1024 * 1024]] as const) {
+    const m = mem(sim, { ...base, socket: 'remote', ddioWays: 2, workingSet: window });
+    for (let k = 0; k < 2000; k++) m.write(G4 + 64 * k, 64);
+    const expected = 1 - cacheHitFraction(128 * 1024, bytes, 2), crossed = m.stats().remoteCommits / 2000;
+    assert.ok(Math.abs(crossed - expected) < 0.03, `${window}: crosses at 1 - held, ${expected.toFixed(3)}: ${crossed}`);
+  }
+  assert.throws(() => mem(sim, { ...base, socket: 'remote', ddioWays: 20 }), /ddioWays 20 are ways of the last-level cache/);
+});
+
 test('concurrent accesses queue for the bandwidth; the latency is pipelined; rounding does not accumulate', () => {
   const sim = new Simulation();
   const m = mem(sim);
