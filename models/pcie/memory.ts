@@ -153,7 +153,7 @@ export function psPerByte(gbytesPerSecond: number): number {
 const MAX_LLC_WAYS = 256;
 
 /** A memory device's timing: what a `memory.dram` instance sets; its owner (root complex, endpoint BAR) maps it at an address range. */
-export const memoryTimingParams = z.strictObject({
+const memoryTimingObject = z.strictObject({
   latency: duration().describe('Read latency after the data transfer slot, warm cache and local socket (e.g. "100 ns")'),
   bandwidth: rate().describe('Bandwidth shared by reads and writes, e.g. "76.8 GB/s" (decimal: 1 GB/s = 1 byte/ns)'),
   cache: z.enum(['warm', 'cold']).default('warm').describe("'cold' adds coldPenalty to every read (the data is not in the last-level cache)"),
@@ -181,13 +181,28 @@ export const memoryTimingParams = z.strictObject({
   ddioWays: z.number().int().min(0).max(MAX_LLC_WAYS).default(0).describe("Ways of the device's socket's last-level cache that DMA writes allocate into (DDIO's share, with llcBytes and llcWays): of a remote buffer it holds the lines DMA wrote lately, so many of them (or the whole cache's worth when the cache is warm with cacheSocket 'local'); matters with remoteWriteCommit (0 = none held; with llcBytes 0, a cache of no given size, every line is held)"),
   readAccessPerLine: duration().default(0).describe('With writeAccess, where the DRAM serves every read (cache cold, or cachedReads none): the path is the one to memory, and a read holds it this long for each 64-byte line it reads, before its slot (reads alone rarely fill it; mixed with writes they share it; 0 = reads do not take it)'),
 });
+/** What one memory field says of another: checked where a scenario's values are parsed, so an error names the field. */
+function checkMemoryTiming(p: z.output<typeof memoryTimingObject>, ctx: z.RefinementCtx): void {
+  if (p.refreshInterval > 0 && p.refreshTime >= p.refreshInterval) {
+    ctx.addIssue({ code: 'custom', path: ['refreshTime'], message: `must be shorter than refreshInterval (${p.refreshInterval} ps), got ${p.refreshTime} ps` });
+  }
+  if (p.writeCommitUntranslated > p.writeCommit) {
+    ctx.addIssue({ code: 'custom', path: ['writeCommitUntranslated'], message: `is part of writeCommit (${p.writeCommit} ps): it cannot be longer, got ${p.writeCommitUntranslated} ps` });
+  }
+  // DDIO's share of the cache matters only to remote writes' commits.
+  if (p.socket === 'remote' && p.remoteWriteCommit > 0 && p.ddioWays > 0 && p.llcBytes > 0 && p.llcWays < p.ddioWays) {
+    ctx.addIssue({ code: 'custom', path: ['ddioWays'], message: `are ways of the last-level cache: llcWays must be at least as many (${p.ddioWays}), got ${p.llcWays}` });
+  }
+}
+
+export const memoryTimingParams = memoryTimingObject.superRefine(checkMemoryTiming);
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
 /** A memory at an address range: the timing plus where it is. */
-export const memoryParams = memoryTimingParams.extend({
+export const memoryParams = memoryTimingObject.extend({
   base: byteSize().default(0).describe('First bus address of the memory range'),
   size: byteSize().describe('Size of the memory range, e.g. "64 GiB"'),
-});
+}).superRefine(checkMemoryTiming);
 export type MemoryParams = z.output<typeof memoryParams>;
 
 export const memoryStats: readonly StatDecl[] = [
@@ -382,20 +397,11 @@ export class Memory {
     this.dramQueuePs = params.dramQueuePerRead;
     this.missExtraPs = params.latency + params.coldPenalty + (remote ? params.remotePenalty : 0) - this.readLatencyPs;
     const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
-    if (refreshOn && params.refreshTime >= params.refreshInterval) {
-      throw new RangeError(`${name}: refreshTime ${params.refreshTime} ps must be shorter than refreshInterval ${params.refreshInterval} ps`);
-    }
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
     this.refreshPs = refreshOn && (this.readsFromDram || this.hitFraction < 1) ? params.refreshTime : 0;
     this.writeCommitPs = params.writeCommit;
-    if (params.writeCommitUntranslated > params.writeCommit) {
-      throw new RangeError(`${name}: writeCommitUntranslated ${params.writeCommitUntranslated} ps is part of writeCommit, ${params.writeCommit} ps: it cannot be longer`);
-    }
     this.commitUntranslatedPs = params.writeCommitUntranslated;
     this.remoteCommitPs = remote ? params.remoteWriteCommit : 0;
-    if (this.remoteCommitPs > 0 && params.ddioWays > 0 && params.llcBytes > 0 && params.llcWays < params.ddioWays) {
-      throw new RangeError(`${name}: ddioWays ${params.ddioWays} are ways of the last-level cache: llcWays must be at least as many, got ${params.llcWays}`);
-    }
     // The device's socket's cache holds a remote buffer's lines when the driver there warmed them (the whole cache),
     // else only those DMA wrote lately, in DDIO's ways; a cache of no given size (llcBytes 0) holds them all.
     this.remoteHeldFraction = this.remoteCommitPs === 0 || params.llcBytes === 0 ? 1 : warm && params.cacheSocket === 'local'
