@@ -197,8 +197,20 @@ export const dmaEngineParams = z.strictObject({
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
   latencyTick: duration().default(0).describe('Period of the clock the descriptor latencies are read off: each is its whole ticks from submission to done, as a device timestamping with a counter of this period measures it (0 = exact)'),
+}).superRefine((p, ctx) => {
+  for (const s of dmaEngineSettingProblems(p)) ctx.addIssue({ code: 'custom', path: [s.field], message: s.message });
 });
 export type DmaEngineSettings = z.output<typeof dmaEngineParams>;
+
+/** Settings of a DMA engine that could never work together, by field; empty when none. */
+function dmaEngineSettingProblems(p: Pick<DmaEngineSettings, 'mrrs' | 'tags' | 'completionBuffer' | 'completionTimeout' | 'dataPaths' | 'dataPathRate'>): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  const buffer = p.completionBuffer ?? p.tags * p.mrrs;
+  if (buffer < p.mrrs) out.push({ field: 'completionBuffer', message: `a completion buffer of ${buffer} bytes cannot hold one ${p.mrrs}-byte read request (mrrs): no read could ever be issued` });
+  if (!(p.completionTimeout > 0)) out.push({ field: 'completionTimeout', message: 'must be positive' });
+  if (p.dataPaths > 0 && p.dataPathRate === undefined) out.push({ field: 'dataPathRate', message: `required when dataPaths is above 0 (got ${p.dataPaths})` });
+  return out;
+}
 
 /** What the engine is built from: its settings and its function's requester ID, MPS and ECRC. */
 export type DmaEngineParams = DmaEngineSettings & { readonly requesterId: number; readonly mps: number; readonly ecrc: boolean };
@@ -454,10 +466,8 @@ export class DmaEngine implements AheadSender {
     this.tagCount = params.tags;
     this.mrrs = params.mrrs;
     this.completionBufferBytes = params.completionBuffer ?? params.tags * params.mrrs;
-    if (this.completionBufferBytes < params.mrrs) {
-      throw new RangeError(`${name}: a completion buffer of ${this.completionBufferBytes} bytes cannot hold one ${params.mrrs}-byte read request (MRRS): no read could ever be issued`);
-    }
-    if (!(params.completionTimeout > 0)) throw new RangeError(`${name}: completionTimeout must be positive`);
+    const problem = dmaEngineSettingProblems(params)[0];
+    if (problem !== undefined) throw new RangeError(`${name}: ${problem.field}: ${problem.message}`);
     this.issueLatencyPs = params.issueLatency;
     this.issueIntervalPs = params.issueInterval;
     this.writeIssueIntervalPs = params.writeIssueInterval ?? -1;
@@ -465,7 +475,6 @@ export class DmaEngine implements AheadSender {
     this.txDepth = params.transmitQueue;
     this.tlpOverheadPs = params.tlpOverhead;
     this.tlpPsPerByte = params.tlpRate === undefined ? 0 : PS_PER_NS / params.tlpRate;
-    if (params.dataPaths > 0 && params.dataPathRate === undefined) throw new RangeError(`${name}: dataPaths ${params.dataPaths} needs a dataPathRate`);
     this.pathFree = new Float64Array(params.dataPaths);
     this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
     this.pathBurst = params.dataPathBurst;

@@ -136,10 +136,41 @@ export const switchShape = {
   completionDataCredits: creditCount('Completion data credits'),
 };
 
+/** The credit fields of a switch's parameters, by class, with their names (for error paths). */
+const CREDIT_FIELDS = [
+  ['P', 'postedHeaderCredits', 'postedDataCredits'],
+  ['NP', 'nonPostedHeaderCredits', 'nonPostedDataCredits'],
+  ['Cpl', 'completionHeaderCredits', 'completionDataCredits'],
+] as const;
+
+type SwitchCreditParams = { readonly maxPayloadSize: number } & { readonly [K in (typeof CREDIT_FIELDS)[number][1 | 2]]: CreditCount };
+
+/**
+ * Where a switch's advertised credits fall short of PCIe Base Spec §2.6.1's
+ * minimum initial advertisements: at least one header of every class and one
+ * Max_Payload_Size TLP of posted and of completion data (a link could never
+ * send a larger TLP into the port). Empty when none does.
+ */
+export function switchCreditShortfalls(p: SwitchCreditParams): { field: string; message: string }[] {
+  const minData = p.maxPayloadSize / DATA_CREDIT_BYTES, out: { field: string; message: string }[] = [];
+  for (const [cls, header, data] of CREDIT_FIELDS) {
+    if (creditLimit(p[header]) < 1) out.push({ field: header, message: `${cls} header credits must be at least 1 (PCIe Base Spec §2.6.1), got ${p[header]}` });
+    if (cls !== 'NP' && creditLimit(p[data]) < minData) {
+      out.push({ field: data, message: `${cls} data credits must cover one Max_Payload_Size TLP (${p.maxPayloadSize} B = ${minData} credits, PCIe Base Spec §2.6.1), got ${p[data]}` });
+    }
+  }
+  return out;
+}
+
+/** switchCreditShortfalls as schema issues, so a scenario's error names the field. */
+export function checkSwitchCredits(p: SwitchCreditParams, ctx: z.RefinementCtx): void {
+  for (const s of switchCreditShortfalls(p)) ctx.addIssue({ code: 'custom', path: [s.field], message: s.message });
+}
+
 export const switchParams = z.strictObject({
   ...switchShape,
   upstreamPort: z.number().int().nonnegative().default(0).describe('Index of the upstream port (towards the root complex)'),
-}).refine((p) => p.upstreamPort < p.ports, { message: 'upstreamPort must be one of the ports (below ports)', path: ['upstreamPort'] });
+}).refine((p) => p.upstreamPort < p.ports, { message: 'upstreamPort must be one of the ports (below ports)', path: ['upstreamPort'] }).superRefine(checkSwitchCredits);
 
 export type SwitchParams = z.output<typeof switchParams>;
 
@@ -377,15 +408,8 @@ export class PcieSwitch {
       NP: { header: params.nonPostedHeaderCredits, data: params.nonPostedDataCredits },
       Cpl: { header: params.completionHeaderCredits, data: params.completionDataCredits },
     });
-    // PCIe Base Spec §2.6.1, minimum initial advertisements: a receiver must take at
-    // least one header and one Max_Payload_Size TLP of posted and of completion data.
-    const minData = params.maxPayloadSize / DATA_CREDIT_BYTES;
-    for (const [cls, pool] of Object.entries(this.ingressCredits)) {
-      if (creditLimit(pool.header) < 1) throw new RangeError(`${cls} header credits must be at least 1 (PCIe Base Spec §2.6.1), got ${pool.header}`);
-      if (cls !== 'NP' && creditLimit(pool.data) < minData) {
-        throw new RangeError(`${cls} data credits must cover one Max_Payload_Size TLP (${params.maxPayloadSize} B = ${minData} credits, PCIe Base Spec §2.6.1), got ${pool.data}`);
-      }
-    }
+    const short = switchCreditShortfalls(params)[0];
+    if (short !== undefined) throw new RangeError(`${short.field}: ${short.message}`);
     this.routes = new RoutingTable(routes.map((r, p) => (p === this.upstreamPort ? null : r)));
 
     for (let p = 0; p < n; p++) {

@@ -10,7 +10,7 @@ import type { PortRoutes } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 import { NO_ROUTES } from '../router.js';
 import { switchInvariants } from '../conservation.js';
-import { PcieSwitch, switchShape, switchStatDecls } from '../switch.js';
+import { checkSwitchCredits, PcieSwitch, switchShape, switchStatDecls } from '../switch.js';
 import { DOWNSTREAM_PORT, mergeRoutes, rootAbove, SWITCH, UP, upstreamPortDecl, type PcieElement, type PcieFacts } from './node.js';
 import { PS_PER_NS } from '../../../src/sim/time.js';
 import { ledger, SWITCH_LATENCY, SWITCH_QUEUE } from '../attribution.js';
@@ -19,7 +19,7 @@ import type { Attribution } from '../../../src/stats/attribution.js';
 /** Internal index of the upstream port; dp<k> is index k + 1. */
 const UPSTREAM_INDEX = 0;
 
-const params = z.strictObject(switchShape);
+const params = z.strictObject(switchShape).superRefine(checkSwitchCredits);
 type Params = z.output<typeof params>;
 
 const portIndex = (name: string) => (name === UP ? UPSTREAM_INDEX : Number(name.slice(2)) + 1);

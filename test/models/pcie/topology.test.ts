@@ -105,6 +105,17 @@ test('BARs are naturally aligned powers of two; MPS is one per hierarchy and wit
   assert.match(problem(tree(1, () => ({ params: { barBase: 0xf000_0000, barSize: MiB } }))), 'components[2].slots.bar: missing: a BAR of 1048576 bytes needs the memory behind it in the bar slot');
 });
 
+test('settings that could never work together are reported with their field before the run: switch credits below one MPS TLP, a completion buffer below one read request, a memory\'s DDIO ways beyond its cache\'s', () => {
+  assert.match(problem(tree(1, () => ({}), { postedDataCredits: 4 })),
+    't.json: components[1].params.postedDataCredits: P data credits must cover one Max_Payload_Size TLP (256 B = 16 credits, PCIe Base Spec §2.6.1), got 4');
+  assert.match(problem(tree(1, () => ({}), { completionHeaderCredits: 0 })), 'components[1].params.completionHeaderCredits: Cpl header credits must be at least 1');
+  assert.match(problem(tree(1, () => ({ slots: { dma: { params: { mrrs: 512, completionBuffer: '256 B' } } } }))),
+    't.json: components[2].slots.dma.params.completionBuffer: a completion buffer of 256 bytes cannot hold one 512-byte read request (mrrs)');
+  const remote = tree(1);
+  remote.components[0] = { name: 'rc', type: 'pcie.root-complex', preset: 'nfp6000-xeon-e5-2630v4-remote', slots: { memory: { params: { llcWays: 1 } } } };
+  assert.match(problem(remote), 't.json: components[0].slots.memory.params.ddioWays: are ways of the last-level cache: llcWays must be at least as many (2), got 1');
+});
+
 test('component and link types are not interchangeable', () => {
   const t = tree(); t.links[0]!.type = 'pcie.switch';
   assert.match(problem(t), 't.json: links[0].type: "pcie.switch" is not a link type; known: pcie.integrated, pcie.link');
