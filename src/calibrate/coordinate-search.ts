@@ -21,7 +21,8 @@
  * Every candidate is snapped to its coordinate's `step` before it is
  * evaluated (integers: step 1), so what is reported is exactly what was
  * evaluated; a bracket a few steps wide is finished by trying each step in
- * it. Only arithmetic, no chance: the same objective gives the same result.
+ * it, and a coordinate whose whole range is a few steps wide is tried at
+ * every step instead of bisected. Only arithmetic, no chance: the same objective gives the same result.
  */
 
 export interface Coordinate {
@@ -57,6 +58,13 @@ export interface SearchResult {
 const INV_PHI = (Math.sqrt(5) - 1) / 2;
 /** A bracket at most this many steps wide is finished by trying each step. */
 const SCAN_STEPS = 4;
+/**
+ * A coordinate with at most this many steps in its whole range is not
+ * bisected but tried at every step: a small integer (how many of something)
+ * need not move the error monotonically, and golden section on [1, 8] can
+ * settle at 8 past a better 2 behind a worse 3.
+ */
+const ENUMERATE_STEPS = 16;
 
 /** x snapped to the nearest multiple of step inside [low, high]. */
 export function snap(x: number, c: Pick<Coordinate, 'low' | 'high' | 'step'>): number {
@@ -100,6 +108,12 @@ export function coordinateSearch(objective: (x: number[]) => number, coords: rea
     for (const i of searched) {
       const c = coords[i]!;
       const at = (v: number) => tryAt(best, i, v);
+      if ((c.high - c.low) / c.step <= ENUMERATE_STEPS) {
+        // Few candidates: try them all, which needs no unimodal error (a count of waiting misses, of walkers).
+        const first = Math.ceil(c.low / c.step - 1e-9), last = Math.floor(c.high / c.step + 1e-9);
+        for (let k = first; k <= last; k++) at(k * c.step);
+        continue;
+      }
       let a = c.low, b = c.high;
       let p = b - INV_PHI * (b - a), q = a + INV_PHI * (b - a);
       let fp = at(p), fq = at(q);

@@ -40,8 +40,9 @@ measured-vs-simulated SVG per curve.
                      pcie-bench's points run on --preset when it is a platform, else on the platform set here
   --name NAME        the fitted preset's name (default: <preset>-fitted)
   --out DIR          where to write (default: ./NAME); created only once the fit is done
-Method: coordinate descent, each estimate in turn by golden-section search over its range to 0.1% of it,
-minimising the mean absolute relative error over all points; deterministic.
+Method: coordinate descent, each estimate in turn by golden-section search over its range to 0.1% of it
+(a whole number with at most 16 values: every value), minimising the mean absolute relative error over
+all points; deterministic.
 `,
   async run(args) {
     const { values } = parseArgs({
