@@ -129,6 +129,7 @@
  * stats() reads the counts as of now.
  */
 import { z } from 'zod';
+import { addFieldProblems, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { RandomStream } from '../../src/sim/random.js';
@@ -197,14 +198,12 @@ export const dmaEngineParams = z.strictObject({
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
   latencyTick: duration().default(0).describe('Period of the clock the descriptor latencies are read off: each is its whole ticks from submission to done, as a device timestamping with a counter of this period measures it (0 = exact)'),
-}).superRefine((p, ctx) => {
-  for (const s of dmaEngineSettingProblems(p)) ctx.addIssue({ code: 'custom', path: [s.field], message: s.message });
-});
+}).superRefine((p, ctx) => addFieldProblems(dmaEngineSettingProblems(p), ctx));
 export type DmaEngineSettings = z.output<typeof dmaEngineParams>;
 
 /** Settings of a DMA engine that could never work together, by field; empty when none. */
-function dmaEngineSettingProblems(p: Pick<DmaEngineSettings, 'mrrs' | 'tags' | 'completionBuffer' | 'completionTimeout' | 'dataPaths' | 'dataPathRate'>): { field: string; message: string }[] {
-  const out: { field: string; message: string }[] = [];
+function dmaEngineSettingProblems(p: Pick<DmaEngineSettings, 'mrrs' | 'tags' | 'completionBuffer' | 'completionTimeout' | 'dataPaths' | 'dataPathRate'>): FieldProblem[] {
+  const out: FieldProblem[] = [];
   const buffer = p.completionBuffer ?? p.tags * p.mrrs;
   if (buffer < p.mrrs) out.push({ field: 'completionBuffer', message: `a completion buffer of ${buffer} bytes cannot hold one ${p.mrrs}-byte read request (mrrs): no read could ever be issued` });
   if (!(p.completionTimeout > 0)) out.push({ field: 'completionTimeout', message: 'must be positive' });
@@ -466,8 +465,7 @@ export class DmaEngine implements AheadSender {
     this.tagCount = params.tags;
     this.mrrs = params.mrrs;
     this.completionBufferBytes = params.completionBuffer ?? params.tags * params.mrrs;
-    const problem = dmaEngineSettingProblems(params)[0];
-    if (problem !== undefined) throw new RangeError(`${name}: ${problem.field}: ${problem.message}`);
+    throwFirstProblem(dmaEngineSettingProblems(params), name);
     this.issueLatencyPs = params.issueLatency;
     this.issueIntervalPs = params.issueInterval;
     this.writeIssueIntervalPs = params.writeIssueInterval ?? -1;

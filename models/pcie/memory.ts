@@ -128,6 +128,7 @@
  * in the reads ahead, whatever their channel or bank), coherence traffic,
  * and data contents.
  */
+import { addFieldProblems, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate } from '../../src/scenario/units.js';
@@ -181,20 +182,26 @@ const memoryTimingObject = z.strictObject({
   ddioWays: z.number().int().min(0).max(MAX_LLC_WAYS).default(0).describe("Ways of the device's socket's last-level cache that DMA writes allocate into (DDIO's share, with llcBytes and llcWays): of a remote buffer it holds the lines DMA wrote lately, so many of them (or the whole cache's worth when the cache is warm with cacheSocket 'local'); matters with remoteWriteCommit (0 = none held; with llcBytes 0, a cache of no given size, every line is held)"),
   readAccessPerLine: duration().default(0).describe('With writeAccess, where the DRAM serves every read (cache cold, or cachedReads none): the path is the one to memory, and a read holds it this long for each 64-byte line it reads, before its slot (reads alone rarely fill it; mixed with writes they share it; 0 = reads do not take it)'),
 });
-/** What one memory field says of another: checked where a scenario's values are parsed, so an error names the field. */
-function checkMemoryTiming(p: z.output<typeof memoryTimingObject>, ctx: z.RefinementCtx): void {
+
+/** What one memory field says of another (field-problems.ts: checked where values are parsed, and again by the model). */
+function memoryTimingProblems(p: z.output<typeof memoryTimingObject>): FieldProblem[] {
+  const out: FieldProblem[] = [];
   if (p.refreshInterval > 0 && p.refreshTime >= p.refreshInterval) {
-    ctx.addIssue({ code: 'custom', path: ['refreshTime'], message: `must be shorter than refreshInterval (${p.refreshInterval} ps), got ${p.refreshTime} ps` });
+    out.push({ field: 'refreshTime', message: `must be shorter than refreshInterval (${p.refreshInterval} ps), got ${p.refreshTime} ps` });
   }
   if (p.writeCommitUntranslated > p.writeCommit) {
-    ctx.addIssue({ code: 'custom', path: ['writeCommitUntranslated'], message: `is part of writeCommit (${p.writeCommit} ps): it cannot be longer, got ${p.writeCommitUntranslated} ps` });
+    out.push({ field: 'writeCommitUntranslated', message: `is part of writeCommit (${p.writeCommit} ps): it cannot be longer, got ${p.writeCommitUntranslated} ps` });
   }
   // DDIO's share of the cache matters only to remote writes' commits.
   if (p.socket === 'remote' && p.remoteWriteCommit > 0 && p.ddioWays > 0 && p.llcBytes > 0 && p.llcWays < p.ddioWays) {
-    ctx.addIssue({ code: 'custom', path: ['ddioWays'], message: `are ways of the last-level cache: llcWays must be at least as many (${p.ddioWays}), got ${p.llcWays}` });
+    out.push({ field: 'ddioWays', message: `are ways of the last-level cache: llcWays must be at least as many (${p.ddioWays}), got ${p.llcWays}` });
   }
+  return out;
 }
 
+const checkMemoryTiming = (p: z.output<typeof memoryTimingObject>, ctx: z.RefinementCtx) => addFieldProblems(memoryTimingProblems(p), ctx);
+
+/** The timing with the checks its fields make of each other. */
 export const memoryTimingParams = memoryTimingObject.superRefine(checkMemoryTiming);
 export type MemoryTiming = z.output<typeof memoryTimingParams>;
 
@@ -396,6 +403,7 @@ export class Memory {
     this.hitsWait = params.hitsInRequestOrder && this.hitFraction < 1;
     this.dramQueuePs = params.dramQueuePerRead;
     this.missExtraPs = params.latency + params.coldPenalty + (remote ? params.remotePenalty : 0) - this.readLatencyPs;
+    throwFirstProblem(memoryTimingProblems(params), name);
     const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
     this.refreshPs = refreshOn && (this.readsFromDram || this.hitFraction < 1) ? params.refreshTime : 0;

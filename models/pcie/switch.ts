@@ -86,6 +86,7 @@
  * with the switch as target and the ingress port as argument.
  */
 import { z } from 'zod';
+import { addFieldProblems, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import type { StatDecl } from '../../src/scenario/registry.js';
 import { duration } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
@@ -151,8 +152,8 @@ type SwitchCreditParams = { readonly maxPayloadSize: number } & { readonly [K in
  * Max_Payload_Size TLP of posted and of completion data (a link could never
  * send a larger TLP into the port). Empty when none does.
  */
-export function switchCreditShortfalls(p: SwitchCreditParams): { field: string; message: string }[] {
-  const minData = p.maxPayloadSize / DATA_CREDIT_BYTES, out: { field: string; message: string }[] = [];
+function switchCreditShortfalls(p: SwitchCreditParams): FieldProblem[] {
+  const minData = p.maxPayloadSize / DATA_CREDIT_BYTES, out: FieldProblem[] = [];
   for (const [cls, header, data] of CREDIT_FIELDS) {
     if (creditLimit(p[header]) < 1) out.push({ field: header, message: `${cls} header credits must be at least 1 (PCIe Base Spec §2.6.1), got ${p[header]}` });
     if (cls !== 'NP' && creditLimit(p[data]) < minData) {
@@ -164,7 +165,7 @@ export function switchCreditShortfalls(p: SwitchCreditParams): { field: string; 
 
 /** switchCreditShortfalls as schema issues, so a scenario's error names the field. */
 export function checkSwitchCredits(p: SwitchCreditParams, ctx: z.RefinementCtx): void {
-  for (const s of switchCreditShortfalls(p)) ctx.addIssue({ code: 'custom', path: [s.field], message: s.message });
+  addFieldProblems(switchCreditShortfalls(p), ctx);
 }
 
 export const switchParams = z.strictObject({
@@ -408,8 +409,7 @@ export class PcieSwitch {
       NP: { header: params.nonPostedHeaderCredits, data: params.nonPostedDataCredits },
       Cpl: { header: params.completionHeaderCredits, data: params.completionDataCredits },
     });
-    const short = switchCreditShortfalls(params)[0];
-    if (short !== undefined) throw new RangeError(`${short.field}: ${short.message}`);
+    throwFirstProblem(switchCreditShortfalls(params), `switch ${this.name}`);
     this.routes = new RoutingTable(routes.map((r, p) => (p === this.upstreamPort ? null : r)));
 
     for (let p = 0; p < n; p++) {

@@ -59,6 +59,9 @@ test('writeCommitUntranslated: a write that spent t in translation commits min(t
   o.write(G4 + 64, 64, 80_000);
   assert.is(o.read(G4 + 64, 64), 201_000 + 100_000, 'commits end in order: the first one\'s end, 201 ns, not 2 + 200 - 80');
   assert.throws(() => mem(sim, { writeCommit: '100 ns', writeCommitUntranslated: '150 ns' }), /writeCommitUntranslated[\s\S]*part of writeCommit/);
+  // Values that were not parsed (a model built in code) meet the same check in the model.
+  const parsed = memoryParams.parse({ base: G4, size: '1 MiB', latency: '100 ns', bandwidth: 1, writeCommit: '100 ns' });
+  assert.throws(() => new Memory(sim, { ...parsed, writeCommitUntranslated: 150_000 }, 'dram'), /^dram: writeCommitUntranslated: is part of writeCommit/);
 });
 
 test('remoteWriteCommit: a write to the other socket\'s memory whose line the device\'s socket\'s cache does not hold commits that much later, all of it after its translation', () => {
