@@ -39,6 +39,10 @@ import { loadModelLibrary } from '../../src/scenario/library.js';
 import { presetValues } from '../../src/scenario/presets.js';
 import { openRunTracer, runScenario, TRACE_FILE } from '../../src/run/single.js';
 import { readCompletionCount, readRequestCount, writeTlpCount, type CompletionMode } from '../../models/pcie/tlp.js';
+import { tuneJit } from '../../src/run/jit.js';
+
+// As the command line runs (src/run/jit.ts).
+tuneJit();
 
 const args = process.argv.slice(2);
 const direct = args.includes('--direct');

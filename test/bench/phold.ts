@@ -33,6 +33,10 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Simulation, PS_PER_US, toPs } from '../../src/sim/index.js';
+import { tuneJit } from '../../src/run/jit.js';
+
+// As the command line runs (src/run/jit.ts).
+tuneJit();
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

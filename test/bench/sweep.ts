@@ -15,6 +15,10 @@ import { loadModelLibrary } from '../../src/scenario/library.js';
 import { readScenario } from '../../src/scenario/loader.js';
 import { runSweep, type SweepOutcome } from '../../src/run/sweep.js';
 import type { ThreadTimes } from '../../src/run/pool-worker.js';
+import { tuneJit } from '../../src/run/jit.js';
+
+// As the command line runs (src/run/jit.ts).
+tuneJit();
 
 const [RUNS = 200, JOBS = 2, REQUESTS = 3000, PAIRS = 1] = process.argv.slice(2).map(Number);
 const LOADS = [5, 10, 15, 20, 25, 30, 35, 40, 45, 50];

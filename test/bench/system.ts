@@ -21,6 +21,10 @@ import { parseScenario, resolveScenario } from '../../src/scenario/loader.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { runScenario } from '../../src/run/single.js';
 import { ROOT } from '../helpers.js';
+import { tuneJit } from '../../src/run/jit.js';
+
+// As the command line runs (src/run/jit.ts).
+tuneJit();
 
 interface Config { name: string; scenario: string; sets: Record<string, string | number> }
 

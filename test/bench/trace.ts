@@ -14,6 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NO_LABEL, NO_TXN, openTracer } from '../../src/trace/index.js';
+import { tuneJit } from '../../src/run/jit.js';
+
+// As the command line runs (src/run/jit.ts).
+tuneJit();
 
 const rows = Number(process.argv[2] ?? 20_000_000);
 if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`ROWS must be a non-negative integer, got ${process.argv[2]}`);
