@@ -24,7 +24,15 @@ import v8 from 'node:v8';
 /** Bytes of bytecode V8 may inline into one optimized function, in all (its default: 920). */
 export const INLINED_BYTECODE_BUDGET = 4000;
 
+/**
+ * The V8 major versions the budget was measured on (Node 20: V8 11) and
+ * those that keep the flag by that name; on another, V8 would print an
+ * unknown flag to stderr on every command, so the default is left alone.
+ */
+const TUNED_V8_MAJORS = [11, 12, 13];
+
 /** Widens V8's inlining budget for this process and the workers it starts; call before any simulation runs. */
 export function tuneJit(): void {
+  if (!TUNED_V8_MAJORS.includes(Number(process.versions.v8.split('.')[0]))) return;
   v8.setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_BUDGET}`);
 }
