@@ -90,6 +90,14 @@ test('remoteWriteCommit: a write to the other socket\'s memory whose line the de
     assert.ok(Math.abs(crossed - expected) < 0.03, `${window}: crosses at 1 - held, ${expected.toFixed(3)}: ${crossed}`);
   }
   assert.throws(() => mem(sim, { ...base, socket: 'remote', ddioWays: 20 }), /ddioWays[\s\S]*are ways of the last-level cache: llcWays must be at least as many \(20\), got 16/);
+  // The ways matter only to remote commits: all of the cache's ways, a local memory, or no remote commit pass.
+  for (const ok of [{ ...base, socket: 'remote', ddioWays: 16 }, { ...base, ddioWays: 20 }, { ...base, socket: 'remote', remoteWriteCommit: 0, ddioWays: 20 }]) {
+    assert.not.throws(() => mem(sim, ok), JSON.stringify(ok));
+  }
+  // A cache of no given size (llcBytes 0) holds every line: no write crosses, whatever the window.
+  const unlimited = mem(sim, { ...base, socket: 'remote', llcBytes: 0, workingSet: '1 MiB' });
+  for (let k = 0; k < 100; k++) unlimited.write(G4 + 64 * k, 64);
+  assert.is(unlimited.stats().remoteCommits, 0);
 });
 
 test('concurrent accesses queue for the bandwidth; the latency is pipelined; rounding does not accumulate', () => {
@@ -350,6 +358,7 @@ test('refresh: off unless both times are set, deterministic per seed; with ranks
   const eight = longestStalledRun(8);
   assert.ok(eight >= 1 && eight <= 3, `eight ranks: ${eight} in a row (consecutive reads are in different ranks, whose refreshes rarely overlap)`);
   assert.throws(() => mem(new Simulation(), { refreshInterval: '300 ns', refreshTime: '350 ns' }), /refreshTime[\s\S]*shorter than refreshInterval/);
+  assert.throws(() => mem(new Simulation(), { refreshInterval: '300 ns', refreshTime: '300 ns' }), /refreshTime[\s\S]*shorter than refreshInterval/, 'equal is not shorter');
 });
 
 /** Median of `xs`: the upper of the two middle values, as a measured median of quantised latencies reads. */
