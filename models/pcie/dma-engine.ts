@@ -129,7 +129,7 @@
  * stats() reads the counts as of now.
  */
 import { z } from 'zod';
-import { addFieldProblems, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
+import { fieldProblemIssues, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { RandomStream } from '../../src/sim/random.js';
@@ -198,7 +198,7 @@ export const dmaEngineParams = z.strictObject({
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),
   latencyTick: duration().default(0).describe('Period of the clock the descriptor latencies are read off: each is its whole ticks from submission to done, as a device timestamping with a counter of this period measures it (0 = exact)'),
-}).superRefine((p, ctx) => addFieldProblems(dmaEngineSettingProblems(p), ctx));
+}).superRefine(fieldProblemIssues(dmaEngineSettingProblems));
 export type DmaEngineSettings = z.output<typeof dmaEngineParams>;
 
 /** Settings of a DMA engine that could never work together, by field; empty when none. */

@@ -128,7 +128,7 @@
  * in the reads ahead, whatever their channel or bank), coherence traffic,
  * and data contents.
  */
-import { addFieldProblems, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
+import { fieldProblemIssues, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import { z } from 'zod';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate } from '../../src/scenario/units.js';
@@ -199,7 +199,7 @@ function memoryTimingProblems(p: z.output<typeof memoryTimingObject>): FieldProb
   return out;
 }
 
-const checkMemoryTiming = (p: z.output<typeof memoryTimingObject>, ctx: z.RefinementCtx) => addFieldProblems(memoryTimingProblems(p), ctx);
+const checkMemoryTiming = fieldProblemIssues(memoryTimingProblems);
 
 /** The timing with the checks its fields make of each other. */
 export const memoryTimingParams = memoryTimingObject.superRefine(checkMemoryTiming);
@@ -280,6 +280,20 @@ export function cacheHitFraction(llcBytes: number, workingSet: number, ways: num
   }
   kept += ways * Math.max(0, 1 - below);
   return Math.min(1, kept / lambda);
+}
+
+/**
+ * The fraction of a remote buffer's lines the device's socket's cache holds
+ * when a DMA write to one arrives (remoteWriteCommit): the whole cache's
+ * share of the working set when the driver there warmed the buffer, else
+ * DDIO's ways' share (the lines DMA wrote lately); a cache of no given size
+ * (llcBytes 0) holds them all.
+ */
+function remoteLinesHeld(p: MemoryParams): number {
+  if (p.llcBytes === 0) return 1;
+  if (p.cache === 'warm' && p.cacheSocket === 'local') return cacheHitFraction(p.llcBytes, p.workingSet, p.llcWays);
+  if (p.ddioWays === 0) return 0;
+  return cacheHitFraction((p.llcBytes * p.ddioWays) / p.llcWays, p.workingSet, p.ddioWays);
 }
 
 export class Memory {
@@ -380,6 +394,7 @@ export class Memory {
     if (!Number.isSafeInteger(params.base) || !Number.isSafeInteger(params.base + params.size) || params.size <= 0) {
       throw new RangeError(`${name}: range base ${params.base} size ${params.size} must be a non-empty range below 2^53`);
     }
+    throwFirstProblem(memoryTimingProblems(params), name);
     this.range = Object.freeze({ base: params.base, size: params.size });
     this.psPerByte = psPerByte(params.bandwidth);
     this.writeAccessPs = params.writeAccess;
@@ -403,18 +418,13 @@ export class Memory {
     this.hitsWait = params.hitsInRequestOrder && this.hitFraction < 1;
     this.dramQueuePs = params.dramQueuePerRead;
     this.missExtraPs = params.latency + params.coldPenalty + (remote ? params.remotePenalty : 0) - this.readLatencyPs;
-    throwFirstProblem(memoryTimingProblems(params), name);
     const refreshOn = params.refreshInterval > 0 && params.refreshTime > 0;
     this.refreshIntervalPs = refreshOn ? params.refreshInterval : 0;
     this.refreshPs = refreshOn && (this.readsFromDram || this.hitFraction < 1) ? params.refreshTime : 0;
     this.writeCommitPs = params.writeCommit;
     this.commitUntranslatedPs = params.writeCommitUntranslated;
     this.remoteCommitPs = remote ? params.remoteWriteCommit : 0;
-    // The device's socket's cache holds a remote buffer's lines when the driver there warmed them (the whole cache),
-    // else only those DMA wrote lately, in DDIO's ways; a cache of no given size (llcBytes 0) holds them all.
-    this.remoteHeldFraction = this.remoteCommitPs === 0 || params.llcBytes === 0 ? 1 : warm && params.cacheSocket === 'local'
-      ? cacheHitFraction(params.llcBytes, params.workingSet, params.llcWays)
-      : params.ddioWays > 0 ? cacheHitFraction((params.llcBytes * params.ddioWays) / params.llcWays, params.workingSet, params.ddioWays) : 0;
+    this.remoteHeldFraction = this.remoteCommitPs === 0 ? 1 : remoteLinesHeld(params);
     this.writtenReadPs = params.latency;
     // A read served from a write being committed is ready when the commit ends: out of order.
     this.readsInOrder = this.writeCommitPs === 0 && this.refreshPs === 0 && this.hitFraction === 1 && !(this.readsFromDram && this.dramQueuePs > 0);

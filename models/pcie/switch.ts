@@ -86,7 +86,7 @@
  * with the switch as target and the ingress port as argument.
  */
 import { z } from 'zod';
-import { addFieldProblems, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
+import { fieldProblemIssues, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import type { StatDecl } from '../../src/scenario/registry.js';
 import { duration } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
@@ -164,9 +164,7 @@ function switchCreditShortfalls(p: SwitchCreditParams): FieldProblem[] {
 }
 
 /** switchCreditShortfalls as schema issues, so a scenario's error names the field. */
-export function checkSwitchCredits(p: SwitchCreditParams, ctx: z.RefinementCtx): void {
-  addFieldProblems(switchCreditShortfalls(p), ctx);
-}
+export const checkSwitchCredits = fieldProblemIssues(switchCreditShortfalls);
 
 export const switchParams = z.strictObject({
   ...switchShape,

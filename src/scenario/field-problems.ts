@@ -13,9 +13,11 @@ export interface FieldProblem {
   readonly message: string;
 }
 
-/** Adds each problem as an issue at its field (a zod superRefine body). */
-export function addFieldProblems(problems: readonly FieldProblem[], ctx: z.RefinementCtx): void {
-  for (const p of problems) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+/** A zod superRefine body that adds each problem `problemsOf` finds as an issue at its field. */
+export function fieldProblemIssues<T>(problemsOf: (values: T) => readonly FieldProblem[]): (values: T, ctx: z.RefinementCtx) => void {
+  return (values, ctx) => {
+    for (const p of problemsOf(values)) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+  };
 }
 
 /** Throws the first problem, if any, as a RangeError prefixed with `what` (the instance). */
