@@ -135,7 +135,8 @@ import { byteSize, duration, rate } from '../../src/scenario/units.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
 import type { RandomStream } from '../../src/sim/random.js';
-import { DW_MASK, Tlp, type AddressRange, type TlpReceiver, type TlpSender } from './fabric.js';
+import { DW_MASK, Tlp, type AddressRange, type DatedSender, type TlpReceiver, type TlpSender } from './fabric.js';
+import { AheadLog } from './ahead-log.js';
 import { TlpQueue } from './tlp-queue.js';
 import {
   DW_BYTES, REQUEST_BOUNDARY_BYTES, assertCompletionMode, assertMaxPayloadSize, assertReadCompletionBoundary, splitCompletions,
@@ -252,6 +253,12 @@ export interface MemoryStats {
 
 /** An x86 cache line: what the inter-socket link moves for any part of it. */
 const CACHE_LINE_BYTES = 64;
+/**
+ * Columns of the memory's ahead log (after column 0, the access's time): its
+ * counters as they stood before an access dated after its call.
+ */
+const M_READS = 1, M_WRITES = 2, M_BYTES_READ = 3, M_BYTES_WRITTEN = 4, M_BUSY = 5, M_FREE_AT = 6, M_QUEUE = 7, M_MAX_QUEUE = 8,
+  M_FIRST = 9, M_LAST_WRITE_DONE = 10, M_STALL = 11, M_MISSES = 12, M_MISS_PS = 13, M_AFTER_WRITE = 14, M_REMOTE = 15, M_COLUMNS = 16;
 /** Forgotten commits (writeCommit) dropped from the front of the lists at once when this many have piled up; any size works. */
 const COMMIT_COMPACT = 1024;
 
@@ -388,6 +395,8 @@ export class Memory {
   private readonly commitLines: number[] = [];
   private readonly commitEnds: number[] = [];
   private commitHead = 0;
+  /** The counters before each access dated after its call (read/write `at`), which stats() leaves out until its time. */
+  private readonly aheadLog = new AheadLog(M_COLUMNS);
 
   constructor(private readonly sim: Simulation, params: MemoryParams, name = 'memory') {
     this.name = name;
@@ -439,12 +448,18 @@ export class Memory {
     this.createdAt = sim.now;
   }
 
-  /** Reads `bytes` at `addr` now; returns the integer time the data is ready. */
-  read(addr: number, bytes: number): Time {
-    const now = this.sim.now;
+  /**
+   * Reads `bytes` at `addr` at `at` (now, or later: accesses come in the
+   * order of their times, and one dated later is told no sooner than
+   * anything before it has happened, see noteAhead); returns the integer
+   * time the data is ready.
+   */
+  read(addr: number, bytes: number, at: Time = this.sim.now): Time {
+    if (at > this.sim.now) this.noteAhead(at);
+    const now = at;
     if (this.writeCommitPs > 0) {
       const committed = this.commitOf(addr, bytes, now);
-      if (committed > now) return this.readCommitting(addr, bytes, committed);
+      if (committed > now) return this.readCommitting(addr, bytes, committed, now);
     }
     // A read of the other socket's memory waits for the inter-socket link, which carries its request and then its
     // cache lines, one read after another (reads stay in order).
@@ -456,7 +471,7 @@ export class Memory {
       if (this.pathFree > from) from = this.pathFree;
       this.pathFree = from + lineBytes * this.readPathPsPerByte;
     }
-    const end = this.transfer(addr, bytes, from);
+    const end = this.transfer(addr, bytes, from, now);
     this.reads++;
     this.bytesRead += bytes;
     let done = Math.ceil(end) + this.readLatencyPs;
@@ -504,20 +519,23 @@ export class Memory {
   }
 
   /**
-   * Writes `bytes` at `addr` now; returns the integer time they are absorbed.
+   * Writes `bytes` at `addr` at `at` (now, or later as for read()); returns
+   * the integer time they are absorbed.
    * With a write path (writeAccess), the write's slot starts once the path
    * has taken it, after the writes before it. `translatedPs`: how long the
    * write spent in an IOMMU's translation stage on its way here, which
    * overlaps up to writeCommitUntranslated of its commit.
    */
-  write(addr: number, bytes: number, translatedPs = 0): Time {
-    let from = this.sim.now;
+  write(addr: number, bytes: number, translatedPs = 0, at: Time = this.sim.now): Time {
+    if (at > this.sim.now) this.noteAhead(at);
+    const now = at;
+    let from = now;
     if (this.writeAccessPs > 0) {
       if (this.pathFree > from) from = this.pathFree;
       this.pathFree = from + (addr === this.lastWriteEnd ? this.writeContinuedPs : this.writeAccessPs);
       this.lastWriteEnd = addr + bytes;
     }
-    const done = Math.ceil(this.transfer(addr, bytes, from));
+    const done = Math.ceil(this.transfer(addr, bytes, from, now));
     if (this.writeCommitPs > 0) {
       let end: number;
       if (this.remoteCommitPs > 0 && !this.remoteLineHeld()) {
@@ -545,8 +563,8 @@ export class Memory {
   }
 
   /** A read of lines a write is still committing: its slot, then its data at the warm local latency once the commit ends. */
-  private readCommitting(addr: number, bytes: number, committed: number): Time {
-    const end = Math.ceil(this.transfer(addr, bytes, this.sim.now));
+  private readCommitting(addr: number, bytes: number, committed: number, now: number): Time {
+    const end = Math.ceil(this.transfer(addr, bytes, now, now));
     this.reads++;
     this.bytesRead += bytes;
     this.readsAfterWrite++;
@@ -584,16 +602,49 @@ export class Memory {
     }
   }
 
+  /**
+   * Before an access dated `at`, after now: the counters as they stand, for
+   * stats() until `at`. Exact because accesses are told in the order of
+   * their times and nothing is told meanwhile that happens before `at`
+   * (the only caller that dates them, a root complex, hands this memory
+   * every request in the order they cross it: root-complex.ts accept).
+   */
+  private noteAhead(at: Time): void {
+    const log = this.aheadLog, r = log.push(at, this.sim.now), rows = log.rows;
+    rows[r + M_READS] = this.reads;
+    rows[r + M_WRITES] = this.writes;
+    rows[r + M_BYTES_READ] = this.bytesRead;
+    rows[r + M_BYTES_WRITTEN] = this.bytesWritten;
+    rows[r + M_BUSY] = this.busyPs;
+    rows[r + M_FREE_AT] = this.freeAt;
+    rows[r + M_QUEUE] = this.queuePs;
+    rows[r + M_MAX_QUEUE] = this.maxQueuePs;
+    rows[r + M_FIRST] = this.firstAccessAt;
+    rows[r + M_LAST_WRITE_DONE] = this.lastWriteDoneAt;
+    rows[r + M_STALL] = this.stallPs;
+    rows[r + M_MISSES] = this.llcMisses;
+    rows[r + M_MISS_PS] = this.missPs;
+    rows[r + M_AFTER_WRITE] = this.readsAfterWrite;
+    rows[r + M_REMOTE] = this.remoteCommits;
+  }
+
   stats(): MemoryStats {
     const now = this.sim.now;
-    const busy = Math.max(0, this.busyPs - Math.max(0, this.freeAt - now));
+    // Accesses dated after now have not happened yet: each counter as it stood before the first of them.
+    const log = this.aheadLog, later = log.after(now), rows = log.rows;
+    const before = later > 0 ? log.newest(later - 1) : -1;
+    const asOfNow = (col: number, current: number) => (before < 0 ? current : rows[before + col]!);
+    const busyPs = asOfNow(M_BUSY, this.busyPs);
+    const busy = Math.max(0, busyPs - Math.max(0, asOfNow(M_FREE_AT, this.freeAt) - now));
     const elapsed = now - this.createdAt;
     return {
-      reads: this.reads, writes: this.writes, bytesRead: this.bytesRead, bytesWritten: this.bytesWritten,
-      busyPs: busy, transferPs: this.busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
-      queuePs: this.queuePs, maxQueuePs: this.maxQueuePs,
-      firstAccessAt: this.firstAccessAt, lastWriteDoneAt: this.lastWriteDoneAt, refreshStallPs: this.stallPs,
-      llcMisses: this.llcMisses, llcMissPs: this.missPs, readsAfterWrite: this.readsAfterWrite, remoteCommits: this.remoteCommits,
+      reads: asOfNow(M_READS, this.reads), writes: asOfNow(M_WRITES, this.writes),
+      bytesRead: asOfNow(M_BYTES_READ, this.bytesRead), bytesWritten: asOfNow(M_BYTES_WRITTEN, this.bytesWritten),
+      busyPs: busy, transferPs: busyPs, utilization: elapsed > 0 ? busy / elapsed : 0,
+      queuePs: asOfNow(M_QUEUE, this.queuePs), maxQueuePs: asOfNow(M_MAX_QUEUE, this.maxQueuePs),
+      firstAccessAt: asOfNow(M_FIRST, this.firstAccessAt), lastWriteDoneAt: asOfNow(M_LAST_WRITE_DONE, this.lastWriteDoneAt),
+      refreshStallPs: asOfNow(M_STALL, this.stallPs), llcMisses: asOfNow(M_MISSES, this.llcMisses), llcMissPs: asOfNow(M_MISS_PS, this.missPs),
+      readsAfterWrite: asOfNow(M_AFTER_WRITE, this.readsAfterWrite), remoteCommits: asOfNow(M_REMOTE, this.remoteCommits),
     };
   }
 
@@ -624,14 +675,13 @@ export class Memory {
     return t >= this.refreshStart[rank]! && t < this.refreshEnd[rank]! ? this.refreshEnd[rank]! : t;
   }
 
-  /** The access's transfer slot on the shared bandwidth, starting no sooner than `from`; returns its exact end. */
-  private transfer(addr: number, bytes: number, from: number): number {
+  /** The transfer slot of an access at `now` on the shared bandwidth, starting no sooner than `from`; returns its exact end. */
+  private transfer(addr: number, bytes: number, from: number, now: number): number {
     const r = this.range;
     if (!(addr >= r.base && addr + bytes <= r.base + r.size)) {
       throw new Error(`model bug: ${bytes} bytes at 0x${addr.toString(16)} reached ${this.name}, whose range is ` +
         `[0x${r.base.toString(16)}, 0x${(r.base + r.size).toString(16)})`);
     }
-    const now = this.sim.now;
     const start = this.freeAt > from ? this.freeAt : from;
     const wait = start - now;
     const xfer = bytes * this.psPerByte;
@@ -822,7 +872,6 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
   /** Reads waiting for data from a memory that finishes them out of order. */
   private unordered = 0;
 
-  requestsServed = 0;
   completionsSent = 0;
   /** Completions `out` has taken off our hands (it called release). */
   completionsReleased = 0;
@@ -859,13 +908,32 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
 
   /** `translatedPs`: how long the request spent in an IOMMU's translation stage on its way here (Memory.write). */
   receive(tlp: Tlp, from: TlpSender, translatedPs = 0): void {
+    this.serve(tlp, from, null, translatedPs, this.sim.now);
+  }
+
+  /**
+   * A request that reaches the memory at `at`, later than now, told now
+   * (root-complex.ts accept: its crossing is certain). Served as receive()
+   * would serve it then: the memory takes it dated (Memory.read, write),
+   * and if the memory starts on it at once its credits go back dated `at`
+   * (DatedSender.releaseAt) instead of from an event. The caller tells
+   * requests in the order they reach the memory, and none that reaches it
+   * before an earlier-told one's `at`. Returns what the request adds to
+   * `pending` (a read until its data is ready, and a request until its
+   * release: 0 to 2).
+   */
+  receiveAt(tlp: Tlp, from: DatedSender, at: Time): number {
+    return this.serve(tlp, from, from, 0, at);
+  }
+
+  /** receive() and receiveAt(): the request reaches the memory at `at`; `dated` is its sender when that is later than now. Returns what it adds to `pending`. */
+  private serve(tlp: Tlp, from: TlpSender, dated: DatedSender | null, translatedPs: number, at: Time): number {
     const now = this.sim.now;
     const mem = this.memory;
-    this.requestsServed++;
     if (tlp.type === 'MWr') {
-      mem.write(tlp.addr, tlp.length, translatedPs);
+      mem.write(tlp.addr, tlp.length, translatedPs, at);
     } else if (tlp.type === 'MRd') {
-      const ready = mem.read(tlp.addr, tlp.length);
+      const ready = mem.read(tlp.addr, tlp.length, at);
       if (mem.readsInOrder) {
         this.reads.push(tlp, from);
         this.sim.schedule(ready - now, MemoryCompleter.onReadReady, this, 0);
@@ -877,12 +945,17 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
       throw new Error(`model bug: a ${tlp.type} reached the memory completer of ${mem.name}; it serves MRd and MWr`);
     }
     const start = Math.ceil(mem.lastStart);
-    if (start <= now && this.releases.size === 0) {
+    if (start <= at && dated !== null) {
+      // Released when it reaches the memory; any release still queued is due no later (their starts come first).
+      dated.releaseAt(tlp, at);
+    } else if (start <= now && this.releases.size === 0) {
       from.release(tlp);
     } else {
       this.releases.push(tlp, from);
       this.sim.schedule(start - now, MemoryCompleter.onRelease, this, 0);
+      return tlp.type === 'MRd' ? 2 : 1;
     }
+    return tlp.type === 'MRd' ? 1 : 0;
   }
 
   /** Completions hold no credits of ours: release() only counts, so a link may call it ahead of the start (fabric.ts TlpSender). */

@@ -16,7 +16,10 @@
  *    completion pays it once per crossing. One event per crossing; a root
  *    complex with one root port is handed each TLP when it starts on the
  *    link, with its arrival time (RootPort.receiveAhead), so the link needs
- *    no arrival event.
+ *    no arrival event; and a request to memory whose crossing nothing can
+ *    change (no IOMMU hook, no idle wake, nothing crossing ahead of it) is
+ *    handed to the memory at once, dated when it crosses, with no event at
+ *    all (crossAhead; stats() leaves it out until then).
  *  - Package idle wake (`idleWake`, off by default): a client processor
  *    whose cores sleep services a DMA by breaking out of its package
  *    C-state, and "upon completion of all outstanding memory requests"
@@ -88,9 +91,9 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import type { RandomStream } from '../../src/sim/random.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
-import { inRange, type AddressRange, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
+import { inRange, type AddressRange, type DatedSender, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
 import { MemoryCompleter, isCoalescingBlock, psPerByte, type Memory } from './memory.js';
-import { TlpQueue } from './tlp-queue.js';
+import { RowQueue, TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
 import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';
 
@@ -223,9 +226,11 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
  * delivered to it: whoever holds a TLP that came in through this port
  * calls `port.release(tlp)` and the credits go back up that link.
  */
-export class RootPort implements EarlyReceiver, TlpSender {
+export class RootPort implements EarlyReceiver, DatedSender {
   egress: TlpReceiver = UNCONNECTED;
   private upstream: TlpSender | null = null;
+  /** The upstream sender again if it takes dated releases (fabric.ts DatedSender), else null. */
+  datedUpstream: DatedSender | null = null;
 
   constructor(
     private readonly rc: RootComplex,
@@ -274,11 +279,17 @@ export class RootPort implements EarlyReceiver, TlpSender {
     if (this.upstream !== sender) {
       if (this.upstream !== null) throw new Error(`model bug: root port ${this.index} received from two different senders; a root port has one link`);
       this.upstream = sender;
+      this.datedUpstream = typeof (sender as Partial<DatedSender>).releaseAt === 'function' ? sender as DatedSender : null;
     }
   }
 
   release(tlp: Tlp): void {
     this.upstream!.release(tlp);
+  }
+
+  /** The buffer `tlp` took is free at `at` (only when datedUpstream is set: RootComplex.crossAhead). */
+  releaseAt(tlp: Tlp, at: number): void {
+    this.datedUpstream!.releaseAt(tlp, at);
   }
 }
 
@@ -351,6 +362,8 @@ const POLICY_CODE: Record<P2pPolicy, number> = { full: FULL, throttled: THROTTLE
 const DONE = 0, ENTERED = 1;
 /** Column of the crossing queue: when the TLP came in. */
 const ARRIVED = 0;
+/** Columns of the log of requests handed to memory ahead of their crossing (crossAhead): in, crossed, a read (1) or a write (0), and what the completer counts of it in `pending` from the hand-over. */
+const D_ARRIVED = 0, D_CROSSED = 1, D_READ = 2, D_PENDING = 3;
 /** Requester IDs are 16 bits: bus 8, device 5, function 3 (§2.2.6.2). */
 const REQUESTER_ID_COUNT = 1 << 16;
 
@@ -393,6 +406,8 @@ export class RootComplex {
   private readonly crossing = new TlpQueue(1);
   /** Requests in the translation stage, in order; column DONE is when each is done. */
   private readonly translating = new TlpQueue(2);
+  /** Requests handed to memory ahead of their crossing (crossAhead), in order, until they have crossed. */
+  private readonly crossedAhead = new RowQueue(4);
 
   private tlpsIn = 0;
   private memoryReads = 0;
@@ -516,9 +531,41 @@ export class RootComplex {
       const woken = Math.max(crossed + (idle ? this.wakePs() : 0), this.lastCrossed);
       this.idleWaitPs += woken - crossed;
       this.lastCrossed = crossed = woken;
+    } else if (this.crossing.size === 0 && this.translate === null && port.datedUpstream !== null && this.crossAhead(tlp, port, at, crossed)) {
+      return;
     }
     this.crossing.set(this.crossing.push(tlp, port), ARRIVED, at);
     this.sim.schedule(crossed - this.sim.now, RootComplex.onCrossed, this, 0);
+  }
+
+  /**
+   * A request that will cross at `crossed` with nothing crossing ahead of
+   * it, no IOMMU hook and no idle wake: if it is for memory, what onCrossed()
+   * and route() would do then is certain now, so it is done now, dated
+   * `crossed` (MemoryCompleter.receiveAt; its credits go back dated too).
+   * Requests reach the memory in the order they cross either way: one that
+   * comes in later crosses no sooner (one root port, a fixed traversal),
+   * and none is handed over while an earlier one still crosses by event.
+   * Counted now; stats() leaves it out until `crossed`. False: not for
+   * memory, and it crosses by event.
+   */
+  private crossAhead(tlp: Tlp, port: RootPort, at: number, crossed: number): boolean {
+    const type = tlp.type, addr = tlp.addr, mem = this.memory.range;
+    if ((type !== 'MRd' && type !== 'MWr') || !(addr >= mem.base && addr + tlp.length <= mem.base + mem.size)) return false;
+    const log = this.crossedAhead, now = this.sim.now;
+    while (log.size > 0 && log.head(D_CROSSED) <= now) log.shift();
+    const read = type === 'MRd';
+    if (read) this.memoryReads++;
+    else this.memoryWrites++;
+    const pending = this.completer.receiveAt(tlp, port, crossed);
+    // A run that ends with this request ends when it has crossed, as with the event.
+    this.sim.extendTo(crossed);
+    const slot = log.push();
+    log.set(slot, D_ARRIVED, at);
+    log.set(slot, D_CROSSED, crossed);
+    log.set(slot, D_READ, read ? 1 : 0);
+    log.set(slot, D_PENDING, pending);
+    return true;
   }
 
   /** The exit of the package state an idle wake finds: idleWake, or a deeper state's by its share (deepIdleWakes). */
@@ -536,11 +583,24 @@ export class RootComplex {
 
   stats(): RootComplexStats {
     // TLPs handed over ahead of their arrival are not in yet: the newest crossing entries, arriving after now.
-    const q = this.crossing, early = q.newestAfter(ARRIVED, this.sim.now);
+    const now = this.sim.now, q = this.crossing, early = q.newestAfter(ARRIVED, now);
+    // Requests handed to memory ahead (crossAhead) that have not crossed yet: not counted at the memory, and
+    // crossing if in already. The completer counts the pending ones from the hand-over.
+    const d = this.crossedAhead;
+    let notIn = 0, crossingAhead = 0, readsAhead = 0, writesAhead = 0, pendingAhead = 0;
+    for (let k = 0; k < d.size; k++) {
+      if (d.at(k, D_CROSSED) <= now) continue;
+      if (d.at(k, D_READ) === 1) readsAhead++;
+      else writesAhead++;
+      pendingAhead += d.at(k, D_PENDING);
+      if (d.at(k, D_ARRIVED) > now) notIn++;
+      else crossingAhead++;
+    }
+    const crossingNow = q.size - early + crossingAhead;
     return {
-      tlpsIn: this.tlpsIn - early,
-      memoryReads: this.memoryReads,
-      memoryWrites: this.memoryWrites,
+      tlpsIn: this.tlpsIn - early - notIn,
+      memoryReads: this.memoryReads - readsAhead,
+      memoryWrites: this.memoryWrites - writesAhead,
       completionsSent: this.completer.completionsSent,
       p2pForwarded: this.p2pForwarded,
       p2pReadsDropped: this.p2pReadsDropped,
@@ -549,8 +609,8 @@ export class RootComplex {
       unroutableCompletions: this.unroutableCompletions,
       translationFaults: this.translationFaults,
       messagesReceived: this.messagesReceived,
-      inside: q.size - early + this.translating.size + this.completer.pending + this.caps.reduce((n, c) => n + c.size, 0),
-      unrouted: q.size - early + this.translating.size,
+      inside: crossingNow + this.translating.size + this.completer.pending - pendingAhead + this.caps.reduce((n, c) => n + c.size, 0),
+      unrouted: crossingNow + this.translating.size,
       idleWaitPs: this.idleWaitPs,
     };
   }

@@ -50,6 +50,8 @@ export class Simulation {
   private readonly queue: EventQueue;
   private readonly cancelled = new Set<number>();
   private stopRequested = false;
+  /** The latest time given to extendTo(). */
+  private silentUntil = 0;
   private executed = 0;
   private readonly fp: Fingerprint | undefined;
   private readonly streams = new Map<string, RandomStream>();
@@ -92,6 +94,17 @@ export class Simulation {
     if (id >= 0 && id < this.seq) this.cancelled.add(id);
   }
 
+  /**
+   * Something happens at `t` (now or later) that no event marks: a model
+   * did ahead, dated `t`, what an event then would have done (a root complex
+   * hands a request to memory as it crosses). A run that empties the queue
+   * ends no sooner than the latest such `t`, as it would have with the
+   * events.
+   */
+  extendTo(t: Time): void {
+    if (t > this.silentUntil) this.silentUntil = t;
+  }
+
   /** Asks the running loop to return after the current event. */
   stop(): void {
     this.stopRequested = true;
@@ -132,6 +145,7 @@ export class Simulation {
         reason = 'until';
       }
     }
+    if (reason === 'empty' && this.silentUntil > this.now) this.now = this.silentUntil;
     this.executed += n;
     return { reason, now: this.now, events: n };
   }

@@ -152,6 +152,32 @@ test('run stops on a condition, on stop(), and after maxEvents', () => {
   assert.is(sim.now, 17, "stopped right after the stopper ran at 14 + 3");
 });
 
+test('extendTo: a run that empties the queue ends at the latest time dated without an event; one stopped, or run until a time, does not', () => {
+  for (const fingerprint of [false, true]) {
+    const sim = new Simulation({ fingerprint });
+    // An event at 100 dates something at 700 (no event of its own), another at 400, and nothing later.
+    sim.schedule(100, () => { sim.extendTo(700); sim.extendTo(400); }, null);
+    sim.schedule(300, () => {}, null);
+    const r = sim.run();
+    assert.is(r.reason, 'empty');
+    assert.is(r.now, 700);
+    assert.is(sim.now, 700);
+    assert.is(r.events, 2);
+    // Times already passed extend nothing.
+    sim.extendTo(650);
+    sim.schedule(10, () => {}, null);
+    assert.is(sim.run().now, 710);
+  }
+  const stopped = new Simulation();
+  stopped.schedule(100, () => { stopped.extendTo(900); stopped.stop(); }, null);
+  stopped.schedule(200, () => {}, null);
+  assert.equal([stopped.run().now, stopped.pending], [100, 1]);
+  const until = new Simulation();
+  until.schedule(100, () => until.extendTo(900), null);
+  assert.is(until.run({ until: 500 }).now, 500);
+  assert.is(until.run().now, 900);
+});
+
 test('time helpers convert units and clocks exactly', () => {
   assert.is(ns(1), 1_000);
   assert.is(us(1.5), 1_500_000);
