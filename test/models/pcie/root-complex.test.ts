@@ -75,11 +75,12 @@ function onePort(tracedLink: boolean, until: number, eventCrossing = false, memo
   if (eventCrossing) root.translate = IDENTITY;
   const ep = endpointFrom(sim, { requesterId: 0x0100, mps: 256, issueLatency: ISSUE }, 'a');
   const port = root.addRootPort(ep.routes);
-  const link = connectEndpoint(sim, { gen: 3, width: 8, mps: 256, propagationPs: PROP, name: 'la', ...(tracedLink ? { tracer: new RecordingTracer() } : {}) }, ep, port);
+  const tracer = new RecordingTracer();
+  const link = connectEndpoint(sim, { gen: 3, width: 8, mps: 256, propagationPs: PROP, name: 'la', ...(tracedLink ? { tracer } : {}) }, ep, port);
   ep.dma.submit('read', G4, 64 * KiB);
   ep.dma.submit('write', G4 + MiB, 64 * KiB);
   sim.run({ until });
-  return { sim, rc: root, memory: mem, ep, link };
+  return { sim, rc: root, memory: mem, ep, link, tracer };
 }
 
 test('one root port is handed TLPs ahead of their arrival, completions start ahead: same results at every instant, an event fewer per TLP up and per completion started ahead', () => {
@@ -109,7 +110,10 @@ test('a request for memory is handed to it as it comes in, dated when it crosses
   // A plain memory; one with a write path (writes queue on it: releases by event) and refresh (reads out of order); one whose writes commit.
   const memories = [{}, { writeAccess: '40 ns', readAccessPerLine: '2 ns', refreshInterval: '7.8 us', refreshTime: '350 ns', coldPenalty: '50 ns', cache: 'cold' }, { writeCommit: '60 ns' }];
   for (const memory of memories) {
-    for (const until of [1, PROP, PROP + TRAVERSAL, PROP + TRAVERSAL + 1, 300 * NS, 1234 * NS, 5 * 1000 * NS, 1e9]) {
+    // Every 1.5 µs through the run (reads, then writes, crossing), and at the first requests' arrivals at the root complex and a ps before.
+    const arrivals = onePort(true, 1e9, true, memory).tracer.rows.get('la.ab/tlp')!.slice(0, 40).map((r) => r.time);
+    const instants = [1, PROP + TRAVERSAL, ...Array.from({ length: 20 }, (_, k) => 1 + k * 1500 * NS), ...arrivals.flatMap((t) => [t - 1, t]), 1e9];
+    for (const until of instants) {
       const ahead = onePort(false, until, false, memory), byEvent = onePort(false, until, true, memory);
       const at = `${JSON.stringify(memory)} at ${until}`;
       assert.equal(ahead.sim.now, byEvent.sim.now, at);
@@ -121,10 +125,28 @@ test('a request for memory is handed to it as it comes in, dated when it crosses
       if (until === 1e9) {
         const s = ahead.rc.stats();
         assert.is(s.memoryReads + s.memoryWrites, 64 * KiB / 512 + 64 * KiB / 256);
+        assert.is(s.tlpsIn, ahead.link.aToB.stats().tlpsSent);
         // One crossing event fewer per request, at least (a release the memory would have queued at its start goes dated too).
         assert.ok(byEvent.sim.eventCount - ahead.sim.eventCount >= s.memoryReads + s.memoryWrites, at);
       }
     }
+  }
+});
+
+test('a request that starts in memory and runs past its end is an Unsupported Request, crossing by event or not', () => {
+  for (const eventCrossing of [false, true]) {
+    const sim = new Simulation();
+    // A memory that ends 64 bytes into a page, so one request (never across a 4 KiB boundary) can start in it and run past it.
+    const memory = new Memory(sim, memoryParams.parse({ base: G4, size: 1024 * MiB + 64, latency: '80 ns', bandwidth: 10_000 }));
+    const root = new RootComplex(sim, rootComplexParams.parse({ mps: 256, traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full' }), memory);
+    if (eventCrossing) root.translate = IDENTITY;
+    const ep = endpointFrom(sim, { requesterId: 0x0100, mps: 256, issueLatency: ISSUE, completionTimeout: '20 us' }, 'a');
+    connectEndpoint(sim, { gen: 3, width: 8, mps: 256, propagationPs: PROP, name: 'la' }, ep, root.addRootPort(ep.routes));
+    ep.dma.submit('read', G4 + 1024 * MiB, 128);
+    ep.dma.submit('read', G4 + 1024 * MiB, 64);
+    sim.run();
+    assert.equal([root.stats().unsupportedRequests, root.stats().memoryReads, memory.stats().reads], [1, 1, 1], `event crossing ${eventCrossing}`);
+    assert.is(ep.dma.stats().completionTimeouts, 1);
   }
 });
 
