@@ -544,8 +544,10 @@ export class RootComplex {
    * and route() would do then is certain now, so it is done now, dated
    * `crossed` (MemoryCompleter.receiveAt; its credits go back dated too).
    * Requests reach the memory in the order they cross either way: one that
-   * comes in later crosses no sooner (one root port, a fixed traversal),
-   * and none is handed over while an earlier one still crosses by event.
+   * comes in later crosses no sooner (a fixed traversal, and TLPs come in in
+   * time order: one port's link hands them over in order, and with more
+   * ports each comes in at its arrival), and none is handed over while an
+   * earlier one still crosses by event.
    * Counted now; stats() leaves it out until `crossed`. False: not for
    * memory, and it crosses by event.
    */
