@@ -230,7 +230,7 @@ export class RootPort implements EarlyReceiver, DatedSender {
   egress: TlpReceiver = UNCONNECTED;
   private upstream: TlpSender | null = null;
   /** The upstream sender again if it takes dated releases (fabric.ts DatedSender), else null. */
-  datedUpstream: DatedSender | null = null;
+  private datedUpstream: DatedSender | null = null;
 
   constructor(
     private readonly rc: RootComplex,
@@ -287,7 +287,12 @@ export class RootPort implements EarlyReceiver, DatedSender {
     this.upstream!.release(tlp);
   }
 
-  /** The buffer `tlp` took is free at `at` (only when datedUpstream is set: RootComplex.crossAhead). */
+  /** Whether the link into this port takes dated releases (releaseAt): RootComplex.crossAhead. */
+  get datesReleases(): boolean {
+    return this.datedUpstream !== null;
+  }
+
+  /** The buffer `tlp` took is free at `at` (only when datesReleases). */
   releaseAt(tlp: Tlp, at: number): void {
     this.datedUpstream!.releaseAt(tlp, at);
   }
@@ -531,7 +536,7 @@ export class RootComplex {
       const woken = Math.max(crossed + (idle ? this.wakePs() : 0), this.lastCrossed);
       this.idleWaitPs += woken - crossed;
       this.lastCrossed = crossed = woken;
-    } else if (this.crossing.size === 0 && this.translate === null && port.datedUpstream !== null && this.crossAhead(tlp, port, at, crossed)) {
+    } else if (this.crossing.size === 0 && this.translate === null && port.datesReleases && this.crossAhead(tlp, port, at, crossed)) {
       return;
     }
     this.crossing.set(this.crossing.push(tlp, port), ARRIVED, at);
