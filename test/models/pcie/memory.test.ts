@@ -147,6 +147,57 @@ test('a stream of writes is absorbed at the bandwidth; utilization counts busy t
   assert.ok(Math.abs(s.utilization - 0.5) < 1e-12, `${s.utilization}`);
 });
 
+test('statistics: none before any access; busy time only up to now; the waits, their largest and their mean per access', () => {
+  const sim = new Simulation();
+  const m = mem(sim, { bandwidth: 4 });
+  assert.equal(
+    [m.stats().firstAccessAt, m.stats().lastWriteDoneAt, m.stats().maxQueuePs, m.stats().refreshStallPs, m.stats().utilization, m.stats().busyPs],
+    [-1, -1, 0, 0, 0, 0], 'an untouched memory');
+  assert.is(m.metrics().mean_queue_ns, null, 'no access, no mean');
+  at(sim, 10_000, () => {
+    // Three 256-byte writes at once, 64 ns of slot each: they wait 0, 64 and 128 ns.
+    for (let i = 0; i < 3; i++) m.write(G4 + 256 * i, 256);
+  });
+  sim.run({ until: 42_000 });
+  const mid = m.stats();
+  assert.equal([mid.firstAccessAt, mid.busyPs, mid.transferPs], [10_000, 32_000, 192_000], '32 ns of the first slot have passed; all three are booked');
+  assert.ok(Math.abs(mid.utilization - 32 / 42) < 1e-12);
+  sim.run({ until: 300_000 });
+  const s = m.stats();
+  assert.equal([s.queuePs, s.maxQueuePs, s.lastWriteDoneAt, s.busyPs], [192_000, 128_000, 202_000, 192_000]);
+  assert.is(m.metrics().mean_queue_ns, 64, '192 ns of waits over three accesses');
+  // Utilization is over the memory's own life: one made at 300 ns and busy for 64 of its first 128 ns is half used.
+  const late = mem(sim, { bandwidth: 4 });
+  late.write(G4, 256);
+  sim.run({ until: 428_000 });
+  assert.is(late.stats().utilization, 0.5);
+});
+
+test('writeCommit: a read served from a committing write counts as a read; a line written twice waits for the later commit, after the earlier one has ended', () => {
+  const sim = new Simulation();
+  const m = mem(sim, { bandwidth: 64, writeCommit: '200 ns' });
+  m.write(G4, 64);
+  at(sim, 100_000, () => m.write(G4, 64));
+  // At 250 ns the first commit (1 + 200 ns) is over, the second (101 + 200) is not.
+  at(sim, 250_000, () => assert.is(m.read(G4, 32), 301_000 + 100_000, 'waits for the second write\'s commit'));
+  sim.run();
+  const st = m.stats();
+  assert.equal([st.reads, st.bytesRead, st.readsAfterWrite], [1, 32, 1]);
+});
+
+test('refresh: the time reads wait on refreshes is the sum of their stalls; a partial reach of a remote buffer misses by the cold penalty alone', () => {
+  const sim = new Simulation({ seed: 2 });
+  const m = mem(sim, { bandwidth: 1000, cache: 'cold', refreshInterval: '2 us', refreshTime: '500 ns' });
+  let stalls = 0;
+  for (let i = 0; i < 2000; i++) at(sim, i * 700_000, () => { stalls += m.read(G4, 64) - sim.now - 100_064; });
+  sim.run();
+  assert.ok(stalls > 0);
+  assert.is(m.stats().refreshStallPs, stalls);
+  // Remote memory the warm cache serves ('all'): a hit pays the remote penalty, a miss the cold one on top.
+  const remote = unloadedReads({ socket: 'remote', remotePenalty: '100 ns', coldPenalty: '50 ns', cachedReads: 'all', llcBytes: '15 MiB', workingSet: '64 MiB' }, 400);
+  assert.equal([...new Set(remote)].sort(), [200_064, 250_064]);
+});
+
 test('an access outside the range is a routing bug', () => {
   const sim = new Simulation();
   const m = mem(sim);
