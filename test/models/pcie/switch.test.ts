@@ -281,6 +281,13 @@ test('routing: requests by address, completions by requester ID, the rest upstre
   assert.equal(st.forwarded[1], [1, 0, 1, 0]);
   assert.equal(st.ports.map((p) => p.tlpsOut), [3, 2, 3, 1]);
   assert.equal(st.ports.map((p) => p.held), [0, 0, 0, 0]);
+  // Bytes by port, from the cases: payload in and out (a read request carries none), and whole TLPs out.
+  const bytesBy = (pick: (c: [number, Tlp, number]) => number, of: (t: Tlp) => number) =>
+    [0, 1, 2, 3].map((p) => cases.filter((c) => pick(c) === p).reduce((n, [, t]) => n + of(t), 0));
+  assert.equal(st.ports.map((p) => p.payloadBytesIn), bytesBy(([p]) => p, (t) => t.payloadBytes));
+  assert.equal(st.ports.map((p) => p.payloadBytesOut), bytesBy(([, , o]) => o, (t) => t.payloadBytes));
+  assert.equal(st.ports.map((p) => p.tlpBytesOut), bytesBy(([, , o]) => o, (t) => t.bytes));
+  assert.ok(st.ports[3]!.tlpBytesOut > st.ports[3]!.payloadBytesOut, 'TLP bytes count the headers too');
 });
 
 test('unsupported requests, unexpected completions and malformed TLPs are counted, discarded and released at once', () => {
@@ -304,6 +311,8 @@ test('unsupported requests, unexpected completions and malformed TLPs are counte
   assert.is(st.malformed, 1);
   assert.equal(st.ports.map((p) => p.tlpsIn), [4, 2, 0, 1]);
   assert.equal(st.ports.map((p) => p.tlpsOut), [0, 0, 0, 0]);
+  // Discarded TLPs came in all the same: their payload counts in (the MWr's and the CplD's 64 each at port 0, 64 + 512 at port 1; requests, messages and a Cpl carry none).
+  assert.equal(st.ports.map((p) => p.payloadBytesIn), [128, 576, 0, 0]);
 });
 
 test('ACS redirect: requests and completions between downstream ports go upstream, and are counted', () => {
@@ -360,6 +369,16 @@ test('ACS redirect timing: P2P goes up, the root complex sends it back down; twi
 
 // ---------------------------------------------------------------- arbitration and back-pressure
 
+/** Two sources' TLPs (transactions below `split` from one, the rest from the other) in arrival order: the most either was ever ahead. */
+function mostApart(arrivals: readonly { tlp: Tlp }[], split: number): number {
+  let a = 0, b = 0, most = 0;
+  for (const x of arrivals) {
+    if (x.tlp.txn < split) a++; else b++;
+    most = Math.max(most, Math.abs(a - b));
+  }
+  return most;
+}
+
 test('two ingress ports saturating one egress share it by turns, and the egress wire never idles', () => {
   const sim = new Simulation();
   const credits = { postedHeaderCredits: 8, postedDataCredits: 128, maxPayloadSize: 256 };
@@ -379,12 +398,7 @@ test('two ingress ports saturating one egress share it by turns, and the egress 
   for (const a of sink.arrivals) arrivals.push(a.time);
   assert.is(sink.arrivals.length, 2 * count);
   // By turns: at every point of the output sequence the two sources are at most one TLP apart.
-  let n1 = 0, n2 = 0, worst = 0;
-  for (const a of sink.arrivals) {
-    if (a.tlp.txn < 20_000) n1++; else n2++;
-    worst = Math.max(worst, Math.abs(n1 - n2));
-  }
-  assert.is(worst, 1);
+  assert.is(mostApart(sink.arrivals, 20_000), 1);
   // Never idle: every gap between deliveries is one TLP time (35,546.875 ps, rounded either way),
   // or one plus a SKP ordered set (one 130-bit block per lane, 16,250 ps).
   const ok = new Set([35_546, 35_547, 51_796, 51_797]);
@@ -401,6 +415,25 @@ test('two ingress ports saturating one egress share it by turns, and the egress 
   const q = sw.queueingDelayPs(0);
   assert.is(q.count, 2 * count);
   assert.ok(q.quantile(0.5) > 30_000, `median wait ${q.quantile(0.5)} ps`);
+});
+
+test('the turns wrap from the last port to the first: ports 2 and 0 saturating port 1 alternate too', () => {
+  const sim = new Simulation();
+  // Port 1 claims the writes' window: from port 0 (above) they go down to it, from port 2 across to it.
+  const window = { ranges: [{ base: ADDR64, size: 1 << 30 }], requesterIds: [] };
+  const sw = new PcieSwitch(sim, params({ postedHeaderCredits: 8, postedDataCredits: 128, maxPayloadSize: 256 }), [NO_ROUTES, window, NO_ROUTES]);
+  const sink = new HoldingSink(sim, () => 0);
+  const out = new Link(sim, { ...GEN3_X8, propagationPs: 4000 }, { receiver: sink }, sw.linkEnd(1));
+  sw.attach(1, out, 'b');
+  const count = 200;
+  for (const port of [0, 2]) {
+    const l = new Link(sim, { ...GEN3_X8, propagationPs: 4000 }, {}, sw.linkEnd(port));
+    sw.attach(port, l, 'b');
+    new Writer(sim, l.aToB, count, 256, (port + 1) * 10_000).start();
+  }
+  sim.run();
+  assert.is(sink.arrivals.length, 2 * count);
+  assert.is(mostApart(sink.arrivals, 20_000), 1);
 });
 
 test('back-pressure: a slow egress fills the ingress buffer and stalls the sender; every TLP comes out once, in order', () => {
