@@ -53,6 +53,16 @@ export class AheadLog {
     return n;
   }
 
+  /**
+   * Offset in `rows` of the oldest row after `now`, -1 if none: its columns
+   * are the counters as they stood before everything counted ahead, what a
+   * reading at `now` reports.
+   */
+  oldestAfter(now: number): number {
+    const later = this.after(now);
+    return later > 0 ? this.newest(later - 1) : -1;
+  }
+
   /** Offset in `rows` of the k-th newest row (k = 0: the newest; k below the rows kept). */
   newest(k: number): number {
     return ((this.pushed - 1 - k) & this.mask) * this.columns;

@@ -679,12 +679,9 @@ export class DmaEngine implements AheadSender {
   stats(): DmaEngineStats {
     this.accountTags();
     // Writes released ahead (releaseAhead) are sent from their start: the counts as they stood before the first after now.
-    const log = this.releasedAhead, later = log.after(this.sim.now);
-    let writeTlpsSent = this.writeTlpsSent, bytesWritten = this.bytesWritten;
-    if (later > 0) {
-      writeTlpsSent = log.rows[log.newest(later - 1) + SENT_BEFORE]!;
-      bytesWritten = log.rows[log.newest(later - 1) + WRITTEN_BEFORE]!;
-    }
+    const log = this.releasedAhead, r = log.oldestAfter(this.sim.now);
+    const writeTlpsSent = r < 0 ? this.writeTlpsSent : log.rows[r + SENT_BEFORE]!;
+    const bytesWritten = r < 0 ? this.bytesWritten : log.rows[r + WRITTEN_BEFORE]!;
     const span = this.lastDoneAt - this.firstSubmitAt;
     const moved = this.bytesRead + bytesWritten;
     return {

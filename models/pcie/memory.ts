@@ -631,8 +631,7 @@ export class Memory {
   stats(): MemoryStats {
     const now = this.sim.now;
     // Accesses dated after now have not happened yet: each counter as it stood before the first of them.
-    const log = this.aheadLog, later = log.after(now), rows = log.rows;
-    const before = later > 0 ? log.newest(later - 1) : -1;
+    const rows = this.aheadLog.rows, before = this.aheadLog.oldestAfter(now);
     const asOfNow = (col: number, current: number) => (before < 0 ? current : rows[before + col]!);
     const busyPs = asOfNow(M_BUSY, this.busyPs);
     const busy = Math.max(0, busyPs - Math.max(0, asOfNow(M_FREE_AT, this.freeAt) - now));

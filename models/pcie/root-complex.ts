@@ -557,8 +557,8 @@ export class RootComplex {
    * memory, and it crosses by event.
    */
   private crossAhead(tlp: Tlp, port: RootPort, at: number, crossed: number): boolean {
-    const type = tlp.type, addr = tlp.addr, mem = this.memory.range;
-    if ((type !== 'MRd' && type !== 'MWr') || !(addr >= mem.base && addr + tlp.length <= mem.base + mem.size)) return false;
+    const type = tlp.type;
+    if ((type !== 'MRd' && type !== 'MWr') || !this.inMemory(tlp)) return false;
     const log = this.crossedAhead, now = this.sim.now;
     while (log.size > 0 && log.head(D_CROSSED) <= now) log.shift();
     const read = type === 'MRd';
@@ -688,7 +688,7 @@ export class RootComplex {
     const addr = tlp.addr;
     const isRead = tlp.type === 'MRd';
     const mem = this.memory.range;
-    if (addr >= mem.base && addr + tlp.length <= mem.base + mem.size) {
+    if (this.inMemory(tlp)) {
       if (isRead) this.memoryReads++;
       else this.memoryWrites++;
       this.completer.receive(tlp, port, translatedPs);
@@ -728,6 +728,12 @@ export class RootComplex {
     const cap = this.readCaps[target.index * this.ports.length + port.index]!;
     if (cap !== null) cap.submit(tlp, port, target.index);
     else target.egress.receive(tlp, port);
+  }
+
+  /** Whether all of `tlp`'s request lies in the memory (one that starts in it and runs past its end does not). */
+  private inMemory(tlp: Tlp): boolean {
+    const mem = this.memory.range;
+    return tlp.addr >= mem.base && tlp.addr + tlp.length <= mem.base + mem.size;
   }
 
   private portForAddress(addr: number): number {

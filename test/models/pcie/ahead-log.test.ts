@@ -23,6 +23,11 @@ test('after() counts the newest rows whose time is after now; newest(k) finds th
   assert.is(log.after(30), 0);
   assert.is(log.rows[log.newest(0) + 1], 3);
   assert.is(log.rows[log.newest(3) + 1], 0);
+  // oldestAfter(now): the row a reading at now reports, the oldest still to come; -1 when none is.
+  assert.is(log.rows[log.oldestAfter(5) + 1], 0);
+  assert.is(log.rows[log.oldestAfter(10) + 1], 1, 'a row at now has happened');
+  assert.is(log.rows[log.oldestAfter(25) + 1], 3);
+  assert.is(log.oldestAfter(30), -1);
 });
 
 test('a full ring overwrites rows already past, and grows rather than lose one still to come', () => {
