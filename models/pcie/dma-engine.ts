@@ -201,10 +201,15 @@ export const dmaEngineParams = z.strictObject({
 }).superRefine(fieldProblemIssues(dmaEngineSettingProblems));
 export type DmaEngineSettings = z.output<typeof dmaEngineParams>;
 
+/** The completion buffer's bytes: as set, else tags × MRRS (never limiting). */
+function completionBufferOf(p: Pick<DmaEngineSettings, 'mrrs' | 'tags' | 'completionBuffer'>): number {
+  return p.completionBuffer ?? p.tags * p.mrrs;
+}
+
 /** Settings of a DMA engine that could never work together, by field; empty when none. */
 function dmaEngineSettingProblems(p: Pick<DmaEngineSettings, 'mrrs' | 'tags' | 'completionBuffer' | 'completionTimeout' | 'dataPaths' | 'dataPathRate'>): FieldProblem[] {
   const out: FieldProblem[] = [];
-  const buffer = p.completionBuffer ?? p.tags * p.mrrs;
+  const buffer = completionBufferOf(p);
   if (buffer < p.mrrs) out.push({ field: 'completionBuffer', message: `a completion buffer of ${buffer} bytes cannot hold one ${p.mrrs}-byte read request (mrrs): no read could ever be issued` });
   if (!(p.completionTimeout > 0)) out.push({ field: 'completionTimeout', message: 'must be positive' });
   if (p.dataPaths > 0 && p.dataPathRate === undefined) out.push({ field: 'dataPathRate', message: `required when dataPaths is above 0 (got ${p.dataPaths})` });
@@ -464,7 +469,7 @@ export class DmaEngine implements AheadSender {
     this.requesterId = params.requesterId;
     this.tagCount = params.tags;
     this.mrrs = params.mrrs;
-    this.completionBufferBytes = params.completionBuffer ?? params.tags * params.mrrs;
+    this.completionBufferBytes = completionBufferOf(params);
     throwFirstProblem(dmaEngineSettingProblems(params), name);
     this.issueLatencyPs = params.issueLatency;
     this.issueIntervalPs = params.issueInterval;
