@@ -50,31 +50,76 @@ const E3_LINK = { mps: 128 };
 const E3_REPEATS: MeasurementRepeats = { cacheStates: true };
 const E3_SAME_MACHINE_CURVES = ['bw_rd', 'bw_wr', 'bw_rw'];
 
+/**
+ * What a pcie-bench host folder's name says (its README): the processor's
+ * microarchitecture and model, the machine, where the device, the DMA buffer
+ * and the driver sit (sockets, when the name says), and how the IOMMU maps
+ * DMA: nfp6000-1.2GHz_<uarch>-Xeon-<CPU>[_-]<machine>[-sD-sB-sR][-iommu|-iommu-nosp].
+ */
+export interface HostName {
+  uarch: string;
+  /** The processor as pcie-bench names it: E5-2630v4, E3-1226v3, E5-2630. */
+  cpu: string;
+  machine: string;
+  /** Device, buffer and driver socket, or null where the name does not say (one socket, or all on the first). */
+  sockets: readonly [number, number, number] | null;
+  pageSize: '4k' | '2m' | null;
+}
+
+const HOST_NAME = /^nfp6000-1\.2GHz_([a-z]+)-Xeon-(E\d-\d{4}(?:v\d)?)[-_](.+?)(-s\d-s\d-s\d)?(-iommu(?:-nosp)?)?$/;
+
+/** A pcie-bench host folder's name read, or null if it is not one. */
+export function parseHostName(folder: string): HostName | null {
+  const m = HOST_NAME.exec(folder);
+  if (m === null) return null;
+  const sockets = m[4] === undefined ? null : m[4].slice(2).split('-s').map(Number) as [number, number, number];
+  return { uarch: m[1]!, cpu: m[2]!, machine: m[3]!, sockets, pageSize: m[5] === undefined ? null : m[5] === '-iommu' ? '2m' : '4k' };
+}
+
+/**
+ * The platform preset a host is named by: nfp6000-xeon-<cpu>, then where the
+ * buffer is (nothing when device, buffer and driver share a socket;
+ * `-remote` when buffer and driver are on another socket than the device;
+ * else the sockets as the folder gives them), then the IOMMU (`-iommu`:
+ * 2 MiB superpages, `-iommu-nosp`: 4 KiB pages).
+ */
+export function platformOf(h: HostName): string {
+  const s = h.sockets;
+  const placement = s === null || (s[0] === s[1] && s[1] === s[2]) ? '' : s[0] !== s[1] && s[1] === s[2] ? '-remote' : `-s${s.join('-s')}`;
+  const iommu = h.pageSize === null ? '' : h.pageSize === '2m' ? '-iommu' : '-iommu-nosp';
+  return `nfp6000-xeon-${h.cpu.toLowerCase()}${placement}${iommu}`;
+}
+
+/** A host by its folder's name, with the settings of its own that the name does not give. */
+function host(name: string, own: Partial<CalibrationHost> = {}): CalibrationHost {
+  const folder = PREFIX + name;
+  const parsed = parseHostName(folder);
+  if (parsed === null) throw new Error(`model bug: ${folder} is not a pcie-bench host folder name`);
+  return { folder, platform: platformOf(parsed), pageSize: parsed.pageSize, ...own };
+}
+
+const E3 = 'hsw-Xeon-E3-1226v3_fujitsu-tx1310';
+
+/** The hosts the platform presets were fitted on. */
 export const CALIBRATION_HOSTS: readonly CalibrationHost[] = [
-  { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro`, platform: 'nfp6000-xeon-e5-2637v3', pageSize: null },
-  { folder: `${PREFIX}hsw-Xeon-E5-2637v3_supermicro-iommu-nosp`, platform: 'nfp6000-xeon-e5-2637v3-iommu-nosp', pageSize: '4k' },
-  {
-    folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310`, platform: 'nfp6000-xeon-e3-1226v3', pageSize: null, params: E3_LINK, repeats: E3_REPEATS,
-    sameMachine: { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310-iommu-nosp`, curves: E3_SAME_MACHINE_CURVES },
-  },
-  {
-    folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310-iommu-nosp`, platform: 'nfp6000-xeon-e3-1226v3-iommu-nosp', pageSize: '4k', params: E3_LINK, repeats: E3_REPEATS,
-    sameMachine: { folder: `${PREFIX}hsw-Xeon-E3-1226v3_fujitsu-tx1310`, curves: E3_SAME_MACHINE_CURVES },
-  },
-  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0`, platform: 'nfp6000-xeon-e5-2630v4', pageSize: null },
-  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0-iommu-nosp`, platform: 'nfp6000-xeon-e5-2630v4-iommu-nosp', pageSize: '4k' },
-  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s1`, platform: 'nfp6000-xeon-e5-2630v4-s0-s0-s1', pageSize: null },
-  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s0`, platform: 'nfp6000-xeon-e5-2630v4-s0-s1-s0', pageSize: null },
-  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1`, platform: 'nfp6000-xeon-e5-2630v4-remote', pageSize: null },
-  { folder: `${PREFIX}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1-iommu-nosp`, platform: 'nfp6000-xeon-e5-2630v4-remote-iommu-nosp', pageSize: '4k' },
-  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`, platform: 'nfp6000-xeon-e5-2620v2', pageSize: null },
-  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0-iommu`, platform: 'nfp6000-xeon-e5-2620v2-iommu', pageSize: '2m' },
-  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0-iommu-nosp`, platform: 'nfp6000-xeon-e5-2620v2-iommu-nosp', pageSize: '4k' },
-  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1`, platform: 'nfp6000-xeon-e5-2620v2-remote', pageSize: null },
-  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1-iommu`, platform: 'nfp6000-xeon-e5-2620v2-remote-iommu', pageSize: '2m' },
-  { folder: `${PREFIX}ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1-iommu-nosp`, platform: 'nfp6000-xeon-e5-2620v2-remote-iommu-nosp', pageSize: '4k' },
-  { folder: `${PREFIX}snb-Xeon-E5-2630_dell-t620`, platform: 'nfp6000-xeon-e5-2630', pageSize: null },
-  { folder: `${PREFIX}snb-Xeon-E5-2630_dell-t620-iommu`, platform: 'nfp6000-xeon-e5-2630-iommu', pageSize: '2m' },
+  host('hsw-Xeon-E5-2637v3_supermicro'),
+  host('hsw-Xeon-E5-2637v3_supermicro-iommu-nosp'),
+  host(E3, { params: E3_LINK, repeats: E3_REPEATS, sameMachine: { folder: `${PREFIX}${E3}-iommu-nosp`, curves: E3_SAME_MACHINE_CURVES } }),
+  host(`${E3}-iommu-nosp`, { params: E3_LINK, repeats: E3_REPEATS, sameMachine: { folder: PREFIX + E3, curves: E3_SAME_MACHINE_CURVES } }),
+  host('bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0'),
+  host('bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0-iommu-nosp'),
+  host('bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s1'),
+  host('bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s0'),
+  host('bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1'),
+  host('bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1-iommu-nosp'),
+  host('ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0'),
+  host('ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0-iommu'),
+  host('ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0-iommu-nosp'),
+  host('ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1'),
+  host('ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1-iommu'),
+  host('ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1-iommu-nosp'),
+  host('snb-Xeon-E5-2630_dell-t620'),
+  host('snb-Xeon-E5-2630_dell-t620-iommu'),
 ];
 
 /** Where pcie-bench's host folders are: $PCIESIM_PCIE_BENCH, else ../shared/data/pcie-bench beside the package. */
@@ -85,4 +130,62 @@ export function pcieBenchDir(): string {
 export function hostFolder(h: CalibrationHost, dir = pcieBenchDir()): string | null {
   const f = path.join(dir, h.folder);
   return fs.existsSync(f) ? f : null;
+}
+
+/** A host whose folder is present: where it is, and whether the presets were fitted on it or predict it. */
+export interface PresentHost extends CalibrationHost {
+  path: string;
+  /** Not a calibration host: a pcie-bench host the presets were not fitted on, which its platform preset predicts. */
+  predicted: boolean;
+}
+
+/**
+ * The pcie-bench hosts in `dir` whose folder name contains `only`: the
+ * calibration hosts present, then every other folder named as pcie-bench
+ * names its hosts (parseHostName), in name order, predicted by the platform
+ * preset its name gives (platformOf; validate:hw says so where there is
+ * none). What an other host's own files say is taken from them: its MPS from
+ * the NFP's Device Control register in sys-lspci.txt, and a Xeon E3 has no
+ * DDIO (its window sweeps' cache states repeat, as on the calibration E3).
+ */
+export function presentHosts(dir: string, only?: string): PresentHost[] {
+  const wanted = (folder: string) => only === undefined || folder.includes(only);
+  const fitted = new Set(CALIBRATION_HOSTS.map((h) => h.folder));
+  const calibration = CALIBRATION_HOSTS.filter((h) => wanted(h.folder)).flatMap((h) => {
+    const f = hostFolder(h, dir);
+    return f === null ? [] : [{ ...h, path: f, predicted: false }];
+  });
+  const others = (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []).flatMap((folder): PresentHost[] => {
+    const name = parseHostName(folder);
+    const f = path.join(dir, folder);
+    if (name === null || fitted.has(folder) || !wanted(folder) || !fs.statSync(f).isDirectory()) return [];
+    const mps = nfpMaxPayload(f);
+    return [{
+      folder, path: f, predicted: true, platform: platformOf(name), pageSize: name.pageSize,
+      ...(mps !== null && mps !== DEFAULT_MPS ? { params: { mps } } : {}),
+      ...(name.cpu.startsWith('E3') ? { repeats: E3_REPEATS } : {}),
+    }];
+  });
+  return [...calibration, ...others];
+}
+
+/** The scenarios' Max_Payload_Size where a host does not set its own. */
+const DEFAULT_MPS = 256;
+
+/**
+ * The Max_Payload_Size the NFP-6000 (Netronome, 19ee) runs at on a host: its
+ * Device Control register as `lspci -vvv` prints it in the host's
+ * sys-lspci.txt ("MaxPayload N bytes, MaxReadReq M bytes"; Device
+ * Capabilities prints MaxPayload without MaxReadReq). Null without the file
+ * or the device.
+ */
+export function nfpMaxPayload(hostDir: string): number | null {
+  const file = path.join(hostDir, 'sys-lspci.txt');
+  if (!fs.existsSync(file)) return null;
+  const text = fs.readFileSync(file, 'utf8');
+  const at = text.search(/^\S.*Netronome/m);
+  if (at < 0) return null;
+  const device = text.slice(at).split(/\n(?=\S)/)[0]!;
+  const m = /MaxPayload (\d+) bytes, MaxReadReq/.exec(device);
+  return m === null ? null : Number(m[1]);
 }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModelLibrary } from '../scenario/library.js';
 import { PACKAGE_ROOT } from '../cli/context.js';
-import { CALIBRATION_HOSTS, hostFolder, pcieBenchDir, type CalibrationHost } from './hosts.js';
+import { hostFolder, pcieBenchDir, presentHosts, type PresentHost } from './hosts.js';
 import { pcieBenchCurves, type Curve } from './curves.js';
 import { measuredSpread, mergeRuns } from './repeats.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
@@ -43,7 +43,7 @@ export function pointsTable(s: SimulatedCurve): string[] {
 }
 
 /** A host's curves, with the points its other run on the same machine measured alike as repeats. */
-function hostCurves(h: CalibrationHost & { path: string }, dir: string): Curve[] {
+function hostCurves(h: PresentHost, dir: string): Curve[] {
   const curves = pcieBenchCurves(h.path, h.platform, h.pageSize, h.params, h.repeats);
   const other = h.sameMachine === undefined ? null : hostFolder({ ...h, folder: h.sameMachine.folder }, dir);
   return other === null ? curves : mergeRuns(curves, pcieBenchCurves(other, h.platform, h.pageSize, h.params, h.repeats), h.sameMachine!.curves);
@@ -55,28 +55,40 @@ function summaryRow(platform: string, figures: (number | null)[]): string {
   return `| ${platform} | ${figures.map(pct).join(' | ')} | ${pct(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
 }
 
+/** The scenario whose `platform` parameter lists the platform presets the pcie-bench curves run on (as iommu-window's does). */
+const PLATFORM_SCENARIO = 'dma-bandwidth';
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' } } });
   const dir = pcieBenchDir();
-  const hosts = CALIBRATION_HOSTS.filter((h) => values.host === undefined || h.folder.includes(values.host));
-  const present = hosts.flatMap((h) => { const f = hostFolder(h, dir); return f ? [{ ...h, path: f }] : []; });
-  if (present.length === 0) {
+  const found = presentHosts(dir, values.host);
+  if (found.length === 0) {
     console.log(`validate:hw: no pcie-bench measurements found (looked in ${path.relative(process.cwd(), dir) || '.'}; set PCIESIM_PCIE_BENCH to their folder): skipped`);
     return;
   }
   const out = values.out ?? path.join(PACKAGE_ROOT, 'reports', 'hw-validation');
   fs.mkdirSync(out, { recursive: true });
   const sim = new CurveSimulator(await loadModelLibrary());
-  const summary: string[] = [];
+  const platforms = sim.doc(PLATFORM_SCENARIO).body.parameters.platform?.values ?? [];
+  // A host the presets were not fitted on is predicted by the platform preset its folder's name gives, where there is one.
+  const unpredicted = found.filter((h) => !platforms.includes(h.platform));
+  for (const h of unpredicted) console.log(`${h.folder}: no platform preset ${h.platform} among the scenarios' platforms: skipped (a host the presets were not fitted on; write one, e.g. on the fitted host closest to it)`);
+  const present = found.filter((h) => platforms.includes(h.platform));
+  if (present.length === 0) return;
   const details: string[] = [];
   const curveNames: string[] = [];
+  // Rows by host: a host the presets were not fitted on is named by its folder too (another machine of a fitted host's model shares its platform).
   const table = new Map<string, Map<string, number | null>>();
   const spreads = new Map<string, Map<string, number | null>>();
+  const labelOf = (h: PresentHost) => (h.predicted ? `${h.platform} (${h.folder})` : h.platform);
   for (const h of present) {
     const errors = new Map<string, number | null>();
     const spread = new Map<string, number | null>();
-    table.set(h.platform, errors);
-    details.push(`## ${h.platform}`, '', `pcie-bench host \`${h.folder}\`.`, '');
+    const label = labelOf(h), stem = h.predicted ? h.folder : h.platform;
+    table.set(label, errors);
+    details.push(`## ${label}`, '', h.predicted
+      ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
+      : `pcie-bench host \`${h.folder}\`.`, '');
     for (const curve of hostCurves(h, dir)) {
       const s = sim.simulate(curve);
       const e = meanAbsoluteError(s);
@@ -84,18 +96,26 @@ async function main(): Promise<void> {
       errors.set(curve.name, e);
       spread.set(curve.name, m);
       if (!curveNames.includes(curve.name)) curveNames.push(curve.name);
-      const svg = `${h.platform}-${curve.name}.svg`;
-      writeFileAtomic(path.join(out, svg), curvePlot(s, `${h.platform}: ${curve.title}`));
+      const svg = `${stem}-${curve.name}.svg`;
+      writeFileAtomic(path.join(out, svg), curvePlot(s, `${label}: ${curve.title}`));
       const spreadNote = m === null ? '' : ` (measured spread ${pct(m)})`;
       const failed = s.failures === null ? [] : [`**${s.failures.points} of ${curve.points.length} points failed to run** (left out of the error; the first: ${s.failures.first}).`, ''];
       details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
-      console.log(`${h.platform.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
+      console.log(`${label.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
     }
-    if ([...spread.values()].some((m) => m !== null)) spreads.set(h.platform, spread);
+    if ([...spread.values()].some((m) => m !== null)) spreads.set(label, spread);
   }
   const header = ['| platform | ' + curveNames.join(' | ') + ' | mean |', '|---|' + curveNames.map(() => '---:').join('|') + '|---:|'];
-  summary.push(...header);
-  for (const [platform, errors] of table) summary.push(summaryRow(platform, curveNames.map((c) => errors.get(c) ?? null)));
+  const rows = (hosts: PresentHost[]) => hosts.map((h) => summaryRow(labelOf(h), curveNames.map((c) => table.get(labelOf(h))!.get(c) ?? null)));
+  const fitted = present.filter((h) => !h.predicted), predicted = present.filter((h) => h.predicted);
+  const summary = [
+    ...(fitted.length === 0 ? [] : [...header, ...rows(fitted)]),
+    ...(predicted.length === 0 ? [] : [
+      ...(fitted.length === 0 ? [] : ['']),
+      'Hosts the presets were not fitted on: each predicted by the platform preset its folder\'s name gives (an independent check of the calibration).', '',
+      ...header, ...rows(predicted),
+    ]),
+  ];
   const spreadTable = spreads.size === 0 ? [] : [
     '', 'Measured spread of the hosts that repeated points: the repeats\' mean absolute deviation from their median, averaged over the curve\'s repeated points ' +
     '(the floor for any deterministic model; — where a curve has no repeats).', '', ...header,

@@ -1,0 +1,149 @@
+/**
+ * pcie-bench's host folders: what a folder's name says (processor, machine,
+ * sockets, IOMMU pages), the platform preset it names, which hosts the
+ * presets were fitted on and which a folder beside them predicts, and the
+ * NFP's MPS read off a host's lspci. validate:hw runs a host it was not
+ * fitted on, from generated measurements, in its own table.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { CALIBRATION_HOSTS, nfpMaxPayload, parseHostName, platformOf, presentHosts } from '../../src/calibrate/hosts.js';
+import { loadModelLibrary } from '../../src/scenario/library.js';
+import { readScenario } from '../../src/scenario/loader.js';
+import { scenarioPath } from '../../src/cli/context.js';
+import { ROOT, tempDir } from '../helpers.js';
+
+const P = 'nfp6000-1.2GHz_';
+
+test('a folder name read: processor, machine (after "_" or "-"), the sockets of device, buffer and driver, and the IOMMU pages', () => {
+  assert.equal(parseHostName(`${P}hsw-Xeon-E5-2637v3_supermicro`), { uarch: 'hsw', cpu: 'E5-2637v3', machine: 'supermicro', sockets: null, pageSize: null });
+  assert.equal(parseHostName(`${P}bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s1-iommu-nosp`), { uarch: 'bdw', cpu: 'E5-2630v4', machine: 'dell-t430', sockets: [0, 1, 1], pageSize: '4k' });
+  assert.equal(parseHostName(`${P}snb-Xeon-E5-2630_dell-t620-iommu`), { uarch: 'snb', cpu: 'E5-2630', machine: 'dell-t620', sockets: null, pageSize: '2m' });
+  assert.is(parseHostName('README.md'), null);
+  assert.is(parseHostName(`${P}hsw-Opteron-6376_x`), null);
+  assert.is(parseHostName(`nfp4000-1.2GHz_hsw-Xeon-E5-2637v3_supermicro`), null);
+});
+
+test('the platform a host names: the processor, then where the buffer is (nothing, -remote, or the sockets), then the IOMMU', () => {
+  const platform = (name: string) => platformOf(parseHostName(P + name)!);
+  assert.is(platform('ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0'), 'nfp6000-xeon-e5-2620v2');
+  assert.is(platform('ib-Xeon-E5-2620v2_dell-t620-s0-s1-s1-iommu'), 'nfp6000-xeon-e5-2620v2-remote-iommu');
+  assert.is(platform('ib-Xeon-E5-2620v2_dell-t620-s1-s0-s0'), 'nfp6000-xeon-e5-2620v2-remote', 'the device on the second socket, buffer and driver on the first');
+  assert.is(platform('bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s1'), 'nfp6000-xeon-e5-2630v4-s0-s0-s1');
+  assert.is(platform('bdw-Xeon-E5-2630v4-dell-t430-s0-s1-s0-iommu-nosp'), 'nfp6000-xeon-e5-2630v4-s0-s1-s0-iommu-nosp');
+  assert.is(platform('hsw-Xeon-E3-1226v3_fujitsu-tx1310'), 'nfp6000-xeon-e3-1226v3');
+});
+
+test('every calibration host names a platform preset the pcie-bench scenarios take, once each, with its IOMMU pages', async () => {
+  const lib = await loadModelLibrary();
+  const platforms = ['dma-bandwidth', 'iommu-window'].map((s) => readScenario(scenarioPath(s)).body.parameters.platform!.values!);
+  assert.is(CALIBRATION_HOSTS.length, 18);
+  assert.is(new Set(CALIBRATION_HOSTS.map((h) => h.platform)).size, 18);
+  for (const h of CALIBRATION_HOSTS) {
+    assert.ok(lib.presets.get(h.platform), h.platform);
+    for (const values of platforms) assert.ok(values.includes(h.platform), `${h.platform} in the scenarios' platforms`);
+    const iommu = lib.presets.get(h.platform)!.slots.iommu;
+    assert.is(iommu?.enabled === true ? iommu.params?.identityMap : null, h.pageSize, h.platform);
+  }
+});
+
+test('the Xeon E5-2620 v3, held back: a platform for every placement and IOMMU the calibration hosts were measured in, each the fitted Haswell-EP host\'s where nothing else is said', async () => {
+  const lib = await loadModelLibrary();
+  const platforms = readScenario(scenarioPath('iommu-window')).body.parameters.platform!.values!;
+  for (const placement of ['', '-remote', '-s0-s0-s1', '-s0-s1-s0']) {
+    for (const iommu of placement === '' || placement === '-remote' ? ['', '-iommu', '-iommu-nosp'] : ['']) {
+      const p = lib.presets.get(`nfp6000-xeon-e5-2620v3${placement}${iommu}`);
+      assert.ok(p, `${placement}${iommu}`);
+      assert.ok(platforms.includes(p!.name));
+      assert.ok(p!.chain.includes('nfp6000-xeon-e5-2637v3'), p!.name);
+      assert.match(p!.description, /^Predicted, not fitted/);
+    }
+  }
+  const local = lib.presets.get('nfp6000-xeon-e5-2620v3')!, fitted = lib.presets.get('nfp6000-xeon-e5-2637v3')!;
+  assert.equal(Object.fromEntries(Object.entries(local.values).map(([k, v]) => [k, v.value])), Object.fromEntries(Object.entries(fitted.values).map(([k, v]) => [k, v.value])));
+  assert.equal(local.slots, fitted.slots);
+  assert.is(lib.presets.get('nfp6000-xeon-e5-2620v3-remote')!.slots.memory!.params!.socket, 'remote');
+});
+
+/** A generated lspci -vvv: a bridge, then the NFP with its capabilities (MaxPayload 512) and control (`mps`), then another device. */
+function lspci(mps: number): string {
+  return [
+    '00:02.0 PCI bridge: Intel Corporation Xeon E5/Core i7 IIO PCI Express Root Port 2a (rev 07)',
+    '\t\tDevCtl:\tReport errors: Correctable- Non-Fatal- Fatal- Unsupported-',
+    '\t\t\tMaxPayload 256 bytes, MaxReadReq 128 bytes',
+    '03:00.0 Ethernet controller: Netronome Systems, Inc. Device 6000',
+    '\tCapabilities: [80] Express (v2) Endpoint, MSI 00',
+    '\t\tDevCap:\tMaxPayload 512 bytes, PhantFunc 0, Latency L0s <1us, L1 <1us',
+    '\t\tDevCtl:\tReport errors: Correctable+ Non-Fatal+ Fatal+ Unsupported-',
+    `\t\t\tMaxPayload ${mps} bytes, MaxReadReq 512 bytes`,
+    '04:00.0 VGA compatible controller: Matrox Electronics Systems Ltd. G200eR2',
+    '\t\t\tMaxPayload 128 bytes, MaxReadReq 4096 bytes',
+    '',
+  ].join('\n');
+}
+
+test('the NFP\'s MPS off a host\'s lspci: its Device Control, not its capabilities nor another device\'s; null without the file or the device', () => {
+  const dir = tempDir('pciesim-lspci-');
+  fs.writeFileSync(path.join(dir, 'sys-lspci.txt'), lspci(128));
+  assert.is(nfpMaxPayload(dir), 128);
+  fs.writeFileSync(path.join(dir, 'sys-lspci.txt'), lspci(256));
+  assert.is(nfpMaxPayload(dir), 256);
+  fs.writeFileSync(path.join(dir, 'sys-lspci.txt'), lspci(128).replace('Netronome Systems, Inc.', 'Intel Corporation'));
+  assert.is(nfpMaxPayload(dir), null);
+  assert.is(nfpMaxPayload(path.join(dir, 'absent')), null);
+});
+
+/** A host folder with generated measurements: two DMA read sizes of bw_dma_sz_sweep.csv, and its lspci. */
+function hostFolder(dir: string, name: string, mps = 256): void {
+  const f = path.join(dir, name);
+  fs.mkdirSync(f);
+  fs.writeFileSync(path.join(f, 'bw_dma_sz_sweep.csv'), [
+    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Time(cyc),Time,Bytes,Trans,BW (GB/s),Trans/s',
+    'BW_DMA_RD,Rand,HWarm,0,0,8192,64,0,0,0,0,28.0,0',
+    'BW_DMA_RD,Rand,HWarm,0,0,8192,512,0,0,0,0,50.0,0',
+  ].join('\n') + '\n');
+  fs.writeFileSync(path.join(f, 'sys-lspci.txt'), lspci(mps));
+}
+
+test('the hosts present: calibration hosts first, then every other pcie-bench folder, by name, predicted, with its own MPS and a Xeon E3\'s repeats', () => {
+  const dir = tempDir('pciesim-hosts-');
+  hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
+  hostFolder(dir, `${P}hsw-Xeon-E5-2620v3_lab-s0-s1-s1-iommu-nosp`);
+  hostFolder(dir, `${P}hsw-Xeon-E3-1240v3_desk`, 128);
+  fs.mkdirSync(path.join(dir, 'notes'));
+  fs.writeFileSync(path.join(dir, `${P}hsw-Xeon-E5-2699v3_file`), '');
+  const hosts = presentHosts(dir);
+  assert.equal(hosts.map((h) => [h.folder, h.platform, h.predicted]), [
+    [`${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`, 'nfp6000-xeon-e5-2620v2', false],
+    [`${P}hsw-Xeon-E3-1240v3_desk`, 'nfp6000-xeon-e3-1240v3', true],
+    [`${P}hsw-Xeon-E5-2620v3_lab-s0-s1-s1-iommu-nosp`, 'nfp6000-xeon-e5-2620v3-remote-iommu-nosp', true],
+  ]);
+  assert.equal(hosts[1]!.params, { mps: 128 });
+  assert.equal(hosts[1]!.repeats, { cacheStates: true });
+  assert.is(hosts[2]!.params, undefined, 'the scenarios\' MPS already');
+  assert.is(hosts[2]!.repeats, undefined);
+  assert.is(hosts[2]!.pageSize, '4k');
+  assert.equal(presentHosts(dir, 'E5-2620').map((h) => h.platform), ['nfp6000-xeon-e5-2620v2', 'nfp6000-xeon-e5-2620v3-remote-iommu-nosp']);
+  assert.equal(presentHosts(path.join(dir, 'absent')), []);
+});
+
+test('validate:hw: a host the presets were not fitted on runs on the platform its name gives, in a table of its own; one with no such platform is named and skipped', () => {
+  const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
+  hostFolder(dir, `${P}hsw-Xeon-E5-2620v3_lab`);
+  hostFolder(dir, `${P}hsw-Xeon-E5-2699v3_lab`);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', out], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, `${P}hsw-Xeon-E5-2699v3_lab: no platform preset nfp6000-xeon-e5-2699v3 among the scenarios' platforms: skipped`);
+  const readme = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+  assert.match(readme, 'Hosts the presets were not fitted on');
+  const row = readme.split('\n').find((l) => l.startsWith(`| nfp6000-xeon-e5-2620v3 (${P}hsw-Xeon-E5-2620v3_lab) |`));
+  assert.ok(row, readme.slice(0, 800));
+  assert.match(row!, /\| \d+\.\d% \| \d+\.\d% \|$/, 'bw_rd and the mean');
+  assert.ok(fs.existsSync(path.join(out, `${P}hsw-Xeon-E5-2620v3_lab-bw_rd.svg`)));
+  assert.not.match(readme, 'E5-2699v3');
+});
+
+test.run();
