@@ -494,17 +494,6 @@ export class Iommu {
     return a === NO_ATC ? null : this.atcs[a]!;
   }
 
-  /** Where `addr` maps in `domain` now (host-physical for a nested domain), or null: the page tables, not the caches. */
-  resolve(domain: number, addr: number): number | null {
-    const d = this.domain(domain);
-    const k = d.lookup(addr);
-    if (k < 0) return null;
-    const a = d.foundBase + (addr % PAGE_BYTES[k]!);
-    if (d.stage2 === null) return a;
-    const k2 = d.stage2.lookup(a);
-    return k2 < 0 ? null : d.stage2.foundBase + (a % PAGE_BYTES[k2]!);
-  }
-
   // ---------------------------------------------------------------- DMA API
 
   /** dma_map_page: maps [iova, iova + bytes) to [phys, phys + bytes) with pages of `pageBytes`; returns the call's duration, ps. */

@@ -114,7 +114,7 @@ test('second-level IOTLB: a first-level miss it holds needs no walk and costs it
     mmu.attach(RID, d);
     mmu.map(d, IOVA, PHYS, 4 * PAGE);
     mmu.translate(A, RID);
-    let again = -1, next = -1, afterUnmap = '';
+    let again = -1, next = -1, afterUnmap = '', neighbour = -1;
     sim.schedule(PS_PER_US, () => { mmu.translate(B, RID); }, null);
     sim.schedule(2 * PS_PER_US, () => {
       again = mmu.translate(A, RID, bytes).delayPs;
@@ -125,18 +125,21 @@ test('second-level IOTLB: a first-level miss it holds needs no walk and costs it
       mmu.translate(B, RID); // A out of the first level, still in the second
       mmu.unmap(d, A, PAGE);
       afterUnmap = mmu.translate(A, RID).source;
+      mmu.translate(C, RID); // B out of the first level
+      neighbour = mmu.translate(B, RID).delayPs;
     }, null);
     sim.run();
-    return { again, next, afterUnmap, s: mmu.stats(), p: mmu.params };
+    return { again, next, afterUnmap, neighbour, s: mmu.stats(), p: mmu.params };
   };
   const read = replay(64), write = replay(0);
   const p = read.p, lookup = p.l2IotlbHitLatency ?? 0, held = p.l2IotlbReadHeld ?? 0;
   assert.ok(p.l2IotlbEntries! > 0 && lookup < p.walkReadLatency && held > 0, 'the preset has a second level, cheaper than a walk');
   assert.is(read.again, p.hitLatency + lookup, 'A again: a second-level hit, no page-table read');
-  assert.is(read.s.l2IotlbHits, 3, 'A at 2 us, A and B at 3 us');
+  assert.is(read.s.l2IotlbHits, 5, 'A at 2 us; A, B, and after the unmap C and B at 3 us');
   assert.is(read.next, p.hitLatency + lookup + held + p.walkReadLatency, 'C waits for the walker the read keeps');
   assert.is(write.next, p.hitLatency + lookup + p.walkReadLatency, 'after a write C waits for the lookup only');
   assert.is(read.afterUnmap, 'fault', 'the unmap (strict) dropped A from the second level too');
+  assert.ok(read.neighbour < p.walkReadLatency, `and only A: B, the next page, is still a second-level hit (no page-table read: ${read.neighbour} ps)`);
   const none = replay(64, 0);
   assert.is(none.again, p.hitLatency + p.walkReadLatency, 'without a second level A walks again');
   assert.is(none.s.l2IotlbHits, 0);
@@ -148,7 +151,7 @@ function superpageWorld(superpageFill: 'superpage' | '4k', walkers: number, body
   const mmu = new Iommu(sim, { ...XEON_IOMMU, pageWalkers: walkers, superpageFill, ...more });
   const d = mmu.createDomain();
   mmu.attach(0x100, d);
-  mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 4 * MiB, 2 * MiB);
+  mmu.map(d, 0x1_0000_0000, 0x1_0000_0000, 6 * MiB, 2 * MiB);
   // Warm the paging-structure caches (a walk that ends at a PD entry is then one read) and the IOTLB with the first 4 KiB.
   const one = mmu.translate(0x1_0000_0000, 0x100).delayPs;
   sim.schedule(10 * one, () => body(mmu), null);
@@ -188,8 +191,9 @@ test("superpageFill '4k': misses to one 2 MiB page walk one after another, misse
   });
   superpageWorld('4k', 6, (mmu) => {
     // A window of two: the miss after a held one may go, the one after two held ones waits for the older to start.
-    const delays = [PAGE, 2 * PAGE, 2 * MiB + PAGE, 3 * PAGE, 2 * MiB + 2 * PAGE].map((off) => mmu.translate(0x1_0000_0000 + off, 0x100).delayPs);
-    assert.equal(delays, [walk, 2 * walk, walk, 3 * walk, 2 * walk], 'the third passes the held second; the fourth waits its superpage; the fifth its own superpage and the window');
+    const delays = [PAGE, 2 * PAGE, 2 * MiB + PAGE, 3 * PAGE, 2 * MiB + 2 * PAGE, 4 * MiB + PAGE].map((off) => mmu.translate(0x1_0000_0000 + off, 0x100).delayPs);
+    assert.equal(delays, [walk, 2 * walk, walk, 3 * walk, 2 * walk, 2 * walk],
+      'the third passes the held second; the fourth waits its superpage; the fifth its own superpage and the window; the sixth, in a third superpage, the window alone (the older of the two latest starts)');
   }, { superpageMissWindow: 2 });
   const held = 20_000;
   superpageWorld('4k', 6, (mmu) => {
@@ -221,6 +225,18 @@ test('dma_map_sg of 8 × 4 KiB: 1.4 us; dma_unmap_sg: 1.3 us deferred, plus the 
   // One page-table entry per 2 MiB page: mapping 4 MiB that way is one call and two pages.
   const big = world();
   assert.is(big.mmu.map(big.d, IOVA, PHYS, 4 * MiB, 2 * MiB), DEFAULTS.mapPerCall + 2 * DEFAULTS.mapPerPage);
+});
+
+test('statistics of the calls: map and unmap counts and time (the sum of what the calls returned), the invalidations\' time, unmap_mean_ns', () => {
+  const { mmu, d } = world({ mode: 'strict' });
+  const maps = [mmu.map(d, IOVA, PHYS, PAGE), mmu.map(d, IOVA + 2 * MiB, PHYS, 2 * MiB, 2 * MiB), mmu.mapSg(d, IOVA + 8 * MiB, [{ phys: PHYS, bytes: 3 * PAGE }])];
+  const unmaps = [mmu.unmap(d, IOVA, PAGE), mmu.unmap(d, IOVA + 8 * MiB, 3 * PAGE)];
+  const s = mmu.stats();
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  assert.equal([s.maps, s.mapPages, s.mapPs], [3, 5, sum(maps)]);
+  assert.equal([s.unmaps, s.unmapPages, s.unmapPs], [2, 4, sum(unmaps)]);
+  assert.is(s.flushPs, 2 * DEFAULTS.flushCost, 'strict: one invalidation an unmap');
+  assert.is(mmu.metrics().unmap_mean_ns, sum(unmaps) / 2 / PS_PER_NS);
 });
 
 test('driver bugs are refused: mapping over a mapping, unmapping a hole or half a large page, misalignment', () => {
@@ -285,17 +301,36 @@ test("deferred: a flush when the 256-slot ring is full (it holds 255, as Linux's
   assert.is(unmapBurst('deferred', 200).s.invalidations, 1);
 });
 
+test('deferred: an unmap after the timer\'s flush arms the timer again', () => {
+  const w = world({ mode: 'deferred' });
+  w.mmu.map(w.d, IOVA, PHYS, 2 * PAGE);
+  w.run(function* () {
+    yield w.mmu.unmap(w.d, IOVA, PAGE);
+    yield 20 * PS_PER_MS;
+    yield w.mmu.unmap(w.d, IOVA + PAGE, PAGE);
+  });
+  const s = w.mmu.stats(), cost = DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage;
+  assert.is(s.timerFlushes, 2);
+  assert.is(w.mmu.queued(w.d), 0);
+  assert.equal([s.staleWindows, s.staleWindowMaxPs], [2, 10 * PS_PER_MS - cost]);
+  assert.is(w.sim.now, cost + 20 * PS_PER_MS + 10 * PS_PER_MS, 'the second timer fires 10 ms after the second unmap');
+});
+
 test('deferred: the stale window is the time to the flush (up to the 10 ms timer); strict has none', () => {
   const one = unmapBurst('deferred', 1);
   const cost = DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage;
   assert.is(one.s.staleWindows, 1);
   assert.is(one.s.staleWindowMaxPs, 10 * PS_PER_MS - cost, 'from the unmap returning to the timer flush');
-  assert.ok(one.mmu.staleWindow.max > 9.99e6, 'histogram in ns');
+  assert.is(one.s.staleWindowMeanPs, 10 * PS_PER_MS - cost);
+  assert.is(one.mmu.staleWindow.max, (10 * PS_PER_MS - cost) / PS_PER_NS, 'histogram in ns');
+  assert.is(one.s.flushPs, DEFAULTS.flushCost, 'the timer\'s flush');
   const many = unmapBurst('deferred', 300);
   assert.is(many.s.staleWindows, 300);
   assert.ok(many.s.staleWindowMaxPs > 0);
   // The 255 unmaps covered by the full-queue flush waited less than those the timer covered.
   assert.ok(many.s.staleWindowMeanPs < many.s.staleWindowMaxPs);
+  assert.ok(Math.abs(many.s.staleWindowMeanPs - many.mmu.staleWindow.mean * PS_PER_NS) < 1e-6 * many.s.staleWindowMeanPs, 'the mean of the windows the histogram holds');
+  assert.is(many.s.flushPs, 2 * DEFAULTS.flushCost, 'the full queue\'s flush and the timer\'s');
   assert.is(unmapBurst('strict', 300).s.staleWindowMaxPs, 0);
 });
 
@@ -344,6 +379,31 @@ test('per-CPU queues: each CPU has its own ring; one timer per domain covers the
 
 // ---------------------------------------------------------------- faults
 
+test('detach: the device leaves its domain (its translations fault, its device TLB goes, the domain\'s invalidations no longer wait for it) and may attach elsewhere; detaching one never attached does nothing', () => {
+  const { mmu, d } = world({ mode: 'strict' }, { ats: true });
+  mmu.map(d, IOVA, PHYS, 2 * PAGE);
+  mmu.translate(IOVA, RID);
+  mmu.attach(RID + 1, d, { ats: true });
+  mmu.detach(RID);
+  assert.is(mmu.domainOfRequester(RID), -1);
+  assert.is(mmu.deviceTlb(RID), null);
+  assert.is(mmu.translate(IOVA, RID).ok, false);
+  assert.is(mmu.stats().contextFaults, 1);
+  mmu.detach(RID + 7);
+  assert.is(mmu.unmap(d, IOVA, PAGE), DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage + DEFAULTS.flushCost + DEFAULTS.atsInvalidation, 'RID + 1 still has ATS');
+  assert.is(mmu.stats().atsInvalidations, 1, 'one device TLB invalidated: the detached one is gone');
+  mmu.detach(RID + 1);
+  assert.is(mmu.unmap(d, IOVA + PAGE, PAGE), DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage + DEFAULTS.flushCost, 'no device TLB left to wait for');
+  const other = mmu.createDomain();
+  mmu.attach(RID, other);
+  assert.is(mmu.domainOfRequester(RID), other);
+  // Back in its domain, the device is one of its devices once: one device TLB invalidated an unmap.
+  mmu.attach(RID + 1, d, { ats: true });
+  mmu.map(d, IOVA, PHYS, PAGE);
+  mmu.unmap(d, IOVA, PAGE);
+  assert.is(mmu.stats().atsInvalidations, 2);
+});
+
 test('translation faults are counted, not thrown: unmapped IOVA, unknown requester', () => {
   const { mmu, d } = world();
   mmu.map(d, IOVA, PHYS, PAGE);
@@ -381,7 +441,10 @@ test('ATS: a device-TLB hit skips the IOMMU; a miss pays the translation request
   assert.is(s.walks, 1);
   // An ATC miss that hits the IOTLB: the IOMMU's hit plus the round trip.
   mmu.deviceTlb(RID)!.cache.clear();
-  assert.is(mmu.translate(IOVA, RID).delayPs, DEFAULTS.hitLatency + DEFAULTS.atsMissLatency);
+  assert.is(mmu.translate(IOVA + 8, RID).delayPs, DEFAULTS.hitLatency + DEFAULTS.atsMissLatency);
+  // What the IOTLB hit put in the device TLB is the page, not the byte asked for.
+  const again = mmu.translate(IOVA + 100, RID);
+  assert.equal([again.source, again.physAddr], ['ats', PHYS + 100]);
   // Strict unmap: the device TLB is invalidated too, and the caller waits for it.
   assert.is(mmu.unmap(d, IOVA, PAGE), DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage + DEFAULTS.flushCost + DEFAULTS.atsInvalidation);
   assert.is(mmu.translate(IOVA, RID).ok, false);
@@ -403,6 +466,31 @@ test('ATS in deferred mode: the device TLB keeps a stale translation until the t
   sim.run();
   assert.is(mmu.translate(IOVA, RID).ok, false);
   assert.is(mmu.deviceTlb(RID)!.size, 0);
+  const s = mmu.stats();
+  assert.is(s.timerFlushes, 1);
+  assert.is(s.atsInvalidations, 1, 'the timer\'s flush reached the device TLB');
+  assert.is(s.flushPs, DEFAULTS.flushCost + DEFAULTS.atsInvalidation);
+});
+
+test('a host domain\'s invalidation waits for the device TLBs of the guest domains built on it', () => {
+  const sim = new Simulation();
+  const mmu = new Iommu(sim, { ...XEON_IOMMU, mode: 'strict' });
+  const host = mmu.createDomain();
+  mmu.map(host, 0, PHYS, 64 * KiB);
+  mmu.map(host, GiB, PHYS + GiB, 2 * PAGE);
+  const guest = mmu.createNestedDomain(host, { tableBase: 0 });
+  mmu.map(guest, IOVA, GiB, PAGE);
+  mmu.attach(RID, guest, { ats: true });
+  assert.is(mmu.translate(IOVA + 5, RID).physAddr, PHYS + GiB + 5);
+  assert.is(mmu.unmap(host, GiB + PAGE, PAGE), DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage + DEFAULTS.flushCost + DEFAULTS.atsInvalidation);
+  assert.is(mmu.stats().atsInvalidations, 1);
+  // Without ATS in the guest, the host's invalidation is the IOMMU's alone.
+  const plain = new Iommu(new Simulation(), { ...XEON_IOMMU, mode: 'strict' });
+  const h = plain.createDomain();
+  plain.map(h, GiB, PHYS + GiB, PAGE);
+  const g = plain.createNestedDomain(h, { tableBase: 0 });
+  plain.attach(RID, g);
+  assert.is(plain.unmap(h, GiB, PAGE), DEFAULTS.unmapPerCall + DEFAULTS.unmapPerPage + DEFAULTS.flushCost);
 });
 
 // ---------------------------------------------------------------- parameters and preset
