@@ -90,17 +90,17 @@ export interface RingCounts {
 export class SharedRing<Req = unknown, Rsp = unknown> {
   /** Slots (RING_SIZE), a power of two. */
   readonly size: number;
-  // The shared page (struct <name>_sring). SHARED_RING_INIT sets both events to 1.
-  private reqProd = 0;
-  private reqEvent = 1;
-  private rspProd = 0;
-  private rspEvent = 1;
+  // The shared page (struct <name>_sring), set by the constructor.
+  private reqProd: number;
+  private reqEvent: number;
+  private rspProd: number;
+  private rspEvent: number;
   // Front end (struct <name>_front_ring).
-  private reqProdPvt = 0;
-  private rspCons = 0;
+  private reqProdPvt: number;
+  private rspCons: number;
   // Back end (struct <name>_back_ring).
-  private rspProdPvt = 0;
-  private reqCons = 0;
+  private rspProdPvt: number;
+  private reqCons: number;
   private readonly slots: (Req | Rsp | undefined)[];
   private readonly n: RingCounts = {
     requestsPushed: 0, requestsTaken: 0, responsesPushed: 0, responsesTaken: 0, fullRejects: 0,
@@ -118,6 +118,7 @@ export class SharedRing<Req = unknown, Rsp = unknown> {
     this.slots = new Array<Req | Rsp | undefined>(this.size).fill(undefined);
     const i = u32(startIndex);
     this.reqProd = this.reqProdPvt = this.reqCons = this.rspProd = this.rspProdPvt = this.rspCons = i;
+    // SHARED_RING_INIT: each side asks to be told of the first message.
     this.reqEvent = this.rspEvent = u32(i + 1);
   }
 

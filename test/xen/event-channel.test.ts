@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { xenChannelCostParams, type XenChannelCosts } from '../../models/xen/channel-costs.js';
 import { xenCostParams } from '../../models/xen/costs.js';
-import { EVENT_CHANNEL, EVTCHN_ERR, EventChannels, FIRST_PORT, UPCALL } from '../../models/xen/event-channel.js';
+import { EVENT_CHANNEL, EVTCHN_2L_NR_CHANNELS, EVTCHN_ERR, EventChannels, FIRST_PORT, UPCALL } from '../../models/xen/event-channel.js';
 import { HYPERCALL, Hypervisor } from '../../models/xen/hypervisor.js';
 
 function setup(vcpus: [number, number] = [1, 1], fingerprint = false) {
@@ -241,6 +241,62 @@ test('using a port a domain does not have is a model bug, not an outcome', () =>
   const s = setup();
   assert.throws(() => s.ch.onEvent(s.a, 7, () => {}), /no event-channel port 7/);
   assert.throws(() => s.ch.wait(s.b, 0), /no event-channel port 0/);
+});
+
+test('counts from zero: allocs, binds, closes, sends, failures; the errors are -EINVAL (-22) and -ENOSPC (-28)', () => {
+  const s = setup();
+  assert.equal(s.ch.counts(), { allocs: 0, binds: 0, closes: 0, failures: 0, sends: 0, dropped: 0, coalesced: 0, upcalls: 0, latched: 0 });
+  const { aPort } = connect(s);
+  runToEnd(s.sim, (function* () {
+    assert.is(yield* s.ch.notify(s.a, aPort), 0);
+    assert.is(yield* s.ch.close(s.a, aPort), 0);
+    assert.is(yield* s.ch.close(s.a, aPort), -22);
+  })());
+  assert.equal(s.ch.counts(), { allocs: 1, binds: 1, closes: 1, failures: 1, sends: 1, dropped: 0, coalesced: 0, upcalls: 1, latched: 1 });
+  assert.equal(EVTCHN_ERR, { EINVAL: -22, ENOSPC: -28 });
+});
+
+test('a domain has ports 1 to 4095 under the 2-level ABI (64 × 64 bits); the next alloc is -ENOSPC, counted; a closed port is reused', () => {
+  const s = setup();
+  const ports = runToEnd(s.sim, (function* () {
+    const got: number[] = [];
+    for (let i = 0; i < EVTCHN_2L_NR_CHANNELS; i++) got.push(yield* s.ch.allocUnbound(s.a, s.b));
+    return got;
+  })());
+  assert.is(EVTCHN_2L_NR_CHANNELS, 4096);
+  assert.equal(ports.slice(0, 2), [1, 2]);
+  assert.is(ports[4094], 4095);
+  assert.is(ports[4095], EVTCHN_ERR.ENOSPC);
+  assert.equal([s.ch.counts().allocs, s.ch.counts().failures], [4095, 1]);
+  assert.is(runToEnd(s.sim, (function* () { yield* s.ch.close(s.a, 77); return yield* s.ch.allocUnbound(s.a, s.b); })()), 77);
+});
+
+test('the latch serves one wait: the wait after it sleeps until the next delivery; an event a waiter took latches nothing', () => {
+  const s = setup();
+  const { aPort, bPort } = connect(s);
+  const leg = s.rt + s.costs.eventDelivery + s.costs.upcall;
+  // One waiter: woken, nothing latched.
+  let woke = -1;
+  const t0 = s.sim.now;
+  s.sim.process((function* () { yield s.ch.wait(s.b, bPort); woke = s.sim.now - t0; })());
+  s.sim.process(s.ch.notify(s.a, aPort));
+  s.sim.run();
+  assert.is(woke, leg);
+  assert.is(s.ch.counts().latched, 0);
+  // Nobody waiting: latched; the first wait takes it at once, the second sleeps until the next event.
+  s.sim.process(s.ch.notify(s.a, aPort));
+  s.sim.run();
+  const t1 = s.sim.now;
+  const times: number[] = [];
+  s.sim.process((function* () {
+    yield s.ch.wait(s.b, bPort);
+    times.push(s.sim.now - t1);
+    yield s.ch.wait(s.b, bPort);
+    times.push(s.sim.now - t1);
+  })());
+  s.sim.process((function* () { yield 7_000_000; yield* s.ch.notify(s.a, aPort); })());
+  s.sim.run();
+  assert.equal(times, [0, 7_000_000 + leg]);
 });
 
 test.run();

@@ -228,4 +228,46 @@ test('timed ring: a batch larger than the free slots stops at the full ring, cou
   assert.is(ring.ring.counts().fullRejects, 2);
 });
 
+test('timed ring: takeRequests and takeResponses take at most `max`, the rest left for the next take; answering nothing publishes nothing and notifies nobody', () => {
+  const s = setup();
+  const ring = connected<number, number>(s, 64);
+  const p = s.sim.process((function* (): ProcessBody<number[][]> {
+    yield* ring.sendRequests([1, 2, 3]);
+    const first = yield* ring.takeRequests(2);
+    const rest = yield* ring.takeRequests(2);
+    yield* ring.sendResponses([10, 20, 30]);
+    const sends = s.ch.counts().sends;
+    yield* ring.sendResponses([]);
+    assert.is(s.ch.counts().sends, sends, 'no notify for an empty batch');
+    const one = yield* ring.takeResponses(1);
+    const others = yield* ring.takeResponses();
+    return [first, rest, one, others];
+  })());
+  s.sim.run();
+  assert.equal(p.value, [[1, 2], [3], [10], [20, 30]]);
+  assert.is(ring.ring.counts().responsePublishes, 1);
+});
+
+test('final checks: one unconsumed message is work (no notification asked for); none asks for the next one', () => {
+  const r = new SharedRing<number, number>(PAGE, 64);
+  assert.is(r.finalCheckForRequests(), false);
+  assert.is(r.indices().reqEvent, 1, 'asks to be told of the next request');
+  r.pushRequest(1);
+  assert.is(r.publishRequests(), true);
+  assert.is(r.finalCheckForRequests(), true);
+  r.pushRequest(2);
+  r.publishRequests();
+  r.takeRequest();
+  r.takeRequest();
+  r.pushResponse(10);
+  r.pushResponse(20);
+  assert.is(r.publishResponses(), true, 'the front end asked (rsp_event starts at 1)');
+  r.takeResponse();
+  assert.is(r.finalCheckForResponses(), true, 'one response published and not taken');
+  assert.is(r.indices().rspEvent, 1, 'work found: no new request for a notification');
+  r.takeResponse();
+  assert.is(r.finalCheckForResponses(), false);
+  assert.is(r.indices().rspEvent, 3, 'rsp_cons + 1');
+});
+
 test.run();
