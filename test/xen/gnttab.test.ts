@@ -8,7 +8,7 @@ import { presetParams, presetValuesOf } from '../preset-params.js';
 import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { hypercallPs, xenCostParams, type XenCosts } from '../../models/xen/costs.js';
-import { GNTST, GrantOps, type GrantMapping } from '../../models/xen/gnttab.js';
+import { GNTST, GrantOps, IOMMU_MAP, IOTLB_FLUSH, IPI, TLB_FLUSH, type GrantMapping } from '../../models/xen/gnttab.js';
 import { GrantTable, NO_REF, RESERVED_ENTRIES } from '../../models/xen/grant-table.js';
 import { Hypervisor, type Domain } from '../../models/xen/hypervisor.js';
 import { DomainIommuContext } from '../../models/xen/iommu-context.js';
@@ -225,6 +225,63 @@ test('grant copy of ops of different sizes (a packet\'s header and pages): one h
   const bytes = (b: number) => Math.round((b * 1000) / c.copyBandwidth);
   assert.is(sim.now, hypercallPs(c) + 4 * c.copyPerOp + bytes(128) + bytes(4096) + bytes(1));
   assert.equal([xen.counts().hypercalls, ops.counts().copyOps, ops.counts().copyBytes], [1, 4, 128 + 4096 + 1]);
+});
+
+test('where the time goes: TLB flushes and IPIs of the shootdowns, broadcast TLBIs on Arm, IOMMU entries and IOTLB invalidations, each in its category', () => {
+  // PV dom0, 4 vCPUs, 33 unmaps: two shootdowns, each 3 IPI sends and the local flush under the acknowledgements.
+  const pv = world({}, 4);
+  const pm = pv.run(pv.ops.map(pv.d0, pv.g, pv.run(pv.ops.grantAccess(pv.g, pv.d0, 33, false)), false)).mappings;
+  pv.run(pv.ops.unmap(pv.d0, pm));
+  const x = pv.xen.costs, a = pv.xen.attribution;
+  assert.is(a.get(TLB_FLUSH), 2 * x.tlbFlush);
+  assert.is(a.get(IPI), 2 * (3 * x.ipiSendPerTarget + Math.max(x.tlbFlush, x.ipi) - x.tlbFlush));
+  assert.is(a.get(IOMMU_MAP), 0);
+  assert.is(a.get(IOTLB_FLUSH), 0);
+  // Arm: a broadcast TLBI per page, no IPI.
+  const arm = world({ arch: 'arm', tlbiBroadcast: 700 * NS }, 4);
+  const d = arm.xen.createDomain('driver', { kind: 'hvm', vcpus: 3, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+  arm.run(arm.ops.unmap(d, arm.run(arm.ops.map(d, arm.g, arm.run(arm.ops.grantAccess(arm.g, d, 5, false)), false)).mappings));
+  assert.equal([arm.xen.attribution.get(TLB_FLUSH), arm.xen.attribution.get(IPI)], [5 * 700 * NS, 0]);
+  // An IOMMU context: Xen writes an entry per page mapped and removes it per page unmapped, each with its IOTLB invalidation.
+  const io = world();
+  const drv = io.xen.createDomain('driver', { kind: 'dom0', vcpus: 1, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+  const mmu = new Iommu(io.sim, { ...presetValuesOf('iommu-xeon-e5') as IommuParamsInput, mode: 'strict' });
+  drv.iommu = new DomainIommuContext(mmu, mmu.createDomain(), false, 0);
+  const frames = Array.from({ length: 6 }, (_, i) => 2 ** 32 + i * 4096);
+  const im = io.run(io.ops.map(drv, io.g, io.run(io.ops.grantAccess(io.g, drv, 6, false)), false, frames)).mappings;
+  assert.is(io.ops.counts().iommuMaps, 6);
+  assert.is(io.xen.attribution.get(IOMMU_MAP), 6 * io.xen.costs.iommuMapPerPage);
+  io.run(io.ops.unmap(drv, im));
+  assert.is(io.xen.attribution.get(IOMMU_MAP), 12 * io.xen.costs.iommuMapPerPage);
+  assert.is(io.xen.attribution.get(IOTLB_FLUSH), 6 * io.xen.costs.iotlbFlush);
+});
+
+test('frames given for a mapper without an IOMMU context, or none for one with it: plain mappings, no IOMMU work', () => {
+  const w = world();
+  const refs = w.run(w.ops.grantAccess(w.g, w.d0, 2, false));
+  const plain = w.run(w.ops.map(w.d0, w.g, refs, false, [2 ** 32, 2 ** 32 + 4096])).mappings;
+  assert.equal(plain.map((m) => m.iova), [undefined, undefined]);
+  const drv = w.xen.createDomain('driver', { kind: 'dom0', vcpus: 1, grantVersion: 1, maxGrantFrames: 64, maptrackLimit: 262_144 });
+  const mmu = new Iommu(w.sim, { ...presetValuesOf('iommu-xeon-e5') as IommuParamsInput, mode: 'strict' });
+  drv.iommu = new DomainIommuContext(mmu, mmu.createDomain(), false, 0);
+  const none = w.run(w.ops.map(drv, w.g, w.run(w.ops.grantAccess(w.g, drv, 2, false)), false)).mappings;
+  assert.equal(none.map((m) => m.iova), [undefined, undefined]);
+  assert.equal([w.ops.counts().iommuMaps, w.xen.attribution.get(IOMMU_MAP)], [0, 0]);
+});
+
+test('the counts from zero: grant writes (granting and ending), table growths, what endAccess leaves busy; the statuses are Xen\'s GNTST values', () => {
+  const w = world({}, 1, { maxFrames: 4 });
+  assert.ok(Object.values(w.ops.counts()).every((v) => v === 0));
+  const refs = w.run(w.ops.grantAccess(w.g, w.d0, 700, false));
+  assert.is(w.ops.counts().tableGrowths, w.xen.counts().byOp['grant_table_op:grow']);
+  assert.is(w.ops.counts().tableGrowths, 1, '700 entries need a second frame');
+  const m = w.run(w.ops.map(w.d0, w.g, refs.slice(0, 3), false)).mappings;
+  assert.is(w.run(w.ops.endAccess(w.g, refs.slice(0, 10))), 3, 'the three mapped entries stay, busy');
+  assert.is(w.ops.counts().grantWrites, 700 + 7);
+  w.run(w.ops.unmap(w.d0, m));
+  assert.is(w.run(w.ops.endAccess(w.g, refs.slice(0, 3))), 0);
+  assert.is(w.ops.counts().grantWrites, 700 + 10);
+  assert.equal(GNTST, { okay: 0, bad_gntref: -3, no_device_space: -7, permission_denied: -8 });
 });
 
 test.run();
