@@ -62,4 +62,26 @@ test('backend allocation (be_alloc): a create round trip per frame, the guest ma
   assert.is(once['displif.hypercalls_per_frame'], 2, 'shared once: only flips');
 });
 
+test('sharing that fails is the run\'s outcome, not a crash: a guest grant table too small for a 1080p frame, a dom0 that may map too few pages; no frame is flipped', async () => {
+  const body = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'display-frames.json'), 'utf8'));
+  const dir = tempDir();
+  const withParams = (name: string, domain: string, params: Record<string, number>) => {
+    const b = structuredClone(body);
+    const c = b.components.find((x: { name: string }) => x.name === domain);
+    c.params = { ...c.params, ...params };
+    return writeScenario(dir, name, b);
+  };
+  const small = withParams('small-table.json', 'guest', { maxGrantFrames: 1 });
+  const noMaps = withParams('few-maps.json', 'dom0', { maptrackLimit: 100 });
+  for (const [file, outcome] of [[small, 'grant-table-full'], [noMaps, 'map-failed']] as const) {
+    for (const sharing of ['share-once', 'per-frame']) {
+      const r = await cliInProcess(['run', file, '--set', `sharing=${sharing}`, '--set', 'frames=10', '--json']);
+      assert.is(r.code, 0, r.stderr);
+      const m = instanceMetrics(JSON.parse(r.stdout), 'displif');
+      assert.equal([m.outcome, m.frames_flipped], [outcome, 0], `${file} ${sharing}`);
+      assert.is(instanceMetrics(JSON.parse(r.stdout), 'display').frame_latency_us.count, 0);
+    }
+  }
+});
+
 test.run();
