@@ -117,4 +117,16 @@ test('reverse needs a BAR on the route\'s from: without one it is a user error n
   assert.is((await run({ path: 'acs', transfers: 2 }, file))['p2p.transfers_done'], 2, 'forward it needs none');
 });
 
+test('bounce through an IOMMU in DMA mode (no identity map): each device has a domain of its own with the bounce buffers mapped, so both legs translate and none faults', async () => {
+  const body = scenarioBody();
+  for (const c of body.components) if (c.name === 'rc') c.slots = { iommu: { enabled: true, type: 'iommu.generic', preset: 'iommu-xeon-e5', params: { identityMap: 'off' } } };
+  const file = writeScenario(tempDir(), 'dma-domains.json', body);
+  for (const op of ['write', 'read']) {
+    const m = await run({ path: 'bounce', op, transfers: 8 }, file);
+    assert.equal([m['p2p.transfers_done'], m['p2p.transfers_failed'], m['rc.iommu.faults']], [8, 0, 0], op);
+    // Each transfer: 64 KiB written in MPS-sized TLPs, then read back in MRRS-sized requests, each translated.
+    assert.ok(m['rc.iommu.translations'] >= 8 * SIZE / MPS, `${op}: ${m['rc.iommu.translations']} translations`);
+  }
+});
+
 test.run();

@@ -65,4 +65,20 @@ test('one port may list adjacent or overlapping ranges in any order; two ports m
   assert.throws(() => new RoutingTable([{ ranges: [{ base: -1, size: 4 }], requesterIds: [] }]), RangeError);
 });
 
+test('many ranges given out of order: every address routes to its port (first and last byte), the gaps between to none; requester ID 0 (the host bridge\'s own, 00:00.0) is an ID like any', () => {
+  // Four ports, three ranges each, 0x1000 apart with a gap of 0x100 between neighbours, listed in a scrambled order.
+  const ranges = Array.from({ length: 12 }, (_, k) => ({ port: (k * 7) % 4, base: 0x10000 + ((k * 5) % 12) * 0x1000, size: 0xf00 }));
+  const ports = [0, 1, 2, 3].map((p) => ({ ranges: ranges.filter((r) => r.port === p).map(({ base, size }) => ({ base, size })).reverse(), requesterIds: p === 0 ? [0] : [p * 8] }));
+  const t = new RoutingTable(ports);
+  for (const r of ranges) {
+    assert.is(t.portForAddress(r.base), r.port, `0x${r.base.toString(16)}`);
+    assert.is(t.portForAddress(r.base + r.size - 1), r.port);
+    assert.is(t.portForAddress(r.base + r.size), NO_PORT, 'the gap after it');
+  }
+  assert.is(t.portForAddress(0x10000 - 1), NO_PORT);
+  assert.is(t.portForRequester(0), 0);
+  assert.throws(() => new RoutingTable([{ ranges: [], requesterIds: [-1] }]), /requester ID must be a non-negative integer/);
+  assert.throws(() => new RoutingTable([{ ranges: [], requesterIds: [1.5] }]), /requester ID must be a non-negative integer/);
+});
+
 test.run();
