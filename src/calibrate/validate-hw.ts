@@ -25,6 +25,7 @@ import { measuredSpread, mergeRuns } from './repeats.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
 import { curvePlot } from './svg-plot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { UserError } from '../scenario/errors.js';
 
 const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
 
@@ -73,15 +74,25 @@ async function main(): Promise<void> {
   // A host the presets were not fitted on is predicted by the platform preset its folder's name gives, where there is one.
   const unpredicted = found.filter((h) => !platforms.includes(h.platform));
   for (const h of unpredicted) console.log(`${h.folder}: no platform preset ${h.platform} among the scenarios' platforms: skipped (a host the presets were not fitted on; write one, e.g. on the fitted host closest to it)`);
-  const present = found.filter((h) => platforms.includes(h.platform));
-  if (present.length === 0) return;
+  // A folder whose measurements cannot be read (not a pcie-bench host after all) is named and skipped, as one with no preset.
+  const hosts = found.filter((h) => platforms.includes(h.platform)).flatMap((h) => {
+    try {
+      return [{ h, curves: hostCurves(h, dir) }];
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      console.log(`${e.message}: skipped`);
+      return [];
+    }
+  });
+  if (hosts.length === 0) return;
+  const present = hosts.map(({ h }) => h);
   const details: string[] = [];
   const curveNames: string[] = [];
   // Rows by host: a host the presets were not fitted on is named by its folder too (another machine of a fitted host's model shares its platform).
   const table = new Map<string, Map<string, number | null>>();
   const spreads = new Map<string, Map<string, number | null>>();
   const labelOf = (h: PresentHost) => (h.predicted ? `${h.platform} (${h.folder})` : h.platform);
-  for (const h of present) {
+  for (const { h, curves } of hosts) {
     const errors = new Map<string, number | null>();
     const spread = new Map<string, number | null>();
     const label = labelOf(h), stem = h.predicted ? h.folder : h.platform;
@@ -89,7 +100,7 @@ async function main(): Promise<void> {
     details.push(`## ${label}`, '', h.predicted
       ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
       : `pcie-bench host \`${h.folder}\`.`, '');
-    for (const curve of hostCurves(h, dir)) {
+    for (const curve of curves) {
       const s = sim.simulate(curve);
       const e = meanAbsoluteError(s);
       const m = measuredSpread(curve);

@@ -130,13 +130,15 @@ test('the hosts present: calibration hosts first, then every other pcie-bench fo
   assert.equal(presentHosts(path.join(dir, 'absent')), []);
 });
 
-test('validate:hw: a host the presets were not fitted on runs on the platform its name gives, in a table of its own; one with no such platform is named and skipped', () => {
+test('validate:hw: a host the presets were not fitted on runs on the platform its name gives, in a table of its own; one with no such platform, or without measurements, is named and skipped', () => {
   const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
   hostFolder(dir, `${P}hsw-Xeon-E5-2620v3_lab`);
   hostFolder(dir, `${P}hsw-Xeon-E5-2699v3_lab`);
+  fs.mkdirSync(path.join(dir, `${P}hsw-Xeon-E5-2620v3_empty`));
   const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', out], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, `${P}hsw-Xeon-E5-2699v3_lab: no platform preset nfp6000-xeon-e5-2699v3 among the scenarios' platforms: skipped`);
+  assert.match(r.stdout, `${P}hsw-Xeon-E5-2620v3_empty: no bw_dma_sz_sweep.csv: not a pcie-bench host folder: skipped`);
   const readme = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
   assert.match(readme, 'Hosts the presets were not fitted on');
   const row = readme.split('\n').find((l) => l.startsWith(`| nfp6000-xeon-e5-2620v3 (${P}hsw-Xeon-E5-2620v3_lab) |`));
