@@ -374,6 +374,14 @@ test('the BAR serves reads and writes from peers; other requests are unsupported
   ]);
   assert.is(ep.bar!.stats().bytesWritten, 256);
   assert.is(ep.barPending, 0);
+  // The BAR's last bytes are the BAR's; a request that runs past its end is not.
+  ep.receive(req('MRd', 2 * G4 + (1 << 20) - 64, 64), from);
+  ep.receive(req('MWr', 2 * G4 + (1 << 20) - 64, 64), from);
+  ep.receive(req('MRd', 2 * G4 + (1 << 20) - 64, 128), from);
+  sim.run();
+  assert.is(ep.unsupported, 2);
+  assert.equal(up.slice(2).map((u) => [u.tlp.type, u.tlp.addr, u.tlp.length]), [['CplD', 2 * G4 + (1 << 20) - 64, 64]]);
+  assert.is(ep.bar!.stats().bytesWritten, 256 + 64);
 });
 
 test('parameters: the schemas fill spec defaults and refuse impossible settings', () => {

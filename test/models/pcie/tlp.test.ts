@@ -165,6 +165,31 @@ test('split pieces obey the spec rules and the O(1) counts match them (property 
   }
 });
 
+test('completions byte by byte: every length to 1100 B from DW-aligned and unaligned starts, MPS 128 and 256, both modes: the O(1) counts match the split, no payload over MPS, a whole-DW span of exactly MPS in one completion', () => {
+  for (const addr of [0, 1, 2, 3, 0x22, 0x3d, 0xfc0]) {
+    for (const mps of [128, 256] as const) {
+      for (const mode of ['mps', 'rcb'] as const) {
+        for (let size = 1; size <= 1100; size++) {
+          const requests = splitRead(addr, size, 512);
+          let total = 0;
+          for (const r of requests) {
+            const cs = splitCompletions(r.addr, r.length, mps, 64, mode);
+            assert.is(completionCount(r.addr, r.length, mps, 64, mode), cs.length);
+            assert.is(cs.reduce((n, c) => n + c.length, 0), r.length);
+            for (const c of cs) assert.ok(payloadWireBytes(c.addr, c.length) <= mps);
+            total += cs.length;
+          }
+          assert.is(readCompletionCount(addr, size, 512, mps, 64, mode), total, `${size} B at ${addr}, MPS ${mps}, ${mode}`);
+        }
+      }
+    }
+  }
+  // 255 B from 0: DWs 0..256, exactly MPS 256 with the last DW partly used: one completion.
+  assert.equal(pieces(splitCompletions(0, 255, 256, 64, 'mps')), [[0, 255]]);
+  assert.equal(pieces(splitCompletions(3, 253, 256, 64, 'mps')), [[3, 253]]);
+  assert.equal(pieces(splitCompletions(0, 257, 256, 64, 'mps')), [[0, 256], [256, 1]]);
+});
+
 test('invalid arguments are rejected with RangeErrors', () => {
   for (const mps of [0, 64, 100, 192, 8192, 256.5, NaN]) {
     assert.throws(() => splitWrite(0, 64, mps), (e: unknown) => e instanceof RangeError && /Max_Payload_Size/.test((e as Error).message));
