@@ -1,9 +1,12 @@
 /**
- * The calibration hosts: pcie-bench's measurement folders and the platform
- * preset fitted on each (models/presets/nfp6000-*.json). The data is not
- * part of the project: it is looked for beside it, in
- * ../shared/data/pcie-bench (or where PCIESIM_PCIE_BENCH points), and a
- * host whose folder is absent is skipped.
+ * pcie-bench's host folders: the calibration hosts, each with the platform
+ * preset fitted on it (models/presets/nfp6000-*.json), and any other host
+ * folder, which the platform preset its name gives predicts (an independent
+ * check of the calibration). A folder's name says which platform, by one
+ * rule for both (parseHostName, platformOf). The data is not part of the
+ * project: it is looked for beside it, in ../shared/data/pcie-bench (or
+ * where PCIESIM_PCIE_BENCH points), and a host whose folder is absent is
+ * skipped.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -162,15 +165,12 @@ export function presentHosts(dir: string, only?: string): PresentHost[] {
     const mps = nfpMaxPayload(f);
     return [{
       folder, path: f, predicted: true, platform: platformOf(name), pageSize: name.pageSize,
-      ...(mps !== null && mps !== DEFAULT_MPS ? { params: { mps } } : {}),
+      ...(mps !== null ? { params: { mps } } : {}),
       ...(name.cpu.startsWith('E3') ? { repeats: E3_REPEATS } : {}),
     }];
   });
   return [...calibration, ...others];
 }
-
-/** The scenarios' Max_Payload_Size where a host does not set its own. */
-const DEFAULT_MPS = 256;
 
 /**
  * The Max_Payload_Size the NFP-6000 (Netronome, 19ee) runs at on a host: its
