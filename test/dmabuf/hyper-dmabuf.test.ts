@@ -19,7 +19,7 @@ import { Xenstore } from '../../models/xen/xenstore.js';
 import { layout } from '../../models/dmabuf/gref-schemes.js';
 import { defaultHyperDmabufCosts, hyperDmabufCostParams } from '../../models/dmabuf/hyper-dmabuf-costs.js';
 import {
-  DMABUF_OPS, ERRNO, HID_BYTES, hidDomain, HyperDmabuf, MAX_SIZE_PRIV_DATA, MESSAGE_BYTES, ringDetailsPath,
+  DMA_BUF, DMABUF_OPS, ERRNO, HID_BYTES, hidDomain, HyperDmabuf, MAX_SIZE_PRIV_DATA, MESSAGE_BYTES, POLL_WAIT, ringDetailsPath,
   type Design, type DmabufOp, type ExportResult, type Hid,
 } from '../../models/dmabuf/hyper-dmabuf.js';
 
@@ -451,6 +451,44 @@ test('determinism: two runs with jittered polls give the same fingerprint; anoth
   assert.is(r1.polls, 17);
   assert.is.not(r1.fp, r3.fp);
   assert.is.not(r1.now, r3.now);
+});
+
+test('a second fd of one import: a new fd number and the dma-buf export\'s cost alone (the pages stay mapped, no second sg table); the pages go at the last release, the import stays while the buffer is exported; the exporter counts both fds', () => {
+  const s = setup();
+  const pages = 100;
+  const out = run(s, function* () {
+    yield* s.hd.connect(s.a, s.b);
+    const ex = ok(yield* s.hd.export(s.a, s.b, pages));
+    const d0 = s.xen.attribution.get(DMA_BUF);
+    const first = yield* s.hd.exportFd(s.b, ex.hid);
+    const d1 = s.xen.attribution.get(DMA_BUF);
+    const second = yield* s.hd.exportFd(s.b, ex.hid);
+    const d2 = s.xen.attribution.get(DMA_BUF);
+    const busy = yield* s.hd.query(s.a, ex.hid, 'busy');
+    assert.is(yield* s.hd.op(s.b, ex.hid, 'release'), 0);
+    const mappedAfterOne = s.b.maptrack.used;
+    assert.is(yield* s.hd.op(s.b, ex.hid, 'release'), 0);
+    const mappedAfterBoth = s.b.maptrack.used;
+    // Still exported: the import stays, and a new fd maps the pages again.
+    const third = yield* s.hd.exportFd(s.b, ex.hid);
+    return { first, second, third, firstCost: d1 - d0, secondCost: d2 - d1, busy, mappedAfterOne, mappedAfterBoth };
+  });
+  const c = s.costs;
+  assert.equal([out.first, out.second, out.third], [{ ok: true, fd: 1 }, { ok: true, fd: 2 }, { ok: true, fd: 3 }]);
+  assert.is(out.firstCost, c.sgTable + c.sgTablePerPage * pages + c.exportDmabuf);
+  assert.is(out.secondCost, c.exportDmabuf);
+  assert.equal(out.busy, { ok: true, value: true }, 'the exporter knows its buffer is in use');
+  assert.is(out.mappedAfterOne - out.mappedAfterBoth, pages, 'the data pages are unmapped at the last release, not the first');
+  assert.equal(ERRNO, { ENOENT: -2, EIO: -5, EFAULT: -14, EBUSY: -16, EINVAL: -22, ENOSPC: -28 });
+});
+
+test('jittered polls: each wait is the poll interval plus a draw up to the jitter, charged as poll time', () => {
+  const s = setup({ syncWait: true, costs: { pollJitter: '20 us' } });
+  cycle(s, 300, [...DMABUF_OPS.filter((o) => o !== 'release'), 'release']);
+  const polls = s.hd.counts().polls, waited = s.xen.attribution.get(POLL_WAIT);
+  assert.ok(polls > 0);
+  assert.ok(waited >= polls * s.costs.pollInterval && waited <= polls * (s.costs.pollInterval + s.costs.pollJitter), `${waited} ps over ${polls} polls`);
+  assert.ok(waited > polls * s.costs.pollInterval, 'the draws add something');
 });
 
 test.run();
