@@ -85,6 +85,8 @@ const LATENCY_TRANSFERS = 50;
  * step as the measured ones do.
  */
 const NFP_TIMESTAMP_TICK = '13333 ps';
+/** The scenario whose `platform` parameter lists the platform presets pcie-bench's curves run on (iommu-window's lists the same). */
+export const PLATFORM_SCENARIO = 'dma-bandwidth';
 const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
 const BW_COLUMN = 'BW (GB/s)';
 

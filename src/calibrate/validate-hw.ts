@@ -1,10 +1,14 @@
 /**
  * `npm run validate:hw`: runs every calibration host whose pcie-bench folder
- * is present (hosts.ts) on its platform preset and writes, per host and
- * curve, the mean absolute relative error of the simulation against the
- * measurement, to reports/hw-validation/: README.md (the error table and
- * every point), one measured-vs-simulated SVG per host and curve. Without the
- * data (a user's machine) it says so and exits 0.
+ * is present (hosts.ts) on its platform preset, and every other pcie-bench
+ * host folder there on the platform preset its name gives (a prediction: the
+ * presets were not fitted on it), and writes, per host and curve, the mean
+ * absolute relative error of the simulation against the measurement, to
+ * reports/hw-validation/: README.md (the error tables, the predicted hosts'
+ * apart, and every point), one measured-vs-simulated SVG per host and curve.
+ * A folder with no such preset, or whose measurements cannot be read, is
+ * named and skipped. Without the data (a user's machine) it says so and
+ * exits 0.
  *
  * Where a host measured a point more than once (hosts.ts: `repeats`,
  * `sameMachine`), the point is compared at the repeats' median and the
@@ -20,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { loadModelLibrary } from '../scenario/library.js';
 import { PACKAGE_ROOT } from '../cli/context.js';
 import { hostFolder, pcieBenchDir, presentHosts, type PresentHost } from './hosts.js';
-import { pcieBenchCurves, type Curve } from './curves.js';
+import { PLATFORM_SCENARIO, pcieBenchCurves, type Curve } from './curves.js';
 import { measuredSpread, mergeRuns } from './repeats.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
 import { curvePlot } from './svg-plot.js';
@@ -55,9 +59,6 @@ function summaryRow(platform: string, figures: (number | null)[]): string {
   const ok = figures.filter((e): e is number => e !== null);
   return `| ${platform} | ${figures.map(pct).join(' | ')} | ${pct(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
 }
-
-/** The scenario whose `platform` parameter lists the platform presets the pcie-bench curves run on (as iommu-window's does). */
-const PLATFORM_SCENARIO = 'dma-bandwidth';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' } } });

@@ -7,13 +7,11 @@ import { UserError } from '../scenario/errors.js';
 import { parseSetFlags, resolveParameters } from '../scenario/params.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { atPoint, CurveSimulator } from '../calibrate/simulate.js';
-import { measuredCurves, type Curve } from '../calibrate/curves.js';
+import { measuredCurves, PLATFORM_SCENARIO, type Curve } from '../calibrate/curves.js';
 import { CALIBRATION_HOSTS } from '../calibrate/hosts.js';
 import { calibrate, pooledError } from '../calibrate/fit.js';
 import { calibrationPlots, fittedPreset, percent, residualsCsv } from '../calibrate/calibration-files.js';
 
-/** The scenario whose `platform` parameter lists the platforms pcie-bench's measurements are simulated on. */
-const PLATFORM_SCENARIO = 'dma-bandwidth';
 const RESIDUALS_FILE = 'residuals.csv';
 
 /** A measurements file cited without the machine's folders: its own folder's name (a pcie-bench host) and its name. */
