@@ -85,4 +85,34 @@ test('a fence wakes every waiter the signalling latency after it is signalled', 
   assert.is(core.counts().fencesSignalled, 1);
 });
 
+test('a carve-out (stolen memory behind a BAR): reached in place when P2P is possible, else redirected to its system address at the attach\'s cost alone, never migrated', () => {
+  const { sim, core, run } = world();
+  const buf = new DmaBuf(64, 'carve-out', IOVA);
+  const first = run(core.attach(buf, 0x100, 'in-place', true));
+  assert.ok(first.p2p);
+  assert.not.ok(first.mapped, 'attached, not mapped');
+  run(core.detach(first));
+  const t0 = sim.now;
+  assert.not.ok(run(core.attach(buf, 0x200, 'in-place', false)).p2p);
+  assert.not.ok(run(core.attach(buf, 0x300, 'migrate', true)).p2p);
+  assert.is(sim.now - t0, 2 * core.costs.attach);
+  assert.is(buf.placement, 'carve-out');
+  assert.equal([core.counts().redirects, core.counts().migrations, buf.attachments.length], [2, 0, 2]);
+});
+
+test('the counts from zero: attaches, maps, unmaps, detaches, CPU accesses; without an IOMMU an unmap costs nothing', () => {
+  const { sim, core, run } = world();
+  assert.ok(Object.values(core.counts()).every((v) => v === 0));
+  const buf = new DmaBuf(4, 'system', IOVA);
+  const a = run(core.attach(buf, 0x100, 'in-place', true));
+  run(core.map(a));
+  const t0 = sim.now;
+  run(core.unmap(a));
+  assert.is(sim.now, t0, 'no IOMMU: nothing to unmap but the sg table\'s bookkeeping, which the map paid');
+  run(core.detach(a));
+  run(core.cpuAccess(buf));
+  const n = core.counts();
+  assert.equal([n.attaches, n.maps, n.unmaps, n.detaches, n.cpuAccesses], [1, 1, 1, 1, 1]);
+});
+
 test.run();

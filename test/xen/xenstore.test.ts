@@ -209,4 +209,18 @@ test('malformed paths are model bugs', () => {
   assert.is(s.xs.resolve(s.a, 'x/y'), `${domainHome(s.a.id)}/x/y`);
 });
 
+test('a write above a watched path fires nothing (only a removal does); the watch counts what reached it', () => {
+  const s = setup();
+  const dir = `${domainHome(s.a.id)}/hyper_dmabuf`;
+  let watch: XsWatch | undefined;
+  s.sim.process((function* () { watch = yield* s.xs.watch(s.b, `${dir}/ring-ref`); })());
+  s.sim.run();
+  runToEnd(s.sim, (function* () {
+    yield* s.xs.write(s.a, 'hyper_dmabuf', 'x');            // the watched key's parent
+    yield* s.xs.write(s.a, 'hyper_dmabuf/ring-ref', '12');  // the key itself
+  })());
+  assert.is(watch!.fired, 2, 'the event on setting it, and the key\'s write');
+  assert.is(s.xs.counts().watchEvents, 2);
+});
+
 test.run();
