@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { Attribution } from '../../src/stats/attribution.js';
 import { exitPs, kvmCostParams } from '../../models/kvm/costs.js';
-import { KvmSharing } from '../../models/kvm/sharing.js';
+import { INTERRUPT, KvmSharing, VIRTIO_GPU_HOST, VIRTQUEUE } from '../../models/kvm/sharing.js';
 
 function world() {
   const sim = new Simulation();
@@ -44,6 +44,19 @@ test('a virtio-gpu blob: entries written, one kick (exit), the host, one interru
   assert.is(exitPs(c), Math.round((1300 / 2.1) * 1000));
   const n = kvm.counts();
   assert.equal([n.exits, n.interrupts, n.blobCommands, n.memEntries], [1, 1, 1, 8]);
+});
+
+test('a blob\'s unref: one command (kick, the host unpinning every page, interrupt), each part in its category; exactly 1024 items fit a udmabuf list', () => {
+  const { sim, kvm, attribution, run } = world();
+  run(kvm.blobUnref(2025));
+  const c = kvm.costs;
+  assert.is(sim.now, exitPs(c) + c.commandBase + 2025 * c.pinPerPage + c.interrupt);
+  assert.equal([attribution.get(VIRTQUEUE), attribution.get(VIRTIO_GPU_HOST), attribution.get(INTERRUPT)], [exitPs(c), c.commandBase + 2025 * c.pinPerPage, c.interrupt]);
+  const n = kvm.counts();
+  assert.equal([n.exits, n.interrupts, n.blobCommands, n.memEntries], [1, 1, 1, 0]);
+  assert.ok(run(kvm.udmabufCreate(1024, 1024)).ok, 'list_limit items are allowed');
+  const big = run(kvm.udmabufCreate(64 * 256 + 1, 1));
+  assert.ok(!big.ok && big.reason === `${(64 * 256 + 1) * 4096} bytes > size_limit ${64 * 2 ** 20}`, JSON.stringify(big));
 });
 
 test.run();

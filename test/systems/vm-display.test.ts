@@ -26,6 +26,14 @@ test('every refresh reads the whole front buffer over the link: one 4 KiB descri
   assert.is(m['gpulink.down_payload_gbytes_per_s'] * 1e9 * summary.simulated_ps / 1e12, scanned * PAGES_1080P * PAGE);
   assert.is(m['rc.memory_reads'], scanned * PAGES_1080P * (PAGE / 512), 'one memory read per 512-byte request (MRRS)');
   assert.is(m['display.underruns'], 0);
+  // Four refreshes at 60 Hz, vblanks from time 0: the last at three periods, the run over before a fourth would be.
+  const periodUs = 1e6 / 60;
+  assert.ok(summary.simulated_ps < 4 * periodUs * 1e6, `${summary.simulated_ps} ps`);
+  const latency = m['display.frame_latency_us'], scan = m['display.scanout_time_us'];
+  assert.is(latency.count, m['display.frames_shown']);
+  assert.ok(latency.min > 0 && latency.max < periodUs, `each frame on screen within a period of its tick: ${latency.min}..${latency.max} us`);
+  assert.is(scan.count, scanned);
+  assert.ok(scan.min > 0 && scan.max < periodUs, `each scan-out done within its period: ${scan.min}..${scan.max} us`);
 });
 
 test('dom0 seeing all memory (PV default) needs no grant in the IOMMU; seeing its own, every granted page is mapped there in 4 KiB', async () => {
