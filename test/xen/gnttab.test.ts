@@ -196,6 +196,14 @@ test('a long batch is preempted and continued: one more round trip per slice of 
   assert.is(xen.counts().continuations, 2);
   assert.is(sim.now - t0, 3 * hypercallPs(xen.costs) + 25_000 * NS);
   assert.is(xen.counts().hypercalls, 1 + 0, 'grants made no hypercall; the map is one (continued) call');
+  // preemptAfter 0: never preempted, however long the batch; a batch with no work: no continuation either.
+  const never = world({ preemptAfter: 0, mapPerOp: 1000 * NS });
+  never.run(never.ops.map(never.d0, never.g, never.run(never.ops.grantAccess(never.g, never.d0, 25, false)), false));
+  never.run(never.ops.map(never.d0, never.g, [], false));
+  assert.equal([never.xen.counts().continuations, never.xen.counts().hypercalls], [0, 2]);
+  const c0 = xen.counts().continuations;
+  run(ops.map(d0, g, [], false));
+  assert.is(xen.counts().continuations, c0, 'an empty batch is one entry and exit');
 });
 
 test('granting past the maximum frames: the pages that do not fit get NO_REF and are counted; growth is one hypercall per frame', () => {
@@ -282,6 +290,21 @@ test('the counts from zero: grant writes (granting and ending), table growths, w
   assert.is(w.run(w.ops.endAccess(w.g, refs.slice(0, 3))), 0);
   assert.is(w.ops.counts().grantWrites, 700 + 10);
   assert.equal(GNTST, { okay: 0, bad_gntref: -3, no_device_space: -7, permission_denied: -8 });
+});
+
+test('an HVM domain\'s grant window: pages handed out in order, freed ones reused lowest first; a PV domain unmapping a frame it never mapped is a model bug', () => {
+  const sim = new Simulation();
+  const mmu = new Iommu(sim, { ...presetValuesOf('iommu-xeon-e5') as IommuParamsInput, mode: 'strict' });
+  const base = 64 * 2 ** 30, P = 4096;
+  const hvm = new DomainIommuContext(mmu, mmu.createDomain(), true, base);
+  const frame = (i: number) => 2 ** 32 + i * 2 * P;
+  assert.equal([0, 1, 2, 3].map((i) => hvm.mapGrant(frame(i))), [base, base + P, base + 2 * P, base + 3 * P]);
+  assert.ok(hvm.unmapGrant(base + 2 * P));
+  assert.ok(hvm.unmapGrant(base));
+  assert.ok(hvm.unmapGrant(base + 3 * P));
+  assert.equal([4, 5, 6, 7].map((i) => hvm.mapGrant(frame(i))), [base, base + 2 * P, base + 3 * P, base + 4 * P]);
+  const pv = new DomainIommuContext(mmu, mmu.createDomain(), false, 0);
+  assert.throws(() => pv.unmapGrant(frame(9)), /never mapped/);
 });
 
 test.run();
