@@ -15,6 +15,8 @@ test('share-once: a frame is a flip request and its response, two event-channel 
   assert.is(m['displif.hypercalls_per_frame'], 2);
   assert.is(m.frame_latency_us.count, 30);
   assert.is(m.missed_deadlines, 0);
+  // The margin: the 60 Hz period less the p99 from tick to flip taken, a page flip's tens of microseconds.
+  assert.ok(m.margin_us > 1e6 / 60 - 1000 && m.margin_us < 1e6 / 60, `margin ${m.margin_us} us`);
 });
 
 test('per-frame: each frame pays its import and teardown; the scheme\'s hypercalls show per frame', async () => {
@@ -41,6 +43,7 @@ test('when per-frame sharing takes longer than a period, frames are late, then s
   assert.ok(m.skipped_frames > 0, 'double buffering runs out of buffers');
   assert.is(m.frame_latency_us.count + m.skipped_frames, 60, 'every tick is a frame shown or skipped');
   assert.ok(m.missed_deadlines >= m.skipped_frames && m.margin_us < 0);
+  assert.is(m.missed_fraction, m.missed_deadlines / 60);
   const share = (await run({ resolution: '4k', fps: 120, sharing: 'share-once', frames: 60 })).metrics;
   assert.is(share.missed_deadlines, 0, 'sharing once keeps up at the default costs');
 });
