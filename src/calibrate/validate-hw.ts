@@ -86,18 +86,13 @@ async function main(): Promise<void> {
     }
   });
   if (hosts.length === 0) return;
-  const present = hosts.map(({ h }) => h);
   const details: string[] = [];
   const curveNames: string[] = [];
   // Rows by host: a host the presets were not fitted on is named by its folder too (another machine of a fitted host's model shares its platform).
-  const table = new Map<string, Map<string, number | null>>();
-  const spreads = new Map<string, Map<string, number | null>>();
-  const labelOf = (h: PresentHost) => (h.predicted ? `${h.platform} (${h.folder})` : h.platform);
-  for (const { h, curves } of hosts) {
+  const results = hosts.map(({ h, curves }) => {
     const errors = new Map<string, number | null>();
     const spread = new Map<string, number | null>();
-    const label = labelOf(h), stem = h.predicted ? h.folder : h.platform;
-    table.set(label, errors);
+    const label = h.predicted ? `${h.platform} (${h.folder})` : h.platform, stem = h.predicted ? h.folder : h.platform;
     details.push(`## ${label}`, '', h.predicted
       ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
       : `pcie-bench host \`${h.folder}\`.`, '');
@@ -115,23 +110,25 @@ async function main(): Promise<void> {
       details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
       console.log(`${label.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
     }
-    if ([...spread.values()].some((m) => m !== null)) spreads.set(label, spread);
-  }
+    return { predicted: h.predicted, label, errors, spread };
+  });
   const header = ['| platform | ' + curveNames.join(' | ') + ' | mean |', '|---|' + curveNames.map(() => '---:').join('|') + '|---:|'];
-  const rows = (hosts: PresentHost[]) => hosts.map((h) => summaryRow(labelOf(h), curveNames.map((c) => table.get(labelOf(h))!.get(c) ?? null)));
-  const fitted = present.filter((h) => !h.predicted), predicted = present.filter((h) => h.predicted);
+  const row = (label: string, figures: Map<string, number | null>) => summaryRow(label, curveNames.map((c) => figures.get(c) ?? null));
+  const fitted = results.filter((r) => !r.predicted).map((r) => row(r.label, r.errors));
+  const predicted = results.filter((r) => r.predicted).map((r) => row(r.label, r.errors));
   const summary = [
-    ...(fitted.length === 0 ? [] : [...header, ...rows(fitted)]),
+    ...(fitted.length === 0 ? [] : [...header, ...fitted]),
     ...(predicted.length === 0 ? [] : [
       ...(fitted.length === 0 ? [] : ['']),
       'Hosts the presets were not fitted on: each predicted by the platform preset its folder\'s name gives (an independent check of the calibration).', '',
-      ...header, ...rows(predicted),
+      ...header, ...predicted,
     ]),
   ];
-  const spreadTable = spreads.size === 0 ? [] : [
+  const repeated = results.filter((r) => [...r.spread.values()].some((m) => m !== null));
+  const spreadTable = repeated.length === 0 ? [] : [
     '', 'Measured spread of the hosts that repeated points: the repeats\' mean absolute deviation from their median, averaged over the curve\'s repeated points ' +
     '(the floor for any deterministic model; — where a curve has no repeats).', '', ...header,
-    ...[...spreads].map(([platform, spread]) => summaryRow(platform, curveNames.map((c) => spread.get(c) ?? null))),
+    ...repeated.map((r) => row(r.label, r.spread)),
   ];
   const text = ['# Simulated against measured: pcie-bench calibration hosts', '',
     'Mean absolute relative error of each curve (|simulated − measured| / measured, averaged over the curve\'s points). ' +
