@@ -24,6 +24,16 @@
  *    N data pages in one batch, unmaps the second-level pages: 5 grant
  *    hypercalls, 3 of them dependent maps.
  *
+ * An import whose batch maps only in part (the importer's maptrack full, a
+ * ref the exporter no longer grants) unmaps what that batch did map, in one
+ * more unmap, and fails: hyper_dmabuf's error_cleanup_data and
+ * error_cleanup_lvl2 unmap the pages mapped so far, gntdev (displ_be's and
+ * the flat importer's path) every handle it got. Left out: hyper_dmabuf's
+ * cleanup records handles only up to the first failed op (its status loop
+ * stops there), so a page mapped after it stays mapped, a leak; here every
+ * page the batch mapped is unmapped. A full maptrack fails the last ops
+ * only, where the two agree.
+ *
  * Limits come in two modes. 'design': what the scheme's format can address.
  * 'as-written': what the 2018 code allocates. The hyper_dmabuf RFC takes its
  * second-level table from `__get_free_pages(GFP_KERNEL, n_lvl2_grefs)`, an
@@ -37,7 +47,7 @@
  * flows on the grant operations and rings, which count what they do.
  */
 import { type ProcessBody } from '../../src/sim/index.js';
-import { GNTST, type GrantMapping, type GrantOps } from '../xen/gnttab.js';
+import { GNTST, type GrantMapping, type GrantOps, type MapResult } from '../xen/gnttab.js';
 import { NO_REF } from '../xen/grant-table.js';
 import type { Domain } from '../xen/hypervisor.js';
 import type { XenRing } from '../xen/ring.js';
@@ -256,23 +266,29 @@ export function* importBuffer(ops: GrantOps, importer: Domain, exporter: Domain,
       // One page at a time: the next directory page's ref is only known once this one is mapped.
       for (const ref of meta) {
         const r = yield* ops.map(importer, exporter, [ref], true);
-        if (r.mappings.length !== 1) return mapFailed('directory page', r.statuses);
+        if (r.mappings.length !== 1) return yield* mapFailedUndone(ops, importer, 'directory page', r);
         yield* ops.unmap(importer, r.mappings);
       }
       break;
     case 'multilevel': {
       const top = yield* ops.map(importer, exporter, [meta[0]!], true);
-      if (top.mappings.length !== 1) return mapFailed('top page', top.statuses);
+      if (top.mappings.length !== 1) return yield* mapFailedUndone(ops, importer, 'top page', top);
       yield* ops.unmap(importer, top.mappings);
       const l2 = yield* ops.map(importer, exporter, meta.slice(1), true);
-      if (l2.mappings.length !== meta.length - 1) return mapFailed('second-level pages', l2.statuses);
+      if (l2.mappings.length !== meta.length - 1) return yield* mapFailedUndone(ops, importer, 'second-level pages', l2);
       const data = yield* ops.map(importer, exporter, b.dataRefs, true, b.dataFrames);
       yield* ops.unmap(importer, l2.mappings);
-      return data.mappings.length === b.dataRefs.length ? { ok: true, mappings: data.mappings } : mapFailed('data pages', data.statuses);
+      return data.mappings.length === b.dataRefs.length ? { ok: true, mappings: data.mappings } : yield* mapFailedUndone(ops, importer, 'data pages', data);
     }
   }
   const data = yield* ops.map(importer, exporter, b.dataRefs, true, b.dataFrames);
-  return data.mappings.length === b.dataRefs.length ? { ok: true, mappings: data.mappings } : mapFailed('data pages', data.statuses);
+  return data.mappings.length === b.dataRefs.length ? { ok: true, mappings: data.mappings } : yield* mapFailedUndone(ops, importer, 'data pages', data);
+}
+
+/** A batch of `what` that mapped only in part: the importer unmaps what it did map (see the header), and the import fails. */
+function* mapFailedUndone(ops: GrantOps, importer: Domain, what: string, r: MapResult): ProcessBody<ImportResult> {
+  if (r.mappings.length > 0) yield* ops.unmap(importer, r.mappings);
+  return mapFailed(what, r.statuses);
 }
 
 /** The importer unmaps the data pages; whoever granted each ref ends foreign access to it. */

@@ -135,18 +135,23 @@ test('a buffer past the scheme\'s limit is refused with the reason: the scheme\'
   assert.equal(layout('flat', 5, 'design').metadataAllocatedPages, 0, 'the flat scheme allocates no metadata pages');
 });
 
-test('a mapping domain out of maptrack: the step that ran out fails, naming its pages and how many ops failed', () => {
+test('a mapping domain out of maptrack: the step that ran out fails, naming its pages and how many ops failed, and unmaps what it did map', () => {
   const importWith = (scheme: SchemeName, n: number, maptrack: number): ImportResult => {
     const { ops, guest, dom0, run } = pair({ dom0Maptrack: maptrack });
     const e = ok(run(exportBuffer(ops, guest, dom0, scheme, n, 'design')));
-    return run(importBuffer(ops, dom0, guest, e.buffer));
+    const r = run(importBuffer(ops, dom0, guest, e.buffer));
+    if (!r.ok) {
+      assert.is(dom0.maptrack.used, 0, `${scheme}: a failed import holds no mapping`);
+      assert.is(ops.counts().mapOps - ops.counts().mapFailures, ops.counts().unmapOps, `${scheme}: every page mapped is unmapped`);
+    }
+    return r;
   };
   const failed = (detail: string) => ({ ok: false, failure: 'map-failed', detail });
-  // Room for one mapping: the top page maps (and is unmapped); of 2 second-level pages (1025 refs) one fails.
+  // Room for one mapping: the top page maps (and is unmapped); of 2 second-level pages (1025 refs) one fails, the other is unmapped.
   assert.equal(importWith('multilevel', 1025, 1), failed('second-level pages: 1 ops failed'));
   // Room for 2: top, then both second-level pages; all 1025 data pages fail.
   assert.equal(importWith('multilevel', 1025, 2), failed('data pages: 1025 ops failed'));
-  // Room for 10: the directory pages map one at a time; 10 of 20 data pages map.
+  // Room for 10: the directory pages map one at a time; 10 of 20 data pages map, and are unmapped.
   assert.equal(importWith('directory', 20, 10), failed('data pages: 10 ops failed'));
   assert.equal(importWith('flat', 20, 19), failed('data pages: 1 ops failed'));
   assert.ok(importWith('flat', 20, 20).ok, 'exactly enough maptrack');

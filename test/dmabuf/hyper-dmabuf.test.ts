@@ -29,6 +29,8 @@ interface Setup {
   costs?: Record<string, unknown>;
   fingerprint?: boolean;
   seed?: number;
+  /** guest-b's maptrack limit (the importer's mappings). */
+  importerMaptrack?: number;
 }
 
 function setup(o: Setup = {}) {
@@ -42,7 +44,7 @@ function setup(o: Setup = {}) {
   const hd = new HyperDmabuf(xen, ops, evtchn, xs, costs, { design: o.design ?? 'import-and-forward', syncWait: o.syncWait ?? false });
   const opts = { kind: 'hvm' as const, vcpus: 2, grantVersion: 1 as const, maxGrantFrames: 64, maptrackLimit: 262_144 };
   const a = xen.createDomain('guest-a', opts);
-  const b = xen.createDomain('guest-b', opts);
+  const b = xen.createDomain('guest-b', { ...opts, maptrackLimit: o.importerMaptrack ?? opts.maptrackLimit });
   return { sim, xen, ch, ops, evtchn, xs, costs, hd, a, b, rt: xen.roundTripPs };
 }
 type S = ReturnType<typeof setup>;
@@ -438,6 +440,52 @@ test('bad requests are outcomes: no channel, unknown buffer, op without an fd, t
   assert.is(out.un, ERRNO.ENOENT);
   assert.equal(out.huge, { ok: false, errno: ERRNO.EINVAL, reason: 'too-large-for-scheme' });
   assert.is(s.a.grants.used, 1);
+});
+
+test('EXPORT_FD unanswered: -EBUSY after exactly 1000 polls, EXPORT_FD_FAILED sent unwaited, the importer keeps no fd and maps nothing', () => {
+  const s = setup();
+  const out = run(s, function* () {
+    yield* s.hd.connect(s.a, s.b);
+    const ex = ok(yield* s.hd.export(s.a, s.b, 8));
+    s.hd.setFault(s.b, s.a, 'silent');
+    const polls = s.hd.counts().polls;
+    const fd = yield* s.hd.exportFd(s.b, ex.hid);
+    return { fd, polls: s.hd.counts().polls - polls, op: yield* s.hd.op(s.b, ex.hid, 'map'), busy: yield* s.hd.query(s.b, ex.hid, 'busy') };
+  });
+  assert.equal(out.fd, { ok: false, errno: ERRNO.EBUSY, reason: 'export-fd-message' });
+  assert.is(out.polls, s.costs.pollLimit, 'the wait gives up after pollLimit sleeps; the EXPORT_FD_FAILED after it is not waited for');
+  assert.is(out.op, ERRNO.EINVAL, 'no fd was made: an op on it is refused');
+  assert.equal(out.busy, { ok: true, value: false });
+  const n = s.hd.counts();
+  assert.equal([n.messages.EXPORT_FD, n.messages.EXPORT_FD_FAILED, n.timeouts, n.importFailures, n.mapImports, n.imports], [1, 1, 1, 1, 0, 0]);
+  assert.is(s.b.maptrack.used, 1, 'only the ring page: the buffer was never mapped');
+});
+
+test('EXPORT_FD whose mapping fails (the importer\'s maptrack runs out): map-failed, every page it did map unmapped again, the exporter\'s count undone, the buffer freed whole at unexport', () => {
+  const pages = 64, limit = 40;
+  const s = setup({ importerMaptrack: limit });
+  const out = run(s, function* () {
+    yield* s.hd.connect(s.a, s.b);
+    const ex = ok(yield* s.hd.export(s.a, s.b, pages));
+    const failuresBefore = s.ops.counts().mapFailures;
+    const fd = yield* s.hd.exportFd(s.b, ex.hid);
+    const mapFailures = s.ops.counts().mapFailures - failuresBefore;
+    const mapped = s.b.maptrack.used;
+    yield ms(1); // EXPORT_FD_FAILED (not waited) reaches the exporter
+    const busy = yield* s.hd.query(s.a, ex.hid, 'busy');
+    assert.is(yield* s.hd.unexport(s.a, ex.hid, 0), 0);
+    const leaked = yield ex.freed;
+    return { fd, mapFailures, mapped, busy, leaked };
+  });
+  assert.equal(out.fd, { ok: false, errno: ERRNO.EINVAL, reason: 'map-failed' });
+  // The ring page and the second-level page hold 2 handles while the data pages map: the last pages - (limit - 2) fail.
+  assert.is(out.mapFailures, pages - (limit - 2));
+  assert.is(out.mapped, 1, 'the importer holds the ring page alone: the data pages it mapped before running out are unmapped');
+  assert.equal(out.busy, { ok: true, value: false }, 'EXPORT_FD counted an fd on the exporter, EXPORT_FD_FAILED took it back');
+  assert.is(out.leaked, 0, 'no page stays mapped, so the exporter ends access to every ref');
+  assert.is(s.a.grants.used, 1);
+  const n = s.hd.counts();
+  assert.equal([n.messages.EXPORT_FD, n.messages.EXPORT_FD_FAILED, n.importFailures, n.mapImports], [1, 1, 1, 0]);
 });
 
 test('determinism: two runs with jittered polls give the same fingerprint; another seed another one', () => {
