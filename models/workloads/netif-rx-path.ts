@@ -25,6 +25,7 @@
 import { Store, type ProcessBody } from '../../src/sim/index.js';
 import { NETBACK_RX_COPY_BATCH, NETFRONT_RX_COPY_THRESHOLD, NETIF_RX_SLOT_BYTES } from '../xen/netif.js';
 import { connectRing, type XenRing } from '../xen/ring.js';
+import { grantedAll, mapPool } from './netif-grants.js';
 import type { NetifStream } from './netif.js';
 
 /** A posted buffer (request) or a filled one (response): its grant. */
@@ -38,8 +39,11 @@ interface RxQueue {
   skbs: Store<number>;
 }
 
-/** Connects each queue, posts its buffers (premapped: the pool, mapped once), then starts its processes. */
-export function* startRx(s: NetifStream): ProcessBody<void> {
+/**
+ * Connects each queue, posts its buffers (premapped: the pool, mapped once),
+ * then starts its processes; false if the vif stays down (its outcome set).
+ */
+export function* startRx(s: NetifStream): ProcessBody<boolean> {
   const { host, guest, dom0, p } = s;
   const queues: RxQueue[] = [];
   for (let q = 0; q < p.queues; q++) {
@@ -47,7 +51,7 @@ export function* startRx(s: NetifStream): ProcessBody<void> {
     if (typeof ring === 'number') throw new Error(`model bug: ${s.name}: no event-channel port for queue ${q} (${ring})`);
     s.addRing(() => ring.ring.counts());
     const refs = yield* host.grants.grantAccess(guest, dom0, ring.ring.size, false);
-    if (p.grants === 'premapped') yield* host.grants.map(dom0, guest, refs, false);
+    if (!(yield* grantedAll(s, refs)) || (p.grants === 'premapped' && !(yield* mapPool(s, refs, false)))) return false;
     yield* ring.sendRequests(refs.map((ref) => ({ ref })));
     // Linux bounds the queue by bytes (XENVIF_RX_QUEUE_BYTES); here by a ring's worth of packets: enough to keep
     // the receive thread busy, and its depth does not change a saturated rate.
@@ -58,6 +62,7 @@ export function* startRx(s: NetifStream): ProcessBody<void> {
     s.sim.process(guestRx(s, queue), `${s.name}/netback-rx${q}`);
     s.sim.process(netfrontPoll(s, queue), `${s.name}/netfront${q}`);
   });
+  return true;
 }
 
 /** dom0's sender: the stack's work per packet, then into netback's queue (waiting while it is full). */
@@ -109,6 +114,7 @@ function* netfrontPoll(s: NetifStream, queue: RxQueue): ProcessBody<void> {
       const busy = yield* host.grants.endAccess(guest, refs);
       if (busy > 0) throw new Error(`model bug: ${s.name}: ${busy} receive buffers still mapped`);
       refs = yield* host.grants.grantAccess(guest, dom0, refs.length, false);
+      if (!(yield* grantedAll(s, refs))) return;
     }
     yield* queue.ring.sendRequests(refs.map((ref) => ({ ref })));
   }

@@ -21,12 +21,19 @@
  *  - netback's dealloc thread ('map' only, xenvif_dealloc_kthread): the
  *    pages of freed skbs unmapped in one GNTTABOP_unmap_grant_ref per
  *    wake-up (with its TLB shootdowns), then their responses.
+ *  - A packet a page of which does not map (dom0's maptrack full) is
+ *    dropped as xenvif_tx_check_gop and xenvif_tx_submit drop it: each of
+ *    its pages that did map is unmapped at once, one synchronous unmap each
+ *    (xenvif_idx_unmap), its slots are answered (the failed one
+ *    XEN_NETIF_RSP_ERROR, xenvif_idx_release), and the skb is freed before
+ *    the stack sees it.
  */
 import { Store, type ProcessBody } from '../../src/sim/index.js';
-import type { GrantMapping } from '../xen/gnttab.js';
+import { GNTST, type GrantMapping } from '../xen/gnttab.js';
 import { NETIF_TX_SLOT_BYTES, netifTxPacket, type NetifTxPacket } from '../xen/netif.js';
 import { connectRing, type XenRing } from '../xen/ring.js';
 import type { NetifStream } from './netif.js';
+import { grantedAll, mapPool } from './netif-grants.js';
 
 /** One ring slot: which packet, and the grant of the page it carries (null for the GSO extra-info slot). */
 interface TxSlot {
@@ -34,10 +41,10 @@ interface TxSlot {
   ref: number | null;
 }
 
-/** A freed skb's mapped pages and the responses that wait for their unmap. */
+/** Freed skbs' mapped pages and the slots whose responses wait for their unmap. */
 interface Freed {
   mappings: GrantMapping[];
-  responses: number;
+  slots: TxSlot[];
 }
 
 interface TxQueue {
@@ -46,12 +53,18 @@ interface TxQueue {
   pool: number[];
   poolNext: number;
   freed: Store<Freed>;
+  /** 'map': slots answered, by the dealloc thread or, for a dropped packet, by netback at once. */
+  answered: number;
   /** Packets whose responses netfront has not collected yet, by id: their refs. */
   outstanding: Map<number, number[]>;
 }
 
-/** Connects each queue (and, premapped, grants and maps its pool), then starts its processes. */
-export function* startTx(s: NetifStream): ProcessBody<void> {
+/**
+ * Connects each queue (and, premapped, grants and maps its pool), then
+ * starts its processes; false if the vif stays down (a pool that would not
+ * map: its outcome is set).
+ */
+export function* startTx(s: NetifStream): ProcessBody<boolean> {
   const { host, guest, dom0, p } = s;
   const pkt = netifTxPacket(p.packetBytes, host.xen.costs.pageBytes, p.grants);
   const queues: TxQueue[] = [];
@@ -63,15 +76,16 @@ export function* startTx(s: NetifStream): ProcessBody<void> {
     if (p.grants === 'premapped') {
       // XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING: a pool of one page per ring slot, granted and mapped in one batch.
       pool = yield* host.grants.grantAccess(guest, dom0, ring.ring.size, true);
-      yield* host.grants.map(dom0, guest, pool, true);
+      if (!(yield* grantedAll(s, pool)) || !(yield* mapPool(s, pool, true))) return false;
     }
-    queues.push({ ring, pool, poolNext: 0, freed: new Store<Freed>(s.sim, Infinity, 'netback-dealloc'), outstanding: new Map() });
+    queues.push({ ring, pool, poolNext: 0, freed: new Store<Freed>(s.sim, Infinity, 'netback-dealloc'), answered: 0, outstanding: new Map() });
   }
   queues.forEach((queue, q) => {
     s.sim.process(netfront(s, pkt, queue), `${s.name}/netfront${q}`);
     s.sim.process(netback(s, pkt, queue), `${s.name}/netback${q}`);
     if (pkt.maps > 0) s.sim.process(dealloc(s, pkt, queue), `${s.name}/dealloc${q}`);
   });
+  return true;
 }
 
 /** netfront: transmit every packet of the queue, then collect the last completions. */
@@ -90,6 +104,7 @@ function* netfront(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessB
       refs = Array.from({ length: pkt.pages }, () => queue.pool[queue.poolNext++ % queue.pool.length]!);
     } else {
       refs = yield* host.grants.grantAccess(guest, dom0, pkt.pages, true);
+      if (!(yield* grantedAll(s, refs))) return;
       queue.outstanding.set(id, refs);
     }
     const slots: TxSlot[] = refs.map((ref) => ({ packet: id, ref }));
@@ -126,7 +141,7 @@ function* collect(s: NetifStream, queue: TxQueue): ProcessBody<void> {
 /** netback's NAPI instance: polls of up to napiWeight packets until the queue's packets are all in. */
 function* netback(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessBody<void> {
   const { p, guest, dom0, host } = s;
-  let received = 0;
+  let received = 0, dropped = 0;
   while (received < p.packets) {
     yield* queue.ring.awaitRequests();
     const batch = Math.min(p.napiWeight, Math.floor(queue.ring.ring.unconsumedRequests() / pkt.slots));
@@ -135,36 +150,58 @@ function* netback(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessBo
     s.backendBatch();
     const copies = Array.from({ length: batch }, () => pkt.copies).flat();
     if (copies.length > 0) yield* host.grants.copyEach(dom0, copies);
-    let mappings: GrantMapping[] = [];
+    const slotsOf = (i: number) => slots.slice(i * pkt.slots, (i + 1) * pkt.slots);
+    let passed = batch;
+    const kept: Freed = { mappings: [], slots: [] };
     if (pkt.maps > 0) {
       // The mapped pages are each packet's last `maps` pages (the first too when it holds more than the header).
       const refs = slots.filter((r) => r.ref !== null).map((r) => r.ref!);
       const mappedOf = (i: number) => refs.slice(i * pkt.pages + pkt.pages - pkt.maps, (i + 1) * pkt.pages);
       const mapped = yield* host.grants.map(dom0, guest, Array.from({ length: batch }, (_, i) => mappedOf(i)).flat(), true);
-      if (mapped.mappings.length !== batch * pkt.maps) throw new Error(`model bug: ${s.name}: a transmit grant failed to map (${mapped.statuses.join(',')})`);
-      mappings = mapped.mappings;
+      // The batch's ops in packet order; a failed op has no mapping, so each packet takes as many as its ops that mapped.
+      let next = 0;
+      for (let i = 0; i < batch; i++) {
+        const statuses = mapped.statuses.slice(i * pkt.maps, (i + 1) * pkt.maps);
+        const ok = statuses.filter((st) => st === GNTST.okay).length;
+        const own = mapped.mappings.slice(next, next + ok);
+        next += ok;
+        if (ok === pkt.maps) {
+          kept.mappings.push(...own);
+          kept.slots.push(...slotsOf(i));
+          continue;
+        }
+        // xenvif_tx_check_gop: every page that did map unmapped at once, one by one; the slots answered; the skb dropped.
+        for (const m of own) yield* host.grants.unmap(dom0, [m]);
+        yield* queue.ring.sendResponses(slotsOf(i));
+        queue.answered += pkt.slots;
+        dropped++;
+        passed--;
+      }
     }
-    yield* dom0.vcpus.use(s.copyTime(batch * pkt.memcpyBytes) + batch * (s.stackPerPacket + s.receivePerPacket));
+    yield* dom0.vcpus.use(s.copyTime(passed * pkt.memcpyBytes) + passed * (s.stackPerPacket + s.receivePerPacket));
     received += batch;
-    s.delivered(batch);
+    s.delivered(passed);
+    s.dropped(batch - passed);
     if (pkt.maps > 0) {
-      yield queue.freed.put({ mappings, responses: batch * pkt.slots });
+      if (kept.slots.length > 0) yield queue.freed.put(kept);
     } else {
-      for (let i = 0; i < batch; i++) yield* queue.ring.sendResponses(slots.slice(i * pkt.slots, (i + 1) * pkt.slots));
+      for (let i = 0; i < batch; i++) yield* queue.ring.sendResponses(slotsOf(i));
     }
   }
+  // The last packets dropped: the dealloc thread may be waiting for frees that will not come; an empty one wakes it to see.
+  if (dropped > 0) yield queue.freed.put({ mappings: [], slots: [] });
 }
 
 /** netback's dealloc thread: everything freed since it last ran, unmapped in one call, then answered in ring order. */
 function* dealloc(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessBody<void> {
-  let answered = 0;
-  while (answered < s.p.packets * pkt.slots) {
+  while (queue.answered < s.p.packets * pkt.slots) {
     const batch = [yield queue.freed.get()];
     while (queue.freed.length > 0) batch.push(yield queue.freed.get());
+    const answers = batch.flatMap((f) => f.slots);
+    if (answers.length === 0) continue;
     s.deallocBatch();
     yield* s.host.grants.unmap(s.dom0, batch.flatMap((f) => f.mappings));
-    const n = batch.reduce((sum, f) => sum + f.responses, 0);
-    yield* queue.ring.sendResponses(Array.from({ length: n }, (_, i) => ({ packet: Math.floor((answered + i) / pkt.slots), ref: null })));
-    answered += n;
+    yield* queue.ring.sendResponses(answers);
+    queue.answered += answers.length;
   }
 }

@@ -12,6 +12,17 @@
  * from the platform's. Throughput is measured from the first packet to the
  * last one the receiving stack got, after the rings are connected (and,
  * premapped, the pool granted and mapped).
+ *
+ * Refusals are outcomes: a guest grant table that cannot hold netfront's
+ * reserved refs (netfrontReservedRefs per queue) keeps the vif down
+ * ('grant-table-full'); a premapped pool netback cannot map in full is
+ * unmapped again and the vif stays down ('map-failed'); on transmit with
+ * per-packet maps, a packet a page of which does not map (dom0's maptrack
+ * full) is dropped as netback drops it (packets_dropped). Left out: the
+ * model does not hold netfront's reservation, so another component
+ * granting from the same guest's table could take its entries, which
+ * Linux's reservation keeps; a grant netfront then cannot make stops the
+ * vif ('grant-table-full').
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -21,7 +32,7 @@ import type { ProcessBody, Simulation, Time } from '../../src/sim/index.js';
 import { PS_PER_S, transferTime } from '../../src/sim/time.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
 import type { Domain } from '../xen/hypervisor.js';
-import { NETBACK_NAPI_WEIGHT, NETIF_GRANT_MODES, NETIF_RX_BUFFER_BYTES } from '../xen/netif.js';
+import { NETBACK_NAPI_WEIGHT, NETIF_GRANT_MODES, NETIF_RX_BUFFER_BYTES, netfrontReservedRefs } from '../xen/netif.js';
 import type { RingCounts } from '../xen/ring.js';
 import type { XenHost } from '../xen/xen-host.js';
 import { startRx } from './netif-rx-path.js';
@@ -51,11 +62,16 @@ const stats: readonly StatDecl[] = [
   { name: 'packets_per_s', unit: 'packets/s', description: 'Packets the receiving stack got per second, all queues' },
   { name: 'throughput_gbits_per_s', unit: 'Gb/s', description: 'Packet bits the receiving stack got per second, all queues' },
   { name: 'packets', unit: 'packets', description: 'Packets delivered to the receiving stack' },
+  { name: 'outcome', unit: '', description: "'ok', or why the vif stopped: 'grant-table-full' (the guest's grant table cannot hold netfront's reserved refs, 256 for each ring of each queue), 'map-failed' (premapped: netback could not map the whole pool)" },
+  { name: 'packets_dropped', unit: 'packets', description: "Transmit, 'map': packets netback dropped because one of their pages would not map (its maptrack full), answered XEN_NETIF_RSP_ERROR" },
   { name: 'backend_batches', unit: 'batches', description: "netback's passes that found packets: a NAPI poll on transmit, a guest-rx pass on receive; one GNTTABOP_copy (and on transmit one map call) each, when it has such ops" },
   { name: 'dealloc_batches', unit: 'batches', description: "Transmit, 'map': dealloc wake-ups, one GNTTABOP_unmap_grant_ref each" },
   { name: 'request_notifies', unit: 'events', description: 'Events netfront sent: request publishes netback had asked to hear about' },
   { name: 'response_notifies', unit: 'events', description: 'Events netback sent: response publishes netfront had asked to hear about' },
 ];
+
+/** Why a vif stops (the `outcome` metric; 'ok' otherwise). */
+export type NetifFailure = 'grant-table-full' | 'map-failed';
 
 /** What a direction's processes share with the component: the domains, the costs, and where they report. */
 export interface NetifStream {
@@ -75,6 +91,10 @@ export interface NetifStream {
   readonly receivePerPacket: Time;
   /** `n` packets reached the receiving stack now. */
   delivered(n: number): void;
+  /** netback dropped `n` transmitted packets (a page would not map). */
+  dropped(n: number): void;
+  /** The vif stops: `outcome` says why (the first reason given is kept). */
+  fail(outcome: NetifFailure): void;
   /** netback started a pass that found packets; a dealloc wake-up. */
   backendBatch(): void;
   deallocBatch(): void;
@@ -90,6 +110,8 @@ class Netif implements Component, NetifStream {
   private streamStart: Time | null = null;
   private lastDelivery: Time = 0;
   private nDelivered = 0;
+  private nDropped = 0;
+  private outcome: 'ok' | NetifFailure = 'ok';
   private batches = 0;
   private deallocs = 0;
   private readonly rings: (() => RingCounts)[] = [];
@@ -118,9 +140,13 @@ class Netif implements Component, NetifStream {
   }
 
   private *run(): ProcessBody<void> {
+    // xennet_init_queue reserves every queue's refs before anything else is set up.
+    if (this.p.queues * netfrontReservedRefs(this.host.xen.costs.pageBytes) > this.guest.grants.available) {
+      this.fail('grant-table-full');
+      return;
+    }
     const begin = this.p.direction === 'tx' ? startTx : startRx;
-    yield* begin(this);
-    this.streamStart = this.sim.now;
+    if (yield* begin(this)) this.streamStart = this.sim.now;
   }
 
   copyTime(bytes: number): Time {
@@ -138,6 +164,14 @@ class Netif implements Component, NetifStream {
   delivered(n: number): void {
     this.nDelivered += n;
     this.lastDelivery = this.sim.now;
+  }
+
+  dropped(n: number): void {
+    this.nDropped += n;
+  }
+
+  fail(outcome: NetifFailure): void {
+    if (this.outcome === 'ok') this.outcome = outcome;
   }
 
   backendBatch(): void {
@@ -160,6 +194,8 @@ class Netif implements Component, NetifStream {
       packets_per_s: perS,
       throughput_gbits_per_s: perS === null ? null : (perS * this.p.packetBytes * 8) / 1e9,
       packets: this.nDelivered,
+      outcome: this.outcome,
+      packets_dropped: this.nDropped,
       backend_batches: this.batches,
       dealloc_batches: this.deallocs,
       request_notifies: counts.reduce((n, c) => n + c.requestNotifies, 0),

@@ -19,6 +19,7 @@
  *    "use gref mappings for Tx requests" commits): netback memcpys the
  *    headers and uses the rest in place; no grant operation per packet.
  */
+import { RING_HEADER_BYTES, ringSlots } from './ring.js';
 
 /** Ways netback reaches a transmitted packet's pages. */
 export const NETIF_GRANT_MODES = ['copy', 'map', 'premapped'] as const;
@@ -38,6 +39,19 @@ export const NETIF_TX_SLOT_BYTES = 12;
  * are 8 each (Xen public/io/netif.h): 256 to a page (NET_RX_RING_SIZE).
  */
 export const NETIF_RX_SLOT_BYTES = 8;
+
+/**
+ * Grant refs netfront takes off the guest's free entries for each queue as
+ * it sets the queue up (Linux xen-netfront.c xennet_init_queue:
+ * gnttab_alloc_grant_references of NET_TX_RING_SIZE, then of
+ * NET_RX_RING_SIZE): one for every slot of both rings, whichever way the
+ * traffic goes. A queue whose refs do not fit does not come up (-ENOMEM,
+ * "can't alloc tx grant refs"); one that came up never runs out (a claim
+ * from the reservation cannot fail).
+ */
+export function netfrontReservedRefs(pageBytes: number): number {
+  return ringSlots(pageBytes, RING_HEADER_BYTES, NETIF_TX_SLOT_BYTES) + ringSlots(pageBytes, RING_HEADER_BYTES, NETIF_RX_SLOT_BYTES);
+}
 
 /** A receive buffer is one XEN_PAGE_SIZE page (4096 on every architecture, Linux include/xen/page.h): the largest packet one rx slot takes. */
 export const NETIF_RX_BUFFER_BYTES = 4096;

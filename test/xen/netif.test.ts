@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliInProcess, ROOT, runJsonInProcess, statsOf } from '../helpers.js';
+import { cliInProcess, ROOT, runJsonInProcess, statsOf, tempDir, writeScenario } from '../helpers.js';
 import { presetParams, presetValuesOf } from '../preset-params.js';
 import { xenPlatformParams } from '../../models/xen/platform.js';
 import { netifTxPacket } from '../../models/xen/netif.js';
@@ -188,6 +188,56 @@ test('receive: the fitted presets give 2.04 Mpps premapped; grant copy is slower
   assert.ok(Math.abs(premapped - 2.04e6) / 2.04e6 <= 0.005, `premapped: ${premapped}`);
   const copy = (await run({ direction: 'rx', grants: 'copy' }))['vif.packets_per_s'];
   assert.ok(copy < premapped && copy > 1.02e6, `grant copy: ${copy} (published about 1.02 Mpps)`);
+});
+
+/** The study with the guest's grant table and dom0's maptrack bounded as given, run in process. */
+async function runBounded(bounds: { guestFrames?: number; dom0Maptrack?: number }, sets: Record<string, string | number>) {
+  const doc = structuredClone(scenario);
+  const params = (name: string) => doc.components.find((c: { name: string }) => c.name === name).params;
+  if (bounds.guestFrames !== undefined) params('guest').maxGrantFrames = bounds.guestFrames;
+  if (bounds.dom0Maptrack !== undefined) params('dom0').maptrackLimit = bounds.dom0Maptrack;
+  delete doc.$schema;
+  const dir = tempDir();
+  const res = await cliInProcess(['run', writeScenario(dir, 'bounded-netback.json', doc), ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
+  fs.rmSync(dir, { recursive: true });
+  assert.is(res.code, 0, res.stderr);
+  return statsOf(JSON.parse(res.stdout));
+}
+
+test('a guest grant table that cannot hold netfront\'s reserved refs (256 a ring, two rings a queue) keeps the vif down, either way: an outcome, exact at the boundary', async () => {
+  // v1 tables: 512 entries a 4 KiB frame, 8 of them reserved by Xen.
+  for (const direction of ['tx', 'rx']) {
+    const fits = await runBounded({ guestFrames: 2 }, { direction, grants: 'copy', queues: 1, packets: 50 });
+    assert.equal([fits['vif.outcome'], fits['vif.packets']], ['ok', 50], `${direction}: 2 frames hold one queue's 512 refs (1016 entries)`);
+    const full = await runBounded({ guestFrames: 2 }, { direction, grants: 'copy', queues: 2, packets: 50 });
+    assert.equal([full['vif.outcome'], full['vif.packets'], full['xen.hypercalls']], ['grant-table-full', 0, 0], `${direction}: two queues need 1024: nothing is set up`);
+    assert.is(full['vif.packets_per_s'], null);
+  }
+});
+
+test('premapped: a pool netback cannot map whole (dom0\'s maptrack one short) is unmapped again and the vif stays down; one handle more and it runs', async () => {
+  for (const direction of ['tx', 'rx']) {
+    const short = await runBounded({ dom0Maptrack: 255 }, { direction, grants: 'premapped', packets: 50 });
+    assert.equal([short['vif.outcome'], short['vif.packets']], ['map-failed', 0], direction);
+    assert.equal([short['xen.map_ops'], short['xen.map_failures'], short['xen.unmap_ops']], [256, 1, 255], `${direction}: the 255 pages that mapped are unmapped`);
+    const exact = await runBounded({ dom0Maptrack: 256 }, { direction, grants: 'premapped', packets: 50 });
+    assert.equal([exact['vif.outcome'], exact['vif.packets'], exact['xen.map_failures']], ['ok', 50, 0], direction);
+  }
+});
+
+test('per-packet maps with dom0\'s maptrack nearly full: a packet a page of which will not map is dropped, every page that did map unmapped, every packet answered, the run ends', async () => {
+  const N = 300, Q = 2;
+  const m = await runBounded({ dom0Maptrack: 40 }, { grants: 'map', packetBytes: 65536, queues: Q, packets: N });
+  assert.is(m['vif.outcome'], 'ok', 'dropping packets is netback doing its job, not the vif failing');
+  const dropped = m['vif.packets_dropped'];
+  assert.ok(dropped > 0 && m['vif.packets'] > 0, `${m['vif.packets']} delivered, ${dropped} dropped`);
+  assert.is(m['vif.packets'] + dropped, N * Q, 'every packet netfront sent is delivered or dropped');
+  assert.is(m['xen.map_ops'], 16 * N * Q, 'every page of every packet tried');
+  assert.is(m['xen.map_ops'] - m['xen.map_failures'], m['xen.unmap_ops'], 'every page that mapped is unmapped');
+  assert.is(m['xen.copy_ops'], N * Q, 'the header copies come first, whatever the maps do');
+  // With room for every page in flight nothing is dropped.
+  const roomy = await runBounded({ dom0Maptrack: 262_144 }, { grants: 'map', packetBytes: 65536, queues: Q, packets: N });
+  assert.equal([roomy['vif.packets'], roomy['vif.packets_dropped'], roomy['xen.map_failures']], [N * Q, 0, 0]);
 });
 
 test('bad input: exit code 2, the field named, no stack trace', async () => {
