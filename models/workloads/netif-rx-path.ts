@@ -48,7 +48,11 @@ export function* startRx(s: NetifStream): ProcessBody<boolean> {
   const queues: RxQueue[] = [];
   for (let q = 0; q < p.queues; q++) {
     const ring = yield* connectRing<RxSlot, RxSlot>(host.channels, guest, dom0, NETIF_RX_SLOT_BYTES);
-    if (typeof ring === 'number') throw new Error(`model bug: ${s.name}: no event-channel port for queue ${q} (${ring})`);
+    if (typeof ring === 'number') {
+      // A domain out of event-channel ports (-ENOSPC): the queue's rings cannot be connected and the vif stays down.
+      s.fail('event-channels-full');
+      return false;
+    }
     s.addRing(() => ring.ring.counts());
     const refs = yield* host.grants.grantAccess(guest, dom0, ring.ring.size, false);
     if (!(yield* grantedAll(s, refs)) || (p.grants === 'premapped' && !(yield* mapPool(s, refs, false)))) return false;

@@ -70,7 +70,11 @@ export function* startTx(s: NetifStream): ProcessBody<boolean> {
   const queues: TxQueue[] = [];
   for (let q = 0; q < p.queues; q++) {
     const ring = yield* connectRing<TxSlot, TxSlot>(host.channels, guest, dom0, NETIF_TX_SLOT_BYTES);
-    if (typeof ring === 'number') throw new Error(`model bug: ${s.name}: no event-channel port for queue ${q} (${ring})`);
+    if (typeof ring === 'number') {
+      // A domain out of event-channel ports (-ENOSPC): the queue's rings cannot be connected and the vif stays down.
+      s.fail('event-channels-full');
+      return false;
+    }
     s.addRing(() => ring.ring.counts());
     let pool: number[] = [];
     if (p.grants === 'premapped') {

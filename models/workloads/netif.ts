@@ -16,7 +16,9 @@
  * Refusals are outcomes: a guest grant table that cannot hold netfront's
  * reserved refs (netfrontReservedRefs per queue) keeps the vif down
  * ('grant-table-full'); a premapped pool netback cannot map in full is
- * unmapped again and the vif stays down ('map-failed'); on transmit with
+ * unmapped again and the vif stays down ('map-failed'), as does one with
+ * more queues than a domain has event-channel ports ('event-channels-full');
+ * on transmit with
  * per-packet maps, a packet a page of which does not map (dom0's maptrack
  * full) is dropped as netback drops it (packets_dropped). Left out: the
  * model does not hold netfront's reservation, so another component
@@ -62,7 +64,7 @@ const stats: readonly StatDecl[] = [
   { name: 'packets_per_s', unit: 'packets/s', description: 'Packets the receiving stack got per second, all queues' },
   { name: 'throughput_gbits_per_s', unit: 'Gb/s', description: 'Packet bits the receiving stack got per second, all queues' },
   { name: 'packets', unit: 'packets', description: 'Packets delivered to the receiving stack' },
-  { name: 'outcome', unit: '', description: "'ok', or why the vif stopped: 'grant-table-full' (the guest's grant table cannot hold netfront's reserved refs, 256 for each ring of each queue), 'map-failed' (premapped: netback could not map the whole pool)" },
+  { name: 'outcome', unit: '', description: "'ok', or why the vif stopped: 'grant-table-full' (the guest's grant table cannot hold netfront's reserved refs, 256 for each ring of each queue), 'map-failed' (premapped: netback could not map the whole pool), 'event-channels-full' (a domain had no event-channel port left for a queue's ring)" },
   { name: 'packets_dropped', unit: 'packets', description: "Transmit, 'map': packets netback dropped because one of their pages would not map (its maptrack full), answered XEN_NETIF_RSP_ERROR" },
   { name: 'backend_batches', unit: 'batches', description: "netback's passes that found packets: a NAPI poll on transmit, a guest-rx pass on receive; one GNTTABOP_copy (and on transmit one map call) each, when it has such ops" },
   { name: 'dealloc_batches', unit: 'batches', description: "Transmit, 'map': dealloc wake-ups, one GNTTABOP_unmap_grant_ref each" },
@@ -71,7 +73,7 @@ const stats: readonly StatDecl[] = [
 ];
 
 /** Why a vif stops (the `outcome` metric; 'ok' otherwise). */
-export type NetifFailure = 'grant-table-full' | 'map-failed';
+export type NetifFailure = 'grant-table-full' | 'map-failed' | 'event-channels-full';
 
 /** What a direction's processes share with the component: the domains, the costs, and where they report. */
 export interface NetifStream {
