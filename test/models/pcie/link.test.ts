@@ -110,7 +110,7 @@ test('statistics of a saturated stream: busy nearly all the time, overhead at th
 // ---------------------------------------------------------------- latency on an idle link
 
 /** Sends one TLP at `at` over an idle direction; returns its arrival time. */
-function oneTlp(params: LinkParams, tlp: Tlp, at: number): { arrival: number; latency: number } {
+function oneTlp(params: LinkParams, tlp: Tlp, at: number): { arrival: number; latency: number; wireBytes: number } {
   const sim = new Simulation();
   const tracer = new RecordingTracer();
   const sink = new HoldingSink(sim, () => 0);
@@ -121,7 +121,7 @@ function oneTlp(params: LinkParams, tlp: Tlp, at: number): { arrival: number; la
   const rows = tracer.rows.get('l0.ab/tlp')!;
   assert.is(rows.length, 1);
   assert.is(rows[0]!.time, sink.arrivals[0]!.time);
-  return { arrival: sink.arrivals[0]!.time, latency: rows[0]!.latency };
+  return { arrival: sink.arrivals[0]!.time, latency: rows[0]!.latency, wireBytes: link.aToB.stats().wireBytesSent };
 }
 
 test('one TLP on an idle link: serialization + propagation, exactly', () => {
@@ -129,6 +129,7 @@ test('one TLP on an idle link: serialization + propagation, exactly', () => {
   let r = oneTlp({ gen: 3, width: 8, mps: 256, propagationPs: 7000 }, makeTlp('MWr', ADDR64, 256, 1), 1000);
   assert.is(r.arrival, 1000 + 35_547 + 7000);
   assert.is(r.latency, 35_547 + 7000);
+  assert.is(r.wireBytes, 280);
   // Gen1 x1, MRd: 16 + 8 = 24 bytes × 4000 ps = 96,000 ps.
   r = oneTlp({ gen: 1, width: 1, mps: 128, propagationPs: 5000 }, makeTlp('MRd', ADDR64, 512, 2), 0);
   assert.is(r.arrival, 96_000 + 5000);
@@ -138,6 +139,7 @@ test('one TLP on an idle link: serialization + propagation, exactly', () => {
   // Gen6 x16 (Flit Mode share): 272 TLP bytes × 256/236 × 125 / 16 ps = 2,305.08... -> 2,306 ps.
   r = oneTlp({ gen: 6, width: 16, mps: 256, propagationPs: 1000 }, makeTlp('MWr', ADDR64, 256, 4), 0);
   assert.is(r.arrival, 2306 + 1000);
+  assert.is(r.wireBytes, (272 * 256) / 236, 'a TLP byte is 256/236 link bytes in Flit Mode');
   assert.is(tlpWireTimePs(272, 6, 16), 2306);
   // With ECRC: 284 bytes at Gen3 x8 -> 36,054.6875 -> 36,055 ps.
   r = oneTlp({ gen: 3, width: 8, mps: 256, propagationPs: 0, ecrc: true }, makeTlp('MWr', ADDR64, 256, 5, true), 0);
@@ -181,17 +183,23 @@ test('a DLLP due while the wire is busy delays the TLPs behind it; one due in id
 
 // ---------------------------------------------------------------- credits
 
-test('credit stall: 2 posted header credits, released 50 ns after arrival', () => {
-  // Gen3 x8 MWr 128 B (19,296.875 ps on the wire), propagation 10,000 ps; credits come back
-  // 1,016 ps (one DLLP, rounded up) + 10,000 ps after release.
+/** Six 128-byte writes at time 0 into a receiver that advertises 2 posted headers and holds each TLP 50 ns, run to `until`. */
+function twoCreditStall(until?: number) {
   const sim = new Simulation();
   const sink = new HoldingSink(sim, () => 50_000);
   const credits: CreditAdvertisement = { ...DEFAULT_CREDITS, P: { header: 2, data: 'infinite' } };
   const link = new Link(sim, { gen: 3, width: 8, mps: 128, propagationPs: 10_000 }, {}, { receiver: sink, credits });
+  for (let i = 0; i < 6; i++) link.aToB.receive(makeTlp('MWr', ADDR64 + 128 * i, 128, i), NO_RELEASE);
+  sim.run(until === undefined ? {} : { until });
+  return { sim, sink, link };
+}
+
+test('credit stall: 2 posted header credits, released 50 ns after arrival', () => {
+  // Gen3 x8 MWr 128 B (19,296.875 ps on the wire), propagation 10,000 ps; credits come back
+  // 1,016 ps (one DLLP, rounded up) + 10,000 ps after release.
+  const { sink, link } = twoCreditStall();
   assert.is(link.aToB.creditReturnDelayPs, 11_016);
   assert.is(defaultCreditReturnDelayPs(3, 8, 10_000), 11_016);
-  for (let i = 0; i < 6; i++) link.aToB.receive(makeTlp('MWr', ADDR64 + 128 * i, 128, i), NO_RELEASE);
-  sim.run();
   // TLP 0, 1 back to back: end 19,297 and 38,594 (38,593.75), arrive 10,000 ps later.
   // TLP 2 waits for TLP 0's credit: arrival 29,297 + 50,000 hold + 11,016 = 90,313; ends 109,610, arrives 119,610.
   // TLP 3: TLP 1's credit is back at 48,594 + 61,016 = 109,610, when the wire frees (109,609.875): ends
@@ -207,6 +215,20 @@ test('credit stall: 2 posted header credits, released 50 ns after arrival', () =
   assert.is(s.dllpPs, 0);
   assert.is(link.aToB.credits.heldTlps(0), 0);
   assert.ok(link.aToB.credits.headerCredits(0) >= 0);
+});
+
+test('statistics read mid-run count only what lies before now: part of the TLP on the wire, a stall up to now', () => {
+  // (The run of the credit-stall test.) Nothing has happened at time 0.
+  let s = twoCreditStall(0).link.aToB.stats();
+  assert.equal([s.busyPs, s.utilization, s.creditStallPs], [0, 0, 0]);
+  // 10,000 ps into TLP 0 (on the wire over [0, 19,296.875)): that much of its wire time is busy, all of the time so far;
+  // TLP 1, started ahead to follow it, counts from its start: still queued.
+  s = twoCreditStall(10_000).link.aToB.stats();
+  assert.equal([s.tlpPs, s.busyPs, s.utilization, s.tlpsSent, s.queued], [19_296.875, 10_000, 1, 1, 5]);
+  // 70,000 ps: the wire idle since 38,594, stalled for credits till 90,313; the stall so far counts.
+  s = twoCreditStall(70_000).link.aToB.stats();
+  assert.equal([s.busyPs, s.creditStallPs, s.inFlight], [2 * 19_296.875, 70_000 - 38_594, 0]);
+  assert.is(s.utilization, (2 * 19_296.875) / 70_000);
 });
 
 /**

@@ -194,6 +194,9 @@ test("an endpoint's writes through a switch start ahead, released ahead: same re
       assert.equal(noMax(dated.sw.stats()), noMax(plain.sw.stats()), at);
       const { tlpsDelivered: _d, inFlight: _f, ...up } = dated.link.aToB.stats(), { tlpsDelivered: _e, inFlight: _g, ...upPlain } = plain.link.aToB.stats();
       assert.equal(up, upPlain, at);
+      // The switch has each TLP from its start on the untraced link (EarlyReceiver): delivered as it is sent, none in flight.
+      const early = dated.link.aToB.stats();
+      assert.equal([early.tlpsDelivered, early.inFlight], [early.tlpsSent, 0], at);
       fewer = plain.sim.eventCount - dated.sim.eventCount;
       ahead = dated.link.aToB.startedAhead;
     }
