@@ -96,6 +96,24 @@ test('cross-component errors are user errors at their field too', async () => {
   assert.is(bad.code, 2, bad.stderr);
 });
 
+test("the stream's own bounds: a zero alignment refused at its field, a transfer as large as its window runs", async () => {
+  const r = await cliInProcess(['run', 'dma-bandwidth', '--set', 'pattern=random', '--set', 'alignment=0']);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, 'components[3].params.alignment: expected a positive alignment');
+  const whole = await runJson(['--set', 'window=4096', '--set', 'size=4096', '--set', 'pattern=random', '--set', 'transfers=20']);
+  assert.equal([whole.metrics.transfers_done, whole.metrics.transfers_failed], [20, 0]);
+});
+
+test('reads nobody answers (a window past the host memory: Unsupported Requests) end in completion time-outs: failed transfers, nothing moved', async () => {
+  const dir = tempDir();
+  const d = study(); d.components[3].params.windowBase = '64 GiB';
+  const r = await cliInProcess(['run', writeScenario(dir, 'nowhere.json', d), '--set', 'op=read', '--set', 'transfers=4', '--set', 'size=256', '--json']);
+  fs.rmSync(dir, { recursive: true });
+  assert.is(r.code, 0, r.stderr);
+  const m = instanceMetrics(JSON.parse(r.stdout), 'dma');
+  assert.equal([m.transfers_done, m.transfers_failed, m.throughput_gbytes_per_s, m['ep.dma.completion_timeouts']], [4, 4, 0, 4]);
+});
+
 test('pciesim validate scenarios/dma-bandwidth.json passes', async () => {
   const r = await cliInProcess(['validate', 'scenarios/dma-bandwidth.json']);
   assert.is(r.code, 0, r.stderr);
