@@ -116,7 +116,9 @@ function* netfront(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessB
     yield* queue.ring.sendRequests(slots);
     yield* collect(s, queue);
   }
-  while (queue.outstanding.size > 0) {
+  // The last responses, every slot's (premapped packets and a packet's later slots hold no grant, but netfront takes their responses too).
+  const ring = queue.ring.ring;
+  while (ring.counts().responsesTaken < ring.counts().requestsPushed) {
     yield* queue.ring.awaitResponses();
     yield* collect(s, queue);
   }

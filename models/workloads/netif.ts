@@ -188,6 +188,21 @@ class Netif implements Component, NetifStream {
     this.rings.push(counts);
   }
 
+  /** Nothing lost: a vif that came up delivered or dropped every packet, and every slot netback took was answered and collected. */
+  invariants(): string[] {
+    if (this.outcome !== 'ok') return [];
+    const out: string[] = [];
+    const sent = this.p.queues * this.p.packets;
+    if (this.nDelivered + this.nDropped !== sent) out.push(`${this.name}: ${this.nDelivered} packets delivered + ${this.nDropped} dropped != ${sent} sent`);
+    this.rings.forEach((counts, q) => {
+      const c = counts();
+      if (c.requestsTaken !== c.responsesPushed || c.responsesPushed !== c.responsesTaken) {
+        out.push(`${this.name} queue ${q}: ${c.requestsTaken} requests taken, ${c.responsesPushed} answered, ${c.responsesTaken} answers collected`);
+      }
+    });
+    return out;
+  }
+
   metrics(): Record<string, MetricValue> {
     const span = this.streamStart === null ? 0 : this.lastDelivery - this.streamStart;
     const perS = span > 0 ? (this.nDelivered * PS_PER_S) / span : null;
