@@ -144,6 +144,10 @@ test('cut-through clamped: a TLP longer on the ingress wire than the latency lea
   // Latency 0 in store-and-forward is the clamp's bound: the same.
   const r0 = oneThrough({ forwarding: 'store-and-forward', latency: 0 }, { gen: 1, width: 1, mps: 256 }, {});
   assert.is(r0.arrival, r.arrival);
+  // A latency exactly the ingress wire time (Gen3 x8, 256 B: 35,547 ps) leaves as the last byte comes in: not clamped.
+  const even = oneThrough({ latency: 35_547 }, {}, {});
+  assert.is(even.arrival, 35_547 + 7000 + 35_547 + 5000);
+  assert.is(even.sw.stats().cutThroughClamped, 0);
 });
 
 // ---------------------------------------------------------------- TLPs handed over ahead of their arrival
@@ -154,9 +158,10 @@ test('cut-through clamped: a TLP longer on the ingress wire than the latency lea
  * wire (switch.ts arriveAhead), unless the link is traced: a traced link keeps
  * its arrival event (its trace row goes in order with every other row).
  */
-function aheadRun(tracedLink: boolean, until: number, ingress: Partial<LinkParams>) {
+function aheadRun(tracedLink: boolean, until: number, ingress: Partial<LinkParams>, tracedSwitch = false) {
   const sim = new Simulation({ fingerprint: true });
-  const s = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES], { name: 'sw' });
+  // A traced switch dates no hand-over (startDated): a TLP taken ahead waits in the ingress pipeline instead.
+  const s = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES], { name: 'sw', ...(tracedSwitch ? { tracer: new RecordingTracer() } : {}) });
   const sink = new HoldingSink(sim, () => 20_000);
   const up = new Link(sim, { ...GEN3_X8, width: 1, propagationPs: 5000 }, s.linkEnd(0), { receiver: sink });
   s.attach(0, up, 'a');
@@ -168,9 +173,9 @@ function aheadRun(tracedLink: boolean, until: number, ingress: Partial<LinkParam
 }
 
 test('a two-port switch taken TLPs ahead of their arrival: same times and statistics at every instant, an event fewer per TLP', () => {
-  for (const ingress of [{}, { gen: 1 as const, width: 1 as const }]) {
+  for (const [ingress, tracedSwitch] of [[{}, false], [{ gen: 1 as const, width: 1 as const }, false], [{ gen: 1 as const, width: 1 as const }, true]] as const) {
     for (const until of [1, 40_000, 42_547, 42_548, 200_000, 1_000_000, 3_333_333, 1_000_000_000]) {
-      const ahead = aheadRun(false, until, ingress), onArrival = aheadRun(true, until, ingress);
+      const ahead = aheadRun(false, until, ingress, tracedSwitch), onArrival = aheadRun(true, until, ingress, tracedSwitch);
       // All but the most held at once, which counts a TLP taken ahead from its start on the ingress link (SwitchPortStats.held).
       const noMax = (st: ReturnType<PcieSwitch['stats']>) => ({ ...st, ports: st.ports.map((p) => ({ ...p, maxHeldHeaders: [], maxHeldData: [] })) });
       assert.equal(noMax(ahead.sw.stats()), noMax(onArrival.sw.stats()), `at ${until}`);
@@ -232,6 +237,86 @@ test('dated hand-overs to the egress link: same times and statistics at every in
     // Each dated hand-over saves the event at the end of the internal latency: all but a few at full width and credits.
     if (egressWidth === 8 && !fewCredits) assert.ok(fewer > 290, `${fewer} events fewer`);
     else assert.ok(fewer >= 0, `${fewer} events fewer`);
+  }
+});
+
+// ---------------------------------------------------------------- parameters
+
+test("credits at the spec's minimum are accepted, one below refused; a switch the constructor cannot build is an error naming what", () => {
+  // §2.6.1: one header of every class, one Max_Payload_Size TLP of posted and completion data (256 B = 16 credits).
+  const min = { postedHeaderCredits: 1, postedDataCredits: 16, nonPostedHeaderCredits: 1, nonPostedDataCredits: 0, completionHeaderCredits: 1, completionDataCredits: 16 };
+  assert.ok(switchParams.safeParse({ ...PEX8796, ports: 2, maxPayloadSize: 256, ...min }).success, 'exactly the minimum');
+  for (const [field, below] of [['postedHeaderCredits', 0], ['postedDataCredits', 15], ['nonPostedHeaderCredits', 0], ['completionDataCredits', 15]] as const) {
+    const r = switchParams.safeParse({ ...PEX8796, ports: 2, maxPayloadSize: 256, ...min, [field]: below });
+    assert.not.ok(r.success, `${field} ${below}`);
+    assert.equal(r.error!.issues.map((i) => i.path.join('.')), [field]);
+  }
+  // The constructor's own checks, for a caller that builds a switch without the schema.
+  const sim = new Simulation();
+  const params = switchParams.parse({ ...PEX8796, ports: 2 });
+  const build = (over: Partial<SwitchParams>, routes = [NO_ROUTES, NO_ROUTES]) => () => new PcieSwitch(sim, { ...params, ...over }, routes);
+  assert.throws(build({ ports: 1 }, [NO_ROUTES]), /at least 2 ports, got 1/);
+  assert.throws(build({ ports: 2.5 }), /at least 2 ports/);
+  for (const upstreamPort of [-1, 2, 0.5]) assert.throws(build({ upstreamPort }), /upstreamPort must be a port index below 2/, `upstreamPort ${upstreamPort}`);
+  for (const latency of [-1, 1.5]) assert.throws(build({ latency }), /latency must be a non-negative integer number of ps/, `latency ${latency}`);
+  assert.ok(build({ upstreamPort: 1, latency: 0 })() instanceof PcieSwitch);
+  const sw = build({})();
+  for (const port of [-1, 2, 0.5]) assert.throws(() => sw.ingress(port), /has ports 0 to 1, got/, `port ${port}`);
+  // A link into a port must enforce what the port advertises: one that differs in data credits alone is refused.
+  const own = sw.linkEnd(1).credits!;
+  const lessData = { ...own, P: { header: own.P.header, data: (own.P.data as number) - 16 } };
+  assert.throws(() => sw.attach(1, new Link(sim, GEN3_X8, {}, { receiver: sw.ingress(1), credits: lessData }), 'b'), /advertises other P credits/);
+});
+
+test('a two-port switch with a plain block on one side (no link to date with) forwards every TLP at the same time as one with links', () => {
+  const through = (plainIngress: boolean, plainEgress: boolean) => {
+    const sim = new Simulation();
+    const sw = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES]);
+    const sink = new PortSink(sim), held = new HoldingSink(sim, () => 0);
+    if (plainEgress) sw.connect(0, sink);
+    else sw.attach(0, new Link(sim, { ...GEN3_X8, propagationPs: 5000 }, sw.linkEnd(0), { receiver: held }), 'a');
+    const tlp = tlpFrom('MWr', ADDR64, 256, 0, 1);
+    if (plainIngress) {
+      sw.connect(1, new PortSink(sim), { gen: 3, width: 8 });
+      sim.schedule(42_547, () => sw.ingress(1).receive(tlp, new CountingSender(sim)), null);
+    } else {
+      const down = new Link(sim, { ...GEN3_X8, propagationPs: 7000 }, {}, sw.linkEnd(1));
+      sw.attach(1, down, 'b');
+      down.aToB.receive(tlp, NO_RELEASE);
+    }
+    sim.run();
+    return plainEgress ? sink.got.map((g) => g.time) : held.arrivals.map((a) => a.time);
+  };
+  // Cut-through: out at first byte in (7,000) + 150 ns = 157,000; over the egress link 35,547 + 5,000 more.
+  assert.equal(through(false, false), [157_000 + 35_547 + 5000]);
+  assert.equal(through(true, false), [157_000 + 35_547 + 5000], 'an ingress with no dated release: through the pipeline, the same time');
+  assert.equal(through(false, true), [157_000], 'an egress that is no link: handed over at the end of the latency');
+});
+
+test('posted writes and completions through a backed-up two-port switch: dated hand-overs keep the ordering rules, the same arrivals as a switch that dates none', () => {
+  const run = (tracedSwitch: boolean) => {
+    const sim = new Simulation();
+    const sw = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES], tracedSwitch ? { tracer: new RecordingTracer() } : {});
+    const sink = new HoldingSink(sim, () => 0);
+    sw.attach(0, new Link(sim, { ...GEN3_X8, width: 1, propagationPs: 5000 }, sw.linkEnd(0), { receiver: sink }), 'a');
+    const down = new Link(sim, { ...GEN3_X8, propagationPs: 7000 }, {}, sw.linkEnd(1));
+    sw.attach(1, down, 'b');
+    // Bursts of four writes then four completions, every 400 ns: the x1 egress falls behind and queues.
+    for (let b = 0; b < 6; b++) {
+      sim.schedule(b * 400_000, () => {
+        for (let k = 0; k < 8; k++) down.aToB.receive(k < 4 ? tlpFrom('MWr', ADDR64 + 256 * k, 256, 0, 8 * b + k) : tlpFrom('CplD', 0, 256, 0x999, 8 * b + k), NO_RELEASE);
+      }, null);
+    }
+    sim.run();
+    return sink.arrivals.map((a) => [a.tlp.txn, a.time]);
+  };
+  const dated = run(false), plain = run(true);
+  assert.is(dated.length, 48);
+  assert.equal(dated, plain);
+  // A completion never passes a posted write (§2.4.1): within each burst the four writes arrive first.
+  for (let b = 0; b < 6; b++) {
+    const order = dated.filter(([txn]) => Math.floor(txn! / 8) === b).map(([txn]) => txn! % 8);
+    assert.equal(order.slice(0, 4).sort(), [0, 1, 2, 3], `burst ${b}: ${order}`);
   }
 });
 
@@ -313,6 +398,24 @@ test('unsupported requests, unexpected completions and malformed TLPs are counte
   assert.equal(st.ports.map((p) => p.tlpsOut), [0, 0, 0, 0]);
   // Discarded TLPs came in all the same: their payload counts in (the MWr's and the CplD's 64 each at port 0, 64 + 512 at port 1; requests, messages and a Cpl carry none).
   assert.equal(st.ports.map((p) => p.payloadBytesIn), [128, 576, 0, 0]);
+});
+
+test('a two-port switch, which takes TLPs from its links at their start, still discards what no port claims on arrival: counted, and its ingress credits back', () => {
+  const sim = new Simulation();
+  const sw = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2, maxPayloadSize: 256 }), [NO_ROUTES, { ranges: [{ base: 0x1000_0000, size: MiB }], requesterIds: [0x100] }]);
+  const above = new Link(sim, { ...GEN3_X8, propagationPs: 5000 }, sw.linkEnd(0), { receiver: new ImmediateSink(sim) });
+  sw.attach(0, above, 'a');
+  const below = new Link(sim, { ...GEN3_X8, propagationPs: 7000 }, { receiver: new ImmediateSink(sim) }, sw.linkEnd(1));
+  sw.attach(1, below, 'b');
+  // From above: a write no port claims and a completion for nobody below; from below: a write larger than MPS.
+  above.bToA.receive(tlpFrom('MWr', 0x5000_0000, 64, 0, 1), NO_RELEASE);
+  above.bToA.receive(tlpFrom('CplD', 0, 64, 0x999, 2), NO_RELEASE);
+  below.aToB.receive(tlpFrom('MWr', 0x8000_0000, 512, 0x100, 3), NO_RELEASE);
+  sim.run();
+  const st = sw.stats();
+  assert.equal([st.unsupportedRequests, st.unexpectedCompletions, st.malformed], [1, 1, 1]);
+  assert.equal(st.ports.map((p) => [p.tlpsIn, p.tlpsOut, p.held]), [[2, 0, 0], [1, 0, 0]]);
+  for (const dir of [above.bToA, below.aToB]) for (let cls = 0; cls < 3; cls++) assert.is(dir.credits.heldTlps(cls), 0, `${dir.name} class ${cls}`);
 });
 
 test('ACS redirect: requests and completions between downstream ports go upstream, and are counted', () => {
