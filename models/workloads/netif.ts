@@ -18,13 +18,12 @@
  * ('grant-table-full'); a premapped pool netback cannot map in full is
  * unmapped again and the vif stays down ('map-failed'), as does one with
  * more queues than a domain has event-channel ports ('event-channels-full');
- * on transmit with
- * per-packet maps, a packet a page of which does not map (dom0's maptrack
- * full) is dropped as netback drops it (packets_dropped). Left out: the
- * model does not hold netfront's reservation, so another component
- * granting from the same guest's table could take its entries, which
- * Linux's reservation keeps; a grant netfront then cannot make stops the
- * vif ('grant-table-full').
+ * on transmit with per-packet maps, a packet a page of which does not map
+ * (dom0's maptrack full) is dropped as netback drops it (packets_dropped).
+ * Left out: the model does not hold netfront's reservation, so another
+ * component granting from the same guest's table could take its entries,
+ * which Linux's reservation keeps; a grant netfront then cannot make stops
+ * the vif ('grant-table-full').
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
