@@ -11,13 +11,15 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import type { Endpoint } from '../../../models/pcie/endpoint.js';
 import { Memory, memoryParams } from '../../../models/pcie/memory.js';
 import { RootComplex, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
-import { readCompletionCount } from '../../../models/pcie/tlp.js';
+import { readCompletionCount, tlpBytes } from '../../../models/pcie/tlp.js';
+import { Tlp } from '../../../models/pcie/fabric.js';
 import { Link } from '../../../models/pcie/link.js';
 import { NO_ROUTES } from '../../../models/pcie/router.js';
 import { PcieSwitch, switchParams } from '../../../models/pcie/switch.js';
 import { presetValuesOf } from '../../preset-params.js';
 import { G4, KiB, MiB, assertConserved, assertPathConserved, BASE_PATH, connectEndpoint, endpointFrom, gen3Ps, relErr, rig, traceCounts } from './dma-helpers.js';
-import { RecordingTracer } from './link-helpers.js';
+import { ADDR64, RecordingTracer, makeTlp } from './link-helpers.js';
+import { NO_RELEASE } from '../../../models/pcie/link.js';
 
 const NS = 1000;
 const BAR = 2 * G4;
@@ -131,6 +133,30 @@ test('a request for memory is handed to it as it comes in, dated when it crosses
       }
     }
   }
+});
+
+test('a message ends at the root complex, a completion for a requester below no port is unroutable: each counted, its credits back', () => {
+  const t = two();
+  const msg = makeTlp('Msg', 0, 0, 1), stray = new Tlp('CplD', ADDR64, 64, tlpBytes('CplD', ADDR64, 64), 0x0777, 0, 2, 64);
+  t.linkA.aToB.receive(msg, NO_RELEASE);
+  t.linkA.aToB.receive(stray, NO_RELEASE);
+  t.sim.run();
+  const st = t.rc.stats();
+  assert.equal([st.messagesReceived, st.unroutableCompletions, st.unsupportedRequests, st.tlpsIn], [1, 1, 0, 2]);
+  for (let cls = 0; cls < 3; cls++) assert.is(t.linkA.aToB.credits.heldTlps(cls), 0, `class ${cls}`);
+  assert.is(t.b.dma.stats().completionsReceived, 0, 'the stray completion reached nobody');
+});
+
+test("a root port's routes are checked as it is added: 16-bit requester IDs, ranges clear of memory and of each other (touching is not overlapping); P2P policy only between ports present", () => {
+  const t = two();
+  for (const id of [-1, 0x10000, 1.5]) assert.throws(() => t.rc.addRootPort({ ranges: [], requesterIds: [id] }), /is not a 16-bit ID/, `id ${id}`);
+  // Memory is [4 GiB, 5 GiB); B's BAR [8 GiB, 8 GiB + 16 MiB).
+  assert.throws(() => t.rc.addRootPort({ ranges: [{ base: G4 - MiB, size: MiB + 1 }], requesterIds: [] }), /overlaps memory/);
+  assert.throws(() => t.rc.addRootPort({ ranges: [{ base: BAR + 16 * MiB - 1, size: MiB }], requesterIds: [] }), /overlaps root port 1's/);
+  const touching = t.rc.addRootPort({ ranges: [{ base: G4 - MiB, size: MiB }, { base: BAR + 16 * MiB, size: MiB }], requesterIds: [0x0300] });
+  assert.is(touching.index, 2);
+  for (const [from, to] of [[-1, 0], [0, 3], [3, 0]]) assert.throws(() => t.rc.p2pPolicy('read', from!, to!), /root ports are 0 to 2/, `${from} → ${to}`);
+  assert.is(t.rc.p2pPolicy('write', 0, 2), 'full');
 });
 
 test('a request that starts in memory and runs past its end is an Unsupported Request, crossing by event or not', () => {
