@@ -346,11 +346,18 @@ test('IOMMU hook: its delay adds to the round trip exactly; a refused translatio
 
   const calls: [number, number][] = [];
   const slow = base();
-  slow.r.rootComplex.translate = (addr, requester) => { calls.push([addr, requester]); return { delayPs: 300 * NS, ok: true }; };
+  // Looked at 100 ns into its translation: the request is inside the root complex, not routed yet.
+  const probes: [number, number][] = [];
+  slow.r.rootComplex.translate = (addr, requester) => {
+    calls.push([addr, requester]);
+    slow.sim.schedule(100 * NS, () => { const st = slow.r.rootComplex.stats(); probes.push([st.inside, st.unrouted]); }, null);
+    return { delayPs: 300 * NS, ok: true };
+  };
   slow.r.endpoint.dma.submit('read', G4, 64);
   slow.sim.run();
   assert.is(slow.sim.now - plain.sim.now, 300 * NS);
   assert.equal(calls, [[G4, 0x0100]]);
+  assert.equal(probes, [[1, 1]]);
   assertPathConserved(slow.r);
 
   const fault = base();
