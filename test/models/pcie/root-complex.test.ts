@@ -323,6 +323,22 @@ test("P2P read, 'throttled': read data comes back at the cap, within 1 %", () =>
   conserved(t);
 });
 
+test("a pair's own read cap holds completions as the shared cap does: the same times, and the same count inside the root complex at every instant", () => {
+  const probe = (rc: Record<string, unknown>) => {
+    const t = two(rc, { tags: 32 });
+    const inside: number[] = [];
+    for (let k = 1; k <= 20; k++) t.sim.schedule(k * 500 * NS, () => inside.push(t.rc.stats().inside), null);
+    t.a.dma.submit('read', BAR, 16 * KiB);
+    t.sim.run();
+    return { inside, end: t.sim.now, bytes: t.a.dma.stats().bytesRead };
+  };
+  const shared = probe({ p2pRead: 'throttled', p2pReadBandwidth: 1 });
+  const own = probe({ p2pPairs: [{ from: 'rp0', to: 'rp1', read: 'throttled', readBandwidth: 1 }] });
+  assert.is(shared.bytes, 16 * KiB);
+  assert.ok(Math.max(...shared.inside) > 1, `completions wait at the cap: ${shared.inside}`);
+  assert.equal(own, shared);
+});
+
 test('a request to no known address is an Unsupported Request: discarded, the read times out', () => {
   const t = two({}, { completionTimeout: '20 us' });
   t.a.dma.submit('read', 3 * G4, 64);
