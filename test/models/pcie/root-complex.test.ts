@@ -339,6 +339,23 @@ test("a pair's own read cap holds completions as the shared cap does: the same t
   assert.equal(own, shared);
 });
 
+test("a write's translation overlaps the part of its commit that needs no host address: a read behind it waits that much less, up to writeCommitUntranslated", () => {
+  // A 64-byte write, then a read of the same bytes that arrives inside the write's 200 ns commit; every translation 50 ns.
+  const readDone = (untranslated: string) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'memory.writeCommit': '200 ns', 'memory.writeCommitUntranslated': untranslated });
+    r.rootComplex.translate = () => ({ delayPs: 50 * NS, ok: true });
+    r.endpoint.dma.submit('write', G4, 64);
+    r.endpoint.dma.submit('read', G4, 64);
+    sim.run();
+    assert.is(r.endpoint.dma.stats().bytesRead, 64);
+    return sim.now;
+  };
+  const none = readDone('0 ns'), some = readDone('100 ns'), less = readDone('20 ns');
+  assert.is(none - some, 50 * NS, 'the whole 50 ns translation overlapped (under the 100 ns that may)');
+  assert.is(none - less, 20 * NS, 'only the 20 ns that may overlap');
+});
+
 test('a request to no known address is an Unsupported Request: discarded, the read times out', () => {
   const t = two({}, { completionTimeout: '20 us' });
   t.a.dma.submit('read', 3 * G4, 64);
