@@ -141,6 +141,20 @@ export function writeScenario(dir: string, name: string, body: unknown): string 
   return file;
 }
 
+/** The shipped studies (scenarios/*.json, the schema aside), in name order, each with its document. */
+export function shippedScenarios(): { file: string; name: string; doc: Record<string, any> }[] {
+  return fs.readdirSync(path.join(ROOT, 'scenarios')).filter((n) => n.endsWith('.json') && n !== 'scenario.schema.json').sort()
+    .map((file) => ({ file, name: file.slice(0, -'.json'.length), doc: JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', file), 'utf8')) }));
+}
+
+/** Parameters that size a study, and small values for them: each run then takes milliseconds. */
+const SMALL_SIZES: Record<string, number> = { frames: 4, packets: 50, pages: 64, rounds: 2, transfers: 40, requests: 200 };
+
+/** `--set` arguments that run `doc` small: the sizes of SMALL_SIZES it declares. */
+export function smallSets(doc: Record<string, any>): string[] {
+  return Object.entries(SMALL_SIZES).filter(([k]) => k in (doc.parameters ?? {})).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+}
+
 export function demoScenario(): Record<string, any> {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'demo-read-tags.json'), 'utf8'));
 }

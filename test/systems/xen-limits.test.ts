@@ -8,13 +8,9 @@
  * a full maptrack and a premapped pool used after it failed to map.)
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliInProcess, ROOT, tempDir, writeScenario } from '../helpers.js';
-
-/** Parameters that size a study, set small so each run takes milliseconds. */
-const SMALL: Record<string, number> = { frames: 4, packets: 50, pages: 64, rounds: 2 };
+import { cliInProcess, shippedScenarios, smallSets, tempDir, writeScenario } from '../helpers.js';
 const LIMITS = [['maxGrantFrames', 1], ['maptrackLimit', 1]] as const;
 /** Studies whose parameters choose between grant paths: each path's variant runs too. */
 const VARIANTS: Record<string, string[][]> = {
@@ -27,11 +23,9 @@ const pick = (metrics: Record<string, unknown>, name: string) => (name in metric
 
 async function runAtLimits(): Promise<LimitRun[]> {
   const runs: LimitRun[] = [];
-  const files = fs.readdirSync(path.join(ROOT, 'scenarios')).filter((n) => n.endsWith('.json') && n !== 'scenario.schema.json').sort();
-  for (const file of files) {
-    const doc = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', file), 'utf8'));
+  for (const { file, doc } of shippedScenarios()) {
     delete doc.$schema;
-    const sets = Object.entries(SMALL).filter(([k]) => k in (doc.parameters ?? {})).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+    const sets = smallSets(doc);
     for (const [i, c] of (doc.components as { name: string; type: string; params?: Record<string, unknown> }[]).entries()) {
       if (c.type !== 'xen.domain') continue;
       for (const [limit, value] of LIMITS) {
