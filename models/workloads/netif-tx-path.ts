@@ -116,9 +116,10 @@ function* netfront(s: NetifStream, pkt: NetifTxPacket, queue: TxQueue): ProcessB
     yield* queue.ring.sendRequests(slots);
     yield* collect(s, queue);
   }
-  // The last responses, every slot's (premapped packets and a packet's later slots hold no grant, but netfront takes their responses too).
+  // The last responses, every slot's (premapped packets and a packet's later slots hold no grant, but netfront takes their responses
+  // too): until every request it pushed is answered and taken, RING_FREE_REQUESTS back at the ring's size.
   const ring = queue.ring.ring;
-  while (ring.counts().responsesTaken < ring.counts().requestsPushed) {
+  while (ring.freeRequests() < ring.size) {
     yield* queue.ring.awaitResponses();
     yield* collect(s, queue);
   }
