@@ -14,6 +14,11 @@ export function makeTlp(type: TlpType, addr: number, length: number, txn: number
   return new Tlp(type, addr, length, tlpBytes(type, addr, length, { ecrc }), 0, 0, txn, type === 'CplD' || type === 'Cpl' ? length : 0);
 }
 
+/** makeTlp from (or, for a completion, for) requester `requester`: what routing by requester ID needs. */
+export function tlpFrom(type: TlpType, addr: number, length: number, requester: number, txn: number): Tlp {
+  return new Tlp(type, addr, length, tlpBytes(type, addr, length), requester, 0, txn, type === 'CplD' || type === 'Cpl' ? length : 0);
+}
+
 /**
  * Writes `total` bytes as MPS-sized MWr TLPs at 64-bit addresses, keeping
  * `depth` TLPs in the link's transmit queue: it hands over the next one each

@@ -11,15 +11,13 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import type { Endpoint } from '../../../models/pcie/endpoint.js';
 import { Memory, memoryParams } from '../../../models/pcie/memory.js';
 import { RootComplex, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
-import { readCompletionCount, tlpBytes } from '../../../models/pcie/tlp.js';
-import { Tlp } from '../../../models/pcie/fabric.js';
-import { Link } from '../../../models/pcie/link.js';
+import { readCompletionCount } from '../../../models/pcie/tlp.js';
+import { Link, NO_RELEASE } from '../../../models/pcie/link.js';
 import { NO_ROUTES } from '../../../models/pcie/router.js';
 import { PcieSwitch, switchParams } from '../../../models/pcie/switch.js';
 import { presetValuesOf } from '../../preset-params.js';
 import { G4, KiB, MiB, assertConserved, assertPathConserved, BASE_PATH, connectEndpoint, endpointFrom, gen3Ps, relErr, rig, traceCounts } from './dma-helpers.js';
-import { ADDR64, RecordingTracer, makeTlp } from './link-helpers.js';
-import { NO_RELEASE } from '../../../models/pcie/link.js';
+import { ADDR64, RecordingTracer, makeTlp, tlpFrom } from './link-helpers.js';
 
 const NS = 1000;
 const BAR = 2 * G4;
@@ -137,7 +135,7 @@ test('a request for memory is handed to it as it comes in, dated when it crosses
 
 test('a message ends at the root complex, a completion for a requester below no port is unroutable: each counted, its credits back', () => {
   const t = two();
-  const msg = makeTlp('Msg', 0, 0, 1), stray = new Tlp('CplD', ADDR64, 64, tlpBytes('CplD', ADDR64, 64), 0x0777, 0, 2, 64);
+  const msg = makeTlp('Msg', 0, 0, 1), stray = tlpFrom('CplD', ADDR64, 64, 0x0777, 2);
   t.linkA.aToB.receive(msg, NO_RELEASE);
   t.linkA.aToB.receive(stray, NO_RELEASE);
   t.sim.run();

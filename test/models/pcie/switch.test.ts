@@ -13,16 +13,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
-import { Tlp, type PortRoutes, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
+import { type Tlp, type PortRoutes, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
 import { Link, NO_RELEASE, type LinkDirection, type LinkParams } from '../../../models/pcie/link.js';
 import { NO_ROUTES } from '../../../models/pcie/router.js';
 import { PcieSwitch, switchParams, type SwitchParams } from '../../../models/pcie/switch.js';
 import { presetValuesOf } from '../../preset-params.js';
+import { ADDR64, HoldingSink, ImmediateSink, RecordingTracer, classOf, makeTlp, tlpFrom } from './link-helpers.js';
 
 /** The switch every test here uses: the PEX8796 preset's values. */
 const PEX8796 = presetValuesOf('pcie-switch-pex8796');
-import { tlpBytes, type TlpType } from '../../../models/pcie/tlp.js';
-import { ADDR64, HoldingSink, ImmediateSink, RecordingTracer, classOf, makeTlp } from './link-helpers.js';
 
 const MiB = 1 << 20;
 const GEN3_X8: LinkParams = { gen: 3, width: 8, mps: 256, propagationPs: 0 };
@@ -35,9 +34,6 @@ function params(over: ParamInput = {}): SwitchParams {
 }
 
 /** A TLP with a requester ID (completions route by it). */
-function tlpFrom(type: TlpType, addr: number, length: number, requester: number, txn: number): Tlp {
-  return new Tlp(type, addr, length, tlpBytes(type, addr, length), requester, 0, txn, type === 'CplD' || type === 'Cpl' ? length : 0);
-}
 
 /** Records what leaves a port and frees it at once (no wire: the TLP has "started" on arrival). */
 class PortSink implements TlpReceiver {
