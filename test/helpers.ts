@@ -141,6 +141,16 @@ export function writeScenario(dir: string, name: string, body: unknown): string 
   return file;
 }
 
+/** `pciesim run <doc> ...args --json` in this process, the document written as `file` to a temporary folder removed afterwards. */
+export async function runDocInProcess(file: string, doc: unknown, args: string[] = []): Promise<CliResult> {
+  const dir = tempDir();
+  try {
+    return await cliInProcess(['run', writeScenario(dir, file, doc), ...args, '--json']);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+}
+
 /** The shipped studies (scenarios/*.json, the schema aside), in name order, each with its document. */
 export function shippedScenarios(): { file: string; name: string; doc: Record<string, any> }[] {
   return fs.readdirSync(path.join(ROOT, 'scenarios')).filter((n) => n.endsWith('.json') && n !== 'scenario.schema.json').sort()

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cliInProcess, instanceMetrics, ROOT, tempDir, writeScenario } from '../helpers.js';
+import { cliInProcess, instanceMetrics, ROOT, runDocInProcess, tempDir, writeScenario } from '../helpers.js';
 
 const SCENARIO = path.join(ROOT, 'scenarios', 'dma-bandwidth.json');
 const study = (): Record<string, any> => JSON.parse(fs.readFileSync(SCENARIO, 'utf8'));
@@ -105,10 +105,8 @@ test("the stream's own bounds: a zero alignment refused at its field, a transfer
 });
 
 test('reads nobody answers (a window past the host memory: Unsupported Requests) end in completion time-outs: failed transfers, nothing moved', async () => {
-  const dir = tempDir();
   const d = study(); d.components[3].params.windowBase = '64 GiB';
-  const r = await cliInProcess(['run', writeScenario(dir, 'nowhere.json', d), '--set', 'op=read', '--set', 'transfers=4', '--set', 'size=256', '--json']);
-  fs.rmSync(dir, { recursive: true });
+  const r = await runDocInProcess('nowhere.json', d, ['--set', 'op=read', '--set', 'transfers=4', '--set', 'size=256']);
   assert.is(r.code, 0, r.stderr);
   const m = instanceMetrics(JSON.parse(r.stdout), 'dma');
   assert.equal([m.transfers_done, m.transfers_failed, m.throughput_gbytes_per_s, m['ep.dma.completion_timeouts']], [4, 4, 0, 4]);

@@ -7,10 +7,9 @@
  * never as an internal error. (A run of this kind found netback's crash on
  * a full maptrack and a premapped pool used after it failed to map.)
  */
-import fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliInProcess, shippedScenarios, smallSets, tempDir, writeScenario } from '../helpers.js';
+import { runDocInProcess, shippedScenarios, smallSets } from '../helpers.js';
 const LIMITS = [['maxGrantFrames', 1], ['maptrackLimit', 1]] as const;
 /** Studies whose parameters choose between grant paths: each path's variant runs too. */
 const VARIANTS: Record<string, string[][]> = {
@@ -32,9 +31,7 @@ async function runAtLimits(): Promise<LimitRun[]> {
         for (const variant of VARIANTS[file] ?? [[]]) {
           const d = structuredClone(doc);
           d.components[i].params = { ...d.components[i].params, [limit]: value };
-          const dir = tempDir();
-          const r = await cliInProcess(['run', writeScenario(dir, file, d), ...sets, ...variant.flatMap((v) => ['--set', v]), '--json']);
-          fs.rmSync(dir, { recursive: true });
+          const r = await runDocInProcess(file, d, [...sets, ...variant.flatMap((v) => ['--set', v])]);
           const what = `${file} ${variant.join(' ')}: ${c.name}.${limit} = ${value}`;
           assert.is(r.code, 0, `${what}: ${r.stderr}`);
           const summary = JSON.parse(r.stdout);

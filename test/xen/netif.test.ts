@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliInProcess, ROOT, runJsonInProcess, statsOf, tempDir, writeScenario } from '../helpers.js';
+import { cliInProcess, ROOT, runDocInProcess, runJsonInProcess, statsOf } from '../helpers.js';
 import { presetParams, presetValuesOf } from '../preset-params.js';
 import { xenPlatformParams } from '../../models/xen/platform.js';
 import { netifTxPacket } from '../../models/xen/netif.js';
@@ -197,9 +197,7 @@ async function runBounded(bounds: { guestFrames?: number; dom0Maptrack?: number 
   if (bounds.guestFrames !== undefined) params('guest').maxGrantFrames = bounds.guestFrames;
   if (bounds.dom0Maptrack !== undefined) params('dom0').maptrackLimit = bounds.dom0Maptrack;
   delete doc.$schema;
-  const dir = tempDir();
-  const res = await cliInProcess(['run', writeScenario(dir, 'bounded-netback.json', doc), ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--json']);
-  fs.rmSync(dir, { recursive: true });
+  const res = await runDocInProcess('bounded-netback.json', doc, Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]));
   assert.is(res.code, 0, res.stderr);
   return statsOf(JSON.parse(res.stdout));
 }
