@@ -187,9 +187,11 @@ export class Displif {
       for (let b = 0; b < n; b++) if (!(yield* this.shareBuffer(b))) return false;
     }
     this.setupHypercalls = this.host.xen.counts().hypercalls;
-    this.ctx.sim.process(this.backend(), `${this.ctx.name}/backend`);
-    this.ctx.sim.process(this.syncServer(), `${this.ctx.name}/sync`);
-    this.ctx.sim.process(this.responses(), `${this.ctx.name}/responses`);
+    // The backend's loops serve for as long as the connection lasts: waiting at the end is how they end.
+    const daemon = { daemon: true };
+    this.ctx.sim.process(this.backend(), `${this.ctx.name}/backend`, daemon);
+    this.ctx.sim.process(this.syncServer(), `${this.ctx.name}/sync`, daemon);
+    this.ctx.sim.process(this.responses(), `${this.ctx.name}/responses`, daemon);
     return true;
   }
 

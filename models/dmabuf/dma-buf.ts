@@ -23,7 +23,7 @@
  * attribution under "dma-buf" categories and is counted.
  */
 import { z } from 'zod';
-import { duration } from '../../src/scenario/units.js';
+import { duration, pageSize } from '../../src/scenario/units.js';
 import { SimEvent, type ProcessBody, type Simulation } from '../../src/sim/index.js';
 import { PS_PER_NS, PS_PER_US, transferTime, type Time } from '../../src/sim/time.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -39,7 +39,7 @@ export const dmaBufCoreParams = z.strictObject({
   migrateBandwidth: z.number().positive().default(12).describe('GB/s of a buffer migration from device memory to system memory, a DMA copy over the exporter\'s link (est., 5-25)'),
   migrateBase: duration().default(20 * PS_PER_US).describe('Setting up a migration: allocating system pages, scheduling the copy, waiting its fence (est., 5-100 us)'),
   fenceSignal: duration().default(5 * PS_PER_US).describe('A fence signalled to its waiter running: interrupt, callback, wake-up (est., 1-50 us)'),
-  pageBytes: z.number().int().min(1).default(4096).describe('Page size, bytes'),
+  pageBytes: pageSize().default(4096).describe('Page size, bytes'),
 });
 export type DmaBufCosts = z.output<typeof dmaBufCoreParams>;
 

@@ -405,8 +405,9 @@ export class HyperDmabuf {
     const ch = new HyperDmabufChannel(from, to, ring, ref, m.mappings[0]!);
     this.byPair.set(pairKey(from, to), ch);
     this.n.channels++;
-    this.sim.process(this.serveRequests(ch), `${to.name}/hyper_dmabuf-rx-${from.name}`);
-    this.sim.process(this.takeResponses(ch), `${from.name}/hyper_dmabuf-tx-${to.name}`);
+    // The channel's two threads serve as long as it exists: waiting at the end is how they end.
+    this.sim.process(this.serveRequests(ch), `${to.name}/hyper_dmabuf-rx-${from.name}`, { daemon: true });
+    this.sim.process(this.takeResponses(ch), `${from.name}/hyper_dmabuf-tx-${to.name}`, { daemon: true });
     return 0;
   }
 

@@ -19,7 +19,7 @@ import { defineComponent, type ComponentContext, type MetricValue } from '../../
 import type { AddressRange } from '../pcie/fabric.js';
 import { Iommu, iommuStats } from './iommu.js';
 import { iommuInvariants } from './conservation.js';
-import { iommuParams, type IommuParams } from './params.js';
+import { iommuParams, iotlbShapeIssues, type IommuParams } from './params.js';
 import { IOMMU_WALK, IOMMU_WALKER_WAIT, ledger } from '../pcie/attribution.js';
 import type { Attribution } from '../../src/stats/attribution.js';
 
@@ -31,7 +31,7 @@ const PAGE_2M_BYTES = 2 * 1024 * 1024;
 const params = iommuParams.extend({
   identityMap: z.enum(['off', '4k', '2m', 'largest']).default('largest')
     .describe("At connect, map the owner's memory and the BARs below it 1:1 in pages of this size ('2m': the 2 MiB pages around each range, mapped whole; 'largest': 2 MiB where aligned, else 4 KiB); 'off': map nothing"),
-});
+}).superRefine(iotlbShapeIssues);
 
 /** One run of same-size pages an identity map lays down: [base, base + size), pages of `page` bytes. */
 export interface IdentitySpan {

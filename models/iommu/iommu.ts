@@ -86,7 +86,7 @@ import { Histogram } from '../../src/stats/histogram.js';
 import type { TranslateResult } from '../pcie/root-complex.js';
 import { DeviceTlb, Iotlb, NO_SLOT, NOT_STALE, PAGE_4K, PAGE_BYTES, PAGE_NAMES, PAGE_SIZE_CLASSES, SetAssocLru, pageSizeClass } from './iotlb.js';
 import { MAX_LEVELS, MIN_LEVELS, PageWalker, WALK_FAULT, addressSpan, leafLevel, levelSpan, type WalkDomain } from './page-walk.js';
-import { iommuParams, type IommuParams, type IommuParamsInput } from './params.js';
+import { effectiveWays, iommuParams, type IommuParams, type IommuParamsInput } from './params.js';
 
 /** A cache line: a DMA read fetches memory line by line (memory.ts uses the same 64 B). */
 const CACHE_LINE_BYTES = 64;
@@ -421,13 +421,12 @@ export class Iommu {
     const parsed = iommuParams.safeParse(params);
     if (!parsed.success) throw new RangeError(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const p = this.params = Object.freeze(parsed.data);
-    // Ways beyond the entries mean fully associative (so a sweep of sizes can keep one associativity).
     this.iotlb = new Iotlb({
       entries: [p.iotlb4kEntries, p.iotlb2mEntries, p.iotlb1gEntries],
-      ways: [Math.min(p.iotlb4kWays, Math.max(1, p.iotlb4kEntries)), Math.min(p.iotlb2mWays, Math.max(1, p.iotlb2mEntries)), Math.min(p.iotlb1gWays, Math.max(1, p.iotlb1gEntries))],
+      ways: [effectiveWays(p.iotlb4kWays, p.iotlb4kEntries), effectiveWays(p.iotlb2mWays, p.iotlb2mEntries), effectiveWays(p.iotlb1gWays, p.iotlb1gEntries)],
     }, `${name} IOTLB`);
     const l2 = p.l2IotlbEntries ?? 0;
-    this.l2Iotlb = new SetAssocLru(l2, Math.min(p.l2IotlbWays ?? l2, Math.max(1, l2)), `${name} second-level IOTLB`);
+    this.l2Iotlb = new SetAssocLru(l2, effectiveWays(p.l2IotlbWays ?? l2, l2), `${name} second-level IOTLB`);
     this.walker = new PageWalker({ pml5: p.pscPml5Entries, pml4: p.pscPml4Entries, pdpt: p.pscPdptEntries, pd: p.pscPdEntries });
     this.walkerFree = new Float64Array(p.pageWalkers);
     this.latestWalkStarts = new Float64Array(p.superpageMissWindow ?? 1);

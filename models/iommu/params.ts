@@ -6,14 +6,15 @@
  * Times are picoseconds once parsed (durations accept "250 ns", "10 ms").
  * Cache sizes are entries; an entry count of 0 turns that cache off (every
  * lookup in it misses), which is how a sweep asks "what if there were none".
- * The cross-field rules (ways must divide entries) are checked where the
- * caches are built (Iommu's constructor), so the schema stays a plain object
- * that iommu.generic extends.
+ * The cross-field rule (ways must divide entries) is iotlbShapeIssues, which
+ * iommu.generic refines its extension of this schema with; the schema itself
+ * stays a plain object, so it can be extended (the caches' constructors check
+ * the rule again for a caller that builds an Iommu directly).
  */
 import { z } from 'zod';
 import { duration } from '../../src/scenario/units.js';
+import { isPowerOfTwo } from '../../src/util/power-of-two.js';
 
-const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
 const entries = (what: string) => z.number().int().min(0).describe(what);
 const ways = (what: string) => z.number().int().min(1).describe(what);
@@ -75,3 +76,23 @@ export const iommuParams = z.strictObject({
 export type IommuParams = z.output<typeof iommuParams>;
 /** What the schema accepts: any subset, durations as ps or with a unit. */
 export type IommuParamsInput = z.input<typeof iommuParams>;
+
+/** Ways beyond the entries mean fully associative (so a sweep of sizes can keep one associativity). */
+export function effectiveWays(ways: number, entries: number): number {
+  return Math.min(ways, Math.max(1, entries));
+}
+
+/** Each set-associative cache's ways, as [entries field, ways field]; an absent L2 ways field is fully associative. */
+const WAYS_OF: readonly (readonly [keyof IommuParams, keyof IommuParams])[] = [
+  ['iotlb4kEntries', 'iotlb4kWays'], ['iotlb2mEntries', 'iotlb2mWays'], ['iotlb1gEntries', 'iotlb1gWays'], ['l2IotlbEntries', 'l2IotlbWays'],
+];
+
+/** A refinement: every set-associative cache's ways divide its entries into whole sets (after effectiveWays). */
+export function iotlbShapeIssues(p: IommuParams, ctx: z.RefinementCtx): void {
+  for (const [entriesKey, waysKey] of WAYS_OF) {
+    const entries = (p[entriesKey] as number | undefined) ?? 0, ways = p[waysKey] as number | undefined;
+    if (ways === undefined) continue;
+    const w = effectiveWays(ways, entries);
+    if (entries % w !== 0) ctx.addIssue({ code: 'custom', path: [waysKey], message: `${ways} ways do not divide the ${entries} entries of ${entriesKey} into whole sets` });
+  }
+}

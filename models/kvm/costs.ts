@@ -4,7 +4,7 @@
  * estimate, e.g. models/presets/kvm-x86.json).
  */
 import { z } from 'zod';
-import { duration } from '../../src/scenario/units.js';
+import { duration, pageSize } from '../../src/scenario/units.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
 
 export const kvmCostParams = z.strictObject({
@@ -19,7 +19,7 @@ export const kvmCostParams = z.strictObject({
   hostPerEntry: duration().describe('The host (virglrenderer / the device model) taking in one memory entry'),
   commandBase: duration().describe('The host handling one virtio-gpu command beyond its entries: dequeue, dispatch, resource setup'),
   interrupt: duration().describe('Injecting the completion interrupt into the guest and its handler running'),
-  pageBytes: z.number().int().min(1).describe('Page size, bytes'),
+  pageBytes: pageSize().describe('Page size, bytes'),
 });
 export type KvmCosts = z.output<typeof kvmCostParams>;
 

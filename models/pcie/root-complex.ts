@@ -157,6 +157,7 @@ export const rootComplexParams = z.strictObject({
   const deepShare = p.deepIdleWakes.reduce((sum, d) => sum + d.share, 0);
   if (deepShare >= 1) ctx.addIssue({ code: 'custom', path: ['deepIdleWakes'], message: `the shares add up to ${deepShare}: they must leave idleWake a share (below 1 in all)` });
   if (p.deepIdleWakes.length > 0 && p.idleWake === 0) ctx.addIssue({ code: 'custom', path: ['deepIdleWakes'], message: 'deeper package states need idleWake set (the shallow state the rest of the wakes find)' });
+  if (p.completionCoalescingHold > 0 && p.completionCoalescingBlock === undefined) ctx.addIssue({ code: 'custom', path: ['completionCoalescingHold'], message: 'needs completionCoalescingBlock: the hold follows read requests that are not whole blocks' });
   if (p.p2pRead === 'throttled' && p.p2pReadBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pReadBandwidth'], message: "required when p2pRead is 'throttled'" });
   if (p.p2pWrite === 'throttled' && p.p2pWriteBandwidth === undefined) ctx.addIssue({ code: 'custom', path: ['p2pWriteBandwidth'], message: "required when p2pWrite is 'throttled'" });
   const seen = new Set<string>();

@@ -13,6 +13,7 @@
  * Addresses are byte addresses held in JS numbers, so they must be safe
  * integers (below 2^53, i.e. 8 PiB); that covers every simulated memory map.
  */
+import { isPowerOfTwo } from '../../src/util/power-of-two.js';
 
 /** The TLP types the fabric models use. */
 export type TlpType = 'MRd' | 'MWr' | 'Cpl' | 'CplD' | 'Msg' | 'MsgD';
@@ -71,11 +72,6 @@ export interface TlpOptions {
 }
 
 // ---------------------------------------------------------------- validation
-
-/** Exact for every safe integer (a bitwise test would truncate to 32 bits: BARs reach 2^34 and beyond). */
-export function isPowerOfTwo(n: number): boolean {
-  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
-}
 
 function assertTransferSize(value: number, name: string): asserts value is TransferSize {
   if (!isPowerOfTwo(value) || value < TRANSFER_SIZES[0] || value > TRANSFER_SIZES[TRANSFER_SIZES.length - 1]) {

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { ref } from '../../src/scenario/refs.js';
-import { byteSize } from '../../src/scenario/units.js';
+import { pageAlignedAddress } from '../../src/scenario/units.js';
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import { DmaBuf } from '../dmabuf/dma-buf.js';
@@ -22,7 +22,7 @@ const params = z.strictObject({
   kernel: ref(DMABUF_CORE).describe("The importer's kernel dma-buf core"),
   iommu: ref(IOMMU).optional().describe("The IOMMU the importer's DMA goes through (none: mapping is the sg_table only)"),
   importer: z.number().int().min(0).max(0xffff).describe("The importing device's requester ID"),
-  bufferIova: byteSize().describe('The IOVA the buffer is mapped at'),
+  bufferIova: pageAlignedAddress().describe('The IOVA the buffer is mapped at'),
   pages: z.number().int().min(1).describe('Buffer size in 4 KiB pages'),
   backing: z.enum(['vram', 'carve-out']).default('vram').describe("The exporter's memory: a discrete GPU's VRAM, or an APU's carve-out of system memory behind its BAR"),
   policy: z.enum(['in-place', 'migrate']).describe("Reach the exporter's memory in place over P2P, or through system memory: VRAM is migrated there first, a carve-out redirected to its system address"),

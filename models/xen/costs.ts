@@ -7,7 +7,7 @@
  * hypercall round trip is in CPU cycles, as the measurements give it.
  */
 import { z } from 'zod';
-import { byteSize, duration } from '../../src/scenario/units.js';
+import { duration, pageSize } from '../../src/scenario/units.js';
 import { PS_PER_NS, type Time } from '../../src/sim/time.js';
 
 export const xenCostParams = z.strictObject({
@@ -29,7 +29,7 @@ export const xenCostParams = z.strictObject({
   ipiSendPerTarget: duration().describe('The unmapping vCPU sending one shootdown IPI (one APIC write per target vCPU)'),
   copyPerOp: duration().describe('GNTTABOP_copy work per op, the copy itself apart'),
   copyBandwidth: z.number().positive().describe('Bytes the hypervisor copies per ns (GB/s) in GNTTABOP_copy'),
-  pageBytes: byteSize().describe('Page (and grant) size, bytes'),
+  pageBytes: pageSize().describe('Page (and grant) size, bytes'),
 });
 export type XenCosts = z.output<typeof xenCostParams>;
 

@@ -68,10 +68,7 @@ export class CurveSimulator {
   metric(scenario: string, metricName: string, params: Record<string, string | number | boolean>, overrides: PresetOverrides = {}): number | null {
     const key = JSON.stringify([scenario, params, overrides]);
     if (this.last?.key !== key) {
-      // The command checked its own --set flags against each scenario first, so a parameter refused here is a point's: a column of its file.
-      const sc = resolveScenario(this.doc(scenario), params, this.lib, 'column', overrides);
-      const summary = runScenario(sc, { seed: this.seed, replication: 0 });
-      this.last = { key, metrics: summary.status === 'ok' ? summary.metrics : null, error: summary.status === 'ok' ? null : summary.error ?? 'the run failed' };
+      this.last = { key, ...this.run(scenario, params, overrides) };
     }
     const metrics = this.last.metrics;
     if (metrics === null) return null;
@@ -86,6 +83,25 @@ export class CurveSimulator {
     if (typeof v === 'number') return v;
     if (/^p\d+$/.test(field)) return dist.cdf.find(([f]) => f === percentileFraction(field))?.[1] ?? null;
     return null;
+  }
+
+  /**
+   * The metrics of one run, or why there are none. The command checked its
+   * own --set flags against each scenario first, so a value refused with no
+   * overrides is a point's (a column of its file) and is thrown; with
+   * overrides (a fit's candidate, inside the estimates' ranges) it is the
+   * candidate's: values the ranges allow one at a time but not together
+   * (IOTLB entries its ways do not divide), a run that cannot be, not an end
+   * to the fit.
+   */
+  private run(scenario: string, params: Record<string, string | number | boolean>, overrides: PresetOverrides): { metrics: Record<string, MetricValue> | null; error: string | null } {
+    try {
+      const summary = runScenario(resolveScenario(this.doc(scenario), params, this.lib, 'column', overrides), { seed: this.seed, replication: 0 });
+      return summary.status === 'ok' ? { metrics: summary.metrics, error: null } : { metrics: null, error: summary.error ?? 'the run failed' };
+    } catch (e) {
+      if (!(e instanceof UserError) || Object.keys(overrides).length === 0) throw e;
+      return { metrics: null, error: e.message };
+    }
   }
 
   simulate(curve: Curve, overrides: PresetOverrides = {}): SimulatedCurve {

@@ -7,6 +7,7 @@ import type { OverrideOrigin } from '../scenario/params.js';
 import { PCIESIM_VERSION } from '../version.js';
 import { scenarioColumns, type MetricInfo } from '../scenario/metric-names.js';
 import { checkScenarioNames } from '../scenario/check-names.js';
+import { checkBuild } from './single.js';
 
 /** One run of a sweep. `index` orders results; the id names its folder. */
 export interface PlannedRun {
@@ -85,6 +86,8 @@ export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): 
   const raw = sweepPoints(spec);
   const resolved: ResolvedScenario[] = raw.map((p) => resolveScenario(doc, { ...o.overrides, ...p }, lib, originOf));
   checkScenarioNames(doc, resolved);
+  // A value some model refuses stops the sweep here, before any run, not as a failed run among the others.
+  for (const sc of resolved) checkBuild(sc);
   // Values from --grid/--zip arrive as text; keep them typed as the parameters are, so seeds and columns agree.
   const points = raw.map((p, i) => Object.fromEntries(Object.keys(p).map((k) => [k, resolved[i]!.parameters[k]!])));
   const replications = o.replications ?? body.sweep?.replications ?? 1;

@@ -70,15 +70,15 @@ export function planSensitivity(doc: ScenarioDoc, lib: ModelLibrary, overrides: 
 
 /** The probe's metric, or null when its run fails, reports no such number, or its values fail the components' checks. */
 export function runSensitivityProbe(doc: ScenarioDoc, lib: ModelLibrary, probe: SensitivityProbe): number | null {
-  let resolved;
+  let summary;
   try {
-    resolved = resolveScenario(doc, probe.point, lib, 'sweep', probe.presetOverrides);
+    summary = runScenario(resolveScenario(doc, probe.point, lib, 'sweep', probe.presetOverrides), { seed: probe.seed, replication: 0 });
   } catch (e) {
-    // An end of a range the other values rule out (e.g. one MPS end of a link but not the other): no figure, not a failed sweep.
+    // An end of a range the other values rule out (one MPS end of a link but not the other, IOTLB entries its ways do
+    // not divide), found resolving or building: no figure, not a failed sweep.
     if (e instanceof UserError) return null;
     throw e;
   }
-  const summary = runScenario(resolved, { seed: probe.seed, replication: 0 });
   if (summary.status !== 'ok') return null;
   const v = flattenMetrics(summary.metrics)[probe.metric];
   return typeof v === 'number' && Number.isFinite(v) ? v : null;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Simulation, type RunResult } from '../sim/simulation.js';
-import { UserError } from '../scenario/errors.js';
+import { formatPath, UserError } from '../scenario/errors.js';
 import { DISABLED_TRACER, type RunTracer } from '../trace/channel.js';
 import { MAX_TIME } from '../sim/time.js';
 import { allInstances, type ResolvedComponent, type ResolvedScenario } from '../scenario/loader.js';
@@ -58,13 +58,17 @@ export async function openRunTracer(sc: ResolvedScenario, req: RunRequest, file:
 }
 
 /**
- * Builds every component of a resolved scenario on a fresh simulation, starts
- * them, runs to the scenario's stop time and collects their metrics.
- * A run depends only on (scenario, parameters, seed, replication).
+ * Creates every instance of `sc` on `sim` (slots before their owner, which
+ * takes them at creation; components in scenario order; then links),
+ * connects them and starts them, in that order, ready to run.
+ *
+ * Models refuse out-of-range values with a RangeError. Thrown now, before
+ * the run, it is a value the scenario gave, or a combination of values the
+ * schema cannot see (IOTLB ways that do not divide its entries, a memory
+ * the IOMMU cannot map in whole pages): a UserError naming the file, the
+ * instance's place in it and the run's parameters.
  */
-export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
-  const sim = new Simulation({ seed: req.seed, replication: req.replication, fingerprint: true });
-  const tracer = req.tracer ?? DISABLED_TRACER;
+export function buildScenario(sc: ResolvedScenario, sim: Simulation, tracer: RunTracer): Map<string, Component> {
   const instances = new Map<string, Component>();
   const context = (inst: ResolvedComponent, ends?: ComponentContext['ends']): ComponentContext => ({
     sim,
@@ -83,6 +87,42 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     },
     ...(ends ? { ends } : {}),
   });
+  const links = new Set<ResolvedComponent>(sc.links);
+  const order = allInstances(sc);
+  let building: ResolvedComponent | null = null;
+  try {
+    for (const inst of order) {
+      building = inst;
+      const end = (r: PortRef): PortEnd => ({ component: r.component, instance: instances.get(r.component)!, port: r.port });
+      const l = links.has(inst) ? (inst as (typeof sc.links)[number]) : undefined;
+      instances.set(inst.name, inst.type.create(context(inst, l ? [end(l.a), end(l.b)] : undefined), inst.params));
+    }
+    for (const inst of order) { building = inst; instances.get(inst.name)!.connect?.(); }
+    for (const inst of order) { building = inst; instances.get(inst.name)!.start?.(); }
+  } catch (e) {
+    if (!(e instanceof RangeError) || building === null) throw e;
+    throw new UserError(`${sc.doc.file}: ${formatPath(building.path)} (${building.name}, ${building.type.type}): ${e.message}${describeParameters(sc)}`);
+  }
+  return instances;
+}
+
+/**
+ * Builds `sc` as a run would, on a simulation of its own that never runs: a
+ * sweep checks every point so, so that a value some model refuses stops it
+ * before any run, with the point named (buildScenario).
+ */
+export function checkBuild(sc: ResolvedScenario): void {
+  buildScenario(sc, new Simulation(), DISABLED_TRACER);
+}
+
+/**
+ * Builds every component of a resolved scenario on a fresh simulation, starts
+ * them, runs to the scenario's stop time and collects their metrics.
+ * A run depends only on (scenario, parameters, seed, replication).
+ */
+export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
+  const sim = new Simulation({ seed: req.seed, replication: req.replication, fingerprint: true });
+  const tracer = req.tracer ?? DISABLED_TRACER;
   const base = {
     pciesim: PCIESIM_VERSION,
     scenario: { name: sc.name, file: path.basename(sc.doc.file), hash: sc.doc.hash },
@@ -97,30 +137,25 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     metrics: {}, attribution: new Attribution().toJSON(), series: {},
   });
   let r: RunResult;
+  let instances: Map<string, Component>;
   try {
-    // Slots before their owner (which takes them at creation), components in scenario order, then links.
-    const links = new Set<ResolvedComponent>(sc.links);
-    for (const inst of allInstances(sc)) {
-      const end = (r: PortRef): PortEnd => ({ component: r.component, instance: instances.get(r.component)!, port: r.port });
-      const l = links.has(inst) ? (inst as (typeof sc.links)[number]) : undefined;
-      instances.set(inst.name, inst.type.create(context(inst, l ? [end(l.a), end(l.b)] : undefined), inst.params));
-    }
-    // In build order (the Map keeps insertion order).
-    for (const c of instances.values()) c.connect?.();
-    for (const c of instances.values()) c.start?.();
+    instances = buildScenario(sc, sim, tracer);
     r = sim.run({
       ...(sc.run.until !== undefined ? { until: Math.min(sc.run.until, MAX_TIME) } : {}),
       ...(sc.run.maxEvents !== undefined ? { maxEvents: sc.run.maxEvents } : {}),
     });
   } catch (e) {
-    // A model that throws is a bug in the model, not in the scenario: the run
-    // is reported as failed (a sweep carries on with the other runs), and its
+    // A model that throws is a bug in the model, not in the scenario (buildScenario turns what is the
+    // scenario's into a UserError): the run is reported as failed (a sweep carries on with the other runs), and its
     // trace, whole up to the failure, is kept for finding the bug.
     if (e instanceof UserError) { tracer.abort(); throw e; }
     tracer.close();
     return failed(e instanceof Error ? e.message : String(e), 'error');
   }
   tracer.close();
+  // Nothing left to happen while a process still waits: it waits for something that can no longer come.
+  const stuck = r.reason === 'empty' ? sim.unfinishedProcesses() : [];
+  if (stuck.length > 0) return failed(`deadlock: the run ran out of events with ${describeStuck(stuck)} still waiting (a wait that nothing can end: a model bug, or components that wait for one another)`, r.reason);
   const broken = [...instances].flatMap(([name, inst]) => (inst.invariants?.() ?? []).map((m) => `${name}: ${m}`));
   if (broken.length > 0) return failed(`conservation check failed (a model bug): ${broken.join('; ')}`, r.reason);
   const reported = allInstances(sc).map((inst) => ({ inst, component: inst.name, metrics: instances.get(inst.name)!.metrics?.() ?? {} }));
@@ -146,4 +181,22 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     attribution: attribution.toJSON(),
     series,
   };
+}
+
+/** `names` of the processes left waiting, counted: "2 processes (a ×1, b ×1)", the first few names only. */
+function describeStuck(names: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  const shown = [...counts].slice(0, STUCK_NAMES_SHOWN).map(([n, c]) => (c > 1 ? `${n} ×${c}` : n));
+  const more = counts.size > STUCK_NAMES_SHOWN ? `, and ${counts.size - STUCK_NAMES_SHOWN} more` : '';
+  return `${names.length} process${names.length === 1 ? '' : 'es'} (${shown.join(', ')}${more})`;
+}
+
+/** How many distinct process names a deadlock's message lists. */
+const STUCK_NAMES_SHOWN = 5;
+
+/** The scenario's parameter values, for a message about a run of them (a sweep runs many): "" when it has none. */
+function describeParameters(sc: ResolvedScenario): string {
+  const entries = Object.entries(sc.parameters);
+  return entries.length === 0 ? '' : ` (parameters ${entries.map(([k, v]) => `${k}=${String(v)}`).join(', ')})`;
 }

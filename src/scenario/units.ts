@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, PS_PER_US, toPs } from '../sim/time.js';
+import { isPowerOfTwo } from '../util/power-of-two.js';
 
 /**
  * Quantities in scenario files, presets and `--set`: sizes, durations and
@@ -85,6 +86,20 @@ export const byteSize = () =>
     }
     return b;
   }).meta({ pciesimQuantity: 'size' });
+
+/**
+ * A memory page: "4 KiB", "64 KiB" or a number of bytes; a power of two of
+ * at least 4 KiB (the smallest page x86 and Arm have, and Xen's
+ * XEN_PAGE_SIZE, the size of a grant, whatever the guest's own pages).
+ */
+export const pageSize = () =>
+  byteSize().refine((b) => b >= MIN_PAGE_BYTES && isPowerOfTwo(b), { message: `expected a power of two of at least ${MIN_PAGE_BYTES} bytes (a page: 4 KiB, 16 KiB, 64 KiB)` });
+
+/** An address an IOMMU maps from: "4 GiB", or a number of bytes; a multiple of 4 KiB, the IOMMU's smallest page. */
+export const pageAlignedAddress = () =>
+  byteSize().refine((b) => b % MIN_PAGE_BYTES === 0, { message: `expected a multiple of ${MIN_PAGE_BYTES} bytes: the IOMMU maps whole 4 KiB pages` });
+
+const MIN_PAGE_BYTES = 4096;
 
 /** A rate: "7.1 GB/s", "100 Gb/s", or a number of GB/s (10^9 bytes per second). Becomes a positive number of GB/s. */
 export const rate = () =>

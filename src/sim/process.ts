@@ -10,6 +10,16 @@ import type { Simulation } from './simulation.js';
 export type Yieldable = number | SimEvent<any>;
 export type ProcessBody<R = unknown> = Generator<Yieldable, R, any>;
 
+export interface ProcessOptions {
+  /**
+   * A service loop that waits for work as long as the system exists (a
+   * backend's request loop, a ring's response reader): waiting when nothing
+   * is left to happen is its normal end, not a deadlock
+   * (Simulation.unfinishedProcesses leaves it out).
+   */
+  daemon?: boolean;
+}
+
 /**
  * A generator-driven process (SimPy's model): protocol code reads like the
  * kernel code it models, one step after another. The process is itself an
@@ -25,8 +35,12 @@ export class Process<R = unknown> extends SimEvent<R> {
     this.step();
   };
 
-  constructor(sim: Simulation, private readonly body: ProcessBody<R>, readonly name: string) {
+  readonly daemon: boolean;
+
+  constructor(sim: Simulation, private readonly body: ProcessBody<R>, readonly name: string, options: ProcessOptions = {}) {
     super(sim);
+    this.daemon = options.daemon === true;
+    sim.processStarted(this);
     sim.schedule(0, stepProcess, this, 0);
   }
 
@@ -42,10 +56,12 @@ export class Process<R = unknown> extends SimEvent<R> {
     } catch (e) {
       // Nobody can handle a failure that nobody waits for: surface the model bug.
       if (!this.hasWaiters) throw e;
+      this.sim.processEnded(this);
       this.fail(e);
       return;
     }
     if (r.done) {
+      this.sim.processEnded(this);
       this.succeed(r.value);
       return;
     }

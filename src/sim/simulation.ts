@@ -1,7 +1,7 @@
 import { SimEvent } from './event.js';
 import { EventQueue, type Handler } from './event-queue.js';
 import { Fingerprint } from './fingerprint.js';
-import { Process, type ProcessBody } from './process.js';
+import { Process, type ProcessBody, type ProcessOptions } from './process.js';
 import { RandomStream, streamKey } from './random.js';
 import { MAX_TIME, TimeOverflowError, type Time } from './time.js';
 
@@ -55,6 +55,8 @@ export class Simulation {
   private executed = 0;
   private readonly fp: Fingerprint | undefined;
   private readonly streams = new Map<string, RandomStream>();
+  /** Processes started and not yet returned, daemons aside, in start order (a Set keeps insertion order). */
+  private readonly unfinished = new Set<Process<any>>();
 
   constructor(options: SimulationOptions = {}) {
     this.seed = options.seed ?? 0;
@@ -182,8 +184,28 @@ export class Simulation {
   }
 
   /** Starts a generator process at the current time. */
-  process<R>(body: ProcessBody<R>, name = 'process'): Process<R> {
-    return new Process(this, body, name);
+  process<R>(body: ProcessBody<R>, name = 'process', options: ProcessOptions = {}): Process<R> {
+    return new Process(this, body, name, options);
+  }
+
+  /** @internal Process's constructor: a process has started. */
+  processStarted(p: Process<any>): void {
+    if (!p.daemon) this.unfinished.add(p);
+  }
+
+  /** @internal Process.step: a process has returned (or failed). */
+  processEnded(p: Process<any>): void {
+    this.unfinished.delete(p);
+  }
+
+  /**
+   * The names of the processes that have started and not returned, daemons
+   * (ProcessOptions.daemon) aside, oldest first. After a run that ended
+   * because nothing was left to happen, each of them waits for something
+   * that can no longer come: a deadlock.
+   */
+  unfinishedProcesses(): string[] {
+    return [...this.unfinished].map((p) => p.name);
   }
 
   /** A one-shot signal: someone calls succeed(value) and every waiter resumes. */

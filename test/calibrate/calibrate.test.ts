@@ -17,6 +17,7 @@ import { CurveSimulator } from '../../src/calibrate/simulate.js';
 import type { CurvePoint } from '../../src/calibrate/curves.js';
 import { DEFAULT_SEARCH } from '../../src/calibrate/coordinate-search.js';
 import { cli, cliInProcess, ROOT, tempDir } from '../helpers.js';
+import { UserError } from '../../src/scenario/errors.js';
 
 const lib = await loadModelLibrary();
 const sim = new CurveSimulator(lib);
@@ -52,17 +53,21 @@ test('a distribution\'s percentiles: its own fields, the others off its CDF; col
   assert.is(at('cold', 'p01'), at('cold', 'p10'), 'a percentile read twice from the same run agrees');
 });
 
-test('a point whose run fails is named with its error, not left as a silent gap', () => {
+test('a point the model refuses stops the fit with its line named; a fit candidate it refuses is a failed point, named, not a silent gap', () => {
   const point = (line: number, params: CurvePoint['params']): CurvePoint => ({ x: line, measured: 1, origin: `m.csv: line ${line}`, params });
   const read64 = { platform: PLATFORM, op: 'read', size: 64, transfers: 5 };
   const curve = { name: 'x', title: 'x', scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: 1, unit: 'GB/s', xLabel: 'size', points: [point(2, read64)] };
   assert.is(sim.simulate(curve).failures, null);
-  // Memory of 6 KiB behind an IOMMU that maps it in 4 KiB pages: the run fails at connect (not whole pages).
-  const bad = sim.simulate({ ...curve, points: [point(2, read64), point(3, { ...read64, platform: `${PLATFORM}-iommu-nosp`, window: 6144 })] });
+  // Memory of 6 KiB behind an IOMMU that maps it in 4 KiB pages: refused as the root complex is built (not whole pages).
+  const sixKiB = point(3, { ...read64, platform: `${PLATFORM}-iommu-nosp`, window: 6144 });
+  assert.throws(() => sim.simulate({ ...curve, points: [point(2, read64), sixKiB] }), (e: Error) => e instanceof UserError && /^m\.csv: line 3: .*not whole 4096-byte pages/.test(e.message));
+  // A candidate of a fit (preset overrides) that the IOTLB refuses: 3 ways do not divide its 64 entries.
+  const nosp = point(3, { ...read64, platform: `${PLATFORM}-iommu-nosp` });
+  const bad = sim.simulate({ ...curve, points: [nosp] }, { 'rc.iommu': { iotlb4kWays: 3 } });
   assert.is(bad.failures?.points, 1, 'the failed point is counted');
-  assert.match(bad.failures!.first, /^m\.csv: line 3: .*not whole 4096-byte pages/);
-  assert.is(bad.simulated[1], null);
-  assert.ok(bad.simulated[0]! > 0);
+  assert.match(bad.failures!.first, /^m\.csv: line 3: .*3 ways do not divide the 64 entries/);
+  assert.is(bad.simulated[0], null);
+  assert.ok(sim.simulate({ ...curve, points: [nosp] }).simulated[0]! > 0, 'the point itself runs');
 });
 
 test('the simple format: the root complex\'s traversal is found again; the values the points do not depend on are left alone', () => {

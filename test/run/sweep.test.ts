@@ -114,6 +114,39 @@ test('a run whose conservation checks fail is a failed row naming the broken che
   assert.match(String(rows[1]!.error), 'conservation check failed (a model bug): f: 1 ticks in, 0 out');
 });
 
+test('a run left waiting when nothing is left to happen is a failed row naming the waiting process, daemons aside', async () => {
+  const dir = tempDir();
+  const file = writeScenario(dir, 'stuck.json', {
+    name: 'stuck', parameters: { stall: { default: false } },
+    components: [{ name: 'f', type: 'test.faulty', params: { fail: false, stall: '$stall' } }],
+    sweep: { grid: { stall: [false, true] } },
+  });
+  const out = path.join(dir, 'out');
+  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: FIXTURE_ENV });
+  assert.is(r.code, 1, r.stderr);
+  const rows = tableFromIPC(bytes(out)).toArray().map((x) => x.toJSON());
+  assert.equal(rows.map((x) => x.status), ['ok', 'failed']);
+  assert.is(String(rows[1]!.error), 'deadlock: the run ran out of events with 1 process (f/stuck) still waiting (a wait that nothing can end: a model bug, or components that wait for one another)');
+});
+
+test('a value a model refuses as it is built stops the sweep before any run: exit 2, the point and the instance named, nothing written', async () => {
+  const dir = tempDir();
+  const file = writeScenario(dir, 'limits.json', {
+    name: 'limits', parameters: { limit: { default: 1 } },
+    components: [{ name: 'f', type: 'test.faulty', params: { fail: false, limit: '$limit' } }],
+    sweep: { grid: { limit: [1, 2, 3] } },
+  });
+  const out = path.join(dir, 'out');
+  const r = cli(['sweep', file, '--out', out, '--no-report'], { env: FIXTURE_ENV });
+  assert.is(r.code, 2, r.stderr);
+  assert.is(r.stderr.trim(), `pciesim sweep: ${file}: components[0] (f, test.faulty): limit 3 is above 2 (parameters limit=3)`);
+  assert.not.ok(fs.existsSync(out), 'a refused sweep leaves no folder');
+  const one = cli(['run', file, '--set', 'limit=3'], { env: FIXTURE_ENV });
+  assert.is(one.code, 2, one.stderr);
+  assert.match(one.stderr, `${file}: components[0] (f, test.faulty): limit 3 is above 2`);
+  assert.not.match(one.stderr, /\n\s+at /, 'no stack trace');
+});
+
 test('--trace records each run\'s trace.arrow with the run\'s own provenance, and results do not change', async () => {
   const dir = tempDir();
   const traced = path.join(dir, 'traced'), plain = path.join(dir, 'plain');

@@ -5,7 +5,9 @@ import { loadModelLibrary } from '../../src/scenario/library.js';
 import { sweepPoints } from '../../src/scenario/grid.js';
 import { deriveRunSeed } from '../../src/scenario/seeds.js';
 import { UserError } from '../../src/scenario/errors.js';
-import { demoScenario } from '../helpers.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { demoScenario, ROOT } from '../helpers.js';
 
 const lib = await loadModelLibrary();
 const parse = (body: unknown) => parseScenario('s.json', JSON.stringify(body));
@@ -47,6 +49,25 @@ test('a value out of range or not whole says the bound in words, not zod\'s "Too
   assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 's.json: components[0].params.servers: expected a number ≥ 1, got 0');
   d.components[0].params.servers = 2.5;
   assert.match(problem(() => resolveScenario(parse(d), {}, lib)), 's.json: components[0].params.servers: expected a whole number, got 2.5');
+});
+
+test('values that only together are impossible are refused at their field, before anything is built', () => {
+  const shipped = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', `${name}.json`), 'utf8'));
+  const refused = (d: unknown) => problem(() => resolveScenario(parseScenario('s.json', JSON.stringify(d)), {}, lib));
+  const window = shipped('iommu-window');
+  window.components[0].slots.iommu.params.iotlb4kWays = 3;
+  assert.match(refused(window), 's.json: components[0].slots.iommu.params.iotlb4kWays: 3 ways do not divide the 64 entries of iotlb4kEntries into whole sets');
+  window.components[0].slots.iommu.params.iotlb4kWays = 128;
+  assert.not.throws(() => resolveScenario(parseScenario('s.json', JSON.stringify(window)), {}, lib), 'ways beyond the entries: fully associative');
+  const hold = shipped('iommu-window');
+  Object.assign(hold.components[0].params, { completionCoalescingHold: '100 ns' });
+  assert.match(refused(hold), 's.json: components[0].params.completionCoalescingHold: needs completionCoalescingBlock');
+  const xen = shipped('hypercall-costs');
+  xen.components[0].params = { ...xen.components[0].params, pageBytes: 2048 };
+  assert.match(refused(xen), 's.json: components[0].params.pageBytes: expected a power of two of at least 4096 bytes');
+  const drv = shipped('iommu-map-unmap');
+  drv.components[2].params.buffersBase = 4 * 2 ** 30 + 64;
+  assert.match(refused(drv), 's.json: components[2].params.buffersBase: expected a multiple of 4096 bytes: the IOMMU maps whole 4 KiB pages');
 });
 
 test('an unknown field is reported, not ignored', () => {

@@ -108,3 +108,18 @@ test('a bounded store blocks producers when full and consumers when empty', () =
 });
 
 test.run();
+
+test('unfinishedProcesses names the processes still waiting, oldest first: not the finished, the failed or the daemons', () => {
+  const sim = new Simulation();
+  const never = sim.signal();
+  sim.process(function* () { yield 5; }(), 'done');
+  sim.process(function* () { yield never; }(), 'waits-a');
+  sim.process(function* () { yield never; }(), 'serves', { daemon: true });
+  const failing = sim.process<void>(function* (): ProcessBody<void> { yield 1; throw new Error('handled'); }(), 'fails');
+  sim.process(function* () { try { yield failing; } catch { /* handled: the waiter goes on */ } }(), 'catches');
+  sim.process(function* () { yield 3; yield never; }(), 'waits-b');
+  assert.equal(sim.unfinishedProcesses(), ['done', 'waits-a', 'fails', 'catches', 'waits-b'], 'all started, none returned yet');
+  const r = sim.run();
+  assert.is(r.reason, 'empty');
+  assert.equal(sim.unfinishedProcesses(), ['waits-a', 'waits-b']);
+});

@@ -18,7 +18,7 @@
  */
 import { byteSize, formatBytes } from '../../../src/scenario/units.js';
 import { LINK_WIDTHS } from '../link-timing.js';
-import { isPowerOfTwo } from '../tlp.js';
+import { isPowerOfTwo } from '../../../src/util/power-of-two.js';
 import { UserError } from '../../../src/scenario/errors.js';
 import type { Bar, PciFunction } from './lspci-text.js';
 import { shortBdf, type EndpointNode, type PciLink, type PciTree, type PortNode, type RootComplexNode, type SwitchNode } from './pci-tree.js';

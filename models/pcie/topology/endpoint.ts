@@ -14,6 +14,7 @@ import type { Link, LinkEnd } from '../link.js';
 import { MEMORY, type MemoryDevice } from '../../memory/dram.js';
 import { DMA_ENGINE, type DmaEngineSlot } from './dma-engine.js';
 import { ENDPOINT, pcieFacts, rootAbove, SWITCH, upstreamPortDecl, type PcieElement, type PcieFacts } from './node.js';
+import { isPowerOfTwo } from '../../../src/util/power-of-two.js';
 
 const params = z.strictObject({
   requesterId: z.number().int().min(0).max(0xffff).default(0x0100).describe('Requester ID (bus << 8 | device << 3 | function); default bus 1, device 0, function 0'),
@@ -89,11 +90,6 @@ export class EndpointDevice implements PcieElement {
   metrics(): Record<string, MetricValue> {
     return this.endpoint().metrics();
   }
-}
-
-/** True if x is a power of two (BAR sizes are, PCI Local Bus Spec §6.2.5.1). */
-function isPowerOfTwo(x: number): boolean {
-  return Number.isSafeInteger(x) && x > 0 && 2 ** Math.round(Math.log2(x)) === x;
 }
 
 /**

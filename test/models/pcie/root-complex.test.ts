@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
 import type { Endpoint } from '../../../models/pcie/endpoint.js';
-import { Memory, memoryParams } from '../../../models/pcie/memory.js';
+import { Memory, MemoryCompleter, memoryParams } from '../../../models/pcie/memory.js';
 import { RootComplex, rootComplexParams, type RootPort } from '../../../models/pcie/root-complex.js';
 import { readCompletionCount } from '../../../models/pcie/tlp.js';
 import { Link, NO_RELEASE } from '../../../models/pcie/link.js';
@@ -569,7 +569,11 @@ test('completionCoalescingHold: after a partial block, whole blocks come back li
   assert.is(completions('0 ns', [[0, 384], [4096, 512]]), 6 + 2, 'no hold: each request on its own');
   // The whole block first: its data is ready before the partial one's, so it is still combined.
   assert.is(completions('1 us', [[4096, 512], [0, 384]]), 2 + 6);
-  assert.throws(() => new RootComplex(new Simulation(), rootComplexParams.parse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', completionCoalescingHold: '1 us' }), new Memory(new Simulation(), memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }))), /needs a coalescing block/);
+  // A hold without a block: the schema refuses it at its field; a completer built directly refuses it too.
+  const holdAlone = rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', completionCoalescingHold: '1 us' });
+  assert.equal(holdAlone.error?.issues.map((i) => [i.path, i.message]), [[['completionCoalescingHold'], 'needs completionCoalescingBlock: the hold follows read requests that are not whole blocks']]);
+  const memory = new Memory(new Simulation(), memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));
+  assert.throws(() => new MemoryCompleter(new Simulation(), memory, { mps: 256, rcb: 64, completionMode: 'rcb', coalesceHold: 1000, ecrc: false }), /needs a coalescing block/);
 });
 
 test('completionInterval: a root complex paces completions one per slot, a lone one undelayed', () => {
