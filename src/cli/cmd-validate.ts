@@ -6,6 +6,7 @@ import { parseSetFlags } from '../scenario/params.js';
 import { sweepPoints, type SweepPoint } from '../scenario/grid.js';
 import { UserError } from '../scenario/errors.js';
 import { checkScenarioNames } from '../scenario/check-names.js';
+import { checkBuild } from '../run/single.js';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -32,10 +33,16 @@ sweep. Exit code 2 on the first problem.
   },
 };
 
-/** The scenario resolved at its defaults (and overrides) and at every sweep point; throws a UserError at the first problem. */
+/**
+ * The scenario resolved and built (not run: checkBuild) at its defaults (and
+ * overrides) and at every sweep point; throws a UserError at the first
+ * problem.
+ */
 export function validateScenario(doc: ScenarioDoc, overrides: Record<string, string>, lib: ModelLibrary): { sc: ResolvedScenario; points: SweepPoint[] } {
   const sc = resolveScenario(doc, overrides, lib);
   const points = sweepPoints(doc.body.sweep);
-  checkScenarioNames(doc, [sc, ...points.map((p) => resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep'))]);
+  const all = [sc, ...points.map((p) => resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep'))];
+  checkScenarioNames(doc, all);
+  for (const x of all) checkBuild(x);
   return { sc, points };
 }

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, cliInProcess, demoScenario, tempDir, writeScenario } from '../helpers.js';
+import { cli, cliInProcess, demoScenario, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
 
 const small = ['--set', 'requests=3000'];
 
@@ -57,6 +57,15 @@ test('validate accepts the shipped scenarios and rejects broken files', async ()
   const bad = await cliInProcess(['validate', writeScenario(tempDir(), 'x.json', '{"name": "x"}')]);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, 'x.json: components: missing; expected array');
+  // Values the schema accepts and a model refuses as it is built: validate builds every point, runs none.
+  const refused = writeScenario(tempDir(), 'refused.json', {
+    name: 'refused', parameters: { limit: { default: 1 } },
+    components: [{ name: 'f', type: 'test.faulty', params: { fail: true, failAfterPs: 0, limit: '$limit' } }],
+    sweep: { grid: { limit: [1, 2, 3] } },
+  });
+  const built = cli(['validate', refused], { env: FIXTURE_ENV });
+  assert.is(built.code, 2, built.stderr);
+  assert.is(built.stderr.trim(), `pciesim validate: ${refused}: components[0] (f, test.faulty): limit 3 is above 2 (parameters limit=3)`);
 });
 
 test('unknown commands and flags are user errors; --help works everywhere', async () => {
