@@ -91,7 +91,7 @@ const stats: readonly StatDecl[] = [
   { name: 'frames_flipped', unit: 'frames', description: 'Frames the backend flipped to' },
   { name: 'hypercalls_per_frame', unit: 'calls', description: 'Hypercalls per frame flipped, setup excluded' },
   { name: 'copied_bytes', unit: 'B', description: "Bytes the backend copied into its scanout buffers (transfer 'copy')" },
-  { name: 'outcome', unit: '', description: "'ok', or why sharing failed: 'too-large-for-scheme', 'grant-table-full', 'map-failed'" },
+  { name: 'outcome', unit: '', description: "'ok', or why sharing failed: 'too-large-for-scheme', 'grant-table-full', 'map-failed', 'out-of-memory' (a domain's RAM cannot hold the buffers)" },
 ];
 
 /** What a display reads for a frame: the bus address its device uses for each page. */
@@ -177,6 +177,12 @@ export class Displif {
     this.sync = sync;
     const allocator = this.p.allocation === 'frontend' ? this.front : this.back;
     const n = this.p.buffers;
+    const frames = Array.from({ length: n }, () => ({ pages, layout: this.p.bufferLayout }));
+    const copies = this.p.transfer === 'copy' ? Array.from({ length: n }, () => ({ pages, layout: 'contiguous' as const })) : [];
+    // The buffers' allocation (the frontend's GEM objects, or the backend's with be_alloc, and the backend's copies)
+    // failing with -ENOMEM: the display never starts.
+    const room = allocator === this.back ? this.back.hasRoomFor([...frames, ...copies]) : allocator.hasRoomFor(frames) && this.back.hasRoomFor(copies);
+    if (!room) { this.failure = 'out-of-memory'; return false; }
     this.frames = Array.from({ length: n }, () => allocator.allocate(pages, this.p.bufferLayout) ?? []);
     this.copies = this.p.transfer === 'copy' ? Array.from({ length: n }, () => this.back.allocate(pages, 'contiguous') ?? []) : [];
     this.free.push(...Array.from({ length: n }, (_, b) => b));

@@ -41,25 +41,26 @@ export interface IdentitySpan {
 }
 
 /**
- * The pages an identity map of `ranges` lays down. '4k': 4 KiB pages over
- * each range. '2m': the 2 MiB pages that cover each range, rounded out to
- * page boundaries, as an identity domain over all of RAM maps the pages
- * around a small buffer whole (so a scenario may give the root complex just
- * the bytes its workload touches); ranges that share a 2 MiB page are mapped
- * once. 'largest': 2 MiB pages for a range that is 2 MiB-aligned at both
- * ends, else 4 KiB pages. Spans come out in address order.
+ * The pages an identity map of `ranges` lays down: the pages that cover each
+ * range, rounded out to page boundaries, as an identity domain over all of
+ * RAM maps the pages around a small buffer whole (so a scenario may give the
+ * root complex just the bytes its workload touches, and a BAR smaller than a
+ * page is mapped in the page it sits in); ranges that share a page are
+ * mapped once. '4k': 4 KiB pages. '2m': 2 MiB pages. 'largest': 2 MiB
+ * pages for a range that is 2 MiB-aligned at both ends, else 4 KiB pages.
+ * Spans come out in address order.
  */
 export function identitySpans(mode: '4k' | '2m' | 'largest', ranges: readonly AddressRange[]): IdentitySpan[] {
   const spans = ranges.filter((r) => r.size > 0).map((r): IdentitySpan => {
     const aligned = r.base % PAGE_2M_BYTES === 0 && r.size % PAGE_2M_BYTES === 0;
-    if (mode === '4k' || (mode === 'largest' && !aligned)) return { base: r.base, size: r.size, page: PAGE_4K_BYTES };
-    const base = Math.floor(r.base / PAGE_2M_BYTES) * PAGE_2M_BYTES;
-    return { base, size: Math.ceil((r.base + r.size) / PAGE_2M_BYTES) * PAGE_2M_BYTES - base, page: PAGE_2M_BYTES };
+    const page = mode === '4k' || (mode === 'largest' && !aligned) ? PAGE_4K_BYTES : PAGE_2M_BYTES;
+    const base = Math.floor(r.base / page) * page;
+    return { base, size: Math.ceil((r.base + r.size) / page) * page - base, page };
   }).sort((a, b) => a.base - b.base);
   const merged: IdentitySpan[] = [];
   for (const s of spans) {
     const last = merged[merged.length - 1];
-    if (last !== undefined && last.page === PAGE_2M_BYTES && s.page === PAGE_2M_BYTES && s.base < last.base + last.size) {
+    if (last !== undefined && last.page === s.page && s.base < last.base + last.size) {
       merged[merged.length - 1] = { ...last, size: Math.max(last.size, s.base + s.size - last.base) };
     } else {
       merged.push(s);

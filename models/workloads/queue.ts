@@ -22,7 +22,7 @@ const params = z.strictObject({
   serviceTime: duration().describe('Mean service time, e.g. "200 ns"'),
   serviceCv: z.number().nonnegative().default(1).describe('Coefficient of variation of the service time (lognormal); 0 = constant'),
   requests: z.number().int().positive().default(100_000).describe('Stop generating after this many arrivals'),
-  throughputWindow: duration().default(20_000_000).describe('Width of the windows throughput over time is counted in'),
+  throughputWindow: duration().refine((ps) => ps > 0, { message: 'expected a duration above 0' }).default(20_000_000).describe('Width of the windows throughput over time is counted in'),
 });
 
 type QueueParams = z.infer<typeof params>;

@@ -85,6 +85,17 @@ export class XenDomain {
   }
 
   /**
+   * Whether the RAM left holds these buffers, allocated in this order (true
+   * when the scenario gives the domain no RAM: allocate then returns null).
+   * False is the guest kernel's -ENOMEM: a driver that asks gives up.
+   */
+  hasRoomFor(buffers: readonly { pages: number; layout: 'contiguous' | 'scattered' }[]): boolean {
+    const { memorySize } = this.p;
+    if (this.p.memoryBase === undefined || memorySize === undefined) return true;
+    return this.nextFree + buffers.reduce((sum, b) => sum + ramBytes(b.pages, b.layout), 0) <= memorySize;
+  }
+
+  /**
    * Machine addresses of `pages` pages of the domain's RAM for a buffer:
    * consecutive frames, or `scattered` ones no two of which are adjacent;
    * null if the scenario gives the domain no RAM (then nothing reads the
@@ -94,10 +105,10 @@ export class XenDomain {
     const { memoryBase, memorySize } = this.p;
     if (memoryBase === undefined || memorySize === undefined) return null;
     const stride = layout === 'scattered' ? SCATTER_STRIDE : 1;
+    if (!this.hasRoomFor([{ pages, layout }])) throw new Error(`model bug: ${this.ctx.name}'s ${memorySize} bytes of RAM cannot hold a buffer of ${pages} pages; ask hasRoomFor first`);
     const frames: number[] = [];
     for (let i = 0; i < pages; i++) frames.push(memoryBase + this.nextFree + i * stride * GRANT_PAGE_BYTES);
-    this.nextFree += pages * stride * GRANT_PAGE_BYTES;
-    if (this.nextFree > memorySize) throw new Error(`${this.ctx.name}: its ${memorySize} bytes of RAM cannot hold the buffers asked of it`);
+    this.nextFree += ramBytes(pages, layout);
     return frames;
   }
 
@@ -147,3 +158,8 @@ export const xenDomain = defineComponent({
   create: (ctx, p) => new XenDomain(ctx, p),
   checkTopology: (self, view) => checkDomain(self as TopologyNode, view),
 });
+
+/** RAM a buffer of `pages` pages takes: a scattered one leaves a gap after each page (SCATTER_STRIDE). */
+function ramBytes(pages: number, layout: 'contiguous' | 'scattered'): number {
+  return pages * (layout === 'scattered' ? SCATTER_STRIDE : 1) * GRANT_PAGE_BYTES;
+}

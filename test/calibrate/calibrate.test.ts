@@ -58,9 +58,9 @@ test('a point the model refuses stops the fit with its line named; a fit candida
   const read64 = { platform: PLATFORM, op: 'read', size: 64, transfers: 5 };
   const curve = { name: 'x', title: 'x', scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: 1, unit: 'GB/s', xLabel: 'size', points: [point(2, read64)] };
   assert.is(sim.simulate(curve).failures, null);
-  // Memory of 6 KiB behind an IOMMU that maps it in 4 KiB pages: refused as the root complex is built (not whole pages).
-  const sixKiB = point(3, { ...read64, platform: `${PLATFORM}-iommu-nosp`, window: 6144 });
-  assert.throws(() => sim.simulate({ ...curve, points: [point(2, read64), sixKiB] }), (e: Error) => e instanceof UserError && /^m\.csv: line 3: .*not whole 4096-byte pages/.test(e.message));
+  // A transfer larger than its window: the point's own values, refused with its line named.
+  const tooBig = point(3, { ...read64, size: 16384, window: 8192 });
+  assert.throws(() => sim.simulate({ ...curve, points: [point(2, read64), tooBig] }), (e: Error) => e instanceof UserError && /^m\.csv: line 3: .*must fit in the window/.test(e.message));
   // A candidate of a fit (preset overrides) that the IOTLB refuses: 3 ways do not divide its 64 entries.
   const nosp = point(3, { ...read64, platform: `${PLATFORM}-iommu-nosp` });
   const bad = sim.simulate({ ...curve, points: [nosp] }, { 'rc.iommu': { iotlb4kWays: 3 } });

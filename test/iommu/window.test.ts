@@ -38,13 +38,16 @@ test('IOMMU off: translation costs nothing and its columns are empty', async () 
   assert.ok(off['dma.throughput_gbytes_per_s'] >= (await run({ window: 64 * KiB, pageSize: '2m' }))['dma.throughput_gbytes_per_s'] * 0.99);
 });
 
-test("a '2m' identity map covers each range with the 2 MiB pages around it, a shared page once; '4k' and 'largest' map ranges as given", () => {
+test("a '2m' identity map covers each range with the 2 MiB pages around it, a shared page once; '4k' and 'largest' map the 4 KiB pages around them", () => {
   const GiB = 1024 * MiB;
   const window = { base: 4 * GiB, size: 8 * KiB };
   const bar = { base: 4 * GiB + MiB, size: 64 * KiB };
   assert.equal(identitySpans('2m', [bar, window]), [{ base: 4 * GiB, size: 2 * MiB, page: 2 * MiB }], 'the window and the BAR share one page, mapped once');
   assert.equal(identitySpans('2m', [{ base: 4 * GiB + MiB, size: 2 * MiB }]), [{ base: 4 * GiB, size: 4 * MiB, page: 2 * MiB }], 'a range across a page boundary takes both pages');
   assert.equal(identitySpans('4k', [window]), [{ ...window, page: 4 * KiB }]);
+  assert.equal(identitySpans('4k', [{ base: 4 * GiB + 100, size: 6 * KiB }, { base: 4 * GiB + 7 * KiB, size: 16 }, { base: 4 * GiB + 8 * KiB, size: 16 }]),
+    [{ base: 4 * GiB, size: 8 * KiB, page: 4 * KiB }, { base: 4 * GiB + 8 * KiB, size: 4 * KiB, page: 4 * KiB }], 'the 4 KiB pages around each range, a shared page mapped once');
+  assert.equal(identitySpans('largest', [{ base: 6 * GiB + 16, size: 16 }]), [{ base: 6 * GiB, size: 4 * KiB, page: 4 * KiB }], 'a BAR smaller than a page: the page it sits in');
   assert.equal(identitySpans('largest', [window, { base: 6 * GiB, size: 4 * MiB }]), [{ ...window, page: 4 * KiB }, { base: 6 * GiB, size: 4 * MiB, page: 2 * MiB }]);
   assert.equal(identitySpans('2m', [{ base: 0, size: 0 }]), [], 'an empty range maps nothing');
 });

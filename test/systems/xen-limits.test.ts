@@ -1,7 +1,7 @@
 /**
  * Every Xen study at the edge of Xen's per-domain limits: each domain of
  * each shipped scenario with a grant table of one frame, or a maptrack of
- * one handle, run small. Real hardware and Xen refuse such work (a full
+ * one handle, or (a domain given RAM) 64 KiB of RAM, run small. Real hardware and Xen refuse such work (a full
  * grant table, a full maptrack) and the drivers turn the refusal into an
  * error code; here it must end as a simulated outcome in the results,
  * never as an internal error. (A run of this kind found netback's crash on
@@ -10,7 +10,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runDocInProcess, shippedScenarios, smallSets } from '../helpers.js';
-const LIMITS = [['maxGrantFrames', 1], ['maptrackLimit', 1]] as const;
+const LIMITS = [['maxGrantFrames', 1], ['maptrackLimit', 1], ['memorySize', '64 KiB']] as const;
 /** Studies whose parameters choose between grant paths: each path's variant runs too. */
 const VARIANTS: Record<string, string[][]> = {
   'xen-netback.json': [[], ['grants=premapped'], ['packetBytes=9000'], ['direction=rx', 'grants=premapped']],
@@ -28,6 +28,7 @@ async function runAtLimits(): Promise<LimitRun[]> {
     for (const [i, c] of (doc.components as { name: string; type: string; params?: Record<string, unknown> }[]).entries()) {
       if (c.type !== 'xen.domain') continue;
       for (const [limit, value] of LIMITS) {
+        if (limit === 'memorySize' && c.params?.memorySize === undefined) continue;
         for (const variant of VARIANTS[file] ?? [[]]) {
           const d = structuredClone(doc);
           d.components[i].params = { ...d.components[i].params, [limit]: value };
@@ -64,6 +65,9 @@ test("every Xen study runs to an outcome with any domain's grant table at one fr
   assert.is(outcome('display-frames.json', 'guest', 'maxGrantFrames', 'displif.outcome'), 'grant-table-full');
   assert.is(outcome('display-frames.json', 'dom0', 'maptrackLimit', 'displif.outcome'), 'map-failed', 'the backend maps the frontend\'s buffer');
   assert.is(outcome('gref-schemes.json', 'importer', 'maptrackLimit', 'share.outcome'), 'map-failed');
+  assert.is(outcome('vm-display-pipeline.json', 'guest', 'memorySize', 'displif.outcome'), 'out-of-memory', "the frontend's buffers do not fit in the guest's RAM");
+  assert.is(outcome('vm-display-pipeline.json', 'dom0', 'memorySize', 'displif.outcome'), 'ok', 'the frontend allocates the buffers: dom0 only maps them');
+  assert.is(outcome('vm-video-encode.json', 'guest', 'memorySize', 'displif.outcome'), 'out-of-memory');
 });
 
 test.run();
