@@ -99,6 +99,14 @@ const NO_ATC = -1;
 const TABLE_BYTES = PAGE_BYTES[PAGE_4K]!;
 /** Table keys: the table's index at its level, times this, plus the level. */
 const KEY_LEVELS = 8;
+/**
+ * A single-segment map of at least this many pages into a single-stage
+ * domain is kept as one run (Domain.runs), not page by page: an identity
+ * map of a 64 GiB host in 4 KiB pages is 16 M pages, past what a Map holds
+ * (2^24 entries) and seconds to build. Speed only: a run translates exactly
+ * as its pages would.
+ */
+const RUN_MIN_PAGES = 1024;
 
 // ---------------------------------------------------------------- results and statistics
 
@@ -227,9 +235,37 @@ class FlushRing {
   }
 }
 
+/** Pages of one size mapped back to back in one call: [iova, iova + bytes) → [phys, phys + bytes). */
+interface MappedRun {
+  readonly iova: number;
+  readonly bytes: number;
+  readonly phys: number;
+}
+
+/** Why a page of class `k` cannot go where a mapping of class `c` is. */
+function overlapReason(c: number, k: number): string {
+  if (c === k) return 'already mapped';
+  if (c > k) return c === 2 ? 'inside a mapped 1 GiB page' : 'inside a mapped 2 MiB page';
+  return k === 1 ? 'over mapped 4 KiB pages' : 'over mapped smaller pages';
+}
+
+/** The run of `runs` (sorted by IOVA, disjoint) that holds `addr`, or undefined. */
+function runAt(runs: readonly MappedRun[], addr: number): MappedRun | undefined {
+  let lo = 0, hi = runs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1, r = runs[mid]!;
+    if (addr < r.iova) hi = mid - 1;
+    else if (addr >= r.iova + r.bytes) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}
+
 class Domain implements WalkDomain {
   /** Mappings per page-size class: page number → physical (or guest-physical) address of the page. */
   readonly pages: [Map<number, number>, Map<number, number>, Map<number, number>] = [new Map(), new Map(), new Map()];
+  /** Long runs of pages per class (RUN_MIN_PAGES), sorted by IOVA; with `pages`, every mapping, none overlapping another. */
+  private readonly runs: [MappedRun[], MappedRun[], MappedRun[]] = [[], [], []];
   /** 4 KiB mappings inside each 2 MiB frame, and smaller mappings inside each 1 GiB frame: to refuse overlapping maps. */
   private readonly smallIn2m = new Map<number, number>();
   private readonly smallIn1g = new Map<number, number>();
@@ -260,9 +296,17 @@ class Domain implements WalkDomain {
   /** The class of the mapping holding `addr` (its page's address in foundBase), or -1. */
   lookup(addr: number): number {
     for (let k = 0; k < PAGE_SIZE_CLASSES; k++) {
-      const base = this.pages[k]!.get(Math.floor(addr / PAGE_BYTES[k]!));
+      const page = Math.floor(addr / PAGE_BYTES[k]!);
+      const base = this.pages[k]!.get(page);
       if (base !== undefined) {
         this.foundBase = base;
+        return k;
+      }
+      const runs = this.runs[k]!;
+      if (runs.length === 0) continue;
+      const r = runAt(runs, addr);
+      if (r !== undefined) {
+        this.foundBase = r.phys + (page * PAGE_BYTES[k]! - r.iova);
         return k;
       }
     }
@@ -282,6 +326,8 @@ class Domain implements WalkDomain {
 
   /** Why a page of class k at `iova` cannot be mapped, or null. */
   conflict(iova: number, k: number): string | null {
+    const run = this.runConflict(iova, PAGE_BYTES[k]!, k);
+    if (run !== null) return run;
     const v2m = Math.floor(iova / PAGE_BYTES[1]!), v1g = Math.floor(iova / PAGE_BYTES[2]!);
     if (this.pages[2].has(v1g)) return 'inside a mapped 1 GiB page';
     if (k <= 1 && this.pages[1].has(v2m)) return 'inside a mapped 2 MiB page';
@@ -289,6 +335,48 @@ class Domain implements WalkDomain {
     if (k === 1 && (this.smallIn2m.get(v2m) ?? 0) > 0) return 'over mapped 4 KiB pages';
     if (k === 2 && (this.smallIn1g.get(v1g) ?? 0) > 0) return 'over mapped smaller pages';
     return null;
+  }
+
+  /** Why pages of class k over [iova, iova + bytes) cannot be mapped for the runs already there, or null. */
+  private runConflict(iova: number, bytes: number, k: number): string | null {
+    for (let c = 0; c < PAGE_SIZE_CLASSES; c++) {
+      for (const r of this.runs[c]!) if (r.iova < iova + bytes && iova < r.iova + r.bytes) return overlapReason(c, k);
+    }
+    return null;
+  }
+
+  /**
+   * Why `pages` pages of class k from `iova` cannot be mapped as one run, or
+   * null: the checks of conflict() for the whole range at once, through
+   * the mappings already there rather than page by page.
+   */
+  runConflictOf(iova: number, pages: number, k: number): { at: number; why: string } | null {
+    const bytes = pages * PAGE_BYTES[k]!, end = iova + bytes;
+    const run = this.runConflict(iova, bytes, k);
+    if (run !== null) return { at: iova, why: run };
+    let first: { at: number; why: string } | null = null;
+    for (let c = 0; c < PAGE_SIZE_CLASSES; c++) {
+      const size = PAGE_BYTES[c]!;
+      for (const page of this.pages[c]!.keys()) {
+        const at = page * size;
+        if (at < end && iova < at + size && (first === null || Math.max(at, iova) < first.at)) first = { at: Math.max(at, iova), why: overlapReason(c, k) };
+      }
+    }
+    return first;
+  }
+
+  /** Maps `pages` pages of class k from `iova` to `phys` as one run (single-stage domains: nested ones allocate tables per page). */
+  addRun(iova: number, phys: number, pages: number, k: number): void {
+    if (this.tables !== null) throw new Error(`model bug: domain ${this.id} is nested; its maps go page by page`);
+    const runs = this.runs[k]!, run = { iova, bytes: pages * PAGE_BYTES[k]!, phys };
+    let i = runs.length;
+    while (i > 0 && runs[i - 1]!.iova > iova) i--;
+    runs.splice(i, 0, run);
+  }
+
+  /** Whether maps of `pages` pages at once may go in as one run. */
+  takesRun(pages: number): boolean {
+    return this.tables === null && pages >= RUN_MIN_PAGES;
   }
 
   add(iova: number, phys: number, k: number): void {
@@ -309,6 +397,17 @@ class Domain implements WalkDomain {
   }
 
   remove(iova: number, k: number): void {
+    const runs = this.runs[k]!;
+    const r = runs.length === 0 ? undefined : runAt(runs, iova);
+    if (r !== undefined) {
+      // One page out of a run: what is left on either side stays mapped.
+      const size = PAGE_BYTES[k]!, i = runs.indexOf(r), left = iova - r.iova, right = r.iova + r.bytes - iova - size;
+      const rest: MappedRun[] = [];
+      if (left > 0) rest.push({ iova: r.iova, bytes: left, phys: r.phys });
+      if (right > 0) rest.push({ iova: iova + size, bytes: right, phys: r.phys + left + size });
+      runs.splice(i, 1, ...rest);
+      return;
+    }
     this.pages[k]!.delete(Math.floor(iova / PAGE_BYTES[k]!));
     if (k === 0) bump(this.smallIn2m, Math.floor(iova / PAGE_BYTES[1]!), -1);
     if (k <= 1) bump(this.smallIn1g, Math.floor(iova / PAGE_BYTES[2]!), -1);
@@ -518,15 +617,21 @@ export class Iommu {
       bytes += s.bytes;
     }
     this.checkRange(d, iova, bytes, pageBytes);
-    for (let a = iova; a < iova + bytes; a += pageBytes) {
-      const why = d.conflict(a, k);
-      if (why !== null) throw new RangeError(`${this.name}: domain ${domain}: cannot map IOVA 0x${a.toString(16)}: ${why}`);
-    }
-    let a = iova;
-    for (const s of segments) {
-      for (let off = 0; off < s.bytes; off += pageBytes, a += pageBytes) d.add(a, s.phys + off, k);
-    }
     const pages = bytes / pageBytes;
+    if (segments.length === 1 && d.takesRun(pages)) {
+      const c = d.runConflictOf(iova, pages, k);
+      if (c !== null) throw new RangeError(`${this.name}: domain ${domain}: cannot map IOVA 0x${c.at.toString(16)}: ${c.why}`);
+      d.addRun(iova, segments[0]!.phys, pages, k);
+    } else {
+      for (let a = iova; a < iova + bytes; a += pageBytes) {
+        const why = d.conflict(a, k);
+        if (why !== null) throw new RangeError(`${this.name}: domain ${domain}: cannot map IOVA 0x${a.toString(16)}: ${why}`);
+      }
+      let a = iova;
+      for (const s of segments) {
+        for (let off = 0; off < s.bytes; off += pageBytes, a += pageBytes) d.add(a, s.phys + off, k);
+      }
+    }
     const cost = this.params.mapPerCall + pages * this.params.mapPerPage;
     this.maps++;
     this.mapPages += pages;

@@ -100,11 +100,18 @@ export function buildScenario(sc: ResolvedScenario, sim: Simulation, tracer: Run
     for (const inst of order) { building = inst; instances.get(inst.name)!.connect?.(); }
     for (const inst of order) { building = inst; instances.get(inst.name)!.start?.(); }
   } catch (e) {
-    if (!(e instanceof RangeError) || building === null) throw e;
+    if (!(e instanceof RangeError) || building === null || ENGINE_LIMIT.test(e.message)) throw e;
     throw new UserError(`${sc.doc.file}: ${formatPath(building.path)} (${building.name}, ${building.type.type}): ${e.message}${describeParameters(sc)}`);
   }
   return instances;
 }
+
+/**
+ * RangeErrors JavaScript itself throws (a recursion too deep, a Map or an
+ * array past its size limit): a model that hit them has a bug or a limit of
+ * its own, not a value the scenario got wrong.
+ */
+const ENGINE_LIMIT = /^(Maximum call stack size exceeded|Map maximum size exceeded|Set maximum size exceeded|Invalid array length|Invalid typed array length|Array buffer allocation failed|Invalid string length)/;
 
 /**
  * Builds `sc` as a run would, on a simulation of its own that never runs: a
@@ -112,7 +119,12 @@ export function buildScenario(sc: ResolvedScenario, sim: Simulation, tracer: Run
  * before any run, with the point named (buildScenario).
  */
 export function checkBuild(sc: ResolvedScenario): void {
-  buildScenario(sc, new Simulation(), DISABLED_TRACER);
+  try {
+    buildScenario(sc, new Simulation(), DISABLED_TRACER);
+  } catch (e) {
+    // Anything else is a model's bug: the point's runs report it, each a failed run, as they would unchecked.
+    if (e instanceof UserError) throw e;
+  }
 }
 
 /**

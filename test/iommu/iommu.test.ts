@@ -254,6 +254,35 @@ test('driver bugs are refused: mapping over a mapping, unmapping a hole or half 
   assert.throws(() => new Iommu(new Simulation(), { ...XEON_IOMMU, flushQueueSize: 100 }), /power of two/);
 });
 
+test('a long map is kept as one run: it translates, faults and refuses overlaps as its pages would; a page unmapped out of it leaves the rest mapped', () => {
+  const pages = 4096, end = IOVA + pages * PAGE;
+  const { mmu, d } = world();
+  const cost = mmu.map(d, IOVA, PHYS, pages * PAGE);
+  assert.is(cost, mmu.params.mapPerCall + pages * mmu.params.mapPerPage, 'costed per page all the same');
+  assert.ok(mmu.translate(IOVA, RID).ok);
+  assert.ok(mmu.translate(end - 1, RID).ok);
+  assert.not.ok(mmu.translate(end, RID).ok, 'past the run: a fault');
+  assert.throws(() => mmu.map(d, IOVA + 7 * PAGE, PHYS, PAGE), /cannot map IOVA 0x100007000: already mapped/);
+  assert.throws(() => mmu.map(d, IOVA, PHYS, 2 * MiB, 2 * MiB), /over mapped 4 KiB pages/);
+  assert.throws(() => mmu.map(d, end - PAGE, PHYS, pages * PAGE), /cannot map IOVA 0x100fff000: already mapped/);
+  mmu.map(d, end + 2 * MiB, PHYS, 2 * MiB, 2 * MiB);
+  assert.throws(() => mmu.map(d, end, PHYS, pages * PAGE), /cannot map IOVA 0x101200000: inside a mapped 2 MiB page/, 'a run over a page mapped on its own');
+  mmu.unmap(d, IOVA + 9 * PAGE, PAGE);
+  assert.not.ok(mmu.translate(IOVA + 9 * PAGE, RID).ok, 'the unmapped page faults');
+  assert.ok(mmu.translate(IOVA + 8 * PAGE, RID).ok && mmu.translate(IOVA + 10 * PAGE, RID).ok && mmu.translate(end - PAGE, RID).ok, 'either side stays mapped');
+  mmu.map(d, IOVA + 9 * PAGE, PHYS, PAGE);
+  assert.ok(mmu.translate(IOVA + 9 * PAGE + 8, RID).ok, 'the hole maps again');
+  mmu.unmap(d, IOVA, PAGE);
+  mmu.unmap(d, end - PAGE, PAGE);
+  assert.throws(() => mmu.unmap(d, end - PAGE, PAGE), /not mapped/, 'the run shrank at its end');
+  assert.throws(() => mmu.map(d, IOVA + PAGE, PHYS, PAGE), /already mapped/, 'the run, shrunk at its start, still holds its second page');
+  // An identity map of a 64 GiB host in 4 KiB pages: 16 M pages, more than a Map holds one by one.
+  const big = world();
+  big.mmu.map(big.d, 64 * GiB, 64 * GiB, 64 * GiB);
+  assert.ok(big.mmu.translate(128 * GiB - 64, RID).ok);
+  assert.is(big.mmu.stats().mapPages, 16 * MiB);
+});
+
 // ---------------------------------------------------------------- strict and deferred
 
 /** `n` single-page mappings, then `n` unmap calls from one CPU, one after another in simulated time. */

@@ -129,7 +129,7 @@ test('a run left waiting when nothing is left to happen is a failed row naming t
   assert.is(String(rows[1]!.error), 'deadlock: the run ran out of events with 1 process (f/stuck) still waiting (a wait that nothing can end: a model bug, or components that wait for one another)');
 });
 
-test('a value a model refuses as it is built stops the sweep before any run: exit 2, the point and the instance named, nothing written', async () => {
+test('a value a model refuses as it is built stops the sweep before any run: exit 2, the point and the instance named, nothing written; a model bug then is a failed run', async () => {
   const dir = tempDir();
   const file = writeScenario(dir, 'limits.json', {
     name: 'limits', parameters: { limit: { default: 1 } },
@@ -141,6 +141,16 @@ test('a value a model refuses as it is built stops the sweep before any run: exi
   assert.is(r.code, 2, r.stderr);
   assert.is(r.stderr.trim(), `pciesim sweep: ${file}: components[0] (f, test.faulty): limit 3 is above 2 (parameters limit=3)`);
   assert.not.ok(fs.existsSync(out), 'a refused sweep leaves no folder');
+  // A model's bug as it is built is the run's failure, not the user's: the sweep runs it, a failed row.
+  const bugs = writeScenario(dir, 'bugs.json', {
+    name: 'bugs', parameters: { bug: { default: 'none' } },
+    components: [{ name: 'f', type: 'test.faulty', params: { fail: false, buildBug: '$bug' } }],
+    sweep: { grid: { bug: ['none', 'error', 'recursion'] } },
+  });
+  const b = cli(['sweep', bugs, '--out', path.join(dir, 'bugs'), '--no-report'], { env: FIXTURE_ENV });
+  assert.is(b.code, 1, b.stderr);
+  const rows = tableFromIPC(bytes(path.join(dir, 'bugs'))).toArray().map((x) => x.toJSON());
+  assert.equal(rows.map((x) => [x.status, x.error]), [['ok', null], ['failed', 'injected build bug'], ['failed', 'Maximum call stack size exceeded']]);
   const one = cli(['run', file, '--set', 'limit=3'], { env: FIXTURE_ENV });
   assert.is(one.code, 2, one.stderr);
   assert.match(one.stderr, `${file}: components[0] (f, test.faulty): limit 3 is above 2`);
