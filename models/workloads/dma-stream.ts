@@ -159,6 +159,11 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     return this.doneCount <= this.p.transfers ? [] : [`${this.doneCount} transfers done of ${this.p.transfers} submitted`];
   }
 
+  unfinished(): string[] {
+    const left = this.p.transfers - this.doneCount;
+    return left > 0 ? [`${left} of ${this.p.transfers} transfers`] : [];
+  }
+
 }
 
 export const dmaStream = defineComponent({

@@ -363,6 +363,11 @@ class P2pTransfer implements Component {
     return transactions(this.done + this.failed);
   }
 
+  unfinished(): string[] {
+    const left = this.p.transfers - this.done - this.failed;
+    return left > 0 ? [`${left} of ${this.p.transfers} transfers`] : [];
+  }
+
   metrics(): Record<string, MetricValue> {
     const span = this.lastDone - this.firstStart;
     const lost = this.writeBytesLost();

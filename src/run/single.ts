@@ -165,9 +165,9 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     return failed(e instanceof Error ? e.message : String(e), 'error');
   }
   tracer.close();
-  // Nothing left to happen while a process still waits: it waits for something that can no longer come.
-  const stuck = r.reason === 'empty' ? sim.unfinishedProcesses() : [];
-  if (stuck.length > 0) return failed(`deadlock: the run ran out of events with ${describeStuck(stuck)} still waiting (a wait that nothing can end: a model bug, or components that wait for one another)`, r.reason);
+  // Nothing left to happen while a process or a component's work still waits: it waits for what can no longer come.
+  const stuck = sim.pending === 0 ? stillWaiting(sim, instances) : [];
+  if (stuck.length > 0) return failed(`deadlock: the run ran out of events with ${stuck.join('; ')} still waiting (a wait that nothing can end: a model bug, or components that wait for one another)`, r.reason);
   const broken = [...instances].flatMap(([name, inst]) => (inst.invariants?.() ?? []).map((m) => `${name}: ${m}`));
   if (broken.length > 0) return failed(`conservation check failed (a model bug): ${broken.join('; ')}`, r.reason);
   const reported = allInstances(sc).map((inst) => ({ inst, component: inst.name, metrics: instances.get(inst.name)!.metrics?.() ?? {} }));
@@ -195,8 +195,17 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
   };
 }
 
+/** What still waits at the end of `sim`'s run: its unfinished processes, counted, then each instance's unfinished work. */
+function stillWaiting(sim: Simulation, instances: ReadonlyMap<string, Component>): string[] {
+  const processes = sim.unfinishedProcesses();
+  return [
+    ...(processes.length > 0 ? [describeProcesses(processes)] : []),
+    ...[...instances].flatMap(([name, c]) => (c.unfinished?.() ?? []).map((work) => `${name}'s ${work}`)),
+  ];
+}
+
 /** `names` of the processes left waiting, counted: "2 processes (a ×1, b ×1)", the first few names only. */
-function describeStuck(names: readonly string[]): string {
+function describeProcesses(names: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
   const shown = [...counts].slice(0, STUCK_NAMES_SHOWN).map(([n, c]) => (c > 1 ? `${n} ×${c}` : n));

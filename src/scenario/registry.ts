@@ -154,6 +154,13 @@ export interface Component {
    * bug: the run is reported failed with it.
    */
   invariants?(): string[];
+  /**
+   * The work the instance took on and has not finished, in words ("3 of 40
+   * transfers"), for work that waits on callbacks rather than in a process.
+   * Asked only when a run ends with nothing left to happen: then nothing can
+   * finish it, a deadlock, and the run is reported failed with it.
+   */
+  unfinished?(): string[];
   /** Where the instance's transactions spent their time (see stats/attribution). */
   attribution?(): Attribution;
   /** Named time series (e.g. throughput per window) as (time ps, value) pairs in time order; named like statistics. */

@@ -114,19 +114,21 @@ test('a run whose conservation checks fail is a failed row naming the broken che
   assert.match(String(rows[1]!.error), 'conservation check failed (a model bug): f: 1 ticks in, 0 out');
 });
 
-test('a run left waiting when nothing is left to happen is a failed row naming the waiting process, daemons aside', async () => {
+test('a run left waiting when nothing is left to happen is a failed row naming the waiting process (daemons aside) or work', async () => {
   const dir = tempDir();
   const file = writeScenario(dir, 'stuck.json', {
-    name: 'stuck', parameters: { stall: { default: false } },
+    name: 'stuck', parameters: { stall: { default: 'none' } },
     components: [{ name: 'f', type: 'test.faulty', params: { fail: false, stall: '$stall' } }],
-    sweep: { grid: { stall: [false, true] } },
+    sweep: { grid: { stall: ['none', 'process', 'work'] } },
   });
   const out = path.join(dir, 'out');
   const r = cli(['sweep', file, '--out', out, '--no-report'], { env: FIXTURE_ENV });
   assert.is(r.code, 1, r.stderr);
   const rows = tableFromIPC(bytes(out)).toArray().map((x) => x.toJSON());
-  assert.equal(rows.map((x) => x.status), ['ok', 'failed']);
-  assert.is(String(rows[1]!.error), 'deadlock: the run ran out of events with 1 process (f/stuck) still waiting (a wait that nothing can end: a model bug, or components that wait for one another)');
+  assert.equal(rows.map((x) => x.status), ['ok', 'failed', 'failed']);
+  const why = '(a wait that nothing can end: a model bug, or components that wait for one another)';
+  assert.is(String(rows[1]!.error), `deadlock: the run ran out of events with 1 process (f/stuck) still waiting ${why}`);
+  assert.is(String(rows[2]!.error), `deadlock: the run ran out of events with f's 2 of 5 jobs still waiting ${why}`);
 });
 
 test('a value a model refuses as it is built stops the sweep before any run: exit 2, the point and the instance named, nothing written; a model bug then is a failed run', async () => {
