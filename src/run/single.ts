@@ -158,8 +158,8 @@ export function runScenario(sc: ResolvedScenario, req: RunRequest): RunSummary {
     });
   } catch (e) {
     // A model that throws is a bug in the model, not in the scenario (buildScenario turns what is the
-    // scenario's into a UserError): the run is reported as failed (a sweep carries on with the other runs), and its
-    // trace, whole up to the failure, is kept for finding the bug.
+    // scenario's into a UserError): the run is reported as failed (a sweep carries on with the other
+    // runs), and its trace, whole up to the failure, is kept for finding the bug.
     if (e instanceof UserError) { tracer.abort(); throw e; }
     tracer.close();
     return failed(e instanceof Error ? e.message : String(e), 'error');
@@ -204,7 +204,7 @@ function stillWaiting(sim: Simulation, instances: ReadonlyMap<string, Component>
   ];
 }
 
-/** `names` of the processes left waiting, counted: "2 processes (a ×1, b ×1)", the first few names only. */
+/** `names` of the processes left waiting, counted: "3 processes (a ×2, b)", the first few names only. */
 function describeProcesses(names: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
