@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
 import { Tlp, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
-import { Memory, MemoryCompleter, SplitCache, cacheHitFraction, memoryParams, paddedBytes } from '../../../models/pcie/memory.js';
+import { Memory, MemoryCompleter, SplitCache, cacheHitFraction, completionModeFor, isCoalescingBlock, memoryParams, paddedBytes } from '../../../models/pcie/memory.js';
 import { payloadWireBytes, splitCompletions, splitRead, tlpBytes } from '../../../models/pcie/tlp.js';
 import { G4 } from './dma-helpers.js';
 
@@ -219,6 +219,38 @@ test('SplitCache gives the same pieces as the split function, relative to the st
   }
   assert.throws(() => cache.get(4000, 200), /4 KiB/);
   for (const [a, n] of [[0, 0], [1, 1], [3, 6], [G4 + 2, 4095]]) assert.is(paddedBytes(a!, n!), payloadWireBytes(a!, n!));
+});
+
+test('SplitCache keeps every shape apart: offsets across a page, above and below 4 GiB, and lengths, asked in turn and again', () => {
+  const split = (a: number, n: number) => splitCompletions(a, n, 256, 64, 'rcb');
+  const cache = new SplitCache(split);
+  const shapes: [number, number][] = [];
+  for (const base of [0x10000, G4 + 0x10000]) {
+    for (let offset = 0; offset < 4096; offset += 60) {
+      for (const length of [1, 4, 61, 64, 65, 128, 200, 512]) if (offset + length <= 4096) shapes.push([base + offset, length]);
+    }
+  }
+  // Twice, the second time in another order: the first pass fills the cache, the second reads it back.
+  for (const [addr, length] of [...shapes, ...shapes.map((_, i) => shapes[(i * 7919) % shapes.length]!)]) {
+    const p = cache.get(addr, length), want = split(addr, length);
+    const got = Array.from({ length: p.count }, (_, k) => [addr + p.offset[k]!, p.length[k], p.bytes[k]]);
+    assert.equal(got, want.map((w) => [w.addr, w.length, w.tlpBytes]), `${length} B at 0x${addr.toString(16)}`);
+  }
+});
+
+test('coalescing: only a request over its whole aligned block, first RCB block to last, is cut in MPS-sized pieces; a block is a power of two from the RCB to 4 KiB', () => {
+  const cfg = { completionMode: 'rcb' as const, coalesceAbove: 256, coalesceBlock: 512, rcb: 64 };
+  assert.is(completionModeFor(cfg, 512, 0x1000), 'mps', 'the whole block');
+  assert.is(completionModeFor(cfg, 449, 0x1000 + 63), 'mps', 'from inside its first RCB block to inside its last');
+  assert.is(completionModeFor(cfg, 448, 0x1000 + 64), 'rcb', 'starting in its second RCB block');
+  assert.is(completionModeFor(cfg, 448, 0x1000), 'rcb', 'ending before its last RCB block');
+  assert.is(completionModeFor(cfg, 449, 0x1000), 'mps', 'ending one byte into its last RCB block');
+  assert.is(completionModeFor(cfg, 256, 0x1000), 'rcb', 'not above coalesceAbove');
+  assert.is(completionModeFor({ ...cfg, coalesceBlock: undefined }, 300, 0x1000 + 64), 'mps', 'no block: every request past coalesceAbove');
+  for (const [block, ok] of [[64, true], [128, true], [4096, true], [32, false], [8192, false], [96, false], [64.5, false]] as const) {
+    assert.is(isCoalescingBlock(block, 64), ok, `${block}`);
+  }
+  assert.not.ok(isCoalescingBlock(64, 128), 'below the RCB');
 });
 
 // ---------------------------------------------------------------- the completer
