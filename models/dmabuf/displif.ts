@@ -183,8 +183,8 @@ export class Displif {
     // failing with -ENOMEM: the display never starts.
     const room = allocator === this.back ? this.back.hasRoomFor([...frames, ...copies]) : allocator.hasRoomFor(frames) && this.back.hasRoomFor(copies);
     if (!room) { this.failure = 'out-of-memory'; return false; }
-    this.frames = Array.from({ length: n }, () => allocator.allocate(pages, this.p.bufferLayout) ?? []);
-    this.copies = this.p.transfer === 'copy' ? Array.from({ length: n }, () => this.back.allocate(pages, 'contiguous') ?? []) : [];
+    this.frames = frames.map((b) => allocator.allocate(b.pages, b.layout) ?? []);
+    this.copies = copies.map((b) => this.back.allocate(b.pages, b.layout) ?? []);
     this.free.push(...Array.from({ length: n }, (_, b) => b));
     this.resvs = Array.from({ length: n }, () => new DmaResv());
     this.exported = new Array<ExportedBuffer | null>(n).fill(null);

@@ -249,16 +249,16 @@ function overlapReason(c: number, k: number): string {
   return k === 1 ? 'over mapped 4 KiB pages' : 'over mapped smaller pages';
 }
 
-/** The run of `runs` (sorted by IOVA, disjoint) that holds `addr`, or undefined. */
-function runAt(runs: readonly MappedRun[], addr: number): MappedRun | undefined {
+/** The index of the run of `runs` (sorted by IOVA, disjoint) that holds `addr`, or -1. */
+function runAt(runs: readonly MappedRun[], addr: number): number {
   let lo = 0, hi = runs.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1, r = runs[mid]!;
     if (addr < r.iova) hi = mid - 1;
     else if (addr >= r.iova + r.bytes) lo = mid + 1;
-    else return r;
+    else return mid;
   }
-  return undefined;
+  return -1;
 }
 
 class Domain implements WalkDomain {
@@ -304,8 +304,9 @@ class Domain implements WalkDomain {
       }
       const runs = this.runs[k]!;
       if (runs.length === 0) continue;
-      const r = runAt(runs, addr);
-      if (r !== undefined) {
+      const i = runAt(runs, addr);
+      if (i >= 0) {
+        const r = runs[i]!;
         this.foundBase = r.phys + (page * PAGE_BYTES[k]! - r.iova);
         return k;
       }
@@ -398,10 +399,10 @@ class Domain implements WalkDomain {
 
   remove(iova: number, k: number): void {
     const runs = this.runs[k]!;
-    const r = runs.length === 0 ? undefined : runAt(runs, iova);
-    if (r !== undefined) {
+    const i = runAt(runs, iova);
+    if (i >= 0) {
       // One page out of a run: what is left on either side stays mapped.
-      const size = PAGE_BYTES[k]!, i = runs.indexOf(r), left = iova - r.iova, right = r.iova + r.bytes - iova - size;
+      const r = runs[i]!, size = PAGE_BYTES[k]!, left = iova - r.iova, right = r.iova + r.bytes - iova - size;
       const rest: MappedRun[] = [];
       if (left > 0) rest.push({ iova: r.iova, bytes: left, phys: r.phys });
       if (right > 0) rest.push({ iova: iova + size, bytes: right, phys: r.phys + left + size });

@@ -35,12 +35,9 @@ export class Process<R = unknown> extends SimEvent<R> {
     this.step();
   };
 
-  readonly daemon: boolean;
-
   constructor(sim: Simulation, private readonly body: ProcessBody<R>, readonly name: string, options: ProcessOptions = {}) {
     super(sim);
-    this.daemon = options.daemon === true;
-    sim.processStarted(this);
+    if (options.daemon !== true) sim.processStarted(this);
     sim.schedule(0, stepProcess, this, 0);
   }
 

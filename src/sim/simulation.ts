@@ -188,12 +188,12 @@ export class Simulation {
     return new Process(this, body, name, options);
   }
 
-  /** @internal Process's constructor: a process has started. */
+  /** @internal Process's constructor: a process that is not a daemon has started. */
   processStarted(p: Process<any>): void {
-    if (!p.daemon) this.unfinished.add(p);
+    this.unfinished.add(p);
   }
 
-  /** @internal Process.step: a process has returned (or failed). */
+  /** @internal Process.step: a process has returned (or failed); a daemon was never counted. */
   processEnded(p: Process<any>): void {
     this.unfinished.delete(p);
   }
