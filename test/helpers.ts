@@ -160,9 +160,14 @@ export function shippedScenarios(): { file: string; name: string; doc: Record<st
 /** Parameters that size a study, and small values for them: each run then takes milliseconds. */
 const SMALL_SIZES: Record<string, number> = { frames: 4, packets: 50, pages: 64, rounds: 2, transfers: 40, requests: 200 };
 
-/** `--set` arguments that run `doc` small: the sizes of SMALL_SIZES it declares. */
+/** The parameters that run `doc` small: the sizes of SMALL_SIZES it declares, by name. */
+export function smallSizes(doc: Record<string, any>): Record<string, number> {
+  return Object.fromEntries(Object.entries(SMALL_SIZES).filter(([k]) => k in (doc.parameters ?? {})));
+}
+
+/** `--set` arguments that run `doc` small (smallSizes). */
 export function smallSets(doc: Record<string, any>): string[] {
-  return Object.entries(SMALL_SIZES).filter(([k]) => k in (doc.parameters ?? {})).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+  return Object.entries(smallSizes(doc)).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
 }
 
 export function demoScenario(): Record<string, any> {

@@ -18,11 +18,9 @@ import { parseScenario, resolveScenario, allInstances, type ResolvedComponent } 
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { runScenario } from '../../src/run/single.js';
 import { UserError } from '../../src/scenario/errors.js';
-import { shippedScenarios } from '../helpers.js';
+import { shippedScenarios, smallSizes } from '../helpers.js';
 
 const lib = await loadModelLibrary();
-/** Sizes that keep each study's run to milliseconds (as smallSets). */
-const SMALL: Record<string, number> = { frames: 4, packets: 50, pages: 64, rounds: 2, transfers: 40, requests: 200 };
 
 /** The values a parameter's schema offers to choose from (an enum, a boolean, literals), or null for any other. */
 function choices(schema: z.core.$ZodType): unknown[] | null {
@@ -53,7 +51,7 @@ test('every component parameter at its edge: each run ends ok, or the scenario i
   let runs = 0, refused = 0;
   for (const { file, doc } of shippedScenarios()) {
     const text = JSON.stringify(doc);
-    const small = Object.fromEntries(Object.entries(SMALL).filter(([k]) => k in (doc.parameters ?? {})));
+    const small = smallSizes(doc);
     const at = `scenarios/${file}`;
     for (const inst of allInstances(resolveScenario(parseScenario(at, text), small, lib))) {
       for (const [key, value] of Object.entries(inst.params as Record<string, unknown>)) {
