@@ -40,6 +40,10 @@
  * Left out: the backend's buffer creation beyond a fixed cost per page,
  * metadata pages in the IOMMU (only data pages are mapped for devices), the
  * event page (XENDISPL_EVT_PG_FLIP is the flip response here).
+ *
+ * Checked (conservation.ts): buffers shared are torn down or still granted
+ * and mapped, requests and responses match the ring's, free buffers are free
+ * once; the counts behind them are a few increments per frame.
  */
 import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -56,6 +60,7 @@ import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
 import type { XenHost } from '../xen/xen-host.js';
 import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
 import { DISPLIF_MESSAGE_BYTES, exportBackendAllocated, exportBuffer, importBuffer, LIMITS_MODES, teardown, type ExportedBuffer } from './gref-schemes.js';
+import { displifInvariants, type DisplifBookkeeping } from './conservation.js';
 
 export const DISPLIF = 'dmabuf.displif';
 /** Attribution category of the display backend's and the exporter's own work. */
@@ -141,6 +146,19 @@ export class Displif {
   private setupHypercalls = 0;
   private flipped = 0;
   private copiedBytes = 0;
+  /** The buffer the backend last flipped to (-1: none yet): it leaves the screen at the next flip. */
+  private onScreen = -1;
+  // Counted for the conservation checks (bookkeeping()): buffers shared and torn down, requests and responses on the displif ring, buffers off and back on the free list.
+  private exports = 0;
+  private imports = 0;
+  private teardowns = 0;
+  private flipRequests = 0;
+  private createRequests = 0;
+  private createsServed = 0;
+  private flipsAnswered = 0;
+  private createsAnswered = 0;
+  private taken = 0;
+  private returned = 0;
   failure: string | null = null;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {}
@@ -215,11 +233,13 @@ export class Displif {
       } else {
         const done = new SimEvent<void>(this.ctx.sim);
         this.created.set(frame, done);
+        this.createRequests++;
         yield* this.send({ ...req, kind: 'create' });
         yield done;
         if (!(yield* this.importOne(buffer))) return;
       }
     }
+    this.flipRequests++;
     yield* this.send(req);
   }
 
@@ -237,6 +257,7 @@ export class Displif {
       : yield* exportBuffer(this.host.grants, this.exporter, this.importer, this.p.scheme, this.pages, this.p.limits, frames);
     if (!e.ok) { this.failure = e.failure; return false; }
     this.exported[b] = e.buffer;
+    this.exports++;
     return true;
   }
 
@@ -244,6 +265,7 @@ export class Displif {
     const i = yield* importBuffer(this.host.grants, this.importer, this.exporter, this.exported[b]!);
     if (!i.ok) { this.failure = i.failure; return false; }
     this.imported[b] = i.mappings;
+    this.imports++;
     yield* this.onBackend(this.p.createBase + this.pages * this.p.createPerPage);
     return true;
   }
@@ -255,13 +277,13 @@ export class Displif {
 
   /** Backend: for each request, (import,) (sync,) (copy,) flip, respond, release the previous buffer. */
   private *backend(): ProcessBody<void> {
-    let onScreen = -1;
     for (;;) {
       yield* this.flips.awaitRequests();
       for (const req of yield* this.flips.takeRequests()) {
         if (req.kind === 'create') {
           // be_alloc: the backend allocates the buffer and grants it to the frontend.
           if (!(yield* this.exportOne(req.buffer))) return;
+          this.createsServed++;
           yield* this.flips.sendResponses([req]);
           continue;
         }
@@ -285,32 +307,44 @@ export class Displif {
         // The flip's event answers the request as soon as the flip has taken
         // (XENDISPL_EVT_PG_FLIP); the previous buffer leaves the screen after.
         yield* this.flips.sendResponses([req]);
-        if (onScreen >= 0) yield* this.release(onScreen);
-        onScreen = req.buffer;
+        if (this.onScreen >= 0) yield* this.release(this.onScreen);
+        this.onScreen = req.buffer;
       }
     }
   }
 
-  /** The addresses the backend's display device reads buffer `b` at. */
+  /**
+   * The addresses the backend's display device reads buffer `b` at, one per
+   * page: a buffer in a domain with no RAM configured has none, and is
+   * refused (whoever allocated it: read as it is, the display would read
+   * nothing and count a whole frame).
+   */
   private displayBuffer(b: number): DisplayBuffer {
+    const addresses = this.displayAddresses(b);
+    if (addresses.length !== this.pages) throw new Error(`${this.ctx.name}: the displayed buffer has no frames: give the domains memoryBase and memorySize`);
     // The backend's copy is its own: nobody writes it while it is read. (One copy per buffer: reused in the same rotation.)
-    if (this.p.transfer === 'copy') return { pages: this.pages, addresses: this.copies[b]!, resv: new DmaResv() };
-    const resv = this.resvs[b]!;
-    if (this.p.allocation === 'backend') return { pages: this.pages, addresses: this.frames[b]!, resv };
+    return { pages: this.pages, addresses, resv: this.p.transfer === 'copy' ? new DmaResv() : this.resvs[b]! };
+  }
+
+  private displayAddresses(b: number): readonly number[] {
+    if (this.p.transfer === 'copy') return this.copies[b]!;
+    if (this.p.allocation === 'backend') return this.frames[b]!;
     const mapped = this.imported[b];
-    const iovas = mapped?.every((m) => m.iova !== undefined) ? mapped.map((m) => m.iova!) : this.frames[b]!;
-    if (iovas.length !== this.pages) throw new Error(`${this.ctx.name}: the displayed buffer has no frames: give the domains memoryBase and memorySize`);
-    return { pages: this.pages, addresses: iovas, resv };
+    return mapped?.every((m) => m.iova !== undefined) ? mapped.map((m) => m.iova!) : this.frames[b]!;
   }
 
   /** The previous buffer leaves the screen: per-frame, it is torn down (the importer unmaps, then the allocator ends access). */
   private *release(b: number): ProcessBody<void> {
     if (this.p.sharing === 'per-frame') {
-      yield* teardown(this.host.grants, this.importer, this.exporter, this.exported[b]!, this.imported[b]!);
+      const exported = this.exported[b]!, mappings = this.imported[b]!;
+      // Shared no more from the teardown's start: its grants end and its mappings go while it runs.
       this.exported[b] = null;
       this.imported[b] = null;
+      this.teardowns++;
+      yield* teardown(this.host.grants, this.importer, this.exporter, exported, mappings);
     }
     this.free.push(b);
+    this.returned++;
   }
 
   /** Buffers free for the frontend (not on screen, not in flight), oldest freed first. */
@@ -326,7 +360,9 @@ export class Displif {
       this.nextInRotation = (b + 1) % this.p.buffers;
       return b;
     }
-    return this.free.shift();
+    const b = this.free.shift();
+    if (b !== undefined) this.taken++;
+    return b;
   }
 
   /** Buffer `b`'s reservation, for its producer's writes. */
@@ -355,9 +391,11 @@ export class Displif {
         if (r.kind === 'create') {
           const waiter = this.created.get(r.frame)!;
           this.created.delete(r.frame);
+          this.createsAnswered++;
           waiter.succeed();
           continue;
         }
+        this.flipsAnswered++;
         this.listener!.presented(r.frame, r.buffer, r.tick, r.shownAt!);
       }
     }
@@ -366,6 +404,51 @@ export class Displif {
   private *onBackend(ps: Time): ProcessBody<void> {
     this.host.xen.attribution.charge(DISPLAY, ps);
     yield* this.back.model.vcpus.use(ps);
+  }
+
+  /** What the conservation checks read: the counts, what is shared and free now, checked against Xen's grant tables and the rings. */
+  bookkeeping(): DisplifBookkeeping {
+    let refsNotGranted = 0, importsNotMapped = 0;
+    const grantedBy = (granter: Domain, grantee: Domain, refs: readonly number[]) => refs.filter((r) => !granter.grants.grantedTo(r, grantee.id, false)).length;
+    for (const e of this.exported) {
+      if (e === null) continue;
+      refsNotGranted += grantedBy(this.exporter, this.importer, e.dataRefs);
+      refsNotGranted += e.metadataGrantedBy === 'importer' ? grantedBy(this.importer, this.exporter, e.metadataRefs) : grantedBy(this.exporter, this.importer, e.metadataRefs);
+    }
+    for (const m of this.imported) {
+      if (m !== null && (m.length !== this.pages || m.some((x) => x.granter.grants.mapped(x.ref) < 1))) importsNotMapped++;
+    }
+    const perFrame = this.p.sharing === 'per-frame';
+    const flips = this.flips as XenRing<FlipRequest, FlipRequest> | undefined, sync = this.sync as XenRing<SyncRequest, SyncRequest> | undefined;
+    return {
+      buffers: this.resvs.length,
+      pages: this.pages,
+      afterFlip: this.p.reuse === 'after-flip',
+      exports: this.exports,
+      imports: this.imports,
+      teardowns: this.teardowns,
+      liveExports: this.exported.filter((e) => e !== null).length,
+      liveImports: this.imported.filter((m) => m !== null).length,
+      refsNotGranted,
+      importsNotMapped,
+      freeButShared: perFrame ? this.free.filter((b) => this.exported[b] != null || this.imported[b] != null) : [],
+      flipRequests: this.flipRequests,
+      createRequests: this.createRequests,
+      flipped: this.flipped,
+      createsServed: this.createsServed,
+      flipsAnswered: this.flipsAnswered,
+      createsAnswered: this.createsAnswered,
+      ring: flips === undefined ? null : flips.ring.counts(),
+      syncRing: sync === undefined ? null : sync.ring.counts(),
+      free: [...this.free],
+      onScreen: this.onScreen,
+      taken: this.taken,
+      returned: this.returned,
+    };
+  }
+
+  invariants(): string[] {
+    return displifInvariants(this.bookkeeping());
   }
 
   metrics(): Record<string, MetricValue> {

@@ -9,6 +9,9 @@
  *
  * Left out: the encoding itself (its compute and the bitstream it writes),
  * reference frames read back, and rate control.
+ *
+ * Checked (display-conservation.ts): every frame handed over is encoded,
+ * being read or waiting, and each encoded one was read whole.
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -24,6 +27,8 @@ import type { Attribution } from '../../src/stats/attribution.js';
 import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import { DISPLIF, type Displif, type DisplayBuffer, type FlipTarget } from '../dmabuf/displif.js';
 import { FrameReader, runsOf } from './frame-reader.js';
+import { encoderInvariants } from './display-conservation.js';
+import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
 
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The encoder: a PCIe device (assigned to the backend domain) whose DMA engine reads the frames'),
@@ -55,6 +60,9 @@ class Encoder implements Component, FlipTarget {
   private late = 0;
   private torn = 0;
   private descriptorsPerFrame: number | null = null;
+  /** Frames the backend handed over; the encoded ones' bytes. */
+  private handed = 0;
+  private bytesEncoded = 0;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.fetch = new Resource(ctx.sim, 1);
@@ -70,6 +78,7 @@ class Encoder implements Component, FlipTarget {
   /** The backend hands a frame over: done when the encoder has read all of it. */
   *flipAt(buffer: DisplayBuffer, _frame: number, tick: Time): ProcessBody<void> {
     const sim = this.ctx.sim;
+    this.handed++;
     yield this.fetch.request();
     const runs = runsOf(buffer, this.p.maxDescriptorBytes);
     this.descriptorsPerFrame ??= runs.length;
@@ -82,11 +91,20 @@ class Encoder implements Component, FlipTarget {
     this.latency.add((sim.now - tick) / PS_PER_US);
     if (sim.now - tick > this.periodPs) this.late++;
     this.encoded++;
+    this.bytesEncoded += buffer.pages * GRANT_PAGE_BYTES;
   }
 
   /** Frames encoded: the pipeline's transactions, so Xen's and the fabric's charges read per frame. */
   attribution(): Attribution {
     return transactions(this.encoded);
+  }
+
+  invariants(): string[] {
+    return encoderInvariants({
+      handed: this.handed, encoded: this.encoded, reading: this.fetch.used, waiting: this.fetch.queued,
+      late: this.late, torn: this.torn, latencySamples: this.latency.count, readTimeSamples: this.readTime.count,
+      bytesEncoded: this.bytesEncoded, reader: this.reader.stats(),
+    });
   }
 
   metrics(): Record<string, MetricValue> {

@@ -9,7 +9,8 @@
  * (the vblank that latched it, with a display) more than a frame period after
  * its tick: rendered at one vblank and latched at the next is on time.
  * Traced (kind 'frame'), each frame is a row: presented (on time or late)
- * or skipped.
+ * or skipped. Checked (display-conservation.ts): no frame shown that was not
+ * sent, each shown one sampled once.
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -21,6 +22,7 @@ import { Histogram } from '../../src/stats/histogram.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { NO_TXN, type TraceChannel } from '../../src/trace/channel.js';
 import { DISPLIF, type Displif, type PresentListener } from '../dmabuf/displif.js';
+import { rendererInvariants } from './display-conservation.js';
 
 /** 4-byte ARGB frames in 4 KiB pages (SOURCES.md: 1080p = 2,025 pages, 4K = 8,100). */
 export const FRAME_PAGES = { '1080p': (1920 * 1080 * 4) / 4096, '4k': (3840 * 2160 * 4) / 4096 } as const;
@@ -50,6 +52,8 @@ class Renderer implements Component, PresentListener {
   private readonly shownAfterTick = new Histogram();
   private late = 0;
   private skipped = 0;
+  /** Frames given a buffer and sent on to render and present. */
+  private started = 0;
   private shown = 0;
   /** One row per frame (kind 'frame'), or null when not traced; labels by outcome. */
   private readonly trace: TraceChannel | null;
@@ -84,6 +88,7 @@ class Renderer implements Component, PresentListener {
         if (this.trace !== null) this.trace.record(sim.now, NO_TXN, 0, 0, f, 0, this.outcome.skipped);
         continue;
       }
+      this.started++;
       sim.process(this.frame(f, buffer, tick), `${this.ctx.name}/frame`);
     }
   }
@@ -104,6 +109,13 @@ class Renderer implements Component, PresentListener {
     this.shownAfterTick.add((shownAt - tick) / PS_PER_US);
     if (late) this.late++;
     if (this.trace !== null) this.trace.record(now, NO_TXN, 0, now - tick, frame, shownAt - tick, late ? this.outcome.late : this.outcome.onTime);
+  }
+
+  invariants(): string[] {
+    return rendererInvariants({
+      frames: this.p.frames, started: this.started, skipped: this.skipped, shown: this.shown, late: this.late,
+      latencySamples: this.latency.count, shownAfterTickSamples: this.shownAfterTick.count,
+    });
   }
 
   metrics(): Record<string, MetricValue> {

@@ -18,6 +18,9 @@
  *
  * Left out: the display's line buffer and the timing within a refresh (the
  * read is one burst from the vblank), compression, and cursor/overlay planes.
+ *
+ * Checked (display-conservation.ts): every flip latched, dropped or waiting;
+ * every refresh scanned one whole read of its front buffer.
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -33,6 +36,8 @@ import type { Attribution } from '../../src/stats/attribution.js';
 import type { EndpointDevice } from '../pcie/topology/endpoint.js';
 import { DISPLIF, type Displif, type DisplayBuffer, type FlipTarget } from '../dmabuf/displif.js';
 import { FrameReader, runsOf, type Run } from './frame-reader.js';
+import { scanoutInvariants } from './display-conservation.js';
+import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
 
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The display controller: a PCIe device (assigned to the backend domain) whose DMA engine reads the frames'),
@@ -68,6 +73,11 @@ class Scanout implements Component, FlipTarget {
   private scanned = 0;
   private underruns = 0;
   private descriptorsPerFrame: number | null = null;
+  /** Flips asked for, latched at a vblank, and let go unshown once the refreshes are over; the front buffers' bytes over the refreshes scanned. */
+  private flipsAsked = 0;
+  private flipsLatched = 0;
+  private flipsDropped = 0;
+  private bytesScanned = 0;
   /** The run's refreshes are over: the display shows nothing more. */
   private off = false;
 
@@ -87,7 +97,8 @@ class Scanout implements Component, FlipTarget {
 
   /** The backend's page flip: done at the next vblank, when the buffer is latched (at once once the run's refreshes are over). */
   *flipAt(buffer: DisplayBuffer, frame: number, tick: Time): ProcessBody<void> {
-    if (this.off) return;
+    this.flipsAsked++;
+    if (this.off) { this.flipsDropped++; return; }
     const done = new SimEvent<void>(this.ctx.sim);
     this.latched.push({ buffer, frame, tick, done });
     yield done;
@@ -105,6 +116,7 @@ class Scanout implements Component, FlipTarget {
         this.frontBuffer = last.buffer;
         this.descriptorsPerFrame ??= this.front.length;
         for (const l of this.latched) l.done.succeed();
+        this.flipsLatched += this.latched.length;
         this.latency.add((sim.now - last.tick) / PS_PER_US);
         this.shown++;
         this.latched = [];
@@ -116,6 +128,7 @@ class Scanout implements Component, FlipTarget {
       yield* this.reader.read(this.front);
       if (this.frontBuffer!.resv.endRead(read)) this.torn++;
       this.scanned++;
+      this.bytesScanned += this.frontBuffer!.pages * GRANT_PAGE_BYTES;
       this.scanTime.add((sim.now - t0) / PS_PER_US);
       // A read that ran past the next vblank: the display ran dry; the next refresh starts at the vblank after it.
       if (sim.now > next) {
@@ -126,11 +139,23 @@ class Scanout implements Component, FlipTarget {
     // Flips still waiting when the run's refreshes are over, or asked for later, are never shown: their backend goes on.
     this.off = true;
     for (const l of this.latched) l.done.succeed();
+    this.flipsDropped += this.latched.length;
+    this.latched = [];
   }
 
   /** Frames shown: the pipeline's transactions, so Xen's and the fabric's charges read per frame. */
   attribution(): Attribution {
     return transactions(this.shown);
+  }
+
+  invariants(): string[] {
+    return scanoutInvariants({
+      refreshes: this.p.refreshes,
+      flipsAsked: this.flipsAsked, flipsLatched: this.flipsLatched, flipsDropped: this.flipsDropped, flipsWaiting: this.latched.length,
+      shown: this.shown, latencySamples: this.latency.count,
+      scanned: this.scanned, scanTimeSamples: this.scanTime.count, torn: this.torn, underruns: this.underruns,
+      bytesScanned: this.bytesScanned, reader: this.reader.stats(),
+    });
   }
 
   metrics(): Record<string, MetricValue> {
