@@ -174,6 +174,20 @@ export class Displif {
     [this.exporter, this.importer] = this.p.allocation === 'frontend' ? [this.front.model, this.back.model] : [this.back.model, this.front.model];
   }
 
+  /**
+   * With a display: the domain whose RAM holds what it reads (the backend's
+   * copies, the backend's own buffers, else the frontend's) must have RAM in
+   * the scenario, or the buffers have no machine addresses to read. A
+   * scenario's mistake, refused before the run.
+   */
+  start(): void {
+    if (this.display === null) return;
+    const holder = this.p.transfer === 'copy' || this.p.allocation === 'backend' ? this.p.backend : this.p.frontend;
+    if (!this.ctx.peer<XenDomain>(holder).hasRam) {
+      throw new RangeError(`the display reads its buffers from ${holder}'s RAM (transfer '${this.p.transfer}', allocation '${this.p.allocation}'): give ${holder} memoryBase and memorySize`);
+    }
+  }
+
   /** A display controller subscribes to what the backend flips to. */
   attachDisplay(display: FlipTarget): void {
     if (this.display !== null) throw new Error(`model bug: ${this.ctx.name} has two displays`);

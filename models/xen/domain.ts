@@ -84,15 +84,19 @@ export class XenDomain {
     return this.domain;
   }
 
+  /** Whether the scenario gives the domain RAM (memoryBase and memorySize): buffers in it then have machine addresses a device can read. */
+  get hasRam(): boolean {
+    return this.p.memoryBase !== undefined && this.p.memorySize !== undefined;
+  }
+
   /**
    * Whether the RAM left holds these buffers, allocated in this order (true
    * when the scenario gives the domain no RAM: allocate then returns null).
    * False is the guest kernel's -ENOMEM: a driver that asks gives up.
    */
   hasRoomFor(buffers: readonly { pages: number; layout: 'contiguous' | 'scattered' }[]): boolean {
-    const { memorySize } = this.p;
-    if (this.p.memoryBase === undefined || memorySize === undefined) return true;
-    return this.nextFree + buffers.reduce((sum, b) => sum + ramBytes(b.pages, b.layout), 0) <= memorySize;
+    if (!this.hasRam) return true;
+    return this.nextFree + buffers.reduce((sum, b) => sum + ramBytes(b.pages, b.layout), 0) <= this.p.memorySize!;
   }
 
   /**

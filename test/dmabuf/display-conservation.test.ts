@@ -3,9 +3,9 @@
  * workloads.renderer, .scanout, .encoder and their frame reader): they hold
  * on the shipped studies' systems, at the end of a run and at checkpoints
  * through it (frames, flips and reads in flight), and each catches its
- * count off by one, with its message. Also the display refusing a buffer
- * with no frames to read, which it used to scan out as a whole frame of
- * nothing.
+ * count off by one, with its message. Also a display refused when the
+ * buffers it reads have no frames (it used to scan them out as whole frames
+ * of nothing).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -200,15 +200,21 @@ test('encoder: frames handed over = encoded + being read + waiting, each read wh
   assert.equal(e.invariants!(), ['samples: 4 latency and 5 read time for 4 frames encoded']);
 });
 
-test('a displayed buffer with no frames (its domain has no RAM configured) is refused, whoever allocated it, not scanned out as nothing', async () => {
-  // dom0 without RAM (and so without the GPU passed through): its copies of the frames have no frames.
+test('a display reading buffers from a domain with no RAM configured is refused before the run (exit 2, the instance named), whoever allocated them, not scanned out as nothing', async () => {
+  // dom0 without RAM (and so without the GPU passed through): its copies of the frames would have no frames.
   const doc = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'vm-display-pipeline.json'), 'utf8'));
   const dom0 = doc.components.find((c: { name: string }) => c.name === 'dom0');
   for (const k of ['memoryBase', 'memorySize', 'passthrough', 'iommuView']) delete dom0.params[k];
-  const r = await runDocInProcess('no-ram.json', doc, ['--set', 'frames=3', '--set', 'transfer=copy']);
-  const summary = JSON.parse(r.stdout);
-  assert.equal([summary.status, summary.error], ['failed', 'displif: the displayed buffer has no frames: give the domains memoryBase and memorySize']);
-  // Zero-copy, the display reads the guest's own frames: that runs.
+  // The backend's copies, and the backend's own buffers (be_alloc: the scenario has no parameter for it, so its displif is edited).
+  const backendAllocated = structuredClone(doc);
+  backendAllocated.components.find((c: { name: string }) => c.name === 'displif').params.allocation = 'backend';
+  for (const [d, sets] of [[doc, ['--set', 'transfer=copy']], [backendAllocated, []]] as const) {
+    const r = await runDocInProcess('no-ram.json', d, ['--set', 'frames=3', ...sets]);
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, /components\[\d+\] \(displif, dmabuf\.displif\): the display reads its buffers from dom0's RAM \(transfer '(copy|zero-copy)', allocation '(frontend|backend)'\): give dom0 memoryBase and memorySize/);
+    assert.is(r.stdout, '', 'nothing written for a refused scenario');
+  }
+  // Zero-copy from the guest's buffers, the display reads the guest's own frames: that runs.
   const zero = JSON.parse((await runDocInProcess('no-ram.json', doc, ['--set', 'frames=3'])).stdout);
   assert.is(zero.status, 'ok', zero.error);
 });
