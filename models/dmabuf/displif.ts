@@ -329,13 +329,12 @@ export class Displif {
 
   /**
    * The addresses the backend's display device reads buffer `b` at, one per
-   * page: a buffer in a domain with no RAM configured has none, and is
-   * refused (whoever allocated it: read as it is, the display would read
-   * nothing and count a whole frame).
+   * page (start() refuses a display whose buffers would have none: read as
+   * they are, it would read nothing and count a whole frame).
    */
   private displayBuffer(b: number): DisplayBuffer {
     const addresses = this.displayAddresses(b);
-    if (addresses.length !== this.pages) throw new Error(`${this.ctx.name}: the displayed buffer has no frames: give the domains memoryBase and memorySize`);
+    if (addresses.length !== this.pages) throw new Error(`model bug: ${this.ctx.name}'s displayed buffer has ${addresses.length} addresses for ${this.pages} pages`);
     // The backend's copy is its own: nobody writes it while it is read. (One copy per buffer: reused in the same rotation.)
     return { pages: this.pages, addresses, resv: this.p.transfer === 'copy' ? new DmaResv() : this.resvs[b]! };
   }
