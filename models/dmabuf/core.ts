@@ -7,7 +7,7 @@
 import { defineComponent, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { Attribution } from '../../src/stats/attribution.js';
 import type { Iommu } from '../iommu/iommu.js';
-import { DmaBufCore, dmaBufCoreParams, type DmaBufCosts } from './dma-buf.js';
+import { DmaBufCore, dmaBufCoreInvariants, dmaBufCoreParams, type DmaBufCosts } from './dma-buf.js';
 
 export const DMABUF_CORE = 'dmabuf.core';
 
@@ -40,6 +40,10 @@ export class DmaBufKernel {
 
   attribution(): Attribution {
     return this.ledger;
+  }
+
+  invariants(): string[] {
+    return dmaBufCoreInvariants(this.core.counts(), this.core.attachmentState());
   }
 }
 

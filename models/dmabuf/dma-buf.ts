@@ -20,7 +20,9 @@
  *    signalling latency (interrupt, fence callback, waking the waiter).
  *
  * Steps are generator processes on the caller; each charges the run's
- * attribution under "dma-buf" categories and is counted.
+ * attribution under "dma-buf" categories and is counted. The core keeps
+ * the attachments it made until they are detached, so its counts can be
+ * checked against them (dmaBufCoreInvariants).
  */
 import { z } from 'zod';
 import { duration, pageSize } from '../../src/scenario/units.js';
@@ -82,7 +84,39 @@ export interface DmaBufCounts {
   /** Attachments to a carve-out sent to its system address instead of the BAR. */
   redirects: number;
   cpuAccesses: number;
+  /** Fences made (DmaBufCore.fence), and signals of them. */
+  fences: number;
   fencesSignalled: number;
+}
+
+/** Where the core's attachments are now (DmaBufCore.attachmentState). */
+export interface AttachmentState {
+  /** Attachments made and not detached, and of them those mapped and those missing from their buffer's list. */
+  live: number;
+  mapped: number;
+  offList: number;
+  /** dma_buf_attach calls under way (counted, their attachment not made yet). */
+  attaching: number;
+}
+
+/**
+ * The core's counts against its attachments, true at any moment of a run:
+ * every attach call made an attachment that was detached or is live, or is
+ * under way; every map not undone by an unmap is a mapped live attachment
+ * (a detach refuses a mapped one), and each live one is on its buffer's
+ * list; each attach migrated or redirected at most once; no fence was
+ * signalled more often than fences were made.
+ */
+export function dmaBufCoreInvariants(c: DmaBufCounts, a: AttachmentState): string[] {
+  const out: string[] = [];
+  if (c.attaches !== c.detaches + a.live + a.attaching) {
+    out.push(`attachments: ${c.attaches} attach calls != ${c.detaches} detached + ${a.live} live + ${a.attaching} under way`);
+  }
+  if (c.maps !== c.unmaps + a.mapped) out.push(`maps: ${c.maps} != ${c.unmaps} unmapped + ${a.mapped} mapped attachments`);
+  if (a.offList !== 0) out.push(`${a.offList} live attachments missing from their buffer's list`);
+  if (c.migrations + c.redirects > c.attaches) out.push(`${c.migrations} migrations + ${c.redirects} redirects > ${c.attaches} attach calls`);
+  if (c.fencesSignalled > c.fences) out.push(`fences: ${c.fencesSignalled} signalled > ${c.fences} made`);
+  return out;
 }
 
 /** A fence: one producer signals it, any number of waiters wake, each after the signalling latency. */
@@ -113,7 +147,10 @@ export class Fence {
 }
 
 export class DmaBufCore {
-  private readonly n: DmaBufCounts = { attaches: 0, detaches: 0, maps: 0, unmaps: 0, migrations: 0, pagesMigrated: 0, redirects: 0, cpuAccesses: 0, fencesSignalled: 0 };
+  private readonly n: DmaBufCounts = { attaches: 0, detaches: 0, maps: 0, unmaps: 0, migrations: 0, pagesMigrated: 0, redirects: 0, cpuAccesses: 0, fences: 0, fencesSignalled: 0 };
+  /** Attachments made and not detached, and attach calls whose attachment is not made yet. */
+  private readonly live = new Set<Attachment>();
+  private attaching = 0;
 
   /**
    * `iommus`: the IOMMU and domain each importing device's DMA goes
@@ -126,7 +163,18 @@ export class DmaBufCore {
     return { ...this.n };
   }
 
+  /** Its attachments now, for dmaBufCoreInvariants. */
+  attachmentState(): AttachmentState {
+    let mapped = 0, offList = 0;
+    for (const a of this.live) {
+      if (a.mapped) mapped++;
+      if (!a.buffer.attachments.includes(a)) offList++;
+    }
+    return { live: this.live.size, mapped, offList, attaching: this.attaching };
+  }
+
   fence(): Fence {
+    this.n.fences++;
     return new Fence(this.sim, this);
   }
 
@@ -163,9 +211,12 @@ export class DmaBufCore {
     }
     this.attribution.charge(DMABUF_ATTACH, this.costs.attach);
     this.n.attaches++;
+    this.attaching++;
     yield t;
     const a: Attachment = { buffer: buf, device, p2p, mapped: false };
     buf.attachments.push(a);
+    this.attaching--;
+    this.live.add(a);
     return a;
   }
 
@@ -173,6 +224,7 @@ export class DmaBufCore {
     if (a.mapped) throw new Error('model bug: detach of a mapped attachment (unmap it first)');
     const list = a.buffer.attachments;
     list.splice(list.indexOf(a), 1);
+    this.live.delete(a);
     this.attribution.charge(DMABUF_ATTACH, this.costs.detach);
     this.n.detaches++;
     yield this.costs.detach;

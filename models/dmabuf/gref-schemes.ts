@@ -291,13 +291,15 @@ function* mapFailedUndone(ops: GrantOps, importer: Domain, what: string, r: MapR
   return mapFailed(what, r.statuses);
 }
 
-/** The importer unmaps the data pages; whoever granted each ref ends foreign access to it. */
-export function* teardown(ops: GrantOps, importer: Domain, exporter: Domain, b: ExportedBuffer, mappings: readonly GrantMapping[]): ProcessBody<void> {
+/**
+ * The importer unmaps the data pages; whoever granted each ref ends foreign
+ * access to it. Returns the refs it could not end (still mapped elsewhere).
+ */
+export function* teardown(ops: GrantOps, importer: Domain, exporter: Domain, b: ExportedBuffer, mappings: readonly GrantMapping[]): ProcessBody<number> {
   yield* ops.unmap(importer, mappings);
   if (b.metadataGrantedBy === 'importer') {
-    yield* ops.endAccess(exporter, b.dataRefs);
-    yield* ops.endAccess(importer, b.metadataRefs);
-  } else {
-    yield* ops.endAccess(exporter, [...b.dataRefs, ...b.metadataRefs]);
+    const busy = yield* ops.endAccess(exporter, b.dataRefs);
+    return busy + (yield* ops.endAccess(importer, b.metadataRefs));
   }
+  return yield* ops.endAccess(exporter, [...b.dataRefs, ...b.metadataRefs]);
 }

@@ -7,6 +7,7 @@ import { defineComponent, type ComponentContext, type MetricValue, type StatDecl
 import { Attribution } from '../../src/stats/attribution.js';
 import { kvmCostParams } from './costs.js';
 import { KvmSharing } from './sharing.js';
+import { kvmSharingInvariants } from './conservation.js';
 
 export const KVM_HOST = 'kvm.host';
 
@@ -32,6 +33,10 @@ export class KvmHost {
 
   attribution(): Attribution {
     return this.ledger;
+  }
+
+  invariants(): string[] {
+    return kvmSharingInvariants(this.sharing.counts(), this.sharing.livePages());
   }
 }
 

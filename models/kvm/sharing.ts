@@ -16,7 +16,9 @@
  *    unpinning costs per page what pinning did (an estimate).
  *
  * Both are plain timed steps on the caller (a process yields them); they
- * charge the run's attribution under "kvm-*" categories.
+ * charge the run's attribution under "kvm-*" categories. The host keeps
+ * each udmabuf it made, with its pinned pages, until the unref of the blob
+ * it backs releases it, so its counts can be checked (conservation.ts).
  */
 import type { ProcessBody } from '../../src/sim/index.js';
 import type { Attribution } from '../../src/stats/attribution.js';
@@ -32,25 +34,49 @@ export const VIRTQUEUE = 'kvm-virtqueue';
 export const VIRTIO_GPU_HOST = 'kvm-virtio-gpu';
 export const INTERRUPT = 'kvm-interrupt';
 
-export type UdmabufResult = { ok: true } | { ok: false; errno: 'EINVAL' | 'ENOMEM'; reason: string };
+/** A udmabuf made: its id, which the unref of the blob it backs gives back. */
+export type UdmabufResult = { ok: true; udmabuf: number } | { ok: false; errno: 'EINVAL' | 'ENOMEM'; reason: string };
 
 export interface KvmShareCounts {
   udmabufs: number;
   udmabufFailures: number;
+  /** udmabufs released (by the unref of the blob each backs). */
+  udmabufsReleased: number;
+  /** Pages pinned by the udmabufs made, and unpinned as they were released. */
   pagesPinned: number;
+  pagesUnpinned: number;
   exits: number;
   interrupts: number;
+  /** virtio-gpu commands sent (RESOURCE_CREATE_BLOB and RESOURCE_UNREF), and the blobs they created and released. */
   blobCommands: number;
+  blobsCreated: number;
+  blobsReleased: number;
   memEntries: number;
 }
 
 export class KvmSharing {
-  private readonly n: KvmShareCounts = { udmabufs: 0, udmabufFailures: 0, pagesPinned: 0, exits: 0, interrupts: 0, blobCommands: 0, memEntries: 0 };
+  private readonly n: KvmShareCounts = {
+    udmabufs: 0, udmabufFailures: 0, udmabufsReleased: 0, pagesPinned: 0, pagesUnpinned: 0, exits: 0, interrupts: 0,
+    blobCommands: 0, blobsCreated: 0, blobsReleased: 0, memEntries: 0,
+  };
+  /** The udmabufs made and not released: id → pages pinned. */
+  private readonly live = new Map<number, number>();
+  private nextUdmabuf = 1;
 
   constructor(readonly costs: KvmCosts, private readonly attribution: Attribution) {}
 
   counts(): KvmShareCounts {
     return { ...this.n };
+  }
+
+  /** Is the udmabuf `id` made and not released? */
+  isLive(id: number): boolean {
+    return this.live.has(id);
+  }
+
+  /** The pages each live udmabuf pins. */
+  livePages(): number[] {
+    return [...this.live.values()];
   }
 
   /** UDMABUF_CREATE_LIST of `pages` pages in `segments` contiguous runs (one item each), on the host. */
@@ -68,13 +94,21 @@ export class KvmSharing {
     this.attribution.charge(UDMABUF, t);
     this.n.udmabufs++;
     this.n.pagesPinned += pages;
+    const udmabuf = this.nextUdmabuf++;
+    this.live.set(udmabuf, pages);
     yield t;
-    return { ok: true };
+    return { ok: true, udmabuf };
   }
 
-  /** RESOURCE_UNREF of a blob backed by a udmabuf of `pages` pages: one command (kick, host, interrupt), the pages unpinned. */
-  *blobUnref(pages: number): ProcessBody<void> {
+  /** RESOURCE_UNREF of a blob backed by the udmabuf `udmabuf`: one command (kick, host, interrupt), the udmabuf released and its pages unpinned. */
+  *blobUnref(udmabuf: number): ProcessBody<void> {
     const c = this.costs;
+    const pages = this.live.get(udmabuf);
+    if (pages === undefined) throw new Error(`model bug: RESOURCE_UNREF of a blob backed by udmabuf ${udmabuf}, which is not live`);
+    this.live.delete(udmabuf);
+    this.n.udmabufsReleased++;
+    this.n.pagesUnpinned += pages;
+    this.n.blobsReleased++;
     const kick = exitPs(c), host = c.commandBase + pages * c.pinPerPage;
     this.attribution.charge(VIRTQUEUE, kick).charge(VIRTIO_GPU_HOST, host).charge(INTERRUPT, c.interrupt);
     this.n.blobCommands++;
@@ -89,6 +123,7 @@ export class KvmSharing {
     const guest = segments * c.entryWrite, kick = exitPs(c), host = c.commandBase + segments * c.hostPerEntry;
     this.attribution.charge(VIRTQUEUE, guest + kick).charge(VIRTIO_GPU_HOST, host).charge(INTERRUPT, c.interrupt);
     this.n.blobCommands++;
+    this.n.blobsCreated++;
     this.n.memEntries += segments;
     this.n.exits++;
     this.n.interrupts++;

@@ -33,6 +33,28 @@ export function linkDirectionInvariants(name: string, s: LinkDirectionStats): st
   return out;
 }
 
+/** One direction of a pcie.integrated attachment (topology/integrated.ts): what the north bridge path took in and holds. */
+export interface IntegratedDirectionStats {
+  /** TLPs the direction took in, and handed to the far end. */
+  readonly tlpsIn: number;
+  readonly tlpsDelivered: number;
+  /** TLPs on their way (taken in, not delivered), and those of them the path has not started carrying (not released to their sender). */
+  readonly carrying: number;
+  readonly notStarted: number;
+}
+
+/**
+ * Every TLP a north bridge direction took in was delivered or is on its
+ * way; those not started are among those on their way, as a TLP starts
+ * no later than it is delivered (and its start was scheduled first).
+ */
+export function integratedDirectionInvariants(name: string, s: IntegratedDirectionStats): string[] {
+  const out: string[] = [];
+  if (s.tlpsIn !== s.tlpsDelivered + s.carrying) out.push(`${name}: ${s.tlpsIn} TLPs in != ${s.tlpsDelivered} delivered + ${s.carrying} on their way`);
+  if (s.notStarted < 0 || s.notStarted > s.carrying) out.push(`${name}: ${s.notStarted} TLPs not started, of ${s.carrying} on their way`);
+  return out;
+}
+
 export function switchInvariants(s: SwitchStats): string[] {
   const sum = (f: (p: SwitchStats['ports'][number]) => number) => s.ports.reduce((a, p) => a + f(p), 0);
   const tin = sum((p) => p.tlpsIn), tout = sum((p) => p.tlpsOut), held = sum((p) => p.held);

@@ -6,7 +6,9 @@
  * migrating the buffer to system memory (what an exporter does when the pair
  * cannot do P2P, or by policy). Backed by an APU's carve-out instead, the
  * buffer is reached through the iGPU's BAR or redirected to its system
- * address: never copied.
+ * address: never copied. Its attachment, once made, stays on the buffer's
+ * list, and mapped once mapped (it is never detached or unmapped: checked
+ * by `invariants()`; the kernel's dmabuf.core checks its own counts).
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -14,7 +16,7 @@ import { ref } from '../../src/scenario/refs.js';
 import { pageAlignedAddress } from '../../src/scenario/units.js';
 import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
-import { DmaBuf } from '../dmabuf/dma-buf.js';
+import { DmaBuf, type Attachment } from '../dmabuf/dma-buf.js';
 import { DMABUF_CORE, type DmaBufKernel } from '../dmabuf/core.js';
 import { IOMMU, type IommuUnit } from '../iommu/generic.js';
 
@@ -39,6 +41,9 @@ const stats: readonly StatDecl[] = [
 class DmabufAttach implements Component {
   private kernel!: DmaBufKernel;
   private readonly t = { attach: 0, map: 0, ready: 0 };
+  /** Its attachment once made, and whether its map has returned. */
+  private attachment: Attachment | null = null;
+  private mapped = false;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {}
 
@@ -59,15 +64,26 @@ class DmabufAttach implements Component {
   private *use(): ProcessBody<void> {
     const sim = this.ctx.sim, t0 = sim.now, core = this.kernel.core;
     const buf = new DmaBuf(this.p.pages, this.p.backing === 'vram' ? 'device' : 'carve-out', this.p.bufferIova);
-    const a = yield* core.attach(buf, this.p.importer, this.p.policy, this.p.p2pCapable);
+    const a = this.attachment = yield* core.attach(buf, this.p.importer, this.p.policy, this.p.p2pCapable);
     this.t.attach = sim.now - t0;
     const t1 = sim.now;
     yield* core.map(a);
+    this.mapped = true;
     this.t.map = sim.now - t1;
     yield* core.cpuAccess(buf);
     yield* core.cpuAccess(buf);
     this.t.ready = sim.now - t0;
     this.kernel.ledger.countTransaction();
+  }
+
+  /** Its attachment is on its buffer's list (never detached), and mapped once its map returned (never unmapped). */
+  invariants(): string[] {
+    const a = this.attachment;
+    if (a === null) return [];
+    const out: string[] = [];
+    if (!a.buffer.attachments.includes(a)) out.push("its attachment is not on its buffer's list");
+    if (this.mapped && !a.mapped) out.push('its attachment was mapped and is not now');
+    return out;
   }
 
   metrics(): Record<string, MetricValue> {

@@ -16,7 +16,9 @@
  * it handled, and of a whole round. The hypervisor reports the counts
  * (hypercalls, continuations, flushes, IPIs) and what ran out (a full grant
  * table or maptrack is an outcome, counted, not a crash); the domains their
- * grant tables.
+ * grant tables. What the rounds hold (refs granted and not ended, mappings
+ * not unmapped) is checked against the tables at the end of every run
+ * (grant-holdings.ts).
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -28,6 +30,7 @@ import { PhaseTimer } from '../../src/stats/phase-timer.js';
 import type { GrantMapping } from '../xen/gnttab.js';
 import { NO_REF } from '../xen/grant-table.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
+import { GrantHoldings } from '../xen/grant-holdings.js';
 
 const params = z.strictObject({
   granter: ref(XEN_DOMAIN).describe('The domain that grants its pages (a guest)'),
@@ -55,6 +58,8 @@ class GrantRounds implements Component {
   private readonly phases: PhaseTimer<'grant' | 'map' | 'unmap' | 'copy' | 'end'>;
   private roundPs = 0;
   private roundOps = 0;
+  /** The refs and mappings the rounds hold (made when the rounds start, as the domains are). */
+  private holdings: GrantHoldings | null = null;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.phases = new PhaseTimer(ctx.sim);
@@ -72,28 +77,43 @@ class GrantRounds implements Component {
   private *run(): ProcessBody<void> {
     const p = this.p, host = this.granter.host, ops = host.grants;
     const guest = this.granter.model, backend = this.mapper.model;
+    const held = this.holdings = new GrantHoldings(guest, backend);
     const persistent = p.grants === 'persistent';
     let refs: number[] = [];
     let mappings: GrantMapping[] = [];
     for (let round = 0; round < p.rounds; round++) {
       const t0 = this.ctx.sim.now;
       const fresh = !persistent || round === 0;
-      if (fresh) refs = yield* this.phases.time('grant', ops.grantAccess(guest, backend, p.batch, false), p.batch);
+      if (fresh) {
+        refs = yield* this.phases.time('grant', ops.grantAccess(guest, backend, p.batch, false), p.batch);
+        held.hold(refs);
+      }
       const granted = refs.filter((r) => r !== NO_REF);
       if (p.mode === 'map') {
         if (fresh) {
           const r = yield* this.phases.time('map', ops.map(backend, guest, granted, false), granted.length);
           mappings = r.mappings;
+          held.holdMappings(mappings);
         }
-        if (!persistent) yield* this.phases.time('unmap', ops.unmap(backend, mappings), mappings.length);
+        if (!persistent) {
+          held.unmapping(mappings);
+          yield* this.phases.time('unmap', ops.unmap(backend, mappings), mappings.length);
+        }
       } else {
         yield* this.phases.time('copy', ops.copy(backend, granted.length, p.copyBytes ?? host.xen.costs.pageBytes), granted.length);
       }
-      if (!persistent) yield* this.phases.time('end', ops.endAccess(guest, refs), granted.length);
+      if (!persistent) {
+        const ending = held.ending(refs);
+        held.ended(ending, yield* this.phases.time('end', ops.endAccess(guest, refs), granted.length));
+      }
       this.roundPs += this.ctx.sim.now - t0;
       this.roundOps += p.batch;
       host.xen.attribution.countTransaction();
     }
+  }
+
+  invariants(): string[] {
+    return this.holdings?.invariants() ?? [];
   }
 
   metrics(): Record<string, MetricValue> {

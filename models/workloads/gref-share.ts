@@ -10,6 +10,11 @@
  * Who exports to whom is the scenario's choice of domains: a guest to dom0,
  * dom0 to a guest, one guest to another. They differ in whose grant table
  * holds the refs and whose vCPUs the unmap flushes interrupt.
+ *
+ * What the share holds (the refs it granted and has not ended, the data
+ * mappings it has not unmapped) is checked at the end of every run against
+ * the grant tables (grant-holdings.ts) and against the scheme's closed
+ * form: an export grants its `grant_entries`, an import maps its pages.
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -18,8 +23,11 @@ import type { ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_US } from '../../src/sim/time.js';
 import { PhaseTimer } from '../../src/stats/phase-timer.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
-import { exportBuffer, handOver, importBuffer, layout, LIMITS_MODES, SCHEMES, teardown } from '../dmabuf/gref-schemes.js';
-import { connectRing } from '../xen/ring.js';
+import { exportBuffer, handOver, importBuffer, layout, LIMITS_MODES, SCHEMES, teardown, type ExportedBuffer, type ExportResult } from '../dmabuf/gref-schemes.js';
+import { connectRing, type XenRing } from '../xen/ring.js';
+import type { GrantOps } from '../xen/gnttab.js';
+import type { Domain } from '../xen/hypervisor.js';
+import { GrantHoldings, grantHoldingInvariants } from '../xen/grant-holdings.js';
 
 const params = z.strictObject({
   exporter: ref(XEN_DOMAIN).describe('The domain that owns the buffer and grants it'),
@@ -63,12 +71,19 @@ export function phaseLatencies(phases: PhaseTimer<Phase>, ok: boolean): Record<s
   };
 }
 
+/** A buffer's refs: data, then metadata (all the exporter's: gref-share uses exportBuffer). */
+const refsOf = (b: ExportedBuffer) => [...b.dataRefs, ...b.metadataRefs];
+
 class GrefShare implements Component {
   private exporter!: XenDomain;
   private importer!: XenDomain;
   private readonly phases: PhaseTimer<Phase>;
   private outcome = 'not run';
   private importHypercalls = 0;
+  /** The refs and data mappings the share holds (made when the share starts, as the domains are), and whether its export granted the buffer and its import mapped it. */
+  private holdings: GrantHoldings | null = null;
+  private exported = false;
+  private imported = false;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.phases = new PhaseTimer(ctx.sim);
@@ -86,22 +101,47 @@ class GrefShare implements Component {
   private *share(): ProcessBody<void> {
     const host = this.exporter.host, ops = host.grants;
     const exporter = this.exporter.model, importer = this.importer.model, p = this.p;
+    const held = this.holdings = new GrantHoldings(exporter, importer);
     // The ring the buffer is handed over on is set up before the share (a protocol connects it once).
     const ring = yield* connectRing(host.channels, exporter, importer, layout(p.scheme, p.pages, p.limits).messageSize);
     if (typeof ring === 'number') throw new Error('model bug: a fresh domain has free event-channel ports');
-    const exp = yield* this.phases.time('export', (function* () {
-      const e = yield* exportBuffer(ops, exporter, importer, p.scheme, p.pages, p.limits);
-      if (e.ok) yield* handOver(ring, e.buffer);
-      return e;
-    })());
+    const exp = yield* this.phases.time('export', this.exportAndHandOver(ops, exporter, importer, ring));
     if (!exp.ok) { this.outcome = exp.failure; return; }
     const before = host.xen.counts().hypercalls;
     const imp = yield* this.phases.time('import', importBuffer(ops, importer, exporter, exp.buffer));
     this.importHypercalls = host.xen.counts().hypercalls - before;
     if (!imp.ok) { this.outcome = imp.failure; return; }
-    yield* this.phases.time('teardown', teardown(ops, importer, exporter, exp.buffer, imp.mappings));
+    this.imported = true;
+    // Held until the teardown, which starts now: its unmap lets them go as it starts.
+    held.holdMappings(imp.mappings);
+    held.unmapping(imp.mappings);
+    const ending = held.ending(refsOf(exp.buffer));
+    held.ended(ending, yield* this.phases.time('teardown', teardown(ops, importer, exporter, exp.buffer, imp.mappings)));
     host.xen.attribution.countTransaction();
     this.outcome = 'ok';
+  }
+
+  /** The export, its refs held from when the grants return, then the hand-over. */
+  private *exportAndHandOver(ops: GrantOps, exporter: Domain, importer: Domain, ring: XenRing): ProcessBody<ExportResult> {
+    const p = this.p;
+    const e = yield* exportBuffer(ops, exporter, importer, p.scheme, p.pages, p.limits);
+    if (e.ok) {
+      this.exported = true;
+      this.holdings!.hold(refsOf(e.buffer));
+      yield* handOver(ring, e.buffer);
+    }
+    return e;
+  }
+
+  invariants(): string[] {
+    if (this.holdings === null) return [];
+    const c = this.holdings.counts(), l = layout(this.p.scheme, this.p.pages, this.p.limits);
+    const out = grantHoldingInvariants(c);
+    const grants = this.exported ? l.grantEntries : 0, pages = this.imported ? l.pages : 0;
+    if (c.granted !== grants || c.mapped !== pages) {
+      out.push(`the ${l.scheme} scheme: ${c.granted} refs granted and ${c.mapped} data pages mapped, its closed form ${grants} and ${pages}`);
+    }
+    return out;
   }
 
   metrics(): Record<string, MetricValue> {

@@ -48,6 +48,10 @@
  * address instead (bus address + the root complex's barBusOffset), as code
  * assuming bus = CPU address does (the x86 case, dri-devel 28 Mar 2018):
  * behind a translating host bridge the request reaches no BAR.
+ *
+ * Its own bookkeeping is checked at the end of every run
+ * (p2pTransferInvariants): each transfer started is done, failed or in
+ * flight, and one in flight is on one leg, in one place.
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl, type TopologyIssue, type TopologyNode, type TopologyView } from '../../src/scenario/registry.js';
@@ -104,6 +108,67 @@ const stats: readonly StatDecl[] = [
   { name: 'dma_mapping_mean_ns', unit: 'ns', description: 'Mean time a mapped direct transfer spent in its map and unmap calls' },
   { name: 'linux_p2p_class', unit: '', description: "How Linux's p2pdma classifies the pair: bus-addr, thru-host-bridge or not-supported" },
 ];
+
+/** What a p2p-transfer counts, and where its transfers in flight are now (P2pTransfer.counts). */
+export interface P2pTransferCounts {
+  /** Its parameters: transfers in all, kept in flight (slots), bytes each. */
+  readonly transfers: number;
+  readonly slots: number;
+  readonly size: number;
+  readonly started: number;
+  readonly done: number;
+  /** Transfers over without delivering (no fallback, or the fallback failed too). */
+  readonly failed: number;
+  readonly fallbacks: number;
+  readonly dmaMaps: number;
+  readonly dmaMapErrors: number;
+  /** Latencies recorded: one per transfer done. */
+  readonly latencies: number;
+  /** Slots holding a transfer, and free slots. */
+  readonly inFlight: number;
+  readonly freeSlots: number;
+  /** Descriptors of either engine the workload waits for, and of them those on the engine that does not carry their transfer's leg. */
+  readonly descriptors: number;
+  readonly wrongEngine: number;
+  /** Transfers in flight on their direct leg in an IOMMU call, no descriptor: mapping before it, unmapping after it. */
+  readonly waitingToMap: number;
+  readonly waitingToUnmap: number;
+  /** Bytes of direct writes issued to the target's BAR, and whether the workload counts them (op write, path neither bounce nor redirect). */
+  readonly directWriteBytes: number;
+  readonly countsDirectWrites: boolean;
+}
+
+/**
+ * A p2p-transfer's transfers, each started once in a slot of its own and
+ * over one way: done (a latency recorded) or failed, or in flight. One in
+ * flight is on one leg at a time (a bounce's second leg starts when its
+ * first is done): one descriptor, on the engine that carries that leg, or,
+ * its direct leg mapped through the IOMMU, in the map call before it or the
+ * unmap call after it. Each transfer issues at most one direct write, unless
+ * its mapping failed or is still being made; each falls back, and is mapped
+ * or refused a mapping, at most once.
+ */
+export function p2pTransferInvariants(c: P2pTransferCounts): string[] {
+  const out: string[] = [];
+  if (c.started !== c.done + c.failed + c.inFlight) out.push(`transfers: ${c.started} started != ${c.done} done + ${c.failed} failed + ${c.inFlight} in flight`);
+  if (c.started > c.transfers || c.inFlight + c.freeSlots !== c.slots) {
+    out.push(`slots: ${c.inFlight} busy + ${c.freeSlots} free of ${c.slots}, ${c.started} of ${c.transfers} transfers started`);
+  }
+  const waiting = c.waitingToMap + c.waitingToUnmap;
+  if (c.descriptors + waiting !== c.inFlight) {
+    out.push(`legs: ${c.descriptors} descriptors outstanding + ${waiting} transfers in an IOMMU call != ${c.inFlight} transfers in flight`);
+  }
+  if (c.wrongEngine !== 0) out.push(`${c.wrongEngine} descriptors on the engine that does not carry their transfer's leg`);
+  if (c.latencies !== c.done) out.push(`${c.latencies} latencies recorded for ${c.done} transfers done`);
+  const issued = c.countsDirectWrites ? c.started - c.dmaMapErrors - c.waitingToMap : 0;
+  if (c.directWriteBytes !== issued * c.size) {
+    out.push(`direct write bytes: ${c.directWriteBytes} != ${issued} direct writes issued × ${c.size} B`);
+  }
+  if (c.fallbacks > c.started || c.dmaMaps + c.dmaMapErrors > c.started) {
+    out.push(`${c.fallbacks} fallbacks, ${c.dmaMaps} mappings and ${c.dmaMapErrors} mapping errors for ${c.started} transfers started`);
+  }
+  return out;
+}
 
 /** Endpoint elements expose their model; the rest of PcieElement is not needed here. */
 interface EndpointLike extends PcieElement {
@@ -356,6 +421,46 @@ class P2pTransfer implements Component {
     const bar = this.to.endpointModel.bar;
     if (this.directWriteBytes === 0 || bar === null) return 0;
     return Math.max(0, this.directWriteBytes - bar.stats().bytesWritten);
+  }
+
+  /** The engine that carries a leg: the direct leg is the initiator's; a bounce's first leg is its writer's, the second its reader's. */
+  private engineOf(leg: Transfer['leg']): 'from' | 'to' {
+    if (leg === 'direct') return 'from';
+    return (leg === 'first') === (this.p.op === 'write') ? 'from' : 'to';
+  }
+
+  /** Its counts, and where each transfer in flight is: on a descriptor of one engine, or (a mapped direct leg) in an IOMMU map or unmap call. */
+  counts(): P2pTransferCounts {
+    const holding = new Set<Transfer>();
+    let wrongEngine = 0;
+    for (const [map, engine] of [[this.onFrom, 'from'], [this.onTo, 'to']] as const) {
+      for (const t of map.values()) {
+        holding.add(t);
+        if (this.engineOf(t.leg) !== engine) wrongEngine++;
+      }
+    }
+    const mapped = this.p.path !== 'bounce' && this.mapping() === 'iommu';
+    let inFlight = 0, waitingToMap = 0, waitingToUnmap = 0;
+    for (const t of this.bySlot) {
+      if (t === null) continue;
+      inFlight++;
+      if (holding.has(t) || t.leg !== 'direct' || !mapped) continue;
+      // Its mapping is made (bytes recorded) before the map call's wait, and dropped as the unmap call starts.
+      if (t.mappedBytes > 0) waitingToMap++;
+      else waitingToUnmap++;
+    }
+    const p = this.p;
+    return {
+      transfers: p.transfers, slots: p.inFlight, size: p.size,
+      started: this.submitted, done: this.done, failed: this.failed, fallbacks: this.fallbacks,
+      dmaMaps: this.dmaMaps, dmaMapErrors: this.dmaMapErrors, latencies: this.latency.count,
+      inFlight, freeSlots: this.freeSlots.length, descriptors: this.onFrom.size + this.onTo.size, wrongEngine, waitingToMap, waitingToUnmap,
+      directWriteBytes: this.directWriteBytes, countsDirectWrites: p.op === 'write' && p.path !== 'bounce' && p.path !== 'redirect',
+    };
+  }
+
+  invariants(): string[] {
+    return p2pTransferInvariants(this.counts());
   }
 
   /** Transfers delivered or failed: the run's transactions (a fallback's two legs are one). */

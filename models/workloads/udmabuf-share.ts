@@ -5,6 +5,9 @@
  * them (import), RESOURCE_UNREF releases it (teardown). The guest's pages
  * come in physically contiguous runs of `contiguousPages`, one blob entry and
  * one udmabuf item each. A buffer past udmabuf's limits is an outcome.
+ * The teardown's unref starts as soon as the host answers with the
+ * udmabuf, so once the share knows it, it is released at the host
+ * (checked by `invariants()`).
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
@@ -31,6 +34,8 @@ class UdmabufShare implements Component {
   private host!: KvmHost;
   private readonly phases: PhaseTimer<'export' | 'import' | 'teardown'>;
   private outcome = 'not run';
+  /** The udmabuf the host made for the blob (null before its answer). */
+  private udmabuf: number | null = null;
 
   constructor(private readonly ctx: ComponentContext, private readonly p: Params) {
     this.phases = new PhaseTimer(ctx.sim);
@@ -50,9 +55,20 @@ class UdmabufShare implements Component {
     yield* this.phases.time('export', kvm.blobCreate(segments));
     const r = yield* this.phases.time('import', kvm.udmabufCreate(p.pages, segments));
     if (!r.ok) { this.outcome = 'udmabuf-limit'; return; }
-    yield* this.phases.time('teardown', kvm.blobUnref(p.pages));
+    this.udmabuf = r.udmabuf;
+    yield* this.phases.time('teardown', kvm.blobUnref(r.udmabuf));
     this.host.ledger.countTransaction();
     this.outcome = 'ok';
+  }
+
+  /** The share's udmabuf, once known, is released at the host (the unref releases it as it starts); an ok share made one, a refused one none. */
+  invariants(): string[] {
+    const out: string[] = [];
+    if (this.udmabuf !== null && this.host.sharing.isLive(this.udmabuf)) out.push(`udmabuf ${this.udmabuf}: released by the share, still live at the host`);
+    if ((this.outcome === 'ok' && this.udmabuf === null) || (this.outcome === 'udmabuf-limit' && this.udmabuf !== null)) {
+      out.push(`outcome ${this.outcome}, ${this.udmabuf === null ? 'no udmabuf made' : `udmabuf ${this.udmabuf} made`}`);
+    }
+    return out;
   }
 
   metrics(): Record<string, MetricValue> {

@@ -17,10 +17,14 @@ function world() {
 
 test('udmabuf: one ioctl, every page pinned and put in the sg table, no exit; the time is exact', () => {
   const { sim, kvm, attribution, run } = world();
-  assert.equal(run(kvm.udmabufCreate(2025, 3)), { ok: true });
+  assert.equal(run(kvm.udmabufCreate(2025, 3)), { ok: true, udmabuf: 1 });
   const c = kvm.costs;
   assert.is(sim.now, c.ioctl + 2025 * (c.pinPerPage + c.sgPerPage));
-  assert.equal(kvm.counts(), { udmabufs: 1, udmabufFailures: 0, pagesPinned: 2025, exits: 0, interrupts: 0, blobCommands: 0, memEntries: 0 });
+  assert.equal(kvm.counts(), {
+    udmabufs: 1, udmabufFailures: 0, udmabufsReleased: 0, pagesPinned: 2025, pagesUnpinned: 0, exits: 0, interrupts: 0,
+    blobCommands: 0, blobsCreated: 0, blobsReleased: 0, memEntries: 0,
+  });
+  assert.equal(kvm.livePages(), [2025], 'live, its pages pinned');
   assert.is(attribution.total(), sim.now);
 });
 
@@ -48,12 +52,17 @@ test('a virtio-gpu blob: entries written, one kick (exit), the host, one interru
 
 test('a blob\'s unref: one command (kick, the host unpinning every page, interrupt), each part in its category; exactly 1024 items fit a udmabuf list', () => {
   const { sim, kvm, attribution, run } = world();
-  run(kvm.blobUnref(2025));
+  const made = run(kvm.udmabufCreate(2025, 3));
+  assert.ok(made.ok);
+  const t0 = sim.now, before = attribution.get(VIRTIO_GPU_HOST);
+  run(kvm.blobUnref(made.udmabuf));
   const c = kvm.costs;
-  assert.is(sim.now, exitPs(c) + c.commandBase + 2025 * c.pinPerPage + c.interrupt);
-  assert.equal([attribution.get(VIRTQUEUE), attribution.get(VIRTIO_GPU_HOST), attribution.get(INTERRUPT)], [exitPs(c), c.commandBase + 2025 * c.pinPerPage, c.interrupt]);
+  assert.is(sim.now - t0, exitPs(c) + c.commandBase + 2025 * c.pinPerPage + c.interrupt);
+  assert.equal([attribution.get(VIRTQUEUE), attribution.get(VIRTIO_GPU_HOST) - before, attribution.get(INTERRUPT)], [exitPs(c), c.commandBase + 2025 * c.pinPerPage, c.interrupt]);
   const n = kvm.counts();
   assert.equal([n.exits, n.interrupts, n.blobCommands, n.memEntries], [1, 1, 1, 0]);
+  assert.equal([n.udmabufsReleased, n.pagesUnpinned, n.blobsReleased, kvm.isLive(made.udmabuf)], [1, 2025, 1, false], 'the udmabuf released, its pages unpinned');
+  assert.throws(() => run(kvm.blobUnref(made.udmabuf)), /udmabuf 1, which is not live/, 'released once');
   assert.ok(run(kvm.udmabufCreate(1024, 1024)).ok, 'list_limit items are allowed');
   const big = run(kvm.udmabufCreate(64 * 256 + 1, 1));
   assert.ok(!big.ok && big.reason === `${(64 * 256 + 1) * 4096} bytes > size_limit ${64 * 2 ** 20}`, JSON.stringify(big));

@@ -15,6 +15,9 @@
  *
  * It joins a root complex's root port and an endpoint, nothing else (a
  * switch below the north bridge would need real links).
+ *
+ * Each direction counts the TLPs it took in and delivered, checked against
+ * those on their way at the end of every run (integratedDirectionInvariants).
  */
 import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type PortEnd, type TopologyIssue, type TopologyLink } from '../../../src/scenario/registry.js';
@@ -25,6 +28,7 @@ import { PS_PER_S } from '../../../src/sim/time.js';
 import type { Tlp, TlpReceiver, TlpSender } from '../fabric.js';
 import { psPerByte } from '../memory.js';
 import { TlpQueue } from '../tlp-queue.js';
+import { integratedDirectionInvariants, type IntegratedDirectionStats } from '../conservation.js';
 import { DOWNSTREAM_PORT, ENDPOINT, ROOT_COMPLEX, UP, UPSTREAM_PORT, type PcieElement } from './node.js';
 
 /** Decimal GB/s, as the other PCIe statistics. */
@@ -47,6 +51,8 @@ class NorthBridgeDirection implements TlpReceiver, TlpSender {
   private readonly psPerByte: number;
   tlps = 0;
   payloadBytes = 0;
+  /** TLPs handed to the far end. */
+  delivered = 0;
 
   constructor(private readonly sim: Simulation, private readonly latencyPs: Time, gbytesPerSecond: number) {
     this.psPerByte = psPerByte(gbytesPerSecond);
@@ -78,7 +84,12 @@ class NorthBridgeDirection implements TlpReceiver, TlpSender {
     const q = self.carrying;
     const tlp = q.headTlp();
     q.shift();
+    self.delivered++;
     self.far!.receive(tlp, self);
+  }
+
+  stats(): IntegratedDirectionStats {
+    return { tlpsIn: this.tlps, tlpsDelivered: this.delivered, carrying: this.carrying.size, notStarted: this.starting.size };
   }
 }
 
@@ -108,6 +119,10 @@ class IntegratedAttachment {
     this.down.far = device.element.linkEnd(device.port).receiver!;
     root.element.attachDirect!(root.port, this.down);
     device.element.attachDirect!(device.port, this.up);
+  }
+
+  invariants(): string[] {
+    return [...integratedDirectionInvariants('up', this.up.stats()), ...integratedDirectionInvariants('down', this.down.stats())];
   }
 
   metrics(): Record<string, MetricValue> {
