@@ -58,6 +58,7 @@ test('latencyTick: a latency is read in whole ticks of a clock, from the tick th
   };
   assert.ok(relErr(readAt(0), 300) < 0.01, 'submitted at a tick: done 34.5 ns into the fourth, read as 3 ticks');
   assert.ok(relErr(readAt(70_000), 400) < 0.01, 'submitted 70 ns into a tick: done in the fifth, read as 4');
+  assert.ok(relErr(readAt(170_000), 400) < 0.01, 'submitted 70 ns into the second tick: done in the sixth, read as 4');
 });
 
 test("readMix 'after-write': each transfer a write, then, once it is done, a read of the same bytes; the pair's latency is the two back to back", () => {
@@ -206,6 +207,12 @@ test('writeIssueInterval: writes are taken up from a queue of their own, issueIn
   assert.ok(relErr(own, 128e12 / 60_000) < 0.01, `${own} vs ${128e12 / 60_000} B/s`);
   const shared = mix({ 'endpoint.issueInterval': '40 ns' });
   assert.ok(relErr(shared, 128e12 / 80_000) < 0.01, `${shared} vs ${128e12 / 80_000} B/s`);
+  // Writes alone: their own queue's 60 ns, not the reads' 20.
+  const writes = mix({ 'endpoint.issueInterval': '20 ns', 'endpoint.writeIssueInterval': '60 ns', 'endpoint.readFraction': 0 });
+  assert.ok(relErr(writes, 64e12 / 60_000) < 0.01, `${writes} vs ${64e12 / 60_000} B/s`);
+  // A write queue of its own with no spacing: the reads' 40 ns alone bound a pair.
+  const unspaced = mix({ 'endpoint.issueInterval': '40 ns', 'endpoint.writeIssueInterval': '0 ns' });
+  assert.ok(relErr(unspaced, 128e12 / 40_000) < 0.01, `${unspaced} vs ${128e12 / 40_000} B/s`);
 });
 
 // ---------------------------------------------------------------- data movers turning between directions
@@ -306,6 +313,33 @@ test('a mover serves the directions in time order: read data that arrives before
   // Submitted 200 ns before, its fetch starts as the data arrives: no room, the read waits for the fetch (10 ns) and a turn (20 ns).
   const late = readBeforeBookedFetch(Math.round(alone - 210));
   assert.ok(late.read > alone + 25 && late.read < alone + 40, `read ${late.read} ns against ${alone} alone`);
+});
+
+test('read data stored between two booked write fetches turns after the first: a fetch that ended just before the data came delays its store by the rest of the turn', () => {
+  // As above; one write's fetch booked to end 5 ns before the read's data arrives, a second booked for well after.
+  const readDone = (writes: [number, number][]): number => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'endpoint.dataPaths': 1, 'endpoint.dataPathRate': 6.4, 'endpoint.dataPathBurst': 64, 'endpoint.dataPathTurnaround': '20 ns',
+      'endpoint.issueLatency': '200 ns', 'memory.bandwidth': 76.8 });
+    const done: number[] = [];
+    r.endpoint.dma.listener = { descriptorDone: (id: number) => { done[id] = sim.now; } };
+    r.endpoint.dma.submit('read', G4, 64);
+    for (const [at, k] of writes) {
+      sim.run({ until: at });
+      r.endpoint.dma.submit('write', G4 + 4096 * k, 64);
+    }
+    sim.run();
+    assertPathConserved(r);
+    return done[0]!;
+  };
+  // Alone: issue 200 ns, then the idle round trip (334.546 ns less its 40 ns issue), then 10 ns of storing.
+  const alone = readDone([]);
+  assert.is(alone, 200_000 + 294_546 + 10_000);
+  const arrives = alone - 10_000;
+  // The first write, taken up at s, is fetched from s + 200 ns for 10 ns: to end 5 ns before the data, s = arrives - 215 ns.
+  // The second, submitted 100 ns before the data arrives, is fetched from 100 ns after: a gap the store fits in, turns and all.
+  const between = readDone([[arrives - 215_000, 1], [arrives - 100_000, 2]]);
+  assert.is(between, arrives + 15_000 + 10_000, 'the store starts once the mover has turned (20 ns after the first fetch), not when the data is in');
 });
 
 // ---------------------------------------------------------------- partial device-memory words
@@ -526,6 +560,13 @@ test('the receive stage bounds reads at one descriptor per (its overhead + compl
   assert.ok(readsThrough(128, {}) > 1.2 * bound, 'without the stage the link is the bound');
 });
 
+test('the receive stage holds a read\'s descriptor overhead once, on its last completion: two completions a read, one overhead', () => {
+  // A 512-byte read comes back in two 256-byte completions: 5 + 2 × 10 + 512 B at 4 GB/s (128 ns) = 153 ns a read.
+  const stage = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns' };
+  const t = readsThrough(512, stage), bound = 512e12 / 153_000;
+  assert.ok(t <= bound * 1.001 && relErr(t, bound) < 0.01, `${t} vs ${bound} B/s`);
+});
+
 test('the receive stage adds occupancy, not latency: a read alone waits only where its completions queue there', () => {
   const slow = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns' };
   // One completion: nothing before it in the stage.
@@ -559,6 +600,8 @@ test("pageCrossing 'avoid': no random transfer crosses a 4 KiB boundary, and eve
   const avoided = drawnAddresses(1536, 1536, 'avoid');
   assert.not.ok(avoided.some(crosses(1536)));
   assert.equal([...new Set(avoided)].sort((a, b) => a - b), [0, 1536, 4608, 6144].map((o) => G4 + o));
+  // 3000-byte slots: 0 and 3000, which crosses; only the first slot is left to draw.
+  assert.equal([...new Set(drawnAddresses(3000, 3000, 'avoid', 200))], [G4]);
   // Slots that never cross: the same draws either way.
   assert.equal(drawnAddresses(512, 512, 'avoid'), drawnAddresses(512, 512, 'allow'));
 });

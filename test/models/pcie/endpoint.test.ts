@@ -243,6 +243,65 @@ test('one lost request fails its descriptor only; the others and later descripto
   conserved(sim, e, 1);
 });
 
+test('the timeout ring grows past 64 requests with its head anywhere, and an engine gone idle arms its timer again: every lost request times out, once, in issue order, one timeout after its issue', () => {
+  const sim = new Simulation();
+  // The transmit port sends a request every 10 ns: every request has its own deadline.
+  const e = engine(sim, { tags: 128, completionTimeout: '50 us', tlpOverhead: '10 ns' });
+  const log = new DoneLog(sim);
+  e.listener = log;
+  // Requests after the first 40 are never answered.
+  e.connect(new FakeCompleter(sim, e, 1 * US, 1, (n) => n >= 40));
+  // 40 requests, the last answered at 1.39 us: the ring of deadlines (64 to start with) is empty again, its head at 40, and the timer cancelled.
+  e.submit('read', G4, 40 * 512);
+  sim.run();
+  const idleAt = 1 * US + 390 * NS;
+  assert.equal(log.done, [{ id: 0, ok: true, time: idleAt }]);
+  assert.is(sim.now, idleAt, 'an idle engine holds the run open with no timer');
+  // 100 requests: the ring fills with its head at 40 (wrapped) and grows, then takes 36 more.
+  e.submit('read', G4 + 64 * KiB, 100 * 512);
+  const timedOutAt: number[] = [];
+  sim.run({ stopWhen: () => { while (timedOutAt.length < e.stats().completionTimeouts) timedOutAt.push(sim.now); return false; } });
+  assert.equal(timedOutAt, Array.from({ length: 100 }, (_, k) => idleAt + k * 10 * NS + 50 * US), 'each request 50 us after its issue, in issue order');
+  assert.equal(log.done, [{ id: 0, ok: true, time: idleAt }, { id: 1, ok: false, time: idleAt + 990 * NS + 50 * US }]);
+  const s = e.stats();
+  assert.equal([s.completionTimeouts, s.readRequestsIssued, s.readRequestsCompleted, s.tagsBusy], [100, 140, 40, 0]);
+  conserved(sim, e, 100);
+});
+
+test('the last request in flight, lost, still times out once every other has completed', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { tags: 8, completionTimeout: '50 us' });
+  const log = new DoneLog(sim);
+  e.listener = log;
+  e.connect(new FakeCompleter(sim, e, 1 * US, 1, (n) => n === 3));
+  e.submit('read', G4, 4 * 512);
+  sim.run();
+  assert.equal(log.done, [{ id: 0, ok: false, time: 50 * US }]);
+  assert.is(e.stats().completionTimeouts, 1);
+  conserved(sim, e, 1);
+});
+
+test('three waves of lost requests, each its own deadline: each times out at its own, the others left waiting; a request that waited for a tag times out one timeout after its issue', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { tags: 8, completionTimeout: '50 us' });
+  const log = new DoneLog(sim);
+  e.listener = log;
+  e.connect(new FakeCompleter(sim, e, 1 * US, 1, () => true));
+  for (const at of [0, 10, 20]) {
+    sim.run({ until: at * US });
+    e.submit('read', G4 + at * KiB, 3 * 512);
+  }
+  // [time, timeouts so far] after each event that timed a request out.
+  const waves: [number, number][] = [];
+  let seen = 0;
+  sim.run({ stopWhen: () => { const n = e.stats().completionTimeouts; if (n > seen) waves.push([sim.now, (seen = n)]); return false; } });
+  // Eight tags: the third wave's last request waits for a tag the first wave frees at 50 us, and times out at 100.
+  assert.equal(waves, [[50 * US, 3], [60 * US, 6], [70 * US, 8], [100 * US, 9]]);
+  assert.equal(log.done.map((d) => [d.id, d.ok, d.time]), [[0, false, 50 * US], [1, false, 60 * US], [2, false, 100 * US]]);
+  assert.is(e.stats().completionTimeouts, 9);
+  conserved(sim, e, 9);
+});
+
 test('completions that match no request in flight are counted and ignored', () => {
   const sim = new Simulation();
   const e = engine(sim, { tags: 4 });
@@ -264,6 +323,20 @@ test('completions that match no request in flight are counted and ignored', () =
   sim.run();
   assert.is(e.stats().bytesRead, 512);
   conserved(sim, e, 0, 5);
+});
+
+test('a descriptor needs a non-negative whole address and a positive whole size that end below 2^53, and an op: others are refused; address 0 and 1 byte are fine', () => {
+  const sim = new Simulation();
+  const e = engine(sim);
+  e.connect(new TimedSink(sim));
+  const bad: [number, number][] = [[-1, 64], [0.5, 64], [NaN, 64], [0, 0], [0, -64], [0, 1.5], [2 ** 53 - 64, 128]];
+  for (const [addr, size] of bad) assert.throws(() => e.submit('read', addr, size), /a descriptor needs a non-negative address and a positive size below 2\^53/, `${size} bytes at ${addr}`);
+  assert.throws(() => e.submit('copy' as never, 0, 64), /op must be 'read' or 'write'/);
+  e.submit('write', 0, 64);
+  e.submit('write', 64, 1);
+  e.submit('write', 2 ** 53 - 128, 64);
+  sim.run();
+  assert.is(e.stats().bytesWritten, 129);
 });
 
 test('on a real link the engine keeps at most `transmitQueue` TLPs waiting for the wire', () => {
