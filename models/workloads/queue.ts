@@ -36,6 +36,9 @@ class QueueStation implements Component {
   /** One row per finished request: latency is its sojourn, a its wait for a server (ps). */
   private readonly trace: TraceChannel | null;
   private completed = 0;
+  /** Requests that arrived, and that left (warm-up ones included): the rest are waiting or in service. */
+  private arrived = 0;
+  private left = 0;
   private firstCounted = -1;
   private lastDone = 0;
 
@@ -63,10 +66,12 @@ class QueueStation implements Component {
   private *request(id: number, hold: number) {
     const { sim } = this.ctx;
     const arrived = sim.now;
+    this.arrived++;
     yield this.servers.request();
     const started = sim.now;
     yield hold;
     this.servers.release();
+    this.left++;
     this.done.add(sim.now);
     if (this.trace !== null) this.trace.record(sim.now, id, 0, sim.now - arrived, started - arrived, hold);
     if (arrived < this.ctx.warmup) return;
@@ -76,6 +81,17 @@ class QueueStation implements Component {
     this.sojourn.add((sim.now - arrived) / PS_PER_NS);
     this.waiting.add((started - arrived) / PS_PER_NS);
     this.ledger.span().charge('waiting for a server', started - arrived).charge('in service', sim.now - started).end();
+  }
+
+  /** Every request that arrived has left, waits for a server or holds one; those counted past the warm-up are sampled once each. */
+  invariants(): string[] {
+    const out: string[] = [];
+    const { used, queued } = this.servers;
+    if (this.arrived !== this.left + used + queued) out.push(`requests: ${this.arrived} arrived != ${this.left} left + ${used} in service + ${queued} waiting`);
+    if (this.completed > this.left || this.sojourn.count !== this.completed || this.waiting.count !== this.completed) {
+      out.push(`${this.completed} counted of ${this.left} that left, ${this.sojourn.count} sojourn and ${this.waiting.count} wait samples`);
+    }
+    return out;
   }
 
   attribution(): Attribution {

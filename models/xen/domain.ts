@@ -84,6 +84,12 @@ export class XenDomain {
     return this.domain;
   }
 
+  /** The RAM handed out for buffers lies within the domain's RAM (none without RAM). */
+  invariants(): string[] {
+    const size = this.hasRam ? this.p.memorySize! : 0;
+    return this.nextFree >= 0 && this.nextFree <= size ? [] : [`${this.nextFree} bytes of RAM allocated of ${size}`];
+  }
+
   /** Whether the scenario gives the domain RAM (memoryBase and memorySize): buffers in it then have machine addresses a device can read. */
   get hasRam(): boolean {
     return this.p.memoryBase !== undefined && this.p.memorySize !== undefined;

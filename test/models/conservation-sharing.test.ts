@@ -349,4 +349,38 @@ test('dmabuf.core: fences signalled never outnumber fences made; detached attach
   assert.equal(check(), ['fences: 3 signalled > 2 made']);
 });
 
+test('the demo queue: requests arrived = left + in service + waiting, after every event; each counted one sampled once', () => {
+  const b = build('demo-read-tags', { requests: 300, load: 10, tags: 4 });
+  let busy = false;
+  runChecked(b, ['reads'], () => { busy ||= b.get('reads').servers.queued > 0; });
+  assert.ok(busy, 'requests waited for a server on the way');
+  const q = b.get('reads'), counted = q.completed;
+  // The study's warm-up leaves its first requests uncounted.
+  assert.ok(counted > 0 && counted < 300, `${counted} counted`);
+  assert.equal([q.arrived, q.left], [300, 300]);
+  q.left--;
+  assert.equal(q.invariants(), ['requests: 300 arrived != 299 left + 0 in service + 0 waiting']);
+  q.left = counted - 1;
+  assert.match(q.invariants().join(), `${counted} counted of ${counted - 1} that left, ${counted} sojourn and ${counted} wait samples`);
+  q.left = 300;
+  q.sojourn.add(1);
+  assert.equal(q.invariants(), [`${counted} counted of 300 that left, ${counted + 1} sojourn and ${counted} wait samples`]);
+});
+
+test("a Xen domain's buffers lie within its RAM, and a domain with none hands out none", () => {
+  const b = build('vm-display-pipeline', { frames: 2 });
+  runChecked(b, ['guest', 'dom0']);
+  const guest = b.get<XenDomain>('guest') as any, size = guest.p.memorySize as number;
+  assert.ok(guest.nextFree > 0, 'the guest allocated its buffers');
+  assert.equal(guest.invariants(), []);
+  const used = guest.nextFree;
+  guest.nextFree = size + 1;
+  assert.equal(guest.invariants(), [`${size + 1} bytes of RAM allocated of ${size}`]);
+  guest.nextFree = used;
+  const ramless = build('display-frames', { frames: 2 }).get('guest') as any;
+  assert.equal(ramless.invariants(), []);
+  ramless.nextFree = 4096;
+  assert.equal(ramless.invariants(), ['4096 bytes of RAM allocated of 0']);
+});
+
 test.run();
