@@ -339,6 +339,47 @@ test('a descriptor needs a non-negative whole address and a positive whole size 
   assert.is(e.stats().bytesWritten, 129);
 });
 
+test('writes released ahead of their start read the same, at every instant, as writes released when they start', () => {
+  // The same writes on a link that takes dated hand-overs: the engine may take the link's releases ahead (a train), or,
+  // connected as a shared sender, never. Counts of writes sent and bytes written come from the start either way.
+  const run = (shared: boolean) => {
+    const sim = new Simulation();
+    const e = engine(sim, { issueInterval: '30 ns' });
+    const sink = { receive: (tlp: Tlp, from: TlpSender) => from.release(tlp) };
+    const link = new Link(sim, { gen: 3, width: 8, mps: 256, propagationPs: 10 * NS }, {}, { receiver: sink });
+    e.connect(link.aToB, shared);
+    for (let k = 0; k < 40; k++) e.submit('write', G4 + k * KiB, 1 * KiB);
+    const seen: number[][] = [];
+    for (let t = 50 * NS; t <= 7 * US; t += 37 * NS) {
+      sim.run({ until: t });
+      const s = e.stats();
+      seen.push([s.writeTlpsSent, s.bytesWritten, s.descriptorsDone, s.transmitQueued]);
+    }
+    sim.run();
+    conserved(sim, e);
+    return { seen, startedAhead: link.aToB.startedAhead, end: sim.now };
+  };
+  const ahead = run(false), plain = run(true);
+  assert.ok(ahead.startedAhead > 100, `${ahead.startedAhead} writes started ahead`);
+  assert.is(plain.startedAhead, 0, 'a shared sender is never released ahead');
+  assert.equal(ahead.seen, plain.seen);
+  assert.is(ahead.end, plain.end);
+});
+
+test('many descriptors submitted at once (past the first size of the queue of pending descriptors) are all taken up, in order', () => {
+  const sim = new Simulation();
+  const e = engine(sim, { issueLatency: '100 ns', issueInterval: '10 ns' });
+  const log = new DoneLog(sim);
+  e.listener = log;
+  const sink = new TimedSink(sim);
+  e.connect(sink);
+  for (let i = 0; i < 100; i++) e.submit('write', G4 + 512 * i, 512);
+  sim.run();
+  assert.equal(log.done.map((d) => d.id), Array.from({ length: 100 }, (_, k) => k));
+  assert.equal(sink.firstTimes(), Array.from({ length: 100 }, (_, k) => 100 * NS + 10 * NS * k), 'each taken up 10 ns after the one before');
+  conserved(sim, e);
+});
+
 test('on a real link the engine keeps at most `transmitQueue` TLPs waiting for the wire', () => {
   for (const depth of [1, 2, 5]) {
     const sim = new Simulation();
