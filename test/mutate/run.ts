@@ -38,6 +38,10 @@ const TARGETS: Record<string, { file: string; tests: string[] }> = {
   iotlb: { file: 'models/iommu/iotlb.js', tests: ['iommu/iotlb.test.js', 'iommu/iotlb.property.test.js'] },
   'grant-table': { file: 'models/xen/grant-table.js', tests: ['xen/grant-table.test.js', 'xen/grant-table.property.test.js', 'xen/gnttab.test.js'] },
   ladder: { file: 'src/sim/ladder.js', tests: ['sim/event-order.property.test.js', 'sim/scheduler.test.js'] },
+  link: {
+    file: 'models/pcie/link.js',
+    tests: ['models/pcie/link.test.js', 'models/pcie/fabric.test.js', 'models/pcie/switch.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js', 'models/pcie/ahead-log.test.js', 'models/pcie/dma-throughput.test.js', 'models/pcie/dma.test.js', 'models/pcie/endpoint.test.js'],
+  },
   'dma-engine': {
     file: 'models/pcie/dma-engine.js',
     tests: ['models/pcie/dma.test.js', 'models/pcie/device-limits.test.js', 'models/pcie/descriptor-trace.test.js', 'models/pcie/endpoint.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js', 'models/pcie/attribution.test.js', 'models/dma-stream.test.js'],

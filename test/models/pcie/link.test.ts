@@ -15,7 +15,7 @@ import { DEFAULT_CREDITS, INFINITE_CREDITS, type CreditAdvertisement } from '../
 import { dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { TransferSize } from '../../../models/pcie/tlp.js';
-import type { Tlp, TlpSender } from '../../../models/pcie/fabric.js';
+import type { EarlyReceiver, Tlp, TlpSender } from '../../../models/pcie/fabric.js';
 import {
   ADDR64, HoldingSink, ImmediateSink, RecordingTracer, SaturatingWriter, classOf, makeTlp, type Arrival,
 } from './link-helpers.js';
@@ -316,6 +316,63 @@ test('TLPs started ahead (their sender releases at any time): the same arrivals 
   }
 });
 
+/**
+ * A far end that takes each TLP ahead of its arrival, with its arrival time
+ * (as a two-port switch does), or at its arrival when the link is traced
+ * (a traced direction keeps its arrival events): it records the arrival and
+ * frees the TLP's buffer a fixed time after it, dated.
+ */
+class EarlySink implements EarlyReceiver {
+  readonly arrivals: [number, number][] = [];
+  readonly takesBeforeStart = true;
+  constructor(private readonly sim: Simulation) {}
+  receiveAhead(tlp: Tlp, from: TlpSender, at: number): boolean {
+    this.take(tlp, from as LinkDirection, at);
+    return true;
+  }
+  receive(tlp: Tlp, from: TlpSender): void {
+    this.take(tlp, from as LinkDirection, this.sim.now);
+  }
+  private take(tlp: Tlp, from: LinkDirection, at: number): void {
+    this.arrivals.push([at, tlp.txn]);
+    from.releaseAt(tlp, at + ((tlp.txn * 7919) % 400_000));
+  }
+}
+
+test('a far end that takes TLPs ahead of their arrival: the same arrivals and statistics at every instant as one that takes them on arrival', () => {
+  // Bursts of mixed TLPs under tight credits, their senders releasing at any time (TLPs start ahead too).
+  const run = (traced: boolean, until: number) => {
+    const sim = new Simulation();
+    const sink = new EarlySink(sim);
+    const credits: CreditAdvertisement = { P: { header: 3, data: 40 }, NP: { header: 2, data: 0 }, Cpl: { header: 2, data: 33 } };
+    const link = new Link(sim, { gen: 2, width: 4, mps: 512, propagationPs: 3000, ...(traced ? { tracer: new RecordingTracer() } : {}) }, {}, { receiver: sink, credits });
+    const hand = (dir: LinkDirection, burst: number) => {
+      for (let k = burst * 20; k < burst * 20 + 20; k++) {
+        const size = [4, 64, 100, 128, 256, 512][k % 6]!;
+        dir.receive(k % 4 === 1 ? makeTlp('MRd', ADDR64 + 4096 * k, size, k) : k % 4 === 3 ? makeTlp('CplD', 4096 * k, size, k) : makeTlp('MWr', ADDR64 + 4096 * k, size, k), NO_RELEASE);
+      }
+      if (burst < 19) sim.schedule(2_000_000, hand, dir, burst + 1);
+    };
+    sim.schedule(0, hand, link.aToB, 0);
+    sim.run({ until });
+    return { arrivals: sink.arrivals.filter(([t]) => t <= until), stats: link.aToB.stats(), link };
+  };
+  let handedAhead = 0;
+  // Instants in busy periods, credit stalls and idle time, and past the end (the two runs end at different instants: no arrival event ends the early one).
+  for (const until of [1, 150_000, 1_000_000, 2_345_678, 7_777_777, 20_000_000, 33_333_333, 60_000_000]) {
+    const early = run(false, until), onArrival = run(true, until);
+    assert.equal(early.arrivals, onArrival.arrivals, `arrivals by ${until}`);
+    // A TLP handed over ahead counts as delivered from its hand-over (at its start, or the start of one started ahead), not its arrival.
+    const { tlpsDelivered, inFlight, ...rest } = early.stats, { tlpsDelivered: d, inFlight: f, ...restOnArrival } = onArrival.stats;
+    assert.equal(rest, restOnArrival, `stats at ${until}`);
+    assert.equal([tlpsDelivered, inFlight], [rest.tlpsSent, 0], `every TLP started by ${until} handed over`);
+    assert.is(d + f, rest.tlpsSent);
+    handedAhead = Math.max(handedAhead, early.link.aToB.startedAhead);
+    if (until === 60_000_000) assert.is(early.arrivals.length, 400, 'every TLP arrived');
+  }
+  assert.ok(handedAhead > 50, `${handedAhead} TLPs started ahead and handed over before their start`);
+});
+
 test('a posted write passes a read blocked on credits; a blocked write holds back everything behind it', () => {
   // One NP header credit, and the first read is never released: the second read waits for good.
   let sim = new Simulation();
@@ -349,6 +406,8 @@ test('model bugs and impossible configurations throw', () => {
   assert.throws(() => link.aToB.release(w), /released twice/);
   assert.throws(() => new Link(sim, { gen: 7 as PcieGen, width: 4, mps: 256, propagationPs: 0 }), RangeError);
   assert.throws(() => new Link(sim, { gen: 3, width: 4, mps: 256, propagationPs: 1.5 }), RangeError);
+  assert.throws(() => new Link(sim, { gen: 3, width: 4, mps: 256, propagationPs: -1000 }), /propagationPs must be a non-negative integer/);
+  assert.throws(() => new Link(sim, { gen: 3, width: 4, mps: 256, propagationPs: 0, creditReturnDelayPs: -1 }), /creditReturnDelayPs must be a non-negative integer/);
   // A direction with nothing at its far end fails when the TLP gets there.
   const lonely = new Link(sim, { gen: 3, width: 4, mps: 256, propagationPs: 0 });
   lonely.aToB.receive(makeTlp('MWr', ADDR64, 4, 0), NO_RELEASE);
