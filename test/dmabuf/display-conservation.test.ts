@@ -20,7 +20,7 @@ import type { Component } from '../../src/scenario/registry.js';
 import type { Displif } from '../../models/dmabuf/displif.js';
 import type { FrameReader } from '../../models/workloads/frame-reader.js';
 import { frameReaderInvariants } from '../../models/workloads/display-conservation.js';
-import { ROOT, runDocInProcess } from '../helpers.js';
+import { ROOT, invariantsWithCountOff as off, runDocInProcess } from '../helpers.js';
 
 const PAGE = 4096;
 const PAGES_1080P = 2025;
@@ -54,16 +54,6 @@ function runChecked(s: ReturnType<typeof build>, step: number, seen: () => void 
     assert.equal(broken(s.instances), [], `at ${s.sim.now} ps, event ${s.sim.eventCount}`);
     seen();
     if (r.reason !== 'maxEvents') return;
-  }
-}
-
-/** The checks of `inst` with `key` of `obj` moved by `by`, then put back. */
-function off(inst: Open, obj: Record<string, any>, key: string, by = 1): string[] {
-  obj[key] += by;
-  try {
-    return inst.invariants!();
-  } finally {
-    obj[key] -= by;
   }
 }
 
