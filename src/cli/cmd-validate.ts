@@ -5,8 +5,7 @@ import { readScenario, resolveScenario, type ModelLibrary, type ResolvedScenario
 import { parseSetFlags } from '../scenario/params.js';
 import { sweepPoints, type SweepPoint } from '../scenario/grid.js';
 import { UserError } from '../scenario/errors.js';
-import { checkScenarioNames } from '../scenario/check-names.js';
-import { checkBuild } from '../run/single.js';
+import { checkPoints } from '../run/plan.js';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -34,15 +33,14 @@ sweep. Exit code 2 on the first problem.
 };
 
 /**
- * The scenario resolved and built (not run: checkBuild) at its defaults (and
- * overrides) and at every sweep point; throws a UserError at the first
- * problem.
+ * The scenario resolved and checked as a sweep checks its points (names,
+ * and built, not run: checkPoints) at its defaults (and overrides) and at
+ * every sweep point; throws a UserError at the first problem.
  */
 export function validateScenario(doc: ScenarioDoc, overrides: Record<string, string>, lib: ModelLibrary): { sc: ResolvedScenario; points: SweepPoint[] } {
   const sc = resolveScenario(doc, overrides, lib);
   const points = sweepPoints(doc.body.sweep);
   const all = [sc, ...points.map((p) => resolveScenario(doc, { ...overrides, ...p }, lib, 'sweep'))];
-  checkScenarioNames(doc, all);
-  for (const x of all) checkBuild(x);
+  checkPoints(doc, all);
   return { sc, points };
 }

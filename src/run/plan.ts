@@ -9,6 +9,19 @@ import { scenarioColumns, type MetricInfo } from '../scenario/metric-names.js';
 import { checkScenarioNames } from '../scenario/check-names.js';
 import { checkBuild } from './single.js';
 
+/**
+ * What every point of a sweep must pass before any run (`sweep`,
+ * `validate`; a single `run` meets the same refusals as it builds): the
+ * names only its instances can vouch for, and a build no
+ * model refuses, so a value some model refuses stops the sweep with the
+ * point named, not as a failed run among the others. Throws a UserError at
+ * the first problem.
+ */
+export function checkPoints(doc: ScenarioDoc, points: readonly ResolvedScenario[]): void {
+  checkScenarioNames(doc, points);
+  for (const sc of points) checkBuild(sc);
+}
+
 /** One run of a sweep. `index` orders results; the id names its folder. */
 export interface PlannedRun {
   index: number;
@@ -85,9 +98,7 @@ export function planSweep(doc: ScenarioDoc, lib: ModelLibrary, o: PlanOptions): 
   const originOf = (name: string): OverrideOrigin => name in spec.grid ? (o.grid ? '--grid' : 'sweep') : name in spec.zip ? (o.zip ? '--zip' : 'sweep') : '--set';
   const raw = sweepPoints(spec);
   const resolved: ResolvedScenario[] = raw.map((p) => resolveScenario(doc, { ...o.overrides, ...p }, lib, originOf));
-  checkScenarioNames(doc, resolved);
-  // A value some model refuses stops the sweep here, before any run, not as a failed run among the others.
-  for (const sc of resolved) checkBuild(sc);
+  checkPoints(doc, resolved);
   // Values from --grid/--zip arrive as text; keep them typed as the parameters are, so seeds and columns agree.
   const points = raw.map((p, i) => Object.fromEntries(Object.keys(p).map((k) => [k, resolved[i]!.parameters[k]!])));
   const replications = o.replications ?? body.sweep?.replications ?? 1;
