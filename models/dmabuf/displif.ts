@@ -59,6 +59,7 @@ import { DmaResv } from './dma-resv.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
 import type { XenHost } from '../xen/xen-host.js';
 import { GRANT_PAGE_BYTES } from '../xen/iommu-context.js';
+import { refsNoLongerGranted } from '../xen/grant-holdings.js';
 import { DISPLIF_MESSAGE_BYTES, exportBackendAllocated, exportBuffer, importBuffer, LIMITS_MODES, teardown, type ExportedBuffer } from './gref-schemes.js';
 import { displifInvariants, type DisplifBookkeeping } from './conservation.js';
 
@@ -422,11 +423,10 @@ export class Displif {
   /** What the conservation checks read: the counts, what is shared and free now, checked against Xen's grant tables and the rings. */
   bookkeeping(): DisplifBookkeeping {
     let refsNotGranted = 0, importsNotMapped = 0;
-    const grantedBy = (granter: Domain, grantee: Domain, refs: readonly number[]) => refs.filter((r) => !granter.grants.grantedTo(r, grantee.id, false)).length;
     for (const e of this.exported) {
       if (e === null) continue;
-      refsNotGranted += grantedBy(this.exporter, this.importer, e.dataRefs);
-      refsNotGranted += e.metadataGrantedBy === 'importer' ? grantedBy(this.importer, this.exporter, e.metadataRefs) : grantedBy(this.exporter, this.importer, e.metadataRefs);
+      refsNotGranted += refsNoLongerGranted(this.exporter, this.importer, e.dataRefs);
+      refsNotGranted += e.metadataGrantedBy === 'importer' ? refsNoLongerGranted(this.importer, this.exporter, e.metadataRefs) : refsNoLongerGranted(this.exporter, this.importer, e.metadataRefs);
     }
     for (const m of this.imported) {
       if (m !== null && (m.length !== this.pages || m.some((x) => x.granter.grants.mapped(x.ref) < 1))) importsNotMapped++;

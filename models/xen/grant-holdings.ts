@@ -46,6 +46,13 @@ export function grantHoldingInvariants(c: GrantHoldingCounts): string[] {
   return out;
 }
 
+/** How many of `refs` the granter's table no longer grants the grantee (a held ref ended, or its entry reused, behind its holder's back). */
+export function refsNoLongerGranted(granter: Domain, grantee: Domain, refs: Iterable<number>): number {
+  let n = 0;
+  for (const r of refs) if (!granter.grants.grantedTo(r, grantee.id, false)) n++;
+  return n;
+}
+
 export class GrantHoldings {
   private readonly refs = new Set<number>();
   private readonly mappings = new Set<GrantMapping>();
@@ -89,8 +96,8 @@ export class GrantHoldings {
   }
 
   counts(): GrantHoldingCounts {
-    let refsNotGranted = 0, mappingsNotMapped = 0;
-    for (const r of this.refs) if (!this.granter.grants.grantedTo(r, this.grantee.id, false)) refsNotGranted++;
+    const refsNotGranted = refsNoLongerGranted(this.granter, this.grantee, this.refs);
+    let mappingsNotMapped = 0;
     const perRef = new Map<number, number>();
     for (const m of this.mappings) perRef.set(m.ref, (perRef.get(m.ref) ?? 0) + 1);
     for (const [ref, k] of perRef) if (this.granter.grants.mapped(ref) < k) mappingsNotMapped += k;
