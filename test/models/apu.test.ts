@@ -12,6 +12,7 @@ import { cliInProcess, ROOT, runJsonInProcess, statsOf, tempDir, writeScenario }
 import { presetParams, presetValuesOf } from '../preset-params.js';
 import { iommuParams } from '../../models/iommu/params.js';
 import { PS_PER_NS } from '../../src/sim/time.js';
+import { dmaEngineParams } from '../../models/pcie/dma-engine.js';
 
 const run = async (sets: Record<string, string | number>, file = 'apu-redirect') => statsOf(await runJsonInProcess(file, sets));
 const scenarioBody = () => JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'apu-redirect.json'), 'utf8'));
@@ -90,6 +91,23 @@ test('DMA domains: each direct transfer pays dma_map_resource and its unmap at t
   assert.is(id['p2p.dma_maps'], 0, 'an identity domain: the bus address, no call');
   assert.is(id['p2p.dma_mapping_mean_ns'], null);
   assert.ok(m['p2p.latency_ns'].p50 - id['p2p.latency_ns'].p50 >= (mapPs + unmapPs) / PS_PER_NS, 'the transfer waits for both calls');
+});
+
+test('DMA domains on amd-apu: a mapped read through the BAR times out, is unmapped at the IOMMU\'s cost, then falls back through host memory', async () => {
+  const iommu = presetParams(iommuParams, 'iommu-xeon-e5');
+  const size = 4096, pages = size / PAGE, transfers = 10;
+  const mappingNs = (iommu.mapPerCall + pages * iommu.mapPerPage + iommu.unmapPerCall + pages * iommu.unmapPerPage) / PS_PER_NS;
+  const sets = { platform: 'amd-apu', path: 'rootcomplex', op: 'read', size, transfers, inFlight: 1 };
+  const m = await run({ ...sets, iommuMode: 'off' });
+  assert.is(m['p2p.dma_maps'], transfers);
+  assert.is(m['p2p.dma_mapping_mean_ns'], mappingNs, 'a failed transfer pays its map and its unmap like one that succeeds');
+  assert.is(m['p2p.fallbacks'], transfers, 'each direct read failed and went through host memory');
+  assert.equal([m['p2p.transfers_done'], m['p2p.transfers_failed']], [transfers, 0]);
+  assert.is(m.p2p_reads_dropped, transfers * size / presetParams(dmaEngineParams, 'netfpga-sume-dma').mrrs, 'every read request into the BAR dropped');
+  // The same failure in an identity domain: no calls; mapped, the fallback waits for the unmap.
+  const id = await run({ ...sets, iommuMode: 'largest' });
+  assert.equal([id['p2p.dma_maps'], id['p2p.fallbacks']], [0, transfers]);
+  assert.ok(m['p2p.latency_ns'].p50 - id['p2p.latency_ns'].p50 >= mappingNs, 'the fallback starts after the unmap returns');
 });
 
 test('dma_map_resource unsupported: the error comes before any TLP, and every transfer goes through host memory', async () => {
