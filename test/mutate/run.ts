@@ -46,6 +46,10 @@ const TARGETS: Record<string, { file: string; tests: string[] }> = {
     file: 'models/pcie/dma-engine.js',
     tests: ['models/pcie/dma.test.js', 'models/pcie/device-limits.test.js', 'models/pcie/descriptor-trace.test.js', 'models/pcie/endpoint.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js', 'models/pcie/attribution.test.js', 'models/dma-stream.test.js'],
   },
+  switch: {
+    file: 'models/pcie/switch.js',
+    tests: ['models/pcie/switch.test.js', 'models/pcie/switch.property.test.js', 'models/pcie/topology.test.js', 'models/pcie/root-complex.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js'],
+  },
   'gref-schemes': { file: 'models/dmabuf/gref-schemes.js', tests: ['dmabuf/gref-boundaries.property.test.js', 'dmabuf/gref-flows.test.js'] },
 };
 

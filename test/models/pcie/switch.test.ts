@@ -201,17 +201,27 @@ test('a two-port switch taken TLPs ahead of their arrival: same times and statis
  * A traced switch dates none (its rows keep event order).
  */
 function datedRun(tracedSwitch: boolean, until: number, egressWidth: 4 | 8, fewCredits: boolean, hold: number) {
+  const run = datedSetup(tracedSwitch, egressWidth, fewCredits, hold);
+  run.sim.run({ until });
+  return run;
+}
+
+/**
+ * datedRun's switch, links and writer, started and not yet run; `latency`
+ * replaces the switch's, and `tracedIngress` keeps the ingress link's
+ * arrival events (a traced link hands over nothing ahead).
+ */
+function datedSetup(tracedSwitch: boolean, egressWidth: 4 | 8, fewCredits: boolean, hold: number, { latency = PEX8796.latency, tracedIngress = false } = {}) {
   const sim = new Simulation({ fingerprint: true });
-  const s = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2 }), [NO_ROUTES, NO_ROUTES], { name: 'sw', ...(tracedSwitch ? { tracer: new RecordingTracer() } : {}) });
+  const s = new PcieSwitch(sim, switchParams.parse({ ...PEX8796, ports: 2, latency }), [NO_ROUTES, NO_ROUTES], { name: 'sw', ...(tracedSwitch ? { tracer: new RecordingTracer() } : {}) });
   const sink = new HoldingSink(sim, () => hold);
   const credits = fewCredits ? { P: { header: 4, data: 64 }, NP: { header: 4, data: 4 }, Cpl: { header: 4, data: 64 } } : undefined;
   const up = new Link(sim, { ...GEN3_X8, width: egressWidth, propagationPs: 5000 }, s.linkEnd(0), { receiver: sink, ...(credits ? { credits } : {}) });
   s.attach(0, up, 'a');
-  const down = new Link(sim, { ...GEN3_X8, propagationPs: 7000 }, {}, s.linkEnd(1));
+  const down = new Link(sim, { ...GEN3_X8, propagationPs: 7000, ...(tracedIngress ? { tracer: new RecordingTracer() } : {}) }, {}, s.linkEnd(1));
   s.attach(1, down, 'b');
   const w = new Writer(sim, down.aToB, 300, 256, 0);
   w.start();
-  sim.run({ until });
   return { sim, sw: s, sink, up, down, w };
 }
 
@@ -233,6 +243,28 @@ test('dated hand-overs to the egress link: same times and statistics at every in
     // Each dated hand-over saves the event at the end of the internal latency: all but a few at full width and credits.
     if (egressWidth === 8 && !fewCredits) assert.ok(fewer > 290, `${fewer} events fewer`);
     else assert.ok(fewer >= 0, `${fewer} events fewer`);
+  }
+});
+
+test('dated hand-overs read the same at the very instant of every event of a switch that dates none: a start, arrival or end of latency counts from that instant on', () => {
+  // The fixed instants above fall between events; here both runs stop at each instant a run that dates nothing and
+  // takes nothing ahead has an event, where a dated TLP starts, arrives or is ready exactly then (stats() counts what
+  // happens at `now` as done). Latency 35,547 ps is a 256-byte TLP's ingress wire time: the edge of the clamp.
+  const edge = 35_547;
+  for (const [egressWidth, fewCredits, hold, latency] of [[8, false, 0, PEX8796.latency], [8, true, 60_000, PEX8796.latency], [4, false, 0, PEX8796.latency], [8, false, 0, edge], [4, false, 0, edge]] as const) {
+    const instants: number[] = [];
+    const probe = datedSetup(true, egressWidth, fewCredits, hold, { latency, tracedIngress: true });
+    while (probe.sim.run({ maxEvents: 1 }).events > 0) if (instants[instants.length - 1] !== probe.sim.now) instants.push(probe.sim.now);
+    const dated = datedSetup(false, egressWidth, fewCredits, hold, { latency }), plain = datedSetup(true, egressWidth, fewCredits, hold, { latency });
+    for (const until of instants) {
+      dated.sim.run({ until });
+      plain.sim.run({ until });
+      const at = `egress x${egressWidth}, ${fewCredits ? 'few credits' : 'default credits'}, sink hold ${hold}, latency ${latency}, at ${until}`;
+      assert.equal(dated.sw.stats(), plain.sw.stats(), at);
+      assert.equal(dated.sw.queueingDelayPs().toJSON(), plain.sw.queueingDelayPs().toJSON(), at);
+      assert.equal(dated.up.aToB.stats(), plain.up.aToB.stats(), at);
+    }
+    assert.ok(instants.length > 600, `${instants.length} instants`);
   }
 });
 
