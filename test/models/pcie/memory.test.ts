@@ -43,6 +43,30 @@ test('writeCommit: a read of a line a write is still committing waits for the co
   assert.ok(mem(sim, penalties).readsInOrder);
 });
 
+test('writeCommit over a long run: lines written again and again, thousands of commits forgotten, every read waits for exactly the commit under way on its line', () => {
+  // A write every 10 ns to one of 1,500 lines, and a read of another line at the same instant; the reference keeps
+  // each line's last commit end. A line is 1 ns of slot at 64 GB/s: the write is absorbed 1 ns after it comes in,
+  // the read's slot ends a ns later; its data comes 100 ns after that, or after the commit if that ends later.
+  const sim = new Simulation();
+  const m = mem(sim, { bandwidth: 64, writeCommit: '200 ns' });
+  const LINES = 1500, STEP = 10_000, COMMIT = 200_000, SLOT = 1_000, LATENCY = 100_000;
+  const committedUntil = new Map<number, number>();
+  let waited = 0;
+  for (let k = 0; k < 3000; k++) {
+    at(sim, k * STEP, () => {
+      const t = sim.now, written = k % LINES, read = (7 * k) % LINES;
+      m.write(G4 + 64 * written, 64);
+      committedUntil.set(written, t + SLOT + COMMIT);
+      const commit = committedUntil.get(read) ?? 0;
+      if (commit > t) waited++;
+      assert.is(m.read(G4 + 64 * read, 64), Math.max(t + 2 * SLOT, commit) + LATENCY, `read of line ${read} at ${t}`);
+    });
+  }
+  sim.run();
+  assert.is(m.stats().readsAfterWrite, waited);
+  assert.ok(waited > 10, `${waited} reads waited for a commit`);
+});
+
 test('writeCommitUntranslated: a write that spent t in translation commits min(t, writeCommitUntranslated) sooner; the commits still end in order; it cannot exceed writeCommit', () => {
   const sim = new Simulation();
   const m = mem(sim, { bandwidth: 64, writeCommit: '200 ns', writeCommitUntranslated: '80 ns' });
