@@ -73,6 +73,27 @@ test('one switch: the P2P study goes from the drive to the GPU below the ACS-red
   assert.ok(summary.some((l) => l.includes('nvme-03-00-0 → nvidia-04-00-0')));
 });
 
+test('ACS redirect on at some downstream ports of a switch only: the switch is modelled redirecting, and a warning names the ports that have it', () => {
+  const { file, text } = fixture('one-switch');
+  // The GPU's downstream port (02:10.0, the second ACSCtl of a switch port) with redirect off; the drive's keeps it.
+  const lines = text.split('\n');
+  const gpuPortAcs = lines.findIndex((l, i) => l.includes('ACSCtl:') && lines.slice(0, i).some((p) => p.startsWith('02:10.0')));
+  lines[gpuPortAcs] = lines[gpuPortAcs]!.replace('ReqRedir+ CmpltRedir+', 'ReqRedir- CmpltRedir-');
+  const { scenario: s, warnings } = importText(file, lines.join('\n'));
+  assert.is(component(s, 'switch-01-00-0').params.acsRedirect, true);
+  assert.ok(warnings.some((w) => w.includes('switch-01-00-0: ACS redirect is on at 02:08.0 only; the model has one setting per switch: on')), warnings.join('\n'));
+  validate(s);
+});
+
+test('no two endpoints below one root complex with a memory BAR at the far end: no P2P study, a warning says what to add', () => {
+  const { file, text } = fixture('one-switch');
+  // The drive and the GPU without their memory BARs: neither can be a P2P target.
+  const { scenario: s, warnings } = importText(file, text.split('\n').filter((l) => !/^\tRegion \d: Memory at/.test(l)).join('\n'));
+  assert.not.ok(s.components.some((c) => c.name === 'p2p'), 'no P2P workload');
+  assert.ok(warnings.some((w) => w.startsWith('no two endpoints below one root complex, one of them with a memory BAR: the scenario has no P2P study')), warnings.join('\n'));
+  validate(s);
+});
+
 test('two sockets: a root complex per socket, named by its root bus, presets matched by name; functions of one device fold into one endpoint', () => {
   const { scenario: s, warnings } = importFixture('two-sockets');
   assert.equal(s.components.filter((c) => c.type === 'pcie.root-complex').map((c) => [c.name, c.preset, c.params.rootPorts]), [['rc-00', 'xeon-e5-v4', 1], ['rc-80', 'xeon-e5-v4', 2]]);

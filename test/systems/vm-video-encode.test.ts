@@ -5,7 +5,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runJsonInProcess, statsOf } from '../helpers.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, runDocInProcess, runJsonInProcess, statsOf } from '../helpers.js';
 
 const PAGE = 4096;
 const PAGES_1080P = 2025, PAGES_4K = 8100;
@@ -31,6 +33,17 @@ test("copying each 4K frame in dom0 first makes every frame at 120 fps late: the
   assert.is(m['encoder.late_frames'], m['encoder.frames_encoded']);
   const zeroCopy = await run({ resolution: '4k', fps: 120 });
   assert.is(zeroCopy['encoder.late_frames'], 0, 'zero-copy reads the guest\'s pages in place and keeps up');
+});
+
+test('a device passed through to dom0 on a hypervisor without an IOMMU is refused before the run: exit 2, the field and what to give', async () => {
+  const doc = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios', 'vm-video-encode.json'), 'utf8'));
+  const xen = doc.components.find((c: { name: string }) => c.name === 'xen');
+  delete xen.params.iommu;
+  const r = await runDocInProcess('no-iommu.json', doc);
+  assert.is(r.code, 2);
+  const dom0 = doc.components.findIndex((c: { name: string }) => c.name === 'dom0');
+  assert.match(r.stderr, `components[${dom0}].params.passthrough: passthrough needs an IOMMU: give hypervisor xen its "iommu" (e.g. "rc.iommu")`);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test.run();
