@@ -89,10 +89,10 @@ function describeType(t: ComponentType, lib: ModelLibrary): void {
     if (p.description) write(`        ${p.description}`);
   }
   const refs = refDocs(t);
-  if (refs.length) write(`  references: ${refs.map((r) => `${r.path} → a ${r.iface}`).join('; ')}`);
+  if (refs.length) write(`  references: ${refs.map((r) => `${r.path} → ${withArticle(r.iface)}`).join('; ')}`);
   if (t.slots?.length) {
     write('  slots:');
-    for (const s of t.slots) write(`    ${s.name.padEnd(24)} a ${s.accepts}${s.required ? ', required' : ''}${s.default ? `, default ${s.default.type}` : ''}: ${s.description}`);
+    for (const s of t.slots) write(`    ${s.name.padEnd(24)} ${withArticle(s.accepts)}${s.required ? ', required' : ''}${s.default ? `, default ${s.default.type}` : ''}: ${s.description}`);
   }
   write('  statistics (columns "<instance>.<stat>"):');
   for (const s of t.stats) write(`    ${s.name.padEnd(28)} [${displayUnit(s.unit) || 'category'}${s.kind === 'distribution' ? ', distribution' : ''}] ${s.description}`);
@@ -100,6 +100,11 @@ function describeType(t: ComponentType, lib: ModelLibrary): void {
     write('  trace kinds ("<instance>/<kind>"):');
     for (const k of t.traceKinds) write(`    ${k.kind.padEnd(28)} ${k.hot ? '[hot: only when an include pattern selects it] ' : ''}${k.description}`);
   }
+}
+
+/** "a memory", "an iommu": the interface names read as English. */
+function withArticle(name: string): string {
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 function listOfScenario(what: 'params' | 'metrics' | 'trace', arg: string, lib: ModelLibrary): void {

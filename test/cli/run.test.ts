@@ -90,6 +90,16 @@ test('list shows scenarios, types, presets and a scenario\'s parameters', async 
   assert.match(params.stdout, 'tags = 32');
 });
 
+test('list types TYPE: a type\'s slots, references and trace kinds, each with what it takes', async () => {
+  const rc = (await cliInProcess(['list', 'types', 'pcie.root-complex'])).stdout;
+  assert.match(rc, /\n  slots:\n    memory +a memory, required: /);
+  assert.match(rc, /\n    iommu +an iommu: /);
+  const domain = (await cliInProcess(['list', 'types', 'xen.domain'])).stdout;
+  assert.match(domain, 'references: hypervisor → a xen.hypervisor; passthrough[] → a pcie.endpoint');
+  const link = (await cliInProcess(['list', 'types', 'pcie.link'])).stdout;
+  assert.match(link, /trace kinds \("<instance>\/<kind>"\):\n    tlp +\[hot: only when an include pattern selects it\] One row per TLP/);
+});
+
 test('the committed scenario JSON Schema is what the catalog generates', () => {
   const r = cli(['schema']);
   assert.is(r.code, 0);
