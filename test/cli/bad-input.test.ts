@@ -69,6 +69,18 @@ test('run and validate: a missing, corrupt or wrong-kind scenario, and bad flags
   for (const [f, names] of flags) expectRefused({ args: ['run', 'demo-read-tags', ...f, '--out', out], names, absent: [out] });
   expectRefused({ args: ['validate', 'demo-read-tags', '--set', 'tags=x'], names: 'tags' });
   expectRefused({ args: ['run', 'vm-display-pipline', '--out', out], names: 'did you mean "vm-display-pipeline"', absent: [out] });
+  // Quantities a model parameter cannot take, each named by its path with what it expected.
+  const rc = (over: Record<string, unknown>) => ({ name: 'q', components: [{ name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4', ...over }] });
+  const quantities = folder({
+    'duration.json': JSON.stringify(rc({ params: { traversal: '-5 ns' } })),
+    'size.json': JSON.stringify(rc({ params: { memorySize: '1.5 B' } })),
+    'rate.json': JSON.stringify(rc({ slots: { memory: { params: { bandwidth: '-3 GB/s' } } } })),
+  });
+  for (const [file, names] of [['duration.json', 'components[0].params.traversal: expected a non-negative duration, got "-5 ns"'],
+    ['size.json', 'components[0].params.memorySize: expected a whole, non-negative number of bytes, got "1.5 B"'],
+    ['rate.json', 'components[0].slots.memory.params.bandwidth: expected a positive rate, got "-3 GB/s"']]) {
+    expectRefused({ args: ['run', path.join(quantities, file!), '--out', out], names: `${file}: ${names}`, absent: [out] });
+  }
   await refusals();
 });
 
@@ -92,6 +104,9 @@ test('sweep: a missing or corrupt scenario, bad flags, and --resume into a folde
   expectRefused({ args: ['sweep', ...args, '--resume', '--out', badSummary], names: /p0001-r0.summary\.json/, unchanged: [badSummary] });
   const aFile = path.join(folder({ 'x.txt': 'x' }), 'x.txt');
   expectRefused({ args: ['sweep', ...args, '--out', aFile], names: 'x.txt: exists and is not a folder' });
+  // Resuming with another grid than the folder's sweep: refused, the folder as it was.
+  const other = copyOf(SWEEP);
+  expectRefused({ args: ['sweep', ...args.map((a) => (a === 'tags=8,16' ? 'tags=4,8' : a)), '--resume', '--out', other], names: 'holds a different scenario, parameters or grid; resume with the same scenario and flags', unchanged: [other] });
   await refusals();
 });
 
