@@ -91,6 +91,10 @@ test('every metric name a scenario uses is checked, with the closest names offer
   assert.match(d.stderr, 'derived.json: metrics.mean_sojourn_ns.of[0]: "reads.sojourn_ns.p5" is not a metric this scenario reports (did you mean "reads.sojourn_ns.p50"');
   const units = demoScenario(); units.metrics = { both: { op: 'sum', of: ['reads.sojourn_ns.p50', 'reads.utilization'] } };
   assert.match((await cliInProcess(['validate', writeScenario(dir, 'units.json', units)])).stderr, 'its columns are in different units (ns, fraction)');
+  const clash = demoScenario(); clash.metrics = { tags: 'reads.utilization' };
+  assert.match((await cliInProcess(['validate', writeScenario(dir, 'clash.json', clash)])).stderr, 'clash.json: metrics.tags: "tags" is also a parameter\'s name; choose another');
+  const ratio = demoScenario(); ratio.metrics = { r: { op: 'ratio', of: ['reads.sojourn_ns.p50', 'reads.sojourn_ns.p90', 'reads.sojourn_ns.p99'] } };
+  assert.match((await cliInProcess(['validate', writeScenario(dir, 'ratio.json', ratio)])).stderr, 'ratio.json: metrics.r.of: a ratio takes two columns, got 3');
   const trace = demoScenario(); trace.trace = { enabled: true, include: ['reads/reqeust'], exclude: [] };
   const t = await cliInProcess(['validate', writeScenario(dir, 'trace.json', trace)]);
   assert.is(t.code, 2);
