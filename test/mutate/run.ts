@@ -40,15 +40,15 @@ const TARGETS: Record<string, { file: string; tests: string[] }> = {
   ladder: { file: 'src/sim/ladder.js', tests: ['sim/event-order.property.test.js', 'sim/scheduler.test.js'] },
   link: {
     file: 'models/pcie/link.js',
-    tests: ['models/pcie/link.test.js', 'models/pcie/fabric.test.js', 'models/pcie/switch.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js', 'models/pcie/ahead-log.test.js', 'models/pcie/dma-throughput.test.js', 'models/pcie/dma.test.js', 'models/pcie/endpoint.test.js'],
+    tests: ['models/pcie/link.test.js', 'models/pcie/fabric.test.js', 'models/pcie/switch.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js', 'models/pcie/ahead-log.test.js', 'models/pcie/dma-throughput.test.js', 'models/pcie/dma.test.js', 'models/pcie/endpoint.test.js', 'models/pcie/shortcuts.property.test.js'],
   },
   'dma-engine': {
     file: 'models/pcie/dma-engine.js',
-    tests: ['models/pcie/dma.test.js', 'models/pcie/device-limits.test.js', 'models/pcie/descriptor-trace.test.js', 'models/pcie/endpoint.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js', 'models/pcie/attribution.test.js', 'models/dma-stream.test.js'],
+    tests: ['models/pcie/dma.test.js', 'models/pcie/device-limits.test.js', 'models/pcie/descriptor-trace.test.js', 'models/pcie/endpoint.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js', 'models/pcie/attribution.test.js', 'models/dma-stream.test.js', 'models/pcie/shortcuts.property.test.js'],
   },
   switch: {
     file: 'models/pcie/switch.js',
-    tests: ['models/pcie/switch.test.js', 'models/pcie/switch.property.test.js', 'models/pcie/topology.test.js', 'models/pcie/root-complex.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js'],
+    tests: ['models/pcie/switch.test.js', 'models/pcie/switch.property.test.js', 'models/pcie/shortcuts.property.test.js', 'models/pcie/topology.test.js', 'models/pcie/root-complex.test.js', 'models/pcie/equivalence.test.js', 'models/pcie/golden-runs.test.js'],
   },
   'gref-schemes': { file: 'models/dmabuf/gref-schemes.js', tests: ['dmabuf/gref-boundaries.property.test.js', 'dmabuf/gref-flows.test.js'] },
 };
