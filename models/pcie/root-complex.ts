@@ -30,8 +30,8 @@
  *    and so does every TLP behind it (in order); one that comes in while
  *    another is inside finds the package awake. Unloaded, one-at-a-time
  *    DMAs pay it every time, a loaded stream only once. Whether the package
- *    is idle is judged when the TLP is handed over (RootPort.receiveAhead:
- *    up to its time on the link early). Which package state a wake finds
+ *    is idle is judged as the TLP comes in (an arrival event each: such a
+ *    root complex takes no TLP ahead, RootPort.receiveAhead). Which package state a wake finds
  *    (`deepIdleWakes`: deeper states, each with its share of wakes, its
  *    exit and its entry, part of which a wake may still have to wait out)
  *    is drawn per wake from the root complex's own random stream: the
@@ -257,24 +257,24 @@ export class RootPort implements EarlyReceiver, DatedSender {
    * traversal is timed from `at`, so no arrival event is needed. Only in a root
    * complex with one root port: with more, TLPs from several ports finish
    * their traversal together, and the memory serves them in the order of
-   * their arrivals, which an event scheduled ahead would not keep.
+   * their arrivals, which an event scheduled ahead would not keep. Not with
+   * idleWake either: whether the package is idle is judged as the TLP comes
+   * in, by what is inside then, which its start on the link cannot know.
    */
   receiveAhead(tlp: Tlp, from: TlpSender, at: number): boolean {
-    if (!this.rc.singlePort) return false;
+    if (!this.rc.singlePort || this.rc.judgesIdle) return false;
     this.from(from);
     this.rc.accept(tlp, this, at);
     return true;
   }
 
   /**
-   * With idleWake, whether the package is idle is judged as a TLP is handed
-   * over, so it must not be handed over before its start on the link (a dated
-   * start, link.ts startAt); without, traversal is timed from the arrival
-   * alone (fabric.ts EarlyReceiver.takesBeforeStart).
+   * A TLP's traversal is timed from its arrival alone, so it may be handed
+   * over before its start on the link (a dated start, link.ts startAt;
+   * fabric.ts EarlyReceiver.takesBeforeStart); with idleWake none is taken
+   * ahead (receiveAhead).
    */
-  get takesBeforeStart(): boolean {
-    return this.rc.judgesIdle === false;
-  }
+  readonly takesBeforeStart = true;
 
   private from(sender: TlpSender): void {
     if (this.upstream !== sender) {
@@ -533,6 +533,7 @@ export class RootComplex {
     this.tlpsIn++;
     let crossed = at + this.traversalPs;
     if (this.idleWakePs > 0) {
+      // Judged as the TLP comes in: such a root complex takes none ahead (RootPort.receiveAhead).
       const idle = this.crossing.size === 0 && this.translating.size === 0 && this.completer.pending === 0;
       const woken = Math.max(crossed + (idle ? this.wakePs() : 0), this.lastCrossed);
       this.idleWaitPs += woken - crossed;

@@ -450,6 +450,27 @@ test('idleWake: a TLP that finds nothing inside waits for the package to wake be
   assert.is(pair.waited, WAKE + (WAKE - 3047));
 });
 
+test('idleWake: idleness is judged as a TLP comes in, so a link that hands TLPs over at their start (untraced) gives the results of one with an arrival event per TLP (traced)', () => {
+  // Found by the shortcuts property test: judged at its start on the link, a TLP found inside what had left by the
+  // time it came in; the untraced run paid one wake (300 ns) fewer and finished 300 ns before the traced one.
+  const run = (traced: boolean) => {
+    const sim = new Simulation();
+    const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: '80 ns', bandwidth: 20 }));
+    const root = new RootComplex(sim, rootComplexParams.parse({ mps: 128, traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', idleWake: 300 * NS }), memory);
+    const ep = endpointFrom(sim, { requesterId: 0x0100, mps: 128, mrrs: 128, tags: 1, issueLatency: ISSUE, issueInterval: 4 * NS }, 'a');
+    const link = connectEndpoint(sim, { gen: 3, width: 8, mps: 128, propagationPs: PROP, name: 'la', ...(traced ? { tracer: new RecordingTracer() } : {}) }, ep, root.addRootPort(ep.routes));
+    for (const [op, size] of [['read', 385], ['write', 1137], ['write', 1025], ['read', 1]] as const) ep.dma.submit(op, G4, size);
+    sim.run();
+    return { now: sim.now, dma: ep.dma.stats(), waited: root.stats().idleWaitPs, up: link.aToB.stats(), down: link.bToA.stats() };
+  };
+  const untraced = run(false), traced = run(true);
+  assert.equal(untraced.dma, traced.dma);
+  assert.is(untraced.waited, traced.waited);
+  assert.is(untraced.now, traced.now);
+  assert.equal(untraced.down, traced.down);
+  assert.is(untraced.up.tlpsSent, traced.up.tlpsSent);
+});
+
 test('deepIdleWakes: each idle wake finds a deeper package state by its share and pays its exit; the draws are the seed\'s', () => {
   const WAKE = 330 * NS, DEEP = 1330 * NS, DEEPER = 3330 * NS, READS = 2000;
   const run = (deep: { share: number; wake: number }[], seed = 1) => {

@@ -7,9 +7,10 @@
  * as they come in, dated when they cross); traced, with the root complex
  * crossing every request by event (an identity translation hook), none is
  * taken. Generated: descriptors of any size (to 2 KiB), address and
- * spacing; tags, MRRS and MPS; links of several generations and widths;
- * memory plain, with a write path and refresh, or committing writes; the
- * switch's latency. Both runs must read the same at the instant of every
+ * spacing; tags, MRRS and MPS; the calibrated engine's and host's features,
+ * each on or off; links of several generations and widths; memory plain,
+ * with a write path and refresh, or committing writes; the switch's
+ * latency. Both runs must read the same at the instant of every
  * event of the run without shortcuts: the DMA engine, the memory, the root
  * complex, the switch and every link direction (a direction into a block
  * that takes TLPs at their start counts them delivered from then: the sum
@@ -35,8 +36,30 @@ const CASES = 40;
 /** Memories: plain; a write path, reads per line, refresh and a cold cache (reads out of order, releases by event); committing writes. */
 const MEMORIES = [{}, { writeAccess: '40 ns', readAccessPerLine: '2 ns', refreshInterval: '7.8 us', refreshTime: '350 ns', coldPenalty: '50 ns', cache: 'cold' }, { writeCommit: '60 ns' }];
 
+/**
+ * The device features of a calibrated engine (the nfp6000-dma preset's kinds of values), each on or off: a
+ * transmit port held per TLP, writes from a queue of their own, data movers (whole jobs or burst by burst) with
+ * their turns, a receive stage, partial-word merges.
+ */
+const DEVICE_FEATURES = {
+  transmitPort: { tlpOverhead: '9.2 ns', tlpRate: 8.6 },
+  writeQueue: { issueInterval: '16 ns', writeIssueInterval: '21 ns' },
+  dataPaths: { dataPaths: 2, dataPathRate: 3.46, dataPathBurst: 128, dataPathTurnaround: '30 ns' },
+  receiveStage: { receiveOverhead: '4.1 ns', receiveRate: 16.3, receiveDescriptorOverhead: '7.4 ns' },
+  partialWords: { deviceWordBytes: 8, partialWordMerge: '23.8 ns' },
+};
+/** The root complex features of the calibrated platforms: completions per RCB (coalesced past 256 B), a slot per completion, an idle wake. */
+const HOST_FEATURES = {
+  rcbCompletions: { completionMode: 'rcb', completionCoalescing: 256 },
+  completionSlots: { completionInterval: '10.5 ns' },
+  idleWake: { idleWake: '300 ns' },
+};
+
 interface Descriptor { op: 'read' | 'write'; offset: number; size: number; gapPs: number }
 interface Case {
+  device: (keyof typeof DEVICE_FEATURES)[];
+  burstArbitration: boolean;
+  host: (keyof typeof HOST_FEATURES)[];
   switched: boolean;
   link: { gen: PcieGen; width: LinkWidth };
   uplink: { gen: PcieGen; width: LinkWidth };
@@ -53,9 +76,11 @@ function build(c: Case, shortcuts: boolean) {
   const sim = new Simulation();
   const traced = shortcuts ? {} : { tracer: new RecordingTracer() };
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: '80 ns', bandwidth: 20, ...MEMORIES[c.memory] }));
-  const rc = new RootComplex(sim, rootComplexParams.parse({ mps: c.mps, traversal: 150 * NS, p2pRead: 'full', p2pWrite: 'full' }), memory);
+  const host = Object.assign({}, ...c.host.map((f) => HOST_FEATURES[f]));
+  const rc = new RootComplex(sim, rootComplexParams.parse({ mps: c.mps, traversal: 150 * NS, p2pRead: 'full', p2pWrite: 'full', ...host }), memory);
   if (!shortcuts) rc.translate = () => ({ delayPs: 0, ok: true });
-  const ep = endpointFrom(sim, { requesterId: 0x0100, mps: c.mps, mrrs: c.mrrs, tags: c.tags, issueLatency: 40 * NS, issueInterval: 4 * NS }, 'a');
+  const device = Object.assign({ issueInterval: 4 * NS }, ...c.device.map((f) => DEVICE_FEATURES[f]), c.burstArbitration ? { dataPathArbitration: 'burst' } : {});
+  const ep = endpointFrom(sim, { requesterId: 0x0100, mps: c.mps, mrrs: c.mrrs, tags: c.tags, issueLatency: 40 * NS, ...device }, 'a');
   const port = rc.addRootPort(ep.routes);
   const link = (side: Case['link'], name: string) => ({ ...side, mps: c.mps, propagationPs: 25 * NS, name, ...traced });
   const directions: { dir: LinkDirection; early: boolean }[] = [];
@@ -95,6 +120,9 @@ function switchStats(sw: PcieSwitch | null) {
 
 const links = fc.constantFrom<{ gen: PcieGen; width: LinkWidth }>({ gen: 3, width: 8 }, { gen: 3, width: 4 }, { gen: 2, width: 8 }, { gen: 4, width: 16 }, { gen: 1, width: 1 });
 const cases: fc.Arbitrary<Case> = fc.record({
+  device: fc.subarray(Object.keys(DEVICE_FEATURES) as (keyof typeof DEVICE_FEATURES)[]),
+  burstArbitration: fc.boolean(),
+  host: fc.subarray(Object.keys(HOST_FEATURES) as (keyof typeof HOST_FEATURES)[]),
   switched: fc.boolean(),
   link: links,
   uplink: links,
