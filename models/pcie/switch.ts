@@ -84,6 +84,14 @@
  * the start, not the hand-over; not when traced, whose rows keep event
  * order). No closures are made per TLP: the event handler is static,
  * with the switch as target and the ingress port as argument.
+ * Known limit of these shortcuts: the end of latency of a TLP taken ahead
+ * and not dated is an event scheduled at its start on the ingress link, so
+ * at the very picosecond where the egress link also starts a TLP queued
+ * there it runs first; a posted write ready then is handed over before the
+ * read that start lets the switch hand over, and leaves first, where with
+ * the arrival's event (a traced ingress link) the read does. Ties that
+ * exact (cut-through latency 0 or clamped, equal ingress and egress links)
+ * are rare; the shortcuts property test found one in 2,400 generated cases.
  */
 import { z } from 'zod';
 import { fieldProblemIssues, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
