@@ -64,6 +64,8 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     if (remaining === 0) { times.ended = times.started; resolve(times); return; }
     let failed = false;
     let finished = false;
+    /** Workers not exited yet: a finished pool resolves once none is left. */
+    let running = 0;
     /** Workers that said they have claimed their last task (they exit by themselves). */
     const done = new Set<Worker>();
     const fail = (e: Error) => {
@@ -85,8 +87,10 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       times.delivering += times.ended - t0;
       if (--remaining > 0) return false;
       finished = true;
-      for (const x of workers) void x.terminate();
-      resolve(times);
+      // Every worker finds no task left and ends by itself: one still loading its modules is not terminated, as
+      // terminating a worker while its entry module starts to evaluate can abort the whole process (V8's "Check
+      // failed: (location_) != nullptr" in SourceTextModule::ExecuteAsyncModule, seen once in a test run).
+      if (running === 0) resolve(times);
       return true;
     };
     const data: PoolWorkerData = { data: o.workerData, tasks, claims: claims.buffer as SharedArrayBuffer };
@@ -97,13 +101,19 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       const started = epochMs();
       const w = new Worker(o.worker, { workerData: data });
       workers.push(w);
+      running++;
       w.on('message', (msg: PoolMessage<R>) => {
-        if (msg.done) { times.workers[i] = { ...msg.done, started }; done.add(w); }
+        // A worker ready only after the pool has ended ran nothing: it reports nothing (PoolTimes.workers).
+        if (msg.done) { if (!finished) times.workers[i] = { ...msg.done, started }; done.add(w); }
         if (failed || finished) return;
         for (const r of msg.results) if (deliver(tasks[r.position], r.result)) return;
       });
       w.on('error', (e) => fail(e));
-      w.on('exit', (code) => { if (!failed && !finished && !(code === 0 && done.has(w))) fail(new Error(`a sweep worker exited (code ${code}) with ${remaining} runs left`)); });
+      w.on('exit', (code) => {
+        running--;
+        if (finished) { if (running === 0) resolve(times); return; }
+        if (!failed && !(code === 0 && done.has(w))) fail(new Error(`a sweep worker exited (code ${code}) with ${remaining} runs left`));
+      });
     }
     const local = o.local;
     if (local) {

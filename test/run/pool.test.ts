@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runPool } from '../../src/run/pool.js';
+import { tempDir } from '../helpers.js';
 
 const worker = new URL('./pool-fixture-worker.js', import.meta.url);
 const tasks = (n: number) => Array.from({ length: n }, (_, index) => ({ index }));
@@ -58,6 +61,19 @@ test('the pool reports each thread\'s time: every task counted once, start-up be
     assert.ok(times.started <= w.started && w.started <= w.ready && w.ready <= w.ended && w.ended <= times.ended, JSON.stringify(w));
     assert.ok(w.busy >= 0 && w.busy <= w.ended - w.ready + 1e-6, JSON.stringify(w));
   }
+});
+
+test('a worker still starting when the calling thread has run every task is not terminated: the pool ends once it has ended by itself', async () => {
+  // Terminating a worker while its entry module starts can abort the whole process (pool.ts), so none is.
+  const marker = path.join(tempDir(), 'ended');
+  const times = await runPool<{ index: number }, Result>({
+    jobs: 2, worker, workerData: { throwAt: -1, exitAt: -1, startDelayMs: 300, endMarker: marker }, tasks: tasks(3),
+    local: async (t) => ({ square: t.index * t.index, by: 'local' }), onResult: () => {},
+  });
+  assert.is(times.workersStarted, 1);
+  assert.is(times.local!.tasks, 3, 'the calling thread ran every task');
+  assert.ok(fs.existsSync(marker), 'the worker ran its module to its end');
+  assert.equal(times.workers.filter((w) => w !== undefined), [], 'ready after the pool ended, it reports nothing');
 });
 
 test('no tasks: the pool resolves without starting a worker', async () => {
