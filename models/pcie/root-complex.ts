@@ -31,10 +31,11 @@
  *    another is inside finds the package awake. Unloaded, one-at-a-time
  *    DMAs pay it every time, a loaded stream only once. Whether the package
  *    is idle is judged as the TLP comes in (an arrival event each: such a
- *    root complex takes no TLP ahead, RootPort.receiveAhead). Which package state a wake finds
- *    (`deepIdleWakes`: deeper states, each with its share of wakes, its
- *    exit and its entry, part of which a wake may still have to wait out)
- *    is drawn per wake from the root complex's own random stream: the
+ *    root complex takes no TLP ahead, RootPort.receiveAhead). Which
+ *    package state a wake finds (`deepIdleWakes`: deeper states, each with
+ *    its share of wakes, its exit and its entry, part of which a wake may
+ *    still have to wait out) is drawn per wake from the root complex's own
+ *    random stream: the
  *    PCU's entry policy and timers (which state, after how long idle, the
  *    OS's timer ticks) are left out, so the shares are the measured ones,
  *    not a consequence of the idle time.
