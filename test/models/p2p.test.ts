@@ -94,6 +94,16 @@ test('a switch that refuses peer TLPs: Linux still says bus-addr; writes are los
   assert.is(r['gpu0.bar.read_bytes'], 0, 'no read reached the BAR; the fallback reads host memory');
 });
 
+test('a bounce the host cannot serve (its buffer outside host memory): each transfer\'s read of it times out, the transfer fails, counted; the run ends', async () => {
+  const body = scenarioBody();
+  body.components.find((c: { name: string }) => c.name === 'p2p').params.bounceBase = 4096;
+  const file = writeScenario(tempDir(), 'badbounce.json', body);
+  const m = await run({ path: 'bounce', op: 'read', transfers: 4 }, file);
+  assert.equal([m['p2p.transfers_failed'], m['p2p.transfers_done'], m['p2p.fallbacks']], [4, 0, 0]);
+  assert.is(m['nvme0.dma.descriptors_failed'], 4, 'the drive\'s read of the bounce buffer: one failed descriptor a transfer');
+  assert.ok(m['rc.unsupported_requests'] > 0, 'the root complex claims no such address');
+});
+
 test('a p2pPairs exception naming a root port the root complex does not have is a user error with its field path', async () => {
   const body = scenarioBody();
   body.components.find((c: { name: string; when?: { platform?: unknown } }) => c.name === 'rc' && c.when?.platform === 'one-way').params.p2pPairs[0].from = 'rp7';
