@@ -217,8 +217,10 @@ test('more queues than the 2-level event-channel ABI has ports (4095 a domain, o
   // Enough grant frames for 4096 queues' reserved refs (4096 × 512), so the ports are what runs out.
   const fits = await runBounded({ guestFrames: 4200 }, { grants: 'copy', queues: 4095, packets: 1 });
   assert.equal([fits['vif.outcome'], fits['vif.packets']], ['ok', 4095]);
-  const full = await runBounded({ guestFrames: 4200 }, { grants: 'copy', queues: 4096, packets: 1 });
-  assert.equal([full['vif.outcome'], full['vif.packets']], ['event-channels-full', 0]);
+  for (const direction of ['tx', 'rx']) {
+    const full = await runBounded({ guestFrames: 4200 }, { direction, grants: 'copy', queues: 4096, packets: 1 });
+    assert.equal([full['vif.outcome'], full['vif.packets']], ['event-channels-full', 0], direction);
+  }
 });
 
 test('premapped: a pool netback cannot map whole (dom0\'s maptrack one short) is unmapped again and the vif stays down; one handle more and it runs', async () => {
