@@ -33,10 +33,14 @@ export interface ThreadTimes {
   busy: number;
 }
 
-/** Results of finished tasks, by position in the task list; the last message, once the worker has claimed past the end, has its times. */
+/**
+ * Results of finished tasks, by position in the task list; the last message, once the worker has claimed past the
+ * end, has its times. The first says the worker is serving (its modules loaded: pool.ts terminates only such a worker).
+ */
 export interface PoolMessage<R> {
   results: { position: number; result: R }[];
   done?: Omit<ThreadTimes, 'started'>;
+  serving?: true;
 }
 
 /** Now, in ms since the Unix epoch, on any thread. */
@@ -62,6 +66,7 @@ export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<vo
   const claims = new Int32Array(buffer);
   const port = parentPort!;
   const times = { ready: epochMs(), ended: 0, tasks: 0, busy: 0 };
+  port.postMessage({ results: [], serving: true } satisfies PoolMessage<R>);
   let pending: { position: number; result: R }[] = [];
   let posted = performance.now();
   let position = Atomics.add(claims, NEXT_TASK, 1);

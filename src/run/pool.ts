@@ -68,10 +68,14 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     let running = 0;
     /** Workers that said they have claimed their last task (they exit by themselves). */
     const done = new Set<Worker>();
+    /** Workers that said they are serving tasks: past their modules' start, safe to terminate (see deliver). */
+    const serving = new Set<Worker>();
     const fail = (e: Error) => {
       if (failed || finished) return;
       failed = true;
-      for (const w of workers) void w.terminate();
+      // No task is claimed from now on: a worker still starting finds none and ends by itself; the others stop now.
+      Atomics.store(claims, NEXT_TASK, tasks.length);
+      for (const w of serving) void w.terminate();
       reject(e);
     };
     /** Hands a finished task to the caller; true once every task is done. */
@@ -103,6 +107,11 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       workers.push(w);
       running++;
       w.on('message', (msg: PoolMessage<R>) => {
+        if (msg.serving) {
+          serving.add(w);
+          // Serving only after the pool failed: it claims nothing and is stopped like the others.
+          if (failed) void w.terminate();
+        }
         // A worker ready only after the pool has ended ran nothing: it reports nothing (PoolTimes.workers).
         if (msg.done) { if (!finished) times.workers[i] = { ...msg.done, started }; done.add(w); }
         if (failed || finished) return;

@@ -72,8 +72,27 @@ test('a worker still starting when the calling thread has run every task is not 
   });
   assert.is(times.workersStarted, 1);
   assert.is(times.local!.tasks, 3, 'the calling thread ran every task');
-  assert.ok(fs.existsSync(marker), 'the worker ran its module to its end');
+  assert.is(fs.readFileSync(marker, 'utf8'), '0', 'the worker ran its module to its end, with no task left for it');
   assert.equal(times.workers.filter((w) => w !== undefined), [], 'ready after the pool ended, it reports nothing');
+});
+
+test('a pool that fails while a worker is still starting rejects at once; that worker claims no task and ends by itself', async () => {
+  const marker = path.join(tempDir(), 'ended');
+  const failing = runPool<{ index: number }, Result>({
+    jobs: 2, worker, workerData: { throwAt: -1, exitAt: -1, startDelayMs: 300, endMarker: marker }, tasks: tasks(3),
+    local: async (t) => { if (t.index === 0) throw new Error('the first task failed'); return { square: t.index * t.index, by: 'local' }; },
+    onResult: () => {},
+  });
+  try {
+    await failing;
+    assert.unreachable('the pool resolved');
+  } catch (e) {
+    assert.match((e as Error).message, 'the first task failed');
+  }
+  assert.not.ok(fs.existsSync(marker), 'rejected before the worker was ready');
+  // The worker, not terminated, finishes starting, finds no task and runs its module to its end.
+  for (let waited = 0; !fs.existsSync(marker) && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  assert.is(fs.readFileSync(marker, 'utf8'), '0', 'the worker ended by itself, having claimed no task');
 });
 
 test('no tasks: the pool resolves without starting a worker', async () => {
