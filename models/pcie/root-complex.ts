@@ -270,12 +270,17 @@ export class RootPort implements EarlyReceiver, DatedSender {
   }
 
   /**
-   * A TLP's traversal is timed from its arrival alone, so it may be handed
-   * over before its start on the link (a dated start, link.ts startAt;
-   * fabric.ts EarlyReceiver.takesBeforeStart); with idleWake none is taken
-   * ahead (receiveAhead).
+   * Without idleWake a TLP's traversal is timed from its arrival alone, so it
+   * may be handed over before its start on the link (a dated start, link.ts
+   * startAt; fabric.ts EarlyReceiver.takesBeforeStart). With it, none is
+   * taken ahead (receiveAhead), and none may start ahead either: its arrival
+   * event is then scheduled as the TLP starts, as a traced link schedules
+   * it, so it runs in the same order among the events of its instant, which
+   * the idleness judged then depends on.
    */
-  readonly takesBeforeStart = true;
+  get takesBeforeStart(): boolean {
+    return !this.rc.judgesIdle;
+  }
 
   private from(sender: TlpSender): void {
     if (this.upstream !== sender) {
