@@ -69,6 +69,14 @@ class DoneLog implements DescriptorListener {
 }
 
 const engine = (sim: Simulation, p: Record<string, unknown> = {}) => new DmaEngine(sim, { ...dmaEngineParams.parse({ mrrs: 512, ...p }), requesterId: 0x0100, mps: 256, ecrc: false });
+/** A fresh simulation with an engine of `p` whose finished descriptors go to a DoneLog. */
+function loggedEngine(p: Record<string, unknown> = {}) {
+  const sim = new Simulation();
+  const e = engine(sim, p);
+  const log = new DoneLog(sim);
+  e.listener = log;
+  return { sim, e, log };
+}
 
 function conserved(sim: Simulation, e: DmaEngine, timeouts = 0, unexpected = 0): void {
   assertConserved({ sim, engines: [e], links: [], rootComplexes: [], timeouts, unexpected });
@@ -91,10 +99,7 @@ class TimedSink implements TlpReceiver {
 }
 
 test('issue latency is pipelined: descriptors taken up together are ready together, one latency later, in order', () => {
-  const sim = new Simulation();
-  const e = engine(sim, { issueLatency: '100 ns' });
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine({ issueLatency: '100 ns' });
   const sink = new TimedSink(sim);
   e.connect(sink);
   for (let i = 0; i < 10; i++) e.submit('write', G4 + 512 * i, 512);
@@ -129,10 +134,7 @@ test('issue interval: descriptors are taken up exactly issueInterval apart, the 
 });
 
 test('issue interval and latency both 0: an ideal engine sends at submission, with no event of its own', () => {
-  const sim = new Simulation();
-  const e = engine(sim);
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine();
   const sink = new TimedSink(sim);
   e.connect(sink);
   sim.run({ until: 7 * NS });
@@ -192,10 +194,7 @@ test('the completion buffer frees as each completion drains, before the request 
 });
 
 test('a request that is never answered times out: counted, its tag freed, its descriptor failed; a late answer is unexpected', () => {
-  const sim = new Simulation();
-  const e = engine(sim, { tags: 2, completionTimeout: '50 us' });
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine({ tags: 2, completionTimeout: '50 us' });
   const fake = new FakeCompleter(sim, e, 1 * US, 1, () => true);
   e.connect(fake);
   e.submit('read', G4, 2 * KiB); // 4 requests, 2 tags
@@ -229,10 +228,7 @@ test('a busy engine costs one timer event per timeout period, and the run ends w
 });
 
 test('one lost request fails its descriptor only; the others and later descriptors complete', () => {
-  const sim = new Simulation();
-  const e = engine(sim, { tags: 8, completionTimeout: '20 us' });
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine({ tags: 8, completionTimeout: '20 us' });
   e.connect(new FakeCompleter(sim, e, 1 * US, 1, (n) => n === 1));
   e.submit('read', G4, 4 * KiB);
   e.submit('read', G4 + 4 * KiB, 4 * KiB);
@@ -244,11 +240,8 @@ test('one lost request fails its descriptor only; the others and later descripto
 });
 
 test('the timeout ring grows past 64 requests with its head anywhere, and an engine gone idle arms its timer again: every lost request times out, once, in issue order, one timeout after its issue', () => {
-  const sim = new Simulation();
   // The transmit port sends a request every 10 ns: every request has its own deadline.
-  const e = engine(sim, { tags: 128, completionTimeout: '50 us', tlpOverhead: '10 ns' });
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine({ tags: 128, completionTimeout: '50 us', tlpOverhead: '10 ns' });
   // Requests after the first 40 are never answered.
   e.connect(new FakeCompleter(sim, e, 1 * US, 1, (n) => n >= 40));
   // 40 requests, the last answered at 1.39 us: the ring of deadlines (64 to start with) is empty again, its head at 40, and the timer cancelled.
@@ -269,10 +262,7 @@ test('the timeout ring grows past 64 requests with its head anywhere, and an eng
 });
 
 test('the last request in flight, lost, still times out once every other has completed', () => {
-  const sim = new Simulation();
-  const e = engine(sim, { tags: 8, completionTimeout: '50 us' });
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine({ tags: 8, completionTimeout: '50 us' });
   e.connect(new FakeCompleter(sim, e, 1 * US, 1, (n) => n === 3));
   e.submit('read', G4, 4 * 512);
   sim.run();
@@ -282,10 +272,7 @@ test('the last request in flight, lost, still times out once every other has com
 });
 
 test('three waves of lost requests, each its own deadline: each times out at its own, the others left waiting; a request that waited for a tag times out one timeout after its issue', () => {
-  const sim = new Simulation();
-  const e = engine(sim, { tags: 8, completionTimeout: '50 us' });
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine({ tags: 8, completionTimeout: '50 us' });
   e.connect(new FakeCompleter(sim, e, 1 * US, 1, () => true));
   for (const at of [0, 10, 20]) {
     sim.run({ until: at * US });
@@ -368,10 +355,7 @@ test('writes released ahead of their start read the same, at every instant, as w
 });
 
 test('many descriptors submitted at once (past the first size of the queue of pending descriptors) are all taken up, in order', () => {
-  const sim = new Simulation();
-  const e = engine(sim, { issueLatency: '100 ns', issueInterval: '10 ns' });
-  const log = new DoneLog(sim);
-  e.listener = log;
+  const { sim, e, log } = loggedEngine({ issueLatency: '100 ns', issueInterval: '10 ns' });
   const sink = new TimedSink(sim);
   e.connect(sink);
   for (let i = 0; i < 100; i++) e.submit('write', G4 + 512 * i, 512);
