@@ -35,10 +35,9 @@
  *    package state a wake finds (`deepIdleWakes`: deeper states, each with
  *    its share of wakes, its exit and its entry, part of which a wake may
  *    still have to wait out) is drawn per wake from the root complex's own
- *    random stream: the
- *    PCU's entry policy and timers (which state, after how long idle, the
- *    OS's timer ticks) are left out, so the shares are the measured ones,
- *    not a consequence of the idle time.
+ *    random stream: the PCU's entry policy and timers (which state, after
+ *    how long idle, the OS's timer ticks) are left out, so the shares are
+ *    the measured ones, not a consequence of the idle time.
  *  - IOMMU hook: `translate(addr, requester)` is called on every request
  *    after traversal and before routing (none: identity, no cost). A
  *    translation delay holds the request, and every request behind it, in

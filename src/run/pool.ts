@@ -57,7 +57,6 @@ export interface PoolTimes {
 export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): Promise<PoolTimes> {
   const tasks = o.tasks;
   const claims = new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * Int32Array.BYTES_PER_ELEMENT));
-  const workers: Worker[] = [];
   const times: PoolTimes = { started: epochMs(), ended: 0, local: null, workers: [], workersStarted: 0, delivering: 0 };
   let remaining = tasks.length;
   return new Promise<PoolTimes>((resolve, reject) => {
@@ -104,7 +103,6 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     for (let i = 0; i < workerCount; i++) {
       const started = epochMs();
       const w = new Worker(o.worker, { workerData: data });
-      workers.push(w);
       running++;
       w.on('message', (msg: PoolMessage<R>) => {
         if (msg.serving) {
