@@ -6,6 +6,7 @@ import type { TraceChannel, Tracer } from '../../../src/trace/channel.js';
 import { Tlp, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
 import type { LinkDirection } from '../../../models/pcie/link.js';
 import { tlpBytes, type TlpType } from '../../../models/pcie/tlp.js';
+import type { SwitchStats } from '../../../models/pcie/switch.js';
 
 /** At and above 4 GiB memory requests use a 4 DW header (64-bit addressing). */
 export const ADDR64 = 2 ** 32;
@@ -130,4 +131,12 @@ export class RecordingTracer implements Tracer {
   labelName(id: number): string | undefined {
     return this.labels[id];
   }
+}
+
+/**
+ * A switch's statistics but its most held at once, which counts a TLP taken ahead of its arrival from its start
+ * on the ingress link (SwitchPortStats.held): what a switch that takes TLPs ahead and one that does not agree on.
+ */
+export function withoutMostHeld(s: SwitchStats): SwitchStats {
+  return { ...s, ports: s.ports.map((p) => ({ ...p, maxHeldHeaders: [], maxHeldData: [] })) };
 }

@@ -32,7 +32,7 @@ import { PcieSwitch, switchParams } from '../../../models/pcie/switch.js';
 import { presetValuesOf } from '../../preset-params.js';
 import { fc, holds } from '../../property.js';
 import { G4, KiB, MiB, connectEndpoint, endpointFrom } from './dma-helpers.js';
-import { RecordingTracer } from './link-helpers.js';
+import { RecordingTracer, withoutMostHeld } from './link-helpers.js';
 
 const NS = 1000;
 const CASES = 40;
@@ -116,9 +116,7 @@ function directionStats(s: LinkDirectionStats, early: boolean) {
 }
 
 function switchStats(sw: PcieSwitch | null) {
-  if (sw === null) return null;
-  const s = sw.stats();
-  return { ...s, ports: s.ports.map((p) => ({ ...p, maxHeldHeaders: [], maxHeldData: [] })), queueing: sw.queueingDelayPs().toJSON() };
+  return sw === null ? null : { ...withoutMostHeld(sw.stats()), queueing: sw.queueingDelayPs().toJSON() };
 }
 
 const links = fc.constantFrom<{ gen: PcieGen; width: LinkWidth }>({ gen: 3, width: 8 }, { gen: 3, width: 4 }, { gen: 2, width: 8 }, { gen: 4, width: 16 }, { gen: 1, width: 1 });
