@@ -140,3 +140,10 @@ export class RecordingTracer implements Tracer {
 export function withoutMostHeld(s: SwitchStats): SwitchStats {
   return { ...s, ports: s.ports.map((p) => ({ ...p, maxHeldHeaders: [], maxHeldData: [] })) };
 }
+
+/** The distinct instants at which `sim` runs an event, from now until it has none left (it is run to its end). */
+export function eventInstants(sim: Simulation): number[] {
+  const instants: number[] = [];
+  while (sim.run({ maxEvents: 1 }).events > 0) if (instants[instants.length - 1] !== sim.now) instants.push(sim.now);
+  return instants;
+}

@@ -32,7 +32,7 @@ import { PcieSwitch, switchParams } from '../../../models/pcie/switch.js';
 import { presetValuesOf } from '../../preset-params.js';
 import { fc, holds } from '../../property.js';
 import { G4, KiB, MiB, connectEndpoint, endpointFrom } from './dma-helpers.js';
-import { RecordingTracer, withoutMostHeld } from './link-helpers.js';
+import { RecordingTracer, eventInstants, withoutMostHeld } from './link-helpers.js';
 
 const NS = 1000;
 const CASES = 40;
@@ -142,9 +142,7 @@ const cases: fc.Arbitrary<Case> = fc.record({
 
 /** Runs case `c` with every shortcut and with none, comparing them at every event instant of the latter; true if the shortcuts saved events. */
 function sameAtEveryInstant(c: Case): boolean {
-  const instants: number[] = [];
-  const probe = build(c, false);
-  while (probe.sim.run({ maxEvents: 1 }).events > 0) if (instants[instants.length - 1] !== probe.sim.now) instants.push(probe.sim.now);
+  const instants = eventInstants(build(c, false).sim);
   const fast = build(c, true), plain = build(c, false);
   for (const until of instants) {
     fast.sim.run({ until });

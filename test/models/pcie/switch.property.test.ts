@@ -25,7 +25,7 @@ import { PcieSwitch, switchParams } from '../../../models/pcie/switch.js';
 import type { TlpType } from '../../../models/pcie/tlp.js';
 import { presetValuesOf } from '../../preset-params.js';
 import { fc, holds } from '../../property.js';
-import { ADDR64, HoldingSink, RecordingTracer, makeTlp } from './link-helpers.js';
+import { ADDR64, HoldingSink, RecordingTracer, eventInstants, makeTlp } from './link-helpers.js';
 
 const PEX8796 = presetValuesOf('pcie-switch-pex8796');
 /** Max_Payload_Size of the switch and both links; the far end's tight credits hold two such TLPs of a class. */
@@ -94,9 +94,7 @@ const cases: fc.Arbitrary<Case> = fc.record({
 test('dated hand-overs read the same as none at every event instant, with the same arrivals and ingress starts, whatever the traffic and links', () => {
   let datedFewer = 0;
   holds(fc.property(cases, (c) => {
-    const instants: number[] = [];
-    const probe = build(c, true, true);
-    while (probe.sim.run({ maxEvents: 1 }).events > 0) if (instants[instants.length - 1] !== probe.sim.now) instants.push(probe.sim.now);
+    const instants = eventInstants(build(c, true, true).sim);
     const dated = build(c, false), plain = build(c, true);
     for (const until of instants) {
       dated.sim.run({ until });

@@ -18,7 +18,7 @@ import { Link, NO_RELEASE, type LinkDirection, type LinkParams } from '../../../
 import { NO_ROUTES } from '../../../models/pcie/router.js';
 import { PcieSwitch, switchParams, type SwitchParams } from '../../../models/pcie/switch.js';
 import { presetValuesOf } from '../../preset-params.js';
-import { ADDR64, classOf, HoldingSink, ImmediateSink, makeTlp, RecordingTracer, tlpFrom, withoutMostHeld } from './link-helpers.js';
+import { ADDR64, classOf, HoldingSink, ImmediateSink, makeTlp, RecordingTracer, tlpFrom, eventInstants, withoutMostHeld } from './link-helpers.js';
 
 /** The switch every test here uses: the PEX8796 preset's values. */
 const PEX8796 = presetValuesOf('pcie-switch-pex8796');
@@ -251,9 +251,7 @@ test('dated hand-overs read the same at the very instant of every event of a swi
   // happens at `now` as done). Latency 35,547 ps is a 256-byte TLP's ingress wire time: the edge of the clamp.
   const edge = 35_547;
   for (const [egressWidth, fewCredits, hold, latency] of [[8, false, 0, PEX8796.latency], [8, true, 60_000, PEX8796.latency], [4, false, 0, PEX8796.latency], [8, false, 0, edge], [4, false, 0, edge]] as const) {
-    const instants: number[] = [];
-    const probe = datedSetup(true, egressWidth, fewCredits, hold, { latency, tracedIngress: true });
-    while (probe.sim.run({ maxEvents: 1 }).events > 0) if (instants[instants.length - 1] !== probe.sim.now) instants.push(probe.sim.now);
+    const instants = eventInstants(datedSetup(true, egressWidth, fewCredits, hold, { latency, tracedIngress: true }).sim);
     const dated = datedSetup(false, egressWidth, fewCredits, hold, { latency }), plain = datedSetup(true, egressWidth, fewCredits, hold, { latency });
     for (const until of instants) {
       dated.sim.run({ until });
