@@ -357,7 +357,7 @@ const PAD = 4;
 
 /**
  * The earliest of the four children at c..c+3 when their times decide it,
- * else -1 (a tie: the caller takes the exact path). The earlier of each pair,
+ * else -1 (a tie at the earliest time: the caller takes the exact path). The earlier of each pair,
  * then of the two winners, computed as 0/1 arithmetic: a branch here is a
  * coin flip the CPU mispredicts half the time (hold P=1: 9.3 -> 14.2 M/s,
  * branchy vs branch-free). With distinct times this is exactly `before`,
@@ -367,8 +367,20 @@ function earliestOfFour(time: Float64Array, c: number): number {
   const t0 = time[c]!, t1 = time[(c + 1) | 0]!, t2 = time[(c + 2) | 0]!, t3 = time[(c + 3) | 0]!;
   const x = (c + +(t1 < t0)) | 0, y = (c + 2 + +(t3 < t2)) | 0;
   const tx = time[x]!, ty = time[y]!;
-  if (t0 === t1 || t2 === t3 || tx === ty) return -1;
-  return (x + ((y - x) & -+(ty < tx))) | 0;
+  const m = (x + ((y - x) & -+(ty < tx))) | 0;
+  if ((t0 === t1 || t2 === t3 || tx === ty) && tiesEarliest(t0, t1, t2, t3, time[m]!)) return -1;
+  return m;
+}
+
+/**
+ * Whether two of four times equal the earliest, tm: only then does the
+ * order between them need their sequence numbers. A tie between later
+ * times does not (above all the +Infinity cells past the last event, which
+ * a parent with fewer than four children always has: in a heap of a few
+ * events, as a ladder's bucket makes it, that was most sifts).
+ */
+function tiesEarliest(t0: number, t1: number, t2: number, t3: number, tm: number): boolean {
+  return +(t0 === tm) + +(t1 === tm) + +(t2 === tm) + +(t3 === tm) > 1;
 }
 
 function noop(): void {}
