@@ -26,9 +26,9 @@ export type Handler<T = any> = (target: T, arg: number) => void;
  *   (8 children measured slower: P=1 hold 16.2 -> 13.1 M/s.)
  * - The earliest of four children is picked without branching on the times
  *   (earliestOfFour); sift loops compare times only and contain no calls, and
- *   any tie leaves them for an exact path that compares full keys with
- *   `before`. Sorting by (time, sequence) is therefore exact, and the common
- *   path is as short as it can be.
+ *   any tie that decides the order leaves them for an exact path that
+ *   compares full keys with `before`. Sorting by (time, sequence) is
+ *   therefore exact, and the common path is as short as it can be.
  * - pop() leaves a hole at the root, which the next push fills (see pop).
  * - Entries at and past `n` hold +Infinity, so the children of the last
  *   parent need no bounds checks (an Infinity is never the earliest); the
@@ -239,8 +239,8 @@ export class EventQueue {
    * Moves the event at i down past every child that is earlier.
    *
    * This and the other sift loops compare times only and contain no calls;
-   * any tie leaves the loop for an exact path that compares full keys with
-   * `before`. A call inside the loop, even on a branch never taken, makes V8
+   * any tie that decides the order leaves the loop for an exact path that
+   * compares full keys with `before`. A call inside the loop, even on a branch never taken, makes V8
    * reload the arrays' bounds on every iteration and box the time it passes
    * (bench P=1 9.8 -> 10.3 M/s when the tie calls moved out of the loops).
    */
