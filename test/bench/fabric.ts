@@ -5,7 +5,7 @@
  * xeon-e5-v4 root complex and its memory, both links pcie-link Gen3 x8)
  * parsed, resolved against the model library and run by runScenario, with a
  * fixed number of TLPs.
- *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace]
+ *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace] [--cold]
  * Two runs: DMA writes (MWr upstream only) and DMA reads (MRd upstream,
  * CplD downstream). Each keeps the engine saturated: transfers of SIZE
  * bytes, one per tag in flight (the preset's 32), enough of them to make
@@ -24,6 +24,15 @@
  * event). No trace is recorded: this measures the hot path, not the trace
  * writer. `cpu` is the process's CPU time over the same interval (GC and
  * compiler threads included), a second figure for a shared machine.
+ *
+ * Each op runs twice in the process, the same run: `cold` is the first
+ * (the writes' cold run is the process's first; the reads' follows the
+ * writes, which warm the code they share), `warm` the second, timed once
+ * V8 has compiled the hot path, as bench:kernel's --warmup times PHOLD. Why
+ * both: V8 compiles on the one spare core while the cold run goes on (a read
+ * run compiles for about 1.5 s of CPU, more than the run lasts), so the cold
+ * figure is the rate of a short run and the warm one that of a long run or
+ * of a sweep's later runs. `--cold` runs each op once (`--trace` always does).
  *
  * `--trace` records every trace kind of every component into a temporary
  * trace.arrow (deleted afterwards) and adds the rows, the file's size and the
@@ -47,6 +56,7 @@ tuneJit();
 const args = process.argv.slice(2);
 const direct = args.includes('--direct');
 const traced = args.includes('--trace');
+const coldOnly = traced || args.includes('--cold');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const [TLPS = 2_000_000, SIZE = 65536] = args.filter((a) => !a.startsWith('--')).map(Number);
 const LINK = { gen: 3, width: 8 };
@@ -84,7 +94,7 @@ function scenario(op: 'read' | 'write'): unknown {
     };
 }
 
-async function bench(op: 'read' | 'write'): Promise<void> {
+async function bench(op: 'read' | 'write', when: 'cold' | 'warm'): Promise<void> {
   const resolved = resolveScenario(parseScenario(`fabric-${op}.json`, JSON.stringify(scenario(op))), {}, lib);
   const req = { seed: 1, replication: 0 };
   const dir = traced ? fs.mkdtempSync(path.join(os.tmpdir(), 'pciesim-bench-fabric-')) : '';
@@ -103,9 +113,13 @@ async function bench(op: 'read' | 'write'): Promise<void> {
     traceFigures = ` trace=${(fs.statSync(path.join(dir, TRACE_FILE)).size / MB).toFixed(1)}MB peakRSS=${(process.resourceUsage().maxRSS / 1024).toFixed(1)}MB`;
     fs.rmSync(dir, { recursive: true });
   }
-  console.log(`fabric ${op.padEnd(5)} tlps=${tlps} wall=${wall.toFixed(3)} rate=${Math.round(tlps / wall)} TLPs/s ` +
+  console.log(`fabric ${op.padEnd(5)} ${when} tlps=${tlps} wall=${wall.toFixed(3)} rate=${Math.round(tlps / wall)} TLPs/s ` +
     `events=${r.events} events/TLP=${(r.events / tlps).toFixed(2)} events/s=${Math.round(r.events / wall)} simulated=${m['dma.throughput_gbytes_per_s']!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}` +
     `${direct ? ' (no switch)' : ''}${traceFigures}`);
 }
 
-for (const op of ['write', 'read'] as const) if (only === undefined || only === op) await bench(op);
+for (const op of ['write', 'read'] as const) {
+  if (only !== undefined && only !== op) continue;
+  await bench(op, 'cold');
+  if (!coldOnly) await bench(op, 'warm');
+}
