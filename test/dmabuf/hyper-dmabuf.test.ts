@@ -12,7 +12,7 @@ import { Simulation, type ProcessBody } from '../../src/sim/index.js';
 import { ms, s as sec } from '../../src/sim/time.js';
 import { xenChannelCostParams } from '../../models/xen/channel-costs.js';
 import { xenCostParams } from '../../models/xen/costs.js';
-import { EventChannels } from '../../models/xen/event-channel.js';
+import { EVTCHN_2L_NR_CHANNELS, EventChannels, FIRST_PORT } from '../../models/xen/event-channel.js';
 import { GrantOps } from '../../models/xen/gnttab.js';
 import { Hypervisor } from '../../models/xen/hypervisor.js';
 import { Xenstore } from '../../models/xen/xenstore.js';
@@ -101,6 +101,40 @@ test('channel setup: grant, unbound port, two writes and a watch; two reads, a m
   run(s, function* () { assert.is(yield* s.hd.connect(s.a, s.b), 0); });
   assert.is(s.hd.counts().channels, 2);
   assert.is(s.xen.counts().byOp['grant_table_op:map'], 2);
+});
+
+test('channel setup with no event-channel port free: -EIO and no channel, on either side; the sender without a port ends its ring page\'s grant; export over the pair finds no channel', () => {
+  /** Takes every port `dom` has (1 to 4095 under the 2-level ABI). */
+  function* fillPorts(s: S, dom: S['a'], remote: S['a']): ProcessBody<void> {
+    for (let port = FIRST_PORT; port < EVTCHN_2L_NR_CHANNELS; port++) assert.ok((yield* s.evtchn.allocUnbound(dom, remote)) > 0);
+  }
+  // The sender (xen_be_init_tx_rbuf) cannot open its unbound port.
+  const tx = setup();
+  const txOut = run(tx, function* () {
+    yield* fillPorts(tx, tx.a, tx.b);
+    const rc = yield* tx.hd.connectOneWay(tx.a, tx.b);
+    return { rc, exported: yield* tx.hd.export(tx.a, tx.b, 1) };
+  });
+  assert.is(txOut.rc, ERRNO.EIO);
+  assert.equal(txOut.exported, { ok: false, errno: ERRNO.ENOENT, reason: 'no-channel' });
+  assert.is(tx.hd.channel(tx.a, tx.b), undefined);
+  assert.is(tx.hd.counts().channels, 0);
+  assert.is(tx.a.grants.used, 0, 'the ring page\'s grant ended again');
+  assert.is(tx.b.maptrack.used, 0, 'the receiver never got as far as mapping it');
+  assert.equal(tx.xs.counts().byOp, {}, 'nothing written to xenstore');
+
+  // The receiver (xen_be_init_rx_rbuf) maps the ring page but cannot bind the sender's port.
+  const rx = setup();
+  const rxOut = run(rx, function* () {
+    yield* fillPorts(rx, rx.b, rx.a);
+    return yield* rx.hd.connect(rx.a, rx.b);
+  });
+  assert.is(rxOut, ERRNO.EIO, 'connect() stops at the first direction that fails');
+  assert.is(rx.hd.channel(rx.a, rx.b), undefined);
+  assert.is(rx.hd.channel(rx.b, rx.a), undefined, 'the reverse direction was never tried');
+  assert.is(rx.hd.counts().channels, 0);
+  assert.equal(rx.xen.counts().byOp['event_channel_op:bind_interdomain'], 1);
+  assert.equal(rx.evtchn.counts().failures, 1, 'the bind, refused');
 });
 
 /** export → EXPORT_FD → `ops` in order → unexport, returning counters at each step. */
