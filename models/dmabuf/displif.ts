@@ -426,7 +426,9 @@ export class Displif {
     for (const e of this.exported) {
       if (e === null) continue;
       refsNotGranted += refsNoLongerGranted(this.exporter, this.importer, e.dataRefs);
-      refsNotGranted += e.metadataGrantedBy === 'importer' ? refsNoLongerGranted(this.importer, this.exporter, e.metadataRefs) : refsNoLongerGranted(this.exporter, this.importer, e.metadataRefs);
+      // A backend-allocated buffer's directory (be_alloc) is granted by the frontend, its importer, to the backend.
+      const [granter, grantee] = e.metadataGrantedBy === 'importer' ? [this.importer, this.exporter] : [this.exporter, this.importer];
+      refsNotGranted += refsNoLongerGranted(granter, grantee, e.metadataRefs);
     }
     for (const m of this.imported) {
       if (m !== null && (m.length !== this.pages || m.some((x) => x.granter.grants.mapped(x.ref) < 1))) importsNotMapped++;
