@@ -16,6 +16,11 @@
  * from their median) is shown beside its error: how close a deterministic
  * model can come to that host's measurement at all.
  *
+ * Where the size sweep and a window sweep measured the same transfers over
+ * windows nothing in the host tells apart (agreement.ts), the report gives
+ * how far apart the two files are: a floor that shows on hosts that measured
+ * each point once too.
+ *
  * Options: --host SUBSTRING (only hosts whose folder contains it), --out DIR.
  */
 import fs from 'node:fs';
@@ -26,6 +31,7 @@ import { PACKAGE_ROOT } from '../cli/context.js';
 import { hostFolder, pcieBenchDir, presentHosts, type PresentHost } from './hosts.js';
 import { PLATFORM_SCENARIO, pcieBenchCurves, type Curve } from './curves.js';
 import { measuredSpread, mergeRuns } from './repeats.js';
+import { fileAgreement } from './agreement.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
 import { curvePlot } from './svg-plot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -92,6 +98,8 @@ async function main(): Promise<void> {
   const results = hosts.map(({ h, curves }) => {
     const errors = new Map<string, number | null>();
     const spread = new Map<string, number | null>();
+    const agreement = fileAgreement(curves);
+    const apart = new Map<string, number | null>(agreement.map((a) => [a.curve, a.disagreement]));
     const label = h.predicted ? `${h.platform} (${h.folder})` : h.platform, stem = h.predicted ? h.folder : h.platform;
     details.push(`## ${label}`, '', h.predicted
       ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
@@ -106,11 +114,13 @@ async function main(): Promise<void> {
       const svg = `${stem}-${curve.name}.svg`;
       writeFileAtomic(path.join(out, svg), curvePlot(s, `${label}: ${curve.title}`));
       const spreadNote = m === null ? '' : ` (measured spread ${pct(m)})`;
+      const a = agreement.find((x) => x.curve === curve.name);
+      const agreementNote = a === undefined ? [] : [`The size sweep measured this transfer at ${a.sizeSweep.toFixed(1)} ${curve.unit} over its ${a.window} B window; this sweep, at the windows either side, ${a.windowSweep.toFixed(1)}: ${pct(a.disagreement)} apart.`, ''];
       const failed = s.failures === null ? [] : [`**${s.failures.points} of ${curve.points.length} points failed to run** (left out of the error; the first: ${s.failures.first}).`, ''];
-      details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
+      details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, ...agreementNote, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
       console.log(`${label.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
     }
-    return { predicted: h.predicted, label, errors, spread };
+    return { predicted: h.predicted, label, errors, spread, apart };
   });
   const header = ['| platform | ' + curveNames.join(' | ') + ' | mean |', '|---|' + curveNames.map(() => '---:').join('|') + '|---:|'];
   const row = (label: string, figures: Map<string, number | null>) => summaryRow(label, curveNames.map((c) => figures.get(c) ?? null));
@@ -130,15 +140,23 @@ async function main(): Promise<void> {
     '(the floor for any deterministic model; — where a curve has no repeats).', '', ...header,
     ...repeated.map((r) => row(r.label, r.spread)),
   ];
+  const agreed = results.filter((r) => r.apart.size > 0);
+  const agreedCurves = curveNames.filter((c) => agreed.some((r) => r.apart.has(c)));
+  const agreementTable = agreed.length === 0 ? [] : [
+    '', 'Where two files measured the same transfers: the size sweep\'s transfer of that size over its 8 KiB window against the window sweep\'s mean at 4 KiB and 16 KiB, ' +
+    'windows nothing in the host tells apart (|size sweep − window sweep| / window sweep; a model that matched the one file would be off by this on the other there).', '',
+    '| platform | ' + agreedCurves.join(' | ') + ' | mean |', '|---|' + agreedCurves.map(() => '---:').join('|') + '|---:|',
+    ...agreed.map((r) => summaryRow(r.label, agreedCurves.map((c) => r.apart.get(c) ?? null))),
+  ];
   const text = ['# Simulated against measured: pcie-bench calibration hosts', '',
     'Mean absolute relative error of each curve (|simulated − measured| / measured, averaged over the curve\'s points). ' +
     'Curves: bw_rd/bw_wr/bw_rw throughput by transfer size (8 KiB window, random, warm); lat_rd unloaded read latency by size (median); lat_win_warm/lat_win_cold unloaded random 64-byte read latency by window, host cache warm or cold (median); lat_wrrd_warm/lat_wrrd_cold the same of a 64-byte write and then a read of the same bytes (pcie-bench\'s LAT_DMA_WRRD); ' +
     'win_<op>_<size> throughput by window (warm), through the IOMMU on the -iommu hosts. ' +
     'A point measured more than once (a host without DDIO: the window sweeps\' four host cache states; two runs on one machine: the curves they measure alike) is compared at the median of its repeats. ' +
     'Produced by `npm run validate:hw`.', '',
-    ...summary, ...spreadTable, '', ...details].join('\n') + '\n';
+    ...summary, ...spreadTable, ...agreementTable, '', ...details].join('\n') + '\n';
   writeFileAtomic(path.join(out, 'README.md'), text);
-  console.log(`\n${[...summary, ...spreadTable].join('\n')}\n\nwrote ${path.relative(process.cwd(), path.join(out, 'README.md'))}`);
+  console.log(`\n${[...summary, ...spreadTable, ...agreementTable].join('\n')}\n\nwrote ${path.relative(process.cwd(), path.join(out, 'README.md'))}`);
 }
 
 await main();
