@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     const errors = new Map<string, number | null>();
     const spread = new Map<string, number | null>();
     const agreement = fileAgreement(curves);
-    const apart = new Map<string, number | null>(agreement.map((a) => [a.curve, a.disagreement]));
+    const apart = new Map(agreement.map((a) => [a.curve, a.disagreement]));
     const label = h.predicted ? `${h.platform} (${h.folder})` : h.platform, stem = h.predicted ? h.folder : h.platform;
     details.push(`## ${label}`, '', h.predicted
       ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const agreed = results.filter((r) => r.apart.size > 0);
   const agreedCurves = curveNames.filter((c) => agreed.some((r) => r.apart.has(c)));
   const agreementTable = agreed.length === 0 ? [] : [
-    '', 'Where two files measured the same transfers: the size sweep\'s transfer of that size over its 8 KiB window against the window sweep\'s mean at 4 KiB and 16 KiB, ' +
+    '', 'Where two files measured the same transfers: the size sweep\'s transfer of that size over its window (pcie-bench\'s: 8 KiB) against the window sweep\'s mean at the windows either side (4 KiB and 16 KiB), ' +
     'windows nothing in the host tells apart (|size sweep − window sweep| / window sweep; a model that matched the one file would be off by this on the other there).', '',
     '| platform | ' + agreedCurves.join(' | ') + ' | mean |', '|---|' + agreedCurves.map(() => '---:').join('|') + '|---:|',
     ...agreed.map((r) => summaryRow(r.label, agreedCurves.map((c) => r.apart.get(c) ?? null))),
