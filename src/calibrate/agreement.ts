@@ -7,13 +7,12 @@
  * same way (random addresses, host cache warm) over windows from 4 KiB up.
  * The window sweep's points either side of the size sweep's window (4 KiB and
  * 16 KiB) bracket it, and nothing in the host tells windows that small apart:
- * no IOTLB or cache reach ends below 16 KiB, and on every Xeon E5 host both
- * sweeps measure those points within a few percent of each other. So the
- * size sweep's point should fall between them. How far it falls from their
- * mean, as a fraction of that mean, is what a model that matched the one
- * file exactly would be off by on the other at those windows: a floor beside
- * the repeats' spread (repeats.ts), and one that also shows on hosts that
- * measured each point once.
+ * no IOTLB or cache reach ends below 16 KiB, and on every Xeon E5 host the
+ * two files agree there within 1.2% (validate:hw). How far the size sweep's
+ * point is from the mean of the two, as a fraction of that mean, is what a
+ * model that matched the one file exactly would be off by on the other at
+ * those windows: a floor beside the repeats' spread (repeats.ts), and one
+ * that also shows on hosts that measured each point once.
  */
 import type { Curve, CurvePoint } from './curves.js';
 
