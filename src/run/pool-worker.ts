@@ -35,12 +35,13 @@ export interface ThreadTimes {
 
 /**
  * Results of finished tasks, by position in the task list; the last message, once the worker has claimed past the
- * end, has its times. The first says the worker is serving (its modules loaded: pool.ts terminates only such a worker).
+ * end, has its times. The first says the worker is serving (its modules loaded: pool.ts terminates only such a worker),
+ * and whether its first claim found a task: one that found none ends by itself.
  */
 export interface PoolMessage<R> {
   results: { position: number; result: R }[];
   done?: Omit<ThreadTimes, 'started'>;
-  serving?: true;
+  serving?: { claimed: boolean };
 }
 
 /** Now, in ms since the Unix epoch, on any thread. */
@@ -66,10 +67,12 @@ export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<vo
   const claims = new Int32Array(buffer);
   const port = parentPort!;
   const times = { ready: epochMs(), ended: 0, tasks: 0, busy: 0 };
-  port.postMessage({ results: [], serving: true } satisfies PoolMessage<R>);
+  let position = Atomics.add(claims, NEXT_TASK, 1);
+  // After the first claim: a worker that starts serving once the pool has failed (no task is left to claim then)
+  // says it found none, and the pool lets it end by itself instead of terminating it (pool.ts).
+  port.postMessage({ results: [], serving: { claimed: position < tasks.length } } satisfies PoolMessage<R>);
   let pending: { position: number; result: R }[] = [];
   let posted = performance.now();
-  let position = Atomics.add(claims, NEXT_TASK, 1);
   while (position < tasks.length) {
     const t0 = performance.now();
     pending.push({ position, result: await run(tasks[position] as T) });

@@ -107,8 +107,9 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       w.on('message', (msg: PoolMessage<R>) => {
         if (msg.serving) {
           serving.add(w);
-          // Serving only after the pool failed: it claims nothing and is stopped like the others.
-          if (failed) void w.terminate();
+          // It claimed a task before the pool failed, and its serving came in after: it is stopped like the others.
+          // One whose claim found none (it claimed after the failure) ends by itself.
+          if (failed && msg.serving.claimed) void w.terminate();
         }
         // A worker ready only after the pool has ended ran nothing: it reports nothing (PoolTimes.workers).
         if (msg.done) { if (!finished) times.workers[i] = { ...msg.done, started }; done.add(w); }
