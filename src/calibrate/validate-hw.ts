@@ -98,8 +98,7 @@ async function main(): Promise<void> {
   const results = hosts.map(({ h, curves }) => {
     const errors = new Map<string, number | null>();
     const spread = new Map<string, number | null>();
-    const agreement = fileAgreement(curves);
-    const apart = new Map(agreement.map((a) => [a.curve, a.disagreement]));
+    const apart = new Map(fileAgreement(curves).map((a) => [a.curve, a]));
     const label = h.predicted ? `${h.platform} (${h.folder})` : h.platform, stem = h.predicted ? h.folder : h.platform;
     details.push(`## ${label}`, '', h.predicted
       ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
@@ -114,7 +113,7 @@ async function main(): Promise<void> {
       const svg = `${stem}-${curve.name}.svg`;
       writeFileAtomic(path.join(out, svg), curvePlot(s, `${label}: ${curve.title}`));
       const spreadNote = m === null ? '' : ` (measured spread ${pct(m)})`;
-      const a = agreement.find((x) => x.curve === curve.name);
+      const a = apart.get(curve.name);
       const agreementNote = a === undefined ? [] : [`The size sweep measured this transfer at ${a.sizeSweep.toFixed(1)} ${curve.unit} over its ${a.window} B window; this sweep, at the windows either side, ${a.windowSweep.toFixed(1)}: ${pct(a.disagreement)} apart.`, ''];
       const failed = s.failures === null ? [] : [`**${s.failures.points} of ${curve.points.length} points failed to run** (left out of the error; the first: ${s.failures.first}).`, ''];
       details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, ...agreementNote, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
@@ -146,7 +145,7 @@ async function main(): Promise<void> {
     '', 'Where two files measured the same transfers: the size sweep\'s transfer of that size over its window (pcie-bench\'s: 8 KiB) against the window sweep\'s mean at the windows either side (4 KiB and 16 KiB), ' +
     'windows nothing in the host tells apart (|size sweep − window sweep| / window sweep; a model that matched the one file would be off by this on the other there).', '',
     '| platform | ' + agreedCurves.join(' | ') + ' | mean |', '|---|' + agreedCurves.map(() => '---:').join('|') + '|---:|',
-    ...agreed.map((r) => summaryRow(r.label, agreedCurves.map((c) => r.apart.get(c) ?? null))),
+    ...agreed.map((r) => summaryRow(r.label, agreedCurves.map((c) => r.apart.get(c)?.disagreement ?? null))),
   ];
   const text = ['# Simulated against measured: pcie-bench calibration hosts', '',
     'Mean absolute relative error of each curve (|simulated − measured| / measured, averaged over the curve\'s points). ' +
