@@ -240,9 +240,10 @@ export class EventQueue {
    *
    * This and the other sift loops compare times only and contain no calls;
    * any tie that decides the order leaves the loop for an exact path that
-   * compares full keys with `before`. A call inside the loop, even on a branch never taken, makes V8
-   * reload the arrays' bounds on every iteration and box the time it passes
-   * (bench P=1 9.8 -> 10.3 M/s when the tie calls moved out of the loops).
+   * compares full keys with `before`. A call inside the loop, even on a
+   * branch never taken, makes V8 reload the arrays' bounds on every
+   * iteration and box the time it passes (bench P=1 9.8 -> 10.3 M/s when
+   * the tie calls moved out of the loops).
    */
   private siftDown(i: number): void {
     const time = this.time, slot = this.slot, n = this.n;
@@ -357,11 +358,12 @@ const PAD = 4;
 
 /**
  * The earliest of the four children at c..c+3 when their times decide it,
- * else -1 (a tie at the earliest time: the caller takes the exact path). The earlier of each pair,
- * then of the two winners, computed as 0/1 arithmetic: a branch here is a
- * coin flip the CPU mispredicts half the time (hold P=1: 9.3 -> 14.2 M/s,
- * branchy vs branch-free). With distinct times this is exactly `before`,
- * which looks at sequence numbers only on equal times.
+ * else -1 (a tie at the earliest time: the caller takes the exact path).
+ * The earlier of each pair, then of the two winners, computed as 0/1
+ * arithmetic: a branch here is a coin flip the CPU mispredicts half the
+ * time (hold P=1: 9.3 -> 14.2 M/s, branchy vs branch-free). With distinct
+ * times this is exactly `before`, which looks at sequence numbers only on
+ * equal times.
  */
 function earliestOfFour(time: Float64Array, c: number): number {
   const t0 = time[c]!, t1 = time[(c + 1) | 0]!, t2 = time[(c + 2) | 0]!, t3 = time[(c + 3) | 0]!;
