@@ -54,7 +54,7 @@ export function pivotTableHtml(study: ReportStudy, t: PivotRequest): string {
   const note = [
     `${withUnit(t.metric, metricUnit(study, t.metric))}, mean over each cell's successful runs${slice ? ` with ${slice}` : ''}; ${MISSING}: no successful run reported it`,
     why.some((row) => row.some((w) => w !== null)) ? '; a word in place of a value is what the runs reported instead (their outcome)' : '',
-    best ? `; ★ marks the ${t.best === 'min' ? 'lowest' : 'highest'} of each row` : '',
+    best ? `; ★ marks the ${t.best === 'min' ? 'lowest' : 'highest'} of each row (each of them, where cells tie)` : '',
     '.',
   ].join('');
   return [
@@ -62,7 +62,11 @@ export function pivotTableHtml(study: ReportStudy, t: PivotRequest): string {
     `<p>${escapeHtml(note)}</p>`,
     htmlTable(
       [{ header: `${t.rows} \\ ${t.columns}`, kind: 'code' }, ...columns.map((c) => ({ header: parameterValue(study, t.columns, c), kind: 'number' as const }))],
-      rows.map((r, i) => [parameterValue(study, t.rows, r), ...means[i]!.map((v, j) => (v === null ? why[i]![j] ?? MISSING : `${formatNumber(v)}${best?.[i] === j ? ' ★' : ''}`))]),
+      rows.map((r, i) => {
+        // Every cell equal to the row's best is marked: the findings call such a row tied.
+        const top = best?.[i] == null ? null : means[i]![best[i]!];
+        return [parameterValue(study, t.rows, r), ...means[i]!.map((v, j) => (v === null ? why[i]![j] ?? MISSING : `${formatNumber(v)}${v === top ? ' ★' : ''}`))];
+      }),
     ),
   ].join('\n');
 }

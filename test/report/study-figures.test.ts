@@ -193,6 +193,25 @@ test('a pivot table: one metric by two parameters, the slice applied, failed run
   assert.match(html, 'with op = read');
 });
 
+test('a pivot table marks every cell that ties for the best of its row, and only those', () => {
+  const runs: ReportRun[] = [];
+  let point = 0;
+  // Row 1: 7, 7, 9 (a and b tie for the lowest); row 2: 9, 8, 8.5 (b alone).
+  const m: Record<string, number[]> = { a: [7, 9], b: [7, 8], c: [9, 8.5] };
+  for (const scheme of ['a', 'b', 'c']) for (const size of [1, 2]) runs.push(run({ point: point++, replication: 0, parameters: { size, scheme }, metrics: { m: m[scheme]![size - 1]! } }));
+  const s = study({
+    parameters: [
+      { name: 'scheme', description: null, unit: null, values: ['a', 'b', 'c'] },
+      { name: 'size', description: null, unit: null, values: [1, 2] },
+    ],
+    runs,
+  });
+  const html = pivotTableHtml(s, { metric: 'm', rows: 'size', columns: 'scheme', best: 'min' });
+  const stars = [...html.matchAll(/<td class="number">([^<]*)<\/td>/g)].map((c) => c[1]);
+  assert.equal(stars, ['7 ★', '7 ★', '9', '9', '8 ★', '8.50']);
+  assert.match(html, 'each of them, where cells tie');
+});
+
 test('a representative slice with too many variants holds the last-swept parameters at their first value', () => {
   const runs: ReportRun[] = [];
   let point = 0;
