@@ -64,7 +64,7 @@ export function pivotTableHtml(study: ReportStudy, t: PivotRequest): string {
       [{ header: `${t.rows} \\ ${t.columns}`, kind: 'code' }, ...columns.map((c) => ({ header: parameterValue(study, t.columns, c), kind: 'number' as const }))],
       rows.map((r, i) => {
         // Every cell equal to the row's best is marked: the findings call such a row tied.
-        const top = best?.[i] == null ? null : means[i]![best[i]!];
+        const k = best === null ? null : best[i]!, top = k === null ? null : means[i]![k];
         return [parameterValue(study, t.rows, r), ...means[i]!.map((v, j) => (v === null ? why[i]![j] ?? MISSING : `${formatNumber(v)}${v === top ? ' ★' : ''}`))];
       }),
     ),

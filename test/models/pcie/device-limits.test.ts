@@ -19,7 +19,7 @@ const paths = Number(dma.dataPaths!.value), pathRate = Number(dma.dataPathRate!.
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
 const gbps = async (sets: Record<string, string | number>) => (await runJsonInProcess('dma-bandwidth', { ...base, ...sets })).metrics['dma.throughput_gbytes_per_s'] as number;
 
-test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the per-TLP transmit cost, not the link', async () => {
+test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the transmit port (a TLP and its descriptor), not the link', async () => {
   // One TLP each; the slowest of the write queue, the transmit port and the data movers (whole bursts) sets the pace.
   const perWrite = (size: number) => Math.max(writeIntervalNs, tlpOverheadNs + size / tlpRate + descriptorNs, (Math.ceil(size / burst) * burst) / pathRate / paths);
   for (const size of [64, 256]) {
