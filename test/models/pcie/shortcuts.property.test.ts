@@ -39,17 +39,20 @@ const CASES = 40;
 /** Memories: plain; a write path, reads per line, refresh and a cold cache (reads out of order, releases by event); committing writes. */
 const MEMORIES = [{}, { writeAccess: '40 ns', readAccessPerLine: '2 ns', refreshInterval: '7.8 us', refreshTime: '350 ns', coldPenalty: '50 ns', cache: 'cold' }, { writeCommit: '60 ns' }];
 
+const NFP6000_DMA = presetValuesOf('nfp6000-dma');
+/** The nfp6000-dma preset's values of `keys`. */
+const nfp = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, NFP6000_DMA[k]]));
 /**
- * The device features of a calibrated engine (the nfp6000-dma preset's kinds of values), each on or off: a
- * transmit port held per TLP, writes from a queue of their own, data movers (whole jobs or burst by burst) with
- * their turns, a receive stage, partial-word merges.
+ * The device features of the calibrated engine (the nfp6000-dma preset's values), each on or off: a transmit
+ * port held per TLP and once more per write, writes from a queue of their own, data movers (whole jobs or burst
+ * by burst) with their turns, a receive stage, partial-word merges.
  */
 const DEVICE_FEATURES = {
-  transmitPort: { tlpOverhead: '9.2 ns', tlpRate: 8.6 },
-  writeQueue: { issueInterval: '16 ns', writeIssueInterval: '21 ns' },
-  dataPaths: { dataPaths: 2, dataPathRate: 3.46, dataPathBurst: 128, dataPathTurnaround: '30 ns' },
-  receiveStage: { receiveOverhead: '4.1 ns', receiveRate: 16.3, receiveDescriptorOverhead: '7.4 ns' },
-  partialWords: { deviceWordBytes: 8, partialWordMerge: '23.8 ns' },
+  transmitPort: nfp('tlpOverhead', 'tlpRate', 'writeDescriptorOverhead'),
+  writeQueue: nfp('issueInterval', 'writeIssueInterval'),
+  dataPaths: nfp('dataPaths', 'dataPathRate', 'dataPathBurst', 'dataPathTurnaround'),
+  receiveStage: nfp('receiveOverhead', 'receiveRate', 'receiveDescriptorOverhead'),
+  partialWords: nfp('deviceWordBytes', 'partialWordMerge'),
 };
 /** The root complex features of the calibrated platforms: completions per RCB (coalesced past 256 B), a slot per completion, an idle wake. */
 const HOST_FEATURES = {
