@@ -60,6 +60,11 @@ function hostCurves(h: PresentHost, dir: string): Curve[] {
   return other === null ? curves : mergeRuns(curves, pcieBenchCurves(other, h.platform, h.pageSize, h.params, h.repeats), h.sameMachine!.curves);
 }
 
+/** A summary table's header: the platform, one column per curve, their mean. */
+function tableHeader(curves: readonly string[]): string[] {
+  return ['| platform | ' + curves.join(' | ') + ' | mean |', '|---|' + curves.map(() => '---:').join('|') + '|---:|'];
+}
+
 /** A summary table row: the platform, one figure per curve, their mean. */
 function summaryRow(platform: string, figures: (number | null)[]): string {
   const ok = figures.filter((e): e is number => e !== null);
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
     }
     return { predicted: h.predicted, label, errors, spread, apart };
   });
-  const header = ['| platform | ' + curveNames.join(' | ') + ' | mean |', '|---|' + curveNames.map(() => '---:').join('|') + '|---:|'];
+  const header = tableHeader(curveNames);
   const row = (label: string, figures: Map<string, number | null>) => summaryRow(label, curveNames.map((c) => figures.get(c) ?? null));
   const fitted = results.filter((r) => !r.predicted).map((r) => row(r.label, r.errors));
   const predicted = results.filter((r) => r.predicted).map((r) => row(r.label, r.errors));
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
   const agreementTable = agreed.length === 0 ? [] : [
     '', 'Where two files measured the same transfers: the size sweep\'s transfer of that size over its window (pcie-bench\'s: 8 KiB) against the window sweep\'s mean at the windows either side (4 KiB and 16 KiB), ' +
     'windows nothing in the host tells apart (|size sweep − window sweep| / window sweep; a model that matched the one file would be off by this on the other there).', '',
-    '| platform | ' + agreedCurves.join(' | ') + ' | mean |', '|---|' + agreedCurves.map(() => '---:').join('|') + '|---:|',
+    ...tableHeader(agreedCurves),
     ...agreed.map((r) => summaryRow(r.label, agreedCurves.map((c) => r.apart.get(c)?.disagreement ?? null))),
   ];
   const text = ['# Simulated against measured: pcie-bench calibration hosts', '',
