@@ -44,9 +44,11 @@
  *    transmit port for `tlpOverhead` plus its payload at `tlpRate`, so a
  *    device whose PCIe core takes a fixed time per TLP limits small writes
  *    itself, below what the link could carry (pcie-bench's NFP-6000: 64-byte
- *    writes at 24 Gb/s on a Gen3 x8 link). A write descriptor's first TLP
- *    holds it `writeDescriptorOverhead` more (the NFP's 256-byte TLPs: 40.6
- *    ns in a write of their own, 37.7-38.6 ns within a larger one).
+ *    writes at 24 Gb/s on a Gen3 x8 link). A write moves in blocks of
+ *    `writeBlock` bytes from its descriptor's start (default: one block),
+ *    and the TLP that starts a block holds the port `writeBlockOverhead`
+ *    more (the NFP's 256-byte TLPs, in 512-byte blocks: 40.6 ns for a
+ *    write's first and every odd one, 34.8 ns for every even one).
  *  - Data paths (optional): `dataPaths` movers between the PCIe core and
  *    device memory, each moving `dataPathRate`. A write descriptor's data is
  *    fetched from device memory before its TLPs go, in whole bursts of
@@ -187,7 +189,8 @@ export const dmaEngineParams = z.strictObject({
   writeIssueInterval: duration().optional().describe('Writes taken up from a queue of their own, at least this far apart (issueInterval then spaces the reads alone); unset: one sequence for both'),
   tlpOverhead: duration().default(0).describe('Time the transmit port is held per TLP besides its payload: the device\'s per-TLP cost (0 = none; presets give estimates)'),
   tlpRate: rate().optional().describe('Payload rate of the transmit port, GB/s (unset: payload costs no port time)'),
-  writeDescriptorOverhead: duration().default(0).describe('Time the transmit port is held once more by a write descriptor\'s first TLP: the port\'s per-descriptor cost (0 = none; presets give estimates)'),
+  writeBlock: byteSize().optional().describe('Writes move in blocks of this many bytes from the descriptor\'s start, each costing the transmit port writeBlockOverhead (unset: the whole descriptor is one block)'),
+  writeBlockOverhead: duration().default(0).describe('Time the transmit port is held once more by the TLP that starts a write block: the port\'s per-block cost (0 = none; presets give estimates)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
   dataPathBurst: byteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
@@ -337,8 +340,9 @@ export class DmaEngine implements AheadSender {
   private readonly tlpOverheadPs: number;
   /** Transmit-port time per payload byte, ps (0: payload is free). */
   private readonly tlpPsPerByte: number;
-  /** Transmit-port time a write descriptor's first TLP adds, ps. */
-  private readonly writeDescriptorPs: number;
+  /** Transmit-port time the TLP that starts a write block adds, ps, and the block's bytes (a whole descriptor: Infinity). */
+  private readonly writeBlockPs: number;
+  private readonly writeBlockBytes: number;
   /** When the transmit port is free for the next TLP, ps (exact). */
   private txFreeAt = 0;
   private txWakeArmed = false;
@@ -483,7 +487,8 @@ export class DmaEngine implements AheadSender {
     this.txDepth = params.transmitQueue;
     this.tlpOverheadPs = params.tlpOverhead;
     this.tlpPsPerByte = params.tlpRate === undefined ? 0 : PS_PER_NS / params.tlpRate;
-    this.writeDescriptorPs = params.writeDescriptorOverhead;
+    this.writeBlockPs = params.writeBlockOverhead;
+    this.writeBlockBytes = params.writeBlock ?? Infinity;
     this.pathFree = new Float64Array(params.dataPaths);
     this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
     this.pathBurst = params.dataPathBurst;
@@ -846,8 +851,8 @@ export class DmaEngine implements AheadSender {
     this.pieceIdx = k + 1;
     this.cursor = addr + len;
     this.txQueued++;
-    if (this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0 || this.writeDescriptorPs > 0) {
-      this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte + (addr === this.dAddr[slot] ? this.writeDescriptorPs : 0));
+    if (this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0 || this.writeBlockPs > 0) {
+      this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte + this.blockStarts(addr - this.dAddr[slot]!, len) * this.writeBlockPs);
     }
     if (this.cursor === this.end) {
       // Mark the descriptor emitted before the link can release its last TLP.
@@ -855,6 +860,17 @@ export class DmaEngine implements AheadSender {
       this.emitSlot = -1;
     }
     return tlp;
+  }
+
+  /**
+   * Write blocks (writeBlock) that start within the `len` bytes at offset
+   * `off` of their descriptor: block k starts at k × writeBlock, the first
+   * at 0, so a descriptor of one block (writeBlock unset) has its start only.
+   */
+  private blockStarts(off: number, len: number): number {
+    const b = this.writeBlockBytes;
+    if (b === Infinity) return off === 0 ? 1 : 0;
+    return Math.ceil((off + len) / b) - Math.ceil(off / b);
   }
 
   /**

@@ -13,31 +13,35 @@ import { runJsonInProcess } from '../../helpers.js';
 const lib = await loadModelLibrary();
 const dma = lib.presets.get('nfp6000-dma')!.values;
 const ns = (v: unknown) => Number(String(v).replace(/\s*ns$/, ''));
-const tlpOverheadNs = ns(dma.tlpOverhead!.value), tlpRate = Number(dma.tlpRate!.value), descriptorNs = ns(dma.writeDescriptorOverhead!.value);
+const tlpOverheadNs = ns(dma.tlpOverhead!.value), tlpRate = Number(dma.tlpRate!.value);
+const block = Number(dma.writeBlock!.value), blockNs = ns(dma.writeBlockOverhead!.value);
 const readIntervalNs = ns(dma.issueInterval!.value), writeIntervalNs = ns(dma.writeIssueInterval!.value);
 const paths = Number(dma.dataPaths!.value), pathRate = Number(dma.dataPathRate!.value), burst = Number(dma.dataPathBurst!.value);
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
 const gbps = async (sets: Record<string, string | number>) => (await runJsonInProcess('dma-bandwidth', { ...base, ...sets })).metrics['dma.throughput_gbytes_per_s'] as number;
 
-test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the transmit port (a TLP and its descriptor), not the link', async () => {
+test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the transmit port (a TLP and its block), not the link', async () => {
   // One TLP each; the slowest of the write queue, the transmit port and the data movers (whole bursts) sets the pace.
-  const perWrite = (size: number) => Math.max(writeIntervalNs, tlpOverheadNs + size / tlpRate + descriptorNs, (Math.ceil(size / burst) * burst) / pathRate / paths);
+  const perWrite = (size: number) => Math.max(writeIntervalNs, tlpOverheadNs + size / tlpRate + blockNs, (Math.ceil(size / burst) * burst) / pathRate / paths);
   for (const size of [64, 256]) {
     const expected = size / perWrite(size);
     const got = await gbps({ op: 'write', size, inFlight: 88 });
     assert.ok(Math.abs(got - expected) / expected < 0.01, `${size} B: ${got} GB/s vs ${expected}`);
   }
   assert.is(perWrite(64), writeIntervalNs);
-  assert.is(perWrite(256), tlpOverheadNs + 256 / tlpRate + descriptorNs);
+  assert.is(perWrite(256), tlpOverheadNs + 256 / tlpRate + blockNs);
 });
 
-test('a write\'s first TLP holds the transmit port for the descriptor overhead, the TLPs after it do not', async () => {
-  // Two 256-byte TLPs: the port's per-TLP cost twice and the descriptor's once (the data movers take less).
-  const portNs = 2 * (tlpOverheadNs + 256 / tlpRate) + descriptorNs;
-  assert.ok(portNs > (Math.ceil(512 / burst) * burst) / pathRate / paths, 'the transmit port, not the movers, sets the pace');
-  const got = await gbps({ op: 'write', size: 512, inFlight: 88 });
-  assert.ok(Math.abs(got - 512 / portNs) / (512 / portNs) < 0.01, `${got} GB/s vs ${512 / portNs}`);
-  assert.ok(descriptorNs > 0 && got > 512 / (portNs + descriptorNs), 'once a descriptor, not once a TLP');
+test('the TLP that starts a write block holds the transmit port for the block overhead, the TLPs that continue it do not', async () => {
+  // 256-byte TLPs: the port's per-TLP cost each, and the block's once per `block` bytes (the data movers take less).
+  const portNs = (size: number) => (size / 256) * (tlpOverheadNs + 256 / tlpRate) + Math.ceil(size / block) * blockNs;
+  for (const size of [block, 2.5 * block]) {
+    assert.ok(portNs(size) > (Math.ceil(size / burst) * burst) / pathRate / paths, `${size} B: the transmit port, not the movers, sets the pace`);
+    const got = await gbps({ op: 'write', size, inFlight: 88 });
+    assert.ok(Math.abs(got - size / portNs(size)) / (size / portNs(size)) < 0.01, `${size} B: ${got} GB/s vs ${size / portNs(size)}`);
+    // Once a block: not once a TLP, nor once a write.
+    assert.ok(got > size / (portNs(size) + blockNs) && got < size / (portNs(size) - blockNs), `${size} B: ${got} GB/s`);
+  }
 });
 
 test('small reads are bound by the read queue\'s descriptor rate when enough are in flight', async () => {

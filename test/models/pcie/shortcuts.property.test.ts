@@ -44,11 +44,11 @@ const NFP6000_DMA = presetValuesOf('nfp6000-dma');
 const nfp = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, NFP6000_DMA[k]]));
 /**
  * The device features of the calibrated engine (the nfp6000-dma preset's values), each on or off: a transmit
- * port held per TLP and once more per write, writes from a queue of their own, data movers (whole jobs or burst
+ * port held per TLP and once more per write block, writes from a queue of their own, data movers (whole jobs or burst
  * by burst) with their turns, a receive stage, partial-word merges.
  */
 const DEVICE_FEATURES = {
-  transmitPort: nfp('tlpOverhead', 'tlpRate', 'writeDescriptorOverhead'),
+  transmitPort: nfp('tlpOverhead', 'tlpRate', 'writeBlock', 'writeBlockOverhead'),
   writeQueue: nfp('issueInterval', 'writeIssueInterval'),
   dataPaths: nfp('dataPaths', 'dataPathRate', 'dataPathBurst', 'dataPathTurnaround'),
   receiveStage: nfp('receiveOverhead', 'receiveRate', 'receiveDescriptorOverhead'),
