@@ -135,7 +135,7 @@
 import { z } from 'zod';
 import { fieldProblemIssues, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
-import { byteSize, duration, rate } from '../../src/scenario/units.js';
+import { byteSize, duration, rate, positiveByteSize } from '../../src/scenario/units.js';
 import type { RandomStream } from '../../src/sim/random.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
@@ -189,17 +189,17 @@ export const dmaEngineParams = z.strictObject({
   writeIssueInterval: duration().optional().describe('Writes taken up from a queue of their own, at least this far apart (issueInterval then spaces the reads alone); unset: one sequence for both'),
   tlpOverhead: duration().default(0).describe('Time the transmit port is held per TLP besides its payload: the device\'s per-TLP cost (0 = none; presets give estimates)'),
   tlpRate: rate().optional().describe('Payload rate of the transmit port, GB/s (unset: payload costs no port time)'),
-  writeBlock: byteSize().optional().describe('Writes move in blocks of this many bytes from the descriptor\'s start, each costing the transmit port writeBlockOverhead (unset: the whole descriptor is one block)'),
+  writeBlock: positiveByteSize().optional().describe('Writes move in blocks of this many bytes from the descriptor\'s start, each costing the transmit port writeBlockOverhead (unset: the whole descriptor is one block)'),
   writeBlockOverhead: duration().default(0).describe('Time the transmit port is held once more by the TLP that starts a write block: the port\'s per-block cost (0 = none; presets give estimates)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
-  dataPathBurst: byteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
+  dataPathBurst: positiveByteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
   dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
   dataPathArbitration: z.enum(['job', 'burst']).default('job').describe("How a data mover shares itself between reads and writes: 'job' (whole jobs, one turn per change of direction) or 'burst' (a job that finds the mover busy with the other direction is interleaved with it burst by burst: a turn per burst)"),
   receiveOverhead: duration().default(0).describe('Time the receive stage is held per read completion besides its payload (0 = none; presets give estimates)'),
   receiveRate: rate().optional().describe('Payload rate of the receive stage, GB/s (unset: payload costs no receive time)'),
   receiveDescriptorOverhead: duration().default(0).describe('Time the receive stage is held once more by a read\'s last completion: the descriptor\'s completion bookkeeping (0 = none)'),
-  deviceWordBytes: byteSize().default(DW_BYTES).describe('Device memory is written in whole words of this many bytes: a read not a whole number of words long leaves a partial last word to merge'),
+  deviceWordBytes: positiveByteSize().default(DW_BYTES).describe('Device memory is written in whole words of this many bytes: a read not a whole number of words long leaves a partial last word to merge'),
   partialWordMerge: duration().default(0).describe('Time the one merge unit spends merging a read\'s partial last word into device memory (read, modify, write); reads wait for it in turn (0 = none; presets give estimates)'),
   transmitQueue: z.number().int().min(1).default(DEFAULT_TRANSMIT_QUEUE_TLPS).describe('TLPs kept handed to the link ahead of the wire'),
   completionTimeout: duration().default(SPEC_RECOMMENDED_COMPLETION_TIMEOUT).describe('Completion timeout of a read request'),

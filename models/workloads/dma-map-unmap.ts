@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { ref } from '../../src/scenario/refs.js';
-import { byteSize, pageAlignedAddress } from '../../src/scenario/units.js';
+import { pageAlignedAddress, positiveByteSize } from '../../src/scenario/units.js';
 import { Resource, SimEvent, type ProcessBody } from '../../src/sim/index.js';
 import { PS_PER_NS, PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
@@ -34,7 +34,7 @@ const params = z.strictObject({
   device: ref(ENDPOINT).describe('The endpoint whose DMA engine reads or writes each buffer'),
   iommu: ref(IOMMU).describe('The IOMMU translating its requests (e.g. "rc.iommu")'),
   op: z.enum(['read', 'write']).describe('What the device does with each buffer'),
-  bufferSize: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes per buffer (mapped in 4 KiB pages)'),
+  bufferSize: positiveByteSize().describe('Bytes per buffer (mapped in 4 KiB pages)'),
   buffersBase: pageAlignedAddress().describe('Physical address of the first buffer (in host memory); each in-flight slot has its own buffer after it'),
   buffers: z.number().int().min(1).describe('Buffers in all'),
   inFlight: z.number().int().min(1).describe('Buffers the device works on at once'),

@@ -24,7 +24,7 @@
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { ref } from '../../src/scenario/refs.js';
-import { byteSize } from '../../src/scenario/units.js';
+import { byteSize, positiveByteSize } from '../../src/scenario/units.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
@@ -53,12 +53,12 @@ export const DEFAULT_IN_FLIGHT = SPEC_DEFAULT_TAGS;
 const params = z.strictObject({
   device: ref(ENDPOINT).describe('The endpoint whose DMA engine moves the data'),
   op: z.enum(['read', 'write', 'readwrite', 'alternating', 'write-read']).describe("'read' (MRd out, CplD back), 'write' (posted MWr), 'readwrite' (each transfer a read or a write, even odds), 'alternating' (write, read, write, ...: pcie-bench's BW_DMA_RW) or 'write-read' (each transfer a write and, once it is done, a read of the same bytes: pcie-bench's LAT_DMA_WRRD)"),
-  transferSize: byteSize().refine((b) => b > 0, { message: 'expected a positive size' }).describe('Bytes per transfer (one DMA descriptor), e.g. "4 KiB"'),
+  transferSize: positiveByteSize().describe('Bytes per transfer (one DMA descriptor), e.g. "4 KiB"'),
   transfers: z.number().int().positive().describe('Transfers in all'),
   inFlight: z.number().int().min(1).default(DEFAULT_IN_FLIGHT).describe('Descriptors kept submitted and not done (closed loop)'),
   pattern: z.enum(['sequential', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'random' picks aligned addresses in it"),
   windowBase: byteSize().describe('First address of the memory the transfers address (e.g. the root complex\'s memoryBase)'),
-  window: byteSize().refine((b) => b > 0, { message: 'expected a positive size' }).describe('Bytes of memory, from windowBase, the transfers address'),
+  window: positiveByteSize().describe('Bytes of memory, from windowBase, the transfers address'),
   warmup: z.number().int().min(0).default(0).describe('Transfers finished before the throughput is counted (part of `transfers`): the time to fill caches such as the IOTLB left out'),
   alignment: byteSize().default(PAGE_BYTES).refine((b) => b > 0, { message: 'expected a positive alignment' }).describe("Alignment of 'random' addresses (default 4 KiB)"),
   pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("'random' addresses: 'allow' any aligned slot, or 'avoid' slots whose transfer would cross a 4 KiB boundary (pcie-bench's firmware draws those again)"),

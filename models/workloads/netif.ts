@@ -28,7 +28,7 @@
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl } from '../../src/scenario/registry.js';
 import { ref } from '../../src/scenario/refs.js';
-import { byteSize, duration, rate } from '../../src/scenario/units.js';
+import { duration, rate, positiveByteSize } from '../../src/scenario/units.js';
 import type { ProcessBody, Simulation, Time } from '../../src/sim/index.js';
 import { PS_PER_S, transferTime } from '../../src/sim/time.js';
 import { XEN_DOMAIN, type XenDomain } from '../xen/domain.js';
@@ -44,7 +44,7 @@ const params = z.strictObject({
   backend: ref(XEN_DOMAIN).describe('The domain running netback (dom0 or a driver domain)'),
   direction: z.enum(['tx', 'rx']).describe("'tx': the guest transmits to the backend; 'rx': the guest receives from it"),
   grants: z.enum(NETIF_GRANT_MODES).describe("How netback reaches the packet's pages: 'copy' (GNTTABOP_copy per page), 'map' (transmit only: header copied, the rest mapped and unmapped per packet, Linux netback since 3.15), 'premapped' (granted and mapped once, in advance)"),
-  packetBytes: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes per packet as the driver gets it (on transmit a GSO packet up to 64 KiB; on receive up to one 4 KiB buffer)'),
+  packetBytes: positiveByteSize().describe('Bytes per packet as the driver gets it (on transmit a GSO packet up to 64 KiB; on receive up to one 4 KiB buffer)'),
   packets: z.number().int().min(1).describe('Packets each queue carries'),
   queues: z.number().int().min(1).default(1).describe('Queues of the vif, each with its own rings, event channels and backend threads'),
   traffic: z.enum(['pktgen', 'socket', 'sendfile']).describe("'pktgen': packets made in the kernel (pktgen with clone_skbs: no byte is copied by the stacks) and dropped on arrival; 'socket': a socket sender and receiver (iperf3): the bytes are copied in at the sender and received up to the application; 'sendfile': the same without the sender's copy"),

@@ -55,7 +55,7 @@
  */
 import { z } from 'zod';
 import { defineComponent, type Component, type ComponentContext, type MetricValue, type StatDecl, type TopologyIssue, type TopologyNode, type TopologyView } from '../../src/scenario/registry.js';
-import { byteSize } from '../../src/scenario/units.js';
+import { byteSize, positiveByteSize } from '../../src/scenario/units.js';
 import { ref } from '../../src/scenario/refs.js';
 import { PS_PER_NS, PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
@@ -84,7 +84,7 @@ const params = z.strictObject({
   routes: z.strictObject(Object.fromEntries(PATHS.map((p) => [p, pair.optional()])) as Record<Path, z.ZodOptional<typeof pair>>)
     .describe('For each path used, the pair of endpoints the topology connects that way'),
   op: z.enum(['read', 'write']).describe("'write': the initiator pushes to the target; 'read': it pulls from it"),
-  size: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes per transfer'),
+  size: positiveByteSize().describe('Bytes per transfer'),
   transfers: z.number().int().min(1).default(200).describe('Transfers in all'),
   inFlight: z.number().int().min(1).default(8).describe('Transfers kept in flight (closed loop)'),
   bounceBase: byteSize().optional().describe('Host-memory address of the bounce buffers (path bounce, and the fallback)'),

@@ -87,6 +87,9 @@ export const byteSize = () =>
     return b;
   }).meta({ pciesimQuantity: 'size' });
 
+/** A size that must be above zero (a transfer, a buffer, a block). */
+export const positiveByteSize = () => byteSize().refine((b) => b > 0, 'expected a positive size');
+
 /**
  * A memory page: "4 KiB", "64 KiB" or a number of bytes; a power of two of
  * at least 4 KiB (the smallest page x86 and Arm have, and Xen's

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue, type TopologyIssue, type TopologyNode, type TopologyView } from '../../../src/scenario/registry.js';
-import { byteSize } from '../../../src/scenario/units.js';
+import { byteSize, positiveByteSize } from '../../../src/scenario/units.js';
 import type { AddressRange, PortRoutes, TlpReceiver } from '../fabric.js';
 import type { Link, LinkEnd } from '../link.js';
 import type { CompletionMode } from '../tlp.js';
@@ -31,7 +31,7 @@ const params = rootComplexParams.safeExtend({
   linuxP2pWhitelisted: z.boolean()
     .describe("Linux's p2pdma allows P2P through this host bridge (drivers/pci/p2pdma.c: AMD Zen and later, listed Intel host bridges); only classifies pairs, the p2pRead/p2pWrite policies set what the hardware does"),
   memoryBase: byteSize().describe('First bus address of host memory (the memory slot is mapped here)'),
-  memorySize: byteSize().refine((b) => b > 0, 'expected a positive size').describe('Bytes of host memory'),
+  memorySize: positiveByteSize().describe('Bytes of host memory'),
   dmaMapResource: z.enum(['supported', 'unsupported'])
     .describe("dma_map_resource of a peer's BAR: 'supported' returns a DMA address (an IOVA with the IOMMU in a DMA domain); 'unsupported' returns DMA_MAPPING_ERROR, as the 2018 discussion proposed where an architecture or IOMMU driver lacks P2P support, and the importer falls back"),
   barBusOffset: byteSize()

@@ -491,6 +491,12 @@ test('parameters: the schemas fill spec defaults and refuse impossible settings'
   assert.is(transferSize.parse('256 B'), 256);
   assert.not.ok(transferSize.safeParse(200).success, 'an MPS is a power of two from 128 to 4096');
   assert.not.ok(dmaEngineParams.safeParse({ tags: 1000 }).success);
+  // Sizes a cost is divided by: zero would make every write's time NaN.
+  for (const field of ['writeBlock', 'dataPathBurst', 'deviceWordBytes']) {
+    const r = dmaEngineParams.safeParse({ [field]: 0 });
+    assert.ok(!r.success && r.error.issues.some((i) => i.path[0] === field && /positive size/.test(i.message)), field);
+    assert.ok(dmaEngineParams.safeParse({ [field]: '512 B' }).success, field);
+  }
   assert.throws(() => engine(new Simulation(), { completionBuffer: 256 }), /completion buffer/);
   assert.throws(() => engine(new Simulation()).submit('read', G4, 0), /positive size/);
 });
