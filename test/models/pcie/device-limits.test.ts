@@ -7,16 +7,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadModelLibrary } from '../../../src/scenario/library.js';
+import { dmaEngineParams } from '../../../models/pcie/dma-engine.js';
+import { PS_PER_NS } from '../../../src/sim/time.js';
 import { runJsonInProcess } from '../../helpers.js';
+import { presetParams } from '../../preset-params.js';
 
-const lib = await loadModelLibrary();
-const dma = lib.presets.get('nfp6000-dma')!.values;
-const ns = (v: unknown) => Number(String(v).replace(/\s*ns$/, ''));
-const tlpOverheadNs = ns(dma.tlpOverhead!.value), tlpRate = Number(dma.tlpRate!.value);
-const block = Number(dma.writeBlock!.value), blockNs = ns(dma.writeBlockOverhead!.value);
-const readIntervalNs = ns(dma.issueInterval!.value), writeIntervalNs = ns(dma.writeIssueInterval!.value);
-const paths = Number(dma.dataPaths!.value), pathRate = Number(dma.dataPathRate!.value), burst = Number(dma.dataPathBurst!.value);
+// The preset parsed by the engine's own schema: durations in ps, sizes in bytes, rates in GB/s.
+const dma = presetParams(dmaEngineParams, 'nfp6000-dma');
+const tlpOverheadNs = dma.tlpOverhead / PS_PER_NS, tlpRate = dma.tlpRate!;
+const block = dma.writeBlock!, blockNs = dma.writeBlockOverhead / PS_PER_NS;
+const readIntervalNs = dma.issueInterval / PS_PER_NS, writeIntervalNs = dma.writeIssueInterval! / PS_PER_NS;
+const paths = dma.dataPaths, pathRate = dma.dataPathRate!, burst = dma.dataPathBurst;
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
 const gbps = async (sets: Record<string, string | number>) => (await runJsonInProcess('dma-bandwidth', { ...base, ...sets })).metrics['dma.throughput_gbytes_per_s'] as number;
 
