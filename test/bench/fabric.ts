@@ -5,7 +5,7 @@
  * xeon-e5-v4 root complex and its memory, both links pcie-link Gen3 x8)
  * parsed, resolved against the model library and run by runScenario, with a
  * fixed number of TLPs.
- *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace] [--cold]
+ *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace] [--cold] [--rounds=R]
  * Two runs: DMA writes (MWr upstream only) and DMA reads (MRd upstream,
  * CplD downstream). Each keeps the engine saturated: transfers of SIZE
  * bytes, one per tag in flight (the preset's 32), enough of them to make
@@ -34,11 +34,19 @@
  * figure is the rate of a short run and the warm one that of a long run or
  * of a sweep's later runs. `--cold` runs each op once (`--trace` always does).
  *
+ * `--rounds=R` runs the whole of it (every op, cold and warm) in R
+ * processes one after another and prints, per op and run, the median rate
+ * and the range over the rounds, after each round's own lines: on a machine
+ * whose speed swings from minute to minute (a shared VM's does by 10-20%,
+ * HISTORY.md), one process is one sample, and a median of interleaved
+ * processes is the figure to compare.
+ *
  * `--trace` records every trace kind of every component into a temporary
  * trace.arrow (deleted afterwards) and adds the rows, the file's size and the
  * process's peak resident set: memory must stay flat however long the run
  * (20 M TLPs of writes are about 100 M events).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +62,13 @@ import { tuneJit } from '../../src/run/jit.js';
 tuneJit();
 
 const args = process.argv.slice(2);
+const roundsArg = args.find((a) => a.startsWith('--rounds='));
+if (roundsArg !== undefined) {
+  const rounds = Number(roundsArg.slice('--rounds='.length));
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive whole number, got ${roundsArg}`);
+  runRounds(rounds, args.filter((a) => a !== roundsArg));
+  process.exit(0);
+}
 const direct = args.includes('--direct');
 const traced = args.includes('--trace');
 const coldOnly = traced || args.includes('--cold');
@@ -122,4 +137,28 @@ for (const op of ['write', 'read'] as const) {
   if (only !== undefined && only !== op) continue;
   await bench(op, 'cold');
   if (!coldOnly) await bench(op, 'warm');
+}
+
+/**
+ * `--rounds`: this benchmark with `rest` in `rounds` processes, one after
+ * another; each round's lines go to stderr, the medians and ranges of the
+ * rates (per op and run, M TLPs/s) to stdout.
+ */
+function runRounds(rounds: number, rest: string[]): void {
+  const rates = new Map<string, number[]>();
+  for (let round = 1; round <= rounds; round++) {
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...rest], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`round ${round}: the benchmark process failed (exit ${child.status}):\n${child.stderr}`);
+    for (const line of child.stdout.split('\n')) {
+      const m = /^fabric (\w+)\s+(\w+) .* rate=(\d+) /.exec(line);
+      if (m === null) continue;
+      process.stderr.write(`round ${round}/${rounds}: ${line}\n`);
+      const key = `${m[1]} ${m[2]}`;
+      rates.set(key, [...(rates.get(key) ?? []), Number(m[3]) / 1e6]);
+    }
+  }
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]!; };
+  for (const [key, xs] of rates) {
+    console.log(`fabric ${key.padEnd(10)} median ${median(xs).toFixed(2)} M TLPs/s over ${xs.length} rounds (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
+  }
 }
