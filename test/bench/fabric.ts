@@ -37,7 +37,7 @@
  * `--rounds=R` runs the whole of it (every op, cold and warm) in R
  * processes one after another and prints, per op and run, the median rate
  * and the range over the rounds, after each round's own lines: on a machine
- * whose speed swings from minute to minute (a shared VM's does by 10-20%,
+ * whose speed swings from minute to minute (a shared VM's does by 10-30%,
  * HISTORY.md), one process is one sample, and a median of interleaved
  * processes is the figure to compare.
  *
@@ -57,6 +57,7 @@ import { presetValues } from '../../src/scenario/presets.js';
 import { openRunTracer, runScenario, TRACE_FILE } from '../../src/run/single.js';
 import { readCompletionCount, readRequestCount, writeTlpCount, type CompletionMode } from '../../models/pcie/tlp.js';
 import { tuneJit } from '../../src/run/jit.js';
+import { median } from '../../src/calibrate/repeats.js';
 
 // As the command line runs (src/run/jit.ts).
 tuneJit();
@@ -157,7 +158,6 @@ function runRounds(rounds: number, rest: string[]): void {
       rates.set(key, [...(rates.get(key) ?? []), Number(m[3]) / 1e6]);
     }
   }
-  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]!; };
   for (const [key, xs] of rates) {
     console.log(`fabric ${key.padEnd(10)} median ${median(xs).toFixed(2)} M TLPs/s over ${xs.length} rounds (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
   }

@@ -16,6 +16,7 @@ import { readScenario } from '../../src/scenario/loader.js';
 import { runSweep, type SweepOutcome } from '../../src/run/sweep.js';
 import type { ThreadTimes } from '../../src/run/pool-worker.js';
 import { tuneJit } from '../../src/run/jit.js';
+import { median } from '../../src/calibrate/repeats.js';
 
 // As the command line runs (src/run/jit.ts).
 tuneJit();
@@ -73,7 +74,6 @@ for (let pair = 0; pair < PAIRS; pair++) {
   console.log(`speedup=${(one / many).toFixed(2)}x with ${JOBS} workers (${os.availableParallelism()} cores)`);
 }
 const sorted = [...speedups].sort((a, b) => a - b);
-const median = sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-if (PAIRS > 1) console.log(`median speedup=${median.toFixed(2)}x over ${PAIRS} pairs (${sorted.map((x) => x.toFixed(2)).join(' ')})`);
+if (PAIRS > 1) console.log(`median speedup=${median(speedups).toFixed(2)}x over ${PAIRS} pairs (${sorted.map((x) => x.toFixed(2)).join(' ')})`);
 console.log(`results identical: ${same}`);
 fs.rmSync(tmp, { recursive: true });

@@ -23,6 +23,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from '../../src/calibrate/repeats.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,7 +50,6 @@ function rates(cmd: string, args: string[]): Map<string, number> {
   return out;
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]!; };
 const mev = (r: number) => (r / 1e6).toFixed(2);
 
 let install = values.install;
