@@ -343,6 +343,8 @@ export class DmaEngine implements AheadSender {
   /** Transmit-port time the TLP that starts a write block adds, ps, and the block's bytes (a whole descriptor: Infinity). */
   private readonly writeBlockPs: number;
   private readonly writeBlockBytes: number;
+  /** The transmit port costs time (one of its three costs is set); else TLPs never wait for it. */
+  private readonly timesTransmitPort: boolean;
   /** When the transmit port is free for the next TLP, ps (exact). */
   private txFreeAt = 0;
   private txWakeArmed = false;
@@ -368,6 +370,8 @@ export class DmaEngine implements AheadSender {
   private readonly rxOverheadPs: number;
   private readonly rxPsPerByte: number;
   private readonly rxDescriptorPs: number;
+  /** The receive stage costs time (one of its three costs is set); else completions pass it at once. */
+  private readonly timesReceiveStage: boolean;
   /** When the receive stage is free for the next completion, ps (exact). */
   private rxFreeAt = 0;
   private readonly wordBytes: number;
@@ -489,6 +493,7 @@ export class DmaEngine implements AheadSender {
     this.tlpPsPerByte = params.tlpRate === undefined ? 0 : PS_PER_NS / params.tlpRate;
     this.writeBlockPs = params.writeBlockOverhead;
     this.writeBlockBytes = params.writeBlock ?? Infinity;
+    this.timesTransmitPort = this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0 || this.writeBlockPs > 0;
     this.pathFree = new Float64Array(params.dataPaths);
     this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
     this.pathBurst = params.dataPathBurst;
@@ -501,6 +506,7 @@ export class DmaEngine implements AheadSender {
     this.rxOverheadPs = params.receiveOverhead;
     this.rxPsPerByte = params.receiveRate === undefined ? 0 : PS_PER_NS / params.receiveRate;
     this.rxDescriptorPs = params.receiveDescriptorOverhead;
+    this.timesReceiveStage = this.rxOverheadPs > 0 || this.rxPsPerByte > 0 || this.rxDescriptorPs > 0;
     this.wordBytes = params.deviceWordBytes;
     this.mergePs = params.partialWordMerge;
     this.latencyTickPs = params.latencyTick;
@@ -604,7 +610,7 @@ export class DmaEngine implements AheadSender {
     this.tagReserved[t]! -= padded;
     this.cplBufferUsed -= padded;
     const cplSlot = this.tagSlot[t]!;
-    const from = this.rxOverheadPs > 0 || this.rxPsPerByte > 0 || this.rxDescriptorPs > 0 ? this.receive(cplSlot, t, len) : this.sim.now;
+    const from = this.timesReceiveStage ? this.receive(cplSlot, t, len) : this.sim.now;
     if (this.pathFree.length > 0) this.storeReadData(cplSlot, len, from);
     else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
     const next = (this.tagNext[t]! += len);
@@ -851,7 +857,7 @@ export class DmaEngine implements AheadSender {
     this.pieceIdx = k + 1;
     this.cursor = addr + len;
     this.txQueued++;
-    if (this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0 || this.writeBlockPs > 0) {
+    if (this.timesTransmitPort) {
       this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte + this.blockStarts(addr - this.dAddr[slot]!, len) * this.writeBlockPs);
     }
     if (this.cursor === this.end) {
