@@ -121,9 +121,13 @@ export class Histogram {
   private total = 0;
   private lowest = Infinity;
   private highest = -Infinity;
-  /** The last value bucketed and its bucket index (a one-entry cache of bucketIndex). */
+  /**
+   * The last value bucketed and its bucket's slot in `counts`, for add()'s
+   * shortcut; valid until reserve() reallocates the store (merge() may),
+   * which forgets the value.
+   */
   private lastValue = NaN;
-  private lastIndex = 0;
+  private lastSlot = 0;
 
   constructor(options: HistogramOptions = {}) {
     const a = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
@@ -172,8 +176,27 @@ export class Histogram {
     return this.counts.length;
   }
 
-  /** Adds `count` occurrences of `x`. */
+  /**
+   * Adds `count` occurrences of `x`.
+   *
+   * One more of the value added last (a switch's queueing delays of 1 ps on
+   * a read stream, one per TLP) is a few stores: that value was checked and
+   * bucketed already, and is within [min, max]. Kept this small so V8
+   * inlines it where a model adds per TLP; the rest is addAny(). (Fabric
+   * bench reads, 1 M TLPs warm, five ABBA quads against the add() that
+   * checked and bucketed every value: 0.97-1.15, median 1.03.)
+   */
   add(x: number, count = 1): this {
+    if (x === this.lastValue && count === 1) {
+      this.counts[this.lastSlot]! += 1;
+      this.n++;
+      this.total += x;
+      return this;
+    }
+    return this.addAny(x, count);
+  }
+
+  private addAny(x: number, count: number): this {
     if (!(x >= 0 && Number.isFinite(x))) throw new RangeError(`histogram value must be finite and >= 0, got ${x}`);
     if (!(Number.isSafeInteger(count) && count >= 0)) {
       throw new RangeError(`histogram count must be a non-negative integer, got ${count}`);
@@ -182,14 +205,11 @@ export class Histogram {
     if (x < this.minValue) {
       this.zeroCount += count;
     } else {
-      // A run of equal values (a switch's queueing delays of 1 ps on a read stream) skips the logarithm.
-      let i = this.lastIndex;
-      if (x !== this.lastValue) {
-        i = this.lastIndex = this.bucketIndex(x);
-        this.lastValue = x;
-      }
+      const i = this.bucketIndex(x);
       this.reserve(i, i);
-      this.counts[i - this.storeOffset]! += count;
+      this.lastValue = x;
+      this.lastSlot = i - this.storeOffset;
+      this.counts[this.lastSlot]! += count;
       if (i < this.lo) this.lo = i;
       if (i > this.hi) this.hi = i;
     }
@@ -410,5 +430,7 @@ export class Histogram {
     if (used) grown.set(this.counts.subarray(this.lo - this.storeOffset, this.hi - this.storeOffset + 1), this.lo - newOffset);
     this.counts = grown;
     this.storeOffset = newOffset;
+    // The slots moved: add()'s shortcut must not use the old one.
+    this.lastValue = NaN;
   }
 }

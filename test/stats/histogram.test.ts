@@ -125,6 +125,29 @@ test('merge equals adding everything to one histogram', () => {
   for (const q of quantileGrid()) assert.is(merged.quantile(q), all.quantile(q));
 });
 
+test('runs of one value count as the same values in any order, across merges that move the store', () => {
+  // add()'s shortcut for the value added last keeps that value's slot in the store; a merge of values
+  // far outside it reallocates the store and moves every slot, so the value's next add must not use the old one.
+  const random = mulberry32(7);
+  const inOrder = new Histogram(), all: number[] = [];
+  let run = 1000;
+  for (let i = 0; i < 4000; i++) {
+    if (random() < 0.05) run = Math.floor(10 ** (1 + 9 * random()));
+    const x = random() < 0.01 ? 0 : run;
+    inOrder.add(x).add(x);
+    all.push(x, x);
+    if (random() < 0.02) {
+      const far = Math.floor(10 ** (12 * random()));
+      inOrder.merge(new Histogram().add(far));
+      all.push(far);
+    }
+  }
+  const sorted = new Histogram();
+  for (const x of all.sort((a, b) => a - b)) sorted.add(x);
+  assert.is(JSON.stringify(inOrder), JSON.stringify(sorted));
+  assert.is(inOrder.count, all.length);
+});
+
 test('merge refuses histograms with different accuracy', () => {
   assert.throws(() => new Histogram({ relativeAccuracy: 0.01 }).merge(new Histogram({ relativeAccuracy: 0.02 })), /different settings/);
   assert.throws(() => new Histogram({ minValue: 1 }).merge(new Histogram({ minValue: 2 })), /different settings/);
