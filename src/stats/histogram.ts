@@ -33,6 +33,9 @@ export const DEFAULT_RELATIVE_ACCURACY = 0.001;
  */
 export const DEFAULT_MIN_VALUE = 1e-9;
 
+/** Values add() remembers with their buckets' slots: a stream's few repeating values (four compares at most, then addAny). */
+const RECENT_VALUES = 4;
+
 /**
  * Spare bucket slots the store keeps around the used range (at least; see
  * `reserve()`), so a distribution that is still widening does not reallocate
@@ -122,12 +125,14 @@ export class Histogram {
   private lowest = Infinity;
   private highest = -Infinity;
   /**
-   * The last value bucketed and its bucket's slot in `counts`, for add()'s
-   * shortcut; valid until reserve() reallocates the store (merge() may),
-   * which forgets the value.
+   * The last RECENT_VALUES values bucketed and their buckets' slots in
+   * `counts`, for add()'s shortcut (replaced in turn, `nextRecent` next);
+   * valid until reserve() reallocates the store (merge() may), which
+   * forgets them (NaN equals nothing).
    */
-  private lastValue = NaN;
-  private lastSlot = 0;
+  private readonly recentValues = new Float64Array(RECENT_VALUES).fill(NaN);
+  private readonly recentSlots = new Int32Array(RECENT_VALUES);
+  private nextRecent = 0;
 
   constructor(options: HistogramOptions = {}) {
     const a = options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
@@ -179,19 +184,32 @@ export class Histogram {
   /**
    * Adds `count` occurrences of `x`.
    *
-   * One more of the value added last (a switch's queueing delays of 1 ps on
-   * a read stream, one per TLP) is a few stores: that value was checked and
-   * bucketed already, and is within [min, max]. Kept this small so V8
-   * inlines it where a model adds per TLP; the rest is addAny(). (Fabric
-   * bench reads, 1 M TLPs warm, five ABBA quads against the add() that
-   * checked and bucketed every value: 0.97-1.15, median 1.03.)
+   * One more of a value added lately is a few stores: that value was
+   * checked and bucketed already, and is within [min, max]. Models add one
+   * value per TLP or per transfer, and a steady stream repeats a handful (a
+   * switch's queueing delays of 0 and 1 ps on a read stream, a DMA engine's
+   * few read latencies); the logarithm and the checks are addAny()'s.
+   * (Fabric bench reads, 1 M TLPs warm, five ABBA quads, the last value
+   * only, against the add() that checked and bucketed every value:
+   * 0.97-1.15, median 1.03.)
    */
   add(x: number, count = 1): this {
-    if (x === this.lastValue && count === 1) {
-      this.counts[this.lastSlot]! += 1;
-      this.n++;
-      this.total += x;
-      return this;
+    if (count === 1) {
+      const values = this.recentValues;
+      for (let k = 0; k < RECENT_VALUES; k++) {
+        if (values[k] === x) {
+          this.counts[this.recentSlots[k]!]! += 1;
+          this.n++;
+          this.total += x;
+          return this;
+        }
+      }
+      // One more zero, after one (min is 0): the sum and max stay.
+      if (x === 0 && this.lowest === 0) {
+        this.zeroCount++;
+        this.n++;
+        return this;
+      }
     }
     return this.addAny(x, count);
   }
@@ -207,9 +225,11 @@ export class Histogram {
     } else {
       const i = this.bucketIndex(x);
       this.reserve(i, i);
-      this.lastValue = x;
-      this.lastSlot = i - this.storeOffset;
-      this.counts[this.lastSlot]! += count;
+      const slot = i - this.storeOffset, k = this.nextRecent;
+      this.recentValues[k] = x;
+      this.recentSlots[k] = slot;
+      this.nextRecent = k + 1 === RECENT_VALUES ? 0 : k + 1;
+      this.counts[slot]! += count;
       if (i < this.lo) this.lo = i;
       if (i > this.hi) this.hi = i;
     }
@@ -430,7 +450,7 @@ export class Histogram {
     if (used) grown.set(this.counts.subarray(this.lo - this.storeOffset, this.hi - this.storeOffset + 1), this.lo - newOffset);
     this.counts = grown;
     this.storeOffset = newOffset;
-    // The slots moved: add()'s shortcut must not use the old one.
-    this.lastValue = NaN;
+    // The slots moved: add()'s shortcut must not use the old ones.
+    this.recentValues.fill(NaN);
   }
 }
