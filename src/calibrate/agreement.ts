@@ -22,7 +22,9 @@ export interface FileAgreement {
   /** The size sweep's measurement at that size, and its window (B). */
   sizeSweep: number;
   window: number;
-  /** The mean of the window sweep's measurements at the windows either side of `window` (one, if it measured `window` itself). */
+  /** The windows of the window sweep it is set against (B): those either side of `window`, or `window` alone if it measured that one. */
+  windows: number[];
+  /** The mean of the window sweep's measurements at `windows`. */
   windowSweep: number;
   /** |sizeSweep − windowSweep| / windowSweep. */
   disagreement: number;
@@ -49,7 +51,7 @@ export function fileAgreement(curves: readonly Curve[]): FileAgreement[] {
     const around = bracket(c.points, window);
     if (around === null) continue;
     const windowSweep = around.reduce((sum, q) => sum + q.measured, 0) / around.length;
-    out.push({ curve: c.name, sizeSweep: p.measured, window, windowSweep, disagreement: Math.abs(p.measured - windowSweep) / windowSweep });
+    out.push({ curve: c.name, sizeSweep: p.measured, window, windows: around.map((q) => q.x), windowSweep, disagreement: Math.abs(p.measured - windowSweep) / windowSweep });
   }
   return out;
 }

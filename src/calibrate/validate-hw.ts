@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       writeFileAtomic(path.join(out, svg), curvePlot(s, `${label}: ${curve.title}`));
       const spreadNote = m === null ? '' : ` (measured spread ${pct(m)})`;
       const a = apart.get(curve.name);
-      const agreementNote = a === undefined ? [] : [`The size sweep measured this transfer at ${a.sizeSweep.toFixed(1)} ${curve.unit} over its ${a.window} B window; this sweep, at the windows either side, ${a.windowSweep.toFixed(1)}: ${pct(a.disagreement)} apart.`, ''];
+      const agreementNote = a === undefined ? [] : [`The size sweep measured this transfer at ${a.sizeSweep.toFixed(1)} ${curve.unit} over its ${a.window} B window; this sweep, at ${a.windows.join(' and ')} B, ${a.windowSweep.toFixed(1)}: ${pct(a.disagreement)} apart.`, ''];
       const failed = s.failures === null ? [] : [`**${s.failures.points} of ${curve.points.length} points failed to run** (left out of the error; the first: ${s.failures.first}).`, ''];
       details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, ...agreementNote, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
       console.log(`${label.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);

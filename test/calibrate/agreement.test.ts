@@ -26,7 +26,7 @@ test('the window sweep\'s points either side of the size sweep\'s window, their 
   ];
   const [a, ...rest] = fileAgreement(curves);
   assert.is(rest.length, 0);
-  assert.equal(a, { curve: 'win_wr_256', sizeSweep: 35, window: 8192, windowSweep: 10, disagreement: 2.5 });
+  assert.equal(a, { curve: 'win_wr_256', sizeSweep: 35, window: 8192, windows: [4096, 16384], windowSweep: 10, disagreement: 2.5 });
 });
 
 test('files that agree: 0; the size sweep below the window sweep counts as far as above it', () => {
@@ -38,12 +38,14 @@ test('files that agree: 0; the size sweep below the window sweep counts as far a
 
 test('a window sweep that measured the size sweep\'s window itself is compared there alone, not with its neighbours', () => {
   const [a] = fileAgreement([sizeSweep('rd', [[64, 20]]), curve('win_rd_64', [[4096, 100], [8192, 25], [16384, 100]])]);
+  assert.equal(a!.windows, [8192]);
   assert.is(a!.windowSweep, 25);
   assert.is(a!.disagreement, 0.2);
 });
 
 test('the nearest window on each side, whatever the order of the points', () => {
   const [a] = fileAgreement([sizeSweep('wr', [[512, 10]]), curve('win_wr_512', [[65536, 1], [16384, 10], [1024, 1], [4096, 10]])]);
+  assert.equal(a!.windows, [4096, 16384]);
   assert.is(a!.windowSweep, 10);
 });
 
