@@ -60,7 +60,7 @@ const params = z.strictObject({
   windowBase: byteSize().describe('First address of the memory the transfers address (e.g. the root complex\'s memoryBase)'),
   window: positiveByteSize().describe('Bytes of memory, from windowBase, the transfers address'),
   warmup: z.number().int().min(0).default(0).describe('Transfers finished before the throughput is counted (part of `transfers`): the time to fill caches such as the IOTLB left out'),
-  alignment: byteSize().default(PAGE_BYTES).refine((b) => b > 0, { message: 'expected a positive alignment' }).describe("Alignment of 'random' addresses (default 4 KiB)"),
+  alignment: positiveByteSize('alignment').default(PAGE_BYTES).describe("Alignment of 'random' addresses (default 4 KiB)"),
   pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("'random' addresses: 'allow' any aligned slot, or 'avoid' slots whose transfer would cross a 4 KiB boundary (pcie-bench's firmware draws those again)"),
 }).superRefine((p, ctx) => {
   if (p.warmup >= p.transfers) ctx.addIssue({ code: 'custom', path: ['warmup'], message: `the warm-up (${p.warmup} transfers) must leave some of the ${p.transfers} to measure` });

@@ -87,8 +87,8 @@ export const byteSize = () =>
     return b;
   }).meta({ pciesimQuantity: 'size' });
 
-/** A size that must be above zero (a transfer, a buffer, a block). */
-export const positiveByteSize = () => byteSize().refine((b) => b > 0, 'expected a positive size');
+/** A size that must be above zero (a transfer, a buffer, a block); `what` names it in the error ("expected a positive alignment"). */
+export const positiveByteSize = (what = 'size') => byteSize().refine((b) => b > 0, `expected a positive ${what}`);
 
 /**
  * A memory page: "4 KiB", "64 KiB" or a number of bytes; a power of two of
