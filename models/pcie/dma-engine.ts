@@ -58,6 +58,11 @@
  *    robin), and the descriptor is done when its last byte is stored. This is
  *    what makes a device's unloaded read latency grow with size faster than
  *    the link alone would, and what caps its throughput below the link's.
+ *    Each burst of device memory that a completion fills only in part costs
+ *    its mover `dataPathPartialBurst` more (a masked burst write), so a read
+ *    that comes back in 64-byte completions keeps the movers busier than one
+ *    in whole 256-byte ones (pcie-bench's NFP-6000: alternating reads and
+ *    writes as slow at 640-896 B as at 512 B and 1 KiB).
  *    A mover that turns from storing read data to fetching write data, or
  *    back, first spends `dataPathTurnaround` (the direction switch of the
  *    device memory's port): a mix of reads and writes moves less than either
@@ -195,6 +200,7 @@ export const dmaEngineParams = z.strictObject({
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
   dataPathBurst: positiveByteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
   dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
+  dataPathPartialBurst: duration().default(0).describe('Time a data mover spends more on each burst of device memory that a read completion fills only in part (the burst written with a byte mask); 0 = none; presets give estimates'),
   dataPathArbitration: z.enum(['job', 'burst']).default('job').describe("How a data mover shares itself between reads and writes: 'job' (whole jobs, one turn per change of direction) or 'burst' (a job that finds the mover busy with the other direction is interleaved with it burst by burst: a turn per burst)"),
   receiveOverhead: duration().default(0).describe('Time the receive stage is held per read completion besides its payload (0 = none; presets give estimates)'),
   receiveRate: rate().optional().describe('Payload rate of the receive stage, GB/s (unset: payload costs no receive time)'),
@@ -303,6 +309,18 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
   },
 });
 
+/**
+ * Bursts of `burst` bytes (from the descriptor's start) that the `len` bytes
+ * at `offset` fill only in part: the first and the last burst they touch, if
+ * they leave it partly empty (one, when both are the same burst).
+ */
+export function partialBursts(offset: number, len: number, burst: number): number {
+  const end = offset + len;
+  const headPartial = offset % burst !== 0, tailPartial = end % burst !== 0;
+  if (Math.floor(offset / burst) === Math.floor((end - 1) / burst)) return headPartial || tailPartial ? 1 : 0;
+  return (headPartial ? 1 : 0) + (tailPartial ? 1 : 0);
+}
+
 function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> { const b = new Float64Array(n); b.set(a); return b; }
 function growI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> { const b = new Int32Array(n); b.set(a); return b; }
 function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> { const b = new Uint8Array(n); b.set(a); return b; }
@@ -364,6 +382,7 @@ export class DmaEngine implements AheadSender {
   private readonly pathGapTo: Float64Array;
   private readonly pathGapAfter: Int8Array;
   private readonly pathTurnaroundPs: number;
+  private readonly pathPartialBurstPs: number;
   /** A mover interleaves a job with the other direction's waiting work burst by burst (dataPathArbitration 'burst'). */
   private readonly pathBurstArbitration: boolean;
   private nextReadPath = 0;
@@ -502,6 +521,7 @@ export class DmaEngine implements AheadSender {
     this.pathGapTo = new Float64Array(params.dataPaths);
     this.pathGapAfter = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
     this.pathTurnaroundPs = params.dataPathTurnaround;
+    this.pathPartialBurstPs = params.dataPathPartialBurst;
     this.pathBurstArbitration = params.dataPathArbitration === 'burst';
     this.rxOverheadPs = params.receiveOverhead;
     this.rxPsPerByte = params.receiveRate === undefined ? 0 : PS_PER_NS / params.receiveRate;
@@ -611,7 +631,7 @@ export class DmaEngine implements AheadSender {
     this.cplBufferUsed -= padded;
     const cplSlot = this.tagSlot[t]!;
     const from = this.timesReceiveStage ? this.receive(cplSlot, t, len) : this.sim.now;
-    if (this.pathFree.length > 0) this.storeReadData(cplSlot, len, from);
+    if (this.pathFree.length > 0) this.storeReadData(cplSlot, tlp.addr - this.dAddr[cplSlot]!, len, from);
     else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
     const next = (this.tagNext[t]! += len);
     if (next === this.tagEnd[t]) {
@@ -930,16 +950,18 @@ export class DmaEngine implements AheadSender {
   }
 
   /**
-   * `bytes` of a read's completion data stored by its mover once it has
-   * passed the receive stage (`from`) and the mover is free (and turned). A
+   * `bytes` of a read's completion data (at `offset` in its descriptor, for
+   * its partial bursts) stored by its mover once it has passed the receive
+   * stage (`from`) and the mover is free (and turned). A
    * write's fetch is booked when the write is taken up, for when it will be
    * ready, so the mover may still be idle at `from`: the data is stored in
    * that gap if it fits there with a turn on each side that needs one (the
    * mover serves the two directions in time order), else after the mover's
    * last booked job.
    */
-  private storeReadData(slot: number, bytes: number, from: number): void {
-    const p = this.dPath[slot]!, time = bytes * this.pathPsPerByte;
+  private storeReadData(slot: number, offset: number, bytes: number, from: number): void {
+    const p = this.dPath[slot]!;
+    const time = bytes * this.pathPsPerByte + (this.pathPartialBurstPs > 0 ? partialBursts(offset, bytes, this.pathBurst) * this.pathPartialBurstPs : 0);
     const gapStart = this.pathGapFrom[p]! + (this.pathGapAfter[p] === OP_WRITE ? this.pathTurnaroundPs : 0);
     const inGap = (from > gapStart ? from : gapStart) + time;
     if (inGap + this.pathTurnaroundPs <= this.pathGapTo[p]!) {

@@ -17,7 +17,9 @@ test('a 15 MiB cache (the Haswell host): the median steps to the cold one where 
   const warm = await latency(host, 8192), cold = await latency(host, 8192, 'cold');
   assert.ok(cold.p50 > warm.p50 + 30, `cold ${cold.p50} ns vs warm ${warm.p50} ns`);
   assert.equal(await latency(host, 4 * MiB), warm, 'a window the cache holds (no set overflows but once in 10^5 reads): as in 8 KiB');
-  assert.is((await latency(host, 16 * MiB)).p50, warm.p50, '88% hits (its 20-way sets overflow): the median stays warm');
+  const near = (await latency(host, 16 * MiB)).p50;
+  // The misses widen the range the sketch's buckets are clamped to: the median is the warm one within the sketch's 0.1%.
+  assert.ok(Math.abs(near - warm.p50) <= warm.p50 * 1e-3, `88% hits (its 20-way sets overflow): the median stays warm (${near} ns, warm ${warm.p50} ns)`);
   const past = await latency(host, 32 * MiB);
   // 47% hits: the median is a miss's, the cold latency (the two medians interpolate between different samples).
   assert.ok(Math.abs(past.p50 - cold.p50) < 5, `32 MiB: median ${past.p50} ns, cold ${cold.p50} ns`);

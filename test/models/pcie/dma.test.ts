@@ -15,7 +15,7 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
-import { DmaStream, dmaWorkloadParams, type DmaEngine } from '../../../models/pcie/dma-engine.js';
+import { DmaStream, dmaWorkloadParams, partialBursts, type DmaEngine } from '../../../models/pcie/dma-engine.js';
 import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
@@ -340,6 +340,24 @@ test('read data stored between two booked write fetches turns after the first: a
   // The second, submitted 100 ns before the data arrives, is fetched from 100 ns after: a gap the store fits in, turns and all.
   const between = readDone([[arrives - 215_000, 1], [arrives - 100_000, 2]]);
   assert.is(between, arrives + 15_000 + 10_000, 'the store starts once the mover has turned (20 ns after the first fetch), not when the data is in');
+});
+
+test('partialBursts: the first and the last burst a completion touches, when it leaves them partly empty', () => {
+  assert.is(partialBursts(0, 256, 128), 0, 'two whole bursts');
+  assert.is(partialBursts(0, 64, 128), 1, 'the first half of one burst');
+  assert.is(partialBursts(64, 64, 128), 1, 'the second half of one burst');
+  assert.is(partialBursts(32, 64, 128), 1, 'the middle of one burst: one burst, partly filled');
+  assert.is(partialBursts(96, 64, 128), 2, 'across a boundary: the end of one burst and the start of the next');
+  assert.is(partialBursts(64, 256, 128), 2, 'a whole burst between two halves');
+  assert.is(partialBursts(0, 200, 128), 1, 'a whole burst and the start of the next');
+});
+
+test('a mover spends dataPathPartialBurst more on each burst a completion fills in part: per 64-byte completion of a burst-aligned read, none for whole-burst completions', () => {
+  // One slow mover (3.2 GB/s: 20 ns per 64 bytes, slower than 64-byte completions arrive), so it is busy from the first completion to the read's end.
+  const readTime = (completionMode: string, partial: string): number =>
+    oneRead(256, { 'rootComplex.completionMode': completionMode, 'endpoint.dataPaths': 1, 'endpoint.dataPathRate': 3.2, 'endpoint.dataPathBurst': 128, 'endpoint.dataPathPartialBurst': partial });
+  assert.is(readTime('rcb', '3 ns') - readTime('rcb', '0 ns'), 4 * 3_000, 'four 64-byte completions, each half a burst');
+  assert.is(readTime('mps', '3 ns'), readTime('mps', '0 ns'), 'one 256-byte completion: two whole bursts');
 });
 
 // ---------------------------------------------------------------- partial device-memory words
