@@ -198,7 +198,7 @@ export const dmaEngineParams = z.strictObject({
   writeBlockOverhead: duration().default(0).describe('Time the transmit port is held once more by the TLP that starts a write block: the port\'s per-block cost (0 = none; presets give estimates)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
-  dataPathBurst: positiveByteSize().default(DW_BYTES).describe('Writes are fetched from device memory in whole bursts of this many bytes'),
+  dataPathBurst: positiveByteSize().default(DW_BYTES).describe('Device memory moves in bursts of this many bytes (from each descriptor\'s start): writes are fetched in whole bursts, and a read completion that fills one only in part costs dataPathPartialBurst'),
   dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
   dataPathPartialBurst: duration().default(0).describe('Time a data mover spends more on each burst of device memory that a read completion fills only in part (the burst written with a byte mask); 0 = none; presets give estimates'),
   dataPathArbitration: z.enum(['job', 'burst']).default('job').describe("How a data mover shares itself between reads and writes: 'job' (whole jobs, one turn per change of direction) or 'burst' (a job that finds the mover busy with the other direction is interleaved with it burst by burst: a turn per burst)"),
