@@ -45,12 +45,12 @@ const nfp = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, NFP600
 /**
  * The device features of the calibrated engine (the nfp6000-dma preset's values), each on or off: a transmit
  * port held per TLP and once more per write block, writes from a queue of their own, data movers (whole jobs or burst
- * by burst) with their turns, a receive stage, partial-word merges.
+ * by burst) with their turns and partly filled bursts, a receive stage, partial-word merges.
  */
 const DEVICE_FEATURES = {
   transmitPort: nfp('tlpOverhead', 'tlpRate', 'writeBlock', 'writeBlockOverhead'),
   writeQueue: nfp('issueInterval', 'writeIssueInterval'),
-  dataPaths: nfp('dataPaths', 'dataPathRate', 'dataPathBurst', 'dataPathTurnaround'),
+  dataPaths: nfp('dataPaths', 'dataPathRate', 'dataPathBurst', 'dataPathTurnaround', 'dataPathPartialBurst'),
   receiveStage: nfp('receiveOverhead', 'receiveRate', 'receiveDescriptorOverhead'),
   partialWords: nfp('deviceWordBytes', 'partialWordMerge'),
 };
