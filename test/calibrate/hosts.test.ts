@@ -148,4 +148,18 @@ test('validate:hw: a host the presets were not fitted on runs on the platform it
   assert.not.match(readme, 'E5-2699v3');
 });
 
+test('validate:hw --host: a host no folder holds is named, with how many folders there are; with none at all, where it looked', () => {
+  const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
+  hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
+  const run = (bench: string) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--host', 'E5-2620v3', '--out', out],
+    { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: bench } });
+  const held = run(dir);
+  assert.is(held.status, 0, held.stderr);
+  assert.match(held.stdout, /the one host folder in .* does not contain "E5-2620v3": skipped/);
+  const none = run(path.join(dir, 'absent'));
+  assert.is(none.status, 0, none.stderr);
+  assert.match(none.stdout, 'no pcie-bench measurements found');
+  assert.equal(fs.readdirSync(out), [], 'nothing written');
+});
+
 test.run();
