@@ -5,7 +5,7 @@
  * xeon-e5-v4 root complex and its memory, both links pcie-link Gen3 x8)
  * parsed, resolved against the model library and run by runScenario, with a
  * fixed number of TLPs.
- *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace] [--cold] [--rounds=R]
+ *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace] [--cold] [--warmups=K] [--rounds=R]
  * Two runs: DMA writes (MWr upstream only) and DMA reads (MRd upstream,
  * CplD downstream). Each keeps the engine saturated: transfers of SIZE
  * bytes, one per tag in flight (the preset's 32), enough of them to make
@@ -25,14 +25,20 @@
  * writer. `cpu` is the process's CPU time over the same interval (GC and
  * compiler threads included), a second figure for a shared machine.
  *
- * Each op runs twice in the process, the same run: `cold` is the first
- * (the writes' cold run is the process's first; the reads' follows the
- * writes, which warm the code they share), `warm` the second, timed once
- * V8 has compiled the hot path, as bench:kernel's --warmup times PHOLD. Why
- * both: V8 compiles on the one spare core while the cold run goes on (a read
- * run compiles for about 1.5 s of CPU, more than the run lasts), so the cold
- * figure is the rate of a short run and the warm one that of a long run or
- * of a sweep's later runs. `--cold` runs each op once (`--trace` always does).
+ * Each op runs three times in the process, the same run: `cold` is the
+ * first (the writes' cold run is the process's first; the reads' follows
+ * the writes, which warm the code they share), `warm` the third, timed once
+ * V8 has compiled the hot path, as bench:kernel's --warmup times PHOLD; the
+ * second is not timed. Why both: V8 compiles on the one spare core while
+ * the cold run goes on (a read run compiles for about 1.5 s of CPU, more
+ * than the run lasts), so the cold figure is the rate of a short run and
+ * the warm one that of a long run or of a sweep's later runs. Why the
+ * third: V8 is still compiling during the second (eight runs of one op in
+ * one process: reads 1.32, 1.64, then 1.83-1.88 M TLPs/s; writes 2.14,
+ * 2.57, then 3.14-3.17; HISTORY.md), so the second is not yet the rate of a
+ * long run. `--warmups=K` times the warm run after K untimed ones instead
+ * (0: the second run, as this benchmark timed it up to the twenty-seventh
+ * stop). `--cold` runs each op once (`--trace` always does).
  *
  * `--rounds=R` runs the whole of it (every op, cold and warm) in R
  * processes one after another and prints, per op and run, the median rate
@@ -74,6 +80,10 @@ const direct = args.includes('--direct');
 const traced = args.includes('--trace');
 const coldOnly = traced || args.includes('--cold');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const warmupsArg = args.find((a) => a.startsWith('--warmups='))?.slice('--warmups='.length);
+/** Untimed runs of an op between its cold run and its warm one. */
+const warmups = warmupsArg === undefined ? 1 : Number(warmupsArg);
+if (!Number.isInteger(warmups) || warmups < 0) throw new Error(`--warmups must be a whole number, got ${warmupsArg}`);
 const [TLPS = 2_000_000, SIZE = 65536] = args.filter((a) => !a.startsWith('--')).map(Number);
 const LINK = { gen: 3, width: 8 };
 /** The endpoint's Max_Payload_Size and its DMA engine's Max_Read_Request_Size and tags, set here so the TLP count is known up front. */
@@ -110,7 +120,8 @@ function scenario(op: 'read' | 'write'): unknown {
     };
 }
 
-async function bench(op: 'read' | 'write', when: 'cold' | 'warm'): Promise<void> {
+/** One run of `op`, printed as `when` (an untimed warm-up prints nothing). */
+async function bench(op: 'read' | 'write', when: 'cold' | 'warm' | 'untimed'): Promise<void> {
   const resolved = resolveScenario(parseScenario(`fabric-${op}.json`, JSON.stringify(scenario(op))), {}, lib);
   const req = { seed: 1, replication: 0 };
   const dir = traced ? fs.mkdtempSync(path.join(os.tmpdir(), 'pciesim-bench-fabric-')) : '';
@@ -129,6 +140,7 @@ async function bench(op: 'read' | 'write', when: 'cold' | 'warm'): Promise<void>
     traceFigures = ` trace=${(fs.statSync(path.join(dir, TRACE_FILE)).size / MB).toFixed(1)}MB peakRSS=${(process.resourceUsage().maxRSS / 1024).toFixed(1)}MB`;
     fs.rmSync(dir, { recursive: true });
   }
+  if (when === 'untimed') return;
   console.log(`fabric ${op.padEnd(5)} ${when} tlps=${tlps} wall=${wall.toFixed(3)} rate=${Math.round(tlps / wall)} TLPs/s ` +
     `events=${r.events} events/TLP=${(r.events / tlps).toFixed(2)} events/s=${Math.round(r.events / wall)} simulated=${m['dma.throughput_gbytes_per_s']!.toFixed(3)} GB/s cpu=${cpu.toFixed(3)}` +
     `${direct ? ' (no switch)' : ''}${traceFigures}`);
@@ -137,7 +149,9 @@ async function bench(op: 'read' | 'write', when: 'cold' | 'warm'): Promise<void>
 for (const op of ['write', 'read'] as const) {
   if (only !== undefined && only !== op) continue;
   await bench(op, 'cold');
-  if (!coldOnly) await bench(op, 'warm');
+  if (coldOnly) continue;
+  for (let k = 0; k < warmups; k++) await bench(op, 'untimed');
+  await bench(op, 'warm');
 }
 
 /**
