@@ -1,9 +1,7 @@
 /**
  * Packet-path speed: a saturated endpoint —link— switch —link— root complex
- * → memory path, built as a user builds it: a scenario object (the
- * netfpga-sume endpoint driven by a workloads.dma-stream, a pcie-switch-pex8796 switch with MPS 256, the
- * xeon-e5-v4 root complex and its memory, both links pcie-link Gen3 x8)
- * parsed, resolved against the model library and run by runScenario, with a
+ * → memory path, built as a user builds it: a scenario object
+ * (fabric-scenario.ts) parsed, resolved against the model library and run by runScenario, with a
  * fixed number of TLPs.
  *   npm run bench:fabric -- [TLPS=2000000] [SIZE=65536] [--direct] [--only=write|read] [--trace] [--cold] [--warmups=K] [--rounds=R]
  * Two runs: DMA writes (MWr upstream only) and DMA reads (MRd upstream,
@@ -59,9 +57,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseScenario, resolveScenario } from '../../src/scenario/loader.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
-import { presetValues } from '../../src/scenario/presets.js';
 import { openRunTracer, runScenario, TRACE_FILE } from '../../src/run/single.js';
-import { readCompletionCount, readRequestCount, writeTlpCount, type CompletionMode } from '../../models/pcie/tlp.js';
+import { fabricScenario, fabricTlps, type FabricOp } from './fabric-scenario.js';
 import { tuneJit } from '../../src/run/jit.js';
 import { median } from '../../src/calibrate/repeats.js';
 
@@ -85,43 +82,11 @@ const warmupsArg = args.find((a) => a.startsWith('--warmups='))?.slice('--warmup
 const warmups = warmupsArg === undefined ? 1 : Number(warmupsArg);
 if (!Number.isInteger(warmups) || warmups < 0) throw new Error(`--warmups must be a whole number, got ${warmupsArg}`);
 const [TLPS = 2_000_000, SIZE = 65536] = args.filter((a) => !a.startsWith('--')).map(Number);
-const LINK = { gen: 3, width: 8 };
-/** The endpoint's Max_Payload_Size and its DMA engine's Max_Read_Request_Size and tags, set here so the TLP count is known up front. */
-const MPS = 256, MRRS = 512, TAGS = 32;
-
 const lib = await loadModelLibrary();
-const rc = presetValues(lib.presets.get('xeon-e5-v4')!) as { rcb: number; completionMode: CompletionMode };
-
-/** TLPs one transfer makes (aligned: the window base is page aligned). */
-function tlpsPerTransfer(op: 'read' | 'write'): number {
-  return op === 'write'
-    ? writeTlpCount(0, SIZE, MPS)
-    : readRequestCount(0, SIZE, MRRS) + readCompletionCount(0, SIZE, MRRS, MPS, rc.rcb, rc.completionMode);
-}
-
-function scenario(op: 'read' | 'write'): unknown {
-  const endpoint = {
-    name: 'ep0', type: 'pcie.endpoint', preset: 'netfpga-sume', params: { mps: MPS },
-    slots: { dma: { params: { mrrs: MRRS, tags: TAGS } } },
-  };
-  // One transfer in flight per tag keeps every tag busy on reads and the link's transmit queue full on writes.
-  const stream = {
-    name: 'dma', type: 'workloads.dma-stream',
-    params: { device: 'ep0', op, transferSize: SIZE, transfers: Math.ceil(TLPS / tlpsPerTransfer(op)), windowBase: '4 GiB', window: '256 MiB', inFlight: TAGS },
-  };
-  const root = { name: 'rc', type: 'pcie.root-complex', preset: 'xeon-e5-v4', params: { mps: MPS } };
-  const link = (name: string, a: string, b: string) => ({ name, type: 'pcie.link', preset: 'pcie-link', a, b, params: LINK });
-  return direct
-    ? { name: 'fabric-direct', components: [root, endpoint, stream], links: [link('link0', 'rc.rp0', 'ep0.up')] }
-    : {
-      name: 'fabric',
-      components: [root, { name: 'sw0', type: 'pcie.switch', preset: 'pcie-switch-pex8796', params: { ports: 2, maxPayloadSize: MPS } }, endpoint, stream],
-      links: [link('uplink', 'rc.rp0', 'sw0.up'), link('link0', 'sw0.dp0', 'ep0.up')],
-    };
-}
+const scenario = (op: FabricOp) => fabricScenario(lib, op, { tlps: TLPS, size: SIZE, direct });
 
 /** One run of `op`, printed as `when` (an untimed warm-up prints nothing). */
-async function bench(op: 'read' | 'write', when: 'cold' | 'warm' | 'untimed'): Promise<void> {
+async function bench(op: FabricOp, when: 'cold' | 'warm' | 'untimed'): Promise<void> {
   const resolved = resolveScenario(parseScenario(`fabric-${op}.json`, JSON.stringify(scenario(op))), {}, lib);
   const req = { seed: 1, replication: 0 };
   const dir = traced ? fs.mkdtempSync(path.join(os.tmpdir(), 'pciesim-bench-fabric-')) : '';
@@ -133,7 +98,7 @@ async function bench(op: 'read' | 'write', when: 'cold' | 'warm' | 'untimed'): P
   const cpu = (c.user + c.system) / 1e6;
   if (r.status !== 'ok') throw new Error(`fabric ${op}: the run failed: ${r.error}`);
   const m = r.metrics as Record<string, number>;
-  const tlps = m['link0.up_tlps']! + m['link0.down_tlps']!;
+  const tlps = fabricTlps(m);
   let traceFigures = '';
   if (traced) {
     const MB = 1024 * 1024;
