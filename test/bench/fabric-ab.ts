@@ -24,6 +24,7 @@
  * should not change results must give the same.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -41,7 +42,11 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const [other, tlpsArg] = args.filter((a) => !a.startsWith('--'));
 if (other === undefined) {
-  console.error('usage: npm run bench:ab -- OTHER_PACKAGE [--op=read|write] [--rounds=6] [--direct] [TLPS]');
+  console.error('usage: npm run bench:ab -- OTHER_PACKAGE [--op=read|write] [--rounds=4] [--processes=6] [--direct] [TLPS]');
+  process.exit(2);
+}
+if (!fs.existsSync(path.join(other, 'dist', 'src', 'run', 'single.js'))) {
+  console.error(`bench:ab: ${other} is not a built pciesim package (no dist/src/run/single.js): build it first (npm ci && npm run build there)`);
   process.exit(2);
 }
 const op = (flag('op') ?? 'read') as FabricOp;
@@ -104,6 +109,8 @@ function compare(): void {
   if (!Number.isInteger(processes) || processes < 1) throw new Error(`--processes must be a positive whole number, got ${flag('processes')}`);
   const rest = args.filter((a) => !a.startsWith('--processes='));
   console.log(`fabric ${op}${args.includes('--direct') ? ' (no switch)' : ''}: A this build, B ${other}; ${processes} processes of ${rounds} rounds, M TLPs/s by wall time`);
+  // The same package shares one compiled copy of its code: no floor to see. A copy of it (cp -r) is a fair A/A.
+  if (path.resolve(other!) === PACKAGE_ROOT) console.log('  (B is this package: both run the same compiled code; compare with a copy of it for the floor)');
   const ratios: number[] = [];
   for (let k = 0; k < processes; k++) {
     const order = k % 2 === 0 ? 'ab' : 'ba';
