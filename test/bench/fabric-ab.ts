@@ -15,7 +15,7 @@
  * `rounds` rounds; the process's figure is the ratio of the medians, B/A,
  * and the result the median of the processes' figures. Why several
  * processes: two copies of one build, each compiled on its own in one
- * process, ran 0.944 to 1.041 of each other, steady within a process
+ * process, ran 0.897 to 1.041 of each other, steady within a process
  * (rounds within 1% of their median) but different from one process to the
  * next (HISTORY.md, twenty-eighth stop): V8's choices for each copy's code
  * differ by that much. So one process's ratio says nothing under 6%; the
