@@ -79,7 +79,8 @@ async function main(): Promise<void> {
     const where = path.relative(process.cwd(), dir) || '.';
     const all = values.host === undefined ? [] : presentHosts(dir);
     // Measurements there, but none of the host asked for (the held-back host, before its folder is put beside the others).
-    if (all.length > 0) console.log(`validate:hw: ${all.length === 1 ? 'the one host folder' : `none of the ${all.length} host folders`} in ${where} ${all.length === 1 ? 'does not contain' : 'contains'} "${values.host}": skipped`);
+    const none = all.length === 1 ? `the one host folder in ${where} does not contain` : `none of the ${all.length} host folders in ${where} contains`;
+    if (all.length > 0) console.log(`validate:hw: ${none} "${values.host}": skipped`);
     else console.log(`validate:hw: no pcie-bench measurements found (looked in ${where}; set PCIESIM_PCIE_BENCH to their folder): skipped`);
     return;
   }
