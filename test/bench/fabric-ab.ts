@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { parseScenario, resolveScenario } from '../../src/scenario/loader.js';
+import { parseScenario, resolveScenario, type ModelLibrary } from '../../src/scenario/loader.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { runScenario } from '../../src/run/single.js';
 import { tuneJit } from '../../src/run/jit.js';
@@ -58,15 +58,16 @@ const tlps = Number(tlpsArg ?? 2_000_000);
 /** What one run gives: its rate and what must not differ between builds. */
 interface Sample { wallRate: number; fingerprint: string; metrics: string }
 
-/** A build's runner, from the package at `root`: this one's modules when it is this package. */
-async function build(root: string): Promise<() => Sample> {
+/**
+ * A build's runner of the scenario `doc`, from the package at `root`: this
+ * one's modules and library (`ownLib`) when it is this package.
+ */
+async function build(root: string, doc: string, ownLib: ModelLibrary): Promise<() => Sample> {
   const load = (p: string) => import(pathToFileURL(path.join(root, 'dist', p)).href);
   const same = path.resolve(root) === PACKAGE_ROOT;
   const loader = same ? { parseScenario, resolveScenario } : await load('src/scenario/loader.js');
-  const lib = same ? await loadModelLibrary() : await (await load('src/scenario/library.js')).loadModelLibrary();
+  const lib = same ? ownLib : await (await load('src/scenario/library.js')).loadModelLibrary();
   const run: typeof runScenario = same ? runScenario : (await load('src/run/single.js')).runScenario;
-  // The scenario from this build's library: plain data, the same for both.
-  const doc = JSON.stringify(fabricScenario(await loadModelLibrary(), op, { tlps, size: 65536, direct: args.includes('--direct') }));
   return () => {
     const resolved = loader.resolveScenario(loader.parseScenario(`fabric-${op}.json`, doc), {}, lib);
     const t0 = performance.now();
@@ -90,7 +91,10 @@ else await runChild(child === 'ba');
  */
 async function runChild(swapped: boolean): Promise<void> {
   const [first, second] = swapped ? [path.resolve(other!), PACKAGE_ROOT] : [PACKAGE_ROOT, path.resolve(other!)];
-  const x = await build(first), y = await build(second);
+  // The scenario from this build's library: plain data, the same for both.
+  const ownLib = await loadModelLibrary();
+  const doc = JSON.stringify(fabricScenario(ownLib, op, { tlps, size: 65536, direct: args.includes('--direct') }));
+  const x = await build(first, doc, ownLib), y = await build(second, doc, ownLib);
   x(); y();
   const sx = x(), sy = y();
   const differ = sx.fingerprint !== sy.fingerprint || sx.metrics !== sy.metrics;
