@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, cliInProcess, demoScenario, FIXTURE_ENV, tempDir, writeScenario } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { cli, cliInProcess, demoScenario, FIXTURE_ENV, ROOT, tempDir, writeScenario } from '../helpers.js';
 
 const small = ['--set', 'requests=3000'];
 
@@ -79,6 +80,22 @@ test('unknown commands and flags are user errors; --help works everywhere', asyn
     const r = c === 'run' ? cli([c, '--help']) : await cliInProcess([c, '--help']);
     assert.is(r.code, 0);
     assert.match(r.stdout, `Usage: pciesim ${c}`);
+  }
+});
+
+// npx and `npm link` run the package's bin file itself, so every build must leave it a program:
+// tsc writes it without the executable bit, and npx's cached link to it then fails ("Permission denied").
+// (Windows has no executable bit: npm runs a bin there through a .cmd shim.)
+const onPosix = process.platform === 'win32' ? test.skip : test;
+onPosix('the build leaves each command of package.json bin executable, a program that runs on its own', () => {
+  const bins = Object.values(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).bin as Record<string, string>);
+  assert.ok(bins.length > 0);
+  for (const bin of bins) {
+    const file = path.join(ROOT, bin);
+    assert.ok((fs.statSync(file).mode & 0o111) !== 0, `${bin} is not executable`);
+    const r = spawnSync(file, ['--help'], { encoding: 'utf8', cwd: ROOT });
+    assert.is(r.status, 0, r.stderr || String(r.error));
+    assert.match(r.stdout, 'Usage: pciesim');
   }
 });
 
