@@ -3,7 +3,8 @@
  * line of its code blocks names a command, flags that command's help lists,
  * and, where it names a bundled scenario, `--set` values the scenario
  * accepts (checked with `pciesim validate`, which builds every point without
- * running it). What users copy first must not drift from what the CLI does.
+ * running it); each `npm run` names a script package.json has. What users
+ * copy first must not drift from what the CLI does.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -70,6 +71,14 @@ test('every example command in the README is one the CLI takes: its command, its
       assert.is(checked.code, 0, `${where}: ${checked.stderr.trim()}`);
     }
   }
+});
+
+test('every `npm run` script the README names is one package.json has', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+  const named = [...readme.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!);
+  assert.ok(named.length > 0);
+  for (const name of new Set(named)) assert.ok(name in scripts, `README.md names npm run ${name}, which package.json's scripts do not have`);
 });
 
 test.run();
