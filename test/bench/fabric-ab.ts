@@ -35,11 +35,11 @@ import { tuneJit } from '../../src/run/jit.js';
 import { median } from '../../src/calibrate/repeats.js';
 import { PACKAGE_ROOT } from '../../src/cli/context.js';
 import { fabricScenario, fabricTlps, type FabricOp } from './fabric-scenario.js';
+import { flagValue, wholeFlag } from './flags.js';
 
 tuneJit();
 
 const args = process.argv.slice(2);
-const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const [other, tlpsArg] = args.filter((a) => !a.startsWith('--'));
 if (other === undefined) {
   console.error('usage: npm run bench:ab -- OTHER_PACKAGE [--op=read|write] [--rounds=4] [--processes=6] [--direct] [TLPS]');
@@ -49,10 +49,9 @@ if (!fs.existsSync(path.join(other, 'dist', 'src', 'run', 'single.js'))) {
   console.error(`bench:ab: ${other} is not a built pciesim package (no dist/src/run/single.js): build it first (npm ci && npm run build there)`);
   process.exit(2);
 }
-const op = (flag('op') ?? 'read') as FabricOp;
+const op = (flagValue(args, 'op') ?? 'read') as FabricOp;
 if (op !== 'read' && op !== 'write') throw new Error(`--op must be read or write, got ${op}`);
-const rounds = Number(flag('rounds') ?? 4);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive whole number, got ${flag('rounds')}`);
+const rounds = wholeFlag(args, 'rounds', 4, 1);
 const tlps = Number(tlpsArg ?? 2_000_000);
 
 /** What one run gives: its rate and what must not differ between builds. */
@@ -79,7 +78,7 @@ async function build(root: string, doc: string, ownLib: ModelLibrary): Promise<(
   };
 }
 
-const child = flag('child');
+const child = flagValue(args, 'child');
 if (child === undefined) compare();
 else await runChild(child === 'ba');
 
@@ -109,8 +108,7 @@ async function runChild(swapped: boolean): Promise<void> {
 
 /** `processes` processes, A first in every other one; per process the ratio of the medians, then their median. */
 function compare(): void {
-  const processes = Number(flag('processes') ?? 6);
-  if (!Number.isInteger(processes) || processes < 1) throw new Error(`--processes must be a positive whole number, got ${flag('processes')}`);
+  const processes = wholeFlag(args, 'processes', 6, 1);
   const rest = args.filter((a) => !a.startsWith('--processes='));
   console.log(`fabric ${op}${args.includes('--direct') ? ' (no switch)' : ''}: A this build, B ${other}; ${processes} processes of ${rounds} rounds, M TLPs/s by wall time`);
   // The same package shares one compiled copy of its code: no floor to see. A copy of it (cp -r) is a fair A/A.

@@ -61,26 +61,24 @@ import { openRunTracer, runScenario, TRACE_FILE } from '../../src/run/single.js'
 import { fabricScenario, fabricTlps, type FabricOp } from './fabric-scenario.js';
 import { tuneJit } from '../../src/run/jit.js';
 import { median } from '../../src/calibrate/repeats.js';
+import { flagValue, wholeFlag } from './flags.js';
 
 // As the command line runs (src/run/jit.ts).
 tuneJit();
 
 const args = process.argv.slice(2);
-const roundsArg = args.find((a) => a.startsWith('--rounds='));
-if (roundsArg !== undefined) {
-  const rounds = Number(roundsArg.slice('--rounds='.length));
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive whole number, got ${roundsArg}`);
-  runRounds(rounds, args.filter((a) => a !== roundsArg));
+// 0: not given (one process); given, at least 1.
+const rounds = wholeFlag(args, 'rounds', 0, 1);
+if (rounds > 0) {
+  runRounds(rounds, args.filter((a) => !a.startsWith('--rounds=')));
   process.exit(0);
 }
 const direct = args.includes('--direct');
 const traced = args.includes('--trace');
 const coldOnly = traced || args.includes('--cold');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const warmupsArg = args.find((a) => a.startsWith('--warmups='))?.slice('--warmups='.length);
+const only = flagValue(args, 'only');
 /** Untimed runs of an op between its cold run and its warm one. */
-const warmups = warmupsArg === undefined ? 1 : Number(warmupsArg);
-if (!Number.isInteger(warmups) || warmups < 0) throw new Error(`--warmups must be a whole number, got ${warmupsArg}`);
+const warmups = wholeFlag(args, 'warmups', 1, 0);
 const [TLPS = 2_000_000, SIZE = 65536] = args.filter((a) => !a.startsWith('--')).map(Number);
 const lib = await loadModelLibrary();
 const scenario = (op: FabricOp) => fabricScenario(lib, op, { tlps: TLPS, size: SIZE, direct });
