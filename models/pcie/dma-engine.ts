@@ -88,17 +88,23 @@
  *    finish (pcie-bench's NFP-6000: 128-byte reads at 43.8 Gb/s where the
  *    link carries 48) without changing unloaded latency.
  *  - Partial words (optional): device memory is written in whole words of
- *    `deviceWordBytes`; a read whose length is not a whole number of words
- *    leaves its last word partly filled, and that word is merged into memory
- *    (read, modify, write) by one merge unit shared by all reads, for
- *    `partialWordMerge`, after the read's data is stored; the read is done
- *    when its merge is. A read within one word is written whole with its
- *    bytes masked and merges nothing (pcie-bench's 4-byte reads take no
- *    longer than 8-byte ones). Reads of odd lengths then finish no more often than
- *    one per merge (pcie-bench's NFP-6000: 63 and 65-byte reads at 21 Gb/s
- *    where 64-byte ones move 32). The device-side buffer is taken as word
- *    aligned (pcie-bench's default device offset 0): a partial first word is
- *    left out.
+ *    `deviceWordBytes`; a read that starts or ends inside a word leaves that
+ *    word partly filled, and each such word (the first, the last, or both) is
+ *    merged into memory (read, modify, write) by one merge unit shared by all
+ *    reads, for `partialWordMerge` each, after the read's data is stored; the
+ *    read is done when its merges are. A read within one word is written
+ *    whole with its bytes masked and merges nothing (pcie-bench's 4-byte
+ *    reads take no longer than 8-byte ones). Reads of odd lengths then
+ *    finish no more often than one per merge (pcie-bench's NFP-6000: 63 and
+ *    65-byte reads at 21 Gb/s where 64-byte ones move 32).
+ *  - Device offsets: a descriptor's data lies at `deviceOffset` in device
+ *    memory (submit; pcie-bench's DO), from a word-aligned buffer. It
+ *    decides which words are partial; a transfer's bursts run from its first
+ *    word, so its offset into that word decides which bursts a read's
+ *    completions fill only in part and how many a write's fetch takes (a
+ *    128-byte write one byte into a word fetches two bursts of 128, eight
+ *    bytes in one: pcie-bench's NFP-6000 writes 128 B at 26.9 Gb/s from
+ *    device offsets off a word, 42.4 from any whole word).
  *  - Transmit queue: the engine keeps at most `transmitQueue` TLPs handed to
  *    its link that have not started on the wire yet; the link releases each
  *    when it starts, and the engine hands over the next. A link may release
@@ -237,11 +243,13 @@ export const dmaWorkloadShape = {
   descriptorSize: byteSize().default(PAGE_BYTES).describe('Bytes per descriptor'),
   readFraction: z.number().min(0).max(1).default(1).describe('Fraction of descriptors that are reads (the rest are writes)'),
   readMix: z.enum(['random', 'interleaved', 'after-write']).default('random').describe("How reads fall among writes: 'random' (each a read with probability readFraction) or 'interleaved' (spread evenly in a fixed order; 0.5: write, read, write, ... as pcie-bench's BW_DMA_RW); 'after-write': each descriptor a write and then, once it is done, a read of the same bytes (pcie-bench's LAT_DMA_WRRD; readFraction unused), the pair counted as one"),
-  addressPattern: z.enum(['sequential', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'random' picks aligned addresses in it"),
+  addressPattern: z.enum(['sequential', 'sequential-slots', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'sequential-slots' takes its slots of `alignment` bytes in turn and wraps (pcie-bench's sequential addresses); 'random' picks slots at random"),
   windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
   windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
-  alignment: byteSize().default(PAGE_BYTES).describe('Alignment of random addresses'),
-  pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("Random addresses: 'allow' any slot; 'avoid' draws again a slot whose transfer would cross a 4 KiB boundary (as pcie-bench's firmware places its transfers)"),
+  alignment: byteSize().default(PAGE_BYTES).describe("Size of the window's slots, one transfer each ('random' and 'sequential-slots'): the alignment of their addresses"),
+  pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("Slots ('random', 'sequential-slots'): 'allow' any; 'avoid' passes over a slot whose transfer would cross a 4 KiB boundary (as pcie-bench's firmware places its transfers)"),
+  hostOffset: byteSize().default(0).describe("Bytes from the start of its slot (or, 'sequential', of the window) to each transfer's first byte (pcie-bench's host offset)"),
+  deviceOffset: byteSize().default(0).describe("Where each transfer's data lies in device memory, from a buffer aligned to the device's words and bursts (pcie-bench's device offset)"),
   outstandingDescriptors: z.number().int().min(1).default(1).describe('Descriptors submitted and not yet done (closed loop)'),
 };
 export const dmaWorkloadParams = z.strictObject(dmaWorkloadShape);
@@ -319,6 +327,25 @@ export function partialBursts(offset: number, len: number, burst: number): numbe
   const headPartial = offset % burst !== 0, tailPartial = end % burst !== 0;
   if (Math.floor(offset / burst) === Math.floor((end - 1) / burst)) return headPartial || tailPartial ? 1 : 0;
   return (headPartial ? 1 : 0) + (tailPartial ? 1 : 0);
+}
+
+/** Blocks of `block` bytes (from device address 0) that `len` bytes at `offset` touch. */
+export function blocksTouched(offset: number, len: number, block: number): number {
+  return Math.floor((offset + len - 1) / block) - Math.floor(offset / block) + 1;
+}
+
+/** partialWordEnds' flags: the first word, the last word. */
+export const FIRST_WORD = 1, LAST_WORD = 2;
+
+/**
+ * Which of the words of `word` bytes that `len` bytes at `offset` touch they
+ * leave partly filled, so that it must merge into device memory: FIRST_WORD,
+ * LAST_WORD, both (or'ed) or neither (0); neither when all the bytes lie in
+ * one word, which is written whole with its other bytes masked.
+ */
+export function partialWordEnds(offset: number, len: number, word: number): number {
+  if (blocksTouched(offset, len, word) === 1) return 0;
+  return (offset % word !== 0 ? FIRST_WORD : 0) | ((offset + len) % word !== 0 ? LAST_WORD : 0);
 }
 
 function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> { const b = new Float64Array(n); b.set(a); return b; }
@@ -407,6 +434,8 @@ export class DmaEngine implements AheadSender {
   private dOp = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
   private dAddr = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dSize = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
+  /** Where the descriptor's data starts in device memory, from a word- and burst-aligned buffer (submit's deviceOffset). */
+  private dDeviceOffset = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dSubmit = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dId = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   /** TLPs (writes) or requests (reads) of the descriptor not finished yet. */
@@ -576,11 +605,16 @@ export class DmaEngine implements AheadSender {
     return (tick > 0 ? (Math.floor(to / tick) - Math.floor(from / tick)) * tick : to - from) / PS_PER_NS;
   }
 
-  /** Queues a descriptor; returns its id (0, 1, 2, ... in submission order). */
-  submit(op: DmaOp, addr: number, size: number): number {
+  /**
+   * Queues a descriptor of `size` bytes at host address `addr`, its data at
+   * `deviceOffset` in device memory (from a buffer aligned to the device's
+   * words and bursts); returns its id (0, 1, 2, ... in submission order).
+   */
+  submit(op: DmaOp, addr: number, size: number, deviceOffset = 0): number {
     if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(addr + size)) {
       throw new RangeError(`${this.name}: a descriptor needs a non-negative address and a positive size below 2^53, got ${size} bytes at ${addr}`);
     }
+    if (!Number.isSafeInteger(deviceOffset) || deviceOffset < 0) throw new RangeError(`${this.name}: a descriptor's device offset must be a non-negative whole number of bytes, got ${deviceOffset}`);
     if (op !== 'read' && op !== 'write') throw new RangeError(`${this.name}: descriptor op must be 'read' or 'write', got ${JSON.stringify(op)}`);
     const slot = this.allocSlot();
     const id = this.nextId++;
@@ -588,6 +622,7 @@ export class DmaEngine implements AheadSender {
     this.dOp[slot] = op === 'read' ? OP_READ : OP_WRITE;
     this.dAddr[slot] = addr;
     this.dSize[slot] = size;
+    this.dDeviceOffset[slot] = deviceOffset;
     this.dSubmit[slot] = now;
     this.dId[slot] = id;
     this.dOutstanding[slot] = 0;
@@ -605,7 +640,7 @@ export class DmaEngine implements AheadSender {
     this.dReady[slot] = takeUp + this.issueLatencyPs;
     this.dStoredAt[slot] = 0;
     if (this.pathFree.length > 0) {
-      if (op === 'write') this.dReady[slot] = this.fetchWriteData(this.dReady[slot]!, size);
+      if (op === 'write') this.dReady[slot] = this.fetchWriteData(this.dReady[slot]!, deviceOffset % this.wordBytes, size);
       else this.dPath[slot] = this.nextReadPath++ % this.pathFree.length;
     }
     this.pushPending(slot);
@@ -631,7 +666,7 @@ export class DmaEngine implements AheadSender {
     this.cplBufferUsed -= padded;
     const cplSlot = this.tagSlot[t]!;
     const from = this.timesReceiveStage ? this.receive(cplSlot, t, len) : this.sim.now;
-    if (this.pathFree.length > 0) this.storeReadData(cplSlot, tlp.addr - this.dAddr[cplSlot]!, len, from);
+    if (this.pathFree.length > 0) this.storeReadData(cplSlot, this.dDeviceOffset[cplSlot]! % this.wordBytes + tlp.addr - this.dAddr[cplSlot]!, len, from);
     else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
     const next = (this.tagNext[t]! += len);
     if (next === this.tagEnd[t]) {
@@ -915,19 +950,21 @@ export class DmaEngine implements AheadSender {
   }
 
   /**
-   * A write's data fetched from device memory by the mover that can start
-   * it first (the lowest-numbered among equals), in whole bursts, starting
-   * no sooner than `from`; returns when the last burst is fetched (rounded up
-   * to a whole ps, where it becomes an event; the mover keeps exact time).
+   * A write's data, `size` bytes `wordOffset` bytes into its first word,
+   * fetched from device memory by the mover that can start it first (the
+   * lowest-numbered among equals), in the whole bursts it touches from that
+   * word on, starting no sooner than `from`;
+   * returns when the last burst is fetched (rounded up to a whole ps, where
+   * it becomes an event; the mover keeps exact time).
    */
-  private fetchWriteData(from: number, size: number): number {
+  private fetchWriteData(from: number, wordOffset: number, size: number): number {
     let p = 0, ready = this.pathReadyFor(0, OP_WRITE, from, size);
     for (let k = 1; k < this.pathFree.length; k++) {
       const r = this.pathReadyFor(k, OP_WRITE, from, size);
       if (r < ready) { p = k; ready = r; }
     }
     const start = from > ready ? from : ready;
-    const end = start + Math.ceil(size / this.pathBurst) * this.pathBurst * this.pathPsPerByte;
+    const end = start + blocksTouched(wordOffset, size, this.pathBurst) * this.pathBurst * this.pathPsPerByte;
     this.pathGapFrom[p] = this.pathFree[p]!;
     this.pathGapTo[p] = start;
     this.pathGapAfter[p] = this.pathDirection[p]!;
@@ -945,13 +982,15 @@ export class DmaEngine implements AheadSender {
     const now = this.sim.now;
     const start = now > this.rxFreeAt ? now : this.rxFreeAt;
     const last = this.tagNext[t]! + len === this.tagEnd[t] && this.dOutstanding[slot] === 1 && this.dEmitted[slot] === 1;
-    this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0);
+    // The completion with the read's first bytes, into a partial first word: merged before the data behind it can go on.
+    const mergeFirst = this.tagNext[t] === this.dAddr[slot] && (this.partialEnds(slot) & FIRST_WORD) !== 0;
+    this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0) + (mergeFirst ? this.mergePs : 0);
     return start;
   }
 
   /**
-   * `bytes` of a read's completion data (at `offset` in its descriptor, for
-   * its partial bursts) stored by its mover once it has passed the receive
+   * `bytes` of a read's completion data (`offset` bytes from the start of
+   * its first word, for its partial bursts) stored by its mover once it has passed the receive
    * stage (`from`) and the mover is free (and turned). A
    * write's fetch is booked when the write is taken up, for when it will be
    * ready, so the mover may still be idle at `from`: the data is stored in
@@ -983,6 +1022,11 @@ export class DmaEngine implements AheadSender {
     this.mergeFreeAt = this.dStoredAt[slot] = start + this.mergePs;
   }
 
+  /** Which ends of descriptor `slot`'s data are partial words (partialWordEnds); 0 without a merge time. */
+  private partialEnds(slot: number): number {
+    return this.mergePs > 0 ? partialWordEnds(this.dDeviceOffset[slot]!, this.dSize[slot]!, this.wordBytes) : 0;
+  }
+
   private armTxWake(): void {
     if (this.txWakeArmed) return;
     this.txWakeArmed = true;
@@ -1008,7 +1052,7 @@ export class DmaEngine implements AheadSender {
 
   private checkDone(slot: number): void {
     if (this.dEmitted[slot] === 0 || this.dOutstanding[slot] !== 0) return;
-    if (this.mergePs > 0 && this.dOp[slot] === OP_READ && this.dFailed[slot] === 0 && this.dSize[slot]! > this.wordBytes && this.dSize[slot]! % this.wordBytes !== 0) this.mergePartialWord(slot);
+    if (this.dOp[slot] === OP_READ && this.dFailed[slot] === 0 && (this.partialEnds(slot) & LAST_WORD) !== 0) this.mergePartialWord(slot);
     const wait = Math.ceil(this.dStoredAt[slot]! - this.sim.now);
     if (wait > 0) {
       this.sim.schedule(wait, DmaEngine.onStored, this, slot);
@@ -1146,6 +1190,7 @@ export class DmaEngine implements AheadSender {
     if (this.slotCount === this.dOp.length) {
       const n = 2 * this.slotCount;
       this.dOp = growU8(this.dOp, n); this.dAddr = growF64(this.dAddr, n); this.dSize = growF64(this.dSize, n);
+      this.dDeviceOffset = growF64(this.dDeviceOffset, n);
       this.dSubmit = growF64(this.dSubmit, n); this.dId = growF64(this.dId, n); this.dOutstanding = growI32(this.dOutstanding, n);
       this.dFailed = growU8(this.dFailed, n); this.dEmitted = growU8(this.dEmitted, n); this.dReady = growF64(this.dReady, n);
       this.dPath = growI32(this.dPath, n); this.dStoredAt = growF64(this.dStoredAt, n);
@@ -1178,11 +1223,14 @@ export class DmaEngine implements AheadSender {
  * fraction evenly (0.5: write, read, write, ...: pcie-bench's alternating
  * test, whose even transaction numbers are writes); at the next address of
  * a sequential walk over the window (wrapping
- * when the next descriptor would run past it) or at a random multiple of
- * `alignment` inside it (another named stream); with pageCrossing 'avoid',
- * a slot whose transfer would cross a 4 KiB boundary is drawn again, as
- * pcie-bench's firmware does (me/utils.c, dma_addr_init), so no transfer
- * splits at a page boundary.
+ * when the next descriptor would run past it), or in a slot of `alignment`
+ * bytes, the next in turn ('sequential-slots') or one at random (another
+ * named stream), `hostOffset` bytes into it; with pageCrossing 'avoid', a
+ * slot whose transfer would cross a 4 KiB boundary is passed over, as
+ * pcie-bench's firmware does (me/utils.c, dma_addr_init: slots of the
+ * transfer size and host offset rounded up to 64 B), so no transfer splits
+ * at a page boundary. Every descriptor's data lies at `deviceOffset` in
+ * device memory.
  *
  * With readMix 'after-write', each descriptor is a write followed, once the
  * engine has done it, by a read of the same bytes (pcie-bench's
@@ -1214,7 +1262,8 @@ export class DmaStream {
       if (p.descriptorSize <= 0) throw new RangeError(`${engine.name}: descriptorSize must be positive`);
       if (p.alignment <= 0) throw new RangeError(`${engine.name}: alignment must be positive`);
     }
-    this.slots = Math.floor((window - p.descriptorSize) / p.alignment) + 1;
+    if (p.descriptors > 0 && window < p.hostOffset + p.descriptorSize) throw new RangeError(`${engine.name}: the DMA window (${window} bytes) must hold one descriptor (${p.descriptorSize} bytes) at the host offset (${p.hostOffset} bytes)`);
+    this.slots = Math.floor((window - p.hostOffset - p.descriptorSize) / p.alignment) + 1;
     if (p.descriptors > 0 && p.addressPattern === 'random' && p.pageCrossing === 'avoid' && !this.someSlotInOnePage()) {
       throw new RangeError(`${engine.name}: no ${p.alignment}-byte-aligned slot of the window holds a ${p.descriptorSize}-byte transfer within one 4 KiB page (pageCrossing 'avoid')`);
     }
@@ -1229,8 +1278,20 @@ export class DmaStream {
   /** Whether some slot keeps its transfer in one page: slot addresses modulo 4 KiB repeat within 4096 slots. */
   private someSlotInOnePage(): boolean {
     const n = Math.min(this.slots, PAGE_BYTES);
-    for (let k = 0; k < n; k++) if (this.inOnePage(this.p.windowBase + this.p.alignment * k)) return true;
+    for (let k = 0; k < n; k++) if (this.inOnePage(this.slotAddress(k))) return true;
     return false;
+  }
+
+  /** 'sequential-slots': the address of the next slot in turn (`offset` counts slots). */
+  private nextSlotAddress(): number {
+    const addr = this.slotAddress(this.offset);
+    this.offset = this.offset + 1 === this.slots ? 0 : this.offset + 1;
+    return addr;
+  }
+
+  /** The first byte of a transfer in slot `k`. */
+  private slotAddress(k: number): number {
+    return this.p.windowBase + this.p.alignment * k + this.p.hostOffset;
   }
 
   get remaining(): number {
@@ -1247,7 +1308,7 @@ export class DmaStream {
       const write = this.pairWrites.get(id);
       if (write !== undefined) {
         this.pairWrites.delete(id);
-        this.pairReads.set(this.engine.submit('read', write.addr, this.p.descriptorSize), write.submittedAt);
+        this.pairReads.set(this.engine.submit('read', write.addr, this.p.descriptorSize, this.p.deviceOffset), write.submittedAt);
         return false;
       }
       const submittedAt = this.pairReads.get(id)!;
@@ -1283,17 +1344,20 @@ export class DmaStream {
     const op: DmaOp = this.isRead(this.submitted++) ? 'read' : 'write';
     let addr: number;
     if (p.addressPattern === 'random') {
-      addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());
-      if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = p.windowBase + p.alignment * Math.floor(this.slots * this.addresses.random());
+      addr = this.slotAddress(Math.floor(this.slots * this.addresses.random()));
+      if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = this.slotAddress(Math.floor(this.slots * this.addresses.random()));
+    } else if (p.addressPattern === 'sequential-slots') {
+      addr = this.nextSlotAddress();
+      if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = this.nextSlotAddress();
     } else {
-      if (this.offset + p.descriptorSize > p.windowSize!) this.offset = 0;
-      addr = p.windowBase + this.offset;
+      if (p.hostOffset + this.offset + p.descriptorSize > p.windowSize!) this.offset = 0;
+      addr = p.windowBase + p.hostOffset + this.offset;
       this.offset += p.descriptorSize;
     }
     if (p.readMix === 'after-write') {
       // Noted before the submission: a write to an idle link may be done before submit() returns.
       this.pairWrites.set(this.engine.nextDescriptorId, { addr, submittedAt: this.engine.now });
     }
-    this.engine.submit(op, addr, p.descriptorSize);
+    this.engine.submit(op, addr, p.descriptorSize, p.deviceOffset);
   }
 }

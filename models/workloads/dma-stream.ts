@@ -28,7 +28,7 @@ import { byteSize, positiveByteSize } from '../../src/scenario/units.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
-import { DmaStream, PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
+import { DmaStream, dmaWorkloadShape, PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { ADDRESS_32BIT_LIMIT, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
 import { completionModeFor } from '../pcie/memory.js';
@@ -56,15 +56,18 @@ const params = z.strictObject({
   transferSize: positiveByteSize().describe('Bytes per transfer (one DMA descriptor), e.g. "4 KiB"'),
   transfers: z.number().int().positive().describe('Transfers in all'),
   inFlight: z.number().int().min(1).default(DEFAULT_IN_FLIGHT).describe('Descriptors kept submitted and not done (closed loop)'),
-  pattern: z.enum(['sequential', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'random' picks aligned addresses in it"),
+  pattern: dmaWorkloadShape.addressPattern,
   windowBase: byteSize().describe('First address of the memory the transfers address (e.g. the root complex\'s memoryBase)'),
   window: positiveByteSize().describe('Bytes of memory, from windowBase, the transfers address'),
   warmup: z.number().int().min(0).default(0).describe('Transfers finished before the throughput is counted (part of `transfers`): the time to fill caches such as the IOTLB left out'),
-  alignment: positiveByteSize('alignment').default(PAGE_BYTES).describe("Alignment of 'random' addresses (default 4 KiB)"),
-  pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("'random' addresses: 'allow' any aligned slot, or 'avoid' slots whose transfer would cross a 4 KiB boundary (pcie-bench's firmware draws those again)"),
+  alignment: positiveByteSize('alignment').default(PAGE_BYTES).describe(dmaWorkloadShape.alignment.description!),
+  pageCrossing: dmaWorkloadShape.pageCrossing,
+  hostOffset: dmaWorkloadShape.hostOffset,
+  deviceOffset: dmaWorkloadShape.deviceOffset,
 }).superRefine((p, ctx) => {
   if (p.warmup >= p.transfers) ctx.addIssue({ code: 'custom', path: ['warmup'], message: `the warm-up (${p.warmup} transfers) must leave some of the ${p.transfers} to measure` });
   if (p.transferSize > p.window) ctx.addIssue({ code: 'custom', path: ['transferSize'], message: `a transfer (${p.transferSize} B) must fit in the window (${p.window} B)` });
+  else if (p.hostOffset + p.transferSize > p.window) ctx.addIssue({ code: 'custom', path: ['hostOffset'], message: `a transfer (${p.transferSize} B) at the host offset (${p.hostOffset} B) must fit in the window (${p.window} B)` });
 });
 type Params = z.output<typeof params>;
 
@@ -92,7 +95,7 @@ class DmaStreamWorkload implements Component, DescriptorListener {
     this.device = this.ctx.peer<EndpointDevice>(p.device);
     const workload: DmaWorkloadParams = {
       descriptors: p.transfers, descriptorSize: p.transferSize, readFraction: READ_FRACTION[p.op], readMix: p.op === 'alternating' ? 'interleaved' : p.op === 'write-read' ? 'after-write' : 'random', addressPattern: p.pattern,
-      windowBase: p.windowBase, windowSize: p.window, alignment: p.alignment, pageCrossing: p.pageCrossing, outstandingDescriptors: p.inFlight,
+      windowBase: p.windowBase, windowSize: p.window, alignment: p.alignment, pageCrossing: p.pageCrossing, hostOffset: p.hostOffset, deviceOffset: p.deviceOffset, outstandingDescriptors: p.inFlight,
     };
     const engine = this.device.endpointModel.dma;
     this.stream = new DmaStream(engine, workload, this.ctx.rng('addresses'), this.ctx.rng('ops'));

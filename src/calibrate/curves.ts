@@ -25,6 +25,8 @@ export interface CurvePoint {
   field?: string;
   /** Every measurement of this point's setup where it was measured more than once (repeats.ts); `measured` is then their median. */
   repeats?: number[];
+  /** Which line of its curve the point is on, where the curve has several (the transfer size of an offset curve): points are matched by series and x. */
+  series?: number;
 }
 
 /**
@@ -49,6 +51,10 @@ export interface Curve {
   scale: number;
   unit: string;
   xLabel: string;
+  /** The x axis: log2 (sizes and windows double: the default) or linear (offsets). */
+  xScale?: 'log2' | 'linear';
+  /** What the points' `series` is, where they have one (e.g. "transfer size (B)"). */
+  seriesLabel?: string;
   points: CurvePoint[];
 }
 
@@ -145,6 +151,55 @@ function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform
       return withRepeats(point, same.map((o) => numberField(t, o, BW_COLUMN)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`);
     }),
   };
+}
+
+/** pcie-bench's address patterns (its `PAT` column) as the scenarios' `pattern`: its sequential addresses take its slots in turn. */
+const PATTERNS: Record<string, string> = { Seq: 'sequential-slots', Rand: 'random' };
+/** pcie-bench's offset columns, by what an offset curve varies. */
+const OFFSET_KINDS = [
+  { column: 'HO', curve: 'ho', what: 'host offset', other: 'DO' },
+  { column: 'DO', curve: 'do', what: 'device offset', other: 'HO' },
+] as const;
+
+/**
+ * Throughput by offset within a cache line (bw_dma_off_{rd,wr}.csv, warm
+ * host cache): for each direction, one curve by host offset (device offset
+ * 0) and one by device offset (host offset 0), a line per transfer size.
+ * Each transfer starts `HO` bytes into its slot of the transfer size and
+ * host offset rounded up to 64 B (me/utils.c, dma_addr_init) and its data
+ * lies `DO` bytes into the NFP's buffer. Both sweeps measure offset 0; there
+ * the two rows are repeats of one point.
+ */
+function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
+  requireColumns(t, ['Test', 'PAT', 'Cache', 'HO', 'DO', 'WinSZ', 'SZ', BW_COLUMN]);
+  return Object.keys(OPS).flatMap((test) => {
+    const { op, short } = opParts(test);
+    const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === 'HWarm');
+    return OFFSET_KINDS.map(({ column, curve, what, other }) => {
+      const mine = rows.filter((r) => numberField(t, r, other) === 0);
+      const points: CurvePoint[] = [];
+      for (const r of mine) {
+        const size = numberField(t, r, 'SZ'), offset = numberField(t, r, column), ho = numberField(t, r, 'HO');
+        if (points.some((p) => p.series === size && p.x === offset)) continue;
+        const pattern = PATTERNS[r.fields.PAT!];
+        if (pattern === undefined) throw new UserError(`${originOf(t, r)}: column "PAT": expected one of ${Object.keys(PATTERNS).join(', ')}, got ${JSON.stringify(r.fields.PAT)}`);
+        const point: CurvePoint = {
+          x: offset, series: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
+          params: {
+            ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern, alignment: slotOf(size + ho), pageCrossing: 'avoid',
+            hostOffset: ho, deviceOffset: numberField(t, r, 'DO'), transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT,
+          },
+        };
+        const same = mine.filter((o) => numberField(t, o, 'SZ') === size && numberField(t, o, column) === offset);
+        points.push(withRepeats(point, same.map((o) => numberField(t, o, BW_COLUMN)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`));
+      }
+      return {
+        name: `${curve}_${short}`, title: `DMA ${op === 'read' ? 'reads' : 'writes'} by ${what} (Gb/s)`,
+        scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: `${what} (B)`,
+        xScale: 'linear' as const, seriesLabel: 'transfer size (B)', points,
+      };
+    });
+  });
 }
 
 /** pcie-bench's host cache states a latency-by-window curve is simulated in, by its `Cache` column. */
@@ -261,6 +316,7 @@ function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
  */
 export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null, repeats: MeasurementRepeats = {}): Curve[] {
   if (t.header.includes('cdf') && !t.header.includes('Test')) return distributionCurves(t, platform, pageSize);
+  if (t.header.includes(BW_COLUMN) && (varies(t.rows, 'HO') || varies(t.rows, 'DO'))) return offsetCurves(t, platform).filter((c) => c.points.length > 0);
   const curves = !t.header.includes('Med(ns)') ? throughputCurves(t, platform, pageSize, repeats)
     : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : [latencyCurve(t, platform)];
   const kept = curves.filter((c) => c.points.length > 0);
@@ -288,7 +344,7 @@ export function isPcieBenchTable(t: CsvTable): boolean {
   return (t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes('Med(ns)'))) || ['cycles', 'ns', 'cdf'].every((c) => t.header.includes(c));
 }
 
-const HOST_FILES = ['bw_dma_sz_sweep.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_sweep_wrrd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
+const HOST_FILES = ['bw_dma_sz_sweep.csv', 'bw_dma_off_rd.csv', 'bw_dma_off_wr.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_sweep_wrrd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
 /**
  * Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU

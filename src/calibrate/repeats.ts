@@ -40,7 +40,8 @@ export function measuredSpread(c: Curve): number | null {
 /**
  * `curves` with the points of the same-named curves in `other` (another run
  * on the same machine) as further repeats, for the curves named in `names`
- * only (those the runs' difference leaves alone); points are matched by x,
+ * only (those the runs' difference leaves alone); points are matched by
+ * series and x,
  * and a point the other run lacks keeps its own measurements.
  */
 export function mergeRuns(curves: readonly Curve[], other: readonly Curve[], names: readonly string[]): Curve[] {
@@ -50,7 +51,7 @@ export function mergeRuns(curves: readonly Curve[], other: readonly Curve[], nam
     return {
       ...c,
       points: c.points.map((p) => {
-        const q = o.points.find((op) => op.x === p.x);
+        const q = o.points.find((op) => op.x === p.x && op.series === p.series);
         if (q === undefined) return p;
         return withRepeats(p, [...measurementsOf(p), ...measurementsOf(q)], `${p.origin}; ${q.origin}`);
       }),

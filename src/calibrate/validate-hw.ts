@@ -39,16 +39,21 @@ import { UserError } from '../scenario/errors.js';
 
 const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
 
-/** The points of a simulated curve as a markdown table; a curve with repeated points lists each point's repeats. */
+/** The points of a simulated curve as a markdown table; a curve of several lines names each point's, and one with repeated points lists each point's repeats. */
 export function pointsTable(s: SimulatedCurve): string[] {
-  const repeated = s.curve.points.some((p) => p.repeats !== undefined);
-  const rows = repeated
-    ? [`| ${s.curve.xLabel} | measured (${s.curve.unit}, median) | repeats | simulated | error |`, '|---:|---:|---:|---:|---:|']
-    : [`| ${s.curve.xLabel} | measured (${s.curve.unit}) | simulated | error |`, '|---:|---:|---:|---:|'];
-  s.curve.points.forEach((p, i) => {
+  const c = s.curve;
+  const repeated = c.points.some((p) => p.repeats !== undefined);
+  const series = c.seriesLabel === undefined ? null : c.seriesLabel;
+  const columns = [...(series === null ? [] : [series]), c.xLabel, repeated ? `measured (${c.unit}, median)` : `measured (${c.unit})`, ...(repeated ? ['repeats'] : []), 'simulated', 'error'];
+  const rows = [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---:').join('|')}|`];
+  c.points.forEach((p, i) => {
     const v = s.simulated[i];
-    const repeats = repeated ? ` ${p.repeats?.map((r) => r.toFixed(1)).join(', ') ?? '—'} |` : '';
-    rows.push(`| ${p.x} | ${p.measured.toFixed(1)} |${repeats} ${v == null ? '—' : v.toFixed(1)} | ${v == null ? '—' : pct((v - p.measured) / p.measured)} |`);
+    const cells = [
+      ...(series === null ? [] : [`${p.series ?? '—'}`]), `${p.x}`, p.measured.toFixed(1),
+      ...(repeated ? [p.repeats?.map((r) => r.toFixed(1)).join(', ') ?? '—'] : []),
+      v == null ? '—' : v.toFixed(1), v == null ? '—' : pct((v - p.measured) / p.measured),
+    ];
+    rows.push(`| ${cells.join(' | ')} |`);
   });
   return rows;
 }

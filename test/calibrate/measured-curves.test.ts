@@ -112,6 +112,34 @@ test('pcie-bench throughput by size: one curve per direction, warm rows only, Gb
   assert.equal(rd.points[1]!.params, { op: 'read', size: 130, window: 8192, pattern: 'random', alignment: 192, pageCrossing: 'avoid', transfers: 2000, inFlight: 11 * 8 });
 });
 
+test('pcie-bench throughput by offset: per direction a curve by host offset and one by device offset, a line per size, each transfer in its slot as the firmware places it', () => {
+  const file = write('off.csv', [
+    BW_HEADER,
+    'BW_DMA_RD,Seq,HWarm,0,0,8192,64,1,1,1,1,30.0,1',
+    'BW_DMA_RD,Seq,HWarm,1,0,8192,64,1,1,1,1,26.1,1',
+    'BW_DMA_RD,Seq,HWarm,0,0,8192,407,1,1,1,1,44.0,1',
+    'BW_DMA_RD,Seq,HWarm,63,0,8192,407,1,1,1,1,45.2,1',
+    'BW_DMA_RD,Seq,HWarm,0,0,8192,64,1,1,1,1,29.0,1',
+    'BW_DMA_RD,Seq,HWarm,0,1,8192,64,1,1,1,1,12.6,1',
+    'BW_DMA_RD,Seq,Cold,0,1,8192,64,1,1,1,1,9.9,1',
+  ]);
+  const curves = measuredCurves(file, 'p', null);
+  assert.equal(curves.map((c) => c.name), ['ho_rd', 'do_rd']);
+  const [ho, dev] = curves;
+  assert.is(ho!.xScale, 'linear');
+  assert.equal(ho!.points.map((p) => [p.series, p.x]), [[64, 0], [64, 1], [407, 0], [407, 63]]);
+  // Offset 0 is in both sweeps: its two rows are repeats of one point, in both curves.
+  assert.equal(ho!.points[0]!.repeats, [30, 29]);
+  assert.is(ho!.points[0]!.measured, 29.5);
+  // 407 B 63 bytes into a slot of 470 rounded up to 64: sequential slots of 512, none across a 4 KiB boundary.
+  assert.equal(ho!.points[3]!.params, {
+    platform: 'p', op: 'read', size: 407, window: 8192, pattern: 'sequential-slots', alignment: 512, pageCrossing: 'avoid', hostOffset: 63, deviceOffset: 0, transfers: 2000, inFlight: 11 * 8,
+  });
+  assert.equal(dev!.points.map((p) => [p.series, p.x, p.measured]), [[64, 0, 29.5], [407, 0, 44], [64, 1, 12.6]]);
+  assert.is(dev!.points[2]!.params.deviceOffset, 1);
+  assert.is(dev!.points[2]!.params.hostOffset, 0);
+});
+
 test('pcie-bench throughput by window: the IOMMU scenario, translated in the host\'s page size or not at all', () => {
   const lines = [BW_HEADER, ...[4096, 1048576, 67108864].map((w) => `BW_DMA_WR,Rand,HWarm,0,0,${w},256,1,1,1,1,40,1`)];
   const file = write('win.csv', lines);

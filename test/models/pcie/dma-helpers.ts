@@ -104,10 +104,10 @@ const endpointShorthand = dmaEngineParams.extend({
 export function endpointFrom(sim: Simulation, values: Record<string, unknown>, name = 'endpoint'): Endpoint & { start(): void } {
   const p = endpointShorthand.parse(values);
   const { requesterId, mps, ecrc, barBase, barSize, barLatency, barBandwidth, barCompletionMode, descriptors, descriptorSize, readFraction, readMix,
-    addressPattern, windowBase, windowSize, alignment, pageCrossing, outstandingDescriptors, ...engine } = p;
+    addressPattern, windowBase, windowSize, alignment, pageCrossing, hostOffset, deviceOffset, outstandingDescriptors, ...engine } = p;
   const bar = barSize > 0 ? new Memory(sim, memoryParams.parse({ base: barBase, size: barSize, latency: barLatency, bandwidth: barBandwidth }), `${name}/bar`) : null;
   const ep = new Endpoint(sim, { requesterId, mps, ecrc, engine, bar, barCompletionMode }, name);
-  const w = { descriptors, descriptorSize, readFraction, readMix, addressPattern, windowBase, windowSize, alignment, pageCrossing, outstandingDescriptors };
+  const w = { descriptors, descriptorSize, readFraction, readMix, addressPattern, windowBase, windowSize, alignment, pageCrossing, hostOffset, deviceOffset, outstandingDescriptors };
   const stream = descriptors > 0 ? new DmaStream(ep.dma, w, sim.rng(`${name}/dma-addresses`), sim.rng(`${name}/dma-ops`)) : null;
   return Object.assign(ep, { start: () => stream?.start() });
 }

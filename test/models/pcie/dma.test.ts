@@ -15,7 +15,7 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
-import { DmaStream, dmaWorkloadParams, partialBursts, type DmaEngine } from '../../../models/pcie/dma-engine.js';
+import { DmaStream, FIRST_WORD, LAST_WORD, blocksTouched, dmaWorkloadParams, partialBursts, partialWordEnds, type DmaEngine } from '../../../models/pcie/dma-engine.js';
 import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
@@ -362,11 +362,11 @@ test('a mover spends dataPathPartialBurst more on each burst a completion fills 
 
 // ---------------------------------------------------------------- partial device-memory words
 
-/** One read of `size` bytes on an idle BASE_PATH: submission to done, ps. */
-function oneRead(size: number, overrides: Record<string, unknown>): number {
+/** One read of `size` bytes (into device memory at `deviceOffset`) on an idle BASE_PATH: submission to done, ps. */
+function oneRead(size: number, overrides: Record<string, unknown>, deviceOffset = 0): number {
   const sim = new Simulation();
   const r = rig(sim, BASE_PATH, { 'memory.bandwidth': 76.8, 'endpoint.deviceWordBytes': 8, ...overrides });
-  r.endpoint.dma.submit('read', G4, size);
+  r.endpoint.dma.submit('read', G4, size, deviceOffset);
   sim.run();
   assertPathConserved(r);
   const s = r.endpoint.dma.stats();
@@ -382,6 +382,47 @@ test('a read that is not a whole number of device words waits exactly one merge;
   for (const size of [4, 16, 64, 72, 128]) assert.is(oneRead(size, { 'endpoint.partialWordMerge': merge }), oneRead(size, {}), `${size} B`);
   // 4-byte words: 100 B is whole, 63 B is not.
   assert.is(oneRead(100, { 'endpoint.partialWordMerge': merge, 'endpoint.deviceWordBytes': 4 }), oneRead(100, {}));
+});
+
+test('partialWordEnds: the first and the last word the bytes leave partly filled; none when they lie in one word', () => {
+  assert.is(partialWordEnds(0, 64, 8), 0, 'whole words');
+  assert.is(partialWordEnds(0, 63, 8), LAST_WORD);
+  assert.is(partialWordEnds(1, 63, 8), FIRST_WORD, 'from byte 1 to the end of word 7');
+  assert.is(partialWordEnds(1, 64, 8), FIRST_WORD | LAST_WORD);
+  assert.is(partialWordEnds(8, 64, 8), 0, 'a whole-word offset');
+  assert.is(partialWordEnds(2, 4, 8), 0, 'inside one word: written whole with a byte mask');
+  assert.is(partialWordEnds(6, 4, 8), FIRST_WORD | LAST_WORD, 'across a word boundary');
+  assert.equal([blocksTouched(0, 128, 128), blocksTouched(1, 128, 128), blocksTouched(127, 2, 128), blocksTouched(0, 129, 128)], [1, 2, 2, 2]);
+});
+
+test('a read one byte into a device word merges its first word before the data behind it goes on: the receive stage holds for the merge; whole-word offsets cost nothing', () => {
+  // 128 B in one completion through a stage of 5 + 10 + 32 ns = 47 ns a read; the first word's merge adds 20 ns to it.
+  // Its last word is partial too, but that merge is the merge unit's (20 ns a read, under the stage's 67): it does not bound.
+  const stage = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns', 'endpoint.deviceWordBytes': 8, 'endpoint.partialWordMerge': '20 ns' };
+  const off = readsThrough(128, { ...stage, 'endpoint.deviceOffset': 1 }), bound = 128e12 / 67_000;
+  assert.ok(off <= bound * 1.001 && relErr(off, bound) < 0.01, `${off} vs ${bound} B/s`);
+  for (const deviceOffset of [0, 8, 64]) assert.ok(relErr(readsThrough(128, { ...stage, 'endpoint.deviceOffset': deviceOffset }), 128e12 / 47_000) < 0.01, `device offset ${deviceOffset}`);
+  // One read alone: the stage is free, so only the last word's merge adds to its latency, at either offset.
+  const merge = { 'endpoint.partialWordMerge': '20 ns' };
+  assert.is(oneRead(128, merge, 1), oneRead(128, {}) + 20_000);
+  assert.is(oneRead(127, merge, 1), oneRead(127, {}), 'a partial first word alone: no merge on its latency');
+  assert.is(oneRead(64, merge, 16), oneRead(64, {}));
+});
+
+test('a write one byte into a device word fetches every burst it touches from that word: 128 B fetches two bursts of 128 at offset 1, one at any whole-word offset', () => {
+  const oneWrite = (deviceOffset: number): number => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'endpoint.dataPaths': 1, 'endpoint.dataPathRate': 3.2, 'endpoint.dataPathBurst': 128, 'endpoint.deviceWordBytes': 8 });
+    r.endpoint.dma.submit('write', G4, 128, deviceOffset);
+    sim.run();
+    assertPathConserved(r);
+    const s = r.endpoint.dma.stats();
+    return s.lastDoneAt - s.firstSubmitAt;
+  };
+  // A burst of 128 B at 3.2 GB/s: 40 ns.
+  assert.is(oneWrite(1) - oneWrite(0), 40_000);
+  for (const deviceOffset of [8, 16, 120]) assert.is(oneWrite(deviceOffset), oneWrite(0), `device offset ${deviceOffset}`);
+  assert.throws(() => rig(new Simulation(), BASE_PATH, {}).endpoint.dma.submit('write', G4, 64, -1), /device offset/);
 });
 
 test('one merge unit: many partial-word reads in flight finish no more often than one per merge', () => {
@@ -598,17 +639,33 @@ test('the receive stage adds occupancy, not latency: a read alone waits only whe
 
 // ---------------------------------------------------------------- random addresses and 4 KiB pages
 
-/** The addresses `n` random descriptors of `size` bytes get in an 8 KiB window at `alignment`, from a recording engine. */
-function drawnAddresses(size: number, alignment: number, pageCrossing: 'allow' | 'avoid', n = 2000): number[] {
+/** The [address, device offset] of each of `n` descriptors of `size` bytes a stream submits in an 8 KiB window, from a recording engine. */
+function submitted(size: number, n: number, workload: Record<string, unknown>): [number, number][] {
   const sim = new Simulation();
-  const addrs: number[] = [];
-  const engine = { listener: null as unknown, submit: (_op: string, addr: number) => { addrs.push(addr); return addrs.length - 1; } };
-  const w = dmaWorkloadParams.parse({
-    descriptors: n, descriptorSize: size, addressPattern: 'random', windowBase: G4, windowSize: 8192, alignment, pageCrossing, outstandingDescriptors: n,
-  });
+  const got: [number, number][] = [];
+  const engine = { listener: null as unknown, submit: (_op: string, addr: number, _size: number, deviceOffset: number) => { got.push([addr, deviceOffset]); return got.length - 1; } };
+  const w = dmaWorkloadParams.parse({ descriptors: n, descriptorSize: size, windowBase: G4, windowSize: 8192, outstandingDescriptors: n, ...workload });
   new DmaStream(engine as unknown as DmaEngine, w, sim.rng('addresses'), sim.rng('ops')).start();
-  return addrs;
+  return got;
 }
+
+/** The addresses `n` random descriptors of `size` bytes get in an 8 KiB window at `alignment`. */
+function drawnAddresses(size: number, alignment: number, pageCrossing: 'allow' | 'avoid', n = 2000): number[] {
+  return submitted(size, n, { addressPattern: 'random', alignment, pageCrossing }).map(([addr]) => addr);
+}
+
+test("'sequential-slots' takes the window's slots in turn, each transfer hostOffset into its slot, passing over those that would cross 4 KiB (pcie-bench's sequential addresses)", () => {
+  // 407 B one byte into 448-byte slots (407 + 1 rounded up to 64): 18 slots in 8 KiB; slot 9 (4033-4439) crosses 4 KiB.
+  const got = submitted(407, 20, { addressPattern: 'sequential-slots', alignment: 448, hostOffset: 1, pageCrossing: 'avoid', deviceOffset: 3 });
+  const slots = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 0, 1, 2];
+  assert.equal(got.map(([addr]) => addr), slots.map((k) => G4 + 448 * k + 1));
+  assert.ok(got.every(([, deviceOffset]) => deviceOffset === 3), 'every descriptor at the device offset');
+  // Random slots take the host offset too.
+  assert.ok(submitted(64, 200, { addressPattern: 'random', alignment: 128, hostOffset: 5 }).every(([addr]) => (addr - G4) % 128 === 5));
+  // The plain walk starts at the host offset and wraps before running past the window.
+  assert.equal(submitted(4096, 3, { hostOffset: 100 }).map(([addr]) => addr - G4), [100, 100, 100]);
+  assert.throws(() => submitted(8192, 1, { hostOffset: 1 }), /host offset/);
+});
 
 test("pageCrossing 'avoid': no random transfer crosses a 4 KiB boundary, and every slot that does not is drawn", () => {
   const crosses = (size: number) => (a: number) => (a % 4096) + size > 4096;
