@@ -89,14 +89,20 @@
  *    link carries 48) without changing unloaded latency.
  *  - Partial words (optional): device memory is written in whole words of
  *    `deviceWordBytes`; a read that starts or ends inside a word leaves that
- *    word partly filled, and each such word (the first, the last, or both) is
- *    merged into memory (read, modify, write) by one merge unit shared by all
- *    reads, for `partialWordMerge` each, after the read's data is stored; the
- *    read is done when its merges are. A read within one word is written
- *    whole with its bytes masked and merges nothing (pcie-bench's 4-byte
- *    reads take no longer than 8-byte ones). Reads of odd lengths then
- *    finish no more often than one per merge (pcie-bench's NFP-6000: 63 and
- *    65-byte reads at 21 Gb/s where 64-byte ones move 32).
+ *    word partly filled, and it is merged into memory (read, modify, write)
+ *    for `partialWordMerge`. A partial last word is merged by one merge unit
+ *    shared by all reads, after the read's data is stored; the read is done
+ *    when its merge is, and reads of odd lengths finish no more often than
+ *    one per merge (pcie-bench's NFP-6000: 63 and 65-byte reads at 21 Gb/s
+ *    where 64-byte ones move 32). A partial first word is merged before the
+ *    data behind it can go on: its completion holds the receive stage for
+ *    the merge (occupancy, not latency), so reads at a device offset off a
+ *    word run slower at every size the stage bounds (the NFP-6000's 64 to
+ *    256-byte reads one byte in: 12.6-31.8 Gb/s against 29.9-47.1); an
+ *    engine without a receive stage merges it on the merge unit with the
+ *    last. A read within one word is written whole with its bytes masked and
+ *    merges nothing (pcie-bench's 4-byte reads take no longer than 8-byte
+ *    ones).
  *  - Device offsets: a descriptor's data lies at `deviceOffset` in device
  *    memory (submit; pcie-bench's DO), from a word-aligned buffer. It
  *    decides which words are partial; a transfer's bursts run from its first
@@ -249,7 +255,7 @@ export const dmaWorkloadShape = {
   alignment: byteSize().default(PAGE_BYTES).describe("Size of the window's slots, one transfer each ('random' and 'sequential-slots'): the alignment of their addresses"),
   pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("Slots ('random', 'sequential-slots'): 'allow' any; 'avoid' passes over a slot whose transfer would cross a 4 KiB boundary (as pcie-bench's firmware places its transfers)"),
   hostOffset: byteSize().default(0).describe("Bytes from the start of its slot (or, 'sequential', of the window) to each transfer's first byte (pcie-bench's host offset)"),
-  deviceOffset: byteSize().default(0).describe("Where each transfer's data lies in device memory, from a buffer aligned to the device's words and bursts (pcie-bench's device offset)"),
+  deviceOffset: byteSize().default(0).describe("Where each transfer's data lies in device memory, from a word-aligned buffer (pcie-bench's device offset)"),
   outstandingDescriptors: z.number().int().min(1).default(1).describe('Descriptors submitted and not yet done (closed loop)'),
 };
 export const dmaWorkloadParams = z.strictObject(dmaWorkloadShape);
@@ -434,7 +440,7 @@ export class DmaEngine implements AheadSender {
   private dOp = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
   private dAddr = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dSize = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
-  /** Where the descriptor's data starts in device memory, from a word- and burst-aligned buffer (submit's deviceOffset). */
+  /** Where the descriptor's data starts in device memory, from a word-aligned buffer (submit's deviceOffset). */
   private dDeviceOffset = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dSubmit = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dId = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
@@ -607,8 +613,8 @@ export class DmaEngine implements AheadSender {
 
   /**
    * Queues a descriptor of `size` bytes at host address `addr`, its data at
-   * `deviceOffset` in device memory (from a buffer aligned to the device's
-   * words and bursts); returns its id (0, 1, 2, ... in submission order).
+   * `deviceOffset` in device memory (from a word-aligned buffer); returns
+   * its id (0, 1, 2, ... in submission order).
    */
   submit(op: DmaOp, addr: number, size: number, deviceOffset = 0): number {
     if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(addr + size)) {
@@ -1015,11 +1021,11 @@ export class DmaEngine implements AheadSender {
     this.pathDirection[p] = OP_READ;
   }
 
-  /** A read's partial last word merged by the merge unit once the read's data is stored (or now) and the unit is free. */
-  private mergePartialWord(slot: number): void {
+  /** A read's `words` partial words merged by the merge unit, one after the other, once the read's data is stored (or now) and the unit is free. */
+  private mergePartialWords(slot: number, words: number): void {
     const stored = this.dStoredAt[slot]! > this.sim.now ? this.dStoredAt[slot]! : this.sim.now;
     const start = stored > this.mergeFreeAt ? stored : this.mergeFreeAt;
-    this.mergeFreeAt = this.dStoredAt[slot] = start + this.mergePs;
+    this.mergeFreeAt = this.dStoredAt[slot] = start + words * this.mergePs;
   }
 
   /** Which ends of descriptor `slot`'s data are partial words (partialWordEnds); 0 without a merge time. */
@@ -1052,7 +1058,12 @@ export class DmaEngine implements AheadSender {
 
   private checkDone(slot: number): void {
     if (this.dEmitted[slot] === 0 || this.dOutstanding[slot] !== 0) return;
-    if (this.dOp[slot] === OP_READ && this.dFailed[slot] === 0 && (this.partialEnds(slot) & LAST_WORD) !== 0) this.mergePartialWord(slot);
+    if (this.dOp[slot] === OP_READ && this.dFailed[slot] === 0) {
+      // The first word's merge is the receive stage's where there is one (receive()).
+      const ends = this.partialEnds(slot);
+      const words = ((ends & LAST_WORD) !== 0 ? 1 : 0) + (!this.timesReceiveStage && (ends & FIRST_WORD) !== 0 ? 1 : 0);
+      if (words > 0) this.mergePartialWords(slot, words);
+    }
     const wait = Math.ceil(this.dStoredAt[slot]! - this.sim.now);
     if (wait > 0) {
       this.sim.schedule(wait, DmaEngine.onStored, this, slot);
@@ -1264,7 +1275,7 @@ export class DmaStream {
     }
     if (p.descriptors > 0 && window < p.hostOffset + p.descriptorSize) throw new RangeError(`${engine.name}: the DMA window (${window} bytes) must hold one descriptor (${p.descriptorSize} bytes) at the host offset (${p.hostOffset} bytes)`);
     this.slots = Math.floor((window - p.hostOffset - p.descriptorSize) / p.alignment) + 1;
-    if (p.descriptors > 0 && p.addressPattern === 'random' && p.pageCrossing === 'avoid' && !this.someSlotInOnePage()) {
+    if (p.descriptors > 0 && p.addressPattern !== 'sequential' && p.pageCrossing === 'avoid' && !this.someSlotInOnePage()) {
       throw new RangeError(`${engine.name}: no ${p.alignment}-byte-aligned slot of the window holds a ${p.descriptorSize}-byte transfer within one 4 KiB page (pageCrossing 'avoid')`);
     }
     engine.listener = { descriptorDone: (id: number) => { this.descriptorDone(id); } };

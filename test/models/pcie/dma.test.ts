@@ -395,17 +395,22 @@ test('partialWordEnds: the first and the last word the bytes leave partly filled
   assert.equal([blocksTouched(0, 128, 128), blocksTouched(1, 128, 128), blocksTouched(127, 2, 128), blocksTouched(0, 129, 128)], [1, 2, 2, 2]);
 });
 
-test('a read one byte into a device word merges its first word before the data behind it goes on: the receive stage holds for the merge; whole-word offsets cost nothing', () => {
+test('a read one byte into a device word merges its first word before the data behind it goes on: the receive stage holds for the merge (the merge unit, without a stage); whole-word offsets cost nothing', () => {
   // 128 B in one completion through a stage of 5 + 10 + 32 ns = 47 ns a read; the first word's merge adds 20 ns to it.
   // Its last word is partial too, but that merge is the merge unit's (20 ns a read, under the stage's 67): it does not bound.
   const stage = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns', 'endpoint.deviceWordBytes': 8, 'endpoint.partialWordMerge': '20 ns' };
   const off = readsThrough(128, { ...stage, 'endpoint.deviceOffset': 1 }), bound = 128e12 / 67_000;
   assert.ok(off <= bound * 1.001 && relErr(off, bound) < 0.01, `${off} vs ${bound} B/s`);
   for (const deviceOffset of [0, 8, 64]) assert.ok(relErr(readsThrough(128, { ...stage, 'endpoint.deviceOffset': deviceOffset }), 128e12 / 47_000) < 0.01, `device offset ${deviceOffset}`);
-  // One read alone: the stage is free, so only the last word's merge adds to its latency, at either offset.
+  // One read alone: the stage is free, so only the last word's merge adds to its latency.
+  const withStage = { ...stage, 'endpoint.partialWordMerge': '20 ns' }, noMerge = { ...stage, 'endpoint.partialWordMerge': 0 };
+  assert.is(oneRead(128, withStage, 1), oneRead(128, noMerge, 1) + 20_000);
+  assert.is(oneRead(127, withStage, 1), oneRead(127, noMerge, 1), 'a partial first word alone: no merge on its latency');
+  assert.is(oneRead(64, withStage, 16), oneRead(64, noMerge, 16));
+  // An engine without a receive stage merges the first word on the merge unit, after the last.
   const merge = { 'endpoint.partialWordMerge': '20 ns' };
-  assert.is(oneRead(128, merge, 1), oneRead(128, {}) + 20_000);
-  assert.is(oneRead(127, merge, 1), oneRead(127, {}), 'a partial first word alone: no merge on its latency');
+  assert.is(oneRead(128, merge, 1), oneRead(128, {}) + 2 * 20_000);
+  assert.is(oneRead(127, merge, 1), oneRead(127, {}) + 20_000);
   assert.is(oneRead(64, merge, 16), oneRead(64, {}));
 });
 
@@ -683,6 +688,7 @@ test("pageCrossing 'avoid': no random transfer crosses a 4 KiB boundary, and eve
 
 test("pageCrossing 'avoid' with no slot inside one page is refused", () => {
   assert.throws(() => drawnAddresses(5000, 64, 'avoid', 1), /4 KiB page/);
+  assert.throws(() => submitted(5000, 1, { addressPattern: 'sequential-slots', alignment: 64, pageCrossing: 'avoid' }), /4 KiB page/);
   assert.not.throws(() => drawnAddresses(5000, 64, 'allow', 1));
 });
 
