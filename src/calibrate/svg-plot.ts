@@ -46,10 +46,12 @@ export function svgLinePlot(title: string, xLabel: string, yLabel: string, serie
   series.forEach((s, i) => {
     // Before the fit is drawn dashed and wider, so it shows where the fit leaves a curve where it was.
     const stroke = s.label === 'before fit' ? 'stroke-width="3" stroke-dasharray="6 4"' : 'stroke-width="1.5"';
-    for (const line of [...new Set(s.lines ?? [0])]) {
-      const mine = s.points.filter((_, k) => (s.lines?.[k] ?? 0) === line);
-      const pts = mine.sort((a, b) => a[0] - b[0]).map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
-      out.push(`<polyline fill="none" stroke="${COLORS[s.label]}" ${stroke} points="${pts}"/>`);
+    const lines = [...new Set(s.lines ?? [0])];
+    for (const line of lines) {
+      const mine = s.points.filter((_, k) => (s.lines?.[k] ?? 0) === line).sort((a, b) => a[0] - b[0]);
+      out.push(`<polyline fill="none" stroke="${COLORS[s.label]}" ${stroke} points="${mine.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ')}"/>`);
+      // Several lines (a curve by offset, a line per size) zigzag where their x values are alike only in name: the points themselves mark what was measured.
+      if (lines.length > 1) for (const [x, y] of mine) out.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="2" fill="${COLORS[s.label]}"/>`);
     }
     out.push(`<text x="${WIDTH - RIGHT + 10}" y="${TOP + 14 * (i + 1)}" fill="${COLORS[s.label]}">${s.label}</text>`);
   });

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { measuredCurves } from '../../src/calibrate/curves.js';
+import { curvePlot } from '../../src/calibrate/svg-plot.js';
 import { tempDir } from '../helpers.js';
 
 const dir = tempDir('pciesim-measured-');
@@ -138,6 +139,12 @@ test('pcie-bench throughput by offset: per direction a curve by host offset and 
   assert.equal(dev!.points.map((p) => [p.series, p.x, p.measured]), [[64, 0, 29.5], [407, 0, 44], [64, 1, 12.6]]);
   assert.is(dev!.points[2]!.params.deviceOffset, 1);
   assert.is(dev!.points[2]!.params.hostOffset, 0);
+  // Plotted a line per size, each point marked; a curve of one line has no markers.
+  const simulated = { curve: ho!, simulated: ho!.points.map((p) => p.measured), failures: null };
+  const svg = curvePlot(simulated, ho!.title);
+  assert.is(svg.match(/<polyline/g)?.length, 4, 'measured and simulated, two sizes each');
+  assert.is(svg.match(/<circle/g)?.length, 8);
+  assert.is(curvePlot({ ...simulated, curve: { ...ho!, points: ho!.points.map((p) => ({ ...p, series: undefined })) } }, 't').match(/<circle/g), null);
 });
 
 test('pcie-bench throughput by window: the IOMMU scenario, translated in the host\'s page size or not at all', () => {
