@@ -210,7 +210,7 @@ export const dmaEngineParams = z.strictObject({
   writeBlockOverhead: duration().default(0).describe('Time the transmit port is held once more by the TLP that starts a write block: the port\'s per-block cost (0 = none; presets give estimates)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
-  dataPathBurst: positiveByteSize().default(DW_BYTES).describe('Device memory moves in bursts of this many bytes (from each descriptor\'s start): writes are fetched in whole bursts, and a read completion that fills one only in part costs dataPathPartialBurst'),
+  dataPathBurst: positiveByteSize().default(DW_BYTES).describe('Device memory moves in bursts of this many bytes (from the first device word of each descriptor\'s data): writes are fetched in whole bursts, and a read completion that fills one only in part costs dataPathPartialBurst'),
   dataPathTurnaround: duration().default(0).describe('Time a data mover spends turning between storing read data and fetching write data (0 = none; presets give estimates)'),
   dataPathPartialBurst: duration().default(0).describe('Time a data mover spends more on each burst of device memory that a read completion fills only in part (the burst written with a byte mask); 0 = none; presets give estimates'),
   dataPathArbitration: z.enum(['job', 'burst']).default('job').describe("How a data mover shares itself between reads and writes: 'job' (whole jobs, one turn per change of direction) or 'burst' (a job that finds the mover busy with the other direction is interleaved with it burst by burst: a turn per burst)"),
@@ -323,35 +323,39 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
   },
 });
 
-/**
- * Bursts of `burst` bytes (from the descriptor's start) that the `len` bytes
- * at `offset` fill only in part: the first and the last burst they touch, if
- * they leave it partly empty (one, when both are the same burst).
- */
-export function partialBursts(offset: number, len: number, burst: number): number {
-  const end = offset + len;
-  const headPartial = offset % burst !== 0, tailPartial = end % burst !== 0;
-  if (Math.floor(offset / burst) === Math.floor((end - 1) / burst)) return headPartial || tailPartial ? 1 : 0;
-  return (headPartial ? 1 : 0) + (tailPartial ? 1 : 0);
-}
-
-/** Blocks of `block` bytes (from device address 0) that `len` bytes at `offset` touch. */
+/** Blocks of `block` bytes (from offset 0) that `len` bytes at `offset` touch. */
 export function blocksTouched(offset: number, len: number, block: number): number {
   return Math.floor((offset + len - 1) / block) - Math.floor(offset / block) + 1;
 }
 
-/** partialWordEnds' flags: the first word, the last word. */
-export const FIRST_WORD = 1, LAST_WORD = 2;
+/** Flags of partialEnds and partialWordEnds: the first block (or word), the last. */
+export const FIRST_END = 1, LAST_END = 2;
+
+/** Which ends of the `len` bytes at `offset` lie inside a block of `block` bytes, not on its boundary: FIRST_END, LAST_END, both (or'ed) or neither (0). */
+function partialEnds(offset: number, len: number, block: number): number {
+  return (offset % block !== 0 ? FIRST_END : 0) | ((offset + len) % block !== 0 ? LAST_END : 0);
+}
+
+/**
+ * Bursts of `burst` bytes (from the first device word of the descriptor's
+ * data) that the `len` bytes at `offset` fill only in part: the first and the
+ * last burst they touch, if they leave it partly empty (one, when both are
+ * the same burst).
+ */
+export function partialBursts(offset: number, len: number, burst: number): number {
+  const ends = partialEnds(offset, len, burst);
+  if (blocksTouched(offset, len, burst) === 1) return ends !== 0 ? 1 : 0;
+  return (ends & FIRST_END ? 1 : 0) + (ends & LAST_END ? 1 : 0);
+}
 
 /**
  * Which of the words of `word` bytes that `len` bytes at `offset` touch they
- * leave partly filled, so that it must merge into device memory: FIRST_WORD,
- * LAST_WORD, both (or'ed) or neither (0); neither when all the bytes lie in
+ * leave partly filled, so that it must merge into device memory: FIRST_END,
+ * LAST_END, both (or'ed) or neither (0); neither when all the bytes lie in
  * one word, which is written whole with its other bytes masked.
  */
 export function partialWordEnds(offset: number, len: number, word: number): number {
-  if (blocksTouched(offset, len, word) === 1) return 0;
-  return (offset % word !== 0 ? FIRST_WORD : 0) | ((offset + len) % word !== 0 ? LAST_WORD : 0);
+  return blocksTouched(offset, len, word) === 1 ? 0 : partialEnds(offset, len, word);
 }
 
 function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> { const b = new Float64Array(n); b.set(a); return b; }
@@ -440,8 +444,8 @@ export class DmaEngine implements AheadSender {
   private dOp = new Uint8Array(INITIAL_DESCRIPTOR_SLOTS);
   private dAddr = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dSize = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
-  /** Where the descriptor's data starts in device memory, from a word-aligned buffer (submit's deviceOffset). */
-  private dDeviceOffset = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
+  /** How far into its first device word the descriptor's data starts (submit's deviceOffset modulo the word): all the engine's timing needs of the offset. */
+  private dWordOffset = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dSubmit = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   private dId = new Float64Array(INITIAL_DESCRIPTOR_SLOTS);
   /** TLPs (writes) or requests (reads) of the descriptor not finished yet. */
@@ -628,7 +632,7 @@ export class DmaEngine implements AheadSender {
     this.dOp[slot] = op === 'read' ? OP_READ : OP_WRITE;
     this.dAddr[slot] = addr;
     this.dSize[slot] = size;
-    this.dDeviceOffset[slot] = deviceOffset;
+    const wordOffset = (this.dWordOffset[slot] = deviceOffset % this.wordBytes);
     this.dSubmit[slot] = now;
     this.dId[slot] = id;
     this.dOutstanding[slot] = 0;
@@ -646,7 +650,7 @@ export class DmaEngine implements AheadSender {
     this.dReady[slot] = takeUp + this.issueLatencyPs;
     this.dStoredAt[slot] = 0;
     if (this.pathFree.length > 0) {
-      if (op === 'write') this.dReady[slot] = this.fetchWriteData(this.dReady[slot]!, deviceOffset % this.wordBytes, size);
+      if (op === 'write') this.dReady[slot] = this.fetchWriteData(this.dReady[slot]!, wordOffset, size);
       else this.dPath[slot] = this.nextReadPath++ % this.pathFree.length;
     }
     this.pushPending(slot);
@@ -672,7 +676,7 @@ export class DmaEngine implements AheadSender {
     this.cplBufferUsed -= padded;
     const cplSlot = this.tagSlot[t]!;
     const from = this.timesReceiveStage ? this.receive(cplSlot, t, len) : this.sim.now;
-    if (this.pathFree.length > 0) this.storeReadData(cplSlot, this.dDeviceOffset[cplSlot]! % this.wordBytes + tlp.addr - this.dAddr[cplSlot]!, len, from);
+    if (this.pathFree.length > 0) this.storeReadData(cplSlot, this.dWordOffset[cplSlot]! + tlp.addr - this.dAddr[cplSlot]!, len, from);
     else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
     const next = (this.tagNext[t]! += len);
     if (next === this.tagEnd[t]) {
@@ -989,7 +993,7 @@ export class DmaEngine implements AheadSender {
     const start = now > this.rxFreeAt ? now : this.rxFreeAt;
     const last = this.tagNext[t]! + len === this.tagEnd[t] && this.dOutstanding[slot] === 1 && this.dEmitted[slot] === 1;
     // The completion with the read's first bytes, into a partial first word: merged before the data behind it can go on.
-    const mergeFirst = this.tagNext[t] === this.dAddr[slot] && (this.partialEnds(slot) & FIRST_WORD) !== 0;
+    const mergeFirst = this.tagNext[t] === this.dAddr[slot] && (this.partialWordsOf(slot) & FIRST_END) !== 0;
     this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0) + (mergeFirst ? this.mergePs : 0);
     return start;
   }
@@ -1029,8 +1033,8 @@ export class DmaEngine implements AheadSender {
   }
 
   /** Which ends of descriptor `slot`'s data are partial words (partialWordEnds); 0 without a merge time. */
-  private partialEnds(slot: number): number {
-    return this.mergePs > 0 ? partialWordEnds(this.dDeviceOffset[slot]!, this.dSize[slot]!, this.wordBytes) : 0;
+  private partialWordsOf(slot: number): number {
+    return this.mergePs > 0 ? partialWordEnds(this.dWordOffset[slot]!, this.dSize[slot]!, this.wordBytes) : 0;
   }
 
   private armTxWake(): void {
@@ -1060,8 +1064,8 @@ export class DmaEngine implements AheadSender {
     if (this.dEmitted[slot] === 0 || this.dOutstanding[slot] !== 0) return;
     if (this.dOp[slot] === OP_READ && this.dFailed[slot] === 0) {
       // The first word's merge is the receive stage's where there is one (receive()).
-      const ends = this.partialEnds(slot);
-      const words = ((ends & LAST_WORD) !== 0 ? 1 : 0) + (!this.timesReceiveStage && (ends & FIRST_WORD) !== 0 ? 1 : 0);
+      const ends = this.partialWordsOf(slot);
+      const words = ((ends & LAST_END) !== 0 ? 1 : 0) + (!this.timesReceiveStage && (ends & FIRST_END) !== 0 ? 1 : 0);
       if (words > 0) this.mergePartialWords(slot, words);
     }
     const wait = Math.ceil(this.dStoredAt[slot]! - this.sim.now);
@@ -1201,7 +1205,7 @@ export class DmaEngine implements AheadSender {
     if (this.slotCount === this.dOp.length) {
       const n = 2 * this.slotCount;
       this.dOp = growU8(this.dOp, n); this.dAddr = growF64(this.dAddr, n); this.dSize = growF64(this.dSize, n);
-      this.dDeviceOffset = growF64(this.dDeviceOffset, n);
+      this.dWordOffset = growF64(this.dWordOffset, n);
       this.dSubmit = growF64(this.dSubmit, n); this.dId = growF64(this.dId, n); this.dOutstanding = growI32(this.dOutstanding, n);
       this.dFailed = growU8(this.dFailed, n); this.dEmitted = growU8(this.dEmitted, n); this.dReady = growF64(this.dReady, n);
       this.dPath = growI32(this.dPath, n); this.dStoredAt = growF64(this.dStoredAt, n);
@@ -1293,8 +1297,9 @@ export class DmaStream {
     return false;
   }
 
-  /** 'sequential-slots': the address of the next slot in turn (`offset` counts slots). */
+  /** The address of the next slot: one drawn at random ('random'), or the next in turn ('sequential-slots': `offset` counts slots). */
   private nextSlotAddress(): number {
+    if (this.p.addressPattern === 'random') return this.slotAddress(Math.floor(this.slots * this.addresses.random()));
     const addr = this.slotAddress(this.offset);
     this.offset = this.offset + 1 === this.slots ? 0 : this.offset + 1;
     return addr;
@@ -1354,10 +1359,7 @@ export class DmaStream {
     const p = this.p;
     const op: DmaOp = this.isRead(this.submitted++) ? 'read' : 'write';
     let addr: number;
-    if (p.addressPattern === 'random') {
-      addr = this.slotAddress(Math.floor(this.slots * this.addresses.random()));
-      if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = this.slotAddress(Math.floor(this.slots * this.addresses.random()));
-    } else if (p.addressPattern === 'sequential-slots') {
+    if (p.addressPattern !== 'sequential') {
       addr = this.nextSlotAddress();
       if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = this.nextSlotAddress();
     } else {

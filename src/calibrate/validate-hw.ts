@@ -43,13 +43,13 @@ const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}
 export function pointsTable(s: SimulatedCurve): string[] {
   const c = s.curve;
   const repeated = c.points.some((p) => p.repeats !== undefined);
-  const series = c.seriesLabel === undefined ? null : c.seriesLabel;
-  const columns = [...(series === null ? [] : [series]), c.xLabel, repeated ? `measured (${c.unit}, median)` : `measured (${c.unit})`, ...(repeated ? ['repeats'] : []), 'simulated', 'error'];
+  const series = c.seriesLabel;
+  const columns = [...(series === undefined ? [] : [series]), c.xLabel, repeated ? `measured (${c.unit}, median)` : `measured (${c.unit})`, ...(repeated ? ['repeats'] : []), 'simulated', 'error'];
   const rows = [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---:').join('|')}|`];
   c.points.forEach((p, i) => {
     const v = s.simulated[i];
     const cells = [
-      ...(series === null ? [] : [`${p.series ?? '—'}`]), `${p.x}`, p.measured.toFixed(1),
+      ...(series === undefined ? [] : [`${p.series ?? '—'}`]), `${p.x}`, p.measured.toFixed(1),
       ...(repeated ? [p.repeats?.map((r) => r.toFixed(1)).join(', ') ?? '—'] : []),
       v == null ? '—' : v.toFixed(1), v == null ? '—' : pct((v - p.measured) / p.measured),
     ];

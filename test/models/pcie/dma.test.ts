@@ -15,7 +15,7 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
-import { DmaStream, FIRST_WORD, LAST_WORD, blocksTouched, dmaWorkloadParams, partialBursts, partialWordEnds, type DmaEngine } from '../../../models/pcie/dma-engine.js';
+import { DmaStream, FIRST_END, LAST_END, blocksTouched, dmaWorkloadParams, partialBursts, partialWordEnds, type DmaEngine } from '../../../models/pcie/dma-engine.js';
 import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
@@ -386,12 +386,12 @@ test('a read that is not a whole number of device words waits exactly one merge;
 
 test('partialWordEnds: the first and the last word the bytes leave partly filled; none when they lie in one word', () => {
   assert.is(partialWordEnds(0, 64, 8), 0, 'whole words');
-  assert.is(partialWordEnds(0, 63, 8), LAST_WORD);
-  assert.is(partialWordEnds(1, 63, 8), FIRST_WORD, 'from byte 1 to the end of word 7');
-  assert.is(partialWordEnds(1, 64, 8), FIRST_WORD | LAST_WORD);
+  assert.is(partialWordEnds(0, 63, 8), LAST_END);
+  assert.is(partialWordEnds(1, 63, 8), FIRST_END, 'from byte 1 to the end of word 7');
+  assert.is(partialWordEnds(1, 64, 8), FIRST_END | LAST_END);
   assert.is(partialWordEnds(8, 64, 8), 0, 'a whole-word offset');
   assert.is(partialWordEnds(2, 4, 8), 0, 'inside one word: written whole with a byte mask');
-  assert.is(partialWordEnds(6, 4, 8), FIRST_WORD | LAST_WORD, 'across a word boundary');
+  assert.is(partialWordEnds(6, 4, 8), FIRST_END | LAST_END, 'across a word boundary');
   assert.equal([blocksTouched(0, 128, 128), blocksTouched(1, 128, 128), blocksTouched(127, 2, 128), blocksTouched(0, 129, 128)], [1, 2, 2, 2]);
 });
 
