@@ -95,6 +95,8 @@ const NFP_TIMESTAMP_TICK = '13333 ps';
 export const PLATFORM_SCENARIO = 'dma-bandwidth';
 const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
 const BW_COLUMN = 'BW (GB/s)';
+/** pcie-bench's median latency column. */
+const LATENCY_COLUMN = 'Med(ns)';
 
 const slotOf = (size: number) => Math.ceil(size / CACHE_LINE) * CACHE_LINE;
 
@@ -161,21 +163,27 @@ const OFFSET_KINDS = [
   { column: 'DO', curve: 'do', what: 'device offset', other: 'HO' },
 ] as const;
 
+/** pcie-bench's host cache states, by its `Cache` column, as the scenarios' `cache`; the others (DWarm, DThrash: the device-side cache) are left out. */
+const CACHE_STATES: Record<string, string> = { HWarm: 'warm', Cold: 'cold' };
+
 /**
- * Throughput by offset within a cache line (bw_dma_off_{rd,wr}.csv, warm
- * host cache): for each direction, one curve by host offset (device offset
- * 0) and one by device offset (host offset 0), a line per transfer size.
- * Each transfer starts `HO` bytes into its slot of the transfer size and
- * host offset rounded up to 64 B (me/utils.c, dma_addr_init) and its data
- * lies `DO` bytes into the NFP's buffer. Both sweeps measure offset 0; there
- * the two rows are repeats of one point.
+ * By offset within a cache line (bw_dma_off_{rd,wr}[_cold].csv: throughput;
+ * lat_dma_off_rd.csv: unloaded read latency, median): for each direction
+ * and host cache state, one curve by host offset (device offset 0) and one
+ * by device offset (host offset 0), a line per transfer size. Each transfer
+ * starts `HO` bytes into its slot of the transfer size and host offset
+ * rounded up to 64 B (me/utils.c, dma_addr_init) and its data lies `DO`
+ * bytes into the NFP's buffer. Both sweeps measure offset 0; there the two
+ * rows are repeats of one point. Named `ho_rd`, `do_wr_cold`, `lat_ho_rd`.
  */
 function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
-  requireColumns(t, ['Test', 'PAT', 'Cache', 'HO', 'DO', 'WinSZ', 'SZ', BW_COLUMN]);
-  return Object.keys(OPS).flatMap((test) => {
-    const { op, short } = opParts(test);
-    const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === 'HWarm');
-    return OFFSET_KINDS.map(({ column, curve, what, other }) => {
+  const latency = !t.header.includes(BW_COLUMN);
+  const value = latency ? LATENCY_COLUMN : BW_COLUMN;
+  requireColumns(t, ['Test', 'PAT', 'Cache', 'HO', 'DO', 'WinSZ', 'SZ', value]);
+  return (latency ? ['LAT_DMA_RD'] : Object.keys(OPS)).flatMap((test) => Object.entries(CACHE_STATES).flatMap(([state, cache]) => {
+    const { op, short } = latency ? { op: 'read', short: 'rd' } : opParts(test);
+    const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === state);
+    return OFFSET_KINDS.map(({ column, curve, what, other }): Curve => {
       const mine = rows.filter((r) => numberField(t, r, other) === 0);
       const points: CurvePoint[] = [];
       for (const r of mine) {
@@ -184,26 +192,27 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
         const pattern = PATTERNS[r.fields.PAT!];
         if (pattern === undefined) throw new UserError(`${originOf(t, r)}: column "PAT": expected one of ${Object.keys(PATTERNS).join(', ')}, got ${JSON.stringify(r.fields.PAT)}`);
         const point: CurvePoint = {
-          x: offset, series: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
+          x: offset, series: size, measured: numberField(t, r, value), origin: originOf(t, r),
           params: {
             ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern, alignment: slotOf(size + ho), pageCrossing: 'avoid',
-            hostOffset: ho, deviceOffset: numberField(t, r, 'DO'), transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT,
+            hostOffset: ho, deviceOffset: numberField(t, r, 'DO'), ...(cache === 'cold' ? { cache } : {}),
+            ...(latency ? { inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK } : { transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT }),
           },
         };
         const same = mine.filter((o) => numberField(t, o, 'SZ') === size && numberField(t, o, column) === offset);
-        points.push(withRepeats(point, same.map((o) => numberField(t, o, BW_COLUMN)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`));
+        points.push(withRepeats(point, same.map((o) => numberField(t, o, value)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`));
       }
-      return {
-        name: `${curve}_${short}`, title: `DMA ${op === 'read' ? 'reads' : 'writes'} by ${what} (Gb/s)`,
-        scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', xLabel: `${what} (B)`,
-        xScale: 'linear' as const, seriesLabel: 'transfer size (B)', points,
-      };
+      const axes = { xLabel: `${what} (B)`, xScale: 'linear' as const, seriesLabel: 'transfer size (B)', points };
+      const coldly = cache === 'cold' ? ', cold host cache' : '';
+      return latency
+        ? { name: `lat_${curve}_${short}`, title: `Unloaded DMA read latency by ${what}${coldly}, median (ns)`, scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', ...axes }
+        : {
+          name: `${curve}_${short}${cache === 'cold' ? '_cold' : ''}`, title: `DMA ${op === 'read' ? 'reads' : 'writes'} by ${what}${coldly} (Gb/s)`,
+          scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', ...axes,
+        };
     });
-  });
+  }));
 }
-
-/** pcie-bench's host cache states a latency-by-window curve is simulated in, by its `Cache` column. */
-const CACHE_STATES: Record<string, string> = { HWarm: 'warm', Cold: 'cold' };
 
 /**
  * The latency-by-window tests: pcie-bench's LAT_DMA_RD (a read) and
@@ -232,7 +241,7 @@ function latencyWindowCurves(t: CsvTable, platform: string | undefined, pageSize
       name: `${kind.curve}_${cache}`, title: `Unloaded random 64-byte ${kind.what} by window, ${cache} host cache, median (ns)`,
       scenario: 'iommu-window', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'window (B)',
       points: rows.map((r) => ({
-        x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
+        x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, LATENCY_COLUMN), origin: originOf(t, r),
         params: {
           ...platformParam(platform), op: kind.op, size: numberField(t, r, 'SZ'), window: numberField(t, r, 'WinSZ'), cache,
           iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: LATENCY_WINDOW_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK,
@@ -292,32 +301,40 @@ function distributionCurves(t: CsvTable, platform: string | undefined, pageSize:
   });
 }
 
-/** Unloaded DMA read latency by size, median (lat_dma_sizes.csv). */
+/**
+ * Unloaded DMA read latency by size, median: lat_dma_sizes.csv (4 B to
+ * 2 KiB) as `lat_rd`; lat_dma_sizes_byte_inc.csv, sizes one byte apart
+ * (240-271 and 1008-1039 B: where each 8-byte word, 64-byte line and
+ * completion starts to cost), as `lat_rd_bytes`, told apart by its sizes.
+ */
 function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
-  requireColumns(t, ['Test', 'WinSZ', 'SZ', 'Med(ns)']);
+  requireColumns(t, ['Test', 'WinSZ', 'SZ', LATENCY_COLUMN]);
+  const rows = t.rows.filter((r) => r.fields.Test === 'LAT_DMA_RD');
+  const sizes = rows.map((r) => numberField(t, r, 'SZ'));
+  const byByte = sizes.some((size, k) => k > 0 && size === sizes[k - 1]! + 1);
   return {
-    name: 'lat_rd', title: 'Unloaded DMA read latency by size, median (ns)',
-    scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'transfer size (B)',
-    points: t.rows.filter((r) => r.fields.Test === 'LAT_DMA_RD').map((r) => {
-      const size = numberField(t, r, 'SZ');
-      return {
-        x: size, measured: numberField(t, r, 'Med(ns)'), origin: originOf(t, r),
-        params: { ...platformParam(platform), op: 'read', size, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK },
-      };
-    }),
+    name: byByte ? 'lat_rd_bytes' : 'lat_rd', title: `Unloaded DMA read latency by size${byByte ? ', byte by byte' : ''}, median (ns)`,
+    scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'transfer size (B)', ...(byByte ? { xScale: 'linear' as const } : {}),
+    points: rows.map((r, k) => ({
+      x: sizes[k]!, measured: numberField(t, r, LATENCY_COLUMN), origin: originOf(t, r),
+      params: { ...platformParam(platform), op: 'read', size: sizes[k]!, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK },
+    })),
   };
 }
 
 /**
- * The curves of one pcie-bench file, told apart by its columns and rows:
- * latency (a `Med(ns)` column: LAT_DMA_RD rows) or throughput (`BW (GB/s)`:
- * per test, warm host cache, by window where only the window varies, else by size).
- * Rows of other tests (the command interface, cold cache) are left out.
+ * The curves of one pcie-bench file, told apart by its columns and rows: by
+ * offset where the host or device offset varies (throughput or latency, host
+ * cache warm and cold); else latency (a `Med(ns)` column: LAT_DMA_RD rows,
+ * by window where only the window varies, else by size) or throughput
+ * (`BW (GB/s)`: per test, warm host cache, by window where only the window
+ * varies, else by size). Rows of other tests (the command interface) are
+ * left out, and so are the cold-cache rows of the files by size.
  */
 export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, pageSize: string | null, repeats: MeasurementRepeats = {}): Curve[] {
   if (t.header.includes('cdf') && !t.header.includes('Test')) return distributionCurves(t, platform, pageSize);
-  if (t.header.includes(BW_COLUMN) && (varies(t.rows, 'HO') || varies(t.rows, 'DO'))) return offsetCurves(t, platform).filter((c) => c.points.length > 0);
-  const curves = !t.header.includes('Med(ns)') ? throughputCurves(t, platform, pageSize, repeats)
+  if (varies(t.rows, 'HO') || varies(t.rows, 'DO')) return offsetCurves(t, platform).filter((c) => c.points.length > 0);
+  const curves = !t.header.includes(LATENCY_COLUMN) ? throughputCurves(t, platform, pageSize, repeats)
     : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : [latencyCurve(t, platform)];
   const kept = curves.filter((c) => c.points.length > 0);
   if (kept.length === 0) {
@@ -341,10 +358,10 @@ function throughputCurves(t: CsvTable, platform: string | undefined, pageSize: s
 
 /** Whether a table is in pcie-bench's format (its `Test` column and a throughput or latency column, or a latency CDF). */
 export function isPcieBenchTable(t: CsvTable): boolean {
-  return (t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes('Med(ns)'))) || ['cycles', 'ns', 'cdf'].every((c) => t.header.includes(c));
+  return (t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes(LATENCY_COLUMN))) || ['cycles', 'ns', 'cdf'].every((c) => t.header.includes(c));
 }
 
-const HOST_FILES = ['bw_dma_sz_sweep.csv', 'bw_dma_off_rd.csv', 'bw_dma_off_wr.csv', 'lat_dma_sizes.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_sweep_wrrd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
+const HOST_FILES = ['bw_dma_sz_sweep.csv', 'bw_dma_off_rd.csv', 'bw_dma_off_wr.csv', 'bw_dma_off_rd_cold.csv', 'bw_dma_off_wr_cold.csv', 'lat_dma_sizes.csv', 'lat_dma_sizes_byte_inc.csv', 'lat_dma_off_rd.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_sweep_wrrd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
 /**
  * Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU
@@ -374,7 +391,7 @@ export function measuredCurves(file: string, platform: string | undefined, pageS
   const t = readTable(file);
   if (isPcieBenchTable(t)) return withHostParams(pcieBenchTableCurves(t, platform, pageSize, repeats), hostParams);
   if (t.header.includes('scenario')) return simpleCurves(t);
-  throw new UserError(`${file}: line 1: neither pcie-bench's format (columns Test, SZ, WinSZ and ${BW_COLUMN} or Med(ns)) nor the simple one (columns scenario, metric, x, measured); its first line is ${JSON.stringify(t.header.join(',').slice(0, 80))}`);
+  throw new UserError(`${file}: line 1: neither pcie-bench's format (columns Test, SZ, WinSZ and ${BW_COLUMN} or ${LATENCY_COLUMN}) nor the simple one (columns scenario, metric, x, measured); its first line is ${JSON.stringify(t.header.join(',').slice(0, 80))}`);
 }
 
 /**

@@ -125,8 +125,11 @@ test('pcie-bench throughput by offset: per direction a curve by host offset and 
     'BW_DMA_RD,Seq,Cold,0,1,8192,64,1,1,1,1,9.9,1',
   ]);
   const curves = measuredCurves(file, 'p', null);
-  assert.equal(curves.map((c) => c.name), ['ho_rd', 'do_rd']);
-  const [ho, dev] = curves;
+  assert.equal(curves.map((c) => c.name), ['ho_rd', 'do_rd', 'do_rd_cold'], 'the cold rows a curve of their own, none by host offset');
+  const [ho, dev, cold] = curves;
+  assert.equal(cold!.points.map((p) => [p.series, p.x, p.measured, p.params.cache]), [[64, 1, 9.9, 'cold']]);
+  assert.is(cold!.title, 'DMA reads by device offset, cold host cache (Gb/s)');
+  assert.ok(!('cache' in dev!.points[0]!.params), 'warm: the scenario\'s default, as before the cold curves');
   assert.is(ho!.xScale, 'linear');
   assert.equal(ho!.points.map((p) => [p.series, p.x]), [[64, 0], [64, 1], [407, 0], [407, 63]]);
   // Offset 0 is in both sweeps: its two rows are repeats of one point, in both curves.
@@ -145,6 +148,32 @@ test('pcie-bench throughput by offset: per direction a curve by host offset and 
   assert.is(svg.match(/<polyline/g)?.length, 4, 'measured and simulated, two sizes each');
   assert.is(svg.match(/<circle/g)?.length, 8);
   assert.is(curvePlot({ ...simulated, curve: { ...ho!, points: ho!.points.map((p) => ({ ...p, series: undefined })) } }, 't').match(/<circle/g), null);
+});
+
+test('pcie-bench latency by offset (lat_dma_off_rd.csv): the read rows\' medians by host and by device offset, a line per size, one transfer at a time in its slot', () => {
+  const file = write('lat-off.csv', [
+    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    'LAT_DMA_RD,Seq,HWarm,0,0,8192,64,546.7',
+    'LAT_DMA_RD,Seq,HWarm,1,0,8192,64,573.3',
+    'LAT_DMA_RD,Seq,HWarm,0,3,8192,64,560',
+    'LAT_DMA_WRRD,Seq,HWarm,0,3,8192,64,800',
+  ]);
+  const curves = measuredCurves(file, 'p', null);
+  assert.equal(curves.map((c) => [c.name, c.metric, c.unit]), [['lat_ho_rd', 'dma.latency_ns.p50', 'ns'], ['lat_do_rd', 'dma.latency_ns.p50', 'ns']]);
+  assert.equal(curves[0]!.points.map((p) => [p.series, p.x, p.measured]), [[64, 0, 546.7], [64, 1, 573.3]]);
+  assert.equal(curves[1]!.points.map((p) => [p.x, p.measured]), [[0, 546.7], [3, 560]], 'the write-then-read row left out');
+  assert.equal(curves[0]!.points[1]!.params, {
+    platform: 'p', op: 'read', size: 64, window: 8192, pattern: 'sequential-slots', alignment: 128, pageCrossing: 'avoid', hostOffset: 1, deviceOffset: 0, inFlight: 1, transfers: 50, latencyTick: '13333 ps',
+  });
+});
+
+test('pcie-bench latency by size byte by byte (lat_dma_sizes_byte_inc.csv): a curve of its own, told by sizes one byte apart', () => {
+  const rows = (sizes: number[]) => ['Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)', ...sizes.map((s) => `LAT_DMA_RD,Seq,HWarm,0,0,8192,${s},${600 + s}`)];
+  const [bytes] = measuredCurves(write('lat-bytes.csv', rows([247, 248, 249, 1016])), 'p', null);
+  assert.is(bytes!.name, 'lat_rd_bytes');
+  assert.is(bytes!.xScale, 'linear');
+  assert.equal(bytes!.points.map((p) => [p.x, p.measured, p.params.size]), [[247, 847, 247], [248, 848, 248], [249, 849, 249], [1016, 1616, 1016]]);
+  assert.is(measuredCurves(write('lat-sizes.csv', rows([4, 8, 16])), 'p', null)[0]!.name, 'lat_rd', 'sizes apart by more: the latency by size');
 });
 
 test('pcie-bench throughput by window: the IOMMU scenario, translated in the host\'s page size or not at all', () => {
