@@ -180,8 +180,8 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
   const latency = !t.header.includes(BW_COLUMN);
   const value = latency ? LATENCY_COLUMN : BW_COLUMN;
   requireColumns(t, ['Test', 'PAT', 'Cache', 'HO', 'DO', 'WinSZ', 'SZ', value]);
-  return (latency ? ['LAT_DMA_RD'] : Object.keys(OPS)).flatMap((test) => Object.entries(CACHE_STATES).flatMap(([state, cache]) => {
-    const { op, short } = latency ? { op: 'read', short: 'rd' } : opParts(test);
+  return Object.keys(latency ? LATENCY_TESTS : OPS).flatMap((test) => Object.entries(CACHE_STATES).flatMap(([state, cache]) => {
+    const { op, short } = latency ? LATENCY_TESTS[test]! : opParts(test);
     const rows = t.rows.filter((r) => r.fields.Test === test && r.fields.Cache === state);
     return OFFSET_KINDS.map(({ column, curve, what, other }): Curve => {
       const mine = rows.filter((r) => numberField(t, r, other) === 0);
@@ -205,7 +205,7 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
       const axes = { xLabel: `${what} (B)`, xScale: 'linear' as const, seriesLabel: 'transfer size (B)', points };
       const coldly = cache === 'cold' ? ', cold host cache' : '';
       return latency
-        ? { name: `lat_${curve}_${short}`, title: `Unloaded DMA read latency by ${what}${coldly}, median (ns)`, scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', ...axes }
+        ? { name: `lat_${curve}_${short}${cache === 'cold' ? '_cold' : ''}`, title: `Unloaded ${LATENCY_TESTS[test]!.what} by ${what}${coldly}, median (ns)`, scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', ...axes }
         : {
           name: `${curve}_${short}${cache === 'cold' ? '_cold' : ''}`, title: `DMA ${op === 'read' ? 'reads' : 'writes'} by ${what}${coldly} (Gb/s)`,
           scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', ...axes,
@@ -220,9 +220,9 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
  * same bytes: me/pcie_dma.c dma_lat), as the curve names them, the
  * dma-stream op that does the same, and what the title calls it.
  */
-const LATENCY_TESTS: Record<string, { curve: string; op: string; what: string }> = {
-  LAT_DMA_RD: { curve: 'lat_win', op: 'read', what: 'DMA read latency' },
-  LAT_DMA_WRRD: { curve: 'lat_wrrd', op: 'write-read', what: 'DMA write-then-read latency' },
+const LATENCY_TESTS: Record<string, { curve: string; short: string; op: string; what: string }> = {
+  LAT_DMA_RD: { curve: 'lat_win', short: 'rd', op: 'read', what: 'DMA read latency' },
+  LAT_DMA_WRRD: { curve: 'lat_wrrd', short: 'wrrd', op: 'write-read', what: 'DMA write-then-read latency' },
 };
 
 /**
@@ -302,30 +302,34 @@ function distributionCurves(t: CsvTable, platform: string | undefined, pageSize:
 }
 
 /**
- * Unloaded DMA read latency by size, median: lat_dma_sizes.csv (4 B to
- * 2 KiB) as `lat_rd`; lat_dma_sizes_byte_inc.csv, sizes one byte apart
- * (240-271 and 1008-1039 B: where each 8-byte word, 64-byte line and
- * completion starts to cost), as `lat_rd_bytes`, told apart by its sizes.
+ * Unloaded DMA latency by size, median, of a read (LAT_DMA_RD: `lat_rd`) and
+ * of a write and then a read of the same bytes (LAT_DMA_WRRD: `lat_wrrd`):
+ * lat_dma_sizes.csv, 4 B to 2 KiB; lat_dma_sizes_byte_inc.csv, sizes one
+ * byte apart (240-271 and 1008-1039 B: where each 8-byte word, 64-byte line
+ * and completion starts to cost), as `lat_rd_bytes` and `lat_wrrd_bytes`,
+ * told apart by its sizes.
  */
-function latencyCurve(t: CsvTable, platform: string | undefined): Curve {
+function latencySizeCurves(t: CsvTable, platform: string | undefined): Curve[] {
   requireColumns(t, ['Test', 'WinSZ', 'SZ', LATENCY_COLUMN]);
-  const rows = t.rows.filter((r) => r.fields.Test === 'LAT_DMA_RD');
-  const sizes = rows.map((r) => numberField(t, r, 'SZ'));
-  const byByte = sizes.some((size, k) => k > 0 && size === sizes[k - 1]! + 1);
-  return {
-    name: byByte ? 'lat_rd_bytes' : 'lat_rd', title: `Unloaded DMA read latency by size${byByte ? ', byte by byte' : ''}, median (ns)`,
-    scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'transfer size (B)', ...(byByte ? { xScale: 'linear' as const } : {}),
-    points: rows.map((r, k) => ({
-      x: sizes[k]!, measured: numberField(t, r, LATENCY_COLUMN), origin: originOf(t, r),
-      params: { ...platformParam(platform), op: 'read', size: sizes[k]!, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK },
-    })),
-  };
+  return Object.entries(LATENCY_TESTS).map(([test, { short, op, what }]) => {
+    const rows = t.rows.filter((r) => r.fields.Test === test);
+    const sizes = rows.map((r) => numberField(t, r, 'SZ'));
+    const byByte = sizes.some((size, k) => k > 0 && size === sizes[k - 1]! + 1);
+    return {
+      name: `lat_${short}${byByte ? '_bytes' : ''}`, title: `Unloaded ${what} by size${byByte ? ', byte by byte' : ''}, median (ns)`,
+      scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'transfer size (B)', ...(byByte ? { xScale: 'linear' as const } : {}),
+      points: rows.map((r, k) => ({
+        x: sizes[k]!, measured: numberField(t, r, LATENCY_COLUMN), origin: originOf(t, r),
+        params: { ...platformParam(platform), op, size: sizes[k]!, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK },
+      })),
+    };
+  });
 }
 
 /**
  * The curves of one pcie-bench file, told apart by its columns and rows: by
  * offset where the host or device offset varies (throughput or latency, host
- * cache warm and cold); else latency (a `Med(ns)` column: LAT_DMA_RD rows,
+ * cache warm and cold); else latency (a `Med(ns)` column: LAT_DMA_RD and LAT_DMA_WRRD rows,
  * by window where only the window varies, else by size) or throughput
  * (`BW (GB/s)`: per test, warm host cache, by window where only the window
  * varies, else by size). Rows of other tests (the command interface) are
@@ -335,7 +339,7 @@ export function pcieBenchTableCurves(t: CsvTable, platform: string | undefined, 
   if (t.header.includes('cdf') && !t.header.includes('Test')) return distributionCurves(t, platform, pageSize);
   if (varies(t.rows, 'HO') || varies(t.rows, 'DO')) return offsetCurves(t, platform).filter((c) => c.points.length > 0);
   const curves = !t.header.includes(LATENCY_COLUMN) ? throughputCurves(t, platform, pageSize, repeats)
-    : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : [latencyCurve(t, platform)];
+    : varies(t.rows, 'WinSZ') && !varies(t.rows, 'SZ') ? latencyWindowCurves(t, platform, pageSize) : latencySizeCurves(t, platform);
   const kept = curves.filter((c) => c.points.length > 0);
   if (kept.length === 0) {
     throw new UserError(`${t.file}: no rows to simulate: expected warm-cache (Cache HWarm) DMA throughput (Test ${Object.keys(OPS).join(', ')}) or DMA latency (Test ${Object.keys(LATENCY_TESTS).join(', ')})`);
@@ -361,7 +365,7 @@ export function isPcieBenchTable(t: CsvTable): boolean {
   return (t.header.includes('Test') && (t.header.includes(BW_COLUMN) || t.header.includes(LATENCY_COLUMN))) || ['cycles', 'ns', 'cdf'].every((c) => t.header.includes(c));
 }
 
-const HOST_FILES = ['bw_dma_sz_sweep.csv', 'bw_dma_off_rd.csv', 'bw_dma_off_wr.csv', 'bw_dma_off_rd_cold.csv', 'bw_dma_off_wr_cold.csv', 'lat_dma_sizes.csv', 'lat_dma_sizes_byte_inc.csv', 'lat_dma_off_rd.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_sweep_wrrd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
+const HOST_FILES = ['bw_dma_sz_sweep.csv', 'bw_dma_off_rd.csv', 'bw_dma_off_wr.csv', 'bw_dma_off_rd_cold.csv', 'bw_dma_off_wr_cold.csv', 'lat_dma_sizes.csv', 'lat_dma_sizes_byte_inc.csv', 'lat_dma_off_rd.csv', 'lat_dma_off_wrrd.csv', 'lat_dma_sweep_rd_rnd_64.csv', 'lat_dma_sweep_wrrd_rnd_64.csv', 'lat_dma_details_cdf.csv', ...['rd', 'wr'].flatMap((op) => [64, 128, 256, 512].map((size) => `bw_dma_win_sweep_${op}_rnd_${size}.csv`))];
 
 /**
  * Every curve of one pcie-bench host folder, simulated on `platform` (IOMMU

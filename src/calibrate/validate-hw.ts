@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     'Mean absolute relative error of each curve (|simulated − measured| / measured, averaged over the curve\'s points). ' +
     'Curves: bw_rd/bw_wr/bw_rw throughput by transfer size (8 KiB window, random, warm); ' +
     'ho_<op>/do_<op> throughput by host or device offset within a cache line, a line per transfer size (sequential slots, warm; _cold: host cache cold); ' +
-    'lat_rd unloaded read latency by size (median), lat_rd_bytes the same byte by byte (240-271 and 1008-1039 B), lat_ho_rd/lat_do_rd by host or device offset; ' +
+    'lat_rd unloaded read latency by size (median), lat_rd_bytes the same byte by byte (240-271 and 1008-1039 B), lat_ho_rd/lat_do_rd by host or device offset; lat_wrrd, lat_wrrd_bytes, lat_ho_wrrd, lat_do_wrrd the same of a write and then a read of the same bytes; ' +
     'lat_win_warm/lat_win_cold unloaded random 64-byte read latency by window, host cache warm or cold (median); lat_wrrd_warm/lat_wrrd_cold the same of a 64-byte write and then a read of the same bytes (pcie-bench\'s LAT_DMA_WRRD); ' +
     'lat_dist_cold/lat_dist_warm the 64-byte read latency distribution\'s percentiles p1 to p99.9 (8 KiB window); ' +
     'win_<op>_<size> throughput by window (warm), through the IOMMU on the -iommu hosts. ' +

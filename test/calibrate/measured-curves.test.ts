@@ -150,7 +150,7 @@ test('pcie-bench throughput by offset: per direction a curve by host offset and 
   assert.is(curvePlot({ ...simulated, curve: { ...ho!, points: ho!.points.map((p) => ({ ...p, series: undefined })) } }, 't').match(/<circle/g), null);
 });
 
-test('pcie-bench latency by offset (lat_dma_off_rd.csv): the read rows\' medians by host and by device offset, a line per size, one transfer at a time in its slot', () => {
+test('pcie-bench latency by offset (lat_dma_off_rd.csv, lat_dma_off_wrrd.csv): the medians by host and by device offset, a line per size, one transfer at a time in its slot', () => {
   const file = write('lat-off.csv', [
     'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
     'LAT_DMA_RD,Seq,HWarm,0,0,8192,64,546.7',
@@ -159,21 +159,26 @@ test('pcie-bench latency by offset (lat_dma_off_rd.csv): the read rows\' medians
     'LAT_DMA_WRRD,Seq,HWarm,0,3,8192,64,800',
   ]);
   const curves = measuredCurves(file, 'p', null);
-  assert.equal(curves.map((c) => [c.name, c.metric, c.unit]), [['lat_ho_rd', 'dma.latency_ns.p50', 'ns'], ['lat_do_rd', 'dma.latency_ns.p50', 'ns']]);
+  assert.equal(curves.map((c) => [c.name, c.metric, c.unit]), [['lat_ho_rd', 'dma.latency_ns.p50', 'ns'], ['lat_do_rd', 'dma.latency_ns.p50', 'ns'], ['lat_do_wrrd', 'dma.latency_ns.p50', 'ns']]);
   assert.equal(curves[0]!.points.map((p) => [p.series, p.x, p.measured]), [[64, 0, 546.7], [64, 1, 573.3]]);
-  assert.equal(curves[1]!.points.map((p) => [p.x, p.measured]), [[0, 546.7], [3, 560]], 'the write-then-read row left out');
+  assert.equal(curves[1]!.points.map((p) => [p.x, p.measured]), [[0, 546.7], [3, 560]], 'the write-then-read row a curve of its own');
+  assert.equal(curves[2]!.points.map((p) => [p.x, p.measured, p.params.op]), [[3, 800, 'write-read']]);
+  assert.is(curves[2]!.title, 'Unloaded DMA write-then-read latency by device offset, median (ns)');
   assert.equal(curves[0]!.points[1]!.params, {
     platform: 'p', op: 'read', size: 64, window: 8192, pattern: 'sequential-slots', alignment: 128, pageCrossing: 'avoid', hostOffset: 1, deviceOffset: 0, inFlight: 1, transfers: 50, latencyTick: '13333 ps',
   });
 });
 
-test('pcie-bench latency by size byte by byte (lat_dma_sizes_byte_inc.csv): a curve of its own, told by sizes one byte apart', () => {
+test('pcie-bench latency by size (lat_dma_sizes.csv) and byte by byte (lat_dma_sizes_byte_inc.csv, told by sizes one byte apart): a curve each of the reads and of the write-then-reads', () => {
   const rows = (sizes: number[]) => ['Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)', ...sizes.map((s) => `LAT_DMA_RD,Seq,HWarm,0,0,8192,${s},${600 + s}`)];
   const [bytes] = measuredCurves(write('lat-bytes.csv', rows([247, 248, 249, 1016])), 'p', null);
   assert.is(bytes!.name, 'lat_rd_bytes');
   assert.is(bytes!.xScale, 'linear');
   assert.equal(bytes!.points.map((p) => [p.x, p.measured, p.params.size]), [[247, 847, 247], [248, 848, 248], [249, 849, 249], [1016, 1616, 1016]]);
   assert.is(measuredCurves(write('lat-sizes.csv', rows([4, 8, 16])), 'p', null)[0]!.name, 'lat_rd', 'sizes apart by more: the latency by size');
+  const both = measuredCurves(write('lat-both.csv', [...rows([4, 8]), 'LAT_DMA_WRRD,Seq,HWarm,0,0,8192,4,746.7', 'LAT_DMA_WRRD,Seq,HWarm,0,0,8192,8,760']), 'p', null);
+  assert.equal(both.map((c) => [c.name, c.title]), [['lat_rd', 'Unloaded DMA read latency by size, median (ns)'], ['lat_wrrd', 'Unloaded DMA write-then-read latency by size, median (ns)']]);
+  assert.equal(both[1]!.points.map((p) => [p.x, p.measured, p.params.op]), [[4, 746.7, 'write-read'], [8, 760, 'write-read']]);
 });
 
 test('pcie-bench throughput by window: the IOMMU scenario, translated in the host\'s page size or not at all', () => {
