@@ -203,11 +203,11 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
         points.push(withRepeats(point, same.map((o) => numberField(t, o, value)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`));
       }
       const axes = { xLabel: `${what} (B)`, xScale: 'linear' as const, seriesLabel: 'transfer size (B)', points };
-      const coldly = cache === 'cold' ? ', cold host cache' : '';
+      const [suffix, coldly] = cache === 'cold' ? ['_cold', ', cold host cache'] : ['', ''];
       return latency
-        ? { name: `lat_${curve}_${short}${cache === 'cold' ? '_cold' : ''}`, title: `Unloaded ${LATENCY_TESTS[test]!.what} by ${what}${coldly}, median (ns)`, scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', ...axes }
+        ? { name: `lat_${curve}_${short}${suffix}`, title: `Unloaded ${LATENCY_TESTS[test]!.what} by ${what}${coldly}, median (ns)`, scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', ...axes }
         : {
-          name: `${curve}_${short}${cache === 'cold' ? '_cold' : ''}`, title: `DMA ${op === 'read' ? 'reads' : 'writes'} by ${what}${coldly} (Gb/s)`,
+          name: `${curve}_${short}${suffix}`, title: `DMA ${op === 'read' ? 'reads' : 'writes'} by ${what}${coldly} (Gb/s)`,
           scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: BITS_PER_BYTE, unit: 'Gb/s', ...axes,
         };
     });
@@ -215,10 +215,11 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
 }
 
 /**
- * The latency-by-window tests: pcie-bench's LAT_DMA_RD (a read) and
- * LAT_DMA_WRRD (a write, then, once its done signal is in, a read of the
- * same bytes: me/pcie_dma.c dma_lat), as the curve names them, the
- * dma-stream op that does the same, and what the title calls it.
+ * pcie-bench's DMA latency tests: LAT_DMA_RD (a read) and LAT_DMA_WRRD (a
+ * write, then, once its done signal is in, a read of the same bytes:
+ * me/pcie_dma.c dma_lat), as the curves by window name them (`curve`) and
+ * the others (`short`: lat_rd, lat_ho_wrrd), the dma-stream op that does
+ * the same, and what the titles call it.
  */
 const LATENCY_TESTS: Record<string, { curve: string; short: string; op: string; what: string }> = {
   LAT_DMA_RD: { curve: 'lat_win', short: 'rd', op: 'read', what: 'DMA read latency' },
