@@ -3,7 +3,7 @@
  * that bounds small writes below the link, whole-burst fetches from device
  * memory that make writes just past a burst cost a burst more, and read data
  * stored at the data path's rate, which sets how unloaded read latency grows
- * with size. Expected values come from the preset's figures, not from runs.
+ * with size, and write data streamed from device memory TLP by TLP. Expected values come from the preset's figures, not from runs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -57,6 +57,17 @@ test('a write one byte past a burst costs a whole burst more on the data paths',
   const expected = size / ((Math.ceil(size / burst) * burst) / pathRate / paths);
   const got = await gbps({ op: 'write', size });
   assert.ok(Math.abs(got - expected) / expected < 0.02, `${got} GB/s vs ${expected}`);
+});
+
+test('a write streams from device memory: each TLP goes once its own bursts are fetched, so unloaded write latency grows at the data path rate alone', async () => {
+  const lat = async (size: number) => (await runJsonInProcess('dma-bandwidth', { ...base, op: 'write', size, inFlight: 1, transfers: 20 })).metrics['dma.latency_ns'].p50 as number;
+  // 256-byte TLPs, each fetched (74 ns at the mover's rate) slower than the transmit port sends it (34.8 ns): the last TLP goes when its data is in.
+  const perTlpPortNs = tlpOverheadNs + 256 / tlpRate;
+  assert.ok(perTlpPortNs < 256 / pathRate, 'the port outpaces one mover');
+  const growth = (await lat(2048)) - (await lat(256));
+  const streamed = (2048 - 256) / pathRate;
+  // Within one tick of the device's latency clock; fetching the whole write first would add every earlier TLP's port time (7 × 34.8 ns and more).
+  assert.ok(Math.abs(growth - streamed) <= dma.latencyTick / PS_PER_NS + 1, `${growth} ns from 256 B to 2 KiB vs ${streamed}`);
 });
 
 test('unloaded read latency grows with size at the data path rate', async () => {
