@@ -96,16 +96,20 @@
  *    `deviceWordBytes`; a read that starts or ends inside a word leaves that
  *    word partly filled, and it is merged into memory (read, modify, write)
  *    for `partialWordMerge`. A partial last word is merged by one merge unit
- *    shared by all reads, after the read's data is stored; the read is done
- *    when its merge is, and reads of odd lengths finish no more often than
- *    one per merge (pcie-bench's NFP-6000: 63 and 65-byte reads at 21 Gb/s
- *    where 64-byte ones move 32). A partial first word is merged before the
- *    data behind it can go on: its completion holds the receive stage for
- *    the merge (occupancy, not latency), so reads at a device offset off a
- *    word run slower at every size the stage bounds (the NFP-6000's 64 to
- *    256-byte reads one byte in: 12.6-31.8 Gb/s against 29.9-47.1); an
- *    engine without a receive stage merges it on the merge unit with the
- *    last. A read within one word is written whole with its bytes masked and
+ *    shared by all reads, after the read's data is stored. The unit is a
+ *    pipeline like the receive stage: a read is done once its data is stored
+ *    and the merges before its own are, so reads of odd lengths finish no
+ *    more often than one per merge (pcie-bench's NFP-6000: 63 and 65-byte
+ *    reads at 21 Gb/s where 64-byte ones move 32), while a read alone takes
+ *    no longer for its last word (its unloaded reads of 241 to 255 B take
+ *    as long as 240 and 256-byte ones on the Broadwell host). A partial
+ *    first word is merged before the data behind it can go on: its
+ *    completion holds the receive stage for the merge, and its data goes on
+ *    after it, so reads at a device offset off a word run slower at every
+ *    size the stage bounds (the NFP-6000's 64 to 256-byte reads one byte
+ *    in: 12.6-31.8 Gb/s against 29.9-47.1) and take the merge longer alone;
+ *    an engine without a receive stage merges it on the merge unit before
+ *    the last. A read within one word is written whole with its bytes masked and
  *    merges nothing (pcie-bench's 4-byte reads take no longer than 8-byte
  *    ones).
  *  - Device offsets: a descriptor's data lies at `deviceOffset` in device
@@ -1034,7 +1038,8 @@ export class DmaEngine implements AheadSender {
     // The completion with the read's first bytes, into a partial first word: merged before the data behind it can go on.
     const mergeFirst = this.tagNext[t] === this.dAddr[slot] && (this.partialWordsOf(slot) & FIRST_END) !== 0;
     this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0) + (mergeFirst ? this.mergePs : 0);
-    return start;
+    // The data behind a partial first word waits for its merge.
+    return mergeFirst ? start + this.mergePs : start;
   }
 
   /**
@@ -1064,11 +1069,18 @@ export class DmaEngine implements AheadSender {
     this.pathDirection[p] = OP_READ;
   }
 
-  /** A read's `words` partial words merged by the merge unit, one after the other, once the read's data is stored (or now) and the unit is free. */
-  private mergePartialWords(slot: number, words: number): void {
+  /**
+   * A read's `words` partial words merged by the merge unit, one after the
+   * other, once the read's data is stored (or now) and the unit is free. The
+   * read is done when its merges start, plus its `firstWords` (a first word
+   * merged here, its data's way on, not a receive stage's): the last word's
+   * merge is occupancy, not latency.
+   */
+  private mergePartialWords(slot: number, words: number, firstWords: number): void {
     const stored = this.dStoredAt[slot]! > this.sim.now ? this.dStoredAt[slot]! : this.sim.now;
     const start = stored > this.mergeFreeAt ? stored : this.mergeFreeAt;
-    this.mergeFreeAt = this.dStoredAt[slot] = start + words * this.mergePs;
+    this.mergeFreeAt = start + words * this.mergePs;
+    this.dStoredAt[slot] = start + firstWords * this.mergePs;
   }
 
   /** Which ends of descriptor `slot`'s data are partial words (partialWordEnds); 0 without a merge time. */
@@ -1105,8 +1117,9 @@ export class DmaEngine implements AheadSender {
     if (this.dOp[slot] === OP_READ && this.dFailed[slot] === 0) {
       // The first word's merge is the receive stage's where there is one (receive()).
       const ends = this.partialWordsOf(slot);
-      const words = ((ends & LAST_END) !== 0 ? 1 : 0) + (!this.timesReceiveStage && (ends & FIRST_END) !== 0 ? 1 : 0);
-      if (words > 0) this.mergePartialWords(slot, words);
+      const first = !this.timesReceiveStage && (ends & FIRST_END) !== 0 ? 1 : 0;
+      const words = ((ends & LAST_END) !== 0 ? 1 : 0) + first;
+      if (words > 0) this.mergePartialWords(slot, words, first);
     }
     const wait = Math.ceil(this.dStoredAt[slot]! - this.sim.now);
     if (wait > 0) {

@@ -373,15 +373,21 @@ function oneRead(size: number, overrides: Record<string, unknown>, deviceOffset 
   return s.lastDoneAt - s.firstSubmitAt;
 }
 
-test('a read that is not a whole number of device words waits exactly one merge; whole-word reads and writes none', () => {
-  const merge = 23_800;
-  for (const size of [63, 65, 100, 127]) {
-    assert.is(oneRead(size, { 'endpoint.partialWordMerge': merge }) - oneRead(size, {}), merge, `${size} B`);
+test('a read that is not a whole number of device words is merged on one merge unit: back to back, one read per merge; alone, no longer; whole-word reads and writes merge nothing', () => {
+  const merge = { 'endpoint.partialWordMerge': '23.8 ns' };
+  // Alone: the last word's merge is the unit's occupancy, not the read's latency.
+  for (const size of [63, 65, 100, 127]) assert.is(oneRead(size, merge), oneRead(size, {}), `${size} B`);
+  // Back to back: each read waits for the merges before its own, so they finish one per merge, well below what the path moves without it.
+  for (const size of [63, 65]) {
+    const free = readsThrough(size, {}), merged = readsThrough(size, merge), bound = (size * 1e12) / 23_800;
+    assert.ok(free > 1.5 * bound, `${size} B: the path alone moves ${free} B/s`);
+    assert.ok(merged <= bound * 1.001 && relErr(merged, bound) < 0.01, `${size} B: ${merged} vs ${bound} B/s`);
   }
-  // 4 B fits in one word: written with a byte mask, no merge.
-  for (const size of [4, 16, 64, 72, 128]) assert.is(oneRead(size, { 'endpoint.partialWordMerge': merge }), oneRead(size, {}), `${size} B`);
-  // 4-byte words: 100 B is whole, 63 B is not.
-  assert.is(oneRead(100, { 'endpoint.partialWordMerge': merge, 'endpoint.deviceWordBytes': 4 }), oneRead(100, {}));
+  // Whole words, and 4 B within one word (written with a byte mask): no merge, at any rate.
+  for (const size of [4, 16, 64, 72, 128]) assert.is(oneRead(size, merge), oneRead(size, {}), `${size} B`);
+  assert.is(readsThrough(64, merge), readsThrough(64, {}));
+  // 4-byte words: 100 B is whole.
+  assert.is(readsThrough(100, { ...merge, 'endpoint.deviceWordBytes': 4 }), readsThrough(100, {}));
 });
 
 test('partialWordEnds: the first and the last word the bytes leave partly filled; none when they lie in one word', () => {
@@ -395,21 +401,21 @@ test('partialWordEnds: the first and the last word the bytes leave partly filled
   assert.equal([blocksTouched(0, 128, 128), blocksTouched(1, 128, 128), blocksTouched(127, 2, 128), blocksTouched(0, 129, 128)], [1, 2, 2, 2]);
 });
 
-test('a read one byte into a device word merges its first word before the data behind it goes on: the receive stage holds for the merge (the merge unit, without a stage); whole-word offsets cost nothing', () => {
+test('a read one byte into a device word merges its first word before the data behind it goes on: the receive stage holds for the merge and the data waits for it (the merge unit, without a stage); whole-word offsets cost nothing', () => {
   // 128 B in one completion through a stage of 5 + 10 + 32 ns = 47 ns a read; the first word's merge adds 20 ns to it.
   // Its last word is partial too, but that merge is the merge unit's (20 ns a read, under the stage's 67): it does not bound.
   const stage = { 'endpoint.receiveOverhead': '10 ns', 'endpoint.receiveRate': 4, 'endpoint.receiveDescriptorOverhead': '5 ns', 'endpoint.deviceWordBytes': 8, 'endpoint.partialWordMerge': '20 ns' };
   const off = readsThrough(128, { ...stage, 'endpoint.deviceOffset': 1 }), bound = 128e12 / 67_000;
   assert.ok(off <= bound * 1.001 && relErr(off, bound) < 0.01, `${off} vs ${bound} B/s`);
   for (const deviceOffset of [0, 8, 64]) assert.ok(relErr(readsThrough(128, { ...stage, 'endpoint.deviceOffset': deviceOffset }), 128e12 / 47_000) < 0.01, `device offset ${deviceOffset}`);
-  // One read alone: the stage is free, so only the last word's merge adds to its latency.
+  // One read alone: its data waits for the first word's merge; the last word's adds nothing (the merge unit's occupancy).
   const withStage = { ...stage, 'endpoint.partialWordMerge': '20 ns' }, noMerge = { ...stage, 'endpoint.partialWordMerge': 0 };
-  assert.is(oneRead(128, withStage, 1), oneRead(128, noMerge, 1) + 20_000);
-  assert.is(oneRead(127, withStage, 1), oneRead(127, noMerge, 1), 'a partial first word alone: no merge on its latency');
+  assert.is(oneRead(128, withStage, 1), oneRead(128, noMerge, 1) + 20_000, 'both ends partial: the first word\'s merge');
+  assert.is(oneRead(127, withStage, 1), oneRead(127, noMerge, 1) + 20_000, 'a partial first word alone');
   assert.is(oneRead(64, withStage, 16), oneRead(64, noMerge, 16));
-  // An engine without a receive stage merges the first word on the merge unit, after the last.
+  // An engine without a receive stage merges the first word on the merge unit, before the last: the first on the read's way.
   const merge = { 'endpoint.partialWordMerge': '20 ns' };
-  assert.is(oneRead(128, merge, 1), oneRead(128, {}) + 2 * 20_000);
+  assert.is(oneRead(128, merge, 1), oneRead(128, {}) + 20_000);
   assert.is(oneRead(127, merge, 1), oneRead(127, {}) + 20_000);
   assert.is(oneRead(64, merge, 16), oneRead(64, {}));
 });
