@@ -45,10 +45,13 @@
  *    device whose PCIe core takes a fixed time per TLP limits small writes
  *    itself, below what the link could carry (pcie-bench's NFP-6000: 64-byte
  *    writes at 24 Gb/s on a Gen3 x8 link). A write moves in blocks of
- *    `writeBlock` bytes from its descriptor's start (default: one block),
- *    and the TLP that starts a block holds the port `writeBlockOverhead`
- *    more (the NFP's 256-byte TLPs, in 512-byte blocks: 40.6 ns for a
- *    write's first and every odd one, 34.8 ns for every even one).
+ *    `writeBlock` bytes of host memory, aligned (default: the whole write
+ *    one block); its first TLP and each TLP that starts a block hold the
+ *    port `writeBlockOverhead` more (the NFP's 256-byte TLPs, in 512-byte
+ *    blocks: 40.6 ns for a write's first and every odd one, 34.8 ns for
+ *    every even one; a 1 KiB write 16 bytes past a block starts three
+ *    blocks, not two, and takes 7.2 ns more than an aligned one, a TLP's
+ *    and a block's time).
  *  - Data paths (optional): `dataPaths` movers between the PCIe core and
  *    device memory, each moving `dataPathRate`. A write descriptor's data is
  *    fetched from device memory in whole bursts of `dataPathBurst` bytes, by
@@ -215,7 +218,7 @@ export const dmaEngineParams = z.strictObject({
   writeIssueInterval: duration().optional().describe('Writes taken up from a queue of their own, at least this far apart (issueInterval then spaces the reads alone); unset: one sequence for both'),
   tlpOverhead: duration().default(0).describe('Time the transmit port is held per TLP besides its payload: the device\'s per-TLP cost (0 = none; presets give estimates)'),
   tlpRate: rate().optional().describe('Payload rate of the transmit port, GB/s (unset: payload costs no port time)'),
-  writeBlock: positiveByteSize().optional().describe('Writes move in blocks of this many bytes from the descriptor\'s start, each costing the transmit port writeBlockOverhead (unset: the whole descriptor is one block)'),
+  writeBlock: positiveByteSize().optional().describe('Writes move in blocks of this many bytes of host memory (aligned; a write\'s first TLP starts one too), each costing the transmit port writeBlockOverhead (unset: the whole descriptor is one block)'),
   writeBlockOverhead: duration().default(0).describe('Time the transmit port is held once more by the TLP that starts a write block: the port\'s per-block cost (0 = none; presets give estimates)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
@@ -410,7 +413,7 @@ export class DmaEngine implements AheadSender {
   private readonly tlpOverheadPs: number;
   /** Transmit-port time per payload byte, ps (0: payload is free). */
   private readonly tlpPsPerByte: number;
-  /** Transmit-port time the TLP that starts a write block adds, ps, and the block's bytes (a whole descriptor: Infinity). */
+  /** Transmit-port time the TLP that starts a write block adds, ps, and the block's bytes of host memory (a whole descriptor: Infinity). */
   private readonly writeBlockPs: number;
   private readonly writeBlockBytes: number;
   /** The transmit port costs time (one of its three costs is set); else TLPs never wait for it. */
@@ -935,7 +938,7 @@ export class DmaEngine implements AheadSender {
     this.cursor = addr + len;
     this.txQueued++;
     if (this.timesTransmitPort) {
-      this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte + this.blockStarts(addr - this.dAddr[slot]!, len) * this.writeBlockPs);
+      this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte + this.blockStarts(addr - this.dAddr[slot]!, len, addr) * this.writeBlockPs);
     }
     if (this.cursor === this.end) {
       // Mark the descriptor emitted before the link can release its last TLP.
@@ -978,14 +981,16 @@ export class DmaEngine implements AheadSender {
   }
 
   /**
-   * Write blocks (writeBlock) that start within the `len` bytes at offset
-   * `off` of their descriptor: block k starts at k × writeBlock, the first
-   * at 0, so a descriptor of one block (writeBlock unset) has its start only.
+   * Write blocks (writeBlock) that a TLP of `len` bytes at host address
+   * `addr`, `off` bytes into its descriptor, starts: the blocks of host
+   * memory (aligned to writeBlock) that begin within it, and the write's own
+   * first block if it begins inside one (off 0); a write of one block
+   * (writeBlock unset) has its start only.
    */
-  private blockStarts(off: number, len: number): number {
+  private blockStarts(off: number, len: number, addr: number): number {
     const b = this.writeBlockBytes;
     if (b === Infinity) return off === 0 ? 1 : 0;
-    return Math.ceil((off + len) / b) - Math.ceil(off / b);
+    return Math.ceil((addr + len) / b) - Math.ceil(addr / b) + (off === 0 && addr % b !== 0 ? 1 : 0);
   }
 
   /**

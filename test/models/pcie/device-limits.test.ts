@@ -45,6 +45,16 @@ test('the TLP that starts a write block holds the transmit port for the block ov
   }
 });
 
+test('write blocks are blocks of host memory: a 1 KiB write 16 bytes past a 512-byte boundary starts three, and takes a TLP and a block more than an aligned one', async () => {
+  // 256-byte TLPs: aligned, four TLPs in two blocks; 16 bytes in, five TLPs (240, 3 x 256, 16) starting the write's block and those at 512 and 1024.
+  const portNs = (tlps: number, blocks: number) => tlps * tlpOverheadNs + 1024 / tlpRate + blocks * blockNs;
+  const at = (hostOffset: number) => gbps({ op: 'write', size: 1024, inFlight: 88, pattern: 'sequential-slots', alignment: 2048, hostOffset });
+  for (const [hostOffset, tlps, blocks] of [[0, 4, 2], [16, 5, 3]] as const) {
+    const expected = 1024 / portNs(tlps, blocks), got = await at(hostOffset);
+    assert.ok(Math.abs(got - expected) / expected < 0.01, `host offset ${hostOffset}: ${got} GB/s vs ${expected}`);
+  }
+});
+
 test('small reads are bound by the read queue\'s descriptor rate when enough are in flight', async () => {
   const expected = 64 / Math.max(readIntervalNs, tlpOverheadNs);
   // 8000 reads: the first one's round trip (about 560 ns) stays under 0.5 % of the run.
