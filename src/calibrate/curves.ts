@@ -102,6 +102,10 @@ const slotOf = (size: number) => Math.ceil(size / CACHE_LINE) * CACHE_LINE;
 
 const originOf = (t: CsvTable, r: CsvTable['rows'][number]) => `${t.file}: line ${r.line}`;
 
+/** `point` with the rows `same` of `t` that measure it (its own among them) as its repeats, by their `column` (withRepeats). */
+const withRowRepeats = (t: CsvTable, point: CurvePoint, same: CsvTable['rows'], column: string): CurvePoint =>
+  withRepeats(point, same.map((o) => numberField(t, o, column)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`);
+
 function readTable(file: string): CsvTable {
   return parseCsv(file, readTextFile(file, 'measurements'));
 }
@@ -149,8 +153,7 @@ function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform
         x: window, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
         params: { ...platformParam(platform), op, size, window, iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: BANDWIDTH_IN_FLIGHT, transfers: WINDOW_TRANSFERS, warmup: WINDOW_WARMUP },
       };
-      const same = repeats.filter((o) => numberField(t, o, 'WinSZ') === window);
-      return withRepeats(point, same.map((o) => numberField(t, o, BW_COLUMN)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`);
+      return withRowRepeats(t, point, repeats.filter((o) => numberField(t, o, 'WinSZ') === window), BW_COLUMN);
     }),
   };
 }
@@ -199,8 +202,7 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
             ...(latency ? { inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK } : { transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT }),
           },
         };
-        const same = mine.filter((o) => numberField(t, o, 'SZ') === size && numberField(t, o, column) === offset);
-        points.push(withRepeats(point, same.map((o) => numberField(t, o, value)), `${t.file}: lines ${same.map((o) => o.line).join(', ')}`));
+        points.push(withRowRepeats(t, point, mine.filter((o) => numberField(t, o, 'SZ') === size && numberField(t, o, column) === offset), value));
       }
       const axes = { xLabel: `${what} (B)`, xScale: 'linear' as const, seriesLabel: 'transfer size (B)', points };
       const [suffix, coldly] = cache === 'cold' ? ['_cold', ', cold host cache'] : ['', ''];
