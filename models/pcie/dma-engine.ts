@@ -112,7 +112,14 @@
  *    size the stage bounds (the NFP-6000's 64 to 256-byte reads one byte
  *    in: 12.6-31.8 Gb/s against 29.9-47.1) and take the merge longer alone;
  *    an engine without a receive stage merges it on the merge unit before
- *    the last. A read within one word is written whole with its bytes masked and
+ *    the last. With data movers, the read's mover merges too, after the
+ *    read's data (read, modify, write into the bursts it writes, each word
+ *    `partialWordMerge` more of its time: occupancy, not latency): the first
+ *    word, and the last where it lies inside its burst, in a read longer
+ *    than one burst (moverMergedWords: pcie-bench's NFP-6000 reads of 407 B
+ *    at 72 ns a read where 416 B run 62, 89 with the first word partial
+ *    too, while a last word that begins or ends a burst costs nothing).
+ *    A read within one word is written whole with its bytes masked and
  *    merges nothing (pcie-bench's 4-byte reads take no longer than 8-byte
  *    ones).
  *  - Device offsets: a descriptor's data lies at `deviceOffset` in device
@@ -368,6 +375,30 @@ export function partialBursts(offset: number, len: number, burst: number): numbe
  */
 export function partialWordEnds(offset: number, len: number, word: number): number {
   return blocksTouched(offset, len, word) === 1 ? 0 : partialEnds(offset, len, word);
+}
+
+/**
+ * Of a read's partial words (`ends`: partialWordEnds of the `len` bytes
+ * `offset` bytes into their first word), those its mover merges into the
+ * bursts of `burst` bytes it writes (from that first word): the first word,
+ * and the last when it lies inside its burst, neither the burst's first word
+ * nor its last, in a read longer than one burst. pcie-bench's NFP-6000
+ * (bw_dma_off_rd.csv, bw_dma_sz_sweep.csv, every Xeon E5 host): reads one
+ * byte into a word run a merge a read slower on the movers at every size
+ * (2 KiB: 320 ns a read against 295); 407-byte reads, whose last word lies
+ * inside its burst, run 72 ns a read where 416-byte ones run 62, and 89 with
+ * the first word partial too; reads of 255, 511 and 1023 B (the last word
+ * ends a burst) and of 129, 257 and 513 B (it begins one) run as fast as the
+ * whole-word sizes beside them, and so do reads of 63 and 65 B (one burst),
+ * which the merge unit bounds instead.
+ */
+export function moverMergedWords(offset: number, len: number, ends: number, word: number, burst: number): number {
+  let words = (ends & FIRST_END) !== 0 ? 1 : 0;
+  if ((ends & LAST_END) !== 0 && offset + len > burst) {
+    const lastWord = Math.floor((offset + len - 1) / word) * word, inBurst = lastWord % burst;
+    if (inBurst !== 0 && inBurst !== burst - word) words++;
+  }
+  return words;
 }
 
 /** The pieces `splits` cuts from `a` to the end of a's 4 KiB page or `end`, whichever is first: splits never cross a page. */
@@ -1088,6 +1119,25 @@ export class DmaEngine implements AheadSender {
     this.dStoredAt[slot] = start + firstWords * this.mergePs;
   }
 
+  /**
+   * The partial words of read `slot` (`ends`: partialWordEnds) that its
+   * mover merges into the bursts it writes (moverMergedWords), each for
+   * partialWordMerge, once the read's data is stored and the mover is free
+   * (and turned). The read is done no sooner than its mover starts on them:
+   * occupancy, as the merge unit's (mergePartialWords), not latency.
+   */
+  private mergeOnMover(slot: number, ends: number): void {
+    const words = moverMergedWords(this.dWordOffset[slot]!, this.dSize[slot]!, ends, this.wordBytes, this.pathBurst);
+    if (words === 0) return;
+    const p = this.dPath[slot]!, now = this.sim.now;
+    const stored = this.dStoredAt[slot]! > now ? this.dStoredAt[slot]! : now;
+    const ready = this.pathReadyFor(p, OP_READ, stored, this.wordBytes);
+    const start = stored > ready ? stored : ready;
+    this.pathFree[p] = start + words * this.mergePs;
+    this.pathDirection[p] = OP_READ;
+    this.dStoredAt[slot] = start;
+  }
+
   /** Which ends of descriptor `slot`'s data are partial words (partialWordEnds); 0 without a merge time. */
   private partialWordsOf(slot: number): number {
     return this.mergePs > 0 ? partialWordEnds(this.dWordOffset[slot]!, this.dSize[slot]!, this.wordBytes) : 0;
@@ -1122,6 +1172,7 @@ export class DmaEngine implements AheadSender {
     if (this.dOp[slot] === OP_READ && this.dFailed[slot] === 0) {
       // The first word's merge is the receive stage's where there is one (receive()).
       const ends = this.partialWordsOf(slot);
+      if (ends !== 0 && this.pathFree.length > 0) this.mergeOnMover(slot, ends);
       const first = !this.timesReceiveStage && (ends & FIRST_END) !== 0 ? 1 : 0;
       const words = ((ends & LAST_END) !== 0 ? 1 : 0) + first;
       if (words > 0) this.mergePartialWords(slot, words, first);

@@ -15,7 +15,7 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
-import { DmaStream, FIRST_END, LAST_END, blocksTouched, dmaWorkloadParams, partialBursts, partialWordEnds, type DmaEngine } from '../../../models/pcie/dma-engine.js';
+import { DmaStream, FIRST_END, LAST_END, blocksTouched, dmaWorkloadParams, moverMergedWords, partialBursts, partialWordEnds, type DmaEngine } from '../../../models/pcie/dma-engine.js';
 import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
@@ -434,6 +434,31 @@ test('a write one byte into a device word fetches every burst it touches from th
   assert.is(oneWrite(1) - oneWrite(0), 40_000);
   for (const deviceOffset of [8, 16, 120]) assert.is(oneWrite(deviceOffset), oneWrite(0), `device offset ${deviceOffset}`);
   assert.throws(() => rig(new Simulation(), BASE_PATH, {}).endpoint.dma.submit('write', G4, 64, -1), /device offset/);
+});
+
+test('moverMergedWords: the first partial word, and a last one inside its burst of a read longer than a burst', () => {
+  const both = FIRST_END | LAST_END;
+  assert.is(moverMergedWords(0, 407, LAST_END, 8, 128), 1, 'the last word at byte 400: the third word of the burst from 384');
+  assert.is(moverMergedWords(0, 255, LAST_END, 8, 128), 0, 'the last word ends its burst');
+  assert.is(moverMergedWords(0, 129, LAST_END, 8, 128), 0, 'the last word begins its burst');
+  assert.is(moverMergedWords(0, 63, LAST_END, 8, 128), 0, 'a read within one burst');
+  assert.is(moverMergedWords(1, 63, FIRST_END, 8, 128), 1, 'the first word, whatever its place');
+  assert.is(moverMergedWords(1, 416, both, 8, 128), 2, 'both: the last word at byte 416, inside the burst from 384');
+  assert.is(moverMergedWords(1, 1024, both, 8, 128), 1, 'the last word at byte 1024 begins its burst');
+  assert.is(moverMergedWords(0, 256, 0, 8, 128), 0, 'whole words');
+});
+
+test('a read\'s mover merges its partial first word, and a last one inside a burst, for partialWordMerge each: reads back to back on one slow mover take a merge more each; a last word at a burst\'s edge costs it nothing', () => {
+  // One mover at 2 GB/s (0.5 ns a byte) bounds these reads: a 407-byte read holds it 203.5 ns, plus 20 ns for its last word, inside the burst from 384.
+  const mover = { 'endpoint.dataPaths': 1, 'endpoint.dataPathRate': 2, 'endpoint.dataPathBurst': 128, 'endpoint.deviceWordBytes': 8 };
+  const merged = { ...mover, 'endpoint.partialWordMerge': '20 ns' };
+  const perRead = (size: number, overrides: Record<string, unknown>) => (size * 1e12) / readsThrough(size, overrides);
+  const near = (ps: number, want: number, what: string) => assert.ok(Math.abs(ps - want) < 0.01 * want, `${what}: ${ps} ps a read, expected ${want}`);
+  near(perRead(407, mover), 203_500, '407 B without merges: the mover alone');
+  near(perRead(407, merged), 223_500, '407 B: one merge on the mover');
+  near(perRead(407, { ...merged, 'endpoint.deviceOffset': 2 }), 243_500, '407 B two bytes into a word: the first word too');
+  near(perRead(384, { ...merged, 'endpoint.deviceOffset': 1 }), 212_000, '384 B one byte in: the first word; the last (byte 384) begins its burst');
+  assert.is(perRead(255, merged), perRead(255, mover), 'the last word ends its burst: the merge unit only, which does not bound');
 });
 
 test('one merge unit: many partial-word reads in flight finish no more often than one per merge', () => {
