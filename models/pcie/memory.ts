@@ -252,7 +252,7 @@ export interface MemoryStats {
 // ---------------------------------------------------------------- memory
 
 /** An x86 cache line: what the inter-socket link moves for any part of it. */
-const CACHE_LINE_BYTES = 64;
+export const CACHE_LINE_BYTES = 64;
 /**
  * Columns of the memory's ahead log (after column 0, the access's time): its
  * counters as they stood before an access dated after its call.

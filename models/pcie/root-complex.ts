@@ -50,8 +50,10 @@
  *    `completionCoalescing` in MPS-sized pieces either way; with
  *    `completionCoalescingBlock`, only those spanning a whole aligned block
  *    of that size, the Xeon E5 v1-v3 hosts' whole 512-byte requests), and
- *    hands them on at most one per `completionInterval` (a slot each,
- *    whatever its payload; 0: no pacing). Completions are routed to
+ *    hands them on at most one per `completionInterval` (a slot each: the
+ *    slot of a whole 64-byte line, all of it whatever the payload, or
+ *    `completionIntervalFixedShare` of it and the rest by payload; 0: no
+ *    pacing). Completions are routed to
  *    the root port whose requester IDs include the requester (§2.2.6).
  *  - P2P between root ports: a request whose address lies in another root
  *    port's ranges is forwarded to that port under `p2pRead` / `p2pWrite`:
@@ -92,7 +94,7 @@ import type { RandomStream } from '../../src/sim/random.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { inRange, type AddressRange, type DatedSender, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { MemoryCompleter, isCoalescingBlock, psPerByte, type Memory } from './memory.js';
+import { CACHE_LINE_BYTES, MemoryCompleter, isCoalescingBlock, psPerByte, type Memory } from './memory.js';
 import { RowQueue, TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
 import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';
@@ -144,7 +146,8 @@ export const rootComplexParams = z.strictObject({
   completionCoalescing: byteSize().optional().describe("Read requests longer than this are answered in MPS-sized completions whatever completionMode says: the host coalesces a large read's cache lines (unset: never)"),
   completionCoalescingBlock: byteSize().refine((v) => isCoalescingBlock(v, READ_COMPLETION_BOUNDARIES[0]), { message: 'expected a power of two from 64 to 4096 bytes' }).optional().describe('With completionCoalescing: only a read request spanning the whole of a naturally aligned block of this many bytes (its first RCB block to its last) is coalesced; shorter or straddling ones follow completionMode (unset: every request past completionCoalescing)'),
   completionCoalescingHold: duration().default(0).describe('With completionCoalescingBlock: after a read request that is not a whole block, even whole blocks are answered per completionMode for this long (0: each request on its own)'),
-  completionInterval: duration().default(0).describe('Least time between two memory read completions the root complex hands its root ports, whatever their size (0: none): a host whose completions each take a fixed slot'),
+  completionInterval: duration().default(0).describe('Least time between two memory read completions the root complex hands its root ports, for a completion of one whole 64-byte line (0: none): a host whose completions each take a slot'),
+  completionIntervalFixedShare: z.number().min(0).max(1).default(1).describe('The share of completionInterval a completion takes whatever its payload; the rest goes by its payload, a line\'s worth for 64 bytes (1: every completion the whole slot)'),
   ecrc: z.boolean().default(false).describe('Add ECRC to the completions the root complex generates'),
   p2pRead: p2pPolicy.describe("Reads between root ports: 'full', 'throttled' (p2pReadBandwidth cap on their completions) or 'dropped' (completion timeout)"),
   p2pWrite: p2pPolicy.describe("Writes between root ports: 'full', 'throttled' (p2pWriteBandwidth cap) or 'dropped'"),
@@ -325,9 +328,9 @@ const TARGET = 0;
 /**
  * A cap on a stream of TLPs: P2P through a root complex that throttles it
  * (payload / bandwidth a TLP: a TLP goes on when its time is over), or
- * memory read completions paced one per `completionInterval` (a fixed slot
- * a TLP: a TLP goes on when its slot starts, so a lone completion is not
- * delayed). Each TLP waits its turn, then goes to its target port. FIFO, so
+ * memory read completions paced one per slot (`completionInterval`, part
+ * of it by payload: completionIntervalFixedShare; a TLP goes on when its
+ * slot starts, so a lone completion is not delayed). Each TLP waits its turn, then goes to its target port. FIFO, so
  * due times never decrease.
  */
 class BandwidthCap {
@@ -335,11 +338,14 @@ class BandwidthCap {
   private freeAt = 0;
   private readonly psPerByte: number;
   private readonly slotPs: number;
+  /** Slots (a TLP goes on when its slot starts), not a cap (when its time is over). */
+  private readonly paced: boolean;
 
-  /** Caps payload at `gbytesPerSecond`, or paces TLPs one per `slotPs`, whatever their payload. */
-  constructor(private readonly sim: Simulation, private readonly rc: RootComplex, rate: { gbytesPerSecond: number } | { slotPs: number }) {
+  /** Caps payload at `gbytesPerSecond`, or paces TLPs one per `slotPs` plus `slotPsPerByte` a byte of the payload. */
+  constructor(private readonly sim: Simulation, private readonly rc: RootComplex, rate: { gbytesPerSecond: number } | { slotPs: number; slotPsPerByte: number }) {
+    this.paced = 'slotPs' in rate;
     this.slotPs = 'slotPs' in rate ? rate.slotPs : 0;
-    this.psPerByte = 'slotPs' in rate ? 0 : psPerByte(rate.gbytesPerSecond);
+    this.psPerByte = 'slotPs' in rate ? rate.slotPsPerByte : psPerByte(rate.gbytesPerSecond);
   }
 
   get size(): number {
@@ -352,7 +358,7 @@ class BandwidthCap {
     const start = this.freeAt > now ? this.freeAt : now;
     this.freeAt = start + this.slotPs + tlp.payloadBytes * this.psPerByte;
     this.q.set(this.q.push(tlp, ingress), TARGET, target);
-    this.sim.schedule(Math.ceil(this.slotPs > 0 ? start : this.freeAt) - now, BandwidthCap.onDue, this, 0);
+    this.sim.schedule(Math.ceil(this.paced ? start : this.freeAt) - now, BandwidthCap.onDue, this, 0);
   }
 
   private static onDue(self: BandwidthCap): void {
@@ -444,7 +450,10 @@ export class RootComplex {
     this.wakeDraws = deep.length > 0 ? sim.rng(`${name}.idle-wake`) : null;
     this.portCredits = params.credits ?? DEFAULT_CREDITS;
     this.p2pParams = params;
-    this.completionPacer = params.completionInterval > 0 ? new BandwidthCap(sim, this, { slotPs: params.completionInterval }) : null;
+    const share = params.completionIntervalFixedShare;
+    this.completionPacer = params.completionInterval > 0
+      ? new BandwidthCap(sim, this, { slotPs: params.completionInterval * share, slotPsPerByte: (params.completionInterval * (1 - share)) / CACHE_LINE_BYTES })
+      : null;
     this.completer = new MemoryCompleter(sim, memory, { mps: params.mps, rcb: params.rcb, completionMode: params.completionMode, coalesceAbove: params.completionCoalescing, coalesceBlock: params.completionCoalescingBlock, coalesceHold: params.completionCoalescingHold, ecrc: params.ecrc })
       .connect(new MemoryCompletionRouter(this, this.completionPacer));
     this.readCap = params.p2pRead === 'throttled' ? new BandwidthCap(sim, this, { gbytesPerSecond: params.p2pReadBandwidth! }) : null;

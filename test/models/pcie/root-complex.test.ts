@@ -612,6 +612,23 @@ test('completionInterval: a root complex paces completions one per slot, a lone 
   assert.ok(later > 50 && later <= 90, `four completions paced 30 ns apart finish ${later} ns later`);
 });
 
+test('completionIntervalFixedShare: a completion of part of a line takes that share of the slot and the rest by its payload; whole lines take the whole slot', () => {
+  const finish = (share: number, addr: number, size: number) => {
+    const sim = new Simulation();
+    const r = rig(sim, BASE_PATH, { 'rootComplex.completionMode': 'rcb', 'rootComplex.rcb': 64, 'rootComplex.completionInterval': '30 ns', 'rootComplex.completionIntervalFixedShare': share });
+    r.endpoint.dma.submit('read', addr, size);
+    sim.run();
+    assertPathConserved(r);
+    return r.endpoint.dma.stats().lastDoneAt;
+  };
+  // 65 B from byte 63 of a line: a 1-byte completion, then a 64-byte one, its slot after the first's: 30 ns whole, 15 + 15/64 ns at half.
+  const earlier = finish(1, G4 + 63, 65) - finish(0.5, G4 + 63, 65);
+  assert.ok(Math.abs(earlier - (30_000 - 15_234)) <= 1, `the second completion ${earlier} ps earlier`);
+  // Four whole lines: every slot whole, whatever the share.
+  assert.is(finish(0.5, G4, 256), finish(1, G4, 256));
+  assert.not.ok(rootComplexParams.safeParse({ traversal: TRAVERSAL, p2pRead: 'full', p2pWrite: 'full', completionIntervalFixedShare: 1.5 }).success, 'a share is at most 1');
+});
+
 test('configuration errors are refused up front', () => {
   const sim = new Simulation();
   const memory = new Memory(sim, memoryParams.parse({ base: G4, size: '1 GiB', latency: 0, bandwidth: 1 }));

@@ -54,10 +54,10 @@ const DEVICE_FEATURES = {
   receiveStage: nfp('receiveOverhead', 'receiveRate', 'receiveDescriptorOverhead'),
   partialWords: nfp('deviceWordBytes', 'partialWordMerge'),
 };
-/** The root complex features of the calibrated platforms: completions per RCB (coalesced past 256 B), a slot per completion, an idle wake. */
+/** The root complex features of the calibrated platforms: completions per RCB (coalesced past 256 B), a slot per completion (part of it by payload), an idle wake. */
 const HOST_FEATURES = {
   rcbCompletions: { completionMode: 'rcb', completionCoalescing: 256 },
-  completionSlots: { completionInterval: '10.5 ns' },
+  completionSlots: { completionInterval: '10.5 ns', completionIntervalFixedShare: 0.48 },
   idleWake: { idleWake: '300 ns' },
 };
 
