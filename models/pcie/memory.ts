@@ -18,11 +18,13 @@
  *    bandwidth is exclusive. `cache: 'cold'` adds the cold-cache penalty to
  *    every read (DDIO/LLC miss), `socket: 'remote'` the remote-socket one.
  *  - Remote reads also take turns on the inter-socket link before their
- *    slot: each holds it for `remoteReadInterval` plus its whole cache lines
- *    at `remoteBandwidth`, one read after another, so reads of a few lines
+ *    slot: each holds it for `remoteReadInterval` plus its bytes at
+ *    `remoteBandwidth`, one read after another, so reads of a few lines
  *    are bound by the link (pcie-bench's remote-buffer hosts' 128-byte
  *    reads; their 64-byte ones are bound by the requester's tags at the
- *    remote latency).
+ *    remote latency). Its bytes, not its whole lines: the remote Broadwell
+ *    hosts' 128-byte reads one byte into a line (three lines) take 27-29 ns
+ *    a read, where whole lines give 34.
  *  - Writes are absorbed when their transfer slot ends (posted: nobody waits
  *    for a write's latency, only for its bandwidth). A host whose writes go
  *    through to memory (no DDIO) may add a write path (`writeAccess`): it
@@ -164,7 +166,7 @@ const memoryTimingObject = z.strictObject({
   remotePenalty: duration().default(0).describe('Extra read latency when socket is remote'),
   snoopPenalty: duration().optional().describe("Extra read latency of a read of the device's socket's memory whose line the other socket's cache holds (cachedReads 'local', cacheSocket 'remote'): how much longer the snoop's round trip across the inter-socket link takes than the memory read it overlaps (unset: remotePenalty)"),
   remoteReadInterval: duration().default(0).describe("Time the inter-socket link takes per read that crosses sockets (remote memory, or a snoop of the other socket's cache), besides its data (0 = none)"),
-  remoteBandwidth: rate().optional().describe("Bandwidth of the inter-socket link for the data of reads that cross sockets (remote memory's, or the lines a snoop brings from the other socket's cache), in whole cache lines (unset: unlimited)"),
+  remoteBandwidth: rate().optional().describe("Bandwidth of the inter-socket link for the data of reads that cross sockets (remote memory's, or the lines a snoop brings from the other socket's cache): it carries a read's bytes, not its whole lines (unset: unlimited)"),
   cachedReads: z.enum(['all', 'local', 'none']).default('all').describe("Which reads a warm cache serves: 'all'; 'local' (only where the warm data sits in the device's socket's cache; others are served from memory, paying coldPenalty, and cross sockets, paying remotePenalty, or snoopPenalty where set for a snoop of local memory); 'none' (no DDIO: every read pays coldPenalty)"),
   cacheSocket: z.enum(['memory', 'local', 'remote']).default('memory').describe("Whose cache holds the data when cache is warm (where the driver wrote it): the memory's socket, the device's ('local') or the other ('remote'); matters with cachedReads 'local'"),
   refreshInterval: duration().default(0).describe('DRAM refresh interval tREFI, e.g. "7.8 us" (0 = refresh not modelled)'),
@@ -462,14 +464,13 @@ export class Memory {
       if (committed > now) return this.readCommitting(addr, bytes, committed, now);
     }
     // A read of the other socket's memory waits for the inter-socket link, which carries its request and then its
-    // cache lines, one read after another (reads stay in order).
+    // bytes, one read after another (reads stay in order).
     let from = this.nextReadAt > now ? this.nextReadAt : now;
-    const lineBytes = cacheLineBytes(addr, bytes);
-    this.nextReadAt = from + this.remoteRequestPs + lineBytes * this.remotePsPerByte;
+    this.nextReadAt = from + this.remoteRequestPs + bytes * this.remotePsPerByte;
     if (this.readPathPsPerByte > 0) {
       // The path to memory (writeAccess) takes this read's lines in turn with the writes.
       if (this.pathFree > from) from = this.pathFree;
-      this.pathFree = from + lineBytes * this.readPathPsPerByte;
+      this.pathFree = from + cacheLineBytes(addr, bytes) * this.readPathPsPerByte;
     }
     const end = this.transfer(addr, bytes, from, now);
     this.reads++;

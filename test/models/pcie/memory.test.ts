@@ -141,7 +141,7 @@ test('concurrent accesses queue for the bandwidth; the latency is pipelined; rou
   assert.equal([f.read(G4, 64), f.read(G4, 64), f.read(G4, 64)].map((t) => t - 100_000), [834, 1667, 2500]);
 });
 
-test('remote reads take turns on the inter-socket link: per request remoteReadInterval plus its whole cache lines at remoteBandwidth', () => {
+test('remote reads take turns on the inter-socket link: per request remoteReadInterval plus its bytes at remoteBandwidth', () => {
   // Memory bandwidth 1000 GB/s (64 B in 64 ps), latency 100 ns; link: 16 ns a request, 12.8 GB/s (a 64-byte line in 5 ns).
   const link = { bandwidth: 1000, remoteReadInterval: '16 ns', remoteBandwidth: 12.8 };
   const sim = new Simulation();
@@ -149,11 +149,11 @@ test('remote reads take turns on the inter-socket link: per request remoteReadIn
   const local = mem(sim, link);
   const lat = 200_000; // latency + remote penalty
   assert.is(remote.read(G4, 64), 64 + lat, 'the first read goes at once');
-  // The second waits for the first's request and line (21 ns); 100 bytes from offset 32 touch three lines (16 + 15 ns).
+  // The second waits for the first's request and line (21 ns); 100 bytes from offset 32, three lines in part, hold the link 16 + 7.8125 ns, not 16 + 15.
   assert.is(remote.read(G4 + 32, 100), Math.ceil(21_000 + 100 * 1) + lat);
-  assert.is(remote.read(G4, 16), Math.ceil(21_000 + 31_000 + 16) + lat, 'a 16-byte read still moves its whole line');
+  assert.is(remote.read(G4, 16), Math.ceil(21_000 + 23_812.5 + 16) + lat, 'the third waits for the second\'s bytes, not its three lines');
   // The link does not delay writes, and a local memory ignores it.
-  assert.is(remote.write(G4, 64), Math.ceil(21_000 + 31_000 + 16 + 64), 'a write queues only behind the bandwidth slots');
+  assert.is(remote.write(G4, 64), Math.ceil(21_000 + 23_812.5 + 16 + 64), 'a write queues only behind the bandwidth slots');
   assert.is(local.read(G4, 64), 64 + 100_000);
   assert.is(local.read(G4, 64), 128 + 100_000);
 });
