@@ -253,7 +253,7 @@ export interface MemoryStats {
 
 // ---------------------------------------------------------------- memory
 
-/** An x86 cache line: what the inter-socket link moves for any part of it. */
+/** An x86 cache line: what a path to memory takes for any part of it (cacheLineBytes), and what a root complex's completion slot is for (root-complex.ts). */
 export const CACHE_LINE_BYTES = 64;
 /**
  * Columns of the memory's ahead log (after column 0, the access's time): its

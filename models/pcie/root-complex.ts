@@ -53,8 +53,8 @@
  *    hands them on at most one per `completionInterval` (a slot each: the
  *    slot of a whole 64-byte line, all of it whatever the payload, or
  *    `completionIntervalFixedShare` of it and the rest by payload; 0: no
- *    pacing). Completions are routed to
- *    the root port whose requester IDs include the requester (§2.2.6).
+ *    pacing). Completions are routed to the root port whose requester IDs
+ *    include the requester (§2.2.6).
  *  - P2P between root ports: a request whose address lies in another root
  *    port's ranges is forwarded to that port under `p2pRead` / `p2pWrite`:
  *    'full' forwards it; 'throttled' forwards it through a bandwidth cap
@@ -330,8 +330,8 @@ const TARGET = 0;
  * (payload / bandwidth a TLP: a TLP goes on when its time is over), or
  * memory read completions paced one per slot (`completionInterval`, part
  * of it by payload: completionIntervalFixedShare; a TLP goes on when its
- * slot starts, so a lone completion is not delayed). Each TLP waits its turn, then goes to its target port. FIFO, so
- * due times never decrease.
+ * slot starts, so a lone completion is not delayed). Each TLP waits its
+ * turn, then goes to its target port. FIFO, so due times never decrease.
  */
 class BandwidthCap {
   private readonly q = new TlpQueue(1);
