@@ -1008,7 +1008,12 @@ export class DmaEngine implements AheadSender {
    * whole ps, where it becomes an event; the mover keeps exact time).
    */
   private writeDataReadyAt(slot: number, end: number): number {
-    return Math.ceil(this.dFetchStart[slot]! + blocksTouched(this.dWordOffset[slot]!, end, this.pathBurst) * this.pathBurst * this.pathPsPerByte);
+    return Math.ceil(this.dFetchStart[slot]! + this.burstsPs(this.dWordOffset[slot]!, end));
+  }
+
+  /** A mover's time for the whole bursts that `bytes` bytes `wordOffset` bytes into their first device word touch. */
+  private burstsPs(wordOffset: number, bytes: number): number {
+    return blocksTouched(wordOffset, bytes, this.pathBurst) * this.pathBurst * this.pathPsPerByte;
   }
 
   /**
@@ -1053,7 +1058,7 @@ export class DmaEngine implements AheadSender {
       if (r < ready) { p = k; ready = r; }
     }
     const start = from > ready ? from : ready;
-    const end = start + blocksTouched(wordOffset, size, this.pathBurst) * this.pathBurst * this.pathPsPerByte;
+    const end = start + this.burstsPs(wordOffset, size);
     this.pathGapFrom[p] = this.pathFree[p]!;
     this.pathGapTo[p] = start;
     this.pathGapAfter[p] = this.pathDirection[p]!;
@@ -1099,10 +1104,20 @@ export class DmaEngine implements AheadSender {
       if (inGap > this.dStoredAt[slot]!) this.dStoredAt[slot] = inGap;
       return;
     }
+    this.dStoredAt[slot] = this.bookRead(p, from, bytes, time) + time;
+  }
+
+  /**
+   * Books mover `p` for `time` of work on `bytes` of read data, after its
+   * booked jobs (turned if its last went the other way) and no sooner than
+   * `from`; returns when the work starts.
+   */
+  private bookRead(p: number, from: number, bytes: number, time: number): number {
     const ready = this.pathReadyFor(p, OP_READ, from, bytes);
     const start = from > ready ? from : ready;
-    this.pathFree[p] = this.dStoredAt[slot] = start + time;
+    this.pathFree[p] = start + time;
     this.pathDirection[p] = OP_READ;
+    return start;
   }
 
   /**
@@ -1129,13 +1144,8 @@ export class DmaEngine implements AheadSender {
   private mergeOnMover(slot: number, ends: number): void {
     const words = moverMergedWords(this.dWordOffset[slot]!, this.dSize[slot]!, ends, this.wordBytes, this.pathBurst);
     if (words === 0) return;
-    const p = this.dPath[slot]!, now = this.sim.now;
-    const stored = this.dStoredAt[slot]! > now ? this.dStoredAt[slot]! : now;
-    const ready = this.pathReadyFor(p, OP_READ, stored, this.wordBytes);
-    const start = stored > ready ? stored : ready;
-    this.pathFree[p] = start + words * this.mergePs;
-    this.pathDirection[p] = OP_READ;
-    this.dStoredAt[slot] = start;
+    const now = this.sim.now, stored = this.dStoredAt[slot]! > now ? this.dStoredAt[slot]! : now;
+    this.dStoredAt[slot] = this.bookRead(this.dPath[slot]!, stored, this.wordBytes, words * this.mergePs);
   }
 
   /** Which ends of descriptor `slot`'s data are partial words (partialWordEnds); 0 without a merge time. */
