@@ -91,6 +91,8 @@ const LATENCY_TRANSFERS = 50;
  * step as the measured ones do.
  */
 const NFP_TIMESTAMP_TICK = '13333 ps';
+/** The setup of a pcie-bench latency test's point: one transfer at a time, `transfers` of them, read in the NFP's ticks. */
+const unloaded = (transfers: number) => ({ inFlight: 1, transfers, latencyTick: NFP_TIMESTAMP_TICK });
 /** The scenario whose `platform` parameter lists the platform presets pcie-bench's curves run on (iommu-window's lists the same). */
 export const PLATFORM_SCENARIO = 'dma-bandwidth';
 const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
@@ -199,7 +201,7 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
           params: {
             ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern, alignment: slotOf(size + ho), pageCrossing: 'avoid',
             hostOffset: ho, deviceOffset: numberField(t, r, 'DO'), ...(cache === 'cold' ? { cache } : {}),
-            ...(latency ? { inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK } : { transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT }),
+            ...(latency ? unloaded(LATENCY_TRANSFERS) : { transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT }),
           },
         };
         points.push(withRowRepeats(t, point, mine.filter((o) => numberField(t, o, 'SZ') === size && numberField(t, o, column) === offset), value));
@@ -247,7 +249,7 @@ function latencyWindowCurves(t: CsvTable, platform: string | undefined, pageSize
         x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, LATENCY_COLUMN), origin: originOf(t, r),
         params: {
           ...platformParam(platform), op: kind.op, size: numberField(t, r, 'SZ'), window: numberField(t, r, 'WinSZ'), cache,
-          iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: LATENCY_WINDOW_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK,
+          iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', ...unloaded(LATENCY_WINDOW_TRANSFERS),
         },
       })),
     };
@@ -296,7 +298,7 @@ function distributionCurves(t: CsvTable, platform: string | undefined, pageSize:
           x: 100 * q, measured: numberField(t, r, 'ns'), origin: originOf(t, r), field,
           params: {
             ...platformParam(platform), op: 'read', size: 64, window: 8192, cache,
-            iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: 1, transfers: DISTRIBUTION_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK,
+            iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', ...unloaded(DISTRIBUTION_TRANSFERS),
           },
         };
       }),
@@ -323,7 +325,7 @@ function latencySizeCurves(t: CsvTable, platform: string | undefined): Curve[] {
       scenario: 'dma-bandwidth', metric: 'dma.latency_ns.p50', scale: 1, unit: 'ns', xLabel: 'transfer size (B)', ...(byByte ? { xScale: 'linear' as const } : {}),
       points: rows.map((r, k) => ({
         x: sizes[k]!, measured: numberField(t, r, LATENCY_COLUMN), origin: originOf(t, r),
-        params: { ...platformParam(platform), op, size: sizes[k]!, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', inFlight: 1, transfers: LATENCY_TRANSFERS, latencyTick: NFP_TIMESTAMP_TICK },
+        params: { ...platformParam(platform), op, size: sizes[k]!, window: numberField(t, r, 'WinSZ'), pattern: 'sequential', ...unloaded(LATENCY_TRANSFERS) },
       })),
     };
   });

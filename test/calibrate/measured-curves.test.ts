@@ -20,10 +20,11 @@ const write = (name: string, lines: string[]) => {
   return file;
 };
 const BW_HEADER = 'Test,PAT,Cache,HO,DO,WinSZ,SZ,Time(cyc),Time,Bytes,Trans,BW (GB/s),Trans/s';
+const LAT_HEADER = 'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)';
 
 test('pcie-bench latency: the LAT_DMA_RD rows\' medians, one transfer in flight, on the platform given', () => {
   const file = write('lat.csv', [
-    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    LAT_HEADER,
     'LAT_DMA_RD,Seq,HWarm,0,0,8192,64,547.5',
     'LAT_CMD_RD,Seq,HWarm,0,0,8192,64,400',
     'LAT_DMA_RD,Seq,HWarm,0,0,8192,2048,1133.3',
@@ -38,7 +39,7 @@ test('pcie-bench latency: the LAT_DMA_RD rows\' medians, one transfer in flight,
 
 test('pcie-bench latency by window: one curve per host cache state (warm, cold), unloaded, through the IOMMU scenario', () => {
   const file = write('lat-win.csv', [
-    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    LAT_HEADER,
     'LAT_DMA_RD,Rand,HWarm,0,0,8192,64,560',
     'LAT_DMA_RD,Rand,HWarm,0,0,4194304,64,840',
     'LAT_DMA_RD,Rand,DWarm,0,0,8192,64,533',
@@ -57,7 +58,7 @@ test('pcie-bench latency by window: one curve per host cache state (warm, cold),
 
 test('pcie-bench write-then-read latency by window (LAT_DMA_WRRD): the same curves, a write and then a read of the same bytes', () => {
   const file = write('lat-wrrd.csv', [
-    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    LAT_HEADER,
     'LAT_DMA_WRRD,Rand,HWarm,0,0,8192,64,773',
     'LAT_DMA_WRRD,Rand,HWarm,0,0,4194304,64,973',
     'LAT_DMA_WRRD,Rand,Cold,0,0,8192,64,780',
@@ -67,7 +68,7 @@ test('pcie-bench write-then-read latency by window (LAT_DMA_WRRD): the same curv
   assert.equal(curves.map((c) => c.name), ['lat_wrrd_warm', 'lat_wrrd_cold']);
   assert.equal(curves.map((c) => c.points.map((p) => p.measured)), [[773, 973], [780, 987]]);
   assert.equal(curves[0]!.points[0]!.params, { platform: 'p', op: 'write-read', size: 64, window: 8192, cache: 'warm', iommu: 'off', pageSize: '4k', inFlight: 1, transfers: 400, latencyTick: '13333 ps' });
-  const other = write('lat-other.csv', ['Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)', 'LAT_CMD_RD,Rand,HWarm,0,0,8192,64,500', 'LAT_CMD_RD,Rand,HWarm,0,0,16384,64,500']);
+  const other = write('lat-other.csv', [LAT_HEADER, 'LAT_CMD_RD,Rand,HWarm,0,0,8192,64,500', 'LAT_CMD_RD,Rand,HWarm,0,0,16384,64,500']);
   assert.throws(() => measuredCurves(other, 'p', null), /LAT_CMD_RD: expected one of LAT_DMA_RD, LAT_DMA_WRRD/);
 });
 
@@ -152,7 +153,7 @@ test('pcie-bench throughput by offset: per direction a curve by host offset and 
 
 test('pcie-bench latency by offset (lat_dma_off_rd.csv, lat_dma_off_wrrd.csv): the medians by host and by device offset, a line per size, one transfer at a time in its slot', () => {
   const file = write('lat-off.csv', [
-    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)',
+    LAT_HEADER,
     'LAT_DMA_RD,Seq,HWarm,0,0,8192,64,546.7',
     'LAT_DMA_RD,Seq,HWarm,1,0,8192,64,573.3',
     'LAT_DMA_RD,Seq,HWarm,0,3,8192,64,560',
@@ -170,7 +171,7 @@ test('pcie-bench latency by offset (lat_dma_off_rd.csv, lat_dma_off_wrrd.csv): t
 });
 
 test('pcie-bench latency by size (lat_dma_sizes.csv) and byte by byte (lat_dma_sizes_byte_inc.csv, told by sizes one byte apart): a curve each of the reads and of the write-then-reads', () => {
-  const rows = (sizes: number[]) => ['Test,PAT,Cache,HO,DO,WinSZ,SZ,Med(ns)', ...sizes.map((s) => `LAT_DMA_RD,Seq,HWarm,0,0,8192,${s},${600 + s}`)];
+  const rows = (sizes: number[]) => [LAT_HEADER, ...sizes.map((s) => `LAT_DMA_RD,Seq,HWarm,0,0,8192,${s},${600 + s}`)];
   const [bytes] = measuredCurves(write('lat-bytes.csv', rows([247, 248, 249, 1016])), 'p', null);
   assert.is(bytes!.name, 'lat_rd_bytes');
   assert.is(bytes!.xScale, 'linear');
