@@ -3,7 +3,8 @@
  * that bounds small writes below the link, whole-burst fetches from device
  * memory that make writes just past a burst cost a burst more, and read data
  * stored at the data path's rate, which sets how unloaded read latency grows
- * with size, and write data streamed from device memory TLP by TLP. Expected values come from the preset's figures, not from runs.
+ * with size, and write data streamed from device memory TLP by TLP. Expected
+ * values come from the preset's figures, not from runs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,6 +21,8 @@ const readIntervalNs = dma.issueInterval / PS_PER_NS, writeIntervalNs = dma.writ
 const paths = dma.dataPaths, pathRate = dma.dataPathRate!, burst = dma.dataPathBurst;
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
 const gbps = async (sets: Record<string, string | number>) => (await runJsonInProcess('dma-bandwidth', { ...base, ...sets })).metrics['dma.throughput_gbytes_per_s'] as number;
+/** Median unloaded latency of one `op` of `size` bytes at a time, ns. */
+const unloadedNs = async (op: string, size: number) => (await runJsonInProcess('dma-bandwidth', { ...base, op, size, inFlight: 1, transfers: 20 })).metrics['dma.latency_ns'].p50 as number;
 
 test('64-byte writes are bound by the write queue\'s descriptor rate, 256-byte ones by the transmit port (a TLP and its block), not the link', async () => {
   // One TLP each; the slowest of the write queue, the transmit port and the data movers (whole bursts) sets the pace.
@@ -70,7 +73,7 @@ test('a write one byte past a burst costs a whole burst more on the data paths',
 });
 
 test('a write streams from device memory: each TLP goes once its own bursts are fetched, so unloaded write latency grows at the data path rate alone', async () => {
-  const lat = async (size: number) => (await runJsonInProcess('dma-bandwidth', { ...base, op: 'write', size, inFlight: 1, transfers: 20 })).metrics['dma.latency_ns'].p50 as number;
+  const lat = (size: number) => unloadedNs('write', size);
   // 256-byte TLPs, each fetched (74 ns at the mover's rate) slower than the transmit port sends it (34.8 ns): the last TLP goes when its data is in.
   const perTlpPortNs = tlpOverheadNs + 256 / tlpRate;
   assert.ok(perTlpPortNs < 256 / pathRate, 'the port outpaces one mover');
@@ -81,7 +84,7 @@ test('a write streams from device memory: each TLP goes once its own bursts are 
 });
 
 test('unloaded read latency grows with size at the data path rate', async () => {
-  const lat = async (size: number) => (await runJsonInProcess('dma-bandwidth', { ...base, op: 'read', size, inFlight: 1, transfers: 20 })).metrics['dma.latency_ns'].p50 as number;
+  const lat = (size: number) => unloadedNs('read', size);
   const slope = (await lat(2048) - await lat(64)) / (2048 - 64);
   // Within 10%: the first completion's larger payload also crosses the link before storing starts.
   assert.ok(slope > 1 / pathRate && (slope - 1 / pathRate) / (1 / pathRate) < 0.1, `${slope} ns/B vs ${1 / pathRate}`);
