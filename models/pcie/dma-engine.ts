@@ -178,7 +178,7 @@ import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js
 import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { TraceChannel } from '../../src/trace/channel.js';
-import { Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
+import { DW_MASK, Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
 import { AheadLog } from './ahead-log.js';
 import { TlpQueue } from './tlp-queue.js';
@@ -227,6 +227,7 @@ export const dmaEngineParams = z.strictObject({
   tlpRate: rate().optional().describe('Payload rate of the transmit port, GB/s (unset: payload costs no port time)'),
   writeBlock: positiveByteSize().optional().describe('Writes move in blocks of this many bytes of host memory (aligned; a write\'s first TLP starts one too), each costing the transmit port writeBlockOverhead (unset: the whole descriptor is one block)'),
   writeBlockOverhead: duration().default(0).describe('Time the transmit port is held once more by the TLP that starts a write block: the port\'s per-block cost (0 = none; presets give estimates)'),
+  unalignedWriteOverhead: duration().default(0).describe('Time the transmit port is held once more by a write TLP whose host address is not DW-aligned (a write\'s first TLP, at a host offset off a DW): the data realigned to the host\'s byte lanes (0 = none; presets give estimates)'),
   dataPaths: z.number().int().min(0).default(0).describe('Movers between the PCIe core and device memory (0 = none: data moves at no cost)'),
   dataPathRate: rate().optional().describe('GB/s one data mover moves (required when dataPaths > 0)'),
   dataPathBurst: positiveByteSize().default(DW_BYTES).describe('Device memory moves in bursts of this many bytes (from the first device word of each descriptor\'s data): writes are fetched in whole bursts, and a read completion that fills one only in part costs dataPathPartialBurst'),
@@ -446,6 +447,7 @@ export class DmaEngine implements AheadSender {
   private readonly tlpPsPerByte: number;
   /** Transmit-port time the TLP that starts a write block adds, ps, and the block's bytes of host memory (a whole descriptor: Infinity). */
   private readonly writeBlockPs: number;
+  private readonly unalignedWritePs: number;
   private readonly writeBlockBytes: number;
   /** The transmit port costs time (one of its three costs is set); else TLPs never wait for it. */
   private readonly timesTransmitPort: boolean;
@@ -601,8 +603,9 @@ export class DmaEngine implements AheadSender {
     this.tlpOverheadPs = params.tlpOverhead;
     this.tlpPsPerByte = params.tlpRate === undefined ? 0 : PS_PER_NS / params.tlpRate;
     this.writeBlockPs = params.writeBlockOverhead;
+    this.unalignedWritePs = params.unalignedWriteOverhead;
     this.writeBlockBytes = params.writeBlock ?? Infinity;
-    this.timesTransmitPort = this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0 || this.writeBlockPs > 0;
+    this.timesTransmitPort = this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0 || this.writeBlockPs > 0 || this.unalignedWritePs > 0;
     this.pathFree = new Float64Array(params.dataPaths);
     this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
     this.pathBurst = params.dataPathBurst;
@@ -969,7 +972,8 @@ export class DmaEngine implements AheadSender {
     this.cursor = addr + len;
     this.txQueued++;
     if (this.timesTransmitPort) {
-      this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0 : len * this.tlpPsPerByte + this.blockStarts(addr - this.dAddr[slot]!, len, addr) * this.writeBlockPs);
+      this.txFreeAt = at + this.tlpOverheadPs + (isRead ? 0
+        : len * this.tlpPsPerByte + this.blockStarts(addr - this.dAddr[slot]!, len, addr) * this.writeBlockPs + ((addr & DW_MASK) !== 0 ? this.unalignedWritePs : 0));
     }
     if (this.cursor === this.end) {
       // Mark the descriptor emitted before the link can release its last TLP.

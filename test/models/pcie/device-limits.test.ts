@@ -16,7 +16,7 @@ import { presetParams } from '../../preset-params.js';
 // The preset parsed by the engine's own schema: durations in ps, sizes in bytes, rates in GB/s.
 const dma = presetParams(dmaEngineParams, 'nfp6000-dma');
 const tlpOverheadNs = dma.tlpOverhead / PS_PER_NS, tlpRate = dma.tlpRate!;
-const block = dma.writeBlock!, blockNs = dma.writeBlockOverhead / PS_PER_NS;
+const block = dma.writeBlock!, blockNs = dma.writeBlockOverhead / PS_PER_NS, unalignedNs = dma.unalignedWriteOverhead / PS_PER_NS;
 const readIntervalNs = dma.issueInterval / PS_PER_NS, writeIntervalNs = dma.writeIssueInterval! / PS_PER_NS;
 const paths = dma.dataPaths, pathRate = dma.dataPathRate!, burst = dma.dataPathBurst;
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
@@ -55,6 +55,17 @@ test('write blocks are blocks of host memory: a 1 KiB write 16 bytes past a 512-
   for (const [hostOffset, tlps, blocks] of [[0, 4, 2], [16, 5, 3]] as const) {
     const expected = 1024 / portNs(tlps, blocks), got = await at(hostOffset);
     assert.ok(Math.abs(got - expected) / expected < 0.01, `host offset ${hostOffset}: ${got} GB/s vs ${expected}`);
+  }
+});
+
+test('a write to a host address off a DW holds the transmit port once more for its realignment: on its first TLP, not on its last with a partial DW', async () => {
+  assert.ok(unalignedNs > 0, 'the preset realigns');
+  // 1 KiB 16 or 17 bytes past a 512-byte boundary: five 256-byte-split TLPs in three blocks either way; at 17 the first starts off a DW and the last ends off one.
+  const portNs = (realigned: number) => 5 * tlpOverheadNs + 1024 / tlpRate + 3 * blockNs + realigned * unalignedNs;
+  const at = (hostOffset: number) => gbps({ op: 'write', size: 1024, inFlight: 88, pattern: 'sequential-slots', alignment: 2048, hostOffset });
+  for (const [hostOffset, realigned] of [[16, 0], [17, 1]] as const) {
+    const expected = 1024 / portNs(realigned), got = await at(hostOffset);
+    assert.ok(Math.abs(got - expected) / expected < 0.002, `host offset ${hostOffset}: ${got} GB/s vs ${expected}`);
   }
 });
 
