@@ -120,6 +120,8 @@ const opParts = (test: string) => {
 
 /** Scenario parameters every point of a pcie-bench curve shares: the platform, when one is given. */
 const platformParam = (platform: string | undefined): Record<string, Scalar> => (platform === undefined ? {} : { platform });
+/** iommu-window's IOMMU parameters for a host run with IOMMU pages of `pageSize` (null: the IOMMU off; its page size is then unused). */
+const iommuParams = (pageSize: string | null): Record<string, Scalar> => ({ iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k' });
 
 /** Throughput by size for one direction (bw_dma_sz_sweep.csv's rows of one test, warm host cache). */
 function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: string | undefined): Curve {
@@ -153,7 +155,7 @@ function windowCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform
       const window = numberField(t, r, 'WinSZ');
       const point: CurvePoint = {
         x: window, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-        params: { ...platformParam(platform), op, size, window, iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', inFlight: BANDWIDTH_IN_FLIGHT, transfers: WINDOW_TRANSFERS, warmup: WINDOW_WARMUP },
+        params: { ...platformParam(platform), op, size, window, ...iommuParams(pageSize), inFlight: BANDWIDTH_IN_FLIGHT, transfers: WINDOW_TRANSFERS, warmup: WINDOW_WARMUP },
       };
       return withRowRepeats(t, point, repeats.filter((o) => numberField(t, o, 'WinSZ') === window), BW_COLUMN);
     }),
@@ -249,7 +251,7 @@ function latencyWindowCurves(t: CsvTable, platform: string | undefined, pageSize
         x: numberField(t, r, 'WinSZ'), measured: numberField(t, r, LATENCY_COLUMN), origin: originOf(t, r),
         params: {
           ...platformParam(platform), op: kind.op, size: numberField(t, r, 'SZ'), window: numberField(t, r, 'WinSZ'), cache,
-          iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', ...unloaded(LATENCY_WINDOW_TRANSFERS),
+          ...iommuParams(pageSize), ...unloaded(LATENCY_WINDOW_TRANSFERS),
         },
       })),
     };
@@ -298,7 +300,7 @@ function distributionCurves(t: CsvTable, platform: string | undefined, pageSize:
           x: 100 * q, measured: numberField(t, r, 'ns'), origin: originOf(t, r), field,
           params: {
             ...platformParam(platform), op: 'read', size: 64, window: 8192, cache,
-            iommu: pageSize === null ? 'off' : 'on', pageSize: pageSize ?? '4k', ...unloaded(DISTRIBUTION_TRANSFERS),
+            ...iommuParams(pageSize), ...unloaded(DISTRIBUTION_TRANSFERS),
           },
         };
       }),
