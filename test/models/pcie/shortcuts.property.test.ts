@@ -44,11 +44,12 @@ const NFP6000_DMA = presetValuesOf('nfp6000-dma');
 const nfp = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, NFP6000_DMA[k]]));
 /**
  * The device features of the calibrated engine (the nfp6000-dma preset's values), each on or off: a transmit
- * port held per TLP and once more per write block, writes from a queue of their own, data movers (whole jobs or burst
- * by burst) with their turns and partly filled bursts, a receive stage, partial-word merges.
+ * port held per TLP, once more per write block and once more for a write off a DW, writes from a queue of their
+ * own, data movers (whole jobs or burst by burst) with their turns and partly filled bursts, a receive stage,
+ * partial-word merges.
  */
 const DEVICE_FEATURES = {
-  transmitPort: nfp('tlpOverhead', 'tlpRate', 'writeBlock', 'writeBlockOverhead'),
+  transmitPort: nfp('tlpOverhead', 'tlpRate', 'writeBlock', 'writeBlockOverhead', 'unalignedWriteOverhead'),
   writeQueue: nfp('issueInterval', 'writeIssueInterval'),
   dataPaths: nfp('dataPaths', 'dataPathRate', 'dataPathBurst', 'dataPathTurnaround', 'dataPathPartialBurst'),
   receiveStage: nfp('receiveOverhead', 'receiveRate', 'receiveDescriptorOverhead'),
@@ -137,7 +138,8 @@ const cases: fc.Arbitrary<Case> = fc.record({
   switchLatencyPs: fc.constantFrom(0, 20 * NS, 150 * NS),
   descriptors: fc.array(fc.record({
     op: fc.constantFrom<'read' | 'write'>('read', 'write'),
-    offset: fc.integer({ min: 0, max: MiB / 64 - 1 }).map((k) => 64 * k),
+    // A cache line, or bytes into one (off a DW: the transmit port's realignment; whole DWs; a line's second half).
+    offset: fc.tuple(fc.integer({ min: 0, max: MiB / 64 - 1 }), fc.constantFrom(0, 0, 1, 4, 37)).map(([k, o]) => 64 * k + o),
     size: fc.integer({ min: 1, max: 2 * KiB }),
     gapPs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2000 * NS })),
   }), { minLength: 1, maxLength: 10 }),
