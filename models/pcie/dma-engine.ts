@@ -447,9 +447,10 @@ export class DmaEngine implements AheadSender {
   private readonly tlpPsPerByte: number;
   /** Transmit-port time the TLP that starts a write block adds, ps, and the block's bytes of host memory (a whole descriptor: Infinity). */
   private readonly writeBlockPs: number;
-  private readonly unalignedWritePs: number;
   private readonly writeBlockBytes: number;
-  /** The transmit port costs time (one of its three costs is set); else TLPs never wait for it. */
+  /** Transmit-port time a write TLP whose host address is off a DW adds, ps (unalignedWriteOverhead). */
+  private readonly unalignedWritePs: number;
+  /** The transmit port costs time (one of its four costs is set); else TLPs never wait for it. */
   private readonly timesTransmitPort: boolean;
   /** When the transmit port is free for the next TLP, ps (exact). */
   private txFreeAt = 0;
@@ -1132,7 +1133,7 @@ export class DmaEngine implements AheadSender {
    * merge is occupancy, not latency.
    */
   private mergePartialWords(slot: number, words: number, firstWords: number): void {
-    const stored = this.dStoredAt[slot]! > this.sim.now ? this.dStoredAt[slot]! : this.sim.now;
+    const stored = this.storedBy(slot);
     const start = stored > this.mergeFreeAt ? stored : this.mergeFreeAt;
     this.mergeFreeAt = start + words * this.mergePs;
     this.dStoredAt[slot] = start + firstWords * this.mergePs;
@@ -1148,8 +1149,13 @@ export class DmaEngine implements AheadSender {
   private mergeOnMover(slot: number, ends: number): void {
     const words = moverMergedWords(this.dWordOffset[slot]!, this.dSize[slot]!, ends, this.wordBytes, this.pathBurst);
     if (words === 0) return;
-    const now = this.sim.now, stored = this.dStoredAt[slot]! > now ? this.dStoredAt[slot]! : now;
-    this.dStoredAt[slot] = this.bookRead(this.dPath[slot]!, stored, this.wordBytes, words * this.mergePs);
+    this.dStoredAt[slot] = this.bookRead(this.dPath[slot]!, this.storedBy(slot), this.wordBytes, words * this.mergePs);
+  }
+
+  /** When read `slot`'s data is stored, or now if that is past: where the work on its partial words can start. */
+  private storedBy(slot: number): number {
+    const stored = this.dStoredAt[slot]!, now = this.sim.now;
+    return stored > now ? stored : now;
   }
 
   /** Which ends of descriptor `slot`'s data are partial words (partialWordEnds); 0 without a merge time. */
