@@ -343,9 +343,9 @@ class BandwidthCap {
 
   /** Caps payload at `gbytesPerSecond`, or paces TLPs one per `slotPs` plus `slotPsPerByte` a byte of the payload. */
   constructor(private readonly sim: Simulation, private readonly rc: RootComplex, rate: { gbytesPerSecond: number } | { slotPs: number; slotPsPerByte: number }) {
-    this.paced = 'slotPs' in rate;
-    this.slotPs = 'slotPs' in rate ? rate.slotPs : 0;
-    this.psPerByte = 'slotPs' in rate ? rate.slotPsPerByte : psPerByte(rate.gbytesPerSecond);
+    const paced = this.paced = 'slotPs' in rate;
+    this.slotPs = paced ? rate.slotPs : 0;
+    this.psPerByte = paced ? rate.slotPsPerByte : psPerByte(rate.gbytesPerSecond);
   }
 
   get size(): number {

@@ -93,6 +93,8 @@ const LATENCY_TRANSFERS = 50;
 const NFP_TIMESTAMP_TICK = '13333 ps';
 /** The setup of a pcie-bench latency test's point: one transfer at a time, `transfers` of them, read in the NFP's ticks. */
 const unloaded = (transfers: number) => ({ inFlight: 1, transfers, latencyTick: NFP_TIMESTAMP_TICK });
+/** The setup of a pcie-bench throughput test's point (by size or by offset): its transfers in flight, BANDWIDTH_TRANSFERS of them. */
+const LOADED = { transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT };
 /** The scenario whose `platform` parameter lists the platform presets pcie-bench's curves run on (iommu-window's lists the same). */
 export const PLATFORM_SCENARIO = 'dma-bandwidth';
 const OPS: Record<string, string> = { BW_DMA_RD: 'read', BW_DMA_WR: 'write', BW_DMA_RW: 'alternating' };
@@ -134,7 +136,7 @@ function sizeCurve(t: CsvTable, test: string, rows: CsvTable['rows'], platform: 
       const size = numberField(t, r, 'SZ');
       return {
         x: size, measured: numberField(t, r, BW_COLUMN), origin: originOf(t, r),
-        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), pageCrossing: 'avoid', transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT },
+        params: { ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern: 'random', alignment: slotOf(size), pageCrossing: 'avoid', ...LOADED },
       };
     }),
   };
@@ -203,7 +205,7 @@ function offsetCurves(t: CsvTable, platform: string | undefined): Curve[] {
           params: {
             ...platformParam(platform), op, size, window: numberField(t, r, 'WinSZ'), pattern, alignment: slotOf(size + ho), pageCrossing: 'avoid',
             hostOffset: ho, deviceOffset: numberField(t, r, 'DO'), ...(cache === 'cold' ? { cache } : {}),
-            ...(latency ? unloaded(LATENCY_TRANSFERS) : { transfers: BANDWIDTH_TRANSFERS, inFlight: BANDWIDTH_IN_FLIGHT }),
+            ...(latency ? unloaded(LATENCY_TRANSFERS) : LOADED),
           },
         };
         points.push(withRowRepeats(t, point, mine.filter((o) => numberField(t, o, 'SZ') === size && numberField(t, o, column) === offset), value));
