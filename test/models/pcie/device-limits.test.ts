@@ -21,6 +21,8 @@ const readIntervalNs = dma.issueInterval / PS_PER_NS, writeIntervalNs = dma.writ
 const paths = dma.dataPaths, pathRate = dma.dataPathRate!, burst = dma.dataPathBurst;
 const base = { platform: 'nfp6000-xeon-e5-2630v4', pattern: 'sequential', window: 65536, transfers: 1000 };
 const gbps = async (sets: Record<string, string | number>) => (await runJsonInProcess('dma-bandwidth', { ...base, ...sets })).metrics['dma.throughput_gbytes_per_s'] as number;
+/** Throughput of 1 KiB writes `hostOffset` bytes into 2 KiB slots of host memory, GB/s. */
+const kibWriteAt = (hostOffset: number) => gbps({ op: 'write', size: 1024, inFlight: 88, pattern: 'sequential-slots', alignment: 2048, hostOffset });
 /** Median unloaded latency of one `op` of `size` bytes at a time, ns. */
 const unloadedNs = async (op: string, size: number) => (await runJsonInProcess('dma-bandwidth', { ...base, op, size, inFlight: 1, transfers: 20 })).metrics['dma.latency_ns'].p50 as number;
 
@@ -51,9 +53,8 @@ test('the TLP that starts a write block holds the transmit port for the block ov
 test('write blocks are blocks of host memory: a 1 KiB write 16 bytes past a 512-byte boundary starts three, and takes a TLP and a block more than an aligned one', async () => {
   // 256-byte TLPs: aligned, four TLPs in two blocks; 16 bytes in, five TLPs (240, 3 x 256, 16) starting the write's block and those at 512 and 1024.
   const portNs = (tlps: number, blocks: number) => tlps * tlpOverheadNs + 1024 / tlpRate + blocks * blockNs;
-  const at = (hostOffset: number) => gbps({ op: 'write', size: 1024, inFlight: 88, pattern: 'sequential-slots', alignment: 2048, hostOffset });
   for (const [hostOffset, tlps, blocks] of [[0, 4, 2], [16, 5, 3]] as const) {
-    const expected = 1024 / portNs(tlps, blocks), got = await at(hostOffset);
+    const expected = 1024 / portNs(tlps, blocks), got = await kibWriteAt(hostOffset);
     assert.ok(Math.abs(got - expected) / expected < 0.01, `host offset ${hostOffset}: ${got} GB/s vs ${expected}`);
   }
 });
@@ -62,9 +63,8 @@ test('a write to a host address off a DW holds the transmit port once more for i
   assert.ok(unalignedNs > 0, 'the preset realigns');
   // 1 KiB 16 or 17 bytes past a 512-byte boundary: five 256-byte-split TLPs in three blocks either way; at 17 the first starts off a DW and the last ends off one.
   const portNs = (realigned: number) => 5 * tlpOverheadNs + 1024 / tlpRate + 3 * blockNs + realigned * unalignedNs;
-  const at = (hostOffset: number) => gbps({ op: 'write', size: 1024, inFlight: 88, pattern: 'sequential-slots', alignment: 2048, hostOffset });
   for (const [hostOffset, realigned] of [[16, 0], [17, 1]] as const) {
-    const expected = 1024 / portNs(realigned), got = await at(hostOffset);
+    const expected = 1024 / portNs(realigned), got = await kibWriteAt(hostOffset);
     assert.ok(Math.abs(got - expected) / expected < 0.002, `host offset ${hostOffset}: ${got} GB/s vs ${expected}`);
   }
 });
