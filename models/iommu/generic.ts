@@ -13,6 +13,10 @@
  *  - 'off': nothing is mapped; a driver (workloads.dma-map-unmap) or a
  *    hypervisor maps and unmaps through `model`, and DMA to anything
  *    unmapped faults.
+ *
+ * With `warmWithHostCache`, a run whose host memory starts warm starts with
+ * that memory's translations cached too (Iommu.warmTranslations): the
+ * device wrote it through the IOMMU to warm it, as pcie-bench does.
  */
 import { z } from 'zod';
 import { defineComponent, type ComponentContext, type MetricValue } from '../../src/scenario/registry.js';
@@ -31,6 +35,8 @@ const PAGE_2M_BYTES = 2 * 1024 * 1024;
 const params = iommuParams.extend({
   identityMap: z.enum(['off', '4k', '2m', 'largest']).default('largest')
     .describe("At connect, map the owner's memory and the BARs below it 1:1 in pages of this size ('2m': the 2 MiB pages around each range, mapped whole; 'largest': 2 MiB where aligned, else 4 KiB); 'off': map nothing"),
+  warmWithHostCache: z.boolean().default(false)
+    .describe("When the owner's host memory starts with its cache warm, start with that memory's translations cached too, as the device's writes that warmed the cache leave them, in address order (pcie-bench warms the host cache by writing the window from the NFP through its BAR, so through the IOMMU: host_warm_cache); false: the IOTLB and paging-structure caches start empty"),
 }).superRefine(iotlbShapeIssues);
 
 /** One run of same-size pages an identity map lays down: [base, base + size), pages of `page` bytes. */
@@ -75,7 +81,7 @@ export class IommuUnit {
   ownerRanges: readonly AddressRange[] = [];
 
   constructor(ctx: ComponentContext, private readonly p: z.output<typeof params>) {
-    const { identityMap: _mode, ...iommu } = p;
+    const { identityMap: _mode, warmWithHostCache: _warm, ...iommu } = p;
     this.model = new Iommu(ctx.sim, iommu as IommuParams, ctx.name);
   }
 
@@ -92,6 +98,12 @@ export class IommuUnit {
     const domain = this.model.createDomain();
     for (const id of requesterIds) this.model.attach(id, domain);
     for (const s of identitySpans(mode, ranges)) this.model.map(domain, s.base, s.base, s.size, s.page);
+  }
+
+  /** Called by the owner at connect when its memory's cache starts warm: see warmTranslations. */
+  hostCacheWarm(requesterIds: readonly number[], memory: AddressRange): void {
+    if (!this.p.warmWithHostCache) return;
+    for (const id of requesterIds) this.model.warmTranslations(id, memory.base, memory.size);
   }
 
   /** Misses' page walks and their waits for a free walker. */

@@ -43,6 +43,10 @@
  *    serve it) and then walks. The IOMMU looks at its oldest
  *    `superpageMissWindow` waiting misses only (absent: 1, misses start in
  *    arrival order), so a held miss holds back those behind it beyond these.
+ *  - warmTranslations: the caches as a device's writes over a range, in
+ *    address order, just before the run leave them (the IOTLB, its second
+ *    level, the PSCs), uncounted: a host cache warmed by the device through
+ *    the IOMMU (iommu.generic's warmWithHostCache).
  *  - map / mapSg / unmap: dma_map_sg / dma_unmap_sg with their software
  *    costs per call and per page; each returns its duration in ps, so a
  *    process can `yield iommu.unmap(...)`. Mapping needs no invalidation
@@ -761,6 +765,44 @@ export class Iommu {
       stale_window_ns: distribution(this.staleWindow),
     });
     return out;
+  }
+
+  /**
+   * The translation caches as the writes of `requester` over [iova, iova +
+   * bytes), one after another in address order, leave them: each page's
+   * translation in the IOTLB (a 4 KiB one in the second level too), the
+   * upper-level entries of its walk in the paging-structure caches. A device
+   * that warms the host's cache by writing a buffer through the IOMMU just
+   * before the run warms these too (pcie-bench's host_warm_cache writes the
+   * window from the NFP through its BAR). No time passes and nothing is
+   * counted, the entries the sweep pushes out included: it is not the run's.
+   * A page with no mapping is passed over. Single-stage domains only: a
+   * nested domain's caches start empty. The device TLB (ATS) is left empty.
+   */
+  warmTranslations(requester: number, iova: number, bytes: number): void {
+    const did = requester >= 0 && requester < REQUESTER_ID_COUNT ? this.domainOf[requester]! : NO_DOMAIN;
+    if (did === NO_DOMAIN) return;
+    const d = this.domains[did]!;
+    if (d.stage2 !== null) return;
+    const tlb = this.iotlb, l2 = this.l2Iotlb, piece = PAGE_BYTES[PAGE_4K]!;
+    const evicted = tlb.caches.map((c) => c.evictions), l2Evicted = l2.evictions;
+    for (let addr = iova; addr < iova + bytes;) {
+      const k1 = d.lookup(addr);
+      if (k1 < 0) {
+        addr += piece - (addr % piece);
+        continue;
+      }
+      this.walker.warm(did, d.levels, addr, leafLevel(k1));
+      // An IOTLB without superpage entries keeps 4 KiB pieces (as translate does).
+      const k = k1 !== PAGE_4K && this.params.superpageFill === '4k' ? PAGE_4K : k1;
+      const page = PAGE_BYTES[k]!;
+      const base = d.foundBase + (addr % PAGE_BYTES[k1]!) - (addr % page);
+      tlb.insert(did, addr, k, base);
+      if (k === PAGE_4K) l2.insert(did, Math.floor(addr / piece), base);
+      addr += page - (addr % page);
+    }
+    tlb.caches.forEach((c, k) => { c.evictions = evicted[k]!; });
+    l2.evictions = l2Evicted;
   }
 
   // ---------------------------------------------------------------- translation

@@ -155,6 +155,15 @@ export class PageWalker {
     return reads;
   }
 
+  /**
+   * Caches the non-leaf entries a walk of `addr` to the leaf at level `leaf`
+   * reads, as a walk from the root would, without counting a walk, a read or
+   * a lookup (Iommu.warmTranslations: the walks happened before the run).
+   */
+  warm(domain: number, levels: number, addr: number, leaf: number): void {
+    this.fill(domain, addr, leaf, levels);
+  }
+
   /** Drops the PSC entries of `domain` (what a domain-selective IOTLB invalidation does to them). */
   invalidateDomain(domain: number): number {
     let n = 0;

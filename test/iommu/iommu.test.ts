@@ -206,6 +206,44 @@ test("superpageFill '4k': misses to one 2 MiB page walk one after another, misse
   assert.is(m.stats().walks, 2);
 });
 
+test('warmTranslations: the caches as writes over the range in address order leave them, with no time passed and nothing counted', () => {
+  const reach = DEFAULTS.iotlb4kEntries;
+  const { sim, mmu, d } = world({ l2IotlbEntries: 0, l2IotlbWays: 1 });
+  mmu.map(d, IOVA, PHYS, 2 * reach * PAGE);
+  mmu.warmTranslations(RID, IOVA, 2 * reach * PAGE);
+  assert.is(sim.now, 0);
+  const s = mmu.stats();
+  assert.equal([s.translations, s.walks, s.walkReads, s.iotlbEvictions, mmu.iotlb.lookups], [0, 0, 0, 0, 0], 'the sweep is not counted');
+  assert.is(mmu.iotlb.size, reach, 'the IOTLB full');
+  const last = mmu.translate(IOVA + (2 * reach - 1) * PAGE + 8, RID);
+  assert.equal([last.source, last.physAddr], ['iotlb', PHYS + (2 * reach - 1) * PAGE + 8], 'the last pages swept are cached, and translate right');
+  assert.is(mmu.translate(IOVA + reach * PAGE, RID).source, 'iotlb', 'the last `reach` pages, all of them');
+  const first = mmu.translate(IOVA, RID);
+  assert.is(first.source, 'walk', 'the first pages swept were pushed out');
+  assert.is(first.delayPs, DEFAULTS.walkReadLatency, "one read: the sweep's walks left the upper levels in the paging-structure caches");
+});
+
+test('warmTranslations: a 4 KiB translation goes into the second level too; a superpage is one entry, or its 4 KiB pieces without superpage entries; unmapped pages and unknown requesters are passed over', () => {
+  const reach = DEFAULTS.iotlb4kEntries;
+  const two = world({ l2IotlbEntries: 4 * reach, l2IotlbWays: 4 * reach });
+  two.mmu.map(two.d, IOVA, PHYS, 2 * reach * PAGE);
+  two.mmu.warmTranslations(RID, IOVA, 2 * reach * PAGE);
+  assert.is(two.mmu.translate(IOVA, RID).source, 'iotlb', 'pushed out of the first level, held by the second');
+  assert.is(two.mmu.stats().l2IotlbHits, 1);
+  for (const [fill, entries] of [['superpage', 1], ['4k', 3]] as const) {
+    const w = world({ superpageFill: fill });
+    w.mmu.map(w.d, IOVA, PHYS, 2 * MiB, 2 * MiB);
+    w.mmu.warmTranslations(RID, IOVA + 4 * PAGE, 3 * PAGE);
+    assert.is(w.mmu.iotlb.size, entries, `superpageFill '${fill}'`);
+    assert.is(w.mmu.translate(IOVA + 6 * PAGE + 5, RID).physAddr, PHYS + 6 * PAGE + 5);
+  }
+  const holes = world();
+  holes.mmu.map(holes.d, IOVA + PAGE, PHYS, PAGE);
+  holes.mmu.warmTranslations(RID, IOVA, 3 * PAGE);
+  holes.mmu.warmTranslations(RID + 1, IOVA, 3 * PAGE);
+  assert.is(holes.mmu.iotlb.size, 1, 'only the mapped page, only for the attached requester');
+});
+
 test('dma_map_sg of 8 × 4 KiB: 1.4 us; dma_unmap_sg: 1.3 us deferred, plus the 0.8 us flush when strict', () => {
   const segs = Array.from({ length: 8 }, (_, i) => ({ phys: PHYS + (7 - i) * 3 * PAGE, bytes: PAGE }));
   const lazy = world({ mode: 'deferred' });

@@ -72,4 +72,12 @@ test('latencyTick: the unloaded latencies read off the NFP firmware\'s 16-cycle 
   assert.ok(Math.abs(read.mean - exact.mean) < tick / 2, `mean ${read.mean} against ${exact.mean}: the ticks average out`);
 });
 
+test("a pcie-bench platform starts a warm run with the window's translations cached, as the NFP's writes that warmed the host cache left them, and a cold one with none", async () => {
+  const run = (cache: string) => runJsonInProcess('dma-bandwidth', { platform: 'nfp6000-xeon-e5-2630v4-iommu-nosp', op: 'read', size: 64, window: 8 * KiB, cache, transfers: 200 });
+  const warm = metricsOf(await run('warm')), cold = metricsOf(await run('cold'));
+  assert.is(warm['rc.iommu.walks'], 0, 'warm: every translation hits');
+  assert.is(warm['rc.iommu.iotlb_hit_rate'], 1);
+  assert.is(cold['rc.iommu.walks'], 2, "cold: one walk for each of the window's two pages");
+});
+
 test.run();

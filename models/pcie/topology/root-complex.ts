@@ -85,7 +85,8 @@ export class RootComplexDevice implements PcieElement {
 
   build(): void {
     if (this.model !== null) return;
-    const memory = this.ctx.slot<MemoryDevice>('memory')!.at(this.memoryRange);
+    const memoryDevice = this.ctx.slot<MemoryDevice>('memory')!;
+    const memory = memoryDevice.at(this.memoryRange);
     const rc = new RootComplex(this.ctx.sim, this.p, memory, this.ctx.name);
     // Root ports in index order, so the root complex's port numbers follow the names.
     for (let k = 0; k < this.p.rootPorts; k++) {
@@ -97,6 +98,7 @@ export class RootComplexDevice implements PcieElement {
     if (iommu !== null) {
       const below = this.routesBelow();
       iommu.identityMap(below.requesterIds, [memory.range, ...below.ranges]);
+      if (memoryDevice.timing.cache === 'warm') iommu.hostCacheWarm(below.requesterIds, memory.range);
       rc.translate = iommu.model.translate;
     }
   }
