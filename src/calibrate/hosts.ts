@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../cli/context.js';
-import type { MeasurementRepeats } from './curves.js';
+import type { Curve, MeasurementRepeats } from './curves.js';
 
 export interface CalibrationHost {
   folder: string;
@@ -27,11 +27,12 @@ export interface CalibrationHost {
   /** Which of its measurements repeat one point (curves.ts, MeasurementRepeats): the host cache states where it has no DDIO. */
   repeats?: MeasurementRepeats;
   /**
-   * Another run on the same machine (its folder) and the curves the
-   * difference between the runs leaves alone: their points are further
-   * repeats of this run's (validate:hw compares both runs at the median).
+   * Another run on the same machine (its folder) and which curves the
+   * difference between the runs leaves alone (`alike`): their points are
+   * further repeats of this run's (validate:hw compares both runs at the
+   * median).
    */
-  sameMachine?: { folder: string; curves: readonly string[] };
+  sameMachine?: { folder: string; alike: (c: Curve) => boolean };
 }
 
 const PREFIX = 'nfp6000-1.2GHz_';
@@ -47,11 +48,15 @@ const E3_LINK = { mps: 128 };
  * E7 v2 families; its 64-byte reads take as long with the host cache warm
  * as cold, lat_dma_sweep_rd_rnd_64.csv), so the window sweeps' four cache
  * states are repeats; its two runs differ only in the IOMMU
- * (sys-kernel-cmdline.txt), which the throughput-by-size curves (8 KiB
- * windows, simulated without it) leave alone.
+ * (sys-kernel-cmdline.txt), which leaves alone every curve over pcie-bench's
+ * 8 KiB window (by size, by offset, latency by size and offset, the latency
+ * distribution): two pages, far inside the IOTLB's reach (256 KiB).
  */
 const E3_REPEATS: MeasurementRepeats = { cacheStates: true };
-const E3_SAME_MACHINE_CURVES = ['bw_rd', 'bw_wr', 'bw_rw'];
+const SMALL_WINDOW_BYTES = 8192;
+/** A curve whose every point is over pcie-bench's 8 KiB window (or less). */
+export const overSmallWindow = (c: Curve): boolean =>
+  c.points.length > 0 && c.points.every((p) => typeof p.params.window === 'number' && p.params.window <= SMALL_WINDOW_BYTES);
 
 /**
  * What a pcie-bench host folder's name says (its README): the processor's
@@ -107,8 +112,8 @@ const E3 = 'hsw-Xeon-E3-1226v3_fujitsu-tx1310';
 export const CALIBRATION_HOSTS: readonly CalibrationHost[] = [
   host('hsw-Xeon-E5-2637v3_supermicro'),
   host('hsw-Xeon-E5-2637v3_supermicro-iommu-nosp'),
-  host(E3, { params: E3_LINK, repeats: E3_REPEATS, sameMachine: { folder: `${PREFIX}${E3}-iommu-nosp`, curves: E3_SAME_MACHINE_CURVES } }),
-  host(`${E3}-iommu-nosp`, { params: E3_LINK, repeats: E3_REPEATS, sameMachine: { folder: PREFIX + E3, curves: E3_SAME_MACHINE_CURVES } }),
+  host(E3, { params: E3_LINK, repeats: E3_REPEATS, sameMachine: { folder: `${PREFIX}${E3}-iommu-nosp`, alike: overSmallWindow } }),
+  host(`${E3}-iommu-nosp`, { params: E3_LINK, repeats: E3_REPEATS, sameMachine: { folder: PREFIX + E3, alike: overSmallWindow } }),
   host('bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0'),
   host('bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s0-iommu-nosp'),
   host('bdw-Xeon-E5-2630v4-dell-t430-s0-s0-s1'),

@@ -39,14 +39,13 @@ export function measuredSpread(c: Curve): number | null {
 
 /**
  * `curves` with the points of the same-named curves in `other` (another run
- * on the same machine) as further repeats, for the curves named in `names`
+ * on the same machine) as further repeats, for the curves `alike` holds
  * only (those the runs' difference leaves alone); points are matched by
- * series and x,
- * and a point the other run lacks keeps its own measurements.
+ * series and x, and a point the other run lacks keeps its own measurements.
  */
-export function mergeRuns(curves: readonly Curve[], other: readonly Curve[], names: readonly string[]): Curve[] {
+export function mergeRuns(curves: readonly Curve[], other: readonly Curve[], alike: (c: Curve) => boolean): Curve[] {
   return curves.map((c) => {
-    const o = names.includes(c.name) ? other.find((oc) => oc.name === c.name) : undefined;
+    const o = alike(c) ? other.find((oc) => oc.name === c.name) : undefined;
     if (o === undefined) return c;
     return {
       ...c,

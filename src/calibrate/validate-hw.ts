@@ -62,7 +62,7 @@ export function pointsTable(s: SimulatedCurve): string[] {
 function hostCurves(h: PresentHost, dir: string): Curve[] {
   const curves = pcieBenchCurves(h.path, h.platform, h.pageSize, h.params, h.repeats);
   const other = h.sameMachine === undefined ? null : hostFolder({ ...h, folder: h.sameMachine.folder }, dir);
-  return other === null ? curves : mergeRuns(curves, pcieBenchCurves(other, h.platform, h.pageSize, h.params, h.repeats), h.sameMachine!.curves);
+  return other === null ? curves : mergeRuns(curves, pcieBenchCurves(other, h.platform, h.pageSize, h.params, h.repeats), h.sameMachine!.alike);
 }
 
 /** A summary table's header: the platform, one column per curve, their mean. */

@@ -10,7 +10,8 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CALIBRATION_HOSTS, nfpMaxPayload, parseHostName, platformOf, presentHosts } from '../../src/calibrate/hosts.js';
+import { CALIBRATION_HOSTS, nfpMaxPayload, overSmallWindow, parseHostName, platformOf, presentHosts } from '../../src/calibrate/hosts.js';
+import type { Curve } from '../../src/calibrate/curves.js';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { readScenario } from '../../src/scenario/loader.js';
 import { scenarioPath } from '../../src/cli/context.js';
@@ -84,6 +85,20 @@ function lspci(mps: number): string {
     '',
   ].join('\n');
 }
+
+test("the Xeon E3's two runs, which differ only in the IOMMU, measure alike every curve over pcie-bench's 8 KiB window, and no window sweep", () => {
+  const curve = (windows: (number | undefined)[]): Curve => ({
+    name: 'c', title: 'c', scenario: 's', metric: 'm', scale: 1, unit: '', xLabel: 'x',
+    points: windows.map((window, x) => ({ x, measured: 1, origin: 'o', params: window === undefined ? {} : { window } as Record<string, number> })),
+  });
+  assert.ok(overSmallWindow(curve([8192, 8192])), 'by size or offset: every point over 8 KiB');
+  assert.not.ok(overSmallWindow(curve([4096, 8192, 262144])), 'a window sweep reaches past it');
+  assert.not.ok(overSmallWindow(curve([8192, undefined])), 'a point with no window is not known to be alike');
+  assert.not.ok(overSmallWindow(curve([])), 'nor a curve with no points');
+  const e3 = CALIBRATION_HOSTS.filter((h) => h.folder.includes('E3-1226v3'));
+  assert.is(e3.length, 2);
+  for (const h of e3) assert.is(h.sameMachine?.alike, overSmallWindow, h.folder);
+});
 
 test('the NFP\'s MPS off a host\'s lspci: its Device Control, not its capabilities nor another device\'s; null without the file or the device', () => {
   const dir = tempDir('pciesim-lspci-');

@@ -1,7 +1,7 @@
 /**
  * Repeated measurements: a host without DDIO has its window sweeps' four
  * host cache states read as repeats of one point, compared at their median;
- * two runs on one machine add each other's points to the curves named; the
+ * two runs on one machine add each other's points to the curves they measure alike; the
  * measured spread is the repeats' mean absolute deviation from their median,
  * and a curve measured once has none. Data generated here.
  */
@@ -55,10 +55,10 @@ const curve = (name: string, points: [number, number][], origin: string): Curve 
   points: points.map(([x, measured]) => ({ x, measured, params: {}, origin: `${origin}: ${x}` })),
 });
 
-test('two runs on one machine: the named curves\' points matched by x become repeats at their median; other curves and unmatched points are left as they were', () => {
+test('two runs on one machine: the points of the curves alike, matched by x, become repeats at their median; other curves and unmatched points are left as they were', () => {
   const run1 = [curve('bw_wr', [[64, 10.5], [128, 18]], 'a'), curve('win_wr_64', [[4096, 11.5]], 'a')];
   const run2 = [curve('bw_wr', [[64, 14.5]], 'b'), curve('win_wr_64', [[4096, 30]], 'b')];
-  const [bw, win] = mergeRuns(run1, run2, ['bw_wr']);
+  const [bw, win] = mergeRuns(run1, run2, (c) => c.name === 'bw_wr');
   assert.equal(bw!.points.map((p) => [p.x, p.measured, p.repeats, p.origin]), [[64, 12.5, [10.5, 14.5], 'a: 64; b: 64'], [128, 18, undefined, 'a: 128']]);
   assert.is(win, run1[1], 'a curve the runs\' difference touches is not merged');
   // One repeated point: |10.5 - 12.5| and |14.5 - 12.5| over 2 repeats and 12.5.
@@ -68,7 +68,7 @@ test('two runs on one machine: the named curves\' points matched by x become rep
 test('merging keeps repeats already there: a window point\'s four cache states and the other run\'s four are eight repeats', () => {
   const a = measuredCurves(windowSweep('run-a.csv', SWEEP), 'p', null, {}, { cacheStates: true });
   const b = measuredCurves(windowSweep('run-b.csv', SWEEP), 'p', null, {}, { cacheStates: true });
-  const [c] = mergeRuns(a, b, ['win_wr_64']);
+  const [c] = mergeRuns(a, b, (c) => c.name === 'win_wr_64');
   assert.equal(c!.points[0]!.repeats, [20, 9.9, 9.5, 11.5, 20, 9.9, 9.5, 11.5]);
   assert.is(c!.points[0]!.measured, 10.7);
 });
