@@ -787,18 +787,14 @@ export class Iommu {
     const tlb = this.iotlb, l2 = this.l2Iotlb, piece = PAGE_BYTES[PAGE_4K]!;
     const evicted = tlb.caches.map((c) => c.evictions), l2Evicted = l2.evictions;
     for (let addr = iova; addr < iova + bytes;) {
-      const k1 = d.lookup(addr);
-      if (k1 < 0) {
+      const k = d.lookup(addr);
+      if (k < 0) {
         addr += piece - (addr % piece);
         continue;
       }
-      this.walker.warm(did, d.levels, addr, leafLevel(k1));
-      // An IOTLB without superpage entries keeps 4 KiB pieces (as translate does).
-      const k = k1 !== PAGE_4K && this.params.superpageFill === '4k' ? PAGE_4K : k1;
-      const page = PAGE_BYTES[k]!;
-      const base = d.foundBase + (addr % PAGE_BYTES[k1]!) - (addr % page);
-      tlb.insert(did, addr, k, base);
-      if (k === PAGE_4K) l2.insert(did, Math.floor(addr / piece), base);
+      this.walker.warm(did, d.levels, addr, leafLevel(k));
+      // The next page the IOTLB caches apart: the next 4 KiB piece of a superpage cached a piece at a time.
+      const page = PAGE_BYTES[this.cacheWalked(did, addr, k, d.foundBase, null)]!;
       addr += page - (addr % page);
     }
     tlb.caches.forEach((c, k) => { c.evictions = evicted[k]!; });
@@ -918,20 +914,31 @@ export class Iommu {
     if (pieceOnly) d.superpageWalkEnd.set(entry, filled);
     this.walkerWaitPs += wait;
     this.walkPs += walk - wait;
-    if (pieceOnly) {
-      const piece = PAGE_BYTES[PAGE_4K]!;
-      base += (addr % PAGE_BYTES[k]!) - (addr % piece);
-      k = PAGE_4K;
-    }
-    tlb.insert(did, addr, k, base);
-    if (k === PAGE_4K) l2.insert(did, tag4k, base);
-    if (atc !== null) atc.insert(did, addr, k, base);
+    const cached = this.cacheWalked(did, addr, k, base, atc);
     r.ok = true;
     r.delayPs = p.hitLatency + walk + extra;
     r.physAddr = base + (addr % PAGE_BYTES[k]!);
-    r.pageBytes = PAGE_BYTES[k]!;
+    r.pageBytes = PAGE_BYTES[cached]!;
     r.source = 'walk';
     return r;
+  }
+
+  /**
+   * Caches what a walk found for `addr` in domain `did`, a page of class `k`
+   * at `base`: in the IOTLB (superpageFill '4k': only the 4 KiB piece of a
+   * superpage that holds `addr`), a 4 KiB translation in the second level
+   * too, and in `atc` if given. Returns the class cached.
+   */
+  private cacheWalked(did: number, addr: number, k: number, base: number, atc: DeviceTlb | null): number {
+    const piece = PAGE_BYTES[PAGE_4K]!;
+    if (k !== PAGE_4K && this.params.superpageFill === '4k') {
+      base += (addr % PAGE_BYTES[k]!) - (addr % piece);
+      k = PAGE_4K;
+    }
+    this.iotlb.insert(did, addr, k, base);
+    if (k === PAGE_4K) this.l2Iotlb.insert(did, Math.floor(addr / piece), base);
+    if (atc !== null) atc.insert(did, addr, k, base);
+    return k;
   }
 
   /** The page walker free first (the lowest-numbered of those free as early). */
