@@ -91,6 +91,10 @@ export class FlowControlCredits {
   private readonly available = new Float64Array(2 * CREDIT_CLASS_COUNT);
   /** TLPs per class that took credits and have not been released yet (sent, in flight or in the receiver's buffer). */
   private readonly held = new Float64Array(CREDIT_CLASS_COUNT);
+  /** Per class: 1 if a release returns nothing (infinite headers, and infinite data or none), so free() keeps no return. */
+  private readonly returnsNothing = new Uint8Array(CREDIT_CLASS_COUNT);
+  /** Per class: the most data credits a TLP may need and still be sendable, -1 if none is (no header credit advertised). */
+  private readonly sendableData = new Float64Array(CREDIT_CLASS_COUNT);
 
   // Delay line of freed credits on their way back, in return-time order
   // (a fixed delay keeps them ordered). Ring buffer, power-of-two capacity.
@@ -111,6 +115,8 @@ export class FlowControlCredits {
       if (pool === undefined) throw new RangeError(`credit advertisement has no ${name} pool`);
       this.advertised[hdr(cls)] = this.available[hdr(cls)] = toCount(pool.header, `${name} header credits`);
       this.advertised[dat(cls)] = this.available[dat(cls)] = toCount(pool.data, `${name} data credits`);
+      this.sendableData[cls] = this.advertised[hdr(cls)] < 1 ? -1 : this.advertised[dat(cls)];
+      this.returnsNothing[cls] = this.advertised[hdr(cls)] === Infinity && this.advertised[dat(cls)] === Infinity ? 1 : 0;
     }
   }
 
@@ -121,7 +127,7 @@ export class FlowControlCredits {
    * credits must be advertised), which would otherwise hang the link.
    */
   assertSendable(cls: number, data: number): void {
-    if (this.advertised[hdr(cls)] < 1 || this.advertised[dat(cls)] < data) {
+    if (!(data <= this.sendableData[cls]!)) {
       throw new RangeError(`the receiver advertises ${this.advertised[hdr(cls)]} header and ${this.advertised[dat(cls)]} data ` +
         `${CREDIT_CLASSES[cls]} credits, but a TLP needs 1 and ${data}: it could never be sent (PCIe Base Spec §2.6.1 minimum advertisements)`);
     }
@@ -152,8 +158,7 @@ export class FlowControlCredits {
       this.held[cls] = 0;
       throw new Error(`model bug: a ${CREDIT_CLASSES[cls]} TLP was released that this link did not deliver, or was released twice`);
     }
-    const infiniteHdr = this.advertised[hdr(cls)] === Infinity, infiniteData = this.advertised[dat(cls)] === Infinity;
-    if (infiniteHdr && (infiniteData || data === 0)) return;
+    if (this.returnsNothing[cls] === 1 || (data === 0 && this.advertised[hdr(cls)] === Infinity)) return;
     const at = now + this.returnDelayPs;
     if (this.retSize > 0) {
       // Merge with the newest pending return if it is due at the same time for the same class.

@@ -928,6 +928,9 @@ export class DmaEngine implements AheadSender {
         this.armTxWake(readyAt);
         break;
       }
+      // A read with every tag out cannot go (nextTlp would say so after loading its piece): the usual case
+      // when a completion comes in that does not finish its request.
+      if (this.nFreeTags === 0 && this.dOp[this.emitSlot] === OP_READ) break;
       const tlp = this.nextTlp(now);
       if (tlp === null) break;
       this.egress.receive(tlp, this);

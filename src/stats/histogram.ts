@@ -195,6 +195,13 @@ export class Histogram {
    */
   add(x: number, count = 1): this {
     if (count === 1) {
+      // One more zero, after one (min is 0): the sum and max stay. (Zero is
+      // never among the recent values: it has no bucket.)
+      if (x === 0 && this.lowest === 0) {
+        this.zeroCount++;
+        this.n++;
+        return this;
+      }
       const values = this.recentValues;
       for (let k = 0; k < RECENT_VALUES; k++) {
         if (values[k] === x) {
@@ -203,12 +210,6 @@ export class Histogram {
           this.total += x;
           return this;
         }
-      }
-      // One more zero, after one (min is 0): the sum and max stay.
-      if (x === 0 && this.lowest === 0) {
-        this.zeroCount++;
-        this.n++;
-        return this;
       }
     }
     return this.addAny(x, count);
