@@ -81,14 +81,12 @@ function toCount(c: CreditCount, what: string): number {
   return c;
 }
 
-/** Pool index of a class's header (even) or data (odd) credits. */
-const hdr = (cls: number) => 2 * cls;
-const dat = (cls: number) => 2 * cls + 1;
-
 export class FlowControlCredits {
-  /** Advertised credits, [P hdr, P data, NP hdr, NP data, Cpl hdr, Cpl data]; Infinity for infinite. */
-  private readonly advertised = new Float64Array(2 * CREDIT_CLASS_COUNT);
-  private readonly available = new Float64Array(2 * CREDIT_CLASS_COUNT);
+  /** Advertised header and data credits per class [P, NP, Cpl]; Infinity for infinite. */
+  private readonly advertisedHeaders = new Float64Array(CREDIT_CLASS_COUNT);
+  private readonly advertisedData = new Float64Array(CREDIT_CLASS_COUNT);
+  private readonly availableHeaders = new Float64Array(CREDIT_CLASS_COUNT);
+  private readonly availableData = new Float64Array(CREDIT_CLASS_COUNT);
   /** TLPs per class that took credits and have not been released yet (sent, in flight or in the receiver's buffer). */
   private readonly held = new Float64Array(CREDIT_CLASS_COUNT);
   /** Per class: 1 if a release returns nothing (infinite headers, and infinite data or none), so free() keeps no return. */
@@ -113,10 +111,10 @@ export class FlowControlCredits {
       const name = CREDIT_CLASSES[cls];
       const pool = advertisement[name as CreditClass];
       if (pool === undefined) throw new RangeError(`credit advertisement has no ${name} pool`);
-      this.advertised[hdr(cls)] = this.available[hdr(cls)] = toCount(pool.header, `${name} header credits`);
-      this.advertised[dat(cls)] = this.available[dat(cls)] = toCount(pool.data, `${name} data credits`);
-      this.sendableData[cls] = this.advertised[hdr(cls)] < 1 ? -1 : this.advertised[dat(cls)];
-      this.returnsNothing[cls] = this.advertised[hdr(cls)] === Infinity && this.advertised[dat(cls)] === Infinity ? 1 : 0;
+      this.advertisedHeaders[cls] = this.availableHeaders[cls] = toCount(pool.header, `${name} header credits`);
+      this.advertisedData[cls] = this.availableData[cls] = toCount(pool.data, `${name} data credits`);
+      this.sendableData[cls] = this.advertisedHeaders[cls] < 1 ? -1 : this.advertisedData[cls];
+      this.returnsNothing[cls] = this.advertisedHeaders[cls] === Infinity && this.advertisedData[cls] === Infinity ? 1 : 0;
     }
   }
 
@@ -128,20 +126,20 @@ export class FlowControlCredits {
    */
   assertSendable(cls: number, data: number): void {
     if (!(data <= this.sendableData[cls]!)) {
-      throw new RangeError(`the receiver advertises ${this.advertised[hdr(cls)]} header and ${this.advertised[dat(cls)]} data ` +
+      throw new RangeError(`the receiver advertises ${this.advertisedHeaders[cls]} header and ${this.advertisedData[cls]} data ` +
         `${CREDIT_CLASSES[cls]} credits, but a TLP needs 1 and ${data}: it could never be sent (PCIe Base Spec §2.6.1 minimum advertisements)`);
     }
   }
 
   /** True if one header and `data` data credits of class `cls` are available now. */
   fits(cls: number, data: number): boolean {
-    return this.available[hdr(cls)] >= 1 && this.available[dat(cls)] >= data;
+    return this.availableHeaders[cls] >= 1 && this.availableData[cls] >= data;
   }
 
   /** The transmitter sends a TLP: take its credits. */
   take(cls: number, data: number): void {
-    const h = (this.available[hdr(cls)] -= 1);
-    const d = (this.available[dat(cls)] -= data);
+    const h = (this.availableHeaders[cls] -= 1);
+    const d = (this.availableData[cls] -= data);
     if (h < 0 || d < 0) throw new Error(`model bug: ${CREDIT_CLASSES[cls]} credits went negative (header ${h}, data ${d})`);
     this.held[cls]++;
   }
@@ -158,7 +156,7 @@ export class FlowControlCredits {
       this.held[cls] = 0;
       throw new Error(`model bug: a ${CREDIT_CLASSES[cls]} TLP was released that this link did not deliver, or was released twice`);
     }
-    if (this.returnsNothing[cls] === 1 || (data === 0 && this.advertised[hdr(cls)] === Infinity)) return;
+    if (this.returnsNothing[cls] === 1 || (data === 0 && this.advertisedHeaders[cls] === Infinity)) return;
     const at = now + this.returnDelayPs;
     if (this.retSize > 0) {
       // Merge with the newest pending return if it is due at the same time for the same class.
@@ -202,9 +200,9 @@ export class FlowControlCredits {
     const mask = this.retAt.length - 1;
     while (this.retSize > 0 && this.retAt[this.retHead] <= now) {
       const i = this.retHead, cls = this.retClass[i];
-      const h = (this.available[hdr(cls)] += this.retHdr[i]);
-      const d = (this.available[dat(cls)] += this.retData[i]);
-      if (h > this.advertised[hdr(cls)] || d > this.advertised[dat(cls)]) {
+      const h = (this.availableHeaders[cls] += this.retHdr[i]);
+      const d = (this.availableData[cls] += this.retData[i]);
+      if (h > this.advertisedHeaders[cls] || d > this.advertisedData[cls]) {
         throw new Error(`model bug: more ${CREDIT_CLASSES[cls]} credits came back than were advertised (header ${h}, data ${d})`);
       }
       this.retHead = (i + 1) & mask;
@@ -219,12 +217,12 @@ export class FlowControlCredits {
 
   /** Header credits of class `cls` available now (Infinity if infinite); pending returns not included. */
   headerCredits(cls: number): number {
-    return this.available[hdr(cls)];
+    return this.availableHeaders[cls];
   }
 
   /** Data credits of class `cls` available now. */
   dataCredits(cls: number): number {
-    return this.available[dat(cls)];
+    return this.availableData[cls];
   }
 
   /** TLPs of class `cls` that took credits and were not released yet. */
