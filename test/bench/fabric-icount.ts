@@ -12,9 +12,9 @@
  * Why: this machine's speed swings by 10-30% from one minute to the next,
  * and two copies of one build differ by up to 6% from one process to the
  * next (bench:ab, HISTORY.md), so a change under a few percent cannot be
- * timed. The count is the same from one run to the next (within 0.2%: V8's
- * compiler runs on the main thread, --single-threaded), so a change of 1%
- * shows. It is a proxy: fewer instructions is not always less time (a cache
+ * timed. The count is the same from one run to the next (within about
+ * 0.3%, 20 instructions a TLP: V8's compiler runs on the main thread,
+ * --single-threaded), so a change of 1% shows. It is a proxy: fewer instructions is not always less time (a cache
  * miss costs more than an add), so a change it favours is timed with
  * bench:ab before it is called faster. (Removing the switch's and the links'
  * ahead logs, an experiment: reads 6,513 -> 5,940 instructions/TLP, -8.8%;
@@ -31,7 +31,8 @@ import { PACKAGE_ROOT } from '../../src/cli/context.js';
 import { flagValue } from './flags.js';
 
 const args = process.argv.slice(2);
-const others = args.filter((a) => !a.startsWith('--')).map((p) => path.resolve(p));
+const named = args.filter((a) => !a.startsWith('--'));
+const others = named.map((p) => path.resolve(p));
 const op = flagValue(args, 'op');
 if (op !== undefined && op !== 'read' && op !== 'write') throw new Error(`--op must be read or write, got ${op}`);
 const ops = op === undefined ? ['write', 'read'] : [op];
@@ -95,8 +96,8 @@ const width = Math.max(1, Math.floor(os.availableParallelism() / 2));
 for (const what of ops) {
   const figures = await limited(builds.map((pkg) => () => perTlp(pkg, what)), width);
   const base = figures[0]!;
-  builds.forEach((pkg, k) => {
-    const name = k === 0 ? 'this build' : path.relative(process.cwd(), pkg) || '.';
+  builds.forEach((_, k) => {
+    const name = k === 0 ? 'this build' : named[k - 1]!;
     const ratio = k === 0 ? '' : ` (${(figures[k]! / base).toFixed(3)} of this build's)`;
     console.log(`icount ${what.padEnd(5)} ${name}: ${figures[k]!.toFixed(0)} instructions/TLP${direct ? ' (no switch)' : ''}${ratio}`);
   });
