@@ -310,6 +310,14 @@ export class LinkDirection implements DatedReceiver, DatedSender {
   private wakeTime = Infinity;
   /** When the current credit stall began, -1 if not stalled. */
   private stallSince = -1;
+  /**
+   * send()'s start and hand-over times, set by its caller just before the
+   * call: send() is too large for V8 to inline, and a double passed to a
+   * call that is not inlined is boxed on the heap (two allocations a TLP
+   * per link; as the kernel's stageTime does for event times).
+   */
+  private sendStart = 0;
+  private sendQueuedAt = 0;
   /** One-entry cache of tlpWireBytes in units: a stream of equal TLPs skips the call. */
   private lastTlpBytes = -1;
   private lastTlpUnits = 0;
@@ -405,7 +413,9 @@ export class LinkDirection implements DatedReceiver, DatedSender {
         this.credits.settle(now);
         if (this.credits.fits(cls, tlp.dataCredits)) {
           this.seq++;
-          this.send(tlp, from, cls, now, now);
+          this.sendStart = now;
+          this.sendQueuedAt = now;
+          this.send(tlp, from, cls);
           return;
         }
       } else if (this.trace === null && this.aheadKind(from) === ANY_TIME) {
@@ -640,7 +650,9 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     rows[r + A_SKP] = this.skp.charged;
     rows[r + A_DLLP] = this.ack.charged + this.fc.charged;
     rows[r + A_HANDED] = this.aheadHanded;
-    this.send(tlp, from, cls, start, queuedAt, true, dated);
+    this.sendStart = start;
+    this.sendQueuedAt = queuedAt;
+    this.send(tlp, from, cls, true, dated);
   }
 
   /**
@@ -688,7 +700,9 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     if (q.head(AHEAD) !== 0) this.aheadQueued--;
     q.shift();
     this.queued--;
-    this.send(tlp, from, cls, now, queuedAt);
+    this.sendStart = now;
+    this.sendQueuedAt = queuedAt;
+    this.send(tlp, from, cls);
   }
 
   /**
@@ -703,11 +717,14 @@ export class LinkDirection implements DatedReceiver, DatedSender {
    * medians of 12 interleaved runs, writes 0.886 -> 0.927, reads
    * 0.803 -> 0.830 M TLPs/s.
    *
-   * `now` is the TLP's start: the simulated time, or later for one started
-   * ahead (startAhead), which the ahead log keeps for stats(); `dated`: the
-   * sender takes its release ahead, dated the start (AheadSender).
+   * Its start (`sendStart`, read first, before anything can re-enter) is the
+   * simulated time, or later for one started ahead (startAhead), which the
+   * ahead log keeps for stats(); `sendQueuedAt` is when it was handed over;
+   * `dated`: the sender takes its release ahead, dated the start
+   * (AheadSender).
    */
-  private send(tlp: Tlp, from: TlpSender, cls: number, now: Time, queuedAt: Time, ahead = false, dated = false): void {
+  private send(tlp: Tlp, from: TlpSender, cls: number, ahead = false, dated = false): void {
+    const now = this.sendStart, queuedAt = this.sendQueuedAt;
     this.credits.take(cls, tlp.dataCredits);
 
     // Back to back (the wire freed during the last ps) continues the busy
