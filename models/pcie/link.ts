@@ -735,12 +735,7 @@ export class LinkDirection implements DatedReceiver, DatedSender {
       // Every grid is due at nextDue or later, so none has an occurrence to
       // skip unless the earliest fell before now. (Read TLPs mostly start busy
       // periods of their own, and three calls each cost 5% of a read run.)
-      if (this.nextDue < now) {
-        this.skp.skipTo(now);
-        this.ack.skipTo(now);
-        this.fc.skipTo(now);
-        this.nextDue = this.earliestDue();
-      }
+      if (this.nextDue < now) this.skipIdleOverhead();
     }
     const anchor = this.anchor;
     const tlpUnits = this.tlpUnits(tlp.bytes);
@@ -786,6 +781,21 @@ export class LinkDirection implements DatedReceiver, DatedSender {
     // Last: the sender may hand over its next TLP from inside release() or releaseAhead().
     if (dated) (from as AheadSender).releaseAhead(tlp, now);
     else from.release(tlp);
+  }
+
+  /**
+   * send()'s new busy period starts at `sendStart`, after the earliest grid
+   * was due: the occurrences before it fell in idle time. A method of its
+   * own, taking the time from the field, so the three skips and the new
+   * earliest are inlined here rather than called from send() with the time
+   * boxed each time.
+   */
+  private skipIdleOverhead(): void {
+    const now = this.sendStart;
+    this.skp.skipTo(now);
+    this.ack.skipTo(now);
+    this.fc.skipTo(now);
+    this.nextDue = this.earliestDue();
   }
 
   /** The earliest due time of the SKP, Ack and UpdateFC grids. */
