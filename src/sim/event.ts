@@ -3,6 +3,16 @@ import type { Simulation } from './simulation.js';
 export type Callback<T> = (ev: SimEvent<T>) => void;
 
 /**
+ * What an event resumes when it is processed, besides a callback: a process
+ * waiting on it (Process.resume), so a process needs no closure of its own.
+ */
+export interface Waiter {
+  resume(ev: SimEvent<any>): void;
+}
+
+type Waiting<T> = Callback<T> | Waiter;
+
+/**
  * The one primitive everything composes from (as in SimPy): an event that is
  * triggered once, with a value or an error, and then runs its callbacks in
  * the scheduler's order. Timeouts, signals, process completion, resource
@@ -16,13 +26,20 @@ export class SimEvent<T = unknown> {
   triggered = false;
   /** Set when callbacks have run (the scheduler reached the trigger). */
   processed = false;
-  private callbacks: Callback<T>[] = [];
+  /**
+   * Who waits, in the order they began to: the first apart, the others in
+   * `rest`, made only for a second (most events have one waiter: an array
+   * for each, and a new one each time the waiters ran, were most of what a
+   * process-driven run allocated).
+   */
+  private first: Waiting<T> | null = null;
+  private rest: Waiting<T>[] | null = null;
 
   constructor(readonly sim: Simulation) {}
 
   /** Whether anything waits for this event (a failure nobody waits for is a model bug). */
   get hasWaiters(): boolean {
-    return this.callbacks.length > 0;
+    return this.first !== null;
   }
 
   get ok(): boolean {
@@ -45,8 +62,15 @@ export class SimEvent<T = unknown> {
 
   /** Runs `cb` when the event is processed (at once, in scheduler order, if it already was). */
   then(cb: Callback<T>): void {
-    if (this.processed) this.sim.schedule(0, runLateCallback, { ev: this, cb }, 0);
-    else this.callbacks.push(cb);
+    this.wait(cb);
+  }
+
+  /** @internal then() for a callback or a Waiter (a process). */
+  wait(w: Waiting<T>): void {
+    if (this.processed) this.sim.schedule(0, runLate, { ev: this, w }, 0);
+    else if (this.first === null) this.first = w;
+    else if (this.rest === null) this.rest = [w];
+    else this.rest.push(w);
   }
 
   private trigger(): void {
@@ -57,16 +81,23 @@ export class SimEvent<T = unknown> {
   /** @internal */
   runCallbacks(): void {
     this.processed = true;
-    const cbs = this.callbacks;
-    this.callbacks = [];
-    for (let i = 0; i < cbs.length; i++) cbs[i]!(this);
+    const first = this.first, rest = this.rest;
+    this.first = null;
+    this.rest = null;
+    if (first !== null) resume(first, this);
+    if (rest !== null) for (let i = 0; i < rest.length; i++) resume(rest[i]!, this);
   }
+}
+
+function resume<T>(w: Waiting<T>, ev: SimEvent<T>): void {
+  if (typeof w === 'function') w(ev);
+  else w.resume(ev);
 }
 
 function processEvent(ev: SimEvent<any>): void {
   ev.runCallbacks();
 }
 
-function runLateCallback(x: { ev: SimEvent<any>; cb: Callback<any> }): void {
-  x.cb(x.ev);
+function runLate(x: { ev: SimEvent<any>; w: Waiting<any> }): void {
+  resume(x.w, x.ev);
 }

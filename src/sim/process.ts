@@ -1,4 +1,4 @@
-import { SimEvent } from './event.js';
+import { SimEvent, type Waiter } from './event.js';
 import type { Simulation } from './simulation.js';
 
 /**
@@ -26,19 +26,24 @@ export interface ProcessOptions {
  * event that succeeds with the generator's return value, so processes can
  * wait for each other.
  */
-export class Process<R = unknown> extends SimEvent<R> {
+export class Process<R = unknown> extends SimEvent<R> implements Waiter {
   private sendValue: unknown = undefined;
   private sendError: unknown = undefined;
-  private readonly onEvent = (ev: SimEvent<any>) => {
-    this.sendValue = ev.value;
-    this.sendError = ev.error;
-    this.step();
-  };
+  /** @internal Neighbours in the simulation's list of unfinished processes (Simulation.processStarted). */
+  olderUnfinished: Process<any> | null = null;
+  newerUnfinished: Process<any> | null = null;
 
   constructor(sim: Simulation, private readonly body: ProcessBody<R>, readonly name: string, options: ProcessOptions = {}) {
     super(sim);
     if (options.daemon !== true) sim.processStarted(this);
     sim.schedule(0, stepProcess, this, 0);
+  }
+
+  /** @internal The event it yielded has been processed: go on with its value, or its error thrown in. */
+  resume(ev: SimEvent<any>): void {
+    this.sendValue = ev.value;
+    this.sendError = ev.error;
+    this.step();
   }
 
   /** @internal */
@@ -66,7 +71,7 @@ export class Process<R = unknown> extends SimEvent<R> {
     if (typeof y === 'number') {
       this.sim.schedule(y, stepProcess, this, 0);
     } else if (y instanceof SimEvent) {
-      y.then(this.onEvent);
+      y.wait(this);
     } else {
       this.sendError = new TypeError(`process '${this.name}' yielded ${String(y)}: yield a delay in ps or a SimEvent`);
       this.sim.schedule(0, stepProcess, this, 0);

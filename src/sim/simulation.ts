@@ -55,8 +55,13 @@ export class Simulation {
   private executed = 0;
   private readonly fp: Fingerprint | undefined;
   private readonly streams = new Map<string, RandomStream>();
-  /** Processes started and not yet returned, daemons aside, in start order (a Set keeps insertion order). */
-  private readonly unfinished = new Set<Process<any>>();
+  /**
+   * Processes started and not yet returned, daemons aside, in start order:
+   * a list through the processes' own links (a Set's add and delete, and its
+   * table growing, cost a process-driven run more than its events did).
+   */
+  private oldestUnfinished: Process<any> | null = null;
+  private newestUnfinished: Process<any> | null = null;
 
   constructor(options: SimulationOptions = {}) {
     this.seed = options.seed ?? 0;
@@ -190,12 +195,23 @@ export class Simulation {
 
   /** @internal Process's constructor: a process that is not a daemon has started. */
   processStarted(p: Process<any>): void {
-    this.unfinished.add(p);
+    const newest = this.newestUnfinished;
+    p.olderUnfinished = newest;
+    if (newest === null) this.oldestUnfinished = p;
+    else newest.newerUnfinished = p;
+    this.newestUnfinished = p;
   }
 
   /** @internal Process.step: a process has returned (or failed); a daemon was never counted. */
   processEnded(p: Process<any>): void {
-    this.unfinished.delete(p);
+    // A daemon was never listed: it is neither an end of the list nor linked to a neighbour.
+    if (p !== this.oldestUnfinished && p.olderUnfinished === null) return;
+    const older = p.olderUnfinished, newer = p.newerUnfinished;
+    if (older === null) this.oldestUnfinished = newer;
+    else older.newerUnfinished = newer;
+    if (newer === null) this.newestUnfinished = older;
+    else newer.olderUnfinished = older;
+    p.olderUnfinished = p.newerUnfinished = null;
   }
 
   /**
@@ -205,7 +221,9 @@ export class Simulation {
    * that can no longer come: a deadlock.
    */
   unfinishedProcesses(): string[] {
-    return [...this.unfinished].map((p) => p.name);
+    const names: string[] = [];
+    for (let p = this.oldestUnfinished; p !== null; p = p.newerUnfinished) names.push(p.name);
+    return names;
   }
 
   /** A one-shot signal: someone calls succeed(value) and every waiter resumes. */

@@ -107,8 +107,6 @@ test('a bounded store blocks producers when full and consumers when empty', () =
   assert.not.ok(ring.tryPut(9) && ring.tryPut(9) && ring.tryPut(9));
 });
 
-test.run();
-
 test('unfinishedProcesses names the processes still waiting, oldest first: not the finished, the failed or the daemons', () => {
   const sim = new Simulation();
   const never = sim.signal();
@@ -123,3 +121,33 @@ test('unfinishedProcesses names the processes still waiting, oldest first: not t
   assert.is(r.reason, 'empty');
   assert.equal(sim.unfinishedProcesses(), ['waits-a', 'waits-b']);
 });
+
+test('unfinished processes stay in start order as the newest and the oldest end and others start after them', () => {
+  const sim = new Simulation();
+  const never = sim.signal();
+  sim.process(function* () { yield 1; }(), 'oldest-ends');
+  sim.process(function* () { yield never; }(), 'a');
+  sim.process(function* () { yield 2; }(), 'newest-ends');
+  sim.run({ until: 5 });
+  assert.equal(sim.unfinishedProcesses(), ['a']);
+  sim.process(function* () { yield never; }(), 'b');
+  sim.process(function* () { yield 1; }(), 'c-ends');
+  sim.process(function* () { yield never; }(), 'd');
+  sim.run();
+  assert.equal(sim.unfinishedProcesses(), ['a', 'b', 'd']);
+});
+
+test('callbacks and processes waiting on one event resume in the order they began to wait, before and after it is processed', () => {
+  const sim = new Simulation();
+  const sig = sim.signal<number>();
+  const log: string[] = [];
+  sig.then((e) => log.push(`cb1:${e.value}`));
+  sim.process(function* () { log.push(`p1:${yield sig}`); }());
+  sig.then((e) => log.push(`cb2:${e.value}`));
+  sim.process(function* () { yield 10; log.push(`late:${yield sig}@${sim.now}`); }());
+  sim.schedule(3, () => sig.succeed(7), null);
+  sim.run();
+  assert.equal(log, ['cb1:7', 'cb2:7', 'p1:7', 'late:7@10']);
+});
+
+test.run();
