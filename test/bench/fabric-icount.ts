@@ -4,10 +4,16 @@
  * the difference of the instruction counts over the difference of the TLPs:
  * the steady state's cost of one more TLP, without the process's start, the
  * library's loading and most of the compiling, which the two runs share.
- *   npm run bench:icount -- [OTHER_PACKAGE ...] [--op=read|write] [--direct] [--tlps=SMALL,LARGE]
+ *   npm run bench:icount -- [OTHER_PACKAGE ...] [--op=read|write] [--direct] [--tlps=SMALL,LARGE] [--by-function[=N]]
  * Prints one line per build and op: `icount <op> <build> <n> instructions/TLP`,
  * and with another build (a folder of another pciesim package, built, as
  * for bench:ab) its ratio to this one.
+ *
+ * `--by-function` (this build only): where those instructions go, the N
+ * functions (default 25) that cost a TLP the most, each with what it
+ * inlines, from callgrind profiles of the same two runs with V8's perf map
+ * naming the compiled JavaScript (callgrind-functions.ts); about twice as
+ * slow as counting.
  *
  * Why: this machine's speed swings by 10-30% from one minute to the next,
  * and two copies of one build differ by up to 6% from one process to the
@@ -27,7 +33,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import fs from 'node:fs';
 import { PACKAGE_ROOT } from '../../src/cli/context.js';
+import { instructionsByFunction } from './callgrind-functions.js';
 import { flagValue } from './flags.js';
 
 const args = process.argv.slice(2);
@@ -42,6 +50,11 @@ if (sizes.length !== 2 || !sizes.every((n) => Number.isInteger(n) && n > 0) || s
   throw new Error('--tlps must be two whole numbers, the smaller first, e.g. --tlps=200000,1000000');
 }
 
+const byFunctionFlag = args.find((a) => a === '--by-function' || a.startsWith('--by-function='));
+const topFunctions = byFunctionFlag === undefined ? 0 : byFunctionFlag === '--by-function' ? 25 : Number(byFunctionFlag.slice('--by-function='.length));
+if (!Number.isInteger(topFunctions) || topFunctions < 0) throw new Error(`--by-function takes a whole number of functions to list, got ${byFunctionFlag}`);
+if (topFunctions > 0 && others.length > 0) throw new Error('--by-function profiles this build only: leave out OTHER_PACKAGE');
+
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   console.log('bench:icount needs valgrind (Debian: apt-get install valgrind); it is not on this machine: nothing counted');
   process.exit(0);
@@ -49,25 +62,33 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
 
 interface Count { instructions: number; tlps: number }
 
-/** One run of bench:fabric from `pkg` under cachegrind: its instructions and the TLPs it moved. */
-function count(pkg: string, what: string, tlps: number): Promise<Count> {
+interface ValgrindRun { code: number | null; stdout: string; stderr: string; pid: number }
+
+/**
+ * bench:fabric's run of `tlps` TLPs of `what` from `pkg` under Valgrind with
+ * `tool` (its options first), V8 compiling on the main thread, and
+ * `nodeFlags` more; resolves once it has exited.
+ */
+function underValgrind(pkg: string, what: string, tlps: number, tool: string[], nodeFlags: string[] = []): Promise<ValgrindRun> {
   const script = path.join(pkg, 'dist', 'test', 'bench', 'fabric.js');
-  const argv = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null',
-    process.execPath, '--single-threaded', script, String(tlps), `--only=${what}`, '--cold', ...(direct ? ['--direct'] : [])];
-  return new Promise((resolve, reject) => {
+  const argv = [...tool, process.execPath, '--single-threaded', ...nodeFlags, script, String(tlps), `--only=${what}`, '--cold', ...(direct ? ['--direct'] : [])];
+  return new Promise((resolve) => {
     const child = spawn('valgrind', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => {
-      const refs = /I\s+refs:\s+([\d,]+)/.exec(err), moved = /tlps=(\d+)/.exec(out);
-      if (code !== 0 || refs === null || moved === null) {
-        reject(new Error(`${pkg}: the run of ${tlps} TLPs (${what}) under valgrind failed (exit ${code}):\n${err.slice(-2000)}`));
-        return;
-      }
-      resolve({ instructions: Number(refs[1]!.replaceAll(',', '')), tlps: Number(moved[1]) });
-    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid! }));
   });
+}
+
+/** One run of bench:fabric from `pkg` under cachegrind: its instructions and the TLPs it moved. */
+async function count(pkg: string, what: string, tlps: number): Promise<Count> {
+  const run = await underValgrind(pkg, what, tlps, ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null']);
+  const refs = /I\s+refs:\s+([\d,]+)/.exec(run.stderr), moved = /tlps=(\d+)/.exec(run.stdout);
+  if (run.code !== 0 || refs === null || moved === null) {
+    throw new Error(`${pkg}: the run of ${tlps} TLPs (${what}) under valgrind failed (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
+  }
+  return { instructions: Number(refs[1]!.replaceAll(',', '')), tlps: Number(moved[1]) };
 }
 
 /** Instructions per TLP of `pkg` on `what`: the marginal cost between the two sizes. */
@@ -88,6 +109,52 @@ async function limited<T>(jobs: (() => Promise<T>)[], width: number): Promise<T[
   };
   await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
   return results;
+}
+
+/**
+ * One run of bench:fabric under callgrind, V8 writing its perf map: the
+ * self instructions of each function (JIT code named from the map) and the
+ * TLPs it moved. The profile and the map are removed once read.
+ */
+async function profile(what: string, tlps: number, dir: string): Promise<{ byFunction: Map<string, number>; tlps: number }> {
+  const out = path.join(dir, `callgrind.${what}.${tlps}`);
+  const run = await underValgrind(PACKAGE_ROOT, what, tlps, ['--tool=callgrind', '--dump-instr=yes', `--callgrind-out-file=${out}`], ['--perf-basic-prof']);
+  // Valgrind runs the program in its own process: V8 names the map after that pid.
+  const map = path.join(os.tmpdir(), `perf-${run.pid}.map`);
+  try {
+    const moved = /tlps=(\d+)/.exec(run.stdout);
+    if (run.code !== 0 || moved === null || !fs.existsSync(map)) {
+      throw new Error(`the profiled run of ${tlps} TLPs (${what}) failed (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
+    }
+    return { byFunction: instructionsByFunction(out, map), tlps: Number(moved[1]) };
+  } finally {
+    fs.rmSync(out, { force: true });
+    fs.rmSync(map, { force: true });
+  }
+}
+
+/** The `topFunctions` functions that cost a TLP of `what` the most: the difference of the two runs' profiles. */
+async function byFunction(what: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pciesim-icount-'));
+  try {
+    const [small, large] = await Promise.all(sizes.map((n) => profile(what, n, dir)));
+    const tlps = large!.tlps - small!.tlps;
+    const perTlp = new Map<string, number>();
+    for (const [name, n] of large!.byFunction) perTlp.set(name, (n - (small!.byFunction.get(name) ?? 0)) / tlps);
+    for (const [name, n] of small!.byFunction) if (!large!.byFunction.has(name)) perTlp.set(name, -n / tlps);
+    let total = 0;
+    for (const n of perTlp.values()) total += n;
+    console.log(`icount ${what} by function${direct ? ' (no switch)' : ''}: ${total.toFixed(0)} instructions/TLP; the ${topFunctions} that cost the most, each with what it inlines:`);
+    const top = [...perTlp].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, topFunctions);
+    for (const [name, n] of top) console.log(`  ${n.toFixed(1).padStart(8)} ${((100 * n) / total).toFixed(1).padStart(5)}%  ${name}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (topFunctions > 0) {
+  for (const what of ops) await byFunction(what);
+  process.exit(0);
 }
 
 const builds = [PACKAGE_ROOT, ...others];
