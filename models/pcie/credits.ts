@@ -89,7 +89,7 @@ export class FlowControlCredits {
   private readonly availableData = new Float64Array(CREDIT_CLASS_COUNT);
   /** TLPs per class that took credits and have not been released yet (sent, in flight or in the receiver's buffer). */
   private readonly held = new Float64Array(CREDIT_CLASS_COUNT);
-  /** Per class: 1 if a release returns nothing (infinite headers, and infinite data or none), so free() keeps no return. */
+  /** Per class: 1 if no release returns anything (infinite header and data credits), so free() keeps no return; one with no data needs infinite headers only (free()). */
   private readonly returnsNothing = new Uint8Array(CREDIT_CLASS_COUNT);
   /** Per class: the most data credits a TLP may need and still be sendable, -1 if none is (no header credit advertised). */
   private readonly sendableData = new Float64Array(CREDIT_CLASS_COUNT);

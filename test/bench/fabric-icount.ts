@@ -30,13 +30,14 @@
  * takes about 30 s (1 M TLPs), 60 to 80 times the native time; the builds
  * run two at a time.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { PACKAGE_ROOT } from '../../src/cli/context.js';
 import { instructionsByFunction } from './callgrind-functions.js';
-import { flagValue } from './flags.js';
+import { runChild, type ChildRun } from './child.js';
+import { flagValue, wholeFlag } from './flags.js';
 
 const args = process.argv.slice(2);
 const named = args.filter((a) => !a.startsWith('--'));
@@ -50,9 +51,8 @@ if (sizes.length !== 2 || !sizes.every((n) => Number.isInteger(n) && n > 0) || s
   throw new Error('--tlps must be two whole numbers, the smaller first, e.g. --tlps=200000,1000000');
 }
 
-const byFunctionFlag = args.find((a) => a === '--by-function' || a.startsWith('--by-function='));
-const topFunctions = byFunctionFlag === undefined ? 0 : byFunctionFlag === '--by-function' ? 25 : Number(byFunctionFlag.slice('--by-function='.length));
-if (!Number.isInteger(topFunctions) || topFunctions < 0) throw new Error(`--by-function takes a whole number of functions to list, got ${byFunctionFlag}`);
+// `--by-function` alone lists 25; `--by-function=N`, N (0: none, counting as without it).
+const topFunctions = args.includes('--by-function') ? 25 : wholeFlag(args, 'by-function', 0, 0);
 if (topFunctions > 0 && others.length > 0) throw new Error('--by-function profiles this build only: leave out OTHER_PACKAGE');
 
 if (spawnSync('valgrind', ['--version']).status !== 0) {
@@ -62,33 +62,29 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
 
 interface Count { instructions: number; tlps: number }
 
-interface ValgrindRun { code: number | null; stdout: string; stderr: string; pid: number }
+/** A run under Valgrind: the child's output, and the TLPs bench:fabric says it moved (null if it did not say). */
+interface ValgrindRun extends ChildRun { tlps: number | null }
 
 /**
  * bench:fabric's run of `tlps` TLPs of `what` from `pkg` under Valgrind with
  * `tool` (its options first), V8 compiling on the main thread, and
  * `nodeFlags` more; resolves once it has exited.
  */
-function underValgrind(pkg: string, what: string, tlps: number, tool: string[], nodeFlags: string[] = []): Promise<ValgrindRun> {
+async function underValgrind(pkg: string, what: string, tlps: number, tool: string[], nodeFlags: string[] = []): Promise<ValgrindRun> {
   const script = path.join(pkg, 'dist', 'test', 'bench', 'fabric.js');
-  const argv = [...tool, process.execPath, '--single-threaded', ...nodeFlags, script, String(tlps), `--only=${what}`, '--cold', ...(direct ? ['--direct'] : [])];
-  return new Promise((resolve) => {
-    const child = spawn('valgrind', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid! }));
-  });
+  const run = await runChild('valgrind', [...tool, process.execPath, '--single-threaded', ...nodeFlags, script, String(tlps), `--only=${what}`, '--cold', ...(direct ? ['--direct'] : [])]);
+  const moved = /tlps=(\d+)/.exec(run.stdout);
+  return { ...run, tlps: moved === null ? null : Number(moved[1]) };
 }
 
 /** One run of bench:fabric from `pkg` under cachegrind: its instructions and the TLPs it moved. */
 async function count(pkg: string, what: string, tlps: number): Promise<Count> {
   const run = await underValgrind(pkg, what, tlps, ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null']);
-  const refs = /I\s+refs:\s+([\d,]+)/.exec(run.stderr), moved = /tlps=(\d+)/.exec(run.stdout);
-  if (run.code !== 0 || refs === null || moved === null) {
+  const refs = /I\s+refs:\s+([\d,]+)/.exec(run.stderr);
+  if (run.code !== 0 || refs === null || run.tlps === null) {
     throw new Error(`${pkg}: the run of ${tlps} TLPs (${what}) under valgrind failed (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
   }
-  return { instructions: Number(refs[1]!.replaceAll(',', '')), tlps: Number(moved[1]) };
+  return { instructions: Number(refs[1]!.replaceAll(',', '')), tlps: run.tlps };
 }
 
 /** Instructions per TLP of `pkg` on `what`: the marginal cost between the two sizes. */
@@ -122,11 +118,10 @@ async function profile(what: string, tlps: number, dir: string): Promise<{ byFun
   // Valgrind runs the program in its own process: V8 names the map after that pid.
   const map = path.join(os.tmpdir(), `perf-${run.pid}.map`);
   try {
-    const moved = /tlps=(\d+)/.exec(run.stdout);
-    if (run.code !== 0 || moved === null || !fs.existsSync(map)) {
+    if (run.code !== 0 || run.tlps === null || !fs.existsSync(map)) {
       throw new Error(`the profiled run of ${tlps} TLPs (${what}) failed (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
     }
-    return { byFunction: instructionsByFunction(out, map), tlps: Number(moved[1]) };
+    return { byFunction: instructionsByFunction(out, map), tlps: run.tlps };
   } finally {
     fs.rmSync(out, { force: true });
     fs.rmSync(map, { force: true });

@@ -15,7 +15,6 @@
  * below N the cores slow each other on these runs (shared caches and memory,
  * a busy neighbour on a virtual machine), whatever the pool does.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +25,7 @@ import { runSweep, type SweepOutcome } from '../../src/run/sweep.js';
 import type { ThreadTimes } from '../../src/run/pool-worker.js';
 import { tuneJit } from '../../src/run/jit.js';
 import { median } from '../../src/calibrate/repeats.js';
+import { runChild } from './child.js';
 
 // As the command line runs (src/run/jit.ts).
 tuneJit();
@@ -93,12 +93,10 @@ async function separate(): Promise<number> {
   const script = new URL(import.meta.url).pathname;
   const share = Math.ceil(RUNS / JOBS);
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: JOBS }, () => new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, '--solo', String(share), String(REQUESTS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.on('close', (code) => (code === 0 && out.includes('solo wall=') ? resolve() : reject(new Error(`a separate sweep process failed (exit ${code})`))));
-  })));
+  const runs = await Promise.all(Array.from({ length: JOBS }, () => runChild(process.execPath, [...process.execArgv, script, '--solo', String(share), String(REQUESTS)])));
+  for (const run of runs) {
+    if (run.code !== 0 || !run.stdout.includes('solo wall=')) throw new Error(`a separate sweep process failed (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
+  }
   const wall = (performance.now() - t0) / 1000;
   console.log(`separate: ${JOBS} processes of ${share} runs each, started together: wall=${wall.toFixed(2)}s`);
   return wall;
@@ -117,11 +115,11 @@ for (let pair = 0; pair < PAIRS; pair++) {
   references.push(one / apart);
   console.log(`speedup=${(one / many).toFixed(2)}x with ${JOBS} workers (${os.availableParallelism()} cores); ${JOBS} separate processes ${(one / apart).toFixed(2)}x`);
 }
-const sorted = [...speedups].sort((a, b) => a - b);
+/** The figures in increasing order, two decimals each. */
+const ascending = (xs: readonly number[]) => [...xs].sort((a, b) => a - b).map((x) => x.toFixed(2)).join(' ');
 if (PAIRS > 1) {
-  console.log(`median speedup=${median(speedups).toFixed(2)}x over ${PAIRS} pairs (${sorted.map((x) => x.toFixed(2)).join(' ')})`);
-  const referenceSorted = [...references].sort((a, b) => a - b);
-  console.log(`median for ${JOBS} separate processes=${median(references).toFixed(2)}x (${referenceSorted.map((x) => x.toFixed(2)).join(' ')}): what the host gives ${JOBS} independent jobs of these runs`);
+  console.log(`median speedup=${median(speedups).toFixed(2)}x over ${PAIRS} pairs (${ascending(speedups)})`);
+  console.log(`median for ${JOBS} separate processes=${median(references).toFixed(2)}x (${ascending(references)}): what the host gives ${JOBS} independent jobs of these runs`);
   console.log(`the pool's speed-up over the separate processes', median of the pairs: ${median(speedups.map((x, k) => x / references[k]!)).toFixed(2)}`);
 }
 console.log(`results identical: ${same}`);
