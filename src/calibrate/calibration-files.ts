@@ -5,14 +5,27 @@
  * one measured-vs-simulated plot per curve. Numbers are printed with fixed
  * precision, so the same fit gives byte-identical files.
  */
+import type { Curve, CurvePoint } from './curves.js';
 import { pooledError, type Calibration } from './fit.js';
 import { curvePlot } from './svg-plot.js';
 
 /** A relative error as a percentage with two decimals. */
 export const percent = (e: number) => (Number.isFinite(e) ? `${(100 * e).toFixed(2)}%` : 'failed');
 
-/** Six significant digits, trailing zeros dropped: enough for a measurement. */
-const num = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(Number(v.toPrecision(6))));
+/** Six significant digits, trailing zeros dropped: enough for a measurement; empty for none. */
+export const num = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(Number(v.toPrecision(6))));
+
+/** A simulated value's signed relative error against the measured one, in % with two decimals; empty where the point did not run. */
+export const errorPct = (v: number | null | undefined, measured: number) => (v === null || v === undefined ? '' : ((100 * (v - measured)) / measured).toFixed(2));
+
+/**
+ * The columns that place a point in its curve, first in every per-point CSV
+ * row: the curve, the point's series (the line of a curve of several, e.g.
+ * the transfer size of an offset curve; empty on a curve of one), its x and
+ * the curve's unit.
+ */
+export const POINT_COLUMNS = 'curve,series,x,unit';
+export const pointKey = (c: Curve, p: CurvePoint) => `${c.name},${p.series ?? ''},${p.x},${c.unit}`;
 
 export function fittedPreset(c: Calibration, name: string, sources: readonly string[]): Record<string, unknown> {
   const points = c.before.reduce((n, s) => n + s.curve.points.length, 0);
@@ -32,14 +45,13 @@ export function fittedPreset(c: Calibration, name: string, sources: readonly str
 
 /** One row per point (signed errors), then each curve's and the whole fit's mean absolute error (x = mean_abs). */
 export function residualsCsv(c: Calibration): string {
-  const rows = ['curve,x,unit,measured,simulated_before,error_before_pct,simulated,error_pct'];
-  const err = (v: number | null | undefined, m: number) => (v === null || v === undefined ? '' : ((100 * (v - m)) / m).toFixed(2));
+  const rows = [`${POINT_COLUMNS},measured,simulated_before,error_before_pct,simulated,error_pct`];
   const meanRow = (curve: string, unit: string, before: number, after: number) =>
-    `${curve},mean_abs,${unit},,,${(100 * before).toFixed(2)},,${(100 * after).toFixed(2)}`;
+    `${curve},,mean_abs,${unit},,,${(100 * before).toFixed(2)},,${(100 * after).toFixed(2)}`;
   c.after.forEach((s, k) => {
     const b = c.before[k]!;
     s.curve.points.forEach((p, i) => {
-      rows.push([s.curve.name, p.x, s.curve.unit, num(p.measured), num(b.simulated[i]), err(b.simulated[i], p.measured), num(s.simulated[i]), err(s.simulated[i], p.measured)].join(','));
+      rows.push([pointKey(s.curve, p), num(p.measured), num(b.simulated[i]), errorPct(b.simulated[i], p.measured), num(s.simulated[i]), errorPct(s.simulated[i], p.measured)].join(','));
     });
   });
   c.after.forEach((s, k) => rows.push(meanRow(s.curve.name, s.curve.unit, pooledError([c.before[k]!]), pooledError([s]))));

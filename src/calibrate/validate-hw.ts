@@ -5,7 +5,9 @@
  * presets were not fitted on it), and writes, per host and curve, the mean
  * absolute relative error of the simulation against the measurement, to
  * reports/hw-validation/: README.md (the error tables, the predicted hosts'
- * apart, and every point), one measured-vs-simulated SVG per host and curve.
+ * apart, and every point), points.csv (every point, one row each: the host,
+ * the point's place in its curve, measured, its repeats, simulated, the
+ * signed error), one measured-vs-simulated SVG per host and curve.
  * A folder with no such preset, or whose measurements cannot be read, is
  * named and skipped. Without the data (a user's machine) it says so and
  * exits 0.
@@ -34,6 +36,7 @@ import { measuredSpread, mergeRuns } from './repeats.js';
 import { fileAgreement } from './agreement.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
 import { curvePlot } from './svg-plot.js';
+import { POINT_COLUMNS, errorPct, num, pointKey } from './calibration-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../scenario/errors.js';
 
@@ -56,6 +59,14 @@ export function pointsTable(s: SimulatedCurve): string[] {
     rows.push(`| ${cells.join(' | ')} |`);
   });
   return rows;
+}
+
+/** The header of points.csv: the host (its platform preset and pcie-bench folder), the point's place in its curve, measured (the repeats' median where it has repeats, `;`-separated), simulated, the signed error in %. */
+const POINTS_HEADER = `platform,host,${POINT_COLUMNS},measured,repeats,simulated,error_pct`;
+
+/** A simulated curve's points as rows of points.csv (a point that failed to run has no simulated value nor error). */
+export function pointsCsvRows(platform: string, folder: string, s: SimulatedCurve): string[] {
+  return s.curve.points.map((p, i) => [platform, folder, pointKey(s.curve, p), num(p.measured), (p.repeats ?? []).map(num).join(';'), num(s.simulated[i]), errorPct(s.simulated[i], p.measured)].join(','));
 }
 
 /** A host's curves, with the points its other run on the same machine measured alike as repeats. */
@@ -108,6 +119,7 @@ async function main(): Promise<void> {
   });
   if (hosts.length === 0) return;
   const details: string[] = [];
+  const points = [POINTS_HEADER];
   const curveNames: string[] = [];
   // Rows by host: a host the presets were not fitted on is named by its folder too (another machine of a fitted host's model shares its platform).
   const results = hosts.map(({ h, curves }) => {
@@ -122,6 +134,7 @@ async function main(): Promise<void> {
       const s = sim.simulate(curve);
       const e = meanAbsoluteError(s);
       const m = measuredSpread(curve);
+      points.push(...pointsCsvRows(h.platform, h.folder, s));
       errors.set(curve.name, e);
       spread.set(curve.name, m);
       if (!curveNames.includes(curve.name)) curveNames.push(curve.name);
@@ -171,8 +184,9 @@ async function main(): Promise<void> {
     'lat_dist_cold/lat_dist_warm the 64-byte read latency distribution\'s percentiles p1 to p99.9 (8 KiB window); ' +
     'win_<op>_<size> throughput by window (warm), through the IOMMU on the -iommu hosts. ' +
     'A point measured more than once (a host without DDIO: the window sweeps\' four host cache states; two runs on one machine: the curves they measure alike) is compared at the median of its repeats. ' +
-    'Produced by `npm run validate:hw`.', '',
+    'Produced by `npm run validate:hw`; every point is also a row of points.csv beside this file.', '',
     ...summary, ...spreadTable, ...agreementTable, '', ...details].join('\n') + '\n';
+  writeFileAtomic(path.join(out, 'points.csv'), points.join('\n') + '\n');
   writeFileAtomic(path.join(out, 'README.md'), text);
   console.log(`\n${[...summary, ...spreadTable, ...agreementTable].join('\n')}\n\nwrote ${path.relative(process.cwd(), path.join(out, 'README.md'))}`);
 }

@@ -18,6 +18,8 @@ import type { CurvePoint } from '../../src/calibrate/curves.js';
 import { DEFAULT_SEARCH } from '../../src/calibrate/coordinate-search.js';
 import { cli, cliInProcess, ROOT, tempDir } from '../helpers.js';
 import { UserError } from '../../src/scenario/errors.js';
+import { residualsCsv } from '../../src/calibrate/calibration-files.js';
+import type { Calibration } from '../../src/calibrate/fit.js';
 
 const lib = await loadModelLibrary();
 const sim = new CurveSimulator(lib);
@@ -100,16 +102,26 @@ test('the fitted preset loads, inherits from the original, cites the file and ke
 test('residuals: every point before and after, and mean absolute errors that agree with them and fell', () => {
   const lines = fs.readFileSync(path.join(out, 'residuals.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
   const [header, ...rows] = lines;
-  assert.equal(header, ['curve', 'x', 'unit', 'measured', 'simulated_before', 'error_before_pct', 'simulated', 'error_pct']);
-  const points = rows.filter((r) => r[1] !== 'mean_abs');
-  assert.equal(points.map((r) => r[1]), ['64', '512', '2048']);
+  assert.equal(header, ['curve', 'series', 'x', 'unit', 'measured', 'simulated_before', 'error_before_pct', 'simulated', 'error_pct']);
+  const points = rows.filter((r) => r[2] !== 'mean_abs');
+  assert.equal(points.map((r) => r[2]), ['64', '512', '2048']);
+  assert.ok(points.every((r) => r[1] === ''), 'a curve of one line: no series');
   const mean = (col: number) => points.reduce((s, r) => s + Math.abs(Number(r[col])), 0) / points.length;
   const all = rows.find((r) => r[0] === 'all')!;
   // Rows round to 0.01%, so their mean may differ from the whole-precision mean by that much.
-  assert.ok(Math.abs(Number(all[5]) - mean(5)) <= 0.01 && Math.abs(Number(all[7]) - mean(7)) <= 0.01, all.join(','));
-  for (const r of points) assert.ok(Math.abs(((Number(r[4]) - Number(r[3])) / Number(r[3])) * 100 - Number(r[5])) < 0.01, r.join(','));
-  assert.ok(Number(all[7]) < Number(all[5]), `after ${all[7]}% < before ${all[5]}%`);
+  assert.ok(Math.abs(Number(all[6]) - mean(6)) <= 0.01 && Math.abs(Number(all[8]) - mean(8)) <= 0.01, all.join(','));
+  for (const r of points) assert.ok(Math.abs(((Number(r[5]) - Number(r[4])) / Number(r[4])) * 100 - Number(r[6])) < 0.01, r.join(','));
+  assert.ok(Number(all[8]) < Number(all[6]), `after ${all[8]}% < before ${all[6]}%`);
   assert.match(run.stdout, /mean absolute error \d+\.\d\d% → \d+\.\d\d%/);
+});
+
+test('residuals of a curve of several lines (an offset curve: one per transfer size) name each point\'s line', () => {
+  const points = [64, 128].flatMap((series) => [0, 8].map((x) => ({ x, series, measured: 10, params: {}, origin: 'm.csv' })));
+  const curve = { name: 'ho_rd', title: 'reads by host offset', scenario: 'dma-bandwidth', metric: 'dma.throughput_gbytes_per_s', scale: 8, unit: 'Gb/s', xLabel: 'host offset (B)', seriesLabel: 'transfer size (B)', points };
+  const s = { curve, simulated: [11, 12, 9, 10], failures: null };
+  const fit = { before: [s], after: [s], maeBefore: 0.1, maeAfter: 0.1 } as unknown as Calibration;
+  const rows = residualsCsv(fit).trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 3).join(','));
+  assert.equal(rows, ['ho_rd,64,0', 'ho_rd,64,8', 'ho_rd,128,0', 'ho_rd,128,8', 'ho_rd,,mean_abs', 'all,,mean_abs']);
 });
 
 test('a measured-vs-simulated plot per curve: measured, before the fit and fitted', () => {

@@ -163,6 +163,29 @@ test('validate:hw: a host the presets were not fitted on runs on the platform it
   assert.not.match(readme, 'E5-2699v3');
 });
 
+test('validate:hw points.csv: a row a point, placed by curve, series and x, its error what its measured and simulated values give', () => {
+  const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
+  const host = `${P}hsw-Xeon-E5-2620v3_lab`;
+  hostFolder(dir, host);
+  // Reads by host offset: two transfer sizes at the same offsets, so only the series tells their points apart.
+  fs.writeFileSync(path.join(dir, host, 'bw_dma_off_rd.csv'), [
+    'Test,PAT,Cache,HO,DO,WinSZ,SZ,Time(cyc),Time,Bytes,Trans,BW (GB/s),Trans/s',
+    ...[[64, 0, 30.0], [64, 8, 26.0], [128, 0, 43.0], [128, 8, 33.0]].map(([size, ho, bw]) => `BW_DMA_RD,Seq,HWarm,${ho},0,8192,${size},0,0,0,0,${bw},0`),
+  ].join('\n') + '\n');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', out], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  assert.is(r.status, 0, r.stderr);
+  const [header, ...rows] = fs.readFileSync(path.join(out, 'points.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  assert.equal(header, ['platform', 'host', 'curve', 'series', 'x', 'unit', 'measured', 'repeats', 'simulated', 'error_pct']);
+  for (const row of rows) {
+    assert.equal(row.slice(0, 2), ['nfp6000-xeon-e5-2620v3', host], row.join(','));
+    const [measured, simulated, error] = [row[6], row[8], row[9]].map(Number) as [number, number, number];
+    assert.ok(simulated > 0 && Math.abs((100 * (simulated - measured)) / measured - error) < 0.01, row.join(','));
+  }
+  const of = (curve: string) => rows.filter((row) => row[2] === curve).map((row) => [row[3], row[4], row[6]]);
+  assert.equal(of('bw_rd'), [['', '64', '28'], ['', '512', '50']], 'a curve of one line: no series');
+  assert.equal(of('ho_rd').sort(), [['128', '0', '43'], ['128', '8', '33'], ['64', '0', '30'], ['64', '8', '26']], 'the offset curve\'s points, one per transfer size and offset');
+});
+
 test('validate:hw --host: a host no folder holds is named, with how many folders there are; with none at all, where it looked', () => {
   const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
   hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
