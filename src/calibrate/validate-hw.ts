@@ -23,7 +23,10 @@
  * how far apart the two files are: a floor that shows on hosts that measured
  * each point once too.
  *
- * Options: --host SUBSTRING (only hosts whose folder contains it), --out DIR.
+ * Options: --host SUBSTRING (only hosts whose folder contains it), --out DIR,
+ * --jobs N (threads simulating curves: this one and N-1 workers; default one
+ * per core). The files do not depend on --jobs. A mistake in the options is
+ * told in one line, exit code 2.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +38,9 @@ import { PLATFORM_SCENARIO, pcieBenchCurves, type Curve } from './curves.js';
 import { measuredSpread, mergeRuns } from './repeats.js';
 import { fileAgreement } from './agreement.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
+import { simulateCurves } from './curve-pool.js';
+import { parseJobs } from '../cli/sweep-flags.js';
+import { EXIT_USER } from '../cli/main.js';
 import { curvePlot } from './svg-plot.js';
 import { POINT_COLUMNS, errorPct, num, pointKey } from './calibration-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -88,7 +94,8 @@ function summaryRow(platform: string, figures: (number | null)[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' } } });
+  const jobs = parseJobs(values.jobs);
   const dir = pcieBenchDir();
   const found = presentHosts(dir, values.host);
   if (found.length === 0) {
@@ -118,6 +125,8 @@ async function main(): Promise<void> {
     }
   });
   if (hosts.length === 0) return;
+  const simulated = await simulateCurves(sim, hosts.flatMap((h) => h.curves), jobs, 'validate:hw');
+  let next = 0;
   const details: string[] = [];
   const points = [POINTS_HEADER];
   const curveNames: string[] = [];
@@ -131,7 +140,7 @@ async function main(): Promise<void> {
       ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
       : `pcie-bench host \`${h.folder}\`.`, '');
     for (const curve of curves) {
-      const s = sim.simulate(curve);
+      const s = simulated[next++]!;
       const e = meanAbsoluteError(s);
       const m = measuredSpread(curve);
       points.push(...pointsCsvRows(h.platform, h.folder, s));
@@ -191,4 +200,11 @@ async function main(): Promise<void> {
   console.log(`\n${[...summary, ...spreadTable, ...agreementTable].join('\n')}\n\nwrote ${path.relative(process.cwd(), path.join(out, 'README.md'))}`);
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  // A mistake in the options or the measurements: told in one line, no stack.
+  if (!(e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw e;
+  process.stderr.write(`validate:hw: ${(e as Error).message} (options: --host SUBSTRING, --out DIR, --jobs N)\n`);
+  process.exitCode = EXIT_USER;
+}

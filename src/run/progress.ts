@@ -13,7 +13,8 @@ const BAR_WIDTH = 28;
 /**
  * Sweep progress on stderr: a redrawn bar (runs done, rate, ETA) on a
  * terminal, a plain line per tenth of the work otherwise (CI logs, batch
- * jobs). Wall-clock time is used here only, never in an output file.
+ * jobs). What is counted is named by `unit` (runs; validate:hw counts
+ * curves). Wall-clock time is used here only, never in an output file.
  */
 export class Progress {
   private done = 0;
@@ -24,6 +25,7 @@ export class Progress {
     private readonly total: number,
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream | null = process.stderr,
+    private readonly unit = 'runs',
   ) {}
 
   tick(failed: boolean): void {
@@ -32,7 +34,7 @@ export class Progress {
     const elapsed = (performance.now() - this.t0) / 1000;
     const rate = this.done / Math.max(elapsed, 1e-9);
     const eta = this.done >= ETA_AFTER * this.total ? `  ETA ${formatSeconds((this.total - this.done) / rate)}` : '';
-    const stats = `${this.done}/${this.total} runs  ${rate.toFixed(1)} runs/s${eta}${failed ? '  (a run failed)' : ''}`;
+    const stats = `${this.done}/${this.total} ${this.unit}  ${rate.toFixed(1)} ${this.unit}/s${eta}${failed ? '  (a run failed)' : ''}`;
     if (this.stream.isTTY) {
       const filled = Math.round((this.done / this.total) * BAR_WIDTH);
       this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${stats}\x1b[K`);

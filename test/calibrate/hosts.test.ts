@@ -186,6 +186,29 @@ test('validate:hw points.csv: a row a point, placed by curve, series and x, its 
   assert.equal(of('ho_rd').sort(), [['128', '0', '43'], ['128', '8', '33'], ['64', '0', '30'], ['64', '8', '26']], 'the offset curve\'s points, one per transfer size and offset');
 });
 
+test('validate:hw --jobs: the same files from one thread as from several; a mistake in the options is one line, exit code 2', () => {
+  const dir = tempDir('pciesim-hosts-');
+  hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
+  hostFolder(dir, `${P}hsw-Xeon-E5-2620v3_lab`);
+  const run = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), ...args], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  const outs = ['1', '3'].map((jobs) => {
+    const out = tempDir('pciesim-hw-');
+    const r = run('--jobs', jobs, '--out', out);
+    assert.is(r.status, 0, r.stderr);
+    return out;
+  });
+  const files = fs.readdirSync(outs[0]!).sort();
+  assert.ok(files.includes('points.csv') && files.includes('README.md'), files.join(' '));
+  assert.equal(fs.readdirSync(outs[1]!).sort(), files);
+  for (const f of files) assert.ok(fs.readFileSync(path.join(outs[0]!, f)).equals(fs.readFileSync(path.join(outs[1]!, f))), f);
+  for (const [args, says] of [[['--jobs', '0'], '--jobs 0: expected a whole number'], [['--bogus'], "Unknown option '--bogus'"]] as const) {
+    const r = run(...args);
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, `validate:hw: ${says}`);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
 test('validate:hw --host: a host no folder holds is named, with how many folders there are; with none at all, where it looked', () => {
   const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
   hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);

@@ -24,6 +24,14 @@ test('no ETA before a tenth of the runs is done: the first runs\' rate says litt
   assert.ok(out.slice(1).every((l) => / ETA /.test(l)), out.join(''));
 });
 
+test('what is counted is named: validate:hw counts curves', () => {
+  const out: string[] = [];
+  const stream = { isTTY: false, write: (s: string) => { out.push(s); return true; } } as unknown as NodeJS.WriteStream;
+  const p = new Progress(20, 'validate:hw', stream, 'curves');
+  p.tick(false);
+  assert.match(out[0]!, /^validate:hw: 1\/20 curves  [\d.]+ curves\/s\n$/);
+});
+
 test('a failed run is said on its line', () => {
   assert.match(lines(10, 4)[4]!, '(a run failed)');
 });
