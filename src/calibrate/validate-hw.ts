@@ -25,8 +25,8 @@
  *
  * Options: --host SUBSTRING (only hosts whose folder contains it), --out DIR,
  * --jobs N (threads simulating curves: this one and N-1 workers; default one
- * per core). The files do not depend on --jobs. A mistake in the options is
- * told in one line, exit code 2.
+ * per core). The files do not depend on --jobs. A mistake in the options or
+ * a point the model refuses is told without a stack, exit code 2.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,7 +49,7 @@ import { UserError } from '../scenario/errors.js';
 const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
 
 /** The points of a simulated curve as a markdown table; a curve of several lines names each point's, and one with repeated points lists each point's repeats. */
-export function pointsTable(s: SimulatedCurve): string[] {
+function pointsTable(s: SimulatedCurve): string[] {
   const c = s.curve;
   const repeated = c.points.some((p) => p.repeats !== undefined);
   const series = c.seriesLabel;
@@ -71,7 +71,7 @@ export function pointsTable(s: SimulatedCurve): string[] {
 const POINTS_HEADER = `platform,host,${POINT_COLUMNS},measured,repeats,simulated,error_pct`;
 
 /** A simulated curve's points as rows of points.csv (a point that failed to run has no simulated value nor error). */
-export function pointsCsvRows(platform: string, folder: string, s: SimulatedCurve): string[] {
+function pointsCsvRows(platform: string, folder: string, s: SimulatedCurve): string[] {
   return s.curve.points.map((p, i) => [platform, folder, pointKey(s.curve, p), num(p.measured), (p.repeats ?? []).map(num).join(';'), num(s.simulated[i]), errorPct(s.simulated[i], p.measured)].join(','));
 }
 
@@ -204,7 +204,8 @@ try {
   await main();
 } catch (e) {
   // A mistake in the options or the measurements: told in one line, no stack.
-  if (!(e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw e;
-  process.stderr.write(`validate:hw: ${(e as Error).message} (options: --host SUBSTRING, --out DIR, --jobs N)\n`);
+  const option = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
+  if (!(e instanceof UserError || option)) throw e;
+  process.stderr.write(`validate:hw: ${(e as Error).message}${option ? ' (options: --host SUBSTRING, --out DIR, --jobs N)' : ''}\n`);
   process.exitCode = EXIT_USER;
 }

@@ -207,6 +207,16 @@ test('validate:hw --jobs: the same files from one thread as from several; a mist
     assert.match(r.stderr, `validate:hw: ${says}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+  // A point the model refuses (a transfer larger than its window), on whichever thread it runs: its file and line, the same either way.
+  fs.appendFileSync(path.join(dir, `${P}hsw-Xeon-E5-2620v3_lab`, 'bw_dma_sz_sweep.csv'), 'BW_DMA_RD,Rand,HWarm,0,0,8192,16384,0,0,0,0,50.0,0\n');
+  const refused = ['1', '3'].map((jobs) => run('--jobs', jobs, '--out', tempDir('pciesim-hw-')));
+  const told = refused.map((r) => {
+    assert.is(r.status, 2, r.stderr);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack');
+    return r.stderr.slice(r.stderr.indexOf('validate:hw: /'));
+  });
+  assert.match(told[0]!, /^validate:hw: .*bw_dma_sz_sweep\.csv: line 4: .*must fit in the window/);
+  assert.is(told[1], told[0]);
 });
 
 test('validate:hw --host: a host no folder holds is named, with how many folders there are; with none at all, where it looked', () => {
