@@ -75,31 +75,32 @@ export function snap(x: number, c: Pick<Coordinate, 'low' | 'high' | 'step'>): n
   return Number(v.toFixed(Math.min(decimals, 15)));
 }
 
-export function coordinateSearch(objective: (x: number[]) => number, coords: readonly Coordinate[], opts: SearchOptions = DEFAULT_SEARCH): SearchResult {
+export async function coordinateSearch(objective: (x: number[]) => number | Promise<number>, coords: readonly Coordinate[], opts: SearchOptions = DEFAULT_SEARCH): Promise<SearchResult> {
   let evaluations = 0;
   const seen = new Map<string, number>();
-  const f = (x: number[]): number => {
+  const f = async (x: number[]): Promise<number> => {
     const key = x.join(',');
     let v = seen.get(key);
     if (v === undefined) {
-      v = objective(x);
+      v = await objective(x);
       evaluations++;
       seen.set(key, v);
     }
     return v;
   };
   let best = coords.map((c) => snap(c.start, c));
-  let bestValue = f(best);
+  let bestValue = await f(best);
   const startValue = bestValue;
   const start = best;
-  const tryAt = (from: number[], i: number, v: number): number => {
+  const tryAt = async (from: number[], i: number, v: number): Promise<number> => {
     const x = from.slice();
     x[i] = snap(v, coords[i]!);
-    const y = f(x);
+    const y = await f(x);
     if (y < bestValue) { best = x; bestValue = y; }
     return y;
   };
-  const sensitive = coords.map((c, i) => tryAt(start, i, c.low) !== startValue || tryAt(start, i, c.high) !== startValue);
+  const sensitive: boolean[] = [];
+  for (const [i, c] of coords.entries()) sensitive.push((await tryAt(start, i, c.low)) !== startValue || (await tryAt(start, i, c.high)) !== startValue);
   const searched = coords.flatMap((_, i) => (sensitive[i] ? [i] : []));
   let sweeps = 0;
   while (searched.length > 0 && sweeps < opts.maxSweeps) {
@@ -107,23 +108,23 @@ export function coordinateSearch(objective: (x: number[]) => number, coords: rea
     const before = bestValue;
     for (const i of searched) {
       const c = coords[i]!;
-      const at = (v: number) => tryAt(best, i, v);
+      const at = (v: number): Promise<number> => tryAt(best, i, v);
       if ((c.high - c.low) / c.step <= ENUMERATE_STEPS) {
         // Few candidates: try them all, which needs no unimodal error (a count of waiting misses, of walkers).
         const first = Math.ceil(c.low / c.step - 1e-9), last = Math.floor(c.high / c.step + 1e-9);
-        for (let k = first; k <= last; k++) at(k * c.step);
+        for (let k = first; k <= last; k++) await at(k * c.step);
         continue;
       }
       let a = c.low, b = c.high;
       let p = b - INV_PHI * (b - a), q = a + INV_PHI * (b - a);
-      let fp = at(p), fq = at(q);
+      let fp = await at(p), fq = await at(q);
       while (b - a > opts.tolerance * (c.high - c.low) && (b - a) / c.step > SCAN_STEPS) {
-        if (fp <= fq) { b = q; q = p; fq = fp; p = b - INV_PHI * (b - a); fp = at(p); }
-        else { a = p; p = q; fp = fq; q = a + INV_PHI * (b - a); fq = at(q); }
+        if (fp <= fq) { b = q; q = p; fq = fp; p = b - INV_PHI * (b - a); fp = await at(p); }
+        else { a = p; p = q; fp = fq; q = a + INV_PHI * (b - a); fq = await at(q); }
       }
       if ((b - a) / c.step <= SCAN_STEPS) {
         const first = Math.ceil(a / c.step - 1e-9), last = Math.floor(b / c.step + 1e-9);
-        for (let k = first; k <= last; k++) at(k * c.step);
+        for (let k = first; k <= last; k++) await at(k * c.step);
       }
     }
     if (searched.length === 1 || before - bestValue < opts.minImprovement) break;

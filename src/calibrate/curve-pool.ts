@@ -1,30 +1,35 @@
 /**
- * Simulates many measured curves on a pool of threads (run/pool.ts): the
- * calling thread and `jobs - 1` workers each take the next curve the moment
- * they are free. A curve's points run on one thread, in order, as
- * CurveSimulator.simulate runs them, and every run is deterministic, so the
- * curves come out the same whatever the number of threads or the order they
- * finish in. A point the model refuses (a user error: its file's line) is
- * told as the first such curve's, by curve order, once every curve is done,
- * on whichever thread it ran: an error does not cross threads as itself.
+ * Simulates measured curves on several threads: the calling thread and
+ * `jobs - 1` workers (run/batch-pool.ts), started once and kept for every
+ * call, so a fit's evaluations, one after the other, pay a worker's start
+ * once. A task is a whole curve or, split, each stretch of a curve's points
+ * that share one run (a distribution's percentiles); its points run on one
+ * thread, in order, as CurveSimulator.simulate runs them, and every run is
+ * deterministic, so the curves come out the same whatever the number of
+ * threads or the order tasks finish in. A point the model refuses (a user
+ * error: its file's line) is told as the first such, by curve and point
+ * order, once every task is done, on whichever thread it ran: an error does
+ * not cross threads as itself.
  */
-import { runPool } from '../run/pool.js';
-import { Progress } from '../run/progress.js';
+import { BatchPool } from '../run/batch-pool.js';
+import type { Progress } from '../run/progress.js';
+import type { PresetOverrides } from '../scenario/loader.js';
 import { UserError } from '../scenario/errors.js';
 import type { Curve } from './curves.js';
-import type { CurveSimulator, SimulatedCurve } from './simulate.js';
+import { CurveSimulator, type SimulatedCurve } from './simulate.js';
 
+/** A curve (or a stretch of one) to simulate, with preset values replaced (a fit's candidate). */
 export interface CurveTask {
-  index: number;
   curve: Curve;
+  overrides: PresetOverrides;
 }
 
-/** What a thread sends back for a curve: its simulated values and failures (the curve itself stays where it was), or the message of the user error that refused it. */
+/** What a thread sends back for a task: its simulated values and failures (the curve itself stays where it was), or the message of the user error that refused it. */
 export type CurveResult = Omit<SimulatedCurve, 'curve'> | { refused: string };
 
 export function simulateCurveTask(sim: CurveSimulator, task: CurveTask): CurveResult {
   try {
-    const { simulated, failures } = sim.simulate(task.curve);
+    const { simulated, failures } = sim.simulate(task.curve, task.overrides);
     return { simulated, failures };
   } catch (e) {
     if (e instanceof UserError) return { refused: e.message };
@@ -32,24 +37,49 @@ export function simulateCurveTask(sim: CurveSimulator, task: CurveTask): CurveRe
   }
 }
 
-/** `curves` simulated on `jobs` threads (this one among them), in the order given; progress on stderr, counted in curves. */
-export async function simulateCurves(sim: CurveSimulator, curves: readonly Curve[], jobs: number, label: string): Promise<SimulatedCurve[]> {
-  const results: CurveResult[] = new Array(curves.length);
-  const progress = new Progress(curves.length, label, process.stderr, 'curves');
-  await runPool<CurveTask, CurveResult>({
-    jobs,
-    worker: new URL('./curve-worker.js', import.meta.url),
-    workerData: null,
-    local: async (task) => simulateCurveTask(sim, task),
-    tasks: curves.map((curve, index) => ({ index, curve })),
-    onResult: (task, result) => {
-      results[task.index] = result;
-      progress.tick('refused' in result || result.failures !== null);
-    },
-  });
-  return curves.map((curve, k) => {
-    const r = results[k]!;
-    if ('refused' in r) throw new UserError(r.refused);
-    return { curve, ...r };
-  });
+/** A curve's stretches of consecutive points that share one run (the same setup), as curves of their own. */
+function stretches(curve: Curve, overrides: PresetOverrides): Curve[] {
+  const out: Curve[] = [];
+  let last = '';
+  for (const p of curve.points) {
+    const key = CurveSimulator.setupKey(curve.scenario, p.params, overrides);
+    if (out.length === 0 || key !== last) out.push({ ...curve, points: [] });
+    out[out.length - 1]!.points.push(p);
+    last = key;
+  }
+  return out;
+}
+
+export class CurveSimulations {
+  private readonly pool: BatchPool<CurveTask, CurveResult>;
+
+  constructor(sim: CurveSimulator, jobs: number) {
+    this.pool = new BatchPool<CurveTask, CurveResult>(jobs, new URL('./curve-worker.js', import.meta.url), null, (task) => simulateCurveTask(sim, task));
+  }
+
+  /**
+   * The curves simulated, in the order given. `split`: each curve's stretches
+   * are tasks of their own (few curves of many points: a fit); else a task a
+   * curve, `progress` told of each.
+   */
+  async simulate(items: readonly { curve: Curve; overrides?: PresetOverrides }[], o: { split: boolean; progress?: Progress }): Promise<SimulatedCurve[]> {
+    const pieces = items.map(({ curve, overrides = {} }) => (o.split ? stretches(curve, overrides) : [curve]).map((c) => ({ curve: c, overrides })));
+    const results = await this.pool.run(pieces.flat(), (_, r) => o.progress?.tick('refused' in r || r.failures !== null));
+    let next = 0;
+    return items.map(({ curve }, k) => {
+      const merged: SimulatedCurve = { curve, simulated: [], failures: null };
+      for (let n = pieces[k]!.length; n > 0; n--) {
+        const r = results[next++]!;
+        if ('refused' in r) throw new UserError(r.refused);
+        merged.simulated.push(...r.simulated);
+        if (r.failures !== null) merged.failures = { points: (merged.failures?.points ?? 0) + r.failures.points, first: merged.failures?.first ?? r.failures.first };
+      }
+      return merged;
+    });
+  }
+
+  /** Lets the workers end. */
+  close(): void {
+    this.pool.close();
+  }
 }

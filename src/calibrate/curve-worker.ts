@@ -1,11 +1,12 @@
 /**
  * A curve-simulating worker thread (curve-pool.ts): loads the model library
- * once, then simulates the curves it claims, one at a time.
+ * once, then simulates the curves it is handed, one at a time, until its
+ * pool closes.
  */
 import { loadModelLibrary } from '../scenario/library.js';
-import { serveTasks } from '../run/pool-worker.js';
+import { serveBatches } from '../run/batch-pool-worker.js';
 import { CurveSimulator } from './simulate.js';
 import { simulateCurveTask, type CurveTask } from './curve-pool.js';
 
 const sim = new CurveSimulator(await loadModelLibrary());
-await serveTasks(async (task: CurveTask) => simulateCurveTask(sim, task));
+serveBatches((task: CurveTask) => simulateCurveTask(sim, task));

@@ -13,6 +13,7 @@ import { UserError } from '../scenario/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { Curve } from './curves.js';
 import { atPoint, CurveSimulator, type SimulatedCurve } from './simulate.js';
+import type { CurveSimulations } from './curve-pool.js';
 import { coordinateSearch, DEFAULT_SEARCH, type SearchOptions } from './coordinate-search.js';
 import { fittableValues, presetValueOf, type FittableValue } from './estimates.js';
 
@@ -63,7 +64,11 @@ function instancesUsing(sim: CurveSimulator, lib: ModelLibrary, curve: Curve, pr
   return { sc, users };
 }
 
-export function calibrate(sim: CurveSimulator, lib: ModelLibrary, presetName: string, curves: readonly Curve[], only?: readonly string[], search: SearchOptions = DEFAULT_SEARCH): Calibration {
+/**
+ * The fit: `sim` reads the scenarios (which instances take the preset, which
+ * values it may take), `sims` runs the points, on as many threads as it has.
+ */
+export async function calibrate(sim: CurveSimulator, sims: CurveSimulations, lib: ModelLibrary, presetName: string, curves: readonly Curve[], only?: readonly string[], search: SearchOptions = DEFAULT_SEARCH): Promise<Calibration> {
   const preset = lib.presets.get(presetName);
   if (!preset) throw new UserError(`--preset ${presetName}: no such preset${didYouMean(presetName, lib.presets.names())}`);
   if (rangedEstimates(preset).length === 0) throw new UserError(`${preset.file}: preset ${presetName} has no estimated value with a range (nor does any preset it inherits from): every value has a source, nothing to fit`);
@@ -96,19 +101,19 @@ export function calibrate(sim: CurveSimulator, lib: ModelLibrary, presetName: st
     const set = Object.fromEntries(values.map((v, i) => [v.key, presetValueOf(v, x[i]!)]));
     return Object.fromEntries(u.users.map((i) => [i.name, set]));
   });
-  const simulateAt = (overrides: readonly PresetOverrides[]): SimulatedCurve[] => curves.map((c, k) => sim.simulate(c, overrides[k]));
-  const before = simulateAt(curves.map(() => ({})));
-  const objective = (x: number[]): number => {
+  const simulateAt = (overrides: readonly PresetOverrides[]): Promise<SimulatedCurve[]> => sims.simulate(curves.map((curve, k) => ({ curve, overrides: overrides[k] })), { split: true });
+  const before = await simulateAt(curves.map(() => ({})));
+  const objective = async (x: number[]): Promise<number> => {
     try {
-      return pooledError(simulateAt(overridesAt(x)));
+      return pooledError(await simulateAt(overridesAt(x)));
     } catch (e) {
       // A candidate the scenario's checks refuse (a combination the model rules out) is no answer.
       if (e instanceof UserError) return Infinity;
       throw e;
     }
   };
-  const result = coordinateSearch(objective, values.map((v) => v.coordinate), search);
-  const after = simulateAt(overridesAt(result.x));
+  const result = await coordinateSearch(objective, values.map((v) => v.coordinate), search);
+  const after = await simulateAt(overridesAt(result.x));
   values.forEach((v, i) => { if (!result.sensitive[i]) skipped.push({ key: v.key, reason: 'neither end of its range changes the simulated points' }); });
   return {
     preset, instances, skipped,

@@ -49,6 +49,11 @@ export class CurveSimulator {
 
   constructor(private readonly lib: ModelLibrary, private readonly seed = 1) {}
 
+  /** What decides a run: points with the same key share one (a distribution's percentiles). */
+  static setupKey(scenario: string, params: Record<string, string | number | boolean>, overrides: PresetOverrides): string {
+    return JSON.stringify([scenario, params, overrides]);
+  }
+
   /** A scenario by name (or file), read once. */
   doc(name: string): ScenarioDoc {
     let d = this.docs.get(name);
@@ -66,7 +71,7 @@ export class CurveSimulator {
    * run with the same setup as the last one is not repeated.
    */
   metric(scenario: string, metricName: string, params: Record<string, string | number | boolean>, overrides: PresetOverrides = {}): number | null {
-    const key = JSON.stringify([scenario, params, overrides]);
+    const key = CurveSimulator.setupKey(scenario, params, overrides);
     if (this.last?.key !== key) {
       this.last = { key, ...this.run(scenario, params, overrides) };
     }

@@ -38,7 +38,8 @@ import { PLATFORM_SCENARIO, pcieBenchCurves, type Curve } from './curves.js';
 import { measuredSpread, mergeRuns } from './repeats.js';
 import { fileAgreement } from './agreement.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
-import { simulateCurves } from './curve-pool.js';
+import { CurveSimulations } from './curve-pool.js';
+import { Progress } from '../run/progress.js';
 import { parseJobs } from '../cli/sweep-flags.js';
 import { EXIT_USER } from '../cli/main.js';
 import { curvePlot } from './svg-plot.js';
@@ -125,7 +126,14 @@ async function main(): Promise<void> {
     }
   });
   if (hosts.length === 0) return;
-  const simulated = await simulateCurves(sim, hosts.flatMap((h) => h.curves), jobs, 'validate:hw');
+  const curves = hosts.flatMap((h) => h.curves);
+  const sims = new CurveSimulations(sim, jobs);
+  let simulated: SimulatedCurve[];
+  try {
+    simulated = await sims.simulate(curves.map((curve) => ({ curve })), { split: false, progress: new Progress(curves.length, 'validate:hw', process.stderr, 'curves') });
+  } finally {
+    sims.close();
+  }
   let next = 0;
   const details: string[] = [];
   const points = [POINTS_HEADER];

@@ -9,7 +9,9 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { atPoint, CurveSimulator } from '../calibrate/simulate.js';
 import { measuredCurves, PLATFORM_SCENARIO, type Curve } from '../calibrate/curves.js';
 import { CALIBRATION_HOSTS } from '../calibrate/hosts.js';
-import { calibrate, pooledError } from '../calibrate/fit.js';
+import { calibrate, pooledError, type Calibration } from '../calibrate/fit.js';
+import { CurveSimulations } from '../calibrate/curve-pool.js';
+import { parseJobs } from './sweep-flags.js';
 import { calibrationPlots, fittedPreset, percent, residualsCsv } from '../calibrate/calibration-files.js';
 
 const RESIDUALS_FILE = 'residuals.csv';
@@ -38,6 +40,8 @@ measured-vs-simulated SVG per curve.
                      pcie-bench's points run on --preset when it is a platform, else on the platform set here
   --name NAME        the fitted preset's name (default: <preset>-fitted)
   --out DIR          where to write (default: ./NAME); created only once the fit is done
+  --jobs N           threads running the points: this one and N-1 workers (default: one per core); the
+                     result does not depend on it
 Method: coordinate descent, each estimate in turn by golden-section search over its range to 0.1% of it
 (a whole number with at most 16 values: every value), minimising the mean absolute relative error over
 all points; deterministic.
@@ -45,7 +49,7 @@ all points; deterministic.
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { preset: { type: 'string' }, measured: { type: 'string', multiple: true }, fit: { type: 'string' }, set: { type: 'string', multiple: true }, name: { type: 'string' }, out: { type: 'string' } },
+      options: { preset: { type: 'string' }, measured: { type: 'string', multiple: true }, fit: { type: 'string' }, set: { type: 'string', multiple: true }, name: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' } },
     });
     const presetName = values.preset;
     if (presetName === undefined) throw new UserError('expected --preset NAME: the preset whose estimates to fit (see pciesim calibrate --help)');
@@ -56,6 +60,7 @@ all points; deterministic.
     const out = values.out ?? name;
     if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UserError(`--out ${out}: exists and is not a folder`);
     const only = values.fit?.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    const jobs = parseJobs(values.jobs);
     const sets = parseSetFlags(values.set ?? []);
 
     const lib = await modelLibrary();
@@ -81,7 +86,13 @@ all points; deterministic.
       const d = sim.doc(scenario);
       resolveParameters(d.file, d.body.parameters, sets, '--set');
     }
-    const result = calibrate(sim, lib, presetName, curves, only);
+    const sims = new CurveSimulations(sim, jobs);
+    let result: Calibration;
+    try {
+      result = await calibrate(sim, sims, lib, presetName, curves, only);
+    } finally {
+      sims.close();
+    }
     const plots = calibrationPlots(result);
     fs.mkdirSync(out, { recursive: true });
     writeFileAtomic(path.join(out, `${name}.json`), JSON.stringify(fittedPreset(result, name, files.map(citation)), null, 2) + '\n');

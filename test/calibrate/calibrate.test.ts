@@ -41,7 +41,8 @@ const TRAVERSAL = '321.7 ns';
 const measured = path.join(dir, 'latency.csv');
 fs.writeFileSync(measured, latencyCsv([64, 512, 2048], { rc: { traversal: TRAVERSAL } }));
 const out = path.join(dir, 'fit');
-const run = cli(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', out]);
+// Points on three threads here, on one in the determinism test below: the files must not tell.
+const run = cli(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', out, '--jobs', '3']);
 
 test('a distribution\'s percentiles: its own fields, the others off its CDF; cold reads on a host with refresh have a tail the warm ones lack', () => {
   const params = { platform: PLATFORM, op: 'read', size: 64, window: 8192, inFlight: 1, transfers: 4000 };
@@ -130,9 +131,9 @@ test('a measured-vs-simulated plot per curve: measured, before the fit and fitte
   for (const label of ['measured', 'before fit', 'simulated']) assert.match(svg, `>${label}</text>`);
 });
 
-test('deterministic: the same input gives byte-identical files', async () => {
+test('deterministic: the same input gives byte-identical files, on one thread as on three', async () => {
   const again = path.join(dir, 'again');
-  const r = await cliInProcess(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', again]);
+  const r = await cliInProcess(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', again, '--jobs', '1']);
   assert.is(r.code, 0, r.stderr);
   const files = fs.readdirSync(out).sort();
   assert.equal(fs.readdirSync(again).sort(), files);

@@ -12,10 +12,10 @@ const coord = (low: number, high: number, start: number, step = 1e-6): Coordinat
 /** Golden-section search shrinks its bracket by 1/φ per evaluation: evaluations to shrink a range to `tolerance` of it. */
 const goldenSteps = (tolerance: number) => Math.ceil(Math.log(tolerance) / Math.log((Math.sqrt(5) - 1) / 2));
 
-test('separable V-shaped errors: each minimum found to the tolerance times its range', () => {
+test('separable V-shaped errors: each minimum found to the tolerance times its range', async () => {
   const target = [0.3, 71.55];
   const coords = [coord(0, 1, 0.9), coord(20, 120, 100, 1e-4)];
-  const r = coordinateSearch((x) => 2 * Math.abs(x[0]! - target[0]!) + Math.abs(x[1]! - target[1]!) / 100, coords);
+  const r = await coordinateSearch((x) => 2 * Math.abs(x[0]! - target[0]!) + Math.abs(x[1]! - target[1]!) / 100, coords);
   coords.forEach((c, i) => {
     const bound = DEFAULT_SEARCH.tolerance * (c.high - c.low) + c.step / 2;
     assert.ok(Math.abs(r.x[i]! - target[i]!) <= bound, `coordinate ${i}: ${r.x[i]} vs ${target[i]} (±${bound})`);
@@ -24,54 +24,54 @@ test('separable V-shaped errors: each minimum found to the tolerance times its r
   assert.equal(r.sensitive, [true, true]);
 });
 
-test('one coordinate: one sweep of the screen (start and both ends) and a golden-section search', () => {
-  const r = coordinateSearch((x) => (x[0]! - 0.123) ** 2, [coord(0, 1, 0.5)]);
+test('one coordinate: one sweep of the screen (start and both ends) and a golden-section search', async () => {
+  const r = await coordinateSearch((x) => (x[0]! - 0.123) ** 2, [coord(0, 1, 0.5)]);
   assert.is(r.sweeps, 1);
   // Start, both ends, the two first probes, then one probe per shrink of the bracket.
   assert.ok(r.evaluations <= 3 + 2 + goldenSteps(DEFAULT_SEARCH.tolerance), `${r.evaluations} evaluations`);
   assert.ok(Math.abs(r.x[0]! - 0.123) <= DEFAULT_SEARCH.tolerance);
 });
 
-test('whole-number coordinates land on whole steps, a narrow range is tried step by step', () => {
-  const r = coordinateSearch((x) => (x[0]! - 3.2) ** 2 + (x[1]! - 140.6) ** 2, [coord(1, 4, 1, 1), coord(64, 256, 128, 1)]);
+test('whole-number coordinates land on whole steps, a narrow range is tried step by step', async () => {
+  const r = await coordinateSearch((x) => (x[0]! - 3.2) ** 2 + (x[1]! - 140.6) ** 2, [coord(1, 4, 1, 1), coord(64, 256, 128, 1)]);
   assert.equal(r.x, [3, 141]);
 });
 
-test('a small whole-number range is tried at every step: a best value behind a worse one is found where golden section would pass it', () => {
+test('a small whole-number range is tried at every step: a best value behind a worse one is found where golden section would pass it', async () => {
   // Errors by window size as a calibration of superpageMissWindow over 1..8 met them: 2 best, 3 worse, then a slow slide to 8.
   const errors = [NaN, 4.3, 3.3, 4.6, 4.0, 3.9, 3.8, 3.7, 3.6];
   let calls = 0;
-  const r = coordinateSearch((x) => { calls++; return errors[x[0]!]!; }, [coord(1, 8, 1, 1)]);
+  const r = await coordinateSearch((x) => { calls++; return errors[x[0]!]!; }, [coord(1, 8, 1, 1)]);
   assert.is(r.x[0], 2);
   assert.is(calls, 8, 'each of the eight values once');
 });
 
-test('a minimum at the end of a range is found there', () => {
-  const r = coordinateSearch((x) => x[0]!, [coord(2, 5, 4, 0.01)]);
+test('a minimum at the end of a range is found there', async () => {
+  const r = await coordinateSearch((x) => x[0]!, [coord(2, 5, 4, 0.01)]);
   assert.is(r.x[0], 2);
 });
 
-test('a coordinate that changes nothing is reported and left at its start; the result is never worse than the start', () => {
+test('a coordinate that changes nothing is reported and left at its start; the result is never worse than the start', async () => {
   let calls = 0;
-  const r = coordinateSearch((x) => { calls++; return Math.abs(x[0]! - 0.7); }, [coord(0, 1, 0.7), coord(10, 20, 12)]);
+  const r = await coordinateSearch((x) => { calls++; return Math.abs(x[0]! - 0.7); }, [coord(0, 1, 0.7), coord(10, 20, 12)]);
   assert.equal(r.sensitive, [true, false]);
   assert.is(r.x[1], 12);
   assert.is(r.x[0], 0.7, 'the start was the minimum');
   assert.is(r.value, 0);
   assert.is(calls, r.evaluations, 'a point is evaluated once');
   // A start better than anything the golden-section probes reach (a narrow dip) is kept.
-  const dip = coordinateSearch((x) => (Math.abs(x[0]! - 0.5) < 1e-4 ? 0 : 1), [coord(0, 1, 0.5)]);
+  const dip = await coordinateSearch((x) => (Math.abs(x[0]! - 0.5) < 1e-4 ? 0 : 1), [coord(0, 1, 0.5)]);
   assert.is(dip.x[0], 0.5);
   assert.is(dip.value, 0);
 });
 
-test('candidates that are refused (infinitely wrong) are passed over', () => {
+test('candidates that are refused (infinitely wrong) are passed over', async () => {
   // Only multiples of 64 are allowed, as a parameter with set values.
-  const r = coordinateSearch((x) => (x[0]! % 64 === 0 ? Math.abs(x[0]! - 128) : Infinity), [coord(64, 128, 64, 1)]);
+  const r = await coordinateSearch((x) => (x[0]! % 64 === 0 ? Math.abs(x[0]! - 128) : Infinity), [coord(64, 128, 64, 1)]);
   assert.is(r.x[0], 128);
 });
 
-test('snap: to the step, inside the range, printed as written', () => {
+test('snap: to the step, inside the range, printed as written', async () => {
   assert.is(snap(0.30000000000000004, { low: 0, high: 1, step: 0.1 }), 0.3);
   assert.is(snap(123.456789, { low: 100, high: 250, step: 0.01 }), 123.46);
   assert.is(snap(99, { low: 100, high: 250, step: 0.01 }), 100);
