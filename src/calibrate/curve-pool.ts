@@ -51,11 +51,10 @@ function stretches(curve: Curve, overrides: PresetOverrides): Curve[] {
 }
 
 export class CurveSimulations {
-  private readonly pool: BatchPool<CurveTask, CurveResult>;
+  /** Started at the first call, so that a command refusing its input before any run starts no thread. */
+  private pool: BatchPool<CurveTask, CurveResult> | null = null;
 
-  constructor(sim: CurveSimulator, jobs: number) {
-    this.pool = new BatchPool<CurveTask, CurveResult>(jobs, new URL('./curve-worker.js', import.meta.url), null, (task) => simulateCurveTask(sim, task));
-  }
+  constructor(private readonly sim: CurveSimulator, private readonly jobs: number) {}
 
   /**
    * The curves simulated, in the order given. `split`: each curve's stretches
@@ -64,6 +63,7 @@ export class CurveSimulations {
    */
   async simulate(items: readonly { curve: Curve; overrides?: PresetOverrides }[], o: { split: boolean; progress?: Progress }): Promise<SimulatedCurve[]> {
     const pieces = items.map(({ curve, overrides = {} }) => (o.split ? stretches(curve, overrides) : [curve]).map((c) => ({ curve: c, overrides })));
+    this.pool ??= new BatchPool<CurveTask, CurveResult>(this.jobs, new URL('./curve-worker.js', import.meta.url), null, (task) => simulateCurveTask(this.sim, task));
     const results = await this.pool.run(pieces.flat(), (_, r) => o.progress?.tick('refused' in r || r.failures !== null));
     let next = 0;
     return items.map(({ curve }, k) => {
@@ -80,6 +80,6 @@ export class CurveSimulations {
 
   /** Lets the workers end. */
   close(): void {
-    this.pool.close();
+    this.pool?.close();
   }
 }
