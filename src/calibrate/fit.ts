@@ -64,11 +64,20 @@ function instancesUsing(sim: CurveSimulator, lib: ModelLibrary, curve: Curve, pr
   return { sc, users };
 }
 
+export interface CalibrateOptions {
+  /** Fit only these estimates (`--fit`). */
+  only?: readonly string[];
+  search?: SearchOptions;
+  /** Told after each simulation of every point: how many so far, and the least error yet (progress). */
+  onEvaluation?: (evaluations: number, best: number) => void;
+}
+
 /**
  * The fit: `sim` reads the scenarios (which instances take the preset, which
  * values it may take), `sims` runs the points, on as many threads as it has.
  */
-export async function calibrate(sim: CurveSimulator, sims: CurveSimulations, lib: ModelLibrary, presetName: string, curves: readonly Curve[], only?: readonly string[], search: SearchOptions = DEFAULT_SEARCH): Promise<Calibration> {
+export async function calibrate(sim: CurveSimulator, sims: CurveSimulations, lib: ModelLibrary, presetName: string, curves: readonly Curve[], o: CalibrateOptions = {}): Promise<Calibration> {
+  const { only, search = DEFAULT_SEARCH, onEvaluation = () => {} } = o;
   const preset = lib.presets.get(presetName);
   if (!preset) throw new UserError(`--preset ${presetName}: no such preset${didYouMean(presetName, lib.presets.names())}`);
   if (rangedEstimates(preset).length === 0) throw new UserError(`${preset.file}: preset ${presetName} has no estimated value with a range (nor does any preset it inherits from): every value has a source, nothing to fit`);
@@ -103,14 +112,19 @@ export async function calibrate(sim: CurveSimulator, sims: CurveSimulations, lib
   });
   const simulateAt = (overrides: readonly PresetOverrides[]): Promise<SimulatedCurve[]> => sims.simulate(curves.map((curve, k) => ({ curve, overrides: overrides[k] })), { split: true });
   const before = await simulateAt(curves.map(() => ({})));
+  let evaluations = 0, best = Infinity;
   const objective = async (x: number[]): Promise<number> => {
+    let error: number;
     try {
-      return pooledError(await simulateAt(overridesAt(x)));
+      error = pooledError(await simulateAt(overridesAt(x)));
     } catch (e) {
       // A candidate the scenario's checks refuse (a combination the model rules out) is no answer.
-      if (e instanceof UserError) return Infinity;
-      throw e;
+      if (!(e instanceof UserError)) throw e;
+      error = Infinity;
     }
+    best = Math.min(best, error);
+    onEvaluation(++evaluations, best);
+    return error;
   };
   const result = await coordinateSearch(objective, values.map((v) => v.coordinate), search);
   const after = await simulateAt(overridesAt(result.x));

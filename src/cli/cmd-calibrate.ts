@@ -16,6 +16,26 @@ import { calibrationPlots, fittedPreset, percent, residualsCsv } from '../calibr
 
 const RESIDUALS_FILE = 'residuals.csv';
 
+/** How often, in simulations of every point, a stream that is not a terminal gets a progress line. */
+const PLAIN_PROGRESS_EVERY = 10;
+
+/**
+ * The fit's progress on `stream`: how many simulations of every point so far
+ * and the least error yet, redrawn on a terminal, a line every tenth
+ * simulation otherwise (the number a fit takes is not known ahead: no ETA).
+ */
+function fitProgress(stream: NodeJS.WriteStream): { tick(evaluations: number, best: number): void; end(): void } {
+  return {
+    tick(evaluations, best) {
+      const line = `calibrate: ${evaluations} simulation${evaluations === 1 ? '' : 's'} of every point, least mean absolute error ${percent(best)}`;
+      if (stream.isTTY) stream.write(`\r${line}\x1b[K`);
+      else if (evaluations % PLAIN_PROGRESS_EVERY === 0) stream.write(`${line}\n`);
+    },
+    // The redrawn line is cleared, so that the summary starts on a clean line.
+    end() { if (stream.isTTY) stream.write('\r\x1b[K'); },
+  };
+}
+
 /** A measurements file cited without the machine's folders: its own folder's name (a pcie-bench host) and its name. */
 function citation(file: string): string {
   const parent = path.basename(path.dirname(path.resolve(file)));
@@ -87,11 +107,13 @@ all points; deterministic.
       resolveParameters(d.file, d.body.parameters, sets, '--set');
     }
     const sims = new CurveSimulations(sim, jobs);
+    const progress = fitProgress(process.stderr);
     let result: Calibration;
     try {
-      result = await calibrate(sim, sims, lib, presetName, curves, only);
+      result = await calibrate(sim, sims, lib, presetName, curves, { only, onEvaluation: progress.tick });
     } finally {
       sims.close();
+      progress.end();
     }
     const plots = calibrationPlots(result);
     fs.mkdirSync(out, { recursive: true });

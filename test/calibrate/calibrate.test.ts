@@ -87,6 +87,18 @@ test('the simple format: the root complex\'s traversal is found again; the value
   assert.match(run.stdout, new RegExp(`traversal\\s+${presetFile(PLATFORM).values.traversal.value} → ${got} ns`));
 });
 
+test('progress on stderr, not a terminal: a line every tenth simulation of every point, with the least error yet, which never rises', () => {
+  const evaluations = Number(/(\d+) simulations of every point/.exec(run.stdout)![1]);
+  const lines = run.stderr.split('\n').filter((l) => l.startsWith('calibrate: '));
+  assert.is(lines.length, Math.floor(evaluations / 10), run.stderr);
+  const least = lines.map((l, k) => {
+    const m = /^calibrate: (\d+) simulations of every point, least mean absolute error (\d+\.\d\d)%$/.exec(l);
+    assert.ok(m && Number(m[1]) === 10 * (k + 1), l);
+    return Number(m![2]);
+  });
+  assert.ok(least.every((e, k) => k === 0 || e <= least[k - 1]!), least.join(' '));
+});
+
 test('the fitted preset loads, inherits from the original, cites the file and keeps the range', () => {
   const presets = new PresetLibrary([out, path.join(ROOT, 'models', 'presets')]);
   const p = presets.get(`${PLATFORM}-fitted`)!;
