@@ -47,6 +47,18 @@ import { POINT_COLUMNS, errorPct, num, pointKey } from './calibration-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../scenario/errors.js';
 
+const USAGE = `Usage: npm run validate:hw -- [--host SUBSTRING] [--out DIR] [--jobs N]
+
+Simulates every pcie-bench curve of every calibration host whose folder is in
+../shared/data/pcie-bench (or $PCIESIM_PCIE_BENCH) on its platform preset, and
+writes the mean absolute error per host and curve, every point (README.md and
+points.csv) and a measured-vs-simulated SVG per curve.
+  --host SUBSTRING   only the host folders whose name contains it
+  --out DIR          where to write (default: reports/hw-validation)
+  --jobs N           threads simulating curves: this one and N-1 workers (default: one per core);
+                     the files do not depend on it
+`;
+
 const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
 
 /** The points of a simulated curve as a markdown table; a curve of several lines names each point's, and one with repeated points lists each point's repeats. */
@@ -95,7 +107,11 @@ function summaryRow(platform: string, figures: (number | null)[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' } } });
+  const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const jobs = parseJobs(values.jobs);
   const dir = pcieBenchDir();
   const found = presentHosts(dir, values.host);
@@ -214,6 +230,6 @@ try {
   // A mistake in the options or the measurements: told in one line, no stack.
   const option = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
   if (!(e instanceof UserError || option)) throw e;
-  process.stderr.write(`validate:hw: ${(e as Error).message}${option ? ' (options: --host SUBSTRING, --out DIR, --jobs N)' : ''}\n`);
+  process.stderr.write(`validate:hw: ${(e as Error).message}${option ? ' (see npm run validate:hw -- --help)' : ''}\n`);
   process.exitCode = EXIT_USER;
 }

@@ -207,6 +207,9 @@ test('validate:hw --jobs: the same files from one thread as from several; a mist
     assert.match(r.stderr, `validate:hw: ${says}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+  const help = run('--help');
+  assert.is(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: npm run validate:hw -- \[--host SUBSTRING\] \[--out DIR\] \[--jobs N\]/);
   // A point the model refuses (a transfer larger than its window), on whichever thread it runs: its file and line, the same either way.
   fs.appendFileSync(path.join(dir, `${P}hsw-Xeon-E5-2620v3_lab`, 'bw_dma_sz_sweep.csv'), 'BW_DMA_RD,Rand,HWarm,0,0,8192,16384,0,0,0,0,50.0,0\n');
   const refused = ['1', '3'].map((jobs) => run('--jobs', jobs, '--out', tempDir('pciesim-hw-')));
