@@ -44,7 +44,7 @@ function citation(file: string): string {
 
 export const calibrateCommand: Command = {
   name: 'calibrate',
-  help: `Usage: pciesim calibrate --preset NAME --measured FILE.csv [--measured FILE.csv]... [--fit KEY,KEY] [--set NAME=VALUE]... [--name NAME] [--out DIR]
+  help: `Usage: pciesim calibrate --preset NAME --measured FILE.csv [--measured FILE.csv]... [--fit KEY,KEY] [--set NAME=VALUE]... [--name NAME] [--out DIR] [--jobs N]
 
 Fits the estimated values of a preset (those marked "estimate" with a range;
 only those, only within their ranges) so the simulation matches measured
