@@ -51,7 +51,11 @@ function stretches(curve: Curve, overrides: PresetOverrides): Curve[] {
 }
 
 export class CurveSimulations {
-  /** Started at the first call, so that a command refusing its input before any run starts no thread. */
+  /**
+   * Started at the first call: a command refusing its input before any run
+   * starts no thread, and no more threads start than that call has tasks (a
+   * fit's every call has as many).
+   */
   private pool: BatchPool<CurveTask, CurveResult> | null = null;
 
   constructor(private readonly sim: CurveSimulator, private readonly jobs: number) {}
@@ -63,8 +67,9 @@ export class CurveSimulations {
    */
   async simulate(items: readonly { curve: Curve; overrides?: PresetOverrides }[], o: { split: boolean; progress?: Progress }): Promise<SimulatedCurve[]> {
     const pieces = items.map(({ curve, overrides = {} }) => (o.split ? stretches(curve, overrides) : [curve]).map((c) => ({ curve: c, overrides })));
-    this.pool ??= new BatchPool<CurveTask, CurveResult>(this.jobs, new URL('./curve-worker.js', import.meta.url), null, (task) => simulateCurveTask(this.sim, task));
-    const results = await this.pool.run(pieces.flat(), (_, r) => o.progress?.tick('refused' in r || r.failures !== null));
+    const tasks = pieces.flat();
+    this.pool ??= new BatchPool<CurveTask, CurveResult>(Math.min(this.jobs, tasks.length), new URL('./curve-worker.js', import.meta.url), null, (task) => simulateCurveTask(this.sim, task));
+    const results = await this.pool.run(tasks, (_, r) => o.progress?.tick('refused' in r || r.failures !== null));
     let next = 0;
     return items.map(({ curve }, k) => {
       const merged: SimulatedCurve = { curve, simulated: [], failures: null };
