@@ -22,19 +22,26 @@ async function rejects(run: () => Promise<unknown>, message: RegExp): Promise<vo
   }
   assert.unreachable(`expected a rejection matching ${message}`);
 }
+/** Runs batches until a worker has taken part in one (they start in a tenth of a second or so; a busy machine may take longer). */
+async function untilWorkersTakePart(p: BatchPool<FixtureTask, Result>): Promise<void> {
+  for (let batch = 0; batch < 500; batch++) if ((await p.run(tasks(40, 1))).some((r) => r.by === 'worker')) return;
+  assert.unreachable('no worker took a task');
+}
 const pool = (jobs: number, workerData: unknown = {}, local: (t: FixtureTask) => Result = (t) => square(t, 'local')) => new BatchPool<FixtureTask, Result>(jobs, worker, workerData, local);
 
 test('batch after batch, every result in task order, from the calling thread and from the workers once they are ready', async () => {
   const p = pool(3);
   try {
     const by = new Set<string>();
-    let told = 0;
-    for (let batch = 0; batch < 20; batch++) {
+    let told = 0, batches = 0;
+    // At least 20 batches, and on until the workers have taken part (they start in a tenth of a second or so; a busy
+    // machine may take longer).
+    for (; batches < 20 || (by.size < 2 && batches < 500); batches++) {
       const results = await p.run(tasks(40, 1), () => told++);
-      assert.equal(results.map((r) => r.square), tasks(40).map((t) => t.n * t.n), `batch ${batch}`);
+      assert.equal(results.map((r) => r.square), tasks(40).map((t) => t.n * t.n), `batch ${batches}`);
       for (const r of results) by.add(r.by);
     }
-    assert.is(told, 20 * 40, 'each result told once');
+    assert.is(told, batches * 40, 'each result told once');
     assert.equal([...by].sort(), ['local', 'worker']);
   } finally {
     p.close();
@@ -54,7 +61,8 @@ test('one job: the calling thread alone; an empty batch resolves at once', async
 test('a worker still starting joins the batch under way when it is ready', async () => {
   const p = pool(2, { startDelayMs: 100 });
   try {
-    const results = await p.run(tasks(100, 3));
+    // Three seconds of work on the calling thread alone: the worker, ready after a tenth of one, takes part.
+    const results = await p.run(tasks(1000, 3));
     assert.ok(results.some((r) => r.by === 'worker') && results.some((r) => r.by === 'local'), results.map((r) => r.by).join(' '));
   } finally {
     p.close();
@@ -64,8 +72,7 @@ test('a worker still starting joins the batch under way when it is ready', async
 test('a task that throws rejects its batch, on the calling thread or in a worker; the next batch runs whole, late results of the failed one dropped', async () => {
   const p = pool(2, {}, (t) => { if (t.fail) throw new Error(`task ${t.n} failed here`); return square(t, 'local'); });
   try {
-    // Let the worker get ready, so that it takes part.
-    await p.run(tasks(200, 1));
+    await untilWorkersTakePart(p);
     for (let round = 0; round < 3; round++) {
       await rejects(() => p.run(tasks(60, 1, { 30: { fail: true } })), /task 30 failed/);
       const results = await p.run(tasks(60, 1));
@@ -79,7 +86,7 @@ test('a task that throws rejects its batch, on the calling thread or in a worker
 test('a worker that dies rejects the batch; the calling thread carries on with the next', async () => {
   const p = pool(2);
   try {
-    await p.run(tasks(200, 1));
+    await untilWorkersTakePart(p);
     // Every task but the calling thread's first exits the worker that takes it: the worker surely takes one.
     const exits = Object.fromEntries(Array.from({ length: 60 }, (_, n) => [n, { exit: n > 0 }]));
     await rejects(() => p.run(tasks(60, 1, exits)), /worker exited \(code 3\)/);
