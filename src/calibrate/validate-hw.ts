@@ -88,6 +88,20 @@ function pointsCsvRows(platform: string, folder: string, s: SimulatedCurve): str
   return s.curve.points.map((p, i) => [platform, folder, pointKey(s.curve, p), num(p.measured), (p.repeats ?? []).map(num).join(';'), num(s.simulated[i]), errorPct(s.simulated[i], p.measured)].join(','));
 }
 
+/** How many of a host's points its section lists first, those the simulation misses by most. */
+const LARGEST_MISSES = 12;
+
+/** A host's points with the largest relative errors, as a markdown table (where to look first); ties in curve and point order. */
+function largestMisses(curves: readonly SimulatedCurve[]): string[] {
+  const misses = curves.flatMap((s) => s.curve.points.flatMap((p, i) => {
+    const v = s.simulated[i];
+    return v === null || v === undefined ? [] : [{ c: s.curve, p, v, error: (v - p.measured) / p.measured }];
+  }));
+  const worst = misses.sort((a, b) => Math.abs(b.error) - Math.abs(a.error)).slice(0, LARGEST_MISSES);
+  return [`The ${worst.length} points the simulation misses by most:`, '', '| curve | series | x | unit | measured | simulated | error |', '|---|---:|---:|---|---:|---:|---:|',
+    ...worst.map(({ c, p, v, error }) => `| ${c.name} | ${p.series ?? '—'} | ${p.x} | ${c.unit} | ${p.measured.toFixed(1)} | ${v.toFixed(1)} | ${pct(error)} |`), ''];
+}
+
 /** A host's curves, with the points its other run on the same machine measured alike as repeats. */
 function hostCurves(h: PresentHost, dir: string): Curve[] {
   const curves = pcieBenchCurves(h.path, h.platform, h.pageSize, h.params, h.repeats);
@@ -163,8 +177,11 @@ async function main(): Promise<void> {
     details.push(`## ${label}`, '', h.predicted
       ? `pcie-bench host \`${h.folder}\`, which the presets were not fitted on: predicted by the platform preset its name gives, \`${h.platform}\`.`
       : `pcie-bench host \`${h.folder}\`.`, '');
+    const sections: string[] = [];
+    const ran: SimulatedCurve[] = [];
     for (const curve of curves) {
       const s = simulated[next++]!;
+      ran.push(s);
       const e = meanAbsoluteError(s);
       const m = measuredSpread(curve);
       points.push(...pointsCsvRows(h.platform, h.folder, s));
@@ -177,9 +194,10 @@ async function main(): Promise<void> {
       const a = apart.get(curve.name);
       const agreementNote = a === undefined ? [] : [`The size sweep measured this transfer at ${a.sizeSweep.toFixed(1)} ${curve.unit} over its ${a.window} B window; this sweep, at ${a.windows.join(' and ')} B, ${a.windowSweep.toFixed(1)}: ${pct(a.disagreement)} apart.`, ''];
       const failed = s.failures === null ? [] : [`**${s.failures.points} of ${curve.points.length} points failed to run** (left out of the error; the first: ${s.failures.first}).`, ''];
-      details.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, ...agreementNote, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
+      sections.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, ...agreementNote, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
       console.log(`${label.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
     }
+    details.push(...largestMisses(ran), ...sections);
     return { predicted: h.predicted, label, errors, spread, apart };
   });
   const header = tableHeader(curveNames);

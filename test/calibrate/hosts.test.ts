@@ -184,6 +184,15 @@ test('validate:hw points.csv: a row a point, placed by curve, series and x, its 
   const of = (curve: string) => rows.filter((row) => row[2] === curve).map((row) => [row[3], row[4], row[6]]);
   assert.equal(of('bw_rd'), [['', '64', '28'], ['', '512', '50']], 'a curve of one line: no series');
   assert.equal(of('ho_rd').sort(), [['128', '0', '43'], ['128', '8', '33'], ['64', '0', '30'], ['64', '8', '26']], 'the offset curve\'s points, one per transfer size and offset');
+  // The host's section opens with the points missed by most: every point here (fewer than the table's twelve), largest |error| first.
+  const readme = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('points the simulation misses by most:'));
+  const listed = table.split('\n').slice(4, 4 + rows.length).map((l) => l.split('|').map((c) => c.trim()));
+  assert.is(listed.length, rows.length, table.slice(0, 600));
+  const errors = listed.map((c) => Math.abs(Number(c[7]!.replace('%', ''))));
+  assert.ok(errors.every((e, k) => k === 0 || e <= errors[k - 1]!), errors.join(' '));
+  const largest = Math.max(...rows.map((row) => Math.abs(Number(row[9]))));
+  assert.ok(Math.abs(errors[0]! - largest) < 0.06, `${errors[0]} against ${largest}`);
 });
 
 test('validate:hw --jobs: the same files from one thread as from several; a mistake in the options is one line, exit code 2', () => {
