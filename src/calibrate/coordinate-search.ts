@@ -75,8 +75,14 @@ export function snap(x: number, c: Pick<Coordinate, 'low' | 'high' | 'step'>): n
   return Number(v.toFixed(Math.min(decimals, 15)));
 }
 
-export async function coordinateSearch(objective: (x: number[]) => number | Promise<number>, coords: readonly Coordinate[], opts: SearchOptions = DEFAULT_SEARCH): Promise<SearchResult> {
+/**
+ * `onEvaluation` is told after each new evaluation of the objective: how
+ * many so far, and the least value yet (progress).
+ */
+export async function coordinateSearch(objective: (x: number[]) => number | Promise<number>, coords: readonly Coordinate[], opts: SearchOptions = DEFAULT_SEARCH,
+  onEvaluation: (evaluations: number, least: number) => void = () => {}): Promise<SearchResult> {
   let evaluations = 0;
+  let bestValue = Infinity;
   const seen = new Map<string, number>();
   const f = async (x: number[]): Promise<number> => {
     const key = x.join(',');
@@ -85,11 +91,12 @@ export async function coordinateSearch(objective: (x: number[]) => number | Prom
       v = await objective(x);
       evaluations++;
       seen.set(key, v);
+      onEvaluation(evaluations, Math.min(bestValue, v));
     }
     return v;
   };
   let best = coords.map((c) => snap(c.start, c));
-  let bestValue = await f(best);
+  bestValue = await f(best);
   const startValue = bestValue;
   const start = best;
   const tryAt = async (from: number[], i: number, v: number): Promise<number> => {

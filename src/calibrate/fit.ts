@@ -112,21 +112,16 @@ export async function calibrate(sim: CurveSimulator, sims: CurveSimulations, lib
   });
   const simulateAt = (overrides: readonly PresetOverrides[]): Promise<SimulatedCurve[]> => sims.simulate(curves.map((curve, k) => ({ curve, overrides: overrides[k] })), { split: true });
   const before = await simulateAt(curves.map(() => ({})));
-  let evaluations = 0, best = Infinity;
   const objective = async (x: number[]): Promise<number> => {
-    let error: number;
     try {
-      error = pooledError(await simulateAt(overridesAt(x)));
+      return pooledError(await simulateAt(overridesAt(x)));
     } catch (e) {
       // A candidate the scenario's checks refuse (a combination the model rules out) is no answer.
-      if (!(e instanceof UserError)) throw e;
-      error = Infinity;
+      if (e instanceof UserError) return Infinity;
+      throw e;
     }
-    best = Math.min(best, error);
-    onEvaluation(++evaluations, best);
-    return error;
   };
-  const result = await coordinateSearch(objective, values.map((v) => v.coordinate), search);
+  const result = await coordinateSearch(objective, values.map((v) => v.coordinate), search, onEvaluation);
   const after = await simulateAt(overridesAt(result.x));
   values.forEach((v, i) => { if (!result.sensitive[i]) skipped.push({ key: v.key, reason: 'neither end of its range changes the simulated points' }); });
   return {

@@ -41,7 +41,7 @@ import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simula
 import { CurveSimulations } from './curve-pool.js';
 import { Progress } from '../run/progress.js';
 import { parseJobs } from '../cli/sweep-flags.js';
-import { EXIT_USER } from '../cli/main.js';
+import { EXIT_USER, isInputMistake, isOptionMistake } from '../cli/main.js';
 import { curvePlot } from './svg-plot.js';
 import { POINT_COLUMNS, errorPct, num, pointKey } from './calibration-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -246,8 +246,7 @@ try {
   await main();
 } catch (e) {
   // A mistake in the options or the measurements: told in one line, no stack.
-  const option = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
-  if (!(e instanceof UserError || option)) throw e;
-  process.stderr.write(`validate:hw: ${(e as Error).message}${option ? ' (see npm run validate:hw -- --help)' : ''}\n`);
+  if (!isInputMistake(e)) throw e;
+  process.stderr.write(`validate:hw: ${(e as Error).message}${isOptionMistake(e) ? ' (see npm run validate:hw -- --help)' : ''}\n`);
   process.exitCode = EXIT_USER;
 }

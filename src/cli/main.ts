@@ -31,7 +31,7 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isInputMistake(e)) {
       const code = (e as { code?: string }).code;
       const message = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption((e as Error).message, await helpOf(cmd, rest), name)
         : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? invalidOptionValue((e as Error).message) : (e as Error).message;
@@ -46,6 +46,16 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`pciesim ${name}: internal error (please report it with the scenario that caused it)\n${(e as Error).stack ?? String(e)}\n`);
     return EXIT_INTERNAL;
   }
+}
+
+/** An error that is the user's to mend, told without a stack: a UserError, or an option node's parseArgs refused. */
+export function isInputMistake(e: unknown): boolean {
+  return e instanceof UserError || isOptionMistake(e);
+}
+
+/** node's parseArgs refusing an option (unknown, or a value it does not take). */
+export function isOptionMistake(e: unknown): boolean {
+  return (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
 }
 
 /** A command's help for these arguments (some depend on them: import's formats). */

@@ -71,7 +71,16 @@ test('candidates that are refused (infinitely wrong) are passed over', async () 
   assert.is(r.x[0], 128);
 });
 
-test('snap: to the step, inside the range, printed as written', async () => {
+test('each new evaluation is told: counted 1, 2, ... as the result counts them, with the least value yet', async () => {
+  const told: [number, number][] = [];
+  const r = await coordinateSearch((x) => (x[0]! - 0.123) ** 2 + (x[1]! - 3) ** 2, [coord(0, 1, 0.5), coord(1, 8, 1, 1)], DEFAULT_SEARCH, (n, least) => told.push([n, least]));
+  assert.equal(told.map(([n]) => n), Array.from({ length: r.evaluations }, (_, k) => k + 1));
+  assert.is(told[0]![1], r.startValue);
+  assert.ok(told.every(([, least], k) => k === 0 || least <= told[k - 1]![1]), 'never rises');
+  assert.is(told[told.length - 1]![1], r.value);
+});
+
+test('snap: to the step, inside the range, printed as written', () => {
   assert.is(snap(0.30000000000000004, { low: 0, high: 1, step: 0.1 }), 0.3);
   assert.is(snap(123.456789, { low: 100, high: 250, step: 0.01 }), 123.46);
   assert.is(snap(99, { low: 100, high: 250, step: 0.01 }), 100);
