@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as assert from 'uvu/assert';
 
 /** Repository root, from dist/test/. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -10,6 +11,14 @@ export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 
 export function tempDir(prefix = 'pciesim-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Asserts that folders `a` and `b` hold the same files, byte for byte (a run's outputs, made twice); returns their names, sorted. */
+export function assertSameFiles(a: string, b: string): string[] {
+  const files = fs.readdirSync(a).sort();
+  assert.equal(fs.readdirSync(b).sort(), files);
+  for (const f of files) assert.ok(fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))), f);
+  return files;
 }
 
 /** signal: what ended the process when it did not exit by itself (null otherwise). */

@@ -16,7 +16,7 @@ import { PresetLibrary } from '../../src/scenario/presets.js';
 import { CurveSimulator } from '../../src/calibrate/simulate.js';
 import type { CurvePoint } from '../../src/calibrate/curves.js';
 import { DEFAULT_SEARCH } from '../../src/calibrate/coordinate-search.js';
-import { cli, cliInProcess, ROOT, tempDir } from '../helpers.js';
+import { assertSameFiles, cli, cliInProcess, ROOT, tempDir } from '../helpers.js';
 import { UserError } from '../../src/scenario/errors.js';
 import { residualsCsv } from '../../src/calibrate/calibration-files.js';
 import type { Calibration } from '../../src/calibrate/fit.js';
@@ -147,9 +147,7 @@ test('deterministic: the same input gives byte-identical files, on one thread as
   const again = path.join(dir, 'again');
   const r = await cliInProcess(['calibrate', '--preset', PLATFORM, '--measured', measured, '--out', again, '--jobs', '1']);
   assert.is(r.code, 0, r.stderr);
-  const files = fs.readdirSync(out).sort();
-  assert.equal(fs.readdirSync(again).sort(), files);
-  for (const f of files) assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(again, f))), f);
+  assertSameFiles(out, again);
 });
 
 test('pcie-bench\'s format (BW column in Gb/s): the DMA engine\'s per-TLP overhead is found again from small writes', async () => {
