@@ -9,6 +9,9 @@ import type { Curve, CurvePoint } from './curves.js';
 import { pooledError, type Calibration } from './fit.js';
 import { curvePlot } from './svg-plot.js';
 
+/** A relative error as validate:hw's tables show it: a percentage to 0.1%; — for none. */
+export const tablePercent = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
+
 /** A relative error as a percentage with two decimals. */
 export const percent = (e: number) => (Number.isFinite(e) ? `${(100 * e).toFixed(2)}%` : 'failed');
 
@@ -26,6 +29,9 @@ export const errorPct = (v: number | null | undefined, measured: number) => (v =
  */
 export const POINT_COLUMNS = 'curve,series,x,unit';
 export const pointKey = (c: Curve, p: CurvePoint) => `${c.name},${p.series ?? ''},${p.x},${c.unit}`;
+
+/** The header of validate:hw's points.csv: the host (its platform preset and pcie-bench folder), the point's place in its curve, measured (the repeats' median where it has repeats, `;`-separated), simulated, the signed error in %. */
+export const VALIDATION_POINTS_HEADER = `platform,host,${POINT_COLUMNS},measured,repeats,simulated,error_pct`;
 
 export function fittedPreset(c: Calibration, name: string, sources: readonly string[]): Record<string, unknown> {
   const points = c.before.reduce((n, s) => n + s.curve.points.length, 0);

@@ -25,8 +25,10 @@
  *
  * Options: --host SUBSTRING (only hosts whose folder contains it), --out DIR,
  * --jobs N (threads simulating curves: this one and N-1 workers; default one
- * per core). The files do not depend on --jobs. A mistake in the options or
- * a point the model refuses is told without a stack, exit code 2.
+ * per core), --compare DIR (an earlier run's folder: what moved since, in
+ * comparison.md; validation-compare.ts). The files do not depend on --jobs.
+ * A mistake in the options or a point the model refuses is told without a
+ * stack, exit code 2.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,11 +45,12 @@ import { Progress } from '../run/progress.js';
 import { parseJobs } from '../cli/sweep-flags.js';
 import { EXIT_USER, isInputMistake, isOptionMistake } from '../cli/main.js';
 import { curvePlot } from './svg-plot.js';
-import { POINT_COLUMNS, errorPct, num, pointKey } from './calibration-files.js';
+import { VALIDATION_POINTS_HEADER, errorPct, num, pointKey, tablePercent } from './calibration-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../scenario/errors.js';
+import { compareValidations, readEarlierValidation, readValidation } from './validation-compare.js';
 
-const USAGE = `Usage: npm run validate:hw -- [--host SUBSTRING] [--out DIR] [--jobs N]
+const USAGE = `Usage: npm run validate:hw -- [--host SUBSTRING] [--out DIR] [--jobs N] [--compare DIR]
 
 Simulates every pcie-bench curve of every calibration host whose folder is in
 ../shared/data/pcie-bench (or $PCIESIM_PCIE_BENCH) on its platform preset, and
@@ -57,9 +60,10 @@ points.csv) and a measured-vs-simulated SVG per curve.
   --out DIR          where to write (default: reports/hw-validation)
   --jobs N           threads simulating curves: this one and N-1 workers (default: one per core);
                      the files do not depend on it
+  --compare DIR      an earlier run's folder (or its points.csv; it may be --out's): which hosts'
+                     curves moved since, their means, the points that moved most (printed, and
+                     written to comparison.md)
 `;
-
-const pct = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
 
 /** The points of a simulated curve as a markdown table; a curve of several lines names each point's, and one with repeated points lists each point's repeats. */
 function pointsTable(s: SimulatedCurve): string[] {
@@ -73,15 +77,12 @@ function pointsTable(s: SimulatedCurve): string[] {
     const cells = [
       ...(series === undefined ? [] : [`${p.series ?? '—'}`]), `${p.x}`, p.measured.toFixed(1),
       ...(repeated ? [p.repeats?.map((r) => r.toFixed(1)).join(', ') ?? '—'] : []),
-      v == null ? '—' : v.toFixed(1), v == null ? '—' : pct((v - p.measured) / p.measured),
+      v == null ? '—' : v.toFixed(1), v == null ? '—' : tablePercent((v - p.measured) / p.measured),
     ];
     rows.push(`| ${cells.join(' | ')} |`);
   });
   return rows;
 }
-
-/** The header of points.csv: the host (its platform preset and pcie-bench folder), the point's place in its curve, measured (the repeats' median where it has repeats, `;`-separated), simulated, the signed error in %. */
-const POINTS_HEADER = `platform,host,${POINT_COLUMNS},measured,repeats,simulated,error_pct`;
 
 /** A simulated curve's points as rows of points.csv (a point that failed to run has no simulated value nor error). */
 function pointsCsvRows(platform: string, folder: string, s: SimulatedCurve): string[] {
@@ -99,7 +100,7 @@ function largestMisses(curves: readonly SimulatedCurve[]): string[] {
   }));
   const worst = misses.sort((a, b) => Math.abs(b.error) - Math.abs(a.error)).slice(0, LARGEST_MISSES);
   return [`The ${worst.length} points the simulation misses by most:`, '', '| curve | series | x | unit | measured | simulated | error |', '|---|---:|---:|---|---:|---:|---:|',
-    ...worst.map(({ c, p, v, error }) => `| ${c.name} | ${p.series ?? '—'} | ${p.x} | ${c.unit} | ${p.measured.toFixed(1)} | ${v.toFixed(1)} | ${pct(error)} |`), ''];
+    ...worst.map(({ c, p, v, error }) => `| ${c.name} | ${p.series ?? '—'} | ${p.x} | ${c.unit} | ${p.measured.toFixed(1)} | ${v.toFixed(1)} | ${tablePercent(error)} |`), ''];
 }
 
 /** A host's curves, with the points its other run on the same machine measured alike as repeats. */
@@ -117,16 +118,18 @@ function tableHeader(curves: readonly string[]): string[] {
 /** A summary table row: the platform, one figure per curve, their mean. */
 function summaryRow(platform: string, figures: (number | null)[]): string {
   const ok = figures.filter((e): e is number => e !== null);
-  return `| ${platform} | ${figures.map(pct).join(' | ')} | ${pct(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
+  return `| ${platform} | ${figures.map(tablePercent).join(' | ')} | ${tablePercent(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' }, compare: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
   }
   const jobs = parseJobs(values.jobs);
+  // Read now: a mistake in it is told before the runs, and --out may be the folder it is in.
+  const earlier = values.compare === undefined ? null : readEarlierValidation(values.compare);
   const dir = pcieBenchDir();
   const found = presentHosts(dir, values.host);
   if (found.length === 0) {
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
   }
   let next = 0;
   const details: string[] = [];
-  const points = [POINTS_HEADER];
+  const points = [VALIDATION_POINTS_HEADER];
   const curveNames: string[] = [];
   // Rows by host: a host the presets were not fitted on is named by its folder too (another machine of a fitted host's model shares its platform).
   const results = hosts.map(({ h, curves }) => {
@@ -190,12 +193,12 @@ async function main(): Promise<void> {
       if (!curveNames.includes(curve.name)) curveNames.push(curve.name);
       const svg = `${stem}-${curve.name}.svg`;
       writeFileAtomic(path.join(out, svg), curvePlot(s, `${label}: ${curve.title}`));
-      const spreadNote = m === null ? '' : ` (measured spread ${pct(m)})`;
+      const spreadNote = m === null ? '' : ` (measured spread ${tablePercent(m)})`;
       const a = apart.get(curve.name);
-      const agreementNote = a === undefined ? [] : [`The size sweep measured this transfer at ${a.sizeSweep.toFixed(1)} ${curve.unit} over its ${a.window} B window; this sweep, at ${a.windows.join(' and ')} B, ${a.windowSweep.toFixed(1)}: ${pct(a.disagreement)} apart.`, ''];
+      const agreementNote = a === undefined ? [] : [`The size sweep measured this transfer at ${a.sizeSweep.toFixed(1)} ${curve.unit} over its ${a.window} B window; this sweep, at ${a.windows.join(' and ')} B, ${a.windowSweep.toFixed(1)}: ${tablePercent(a.disagreement)} apart.`, ''];
       const failed = s.failures === null ? [] : [`**${s.failures.points} of ${curve.points.length} points failed to run** (left out of the error; the first: ${s.failures.first}).`, ''];
-      sections.push(`### ${curve.name}: ${curve.title}: mean absolute error ${pct(e)}${spreadNote}`, '', ...failed, ...agreementNote, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
-      console.log(`${label.padEnd(42)} ${curve.name.padEnd(12)} ${pct(e)}${m === null ? '' : `  (measured spread ${pct(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
+      sections.push(`### ${curve.name}: ${curve.title}: mean absolute error ${tablePercent(e)}${spreadNote}`, '', ...failed, ...agreementNote, `![${curve.name}](${svg})`, '', ...pointsTable(s), '');
+      console.log(`${label.padEnd(42)} ${curve.name.padEnd(12)} ${tablePercent(e)}${m === null ? '' : `  (measured spread ${tablePercent(m)})`}${s.failures === null ? '' : `  ${s.failures.points} points failed to run: ${s.failures.first}`}`);
     }
     details.push(...largestMisses(ran), ...sections);
     return { predicted: h.predicted, label, errors, spread, apart };
@@ -237,9 +240,19 @@ async function main(): Promise<void> {
     'A point measured more than once (a host without DDIO: the window sweeps\' four host cache states; two runs on one machine: the curves they measure alike) is compared at the median of its repeats. ' +
     'Produced by `npm run validate:hw`; every point is also a row of points.csv beside this file.', '',
     ...summary, ...spreadTable, ...agreementTable, '', ...details].join('\n') + '\n';
-  writeFileAtomic(path.join(out, 'points.csv'), points.join('\n') + '\n');
+  const pointsText = points.join('\n') + '\n';
+  writeFileAtomic(path.join(out, 'points.csv'), pointsText);
   writeFileAtomic(path.join(out, 'README.md'), text);
   console.log(`\n${[...summary, ...spreadTable, ...agreementTable].join('\n')}\n\nwrote ${path.relative(process.cwd(), path.join(out, 'README.md'))}`);
+  // A comparison belongs to the run that made it: one left from an earlier run would describe other files.
+  const comparisonFile = path.join(out, 'comparison.md');
+  if (earlier === null) {
+    fs.rmSync(comparisonFile, { force: true });
+    return;
+  }
+  const comparison = compareValidations(earlier, readValidation(path.join(out, 'points.csv'), pointsText));
+  writeFileAtomic(comparisonFile, ['# What moved since an earlier validation', '', ...comparison].join('\n') + '\n');
+  console.log(`\n${comparison.join('\n')}\n\nwrote ${path.relative(process.cwd(), comparisonFile)}`);
 }
 
 try {

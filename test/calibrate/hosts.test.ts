@@ -229,6 +229,35 @@ test('validate:hw --jobs: the same files from one thread as from several; a mist
   assert.is(told[1], told[0]);
 });
 
+test('validate:hw --compare: what moved since an earlier run, read from its folder though this run writes there; comparison.md only beside the run that made one', () => {
+  const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
+  const host = `${P}hsw-Xeon-E5-2620v3_lab`;
+  hostFolder(dir, host);
+  const run = (o: string, ...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', o, ...args], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  /** The host's bw_rd error as the README's table shows it. */
+  const shown = () => fs.readFileSync(path.join(out, 'README.md'), 'utf8').split('\n').find((l) => l.startsWith(`| nfp6000-xeon-e5-2620v3 (${host}) |`))!.split('|')[2]!.trim();
+  assert.is(run(out).status, 0);
+  const before = shown();
+  // The host's 512-byte reads measured slower: the same simulation misses them by more.
+  const sweep = path.join(dir, host, 'bw_dma_sz_sweep.csv');
+  fs.writeFileSync(sweep, fs.readFileSync(sweep, 'utf8').replace(',512,0,0,0,0,50.0,', ',512,0,0,0,0,40.0,'));
+  const r = run(out, '--compare', out);
+  assert.is(r.status, 0, r.stderr);
+  const after = shown();
+  assert.is.not(after, before);
+  const moved = `| nfp6000-xeon-e5-2620v3 | bw_rd | ${before} | ${after} |`;
+  assert.match(r.stdout, moved);
+  assert.match(r.stdout, /\| nfp6000-xeon-e5-2620v3 \| bw_rd \| — \| 512 \| 40 Gb\/s \| [+-]\d+\.\d% \| [+-]\d+\.\d% \|/, 'the point that moved');
+  assert.match(fs.readFileSync(path.join(out, 'comparison.md'), 'utf8'), moved);
+  assert.is(run(out).status, 0);
+  assert.not.ok(fs.existsSync(path.join(out, 'comparison.md')), 'no comparison left from the run before');
+  const empty = tempDir('pciesim-hw-'), fresh = tempDir('pciesim-hw-');
+  const bad = run(fresh, '--compare', empty);
+  assert.is(bad.status, 2, bad.stderr);
+  assert.is(bad.stderr, `validate:hw: --compare ${empty}: no points.csv in it (expected a folder validate:hw wrote)\n`);
+  assert.equal(fs.readdirSync(fresh), [], 'nothing written');
+});
+
 test('validate:hw --host: a host no folder holds is named, with how many folders there are; with none at all, where it looked', () => {
   const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
   hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
