@@ -23,7 +23,8 @@
  * how far apart the two files are: a floor that shows on hosts that measured
  * each point once too.
  *
- * Options: --host SUBSTRING (only hosts whose folder contains it), --out DIR,
+ * Options: --host SUBSTRING (only hosts whose folder contains it), --curve
+ * NAME[,NAME...] (only those curves), --out DIR,
  * --jobs N (threads simulating curves: this one and N-1 workers; default one
  * per core), --compare DIR (an earlier run's folder: what moved since, in
  * comparison.md; validation-compare.ts). The files do not depend on --jobs.
@@ -50,13 +51,14 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../scenario/errors.js';
 import { compareValidations, readEarlierValidation, readValidation } from './validation-compare.js';
 
-const USAGE = `Usage: npm run validate:hw -- [--host SUBSTRING] [--out DIR] [--jobs N] [--compare DIR]
+const USAGE = `Usage: npm run validate:hw -- [--host SUBSTRING] [--curve NAME[,NAME...]] [--out DIR] [--jobs N] [--compare DIR]
 
 Simulates every pcie-bench curve of every calibration host whose folder is in
 ../shared/data/pcie-bench (or $PCIESIM_PCIE_BENCH) on its platform preset, and
 writes the mean absolute error per host and curve, every point (README.md and
 points.csv) and a measured-vs-simulated SVG per curve.
   --host SUBSTRING   only the host folders whose name contains it
+  --curve NAMES      only these curves (comma-separated, e.g. do_rd,ho_rd: the README's column names)
   --out DIR          where to write (default: reports/hw-validation)
   --jobs N           threads simulating curves: this one and N-1 workers (default: one per core);
                      the files do not depend on it
@@ -121,8 +123,18 @@ function summaryRow(platform: string, figures: (number | null)[]): string {
   return `| ${platform} | ${figures.map(tablePercent).join(' | ')} | ${tablePercent(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
 }
 
+/** `--curve`: only the curves named (comma-separated), every one of them a curve some host has; a host left with none is left out. */
+function keepCurves(hosts: { curves: Curve[] }[], arg: string): void {
+  const names = arg.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const known = [...new Set(hosts.flatMap((h) => h.curves.map((c) => c.name)))];
+  const unknown = names.find((n) => !known.includes(n));
+  if (names.length === 0 || unknown !== undefined) throw new UserError(`--curve ${arg}: ${unknown === undefined ? 'no curve named' : `no curve ${unknown}`} (the hosts' curves: ${known.join(', ')})`);
+  for (const h of hosts) h.curves = h.curves.filter((c) => names.includes(c.name));
+  hosts.splice(0, hosts.length, ...hosts.filter((h) => h.curves.length > 0));
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' }, compare: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { host: { type: 'string' }, curve: { type: 'string' }, out: { type: 'string' }, jobs: { type: 'string' }, compare: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
@@ -158,6 +170,7 @@ async function main(): Promise<void> {
       return [];
     }
   });
+  if (values.curve !== undefined) keepCurves(hosts, values.curve);
   if (hosts.length === 0) return;
   const curves = hosts.flatMap((h) => h.curves);
   const sims = new CurveSimulations(sim, jobs);

@@ -99,14 +99,16 @@ function movedPoints(before: Validation, after: Validation, label: (host: string
 /**
  * The comparison as markdown lines: the host and curve cells that moved (to
  * 0.1%), the hosts' means over the curves both runs have, the points whose
- * signed error moved most, and what only one run has.
+ * signed error moved most, the curves only this run has, and how many
+ * only the earlier one has (a run of some hosts or curves, --host or
+ * --curve, compared with a whole one).
  */
 export function compareValidations(before: Validation, after: Validation): string[] {
   const was = curveErrors(before), now = curveErrors(after);
   const label = hostLabels(before, after);
   const hosts = [...now.keys()].filter((h) => was.has(h));
-  const moved: string[] = [], means: string[] = [], onlyOne: string[] = [];
-  let unchanged = 0;
+  const moved: string[] = [], means: string[] = [], added: string[] = [];
+  let unchanged = 0, earlierOnly = 0;
   for (const host of hosts) {
     const a = was.get(host)!, b = now.get(host)!;
     const shared = [...b.keys()].filter((c) => a.has(c));
@@ -119,12 +121,13 @@ export function compareValidations(before: Validation, after: Validation): strin
       return ok.length === 0 ? null : ok.reduce((s, e) => s + e, 0) / ok.length;
     };
     means.push(`| ${label(host)} | ${tablePercent(mean(a))} | ${tablePercent(mean(b))} |`);
-    const gone = [...a.keys()].filter((c) => !b.has(c)), added = [...b.keys()].filter((c) => !a.has(c));
-    if (gone.length > 0) onlyOne.push(`- ${label(host)}: only in the earlier run: ${gone.join(', ')}`);
-    if (added.length > 0) onlyOne.push(`- ${label(host)}: only in this run: ${added.join(', ')}`);
+    earlierOnly += [...a.keys()].filter((c) => !b.has(c)).length;
+    const fresh = [...b.keys()].filter((c) => !a.has(c));
+    if (fresh.length > 0) added.push(`- ${label(host)}: ${fresh.join(', ')}`);
   }
-  for (const h of was.keys()) if (!now.has(h)) onlyOne.push(`- host ${h}: only in the earlier run`);
-  for (const h of now.keys()) if (!was.has(h)) onlyOne.push(`- host ${h}: only in this run`);
+  for (const h of now.keys()) if (!was.has(h)) added.push(`- ${label(h)} (${h}): every curve`);
+  const hostsGone = [...was.keys()].filter((h) => !now.has(h)).length;
+  const left = [...(hostsGone > 0 ? [`${hostsGone} host${hostsGone === 1 ? '' : 's'}`] : []), ...(earlierOnly > 0 ? [`${earlierOnly} curve${earlierOnly === 1 ? '' : 's'} of the hosts in both`] : [])];
   const most = movedPoints(before, after, label);
   return [
     `Against ${before.file} (${hosts.length} host${hosts.length === 1 ? '' : 's'} in both runs):`, '',
@@ -135,7 +138,8 @@ export function compareValidations(before: Validation, after: Validation): strin
     '', 'Each host\'s mean over the curves both runs have:', '', '| platform | before | after |', '|---|---:|---:|', ...means,
     ...(most.length === 0 ? [] : ['', `The ${most.length} point${most.length === 1 ? '' : 's'} whose error moved most (signed errors, before and after):`, '',
       '| platform | curve | series | x | measured | before | after |', '|---|---|---:|---:|---:|---:|---:|', ...most]),
-    ...(onlyOne.length === 0 ? [] : ['', 'Not compared:', ...onlyOne]),
+    ...(added.length === 0 ? [] : ['', 'Only in this run, not compared:', ...added]),
+    ...(left.length === 0 ? [] : ['', `The earlier run has ${left.join(' and ')} that this one does not (left out by --host or --curve, or gone).`]),
   ];
 }
 

@@ -193,6 +193,15 @@ test('validate:hw points.csv: a row a point, placed by curve, series and x, its 
   assert.ok(errors.every((e, k) => k === 0 || e <= errors[k - 1]!), errors.join(' '));
   const largest = Math.max(...rows.map((row) => Math.abs(Number(row[9]))));
   assert.ok(Math.abs(errors[0]! - largest) < 0.06, `${errors[0]} against ${largest}`);
+  // --curve: those curves only, each point as in the whole run; a name no host's curve has is told with those there are.
+  const only = tempDir('pciesim-hw-');
+  const one = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', only, '--curve', 'ho_rd'], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  assert.is(one.status, 0, one.stderr);
+  const all = fs.readFileSync(path.join(out, 'points.csv'), 'utf8').trim().split('\n');
+  assert.equal(fs.readFileSync(path.join(only, 'points.csv'), 'utf8').trim().split('\n'), all.filter((l, k) => k === 0 || l.split(',')[2] === 'ho_rd'));
+  const unknown = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', tempDir('pciesim-hw-'), '--curve', 'ho_rd,lat_rd'], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  assert.is(unknown.status, 2, unknown.stderr);
+  assert.match(unknown.stderr, /^validate:hw: --curve ho_rd,lat_rd: no curve lat_rd \(the hosts' curves: bw_rd, ho_rd, [a-z_, ]+\)\n$/);
 });
 
 test('validate:hw --jobs: the same files from one thread as from several; a mistake in the options is one line, exit code 2', () => {
@@ -216,7 +225,7 @@ test('validate:hw --jobs: the same files from one thread as from several; a mist
   }
   const help = run('--help');
   assert.is(help.status, 0, help.stderr);
-  assert.match(help.stdout, /^Usage: npm run validate:hw -- \[--host SUBSTRING\] \[--out DIR\] \[--jobs N\]/);
+  assert.match(help.stdout, /^Usage: npm run validate:hw -- \[--host SUBSTRING\] \[--curve NAME\[,NAME\.\.\.\]\] \[--out DIR\] \[--jobs N\] \[--compare DIR\]/);
   // A point the model refuses (a transfer larger than its window), on whichever thread it runs: its file and line, the same either way.
   fs.appendFileSync(path.join(dir, `${P}hsw-Xeon-E5-2620v3_lab`, 'bw_dma_sz_sweep.csv'), 'BW_DMA_RD,Rand,HWarm,0,0,8192,16384,0,0,0,0,50.0,0\n');
   const refused = ['1', '3'].map((jobs) => run('--jobs', jobs, '--out', tempDir('pciesim-hw-')));

@@ -52,7 +52,7 @@ test('the cells that moved, to 0.1%, with before and after; the others counted; 
     '| pa | bw_rd | — | 512 | 40 Gb/s | -20.0% | -10.0% |', '| pa | ho_rd | 64 | 0 | 40 Gb/s | +1.0% | -1.0% |',
     '| pa | ho_rd | 128 | 0 | 40 Gb/s | -1.0% | +1.0% |', '| pb | bw_rd | — | 512 | 40 Gb/s | +5.0% | +5.0% |',
   ]);
-  assert.equal(lines.slice(lines.indexOf('Not compared:') + 1), ['- pb: only in this run: lat_rd', '- host host-c: only in the earlier run']);
+  assert.equal(lines.slice(lines.indexOf('Only in this run, not compared:') + 1), ['- pb: lat_rd', '', 'The earlier run has 1 host that this one does not (left out by --host or --curve, or gone).']);
 });
 
 test('a point that did not run counts in neither run; a curve with none that ran shows —; a platform two hosts share names each host\'s folder too', () => {
