@@ -123,14 +123,13 @@ function summaryRow(platform: string, figures: (number | null)[]): string {
   return `| ${platform} | ${figures.map(tablePercent).join(' | ')} | ${tablePercent(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
 }
 
-/** `--curve`: only the curves named (comma-separated), every one of them a curve some host has; a host left with none is left out. */
-function keepCurves(hosts: { curves: Curve[] }[], arg: string): void {
+/** `--curve`: the hosts with only the curves named (comma-separated), every one of them a curve some host has; a host left with none is left out. */
+function keepCurves<H extends { curves: Curve[] }>(hosts: readonly H[], arg: string): H[] {
   const names = arg.split(',').map((n) => n.trim()).filter((n) => n !== '');
   const known = [...new Set(hosts.flatMap((h) => h.curves.map((c) => c.name)))];
   const unknown = names.find((n) => !known.includes(n));
   if (names.length === 0 || unknown !== undefined) throw new UserError(`--curve ${arg}: ${unknown === undefined ? 'no curve named' : `no curve ${unknown}`} (the hosts' curves: ${known.join(', ')})`);
-  for (const h of hosts) h.curves = h.curves.filter((c) => names.includes(c.name));
-  hosts.splice(0, hosts.length, ...hosts.filter((h) => h.curves.length > 0));
+  return hosts.map((h) => ({ ...h, curves: h.curves.filter((c) => names.includes(c.name)) })).filter((h) => h.curves.length > 0);
 }
 
 async function main(): Promise<void> {
@@ -161,7 +160,7 @@ async function main(): Promise<void> {
   const unpredicted = found.filter((h) => !platforms.includes(h.platform));
   for (const h of unpredicted) console.log(`${h.folder}: no platform preset ${h.platform} among the scenarios' platforms: skipped (a host the presets were not fitted on; write one, e.g. on the fitted host closest to it)`);
   // A folder whose measurements cannot be read (not a pcie-bench host after all) is named and skipped, as one with no preset.
-  const hosts = found.filter((h) => platforms.includes(h.platform)).flatMap((h) => {
+  const readable = found.filter((h) => platforms.includes(h.platform)).flatMap((h) => {
     try {
       return [{ h, curves: hostCurves(h, dir) }];
     } catch (e) {
@@ -170,7 +169,7 @@ async function main(): Promise<void> {
       return [];
     }
   });
-  if (values.curve !== undefined) keepCurves(hosts, values.curve);
+  const hosts = values.curve === undefined ? readable : keepCurves(readable, values.curve);
   if (hosts.length === 0) return;
   const curves = hosts.flatMap((h) => h.curves);
   const sims = new CurveSimulations(sim, jobs);
