@@ -18,9 +18,9 @@
  * neither is left out of the search (its value does not matter to it) and
  * reported as such.
  *
- * Every candidate is snapped to its coordinate's `step` before it is
- * evaluated (integers: step 1), so what is reported is exactly what was
- * evaluated; a bracket a few steps wide is finished by trying each step in
+ * Every candidate but the start is snapped to its coordinate's `step`
+ * before it is evaluated (integers: step 1), so what is reported is exactly
+ * what was evaluated; a bracket a few steps wide is finished by trying each step in
  * it, and a coordinate whose whole range is a few steps wide is tried at
  * every step instead of bisected. Only arithmetic, no chance: the same objective gives the same result.
  */
@@ -95,7 +95,8 @@ export async function coordinateSearch(objective: (x: number[]) => number | Prom
     }
     return v;
   };
-  let best = coords.map((c) => snap(c.start, c));
+  // The start as given (inside the range), not snapped: it is the preset's value, and the result is never worse than it.
+  let best = coords.map((c) => Math.min(c.high, Math.max(c.low, c.start)));
   bestValue = await f(best);
   const startValue = bestValue;
   const start = best;

@@ -36,9 +36,22 @@ export function presetValueOf(f: Pick<FittableValue, 'unit'>, x: number): Scalar
 }
 
 /**
+ * A number inside [low, high] that is not whole: what asks a value's type
+ * whether it takes fractions. It must lie in the range: a share in [0.3, 1]
+ * at 0.8 asked at 1.3 is refused for its range, not its type, and was taken
+ * for a whole number (its start snapped to 1, and the fit ran from there).
+ * Null where the range holds none (a range of one whole number).
+ */
+function fractionIn(low: number, high: number): number | null {
+  for (const x of [Math.floor(low) + 0.5, Math.floor(low) + 1.5, (low + high) / 2]) if (x >= low && x <= high && !Number.isInteger(x)) return x;
+  return null;
+}
+
+/**
  * The fittable estimates of `preset` (not those in `ownKeys`, which the
  * scenario sets itself), and those left out with the reason. `wholeOnly`
- * says whether a value takes whole numbers only (its type refuses a half).
+ * says whether a value takes whole numbers only (its type refuses a
+ * fraction inside its range).
  */
 export function fittableValues(preset: Preset, ownKeys: readonly string[], wholeOnly: (key: string, half: Scalar) => boolean): { values: FittableValue[]; skipped: { key: string; reason: string }[] } {
   const values: FittableValue[] = [];
@@ -52,7 +65,8 @@ export function fittableValues(preset: Preset, ownKeys: readonly string[], whole
       continue;
     }
     const fine = 10 ** Math.floor(Math.log10((high - low) * STEP_FRACTION));
-    const whole = wholeOnly(key, presetValueOf({ unit }, start + 0.5));
+    const fraction = fractionIn(low, high);
+    const whole = fraction !== null && wholeOnly(key, presetValueOf({ unit }, fraction));
     values.push({ key, preset: v, unit, coordinate: { low, high, start, step: whole ? Math.max(1, fine) : fine } });
   }
   return { values, skipped };

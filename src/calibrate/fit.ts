@@ -85,9 +85,9 @@ export async function calibrate(sim: CurveSimulator, sims: CurveSimulations, lib
   const instances = [...new Set(users.flatMap((u) => u.users.map((i) => i.name)))].sort();
   const ownKeys = users.flatMap((u) => u.users.flatMap((i) => i.ownKeys));
   const probe = users[0]!;
-  const wholeOnly = (key: string, half: Scalar): boolean => {
+  const wholeOnly = (key: string, fraction: Scalar): boolean => {
     try {
-      resolveScenario(probe.sc.doc, curves[0]!.points[0]!.params, lib, 'column', Object.fromEntries(probe.users.map((i) => [i.name, { [key]: half }])));
+      resolveScenario(probe.sc.doc, curves[0]!.points[0]!.params, lib, 'column', Object.fromEntries(probe.users.map((i) => [i.name, { [key]: fraction }])));
       return false;
     } catch (e) {
       if (e instanceof UserError) return true;

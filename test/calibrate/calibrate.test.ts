@@ -14,7 +14,7 @@ import path from 'node:path';
 import { loadModelLibrary } from '../../src/scenario/library.js';
 import { PresetLibrary } from '../../src/scenario/presets.js';
 import { CurveSimulator } from '../../src/calibrate/simulate.js';
-import type { CurvePoint } from '../../src/calibrate/curves.js';
+import { measuredCurves, type CurvePoint } from '../../src/calibrate/curves.js';
 import { DEFAULT_SEARCH } from '../../src/calibrate/coordinate-search.js';
 import { assertSameFiles, cli, cliInProcess, ROOT, tempDir } from '../helpers.js';
 import { UserError } from '../../src/scenario/errors.js';
@@ -171,6 +171,29 @@ test('pcie-bench\'s format (BW column in Gb/s): the DMA engine\'s per-TLP overhe
   assert.is(fitted.base, 'nfp6000-dma');
   assert.match(r.stdout, /tlpRate\s+not fitted: not in --fit/);
   assert.ok(fs.existsSync(path.join(fitOut, 'bw_wr.svg')));
+});
+
+test('a fraction in its range (a share in [0.3, 1] at 0.8, half a unit from its top) is fitted as a fraction: the remote Ivy Bridge host\'s fixed share found again from reads at host offsets, never worse than the preset', async () => {
+  const platform = 'nfp6000-xeon-e5-2620v2-remote';
+  const SHARE = 0.62;
+  // pcie-bench's reads by host offset (sequential slots, warm), at the values the simulator gives them with SHARE: placed first, then measured.
+  const file = path.join(dir, 'bw_dma_off_rd.csv');
+  const write = (gbits: (k: number) => number) => fs.writeFileSync(file, ['Test,PAT,Cache,HO,DO,WinSZ,SZ,BW (GB/s)',
+    ...[[64, 1], [64, 32], [128, 4], [128, 63]].map(([size, ho], k) => `BW_DMA_RD,Seq,HWarm,${ho},0,8192,${size},${gbits(k)}`)].join('\n') + '\n');
+  write(() => 1);
+  const [curve] = measuredCurves(file, platform, null);
+  const placed = { ...curve!, points: curve!.points.map((p) => ({ ...p, params: { platform, ...p.params } })) };
+  const made = sim.simulate(placed, { rc: { completionIntervalFixedShare: SHARE } }).simulated;
+  write((k) => made[k]!);
+  const fitOut = path.join(dir, 'share');
+  const r = await cliInProcess(['calibrate', '--preset', platform, '--fit', 'completionIntervalFixedShare', '--measured', file, '--out', fitOut]);
+  assert.is(r.code, 0, r.stderr);
+  const fitted = JSON.parse(fs.readFileSync(path.join(fitOut, `${platform}-fitted.json`), 'utf8'));
+  const range = presetFile(platform).values.completionIntervalFixedShare.range as [number, number];
+  // The error is flat between the values that round the simulated points alike: the bracket's tolerance and a little.
+  assert.ok(Math.abs(fitted.values.completionIntervalFixedShare.value - SHARE) <= 5 * DEFAULT_SEARCH.tolerance * (range[1] - range[0]), r.stdout);
+  const [before, after] = /mean absolute error (\d+\.\d\d)% → (\d+\.\d\d)%/.exec(r.stdout)!.slice(1).map(Number);
+  assert.ok(after! <= before!, r.stdout);
 });
 
 test.run();

@@ -65,6 +65,14 @@ test('a coordinate that changes nothing is reported and left at its start; the r
   assert.is(dip.value, 0);
 });
 
+test('a start off the steps is evaluated as given: a preset\'s value, which the result is never worse than', async () => {
+  const seen: number[] = [];
+  const r = await coordinateSearch((x) => { seen.push(x[0]!); return Math.abs(x[0]! - 0.8); }, [coord(0.3, 1, 0.8, 1)]);
+  assert.is(seen[0], 0.8, 'the start, not its step\'s 1');
+  assert.is(r.startValue, 0);
+  assert.is(r.x[0], 0.8);
+});
+
 test('candidates that are refused (infinitely wrong) are passed over', async () => {
   // Only multiples of 64 are allowed, as a parameter with set values.
   const r = await coordinateSearch((x) => (x[0]! % 64 === 0 ? Math.abs(x[0]! - 128) : Infinity), [coord(64, 128, 64, 1)]);
