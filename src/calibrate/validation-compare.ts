@@ -8,8 +8,9 @@
  * ("validate:hw bw_rd 3.4% -> 2.9%") from this table.
  *
  * Both sides are read from points.csv, so both carry its rounding (an error
- * in % with two decimals): a cell is compared as the README's tables show
- * it, to 0.1%.
+ * in % with two decimals) alike, and a cell is compared to the 0.1% the
+ * README's tables show: it may differ from the table by 0.1 where the mean
+ * lies on a rounding edge, never between the two sides of a comparison.
  */
 import fs from 'node:fs';
 import path from 'node:path';
