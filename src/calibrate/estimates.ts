@@ -38,9 +38,9 @@ export function presetValueOf(f: Pick<FittableValue, 'unit'>, x: number): Scalar
 /**
  * A number inside [low, high] that is not whole: what asks a value's type
  * whether it takes fractions. It must lie in the range: a share in [0.3, 1]
- * at 0.8 asked at 1.3 is refused for its range, not its type, and was taken
- * for a whole number (its start snapped to 1, and the fit ran from there).
- * Null where the range holds none (a range of one whole number).
+ * asked at 1.3 would be refused for its range, not its type, and taken for
+ * a whole number. Null where the range holds none (a range of one whole
+ * number).
  */
 function fractionIn(low: number, high: number): number | null {
   for (const x of [Math.floor(low) + 0.5, Math.floor(low) + 1.5, (low + high) / 2]) if (x >= low && x <= high && !Number.isInteger(x)) return x;
@@ -53,7 +53,7 @@ function fractionIn(low: number, high: number): number | null {
  * says whether a value takes whole numbers only (its type refuses a
  * fraction inside its range).
  */
-export function fittableValues(preset: Preset, ownKeys: readonly string[], wholeOnly: (key: string, half: Scalar) => boolean): { values: FittableValue[]; skipped: { key: string; reason: string }[] } {
+export function fittableValues(preset: Preset, ownKeys: readonly string[], wholeOnly: (key: string, fraction: Scalar) => boolean): { values: FittableValue[]; skipped: { key: string; reason: string }[] } {
   const values: FittableValue[] = [];
   const skipped: { key: string; reason: string }[] = [];
   for (const [key, v] of rangedEstimates(preset, ownKeys)) {
