@@ -123,6 +123,11 @@ function hostFolder(dir: string, name: string, mps = 256): void {
   fs.writeFileSync(path.join(f, 'sys-lspci.txt'), lspci(mps));
 }
 
+/** Runs validate:hw as `npm run validate:hw` does, on the pcie-bench folders in `bench`. */
+function validateHw(bench: string, ...args: string[]) {
+  return spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), ...args], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: bench } });
+}
+
 test('the hosts present: calibration hosts first, then every other pcie-bench folder, by name, predicted, with its own MPS and a Xeon E3\'s repeats', () => {
   const dir = tempDir('pciesim-hosts-');
   hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
@@ -150,7 +155,7 @@ test('validate:hw: a host the presets were not fitted on runs on the platform it
   hostFolder(dir, `${P}hsw-Xeon-E5-2620v3_lab`);
   hostFolder(dir, `${P}hsw-Xeon-E5-2699v3_lab`);
   fs.mkdirSync(path.join(dir, `${P}hsw-Xeon-E5-2620v3_empty`));
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', out], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  const r = validateHw(dir, '--out', out);
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, `${P}hsw-Xeon-E5-2699v3_lab: no platform preset nfp6000-xeon-e5-2699v3 among the scenarios' platforms: skipped`);
   assert.match(r.stdout, `${P}hsw-Xeon-E5-2620v3_empty: no bw_dma_sz_sweep.csv: not a pcie-bench host folder: skipped`);
@@ -172,7 +177,7 @@ test('validate:hw points.csv: a row a point, placed by curve, series and x, its 
     'Test,PAT,Cache,HO,DO,WinSZ,SZ,Time(cyc),Time,Bytes,Trans,BW (GB/s),Trans/s',
     ...[[64, 0, 30.0], [64, 8, 26.0], [128, 0, 43.0], [128, 8, 33.0]].map(([size, ho, bw]) => `BW_DMA_RD,Seq,HWarm,${ho},0,8192,${size},0,0,0,0,${bw},0`),
   ].join('\n') + '\n');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', out], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  const r = validateHw(dir, '--out', out);
   assert.is(r.status, 0, r.stderr);
   const [header, ...rows] = fs.readFileSync(path.join(out, 'points.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
   assert.equal(header, ['platform', 'host', 'curve', 'series', 'x', 'unit', 'measured', 'repeats', 'simulated', 'error_pct']);
@@ -195,11 +200,11 @@ test('validate:hw points.csv: a row a point, placed by curve, series and x, its 
   assert.ok(Math.abs(errors[0]! - largest) < 0.06, `${errors[0]} against ${largest}`);
   // --curve: those curves only, each point as in the whole run; a name no host's curve has is told with those there are.
   const only = tempDir('pciesim-hw-');
-  const one = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', only, '--curve', 'ho_rd'], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  const one = validateHw(dir, '--out', only, '--curve', 'ho_rd');
   assert.is(one.status, 0, one.stderr);
   const all = fs.readFileSync(path.join(out, 'points.csv'), 'utf8').trim().split('\n');
   assert.equal(fs.readFileSync(path.join(only, 'points.csv'), 'utf8').trim().split('\n'), all.filter((l, k) => k === 0 || l.split(',')[2] === 'ho_rd'));
-  const unknown = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', tempDir('pciesim-hw-'), '--curve', 'ho_rd,lat_rd'], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  const unknown = validateHw(dir, '--out', tempDir('pciesim-hw-'), '--curve', 'ho_rd,lat_rd');
   assert.is(unknown.status, 2, unknown.stderr);
   assert.match(unknown.stderr, /^validate:hw: --curve ho_rd,lat_rd: no curve lat_rd \(the hosts' curves: bw_rd, ho_rd, [a-z_, ]+\)\n$/);
 });
@@ -208,7 +213,7 @@ test('validate:hw --jobs: the same files from one thread as from several; a mist
   const dir = tempDir('pciesim-hosts-');
   hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
   hostFolder(dir, `${P}hsw-Xeon-E5-2620v3_lab`);
-  const run = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), ...args], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  const run = (...args: string[]) => validateHw(dir, ...args);
   const outs = ['1', '3'].map((jobs) => {
     const out = tempDir('pciesim-hw-');
     const r = run('--jobs', jobs, '--out', out);
@@ -242,7 +247,7 @@ test('validate:hw --compare: what moved since an earlier run, read from its fold
   const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
   const host = `${P}hsw-Xeon-E5-2620v3_lab`;
   hostFolder(dir, host);
-  const run = (o: string, ...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--out', o, ...args], { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: dir } });
+  const run = (o: string, ...args: string[]) => validateHw(dir, '--out', o, ...args);
   /** The host's bw_rd error as the README's table shows it. */
   const shown = () => fs.readFileSync(path.join(out, 'README.md'), 'utf8').split('\n').find((l) => l.startsWith(`| nfp6000-xeon-e5-2620v3 (${host}) |`))!.split('|')[2]!.trim();
   assert.is(run(out).status, 0);
@@ -270,8 +275,7 @@ test('validate:hw --compare: what moved since an earlier run, read from its fold
 test('validate:hw --host: a host no folder holds is named, with how many folders there are; with none at all, where it looked', () => {
   const dir = tempDir('pciesim-hosts-'), out = tempDir('pciesim-hw-');
   hostFolder(dir, `${P}ib-Xeon-E5-2620v2_dell-t620-s0-s0-s0`);
-  const run = (bench: string) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'calibrate', 'validate-hw.js'), '--host', 'E5-2620v3', '--out', out],
-    { encoding: 'utf8', env: { ...process.env, PCIESIM_PCIE_BENCH: bench } });
+  const run = (bench: string) => validateHw(bench, '--host', 'E5-2620v3', '--out', out);
   const held = run(dir);
   assert.is(held.status, 0, held.stderr);
   assert.match(held.stdout, /the one host folder in .* does not contain "E5-2620v3": skipped/);
