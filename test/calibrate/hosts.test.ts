@@ -263,6 +263,13 @@ test('validate:hw --compare: what moved since an earlier run, read from its fold
   assert.match(r.stdout, moved);
   assert.match(r.stdout, /\| nfp6000-xeon-e5-2620v3 \| bw_rd \| — \| 512 \| 40 Gb\/s \| [+-]\d+\.\d% \| [+-]\d+\.\d% \|/, 'the point that moved');
   assert.match(fs.readFileSync(path.join(out, 'comparison.md'), 'utf8'), moved);
+  // The earlier run's points.csv named itself does as well as its folder.
+  const copy = path.join(tempDir('pciesim-hw-'), 'earlier.csv');
+  fs.copyFileSync(path.join(out, 'points.csv'), copy);
+  const byFile = run(tempDir('pciesim-hw-'), '--compare', copy);
+  assert.is(byFile.status, 0, byFile.stderr);
+  assert.match(byFile.stdout, `Against ${copy} (1 host in both runs):`);
+  assert.match(byFile.stdout, "No host's curve moved (to 0.1%; 1 compared).");
   assert.is(run(out).status, 0);
   assert.not.ok(fs.existsSync(path.join(out, 'comparison.md')), 'no comparison left from the run before');
   const empty = tempDir('pciesim-hw-'), fresh = tempDir('pciesim-hw-');
