@@ -13,12 +13,17 @@ export function tempDir(prefix = 'pciesim-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** The names of the files that folders `a` and `b` do not hold alike: in one only, or with other bytes; sorted, empty when the folders hold the same files. */
+export function filesThatDiffer(a: string, b: string): string[] {
+  const inA = fs.readdirSync(a), inB = new Set(fs.readdirSync(b));
+  const differ = inA.filter((f) => !inB.has(f) || !fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))));
+  return [...differ, ...[...inB].filter((f) => !inA.includes(f))].sort();
+}
+
 /** Asserts that folders `a` and `b` hold the same files, byte for byte (a run's outputs, made twice); returns their names, sorted. */
 export function assertSameFiles(a: string, b: string): string[] {
-  const files = fs.readdirSync(a).sort();
-  assert.equal(fs.readdirSync(b).sort(), files);
-  for (const f of files) assert.ok(fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))), f);
-  return files;
+  assert.equal(filesThatDiffer(a, b), [], `${a} and ${b} differ`);
+  return fs.readdirSync(a).sort();
 }
 
 /** signal: what ended the process when it did not exit by itself (null otherwise). */

@@ -12,6 +12,12 @@ import { curvePlot } from './svg-plot.js';
 /** A relative error as validate:hw's tables show it: a percentage to 0.1%; — for none. */
 export const tablePercent = (e: number | null) => (e === null ? '—' : `${(100 * e).toFixed(1)}%`);
 
+/** The mean of the figures there are (null ones left out: a curve a host lacks, one no point of which ran); null if none. */
+export function meanOfPresent(figures: readonly (number | null)[]): number | null {
+  const ok = figures.filter((e): e is number => e !== null);
+  return ok.length === 0 ? null : ok.reduce((a, b) => a + b, 0) / ok.length;
+}
+
 /** A relative error as a percentage with two decimals. */
 export const percent = (e: number) => (Number.isFinite(e) ? `${(100 * e).toFixed(2)}%` : 'failed');
 

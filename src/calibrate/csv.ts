@@ -12,11 +12,16 @@ export interface CsvTable {
   rows: { line: number; fields: Record<string, string> }[];
 }
 
+/** The column names of a CSV text's header row (its first line), trimmed. */
+export function csvHeader(text: string): string[] {
+  return (text.split(/\r?\n/, 1)[0] ?? '').split(',').map((h) => h.trim());
+}
+
 export function parseCsv(file: string, text: string): CsvTable {
   const lines = text.split(/\r?\n/);
   // A JSON file (a run's summary.json, a preset) given by mistake would otherwise fail on its second line's field count.
   if (/^\s*[[{]/.test(text)) throw new UserError(`${file}: line 1: not CSV (it reads as JSON): expected a header row of comma-separated column names`);
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  const header = csvHeader(text);
   if (header.length === 0 || header[0] === '') throw new UserError(`${file}: line 1: expected a header row of comma-separated column names`);
   const rows: CsvTable['rows'] = [];
   for (let i = 1; i < lines.length; i++) {

@@ -43,10 +43,10 @@ import { fileAgreement } from './agreement.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
 import { CurveSimulations } from './curve-pool.js';
 import { Progress } from '../run/progress.js';
-import { parseJobs } from '../cli/sweep-flags.js';
+import { commaList, parseJobs } from '../cli/sweep-flags.js';
 import { EXIT_USER, isInputMistake, isOptionMistake } from '../cli/main.js';
 import { curvePlot } from './svg-plot.js';
-import { VALIDATION_POINTS_HEADER, errorPct, num, pointKey, tablePercent } from './calibration-files.js';
+import { VALIDATION_POINTS_HEADER, errorPct, meanOfPresent, num, pointKey, tablePercent } from './calibration-files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../scenario/errors.js';
 import { compareValidations, readEarlierValidation, readValidation } from './validation-compare.js';
@@ -119,13 +119,12 @@ function tableHeader(curves: readonly string[]): string[] {
 
 /** A summary table row: the platform, one figure per curve, their mean. */
 function summaryRow(platform: string, figures: (number | null)[]): string {
-  const ok = figures.filter((e): e is number => e !== null);
-  return `| ${platform} | ${figures.map(tablePercent).join(' | ')} | ${tablePercent(ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null)} |`;
+  return `| ${platform} | ${figures.map(tablePercent).join(' | ')} | ${tablePercent(meanOfPresent(figures))} |`;
 }
 
 /** `--curve`: the hosts with only the curves named (comma-separated), every one of them a curve some host has; a host left with none is left out. */
 function keepCurves<H extends { curves: Curve[] }>(hosts: readonly H[], arg: string): H[] {
-  const names = arg.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = commaList(arg);
   const known = [...new Set(hosts.flatMap((h) => h.curves.map((c) => c.name)))];
   const unknown = names.find((n) => !known.includes(n));
   if (names.length === 0 || unknown !== undefined) throw new UserError(`--curve ${arg}: ${unknown === undefined ? 'no curve named' : `no curve ${unknown}`} (the hosts' curves: ${known.join(', ')})`);

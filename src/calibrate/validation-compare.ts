@@ -14,8 +14,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseCsv, numberField } from './csv.js';
-import { VALIDATION_POINTS_HEADER, tablePercent } from './calibration-files.js';
+import { csvHeader, parseCsv, numberField } from './csv.js';
+import { VALIDATION_POINTS_HEADER, meanOfPresent, tablePercent } from './calibration-files.js';
 import { UserError } from '../scenario/errors.js';
 
 /** The columns of points.csv that a comparison reads. */
@@ -41,7 +41,7 @@ export interface Validation {
 
 /** Reads a points.csv that validate:hw wrote; a file that is not one is a UserError naming the file, line and column. */
 export function readValidation(file: string, text: string): Validation {
-  const header = (text.split(/\r?\n/, 1)[0] ?? '').split(',').map((c) => c.trim());
+  const header = csvHeader(text);
   const missing = COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) throw new UserError(`${file}: line 1: not a points.csv that validate:hw writes (no column ${missing.map((c) => `"${c}"`).join(', ')}): expected the header ${VALIDATION_POINTS_HEADER}`);
   const t = parseCsv(file, text);
@@ -117,10 +117,7 @@ export function compareValidations(before: Validation, after: Validation): strin
       if (tablePercent(a.get(c)!) === tablePercent(b.get(c)!)) unchanged++;
       else moved.push(`| ${label(host)} | ${c} | ${tablePercent(a.get(c)!)} | ${tablePercent(b.get(c)!)} |`);
     }
-    const mean = (m: Map<string, number | null>) => {
-      const ok = shared.map((c) => m.get(c)!).filter((e): e is number => e !== null);
-      return ok.length === 0 ? null : ok.reduce((s, e) => s + e, 0) / ok.length;
-    };
+    const mean = (m: Map<string, number | null>) => meanOfPresent(shared.map((c) => m.get(c)!));
     means.push(`| ${label(host)} | ${tablePercent(mean(a))} | ${tablePercent(mean(b))} |`);
     earlierOnly += [...a.keys()].filter((c) => !b.has(c)).length;
     const fresh = [...b.keys()].filter((c) => !a.has(c));

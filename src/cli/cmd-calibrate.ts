@@ -11,7 +11,7 @@ import { measuredCurves, PLATFORM_SCENARIO, type Curve } from '../calibrate/curv
 import { CALIBRATION_HOSTS } from '../calibrate/hosts.js';
 import { calibrate, pooledError, type Calibration } from '../calibrate/fit.js';
 import { CurveSimulations } from '../calibrate/curve-pool.js';
-import { parseJobs } from './sweep-flags.js';
+import { commaList, parseJobs } from './sweep-flags.js';
 import { calibrationPlots, fittedPreset, percent, residualsCsv } from '../calibrate/calibration-files.js';
 
 const RESIDUALS_FILE = 'residuals.csv';
@@ -79,7 +79,7 @@ all points; deterministic.
     if (!/^[\w.-]+$/.test(name)) throw new UserError(`--name ${name}: expected letters, digits, '.', '-' or '_' (it names the preset and its file)`);
     const out = values.out ?? name;
     if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UserError(`--out ${out}: exists and is not a folder`);
-    const only = values.fit?.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    const only = values.fit === undefined ? undefined : commaList(values.fit);
     const jobs = parseJobs(values.jobs);
     const sets = parseSetFlags(values.set ?? []);
 

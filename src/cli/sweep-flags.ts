@@ -15,6 +15,11 @@ export function parseListFlags(flag: string, items: readonly string[] | undefine
   return out;
 }
 
+/** A flag's comma-separated names (`--fit KEY,KEY`, validate:hw's `--curve`), trimmed, empty ones dropped. */
+export function commaList(v: string): string[] {
+  return v.split(',').map((n) => n.trim()).filter((n) => n !== '');
+}
+
 /** Threads running runs (the sweep's own and N-1 workers): --jobs N, default one per core the process may use. */
 export function parseJobs(v: string | undefined): number {
   return parseIntFlag('jobs', v, os.availableParallelism(), 1);

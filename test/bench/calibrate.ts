@@ -20,6 +20,7 @@ import { loadModelLibrary } from '../../src/scenario/library.js';
 import { CurveSimulator } from '../../src/calibrate/simulate.js';
 import { median } from '../../src/calibrate/repeats.js';
 import { runChild } from './child.js';
+import { filesThatDiffer } from '../helpers.js';
 
 const [JOBS = 2, PAIRS = 2] = process.argv.slice(2).map(Number);
 const PLATFORM = 'nfp6000-xeon-e5-2630v4';
@@ -54,18 +55,12 @@ async function fit(jobs: number, out: string): Promise<number> {
   return wall;
 }
 
-/** Whether two fits' folders hold the same files, byte for byte. */
-function sameFiles(a: string, b: string): boolean {
-  const files = fs.readdirSync(a).sort();
-  return JSON.stringify(files) === JSON.stringify(fs.readdirSync(b).sort()) && files.every((f) => fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))));
-}
-
 const speedups: number[] = [];
 let same = true;
 for (let pair = 0; pair < PAIRS; pair++) {
   const one = await fit(1, path.join(tmp, `one-${pair}`));
   const many = await fit(JOBS, path.join(tmp, `many-${pair}`));
-  same &&= sameFiles(path.join(tmp, `one-${pair}`), path.join(tmp, `many-${pair}`));
+  same &&= filesThatDiffer(path.join(tmp, `one-${pair}`), path.join(tmp, `many-${pair}`)).length === 0;
   speedups.push(one / many);
   console.log(`speedup=${(one / many).toFixed(2)}x with ${JOBS} threads (${os.availableParallelism()} cores)`);
 }
