@@ -88,3 +88,13 @@ export class CurveSimulations {
     this.pool?.close();
   }
 }
+
+/** `use` with curve simulations on `jobs` threads, whose workers end however `use` ends. */
+export async function withCurveSimulations<T>(sim: CurveSimulator, jobs: number, use: (sims: CurveSimulations) => Promise<T>): Promise<T> {
+  const sims = new CurveSimulations(sim, jobs);
+  try {
+    return await use(sims);
+  } finally {
+    sims.close();
+  }
+}

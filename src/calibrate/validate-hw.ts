@@ -41,7 +41,7 @@ import { PLATFORM_SCENARIO, pcieBenchCurves, type Curve } from './curves.js';
 import { measuredSpread, mergeRuns } from './repeats.js';
 import { fileAgreement } from './agreement.js';
 import { CurveSimulator, meanAbsoluteError, type SimulatedCurve } from './simulate.js';
-import { CurveSimulations } from './curve-pool.js';
+import { withCurveSimulations } from './curve-pool.js';
 import { Progress } from '../run/progress.js';
 import { commaList, parseJobs } from '../cli/sweep-flags.js';
 import { EXIT_USER, isInputMistake, isOptionMistake } from '../cli/main.js';
@@ -171,13 +171,8 @@ async function main(): Promise<void> {
   const hosts = values.curve === undefined ? readable : keepCurves(readable, values.curve);
   if (hosts.length === 0) return;
   const curves = hosts.flatMap((h) => h.curves);
-  const sims = new CurveSimulations(sim, jobs);
-  let simulated: SimulatedCurve[];
-  try {
-    simulated = await sims.simulate(curves.map((curve) => ({ curve })), { split: false, progress: new Progress(curves.length, 'validate:hw', process.stderr, 'curves') });
-  } finally {
-    sims.close();
-  }
+  const simulated = await withCurveSimulations(sim, jobs, (sims) =>
+    sims.simulate(curves.map((curve) => ({ curve })), { split: false, progress: new Progress(curves.length, 'validate:hw', process.stderr, 'curves') }));
   let next = 0;
   const details: string[] = [];
   const points = [VALIDATION_POINTS_HEADER];

@@ -9,8 +9,8 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { atPoint, CurveSimulator } from '../calibrate/simulate.js';
 import { measuredCurves, PLATFORM_SCENARIO, type Curve } from '../calibrate/curves.js';
 import { CALIBRATION_HOSTS } from '../calibrate/hosts.js';
-import { calibrate, pooledError, type Calibration } from '../calibrate/fit.js';
-import { CurveSimulations } from '../calibrate/curve-pool.js';
+import { calibrate, pooledError } from '../calibrate/fit.js';
+import { withCurveSimulations } from '../calibrate/curve-pool.js';
 import { commaList, parseJobs } from './sweep-flags.js';
 import { calibrationPlots, fittedPreset, percent, residualsCsv } from '../calibrate/calibration-files.js';
 
@@ -106,15 +106,9 @@ all points; deterministic.
       const d = sim.doc(scenario);
       resolveParameters(d.file, d.body.parameters, sets, '--set');
     }
-    const sims = new CurveSimulations(sim, jobs);
     const progress = fitProgress(process.stderr);
-    let result: Calibration;
-    try {
-      result = await calibrate(sim, sims, lib, presetName, curves, { only, onEvaluation: progress.tick });
-    } finally {
-      sims.close();
-      progress.end();
-    }
+    const result = await withCurveSimulations(sim, jobs, (sims) => calibrate(sim, sims, lib, presetName, curves, { only, onEvaluation: progress.tick }))
+      .finally(() => progress.end());
     const plots = calibrationPlots(result);
     fs.mkdirSync(out, { recursive: true });
     writeFileAtomic(path.join(out, `${name}.json`), JSON.stringify(fittedPreset(result, name, files.map(citation)), null, 2) + '\n');

@@ -5,6 +5,7 @@
  * close.
  */
 import { parentPort } from 'node:worker_threads';
+import { claimTask, taskClaimsOf } from './task-claims.js';
 
 /** What the pool sends a worker: a batch (its tasks and their shared claim counter), or the end. */
 export type BatchPoolRequest<T> = { batch: number; tasks: readonly T[]; claims: SharedArrayBuffer } | { close: true };
@@ -20,8 +21,8 @@ export function serveBatches<T, R>(run: (task: T) => R): void {
       port.close();
       return;
     }
-    const claims = new Int32Array(m.claims);
-    for (let index = Atomics.add(claims, 0, 1); index < m.tasks.length; index = Atomics.add(claims, 0, 1)) {
+    const claims = taskClaimsOf(m.claims);
+    for (let index = claimTask(claims); index < m.tasks.length; index = claimTask(claims)) {
       let answer: BatchPoolMessage<R>;
       try {
         answer = { batch: m.batch, index, result: run(m.tasks[index]!) };

@@ -22,6 +22,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BatchPoolMessage, BatchPoolRequest } from './batch-pool-worker.js';
+import { newTaskClaims, runClaimedTasks, stopClaiming } from './task-claims.js';
 
 interface Thread {
   worker: Worker;
@@ -73,7 +74,7 @@ export class BatchPool<T, R> {
     if (this.batch !== null) return Promise.reject(new Error('a batch is under way'));
     if (tasks.length === 0) return Promise.resolve([]);
     return new Promise<R[]>((resolve, reject) => {
-      const claims = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+      const claims = newTaskClaims();
       const batch: Batch<T, R> = { id: ++this.batches, tasks, claims, results: new Array<R>(tasks.length), left: tasks.length, onResult, resolve, reject };
       this.batch = batch;
       for (const t of this.threads) if (t.ready) this.send(t, batch);
@@ -94,19 +95,18 @@ export class BatchPool<T, R> {
     thread.worker.postMessage({ batch: batch.id, tasks: batch.tasks, claims: batch.claims.buffer as SharedArrayBuffer } satisfies BatchPoolRequest<T>);
   }
 
-  private async runLocal(batch: Batch<T, R>): Promise<void> {
-    for (let index = Atomics.add(batch.claims, 0, 1); index < batch.tasks.length; index = Atomics.add(batch.claims, 0, 1)) {
+  private runLocal(batch: Batch<T, R>): Promise<void> {
+    return runClaimedTasks(batch.claims, batch.tasks.length, (index) => {
       let result: R;
       try {
         result = this.local(batch.tasks[index]!);
       } catch (e) {
         this.fail(e as Error);
-        return;
+        return true;
       }
       this.deliver(batch, index, result);
-      // Let the workers' messages (results, errors, a worker now ready) in before the next task.
-      await new Promise((r) => setImmediate(r));
-    }
+      return false;
+    });
   }
 
   private onMessage(thread: Thread, m: BatchPoolMessage<R>): void {
@@ -147,7 +147,7 @@ export class BatchPool<T, R> {
 
   /** No thread claims another task of the batch under way. */
   private stopClaims(): void {
-    if (this.batch !== null) Atomics.store(this.batch.claims, 0, this.batch.tasks.length);
+    if (this.batch !== null) stopClaiming(this.batch.claims, this.batch.tasks.length);
   }
 
   private fail(e: Error): void {

@@ -4,16 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-
-/** Slots of the shared Int32Array: the next task's position in the list. */
-export const NEXT_TASK = 0;
-export const CLAIM_SLOTS = 1;
+import { claimTask, taskClaimsOf } from './task-claims.js';
 
 export interface PoolWorkerData {
   /** The pool's caller's data for its workers. */
   data: unknown;
   tasks: readonly unknown[];
-  /** CLAIM_SLOTS Int32 slots, shared by every thread of the pool. */
+  /** The pool's task claims (task-claims.ts), shared by every thread of the pool. */
   claims: SharedArrayBuffer;
 }
 
@@ -64,10 +61,10 @@ export function poolWorkerData<D>(): D {
 /** Runs tasks until none is left; call once, when the worker is ready (setup loaded). */
 export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<void> {
   const { tasks, claims: buffer } = workerData as PoolWorkerData;
-  const claims = new Int32Array(buffer);
+  const claims = taskClaimsOf(buffer);
   const port = parentPort!;
   const times = { ready: epochMs(), ended: 0, tasks: 0, busy: 0 };
-  let position = Atomics.add(claims, NEXT_TASK, 1);
+  let position = claimTask(claims);
   // After the first claim: a worker that starts serving once the pool has failed (no task is left to claim then)
   // says it found none, and the pool lets it end by itself instead of terminating it (pool.ts).
   port.postMessage({ results: [], serving: { claimed: position < tasks.length } } satisfies PoolMessage<R>);
@@ -80,7 +77,7 @@ export async function serveTasks<T, R>(run: (task: T) => Promise<R>): Promise<vo
     times.busy += now - t0;
     times.tasks++;
     // The next task is claimed before this result is posted, so a worker's last result goes in its last message.
-    position = Atomics.add(claims, NEXT_TASK, 1);
+    position = claimTask(claims);
     if (position < tasks.length && now - posted >= POST_EVERY_MS) {
       port.postMessage({ results: pending } satisfies PoolMessage<R>);
       pending = [];

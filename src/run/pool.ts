@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { CLAIM_SLOTS, epochMs, NEXT_TASK, type PoolMessage, type PoolWorkerData, type ThreadTimes } from './pool-worker.js';
+import { epochMs, type PoolMessage, type PoolWorkerData, type ThreadTimes } from './pool-worker.js';
+import { newTaskClaims, runClaimedTasks, stopClaiming } from './task-claims.js';
 
 export interface PoolOptions<T extends { index: number }, R> {
   /** Threads to run tasks on: with `local`, the calling thread and `jobs - 1` workers, else `jobs` workers; never more than there are tasks. */
@@ -56,7 +57,7 @@ export interface PoolTimes {
  */
 export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): Promise<PoolTimes> {
   const tasks = o.tasks;
-  const claims = new Int32Array(new SharedArrayBuffer(CLAIM_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+  const claims = newTaskClaims();
   const times: PoolTimes = { started: epochMs(), ended: 0, local: null, workers: [], workersStarted: 0, delivering: 0 };
   let remaining = tasks.length;
   return new Promise<PoolTimes>((resolve, reject) => {
@@ -73,7 +74,7 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
       if (failed || finished) return;
       failed = true;
       // No task is claimed from now on: a worker still starting finds none and ends by itself; the others stop now.
-      Atomics.store(claims, NEXT_TASK, tasks.length);
+      stopClaiming(claims, tasks.length);
       for (const w of serving) void w.terminate();
       reject(e);
     };
@@ -126,26 +127,21 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     const local = o.local;
     if (local) {
       const mine: ThreadTimes = times.local = { started: times.started, ready: times.started, ended: times.started, tasks: 0, busy: 0 };
-      void (async () => {
-        while (!failed && !finished) {
-          const position = Atomics.add(claims, NEXT_TASK, 1);
-          if (position >= tasks.length) return;
-          let result: R;
-          const t0 = epochMs();
-          try {
-            result = await local(tasks[position]);
-          } catch (e) {
-            fail(e as Error);
-            return;
-          }
-          mine.ended = epochMs();
-          mine.busy += mine.ended - t0;
-          mine.tasks++;
-          if (deliver(tasks[position], result)) return;
-          // Let the workers' messages (errors, results) in before the next task.
-          await new Promise((r) => setImmediate(r));
+      void runClaimedTasks(claims, tasks.length, async (position) => {
+        if (failed || finished) return true;
+        let result: R;
+        const t0 = epochMs();
+        try {
+          result = await local(tasks[position]);
+        } catch (e) {
+          fail(e as Error);
+          return true;
         }
-      })();
+        mine.ended = epochMs();
+        mine.busy += mine.ended - t0;
+        mine.tasks++;
+        return deliver(tasks[position], result);
+      });
     }
   });
 }
