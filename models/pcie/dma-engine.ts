@@ -1,6 +1,7 @@
 /**
- * An endpoint's DMA engine (the requester side of a PCIe function), and a
- * descriptor generator to drive it.
+ * An endpoint's DMA engine (the requester side of a PCIe function). Its data
+ * paths into device memory are data-paths.ts; a descriptor generator to
+ * drive it, descriptor-stream.ts.
  *
  * What the engine models
  *  - Descriptors {op: read | write, addr, size}, taken up in submission
@@ -53,39 +54,12 @@
  *    blocks, not two, and takes 7.2 ns more than an aligned one, a TLP's
  *    and a block's time).
  *  - Data paths (optional): `dataPaths` movers between the PCIe core and
- *    device memory, each moving `dataPathRate`. A write descriptor's data is
- *    fetched from device memory in whole bursts of `dataPathBurst` bytes, by
- *    the mover that frees up first (so a transfer 4 bytes past a burst costs
- *    a whole burst more), and streams: each of its TLPs goes once the bursts
- *    up to its last byte are in, not once the whole descriptor's are
- *    (pcie-bench's NFP-6000 on Broadwell, an unloaded 2 KiB write and then
- *    read of the same bytes, lat_dma_sizes.csv: 1840 ns measured; 1800
- *    simulated streamed, 2067 with the whole write fetched before its first
- *    TLP, which adds every earlier TLP's port time); a read descriptor's
- *    completion data is stored as it arrives by the descriptor's mover (round
- *    robin), and the descriptor is done when its last byte is stored. This is
- *    what makes a device's unloaded read latency grow with size faster than
- *    the link alone would, and what caps its throughput below the link's.
- *    Each burst of device memory that a completion fills only in part costs
- *    its mover `dataPathPartialBurst` more (a masked burst write), so a read
- *    that comes back in 64-byte completions keeps the movers busier than one
- *    in whole 256-byte ones (pcie-bench's NFP-6000: alternating reads and
- *    writes as slow at 640-896 B as at 512 B and 1 KiB).
- *    A mover that turns from storing read data to fetching write data, or
- *    back, first spends `dataPathTurnaround` (the direction switch of the
- *    device memory's port): a mix of reads and writes moves less than either
- *    alone, and the more often the directions interleave on a mover, the less.
- *    With `dataPathArbitration` 'burst', a mover shares itself between the
- *    directions burst by burst rather than job by job: a job that finds its
- *    mover still busy with the other direction is interleaved with that work
- *    and pays a turn for each of its bursts (one that finds the mover idle
- *    turns once), so under a steady mix the loss grows with the bytes moved,
- *    not with the transfers (pcie-bench's NFP-6000: alternating reads and
- *    writes flat at about 43 Gb/s from 256 B to 1 KiB). A mover serves the
- *    directions in time order: a write's fetch is booked when the write is
- *    taken up, for when it will be ready, and read data that arrives before
- *    that and fits in the idle time, with its turns, is stored first (one
- *    gap a mover: the one before its latest booked fetch).
+ *    device memory (data-paths.ts): a write's data is fetched by a mover
+ *    before its TLPs go (streaming: each TLP once its own bursts are in), a
+ *    read's completion data stored by the descriptor's mover (round robin),
+ *    and the descriptor is done when its last byte is stored. This is what
+ *    makes a device's unloaded read latency grow with size faster than the
+ *    link alone would, and what caps its throughput below the link's.
  *  - Receive stage (optional): the completions of reads pass one receive
  *    stage in arrival order, each holding it for `receiveOverhead` plus its
  *    payload at `receiveRate`, and a read's last completion for
@@ -172,7 +146,6 @@ import { z } from 'zod';
 import { fieldProblemIssues, throwFirstProblem, type FieldProblem } from '../../src/scenario/field-problems.js';
 import type { MetricValue, StatDecl } from '../../src/scenario/registry.js';
 import { byteSize, duration, rate, positiveByteSize } from '../../src/scenario/units.js';
-import type { RandomStream } from '../../src/sim/random.js';
 import type { Simulation } from '../../src/sim/simulation.js';
 import { PS_PER_MS, PS_PER_NS, PS_PER_S, type Time } from '../../src/sim/time.js';
 import { distribution } from '../../src/stats/distribution.js';
@@ -181,6 +154,7 @@ import type { TraceChannel } from '../../src/trace/channel.js';
 import { DW_MASK, Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
 import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
 import { AheadLog } from './ahead-log.js';
+import { DataPaths, FIRST_END, LAST_END, moverMergedWords, partialWordEnds } from './data-paths.js';
 import { TlpQueue } from './tlp-queue.js';
 import { DW_BYTES, REQUEST_BOUNDARY_BYTES, TRANSFER_SIZES, splitRead, splitWrite } from './tlp.js';
 
@@ -263,24 +237,6 @@ function dmaEngineSettingProblems(p: Pick<DmaEngineSettings, 'mrrs' | 'tags' | '
 /** What the engine is built from: its settings and its function's requester ID, MPS and ECRC. */
 export type DmaEngineParams = DmaEngineSettings & { readonly requesterId: number; readonly mps: number; readonly ecrc: boolean };
 
-/** The descriptor generator's parameters (DmaStream). */
-export const dmaWorkloadShape = {
-  descriptors: z.number().int().nonnegative().default(0).describe('Descriptors the generator submits in all (0 = no generator)'),
-  descriptorSize: byteSize().default(PAGE_BYTES).describe('Bytes per descriptor'),
-  readFraction: z.number().min(0).max(1).default(1).describe('Fraction of descriptors that are reads (the rest are writes)'),
-  readMix: z.enum(['random', 'interleaved', 'after-write']).default('random').describe("How reads fall among writes: 'random' (each a read with probability readFraction) or 'interleaved' (spread evenly in a fixed order; 0.5: write, read, write, ... as pcie-bench's BW_DMA_RW); 'after-write': each descriptor a write and then, once it is done, a read of the same bytes (pcie-bench's LAT_DMA_WRRD; readFraction unused), the pair counted as one"),
-  addressPattern: z.enum(['sequential', 'sequential-slots', 'random']).default('sequential').describe("'sequential' walks the window and wraps; 'sequential-slots' takes its slots of `alignment` bytes in turn and wraps (pcie-bench's sequential addresses); 'random' picks slots at random"),
-  windowBase: byteSize().default(0).describe('First address of the window the descriptors address'),
-  windowSize: byteSize().optional().describe('Size of the window (required when descriptors > 0)'),
-  alignment: byteSize().default(PAGE_BYTES).describe("Size of the window's slots, one transfer each ('random' and 'sequential-slots'): the alignment of their addresses"),
-  pageCrossing: z.enum(['allow', 'avoid']).default('allow').describe("Slots ('random', 'sequential-slots'): 'allow' any; 'avoid' passes over a slot whose transfer would cross a 4 KiB boundary (as pcie-bench's firmware places its transfers)"),
-  hostOffset: byteSize().default(0).describe("Bytes from the start of its slot (or, 'sequential', of the window) to each transfer's first byte (pcie-bench's host offset)"),
-  deviceOffset: byteSize().default(0).describe("Where each transfer's data lies in device memory, from a word-aligned buffer (pcie-bench's device offset)"),
-  outstandingDescriptors: z.number().int().min(1).default(1).describe('Descriptors submitted and not yet done (closed loop)'),
-};
-export const dmaWorkloadParams = z.strictObject(dmaWorkloadShape);
-export type DmaWorkloadParams = z.output<typeof dmaWorkloadParams>;
-
 export const dmaEngineStats: readonly StatDecl[] = [
   { name: 'read_bytes', unit: 'B', description: 'Bytes read (completion data received)' },
   { name: 'written_bytes', unit: 'B', description: 'Bytes written (MWr payload sent)' },
@@ -299,8 +255,6 @@ export const dmaEngineStats: readonly StatDecl[] = [
 export type DmaOp = 'read' | 'write';
 const OP_READ = 0;
 const OP_WRITE = 1;
-/** A data mover that has not moved anything yet: its first job pays no turnaround. */
-const NO_DIRECTION = -1;
 
 /** Told when a descriptor finishes; `ok` is false if a request of it timed out. */
 export interface DescriptorListener {
@@ -342,65 +296,6 @@ const UNCONNECTED: TlpReceiver = Object.freeze({
     throw new Error('a DMA engine sent a TLP before connect() gave it a link');
   },
 });
-
-/** Blocks of `block` bytes (from offset 0) that `len` bytes at `offset` touch. */
-export function blocksTouched(offset: number, len: number, block: number): number {
-  return Math.floor((offset + len - 1) / block) - Math.floor(offset / block) + 1;
-}
-
-/** Flags of partialEnds and partialWordEnds: the first block (or word), the last. */
-export const FIRST_END = 1, LAST_END = 2;
-
-/** Which ends of the `len` bytes at `offset` lie inside a block of `block` bytes, not on its boundary: FIRST_END, LAST_END, both (or'ed) or neither (0). */
-function partialEnds(offset: number, len: number, block: number): number {
-  return (offset % block !== 0 ? FIRST_END : 0) | ((offset + len) % block !== 0 ? LAST_END : 0);
-}
-
-/**
- * Bursts of `burst` bytes (from the first device word of the descriptor's
- * data) that the `len` bytes at `offset` fill only in part: the first and the
- * last burst they touch, if they leave it partly empty (one, when both are
- * the same burst).
- */
-export function partialBursts(offset: number, len: number, burst: number): number {
-  const ends = partialEnds(offset, len, burst);
-  if (blocksTouched(offset, len, burst) === 1) return ends !== 0 ? 1 : 0;
-  return (ends & FIRST_END ? 1 : 0) + (ends & LAST_END ? 1 : 0);
-}
-
-/**
- * Which of the words of `word` bytes that `len` bytes at `offset` touch they
- * leave partly filled, so that it must merge into device memory: FIRST_END,
- * LAST_END, both (or'ed) or neither (0); neither when all the bytes lie in
- * one word, which is written whole with its other bytes masked.
- */
-export function partialWordEnds(offset: number, len: number, word: number): number {
-  return blocksTouched(offset, len, word) === 1 ? 0 : partialEnds(offset, len, word);
-}
-
-/**
- * Of a read's partial words (`ends`: partialWordEnds of the `len` bytes
- * `offset` bytes into their first word), those its mover merges into the
- * bursts of `burst` bytes it writes (from that first word): the first word,
- * and the last when it lies inside its burst, neither the burst's first word
- * nor its last, in a read longer than one burst. pcie-bench's NFP-6000
- * (bw_dma_off_rd.csv, bw_dma_sz_sweep.csv, every Xeon E5 host): reads one
- * byte into a word run a merge a read slower on the movers at every size
- * (2 KiB: 320 ns a read against 295); 407-byte reads, whose last word lies
- * inside its burst, run 72 ns a read where 416-byte ones run 62, and 89 with
- * the first word partial too; reads of 255, 511 and 1023 B (the last word
- * ends a burst) and of 129, 257 and 513 B (it begins one) run as fast as the
- * whole-word sizes beside them, and so do reads of 63 and 65 B (one burst),
- * which the merge unit bounds instead.
- */
-export function moverMergedWords(offset: number, len: number, ends: number, word: number, burst: number): number {
-  let words = (ends & FIRST_END) !== 0 ? 1 : 0;
-  if ((ends & LAST_END) !== 0 && offset + len > burst) {
-    const lastWord = Math.floor((offset + len - 1) / word) * word, inBurst = lastWord % burst;
-    if (inBurst !== 0 && inBurst !== burst - word) words++;
-  }
-  return words;
-}
 
 /** The pieces `splits` cuts from `a` to the end of a's 4 KiB page or `end`, whichever is first: splits never cross a page. */
 function pageChunk(splits: SplitCache, a: number, end: number): SplitPieces {
@@ -455,26 +350,8 @@ export class DmaEngine implements AheadSender {
   /** When the transmit port is free for the next TLP, ps (exact). */
   private txFreeAt = 0;
   private txWakeArmed = false;
-  /** When each data mover is free, ps (exact); empty without data paths. */
-  private readonly pathFree: Float64Array;
-  private readonly pathPsPerByte: number;
-  private readonly pathBurst: number;
-  /** Each mover's last direction (OP_READ: stored read data, OP_WRITE: fetched write data; NO_DIRECTION before its first job). */
-  private readonly pathDirection: Int8Array;
-  /**
-   * Each mover's idle time before its latest write fetch, which is booked
-   * ahead (at take-up, for when the write is ready): [gapFrom, gapTo), and
-   * the direction of the work that ends at gapFrom. Read data that arrives
-   * in it and fits (with its turns) is stored there (storeReadData).
-   */
-  private readonly pathGapFrom: Float64Array;
-  private readonly pathGapTo: Float64Array;
-  private readonly pathGapAfter: Int8Array;
-  private readonly pathTurnaroundPs: number;
-  private readonly pathPartialBurstPs: number;
-  /** A mover interleaves a job with the other direction's waiting work burst by burst (dataPathArbitration 'burst'). */
-  private readonly pathBurstArbitration: boolean;
-  private nextReadPath = 0;
+  /** The movers between the PCIe core and device memory (none: data moves at no cost). */
+  private readonly paths: DataPaths;
   private readonly rxOverheadPs: number;
   private readonly rxPsPerByte: number;
   private readonly rxDescriptorPs: number;
@@ -607,16 +484,7 @@ export class DmaEngine implements AheadSender {
     this.unalignedWritePs = params.unalignedWriteOverhead;
     this.writeBlockBytes = params.writeBlock ?? Infinity;
     this.timesTransmitPort = this.tlpOverheadPs > 0 || this.tlpPsPerByte > 0 || this.writeBlockPs > 0 || this.unalignedWritePs > 0;
-    this.pathFree = new Float64Array(params.dataPaths);
-    this.pathPsPerByte = params.dataPathRate === undefined ? 0 : PS_PER_NS / params.dataPathRate;
-    this.pathBurst = params.dataPathBurst;
-    this.pathDirection = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
-    this.pathGapFrom = new Float64Array(params.dataPaths);
-    this.pathGapTo = new Float64Array(params.dataPaths);
-    this.pathGapAfter = new Int8Array(params.dataPaths).fill(NO_DIRECTION);
-    this.pathTurnaroundPs = params.dataPathTurnaround;
-    this.pathPartialBurstPs = params.dataPathPartialBurst;
-    this.pathBurstArbitration = params.dataPathArbitration === 'burst';
+    this.paths = new DataPaths(params);
     this.rxOverheadPs = params.receiveOverhead;
     this.rxPsPerByte = params.receiveRate === undefined ? 0 : PS_PER_NS / params.receiveRate;
     this.rxDescriptorPs = params.receiveDescriptorOverhead;
@@ -704,12 +572,12 @@ export class DmaEngine implements AheadSender {
     }
     this.dReady[slot] = takeUp + this.issueLatencyPs;
     this.dStoredAt[slot] = 0;
-    if (this.pathFree.length > 0) {
+    if (this.paths.count > 0) {
       if (op === 'write') {
-        this.dFetchStart[slot] = this.fetchWriteData(this.dReady[slot]!, wordOffset, size);
+        this.dFetchStart[slot] = this.paths.fetchWrite(this.dReady[slot]!, wordOffset, size);
         const first = pageChunk(this.writeSplits, addr, addr + size);
         this.dReady[slot] = this.writeDataReadyAt(slot, first.offset[0]! + first.length[0]!);
-      } else this.dPath[slot] = this.nextReadPath++ % this.pathFree.length;
+      } else this.dPath[slot] = this.paths.moverForRead();
     }
     this.pushPending(slot);
     this.descriptorsSubmitted++;
@@ -734,8 +602,9 @@ export class DmaEngine implements AheadSender {
     this.cplBufferUsed -= padded;
     const cplSlot = this.tagSlot[t]!;
     const from = this.timesReceiveStage ? this.receive(cplSlot, t, len) : this.sim.now;
-    if (this.pathFree.length > 0) this.storeReadData(cplSlot, this.dWordOffset[cplSlot]! + tlp.addr - this.dAddr[cplSlot]!, len, from);
-    else if (from > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = from;
+    // Its data is stored once it is through the receive stage and, with data paths, its mover has stored it.
+    const stored = this.paths.count > 0 ? this.paths.storeRead(this.dPath[cplSlot]!, this.dWordOffset[cplSlot]! + tlp.addr - this.dAddr[cplSlot]!, len, from) : from;
+    if (stored > this.dStoredAt[cplSlot]!) this.dStoredAt[cplSlot] = stored;
     const next = (this.tagNext[t]! += len);
     if (next === this.tagEnd[t]) {
       this.readRequestsCompleted++;
@@ -1004,7 +873,7 @@ export class DmaEngine implements AheadSender {
    */
   private nextTlpReadyAt(): number {
     const slot = this.emitSlot;
-    if (this.pathFree.length === 0 || this.dOp[slot] !== OP_WRITE) return this.txFreeAt;
+    if (this.paths.count === 0 || this.dOp[slot] !== OP_WRITE) return this.txFreeAt;
     const p = this.loadPiece(), k = this.pieceIdx;
     const data = this.writeDataReadyAt(slot, this.chunkStart + p.offset[k]! + p.length[k]! - this.dAddr[slot]!);
     return data > this.txFreeAt ? data : this.txFreeAt;
@@ -1016,12 +885,7 @@ export class DmaEngine implements AheadSender {
    * whole ps, where it becomes an event; the mover keeps exact time).
    */
   private writeDataReadyAt(slot: number, end: number): number {
-    return Math.ceil(this.dFetchStart[slot]! + this.burstsPs(this.dWordOffset[slot]!, end));
-  }
-
-  /** A mover's time for the whole bursts that `bytes` bytes `wordOffset` bytes into their first device word touch. */
-  private burstsPs(wordOffset: number, bytes: number): number {
-    return blocksTouched(wordOffset, bytes, this.pathBurst) * this.pathBurst * this.pathPsPerByte;
+    return Math.ceil(this.dFetchStart[slot]! + this.paths.burstsPs(this.dWordOffset[slot]!, end));
   }
 
   /**
@@ -1038,44 +902,6 @@ export class DmaEngine implements AheadSender {
   }
 
   /**
-   * When mover `p` can start a job of `bytes` in direction `op` that is
-   * ready at `from`: once free, and turned if its last job went the other
-   * way. With burst arbitration, a job that finds the mover still busy with
-   * the other direction is interleaved with that work burst by burst, so
-   * each of its bursts pays a turn (turns are time the mover spends: charged
-   * before the job's data moves, its end is the same as if spread among them).
-   */
-  private pathReadyFor(p: number, op: number, from: number, bytes: number): number {
-    const d = this.pathDirection[p]!, free = this.pathFree[p]!;
-    if (d === op || d === NO_DIRECTION) return free;
-    const turns = this.pathBurstArbitration && free > from ? Math.ceil(bytes / this.pathBurst) : 1;
-    return free + turns * this.pathTurnaroundPs;
-  }
-
-  /**
-   * A write's data, `size` bytes `wordOffset` bytes into its first word,
-   * fetched from device memory by the mover that can start it first (the
-   * lowest-numbered among equals), in the whole bursts it touches from that
-   * word on, starting no sooner than `from`; returns when the fetch starts
-   * (exact: writeDataReadyAt times each TLP's data from it).
-   */
-  private fetchWriteData(from: number, wordOffset: number, size: number): number {
-    let p = 0, ready = this.pathReadyFor(0, OP_WRITE, from, size);
-    for (let k = 1; k < this.pathFree.length; k++) {
-      const r = this.pathReadyFor(k, OP_WRITE, from, size);
-      if (r < ready) { p = k; ready = r; }
-    }
-    const start = from > ready ? from : ready;
-    const end = start + this.burstsPs(wordOffset, size);
-    this.pathGapFrom[p] = this.pathFree[p]!;
-    this.pathGapTo[p] = start;
-    this.pathGapAfter[p] = this.pathDirection[p]!;
-    this.pathFree[p] = end;
-    this.pathDirection[p] = OP_WRITE;
-    return start;
-  }
-
-  /**
    * A completion of `len` bytes for tag `t` (of descriptor `slot`) through
    * the receive stage: returns when it leaves the queue in front of the stage
    * (its own time in the stage is occupancy only: see the header).
@@ -1089,43 +915,6 @@ export class DmaEngine implements AheadSender {
     this.rxFreeAt = start + this.rxOverheadPs + len * this.rxPsPerByte + (last ? this.rxDescriptorPs : 0) + (mergeFirst ? this.mergePs : 0);
     // The data behind a partial first word waits for its merge.
     return mergeFirst ? start + this.mergePs : start;
-  }
-
-  /**
-   * `bytes` of a read's completion data (`offset` bytes from the start of
-   * its first word, for its partial bursts) stored by its mover once it has passed the receive
-   * stage (`from`) and the mover is free (and turned). A
-   * write's fetch is booked when the write is taken up, for when it will be
-   * ready, so the mover may still be idle at `from`: the data is stored in
-   * that gap if it fits there with a turn on each side that needs one (the
-   * mover serves the two directions in time order), else after the mover's
-   * last booked job.
-   */
-  private storeReadData(slot: number, offset: number, bytes: number, from: number): void {
-    const p = this.dPath[slot]!;
-    const time = bytes * this.pathPsPerByte + (this.pathPartialBurstPs > 0 ? partialBursts(offset, bytes, this.pathBurst) * this.pathPartialBurstPs : 0);
-    const gapStart = this.pathGapFrom[p]! + (this.pathGapAfter[p] === OP_WRITE ? this.pathTurnaroundPs : 0);
-    const inGap = (from > gapStart ? from : gapStart) + time;
-    if (inGap + this.pathTurnaroundPs <= this.pathGapTo[p]!) {
-      this.pathGapFrom[p] = inGap;
-      this.pathGapAfter[p] = OP_READ;
-      if (inGap > this.dStoredAt[slot]!) this.dStoredAt[slot] = inGap;
-      return;
-    }
-    this.dStoredAt[slot] = this.bookRead(p, from, bytes, time) + time;
-  }
-
-  /**
-   * Books mover `p` for `time` of work on `bytes` of read data, after its
-   * booked jobs (turned if its last went the other way) and no sooner than
-   * `from`; returns when the work starts.
-   */
-  private bookRead(p: number, from: number, bytes: number, time: number): number {
-    const ready = this.pathReadyFor(p, OP_READ, from, bytes);
-    const start = from > ready ? from : ready;
-    this.pathFree[p] = start + time;
-    this.pathDirection[p] = OP_READ;
-    return start;
   }
 
   /**
@@ -1150,9 +939,9 @@ export class DmaEngine implements AheadSender {
    * occupancy, as the merge unit's (mergePartialWords), not latency.
    */
   private mergeOnMover(slot: number, ends: number): void {
-    const words = moverMergedWords(this.dWordOffset[slot]!, this.dSize[slot]!, ends, this.wordBytes, this.pathBurst);
+    const words = moverMergedWords(this.dWordOffset[slot]!, this.dSize[slot]!, ends, this.wordBytes, this.paths.burst);
     if (words === 0) return;
-    this.dStoredAt[slot] = this.bookRead(this.dPath[slot]!, this.storedBy(slot), this.wordBytes, words * this.mergePs);
+    this.dStoredAt[slot] = this.paths.bookRead(this.dPath[slot]!, this.storedBy(slot), this.wordBytes, words * this.mergePs);
   }
 
   /** When read `slot`'s data is stored, or now if that is past: where the work on its partial words can start. */
@@ -1195,7 +984,7 @@ export class DmaEngine implements AheadSender {
     if (this.dOp[slot] === OP_READ && this.dFailed[slot] === 0) {
       // The first word's merge is the receive stage's where there is one (receive()).
       const ends = this.partialWordsOf(slot);
-      if (ends !== 0 && this.pathFree.length > 0) this.mergeOnMover(slot, ends);
+      if (ends !== 0 && this.paths.count > 0) this.mergeOnMover(slot, ends);
       const first = !this.timesReceiveStage && (ends & FIRST_END) !== 0 ? 1 : 0;
       const words = ((ends & LAST_END) !== 0 ? 1 : 0) + first;
       if (words > 0) this.mergePartialWords(slot, words, first);
@@ -1356,153 +1145,5 @@ export class DmaEngine implements AheadSender {
     }
     this.pending[(this.pendingHead + this.pendingSize) % this.pending.length] = slot;
     this.pendingSize++;
-  }
-}
-
-// ---------------------------------------------------------------- descriptor generator
-
-/**
- * A closed-loop descriptor source: keeps `outstandingDescriptors` submitted
- * until `descriptors` have been submitted. Each is a read with probability
- * `readFraction` (drawn from its own named stream unless the fraction is 0
- * or 1), or, with readMix 'interleaved', descriptor n (from 0) is a read
- * when ⌊(n+1)·readFraction⌋ > ⌊n·readFraction⌋, which spreads exactly that
- * fraction evenly (0.5: write, read, write, ...: pcie-bench's alternating
- * test, whose even transaction numbers are writes); at the next address of
- * a sequential walk over the window (wrapping
- * when the next descriptor would run past it), or in a slot of `alignment`
- * bytes, the next in turn ('sequential-slots') or one at random (another
- * named stream), `hostOffset` bytes into it; with pageCrossing 'avoid', a
- * slot whose transfer would cross a 4 KiB boundary is passed over, as
- * pcie-bench's firmware does (me/utils.c, dma_addr_init: slots of the
- * transfer size and host offset rounded up to 64 B), so no transfer splits
- * at a page boundary. Every descriptor's data lies at `deviceOffset` in
- * device memory.
- *
- * With readMix 'after-write', each descriptor is a write followed, once the
- * engine has done it, by a read of the same bytes (pcie-bench's
- * LAT_DMA_WRRD: the firmware waits for the write's done signal, then
- * reads); the pair is one transfer, done when its read is, and its latency
- * (the write's submission to the read's done, read off the engine's
- * latencyTick clock) goes to `pairLatency`.
- */
-export class DmaStream {
-  private submitted = 0;
-  private done = 0;
-  private offset = 0;
-  private readonly slots: number;
-  /** readMix 'after-write': pairs whose write is in flight (by its id: its address and submission) or whose read is (by its id: the write's submission). */
-  private readonly pairWrites = new Map<number, { readonly addr: number; readonly submittedAt: number }>();
-  private readonly pairReads = new Map<number, number>();
-  /** readMix 'after-write': each pair's latency, ns. */
-  readonly pairLatency = new Histogram();
-
-  constructor(
-    private readonly engine: DmaEngine,
-    private readonly p: DmaWorkloadParams,
-    private readonly addresses: RandomStream,
-    private readonly ops: RandomStream,
-  ) {
-    const window = p.windowSize ?? 0;
-    if (p.descriptors > 0) {
-      if (!(window >= p.descriptorSize)) throw new RangeError(`${engine.name}: the DMA window (${window} bytes) must hold one descriptor (${p.descriptorSize} bytes)`);
-      if (p.descriptorSize <= 0) throw new RangeError(`${engine.name}: descriptorSize must be positive`);
-      if (p.alignment <= 0) throw new RangeError(`${engine.name}: alignment must be positive`);
-    }
-    if (p.descriptors > 0 && window < p.hostOffset + p.descriptorSize) throw new RangeError(`${engine.name}: the DMA window (${window} bytes) must hold one descriptor (${p.descriptorSize} bytes) at the host offset (${p.hostOffset} bytes)`);
-    this.slots = Math.floor((window - p.hostOffset - p.descriptorSize) / p.alignment) + 1;
-    if (p.descriptors > 0 && p.addressPattern !== 'sequential' && p.pageCrossing === 'avoid' && !this.someSlotInOnePage()) {
-      throw new RangeError(`${engine.name}: no ${p.alignment}-byte-aligned slot of the window holds a ${p.descriptorSize}-byte transfer within one 4 KiB page (pageCrossing 'avoid')`);
-    }
-    engine.listener = { descriptorDone: (id: number) => { this.descriptorDone(id); } };
-  }
-
-  /** Whether a transfer at `addr` stays within one 4 KiB page. */
-  private inOnePage(addr: number): boolean {
-    return (addr % PAGE_BYTES) + this.p.descriptorSize <= PAGE_BYTES;
-  }
-
-  /** Whether some slot keeps its transfer in one page: slot addresses modulo 4 KiB repeat within 4096 slots. */
-  private someSlotInOnePage(): boolean {
-    const n = Math.min(this.slots, PAGE_BYTES);
-    for (let k = 0; k < n; k++) if (this.inOnePage(this.slotAddress(k))) return true;
-    return false;
-  }
-
-  /** The address of the next slot: one drawn at random ('random'), or the next in turn ('sequential-slots': `offset` counts slots). */
-  private nextSlotAddress(): number {
-    if (this.p.addressPattern === 'random') return this.slotAddress(Math.floor(this.slots * this.addresses.random()));
-    const addr = this.slotAddress(this.offset);
-    this.offset = this.offset + 1 === this.slots ? 0 : this.offset + 1;
-    return addr;
-  }
-
-  /** The first byte of a transfer in slot `k`. */
-  private slotAddress(k: number): number {
-    return this.p.windowBase + this.p.alignment * k + this.p.hostOffset;
-  }
-
-  get remaining(): number {
-    return this.p.descriptors - this.submitted;
-  }
-
-  start(): void {
-    this.refill();
-  }
-
-  /** The engine finished descriptor `id`; returns whether that finished a transfer (with readMix 'after-write', a pair's read). */
-  descriptorDone(id: number): boolean {
-    if (this.p.readMix === 'after-write') {
-      const write = this.pairWrites.get(id);
-      if (write !== undefined) {
-        this.pairWrites.delete(id);
-        this.pairReads.set(this.engine.submit('read', write.addr, this.p.descriptorSize, this.p.deviceOffset), write.submittedAt);
-        return false;
-      }
-      const submittedAt = this.pairReads.get(id)!;
-      this.pairReads.delete(id);
-      this.pairLatency.add(this.engine.latencyReadingNs(submittedAt, this.engine.now));
-    }
-    this.done++;
-    this.refill();
-    return true;
-  }
-
-  /**
-   * Tops the engine up to `outstandingDescriptors`. A submission can finish
-   * a descriptor before it returns (a write to an idle link), which calls
-   * back here: counting what is in flight, not iterations, keeps the total right.
-   */
-  private refill(): void {
-    const p = this.p;
-    while (this.submitted < p.descriptors && this.submitted - this.done < p.outstandingDescriptors) this.submitNext();
-  }
-
-  /** Whether descriptor `n` (from 0) is a read. */
-  private isRead(n: number): boolean {
-    if (this.p.readMix === 'after-write') return false;
-    const f = this.p.readFraction;
-    if (f >= 1 || f <= 0) return f >= 1;
-    if (this.p.readMix === 'interleaved') return Math.floor((n + 1) * f) > Math.floor(n * f);
-    return this.ops.random() < f;
-  }
-
-  private submitNext(): void {
-    const p = this.p;
-    const op: DmaOp = this.isRead(this.submitted++) ? 'read' : 'write';
-    let addr: number;
-    if (p.addressPattern !== 'sequential') {
-      addr = this.nextSlotAddress();
-      if (p.pageCrossing === 'avoid') while (!this.inOnePage(addr)) addr = this.nextSlotAddress();
-    } else {
-      if (p.hostOffset + this.offset + p.descriptorSize > p.windowSize!) this.offset = 0;
-      addr = p.windowBase + p.hostOffset + this.offset;
-      this.offset += p.descriptorSize;
-    }
-    if (p.readMix === 'after-write') {
-      // Noted before the submission: a write to an idle link may be done before submit() returns.
-      this.pairWrites.set(this.engine.nextDescriptorId, { addr, submittedAt: this.engine.now });
-    }
-    this.engine.submit(op, addr, p.descriptorSize, p.deviceOffset);
   }
 }

@@ -28,7 +28,8 @@ import { byteSize, positiveByteSize } from '../../src/scenario/units.js';
 import { distribution } from '../../src/stats/distribution.js';
 import { PS_PER_S } from '../../src/sim/time.js';
 import { Histogram } from '../../src/stats/histogram.js';
-import { DmaStream, dmaWorkloadShape, PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener, type DmaWorkloadParams } from '../pcie/dma-engine.js';
+import { PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener } from '../pcie/dma-engine.js';
+import { DescriptorStream, dmaWorkloadShape, type DmaWorkloadParams } from '../pcie/descriptor-stream.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { ADDRESS_32BIT_LIMIT, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
 import { completionModeFor } from '../pcie/memory.js';
@@ -81,7 +82,7 @@ const stats: readonly StatDecl[] = [
 
 class DmaStreamWorkload implements Component, DescriptorListener {
   private device!: EndpointDevice;
-  private stream!: DmaStream;
+  private stream!: DescriptorStream;
   private doneCount = 0;
   private failed = 0;
   /** When the warm-up's last transfer finished, and the last transfer since. */
@@ -98,7 +99,7 @@ class DmaStreamWorkload implements Component, DescriptorListener {
       windowBase: p.windowBase, windowSize: p.window, alignment: p.alignment, pageCrossing: p.pageCrossing, hostOffset: p.hostOffset, deviceOffset: p.deviceOffset, outstandingDescriptors: p.inFlight,
     };
     const engine = this.device.endpointModel.dma;
-    this.stream = new DmaStream(engine, workload, this.ctx.rng('addresses'), this.ctx.rng('ops'));
+    this.stream = new DescriptorStream(engine, workload, this.ctx.rng('addresses'), this.ctx.rng('ops'));
     // The stream made itself the engine's listener; stand in front of it to time each transfer.
     engine.listener = this;
   }

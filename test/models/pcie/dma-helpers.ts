@@ -14,7 +14,8 @@ import type { Simulation } from '../../../src/sim/simulation.js';
 import type { CreditAdvertisement } from '../../../models/pcie/credits.js';
 import type { DmaEngine } from '../../../models/pcie/dma-engine.js';
 import { z } from 'zod';
-import { DmaStream, dmaEngineParams, dmaWorkloadParams, dmaWorkloadShape } from '../../../models/pcie/dma-engine.js';
+import { dmaEngineParams } from '../../../models/pcie/dma-engine.js';
+import { DescriptorStream, dmaWorkloadParams, dmaWorkloadShape } from '../../../models/pcie/descriptor-stream.js';
 import { Endpoint } from '../../../models/pcie/endpoint.js';
 import { Link, type LinkDirection, type LinkParams } from '../../../models/pcie/link.js';
 import type { LinkWidth, PcieGen } from '../../../models/pcie/link-timing.js';
@@ -88,7 +89,7 @@ export interface Rig {
   readonly rootComplex: RootComplex;
   readonly port: RootPort;
   readonly memory: Memory;
-  /** Starts the descriptor generator the "endpoint.descriptors" (and other DmaStream) values set up, if any. */
+  /** Starts the descriptor generator the "endpoint.descriptors" (and other DescriptorStream) values set up, if any. */
   start(): void;
 }
 
@@ -108,7 +109,7 @@ export function endpointFrom(sim: Simulation, values: Record<string, unknown>, n
   const bar = barSize > 0 ? new Memory(sim, memoryParams.parse({ base: barBase, size: barSize, latency: barLatency, bandwidth: barBandwidth }), `${name}/bar`) : null;
   const ep = new Endpoint(sim, { requesterId, mps, ecrc, engine, bar, barCompletionMode }, name);
   const w = { descriptors, descriptorSize, readFraction, readMix, addressPattern, windowBase, windowSize, alignment, pageCrossing, hostOffset, deviceOffset, outstandingDescriptors };
-  const stream = descriptors > 0 ? new DmaStream(ep.dma, w, sim.rng(`${name}/dma-addresses`), sim.rng(`${name}/dma-ops`)) : null;
+  const stream = descriptors > 0 ? new DescriptorStream(ep.dma, w, sim.rng(`${name}/dma-addresses`), sim.rng(`${name}/dma-ops`)) : null;
   return Object.assign(ep, { start: () => stream?.start() });
 }
 
@@ -125,7 +126,7 @@ export function rig(sim: Simulation, values: Record<string, unknown>, overrides:
   for (const [key, v] of Object.entries({ ...values, ...overrides })) {
     const dot = key.indexOf('.');
     const section = key.slice(0, dot), field = key.slice(dot + 1);
-    // The generator's fields (descriptors, windowBase, ...) drive the endpoint's engine: a DmaStream.
+    // The generator's fields (descriptors, windowBase, ...) drive the endpoint's engine: a DescriptorStream.
     raw[section === 'endpoint' && field in dmaWorkloadShape ? 'stream' : section]![field] = v;
   }
   const p = Object.fromEntries(Object.entries(sectionSchemas).map(([k, schema]) => [k, (schema as z.ZodType).parse(raw[k])])) as { [K in keyof typeof sectionSchemas]: z.output<(typeof sectionSchemas)[K]> };
@@ -140,7 +141,7 @@ export function rig(sim: Simulation, values: Record<string, unknown>, overrides:
     ...(l.creditReturnDelay !== undefined ? { creditReturnDelayPs: l.creditReturnDelay } : {}),
   }, endpoint, port);
   const w = dmaWorkloadParams.parse(raw.stream);
-  const stream = w.descriptors > 0 ? new DmaStream(endpoint.dma, w, sim.rng('ep0/dma-addresses'), sim.rng('ep0/dma-ops')) : null;
+  const stream = w.descriptors > 0 ? new DescriptorStream(endpoint.dma, w, sim.rng('ep0/dma-addresses'), sim.rng('ep0/dma-ops')) : null;
   return { sim, tracer: tracer as RecordingTracer, endpoint, link, rootComplex, port, memory, start: () => stream?.start() };
 }
 

@@ -15,7 +15,9 @@ import { Simulation } from '../../../src/sim/simulation.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../../../models/pcie/dma-throughput.js';
 import { tlpWireTimePs, type LinkWidth, type PcieGen } from '../../../models/pcie/link-timing.js';
 import type { CompletionMode, ReadCompletionBoundary, TransferSize } from '../../../models/pcie/tlp.js';
-import { DmaStream, FIRST_END, LAST_END, blocksTouched, dmaWorkloadParams, moverMergedWords, partialBursts, partialWordEnds, type DmaEngine } from '../../../models/pcie/dma-engine.js';
+import type { DmaEngine } from '../../../models/pcie/dma-engine.js';
+import { FIRST_END, LAST_END, blocksTouched, moverMergedWords, partialBursts, partialWordEnds } from '../../../models/pcie/data-paths.js';
+import { DescriptorStream, dmaWorkloadParams } from '../../../models/pcie/descriptor-stream.js';
 import { BASE_PATH, G4, MiB, assertPathConserved, gen3Ps, platformPath, relErr, rig } from './dma-helpers.js';
 
 // ---------------------------------------------------------------- one read on an idle system
@@ -66,7 +68,7 @@ test("readMix 'after-write': each transfer a write, then, once it is done, a rea
   // The memory's writeCommit tells whether each read met the write before it at its line.
   const r = rig(sim, BASE_PATH, { 'memory.writeCommit': '200 ns' });
   const w = dmaWorkloadParams.parse({ descriptors: 3, descriptorSize: 64, readMix: 'after-write', addressPattern: 'random', alignment: 64, windowBase: G4, windowSize: 4096, outstandingDescriptors: 1 });
-  const stream = new DmaStream(r.endpoint.dma, w, sim.rng('addresses'), sim.rng('ops'));
+  const stream = new DescriptorStream(r.endpoint.dma, w, sim.rng('addresses'), sim.rng('ops'));
   stream.start();
   sim.run();
   const dma = r.endpoint.dma, s = dma.stats();
@@ -92,7 +94,7 @@ test('a write-then-read pair behind an IOTLB miss: the root complex tells the me
       return { delayPs: first ? missPs : 0, ok: true };
     };
     const w = dmaWorkloadParams.parse({ descriptors: 1, descriptorSize: 64, readMix: 'after-write', addressPattern: 'random', alignment: 64, windowBase: G4, windowSize: 4096, outstandingDescriptors: 1 });
-    const stream = new DmaStream(r.endpoint.dma, w, sim.rng('addresses'), sim.rng('ops'));
+    const stream = new DescriptorStream(r.endpoint.dma, w, sim.rng('addresses'), sim.rng('ops'));
     stream.start();
     sim.run();
     assert.is(r.memory.stats().readsAfterWrite, 1, 'the read met its write committing');
@@ -681,7 +683,7 @@ function submitted(size: number, n: number, workload: Record<string, unknown>): 
   const got: [number, number][] = [];
   const engine = { listener: null as unknown, submit: (_op: string, addr: number, _size: number, deviceOffset: number) => { got.push([addr, deviceOffset]); return got.length - 1; } };
   const w = dmaWorkloadParams.parse({ descriptors: n, descriptorSize: size, windowBase: G4, windowSize: 8192, outstandingDescriptors: n, ...workload });
-  new DmaStream(engine as unknown as DmaEngine, w, sim.rng('addresses'), sim.rng('ops')).start();
+  new DescriptorStream(engine as unknown as DmaEngine, w, sim.rng('addresses'), sim.rng('ops')).start();
   return got;
 }
 
