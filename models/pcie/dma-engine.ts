@@ -152,7 +152,7 @@ import { distribution } from '../../src/stats/distribution.js';
 import { Histogram } from '../../src/stats/histogram.js';
 import type { TraceChannel } from '../../src/trace/channel.js';
 import { DW_MASK, Tlp, type AheadSender, type DatedReceiver, type TlpReceiver } from './fabric.js';
-import { SplitCache, paddedBytes, type SplitPieces } from './memory.js';
+import { SplitCache, paddedBytes, type SplitPieces } from './split-cache.js';
 import { AheadLog } from './ahead-log.js';
 import { DataPaths, FIRST_END, LAST_END, moverMergedWords, partialWordEnds } from './data-paths.js';
 import { TlpQueue } from './tlp-queue.js';

@@ -22,7 +22,8 @@ import type { Simulation } from '../../src/sim/simulation.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { DmaEngine, type DmaEngineSettings } from './dma-engine.js';
 import { inRange, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { MemoryCompleter, type Memory } from './memory.js';
+import { MemoryCompleter } from './completer.js';
+import type { Memory } from './memory.js';
 import type { CompletionMode } from './tlp.js';
 
 /** Read Completion Boundary of every completer but a root port (PCIe Base Spec §2.3.1.1). */

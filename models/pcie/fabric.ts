@@ -22,7 +22,7 @@ export type CreditClass = 'P' | 'NP' | 'Cpl';
  * x & DW_MASK is x % DW_BYTES for a non-negative safe integer (a bitwise
  * operator keeps the low 32 bits of an integer exactly). Addresses of 4 GiB
  * and up are not 32-bit integers in V8, and % on them is a call to fmod:
- * two per TLP in the constructor below, two per completion in memory.ts
+ * two per TLP in the constructor below, two per completion in split-cache.ts
  * paddedBytes. (Fabric bench at 1M TLPs, medians of 16 interleaved runs:
  * writes 0.999 -> 1.008, reads 0.876 -> 0.906 M TLPs/s.)
  */

@@ -44,7 +44,7 @@
  *    order (an in-order translation stage: no hit-under-miss); `ok: false`
  *    is a translation fault and the request is discarded (counted).
  *  - Memory: requests whose address lies in the memory's range go to a
- *    MemoryCompleter (memory.ts), which releases the request's credits when
+ *    MemoryCompleter (completer.ts), which releases the request's credits when
  *    the memory starts on it and returns read data as CplDs split at
  *    MPS / RCB (`completionMode` 'mps' or 'rcb'; requests longer than
  *    `completionCoalescing` in MPS-sized pieces either way; with
@@ -94,7 +94,8 @@ import type { RandomStream } from '../../src/sim/random.js';
 import type { Time } from '../../src/sim/time.js';
 import { DEFAULT_CREDITS, type CreditAdvertisement } from './credits.js';
 import { inRange, type AddressRange, type DatedSender, type EarlyReceiver, type PortRoutes, type Tlp, type TlpReceiver, type TlpSender } from './fabric.js';
-import { CACHE_LINE_BYTES, MemoryCompleter, isCoalescingBlock, psPerByte, type Memory } from './memory.js';
+import { MemoryCompleter, isCoalescingBlock } from './completer.js';
+import { CACHE_LINE_BYTES, psPerByte, type Memory } from './memory.js';
 import { RowQueue, TlpQueue } from './tlp-queue.js';
 import { READ_COMPLETION_BOUNDARIES } from './tlp.js';
 import { SPEC_DEFAULT_MPS, transferSize } from './dma-engine.js';

@@ -32,7 +32,7 @@ import { PAGE_BYTES, SPEC_DEFAULT_TAGS, type DescriptorListener } from '../pcie/
 import { DescriptorStream, dmaWorkloadShape, type DmaWorkloadParams } from '../pcie/descriptor-stream.js';
 import { dmaReadThroughput, dmaWriteThroughput } from '../pcie/dma-throughput.js';
 import { ADDRESS_32BIT_LIMIT, type ReadCompletionBoundary, type TransferSize } from '../pcie/tlp.js';
-import { completionModeFor } from '../pcie/memory.js';
+import { completionModeFor } from '../pcie/completer.js';
 import { ENDPOINT, ROOT_COMPLEX } from '../pcie/topology/node.js';
 import { transactions } from '../pcie/attribution.js';
 import type { Attribution } from '../../src/stats/attribution.js';

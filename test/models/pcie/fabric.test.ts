@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { creditClass, Tlp } from '../../../models/pcie/fabric.js';
 import { creditClassIndex } from '../../../models/pcie/credits.js';
-import { paddedBytes } from '../../../models/pcie/memory.js';
+import { paddedBytes } from '../../../models/pcie/split-cache.js';
 import { payloadWireBytes, type TlpType } from '../../../models/pcie/tlp.js';
 
 const tlp = (type: ConstructorParameters<typeof Tlp>[0], addr: number, length: number) => new Tlp(type, addr, length, 0, 0, 0, 0, 0);

@@ -6,7 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Simulation } from '../../../src/sim/simulation.js';
 import { Tlp, type TlpReceiver, type TlpSender } from '../../../models/pcie/fabric.js';
-import { Memory, MemoryCompleter, SplitCache, cacheHitFraction, completionModeFor, isCoalescingBlock, memoryParams, paddedBytes } from '../../../models/pcie/memory.js';
+import { MemoryCompleter, completionModeFor, isCoalescingBlock } from '../../../models/pcie/completer.js';
+import { Memory, cacheHitFraction, memoryParams } from '../../../models/pcie/memory.js';
+import { SplitCache, paddedBytes } from '../../../models/pcie/split-cache.js';
 import { payloadWireBytes, splitCompletions, splitRead, tlpBytes } from '../../../models/pcie/tlp.js';
 import { G4 } from './dma-helpers.js';
 
