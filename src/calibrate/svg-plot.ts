@@ -1,14 +1,19 @@
 /**
  * A measured-vs-simulated line plot as a standalone SVG: two lines (or two
- * sets of lines, one per series of a curve) over a log2 x axis (sizes and
- * windows double) or a linear one (offsets), a linear y axis from 0. Small and
+ * sets of lines, one per series of a curve, each measured line named at its
+ * right end: "64 B") over a log2 x axis (sizes and windows double) or a
+ * linear one (offsets), a linear y axis from 0. Small and
  * dependency-free so calibration output needs no renderer; numbers are
  * printed with fixed decimals so the file is byte-identical run to run.
  */
 import { escapeHtml } from '../report/escape.js';
 import type { SimulatedCurve } from './simulate.js';
 
-const WIDTH = 560, HEIGHT = 320, LEFT = 60, RIGHT = 120, TOP = 30, BOTTOM = 45;
+const WIDTH = 650, HEIGHT = 320, LEFT = 60, RIGHT = 210, TOP = 30, BOTTOM = 45;
+/** The right margin: the names of a curve's lines in its first column, the legend in its second. */
+const LINE_NAMES_X = WIDTH - RIGHT + 6, LEGEND_X = WIDTH - RIGHT + 60;
+/** Least space between two line names, px (a line of text). */
+const LINE_NAME_GAP = 11;
 const COLORS = { measured: '#1f77b4', simulated: '#d62728', 'before fit': '#7f7f7f' } as const;
 const TICKS = 5;
 
@@ -17,7 +22,11 @@ export interface PlotSeries { label: keyof typeof COLORS; points: [number, numbe
 
 const f = (v: number) => v.toFixed(1);
 
-export function svgLinePlot(title: string, xLabel: string, yLabel: string, series: PlotSeries[], xScale: 'log2' | 'linear' = 'log2'): string {
+/**
+ * `linesAre`: what the lines of a set split by series are (e.g. "transfer
+ * size (B)"): each measured line is then named by its series at its right end.
+ */
+export function svgLinePlot(title: string, xLabel: string, yLabel: string, series: PlotSeries[], xScale: 'log2' | 'linear' = 'log2', linesAre?: string): string {
   const all = series.flatMap((s) => s.points);
   const scale = xScale === 'log2' ? (x: number) => Math.log2(Math.max(x, 1)) : (x: number) => x;
   const xs = all.map(([x]) => scale(x));
@@ -53,10 +62,36 @@ export function svgLinePlot(title: string, xLabel: string, yLabel: string, serie
       // Several lines (a curve by offset, a line per size) zigzag where their x values are alike only in name: the points themselves mark what was measured.
       if (lines.length > 1) for (const [x, y] of mine) out.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="2" fill="${COLORS[s.label]}"/>`);
     }
-    out.push(`<text x="${WIDTH - RIGHT + 10}" y="${TOP + 14 * (i + 1)}" fill="${COLORS[s.label]}">${s.label}</text>`);
+    out.push(`<text x="${LEGEND_X}" y="${TOP + 14 * (i + 1)}" fill="${COLORS[s.label]}">${s.label}</text>`);
   });
+  const measured = series.find((s) => s.label === 'measured');
+  if (linesAre !== undefined && measured?.lines !== undefined && new Set(measured.lines).size > 1) {
+    out.push(`<text x="${LEGEND_X}" y="${TOP + 14 * (series.length + 1)}" fill="#555">lines: ${escapeHtml(linesAre)}</text>`);
+    out.push(...lineNames(measured, linesAre, py));
+  }
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/**
+ * The name of each line of `s` (its series, with the unit `linesAre` ends in:
+ * "transfer size (B)" names a line "64 B") beside its rightmost point, in the
+ * margin; names that would overlap are pushed apart downwards, in the order
+ * of their lines' heights.
+ */
+function lineNames(s: PlotSeries, linesAre: string, py: (y: number) => number): string[] {
+  const unit = /\(([^)]*)\)\s*$/.exec(linesAre)?.[1];
+  const ends = [...new Set(s.lines!)].map((line) => {
+    const mine = s.points.filter((_, k) => s.lines![k] === line);
+    const last = mine.reduce((a, b) => (b[0] >= a[0] ? b : a));
+    return { line, y: py(last[1]) };
+  }).sort((a, b) => a.y - b.y || a.line - b.line);
+  let below = -Infinity;
+  return ends.map(({ line, y }) => {
+    const at = Math.max(y + 4, below + LINE_NAME_GAP);
+    below = at;
+    return `<text x="${LINE_NAMES_X}" y="${f(at)}" fill="${COLORS.measured}" font-size="10">${line}${unit === undefined ? '' : ` ${escapeHtml(unit)}`}</text>`;
+  });
 }
 
 /** A simulated curve's points that ran, and the series of each. */
@@ -72,5 +107,5 @@ export function curvePlot(s: SimulatedCurve, title: string, beforeFit?: Simulate
     { label: 'measured', points: c.points.map((p) => [p.x, p.measured]), lines: c.points.map((p) => p.series ?? 0) },
     ...(beforeFit ? [simulatedSeries(beforeFit, 'before fit')] : []),
     simulatedSeries(s, 'simulated'),
-  ], c.xScale);
+  ], c.xScale, c.seriesLabel);
 }

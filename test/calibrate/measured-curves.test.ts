@@ -148,6 +148,9 @@ test('pcie-bench throughput by offset: per direction a curve by host offset and 
   const svg = curvePlot(simulated, ho!.title);
   assert.is(svg.match(/<polyline/g)?.length, 4, 'measured and simulated, two sizes each');
   assert.is(svg.match(/<circle/g)?.length, 8);
+  // Each measured line named at its right end, with the series' unit, and the legend says what the lines are.
+  assert.equal([...svg.matchAll(/>(\d+ B)<\/text>/g)].map((m) => m[1]).sort(), ['407 B', '64 B']);
+  assert.ok(svg.includes('lines: transfer size (B)'));
   assert.is(curvePlot({ ...simulated, curve: { ...ho!, points: ho!.points.map((p) => ({ ...p, series: undefined })) } }, 't').match(/<circle/g), null);
 });
 
