@@ -205,10 +205,7 @@ export class MemoryCompleter implements TlpReceiver, TlpSender {
   }
 
   private static onRelease(self: MemoryCompleter): void {
-    const q = self.releases;
-    const tlp = q.headTlp(), from = q.headSender();
-    q.shift();
-    from.release(tlp);
+    self.releases.releaseHead();
   }
 
   private static onReadReady(self: MemoryCompleter): void {

@@ -86,6 +86,13 @@ export class TlpQueue {
     this.size--;
   }
 
+  /** Drops the oldest entry and releases its TLP to its sender (the buffer it held is free: credits go back). */
+  releaseHead(): void {
+    const tlp = this.headTlp(), from = this.headSender();
+    this.shift();
+    from.release(tlp);
+  }
+
   private grow(): void {
     const cap = this.mask + 1, next = 2 * cap, w = this.columns;
     const tlps = new Array<Tlp | undefined>(next).fill(undefined);

@@ -127,8 +127,8 @@ export function runPool<T extends { index: number }, R>(o: PoolOptions<T, R>): P
     const local = o.local;
     if (local) {
       const mine: ThreadTimes = times.local = { started: times.started, ready: times.started, ended: times.started, tasks: 0, busy: 0 };
+      // A failed or finished pool has no task left to claim (fail stops claiming; a finished one has claimed all).
       void runClaimedTasks(claims, tasks.length, async (position) => {
-        if (failed || finished) return true;
         let result: R;
         const t0 = epochMs();
         try {

@@ -74,10 +74,7 @@ class NorthBridgeDirection implements TlpReceiver, TlpSender {
   release(): void {}
 
   private static onStart(self: NorthBridgeDirection): void {
-    const q = self.starting;
-    const tlp = q.headTlp(), from = q.headSender();
-    q.shift();
-    from.release(tlp);
+    self.starting.releaseHead();
   }
 
   private static onDeliver(self: NorthBridgeDirection): void {
