@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeReport, type ReportDocument, type ReportStudy } from '../../src/report/index.js';
-import { tempDir } from '../helpers.js';
+import { assertSameFiles, tempDir } from '../helpers.js';
 import { descriptionHtml, MAX_SHOWN_RESULT_CELLS } from '../../src/report/html-study.js';
 import { run, study, sweepStudy } from './fixtures.js';
 
@@ -90,9 +90,7 @@ test('a full sweep report: files, plots of every kind, specs, PNGs, byte-identic
 
   await write(b, doc);
   await write(a, doc); // replaces the folder written above
-  for (const file of written.files) {
-    assert.ok(fs.readFileSync(path.join(a, file)).equals(fs.readFileSync(path.join(b, file))), `${file} byte-identical`);
-  }
+  assert.equal(assertSameFiles(a, b), written.files, 'the same files, byte-identical');
   assert.equal(fs.readdirSync(path.dirname(a)), ['report'], 'no staging folders left behind');
 });
 
